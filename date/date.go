@@ -111,10 +111,18 @@ func Of(y int, m time.Month, d int) Date {
 
 func mustYMD(y, m, d int) Date { return Of(y, time.Month(m), d) }
 
-// FromTime returns the civil date of t in t's location.
+// FromTime returns the civil date of t in t's location. It panics when that date's year is outside
+// 1-9999; use FromTimeChecked for times that come from input.
 func FromTime(t time.Time) Date {
 	y, m, d := t.Date()
 	return Of(y, m, d)
+}
+
+// FromTimeChecked returns the civil date of t in t's location, or ErrInvalid when its year is
+// outside 1-9999.
+func FromTimeChecked(t time.Time) (Date, error) {
+	y, m, d := t.Date()
+	return New(y, m, d)
 }
 
 // FromDays returns the date n days after 1970-01-01.
@@ -178,6 +186,9 @@ func (t Date) Compare(u Date) int {
 	return 0
 }
 
+// Equal reports whether t and u are the same day (the same as ==; it lets go-cmp compare Dates).
+func (t Date) Equal(u Date) bool { return t.n == u.n }
+
 // Before reports whether t is before u.
 func (t Date) Before(u Date) bool { return t.n < u.n }
 
@@ -226,28 +237,36 @@ func (t Date) IsEndOfMonth() bool { return t == t.EndOfMonth() }
 func MonthsBetween(t, u Date) int {
 	ty, tm, _ := t.Date()
 	uy, um, _ := u.Date()
+	// t.AddMonths(k) lands in u's month; t.AddMonths(k+1) is after u. AddMonths is monotone in k,
+	// so at most one step back is needed.
 	k := (uy-ty)*12 + int(um) - int(tm)
-	if k >= 0 {
-		for k > 0 && t.AddMonths(k).After(u) {
-			k--
-		}
-		return k
-	}
 	for t.AddMonths(k).After(u) {
 		k--
 	}
 	return k
 }
 
-// Age returns the age in whole years on day at of someone born on birth.
-func Age(birth, at Date) int { return MonthsBetween(birth, at) / 12 }
+// Age returns the age in whole years on day at of someone born on birth: the number of birthdays
+// (anniversaries stepped by AddYears, so 29 February counts on 28 February) on or before at. It is 0
+// when at is before birth.
+func Age(birth, at Date) int {
+	if at.Before(birth) {
+		return 0
+	}
+	return MonthsBetween(birth, at) / 12
+}
 
 // Parse reads a date written as 2024-01-31, 2024/01/31, 2024/1/31, 2024.01.31, 20240131,
-// 2024年1月31日, or an ISO timestamp whose date part is one of these (2024-01-31T00:00:00).
+// 2024年1月31日, or a timestamp whose date part is one of these followed by 'T' or a space and a
+// time of day (2024-01-31T08:00:00Z, 2024/1/31 08:00); the time is ignored. Leading and trailing
+// spaces are ignored. Anything else, and days that do not exist (2023-02-29), are errors.
 func Parse(s string) (Date, error) {
 	t := strings.TrimSpace(s)
-	if i := strings.IndexAny(t, "T "); i == 10 {
-		t = t[:10]
+	if i := strings.IndexAny(t, "T "); i >= 8 {
+		if !isTimeOfDay(strings.TrimSpace(t[i+1:])) {
+			return Date{}, fmt.Errorf("%w: %q", ErrSyntax, s)
+		}
+		t = t[:i]
 	}
 	var parts []string
 	switch {
@@ -284,7 +303,23 @@ func ParseLayout(s, layout string) (Date, error) {
 	if err != nil {
 		return Date{}, fmt.Errorf("%w: %q does not match layout %q", ErrSyntax, s, layout)
 	}
-	return FromTime(tm), nil
+	return FromTimeChecked(tm)
+}
+
+// isTimeOfDay reports whether s looks like the time part of a timestamp: "08:00", "08:00:00.5Z",
+// "08:00:00+08:00", "080000".
+func isTimeOfDay(s string) bool {
+	if len(s) < 4 || s[0] < '0' || s[0] > '9' || s[1] < '0' || s[1] > '9' {
+		return false
+	}
+	for i := 2; i < len(s); i++ {
+		switch c := s[i]; {
+		case c >= '0' && c <= '9', c == ':', c == '.', c == 'Z', c == '+', c == '-':
+		default:
+			return false
+		}
+	}
+	return true
 }
 
 func isDigits(s string) bool {
@@ -299,9 +334,14 @@ func isDigits(s string) bool {
 // FromExcelSerial converts a spreadsheet serial day number to a date. In the 1900 date system
 // (date1904 false) serial 1 is 1900-01-01 and serial 60 is the non-existent 1900-02-29 that
 // Lotus 1-2-3 invented and Excel kept: it is rejected. In the 1904 system serial 0 is 1904-01-01.
-// A fractional part (a time of day) is ignored.
+// A fractional part (a time of day) is ignored. Serials past 9999-12-31 (2958465 in the 1900
+// system, 2957003 in the 1904 system), negative serials and NaN are ErrRange.
 func FromExcelSerial(serial float64, date1904 bool) (Date, error) {
-	if serial != serial || serial < 0 || serial > 2958465 {
+	limit := 2958465.0
+	if date1904 {
+		limit -= 1462
+	}
+	if serial != serial || serial < 0 || serial >= limit+1 {
 		return Date{}, fmt.Errorf("%w: excel serial %v", ErrRange, serial)
 	}
 	n := int(serial)

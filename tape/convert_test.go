@@ -1,0 +1,286 @@
+package tape
+
+import (
+	"fmt"
+	"slices"
+	"strings"
+	"testing"
+
+	"github.com/google/go-cmp/cmp"
+	"pgregory.net/rapid"
+
+	"reclaim"
+	"reclaim/cnid"
+	"reclaim/date"
+	"reclaim/money"
+)
+
+// fixture returns a valid loan with every field set and its personal data.
+func fixture() (reclaim.Loan, reclaim.PersonalData) {
+	cut := date.Of(2025, 6, 30)
+	def := date.Of(2023, 3, 15)
+	birth := date.Of(1982, 7, 9)
+	l := reclaim.Loan{
+		PortfolioRef: "PKG-2025-001", CutOffDate: cut, LoanID: "L0001", BorrowerID: "B0001",
+		ProductType: reclaim.CreditCard, OriginationDate: date.Of(2019, 5, 20),
+		OriginalAmount: money.Yuan(50000), Currency: money.CNY,
+		PrincipalOutstanding: money.New(3_245_067, money.CNY), InterestOutstanding: money.New(812_345, money.CNY),
+		FeesOutstanding: money.New(10_000, money.CNY), TotalClaim: money.New(4_067_412, money.CNY),
+		DefaultDate: def, DaysPastDue: cut.Sub(def), FiveCategory: reclaim.Doubtful, WrittenOff: true,
+		WriteOffDate: date.Of(2024, 1, 31), SecurityType: reclaim.Unsecured,
+		LastPaymentDate: date.Of(2023, 2, 10), LastPaymentAmount: money.New(150_000, money.CNY),
+		LegalStatus: reclaim.Judgment, LegalStartDate: date.Of(2024, 3, 1), Court: "上海市浦东新区人民法院",
+		LimitationExpiryDate: date.Of(2027, 3, 1), BirthDate: birth, Age: 42, RegionCode: "310115",
+		PhoneAvailable: true, LastContactDate: date.Of(2025, 5, 2), ForbearanceCount: 1, AgencyPlacements: 2,
+	}
+	p := reclaim.PersonalData{Name: "张伟", NationalID: cnid.Generate("310115", birth, 123, true), Phone: "13812345678",
+		Address: "上海市浦东新区世纪大道100号", Employer: "某某科技有限公司", BankCard: "6222021234567890123", Contacts: "李娜 13900001111"}
+	return l, p
+}
+
+func convertCells(t *testing.T, header []string, m *Mapping, rows ...[]string) []Result {
+	t.Helper()
+	lay, err := NewLayout(header, m)
+	if err != nil {
+		t.Fatalf("NewLayout: %v", err)
+	}
+	c := NewConverter(lay, SourceInfo{})
+	out := make([]Result, len(rows))
+	for i, r := range rows {
+		c.Convert(Row{Line: i + 2, Cells: r}, &out[i])
+		out[i].Errors = slices.Clone(out[i].Errors)
+	}
+	return out
+}
+
+func TestConvertRoundTrip(t *testing.T) {
+	l, p := fixture()
+	for _, opts := range []EncodeOptions{
+		{},
+		{Chinese: true},
+		{Chinese: true, Unit: money.Wan, DateStyle: "chinese"},
+		{DateStyle: "slash", Unit: money.Wan},
+	} {
+		t.Run(fmt.Sprintf("%+v", opts), func(t *testing.T) {
+			cols := AllColumns(true)
+			res := convertCells(t, HeaderRow(cols, opts), nil, EncodeLoan(&l, &p, cols, opts))[0]
+			if !res.OK() {
+				t.Fatalf("errors: %v", res.Errors)
+			}
+			if d := cmp.Diff(l, res.Loan); d != "" {
+				t.Errorf("loan (-want +got):\n%s", d)
+			}
+			if res.Personal != p {
+				t.Errorf("personal data differs")
+			}
+		})
+	}
+}
+
+// TestConvertRules breaks one rule at a time and expects exactly that rule, located.
+func TestConvertRules(t *testing.T) {
+	l, p := fixture()
+	cols := AllColumns(true)
+	header := HeaderRow(cols, EncodeOptions{})
+	base := EncodeLoan(&l, &p, cols, EncodeOptions{})
+	idx := func(f Field) int { return slices.Index(cols, f) }
+	tests := []struct {
+		name  string
+		field Field
+		value string
+		rule  string
+	}{
+		{"missing principal", FPrincipal, "", RuleRequired},
+		{"missing loan id", FLoanID, "", RuleRequired},
+		{"bad product", FProductType, "crypto_loan", RuleEnum},
+		{"bad grade", FFiveCategory, "pass", RuleEnum},
+		{"bad date", FDefaultDate, "2023-02-30", RuleDateFormat},
+		{"garbage date", FCutOffDate, "yesterday", RuleDateFormat},
+		{"bad amount", FInterest, "12,34.5x", RuleAmountFormat},
+		{"too many decimals", FFees, "100.001", RuleAmountFormat},
+		{"overflow", FPrincipal, "99999999999999999999", RuleAmountFormat},
+		{"negative", FFees, "-1.00", RuleNegativeAmount},
+		{"claim off by a cent", FTotalClaim, "40674.13", RuleClaimSum},
+		{"dpd mismatch", FDaysPastDue, "800", RuleDPDConsistent},
+		{"default after cut-off", FDefaultDate, "2025-07-01", RuleDefaultCutoff},
+		{"payment after cut-off", FLastPaymentDate, "2025-07-01", RuleLastPaymentCutoff},
+		{"bad bool", FWrittenOff, "maybe", RuleBoolFormat},
+		{"bad count", FAgencyPlacements, "two", RuleIntFormat},
+		{"bad currency", FCurrency, "yuan", RuleCurrency},
+		{"national id check digit", FNationalID, breakCheckDigit(p.NationalID), RuleNationalID},
+		{"national id short", FNationalID, "31011519820709", RuleNationalID},
+		{"birth disagrees", FBirthDate, "1982-07-10", RuleNationalIDBirth},
+		{"region disagrees", FRegionCode, "110101", RuleNationalIDRegion},
+		{"bad mobile", FPhone, "1381234567", RuleMobile},
+		{"bad region", FRegionCode, "990101", RuleRegionCode},
+		{"payment pair", FLastPaymentAmount, "", RuleLastPaymentPair},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			row := slices.Clone(base)
+			row[idx(tc.field)] = tc.value
+			res := convertCells(t, header, nil, row)[0]
+			var rules []string
+			for _, e := range res.Errors {
+				rules = append(rules, e.Rule)
+				if e.Line != 2 || e.Field == "" || e.Message == "" {
+					t.Errorf("error not located: %+v", e)
+				}
+			}
+			if !slices.Contains(rules, tc.rule) {
+				t.Fatalf("want rule %s, got %v", tc.rule, res.Errors)
+			}
+			if len(slices.Compact(slices.Sorted(slices.Values(rules)))) != 1 {
+				t.Errorf("want only %s, got %v", tc.rule, res.Errors)
+			}
+		})
+	}
+}
+
+func breakCheckDigit(id string) string {
+	last := id[17]
+	repl := byte('0')
+	if last == '0' {
+		repl = '1'
+	}
+	return id[:17] + string(repl)
+}
+
+func TestConvertAcrossRows(t *testing.T) {
+	l, p := fixture()
+	cols := AllColumns(true)
+	header := HeaderRow(cols, EncodeOptions{})
+	a := EncodeLoan(&l, &p, cols, EncodeOptions{})
+	b := slices.Clone(a) // same loan_id: duplicate
+	c := slices.Clone(a)
+	c[slices.Index(cols, FLoanID)] = "L0002"
+	c[slices.Index(cols, FPortfolioID)] = "OTHER"
+	res := convertCells(t, header, nil, a, b, c)
+	if !res[0].OK() {
+		t.Fatalf("first row: %v", res[0].Errors)
+	}
+	if len(res[1].Errors) != 1 || res[1].Errors[0].Rule != RuleLoanIDUnique || !strings.Contains(res[1].Errors[0].Message, "line 2") {
+		t.Errorf("duplicate: %v", res[1].Errors)
+	}
+	if len(res[2].Errors) != 1 || res[2].Errors[0].Rule != RulePortfolioConsistent {
+		t.Errorf("portfolio change: %v", res[2].Errors)
+	}
+}
+
+func TestConvertDerivesMissingColumns(t *testing.T) {
+	l, p := fixture()
+	var cols []Field
+	for _, f := range AllColumns(true) {
+		if f != FTotalClaim && f != FDaysPastDue && f != FLimitationExpiry && f != FAge && f != FBirthDate {
+			cols = append(cols, f)
+		}
+	}
+	lay, err := NewLayout(HeaderRow(cols, EncodeOptions{}), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if miss := MissingCritical(lay); len(miss) != 0 {
+		t.Fatalf("derivable fields reported missing: %v", miss)
+	}
+	res := convertCells(t, HeaderRow(cols, EncodeOptions{}), nil, EncodeLoan(&l, &p, cols, EncodeOptions{}))[0]
+	if !res.OK() {
+		t.Fatal(res.Errors)
+	}
+	got := res.Loan
+	if got.TotalClaim != l.TotalClaim || got.DaysPastDue != l.DaysPastDue {
+		t.Errorf("derived claim %v dpd %d, want %v %d", got.TotalClaim, got.DaysPastDue, l.TotalClaim, l.DaysPastDue)
+	}
+	if want := l.DefaultDate.AddYears(3); got.LimitationExpiryDate != want {
+		t.Errorf("limitation %v, want %v", got.LimitationExpiryDate, want)
+	}
+	if got.BirthDate != l.BirthDate || got.Age != 42 {
+		t.Errorf("birth %v age %d from the national ID, want %v 42", got.BirthDate, got.Age, l.BirthDate)
+	}
+	if len(res.Derived) != 3 {
+		t.Errorf("derived = %v", res.Derived)
+	}
+}
+
+func TestMissingCriticalColumns(t *testing.T) {
+	lay, err := NewLayout([]string{"loan_id", "principal_outstanding"}, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	miss := MissingCritical(lay)
+	for _, f := range []Field{FPortfolioID, FCutOffDate, FBorrowerID, FDefaultDate, FRegionCode} {
+		if !slices.Contains(miss, f) {
+			t.Errorf("%s not reported missing: %v", f, miss)
+		}
+	}
+	for _, f := range []Field{FTotalClaim, FDaysPastDue, FLoanID} {
+		if slices.Contains(miss, f) {
+			t.Errorf("%s reported missing", f)
+		}
+	}
+}
+
+func TestConvertExcelSerialDates(t *testing.T) {
+	l, p := fixture()
+	cols := AllColumns(true)
+	row := EncodeLoan(&l, &p, cols, EncodeOptions{})
+	row[slices.Index(cols, FCutOffDate)] = "45838" // 2025-06-30 in the 1900 system
+	res := convertCells(t, HeaderRow(cols, EncodeOptions{}), nil, row)[0]
+	if !res.OK() || res.Loan.CutOffDate != l.CutOffDate {
+		t.Fatalf("serial date: %v %v", res.Loan.CutOffDate, res.Errors)
+	}
+}
+
+func TestConvertNeverEchoesPersonalData(t *testing.T) {
+	l, p := fixture()
+	cols := AllColumns(true)
+	row := EncodeLoan(&l, &p, cols, EncodeOptions{})
+	row[slices.Index(cols, FNationalID)] = breakCheckDigit(p.NationalID)
+	row[slices.Index(cols, FPhone)] = "1381234567"
+	res := convertCells(t, HeaderRow(cols, EncodeOptions{}), nil, row)[0]
+	for _, e := range res.Errors {
+		s := e.Error()
+		if strings.Contains(s, p.NationalID[:14]) || strings.Contains(s, "1381234567") {
+			t.Errorf("personal data in error: %s", s)
+		}
+	}
+}
+
+// TestConvertProperty: any valid loan survives encode -> convert unchanged, in every encoding.
+func TestConvertProperty(t *testing.T) {
+	rapid.Check(t, func(t *rapid.T) {
+		l, p := fixture()
+		cut := date.Of(2020, 1, 1).AddDays(rapid.IntRange(0, 3000).Draw(t, "cut"))
+		def := cut.AddDays(-rapid.IntRange(0, 4000).Draw(t, "dpd"))
+		l.CutOffDate, l.DefaultDate, l.DaysPastDue = cut, def, cut.Sub(def)
+		pr := rapid.Int64Range(0, 1e12).Draw(t, "principal")
+		in := rapid.Int64Range(0, 1e11).Draw(t, "interest")
+		fe := rapid.Int64Range(0, 1e9).Draw(t, "fees")
+		l.PrincipalOutstanding, l.InterestOutstanding, l.FeesOutstanding = money.New(pr, money.CNY), money.New(in, money.CNY), money.New(fe, money.CNY)
+		l.TotalClaim = money.New(pr+in+fe, money.CNY)
+		l.LastPaymentDate = def.AddDays(-rapid.IntRange(0, 400).Draw(t, "lp"))
+		l.ProductType = rapid.SampledFrom(reclaim.ProductTypes).Draw(t, "product")
+		l.LegalStatus = rapid.SampledFrom(reclaim.LegalStatuses).Draw(t, "legal")
+		l.WrittenOff = rapid.Bool().Draw(t, "wo")
+		if rapid.Bool().Draw(t, "noLastPayment") {
+			l.LastPaymentDate, l.LastPaymentAmount = date.Date{}, money.Amount{}
+		}
+		l.Age = date.Age(l.BirthDate, cut)
+		opts := EncodeOptions{Chinese: rapid.Bool().Draw(t, "zh"), DateStyle: rapid.SampledFrom([]string{"iso", "slash", "chinese"}).Draw(t, "ds")}
+		if rapid.Bool().Draw(t, "wan") {
+			opts.Unit = money.Wan
+		}
+		cols := AllColumns(true)
+		lay, err := NewLayout(HeaderRow(cols, opts), nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var res Result
+		NewConverter(lay, SourceInfo{}).Convert(Row{Line: 2, Cells: EncodeLoan(&l, &p, cols, opts)}, &res)
+		if !res.OK() {
+			t.Fatalf("errors: %v", res.Errors)
+		}
+		if d := cmp.Diff(l, res.Loan); d != "" {
+			t.Fatalf("(-want +got):\n%s", d)
+		}
+	})
+}
