@@ -18,9 +18,12 @@ var (
 	Act365F DayCount = act{365, "ACT/365F"}
 	// Act360 is actual days over 360 (ACT/360).
 	Act360 DayCount = act{360, "ACT/360"}
-	// Thirty360 is 30/360 US (Bond Basis, ISDA 2006 4.16(f)).
+	// Thirty360 is 30/360 Bond Basis (ISDA 2006 section 4.16(f)): a day 31 at the start becomes 30,
+	// and a day 31 at the end becomes 30 when the start day is then 30. It does not apply the
+	// end-of-February adjustments of the SIA "30/360 US" (30U/360) variant.
 	Thirty360 DayCount = thirty360{}
-	// ActAct is ACT/ACT ISDA: days in leap years over 366 plus days in other years over 365.
+	// ActAct is ACT/ACT ISDA (ISDA 2006 section 4.16(b)): days in leap years over 366 plus days in
+	// other years over 365, the start date counted and the end date not.
 	ActAct DayCount = actActISDA{}
 )
 

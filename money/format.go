@@ -118,9 +118,9 @@ func parseDecimal(s string) (decimal, error) {
 		d.neg = d.neg || t[0] == '-'
 		t = t[1:]
 	}
-	for _, sym := range []string{"¥", "$"} {
+	for _, sym := range []string{"¥", "￥", "$"} {
 		if strings.HasPrefix(t, sym) {
-			t = t[len(sym):]
+			t = strings.TrimSpace(t[len(sym):])
 			break
 		}
 	}
@@ -247,11 +247,11 @@ func (d decimal) round(mode RoundingMode) (int64, error) {
 			return 0, fmt.Errorf("money: unknown rounding mode %d", mode)
 		}
 	}
-	if q > 1<<63-1 {
+	if q > 1<<63-1 && !(d.neg && q == 1<<63) {
 		return 0, ErrOverflow
 	}
-	v := int64(q)
-	if d.neg {
+	v := int64(q) // 1<<63 wraps to math.MinInt64, which is already the negated value
+	if d.neg && q != 1<<63 {
 		v = -v
 	}
 	return v, nil
@@ -287,11 +287,16 @@ func (a Amount) Grouped() string {
 	return format(a.minor, a.cur.Digits(), true)
 }
 
-// InUnit formats the amount in a larger unit (Wan for 万元) with the given number of decimals,
-// rounded with mode: Yuan(123456).InUnit(Wan, 2, HalfUp) is "12.35".
+// InUnit formats the amount in a larger unit (Wan for 万元) with the given number of decimals
+// (negative counts as 0), rounded with mode (Exact counts as HalfUp): Yuan(123456).InUnit(Wan, 2,
+// HalfUp) is "12.35". The absent amount formats as ""; a result too large for int64 units of the
+// requested precision formats as "?".
 func (a Amount) InUnit(u Unit, decimals int, mode RoundingMode) string {
 	if a.IsAbsent() {
 		return ""
+	}
+	if decimals < 0 {
+		decimals = 0
 	}
 	d, err := parseDecimal(format(a.minor, a.cur.Digits(), false))
 	if err != nil {

@@ -14,6 +14,7 @@ import (
 	"fmt"
 	"math"
 	"math/bits"
+	"strconv"
 )
 
 // Currency is an ISO 4217 alphabetic code such as "CNY".
@@ -137,10 +138,15 @@ func (a Amount) Add(b Amount) (Amount, error) {
 
 // Sub returns a-b, checked like Add.
 func (a Amount) Sub(b Amount) (Amount, error) {
-	if b.minor == math.MinInt64 {
+	c, err := a.same(b)
+	if err != nil {
+		return Amount{}, err
+	}
+	d := a.minor - b.minor
+	if (d < a.minor) != (b.minor > 0) {
 		return Amount{}, ErrOverflow
 	}
-	return a.Add(Amount{minor: -b.minor, cur: b.cur})
+	return Amount{minor: d, cur: c}, nil
 }
 
 // Neg returns -a.
@@ -176,7 +182,9 @@ func (a Amount) Cmp(b Amount) int {
 // absent amount).
 func (a Amount) Equal(b Amount) bool { return a == b }
 
-// Float returns the amount in major units as a float64, for model maths only.
+// Float returns the amount in major units as a float64, for model maths only. Amounts of up to 15
+// significant digits come back unchanged through FromFloat with any rounding mode; larger ones may
+// not, because neighbouring amounts then share a float64.
 func (a Amount) Float() float64 {
 	return float64(a.minor) / pow10f[a.cur.Digits()]
 }
@@ -199,9 +207,9 @@ func FromFloat(f float64, c Currency, mode RoundingMode) (Amount, error) {
 	if math.IsNaN(f) || math.IsInf(f, 0) {
 		return Amount{}, fmt.Errorf("%w: %v", ErrSyntax, f)
 	}
-	// Go through the shortest decimal representation so that 0.285 rounds as written, not as its
-	// binary approximation 0.28499999...
-	return ParseUnit(fmt.Sprintf("%.17g", f), c, Unit(0), mode)
+	// Go through the shortest decimal representation that reads back as f, so that 0.285 rounds
+	// as written, not as its binary approximation 0.28499999...
+	return ParseUnit(strconv.FormatFloat(f, 'g', -1, 64), c, Major, mode)
 }
 
 // Allocate splits a into len(weights) parts proportional to the weights by the largest-remainder

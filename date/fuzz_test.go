@@ -1,0 +1,46 @@
+package date
+
+import (
+	"testing"
+	"unicode/utf8"
+)
+
+// FuzzParse checks that Parse never panics and that every date it accepts is in range and formats
+// back to text that parses to the same date.
+func FuzzParse(f *testing.F) {
+	for _, s := range []string{
+		"2024-01-31", "2024/1/31", "2024.01.31", "20240131", "2024年1月31日", "2024-01-31T08:00:00Z",
+		"2023-02-29", "0000-00-00", "9999-12-31", "garbage", "2024-01-31 ", "年月日", "2024年",
+	} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, s string) {
+		d, err := Parse(s)
+		if err != nil {
+			return
+		}
+		if d.Before(minDate) || d.After(maxDate) || d.IsZero() {
+			t.Fatalf("Parse(%q) = out of range day %d", s, d.Days())
+		}
+		out := d.String()
+		if !utf8.ValidString(out) {
+			t.Fatalf("invalid UTF-8 %q", out)
+		}
+		if e, err := Parse(out); err != nil || e != d {
+			t.Fatalf("Parse(%q) = %v, %v; want %v (from %q)", out, e, err, d, s)
+		}
+	})
+}
+
+// FuzzFromExcelSerial checks that FromExcelSerial never panics and returns only in-range dates.
+func FuzzFromExcelSerial(f *testing.F) {
+	f.Add(45322.0, false)
+	f.Add(60.0, false)
+	f.Add(2957003.9, true)
+	f.Fuzz(func(t *testing.T, serial float64, is1904 bool) {
+		d, err := FromExcelSerial(serial, is1904)
+		if err == nil && (d.Before(minDate) || d.After(maxDate)) {
+			t.Fatalf("FromExcelSerial(%v, %v) = day %d out of range", serial, is1904, d.Days())
+		}
+	})
+}
