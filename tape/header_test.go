@@ -25,9 +25,9 @@ func loanFor(id, borrower string, principal, interest int64, dpd, age int, regio
 func TestPoolHeaderByHand(t *testing.T) {
 	b := NewHeaderBuilder()
 	loans := []reclaim.Loan{
-		loanFor("1", "A", 100_00, 0, 100, 30, "310115"), // weight 100
+		loanFor("1", "A", 100_00, 0, 100, 30, "310115"),      // weight 100
 		loanFor("2", "A", 200_00, 100_00, 400, 40, "310101"), // weight 300
-		loanFor("3", "B", 50_00, 50_00, 2000, -1, "440305"), // weight 100, age unknown
+		loanFor("3", "B", 50_00, 50_00, 2000, -1, "440305"),  // weight 100, age unknown
 	}
 	loans[2].OriginalAmount = money.Amount{}
 	for i := range loans {

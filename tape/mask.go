@@ -9,6 +9,7 @@ import (
 
 	"reclaim"
 	"reclaim/money"
+	"reclaim/region"
 )
 
 // MaskedColumns are the columns of a registered bidder's tape (design/tape.md, "Tiered
@@ -48,17 +49,23 @@ type QuasiKey struct {
 }
 
 // Generalisation levels, finest first: each coarsens the quasi-identifier until classes reach K.
+// Area is a prefecture, a province, or one of China's six macro-regions; Period is the
+// origination month, quarter, year, or a span of Years years.
 var maskLevels = []struct {
-	Name                 string
-	AgeWidth             int
-	Province, CoarseBand bool
-	Period               string // month, quarter, year
+	Name       string
+	AgeWidth   int
+	Area       string // prefecture, province, macro
+	CoarseBand bool
+	Period     string // month, quarter, year, span
+	Years      int
 }{
-	{"5-year age, prefecture, balance band, month", 5, false, false, "month"},
-	{"5-year age, prefecture, balance band, quarter", 5, false, false, "quarter"},
-	{"10-year age, prefecture, balance band, year", 10, false, false, "year"},
-	{"10-year age, province, balance band, year", 10, true, false, "year"},
-	{"10-year age, province, coarse balance band, year", 10, true, true, "year"},
+	{"5-year age, prefecture, balance band, month", 5, "prefecture", false, "month", 1},
+	{"5-year age, prefecture, balance band, quarter", 5, "prefecture", false, "quarter", 1},
+	{"10-year age, prefecture, balance band, year", 10, "prefecture", false, "year", 1},
+	{"10-year age, province, balance band, year", 10, "province", false, "year", 1},
+	{"10-year age, province, coarse balance band, year", 10, "province", true, "year", 1},
+	{"10-year age, macro-region, coarse balance band, 3 years", 10, "macro", true, "span", 3},
+	{"20-year age, macro-region, coarse balance band, 5 years", 20, "macro", true, "span", 5},
 }
 
 // KAnonymity is the result of the k-anonymity check on a masked tape.
@@ -107,15 +114,29 @@ func NewMasker(opts MaskOptions) *Masker {
 // Quasi returns the loan's quasi-identifier at generalisation level (0 = finest).
 func Quasi(l *reclaim.Loan, level int) QuasiKey {
 	lv := maskLevels[level]
-	q := QuasiKey{AgeBand: ageBand(l.Age, lv.AgeWidth), Prefecture: prefecture(l.RegionCode), BalanceBand: balanceBand(l.TotalClaim, lv.CoarseBand)}
-	if lv.Province && len(l.RegionCode) == 6 {
-		q.Prefecture = l.RegionCode[:2] + "0000"
-	}
-	q.OriginationMonth = period(l, lv.Period)
+	q := QuasiKey{AgeBand: ageBand(l.Age, lv.AgeWidth), Prefecture: area(l.RegionCode, lv.Area), BalanceBand: balanceBand(l.TotalClaim, lv.CoarseBand)}
+	q.OriginationMonth = period(l, lv.Period, lv.Years)
 	return q
 }
 
-func period(l *reclaim.Loan, p string) string {
+// area generalises a region code to a prefecture, province or macro-region.
+func area(code, level string) string {
+	if len(code) != 6 {
+		return code
+	}
+	switch level {
+	case "province":
+		return code[:2] + "0000"
+	case "macro":
+		if d, ok := region.Province(code); ok {
+			return d.Region.English()
+		}
+		return code[:2] + "0000"
+	}
+	return code[:4] + "00"
+}
+
+func period(l *reclaim.Loan, p string, years int) string {
 	if l.OriginationDate.IsZero() {
 		return ""
 	}
@@ -125,6 +146,10 @@ func period(l *reclaim.Loan, p string) string {
 		return s[:4] + "-Q" + strconv.Itoa((int(l.OriginationDate.Month())-1)/3+1)
 	case "year":
 		return s[:4]
+	case "span":
+		y := l.OriginationDate.Year()
+		lo := y - y%years
+		return strconv.Itoa(lo) + "-" + strconv.Itoa(lo+years-1)
 	}
 	return s[:7]
 }
@@ -135,13 +160,6 @@ func ageBand(age, width int) string {
 	}
 	lo := age / width * width
 	return strconv.Itoa(lo) + "-" + strconv.Itoa(lo+width-1)
-}
-
-func prefecture(code string) string {
-	if len(code) == 6 {
-		return code[:4] + "00"
-	}
-	return code
 }
 
 // balance bands in major units of total claim.

@@ -1,0 +1,179 @@
+// Command reclaim is Reclaim's single binary: the CLI for tapes, portfolios and synthetic data, and
+// (from the server issue on) the API and console server. It wires adapters (sqldb, pii) to engines
+// (tape, synth) and nothing deeper than this package knows both.
+//
+// Exit codes: 0 success, 1 failure (including a rejected tape), 2 usage error.
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"os"
+	"os/signal"
+	"path/filepath"
+	"strings"
+	"syscall"
+
+	"github.com/spf13/cobra"
+
+	"reclaim"
+)
+
+// Version is set at build time with -ldflags "-X main.Version=...".
+var Version = "dev"
+
+// Exit codes.
+const (
+	exitOK      = 0
+	exitFailed  = 1
+	exitUsage   = 2
+	envDataDir  = "RECLAIM_DATA_DIR"
+	envDSN      = "RECLAIM_DSN"
+	envKeyFile  = "RECLAIM_PII_KEY_FILE"
+	defaultData = "data"
+)
+
+// usageError marks errors in how the command was called.
+type usageError struct{ error }
+
+func usagef(format string, args ...any) error { return usageError{fmt.Errorf(format, args...)} }
+
+// globals are the flags every command shares.
+type globals struct {
+	dataDir string
+	dsn     string
+	keyFile string
+	jsonOut bool
+	quiet   bool
+	stdout  io.Writer
+	stderr  io.Writer
+	log     *slog.Logger
+}
+
+func main() {
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	code := run(ctx, os.Args[1:], os.Stdout, os.Stderr)
+	stop()
+	os.Exit(code)
+}
+
+// run executes the CLI with args and returns the exit code.
+func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
+	g := &globals{stdout: stdout, stderr: stderr}
+	root := newRoot(g)
+	root.SetArgs(args)
+	root.SetOut(stdout)
+	root.SetErr(stderr)
+	err := root.ExecuteContext(ctx)
+	if err == nil {
+		return exitOK
+	}
+	var ue usageError
+	if errors.As(err, &ue) || isCobraUsage(err) {
+		fmt.Fprintln(stderr, "error:", err)
+		fmt.Fprintln(stderr, "Run 'reclaim --help' for usage.")
+		return exitUsage
+	}
+	var silent silentError
+	if !errors.As(err, &silent) {
+		fmt.Fprintln(stderr, "error:", describe(err))
+	}
+	return exitFailed
+}
+
+// silentError is a failure whose details the command already printed.
+type silentError struct{ error }
+
+// describe renders an error for a person: a reclaim.Error's safe message, or the error text for
+// local CLI failures (the CLI user is the operator, so details help).
+func describe(err error) string {
+	var re *reclaim.Error
+	if errors.As(err, &re) {
+		if re.Err != nil && re.Code != reclaim.EINTERNAL {
+			return re.Message + ": " + re.Err.Error()
+		}
+		return re.Error()
+	}
+	return err.Error()
+}
+
+func isCobraUsage(err error) bool {
+	s := err.Error()
+	for _, p := range []string{"unknown command", "unknown flag", "unknown shorthand flag", "accepts ", "requires at least",
+		"requires exactly", "flag needs an argument", "invalid argument", "required flag"} {
+		if strings.Contains(s, p) {
+			return true
+		}
+	}
+	return false
+}
+
+func newRoot(g *globals) *cobra.Command {
+	root := &cobra.Command{
+		Use:   "reclaim",
+		Short: "Reclaim: value, work out and dispose of personal non-performing loan portfolios",
+		Long: `Reclaim loads sellers' loan tapes, checks them, stores portfolios, and (in later releases)
+values, collects, auctions and securitises them.
+
+Data lives in --data-dir (default ./data, or $RECLAIM_DATA_DIR): a SQLite database and, for
+development, the key that encrypts personal data. Point --dsn (or $RECLAIM_DSN) at
+postgres://... to use PostgreSQL instead.`,
+		SilenceUsage:  true,
+		SilenceErrors: true,
+		PersistentPreRunE: func(cmd *cobra.Command, args []string) error {
+			g.log = slog.New(slog.NewTextHandler(g.stderr, &slog.HandlerOptions{Level: slog.LevelWarn}))
+			return nil
+		},
+	}
+	root.SetFlagErrorFunc(func(c *cobra.Command, err error) error { return usageError{err} })
+	pf := root.PersistentFlags()
+	pf.StringVar(&g.dataDir, "data-dir", envOr(envDataDir, defaultData), "directory for the SQLite database and the development key ($"+envDataDir+")")
+	pf.StringVar(&g.dsn, "dsn", os.Getenv(envDSN), "database: postgres://user@host/db, or sqlite:PATH (default sqlite:<data-dir>/reclaim.db) ($"+envDSN+")")
+	pf.StringVar(&g.keyFile, "pii-key-file", os.Getenv(envKeyFile), "file holding the 32-byte personal-data key, base64 or hex ($"+envKeyFile+"; or the key itself in $RECLAIM_PII_KEY)")
+	pf.BoolVarP(&g.quiet, "quiet", "q", false, "no progress bars")
+	root.AddCommand(
+		newVersionCmd(g),
+		newMigrateCmd(g),
+		newSynthCmd(g),
+		newTapeCmd(g),
+		newPortfolioCmd(g),
+		newDemoCmd(g),
+	)
+	return root
+}
+
+func envOr(k, def string) string {
+	if v := os.Getenv(k); v != "" {
+		return v
+	}
+	return def
+}
+
+// resolvedDSN returns the DSN to open: the flag, or the SQLite file in the data directory.
+func (g *globals) resolvedDSN() string {
+	if g.dsn != "" {
+		return g.dsn
+	}
+	return "sqlite:" + filepath.Join(g.dataDir, "reclaim.db")
+}
+
+func newVersionCmd(g *globals) *cobra.Command {
+	var jsonOut bool
+	c := &cobra.Command{
+		Use:   "version",
+		Short: "Print the version",
+		Args:  cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, args []string) error {
+			if jsonOut {
+				return writeJSON(g.stdout, map[string]string{"version": Version})
+			}
+			fmt.Fprintln(g.stdout, "reclaim", Version)
+			return nil
+		},
+	}
+	c.Flags().BoolVar(&jsonOut, "json", false, "print JSON")
+	return c
+}

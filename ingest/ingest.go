@@ -1,0 +1,535 @@
+// Package ingest imports loan tapes into a store without losing anything: every input row ends up
+// either imported or reported as rejected with its reasons (the counts always add up), the default
+// is all-or-nothing, a re-import of the same bytes is refused, and a crash leaves no partial
+// portfolio because the store commits the whole tape in one transaction.
+//
+// ingest is an application service: it drives the tape engine and talks to storage through the
+// Store interface, which cmd/reclaim implements over sqldb.
+package ingest
+
+import (
+	"context"
+	"crypto/rand"
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"sort"
+	"strings"
+	"time"
+
+	"reclaim"
+	"reclaim/date"
+	"reclaim/money"
+	"reclaim/tape"
+)
+
+// Meta describes the portfolio an import creates.
+type Meta struct {
+	SellerName  string
+	Ref         string
+	Name        string
+	CutOffDate  date.Date
+	Currency    money.Currency
+	SourceFile  string
+	ContentHash string
+	Salt        []byte
+	Actor       string
+}
+
+// LoanRow is a validated loan ready to store, with its borrower's personal data already sealed.
+type LoanRow struct {
+	Loan   reclaim.Loan
+	Sealed []byte // nil when the tape carries no personal data for the borrower
+	KeyID  string
+}
+
+// Summary is what the store records when an import commits.
+type Summary struct {
+	LoanCount     int64
+	BorrowerCount int64
+	TotalClaim    money.Amount
+	HeaderJSON    []byte
+	ReportJSON    []byte
+}
+
+// Store is the storage an import writes to. Begin fails with a reclaim.ECONFLICT error when a tape
+// with the same content hash was imported before.
+type Store interface {
+	FindByHash(ctx context.Context, contentHash string) (id int64, found bool, err error)
+	Begin(ctx context.Context, m Meta) (Tx, error)
+}
+
+// Tx is one import's transaction. Nothing it wrote is visible, or survives a crash, before Commit.
+type Tx interface {
+	AddLoans(ctx context.Context, rows []LoanRow) error
+	AddRepayments(ctx context.Context, rs []reclaim.Repayment) error
+	Commit(ctx context.Context, s Summary) (reclaim.Portfolio, error)
+	Rollback() error
+}
+
+// Sealer encrypts a borrower's personal data; aad binds the ciphertext to its portfolio and
+// borrower so it cannot be moved to another row.
+type Sealer interface {
+	SealPersonal(p reclaim.PersonalData, aad []byte) ([]byte, error)
+	KeyID() string
+}
+
+// Options control an import.
+type Options struct {
+	Mapping     *tape.Mapping
+	Open        tape.OpenOptions
+	SkipInvalid bool   // import the valid rows and report the rest, instead of all-or-nothing
+	DryRun      bool   // validate only: nothing is written (tape validate)
+	RejectsPath string // write every rejected row, unchanged, with its reasons (CSV); "" for none
+	HistoryPath string // optional repayment history file (loan_id, month, amount, source, channel)
+	SellerName  string
+	Name        string
+	Actor       string
+	// MaxErrors caps the row errors kept in the report (all of them still go to the rejects
+	// file); default 1000.
+	MaxErrors int
+	// Progress, when set, is called about every 10,000 rows with the rows read so far and the
+	// bytes read of the file's size (for a progress bar).
+	Progress func(rows int64, bytesRead, size int64)
+	// BatchSize is the number of loans handed to the store at once; default 2,000.
+	BatchSize int
+	Now       func() time.Time
+}
+
+// Status of an import.
+const (
+	StatusImported  = "imported"  // every valid row was stored
+	StatusRejected  = "rejected"  // nothing was stored because of invalid rows or columns
+	StatusValidated = "validated" // dry run: nothing was meant to be stored
+)
+
+// Report is the full account of an import: where each input row went and why.
+type Report struct {
+	File        string `json:"file"`
+	Format      string `json:"format"`
+	Encoding    string `json:"encoding,omitempty"`
+	ContentHash string `json:"content_hash"`
+	Status      string `json:"status"`
+	Message     string `json:"message,omitempty"`
+
+	// Rows = Imported + Rejected, always; and Rows = Valid + Invalid. In an all-or-nothing
+	// rejection every row is rejected, valid or not.
+	Rows     int64 `json:"rows"`
+	Imported int64 `json:"imported"`
+	Rejected int64 `json:"rejected"`
+	Valid    int64 `json:"valid"`
+	Invalid  int64 `json:"invalid"`
+
+	Columns  []ColumnBinding `json:"columns"`
+	Unmapped []string        `json:"unmapped_columns,omitempty"`
+	Derived  []string        `json:"derived_fields,omitempty"`
+	Missing  []string        `json:"missing_critical,omitempty"`
+
+	ByRule      []RuleCount     `json:"by_rule"`
+	Errors      []tape.RowError `json:"errors"`
+	ErrorsShown int             `json:"errors_shown"`
+	ErrorsTotal int64           `json:"errors_total"`
+	RejectsFile string          `json:"rejects_file,omitempty"`
+
+	History *HistoryReport `json:"history,omitempty"`
+
+	Header      *tape.PoolHeader `json:"header,omitempty"`
+	PortfolioID int64            `json:"portfolio_id,omitempty"`
+	Seconds     float64          `json:"seconds"`
+}
+
+// ColumnBinding reports which column filled which field.
+type ColumnBinding struct {
+	Field  string `json:"field"`
+	Column string `json:"column"` // "" for a constant
+	Const  string `json:"constant,omitempty"`
+	Unit   string `json:"unit,omitempty"`
+}
+
+// RuleCount is how many rows broke a rule.
+type RuleCount struct {
+	Rule        string `json:"rule"`
+	Description string `json:"description"`
+	Rows        int64  `json:"rows"`
+}
+
+// HistoryReport accounts for the repayment-history file.
+type HistoryReport struct {
+	File     string          `json:"file"`
+	Rows     int64           `json:"rows"`
+	Imported int64           `json:"imported"`
+	Rejected int64           `json:"rejected"`
+	Errors   []tape.RowError `json:"errors,omitempty"`
+}
+
+// OK reports whether the import stored the tape (or, for a dry run, whether the tape is valid).
+func (r *Report) OK() bool {
+	return r.Status == StatusImported || (r.Status == StatusValidated && r.Invalid == 0)
+}
+
+// Run imports (or, with DryRun, validates) the tape at path. It returns the report and an error
+// for failures that are not about the tape's content (I/O, storage); a tape rejected for its
+// content returns a report with Status "rejected" and a *reclaim.Error with code EINVALID.
+func Run(ctx context.Context, store Store, sealer Sealer, path string, opts Options) (*Report, error) {
+	start := time.Now()
+	if opts.MaxErrors <= 0 {
+		opts.MaxErrors = 1000
+	}
+	if opts.BatchSize <= 0 {
+		opts.BatchSize = 2000
+	}
+	if opts.Now == nil {
+		opts.Now = time.Now
+	}
+	rep := &Report{File: filepath.Base(path), Status: StatusRejected}
+	defer func() {
+		rep.Seconds = time.Since(start).Seconds()
+		if rep.Status != StatusImported {
+			rep.Imported, rep.Rejected = 0, rep.Rows
+		}
+	}()
+
+	st, err := os.Stat(path)
+	if err != nil {
+		return rep, reclaim.WrapError(reclaim.ENOTFOUND, err, "cannot read tape %s", path)
+	}
+	hash, err := hashFile(path)
+	if err != nil {
+		return rep, reclaim.WrapError(reclaim.EINVALID, err, "cannot read tape %s", path)
+	}
+	rep.ContentHash = hash
+	if !opts.DryRun {
+		if id, found, err := store.FindByHash(ctx, hash); err != nil {
+			return rep, err
+		} else if found {
+			rep.PortfolioID = id
+			rep.Message = fmt.Sprintf("this tape (sha256 %s) was already imported as portfolio %d; nothing was imported", hash[:12], id)
+			return rep, &reclaim.Error{Code: reclaim.ECONFLICT, Message: rep.Message}
+		}
+	}
+
+	oo := opts.Open
+	if m := opts.Mapping; m != nil {
+		if oo.Encoding == "" {
+			oo.Encoding = m.Encoding
+		}
+		if oo.Sheet == "" {
+			oo.Sheet = m.Sheet
+		}
+		if oo.HeaderRow == 0 {
+			oo.HeaderRow = m.HeaderRow
+		}
+	}
+	src, err := tape.Open(path, oo)
+	if err != nil {
+		rep.Message = err.Error()
+		return rep, reclaim.WrapError(reclaim.EINVALID, err, "cannot open tape %s", filepath.Base(path))
+	}
+	defer src.Close()
+	info := src.Info()
+	rep.Format, rep.Encoding = info.Format, info.Encoding
+
+	layout, err := tape.NewLayout(src.Header(), opts.Mapping)
+	if err != nil {
+		rep.Message = err.Error()
+		return rep, reclaim.WrapError(reclaim.EINVALID, err, "the tape's columns cannot be mapped")
+	}
+	describeLayout(rep, layout)
+	if miss := tape.MissingCritical(layout); len(miss) > 0 {
+		for _, f := range miss {
+			rep.Missing = append(rep.Missing, f.String())
+		}
+		rep.Message = "the tape has no column for the critical field(s) " + strings.Join(rep.Missing, ", ") +
+			"; add the columns, or a mapping file that names them (see docs/tape-mapping.md)"
+		return rep, &reclaim.Error{Code: reclaim.EINVALID, Message: rep.Message}
+	}
+
+	var rejects *rejectWriter
+	if opts.RejectsPath != "" {
+		if rejects, err = newRejectWriter(opts.RejectsPath, src.Header()); err != nil {
+			return rep, err
+		}
+		defer rejects.close()
+		rep.RejectsFile = opts.RejectsPath
+	}
+
+	var tx Tx
+	salt := make([]byte, 32)
+	if _, err := rand.Read(salt); err != nil {
+		return rep, err
+	}
+	committed := false
+	defer func() {
+		if tx != nil && !committed {
+			_ = tx.Rollback()
+		}
+	}()
+
+	conv := tape.NewConverter(layout, info)
+	hb := tape.NewHeaderBuilder()
+	ruleRows := map[string]int64{}
+	var res tape.Result
+	batch := make([]LoanRow, 0, opts.BatchSize)
+	validIDs := map[string]struct{}{}
+	wantHistory := opts.HistoryPath != ""
+	var ref string
+	var cutOff date.Date
+	var cur money.Currency
+
+	flush := func() error {
+		if len(batch) == 0 || tx == nil {
+			batch = batch[:0]
+			return nil
+		}
+		if err := tx.AddLoans(ctx, batch); err != nil {
+			return err
+		}
+		for i := range batch {
+			batch[i] = LoanRow{}
+		}
+		batch = batch[:0]
+		return nil
+	}
+
+	for {
+		if err := ctx.Err(); err != nil {
+			return rep, reclaim.WrapError(reclaim.ECANCELED, err, "import cancelled; nothing was imported")
+		}
+		row, err := src.Next()
+		if err == io.EOF {
+			break
+		}
+		rep.Rows++
+		if opts.Progress != nil && rep.Rows%10000 == 0 {
+			opts.Progress(rep.Rows, sourceOffset(src), st.Size())
+		}
+		var rowErrs []tape.RowError
+		if err != nil {
+			var re *tape.RowError
+			if !errors.As(err, &re) {
+				rep.Rows--
+				rep.Message = err.Error()
+				return rep, reclaim.WrapError(reclaim.EINVALID, err, "the tape cannot be read past line %d", rep.Rows)
+			}
+			rowErrs = []tape.RowError{*re}
+			row = tape.Row{Line: re.Line}
+		} else {
+			conv.Convert(row, &res)
+			rowErrs = res.Errors
+		}
+		if len(rowErrs) > 0 {
+			rep.Invalid++
+			seen := map[string]bool{}
+			for _, e := range rowErrs {
+				if !seen[e.Rule] {
+					ruleRows[e.Rule]++
+					seen[e.Rule] = true
+				}
+				rep.ErrorsTotal++
+				if len(rep.Errors) < opts.MaxErrors {
+					rep.Errors = append(rep.Errors, e)
+				}
+			}
+			if rejects != nil {
+				if err := rejects.write(row, rowErrs); err != nil {
+					return rep, err
+				}
+			}
+			continue
+		}
+		rep.Valid++
+		if tx == nil && !opts.DryRun && (opts.SkipInvalid || rep.Invalid == 0) {
+			ref, cutOff, cur = res.Loan.PortfolioRef, res.Loan.CutOffDate, res.Loan.Currency
+			name := opts.Name
+			if name == "" {
+				name = ref
+			}
+			seller := opts.SellerName
+			if seller == "" {
+				seller = "Unknown seller"
+			}
+			tx, err = store.Begin(ctx, Meta{SellerName: seller, Ref: ref, Name: name, CutOffDate: cutOff,
+				Currency: cur, SourceFile: filepath.Base(path), ContentHash: hash, Salt: salt, Actor: opts.Actor})
+			if err != nil {
+				return rep, err
+			}
+		}
+		hb.Add(&res.Loan)
+		if wantHistory {
+			validIDs[res.Loan.LoanID] = struct{}{}
+		}
+		if tx == nil || (rep.Invalid > 0 && !opts.SkipInvalid) {
+			// All-or-nothing and already doomed, or a dry run: keep validating, store nothing.
+			continue
+		}
+		lr := LoanRow{Loan: res.Loan}
+		if !res.Personal.IsEmpty() && sealer != nil {
+			sealed, err := sealer.SealPersonal(res.Personal, PersonalAAD(hash, res.Loan.BorrowerID))
+			if err != nil {
+				return rep, err
+			}
+			lr.Sealed, lr.KeyID = sealed, sealer.KeyID()
+		}
+		batch = append(batch, lr)
+		if len(batch) >= opts.BatchSize {
+			if err := flush(); err != nil {
+				return rep, err
+			}
+		}
+	}
+	if opts.Progress != nil {
+		opts.Progress(rep.Rows, st.Size(), st.Size())
+	}
+	rep.ByRule = ruleCounts(ruleRows)
+	rep.ErrorsShown = len(rep.Errors)
+	h, err := hb.Header()
+	if err != nil {
+		return rep, reclaim.WrapError(reclaim.EINVALID, err, "the pool's totals overflow")
+	}
+	if rep.Valid > 0 {
+		rep.Header = &h
+	}
+
+	switch {
+	case opts.DryRun:
+		rep.Status = StatusValidated
+		rep.Message = fmt.Sprintf("%d rows: %d valid, %d invalid", rep.Rows, rep.Valid, rep.Invalid)
+		if rep.Invalid > 0 {
+			return rep, &reclaim.Error{Code: reclaim.EINVALID, Message: rep.Message}
+		}
+		return rep, nil
+	case rep.Rows == 0:
+		rep.Message = "the tape has no data rows; nothing was imported"
+		return rep, &reclaim.Error{Code: reclaim.EINVALID, Message: rep.Message}
+	case rep.Invalid > 0 && !opts.SkipInvalid:
+		rep.Message = fmt.Sprintf("%d of %d rows are invalid, so nothing was imported (the default is all-or-nothing; use --skip-invalid to import the %d valid rows)", rep.Invalid, rep.Rows, rep.Valid)
+		return rep, &reclaim.Error{Code: reclaim.EINVALID, Message: rep.Message}
+	case rep.Valid == 0:
+		rep.Message = "no row is valid; nothing was imported"
+		return rep, &reclaim.Error{Code: reclaim.EINVALID, Message: rep.Message}
+	}
+	if err := flush(); err != nil {
+		return rep, err
+	}
+	if wantHistory {
+		hr, reps, err := readHistory(opts.HistoryPath, validIDs, cur, opts.MaxErrors)
+		rep.History = hr
+		if err != nil {
+			return rep, err
+		}
+		if hr.Rejected > 0 && !opts.SkipInvalid {
+			rep.Message = fmt.Sprintf("%d of %d repayment-history rows are invalid, so nothing was imported", hr.Rejected, hr.Rows)
+			return rep, &reclaim.Error{Code: reclaim.EINVALID, Message: rep.Message}
+		}
+		for i := 0; i < len(reps); i += 5000 {
+			j := min(i+5000, len(reps))
+			if err := tx.AddRepayments(ctx, reps[i:j]); err != nil {
+				return rep, err
+			}
+		}
+		hr.Imported = int64(len(reps))
+	}
+	rep.Imported, rep.Rejected = rep.Valid, rep.Invalid
+	rep.Status = StatusImported
+	rep.Message = fmt.Sprintf("imported %d of %d rows (%d rejected)", rep.Imported, rep.Rows, rep.Rejected)
+	hj, err := json.Marshal(h)
+	if err != nil {
+		return rep, err
+	}
+	rj, err := json.Marshal(rep)
+	if err != nil {
+		return rep, err
+	}
+	p, err := tx.Commit(ctx, Summary{LoanCount: rep.Imported, BorrowerCount: h.Borrowers, TotalClaim: h.Claim, HeaderJSON: hj, ReportJSON: rj})
+	if err != nil {
+		rep.Status = StatusRejected
+		rep.Imported, rep.Rejected = 0, rep.Rows
+		return rep, err
+	}
+	committed = true
+	rep.PortfolioID = p.ID
+	return rep, nil
+}
+
+// PersonalAAD is the additional authenticated data that binds a borrower's sealed personal data to
+// its tape and borrower key.
+func PersonalAAD(contentHash, borrowerID string) []byte {
+	return []byte("reclaim/pii/v1\x00" + contentHash + "\x00" + borrowerID)
+}
+
+func hashFile(path string) (string, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return "", err
+	}
+	defer f.Close()
+	h := sha256.New()
+	if _, err := io.Copy(h, f); err != nil {
+		return "", err
+	}
+	return hex.EncodeToString(h.Sum(nil)), nil
+}
+
+// sourceOffset returns how far a source has read, when it can tell.
+func sourceOffset(src tape.Source) int64 {
+	if o, ok := src.(interface{ Offset() int64 }); ok {
+		return o.Offset()
+	}
+	return -1
+}
+
+func describeLayout(rep *Report, l *tape.Layout) {
+	for i := 0; i < tape.NumFields; i++ {
+		b := l.Bindings[i]
+		if b == nil {
+			continue
+		}
+		cb := ColumnBinding{Field: tape.Field(i).String(), Column: b.Header}
+		if b.Column < 0 {
+			cb.Column, cb.Const = "", b.Const
+		}
+		switch b.Unit {
+		case money.Wan:
+			cb.Unit = "万元 (x10,000)"
+		case money.Thousand:
+			cb.Unit = "千元 (x1,000)"
+		case money.Yi:
+			cb.Unit = "亿元 (x100,000,000)"
+		case money.Cent:
+			cb.Unit = "分 (x0.01)"
+		}
+		rep.Columns = append(rep.Columns, cb)
+	}
+	rep.Unmapped = l.Unmapped
+	for i := 0; i < tape.NumFields; i++ {
+		f := tape.Field(i)
+		if l.Bindings[i] == nil && tape.Fields[i].Critical && tape.Derivation(f) != "" {
+			rep.Derived = append(rep.Derived, f.String()+" = "+tape.Derivation(f))
+		}
+	}
+}
+
+func ruleCounts(m map[string]int64) []RuleCount {
+	var out []RuleCount
+	desc := map[string]string{}
+	order := map[string]int{}
+	for i, r := range tape.Rules {
+		desc[r.Name] = r.Description
+		order[r.Name] = i
+	}
+	for r, n := range m {
+		out = append(out, RuleCount{Rule: r, Description: desc[r], Rows: n})
+	}
+	sort.Slice(out, func(i, j int) bool {
+		if out[i].Rows != out[j].Rows {
+			return out[i].Rows > out[j].Rows
+		}
+		return order[out[i].Rule] < order[out[j].Rule]
+	})
+	return out
+}
