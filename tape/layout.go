@@ -1,0 +1,290 @@
+package tape
+
+import (
+	"fmt"
+	"sort"
+	"strings"
+
+	"reclaim/money"
+)
+
+// Binding says where a canonical field's value comes from in each row, and how to read it.
+type Binding struct {
+	// Column is the 0-based index of the column, or -1 when the field is a constant.
+	Column int
+	// Header is the column's header as written (empty for a constant).
+	Header string
+	// Const is the constant value when Column is -1.
+	Const string
+	// Unit is the power-of-ten scale of amounts: from the mapping, else from the header
+	// ("本金余额(万元)" is money.Wan), else money.Major.
+	Unit money.Unit
+	// DateLayout is the Go layout for dates (the column's, else the mapping's default); empty
+	// means the built-in forms (ISO, 2024/1/31, 2024年1月31日, Excel serial numbers).
+	DateLayout string
+	// Values maps raw cell values to canonical ones before parsing; nil when none.
+	Values map[string]string
+	// Prefix is put before every non-empty value (after Values).
+	Prefix string
+	// Invert says the column is a yes/no that means the opposite of the field ("是否失联" for
+	// phone_available). Value does not apply it; the converter does, after parsing the yes/no.
+	Invert bool
+}
+
+// ExtraColumn is a column a mapping asked to carry along unmapped.
+type ExtraColumn struct {
+	Name   string // the name from the mapping's extras list (the key in Loan.Extras)
+	Column int    // 0-based column index
+}
+
+// Layout binds the columns of one tape to canonical fields. Build it with NewLayout.
+type Layout struct {
+	// Header is the tape's header as given to NewLayout.
+	Header []string
+	// Bindings holds, per field, where its value comes from; nil when the tape lacks the field.
+	Bindings [NumFields]*Binding
+	// Extras lists the columns carried along unmapped, in header order.
+	Extras []ExtraColumn
+	// Unmapped lists the headers that neither fill a field nor are extras, in header order.
+	Unmapped []string
+}
+
+// NewLayout binds the columns of header to canonical fields. The mapping (which may be nil) comes
+// first: its columns, then its constants. Every other column is matched by MatchHeader against
+// the canonical names and the English and Chinese aliases of the schema, taking a unit from the
+// header ("本金余额(万元)") and an inversion from the alias ("是否失联"). A field the mapping binds
+// is never bound again by alias: a column whose alias names it is left in Unmapped.
+//
+// Mapping columns match a header exactly (after trimming spaces), else ignoring case, full-width
+// forms and spaces. Errors: an empty header cell, a mapping column or extra absent from the
+// header (with the nearest header as a suggestion), a mapping column or extra whose header
+// appears twice, and two columns bound to one field (both are named). A missing critical field
+// is not an error here (some are derived); see Missing.
+func NewLayout(header []string, m *Mapping) (*Layout, error) {
+	l := &Layout{Header: header}
+	var errs []string
+	fail := func(format string, args ...any) { errs = append(errs, fmt.Sprintf(format, args...)) }
+	for i, h := range header {
+		if strings.TrimSpace(h) == "" {
+			fail("the header of column %d (%s) is empty; every column needs a name", i+1, columnLetter(i))
+		}
+	}
+	used := make([]bool, len(header))
+	mapped := map[Field]bool{}
+	name := "the mapping"
+	if m != nil && m.Name != "" {
+		name = fmt.Sprintf("mapping %q", m.Name)
+	}
+	if m != nil {
+		cols := m.sortedColumns()
+		// Bind in header order so that "bound twice" names columns left to right.
+		type colRef struct {
+			key string
+			idx int
+		}
+		var refs []colRef
+		for _, key := range cols {
+			idx, msg := findColumn(header, key)
+			if msg != "" {
+				fail("%s: %s", name, msg)
+				continue
+			}
+			refs = append(refs, colRef{key, idx})
+		}
+		sort.SliceStable(refs, func(a, b int) bool { return refs[a].idx < refs[b].idx })
+		for _, r := range refs {
+			cm := m.Columns[r.key]
+			used[r.idx] = true
+			_, hdrUnit := SplitHeaderUnit(header[r.idx])
+			for _, f := range cm.Fields {
+				if f < 0 || int(f) >= NumFields {
+					fail("%s: column %q names an invalid field", name, r.key)
+					continue
+				}
+				if prev := l.Bindings[f]; prev != nil {
+					fail("field %s is bound twice: by column %s (%s) and column %s (%s)", Fields[f].Name, columnLetter(prev.Column), prev.Header, columnLetter(r.idx), header[r.idx])
+					continue
+				}
+				b := &Binding{Column: r.idx, Header: header[r.idx], Unit: cm.Unit, DateLayout: cm.DateFormat,
+					Values: cm.Values, Prefix: cm.Prefix, Invert: cm.Invert}
+				if b.Unit == money.Major {
+					b.Unit = hdrUnit
+				}
+				if b.DateLayout == "" {
+					b.DateLayout = m.DateFormat
+				}
+				l.Bindings[f] = b
+				mapped[f] = true
+			}
+		}
+		consts := make([]Field, 0, len(m.Constants))
+		for f := range m.Constants {
+			consts = append(consts, f)
+		}
+		sort.Slice(consts, func(a, b int) bool { return consts[a] < consts[b] })
+		for _, f := range consts {
+			if f < 0 || int(f) >= NumFields {
+				fail("%s: a constant names an invalid field", name)
+				continue
+			}
+			if prev := l.Bindings[f]; prev != nil {
+				fail("field %s is bound twice: by column %s (%s) and by a constant", Fields[f].Name, columnLetter(prev.Column), prev.Header)
+				continue
+			}
+			l.Bindings[f] = &Binding{Column: -1, Const: m.Constants[f]}
+			mapped[f] = true
+		}
+		for _, e := range m.Extras {
+			idx, msg := findColumn(header, e)
+			if msg != "" {
+				fail("%s: extras: %s", name, msg)
+				continue
+			}
+			l.Extras = append(l.Extras, ExtraColumn{Name: e, Column: idx})
+		}
+		sort.SliceStable(l.Extras, func(a, b int) bool { return l.Extras[a].Column < l.Extras[b].Column })
+	}
+	for i, h := range header {
+		if used[i] || strings.TrimSpace(h) == "" {
+			continue
+		}
+		f, invert, unit, ok := MatchHeader(h)
+		if !ok || mapped[f] {
+			continue
+		}
+		if prev := l.Bindings[f]; prev != nil {
+			fail("field %s is bound twice: by column %s (%s) and column %s (%s); rename or drop one, or bind one in a mapping file", Fields[f].Name, columnLetter(prev.Column), prev.Header, columnLetter(i), h)
+			continue
+		}
+		l.Bindings[f] = &Binding{Column: i, Header: h, Unit: unit, Invert: invert}
+		if m != nil {
+			l.Bindings[f].DateLayout = m.DateFormat
+		}
+		used[i] = true
+	}
+	extra := map[int]bool{}
+	for _, e := range l.Extras {
+		extra[e.Column] = true
+	}
+	for i, h := range header {
+		if !used[i] && !extra[i] {
+			l.Unmapped = append(l.Unmapped, h)
+		}
+	}
+	if len(errs) > 0 {
+		return nil, fmt.Errorf("tape: layout: %s", strings.Join(errs, "; "))
+	}
+	return l, nil
+}
+
+// foldHeader folds a header for loose matching: case, full-width forms, spaces and a BOM.
+func foldHeader(h string) string {
+	var b strings.Builder
+	for _, r := range h {
+		if r >= 0xFF01 && r <= 0xFF5E {
+			r -= 0xFEE0
+		}
+		switch r {
+		case ' ', '\t', '\u3000', '\ufeff', '\u00a0':
+			continue
+		}
+		b.WriteRune(r)
+	}
+	return strings.ToLower(b.String())
+}
+
+// findColumn returns the index of the header named key, or a message saying why there is none.
+func findColumn(header []string, key string) (int, string) {
+	key = strings.TrimSpace(key)
+	var hits []int
+	for i, h := range header {
+		if strings.TrimSpace(h) == key {
+			hits = append(hits, i)
+		}
+	}
+	if len(hits) == 0 {
+		fk := foldHeader(key)
+		for i, h := range header {
+			if foldHeader(h) == fk {
+				hits = append(hits, i)
+			}
+		}
+	}
+	switch len(hits) {
+	case 1:
+		return hits[0], ""
+	case 0:
+		return -1, fmt.Sprintf("column %q is not in the tape's header%s", key, suggest(key, header))
+	}
+	cols := make([]string, len(hits))
+	for i, h := range hits {
+		cols[i] = columnLetter(h)
+	}
+	return -1, fmt.Sprintf("column %q appears %d times in the header (columns %s); rename the duplicates", key, len(hits), strings.Join(cols, ", "))
+}
+
+// Value returns the text a row holds for field f: the constant, or the cell trimmed of spaces;
+// then replaced through the binding's Values table when it has an entry (exact, else ignoring
+// case), then prefixed with Prefix when non-empty. b is the field's binding (nil when the tape
+// lacks the field) and ok reports whether the field is bound and the result is non-empty. A row
+// shorter than the header reads as empty cells.
+func (l *Layout) Value(f Field, cells []string) (raw string, b *Binding, ok bool) {
+	if f < 0 || int(f) >= NumFields {
+		return "", nil, false
+	}
+	b = l.Bindings[f]
+	if b == nil {
+		return "", nil, false
+	}
+	if b.Column < 0 {
+		raw = b.Const
+	} else if b.Column < len(cells) {
+		raw = strings.TrimSpace(cells[b.Column])
+	}
+	if b.Values != nil {
+		if v, hit := b.Values[raw]; hit {
+			raw = v
+		} else {
+			for k, v := range b.Values {
+				if strings.EqualFold(k, raw) {
+					raw = v
+					break
+				}
+			}
+		}
+	}
+	if raw != "" && b.Prefix != "" {
+		raw = b.Prefix + raw
+	}
+	return raw, b, raw != ""
+}
+
+// ExtrasOf returns the extra columns of a row by name (values trimmed; empty cells included as
+// ""), or nil when the layout has no extras.
+func (l *Layout) ExtrasOf(cells []string) map[string]string {
+	if len(l.Extras) == 0 {
+		return nil
+	}
+	out := make(map[string]string, len(l.Extras))
+	for _, e := range l.Extras {
+		v := ""
+		if e.Column < len(cells) {
+			v = strings.TrimSpace(cells[e.Column])
+		}
+		out[e.Name] = v
+	}
+	return out
+}
+
+// Missing returns the critical fields (FieldSpec.Critical) the layout does not bind, in schema
+// order. Whether each is an error is the validator's call: some can be derived (total_claim
+// from its parts, days_past_due from the dates).
+func (l *Layout) Missing() []Field {
+	var out []Field
+	for i := range Fields {
+		if Fields[i].Critical && l.Bindings[i] == nil {
+			out = append(out, Field(i))
+		}
+	}
+	return out
+}
