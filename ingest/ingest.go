@@ -149,6 +149,8 @@ type ColumnBinding struct {
 	Column string `json:"column"` // "" for a constant
 	Const  string `json:"constant,omitempty"`
 	Unit   string `json:"unit,omitempty"`
+	// Fallback is the column read when Column is empty in a row.
+	Fallback string `json:"fallback,omitempty"`
 }
 
 // RuleCount is how many rows broke a rule.
@@ -489,7 +491,7 @@ func describeLayout(rep *Report, l *tape.Layout) {
 		if b == nil {
 			continue
 		}
-		cb := ColumnBinding{Field: tape.Field(i).String(), Column: b.Header}
+		cb := ColumnBinding{Field: tape.Field(i).String(), Column: b.Header, Fallback: b.FallbackHeader}
 		if b.Column < 0 {
 			cb.Column, cb.Const = "", b.Const
 		}

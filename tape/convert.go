@@ -257,6 +257,9 @@ func (c *Converter) crossCheck(cx *rowCtx) {
 	if !l.CutOffDate.IsZero() && l.LastPaymentDate.After(l.CutOffDate) {
 		cx.fail(FLastPaymentDate, cx.raw(FLastPaymentDate), RuleLastPaymentCutoff, "last_payment_date is after the cut-off date "+l.CutOffDate.String())
 	}
+	if l.LastPaymentDate.IsZero() && !l.LastPaymentAmount.IsAbsent() && l.LastPaymentAmount.IsZero() {
+		l.LastPaymentAmount = money.Amount{} // a zero payment without a date is no payment
+	}
 	if !cx.bad(FLastPaymentDate, FLastPaymentAmount) && l.LastPaymentDate.IsZero() != l.LastPaymentAmount.IsAbsent() {
 		if l.LastPaymentDate.IsZero() {
 			cx.fail(FLastPaymentDate, "", RuleLastPaymentPair, "a last payment amount is given without its date")

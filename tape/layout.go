@@ -29,6 +29,10 @@ type Binding struct {
 	// Invert says the column is a yes/no that means the opposite of the field ("是否失联" for
 	// phone_available). Value does not apply it; the converter does, after parsing the yes/no.
 	Invert bool
+	// Fallback is the column read when this column is empty in a row, valid when FallbackHeader
+	// is set (a mapping's fallbacks).
+	Fallback       int
+	FallbackHeader string
 }
 
 // ExtraColumn is a column a mapping asked to carry along unmapped.
@@ -133,6 +137,19 @@ func NewLayout(header []string, m *Mapping) (*Layout, error) {
 			}
 			l.Bindings[f] = &Binding{Column: -1, Const: m.Constants[f]}
 			mapped[f] = true
+		}
+		for f, col := range m.Fallbacks {
+			b := l.Bindings[f]
+			if b == nil || b.Column < 0 {
+				fail("%s: fallbacks: field %s has no column of its own to fall back from", name, Fields[f].Name)
+				continue
+			}
+			idx, msg := findColumn(header, col)
+			if msg != "" {
+				fail("%s: fallbacks: %s", name, msg)
+				continue
+			}
+			b.Fallback, b.FallbackHeader = idx, header[idx]
 		}
 		for _, e := range m.Extras {
 			idx, msg := findColumn(header, e)
@@ -240,6 +257,9 @@ func (l *Layout) Value(f Field, cells []string) (raw string, b *Binding, ok bool
 		raw = b.Const
 	} else if b.Column < len(cells) {
 		raw = strings.TrimSpace(cells[b.Column])
+		if raw == "" && b.FallbackHeader != "" && b.Fallback < len(cells) {
+			raw = strings.TrimSpace(cells[b.Fallback])
+		}
 	}
 	if b.Values != nil {
 		if v, hit := b.Values[raw]; hit {

@@ -250,3 +250,32 @@ func TestLendingClubMapping(t *testing.T) {
 	}
 	t.Logf("%d loans, %d without a last payment date", n, noPayment)
 }
+
+func TestLayoutFallback(t *testing.T) {
+	m, err := ParseMapping([]byte("columns:\n  paid: default_date\nfallbacks:\n  default_date: issued\n"), "m.yaml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	l, err := NewLayout([]string{"paid", "issued"}, m)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, tc := range []struct {
+		cells []string
+		want  string
+	}{
+		{[]string{"2020-05-01", "2019-01-01"}, "2020-05-01"},
+		{[]string{"", "2019-01-01"}, "2019-01-01"},
+		{[]string{" ", ""}, ""},
+	} {
+		if got, _, _ := l.Value(FDefaultDate, tc.cells); got != tc.want {
+			t.Errorf("Value(%q) = %q, want %q", tc.cells, got, tc.want)
+		}
+	}
+	if _, err := NewLayout([]string{"paid"}, m); err == nil || !strings.Contains(err.Error(), "issued") {
+		t.Errorf("missing fallback column: %v", err)
+	}
+	if _, err := ParseMapping([]byte("fallbacks:\n  default_dat: issued\n"), "m.yaml"); err == nil || !strings.Contains(err.Error(), "default_date") {
+		t.Errorf("unknown field in fallbacks: %v", err)
+	}
+}

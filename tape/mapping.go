@@ -416,7 +416,7 @@ type fieldBinding struct {
 	n    *mnode
 }
 
-var mappingKeys = []string{"name", "description", "encoding", "sheet", "header_row", "date_format", "columns", "constants", "extras"}
+var mappingKeys = []string{"name", "description", "encoding", "sheet", "header_row", "date_format", "columns", "constants", "fallbacks", "extras"}
 var columnKeys = []string{"field", "fields", "unit", "scale", "date_format", "values", "prefix", "invert"}
 
 // mapEntries walks a map node, reporting duplicate keys and keys that are not scalars.
@@ -447,7 +447,7 @@ func (p *mappingParser) scalar(n *mnode, key string) (string, bool) {
 func (p *mappingParser) mapping(root *mnode) *Mapping {
 	m := &Mapping{Columns: map[string]ColumnMap{}, Constants: map[Field]string{}}
 	bound := map[Field]fieldBinding{}
-	var columnsNode, constantsNode *mnode
+	var columnsNode, constantsNode, fallbacksNode *mnode
 	p.mapEntries(root, func(k string, kn, v *mnode) {
 		switch k {
 		case "name":
@@ -488,6 +488,8 @@ func (p *mappingParser) mapping(root *mnode) *Mapping {
 			columnsNode = v
 		case "constants":
 			constantsNode = v
+		case "fallbacks":
+			fallbacksNode = v
 		case "extras":
 			m.Extras = p.extras(v)
 		default:
@@ -499,6 +501,9 @@ func (p *mappingParser) mapping(root *mnode) *Mapping {
 	}
 	if constantsNode != nil {
 		p.constants(constantsNode, m, bound)
+	}
+	if fallbacksNode != nil {
+		p.fallbacks(fallbacksNode, m)
 	}
 	return m
 }
@@ -832,6 +837,40 @@ func (p *mappingParser) constants(n *mnode, m *Mapping, bound map[Field]fieldBin
 			continue
 		}
 		m.Constants[f] = s
+	}
+}
+
+// fallbacks reads field -> column: the column whose value a row uses when the field's own column
+// is empty in that row.
+func (p *mappingParser) fallbacks(n *mnode, m *Mapping) {
+	if n.kind == nullNode {
+		return
+	}
+	if n.kind != mapNode {
+		p.errorf(n, "fallbacks must map field names to column headers, not be %s", n.kind)
+		return
+	}
+	for i, kn := range n.keys {
+		if kn.kind != scalarNode {
+			p.errorf(kn, "a key must be a single value, not %s", kn.kind)
+			continue
+		}
+		f, ok := p.field(kn)
+		if !ok {
+			continue
+		}
+		s, ok := p.scalar(n.vals[i], "fallback of "+Fields[f].Name)
+		if !ok {
+			continue
+		}
+		if s = strings.TrimSpace(s); s == "" {
+			p.errorf(n.vals[i], "fallback of %s: empty column name", Fields[f].Name)
+			continue
+		}
+		if m.Fallbacks == nil {
+			m.Fallbacks = map[Field]string{}
+		}
+		m.Fallbacks[f] = s
 	}
 }
 

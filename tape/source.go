@@ -52,6 +52,9 @@ type Mapping struct {
 	// Constants gives fields that the tape lacks a value that holds for every row, as text in the
 	// field's usual form ("2018-12-01", "USD", "not_sued").
 	Constants map[Field]string
+	// Fallbacks names, for a field, a column to read when the field's own column is empty in a
+	// row (LendingClub: default_date falls back to issue_d for loans that never paid).
+	Fallbacks map[Field]string
 	// Extras lists columns to carry along unmapped (kept in Loan.Extras).
 	Extras []string
 }

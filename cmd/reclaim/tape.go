@@ -197,7 +197,11 @@ func printReport(w io.Writer, r *ingest.Report, maxShown int) {
 	}
 	fmt.Fprintf(w, ")\nSHA-256  %s\n", r.ContentHash)
 	fmt.Fprintf(w, "Status   %s\n", strings.ToUpper(r.Status))
-	fmt.Fprintf(w, "Rows     %d read = %d imported + %d rejected   (%d valid, %d invalid)\n", r.Rows, r.Imported, r.Rejected, r.Valid, r.Invalid)
+	if r.Status == ingest.StatusValidated {
+		fmt.Fprintf(w, "Rows     %d read: %d valid, %d invalid (validation only: nothing is stored)\n", r.Rows, r.Valid, r.Invalid)
+	} else {
+		fmt.Fprintf(w, "Rows     %d read = %d imported + %d rejected   (%d valid, %d invalid)\n", r.Rows, r.Imported, r.Rejected, r.Valid, r.Invalid)
+	}
 	if r.PortfolioID != 0 {
 		fmt.Fprintf(w, "Portfolio %d\n", r.PortfolioID)
 	}
