@@ -72,52 +72,52 @@ var LegalStatuses = []LegalStatus{NotSued, InLitigation, Mediated, Judgment, Enf
 // personal data. Optional dates are the zero date.Date when absent, optional amounts the absent
 // money.Amount, and optional counts -1.
 type Loan struct {
-	PortfolioRef string    // portfolio_id: the seller's package id
-	CutOffDate   date.Date // cut_off_date: the reference date of all balances
-	LoanID       string    // loan_id: the seller's loan key, unique in the portfolio
-	BorrowerID   string    // borrower_id: the seller's debtor key
-	ProductType  ProductType
+	PortfolioRef string      `json:"portfolio_id"` // portfolio_id: the seller's package id
+	CutOffDate   date.Date   `json:"cut_off_date"` // cut_off_date: the reference date of all balances
+	LoanID       string      `json:"loan_id"`      // loan_id: the seller's loan key, unique in the portfolio
+	BorrowerID   string      `json:"borrower_id"`  // borrower_id: the seller's debtor key
+	ProductType  ProductType `json:"product_type"`
 
-	OriginationDate date.Date
-	OriginalAmount  money.Amount // original principal or credit line
-	Currency        money.Currency
+	OriginationDate date.Date      `json:"origination_date"`
+	OriginalAmount  money.Amount   `json:"original_amount"` // original principal or credit line
+	Currency        money.Currency `json:"currency"`
 
-	PrincipalOutstanding money.Amount
-	InterestOutstanding  money.Amount // accrued and penalty interest, on and off book
-	FeesOutstanding      money.Amount
-	TotalClaim           money.Amount // principal + interest + fees, to the cent
+	PrincipalOutstanding money.Amount `json:"principal_outstanding"`
+	InterestOutstanding  money.Amount `json:"interest_outstanding"` // accrued and penalty interest, on and off book
+	FeesOutstanding      money.Amount `json:"fees_outstanding"`
+	TotalClaim           money.Amount `json:"total_claim"` // principal + interest + fees, to the cent
 
-	DefaultDate  date.Date // start of arrears
-	DaysPastDue  int       // cut_off_date - default_date
-	FiveCategory FiveCategory
-	WrittenOff   bool
-	WriteOffDate date.Date
-	SecurityType SecurityType
+	DefaultDate  date.Date    `json:"default_date"`  // start of arrears
+	DaysPastDue  int          `json:"days_past_due"` // cut_off_date - default_date
+	FiveCategory FiveCategory `json:"five_category"`
+	WrittenOff   bool         `json:"written_off"`
+	WriteOffDate date.Date    `json:"write_off_date"`
+	SecurityType SecurityType `json:"security_type"`
 
-	LastPaymentDate   date.Date
-	LastPaymentAmount money.Amount
+	LastPaymentDate   date.Date    `json:"last_payment_date"`
+	LastPaymentAmount money.Amount `json:"last_payment_amount"`
 
-	LegalStatus          LegalStatus
-	LegalStartDate       date.Date
-	Court                string
-	LimitationExpiryDate date.Date // 3 years from the last interruption (Civil Code arts. 188, 195)
+	LegalStatus          LegalStatus `json:"legal_status"`
+	LegalStartDate       date.Date   `json:"legal_start_date"`
+	Court                string      `json:"court,omitempty"`
+	LimitationExpiryDate date.Date   `json:"limitation_expiry_date"` // 3 years from the last interruption (Civil Code arts. 188, 195)
 
-	BirthDate  date.Date
-	Age        int    // years at the cut-off; -1 when unknown
-	RegionCode string // GB/T 2260 six-digit code (CNY tapes); free text elsewhere
-	Deceased   bool
-	Bankrupt   bool
+	BirthDate  date.Date `json:"birth_date"`
+	Age        int       `json:"age"`         // years at the cut-off; -1 when unknown
+	RegionCode string    `json:"region_code"` // GB/T 2260 six-digit code (CNY tapes); free text elsewhere
+	Deceased   bool      `json:"deceased"`
+	Bankrupt   bool      `json:"bankrupt"`
 
-	PhoneAvailable      bool
-	LastContactDate     date.Date
-	ForbearanceCount    int // -1 when unknown
-	RepaymentPlanActive bool
-	AgencyPlacements    int
-	ComplaintFlag       bool
+	PhoneAvailable      bool      `json:"phone_available"`
+	LastContactDate     date.Date `json:"last_contact_date"`
+	ForbearanceCount    int       `json:"forbearance_count"` // -1 when unknown
+	RepaymentPlanActive bool      `json:"repayment_plan_active"`
+	AgencyPlacements    int       `json:"agency_placements"`
+	ComplaintFlag       bool      `json:"complaint_flag"`
 
 	// Extras keeps columns a mapping file asked to carry along (for example LendingClub's grade),
 	// by column name.
-	Extras map[string]string
+	Extras map[string]string `json:"extras,omitempty"`
 }
 
 // Claim returns principal + interest + fees, checked.

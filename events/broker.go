@@ -64,7 +64,8 @@ type Broker struct {
 }
 
 type topic struct {
-	last uint64
+	last    uint64
+	dropped uint64 // id of the newest event no longer in the ring
 	ring []Event // the last Replay events, oldest first
 	subs map[*Subscription]struct{}
 	used time.Time
@@ -200,6 +201,7 @@ func (b *Broker) evictLocked() {
 func (b *Broker) deliverLocked(t *topic, e Event) {
 	t.last = e.ID
 	if len(t.ring) >= b.opts.Replay {
+		t.dropped = t.ring[0].ID
 		copy(t.ring, t.ring[1:])
 		t.ring = t.ring[:len(t.ring)-1]
 	}
@@ -234,9 +236,9 @@ func (b *Broker) Subscribe(topicName string, lastID uint64) (s *Subscription, re
 				replay = append(replay, e)
 			}
 		}
-		if lastID < t.last && (len(t.ring) == 0 || t.ring[0].ID > lastID+1) {
-			gap = true
-		}
+		// Ids need not be consecutive (a Fanout numbers events across topics), so a gap is
+		// known only from what the ring dropped.
+		gap = lastID < t.dropped
 	}
 	ch := make(chan Event, b.opts.Buffer)
 	s = &Subscription{C: ch, ch: ch, b: b, topic: topicName}

@@ -23,6 +23,7 @@ import (
 	"time"
 
 	"reclaim"
+	"reclaim/cnid"
 	"reclaim/date"
 	"reclaim/money"
 	"reclaim/tape"
@@ -46,6 +47,7 @@ type LoanRow struct {
 	Loan   reclaim.Loan
 	Sealed []byte // nil when the tape carries no personal data for the borrower
 	KeyID  string
+	Masked reclaim.Masked // the masked forms shown in lists
 }
 
 // Summary is what the store records when an import commits.
@@ -90,6 +92,9 @@ type Options struct {
 	SellerName  string
 	Name        string
 	Actor       string
+	// DisplayName is the tape's name in the report and the portfolio record when path is a
+	// temporary file (an upload); default: the base name of path.
+	DisplayName string
 	// MaxErrors caps the row errors kept in the report (all of them still go to the rejects
 	// file); default 1000.
 	MaxErrors int
@@ -188,7 +193,11 @@ func Run(ctx context.Context, store Store, sealer Sealer, path string, opts Opti
 	if opts.Now == nil {
 		opts.Now = time.Now
 	}
-	rep := &Report{File: filepath.Base(path), Status: StatusRejected}
+	display := filepath.Base(path)
+	if opts.DisplayName != "" {
+		display = opts.DisplayName
+	}
+	rep := &Report{File: display, Status: StatusRejected}
 	defer func() {
 		rep.Seconds = time.Since(start).Seconds()
 		if rep.Status != StatusImported {
@@ -230,7 +239,7 @@ func Run(ctx context.Context, store Store, sealer Sealer, path string, opts Opti
 	src, err := tape.Open(path, oo)
 	if err != nil {
 		rep.Message = err.Error()
-		return rep, reclaim.WrapError(reclaim.EINVALID, err, "cannot open tape %s", filepath.Base(path))
+		return rep, reclaim.WrapError(reclaim.EINVALID, err, "cannot open tape %s", display)
 	}
 	defer src.Close()
 	info := src.Info()
@@ -356,7 +365,7 @@ func Run(ctx context.Context, store Store, sealer Sealer, path string, opts Opti
 				seller = "Unknown seller"
 			}
 			tx, err = store.Begin(ctx, Meta{SellerName: seller, Ref: ref, Name: name, CutOffDate: cutOff,
-				Currency: cur, SourceFile: filepath.Base(path), ContentHash: hash, Salt: salt, Actor: opts.Actor})
+				Currency: cur, SourceFile: display, ContentHash: hash, Salt: salt, Actor: opts.Actor})
 			if err != nil {
 				return rep, err
 			}
@@ -369,7 +378,7 @@ func Run(ctx context.Context, store Store, sealer Sealer, path string, opts Opti
 			// All-or-nothing and already doomed, or a dry run: keep validating, store nothing.
 			continue
 		}
-		lr := LoanRow{Loan: res.Loan}
+		lr := LoanRow{Loan: res.Loan, Masked: MaskPersonal(res.Personal)}
 		if !res.Personal.IsEmpty() && sealer != nil {
 			sealed, err := sealer.SealPersonal(res.Personal, PersonalAAD(hash, res.Loan.BorrowerID))
 			if err != nil {
@@ -456,6 +465,26 @@ func Run(ctx context.Context, store Store, sealer Sealer, path string, opts Opti
 	committed = true
 	rep.PortfolioID = p.ID
 	return rep, nil
+}
+
+// MaskPersonal returns the masked forms of personal data that any role seeing the portfolio may
+// see: the surname followed by *, the national ID with only its region and last four characters,
+// the mobile number with only its first three and last four digits.
+func MaskPersonal(p reclaim.PersonalData) reclaim.Masked {
+	var m reclaim.Masked
+	if r := []rune(p.Name); len(r) > 0 {
+		m.Name = string(r[0]) + strings.Repeat("*", min(len(r)-1, 3))
+		if len(r) == 1 {
+			m.Name = "*"
+		}
+	}
+	if p.NationalID != "" {
+		m.NationalID = cnid.Mask(p.NationalID)
+	}
+	if p.Phone != "" {
+		m.Phone = cnid.MaskPhone(p.Phone)
+	}
+	return m
 }
 
 // PersonalAAD is the additional authenticated data that binds a borrower's sealed personal data to

@@ -1,0 +1,44 @@
+package reclaim
+
+import "time"
+
+// Access says who reads personal data and why; every read is recorded with it.
+type Access struct {
+	Actor   string // "user:alice"
+	Purpose string // required: why the data is needed ("call about settlement offer")
+}
+
+// PIIAccess is one audited read of a borrower's personal data.
+type PIIAccess struct {
+	ID          int64     `json:"id"`
+	At          time.Time `json:"at"`
+	Actor       string    `json:"actor"`
+	Purpose     string    `json:"purpose"`
+	PortfolioID int64     `json:"portfolio_id"`
+	BorrowerRef string    `json:"borrower_ref"`
+	Fields      []string  `json:"fields"` // which personal fields were returned
+}
+
+// PIIAccessFilter selects access-log rows; zero fields do not filter.
+type PIIAccessFilter struct {
+	PortfolioID int64
+	Actor       string
+	BorrowerRef string
+	Since       time.Time // inclusive
+	Until       time.Time // exclusive
+	Limit       int       // at most this many rows, newest first; <= 0 means 1000
+}
+
+// Masked is the masked form of a borrower's personal data, safe for any role that may see the
+// portfolio: 张*, 110101********1234, 138****5678.
+type Masked struct {
+	Name       string `json:"name,omitempty"`
+	NationalID string `json:"national_id,omitempty"`
+	Phone      string `json:"phone,omitempty"`
+}
+
+// LoanView is a loan as lists show it: the loan record and its borrower's masked personal data.
+type LoanView struct {
+	Loan
+	Borrower Masked `json:"borrower"`
+}

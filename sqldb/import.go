@@ -1,0 +1,746 @@
+package sqldb
+
+import (
+	"context"
+	"database/sql"
+	"database/sql/driver"
+	"encoding/json"
+	"fmt"
+	"strings"
+
+	"github.com/jackc/pgx/v5"
+
+	"reclaim"
+	"reclaim/date"
+	"reclaim/money"
+)
+
+// ImportMeta describes the tape a bulk import comes from.
+type ImportMeta struct {
+	SellerName  string         // created on first use
+	Ref         string         // the seller's package id; loans' PortfolioRef must be empty or equal
+	Name        string         // display name; defaults to Ref
+	CutOffDate  date.Date      // required; loans' CutOffDate must be zero or equal
+	Currency    money.Currency // required, ISO 4217
+	SourceFile  string         // the tape's file name, for the record
+	ContentHash string         // SHA-256 of the tape bytes (hex); a second import of it is ECONFLICT
+	Salt        []byte         // the portfolio's commitment salt (pii.NewSalt); required
+	Actor       string         // who imports, for the tape.imported event
+}
+
+// LoanRow is one loan to import with its borrower's sealed personal data.
+type LoanRow struct {
+	Loan reclaim.Loan
+	// Sealed is the borrower's personal data sealed by package pii, nil when the row has none.
+	// The first row of a borrower that carries Sealed supplies the borrower's stored PII.
+	Sealed []byte
+	// KeyID names the key Sealed was sealed with (pii.Keyring.KeyID); required with Sealed.
+	KeyID string
+	// Masked is the borrower's masked personal data, stored in the clear for lists (the first
+	// row of a borrower supplies it).
+	Masked reclaim.Masked
+}
+
+// ImportSummary is what the caller computed over the whole tape, written by Commit.
+type ImportSummary struct {
+	// LoanCount and BorrowerCount must equal what the import added, or be zero to take those.
+	LoanCount     int64
+	BorrowerCount int64
+	// TotalClaim must equal the sum of the loans' TotalClaim in the portfolio currency, or be
+	// absent to take that sum.
+	TotalClaim money.Amount
+	// HeaderJSON is the pool header and ReportJSON the import report; both are opaque JSON
+	// documents (nil stores NULL).
+	HeaderJSON []byte
+	ReportJSON []byte
+}
+
+// Import is a bulk import session: one database transaction holding a new portfolio, its
+// borrowers, their sealed PII, its loans and repayments. Nothing is visible to other sessions
+// until Commit; Rollback, a failed call, DB.Close or a crash leaves nothing behind. Its methods
+// must be called from one goroutine. On SQLite the session holds the single writer connection, so
+// other writes wait until it ends.
+type Import struct {
+	db   *DB
+	meta ImportMeta
+	conn *sql.Conn
+	tx   *sql.Tx
+	done bool
+	err  error // sticky: after a failed call only Rollback is useful
+
+	portfolioID int64
+	sellerID    int64
+	borrowers   map[string]borrowerState
+	nextBorrow  int64  // SQLite: next borrowers.id to assign
+	borrowSeq   string // PostgreSQL: the borrowers.id sequence
+	loans       int64
+	claim       int64
+
+	stmts map[stmtKey]driver.Stmt // SQLite multi-row INSERTs by table and row count, on the driver
+	nv    []driver.NamedValue     // SQLite: reused arguments, ordinals preset
+	dates map[date.Date]any       // SQLite: boxed 'YYYY-MM-DD' strings, so each distinct date allocates once
+	args  []any
+	brows []borrowerRow
+	prows []borrowerRow
+}
+
+type borrowerState struct {
+	id     int64
+	hasPII bool
+}
+
+type borrowerRow struct {
+	id     int64
+	ref    string
+	keyID  string
+	sealed []byte
+	masked reclaim.Masked
+}
+
+type stmtKey struct {
+	table string
+	rows  int
+}
+
+// sqliteBatch is the number of rows per multi-row INSERT on SQLite (36 loan columns x 500 rows
+// stays under SQLite's 32766 bound variables).
+const sqliteBatch = 500
+
+// pgChunk is the number of loans per round of COPY on PostgreSQL.
+const pgChunk = 20000
+
+// BeginImport opens an import session and creates the (still invisible) portfolio and, if new,
+// the seller. It fails with EINVALID for incomplete meta and with ECONFLICT, naming the existing
+// portfolio, when ContentHash was imported before.
+func (d *DB) BeginImport(ctx context.Context, meta ImportMeta) (_ *Import, err error) {
+	meta.SellerName = strings.TrimSpace(meta.SellerName)
+	if meta.Name == "" {
+		meta.Name = meta.Ref
+	}
+	switch {
+	case meta.SellerName == "":
+		return nil, reclaim.Errorf(reclaim.EINVALID, "import needs a seller name")
+	case meta.ContentHash == "":
+		return nil, reclaim.Errorf(reclaim.EINVALID, "import needs the tape's content hash")
+	case meta.CutOffDate.IsZero():
+		return nil, reclaim.Errorf(reclaim.EINVALID, "import needs a cut-off date")
+	case !meta.Currency.Valid():
+		return nil, reclaim.Errorf(reclaim.EINVALID, "import needs an ISO 4217 currency, got %q", meta.Currency)
+	case len(meta.Salt) == 0:
+		return nil, reclaim.Errorf(reclaim.EINVALID, "import needs a portfolio salt")
+	}
+	imp := &Import{db: d, meta: meta, borrowers: map[string]borrowerState{}, stmts: map[stmtKey]driver.Stmt{},
+		dates: map[date.Date]any{}}
+	imp.conn, err = d.w.Conn(ctx)
+	if err != nil {
+		return nil, dbError(err, "import: connecting")
+	}
+	defer func() {
+		if err != nil {
+			imp.release()
+		}
+	}()
+	imp.tx, err = imp.conn.BeginTx(ctx, nil) // SQLite: BEGIN IMMEDIATE; PostgreSQL: READ COMMITTED
+	if err != nil {
+		return nil, dbError(err, "import: beginning transaction")
+	}
+	var existing int64
+	err = imp.tx.QueryRowContext(ctx, d.rebind(`SELECT id FROM portfolios WHERE content_hash = ?`), meta.ContentHash).Scan(&existing)
+	switch {
+	case err == nil:
+		return nil, reclaim.Errorf(reclaim.ECONFLICT, "this tape (content hash %s) was already imported as portfolio %d", meta.ContentHash, existing)
+	case err != sql.ErrNoRows:
+		return nil, dbError(err, "import: checking content hash")
+	}
+	now := d.nowUTC()
+	if imp.sellerID, err = upsertSeller(ctx, imp.exec(), d, meta.SellerName, now); err != nil {
+		return nil, err
+	}
+	err = imp.tx.QueryRowContext(ctx, d.rebind(`INSERT INTO portfolios
+		(seller_id, ref, name, cut_off_date, currency, status, source_file, content_hash, salt, imported_at)
+		VALUES (?, ?, ?, ?, ?, 'importing', ?, ?, ?, ?) RETURNING id`),
+		imp.sellerID, meta.Ref, meta.Name, dateArg(meta.CutOffDate), string(meta.Currency), meta.SourceFile,
+		meta.ContentHash, meta.Salt, d.instant(now)).Scan(&imp.portfolioID)
+	if err != nil {
+		if isUniqueViolation(err) { // a concurrent import of the same tape committed first
+			return nil, reclaim.WrapError(reclaim.ECONFLICT, err, "this tape (content hash %s) was already imported", meta.ContentHash)
+		}
+		return nil, dbError(err, "import: creating portfolio")
+	}
+	if d.dialect == SQLite {
+		// The writer lock (BEGIN IMMEDIATE) is held, so ids past the maximum are ours.
+		if err := imp.tx.QueryRowContext(ctx, `SELECT COALESCE(MAX(id), 0) + 1 FROM borrowers`).Scan(&imp.nextBorrow); err != nil {
+			return nil, dbError(err, "import: reading borrower ids")
+		}
+	} else {
+		if err := imp.tx.QueryRowContext(ctx, `SELECT pg_get_serial_sequence('borrowers', 'id')`).Scan(&imp.borrowSeq); err != nil {
+			return nil, dbError(err, "import: finding borrower id sequence")
+		}
+	}
+	d.mu.Lock()
+	d.imports[imp] = struct{}{}
+	d.mu.Unlock()
+	return imp, nil
+}
+
+// PortfolioID returns the id the portfolio will have once committed.
+func (imp *Import) PortfolioID() int64 { return imp.portfolioID }
+
+// execer is what upsertSeller needs from a *sql.Tx or a *Tx.
+type execer interface {
+	QueryRowContext(ctx context.Context, query string, args ...any) *sql.Row
+	ExecContext(ctx context.Context, query string, args ...any) (sql.Result, error)
+}
+
+func (imp *Import) exec() execer { return imp.tx }
+
+func (imp *Import) check() error {
+	if imp.done {
+		return reclaim.Errorf(reclaim.EINVALID, "import session already ended")
+	}
+	return imp.err
+}
+
+func (imp *Import) fail(err error, what string) error {
+	imp.err = dbError(err, "import: "+what)
+	return imp.err
+}
+
+// AddLoans adds loans to the portfolio, creating each borrower (by BorrowerID) on first sight and
+// storing the sealed PII of the first of its rows that has any. Rows are validated: LoanID and
+// BorrowerID are required, PortfolioRef and CutOffDate must be empty or the portfolio's, Currency
+// must be the portfolio's and every present amount in it, Sealed needs a KeyID. A duplicate LoanID is
+// ECONFLICT. After an error the session can only be rolled back. Pass rows in batches of a few
+// thousand for speed; the slice is not retained.
+func (imp *Import) AddLoans(ctx context.Context, rows []LoanRow) error {
+	if err := imp.check(); err != nil {
+		return err
+	}
+	for i := range rows {
+		if err := imp.validate(&rows[i]); err != nil {
+			imp.err = err
+			return err
+		}
+	}
+	var err error
+	if imp.db.dialect == Postgres {
+		err = imp.addLoansPG(ctx, rows)
+	} else {
+		err = imp.addLoansSQLite(ctx, rows)
+	}
+	if err != nil {
+		if isUniqueViolation(err) {
+			imp.err = reclaim.WrapError(reclaim.ECONFLICT, err, "import: a loan id occurs twice in the portfolio")
+			return imp.err
+		}
+		return imp.fail(err, "adding loans")
+	}
+	return nil
+}
+
+func (imp *Import) validate(r *LoanRow) error {
+	l := &r.Loan
+	bad := func(format string, args ...any) error {
+		return &reclaim.Error{Code: reclaim.EINVALID, Message: fmt.Sprintf(format, args...),
+			Fields: map[string]string{"loan_id": l.LoanID}}
+	}
+	if l.LoanID == "" {
+		return bad("loan without a loan id")
+	}
+	if l.BorrowerID == "" {
+		return bad("loan %s has no borrower id", l.LoanID)
+	}
+	if l.PortfolioRef != "" && l.PortfolioRef != imp.meta.Ref {
+		return bad("loan %s belongs to package %q, not %q", l.LoanID, l.PortfolioRef, imp.meta.Ref)
+	}
+	if !l.CutOffDate.IsZero() && l.CutOffDate != imp.meta.CutOffDate {
+		return bad("loan %s has cut-off date %s, not the portfolio's %s", l.LoanID, l.CutOffDate, imp.meta.CutOffDate)
+	}
+	if l.Currency != imp.meta.Currency {
+		return bad("loan %s is in %q, the portfolio in %q", l.LoanID, l.Currency, imp.meta.Currency)
+	}
+	for _, a := range [...]money.Amount{l.OriginalAmount, l.PrincipalOutstanding, l.InterestOutstanding,
+		l.FeesOutstanding, l.TotalClaim, l.LastPaymentAmount} {
+		if !a.IsAbsent() && a.Currency() != l.Currency {
+			return bad("loan %s has an amount in %q but its currency is %q", l.LoanID, a.Currency(), l.Currency)
+		}
+	}
+	if len(r.Sealed) > 0 && r.KeyID == "" {
+		return bad("loan %s has sealed personal data without a key id", l.LoanID)
+	}
+	m := l.TotalClaim.Minor()
+	s := imp.claim + m
+	if (m > 0 && s < imp.claim) || (m < 0 && s > imp.claim) {
+		return bad("total claim of the portfolio overflows at loan %s", l.LoanID)
+	}
+	imp.claim = s
+	return nil
+}
+
+// borrower returns the borrower id for ref, recording a new borrower and its PII for insertion.
+func (imp *Import) borrower(r *LoanRow, newID func() int64) int64 {
+	ref := r.Loan.BorrowerID
+	st, ok := imp.borrowers[ref]
+	if !ok {
+		st.id = newID()
+		imp.brows = append(imp.brows, borrowerRow{id: st.id, ref: ref, masked: r.Masked})
+	}
+	if !st.hasPII && len(r.Sealed) > 0 {
+		st.hasPII = true
+		imp.prows = append(imp.prows, borrowerRow{id: st.id, keyID: r.KeyID, sealed: r.Sealed})
+	}
+	if !ok || st.hasPII != imp.borrowers[ref].hasPII {
+		imp.borrowers[ref] = st
+	}
+	return st.id
+}
+
+func extrasJSON(m map[string]string) (any, error) {
+	if len(m) == 0 {
+		return nil, nil
+	}
+	b, err := json.Marshal(m)
+	if err != nil {
+		return nil, err
+	}
+	return string(b), nil
+}
+
+// loanColumns lists the loans columns an import writes, in argument order.
+const loanColumns = `portfolio_id, borrower_id, loan_ref, borrower_ref, product_type, origination_date,
+	original_amount_minor, currency, principal_minor, interest_minor, fees_minor, total_claim_minor,
+	default_date, days_past_due, five_category, written_off, write_off_date, security_type,
+	last_payment_date, last_payment_amount_minor, legal_status, legal_start_date, court,
+	limitation_expiry_date, birth_date, age, region_code, deceased, bankrupt, phone_available,
+	last_contact_date, forbearance_count, repayment_plan_active, agency_placements, complaint_flag,
+	extras_json`
+
+const nLoanColumns = 36
+
+// dateValue returns dateArg(t) on SQLite and dateCopy(t) on PostgreSQL, boxed once per distinct
+// date of the import (tapes hold few distinct dates, and boxing each would allocate).
+func (imp *Import) dateValue(t date.Date) any {
+	if t.IsZero() {
+		return nil
+	}
+	if v, ok := imp.dates[t]; ok {
+		return v
+	}
+	v := dateArg(t)
+	if imp.db.dialect == Postgres {
+		v = dateCopy(t)
+	}
+	if len(imp.dates) < 1<<16 {
+		imp.dates[t] = v
+	}
+	return v
+}
+
+// appendLoan appends the loan's column values; dates are text for SQLite and time.Time for
+// PostgreSQL's binary COPY.
+func (imp *Import) appendLoan(dst []any, pid, bid int64, l *reclaim.Loan) ([]any, error) {
+	dt := imp.dateValue
+	extras, err := extrasJSON(l.Extras)
+	if err != nil {
+		return dst, err
+	}
+	return append(dst,
+		pid, bid, l.LoanID, l.BorrowerID, textArg(string(l.ProductType)), dt(l.OriginationDate),
+		minorArg(l.OriginalAmount), string(l.Currency), minorArg(l.PrincipalOutstanding),
+		minorArg(l.InterestOutstanding), minorArg(l.FeesOutstanding), minorArg(l.TotalClaim),
+		dt(l.DefaultDate), int64(l.DaysPastDue), textArg(string(l.FiveCategory)), l.WrittenOff,
+		dt(l.WriteOffDate), textArg(string(l.SecurityType)),
+		dt(l.LastPaymentDate), minorArg(l.LastPaymentAmount), textArg(string(l.LegalStatus)),
+		dt(l.LegalStartDate), textArg(l.Court),
+		dt(l.LimitationExpiryDate), dt(l.BirthDate), countArg(l.Age), textArg(l.RegionCode),
+		l.Deceased, l.Bankrupt, l.PhoneAvailable,
+		dt(l.LastContactDate), countArg(l.ForbearanceCount), l.RepaymentPlanActive,
+		int64(l.AgencyPlacements), l.ComplaintFlag,
+		extras), nil
+}
+
+// multiInsertSQL returns INSERT OR FAIL INTO table (cols) VALUES (?,...), ... for n rows. OR
+// FAIL (stop at the failing row, keep the statement's earlier rows) spares SQLite the statement
+// journal that a multi-row INSERT would otherwise keep to undo a partial statement; an import
+// that fails is rolled back whole anyway.
+func multiInsertSQL(table, cols string, ncols, n int) string {
+	var b strings.Builder
+	b.Grow(len(cols) + n*(2*ncols+4) + 64)
+	b.WriteString("INSERT OR FAIL INTO ")
+	b.WriteString(table)
+	b.WriteString(" (")
+	b.WriteString(cols)
+	b.WriteString(") VALUES ")
+	row := "(" + strings.Repeat("?,", ncols-1) + "?)"
+	for i := 0; i < n; i++ {
+		if i > 0 {
+			b.WriteByte(',')
+		}
+		b.WriteString(row)
+	}
+	return b.String()
+}
+
+// flushRows inserts rows of ncols values held in args, sqliteBatch rows per statement. It talks
+// to the SQLite driver directly (inside the session's transaction, on its connection) with
+// cached statements and a reused argument slice, which spares database/sql's per-call copy and
+// conversion of some 18,000 arguments.
+func (imp *Import) flushRows(ctx context.Context, table, cols string, ncols int, args []any) error {
+	return imp.conn.Raw(func(dc any) error {
+		pc, ok := dc.(driver.ConnPrepareContext)
+		if !ok {
+			return fmt.Errorf("sqldb: SQLite driver connection %T cannot prepare", dc)
+		}
+		for len(args) > 0 {
+			n := min(len(args)/ncols, sqliteBatch)
+			k := stmtKey{table, n}
+			st, ok := imp.stmts[k]
+			if !ok {
+				var err error
+				if st, err = pc.PrepareContext(ctx, multiInsertSQL(table, cols, ncols, n)); err != nil {
+					return err
+				}
+				imp.stmts[k] = st
+			}
+			ex, ok := st.(driver.StmtExecContext)
+			if !ok {
+				return fmt.Errorf("sqldb: SQLite statement %T cannot execute with a context", st)
+			}
+			for len(imp.nv) < n*ncols {
+				imp.nv = append(imp.nv, driver.NamedValue{Ordinal: len(imp.nv) + 1})
+			}
+			nv := imp.nv[:n*ncols]
+			for i := range nv {
+				nv[i].Value = args[i]
+			}
+			_, err := ex.ExecContext(ctx, nv)
+			for i := range nv {
+				nv[i].Value = nil
+			}
+			if err != nil {
+				return err
+			}
+			args = args[n*ncols:]
+		}
+		return nil
+	})
+}
+
+func (imp *Import) addLoansSQLite(ctx context.Context, rows []LoanRow) error {
+	newID := func() int64 { id := imp.nextBorrow; imp.nextBorrow++; return id }
+	for len(rows) > 0 {
+		chunk := rows[:min(len(rows), sqliteBatch)]
+		rows = rows[len(chunk):]
+		imp.brows, imp.prows = imp.brows[:0], imp.prows[:0]
+		args := imp.args[:0]
+		var err error
+		for i := range chunk {
+			bid := imp.borrower(&chunk[i], newID)
+			if args, err = imp.appendLoan(args, imp.portfolioID, bid, &chunk[i].Loan); err != nil {
+				return err
+			}
+		}
+		imp.args = args
+		if len(imp.brows) > 0 {
+			b := make([]any, 0, 6*len(imp.brows))
+			for _, r := range imp.brows {
+				b = append(b, r.id, imp.portfolioID, r.ref, textArg(r.masked.Name), textArg(r.masked.NationalID), textArg(r.masked.Phone))
+			}
+			if err := imp.flushRows(ctx, "borrowers", "id, portfolio_id, borrower_ref, masked_name, masked_national_id, masked_phone", 6, b); err != nil {
+				return err
+			}
+		}
+		if len(imp.prows) > 0 {
+			b := make([]any, 0, 3*len(imp.prows))
+			for _, r := range imp.prows {
+				b = append(b, r.id, r.keyID, r.sealed)
+			}
+			if err := imp.flushRows(ctx, "borrower_pii", "borrower_id, key_id, sealed", 3, b); err != nil {
+				return err
+			}
+		}
+		if err := imp.flushRows(ctx, "loans", loanColumns, nLoanColumns, args); err != nil {
+			return err
+		}
+		imp.loans += int64(len(chunk))
+		clear(args) // drop references to the caller's strings and blobs
+	}
+	return nil
+}
+
+// copySource feeds pgx.CopyFrom from a flat slice of values, ncols per row, reusing no memory
+// the caller still needs.
+type copySource struct {
+	vals  []any
+	ncols int
+	i     int
+}
+
+func (s *copySource) Next() bool                      { s.i++; return s.i*s.ncols <= len(s.vals) }
+func (s *copySource) Values() ([]any, error)          { return s.vals[(s.i-1)*s.ncols : s.i*s.ncols], nil }
+func (s *copySource) Err() error                      { return nil }
+func newCopySource(vals []any, ncols int) *copySource { return &copySource{vals: vals, ncols: ncols} }
+
+// loanSource feeds pgx.CopyFrom one loan row at a time from LoanRows, reusing one buffer.
+type loanSource struct {
+	imp   *Import
+	rows  []LoanRow
+	newID func() int64
+	buf   []any
+	i     int
+	err   error
+}
+
+func (s *loanSource) Next() bool {
+	if s.err != nil || s.i >= len(s.rows) {
+		return false
+	}
+	r := &s.rows[s.i]
+	s.i++
+	bid := s.imp.borrower(r, s.newID)
+	s.buf, s.err = s.imp.appendLoan(s.buf[:0], s.imp.portfolioID, bid, &r.Loan)
+	return s.err == nil
+}
+
+func (s *loanSource) Values() ([]any, error) { return s.buf, nil }
+func (s *loanSource) Err() error             { return s.err }
+
+var (
+	loanCopyColumns = func() []string {
+		f := strings.Fields(strings.ReplaceAll(loanColumns, ",", " "))
+		if len(f) != nLoanColumns {
+			panic("sqldb: loanColumns and nLoanColumns disagree")
+		}
+		return f
+	}()
+	borrowerCopyColumns = []string{"id", "portfolio_id", "borrower_ref", "masked_name", "masked_national_id", "masked_phone"}
+	piiCopyColumns      = []string{"borrower_id", "key_id", "sealed"}
+)
+
+func (imp *Import) addLoansPG(ctx context.Context, rows []LoanRow) error {
+	for len(rows) > 0 {
+		chunk := rows[:min(len(rows), pgChunk)]
+		rows = rows[len(chunk):]
+		// Count the new borrowers, then reserve their ids from the sequence in one round trip.
+		fresh := 0
+		seen := map[string]bool{}
+		for i := range chunk {
+			ref := chunk[i].Loan.BorrowerID
+			if _, ok := imp.borrowers[ref]; !ok && !seen[ref] {
+				seen[ref] = true
+				fresh++
+			}
+		}
+		ids := make([]int64, 0, fresh)
+		if fresh > 0 {
+			rs, err := imp.tx.QueryContext(ctx, `SELECT nextval($1::regclass) FROM generate_series(1, $2)`, imp.borrowSeq, fresh)
+			if err != nil {
+				return err
+			}
+			for rs.Next() {
+				var id int64
+				if err := rs.Scan(&id); err != nil {
+					rs.Close()
+					return err
+				}
+				ids = append(ids, id)
+			}
+			if err := rs.Close(); err != nil {
+				return err
+			}
+			if len(ids) != fresh {
+				return fmt.Errorf("sqldb: reserved %d borrower ids, wanted %d", len(ids), fresh)
+			}
+		}
+		next := 0
+		newID := func() int64 { id := ids[next]; next++; return id }
+		imp.brows, imp.prows = imp.brows[:0], imp.prows[:0]
+		// Loans first: their rows are built lazily while COPY streams, so that encoding overlaps
+		// with the server's work; building them also collects the new borrowers and their PII.
+		src := &loanSource{imp: imp, rows: chunk, newID: newID, buf: imp.args[:0]}
+		err := pgxConn(ctx, imp.conn, func(c *pgx.Conn) error {
+			if _, err := c.CopyFrom(ctx, pgx.Identifier{"loans"}, loanCopyColumns, src); err != nil {
+				return err
+			}
+			if len(imp.brows) > 0 {
+				b := make([]any, 0, 6*len(imp.brows))
+				for _, r := range imp.brows {
+					b = append(b, r.id, imp.portfolioID, r.ref, textArg(r.masked.Name), textArg(r.masked.NationalID), textArg(r.masked.Phone))
+				}
+				if _, err := c.CopyFrom(ctx, pgx.Identifier{"borrowers"}, borrowerCopyColumns, newCopySource(b, 6)); err != nil {
+					return err
+				}
+			}
+			if len(imp.prows) > 0 {
+				b := make([]any, 0, 3*len(imp.prows))
+				for _, r := range imp.prows {
+					b = append(b, r.id, r.keyID, r.sealed)
+				}
+				if _, err := c.CopyFrom(ctx, pgx.Identifier{"borrower_pii"}, piiCopyColumns, newCopySource(b, 3)); err != nil {
+					return err
+				}
+			}
+			return nil
+		})
+		imp.args = src.buf[:0]
+		clear(src.buf)
+		if err != nil {
+			return err
+		}
+		imp.loans += int64(len(chunk))
+	}
+	return nil
+}
+
+// repaymentColumns lists the repayments columns an import writes.
+const repaymentColumns = "portfolio_id, loan_ref, month, amount_minor, currency, source, channel"
+
+// AddRepayments adds monthly repayment history rows. LoanID and Month are required and Amount
+// must be present; the loan need not have been added yet (history is keyed by loan id).
+func (imp *Import) AddRepayments(ctx context.Context, reps []reclaim.Repayment) error {
+	if err := imp.check(); err != nil {
+		return err
+	}
+	pg := imp.db.dialect == Postgres
+	vals := make([]any, 0, 7*min(len(reps), pgChunk))
+	flush := func() error {
+		if len(vals) == 0 {
+			return nil
+		}
+		var err error
+		if pg {
+			err = pgxConn(ctx, imp.conn, func(c *pgx.Conn) error {
+				_, err := c.CopyFrom(ctx, pgx.Identifier{"repayments"}, strings.Split(strings.ReplaceAll(repaymentColumns, " ", ""), ","), newCopySource(vals, 7))
+				return err
+			})
+		} else {
+			err = imp.flushRows(ctx, "repayments", repaymentColumns, 7, vals)
+		}
+		vals = vals[:0]
+		return err
+	}
+	for i := range reps {
+		r := &reps[i]
+		if r.LoanID == "" || r.Month.IsZero() || r.Amount.IsAbsent() {
+			imp.err = &reclaim.Error{Code: reclaim.EINVALID, Message: "repayment needs a loan id, a month and an amount",
+				Fields: map[string]string{"loan_id": r.LoanID, "month": r.Month.String()}}
+			return imp.err
+		}
+		month := dateArg(r.Month)
+		if pg {
+			month = dateCopy(r.Month)
+		}
+		vals = append(vals, imp.portfolioID, r.LoanID, month, r.Amount.Minor(), string(r.Amount.Currency()), r.Source, r.Channel)
+		if len(vals) >= 7*pgChunk {
+			if err := flush(); err != nil {
+				return imp.fail(err, "adding repayments")
+			}
+		}
+	}
+	if err := flush(); err != nil {
+		return imp.fail(err, "adding repayments")
+	}
+	return nil
+}
+
+// Commit finishes the import: it checks the summary against what was added, stores the counts,
+// total claim, header and report, marks the portfolio active, records a tape.imported event and
+// commits. It returns the portfolio as stored. After an error the session is still open and must
+// be rolled back (a failed commit has already rolled back).
+func (imp *Import) Commit(ctx context.Context, sum ImportSummary) (reclaim.Portfolio, error) {
+	if err := imp.check(); err != nil {
+		return reclaim.Portfolio{}, err
+	}
+	nb := int64(len(imp.borrowers))
+	switch {
+	case sum.LoanCount != 0 && sum.LoanCount != imp.loans:
+		return reclaim.Portfolio{}, reclaim.Errorf(reclaim.EINVALID, "import summary counts %d loans, but %d were added", sum.LoanCount, imp.loans)
+	case sum.BorrowerCount != 0 && sum.BorrowerCount != nb:
+		return reclaim.Portfolio{}, reclaim.Errorf(reclaim.EINVALID, "import summary counts %d borrowers, but %d were added", sum.BorrowerCount, nb)
+	case !sum.TotalClaim.IsAbsent() && sum.TotalClaim.Currency() != imp.meta.Currency:
+		return reclaim.Portfolio{}, reclaim.Errorf(reclaim.EINVALID, "import summary total claim is in %s, the portfolio in %s", sum.TotalClaim.Currency(), imp.meta.Currency)
+	case !sum.TotalClaim.IsAbsent() && sum.TotalClaim.Minor() != imp.claim:
+		return reclaim.Portfolio{}, reclaim.Errorf(reclaim.EINVALID, "import summary total claim is %s, but the loans sum to %s",
+			sum.TotalClaim, money.New(imp.claim, imp.meta.Currency))
+	}
+	for _, j := range [][]byte{sum.HeaderJSON, sum.ReportJSON} {
+		if j != nil && !json.Valid(j) {
+			return reclaim.Portfolio{}, reclaim.Errorf(reclaim.EINVALID, "import header and report must be valid JSON")
+		}
+	}
+	d := imp.db
+	_, err := imp.tx.ExecContext(ctx, d.rebind(`UPDATE portfolios SET status = ?, loan_count = ?, borrower_count = ?,
+		total_claim_minor = ?, header_json = ?, report_json = ? WHERE id = ?`),
+		reclaim.PortfolioActive, imp.loans, nb, imp.claim, nullJSON(sum.HeaderJSON), nullJSON(sum.ReportJSON), imp.portfolioID)
+	if err != nil {
+		return reclaim.Portfolio{}, imp.fail(err, "finishing portfolio")
+	}
+	detail, _ := json.Marshal(map[string]any{
+		"portfolio_id": imp.portfolioID, "content_hash": imp.meta.ContentHash, "source_file": imp.meta.SourceFile,
+		"loans": imp.loans, "borrowers": nb, "total_claim": money.New(imp.claim, imp.meta.Currency),
+	})
+	ev := reclaim.Event{PortfolioID: imp.portfolioID, Type: reclaim.EventTapeImported, Actor: imp.meta.Actor, Detail: string(detail)}
+	if _, err := insertEvent(ctx, imp.tx, d, ev); err != nil {
+		return reclaim.Portfolio{}, imp.fail(err, "recording event")
+	}
+	var p reclaim.Portfolio
+	if err := scanPortfolio(imp.tx.QueryRowContext(ctx, d.rebind(portfolioSelect+` WHERE p.id = ?`), imp.portfolioID), &p); err != nil {
+		return reclaim.Portfolio{}, imp.fail(err, "reading portfolio")
+	}
+	if err := imp.tx.Commit(); err != nil {
+		imp.release()
+		return reclaim.Portfolio{}, dbError(err, "import: commit")
+	}
+	imp.release()
+	return p, nil
+}
+
+func nullJSON(b []byte) any {
+	if b == nil {
+		return nil
+	}
+	return string(b)
+}
+
+// Rollback abandons the import: nothing it added remains. It is safe to call more than once and
+// after Commit (then it does nothing).
+func (imp *Import) Rollback() error {
+	if imp.done {
+		return nil
+	}
+	var err error
+	if imp.tx != nil {
+		err = imp.tx.Rollback()
+		if err == sql.ErrTxDone {
+			err = nil
+		}
+	}
+	imp.release()
+	return dbError(err, "import: rollback")
+}
+
+// release returns the connection and forgets the session.
+func (imp *Import) release() {
+	if imp.done {
+		return
+	}
+	imp.done = true
+	if len(imp.stmts) > 0 && imp.conn != nil {
+		imp.conn.Raw(func(any) error {
+			for _, s := range imp.stmts {
+				s.Close()
+			}
+			return nil
+		})
+	}
+	if imp.tx != nil {
+		imp.tx.Rollback() // no-op after Commit
+	}
+	if imp.conn != nil {
+		imp.conn.Close()
+	}
+	imp.db.mu.Lock()
+	delete(imp.db.imports, imp)
+	imp.db.mu.Unlock()
+	imp.borrowers, imp.args = nil, nil
+}
