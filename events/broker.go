@@ -65,10 +65,10 @@ type Broker struct {
 
 type topic struct {
 	last    uint64
-	dropped uint64 // id of the newest event no longer in the ring
-	ring []Event // the last Replay events, oldest first
-	subs map[*Subscription]struct{}
-	used time.Time
+	dropped uint64  // id of the newest event no longer in the ring
+	ring    []Event // the last Replay events, oldest first
+	subs    map[*Subscription]struct{}
+	used    time.Time
 }
 
 // Subscription receives a topic's events on C until it is closed. When the subscriber reads too

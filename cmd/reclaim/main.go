@@ -141,6 +141,8 @@ postgres://... to use PostgreSQL instead.`,
 		newTapeCmd(g),
 		newPortfolioCmd(g),
 		newDemoCmd(g),
+		newServeCmd(g),
+		newUserCmd(g),
 	)
 	return root
 }

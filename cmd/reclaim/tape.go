@@ -364,25 +364,15 @@ func exportMasked(ctx context.Context, g *globals, a *app, id int64, out, recipi
 	var b [8]byte
 	_, _ = rand.Read(b[:])
 	mo.Salt, mo.DownloadID = p.Salt, hex.EncodeToString(b[:])
-	m := tape.NewMasker(mo)
-	bar := g.newProgress("checking", p.LoanCount*2)
-	var n int64
-	if err := a.db.StreamLoans(ctx, id, func(l *reclaim.Loan) error {
-		m.Observe(l)
-		n++
-		if n%10000 == 0 {
-			bar.set(n)
-		}
-		return nil
-	}); err != nil {
-		return nil, err
-	}
-	ka := m.Check()
 	if format == "" {
 		format = "csv"
 		if strings.HasSuffix(strings.ToLower(out), ".xlsx") {
 			format = "xlsx"
 		}
+	}
+	enc := "utf-8-bom"
+	if format == "xlsx" {
+		enc = ""
 	}
 	tmp := out + ".partial"
 	f, err := os.OpenFile(tmp, os.O_CREATE|os.O_TRUNC|os.O_WRONLY, 0o600)
@@ -390,42 +380,17 @@ func exportMasked(ctx context.Context, g *globals, a *app, id int64, out, recipi
 		return nil, err
 	}
 	defer os.Remove(tmp)
-	enc := "utf-8-bom"
-	if format == "xlsx" {
-		enc = ""
-	}
-	w, err := tape.NewWriter(f, tape.WriterOptions{Format: format, Encoding: enc})
-	if err != nil {
-		f.Close()
-		return nil, err
-	}
-	if err := w.Write(tape.MaskedColumns); err != nil {
-		f.Close()
-		return nil, err
-	}
-	var rows int64
-	err = a.db.StreamLoans(ctx, id, func(l *reclaim.Loan) error {
-		n++
-		if n%10000 == 0 {
-			bar.set(n)
-		}
-		cells := m.Row(l)
-		if cells == nil {
-			return nil
-		}
-		rows++
-		return w.Write(cells)
-	})
+	bar := g.newProgress("exporting", p.LoanCount*2)
+	stream := func(ctx context.Context, fn func(*reclaim.Loan) error) error { return a.db.StreamLoans(ctx, id, fn) }
+	me, err := tape.ExportMasked(ctx, stream, f, tape.WriterOptions{Format: format, Encoding: enc}, mo, bar.set)
 	bar.done()
-	if err == nil {
-		err = w.Close()
-	}
 	if cerr := f.Close(); err == nil {
 		err = cerr
 	}
 	if err != nil {
 		return nil, err
 	}
+	rows, ka := me.Rows, me.KAnonymity
 	// Log the download before the file appears under its name: no unlogged tape leaves.
 	res := &exportResult{PortfolioID: id, File: out, Recipient: recipient, DownloadID: mo.DownloadID, Rows: rows, KAnonymity: ka}
 	detail, err := jsonString(res)

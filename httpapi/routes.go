@@ -1,0 +1,292 @@
+package httpapi
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"encoding/json"
+	"fmt"
+	"net/http"
+	"strings"
+	"time"
+
+	"github.com/danielgtaylor/huma/v2"
+
+	"reclaim"
+	"reclaim/auth"
+	"reclaim/ingest"
+	"reclaim/tape"
+)
+
+func (s *Server) routes() {
+	s.authRoutes()
+	s.portfolioRoutes()
+	s.uploadRoutes()
+	s.userRoutes()
+	s.auditRoutes()
+	s.streamRoutes()
+	s.maskedRoute()
+}
+
+// PortfolioPath identifies a portfolio.
+type PortfolioPath struct {
+	ID int64 `path:"id" minimum:"1" doc:"portfolio id"`
+}
+
+type portfolioList struct {
+	Body []reclaim.Portfolio
+}
+
+type portfolioOne struct{ Body reclaim.Portfolio }
+
+type headerOut struct{ Body tape.PoolHeader }
+
+type reportOut struct{ Body ingest.Report }
+
+// LoansInput pages through a portfolio's loans.
+type LoansInput struct {
+	PortfolioPath
+	Offset int `query:"offset" minimum:"0" default:"0"`
+	Limit  int `query:"limit" minimum:"1" maximum:"500" default:"50"`
+}
+
+// LoansPage is a page of loans with masked personal data.
+type LoansPage struct {
+	Items  []reclaim.LoanView `json:"items"`
+	Total  int64              `json:"total"`
+	Offset int                `json:"offset"`
+	Limit  int                `json:"limit"`
+}
+
+type loansOut struct{ Body LoansPage }
+
+// PersonalInput asks for one borrower's decrypted personal data, with the reason.
+type PersonalInput struct {
+	PortfolioPath
+	Ref     string `path:"ref" maxLength:"200"`
+	Purpose string `query:"purpose" required:"true" minLength:"5" maxLength:"500" doc:"why the data is needed; recorded in the audit log"`
+}
+
+type personalOut struct{ Body reclaim.PersonalData }
+
+func (s *Server) portfolioRoutes() {
+	tags := []string{"portfolios"}
+	register(s, reclaim.PermPortfolioRead, huma.Operation{OperationID: "list-portfolios", Method: http.MethodGet,
+		Path: "/api/v1/portfolios", Summary: "List portfolios", Tags: tags},
+		func(ctx context.Context, _ *struct{}) (*portfolioList, error) {
+			ps, err := s.store.ListPortfolios(ctx)
+			if ps == nil {
+				ps = []reclaim.Portfolio{}
+			}
+			return &portfolioList{Body: ps}, err
+		})
+	register(s, reclaim.PermPortfolioRead, huma.Operation{OperationID: "get-portfolio", Method: http.MethodGet,
+		Path: "/api/v1/portfolios/{id}", Summary: "One portfolio", Tags: tags, Errors: []int{404}},
+		func(ctx context.Context, in *PortfolioPath) (*portfolioOne, error) {
+			p, err := s.store.GetPortfolio(ctx, in.ID)
+			return &portfolioOne{Body: p}, err
+		})
+	register(s, reclaim.PermPortfolioRead, huma.Operation{OperationID: "get-portfolio-header", Method: http.MethodGet,
+		Path: "/api/v1/portfolios/{id}/header", Summary: "Pool header and stratification", Tags: tags, Errors: []int{404}},
+		func(ctx context.Context, in *PortfolioPath) (*headerOut, error) {
+			raw, err := s.store.PortfolioHeaderJSON(ctx, in.ID)
+			if err != nil {
+				return nil, err
+			}
+			out := &headerOut{}
+			if len(raw) == 0 {
+				return nil, reclaim.Errorf(reclaim.ENOTFOUND, "portfolio %d has no pool header", in.ID)
+			}
+			if err := json.Unmarshal(raw, &out.Body); err != nil {
+				return nil, reclaim.WrapError(reclaim.EINTERNAL, err, "stored pool header unreadable")
+			}
+			return out, nil
+		})
+	register(s, reclaim.PermPortfolioRead, huma.Operation{OperationID: "get-portfolio-report", Method: http.MethodGet,
+		Path: "/api/v1/portfolios/{id}/report", Summary: "The portfolio's import report", Tags: tags, Errors: []int{404}},
+		func(ctx context.Context, in *PortfolioPath) (*reportOut, error) {
+			raw, err := s.store.PortfolioReportJSON(ctx, in.ID)
+			if err != nil {
+				return nil, err
+			}
+			out := &reportOut{}
+			if len(raw) == 0 {
+				return nil, reclaim.Errorf(reclaim.ENOTFOUND, "portfolio %d has no import report", in.ID)
+			}
+			if err := json.Unmarshal(raw, &out.Body); err != nil {
+				return nil, reclaim.WrapError(reclaim.EINTERNAL, err, "stored import report unreadable")
+			}
+			return out, nil
+		})
+	register(s, reclaim.PermPortfolioRead, huma.Operation{OperationID: "list-loans", Method: http.MethodGet,
+		Path: "/api/v1/portfolios/{id}/loans", Summary: "A page of loans (personal data masked)", Tags: tags, Errors: []int{404}},
+		func(ctx context.Context, in *LoansInput) (*loansOut, error) {
+			if _, err := s.store.GetPortfolio(ctx, in.ID); err != nil {
+				return nil, err
+			}
+			items, total, err := s.store.LoansPage(ctx, in.ID, in.Offset, in.Limit)
+			if items == nil {
+				items = []reclaim.LoanView{}
+			}
+			return &loansOut{Body: LoansPage{Items: items, Total: total, Offset: in.Offset, Limit: in.Limit}}, err
+		})
+	register(s, reclaim.PermPersonalRead, huma.Operation{OperationID: "read-personal-data", Method: http.MethodGet,
+		Path: "/api/v1/portfolios/{id}/borrowers/{ref}/personal", Summary: "Decrypted personal data of one borrower (audited)",
+		Tags: tags, Errors: []int{404}},
+		func(ctx context.Context, in *PersonalInput) (*personalOut, error) {
+			p, err := s.store.ReadPersonal(ctx, reclaim.Access{Actor: reclaim.Actor(ctx), Purpose: strings.TrimSpace(in.Purpose)}, in.ID, in.Ref)
+			return &personalOut{Body: p}, err
+		})
+}
+
+// Users.
+
+// UserCreate is a new account.
+type UserCreate struct {
+	Body struct {
+		Username    string       `json:"username" pattern:"^[a-zA-Z0-9._-]{2,64}$" doc:"letters, digits, . _ -"`
+		DisplayName string       `json:"display_name" maxLength:"100"`
+		Role        reclaim.Role `json:"role" enum:"admin,analyst,collector,bidder,investor,trustee,auditor"`
+		Password    string       `json:"password" minLength:"10" maxLength:"1024"`
+	}
+}
+
+// UserPatch changes an account; absent fields stay as they are.
+type UserPatch struct {
+	ID   int64 `path:"id" minimum:"1"`
+	Body struct {
+		DisplayName *string       `json:"display_name,omitempty" maxLength:"100"`
+		Role        *reclaim.Role `json:"role,omitempty" enum:"admin,analyst,collector,bidder,investor,trustee,auditor"`
+		Disabled    *bool         `json:"disabled,omitempty"`
+		Password    *string       `json:"password,omitempty" minLength:"10" maxLength:"1024"`
+	}
+}
+
+type userOut struct{ Body reclaim.User }
+type usersOut struct{ Body []reclaim.User }
+
+func (s *Server) userRoutes() {
+	tags := []string{"users"}
+	register(s, reclaim.PermUserManage, huma.Operation{OperationID: "list-users", Method: http.MethodGet,
+		Path: "/api/v1/users", Summary: "List accounts", Tags: tags},
+		func(ctx context.Context, _ *struct{}) (*usersOut, error) {
+			us, err := s.store.ListUsers(ctx)
+			if us == nil {
+				us = []reclaim.User{}
+			}
+			return &usersOut{Body: us}, err
+		})
+	register(s, reclaim.PermUserManage, huma.Operation{OperationID: "create-user", Method: http.MethodPost,
+		Path: "/api/v1/users", Summary: "Create an account", Tags: tags, DefaultStatus: http.StatusCreated, Errors: []int{409}},
+		func(ctx context.Context, in *UserCreate) (*userOut, error) {
+			if err := auth.CheckStrength(in.Body.Password); err != nil {
+				return nil, &reclaim.Error{Code: reclaim.EINVALID, Message: "password too weak", Fields: map[string]string{"password": err.Error()}}
+			}
+			h, err := auth.Hash(in.Body.Password)
+			if err != nil {
+				return nil, err
+			}
+			u, err := s.store.CreateUser(ctx, reclaim.User{Username: in.Body.Username, DisplayName: in.Body.DisplayName,
+				Role: in.Body.Role, PasswordHash: h})
+			return &userOut{Body: u}, err
+		})
+	register(s, reclaim.PermUserManage, huma.Operation{OperationID: "update-user", Method: http.MethodPatch,
+		Path: "/api/v1/users/{id}", Summary: "Change an account's role, name, password or status", Tags: tags, Errors: []int{404}},
+		func(ctx context.Context, in *UserPatch) (*userOut, error) {
+			u, err := s.store.UserByID(ctx, in.ID)
+			if err != nil {
+				return nil, err
+			}
+			me := reclaim.UserFrom(ctx)
+			if b := in.Body; b.DisplayName != nil {
+				u.DisplayName = *b.DisplayName
+			}
+			if r := in.Body.Role; r != nil {
+				if me.ID == u.ID && *r != reclaim.RoleAdmin {
+					return nil, reclaim.Errorf(reclaim.EINVALID, "you cannot take the admin role from yourself")
+				}
+				u.Role = *r
+			}
+			if d := in.Body.Disabled; d != nil {
+				if me.ID == u.ID && *d {
+					return nil, reclaim.Errorf(reclaim.EINVALID, "you cannot disable your own account")
+				}
+				u.Disabled = *d
+			}
+			if p := in.Body.Password; p != nil {
+				if err := auth.CheckStrength(*p); err != nil {
+					return nil, &reclaim.Error{Code: reclaim.EINVALID, Message: "password too weak", Fields: map[string]string{"password": err.Error()}}
+				}
+				if u.PasswordHash, err = auth.Hash(*p); err != nil {
+					return nil, err
+				}
+			}
+			u, err = s.store.UpdateUser(ctx, u)
+			return &userOut{Body: u}, err
+		})
+}
+
+// AuditInput filters the personal-data access log.
+type AuditInput struct {
+	Actor       string    `query:"actor" maxLength:"100"`
+	PortfolioID int64     `query:"portfolio_id" minimum:"0"`
+	From        time.Time `query:"from" doc:"RFC 3339, inclusive"`
+	To          time.Time `query:"to" doc:"RFC 3339, exclusive"`
+	Limit       int       `query:"limit" minimum:"1" maximum:"1000" default:"100"`
+}
+
+type auditOut struct{ Body []reclaim.PIIAccess }
+
+func (s *Server) auditRoutes() {
+	register(s, reclaim.PermAuditRead, huma.Operation{OperationID: "list-pii-access", Method: http.MethodGet,
+		Path: "/api/v1/audit", Summary: "Who read which personal data, when and why", Tags: []string{"audit"}},
+		func(ctx context.Context, in *AuditInput) (*auditOut, error) {
+			rows, err := s.store.ListPIIAccess(ctx, reclaim.PIIAccessFilter{Actor: in.Actor, PortfolioID: in.PortfolioID,
+				Since: in.From, Until: in.To, Limit: in.Limit})
+			if rows == nil {
+				rows = []reclaim.PIIAccess{}
+			}
+			return &auditOut{Body: rows}, err
+		})
+}
+
+// MaskedInput asks for a portfolio's masked bidder tape.
+type MaskedInput struct {
+	PortfolioPath
+	Recipient string `query:"recipient" required:"true" minLength:"1" maxLength:"200" doc:"who receives the tape; logged and watermarked"`
+	K         int    `query:"k" minimum:"2" maximum:"100" default:"5"`
+	Suppress  bool   `query:"suppress" doc:"leave out rows whose class stays smaller than k"`
+}
+
+func (s *Server) maskedRoute() {
+	register(s, reclaim.PermTapeExportMask, huma.Operation{OperationID: "download-masked-tape", Method: http.MethodGet,
+		Path: "/api/v1/portfolios/{id}/masked-tape.csv", Summary: "The masked bidder tape (logged, watermarked)",
+		Tags: []string{"portfolios"}, Errors: []int{404},
+		Responses: map[string]*huma.Response{"200": {Description: "CSV", Content: map[string]*huma.MediaType{"text/csv": {}}}}},
+		func(ctx context.Context, in *MaskedInput) (*huma.StreamResponse, error) {
+			p, err := s.store.GetPortfolio(ctx, in.ID)
+			if err != nil {
+				return nil, err
+			}
+			var b [8]byte
+			rand.Read(b[:])
+			download := hex.EncodeToString(b[:])
+			detail, _ := json.Marshal(map[string]any{"recipient": in.Recipient, "download_id": download, "k": in.K, "suppress": in.Suppress})
+			// The download is logged before a byte leaves.
+			if _, err := s.store.AddEvent(ctx, reclaim.Event{PortfolioID: p.ID, Type: reclaim.EventMaskedExported,
+				Actor: reclaim.Actor(ctx), Detail: string(detail)}); err != nil {
+				return nil, err
+			}
+			mo := tape.MaskOptions{Salt: p.Salt, DownloadID: download, K: in.K, Suppress: in.Suppress}
+			return &huma.StreamResponse{Body: func(hc huma.Context) {
+				hc.SetHeader("Content-Type", "text/csv; charset=utf-8")
+				hc.SetHeader("Content-Disposition", fmt.Sprintf(`attachment; filename="masked-%d-%s.csv"`, p.ID, download))
+				stream := func(ctx context.Context, fn func(*reclaim.Loan) error) error {
+					return s.store.StreamLoans(ctx, p.ID, fn)
+				}
+				if _, err := tape.ExportMasked(hc.Context(), stream, hc.BodyWriter(), tape.WriterOptions{Format: "csv", Encoding: "utf-8-bom"}, mo, nil); err != nil {
+					s.log.Error("masked export failed mid-stream", "portfolio", p.ID, "err", err)
+				}
+			}}, nil
+		})
+}

@@ -1,0 +1,326 @@
+// Package httpapi serves Reclaim's JSON API under /api/v1 (typed handlers and the OpenAPI 3.1
+// document through huma on net/http), server-sent events, health and metrics endpoints, and the
+// embedded web console. It knows the domain through package reclaim and the Store interface; it
+// never imports a database package (cmd/reclaim wires sqldb in).
+package httpapi
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"errors"
+	"io/fs"
+	"log/slog"
+	"net"
+	"net/http"
+	"os"
+	"strconv"
+	"sync"
+	"time"
+
+	"github.com/alexedwards/scs/v2"
+	"github.com/danielgtaylor/huma/v2"
+	"github.com/danielgtaylor/huma/v2/adapters/humago"
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/collectors"
+	"github.com/prometheus/client_golang/prometheus/promhttp"
+
+	"reclaim"
+	"reclaim/events"
+	"reclaim/ingest"
+)
+
+// Store is everything the API reads and writes. cmd/reclaim implements it over sqldb and pii.
+type Store interface {
+	reclaim.UserService
+	ListPortfolios(ctx context.Context) ([]reclaim.Portfolio, error)
+	GetPortfolio(ctx context.Context, id int64) (reclaim.Portfolio, error)
+	PortfolioHeaderJSON(ctx context.Context, id int64) ([]byte, error)
+	PortfolioReportJSON(ctx context.Context, id int64) ([]byte, error)
+	// LoansPage returns loans in id order with their borrowers' masked personal data.
+	LoansPage(ctx context.Context, portfolioID int64, offset, limit int) ([]reclaim.LoanView, int64, error)
+	StreamLoans(ctx context.Context, portfolioID int64, fn func(*reclaim.Loan) error) error
+	// ReadPersonal decrypts one borrower's personal data and writes the audit record of the read
+	// in the same transaction.
+	ReadPersonal(ctx context.Context, access reclaim.Access, portfolioID int64, borrowerRef string) (reclaim.PersonalData, error)
+	ListPIIAccess(ctx context.Context, f reclaim.PIIAccessFilter) ([]reclaim.PIIAccess, error)
+	AddEvent(ctx context.Context, e reclaim.Event) (reclaim.Event, error)
+	Ping(ctx context.Context) error
+	// Sessions persist console sign-ins (scs.Store).
+	scs.Store
+	// Importer is where uploaded tapes are imported.
+	IngestStore() ingest.Store
+}
+
+// Config configures a Server.
+type Config struct {
+	Logger         *slog.Logger
+	Version        string
+	SecureCookies  bool          // set the Secure flag (behind TLS)
+	SessionTTL     time.Duration // idle timeout of console sessions (default 12h)
+	MaxBodyBytes   int64         // JSON request bodies (default 1 MiB)
+	MaxUploadBytes int64         // tape uploads (default 512 MiB)
+	UploadDir      string        // where uploads are spooled (default os.TempDir())
+	Web            fs.FS         // the built console (web/dist); nil or without index.html shows how to build it
+	LoginRate      int           // login attempts per minute per client address (default 10)
+	Now            func() time.Time
+}
+
+// Server is the HTTP server. Create it with New.
+type Server struct {
+	cfg      Config
+	store    Store
+	sealer   ingest.Sealer
+	broker   *events.Broker
+	log      *slog.Logger
+	api      huma.API
+	mux      *http.ServeMux
+	handler  http.Handler
+	sessions *scs.SessionManager
+	perms    map[string]reclaim.Permission // operation id -> permission ("" = public)
+	limiter  *rateLimiter
+	uploads  *uploads
+	metrics  *metrics
+	wg       sync.WaitGroup // background imports
+	ready    func(context.Context) error
+}
+
+// New builds a server.
+func New(cfg Config, store Store, sealer ingest.Sealer, broker *events.Broker) (*Server, error) {
+	if cfg.Logger == nil {
+		cfg.Logger = slog.Default()
+	}
+	if cfg.SessionTTL <= 0 {
+		cfg.SessionTTL = 12 * time.Hour
+	}
+	if cfg.MaxBodyBytes <= 0 {
+		cfg.MaxBodyBytes = 1 << 20
+	}
+	if cfg.MaxUploadBytes <= 0 {
+		cfg.MaxUploadBytes = 512 << 20
+	}
+	if cfg.UploadDir == "" {
+		cfg.UploadDir = os.TempDir()
+	}
+	if cfg.LoginRate <= 0 {
+		cfg.LoginRate = 10
+	}
+	if cfg.Now == nil {
+		cfg.Now = time.Now
+	}
+	if cfg.Version == "" {
+		cfg.Version = "dev"
+	}
+	s := &Server{cfg: cfg, store: store, sealer: sealer, broker: broker, log: cfg.Logger, mux: http.NewServeMux(),
+		perms: map[string]reclaim.Permission{}}
+	s.limiter = newRateLimiter(cfg.LoginRate, time.Minute, cfg.Now)
+	s.uploads = newUploads()
+	s.metrics = newMetrics()
+
+	s.sessions = scs.New()
+	s.sessions.Store = store
+	s.sessions.IdleTimeout = cfg.SessionTTL
+	s.sessions.Lifetime = 7 * 24 * time.Hour
+	s.sessions.Cookie.Name = "reclaim_session"
+	s.sessions.Cookie.HttpOnly = true
+	s.sessions.Cookie.SameSite = http.SameSiteLaxMode
+	s.sessions.Cookie.Secure = cfg.SecureCookies
+	s.sessions.Cookie.Path = "/"
+
+	hc := huma.DefaultConfig("Reclaim API", cfg.Version)
+	hc.Info.Description = "Reclaim: personal NPL portfolios from tape to disposal. Errors are {code, message, fields}."
+	hc.OpenAPIPath = "/api/v1/openapi"
+	hc.DocsPath = "" // the docs page loads scripts from a CDN; the strict CSP forbids that
+	hc.SchemasPath = "/api/v1/schemas"
+	hc.Components.SecuritySchemes = map[string]*huma.SecurityScheme{
+		"session": {Type: "apiKey", In: "cookie", Name: "reclaim_session"},
+		"token":   {Type: "http", Scheme: "bearer"},
+	}
+	hc.CreateHooks = nil // no $schema links in bodies
+	s.api = humago.New(s.mux, hc)
+	s.api.UseMiddleware(s.authorize)
+	s.routes()
+
+	s.mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", "text/plain; charset=utf-8")
+		w.Write([]byte("ok\n"))
+	})
+	s.mux.HandleFunc("GET /readyz", s.readyz)
+	s.mux.Handle("GET /metrics", promhttp.HandlerFor(s.metrics.reg, promhttp.HandlerOpts{}))
+	s.mux.Handle("/", s.webHandler())
+
+	var h http.Handler = s.mux
+	h = s.sessions.LoadAndSave(h)
+	h = http.NewCrossOriginProtection().Handler(h)
+	h = s.limitBodies(h)
+	h = securityHeaders(h, cfg.SecureCookies)
+	h = s.observe(h)
+	s.handler = h
+	return s, nil
+}
+
+// Handler returns the server's root handler.
+func (s *Server) Handler() http.Handler { return s.handler }
+
+// API returns the huma API (tests walk its OpenAPI document).
+func (s *Server) API() huma.API { return s.api }
+
+// Permissions returns the permission each operation requires ("" for public), by operation id.
+func (s *Server) Permissions() map[string]reclaim.Permission { return s.perms }
+
+// Serve serves on ln until ctx ends, then stops accepting, lets in-flight requests finish (up to
+// 30 s) and waits for running imports.
+func (s *Server) Serve(ctx context.Context, ln net.Listener) error {
+	srv := &http.Server{Handler: s.handler, ReadHeaderTimeout: 10 * time.Second, IdleTimeout: 120 * time.Second,
+		ErrorLog:    slog.NewLogLogger(s.log.Handler(), slog.LevelWarn),
+		BaseContext: func(net.Listener) context.Context { return context.WithoutCancel(ctx) }}
+	errc := make(chan error, 1)
+	go func() { errc <- srv.Serve(ln) }()
+	select {
+	case err := <-errc:
+		return err
+	case <-ctx.Done():
+	}
+	s.log.Info("shutting down: finishing in-flight requests")
+	shut, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	if s.broker != nil {
+		s.broker.Close() // ends SSE streams so Shutdown does not wait on them
+	}
+	err := srv.Shutdown(shut)
+	s.wg.Wait()
+	if errors.Is(err, http.ErrServerClosed) {
+		err = nil
+	}
+	return err
+}
+
+func (s *Server) readyz(w http.ResponseWriter, r *http.Request) {
+	ctx, cancel := context.WithTimeout(r.Context(), 2*time.Second)
+	defer cancel()
+	if err := s.store.Ping(ctx); err != nil {
+		http.Error(w, "database unavailable", http.StatusServiceUnavailable)
+		return
+	}
+	w.Header().Set("Content-Type", "text/plain; charset=utf-8")
+	w.Write([]byte("ready\n"))
+}
+
+// securityHeaders sets a strict Content-Security-Policy and the usual hardening headers.
+func securityHeaders(next http.Handler, hsts bool) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		h := w.Header()
+		h.Set("Content-Security-Policy", "default-src 'self'; script-src 'self'; style-src 'self' 'unsafe-inline'; "+
+			"img-src 'self' data:; connect-src 'self'; font-src 'self' data:; object-src 'none'; base-uri 'none'; "+
+			"form-action 'self'; frame-ancestors 'none'")
+		h.Set("X-Content-Type-Options", "nosniff")
+		h.Set("X-Frame-Options", "DENY")
+		h.Set("Referrer-Policy", "no-referrer")
+		h.Set("Cross-Origin-Opener-Policy", "same-origin")
+		h.Set("Permissions-Policy", "camera=(), microphone=(), geolocation=()")
+		if hsts {
+			h.Set("Strict-Transport-Security", "max-age=63072000; includeSubDomains")
+		}
+		next.ServeHTTP(w, r)
+	})
+}
+
+// limitBodies caps request bodies; the upload route has its own, larger limit (enforced by
+// huma per operation), so only its path is exempt here.
+func (s *Server) limitBodies(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		limit := s.cfg.MaxBodyBytes
+		if r.URL.Path == "/api/v1/uploads" {
+			limit = s.cfg.MaxUploadBytes
+		}
+		if r.ContentLength > limit {
+			writeError(w, &ErrorBody{Status: http.StatusRequestEntityTooLarge, Code: reclaim.ETOOLARGE,
+				Message: "the request body is larger than the limit of " + strconv.FormatInt(limit>>20, 10) + " MiB"})
+			return
+		}
+		r.Body = http.MaxBytesReader(w, r.Body, limit)
+		next.ServeHTTP(w, r)
+	})
+}
+
+type requestIDKey struct{}
+
+// observe assigns a request id, logs one line per request, and records metrics.
+func (s *Server) observe(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		start := s.cfg.Now()
+		id := r.Header.Get("X-Request-ID")
+		if id == "" || len(id) > 64 {
+			var b [8]byte
+			rand.Read(b[:])
+			id = hex.EncodeToString(b[:])
+		}
+		w.Header().Set("X-Request-ID", id)
+		rec := &statusRecorder{ResponseWriter: w, status: http.StatusOK}
+		ctx := context.WithValue(context.WithValue(r.Context(), requestIDKey{}, id), remoteKey{}, clientIP(r))
+		next.ServeHTTP(rec, r.WithContext(ctx))
+		route := r.Pattern
+		if route == "" {
+			route = "unmatched"
+		}
+		d := s.cfg.Now().Sub(start)
+		s.metrics.observe(route, r.Method, rec.status, d)
+		lvl := slog.LevelInfo
+		if rec.status >= 500 {
+			lvl = slog.LevelError
+		}
+		s.log.LogAttrs(ctx, lvl, "request", slog.String("id", id), slog.String("method", r.Method),
+			slog.String("path", r.URL.Path), slog.Int("status", rec.status), slog.Duration("duration", d),
+			slog.String("remote", clientIP(r)))
+	})
+}
+
+type statusRecorder struct {
+	http.ResponseWriter
+	status int
+	wrote  bool
+}
+
+func (r *statusRecorder) WriteHeader(code int) {
+	if !r.wrote {
+		r.status, r.wrote = code, true
+	}
+	r.ResponseWriter.WriteHeader(code)
+}
+
+func (r *statusRecorder) Write(b []byte) (int, error) {
+	r.wrote = true
+	return r.ResponseWriter.Write(b)
+}
+
+func (r *statusRecorder) Unwrap() http.ResponseWriter { return r.ResponseWriter }
+
+func clientIP(r *http.Request) string {
+	host, _, err := net.SplitHostPort(r.RemoteAddr)
+	if err != nil {
+		return r.RemoteAddr
+	}
+	return host
+}
+
+type metrics struct {
+	reg      *prometheus.Registry
+	requests *prometheus.CounterVec
+	duration *prometheus.HistogramVec
+	imports  *prometheus.CounterVec
+}
+
+func newMetrics() *metrics {
+	m := &metrics{reg: prometheus.NewRegistry()}
+	m.requests = prometheus.NewCounterVec(prometheus.CounterOpts{Name: "reclaim_http_requests_total", Help: "HTTP requests by route, method and status."}, []string{"route", "method", "status"})
+	m.duration = prometheus.NewHistogramVec(prometheus.HistogramOpts{Name: "reclaim_http_request_duration_seconds", Help: "HTTP request latency by route.",
+		Buckets: []float64{.001, .0025, .005, .01, .025, .05, .1, .25, .5, 1, 2.5, 5, 10}}, []string{"route"})
+	m.imports = prometheus.NewCounterVec(prometheus.CounterOpts{Name: "reclaim_tape_imports_total", Help: "Tape imports by outcome."}, []string{"status"})
+	m.reg.MustRegister(m.requests, m.duration, m.imports, collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
+	return m
+}
+
+func (m *metrics) observe(route, method string, status int, d time.Duration) {
+	m.requests.WithLabelValues(route, method, strconv.Itoa(status)).Inc()
+	m.duration.WithLabelValues(route).Observe(d.Seconds())
+}

@@ -1,0 +1,117 @@
+package httpapi
+
+import (
+	"context"
+	"fmt"
+	"net/http"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/danielgtaylor/huma/v2"
+	"github.com/danielgtaylor/huma/v2/adapters/humago"
+
+	"reclaim"
+	"reclaim/events"
+)
+
+// StreamInput subscribes to one topic.
+type StreamInput struct {
+	Topic       string `query:"topic" required:"true" maxLength:"200" doc:"upload.<id>"`
+	LastEventID string `header:"Last-Event-ID" maxLength:"20" doc:"resume after this event id"`
+}
+
+// Heartbeat is how often an idle stream sends a comment to keep proxies from closing it.
+var Heartbeat = 15 * time.Second
+
+// topicAllowed decides whether the caller may subscribe to a topic: upload topics belong to the
+// uploader (and admins). Later features add their own topic families here.
+func (s *Server) topicAllowed(ctx context.Context, topic string) error {
+	if !events.ValidTopic(topic) {
+		return reclaim.Errorf(reclaim.EINVALID, "invalid topic %q", topic)
+	}
+	kind, id, _ := strings.Cut(topic, ".")
+	switch kind {
+	case "upload":
+		if !reclaim.UserFrom(ctx).Role.Can(reclaim.PermTapeImport) {
+			return reclaim.Errorf(reclaim.ENOTFOUND, "no such topic %q", topic) // object scope: not visible
+		}
+		_, err := s.ownUpload(ctx, id)
+		return err
+	}
+	return reclaim.Errorf(reclaim.ENOTFOUND, "no such topic %q", topic)
+}
+
+func (s *Server) streamRoutes() {
+	register(s, reclaim.PermEventsSubscribe, huma.Operation{OperationID: "stream-events", Method: http.MethodGet,
+		Path: "/api/v1/stream", Summary: "Server-sent events for one topic", Tags: []string{"events"}, Errors: []int{400, 404},
+		Description: "A text/event-stream of `id:`, `event:` and `data:` (JSON) records. Send `Last-Event-ID` to resume; " +
+			"events still in the replay window are sent first, and an event `gap` says some were lost. A comment line is sent every 15 s.",
+		Responses: map[string]*huma.Response{"200": {Description: "event stream", Content: map[string]*huma.MediaType{"text/event-stream": {}}}}},
+		func(ctx context.Context, in *StreamInput) (*huma.StreamResponse, error) {
+			if s.broker == nil {
+				return nil, reclaim.Errorf(reclaim.EUNAVAILABLE, "live events are not enabled")
+			}
+			if err := s.topicAllowed(ctx, in.Topic); err != nil {
+				return nil, err
+			}
+			var last uint64
+			if in.LastEventID != "" {
+				n, err := strconv.ParseUint(in.LastEventID, 10, 64)
+				if err != nil {
+					return nil, reclaim.Errorf(reclaim.EINVALID, "Last-Event-ID must be a number")
+				}
+				last = n
+			}
+			sub, replay, gap, err := s.broker.Subscribe(in.Topic, last)
+			if err != nil {
+				return nil, reclaim.WrapError(reclaim.EUNAVAILABLE, err, "cannot subscribe")
+			}
+			return &huma.StreamResponse{Body: func(hc huma.Context) {
+				defer sub.Close()
+				_, w := humago.Unwrap(hc)
+				rc := http.NewResponseController(w)
+				hc.SetHeader("Content-Type", "text/event-stream")
+				hc.SetHeader("Cache-Control", "no-store")
+				hc.SetHeader("X-Accel-Buffering", "no")
+				hc.SetStatus(http.StatusOK)
+				bw := hc.BodyWriter()
+				write := func(e events.Event) bool {
+					_, err := fmt.Fprintf(bw, "id: %d\nevent: %s\ndata: %s\n\n", e.ID, e.Type, e.Data)
+					return err == nil
+				}
+				fmt.Fprintf(bw, "retry: 2000\n\n")
+				if gap {
+					fmt.Fprintf(bw, "event: gap\ndata: {}\n\n")
+				}
+				for _, e := range replay {
+					if !write(e) {
+						return
+					}
+				}
+				rc.Flush()
+				tick := time.NewTicker(Heartbeat)
+				defer tick.Stop()
+				done := hc.Context().Done()
+				for {
+					select {
+					case <-done:
+						return
+					case <-tick.C:
+						if _, err := fmt.Fprint(bw, ": ping\n\n"); err != nil {
+							return
+						}
+						rc.Flush()
+					case e, ok := <-sub.C:
+						if !ok {
+							return // slow reader or shutdown: the client reconnects with Last-Event-ID
+						}
+						if !write(e) {
+							return
+						}
+						rc.Flush()
+					}
+				}
+			}}, nil
+		})
+}
