@@ -1,0 +1,171 @@
+// Shapes of the JSON API (docs/api.md). Amounts are decimal strings in major units.
+
+export type Role = 'admin' | 'analyst' | 'collector' | 'bidder' | 'investor' | 'trustee' | 'auditor'
+
+export interface User {
+  id: number
+  username: string
+  display_name: string
+  role: Role | string
+  disabled?: boolean
+  created_at?: string
+  last_login_at?: string
+}
+
+export interface Me {
+  user: User
+  permissions: string[]
+}
+
+export interface Portfolio {
+  id: number
+  name: string
+  ref: string
+  seller_name: string
+  cut_off_date: string
+  currency: string
+  loan_count: number
+  total_claim: string
+  imported_at: string
+  status: string
+  source_file?: string
+}
+
+export interface Stratum {
+  key: string
+  label: string
+  label_zh: string
+  loans: number
+  principal: string
+  claim: string
+  claim_share: number
+  loan_share: number
+}
+
+export interface PoolHeader {
+  portfolio_ref: string
+  cut_off_date: string
+  currency: string
+  loans: number
+  borrowers: number
+  principal: string
+  interest: string
+  fees: string
+  claim: string
+  wa_days_past_due: number
+  wa_borrower_age: number
+  age_coverage: number
+  wa_credit_line: string | null
+  credit_line_coverage: number
+  largest_borrower_claim: string
+  average_borrower_claim: string
+  average_loan_claim: string
+  by_five_category: Stratum[] | null
+  by_written_off: Stratum[] | null
+  by_security_type: Stratum[] | null
+  by_legal_status: Stratum[] | null
+  by_product: Stratum[] | null
+  by_province: Stratum[] | null
+  by_dpd_bucket: Stratum[] | null
+}
+
+export type StrataKey =
+  | 'by_dpd_bucket'
+  | 'by_province'
+  | 'by_product'
+  | 'by_legal_status'
+  | 'by_five_category'
+  | 'by_written_off'
+  | 'by_security_type'
+
+/** One broken rule in one row. The Go type has no JSON tags yet, so both spellings are accepted. */
+export interface RowError {
+  line?: number
+  column?: string
+  field?: string
+  value?: string
+  rule?: string
+  message?: string
+  Line?: number
+  Column?: string
+  Field?: string
+  Value?: string
+  Rule?: string
+  Message?: string
+}
+
+export interface RuleCount {
+  rule: string
+  description: string
+  rows: number
+}
+
+export interface ColumnBinding {
+  field: string
+  column: string
+  constant?: string
+  unit?: string
+}
+
+export interface ImportReport {
+  file: string
+  format: string
+  encoding?: string
+  content_hash: string
+  status: 'imported' | 'rejected' | 'validated' | string
+  message?: string
+  rows: number
+  imported: number
+  rejected: number
+  valid: number
+  invalid: number
+  columns: ColumnBinding[] | null
+  unmapped_columns?: string[] | null
+  derived_fields?: string[] | null
+  missing_critical?: string[] | null
+  by_rule: RuleCount[] | null
+  errors: RowError[] | null
+  errors_shown: number
+  errors_total: number
+  rejects_file?: string
+  header?: PoolHeader | null
+  portfolio_id?: number
+  seconds: number
+}
+
+export interface Upload {
+  id: number | string
+  file: string
+  status: 'running' | 'done' | 'failed' | string
+  rows: number
+  bytes_read: number
+  size: number
+  report?: ImportReport | null
+  message?: string
+  error?: string
+}
+
+export interface Page<T> {
+  items: T[] | null
+  total: number
+}
+
+export type LoanRow = Record<string, unknown>
+
+export interface AuditEntry {
+  id?: number
+  at: string
+  actor: string
+  purpose: string
+  portfolio_id: number
+  borrower_ref: string
+  fields: string[] | string | null
+}
+
+export interface ApiErrorBody {
+  code?: string
+  message?: string
+  fields?: Record<string, string>
+  detail?: string
+  title?: string
+}

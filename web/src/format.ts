@@ -1,0 +1,124 @@
+import { currentLocale } from './i18n'
+
+// Number formatting per locale. zh-CN shows large amounts in 万元 (ten-thousands of yuan);
+// en shows yuan with thousands separators. Amounts arrive as decimal strings.
+
+const cache = new Map<string, Intl.NumberFormat>()
+function nf(locale: string, min: number, max: number): Intl.NumberFormat {
+  const k = `${locale}|${min}|${max}`
+  let f = cache.get(k)
+  if (!f) {
+    f = new Intl.NumberFormat(locale, { minimumFractionDigits: min, maximumFractionDigits: max })
+    cache.set(k, f)
+  }
+  return f
+}
+
+export function toNum(v: unknown): number {
+  if (typeof v === 'number') return v
+  if (typeof v === 'string' && v !== '') {
+    const n = Number(v.replace(/,/g, ''))
+    return Number.isFinite(n) ? n : NaN
+  }
+  return NaN
+}
+
+const DASH = '—'
+
+export function fmtInt(v: unknown): string {
+  const n = toNum(v)
+  if (!Number.isFinite(n)) return DASH
+  return nf(currentLocale(), 0, 0).format(n)
+}
+
+export function fmtNum(v: unknown, digits = 1): string {
+  const n = toNum(v)
+  if (!Number.isFinite(n)) return DASH
+  return nf(currentLocale(), digits, digits).format(n)
+}
+
+export function fmtPct(v: unknown, digits = 1): string {
+  const n = toNum(v)
+  if (!Number.isFinite(n)) return DASH
+  return nf(currentLocale(), digits, digits).format(n * 100) + '%'
+}
+
+const SYMBOL: Record<string, string> = { CNY: '¥', USD: '$', EUR: '€', HKD: 'HK$', GBP: '£' }
+
+/**
+ * fmtAmount formats a money amount. zh-CN: amounts of 10万 or more in 万元 with two decimals
+ * ("1,234.57 万元"), smaller ones in 元; en: "¥1,234,567.89" (the currency code when no symbol).
+ * With unit=false the unit is left off (for table cells under a unit header).
+ */
+export function fmtAmount(v: unknown, currency = 'CNY', opts: { unit?: boolean; wan?: boolean } = {}): string {
+  const n = toNum(v)
+  if (!Number.isFinite(n)) return DASH
+  const unit = opts.unit !== false
+  const loc = currentLocale()
+  if (loc === 'zh-CN') {
+    const useWan = opts.wan ?? Math.abs(n) >= 100000
+    const cur = currency === 'CNY' || !currency ? '元' : ' ' + currency
+    if (useWan) {
+      const s = nf(loc, 2, 2).format(n / 10000)
+      return unit ? `${s} 万${cur}` : s
+    }
+    const s = nf(loc, 2, 2).format(n)
+    return unit ? `${s} ${cur.trim()}` : s
+  }
+  const s = nf('en-US', 2, 2).format(n)
+  if (!unit) return s
+  const sym = SYMBOL[currency || 'CNY']
+  return sym ? `${sym}${s}` : `${currency} ${s}`
+}
+
+/** fmtCompact is for chart axes: 万/亿 in zh-CN, K/M/B in en. */
+export function fmtCompact(n: number): string {
+  if (!Number.isFinite(n)) return ''
+  const loc = currentLocale()
+  const a = Math.abs(n)
+  if (loc === 'zh-CN') {
+    if (a >= 1e8) return nf(loc, 0, 2).format(n / 1e8) + '亿'
+    if (a >= 1e4) return nf(loc, 0, 1).format(n / 1e4) + '万'
+    return nf(loc, 0, 0).format(n)
+  }
+  if (a >= 1e9) return nf('en-US', 0, 2).format(n / 1e9) + 'B'
+  if (a >= 1e6) return nf('en-US', 0, 1).format(n / 1e6) + 'M'
+  if (a >= 1e3) return nf('en-US', 0, 1).format(n / 1e3) + 'K'
+  return nf('en-US', 0, 0).format(n)
+}
+
+export function fmtDate(v: unknown): string {
+  if (typeof v !== 'string' || !v) return DASH
+  return v.slice(0, 10)
+}
+
+export function fmtDateTime(v: unknown): string {
+  if (typeof v !== 'string' || !v) return DASH
+  const d = new Date(v)
+  if (isNaN(d.getTime())) return v
+  return new Intl.DateTimeFormat(currentLocale() === 'zh-CN' ? 'zh-CN' : 'en-GB', {
+    year: 'numeric',
+    month: '2-digit',
+    day: '2-digit',
+    hour: '2-digit',
+    minute: '2-digit',
+    hour12: false,
+  }).format(d)
+}
+
+export function fmtBytes(n: number): string {
+  if (!Number.isFinite(n) || n < 0) return DASH
+  const u = ['B', 'KB', 'MB', 'GB']
+  let i = 0
+  while (n >= 1024 && i < u.length - 1) {
+    n /= 1024
+    i++
+  }
+  return nf(currentLocale(), 0, i ? 1 : 0).format(n) + ' ' + u[i]
+}
+
+/** stratumLabel picks label_zh in zh-CN and label in en. */
+export function stratumLabel(s: { key: string; label?: string; label_zh?: string }): string {
+  if (currentLocale() === 'zh-CN') return s.label_zh || s.label || s.key
+  return s.label || s.label_zh || s.key
+}

@@ -1,0 +1,61 @@
+import { createRouter, createWebHistory, type RouteLocationNormalized } from 'vue-router'
+import { loadMe, session, clearSession } from './session'
+import { setUnauthorizedHandler } from './api/client'
+
+declare module 'vue-router' {
+  interface RouteMeta {
+    public?: boolean
+    /** The permission (any of) a page needs; without it the layout shows the denial. */
+    perm?: string | string[]
+    title?: string
+  }
+}
+
+export const router = createRouter({
+  history: createWebHistory('/'),
+  routes: [
+    { path: '/login', name: 'login', component: () => import('./views/LoginView.vue'), meta: { public: true, title: 'login.title' } },
+    {
+      path: '/',
+      component: () => import('./views/AppLayout.vue'),
+      children: [
+        { path: '', redirect: '/portfolios' },
+        { path: 'portfolios', name: 'portfolios', component: () => import('./views/PortfolioList.vue'), meta: { perm: 'portfolio.read', title: 'nav.portfolios' } },
+        { path: 'portfolios/:id', name: 'portfolio', component: () => import('./views/PortfolioDetail.vue'), meta: { perm: 'portfolio.read', title: 'nav.portfolios' } },
+        { path: 'upload', name: 'upload', component: () => import('./views/UploadView.vue'), meta: { perm: 'tape.import', title: 'nav.upload' } },
+        { path: 'admin/users', name: 'users', component: () => import('./views/UsersView.vue'), meta: { perm: 'user.manage', title: 'nav.users' } },
+        { path: 'audit', name: 'audit', component: () => import('./views/AuditView.vue'), meta: { perm: 'audit.read', title: 'nav.audit' } },
+        { path: ':pathMatch(.*)*', name: 'notfound', component: () => import('./views/NotFound.vue'), meta: { title: 'notFound.title' } },
+      ],
+    },
+  ],
+  scrollBehavior() {
+    return { top: 0 }
+  },
+})
+
+function loginTarget(to: RouteLocationNormalized) {
+  return { name: 'login', query: to.fullPath && to.fullPath !== '/' ? { redirect: to.fullPath } : {} }
+}
+
+router.beforeEach(async (to) => {
+  if (to.meta.public) return true
+  let signedIn = false
+  try {
+    signedIn = await loadMe()
+  } catch {
+    // The server is unreachable or failing; let the page show its own error.
+    return true
+  }
+  if (!signedIn) return loginTarget(to)
+  return true
+})
+
+// Any 401 from the API (session expired) sends the user to sign in, then back.
+setUnauthorizedHandler(() => {
+  const cur = router.currentRoute.value
+  if (cur.meta.public) return
+  clearSession()
+  session.loaded = true
+  router.replace(loginTarget(cur))
+})

@@ -1,0 +1,571 @@
+// A small stand-in for `reclaim serve`, for developing and screenshotting the console without the
+// Go server. It serves web/dist under the production Content-Security-Policy and answers the JSON
+// API of docs/api.md with fixed, deterministic data (in memory; nothing is stored).
+//
+//   node tests/mock-server.mjs            # http://127.0.0.1:18080  (PORT=... to change)
+//
+// Accounts (username / password): admin / admin-pass-123, analyst / analyst-pass-123,
+// bidder / bidder-pass-123, collector / collector-pass-123, auditor / auditor-pass-123.
+// An uploaded file whose name contains "bad" (or whose content contains "BAD") is rejected with
+// row errors; any other file is imported as a new portfolio; the same bytes twice are a duplicate.
+import http from 'node:http'
+import fs from 'node:fs'
+import path from 'node:path'
+import crypto from 'node:crypto'
+import { fileURLToPath } from 'node:url'
+
+const here = path.dirname(fileURLToPath(import.meta.url))
+const DIST = path.resolve(here, '..', 'dist')
+
+export const CSP =
+  "default-src 'self'; script-src 'self'; style-src 'self' 'unsafe-inline'; img-src 'self' data:; " +
+  "connect-src 'self'; font-src 'self' data:; object-src 'none'; frame-ancestors 'none'"
+
+const ALL = ['portfolio.read', 'tape.import', 'tape.export_masked', 'pii.read', 'user.manage', 'audit.read']
+const PERMS = {
+  admin: ALL,
+  analyst: ['portfolio.read', 'tape.import', 'tape.export_masked'],
+  collector: ['portfolio.read', 'pii.read'],
+  bidder: ['portfolio.read'],
+  investor: ['portfolio.read'],
+  trustee: ['portfolio.read'],
+  auditor: ['portfolio.read', 'audit.read'],
+}
+
+// ---- deterministic data
+function rng(seed) {
+  let s = seed >>> 0
+  return () => {
+    s = (s * 1664525 + 1013904223) >>> 0
+    return s / 2 ** 32
+  }
+}
+const PROVINCES = [
+  ['440000', 'Guangdong', '广东省'], ['320000', 'Jiangsu', '江苏省'], ['330000', 'Zhejiang', '浙江省'],
+  ['370000', 'Shandong', '山东省'], ['410000', 'Henan', '河南省'], ['510000', 'Sichuan', '四川省'],
+  ['420000', 'Hubei', '湖北省'], ['430000', 'Hunan', '湖南省'], ['350000', 'Fujian', '福建省'],
+  ['130000', 'Hebei', '河北省'], ['340000', 'Anhui', '安徽省'], ['110000', 'Beijing', '北京市'],
+  ['310000', 'Shanghai', '上海市'], ['610000', 'Shaanxi', '陕西省'], ['360000', 'Jiangxi', '江西省'],
+  ['450000', 'Guangxi', '广西壮族自治区'], ['500000', 'Chongqing', '重庆市'], ['210000', 'Liaoning', '辽宁省'],
+  ['530000', 'Yunnan', '云南省'], ['220000', 'Jilin', '吉林省'],
+]
+const ENUMS = {
+  product_type: [['credit_card', 'Credit card', '信用卡', 0.55], ['consumer_loan', 'Consumer loan', '消费贷款', 0.3], ['business_loan', 'Business loan', '个人经营贷款', 0.1], ['auto_loan', 'Auto loan', '汽车贷款', 0.05]],
+  five_category: [['substandard', 'Substandard', '次级', 0.2], ['doubtful', 'Doubtful', '可疑', 0.35], ['loss', 'Loss', '损失', 0.45]],
+  legal_status: [['not_sued', 'Not sued', '未诉讼', 0.55], ['in_litigation', 'In litigation', '诉讼中', 0.15], ['judgment', 'Judgment', '已判决', 0.12], ['enforcement', 'Enforcement', '执行中', 0.1], ['enforcement_terminated', 'Enforcement terminated', '终结本次执行', 0.08]],
+  security_type: [['unsecured', 'Unsecured', '信用', 0.9], ['guaranteed', 'Guaranteed', '保证', 0.1]],
+}
+const DPD = [['lt180', '< 180 days', '180天以内', 0, 180], ['180_360', '180-360 days', '180-360天', 180, 365], ['1_2y', '1-2 years', '1-2年', 365, 730], ['2_3y', '2-3 years', '2-3年', 730, 1095], ['3_5y', '3-5 years', '3-5年', 1095, 1826], ['gt5y', '> 5 years', '5年以上', 1826, 1e9]]
+
+function pickW(r, list) {
+  let x = r()
+  for (const it of list) {
+    x -= it[3]
+    if (x <= 0) return it
+  }
+  return list[list.length - 1]
+}
+const money = (minor) => (minor / 100).toFixed(2)
+
+function makeLoans(seed, n, ref, cutOff) {
+  const r = rng(seed)
+  const loans = []
+  for (let i = 0; i < n; i++) {
+    const prov = PROVINCES[Math.min(PROVINCES.length - 1, Math.floor(-Math.log(1 - r() * 0.999) * 5))]
+    const principal = Math.round((2000 + r() ** 2 * 180000) * 100)
+    const interest = Math.round(principal * (0.05 + r() * 0.5))
+    const fees = Math.round(principal * r() * 0.03)
+    const dpd = Math.floor(90 + r() ** 1.5 * 2600)
+    loans.push({
+      loan_id: `${ref}-L${String(i + 1).padStart(6, '0')}`,
+      borrower_ref: 'b_' + crypto.createHash('sha256').update(ref + (i % Math.floor(n * 0.92))).digest('hex').slice(0, 12),
+      name: ['张', '王', '李', '赵', '刘', '陈'][i % 6] + '**',
+      national_id: `${prov[0].slice(0, 6)}********${String(1000 + ((i * 37) % 9000))}`,
+      phone: `1${38 + (i % 9)}****${String(1000 + ((i * 53) % 9000))}`,
+      product_type: pickW(r, ENUMS.product_type)[0],
+      region_code: prov[0].slice(0, 2) + '0100',
+      principal_outstanding: money(principal),
+      interest_outstanding: money(interest),
+      fees_outstanding: money(fees),
+      total_claim: money(principal + interest + fees),
+      days_past_due: dpd,
+      default_date: new Date(Date.parse(cutOff) - dpd * 864e5).toISOString().slice(0, 10),
+      five_category: pickW(r, ENUMS.five_category)[0],
+      written_off: r() < 0.4,
+      legal_status: pickW(r, ENUMS.legal_status)[0],
+      security_type: pickW(r, ENUMS.security_type)[0],
+      age: 24 + Math.floor(r() * 38),
+      _prov: prov,
+      _p: principal, _i: interest, _f: fees,
+      _line: Math.round(principal * (1.1 + r())),
+    })
+  }
+  return loans
+}
+
+function header(p, loans) {
+  const sum = (f) => loans.reduce((a, l) => a + f(l), 0)
+  const P = sum((l) => l._p), I = sum((l) => l._i), F = sum((l) => l._f), C = P + I + F
+  const W = sum((l) => l._p + l._i)
+  const by = new Map()
+  for (const l of loans) by.set(l.borrower_ref, (by.get(l.borrower_ref) || 0) + l._p + l._i + l._f)
+  const strata = (keyOf, labels, order) => {
+    const m = new Map()
+    for (const l of loans) {
+      const k = keyOf(l)
+      const s = m.get(k) || { key: k, loans: 0, p: 0, c: 0 }
+      s.loans++
+      s.p += l._p
+      s.c += l._p + l._i + l._f
+      m.set(k, s)
+    }
+    let out = [...m.values()].map((s) => {
+      const [en, zh] = labels(s.key)
+      return { key: s.key, label: en, label_zh: zh, loans: s.loans, principal: money(s.p), claim: money(s.c), claim_share: +(s.c / C).toFixed(4), loan_share: +(s.loans / loans.length).toFixed(4) }
+    })
+    out.sort((a, b) => (order ? order.indexOf(a.key) - order.indexOf(b.key) : Number(b.claim) - Number(a.claim)))
+    return out
+  }
+  const enumLabels = (name) => (k) => {
+    const e = ENUMS[name].find((x) => x[0] === k)
+    return e ? [e[1], e[2]] : [k, k]
+  }
+  const order = (name) => ENUMS[name].map((x) => x[0])
+  return {
+    portfolio_ref: p.ref, cut_off_date: p.cut_off_date, currency: p.currency,
+    loans: loans.length, borrowers: by.size,
+    principal: money(P), interest: money(I), fees: money(F), claim: money(C),
+    wa_days_past_due: +(sum((l) => (l._p + l._i) * l.days_past_due) / W).toFixed(2),
+    wa_borrower_age: +(sum((l) => (l._p + l._i) * l.age) / W).toFixed(2),
+    age_coverage: 1,
+    wa_credit_line: money(Math.round(sum((l) => (l._p + l._i) * l._line) / W)),
+    credit_line_coverage: 0.87,
+    largest_borrower_claim: money(Math.max(...by.values())),
+    average_borrower_claim: money(Math.round(C / by.size)),
+    average_loan_claim: money(Math.round(C / loans.length)),
+    by_five_category: strata((l) => l.five_category, enumLabels('five_category'), order('five_category')),
+    by_written_off: strata((l) => (l.written_off ? 'yes' : 'no'), (k) => (k === 'yes' ? ['Written off', '已核销'] : ['Not written off', '未核销']), ['no', 'yes']),
+    by_security_type: strata((l) => l.security_type, enumLabels('security_type'), order('security_type')),
+    by_legal_status: strata((l) => l.legal_status, enumLabels('legal_status'), order('legal_status')),
+    by_product: strata((l) => l.product_type, enumLabels('product_type'), order('product_type')),
+    by_province: strata((l) => l._prov[0], (k) => { const p = PROVINCES.find((x) => x[0] === k); return [p[1], p[2]] }),
+    by_dpd_bucket: strata((l) => DPD.find((b) => l.days_past_due >= b[3] && l.days_past_due < b[4])[0], (k) => { const b = DPD.find((x) => x[0] === k); return [b[1], b[2]] }, DPD.map((b) => b[0])),
+  }
+}
+
+const COLUMNS = [
+  ['portfolio_id', '资产包编号'], ['cut_off_date', '基准日'], ['loan_id', '借据号'], ['borrower_id', '客户号'],
+  ['product_type', '产品类型'], ['principal_outstanding', '本金余额'], ['interest_outstanding', '利息余额'],
+  ['fees_outstanding', '费用余额'], ['total_claim', '本息费合计'], ['default_date', '逾期起始日'], ['days_past_due', '逾期天数'],
+  ['five_category', '五级分类'], ['legal_status', '诉讼状态'], ['region_code', '行政区划代码'], ['national_id', '身份证号'], ['phone', '手机号'],
+].map(([field, column]) => ({ field, column }))
+
+function importedReport(p, h, file) {
+  return {
+    file, format: 'csv', encoding: 'gbk', content_hash: crypto.createHash('sha256').update(file).digest('hex'),
+    status: 'imported', rows: h.loans, imported: h.loans, rejected: 0, valid: h.loans, invalid: 0,
+    columns: COLUMNS, unmapped_columns: ['备注'], derived_fields: [], by_rule: [], errors: [], errors_shown: 0, errors_total: 0,
+    header: h, portfolio_id: p.id, seconds: 1.84,
+  }
+}
+
+const RULES = [
+  ['claim_sum', 'total_claim = principal + interest + fees to the cent', 'total_claim', '本息费合计', (i) => `${(12000 + i * 7.31).toFixed(2)}`, 'total claim 12000.00 is not principal + interest + fees = 12010.50'],
+  ['national_id', 'national ID: 18 characters, valid birth date, GB 11643 check digit', 'national_id', '身份证号', () => '110101********123X', 'the check digit is X, expected 7'],
+  ['dpd_consistent', 'days_past_due = cut_off_date - default_date', 'days_past_due', '逾期天数', (i) => String(400 + i), 'days past due 400 does not match cut-off minus default date (395)'],
+  ['mobile', 'not 11 digits starting with 1', 'phone', '手机号', () => '238****5678', 'a mobile number has 11 digits and starts with 1'],
+  ['date_format', 'date parses and exists', 'default_date', '逾期起始日', () => '2023-02-30', '2023-02-30 is not a date'],
+  ['enum', "value in the field's set", 'five_category', '五级分类', () => '关注', '关注 is not one of substandard, doubtful, loss (次级, 可疑, 损失)'],
+]
+
+function rejectedReport(file, rows, skip) {
+  const errors = []
+  const byRule = []
+  const counts = [17, 9, 6, 4, 2, 1]
+  let line = 2
+  RULES.forEach((r, k) => {
+    byRule.push({ rule: r[0], description: r[1], rows: counts[k] })
+    for (let i = 0; i < counts[k]; i++) {
+      line += 3 + ((i * 7) % 11)
+      errors.push({ line, column: r[3], field: r[2], value: r[4](i), rule: r[0], message: r[5] })
+    }
+  })
+  errors.sort((a, b) => a.line - b.line)
+  const invalid = 36
+  return {
+    file, format: 'csv', encoding: 'utf-8', content_hash: '', status: skip ? 'imported' : 'rejected',
+    message: skip ? '' : `${invalid} of ${rows} rows are invalid; nothing was imported (all-or-nothing)`,
+    rows, imported: skip ? rows - invalid : 0, rejected: skip ? invalid : rows, valid: rows - invalid, invalid,
+    columns: COLUMNS, by_rule: byRule, errors, errors_shown: errors.length, errors_total: errors.length + 3,
+    rejects_file: 'rejects.csv', seconds: 0.92,
+  }
+}
+
+// ---- state
+function initialState() {
+  const st = { users: [], sessions: new Map(), portfolios: [], loans: new Map(), headers: new Map(), reports: new Map(), uploads: new Map(), hashes: new Map(), audit: [], failures: new Map(), nextUser: 1, nextPortfolio: 1, nextUpload: 1 }
+  for (const [u, name, role] of [['admin', '系统管理员', 'admin'], ['analyst', '王分析', 'analyst'], ['bidder', 'Bidder Co.', 'bidder'], ['collector', '李催收', 'collector'], ['auditor', '赵审计', 'auditor']]) {
+    st.users.push({ id: st.nextUser++, username: u, display_name: name, role, disabled: false, created_at: '2026-01-05T08:00:00Z', password: `${u}-pass-123` })
+  }
+  const add = (name, ref, seller, cut, n, seed, at) => {
+    const p = { id: st.nextPortfolio++, name, ref, seller_id: 1, seller_name: seller, cut_off_date: cut, currency: 'CNY', status: 'active', loan_count: n, total_claim: '0', source_file: ref + '.csv', content_hash: '', imported_at: at }
+    const loans = makeLoans(seed, n, ref, cut)
+    const h = header(p, loans)
+    p.total_claim = h.claim
+    st.portfolios.push(p)
+    st.loans.set(p.id, loans)
+    st.headers.set(p.id, h)
+    st.reports.set(p.id, importedReport(p, h, p.source_file))
+  }
+  add('2026年第一期个人信用卡不良资产包', 'GDB-2026-01', '广发银行股份有限公司', '2026-03-31', 1800, 7, '2026-04-12T06:21:00Z')
+  add('消费贷不良资产包（华东）', 'ZJXF-2025-Q4', '浙江某消费金融公司', '2025-12-31', 640, 11, '2026-02-03T02:10:00Z')
+  add('个人经营贷资产包 A', 'PAB-BL-0925', '平安银行股份有限公司', '2025-09-30', 260, 23, '2025-11-20T09:45:00Z')
+  st.audit = [
+    { at: '2026-04-14T03:11:00Z', actor: 'collector', purpose: '电话催收前核实身份', portfolio_id: 1, borrower_ref: 'b_3f2a9c11d0e4', fields: ['name', 'phone'] },
+    { at: '2026-04-14T05:40:00Z', actor: 'collector', purpose: '诉讼材料准备', portfolio_id: 1, borrower_ref: 'b_77ac20be91f3', fields: ['name', 'national_id', 'address'] },
+    { at: '2026-04-15T01:02:00Z', actor: 'admin', purpose: 'data quality check', portfolio_id: 2, borrower_ref: 'b_0a9de3f61c22', fields: ['national_id'] },
+  ]
+  return st
+}
+
+// ---- HTTP helpers
+function send(res, status, body, headers = {}) {
+  const b = body === undefined ? '' : JSON.stringify(body)
+  res.writeHead(status, { 'Content-Type': 'application/json; charset=utf-8', 'Cache-Control': 'no-store', ...headers })
+  res.end(b)
+}
+const fail = (res, status, code, message, fields) => send(res, status, { code, message, ...(fields ? { fields } : {}) })
+
+async function readBody(req, limit = 64 << 20) {
+  const chunks = []
+  let n = 0
+  for await (const c of req) {
+    n += c.length
+    if (n > limit) throw Object.assign(new Error('too large'), { status: 413 })
+    chunks.push(c)
+  }
+  return Buffer.concat(chunks)
+}
+
+function parseMultipart(buf, ctype) {
+  const m = /boundary=(?:"([^"]+)"|([^;]+))/i.exec(ctype || '')
+  if (!m) return null
+  const boundary = Buffer.from('--' + (m[1] || m[2]))
+  const parts = {}
+  let pos = buf.indexOf(boundary)
+  while (pos >= 0) {
+    const start = pos + boundary.length
+    if (buf.slice(start, start + 2).toString() === '--') break
+    const next = buf.indexOf(boundary, start)
+    if (next < 0) break
+    const part = buf.slice(start + 2, next - 2)
+    const sep = part.indexOf('\r\n\r\n')
+    const head = part.slice(0, sep).toString('utf8')
+    const data = part.slice(sep + 4)
+    const name = /name="([^"]*)"/.exec(head)?.[1]
+    const filename = /filename="([^"]*)"/.exec(head)?.[1]
+    if (name) parts[name] = filename !== undefined ? { filename, data } : data.toString('utf8')
+    pos = next
+  }
+  return parts
+}
+
+const MIME = { '.html': 'text/html; charset=utf-8', '.js': 'text/javascript; charset=utf-8', '.css': 'text/css; charset=utf-8', '.svg': 'image/svg+xml', '.png': 'image/png', '.woff2': 'font/woff2', '.json': 'application/json', '.ico': 'image/x-icon' }
+
+function serveStatic(req, res, dist) {
+  const u = new URL(req.url, 'http://x')
+  let file = path.join(dist, decodeURIComponent(u.pathname))
+  if (!file.startsWith(dist)) return fail(res, 400, 'invalid', 'bad path')
+  if (!fs.existsSync(file) || fs.statSync(file).isDirectory()) {
+    if (u.pathname.startsWith('/assets/')) return fail(res, 404, 'not_found', 'no such asset')
+    file = path.join(dist, 'index.html')
+  }
+  if (!fs.existsSync(file)) {
+    res.writeHead(503, { 'Content-Type': 'text/plain' })
+    return res.end('web/dist is missing: run `npm run build` in web/')
+  }
+  const ext = path.extname(file)
+  res.writeHead(200, {
+    'Content-Type': MIME[ext] || 'application/octet-stream',
+    'Content-Security-Policy': CSP,
+    'X-Content-Type-Options': 'nosniff',
+    'Cache-Control': file.includes('/assets/') ? 'public, max-age=31536000, immutable' : 'no-cache',
+  })
+  fs.createReadStream(file).pipe(res)
+}
+
+// ---- the API
+export function createMock({ dist = DIST, stepMs = 120 } = {}) {
+  const st = initialState()
+  const subscribers = new Map() // topic -> Set(res)
+
+  function publish(topic, type, data, log) {
+    const ev = { id: log.length + 1, type, data }
+    log.push(ev)
+    for (const res of subscribers.get(topic) || []) writeEvent(res, ev)
+  }
+  function writeEvent(res, ev) {
+    res.write(`event: ${ev.type}\nid: ${ev.id}\ndata: ${JSON.stringify(ev.data)}\n\n`)
+  }
+
+  function userOf(req) {
+    const c = /(?:^|;\s*)reclaim_session=([^;]+)/.exec(req.headers.cookie || '')
+    const id = c && st.sessions.get(c[1])
+    const u = id && st.users.find((x) => x.id === id && !x.disabled)
+    return u || null
+  }
+  const pub = (u) => ({ id: u.id, username: u.username, display_name: u.display_name, role: u.role, disabled: u.disabled, created_at: u.created_at })
+
+  function startUpload(u, parts) {
+    const f = parts.file
+    const id = st.nextUpload++
+    const text = f.data.toString('utf8')
+    const rows = Math.max(1, text.split(/\r?\n/).filter(Boolean).length - 1)
+    const hash = crypto.createHash('sha256').update(f.data).digest('hex')
+    const skip = parts.skip_invalid === 'true'
+    const up = { id, file: f.filename, status: 'running', rows: 0, bytes_read: 0, size: f.data.length, report: null, events: [], owner: u.id }
+    st.uploads.set(id, up)
+    const topic = `upload.${id}`
+    const steps = 12
+    let k = 0
+    const timer = setInterval(() => {
+      k++
+      if (k <= steps) {
+        up.bytes_read = Math.round((f.data.length * k) / steps)
+        up.rows = Math.round((rows * k) / steps)
+        publish(topic, 'progress', { rows: up.rows, bytes_read: up.bytes_read, size: up.size }, up.events)
+        return
+      }
+      clearInterval(timer)
+      if (st.hashes.has(hash)) {
+        const pid = st.hashes.get(hash)
+        up.status = 'failed'
+        up.report = { file: f.filename, format: 'csv', content_hash: hash, status: 'rejected', rows: 0, imported: 0, rejected: 0, valid: 0, invalid: 0, columns: null, by_rule: null, errors: null, errors_shown: 0, errors_total: 0, portfolio_id: pid, seconds: 0.01 }
+        up.message = `this tape (sha256 ${hash.slice(0, 12)}) was already imported as portfolio ${pid}; nothing was imported`
+        up.report.message = up.message
+        publish(topic, 'failed', { status: 'failed', message: up.message, portfolio_id: pid }, up.events)
+        return
+      }
+      const bad = /bad/i.test(f.filename) || text.includes('BAD')
+      let report
+      if (bad) {
+        report = rejectedReport(f.filename, Math.max(rows, 120), skip)
+        report.content_hash = hash
+      }
+      if (!bad || skip) {
+        const name = parts.name || f.filename
+        const p = { id: st.nextPortfolio++, name, ref: 'UP-' + id, seller_id: 2, seller_name: parts.seller || '—', cut_off_date: '2026-06-30', currency: 'CNY', status: 'active', loan_count: 0, total_claim: '0', source_file: f.filename, content_hash: hash, imported_at: new Date().toISOString() }
+        const loans = makeLoans(100 + id, Math.max(20, Math.min(rows, 3000) - (bad ? 36 : 0)), p.ref, p.cut_off_date)
+        const h = header(p, loans)
+        p.loan_count = loans.length
+        p.total_claim = h.claim
+        st.portfolios.push(p)
+        st.loans.set(p.id, loans)
+        st.headers.set(p.id, h)
+        if (!report) report = importedReport(p, h, f.filename)
+        report.portfolio_id = p.id
+        report.header = h
+        st.reports.set(p.id, report)
+        st.hashes.set(hash, p.id)
+      }
+      // Like httpapi/uploads.go: a tape rejected for its content ends "failed" with its report kept
+      // on the upload; the events carry a summary, not the report.
+      up.status = report.status === 'imported' ? 'done' : 'failed'
+      up.message = report.message || ''
+      up.report = report
+      up.portfolio_id = report.portfolio_id || 0
+      publish(topic, up.status, { status: up.status, message: up.message, portfolio_id: up.portfolio_id, rows: report.rows, imported: report.imported, rejected: report.rejected }, up.events)
+    }, stepMs)
+  }
+
+  async function api(req, res, u, parts) {
+    const method = req.method
+    const p = parts
+    const q = new URL(req.url, 'http://x').searchParams
+
+    if (p[0] === 'auth' && p[1] === 'login' && method === 'POST') {
+      let b
+      try {
+        b = JSON.parse((await readBody(req)).toString() || '{}')
+      } catch {
+        return fail(res, 400, 'invalid', 'body is not JSON')
+      }
+      const key = String(b.username || '')
+      const now = Date.now()
+      const fl = (st.failures.get(key) || []).filter((t) => now - t < 60000)
+      if (fl.length >= 5) return send(res, 429, { code: 'rate_limited', message: 'too many attempts; try again in a minute' }, { 'Retry-After': '60' })
+      const usr = st.users.find((x) => x.username === key)
+      if (!usr || usr.password !== b.password || usr.disabled) {
+        fl.push(now)
+        st.failures.set(key, fl)
+        return fail(res, 401, 'unauthorized', 'wrong username or password')
+      }
+      const sid = crypto.randomBytes(16).toString('hex')
+      st.sessions.set(sid, usr.id)
+      return send(res, 200, { user: pub(usr) }, { 'Set-Cookie': `reclaim_session=${sid}; Path=/; HttpOnly; SameSite=Lax` })
+    }
+    if (!u) return fail(res, 401, 'unauthorized', 'sign in first')
+    const perms = PERMS[u.role] || []
+    const need = (perm) => {
+      if (perms.includes(perm)) return true
+      fail(res, 403, 'forbidden', `your role (${u.role}) does not have ${perm}`)
+      return false
+    }
+
+    if (p[0] === 'auth' && p[1] === 'logout' && method === 'POST') {
+      const c = /(?:^|;\s*)reclaim_session=([^;]+)/.exec(req.headers.cookie || '')
+      if (c) st.sessions.delete(c[1])
+      return send(res, 204, undefined, { 'Set-Cookie': 'reclaim_session=; Path=/; Max-Age=0' })
+    }
+    if (p[0] === 'auth' && p[1] === 'me') return send(res, 200, { user: pub(u), permissions: perms })
+
+    if (p[0] === 'portfolios') {
+      if (!need('portfolio.read')) return
+      if (p.length === 1) return send(res, 200, st.portfolios.map(({ ...x }) => x))
+      const pf = st.portfolios.find((x) => String(x.id) === p[1])
+      if (!pf) return fail(res, 404, 'not_found', `portfolio ${p[1]} not found`)
+      if (p.length === 2) return send(res, 200, pf)
+      if (p[2] === 'header') return send(res, 200, st.headers.get(pf.id))
+      if (p[2] === 'report') return send(res, 200, st.reports.get(pf.id))
+      if (p[2] === 'loans') {
+        const off = Math.max(0, Number(q.get('offset') || 0))
+        const lim = Math.min(500, Math.max(1, Number(q.get('limit') || 50)))
+        const all = st.loans.get(pf.id)
+        const items = all.slice(off, off + lim).map((l) => ({
+          PortfolioRef: pf.ref, CutOffDate: pf.cut_off_date, LoanID: l.loan_id, BorrowerID: l.borrower_ref, ProductType: l.product_type,
+          Currency: 'CNY', PrincipalOutstanding: l.principal_outstanding, InterestOutstanding: l.interest_outstanding,
+          FeesOutstanding: l.fees_outstanding, TotalClaim: l.total_claim, DefaultDate: l.default_date, DaysPastDue: l.days_past_due,
+          FiveCategory: l.five_category, WrittenOff: l.written_off, SecurityType: l.security_type, LegalStatus: l.legal_status,
+          Age: l.age, RegionCode: l.region_code, ForbearanceCount: -1, Extras: null,
+          borrower: { name: l.name, national_id: l.national_id, phone: l.phone },
+        }))
+        return send(res, 200, { items, total: all.length, offset: off, limit: lim })
+      }
+      if (p[2] === 'masked-tape.csv') {
+        if (!need('tape.export_masked')) return
+        const rcp = q.get('recipient')
+        if (!rcp) return fail(res, 400, 'invalid', 'recipient is required', { recipient: 'required' })
+        const rows = st.loans.get(pf.id).map((l) => [crypto.createHash('sha256').update(rcp + l.loan_id).digest('hex').slice(0, 16), l.product_type, l.principal_outstanding, l.total_claim, l.days_past_due, l.legal_status].join(','))
+        res.writeHead(200, { 'Content-Type': 'text/csv; charset=utf-8', 'Content-Disposition': `attachment; filename="${pf.ref}-masked.csv"` })
+        return res.end(`# watermark: ${rcp}\nloan_key,product_type,principal_outstanding,total_claim,days_past_due,legal_status\n` + rows.join('\n') + '\n')
+      }
+    }
+
+    if (p[0] === 'uploads') {
+      if (!need('tape.import')) return
+      if (p.length === 1 && method === 'POST') {
+        let body
+        try {
+          body = await readBody(req)
+        } catch (e) {
+          return fail(res, e.status || 400, 'too_large', 'the file is larger than the 64 MiB limit')
+        }
+        const parts = parseMultipart(body, req.headers['content-type'])
+        if (!parts || !parts.file || !parts.file.filename) return fail(res, 400, 'invalid', 'a file is required', { file: 'required' })
+        if (!parts.seller) return fail(res, 400, 'invalid', 'seller is required', { seller: 'required' })
+        startUpload(u, parts)
+        return send(res, 202, { id: String(st.nextUpload - 1) })
+      }
+      const up = st.uploads.get(Number(p[1]))
+      if (!up) return fail(res, 404, 'not_found', `upload ${p[1]} not found`)
+      if (p.length === 2) {
+        const { events, owner, ...rest } = up
+        void events, void owner
+        return send(res, 200, rest)
+      }
+      if (p[2] === 'rejects.csv') {
+        const errs = up.report?.errors || []
+        res.writeHead(200, { 'Content-Type': 'text/csv; charset=utf-8', 'Content-Disposition': `attachment; filename="rejects-${up.id}.csv"` })
+        return res.end('_line,_rules,_errors,借据号\n' + errs.map((e) => `${e.line},${e.rule},"${e.message.replace(/"/g, '""')}",L${e.line}`).join('\n') + '\n')
+      }
+    }
+
+    if (p[0] === 'stream') {
+      const topic = q.get('topic') || ''
+      const m = /^upload\.(\d+)$/.exec(topic)
+      if (!m) return fail(res, 400, 'invalid', 'unknown topic')
+      if (!need('tape.import')) return
+      const up = st.uploads.get(Number(m[1]))
+      if (!up) return fail(res, 404, 'not_found', 'no such upload')
+      res.writeHead(200, { 'Content-Type': 'text/event-stream', 'Cache-Control': 'no-store', Connection: 'keep-alive' })
+      res.write(': connected\n\n')
+      const last = Number(req.headers['last-event-id'] || 0)
+      for (const ev of up.events) if (ev.id > last) writeEvent(res, ev)
+      if (!subscribers.has(topic)) subscribers.set(topic, new Set())
+      subscribers.get(topic).add(res)
+      const hb = setInterval(() => res.write(': heartbeat\n\n'), 15000)
+      req.on('close', () => {
+        clearInterval(hb)
+        subscribers.get(topic)?.delete(res)
+      })
+      return
+    }
+
+    if (p[0] === 'users') {
+      if (!need('user.manage')) return
+      if (p.length === 1 && method === 'GET') return send(res, 200, st.users.map(pub))
+      if (p.length === 1 && method === 'POST') {
+        const b = JSON.parse((await readBody(req)).toString() || '{}')
+        if (!b.username) return fail(res, 400, 'invalid', 'username is required', { username: 'required' })
+        if (st.users.some((x) => x.username === b.username)) return fail(res, 409, 'conflict', `user ${b.username} exists`)
+        if (!PERMS[b.role]) return fail(res, 400, 'invalid', 'unknown role', { role: 'unknown role' })
+        if (!b.password || b.password.length < 10) return fail(res, 400, 'invalid', 'password too short', { password: 'at least 10 characters' })
+        const nu = { id: st.nextUser++, username: b.username, display_name: b.display_name || b.username, role: b.role, disabled: false, created_at: new Date().toISOString(), password: b.password }
+        st.users.push(nu)
+        return send(res, 201, pub(nu))
+      }
+      const usr = st.users.find((x) => String(x.id) === p[1])
+      if (!usr) return fail(res, 404, 'not_found', 'no such user')
+      if (method === 'PATCH') {
+        const b = JSON.parse((await readBody(req)).toString() || '{}')
+        if (b.role !== undefined) usr.role = b.role
+        if (b.disabled !== undefined) usr.disabled = !!b.disabled
+        if (b.password !== undefined) usr.password = b.password
+        return send(res, 200, pub(usr))
+      }
+    }
+
+    if (p[0] === 'audit') {
+      if (!need('audit.read')) return
+      let list = st.audit
+      if (q.get('actor')) list = list.filter((a) => a.actor === q.get('actor'))
+      if (q.get('portfolio_id')) list = list.filter((a) => String(a.portfolio_id) === q.get('portfolio_id'))
+      if (q.get('from')) list = list.filter((a) => Date.parse(a.at) >= Date.parse(q.get('from')))
+      if (q.get('to')) list = list.filter((a) => Date.parse(a.at) < Date.parse(q.get('to')))
+      return send(res, 200, list.slice(0, Number(q.get('limit') || 100)))
+    }
+    return fail(res, 404, 'not_found', 'no such route')
+  }
+
+  return http.createServer(async (req, res) => {
+    try {
+      const u = new URL(req.url, 'http://x')
+      if (u.pathname.startsWith('/api/v1/')) {
+        const parts = u.pathname.slice('/api/v1/'.length).split('/').filter(Boolean)
+        return await api(req, res, userOf(req), parts)
+      }
+      if (u.pathname === '/healthz' || u.pathname === '/readyz') return send(res, 200, { status: 'ok' })
+      return serveStatic(req, res, dist)
+    } catch (e) {
+      console.error(e)
+      if (!res.headersSent) fail(res, 500, 'internal', 'internal error')
+      else res.end()
+    }
+  })
+}
+
+/** startMock listens on 127.0.0.1:port (0 = any free port) and resolves {url, close}. */
+export function startMock(opts = {}) {
+  const server = createMock(opts)
+  return new Promise((resolve) => {
+    server.listen(opts.port ?? 0, '127.0.0.1', () => {
+      const { port } = server.address()
+      resolve({ url: `http://127.0.0.1:${port}`, close: () => new Promise((r) => { server.closeAllConnections?.(); server.close(() => r()) }) })
+    })
+  })
+}
+
+if (process.argv[1] && path.resolve(process.argv[1]) === fileURLToPath(import.meta.url)) {
+  const port = Number(process.env.PORT || 18080)
+  startMock({ port }).then(({ url }) => console.log(`mock Reclaim at ${url} (serving ${DIST})`))
+}
