@@ -6,22 +6,35 @@ VERSION ?= $(shell git describe --always --dirty 2>/dev/null || echo dev)
 LDFLAGS := -s -w -X main.Version=$(VERSION)
 BIN := bin/reclaim
 
-.PHONY: all build demo test test-go vet fuzz bench clean
+.PHONY: all build console demo test test-go test-web vet fuzz bench clean
 
 all: build
 
-build:
+## build: the console (when its sources changed) and the single binary that embeds it
+build: console
 	CGO_ENABLED=0 $(GO) build -trimpath -ldflags '$(LDFLAGS)' -o $(BIN) ./cmd/reclaim
 
-## demo: build, generate a realistic portfolio set into ./data/demo, import it and show it
-demo: build
-	$(BIN) demo --data-dir data/demo
+console:
+	@./scripts/build-console.sh
 
-## test: everything CI runs; starts (or installs) PostgreSQL so that every database test runs on both engines
-test: vet
+## demo: build, generate a realistic 100,000-loan portfolio set into ./data/demo, import it,
+## create an account per role and serve the console on http://127.0.0.1:8080
+demo: build
+	$(BIN) --data-dir data/demo demo
+
+## test: everything CI runs: vet, every Go test on SQLite and PostgreSQL (started, or installed,
+## by scripts/ensure-postgres.sh), a short run of every fuzz target, and the browser tests
+test: vet test-go
+	@$(MAKE) --no-print-directory fuzz FUZZTIME=5s
+	@$(MAKE) --no-print-directory test-web
+
+test-go:
 	@dsn=$$(./scripts/ensure-postgres.sh) && \
 	RECLAIM_TEST_POSTGRES_DSN="$$dsn" $(GO) test -count=1 -timeout 30m ./...
-	@$(MAKE) --no-print-directory fuzz FUZZTIME=5s
+
+## test-web: the console in Debian's Chromium against a real server (scripts/e2e.sh)
+test-web:
+	./scripts/e2e.sh
 
 vet:
 	$(GO) vet ./...

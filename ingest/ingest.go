@@ -292,20 +292,28 @@ func Run(ctx context.Context, store Store, sealer Sealer, path string, opts Opti
 	var cutOff date.Date
 	var cur money.Currency
 
+	// Loans are stored by a writer goroutine while this one reads, validates and seals the next
+	// batch: the two halves of an import take about the same time, and there are two cores.
+	var w *batchWriter
 	flush := func() error {
 		if len(batch) == 0 || tx == nil {
 			batch = batch[:0]
 			return nil
 		}
-		if err := tx.AddLoans(ctx, batch); err != nil {
+		if w == nil {
+			w = newBatchWriter(ctx, tx)
+		}
+		if err := w.send(batch); err != nil {
 			return err
 		}
-		for i := range batch {
-			batch[i] = LoanRow{}
-		}
-		batch = batch[:0]
+		batch = make([]LoanRow, 0, opts.BatchSize)
 		return nil
 	}
+	defer func() {
+		if w != nil {
+			w.close()
+		}
+	}()
 
 	for {
 		if err := ctx.Err(); err != nil {
@@ -418,7 +426,7 @@ func Run(ctx context.Context, store Store, sealer Sealer, path string, opts Opti
 		rep.Message = "the tape has no data rows; nothing was imported"
 		return rep, &reclaim.Error{Code: reclaim.EINVALID, Message: rep.Message}
 	case rep.Invalid > 0 && !opts.SkipInvalid:
-		rep.Message = fmt.Sprintf("%d of %d rows are invalid, so nothing was imported (the default is all-or-nothing; use --skip-invalid to import the %d valid rows)", rep.Invalid, rep.Rows, rep.Valid)
+		rep.Message = fmt.Sprintf("%d of %d rows are invalid, so nothing was imported (the default is all-or-nothing; import with skip-invalid to keep the %d valid rows)", rep.Invalid, rep.Rows, rep.Valid)
 		return rep, &reclaim.Error{Code: reclaim.EINVALID, Message: rep.Message}
 	case rep.Valid == 0:
 		rep.Message = "no row is valid; nothing was imported"
@@ -426,6 +434,11 @@ func Run(ctx context.Context, store Store, sealer Sealer, path string, opts Opti
 	}
 	if err := flush(); err != nil {
 		return rep, err
+	}
+	if w != nil {
+		if err := w.close(); err != nil {
+			return rep, err
+		}
 	}
 	if wantHistory {
 		hr, reps, err := readHistory(opts.HistoryPath, validIDs, cur, opts.MaxErrors)
@@ -485,6 +498,53 @@ func MaskPersonal(p reclaim.PersonalData) reclaim.Masked {
 		m.Phone = cnid.MaskPhone(p.Phone)
 	}
 	return m
+}
+
+// batchWriter stores batches of loans on its own goroutine, in order. The first error stops it;
+// send and close report it.
+type batchWriter struct {
+	ch     chan []LoanRow
+	done   chan struct{} // closed when the goroutine ends
+	failed chan struct{} // closed at the first error
+	err    error         // written before failed or done is closed
+	closed bool
+}
+
+func newBatchWriter(ctx context.Context, tx Tx) *batchWriter {
+	w := &batchWriter{ch: make(chan []LoanRow, 2), done: make(chan struct{}), failed: make(chan struct{})}
+	go func() {
+		defer close(w.done)
+		for b := range w.ch {
+			if err := tx.AddLoans(ctx, b); err != nil {
+				w.err = err
+				close(w.failed)
+				for range w.ch { // drain what the producer already queued
+				}
+				return
+			}
+		}
+	}()
+	return w
+}
+
+// send queues a batch, or returns the writer's error if it has failed.
+func (w *batchWriter) send(b []LoanRow) error {
+	select {
+	case <-w.failed:
+		return w.err
+	case w.ch <- b:
+		return nil
+	}
+}
+
+// close waits for every queued batch to be stored and returns the first error.
+func (w *batchWriter) close() error {
+	if !w.closed {
+		w.closed = true
+		close(w.ch)
+	}
+	<-w.done
+	return w.err
 }
 
 // PersonalAAD is the additional authenticated data that binds a borrower's sealed personal data to

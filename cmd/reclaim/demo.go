@@ -1,13 +1,17 @@
 package main
 
 import (
+	"context"
 	"fmt"
 	"os"
 	"path/filepath"
 	"strconv"
+	"strings"
 
 	"github.com/spf13/cobra"
 
+	"reclaim"
+	"reclaim/auth"
 	"reclaim/date"
 	"reclaim/ingest"
 	"reclaim/money"
@@ -17,14 +21,17 @@ import (
 func newDemoCmd(g *globals) *cobra.Command {
 	var loans int
 	var seed uint64
-	var fresh bool
+	var fresh, noServe bool
+	var sf serveFlags
 	c := &cobra.Command{
 		Use:   "demo",
 		Short: "Generate, import and show a realistic demo portfolio set",
 		Long: `Creates the data directory, generates a realistic set of packages from several sellers
 (about --loans loans in all, with 36-month repayment histories; tapes in the formats sellers send:
 English and Chinese headers, UTF-8 and GBK, CSV and XLSX, yuan and 万元), imports them, and shows
-the portfolios. Run it again with --fresh to start over.`,
+the portfolios, creates a demo account for every role (passwords are printed, and kept in
+<data-dir>/demo-accounts.txt with mode 0600), and serves the console. Run it again to serve the
+same data; --fresh starts over.`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
 			ctx := cmd.Context()
@@ -88,15 +95,70 @@ the portfolios. Run it again with --fresh to start over.`,
 			}
 			table(g.stdout, []string{"ID", "PORTFOLIO", "SELLER", "LOANS", "CLAIM (CNY)"}, rows)
 			fmt.Fprintf(g.stdout, "\n%d portfolios, %d loans in %s.\n", len(ps), total, g.resolvedDSN())
-			fmt.Fprintf(g.stdout, "Next: bin/reclaim --data-dir %s portfolio header %d\n", g.dataDir, ps[0].ID)
-			fmt.Fprintf(g.stdout, "      bin/reclaim --data-dir %s tape export %d --recipient bidder-1 --out masked.csv\n", g.dataDir, ps[0].ID)
+			accounts, err := demoAccounts(ctx, g, a)
+			if err != nil {
+				return err
+			}
+			fmt.Fprintln(g.stdout, "\nDemo accounts (one per role):")
+			table(g.stdout, []string{"USERNAME", "ROLE", "PASSWORD"}, accounts)
+			if noServe {
+				return nil
+			}
+			fmt.Fprintln(g.stdout)
+			return serve(ctx, g, a, sf, func(url string) {
+				fmt.Fprintf(g.stdout, "Reclaim is serving on %s  (sign in with demo-admin; Ctrl-C stops)\n", url)
+			})
 			return nil
 		},
 	}
 	c.Flags().IntVar(&loans, "loans", 100000, "loans in all, across the packages")
 	c.Flags().Uint64Var(&seed, "seed", 2025, "random seed")
 	c.Flags().BoolVar(&fresh, "fresh", false, "delete the data directory first")
+	c.Flags().BoolVar(&noServe, "no-serve", false, "prepare the data and accounts, then exit")
+	c.Flags().StringVar(&sf.addr, "addr", envOr("RECLAIM_ADDR", "127.0.0.1:8080"), "listen address")
+	c.Flags().StringVar(&sf.logLevel, "log-level", "warn", "server log level")
+	sf.maxMB = 512
 	return c
+}
+
+// demoAccounts makes sure there is a demo account for every role and returns (username, role,
+// password) rows. Passwords are generated on the first run and kept in the data directory.
+func demoAccounts(ctx context.Context, g *globals, a *app) ([][]string, error) {
+	path := filepath.Join(g.dataDir, "demo-accounts.txt")
+	known := map[string]string{}
+	if b, err := os.ReadFile(path); err == nil {
+		for _, line := range strings.Split(string(b), "\n") {
+			if u, pw, ok := strings.Cut(line, " "); ok {
+				known[u] = pw
+			}
+		}
+	}
+	var rows [][]string
+	var file strings.Builder
+	for _, r := range reclaim.Roles {
+		name := "demo-" + string(r)
+		pw, ok := known[name]
+		if _, err := a.db.UserByUsername(ctx, name); reclaim.ErrorCode(err) == reclaim.ENOTFOUND {
+			pw = auth.RandomPassword(14)
+			h, err := auth.Hash(pw)
+			if err != nil {
+				return nil, err
+			}
+			if _, err := a.db.CreateUser(ctx, reclaim.User{Username: name, DisplayName: "Demo " + string(r), Role: r, PasswordHash: h}); err != nil {
+				return nil, err
+			}
+		} else if err != nil {
+			return nil, err
+		} else if !ok {
+			pw = "(set before; see reclaim user)"
+		}
+		rows = append(rows, []string{name, string(r), pw})
+		file.WriteString(name + " " + pw + "\n")
+	}
+	if err := os.WriteFile(path, []byte(file.String()), 0o600); err != nil {
+		return nil, err
+	}
+	return rows, nil
 }
 
 // demoTapeOptions varies the tape format across packages the way real sellers' files vary.

@@ -14,6 +14,7 @@ import (
 	"os"
 	"os/signal"
 	"path/filepath"
+	"runtime/pprof"
 	"strings"
 	"syscall"
 
@@ -48,6 +49,8 @@ type globals struct {
 	keyFile string
 	jsonOut bool
 	quiet   bool
+	cpuProf string
+	memProf string
 	stdout  io.Writer
 	stderr  io.Writer
 	log     *slog.Logger
@@ -125,8 +128,9 @@ postgres://... to use PostgreSQL instead.`,
 		SilenceErrors: true,
 		PersistentPreRunE: func(cmd *cobra.Command, args []string) error {
 			g.log = slog.New(slog.NewTextHandler(g.stderr, &slog.HandlerOptions{Level: slog.LevelWarn}))
-			return nil
+			return g.startProfiles()
 		},
+		PersistentPostRunE: func(cmd *cobra.Command, args []string) error { return g.stopProfiles() },
 	}
 	root.SetFlagErrorFunc(func(c *cobra.Command, err error) error { return usageError{err} })
 	pf := root.PersistentFlags()
@@ -134,6 +138,10 @@ postgres://... to use PostgreSQL instead.`,
 	pf.StringVar(&g.dsn, "dsn", os.Getenv(envDSN), "database: postgres://user@host/db, or sqlite:PATH (default sqlite:<data-dir>/reclaim.db) ($"+envDSN+")")
 	pf.StringVar(&g.keyFile, "pii-key-file", os.Getenv(envKeyFile), "file holding the 32-byte personal-data key, base64 or hex ($"+envKeyFile+"; or the key itself in $RECLAIM_PII_KEY)")
 	pf.BoolVarP(&g.quiet, "quiet", "q", false, "no progress bars")
+	pf.StringVar(&g.cpuProf, "cpuprofile", "", "write a CPU profile to this file")
+	pf.StringVar(&g.memProf, "memprofile", "", "write a heap profile to this file when the command ends")
+	pf.MarkHidden("cpuprofile")
+	pf.MarkHidden("memprofile")
 	root.AddCommand(
 		newVersionCmd(g),
 		newMigrateCmd(g),
@@ -145,6 +153,36 @@ postgres://... to use PostgreSQL instead.`,
 		newUserCmd(g),
 	)
 	return root
+}
+
+var cpuProfFile *os.File
+
+func (g *globals) startProfiles() error {
+	if g.cpuProf == "" {
+		return nil
+	}
+	f, err := os.Create(g.cpuProf)
+	if err != nil {
+		return err
+	}
+	cpuProfFile = f
+	return pprof.StartCPUProfile(f)
+}
+
+func (g *globals) stopProfiles() error {
+	if cpuProfFile != nil {
+		pprof.StopCPUProfile()
+		cpuProfFile.Close()
+	}
+	if g.memProf != "" {
+		f, err := os.Create(g.memProf)
+		if err != nil {
+			return err
+		}
+		defer f.Close()
+		return pprof.Lookup("allocs").WriteTo(f, 0)
+	}
+	return nil
 }
 
 func envOr(k, def string) string {

@@ -90,7 +90,8 @@ CREATE TABLE loans (
     extras_json               TEXT,
     UNIQUE (portfolio_id, loan_ref)
 );
-CREATE INDEX loans_portfolio_dpd ON loans (portfolio_id, days_past_due);
+-- Loans are read per portfolio in id order (StreamLoans, LoansPage): this index serves both.
+CREATE INDEX loans_portfolio ON loans (portfolio_id, id);
 
 CREATE TABLE repayments (
     portfolio_id INTEGER NOT NULL,

@@ -1,0 +1,33 @@
+#!/usr/bin/env bash
+# Browser tests of the console against a real `reclaim serve` on 127.0.0.1, in Debian's Chromium
+# (installed from apt when missing) driven by playwright-core. Screenshots: web/test-artifacts/.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+root=$PWD
+if [ ! -x /usr/bin/chromium ]; then
+  echo "e2e: installing Debian's chromium" >&2
+  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null
+fi
+./scripts/build-console.sh
+make --no-print-directory build >/dev/null
+work=$(mktemp -d)
+trap 'kill $server 2>/dev/null || true; wait $server 2>/dev/null || true; rm -rf "$work"' EXIT
+export RECLAIM_PII_KEY=$(head -c 32 /dev/urandom | base64)
+bin=$root/bin/reclaim
+"$bin" --data-dir "$work/data" demo --loans 4000 --no-serve -q >"$work/demo.log"
+"$bin" --data-dir "$work/data" synth --loans 400 --seed 99 --invalid claim_sum=0.03,national_id=0.02,date_format=0.02 \
+  --out "$work/bad-tape.csv" -q >/dev/null
+port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
+"$bin" --data-dir "$work/data" serve --addr "127.0.0.1:$port" --log-level warn >"$work/serve.log" 2>&1 &
+server=$!
+for _ in $(seq 1 100); do
+  curl -fsS "http://127.0.0.1:$port/readyz" >/dev/null 2>&1 && break
+  sleep 0.1
+done
+pw() { awk -v u="$1" '$1==u {print $2}' "$work/data/demo-accounts.txt"; }
+cd web
+RECLAIM_URL="http://127.0.0.1:$port" \
+RECLAIM_ADMIN_USER=demo-admin RECLAIM_ADMIN_PASS="$(pw demo-admin)" \
+RECLAIM_BIDDER_USER=demo-bidder RECLAIM_BIDDER_PASS="$(pw demo-bidder)" \
+RECLAIM_BAD_TAPE="$work/bad-tape.csv" \
+npm run --silent test:e2e
