@@ -108,7 +108,6 @@ same data; --fresh starts over.`,
 			return serve(ctx, g, a, sf, func(url string) {
 				fmt.Fprintf(g.stdout, "Reclaim is serving on %s  (sign in with demo-admin; Ctrl-C stops)\n", url)
 			})
-			return nil
 		},
 	}
 	c.Flags().IntVar(&loans, "loans", 100000, "loans in all, across the packages")
