@@ -91,7 +91,7 @@ func parse(hash string) (p Params, salt, key []byte, err error) {
 	if p.Memory < 8 || p.Memory > 4<<20 || p.Time < 1 || p.Time > 100 || p.Threads < 1 {
 		return p, nil, nil, ErrBadHash
 	}
-	b64 := base64.RawStdEncoding
+	b64 := base64.RawStdEncoding.Strict() // one text per hash: no alternative encodings of the same bytes
 	if salt, err = b64.DecodeString(parts[4]); err != nil || len(salt) < 8 {
 		return p, nil, nil, ErrBadHash
 	}

@@ -261,6 +261,9 @@ func Age(birth, at Date) int {
 // time of day (2024-01-31T08:00:00Z, 2024/1/31 08:00); the time is ignored. Leading and trailing
 // spaces are ignored. Anything else, and days that do not exist (2023-02-29), are errors.
 func Parse(s string) (Date, error) {
+	if d, ok := parseISO(s); ok {
+		return d, nil
+	}
 	t := strings.TrimSpace(s)
 	if i := strings.IndexAny(t, "T "); i >= 8 {
 		if !isTimeOfDay(strings.TrimSpace(t[i+1:])) {
@@ -294,6 +297,32 @@ func Parse(s string) (Date, error) {
 		n[i], _ = strconv.Atoi(p)
 	}
 	return New(n[0], time.Month(n[1]), n[2])
+}
+
+// parseISO is Parse's fast path for the common exact form YYYY-MM-DD. ok is false for anything
+// else (including invalid days), which the general path then reports.
+func parseISO(s string) (Date, bool) {
+	if len(s) != 10 || s[4] != '-' || s[7] != '-' {
+		return Date{}, false
+	}
+	var n [8]int
+	j := 0
+	for i := 0; i < 10; i++ {
+		if i == 4 || i == 7 {
+			continue
+		}
+		c := s[i]
+		if c < '0' || c > '9' {
+			return Date{}, false
+		}
+		n[j] = int(c - '0')
+		j++
+	}
+	y := n[0]*1000 + n[1]*100 + n[2]*10 + n[3]
+	m := n[4]*10 + n[5]
+	d := n[6]*10 + n[7]
+	t, err := New(y, time.Month(m), d)
+	return t, err == nil
 }
 
 // ParseLayout reads s with a Go time layout such as "02/01/2006" or "Jan-2006" (a missing day

@@ -65,6 +65,9 @@ func ParseUnit(s string, c Currency, u Unit, mode RoundingMode) (Amount, error) 
 	if c == "" {
 		c = DefaultCurrency
 	}
+	if a, ok := parseSimple(s, c, u); ok {
+		return a, nil
+	}
 	d, err := parseDecimal(s)
 	if err != nil {
 		return Amount{}, err
@@ -75,6 +78,56 @@ func ParseUnit(s string, c Currency, u Unit, mode RoundingMode) (Amount, error) 
 		return Amount{}, fmt.Errorf("%w: %q", err, s)
 	}
 	return Amount{minor: m, cur: c}, nil
+}
+
+// parseSimple is ParseUnit's fast path for the common form: an optional minus, at most 15 ASCII
+// digits, an optional point and fraction, and no rounding needed once scaled. ok is false for
+// anything else, which the general path then handles (or reports).
+func parseSimple(s string, c Currency, u Unit) (Amount, bool) {
+	if len(s) == 0 || len(s) > 17 {
+		return Amount{}, false
+	}
+	neg := s[0] == '-'
+	if neg {
+		s = s[1:]
+	}
+	var v int64
+	digits, frac := 0, -1
+	for i := 0; i < len(s); i++ {
+		ch := s[i]
+		switch {
+		case ch >= '0' && ch <= '9':
+			v = v*10 + int64(ch-'0')
+			digits++
+			if frac >= 0 {
+				frac++
+			}
+		case ch == '.' && frac < 0:
+			frac = 0
+		default:
+			return Amount{}, false
+		}
+	}
+	if digits == 0 || digits > 15 {
+		return Amount{}, false
+	}
+	if frac < 0 {
+		frac = 0
+	}
+	shift := c.Digits() + int(u) - frac // power of ten to multiply by
+	if shift < 0 {
+		return Amount{}, false // rounding or an exactness check: the general path decides
+	}
+	for ; shift > 0; shift-- {
+		if v > (1<<63-1)/10 {
+			return Amount{}, false
+		}
+		v *= 10
+	}
+	if neg {
+		v = -v
+	}
+	return Amount{minor: v, cur: c}, true
 }
 
 // decimal is digits × 10^exp, with a unit suffix read from the text.

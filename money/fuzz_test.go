@@ -55,3 +55,27 @@ func FuzzAllocate(f *testing.F) {
 		}
 	})
 }
+
+// FuzzParseSimpleAgrees: the fast path and the general parser agree wherever the fast path answers.
+func FuzzParseSimpleAgrees(f *testing.F) {
+	for _, s := range []string{"0", "-0", "1.", ".5", "123.45", "-99.999", "100000000000000", "12.3456", "007"} {
+		f.Add(s, 0)
+		f.Add(s, 4)
+	}
+	f.Fuzz(func(t *testing.T, s string, unit int) {
+		u := Unit(unit%9 - 2) // Cent .. Yi
+		a, ok := parseSimple(s, CNY, u)
+		if !ok {
+			return
+		}
+		d, err := parseDecimal(s)
+		if err != nil {
+			t.Fatalf("fast path accepted %q, general path: %v", s, err)
+		}
+		d.exp += int(u) + d.unit + CNY.Digits()
+		m, err := d.round(Exact)
+		if err != nil || m != a.Minor() {
+			t.Fatalf("%q unit %d: fast %d, general %d (%v)", s, u, a.Minor(), m, err)
+		}
+	})
+}

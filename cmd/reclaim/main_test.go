@@ -1,0 +1,111 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"os"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"testing"
+
+	"reclaim/ingest"
+	"reclaim/sqldb/sqldbtest"
+)
+
+// cli runs the command line in-process and returns stdout, stderr and the exit code.
+func cli(t *testing.T, args ...string) (string, string, int) {
+	t.Helper()
+	var out, errb bytes.Buffer
+	code := run(context.Background(), args, &out, &errb)
+	return out.String(), errb.String(), code
+}
+
+func TestExitCodesAndHelp(t *testing.T) {
+	if _, _, code := cli(t, "--help"); code != exitOK {
+		t.Errorf("--help: %d", code)
+	}
+	for _, args := range [][]string{{"frobnicate"}, {"tape", "import"}, {"synth", "--loans", "x"}, {"synth", "--profile", "nope", "--out", "x.csv"},
+		{"portfolio", "show", "abc"}, {"user", "add", "bob", "--role", "king"}} {
+		_, errOut, code := cli(t, args...)
+		if code != exitUsage || !strings.Contains(errOut, "error:") {
+			t.Errorf("%v: exit %d, stderr %q; want 2 with a message", args, code, errOut)
+		}
+	}
+	out, _, code := cli(t, "version", "--json")
+	if code != exitOK || !strings.Contains(out, `"version"`) {
+		t.Errorf("version --json: %d %q", code, out)
+	}
+	for _, cmd := range [][]string{{"synth"}, {"tape", "validate"}, {"tape", "import"}, {"tape", "export"}, {"portfolio", "list"},
+		{"portfolio", "show"}, {"portfolio", "header"}, {"migrate"}, {"serve"}, {"demo"}, {"user", "add"}} {
+		out, _, code := cli(t, append(cmd, "--help")...)
+		if code != exitOK || !strings.Contains(out, "Usage:") {
+			t.Errorf("%v --help: %d", cmd, code)
+		}
+	}
+}
+
+// TestTapeWorkflow drives synth -> validate -> import (rejected, then skip-invalid) -> list ->
+// header -> masked export through the CLI, on SQLite and PostgreSQL.
+func TestTapeWorkflow(t *testing.T) {
+	sqldbtest.ForEachEngineDSN(t, func(t *testing.T, dsn string) {
+		dir := t.TempDir()
+		g := []string{"--data-dir", filepath.Join(dir, "data"), "--dsn", dsn, "-q"}
+		if strings.HasPrefix(dsn, "postgres") {
+			if _, errOut, code := cli(t, append(g, "migrate")...); code != exitOK {
+				t.Fatalf("migrate: %s", errOut)
+			}
+		}
+		tp := filepath.Join(dir, "tape.csv")
+		out, errOut, code := cli(t, append(g, "synth", "--loans", "500", "--seed", "5", "--lang", "zh", "--encoding", "gbk",
+			"--unit", "wan", "--invalid", "claim_sum=0.02,mobile=0.02", "--out", tp, "--history", filepath.Join(dir, "h.csv"))...)
+		if code != exitOK || !strings.Contains(out, "Wrote 500 loans") {
+			t.Fatalf("synth: %d %s %s", code, out, errOut)
+		}
+		out, _, code = cli(t, append(g, "tape", "validate", tp, "--json")...)
+		var rep ingest.Report
+		if err := json.Unmarshal([]byte(out), &rep); err != nil || code != exitFailed || rep.Invalid == 0 || rep.Valid+rep.Invalid != 500 {
+			t.Fatalf("validate: exit %d, %+v (%v)", code, rep, err)
+		}
+		rejects := filepath.Join(dir, "rejects.csv")
+		out, _, code = cli(t, append(g, "tape", "import", tp, "--rejects", rejects)...)
+		if code != exitFailed || !strings.Contains(out, "REJECTED") || !strings.Contains(out, "claim_sum") {
+			t.Fatalf("all-or-nothing import: exit %d\n%s", code, out)
+		}
+		out, _, code = cli(t, append(g, "tape", "import", tp, "--skip-invalid", "--seller", "Bank C", "--json")...)
+		if err := json.Unmarshal([]byte(out), &rep); err != nil || code != exitOK || rep.Imported+rep.Rejected != 500 || rep.PortfolioID == 0 {
+			t.Fatalf("skip-invalid import: exit %d %+v", code, rep)
+		}
+		out, _, code = cli(t, append(g, "tape", "import", tp, "--skip-invalid")...)
+		if code != exitFailed || !strings.Contains(out, "already imported") {
+			t.Errorf("duplicate import: exit %d %s", code, out)
+		}
+		out, _, _ = cli(t, append(g, "portfolio", "list")...)
+		if !strings.Contains(out, "Bank C") {
+			t.Errorf("list: %s", out)
+		}
+		ps, _, _ := cli(t, append(g, "portfolio", "list", "--json")...)
+		var list []struct{ ID int64 }
+		if err := json.Unmarshal([]byte(ps), &list); err != nil || len(list) != 1 {
+			t.Fatalf("list --json: %v %s", err, ps)
+		}
+		id := strconv.FormatInt(list[0].ID, 10)
+		out, _, code = cli(t, append(g, "portfolio", "header", id, "--zh")...)
+		if code != exitOK || !strings.Contains(out, "Five-category grade") || !strings.Contains(out, "损失") {
+			t.Errorf("header: %d %s", code, out)
+		}
+		masked := filepath.Join(dir, "masked.csv")
+		out, _, code = cli(t, append(g, "tape", "export", id, "--recipient", "bidder-1", "--out", masked, "--suppress")...)
+		if code != exitOK || !strings.Contains(out, "k-anonymity") {
+			t.Fatalf("export: %d %s", code, out)
+		}
+		b, _ := os.ReadFile(masked)
+		if !strings.Contains(string(b), "masked_loan_id") || strings.Contains(string(b), "national_id") {
+			t.Errorf("masked tape content: %.300s", b)
+		}
+		if _, _, code := cli(t, append(g, "tape", "export", id, "--out", masked)...); code != exitUsage {
+			t.Errorf("export without recipient: %d", code)
+		}
+	})
+}
