@@ -57,7 +57,7 @@ type Config struct {
 	Logger         *slog.Logger
 	Version        string
 	SecureCookies  bool          // set the Secure flag (behind TLS)
-	SessionTTL     time.Duration // idle timeout of console sessions (default 12h)
+	SessionTTL     time.Duration // lifetime of a console sign-in (default 12h)
 	MaxBodyBytes   int64         // JSON request bodies (default 1 MiB)
 	MaxUploadBytes int64         // tape uploads (default 512 MiB)
 	UploadDir      string        // where uploads are spooled (default os.TempDir())
@@ -119,8 +119,9 @@ func New(cfg Config, store Store, sealer ingest.Sealer, broker *events.Broker) (
 
 	s.sessions = scs.New()
 	s.sessions.Store = store
-	s.sessions.IdleTimeout = cfg.SessionTTL
-	s.sessions.Lifetime = 7 * 24 * time.Hour
+	// An absolute lifetime and no idle timeout: a session is written only when it changes (sign
+	// in, sign out), so reads stay reads; on SQLite they never wait behind a running import.
+	s.sessions.Lifetime = cfg.SessionTTL
 	s.sessions.Cookie.Name = "reclaim_session"
 	s.sessions.Cookie.HttpOnly = true
 	s.sessions.Cookie.SameSite = http.SameSiteLaxMode

@@ -47,6 +47,7 @@ type fixture struct {
 	borrower  string
 	users     map[reclaim.Role]reclaim.User
 	dir       string
+	broker    *events.Broker
 }
 
 func newFixture(t *testing.T, db *sqldb.DB) *fixture {
@@ -77,9 +78,14 @@ func newFixture(t *testing.T, db *sqldb.DB) *fixture {
 		}
 		f.users[r] = u
 	}
-	log := slog.New(slog.NewTextHandler(io.Discard, nil))
+	var logOut io.Writer = io.Discard
+	if os.Getenv("RECLAIM_TEST_LOG") != "" {
+		logOut = os.Stderr
+	}
+	log := slog.New(slog.NewTextHandler(logOut, &slog.HandlerOptions{Level: slog.LevelWarn}))
 	broker := events.New(events.Options{Fanout: db.Fanout(log)})
 	t.Cleanup(broker.Close)
+	f.broker = broker
 	f.srv, err = httpapi.New(httpapi.Config{Logger: log, UploadDir: f.dir, MaxUploadBytes: 64 << 20, LoginRate: 1000},
 		sqldb.KeyedDB{DB: db, Keys: keys}, keys, broker)
 	if err != nil {

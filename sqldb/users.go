@@ -153,29 +153,27 @@ func (d *DB) Find(token string) ([]byte, bool, error) {
 	return data, true, nil
 }
 
-// Commit implements scs.Store: save a session (and now and then sweep expired ones).
+// Commit implements scs.Store: save a session (and now and then sweep expired ones). It runs as
+// single autocommit statements, not a serializable transaction: every request of a signed-in
+// user touches its session row, often many at once, and an upsert needs no more isolation.
 func (d *DB) Commit(token string, data []byte, expiry time.Time) error {
 	ctx := context.Background()
-	return dbError(d.WriteTx(ctx, func(tx *Tx) error {
-		if _, err := tx.Exec(ctx, `INSERT INTO sessions (token, data, expiry) VALUES (?, ?, ?)
-			ON CONFLICT (token) DO UPDATE SET data = excluded.data, expiry = excluded.expiry`, token, data, d.instant(expiry)); err != nil {
-			return err
+	if _, err := d.w.ExecContext(ctx, d.rebind(`INSERT INTO sessions (token, data, expiry) VALUES (?, ?, ?)
+		ON CONFLICT (token) DO UPDATE SET data = excluded.data, expiry = excluded.expiry`), token, data, d.instant(expiry)); err != nil {
+		return dbError(err, "saving a session")
+	}
+	if len(token) > 0 && token[0]%16 == 0 { // about one commit in sixteen sweeps
+		if _, err := d.w.ExecContext(ctx, d.rebind(`DELETE FROM sessions WHERE expiry < ?`), d.instant(d.nowUTC())); err != nil {
+			return dbError(err, "sweeping sessions")
 		}
-		if token[0]%16 == 0 { // about one commit in sixteen sweeps
-			_, err := tx.Exec(ctx, `DELETE FROM sessions WHERE expiry < ?`, d.instant(d.nowUTC()))
-			return err
-		}
-		return nil
-	}), "saving a session")
+	}
+	return nil
 }
 
 // Delete implements scs.Store.
 func (d *DB) Delete(token string) error {
-	ctx := context.Background()
-	return dbError(d.WriteTx(ctx, func(tx *Tx) error {
-		_, err := tx.Exec(ctx, `DELETE FROM sessions WHERE token = ?`, token)
-		return err
-	}), "deleting a session")
+	_, err := d.w.ExecContext(context.Background(), d.rebind(`DELETE FROM sessions WHERE token = ?`), token)
+	return dbError(err, "deleting a session")
 }
 
 // Ping checks that the database answers.
