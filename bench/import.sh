@@ -57,5 +57,6 @@ for line in open(sys.argv[1]):
 mean = {k: sum(v)/len(v) for k, v in t.items()}
 for k in t: print(f"{k:28s} mean {mean[k]:7.2f} s  runs {' '.join(f'{x:.2f}' for x in t[k])}  peak {m[k]} MB")
 print(f"SQLite:     reclaim / sqlite3 .import = {mean['reclaim import sqlite']/mean['sqlite3 .import']:.2f}x")
-print(f"PostgreSQL: reclaim / psql \\copy      = {mean['reclaim import postgres']/mean['psql \\copy']:.2f}x")
+pg = mean['reclaim import postgres'] / mean['psql \\copy']
+print(f"PostgreSQL: reclaim / psql copy      = {pg:.2f}x")
 PY

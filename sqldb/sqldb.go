@@ -168,7 +168,7 @@ func (d *DB) openSQLite(ctx context.Context, dsn string, opts Options) error {
 	}
 	// The writer: WAL, a large page cache and in-memory temporaries for bulk imports. Durability
 	// at commit is untouched (synchronous NORMAL in WAL mode never corrupts; fsync at checkpoint).
-	wdsn := "file:" + path + "?_pragma=journal_mode(WAL)&_txlock=immediate&_pragma=cache_size(-65536)&_pragma=temp_store(MEMORY)&" + common
+	wdsn := "file:" + path + "?_pragma=journal_mode(WAL)&_txlock=immediate&_pragma=cache_size(-32768)&_pragma=temp_store(MEMORY)&" + common
 	w, err := sql.Open("sqlite", wdsn)
 	if err != nil {
 		return reclaim.WrapError(reclaim.EINVALID, err, "invalid SQLite DSN")
