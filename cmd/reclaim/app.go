@@ -12,6 +12,7 @@ import (
 
 	"github.com/mattn/go-runewidth"
 	"github.com/schollz/progressbar/v3"
+	"github.com/spf13/cobra"
 
 	"reclaim/pii"
 	"reclaim/sqldb"
@@ -46,6 +47,19 @@ func (g *globals) openApp(ctx context.Context) (*app, error) {
 }
 
 func (a *app) Close() error { return a.db.Close() }
+
+// withApp adapts a command body that needs the database and keyring: it opens them before the
+// body and closes them after.
+func (g *globals) withApp(fn func(cmd *cobra.Command, args []string, a *app) error) func(*cobra.Command, []string) error {
+	return func(cmd *cobra.Command, args []string) error {
+		a, err := g.openApp(cmd.Context())
+		if err != nil {
+			return err
+		}
+		defer a.Close()
+		return fn(cmd, args, a)
+	}
+}
 
 // writeJSON writes v as indented JSON.
 func writeJSON(w io.Writer, v any) error {

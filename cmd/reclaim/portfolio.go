@@ -20,12 +20,7 @@ func newPortfolioCmd(g *globals) *cobra.Command {
 		Use:   "list",
 		Short: "List portfolios",
 		Args:  cobra.NoArgs,
-		RunE: func(cmd *cobra.Command, args []string) error {
-			a, err := g.openApp(cmd.Context())
-			if err != nil {
-				return err
-			}
-			defer a.Close()
+		RunE: g.withApp(func(cmd *cobra.Command, args []string, a *app) error {
 			ps, err := a.db.ListPortfolios(cmd.Context())
 			if err != nil {
 				return err
@@ -47,7 +42,7 @@ func newPortfolioCmd(g *globals) *cobra.Command {
 			}
 			table(g.stdout, []string{"ID", "NAME", "SELLER", "CUT-OFF", "LOANS", "CLAIM", "CCY", "IMPORTED (UTC)"}, rows)
 			return nil
-		},
+		}),
 	}
 	list.Flags().BoolVar(&jsonList, "json", false, "print JSON")
 
@@ -199,12 +194,7 @@ func newMigrateCmd(g *globals) *cobra.Command {
 		Use:   "migrate",
 		Short: "Apply database migrations (PostgreSQL needs this once per release; SQLite migrates itself)",
 		Args:  cobra.NoArgs,
-		RunE: func(cmd *cobra.Command, args []string) error {
-			a, err := g.openApp(cmd.Context())
-			if err != nil {
-				return err
-			}
-			defer a.Close()
+		RunE: g.withApp(func(cmd *cobra.Command, args []string, a *app) error {
 			if !status {
 				if err := a.db.Migrate(cmd.Context()); err != nil {
 					return err
@@ -216,7 +206,7 @@ func newMigrateCmd(g *globals) *cobra.Command {
 			}
 			fmt.Fprintf(g.stdout, "%s: %v\n", a.db.Dialect(), st)
 			return nil
-		},
+		}),
 	}
 	c.Flags().BoolVar(&status, "status", false, "only show which migrations are applied")
 	return c

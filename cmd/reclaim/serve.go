@@ -34,14 +34,9 @@ func newServeCmd(g *globals) *cobra.Command {
 /readyz, /metrics and the web console on --addr. Stops gracefully on SIGINT or SIGTERM: in-flight
 requests and running imports finish first. Create the first account with 'reclaim user add'.`,
 		Args: cobra.NoArgs,
-		RunE: func(cmd *cobra.Command, args []string) error {
-			a, err := g.openApp(cmd.Context())
-			if err != nil {
-				return err
-			}
-			defer a.Close()
+		RunE: g.withApp(func(cmd *cobra.Command, args []string, a *app) error {
 			return serve(cmd.Context(), g, a, f, nil)
-		},
+		}),
 	}
 	c.Flags().StringVar(&f.addr, "addr", envOr("RECLAIM_ADDR", "127.0.0.1:8080"), "listen address ($RECLAIM_ADDR)")
 	c.Flags().BoolVar(&f.secure, "secure-cookies", false, "mark cookies Secure and send HSTS (set when served over TLS)")
@@ -141,12 +136,7 @@ func newUserCmd(g *globals) *cobra.Command {
 		Use:   "token USERNAME",
 		Short: "Create an API token for a machine client (printed once)",
 		Args:  cobra.ExactArgs(1),
-		RunE: func(cmd *cobra.Command, args []string) error {
-			a, err := g.openApp(cmd.Context())
-			if err != nil {
-				return err
-			}
-			defer a.Close()
+		RunE: g.withApp(func(cmd *cobra.Command, args []string, a *app) error {
 			u, err := a.db.UserByUsername(cmd.Context(), args[0])
 			if err != nil {
 				return err
@@ -160,19 +150,14 @@ func newUserCmd(g *globals) *cobra.Command {
 			}
 			fmt.Fprintf(g.stdout, "%s\n", tok)
 			return nil
-		},
+		}),
 	}
 	token.Flags().StringVar(&tokenName, "name", "cli", "a label for the token")
 	list := &cobra.Command{
 		Use:   "list",
 		Short: "List accounts",
 		Args:  cobra.NoArgs,
-		RunE: func(cmd *cobra.Command, args []string) error {
-			a, err := g.openApp(cmd.Context())
-			if err != nil {
-				return err
-			}
-			defer a.Close()
+		RunE: g.withApp(func(cmd *cobra.Command, args []string, a *app) error {
 			us, err := a.db.ListUsers(cmd.Context())
 			if err != nil {
 				return err
@@ -187,7 +172,7 @@ func newUserCmd(g *globals) *cobra.Command {
 			}
 			table(g.stdout, []string{"ID", "USERNAME", "NAME", "ROLE", "STATUS"}, rows)
 			return nil
-		},
+		}),
 	}
 	c.AddCommand(add, token, list)
 	return c
