@@ -545,6 +545,10 @@ func (imp *Import) addLoansPG(ctx context.Context, rows []LoanRow) error {
 				}
 				ids = append(ids, id)
 			}
+			if err := rs.Err(); err != nil { // a cancelled context ends the rows early
+				rs.Close()
+				return err
+			}
 			if err := rs.Close(); err != nil {
 				return err
 			}

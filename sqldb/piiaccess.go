@@ -72,6 +72,10 @@ func (d *DB) ReadPersonalData(ctx context.Context, acc Access, portfolioID int64
 					found = append(found, r)
 				}
 			}
+			if err := rows.Err(); err != nil {
+				rows.Close()
+				return err
+			}
 			if err := rows.Close(); err != nil {
 				return err
 			}
