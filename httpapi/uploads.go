@@ -50,6 +50,29 @@ type uploads struct {
 
 func newUploads() *uploads { return &uploads{m: map[string]*Upload{}} }
 
+// maxUploads is how many finished uploads a node remembers; older ones (and their rejects files)
+// are forgotten first.
+const maxUploads = 500
+
+func (u *uploads) add(up *Upload) {
+	u.mu.Lock()
+	defer u.mu.Unlock()
+	u.m[up.ID] = up
+	for len(u.m) > maxUploads {
+		var oldest *Upload
+		for _, x := range u.m {
+			if x.Status != UploadRunning && (oldest == nil || x.Started.Before(oldest.Started)) {
+				oldest = x
+			}
+		}
+		if oldest == nil {
+			return
+		}
+		os.Remove(oldest.rejects)
+		delete(u.m, oldest.ID)
+	}
+}
+
 func (u *uploads) get(id string) (Upload, bool) {
 	u.mu.Lock()
 	defer u.mu.Unlock()
@@ -158,9 +181,7 @@ func (s *Server) uploadRoutes() {
 			u := reclaim.UserFrom(ctx)
 			up := &Upload{ID: id, File: name, Status: UploadRunning, Size: size, Started: s.cfg.Now().UTC(), owner: u.ID,
 				rejects: filepath.Join(s.cfg.UploadDir, "reclaim-rejects-"+id+".csv")}
-			s.uploads.mu.Lock()
-			s.uploads.m[id] = up
-			s.uploads.mu.Unlock()
+			s.uploads.add(up)
 			opts := ingest.Options{Mapping: mapping, SkipInvalid: form.SkipInvalid, SellerName: strings.TrimSpace(form.Seller),
 				Name: strings.TrimSpace(form.Name), Actor: reclaim.Actor(ctx), RejectsPath: up.rejects, DisplayName: name}
 			s.wg.Add(1)
