@@ -9,12 +9,12 @@ import (
 // the value as written), which rule, and a message a person can act on. Readers return it for
 // malformed rows; the validator collects every RowError of a row instead of stopping at the first.
 type RowError struct {
-	Line    int    // 1-based line (CSV) or row (XLSX) of the file; 0 when not tied to a row
-	Column  string // the column header as written in the tape, if any
-	Field   string // the canonical field name, if any
-	Value   string // the offending value as written (personal fields are masked)
-	Rule    string // a stable rule name such as "claim_sum" or "national_id"
-	Message string // what is wrong, in plain words
+	Line    int    `json:"line"`             // 1-based line (CSV) or row (XLSX) of the file; 0 when not tied to a row
+	Column  string `json:"column,omitempty"` // the column header as written in the tape, if any
+	Field   string `json:"field,omitempty"`  // the canonical field name, if any
+	Value   string `json:"value,omitempty"`  // the offending value as written (personal fields are masked)
+	Rule    string `json:"rule"`             // a stable rule name such as "claim_sum" or "national_id"
+	Message string `json:"message"`          // what is wrong, in plain words
 }
 
 // Error implements error: "line 12, column 本金余额 (principal_outstanding): value "abc": amount_format: ...".
