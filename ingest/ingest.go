@@ -20,6 +20,7 @@ import (
 	"path/filepath"
 	"sort"
 	"strings"
+	"sync"
 	"time"
 
 	"reclaim"
@@ -285,7 +286,6 @@ func Run(ctx context.Context, store Store, sealer Sealer, path string, opts Opti
 	conv := tape.NewConverter(layout, info)
 	hb := tape.NewHeaderBuilder()
 	ruleRows := map[string]int64{}
-	var res tape.Result
 	batch := make([]LoanRow, 0, opts.BatchSize)
 	validIDs := map[string]struct{}{}
 	wantHistory := opts.HistoryPath != ""
@@ -316,91 +316,106 @@ func Run(ctx context.Context, store Store, sealer Sealer, path string, opts Opti
 		}
 	}()
 
-	for {
+	// Rows are read on one goroutine, converted and sealed on workers (the part of validation that
+	// looks at one row only), and put back in tape order here for the rules across rows, the
+	// accounting and the batches for the writer goroutine.
+	pctx, cancelPipeline := context.WithCancel(ctx)
+	seal := sealer != nil && !opts.DryRun
+	chunks, pipelineDone := convertChunks(pctx, src, conv, func(res *tape.Result) ([]byte, error) {
+		if !seal || res.Personal.IsEmpty() {
+			return nil, nil
+		}
+		return sealer.SealPersonal(res.Personal, PersonalAAD(hash, res.Loan.BorrowerID))
+	})
+	// Stop the pipeline's goroutines, and wait for them, before the source closes.
+	defer func() { cancelPipeline(); pipelineDone() }()
+	var nextProgress int64 = 10000
+	for ch := range chunks {
 		if err := ctx.Err(); err != nil {
 			return rep, reclaim.WrapError(reclaim.ECANCELED, err, "import cancelled; nothing was imported")
 		}
-		row, err := src.Next()
-		if err == io.EOF {
-			break
-		}
-		rep.Rows++
-		if opts.Progress != nil && rep.Rows%10000 == 0 {
-			opts.Progress(rep.Rows, sourceOffset(src), st.Size())
-		}
-		var rowErrs []tape.RowError
-		if err != nil {
-			var re *tape.RowError
-			if !errors.As(err, &re) {
-				rep.Rows--
-				rep.Message = err.Error()
-				return rep, reclaim.WrapError(reclaim.EINVALID, err, "the tape cannot be read past line %d", rep.Rows)
-			}
-			rowErrs = []tape.RowError{*re}
-			row = tape.Row{Line: re.Line}
-		} else {
-			conv.Convert(row, &res)
-			rowErrs = res.Errors
-		}
-		if len(rowErrs) > 0 {
-			rep.Invalid++
-			seen := map[string]bool{}
-			for _, e := range rowErrs {
-				if !seen[e.Rule] {
-					ruleRows[e.Rule]++
-					seen[e.Rule] = true
-				}
-				rep.ErrorsTotal++
-				if len(rep.Errors) < opts.MaxErrors {
-					rep.Errors = append(rep.Errors, e)
+		for i := range ch.rows {
+			rep.Rows++
+			row, res := ch.rows[i], &ch.res[i]
+			var rowErrs []tape.RowError
+			if re := ch.readErrs[i]; re != nil {
+				rowErrs = []tape.RowError{*re}
+				row = tape.Row{Line: re.Line}
+			} else {
+				conv.CheckAcross(res)
+				rowErrs = res.Errors
+				if len(rowErrs) == 0 && ch.sealErrs[i] != nil {
+					return rep, ch.sealErrs[i]
 				}
 			}
-			if rejects != nil {
-				if err := rejects.write(row, rowErrs); err != nil {
+			if len(rowErrs) > 0 {
+				rep.Invalid++
+				seen := map[string]bool{}
+				for _, e := range rowErrs {
+					if !seen[e.Rule] {
+						ruleRows[e.Rule]++
+						seen[e.Rule] = true
+					}
+					rep.ErrorsTotal++
+					if len(rep.Errors) < opts.MaxErrors {
+						rep.Errors = append(rep.Errors, e)
+					}
+				}
+				if rejects != nil {
+					if err := rejects.write(row, rowErrs); err != nil {
+						return rep, err
+					}
+				}
+				continue
+			}
+			rep.Valid++
+			if tx == nil && !opts.DryRun && (opts.SkipInvalid || rep.Invalid == 0) {
+				ref, cutOff, cur = res.Loan.PortfolioRef, res.Loan.CutOffDate, res.Loan.Currency
+				name := opts.Name
+				if name == "" {
+					name = ref
+				}
+				seller := opts.SellerName
+				if seller == "" {
+					seller = "Unknown seller"
+				}
+				var err error
+				tx, err = store.Begin(ctx, Meta{SellerName: seller, Ref: ref, Name: name, CutOffDate: cutOff,
+					Currency: cur, SourceFile: display, ContentHash: hash, Salt: salt, Actor: opts.Actor})
+				if err != nil {
 					return rep, err
 				}
 			}
-			continue
-		}
-		rep.Valid++
-		if tx == nil && !opts.DryRun && (opts.SkipInvalid || rep.Invalid == 0) {
-			ref, cutOff, cur = res.Loan.PortfolioRef, res.Loan.CutOffDate, res.Loan.Currency
-			name := opts.Name
-			if name == "" {
-				name = ref
+			hb.Add(&res.Loan)
+			if wantHistory {
+				validIDs[res.Loan.LoanID] = struct{}{}
 			}
-			seller := opts.SellerName
-			if seller == "" {
-				seller = "Unknown seller"
+			if tx == nil || (rep.Invalid > 0 && !opts.SkipInvalid) {
+				// All-or-nothing and already doomed, or a dry run: keep validating, store nothing.
+				continue
 			}
-			tx, err = store.Begin(ctx, Meta{SellerName: seller, Ref: ref, Name: name, CutOffDate: cutOff,
-				Currency: cur, SourceFile: display, ContentHash: hash, Salt: salt, Actor: opts.Actor})
-			if err != nil {
-				return rep, err
+			lr := LoanRow{Loan: res.Loan, Masked: MaskPersonal(res.Personal)}
+			if sealed := ch.sealed[i]; sealed != nil {
+				lr.Sealed, lr.KeyID = sealed, sealer.KeyID()
 			}
-		}
-		hb.Add(&res.Loan)
-		if wantHistory {
-			validIDs[res.Loan.LoanID] = struct{}{}
-		}
-		if tx == nil || (rep.Invalid > 0 && !opts.SkipInvalid) {
-			// All-or-nothing and already doomed, or a dry run: keep validating, store nothing.
-			continue
-		}
-		lr := LoanRow{Loan: res.Loan, Masked: MaskPersonal(res.Personal)}
-		if !res.Personal.IsEmpty() && sealer != nil {
-			sealed, err := sealer.SealPersonal(res.Personal, PersonalAAD(hash, res.Loan.BorrowerID))
-			if err != nil {
-				return rep, err
-			}
-			lr.Sealed, lr.KeyID = sealed, sealer.KeyID()
-		}
-		batch = append(batch, lr)
-		if len(batch) >= opts.BatchSize {
-			if err := flush(); err != nil {
-				return rep, err
+			batch = append(batch, lr)
+			if len(batch) >= opts.BatchSize {
+				if err := flush(); err != nil {
+					return rep, err
+				}
 			}
 		}
+		if opts.Progress != nil && rep.Rows >= nextProgress {
+			opts.Progress(rep.Rows, ch.offset, st.Size())
+			nextProgress = rep.Rows + 10000
+		}
+		if ch.fatal != nil {
+			rep.Message = ch.fatal.Error()
+			return rep, reclaim.WrapError(reclaim.EINVALID, ch.fatal, "the tape cannot be read past line %d", rep.Rows+1)
+		}
+	}
+	if err := ctx.Err(); err != nil {
+		return rep, reclaim.WrapError(reclaim.ECANCELED, err, "import cancelled; nothing was imported")
 	}
 	if opts.Progress != nil {
 		opts.Progress(rep.Rows, st.Size(), st.Size())
@@ -499,6 +514,115 @@ func MaskPersonal(p reclaim.PersonalData) reclaim.Masked {
 		m.Phone = cnid.MaskPhone(p.Phone)
 	}
 	return m
+}
+
+// chunk is a run of consecutive tape rows on their way through the import pipeline.
+type chunk struct {
+	seq      int
+	rows     []tape.Row
+	readErrs []*tape.RowError // a malformed row, as the reader reported it
+	res      []tape.Result    // the row converted, rules across rows not yet applied
+	sealed   [][]byte         // the row's personal data, sealed
+	sealErrs []error
+	offset   int64 // bytes of the file read when the chunk was cut (-1: unknown)
+	fatal    error // the reader stopped after this chunk
+}
+
+const chunkRows = 512
+
+// convertChunks reads src on one goroutine and converts and seals rows on two workers. It
+// returns the chunks in tape order; the channel closes after the last one (or when ctx ends).
+// wait returns once every goroutine of the pipeline has ended (cancel ctx first to stop early).
+func convertChunks(ctx context.Context, src tape.Source, conv *tape.Converter, seal func(*tape.Result) ([]byte, error)) (_ <-chan *chunk, wait func()) {
+	const workers = 2
+	raw := make(chan *chunk, 2*workers)
+	done := make(chan *chunk, 2*workers)
+	out := make(chan *chunk, 2)
+	var all sync.WaitGroup
+	all.Add(2)
+	go func() { // reader
+		defer all.Done()
+		defer close(raw)
+		for seq := 0; ; seq++ {
+			ch := &chunk{seq: seq}
+			for len(ch.rows) < chunkRows {
+				row, err := src.Next()
+				if err == io.EOF {
+					break
+				}
+				if err != nil {
+					var re *tape.RowError
+					if !errors.As(err, &re) {
+						ch.fatal = err
+						break
+					}
+					ch.rows = append(ch.rows, tape.Row{Line: re.Line})
+					ch.readErrs = append(ch.readErrs, re)
+					continue
+				}
+				ch.rows = append(ch.rows, row)
+				ch.readErrs = append(ch.readErrs, nil)
+			}
+			ch.offset = sourceOffset(src)
+			if len(ch.rows) == 0 && ch.fatal == nil {
+				return
+			}
+			select {
+			case raw <- ch:
+			case <-ctx.Done():
+				return
+			}
+			if ch.fatal != nil || len(ch.rows) < chunkRows {
+				return
+			}
+		}
+	}()
+	var wg sync.WaitGroup
+	for w := 0; w < workers; w++ {
+		wg.Add(1)
+		go func() { // converters
+			defer wg.Done()
+			for ch := range raw {
+				ch.res = make([]tape.Result, len(ch.rows))
+				ch.sealed = make([][]byte, len(ch.rows))
+				ch.sealErrs = make([]error, len(ch.rows))
+				for i := range ch.rows {
+					if ch.readErrs[i] != nil {
+						continue
+					}
+					conv.ConvertRow(ch.rows[i], &ch.res[i])
+					if ch.res[i].OK() {
+						ch.sealed[i], ch.sealErrs[i] = seal(&ch.res[i])
+					}
+				}
+				select {
+				case done <- ch:
+				case <-ctx.Done():
+					return
+				}
+			}
+		}()
+	}
+	go func() { wg.Wait(); close(done) }()
+	go func() { // back into tape order
+		defer all.Done()
+		defer close(out)
+		pending := map[int]*chunk{}
+		next := 0
+		for ch := range done {
+			pending[ch.seq] = ch
+			for c, ok := pending[next]; ok; c, ok = pending[next] {
+				delete(pending, next)
+				next++
+				select {
+				case out <- c:
+				case <-ctx.Done():
+					return
+				}
+			}
+		}
+	}()
+	return out, func() { all.Wait(); wg.Wait() }
 }
 
 // batchWriter stores batches of loans on its own goroutine, in order. The first error stops it;

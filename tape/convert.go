@@ -100,6 +100,7 @@ type Result struct {
 	Errors   []RowError
 	// Derived lists fields computed because the tape had no column for them.
 	Derived []Field
+	row     Row
 }
 
 // OK reports whether the row broke no rule.
@@ -129,10 +130,19 @@ func NewConverter(l *Layout, info SourceInfo) *Converter {
 	return c
 }
 
-// Convert converts one row into out, which is reset first (its slices are reused).
+// Convert converts one row into out, which is reset first (its slices are reused), and applies
+// the rules across rows. Rows must come in tape order.
 func (c *Converter) Convert(row Row, out *Result) {
+	c.ConvertRow(row, out)
+	c.CheckAcross(out)
+}
+
+// ConvertRow converts one row and applies every rule that concerns the row alone. It keeps no
+// state, so several goroutines may call it at once; CheckAcross must then see the results in
+// tape order.
+func (c *Converter) ConvertRow(row Row, out *Result) {
 	errs := out.Errors[:0]
-	*out = Result{Line: row.Line, Errors: errs, Derived: c.derived}
+	*out = Result{Line: row.Line, Errors: errs, Derived: c.derived, row: row}
 	cx := rowCtx{c: c, row: row, out: out}
 	l := &out.Loan
 	l.Age, l.ForbearanceCount = -1, -1
@@ -154,8 +164,10 @@ func (c *Converter) Convert(row Row, out *Result) {
 
 	l.PortfolioRef = cx.text(FPortfolioID)
 	l.CutOffDate = cx.date(FCutOffDate)
-	l.LoanID = cx.text(FLoanID)
-	l.BorrowerID = cx.text(FBorrowerID)
+	// Clone the keys: maps that outlive the row (uniqueness, borrowers) would otherwise pin the
+	// whole record the reader allocated.
+	l.LoanID = strings.Clone(cx.text(FLoanID))
+	l.BorrowerID = strings.Clone(cx.text(FBorrowerID))
 	l.ProductType = reclaim.ProductType(cx.enum(FProductType))
 	l.OriginationDate = cx.date(FOriginationDate)
 	l.OriginalAmount = cx.money(FOriginalAmount, cur)
@@ -208,7 +220,34 @@ func (c *Converter) Convert(row Row, out *Result) {
 	c.crossCheck(&cx)
 }
 
-// crossCheck applies the rules that relate fields to each other and to earlier rows.
+// CheckAcross applies the rules that relate a converted row to the rows before it: loan_id
+// unique, one portfolio_id and cut-off date per tape. Call it in tape order.
+func (c *Converter) CheckAcross(out *Result) {
+	cx := rowCtx{c: c, row: out.row, out: out}
+	l := &out.Loan
+	if l.LoanID != "" {
+		if line, dup := c.seen[l.LoanID]; dup {
+			cx.fail(FLoanID, l.LoanID, RuleLoanIDUnique, "loan_id already used on line "+strconv.Itoa(line))
+		} else {
+			c.seen[l.LoanID] = cx.row.Line
+		}
+	}
+	if c.first {
+		if l.PortfolioRef != "" && !l.CutOffDate.IsZero() {
+			c.ref, c.cutOff, c.first = l.PortfolioRef, l.CutOffDate, false
+		}
+	} else {
+		if l.PortfolioRef != "" && l.PortfolioRef != c.ref {
+			cx.fail(FPortfolioID, l.PortfolioRef, RulePortfolioConsistent, "portfolio_id differs from the first row's "+c.ref+"; split the tape per portfolio")
+		}
+		if !l.CutOffDate.IsZero() && l.CutOffDate != c.cutOff {
+			cx.fail(FCutOffDate, cx.raw(FCutOffDate), RulePortfolioConsistent, "cut_off_date differs from the first row's "+c.cutOff.String())
+		}
+	}
+
+}
+
+// crossCheck applies the rules that relate a row's fields to each other.
 func (c *Converter) crossCheck(cx *rowCtx) {
 	l, p := &cx.out.Loan, &cx.out.Personal
 	b := c.layout.Bindings
@@ -265,27 +304,6 @@ func (c *Converter) crossCheck(cx *rowCtx) {
 			cx.fail(FLastPaymentDate, "", RuleLastPaymentPair, "a last payment amount is given without its date")
 		} else {
 			cx.fail(FLastPaymentAmount, "", RuleLastPaymentPair, "a last payment date is given without its amount")
-		}
-	}
-
-	// Uniqueness and consistency across the tape.
-	if l.LoanID != "" {
-		if line, dup := c.seen[l.LoanID]; dup {
-			cx.fail(FLoanID, l.LoanID, RuleLoanIDUnique, "loan_id already used on line "+strconv.Itoa(line))
-		} else {
-			c.seen[l.LoanID] = cx.row.Line
-		}
-	}
-	if c.first {
-		if l.PortfolioRef != "" && !l.CutOffDate.IsZero() {
-			c.ref, c.cutOff, c.first = l.PortfolioRef, l.CutOffDate, false
-		}
-	} else {
-		if l.PortfolioRef != "" && l.PortfolioRef != c.ref {
-			cx.fail(FPortfolioID, l.PortfolioRef, RulePortfolioConsistent, "portfolio_id differs from the first row's "+c.ref+"; split the tape per portfolio")
-		}
-		if !l.CutOffDate.IsZero() && l.CutOffDate != c.cutOff {
-			cx.fail(FCutOffDate, cx.raw(FCutOffDate), RulePortfolioConsistent, "cut_off_date differs from the first row's "+c.cutOff.String())
 		}
 	}
 
