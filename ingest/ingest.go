@@ -105,7 +105,6 @@ type Options struct {
 	// BatchSize is the number of loans handed to the store at once; default 8,000 (one COPY per
 	// table per batch on PostgreSQL: larger batches amortise its round trips).
 	BatchSize int
-	Now       func() time.Time
 }
 
 // Status of an import.
@@ -191,9 +190,6 @@ func Run(ctx context.Context, store Store, sealer Sealer, path string, opts Opti
 	}
 	if opts.BatchSize <= 0 {
 		opts.BatchSize = 8000
-	}
-	if opts.Now == nil {
-		opts.Now = time.Now
 	}
 	display := filepath.Base(path)
 	if opts.DisplayName != "" {
