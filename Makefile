@@ -52,9 +52,10 @@ fuzz:
 	  done; \
 	done
 
-## bench: the side-by-side benchmarks recorded in docs/benchmarks.md
+## bench: the side-by-side benchmarks recorded in docs/benchmarks.md (several minutes; loopback only)
 bench: build
-	./bench/import.sh
+	./bench/import.sh 1000000 2
+	./bench/api.sh 3000 8
 
 clean:
 	rm -rf bin
