@@ -91,7 +91,12 @@ func parse(hash string) (p Params, salt, key []byte, err error) {
 	if p.Memory < 8 || p.Memory > 4<<20 || p.Time < 1 || p.Time > 100 || p.Threads < 1 {
 		return p, nil, nil, ErrBadHash
 	}
-	b64 := base64.RawStdEncoding.Strict() // one text per hash: no alternative encodings of the same bytes
+	// One text per hash: no alternative encodings of the same bytes (the decoder would skip
+	// line breaks and accept non-zero padding bits).
+	if !isB64(parts[4]) || !isB64(parts[5]) {
+		return p, nil, nil, ErrBadHash
+	}
+	b64 := base64.RawStdEncoding.Strict()
 	if salt, err = b64.DecodeString(parts[4]); err != nil || len(salt) < 8 {
 		return p, nil, nil, ErrBadHash
 	}
@@ -99,6 +104,16 @@ func parse(hash string) (p Params, salt, key []byte, err error) {
 		return p, nil, nil, ErrBadHash
 	}
 	return p, salt, key, nil
+}
+
+func isB64(s string) bool {
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		if !(c >= 'A' && c <= 'Z' || c >= 'a' && c <= 'z' || c >= '0' && c <= '9' || c == '+' || c == '/') {
+			return false
+		}
+	}
+	return true
 }
 
 // TokenPrefix starts every API token, so leaked tokens are easy to find in logs and code.
