@@ -142,7 +142,7 @@ func (p *progress) done() {
 	}
 }
 
-// fileNameOK rejects output paths that would escape into odd places through control characters.
+// checkOutPath refuses output paths with control characters or in a directory that does not exist.
 func checkOutPath(path string) error {
 	if strings.ContainsAny(path, "\x00\n\r") {
 		return usagef("invalid output path %q", path)
