@@ -806,12 +806,14 @@ func (p *mappingParser) values(n *mnode) map[string]string {
 	return out
 }
 
-func (p *mappingParser) constants(n *mnode, m *Mapping, bound map[Field]fieldBinding) {
+// eachField calls fn for every entry of a map from canonical field names (constants,
+// fallbacks), reporting a node that is not such a map and keys that are not field names.
+func (p *mappingParser) eachField(n *mnode, what, values string, fn func(f Field, kn, v *mnode)) {
 	if n.kind == nullNode {
 		return
 	}
 	if n.kind != mapNode {
-		p.errorf(n, "constants must map field names to values, not be %s", n.kind)
+		p.errorf(n, "%s must map field names to %s, not be %s", what, values, n.kind)
 		return
 	}
 	for i, kn := range n.keys {
@@ -819,59 +821,47 @@ func (p *mappingParser) constants(n *mnode, m *Mapping, bound map[Field]fieldBin
 			p.errorf(kn, "a key must be a single value, not %s", kn.kind)
 			continue
 		}
-		f, ok := p.field(kn)
-		if !ok {
-			continue
+		if f, ok := p.field(kn); ok {
+			fn(f, kn, n.vals[i])
 		}
-		v := n.vals[i]
+	}
+}
+
+func (p *mappingParser) constants(n *mnode, m *Mapping, bound map[Field]fieldBinding) {
+	p.eachField(n, "constants", "values", func(f Field, kn, v *mnode) {
 		s, ok := p.scalar(v, "constant "+Fields[f].Name)
 		if !ok {
-			continue
+			return
 		}
 		s = strings.TrimSpace(s)
 		if !p.bind(f, "constant "+Fields[f].Name, kn, bound) {
-			continue
+			return
 		}
 		if msg := checkConstant(f, s, m.DateFormat); msg != "" {
 			p.errorf(v, "constant %s: %s", Fields[f].Name, msg)
-			continue
+			return
 		}
 		m.Constants[f] = s
-	}
+	})
 }
 
 // fallbacks reads field -> column: the column whose value a row uses when the field's own column
 // is empty in that row.
 func (p *mappingParser) fallbacks(n *mnode, m *Mapping) {
-	if n.kind == nullNode {
-		return
-	}
-	if n.kind != mapNode {
-		p.errorf(n, "fallbacks must map field names to column headers, not be %s", n.kind)
-		return
-	}
-	for i, kn := range n.keys {
-		if kn.kind != scalarNode {
-			p.errorf(kn, "a key must be a single value, not %s", kn.kind)
-			continue
-		}
-		f, ok := p.field(kn)
+	p.eachField(n, "fallbacks", "column headers", func(f Field, _, v *mnode) {
+		s, ok := p.scalar(v, "fallback of "+Fields[f].Name)
 		if !ok {
-			continue
-		}
-		s, ok := p.scalar(n.vals[i], "fallback of "+Fields[f].Name)
-		if !ok {
-			continue
+			return
 		}
 		if s = strings.TrimSpace(s); s == "" {
-			p.errorf(n.vals[i], "fallback of %s: empty column name", Fields[f].Name)
-			continue
+			p.errorf(v, "fallback of %s: empty column name", Fields[f].Name)
+			return
 		}
 		if m.Fallbacks == nil {
 			m.Fallbacks = map[Field]string{}
 		}
 		m.Fallbacks[f] = s
-	}
+	})
 }
 
 // checkConstant returns why s is not a valid value of f, or "".
