@@ -1,0 +1,408 @@
+package verify
+
+import (
+	"context"
+	"encoding/base64"
+	"errors"
+	"fmt"
+	"io"
+	"io/fs"
+	"net/http"
+	"os"
+	"path/filepath"
+	"time"
+
+	"golang.org/x/mod/sumdb/tlog"
+)
+
+// SyncOptions are the optional inputs of Sync.
+type SyncOptions struct {
+	// Token, when set, is sent as "Authorization: Bearer <token>" with every request to the
+	// policy's URL (tiles and entry bundles need it; the checkpoint is public).
+	Token string
+	// Now is the clock used to name evidence files; time.Now when nil.
+	Now func() time.Time
+}
+
+// SyncResult describes a successful Sync.
+type SyncResult struct {
+	OldSize    int64
+	Size       int64
+	Root       tlog.Hash
+	NewEntries int64
+	// Checkpoint is the new verified checkpoint, now stored in the directory.
+	Checkpoint *VerifiedCheckpoint
+	// ConsistencyProof is the proof from OldSize to Size computed from verified tiles (empty
+	// when OldSize is 0 or equals Size).
+	ConsistencyProof []tlog.Hash
+}
+
+// ForkEvidence is the evidence of a log that signed two checkpoints that cannot both be views of
+// one append-only log (or that went back to a smaller tree). Both signed checkpoints are
+// included, so anyone can check the signatures and repeat the computation.
+type ForkEvidence struct {
+	OldCheckpoint string    `json:"old_checkpoint"`
+	NewCheckpoint string    `json:"new_checkpoint"`
+	OldSize       int64     `json:"old_size"`
+	NewSize       int64     `json:"new_size"`
+	OldRoot       tlog.Hash `json:"old_root"`
+	NewRoot       tlog.Hash `json:"new_root"`
+	// RecomputedRoot is the root of the first min(OldSize, NewSize) leaves of the larger tree:
+	// computed from tiles verified against NewRoot when the log grew, or from the locally
+	// stored entries when it shrank. It differs from the smaller tree's signed root on a fork.
+	RecomputedRoot *tlog.Hash `json:"recomputed_root,omitempty"`
+	// Proof is the consistency proof from OldSize to NewSize built from the verified tiles;
+	// tlog.CheckTree(Proof, NewSize, NewRoot, OldSize, OldRoot) fails on it.
+	Proof       []tlog.Hash `json:"proof,omitempty"`
+	Explanation string      `json:"explanation"`
+}
+
+// EntryEvidence is the evidence of a downloaded entry that failed a check.
+type EntryEvidence struct {
+	Checkpoint string     `json:"checkpoint"`
+	Index      int64      `json:"index"`
+	Entry      string     `json:"entry_base64,omitempty"`
+	LeafHash   *tlog.Hash `json:"leaf_hash,omitempty"`
+	TileHash   *tlog.Hash `json:"tile_hash,omitempty"`
+	Problem    string     `json:"problem"`
+}
+
+// TileEvidence is the evidence of tiles that do not match the checkpoint they were fetched for.
+type TileEvidence struct {
+	Checkpoint string `json:"checkpoint"`
+	Problem    string `json:"problem"`
+}
+
+// Sync brings the local copy of the log in dir (created if needed) up to the log's current
+// checkpoint, checking everything before it stores anything:
+//
+//  1. the stored copy, if any, still matches its checkpoint (LoadLocal);
+//  2. <url>checkpoint is signed by the log key, has the policy's origin and a witness quorum
+//     (VerifyCheckpoint);
+//  3. it is not smaller than the stored checkpoint (rollback), a checkpoint of the same size
+//     has the same root, and a larger one is consistent with the stored one: the root of the
+//     first old-size leaves, computed from hash tiles that sumdb's TileHashReader verifies
+//     against the new root, must equal the stored root (and a consistency proof built from
+//     those tiles is checked with tlog.CheckTree);
+//  4. the new entry bundles parse, every entry is canonical (ParseEntry), carries the pool of
+//     the log (and of the policy, if set), has an event_id not used before, and a period.report
+//     has to_index equal to its own index;
+//  5. the tree of all entries has the new checkpoint's root.
+//
+// Only then are the new entries appended to dir/entries and the checkpoint stored in
+// dir/checkpoint (fsync, then atomic rename). Any failed check is returned as a *Failure whose
+// evidence Sync has written as a JSON file in dir/evidence (a fork, a rollback, a wrong origin,
+// bad signatures or quorum, tiles or entries that do not match); network and file errors are
+// returned as they are.
+func Sync(ctx context.Context, p *Policy, dir string, hc *http.Client, opt SyncOptions) (*SyncResult, error) {
+	if p.URL == "" {
+		return nil, errors.New("sync: the policy has no url directive")
+	}
+	if hc == nil {
+		hc = http.DefaultClient
+	}
+	now := opt.Now
+	if now == nil {
+		now = time.Now
+	}
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		return nil, err
+	}
+	s := &syncer{ctx: ctx, p: p, hc: hc, token: opt.Token}
+	res, err := s.run(dir)
+	var f *Failure
+	if errors.As(err, &f) && f.File == "" {
+		if _, werr := WriteEvidence(filepath.Join(dir, EvidenceDir), f, now()); werr != nil {
+			return nil, fmt.Errorf("%w (and writing the evidence failed: %v)", err, werr)
+		}
+	}
+	return res, err
+}
+
+type syncer struct {
+	ctx   context.Context
+	p     *Policy
+	hc    *http.Client
+	token string
+}
+
+// fetchError is a network or HTTP failure, as opposed to bad data.
+type fetchError struct{ err error }
+
+func (e *fetchError) Error() string { return e.err.Error() }
+func (e *fetchError) Unwrap() error { return e.err }
+
+// get fetches the policy URL + path, reading at most limit bytes.
+func (s *syncer) get(path string, limit int64) ([]byte, error) {
+	req, err := http.NewRequestWithContext(s.ctx, http.MethodGet, s.p.URL+path, nil)
+	if err != nil {
+		return nil, err
+	}
+	if s.token != "" {
+		req.Header.Set("Authorization", "Bearer "+s.token)
+	}
+	resp, err := s.hc.Do(req)
+	if err != nil {
+		return nil, &fetchError{err}
+	}
+	defer resp.Body.Close()
+	if resp.StatusCode != http.StatusOK {
+		msg, _ := io.ReadAll(io.LimitReader(resp.Body, 512))
+		return nil, &fetchError{fmt.Errorf("GET %s: %s: %s", s.p.URL+path, resp.Status, msg)}
+	}
+	b, err := io.ReadAll(io.LimitReader(resp.Body, limit+1))
+	if err != nil {
+		return nil, &fetchError{fmt.Errorf("GET %s: %v", s.p.URL+path, err)}
+	}
+	if int64(len(b)) > limit {
+		return nil, fmt.Errorf("GET %s: response larger than %d bytes", s.p.URL+path, limit)
+	}
+	return b, nil
+}
+
+// tileReader is a tlog.TileReader over the log's hash tiles. It rejects tiles of the wrong
+// length; tlog.TileHashReader checks their hashes against the tree.
+type tileReader struct {
+	s        *syncer
+	fetchErr error
+	cache    map[tlog.Tile][]byte
+}
+
+func (r *tileReader) Height() int { return TileHeight }
+
+func (r *tileReader) ReadTiles(tiles []tlog.Tile) ([][]byte, error) {
+	out := make([][]byte, len(tiles))
+	for i, t := range tiles {
+		if d, ok := r.cache[t]; ok {
+			out[i] = d
+			continue
+		}
+		path := TilePath(t)
+		if path == "" || t.L < 0 {
+			return nil, fmt.Errorf("cannot fetch tile %+v", t)
+		}
+		d, err := r.s.get(path, TileWidth*tlog.HashSize)
+		if err != nil {
+			var fe *fetchError
+			if errors.As(err, &fe) {
+				r.fetchErr = err
+			}
+			return nil, err
+		}
+		if _, err := ParseHashTile(t, d); err != nil {
+			return nil, err
+		}
+		out[i] = d
+	}
+	return out, nil
+}
+
+func (r *tileReader) SaveTiles(tiles []tlog.Tile, data [][]byte) {
+	for i, t := range tiles {
+		r.cache[t] = data[i]
+	}
+}
+
+func (s *syncer) run(dir string) (*SyncResult, error) {
+	local, err := LoadLocal(dir)
+	if err != nil && !errors.Is(err, fs.ErrNotExist) {
+		return nil, err
+	}
+	signed, err := s.get("checkpoint", MaxCheckpointSize)
+	if err != nil {
+		return nil, err
+	}
+	vc, err := VerifyCheckpoint(s.p, signed)
+	if err != nil {
+		return nil, err
+	}
+	res := &SyncResult{Size: vc.Size, Root: vc.Hash, Checkpoint: vc}
+	var old Checkpoint
+	if local != nil {
+		old = local.Checkpoint
+		res.OldSize = old.Size
+		if old.Origin != vc.Origin {
+			return nil, &Failure{Kind: "checkpoint-origin", Err: fmt.Errorf("the stored copy is of origin %q, the log now serves %q", old.Origin, vc.Origin),
+				Evidence: &ForkEvidence{OldCheckpoint: string(local.Signed), NewCheckpoint: string(signed), OldSize: old.Size, NewSize: vc.Size,
+					OldRoot: old.Hash, NewRoot: vc.Hash, Explanation: "the stored checkpoint and the served checkpoint name different logs"}}
+		}
+	}
+	ev := &ForkEvidence{NewCheckpoint: string(signed), OldSize: old.Size, NewSize: vc.Size, OldRoot: old.Hash, NewRoot: vc.Hash}
+	if local != nil {
+		ev.OldCheckpoint = string(local.Signed)
+	}
+	tr := &tileReader{s: s, cache: map[tlog.Tile][]byte{}}
+	hr := tlog.TileHashReader(tlog.Tree{N: vc.Size, Hash: vc.Hash}, tr)
+	tileFailure := func(what string, err error) error {
+		if tr.fetchErr != nil {
+			return fmt.Errorf("%s: %w", what, tr.fetchErr)
+		}
+		te := &TileEvidence{Checkpoint: string(signed), Problem: fmt.Sprintf("%s: %v", what, err)}
+		return &Failure{Kind: "tiles-invalid", Err: fmt.Errorf("the log's tiles do not match its checkpoint of size %d: %s: %v", vc.Size, what, err), Evidence: te}
+	}
+	switch {
+	case local == nil || old.Size == 0:
+	case vc.Size < old.Size:
+		ev.Explanation = fmt.Sprintf("the log served a checkpoint of size %d after one of size %d: a log never shrinks", vc.Size, old.Size)
+		if vc.Size > 0 {
+			r, err := tlog.TreeHash(vc.Size, local.hashes)
+			if err != nil {
+				return nil, err
+			}
+			ev.RecomputedRoot = &r
+			if r == vc.Hash {
+				ev.Explanation += "; its root matches the first entries of the stored copy (a rollback to an older state)"
+			} else {
+				ev.Explanation += "; its root does not match the first entries of the stored copy either (a fork)"
+			}
+		}
+		kind := "log-rollback"
+		if ev.RecomputedRoot != nil && *ev.RecomputedRoot != vc.Hash {
+			kind = "log-fork"
+		}
+		return nil, &Failure{Kind: kind, Err: errors.New(ev.Explanation), Evidence: ev}
+	case vc.Size == old.Size:
+		if vc.Hash != old.Hash {
+			ev.Explanation = fmt.Sprintf("two checkpoints of size %d with different roots (%s, %s): the log forked", vc.Size, old.Hash, vc.Hash)
+			return nil, &Failure{Kind: "log-fork", Err: errors.New(ev.Explanation), Evidence: ev}
+		}
+	default:
+		r, err := tlog.TreeHash(old.Size, hr)
+		if err != nil {
+			return nil, tileFailure(fmt.Sprintf("computing the root of size %d", old.Size), err)
+		}
+		proof, err := tlog.ProveTree(vc.Size, old.Size, hr)
+		if err != nil {
+			return nil, tileFailure(fmt.Sprintf("proving %d..%d", old.Size, vc.Size), err)
+		}
+		ev.RecomputedRoot, ev.Proof = &r, proof
+		if r != old.Hash || tlog.CheckTree(proof, vc.Size, vc.Hash, old.Size, old.Hash) != nil {
+			ev.Explanation = fmt.Sprintf("the new tree of size %d (root %s) does not contain the stored tree of size %d (root %s): "+
+				"its first %d leaves have root %s; the log forked", vc.Size, vc.Hash, old.Size, old.Hash, old.Size, r)
+			return nil, &Failure{Kind: "log-fork", Err: errors.New(ev.Explanation), Evidence: ev}
+		}
+		res.ConsistencyProof = proof
+	}
+	// Download and check the new entries.
+	var (
+		hashes  = &hashStore{}
+		parsed  []Entry
+		entries [][]byte
+		keep    int64 // bytes of the entries file to keep
+	)
+	if local != nil {
+		hashes = local.hashes
+		parsed, entries = local.Parsed, local.Entries
+		keep = local.entryBytes
+	}
+	from := int64(len(entries))
+	pool := s.p.Pool
+	if len(parsed) > 0 && pool == "" {
+		pool = parsed[0].EntryHeader().Pool
+	}
+	events := make(map[string]int64, vc.Size)
+	for i, e := range parsed {
+		events[e.EntryHeader().EventID] = int64(i)
+	}
+	entryFail := func(idx int64, e []byte, format string, args ...any) error {
+		ee := &EntryEvidence{Checkpoint: string(signed), Index: idx, Problem: fmt.Sprintf(format, args...)}
+		if e != nil {
+			ee.Entry = base64.StdEncoding.EncodeToString(e)
+		}
+		return &Failure{Kind: "entry-invalid", Err: fmt.Errorf("entry %d: %s", idx, ee.Problem), Evidence: ee}
+	}
+	var newEntries [][]byte
+	for k := from / TileWidth; k*TileWidth < vc.Size && from < vc.Size; k++ {
+		w := min(int64(TileWidth), vc.Size-k*TileWidth)
+		t := tlog.Tile{H: TileHeight, L: -1, N: k, W: int(w)}
+		data, err := s.get(TilePath(t), int64(TileWidth)*(2+MaxBundleEntry))
+		if err != nil {
+			return nil, err
+		}
+		bundle, err := ParseEntryBundle(data, int(w))
+		if err != nil {
+			return nil, entryFail(k*TileWidth, nil, "entry bundle %s: %v", TilePath(t), err)
+		}
+		for j, e := range bundle {
+			idx := k*TileWidth + int64(j)
+			if idx < from {
+				if string(e) != string(entries[idx]) {
+					return nil, entryFail(idx, e, "bundle %s serves a different entry %d than the stored (verified) copy", TilePath(t), idx)
+				}
+				continue
+			}
+			pe, err := ParseEntry(e)
+			if err != nil {
+				return nil, entryFail(idx, e, "%v", err)
+			}
+			h := pe.EntryHeader()
+			if pool == "" {
+				pool = h.Pool
+			}
+			if h.Pool != pool {
+				return nil, entryFail(idx, e, "pool %q, but the log is of pool %q", h.Pool, pool)
+			}
+			if prev, dup := events[h.EventID]; dup {
+				return nil, entryFail(idx, e, "event_id %q was already used by entry %d", h.EventID, prev)
+			}
+			events[h.EventID] = idx
+			if r, ok := pe.(PeriodReport); ok && r.ToIndex != idx {
+				return nil, entryFail(idx, e, "period.report has to_index %d, but it is entry %d", r.ToIndex, idx)
+			}
+			e = append([]byte(nil), e...)
+			if err := hashes.add(idx, e); err != nil {
+				return nil, err
+			}
+			parsed = append(parsed, pe)
+			entries = append(entries, e)
+			newEntries = append(newEntries, e)
+		}
+	}
+	root, err := tlog.TreeHash(vc.Size, hashes)
+	if err != nil {
+		return nil, err
+	}
+	if root != vc.Hash {
+		// Find the first leaf that differs from the verified level-0 tiles.
+		for i := from; i < vc.Size; i++ {
+			th, err := hr.ReadHashes([]int64{tlog.StoredHashIndex(0, i)})
+			if err != nil {
+				return nil, tileFailure("reading leaf hashes", err)
+			}
+			lh := tlog.RecordHash(entries[i])
+			if th[0] != lh {
+				return nil, entryFail(i, entries[i], "the served entry hashes to %s, the log's verified tile says %s", lh, th[0])
+			}
+		}
+		return nil, entryFail(from, nil, "the entries hash to root %s, the checkpoint says %s", root, vc.Hash)
+	}
+	// Everything checked: store the entries, then the checkpoint.
+	if len(newEntries) > 0 {
+		f, err := os.OpenFile(filepath.Join(dir, EntriesFile), os.O_RDWR|os.O_CREATE, 0o644)
+		if err != nil {
+			return nil, err
+		}
+		var buf []byte
+		for _, e := range newEntries {
+			buf, _ = AppendEntryBundle(buf, e)
+		}
+		err = f.Truncate(keep)
+		if err == nil {
+			_, err = f.WriteAt(buf, keep)
+		}
+		if err == nil {
+			err = f.Sync()
+		}
+		if err2 := f.Close(); err == nil {
+			err = err2
+		}
+		if err != nil {
+			return nil, err
+		}
+	}
+	if err := writeFileAtomic(filepath.Join(dir, CheckpointFile), signed, 0o644); err != nil {
+		return nil, err
+	}
+	res.NewEntries = int64(len(newEntries))
+	return res, nil
+}
