@@ -39,6 +39,9 @@ const (
 	PermAuditRead       Permission = "audit.read"
 	PermSignedIn        Permission = "session" // any signed-in user
 	PermEventsSubscribe Permission = "events.subscribe"
+	PermLedgerRead      Permission = "ledger.read"     // a pool's ledger: entries, tiles, proofs, reports
+	PermCollectionPost  Permission = "collection.post" // post collections to a pool (logged)
+	PermLedgerManage    Permission = "ledger.manage"   // publish checkpoints, close reporting periods
 )
 
 // RolePermissions is the one table that decides who may do what. Roles not listed for a
@@ -52,6 +55,9 @@ var RolePermissions = map[Permission][]Role{
 	PermPersonalRead:    {RoleCollector},
 	PermUserManage:      {RoleAdmin},
 	PermAuditRead:       {RoleAdmin, RoleAuditor},
+	PermLedgerRead:      {RoleAdmin, RoleAnalyst, RoleInvestor, RoleTrustee, RoleAuditor},
+	PermCollectionPost:  {RoleAdmin, RoleCollector},
+	PermLedgerManage:    {RoleAdmin, RoleTrustee},
 }
 
 // Can reports whether role r holds permission p.

@@ -90,12 +90,20 @@ func writeError(w http.ResponseWriter, b *ErrorBody) {
 
 // caller returns the signed-in user of the request, or nil.
 func (s *Server) caller(ctx huma.Context) (*reclaim.User, error) {
-	if h := ctx.Header("Authorization"); h != "" {
+	r, _ := humago.Unwrap(ctx)
+	return s.userOf(r)
+}
+
+// userOf resolves the caller of a plain request: an API token (Authorization: Bearer) or the
+// session cookie. It returns nil for anonymous, unknown, revoked or disabled callers.
+func (s *Server) userOf(r *http.Request) (*reclaim.User, error) {
+	ctx := r.Context()
+	if h := r.Header.Get("Authorization"); h != "" {
 		tok, ok := strings.CutPrefix(h, "Bearer ")
 		if !ok || !strings.HasPrefix(tok, auth.TokenPrefix) {
 			return nil, nil
 		}
-		u, err := s.store.UserByToken(ctx.Context(), auth.TokenHash(strings.TrimSpace(tok)))
+		u, err := s.store.UserByToken(ctx, auth.TokenHash(strings.TrimSpace(tok)))
 		if reclaim.ErrorCode(err) == reclaim.ENOTFOUND {
 			return nil, nil
 		}
@@ -107,12 +115,11 @@ func (s *Server) caller(ctx huma.Context) (*reclaim.User, error) {
 		}
 		return &u, nil
 	}
-	r, _ := humago.Unwrap(ctx)
-	id := s.sessions.GetInt64(r.Context(), sessionUserKey)
+	id := s.sessions.GetInt64(ctx, sessionUserKey)
 	if id == 0 {
 		return nil, nil
 	}
-	u, err := s.store.UserByID(ctx.Context(), id)
+	u, err := s.store.UserByID(ctx, id)
 	if reclaim.ErrorCode(err) == reclaim.ENOTFOUND {
 		return nil, nil
 	}

@@ -26,6 +26,7 @@ func (s *Server) routes() {
 	s.auditRoutes()
 	s.streamRoutes()
 	s.maskedRoute()
+	s.ledgerRoutes()
 }
 
 // PortfolioPath identifies a portfolio.

@@ -64,6 +64,8 @@ type Config struct {
 	Web            fs.FS         // the built console (web/dist); nil or without index.html shows how to build it
 	LoginRate      int           // login attempts per minute per client address (default 10)
 	Now            func() time.Time
+	// Ledger serves the pool ledgers (nil: no ledger routes).
+	Ledger LedgerService
 }
 
 // Server is the HTTP server. Create it with New.

@@ -28,6 +28,7 @@ import (
 	"reclaim/events"
 	"reclaim/httpapi"
 	"reclaim/ingest"
+	"reclaim/ledger"
 	"reclaim/pii"
 	"reclaim/sqldb"
 	"reclaim/sqldb/sqldbtest"
@@ -49,6 +50,7 @@ type fixture struct {
 	users     map[reclaim.Role]reclaim.User
 	dir       string
 	broker    *events.Broker
+	ledger    *ledger.Service
 }
 
 func newFixture(t *testing.T, db *sqldb.DB) *fixture {
@@ -87,7 +89,19 @@ func newFixture(t *testing.T, db *sqldb.DB) *fixture {
 	broker := events.New(events.Options{Fanout: db.Fanout(log)})
 	t.Cleanup(broker.Close)
 	f.broker = broker
-	f.srv, err = httpapi.New(httpapi.Config{Logger: log, UploadDir: f.dir, MaxUploadBytes: 64 << 20, LoginRate: 1000},
+	f.ledger, err = ledger.New(db, broker, log, ledger.Config{KeyFile: filepath.Join(f.dir, "ledger.key"), CreateKey: true,
+		Origin: "test.example/ledger"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := db.OpenPool(ctx, sqldb.PoolSpec{Pool: "P1", Origin: "test.example/ledger/P1", PortfolioID: f.portfolio,
+		Effective: date.Of(2025, 7, 1)}); err != nil {
+		t.Fatal(err)
+	}
+	if err := f.ledger.SequenceAndPublish(ctx); err != nil {
+		t.Fatal(err)
+	}
+	f.srv, err = httpapi.New(httpapi.Config{Logger: log, UploadDir: f.dir, MaxUploadBytes: 64 << 20, LoginRate: 1000, Ledger: f.ledger},
 		sqldb.KeyedDB{DB: db, Keys: keys}, keys, broker)
 	if err != nil {
 		t.Fatal(err)
@@ -185,7 +199,7 @@ func TestPermissionMatrix(t *testing.T) {
 				continue
 			}
 			n++
-			p := strings.NewReplacer("{id}", fmt.Sprint(f.portfolio), "{ref}", f.borrower).Replace(path)
+			p := strings.NewReplacer("{id}", fmt.Sprint(f.portfolio), "{ref}", f.borrower, "{pool}", "P1", "{event}", "open").Replace(path)
 			if strings.HasPrefix(path, "/api/v1/uploads/{id}") {
 				p = strings.Replace(path, "{id}", "0123456789abcdef", 1)
 			}

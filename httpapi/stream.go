@@ -38,6 +38,12 @@ func (s *Server) topicAllowed(ctx context.Context, topic string) error {
 		}
 		_, err := s.ownUpload(ctx, id)
 		return err
+	case "ledger":
+		if s.cfg.Ledger == nil || !reclaim.UserFrom(ctx).Role.Can(reclaim.PermLedgerRead) {
+			return reclaim.Errorf(reclaim.ENOTFOUND, "no such topic %q", topic)
+		}
+		_, err := s.cfg.Ledger.Pool(ctx, id)
+		return err
 	}
 	return reclaim.Errorf(reclaim.ENOTFOUND, "no such topic %q", topic)
 }

@@ -7,6 +7,7 @@ import (
 	"path/filepath"
 	"strconv"
 	"strings"
+	"time"
 
 	"github.com/spf13/cobra"
 
@@ -101,9 +102,19 @@ same data; --fresh starts over.`,
 			}
 			fmt.Fprintln(g.stdout, "\nDemo accounts (one per role):")
 			table(g.stdout, []string{"USERNAME", "ROLE", "PASSWORD"}, accounts)
+			if len(ps) > 0 {
+				ls, err := newLedgerService(g, a, sf.ledger, nil, g.log)
+				if err != nil {
+					return err
+				}
+				if err := demoPool(ctx, g, a, ls, ps[0].ID); err != nil {
+					return fmt.Errorf("demo pool: %w", err)
+				}
+			}
 			if noServe {
 				return nil
 			}
+			sf.demoServicing = true
 			fmt.Fprintln(g.stdout)
 			return serve(ctx, g, a, sf, func(url string) {
 				fmt.Fprintf(g.stdout, "Reclaim is serving on %s  (sign in with demo-admin; Ctrl-C stops)\n", url)
@@ -117,6 +128,9 @@ same data; --fresh starts over.`,
 	c.Flags().StringVar(&sf.addr, "addr", envOr("RECLAIM_ADDR", "127.0.0.1:8080"), "listen address")
 	c.Flags().StringVar(&sf.logLevel, "log-level", "warn", "server log level")
 	sf.maxMB = 512
+	sf.ledger.register(c)
+	c.Flags().Lookup("checkpoint-interval").DefValue = "2s"
+	sf.ledger.interval = 2 * time.Second
 	return c
 }
 

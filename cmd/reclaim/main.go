@@ -151,6 +151,8 @@ postgres://... to use PostgreSQL instead.`,
 		newDemoCmd(g),
 		newServeCmd(g),
 		newUserCmd(g),
+		newLedgerCmd(g),
+		newWitnessCmd(),
 	)
 	return root
 }

@@ -7,6 +7,8 @@ import (
 	"net"
 	"os"
 	"strings"
+	"sync"
+	"time"
 
 	"github.com/spf13/cobra"
 
@@ -23,6 +25,9 @@ type serveFlags struct {
 	secure   bool
 	logLevel string
 	maxMB    int64
+	ledger   ledgerFlags
+	// demoServicing posts live collections to the demo pool while serving.
+	demoServicing bool
 }
 
 func newServeCmd(g *globals) *cobra.Command {
@@ -42,6 +47,7 @@ requests and running imports finish first. Create the first account with 'reclai
 	c.Flags().BoolVar(&f.secure, "secure-cookies", false, "mark cookies Secure and send HSTS (set when served over TLS)")
 	c.Flags().StringVar(&f.logLevel, "log-level", "info", "debug, info, warn or error")
 	c.Flags().Int64Var(&f.maxMB, "max-upload-mb", 512, "largest tape upload, in MiB")
+	f.ledger.register(c)
 	return c
 }
 
@@ -61,11 +67,33 @@ func serve(ctx context.Context, g *globals, a *app, f serveFlags, ready func(url
 	if err := os.MkdirAll(uploadDir, 0o700); err != nil {
 		return err
 	}
-	srv, err := httpapi.New(httpapi.Config{Logger: log, Version: Version, SecureCookies: f.secure, Web: web.Dist(),
-		MaxUploadBytes: f.maxMB << 20, UploadDir: uploadDir}, sqldb.KeyedDB{DB: a.db, Keys: a.keys}, a.keys, broker)
+	ledger, err := newLedgerService(g, a, f.ledger, broker, log)
 	if err != nil {
 		return err
 	}
+	srv, err := httpapi.New(httpapi.Config{Logger: log, Version: Version, SecureCookies: f.secure, Web: web.Dist(),
+		MaxUploadBytes: f.maxMB << 20, UploadDir: uploadDir, Ledger: ledger}, sqldb.KeyedDB{DB: a.db, Keys: a.keys}, a.keys, broker)
+	if err != nil {
+		return err
+	}
+	lctx, stopLedger := context.WithCancel(ctx)
+	var ledgerDone sync.WaitGroup
+	ledgerDone.Add(1)
+	go func() {
+		defer ledgerDone.Done()
+		ledger.Run(lctx)
+	}()
+	if f.demoServicing {
+		ledgerDone.Add(1)
+		go func() {
+			defer ledgerDone.Done()
+			demoServicing(lctx, a, ledger, 3*time.Second)
+		}()
+	}
+	defer func() {
+		stopLedger()
+		ledgerDone.Wait()
+	}()
 	ln, err := net.Listen("tcp", f.addr)
 	if err != nil {
 		return fmt.Errorf("cannot listen on %s: %w", f.addr, err)

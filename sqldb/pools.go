@@ -1,0 +1,524 @@
+package sqldb
+
+import (
+	"context"
+	"crypto/rand"
+	"crypto/sha256"
+	"database/sql"
+	"encoding/hex"
+	"encoding/json"
+	"fmt"
+	"slices"
+	"strings"
+
+	"reclaim"
+	"reclaim/date"
+	"reclaim/money"
+	"reclaim/tlog"
+	"reclaim/tlog/verify"
+)
+
+// The pool's business operations. Each writes its business change and its ledger entry (to the
+// outbox) in one transaction: a change without its entry, or an entry without its change, can
+// never commit. Entries carry no personal data: loans appear under random per-pool references
+// and records only as salted commitments, whose salts stay in ledger_salts.
+
+// Shared shapes (package tlog).
+type (
+	PoolLoan        = tlog.PoolLoan
+	PeriodReportDoc = tlog.PeriodReport
+	Collection      = tlog.Collection
+)
+
+// PoolSpec opens a pool from an imported portfolio.
+type PoolSpec struct {
+	Pool          string    // the pool id (trust), e.g. "RCL-2026-1"
+	Name          string    // display name
+	Origin        string    // the checkpoint origin line, e.g. "reclaim.example/ledger/RCL-2026-1"
+	PortfolioID   int64     // the portfolio whose loans are boarded
+	Effective     date.Date // the boarding date
+	WaterfallHash string    // hex SHA-256 of the deal's waterfall definition, or empty
+}
+
+func newID(prefix string, n int) string {
+	b := make([]byte, n)
+	rand.Read(b)
+	return prefix + hex.EncodeToString(b)
+}
+
+func newSalt() []byte {
+	b := make([]byte, verify.SaltSize)
+	rand.Read(b)
+	return b
+}
+
+func hdr(pool, eventID string, eff date.Date) verify.Header {
+	return verify.Header{Pool: pool, EventID: eventID, Effective: eff.String()}
+}
+
+func entryErr(err error) error {
+	if err == nil {
+		return nil
+	}
+	return reclaim.WrapError(reclaim.EINVALID, err, "%v", err)
+}
+
+// loanRecord is the committed record of a loan: its tape fields as JSON (without personal data;
+// reclaim.Loan holds none). The record and its salt open the boarding commitment.
+func loanRecord(l *reclaim.Loan) ([]byte, error) {
+	return json.Marshal(l)
+}
+
+// OpenPool creates the pool's ledger and boards every loan of the portfolio: one pool.opened
+// entry and one loan.boarded entry per loan, with a fresh salt per record commitment, all in one
+// transaction. Pools are CNY (amounts on the ledger have two decimals).
+func (d *DB) OpenPool(ctx context.Context, spec PoolSpec) (LedgerPool, error) {
+	if spec.Effective.IsZero() {
+		return LedgerPool{}, reclaim.Errorf(reclaim.EINVALID, "a pool needs an effective (boarding) date")
+	}
+	p, err := d.GetPortfolio(ctx, spec.PortfolioID)
+	if err != nil {
+		return LedgerPool{}, err
+	}
+	if p.Currency != "CNY" {
+		return LedgerPool{}, reclaim.Errorf(reclaim.EUNSUPPORTED, "portfolio %d is in %s; pools are CNY", spec.PortfolioID, p.Currency)
+	}
+	if spec.Name == "" {
+		spec.Name = p.Name
+	}
+	type boarding struct {
+		loan    PoolLoan
+		eventID string
+		salt    []byte
+		entry   []byte
+	}
+	var loans []boarding
+	err = d.StreamLoans(ctx, spec.PortfolioID, func(l *reclaim.Loan) error {
+		rec, err := loanRecord(l)
+		if err != nil {
+			return err
+		}
+		b := boarding{loan: PoolLoan{Ref: newID("L", 10), LoanKey: l.LoanID, Claim: l.TotalClaim, Principal: l.PrincipalOutstanding,
+			Interest: orZero(l.InterestOutstanding), Fees: orZero(l.FeesOutstanding), Balance: l.TotalClaim, Status: verify.StatusOpen},
+			eventID: newID("board-", 8), salt: newSalt()}
+		e := verify.LoanBoarded{Header: hdr(spec.Pool, b.eventID, spec.Effective), Loan: b.loan.Ref,
+			Claim: verify.Amount(b.loan.Claim.Minor()), Principal: verify.Amount(b.loan.Principal.Minor()),
+			Interest: verify.Amount(b.loan.Interest.Minor()), Fees: verify.Amount(b.loan.Fees.Minor()),
+			DPD: int64(max(l.DaysPastDue, 0)), Commitment: verify.Commit(b.salt, verify.TagLoanRecord, rec)}
+		if b.entry, err = e.Encode(); err != nil {
+			return reclaim.WrapError(reclaim.EINVALID, err, "loan %s cannot be boarded: %v", l.LoanID, err)
+		}
+		loans = append(loans, b)
+		return nil
+	})
+	if err != nil {
+		return LedgerPool{}, err
+	}
+	opened, err := verify.PoolOpened{Header: hdr(spec.Pool, "open", spec.Effective), Name: spec.Name,
+		Cutoff: p.CutOffDate.String(), Currency: "CNY", WaterfallHash: spec.WaterfallHash}.Encode()
+	if err != nil {
+		return LedgerPool{}, entryErr(err)
+	}
+	err = d.WriteTx(ctx, func(tx *Tx) error {
+		if err := tx.CreateLedger(ctx, LedgerPool{Pool: spec.Pool, Origin: spec.Origin, Name: spec.Name, PortfolioID: spec.PortfolioID,
+			Currency: "CNY", Cutoff: p.CutOffDate}); err != nil {
+			return err
+		}
+		if err := tx.Enqueue(ctx, spec.Pool, "open", opened); err != nil {
+			return err
+		}
+		if err := insertRows(ctx, tx, `INSERT INTO pool_loans (pool, loan_ref, loan_key, claim_minor, principal_minor, interest_minor, fees_minor,
+			balance_minor, status, boarded_event) VALUES `, 10, len(loans), func(i int, a []any) []any {
+			l := loans[i].loan
+			return append(a, spec.Pool, l.Ref, l.LoanKey, l.Claim.Minor(), l.Principal.Minor(), l.Interest.Minor(), l.Fees.Minor(),
+				l.Balance.Minor(), l.Status, loans[i].eventID)
+		}); err != nil {
+			return err
+		}
+		if err := insertRows(ctx, tx, `INSERT INTO ledger_salts (pool, event_id, tag, loan_ref, salt) VALUES `, 5, len(loans), func(i int, a []any) []any {
+			return append(a, spec.Pool, loans[i].eventID, verify.TagLoanRecord, loans[i].loan.Ref, loans[i].salt)
+		}); err != nil {
+			return err
+		}
+		now := d.instant(d.nowUTC())
+		return insertRows(ctx, tx, `INSERT INTO ledger_outbox (pool, event_id, entry, queued_at) VALUES `, 4, len(loans), func(i int, a []any) []any {
+			return append(a, spec.Pool, loans[i].eventID, loans[i].entry, now)
+		})
+	})
+	if err != nil {
+		return LedgerPool{}, dbError(err, "opening pool "+spec.Pool)
+	}
+	return d.LedgerPool(ctx, spec.Pool)
+}
+
+func orZero(a money.Amount) money.Amount {
+	if a.IsAbsent() {
+		return money.Zero("CNY")
+	}
+	return a
+}
+
+// lockPoolLoan reads a loan of a pool for update (PostgreSQL: FOR UPDATE).
+func lockPoolLoan(ctx context.Context, tx *Tx, pool, ref string) (PoolLoan, error) {
+	q := `SELECT loan_ref, loan_key, claim_minor, principal_minor, interest_minor, fees_minor, balance_minor, status
+		FROM pool_loans WHERE pool = ? AND loan_ref = ?`
+	if tx.Dialect() == Postgres {
+		q += ` FOR UPDATE`
+	}
+	var l PoolLoan
+	var c, p, i, f, b int64
+	err := tx.QueryRow(ctx, q, pool, ref).Scan(&l.Ref, &l.LoanKey, &c, &p, &i, &f, &b, &l.Status)
+	if err == sql.ErrNoRows {
+		return l, reclaim.Errorf(reclaim.ENOTFOUND, "loan %q is not in pool %q", ref, pool)
+	}
+	if err != nil {
+		return l, err
+	}
+	cny := func(m int64) money.Amount { return money.New(m, "CNY") }
+	l.Claim, l.Principal, l.Interest, l.Fees, l.Balance = cny(c), cny(p), cny(i), cny(f), cny(b)
+	return l, nil
+}
+
+// PostCollection records a collection and its loan.collection entry. The amount pays fees first,
+// then interest, then principal. A transaction id already posted is ECONFLICT (posting is
+// idempotent per bank transaction); an amount above the balance is EINVALID.
+func (d *DB) PostCollection(ctx context.Context, c Collection) (string, error) {
+	if c.Amount.Currency() != "CNY" || c.Amount.Minor() <= 0 {
+		return "", reclaim.Errorf(reclaim.EINVALID, "a collection is a positive CNY amount, not %v", c.Amount)
+	}
+	c.TxnID = strings.TrimSpace(c.TxnID)
+	if c.TxnID == "" || len(c.TxnID) > 128 {
+		return "", reclaim.Errorf(reclaim.EINVALID, "a collection needs its bank transaction id (1 to 128 characters)")
+	}
+	if c.Effective.IsZero() {
+		return "", reclaim.Errorf(reclaim.EINVALID, "a collection needs its value date")
+	}
+	eventID := newID("col-", 8)
+	salt := newSalt()
+	var id string
+	err := d.WriteTx(ctx, func(tx *Tx) error {
+		l, err := lockPoolLoan(ctx, tx, c.Pool, c.LoanRef)
+		if err != nil {
+			return err
+		}
+		amt := c.Amount.Minor()
+		if amt > l.Balance.Minor() {
+			return reclaim.Errorf(reclaim.EINVALID, "collection %s exceeds loan %s's balance %s", c.Amount, l.Ref, l.Balance)
+		}
+		fees := min(amt, l.Fees.Minor())
+		interest := min(amt-fees, l.Interest.Minor())
+		principal := amt - fees - interest
+		e := verify.LoanCollection{Header: hdr(c.Pool, eventID, c.Effective), Loan: l.Ref, Amount: verify.Amount(amt),
+			Principal: verify.Amount(principal), Interest: verify.Amount(interest), Fees: verify.Amount(fees), Channel: c.Channel,
+			BankTxn: verify.Commit(salt, verify.TagBankTxn, verify.BankTxnRecord(c.TxnID))}
+		entry, err := e.Encode()
+		if err != nil {
+			return entryErr(err)
+		}
+		if _, err := tx.Exec(ctx, `INSERT INTO pool_collections (pool, event_id, loan_ref, amount_minor, channel, txn_id, effective, posted_by, posted_at)
+			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`, c.Pool, eventID, l.Ref, amt, c.Channel, c.TxnID, dateArg(c.Effective), c.PostedBy,
+			d.instant(d.nowUTC())); err != nil {
+			if isUniqueViolation(err) {
+				return reclaim.Errorf(reclaim.ECONFLICT, "bank transaction %q is already posted to pool %q", c.TxnID, c.Pool)
+			}
+			return err
+		}
+		if _, err := tx.Exec(ctx, `UPDATE pool_loans SET fees_minor = fees_minor - ?, interest_minor = interest_minor - ?,
+			principal_minor = principal_minor - ?, balance_minor = balance_minor - ? WHERE pool = ? AND loan_ref = ?`,
+			fees, interest, principal, amt, c.Pool, l.Ref); err != nil {
+			return err
+		}
+		if _, err := tx.Exec(ctx, `INSERT INTO ledger_salts (pool, event_id, tag, loan_ref, salt) VALUES (?, ?, ?, ?, ?)`,
+			c.Pool, eventID, verify.TagBankTxn, l.Ref, salt); err != nil {
+			return err
+		}
+		id = eventID
+		return tx.Enqueue(ctx, c.Pool, eventID, entry)
+	})
+	return id, dbError(err, "posting a collection")
+}
+
+// SetLoanStatus moves a loan of a pool to a workout status (verify's Status* constants) and logs
+// loan.status.
+func (d *DB) SetLoanStatus(ctx context.Context, pool, ref, status, reason string, eff date.Date) (string, error) {
+	eventID := newID("st-", 8)
+	entry, err := verify.LoanStatus{Header: hdr(pool, eventID, eff), Loan: ref, Status: status, Reason: reason}.Encode()
+	if err != nil {
+		return "", entryErr(err)
+	}
+	err = d.WriteTx(ctx, func(tx *Tx) error {
+		l, err := lockPoolLoan(ctx, tx, pool, ref)
+		if err != nil {
+			return err
+		}
+		if l.Status == verify.RemovalRemoved || l.Status == verify.RemovalRepurchased || l.Status == verify.RemovalSold {
+			return reclaim.Errorf(reclaim.EINVALID, "loan %s has left the pool (%s)", ref, l.Status)
+		}
+		if _, err := tx.Exec(ctx, `UPDATE pool_loans SET status = ? WHERE pool = ? AND loan_ref = ?`, status, pool, ref); err != nil {
+			return err
+		}
+		return tx.Enqueue(ctx, pool, eventID, entry)
+	})
+	return eventID, dbError(err, "changing a loan's status")
+}
+
+// RemoveLoan takes a loan out of the pool (removed, repurchased by the seller, or sold) at a price
+// and logs loan.removed with its remaining balance.
+func (d *DB) RemoveLoan(ctx context.Context, pool, ref, reason string, price money.Amount, eff date.Date) (string, error) {
+	if price.IsAbsent() {
+		price = money.Zero("CNY")
+	}
+	if price.Currency() != "CNY" || price.Minor() < 0 {
+		return "", reclaim.Errorf(reclaim.EINVALID, "a removal price is a CNY amount >= 0")
+	}
+	eventID := newID("rm-", 8)
+	err := d.WriteTx(ctx, func(tx *Tx) error {
+		l, err := lockPoolLoan(ctx, tx, pool, ref)
+		if err != nil {
+			return err
+		}
+		if slices.Contains([]string{verify.RemovalRemoved, verify.RemovalRepurchased, verify.RemovalSold}, l.Status) {
+			return reclaim.Errorf(reclaim.ECONFLICT, "loan %s has already left the pool (%s)", ref, l.Status)
+		}
+		entry, err := verify.LoanRemoved{Header: hdr(pool, eventID, eff), Loan: ref, Reason: reason,
+			Balance: verify.Amount(l.Balance.Minor()), Price: verify.Amount(price.Minor())}.Encode()
+		if err != nil {
+			return entryErr(err)
+		}
+		if _, err := tx.Exec(ctx, `UPDATE pool_loans SET status = ?, balance_minor = 0, principal_minor = 0, interest_minor = 0, fees_minor = 0
+			WHERE pool = ? AND loan_ref = ?`, reason, pool, ref); err != nil {
+			return err
+		}
+		return tx.Enqueue(ctx, pool, eventID, entry)
+	})
+	return eventID, dbError(err, "removing a loan")
+}
+
+// UpdateLoanRecord logs a correction of a loan's record: a new commitment (fresh salt) over the
+// corrected record, naming the fields that changed. The old commitment stays on the log.
+func (d *DB) UpdateLoanRecord(ctx context.Context, pool, ref string, record []byte, fields []string, eff date.Date) (string, error) {
+	eventID := newID("upd-", 8)
+	salt := newSalt()
+	fields = slices.Clone(fields)
+	slices.Sort(fields)
+	entry, err := verify.LoanRecordUpdated{Header: hdr(pool, eventID, eff), Loan: ref,
+		Commitment: verify.Commit(salt, verify.TagLoanRecord, record), Fields: slices.Compact(fields)}.Encode()
+	if err != nil {
+		return "", entryErr(err)
+	}
+	err = d.WriteTx(ctx, func(tx *Tx) error {
+		if _, err := lockPoolLoan(ctx, tx, pool, ref); err != nil {
+			return err
+		}
+		if _, err := tx.Exec(ctx, `INSERT INTO ledger_salts (pool, event_id, tag, loan_ref, salt) VALUES (?, ?, ?, ?, ?)`,
+			pool, eventID, verify.TagLoanRecord, ref, salt); err != nil {
+			return err
+		}
+		return tx.Enqueue(ctx, pool, eventID, entry)
+	})
+	return eventID, dbError(err, "correcting a loan record")
+}
+
+// ClosePeriod writes the period report of everything logged since the previous report: it
+// sequences the outbox, then, with the outbox empty and the pool locked, computes the report from
+// the log's own entries and queues the period.report entry, which therefore lands at index
+// ToIndex. It returns the report. A pool whose outbox keeps refilling is EUNAVAILABLE (retry).
+func (d *DB) ClosePeriod(ctx context.Context, pool string, start, end, eff date.Date) (PeriodReportDoc, error) {
+	if start.IsZero() || end.IsZero() || end.Before(start) {
+		return tlog.PeriodReport{}, reclaim.Errorf(reclaim.EINVALID, "a period needs a start and an end on or after it")
+	}
+	for attempt := 0; attempt < 5; attempt++ {
+		for {
+			n, err := d.Sequence(ctx, pool, 0)
+			if err != nil {
+				return tlog.PeriodReport{}, err
+			}
+			if n == 0 {
+				break
+			}
+		}
+		doc, busy, err := d.closePeriodOnce(ctx, pool, start, end, eff)
+		if err != nil || !busy {
+			return doc, err
+		}
+	}
+	return tlog.PeriodReport{}, reclaim.Errorf(reclaim.EUNAVAILABLE, "pool %s keeps receiving entries; retry the period report", pool)
+}
+
+func (d *DB) closePeriodOnce(ctx context.Context, pool string, start, end, eff date.Date) (doc PeriodReportDoc, busy bool, err error) {
+	eventID := newID("rep-", 8)
+	err = d.WriteTx(ctx, func(tx *Tx) error {
+		busy = false
+		q := `SELECT tree_size FROM ledger_pools WHERE pool = ?`
+		if d.dialect == Postgres {
+			q += ` FOR UPDATE`
+		}
+		var size int64
+		if err := tx.QueryRow(ctx, q, pool).Scan(&size); err == sql.ErrNoRows {
+			return reclaim.Errorf(reclaim.ENOTFOUND, "pool %q has no ledger", pool)
+		} else if err != nil {
+			return err
+		}
+		var queued int64
+		if err := tx.QueryRow(ctx, `SELECT COUNT(*) FROM ledger_outbox WHERE pool = ?`, pool).Scan(&queued); err != nil {
+			return err
+		}
+		if queued > 0 {
+			busy = true
+			return nil
+		}
+		var from, opening int64
+		err := tx.QueryRow(ctx, `SELECT to_index, closing_minor FROM pool_reports WHERE pool = ? ORDER BY to_index DESC LIMIT 1`, pool).Scan(&from, &opening)
+		if err != nil && err != sql.ErrNoRows {
+			return err
+		}
+		doc = tlog.PeriodReport{Pool: pool, EventID: eventID, PeriodStart: start.String(), PeriodEnd: end.String(), FromIndex: from, ToIndex: size,
+			ByChannel: map[string]int64{}, StatusChanges: map[string]int64{}}
+		var coll, prin, boarded, removed verify.Amount
+		rows, err := tx.Query(ctx, `SELECT idx, entry FROM ledger_leaves WHERE pool = ? AND idx >= ? AND idx < ? ORDER BY idx`, pool, from, size)
+		if err != nil {
+			return err
+		}
+		defer rows.Close()
+		next := from
+		for rows.Next() {
+			var idx int64
+			var b []byte
+			if err := rows.Scan(&idx, &b); err != nil {
+				return err
+			}
+			if idx != next {
+				return reclaim.Errorf(reclaim.EINTERNAL, "ledger entry %d of pool %s is missing", next, pool)
+			}
+			next++
+			e, err := verify.ParseEntry(b)
+			if err != nil {
+				return reclaim.WrapError(reclaim.EINTERNAL, err, "ledger entry %d of pool %s does not parse", idx, pool)
+			}
+			switch e := e.(type) {
+			case verify.LoanBoarded:
+				doc.LoansBoarded++
+				boarded += e.Claim
+			case verify.LoanCollection:
+				doc.CollectionsCount++
+				coll += e.Amount
+				prin += e.Principal
+				doc.ByChannel[e.Channel] += int64(e.Amount)
+			case verify.LoanRemoved:
+				doc.LoansRemoved++
+				removed += e.Balance
+			case verify.LoanStatus:
+				doc.StatusChanges[e.Status]++
+			}
+		}
+		if err := rows.Err(); err != nil {
+			return err
+		}
+		if next != size {
+			return reclaim.Errorf(reclaim.EINTERNAL, "ledger of pool %s ends at %d, tree size %d", pool, next, size)
+		}
+		closing := verify.Amount(opening) + boarded - coll - removed
+		if closing < 0 {
+			return reclaim.Errorf(reclaim.EINTERNAL, "pool %s: negative closing balance %d", pool, closing)
+		}
+		doc.Collections, doc.PrincipalCollected = coll.String(), prin.String()
+		doc.OpeningBalance, doc.BoardedBalance, doc.RemovedBalance, doc.ClosingBalance =
+			verify.Amount(opening).String(), boarded.String(), removed.String(), closing.String()
+		body, err := json.Marshal(doc)
+		if err != nil {
+			return err
+		}
+		sum := sha256.Sum256(body)
+		entry, err := verify.PeriodReport{Header: hdr(pool, eventID, eff), PeriodStart: doc.PeriodStart, PeriodEnd: doc.PeriodEnd,
+			FromIndex: from, ToIndex: size, LoansBoarded: doc.LoansBoarded, LoansRemoved: doc.LoansRemoved, CollectionsCount: doc.CollectionsCount,
+			Collections: coll, PrincipalCollected: prin, OpeningBalance: verify.Amount(opening), BoardedBalance: boarded,
+			RemovedBalance: removed, ClosingBalance: closing, ReportHash: hex.EncodeToString(sum[:])}.Encode()
+		if err != nil {
+			return entryErr(err)
+		}
+		if _, err := tx.Exec(ctx, `INSERT INTO pool_reports (pool, event_id, period_start, period_end, to_index, closing_minor, doc)
+			VALUES (?, ?, ?, ?, ?, ?, ?)`, pool, eventID, dateArg(start), dateArg(end), size, int64(closing), body); err != nil {
+			return err
+		}
+		return tx.Enqueue(ctx, pool, eventID, entry)
+	})
+	return doc, busy, dbError(err, "closing a period")
+}
+
+// PeriodReports lists a pool's period reports, oldest first.
+func (d *DB) PeriodReports(ctx context.Context, pool string) ([]PeriodReportDoc, error) {
+	rows, err := d.r.QueryContext(ctx, d.rebind(`SELECT doc FROM pool_reports WHERE pool = ? ORDER BY to_index`), pool)
+	if err != nil {
+		return nil, dbError(err, "reading period reports")
+	}
+	defer rows.Close()
+	out := []tlog.PeriodReport{}
+	for rows.Next() {
+		var b []byte
+		if err := rows.Scan(&b); err != nil {
+			return nil, dbError(err, "reading period reports")
+		}
+		var doc PeriodReportDoc
+		if err := json.Unmarshal(b, &doc); err != nil {
+			return nil, reclaim.WrapError(reclaim.EINTERNAL, err, "period report of pool %s is corrupt", pool)
+		}
+		out = append(out, doc)
+	}
+	return out, dbError(rows.Err(), "reading period reports")
+}
+
+// PoolLoans pages through a pool's loans in reference order.
+func (d *DB) PoolLoans(ctx context.Context, pool string, offset, limit int) ([]PoolLoan, int64, error) {
+	var total int64
+	if err := d.r.QueryRowContext(ctx, d.rebind(`SELECT COUNT(*) FROM pool_loans WHERE pool = ?`), pool).Scan(&total); err != nil {
+		return nil, 0, dbError(err, "reading pool loans")
+	}
+	rows, err := d.r.QueryContext(ctx, d.rebind(`SELECT loan_ref, loan_key, claim_minor, principal_minor, interest_minor, fees_minor, balance_minor, status
+		FROM pool_loans WHERE pool = ? ORDER BY loan_ref LIMIT ? OFFSET ?`), pool, limit, offset)
+	if err != nil {
+		return nil, 0, dbError(err, "reading pool loans")
+	}
+	defer rows.Close()
+	out := []PoolLoan{}
+	for rows.Next() {
+		var l PoolLoan
+		var c, p, i, f, b int64
+		if err := rows.Scan(&l.Ref, &l.LoanKey, &c, &p, &i, &f, &b, &l.Status); err != nil {
+			return nil, 0, dbError(err, "reading pool loans")
+		}
+		cny := func(m int64) money.Amount { return money.New(m, "CNY") }
+		l.Claim, l.Principal, l.Interest, l.Fees, l.Balance = cny(c), cny(p), cny(i), cny(f), cny(b)
+		out = append(out, l)
+	}
+	return out, total, dbError(rows.Err(), "reading pool loans")
+}
+
+// Salt returns the salt of a commitment an entry carries (for an authorised opening), or
+// ENOTFOUND when it was never stored or has been destroyed.
+func (d *DB) Salt(ctx context.Context, pool, eventID, tag string) ([]byte, error) {
+	var s []byte
+	err := d.r.QueryRowContext(ctx, d.rebind(`SELECT salt FROM ledger_salts WHERE pool = ? AND event_id = ? AND tag = ?`), pool, eventID, tag).Scan(&s)
+	if err == sql.ErrNoRows {
+		return nil, reclaim.Errorf(reclaim.ENOTFOUND, "no salt for %s/%s (%s): never stored or erased", pool, eventID, tag)
+	}
+	return s, dbError(err, "reading a salt")
+}
+
+// EraseSalts destroys the salts of every commitment to a loan's records in a pool (PIPL
+// erasure): the commitments stay on the log but can no longer be opened. It returns how many were
+// destroyed.
+func (d *DB) EraseSalts(ctx context.Context, pool, ref string) (int64, error) {
+	var n int64
+	err := d.WriteTx(ctx, func(tx *Tx) error {
+		if _, err := lockPoolLoan(ctx, tx, pool, ref); err != nil {
+			return err
+		}
+		res, err := tx.Exec(ctx, `DELETE FROM ledger_salts WHERE pool = ? AND loan_ref = ? AND tag = ?`, pool, ref, verify.TagLoanRecord)
+		if err != nil {
+			return err
+		}
+		n, _ = res.RowsAffected()
+		return nil
+	})
+	return n, dbError(err, fmt.Sprintf("erasing the salts of %s/%s", pool, ref))
+}

@@ -1,0 +1,93 @@
+package tlog
+
+import (
+	"time"
+
+	"reclaim/date"
+	"reclaim/money"
+)
+
+// The shapes of a pool's ledger as the database stores them and the API serves them.
+
+// Pool is a pool's transparency log as stored.
+type Pool struct {
+	Pool        string     `json:"pool"`
+	Origin      string     `json:"origin"`
+	Name        string     `json:"name"`
+	PortfolioID int64      `json:"portfolio_id,omitempty"`
+	Currency    string     `json:"currency"`
+	Cutoff      date.Date  `json:"cutoff"`
+	Size        int64      `json:"size"`
+	Root        Hash       `json:"root"`
+	Pending     int64      `json:"pending"` // entries in the outbox, not yet sequenced
+	CreatedAt   time.Time  `json:"created_at"`
+	FrozenAt    *time.Time `json:"frozen_at,omitempty"`
+}
+
+// Leaf is one sequenced entry.
+type Leaf struct {
+	Index       int64     `json:"index"`
+	EventID     string    `json:"event_id"`
+	Entry       []byte    `json:"entry"`
+	QueuedAt    time.Time `json:"queued_at"`
+	SequencedAt time.Time `json:"sequenced_at"`
+}
+
+// StoredCheckpoint is a published checkpoint as stored.
+type StoredCheckpoint struct {
+	Size        int64     `json:"size"`
+	Root        Hash      `json:"root"`
+	Note        string    `json:"note"`
+	Cosigners   int       `json:"cosigners"`
+	PublishedAt time.Time `json:"published_at"`
+}
+
+// PoolLoan is a loan of a pool under its per-pool reference.
+type PoolLoan struct {
+	Ref       string       `json:"ref"`
+	LoanKey   string       `json:"loan_key"` // the seller's loan id (internal; never on the ledger)
+	Claim     money.Amount `json:"claim"`
+	Principal money.Amount `json:"principal"`
+	Interest  money.Amount `json:"interest"`
+	Fees      money.Amount `json:"fees"`
+	Balance   money.Amount `json:"balance"`
+	Status    string       `json:"status"`
+}
+
+// PeriodReport is the full period report whose SHA-256 the period.report entry carries.
+type PeriodReport struct {
+	Pool               string           `json:"pool"`
+	EventID            string           `json:"event_id"`
+	PeriodStart        string           `json:"period_start"`
+	PeriodEnd          string           `json:"period_end"`
+	FromIndex          int64            `json:"from_index"`
+	ToIndex            int64            `json:"to_index"`
+	LoansBoarded       int64            `json:"loans_boarded"`
+	LoansRemoved       int64            `json:"loans_removed"`
+	CollectionsCount   int64            `json:"collections_count"`
+	Collections        string           `json:"collections"`
+	PrincipalCollected string           `json:"principal_collected"`
+	OpeningBalance     string           `json:"opening_balance"`
+	BoardedBalance     string           `json:"boarded_balance"`
+	RemovedBalance     string           `json:"removed_balance"`
+	ClosingBalance     string           `json:"closing_balance"`
+	ByChannel          map[string]int64 `json:"collections_by_channel_minor"`
+	StatusChanges      map[string]int64 `json:"status_changes"`
+}
+
+// Collection is money received on a loan of a pool.
+type Collection struct {
+	Pool      string
+	LoanRef   string
+	Amount    money.Amount // positive, CNY, at most the loan's balance
+	Channel   string       // one of verify's Channel* constants
+	TxnID     string       // the bank transaction id (unique per pool; committed, not logged)
+	Effective date.Date
+	PostedBy  string
+}
+
+// WitnessInfo names a configured witness and its cosignature verifier key.
+type WitnessInfo struct {
+	Name string `json:"name"`
+	VKey string `json:"vkey"`
+}
