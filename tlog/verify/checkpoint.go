@@ -341,6 +341,9 @@ type CheckpointEvidence struct {
 // policy witness is not counted and is listed in Ignored. Every failure is a *Failure whose
 // Evidence is a *CheckpointEvidence.
 func VerifyCheckpoint(p *Policy, signed []byte) (*VerifiedCheckpoint, error) {
+	if p == nil || p.Log == nil {
+		return nil, errors.New("verify: no policy (or a policy without a log key)")
+	}
 	ev := &CheckpointEvidence{Checkpoint: string(signed), LogKey: p.LogKey, WantOrigin: p.Origin, Quorum: p.Quorum,
 		Cosignatures: []Cosignature{}}
 	fail := func(kind string, err error) (*VerifiedCheckpoint, error) {

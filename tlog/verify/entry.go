@@ -112,6 +112,7 @@ type EntryError struct {
 	Problem string
 }
 
+// Error returns "entry: <key>: <problem>" (or "entry: <problem>" without a key).
 func (e *EntryError) Error() string {
 	if e.Key == "" {
 		return "entry: " + e.Problem

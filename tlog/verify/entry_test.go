@@ -8,6 +8,7 @@ import (
 	"flag"
 	"os"
 	"path/filepath"
+	"reflect"
 	"strings"
 	"testing"
 
@@ -311,6 +312,45 @@ func FuzzParseEntry(f *testing.F) {
 		}
 		if !json.Valid(b) {
 			t.Fatalf("accepted invalid JSON %q", b)
+		}
+	})
+}
+
+// FuzzEntryRoundTrip encodes entries with arbitrary field values: whatever Encode accepts,
+// ParseEntry must decode to the same value, and the bytes must be what encoding/json writes.
+func FuzzEntryRoundTrip(f *testing.F) {
+	f.Add("L1", "plan \"agreed\"\n\u2028", int64(12345), int64(100), "2025-01-31")
+	f.Add("x", "", int64(0), int64(0), "0001-01-01")
+	f.Fuzz(func(t *testing.T, loan, reason string, amount, principal int64, date string) {
+		for _, e := range []Entry{
+			LoanStatus{Header: Header{Pool: "P", EventID: "e", Effective: date}, Loan: loan, Status: StatusPlan, Reason: reason},
+			LoanCollection{Header: hdr("c", "2025-01-01"), Loan: loan, Amount: Amount(amount), Principal: Amount(principal),
+				Interest: Amount(amount - principal), Channel: ChannelCash, BankTxn: hx('a')},
+			AuctionResult{Header: hdr("a", "2025-01-01"), Auction: reason, Lot: loan, Loans: amount, Price: Amount(principal), Winner: hx('b')},
+		} {
+			b, err := e.Encode()
+			if err != nil {
+				continue
+			}
+			back, err := ParseEntry(b)
+			if err != nil {
+				t.Fatalf("Encode output %q does not parse: %v", b, err)
+			}
+			if !reflect.DeepEqual(back, e) {
+				t.Fatalf("round trip changed %#v into %#v", e, back)
+			}
+			if !json.Valid(b) {
+				t.Fatalf("invalid JSON %q", b)
+			}
+			if s, ok := e.(LoanStatus); ok {
+				var buf bytes.Buffer
+				enc := json.NewEncoder(&buf)
+				enc.SetEscapeHTML(false)
+				enc.Encode(s.Reason)
+				if !bytes.Contains(b, bytes.TrimSuffix(buf.Bytes(), []byte("\n"))) {
+					t.Fatalf("reason %q not encoded as encoding/json does: %s", s.Reason, b)
+				}
+			}
 		}
 	})
 }

@@ -173,6 +173,7 @@ type Failure struct {
 	File string
 }
 
+// Error returns "<kind>: <error>", followed by the evidence file when one was written.
 func (f *Failure) Error() string {
 	s := f.Kind + ": " + f.Err.Error()
 	if f.File != "" {

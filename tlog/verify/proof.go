@@ -62,6 +62,8 @@ type consistencyWire struct {
 }
 
 type receiptWire struct {
+	// Schema is the "$schema" link that huma-based APIs add to JSON bodies; it is ignored.
+	Schema     *string  `json:"$schema"`
 	Pool       *string  `json:"pool"`
 	Index      *int64   `json:"index"`
 	Entry      *string  `json:"entry"`
@@ -144,7 +146,8 @@ func ParseConsistencyProof(b []byte) (*ConsistencyProof, error) {
 	return &ConsistencyProof{Old: *w.Old, Size: *w.Size, Proof: hs}, nil
 }
 
-// ParseReceipt decodes a Receipt document strictly: all keys present, no others, index >= 0,
+// ParseReceipt decodes a Receipt document strictly: all keys present, no others (except an
+// ignored "$schema" link, which some JSON APIs add), index >= 0,
 // entry canonical standard base64 of 1 to MaxEntrySize bytes, hashes as for proofs. It does not
 // check the receipt; see CheckReceipt.
 func ParseReceipt(b []byte) (*Receipt, error) {

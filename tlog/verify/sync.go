@@ -1,6 +1,7 @@
 package verify
 
 import (
+	"bytes"
 	"context"
 	"encoding/base64"
 	"errors"
@@ -71,6 +72,11 @@ type EntryEvidence struct {
 type TileEvidence struct {
 	Checkpoint string `json:"checkpoint"`
 	Problem    string `json:"problem"`
+	// Tile, Served and Expected (base64) are set when a served hash tile differs from the one
+	// recomputed from the verified entries.
+	Tile     string `json:"tile,omitempty"`
+	Served   string `json:"served,omitempty"`
+	Expected string `json:"expected,omitempty"`
 }
 
 // Sync brings the local copy of the log in dir (created if needed) up to the log's current
@@ -375,6 +381,27 @@ func (s *syncer) run(dir string) (*SyncResult, error) {
 			}
 		}
 		return nil, entryFail(from, nil, "the entries hash to root %s, the checkpoint says %s", root, vc.Hash)
+	}
+	// The served hash tiles of the grown part must be the ones the entries give: a stored hash
+	// altered on the server (which would falsify proofs served to others) is caught here even
+	// though the entries themselves are intact.
+	if len(newEntries) > 0 {
+		for _, t := range tlog.NewTiles(TileHeight, from, vc.Size) {
+			want, err := tlog.ReadTileData(t, hashes)
+			if err != nil {
+				return nil, err
+			}
+			got, err := s.get(TilePath(t), int64(len(want))+1)
+			if err != nil {
+				return nil, err
+			}
+			if !bytes.Equal(got, want) {
+				te := &TileEvidence{Checkpoint: string(signed), Tile: TilePath(t), Served: base64.StdEncoding.EncodeToString(got),
+					Expected: base64.StdEncoding.EncodeToString(want),
+					Problem:  fmt.Sprintf("hash tile %s differs from the tile the log's own (verified) entries give", TilePath(t))}
+				return nil, &Failure{Kind: "tiles-invalid", Err: fmt.Errorf("the log serves a hash tile %s that its entries do not give: a stored hash was altered", TilePath(t)), Evidence: te}
+			}
+		}
 	}
 	// Everything checked: store the entries, then the checkpoint.
 	if len(newEntries) > 0 {

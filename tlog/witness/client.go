@@ -19,6 +19,7 @@ type StatusError struct {
 	Body string
 }
 
+// Error returns the status code and the response body.
 func (e *StatusError) Error() string {
 	return fmt.Sprintf("witness: HTTP %d: %s", e.Code, strings.TrimSpace(e.Body))
 }

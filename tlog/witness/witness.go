@@ -269,6 +269,7 @@ type ConflictError struct {
 	Size int64
 }
 
+// Error reports the witness's size.
 func (e *ConflictError) Error() string {
 	return fmt.Sprintf("witness: conflict: the witness's latest cosigned size is %d", e.Size)
 }
