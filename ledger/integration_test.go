@@ -389,3 +389,17 @@ func TestRollbackAndFork(t *testing.T) {
 		}
 	})
 }
+
+func firstLoan(t *testing.T, db *sqldb.DB, pool string) string {
+	t.Helper()
+	ls, _, err := db.PoolLoans(context.Background(), pool, 0, 1)
+	if err != nil || len(ls) == 0 {
+		t.Fatalf("pool loans: %v", err)
+	}
+	return ls[0].Ref
+}
+
+func collection(pool, ref string) tlog.Collection {
+	return tlog.Collection{Pool: pool, LoanRef: ref, Amount: money.New(100, "CNY"), Channel: verify.ChannelOnline,
+		TxnID: "W-" + ref, Effective: date.Of(2025, 8, 1), PostedBy: "test"}
+}

@@ -41,6 +41,8 @@ func main() {
 	batch := flag.Int("batch", 200, "entries per writer transaction")
 	writers := flag.Int("writers", 4, "concurrent writers")
 	verifier := flag.String("verifier", "", "path of the reclaim-verify binary (empty: skip the audit)")
+	flag.IntVar(&paceRate, "rate", 1000, "entries/s of the paced latency phase (0: skip it)")
+	flag.DurationVar(&paceFor, "pace-for", 10*time.Second, "length of the paced latency phase")
 	flag.Parse()
 	if err := run(*dsn, *n, *batch, *writers, *verifier); err != nil {
 		fmt.Fprintln(os.Stderr, "ledgerbench:", err)
@@ -60,7 +62,15 @@ func entry(pool string, i int) []byte {
 	return b
 }
 
+var (
+	paceRate int
+	paceFor  time.Duration
+)
+
 type result struct {
+	PacedRate       int     `json:"paced_rate,omitempty"`
+	PacedP50ms      float64 `json:"paced_commit_to_sequenced_p50_ms,omitempty"`
+	PacedP99ms      float64 `json:"paced_commit_to_sequenced_p99_ms,omitempty"`
 	Engine          string  `json:"engine"`
 	Entries         int     `json:"entries"`
 	Batch           int     `json:"batch"`
@@ -215,6 +225,11 @@ func run(dsn string, n, batch, writers int, verifier string) error {
 	slices.Sort(con)
 	res.InclusionP50us, res.InclusionP99us, res.ConsistP99us = pct(inc, 0.5), pct(inc, 0.99), pct(con, 0.99)
 
+	if paceRate > 0 {
+		if err := paced(ctx, db, &res); err != nil {
+			return err
+		}
+	}
 	if verifier != "" {
 		if err := audit(ctx, db, dir, pool, verifier, &res); err != nil {
 			return err
@@ -296,5 +311,96 @@ func audit(ctx context.Context, db *sqldb.DB, dir, pool, verifier string, res *r
 		res.AuditMaxRSSMB = ru
 	}
 	res.AuditedEntries = p.Size
+	return nil
+}
+
+// paced appends at a steady rate (batches of 10 every 10 ms at 1000/s) with the sequencer
+// polling as 'reclaim serve' does, and measures commit-to-sequenced latency below saturation.
+func paced(ctx context.Context, db *sqldb.DB, res *result) error {
+	pool := fmt.Sprintf("PACED-%d", time.Now().UnixNano())
+	if err := db.WriteTx(ctx, func(tx *sqldb.Tx) error {
+		return tx.CreateLedger(ctx, sqldb.LedgerPool{Pool: pool, Origin: "bench.example/ledger/" + pool, Name: pool, Currency: "CNY", Cutoff: date.Of(2026, 11, 1)})
+	}); err != nil {
+		return err
+	}
+	const per = 10
+	interval := time.Duration(float64(time.Second) * per / float64(paceRate))
+	stop := make(chan struct{})
+	seqErr := make(chan error, 1)
+	go func() {
+		t := time.NewTicker(5 * time.Millisecond)
+		defer t.Stop()
+		for {
+			select {
+			case <-stop:
+				seqErr <- nil
+				return
+			case <-t.C:
+			}
+			for {
+				k, err := db.Sequence(ctx, pool, 4096)
+				if err != nil {
+					seqErr <- err
+					return
+				}
+				if k == 0 {
+					break
+				}
+			}
+		}
+	}()
+	tick := time.NewTicker(interval)
+	end := time.Now().Add(paceFor)
+	i := 0
+	for time.Now().Before(end) {
+		<-tick.C
+		from := i
+		i += per
+		if err := db.WriteTx(ctx, func(tx *sqldb.Tx) error {
+			for j := from; j < from+per; j++ {
+				if err := tx.Enqueue(ctx, pool, fmt.Sprintf("col-%012d", j), entry(pool, j)); err != nil {
+					return err
+				}
+			}
+			return nil
+		}); err != nil {
+			return err
+		}
+	}
+	tick.Stop()
+	for {
+		p, err := db.LedgerPool(ctx, pool)
+		if err != nil {
+			return err
+		}
+		if p.Pending == 0 {
+			break
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+	close(stop)
+	if err := <-seqErr; err != nil {
+		return err
+	}
+	var lat []float64
+	for before := int64(0); ; {
+		ls, err := db.LedgerLeaves(ctx, pool, before, 1000)
+		if err != nil {
+			return err
+		}
+		if len(ls) == 0 {
+			break
+		}
+		for _, l := range ls {
+			lat = append(lat, float64(l.SequencedAt.Sub(l.QueuedAt).Microseconds())/1000)
+		}
+		before = ls[len(ls)-1].Index
+		if before == 0 {
+			break
+		}
+	}
+	slices.Sort(lat)
+	res.PacedRate = paceRate
+	res.PacedP50ms, res.PacedP99ms = pct(lat, 0.5), pct(lat, 0.99)
 	return nil
 }
