@@ -31,6 +31,8 @@ type LedgerService interface {
 	Reports(ctx context.Context, pool string) ([]tlog.PeriodReport, error)
 	PostCollection(ctx context.Context, c tlog.Collection) (string, error)
 	ClosePeriod(ctx context.Context, pool string, start, end date.Date) (tlog.PeriodReport, error)
+	// RecordCashStatement logs the trustee's statement of the pool's collection account.
+	RecordCashStatement(ctx context.Context, s tlog.CashStatement) (string, error)
 	// Publish signs (and has witnessed) a checkpoint of the pool's current tree now.
 	Publish(ctx context.Context, pool string) (tlog.Published, error)
 	// VerifierKey is the log's note verifier key; Witnesses the configured witnesses' keys.
@@ -223,6 +225,53 @@ func (s *Server) ledgerRoutes() {
 			}
 			r, err := l.ClosePeriod(ctx, in.Pool, start, end)
 			return &struct{ Body tlog.PeriodReport }{r}, err
+		})
+	type statementIn struct {
+		PoolPath
+		Body struct {
+			Account     string `json:"account" minLength:"1" maxLength:"64" doc:"collection account number (committed on the ledger, never shown)"`
+			PeriodStart string `json:"period_start" doc:"YYYY-MM-DD"`
+			PeriodEnd   string `json:"period_end" doc:"YYYY-MM-DD"`
+			Opening     string `json:"opening" maxLength:"32"`
+			Credits     string `json:"credits" maxLength:"32"`
+			Debits      string `json:"debits" maxLength:"32"`
+			Closing     string `json:"closing" maxLength:"32"`
+			Document    []byte `json:"document" minLength:"1" doc:"the statement file, base64; its SHA-256 goes on the ledger"`
+		}
+	}
+	register(s, reclaim.PermLedgerManage, huma.Operation{OperationID: "record-cash-statement", Method: http.MethodPost, Path: "/api/v1/pools/{pool}/statements",
+		Summary: "Record the trustee's bank statement of the pool's collection account (cash.statement entry)", Tags: []string{"ledger"}, DefaultStatus: http.StatusCreated},
+		func(ctx context.Context, in *statementIn) (*struct {
+			Body struct {
+				EventID string `json:"event_id"`
+			}
+		}, error) {
+			b := in.Body
+			start, err1 := date.Parse(b.PeriodStart)
+			end, err2 := date.Parse(b.PeriodEnd)
+			if err1 != nil || err2 != nil {
+				return nil, &reclaim.Error{Code: reclaim.EINVALID, Message: "period_start and period_end are dates YYYY-MM-DD"}
+			}
+			var amts [4]money.Amount
+			for i, v := range []string{b.Opening, b.Credits, b.Debits, b.Closing} {
+				a, err := money.Parse(v, "CNY")
+				if err != nil {
+					return nil, &reclaim.Error{Code: reclaim.EINVALID, Message: "amount " + v + ": " + err.Error()}
+				}
+				amts[i] = a
+			}
+			id, err := l.RecordCashStatement(ctx, tlog.CashStatement{Pool: in.Pool, Account: b.Account, PeriodStart: start, PeriodEnd: end,
+				Opening: amts[0], Credits: amts[1], Debits: amts[2], Closing: amts[3], Document: b.Document, Effective: end})
+			if err != nil {
+				return nil, err
+			}
+			out := &struct {
+				Body struct {
+					EventID string `json:"event_id"`
+				}
+			}{}
+			out.Body.EventID = id
+			return out, nil
 		})
 	register(s, reclaim.PermLedgerManage, huma.Operation{OperationID: "publish-checkpoint", Method: http.MethodPost, Path: "/api/v1/pools/{pool}/checkpoint",
 		Summary: "Sign and have witnessed a checkpoint now", Tags: []string{"ledger"}},

@@ -331,6 +331,13 @@ func (s *Service) ClosePeriod(ctx context.Context, pool string, start, end date.
 	}
 	return r, err
 }
+func (s *Service) RecordCashStatement(ctx context.Context, st tlog.CashStatement) (string, error) {
+	id, err := s.db.RecordCashStatement(ctx, st)
+	if err == nil {
+		s.Kick()
+	}
+	return id, err
+}
 func (s *Service) VerifierKey() string { return s.vkey }
 func (s *Service) Quorum() int         { return s.pub.Quorum }
 func (s *Service) Witnesses() []tlog.WitnessInfo {

@@ -28,6 +28,7 @@ type (
 	PoolLoan        = tlog.PoolLoan
 	PeriodReportDoc = tlog.PeriodReport
 	Collection      = tlog.Collection
+	CashStatement   = tlog.CashStatement
 )
 
 // PoolSpec opens a pool from an imported portfolio.
@@ -521,4 +522,106 @@ func (d *DB) EraseSalts(ctx context.Context, pool, ref string) (int64, error) {
 		return nil
 	})
 	return n, dbError(err, fmt.Sprintf("erasing the salts of %s/%s", pool, ref))
+}
+
+// RecordCashStatement logs a cash.statement entry (the bank side that reconcile checks the
+// collections against). Opening + credits - debits must equal closing.
+func (d *DB) RecordCashStatement(ctx context.Context, s CashStatement) (string, error) {
+	for _, a := range []money.Amount{s.Opening, s.Credits, s.Debits, s.Closing} {
+		if a.IsAbsent() || a.Currency() != "CNY" || a.Minor() < 0 {
+			return "", reclaim.Errorf(reclaim.EINVALID, "statement amounts are CNY amounts >= 0")
+		}
+	}
+	if s.Opening.Minor()+s.Credits.Minor()-s.Debits.Minor() != s.Closing.Minor() {
+		return "", reclaim.Errorf(reclaim.EINVALID, "statement does not balance: %s + %s - %s != %s", s.Opening, s.Credits, s.Debits, s.Closing)
+	}
+	if s.Account == "" || len(s.Document) == 0 {
+		return "", reclaim.Errorf(reclaim.EINVALID, "a statement needs its account and its document")
+	}
+	eventID := newID("stmt-", 8)
+	salt := newSalt()
+	sum := sha256.Sum256(s.Document)
+	entry, err := verify.CashStatement{Header: hdr(s.Pool, eventID, s.Effective), Account: verify.Commit(salt, verify.TagBankAccount, []byte(s.Account)),
+		PeriodStart: s.PeriodStart.String(), PeriodEnd: s.PeriodEnd.String(), Opening: verify.Amount(s.Opening.Minor()),
+		Credits: verify.Amount(s.Credits.Minor()), Debits: verify.Amount(s.Debits.Minor()), Closing: verify.Amount(s.Closing.Minor()),
+		StatementHash: hex.EncodeToString(sum[:])}.Encode()
+	if err != nil {
+		return "", entryErr(err)
+	}
+	err = d.WriteTx(ctx, func(tx *Tx) error {
+		if _, err := tx.Exec(ctx, `INSERT INTO ledger_salts (pool, event_id, tag, salt) VALUES (?, ?, ?, ?)`,
+			s.Pool, eventID, verify.TagBankAccount, salt); err != nil {
+			return err
+		}
+		return tx.Enqueue(ctx, s.Pool, eventID, entry)
+	})
+	return eventID, dbError(err, "recording a cash statement")
+}
+
+// AuctionSale is the result of an auction lot of pool loans.
+type AuctionSale struct {
+	Pool      string
+	Auction   string
+	Lot       string
+	LoanRefs  []string
+	Price     money.Amount // the lot's price, split over its loans by balance
+	Winner    string       // the winning bidder's id (committed; never logged)
+	Effective date.Date
+}
+
+// RecordAuctionResult logs an auction.result entry and a loan.removed (sold) entry for every loan
+// of the lot, with the price split over the loans in proportion to their balances (largest
+// remainder, so the parts sum to the price), in one transaction.
+func (d *DB) RecordAuctionResult(ctx context.Context, a AuctionSale) (string, error) {
+	if len(a.LoanRefs) == 0 || a.Price.IsAbsent() || a.Price.Currency() != "CNY" || a.Price.Minor() < 0 || a.Winner == "" {
+		return "", reclaim.Errorf(reclaim.EINVALID, "an auction result needs loans, a CNY price >= 0 and a winner")
+	}
+	eventID := newID("auc-", 8)
+	salt := newSalt()
+	result, err := verify.AuctionResult{Header: hdr(a.Pool, eventID, a.Effective), Auction: a.Auction, Lot: a.Lot, Loans: int64(len(a.LoanRefs)),
+		Price: verify.Amount(a.Price.Minor()), Winner: verify.Commit(salt, verify.TagBidder, []byte(a.Winner))}.Encode()
+	if err != nil {
+		return "", entryErr(err)
+	}
+	err = d.WriteTx(ctx, func(tx *Tx) error {
+		loans := make([]PoolLoan, len(a.LoanRefs))
+		weights := make([]int64, len(a.LoanRefs))
+		for i, ref := range a.LoanRefs {
+			l, err := lockPoolLoan(ctx, tx, a.Pool, ref)
+			if err != nil {
+				return err
+			}
+			if slices.Contains([]string{verify.RemovalRemoved, verify.RemovalRepurchased, verify.RemovalSold}, l.Status) {
+				return reclaim.Errorf(reclaim.ECONFLICT, "loan %s has already left the pool (%s)", ref, l.Status)
+			}
+			loans[i], weights[i] = l, max(l.Balance.Minor(), 1)
+		}
+		parts, err := a.Price.Allocate(weights...)
+		if err != nil {
+			return reclaim.WrapError(reclaim.EINVALID, err, "splitting the price: %v", err)
+		}
+		if _, err := tx.Exec(ctx, `INSERT INTO ledger_salts (pool, event_id, tag, salt) VALUES (?, ?, ?, ?)`, a.Pool, eventID, verify.TagBidder, salt); err != nil {
+			return err
+		}
+		if err := tx.Enqueue(ctx, a.Pool, eventID, result); err != nil {
+			return err
+		}
+		for i, l := range loans {
+			rid := newID("rm-", 8)
+			e, err := verify.LoanRemoved{Header: hdr(a.Pool, rid, a.Effective), Loan: l.Ref, Reason: verify.RemovalSold,
+				Balance: verify.Amount(l.Balance.Minor()), Price: verify.Amount(parts[i].Minor())}.Encode()
+			if err != nil {
+				return entryErr(err)
+			}
+			if _, err := tx.Exec(ctx, `UPDATE pool_loans SET status = ?, balance_minor = 0, principal_minor = 0, interest_minor = 0, fees_minor = 0
+				WHERE pool = ? AND loan_ref = ?`, verify.RemovalSold, a.Pool, l.Ref); err != nil {
+				return err
+			}
+			if err := tx.Enqueue(ctx, a.Pool, rid, e); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+	return eventID, dbError(err, "recording an auction result")
 }

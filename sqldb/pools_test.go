@@ -185,3 +185,66 @@ func TestPoolLifecycle(t *testing.T) {
 		}
 	})
 }
+
+func TestPoolStatementsAndAuctions(t *testing.T) {
+	sqldbtest.ForEachEngine(t, func(t *testing.T, db *sqldb.DB) {
+		ctx := context.Background()
+		p := importTape(t, db, "auction-hash", mixedLoans(12), nil)
+		eff := date.Of(2026, 1, 31)
+		if _, err := db.OpenPool(ctx, sqldb.PoolSpec{Pool: "A1", Origin: "test.example/ledger/A1", PortfolioID: p.ID, Effective: eff}); err != nil {
+			t.Fatal(err)
+		}
+		sequenceAll(t, db, "A1")
+		cny := func(m int64) money.Amount { return money.New(m, "CNY") }
+		st := sqldb.CashStatement{Pool: "A1", Account: "6222020200112233445", PeriodStart: date.Of(2026, 1, 1), PeriodEnd: eff,
+			Opening: cny(1000), Credits: cny(500), Debits: cny(200), Closing: cny(1300), Document: []byte("statement"), Effective: eff}
+		if _, err := db.RecordCashStatement(ctx, st); err != nil {
+			t.Fatal(err)
+		}
+		st.Closing = cny(1301)
+		if _, err := db.RecordCashStatement(ctx, st); reclaim.ErrorCode(err) != reclaim.EINVALID {
+			t.Fatalf("unbalanced statement: %v", err)
+		}
+		loans, _, _ := db.PoolLoans(ctx, "A1", 0, 3)
+		refs := []string{loans[0].Ref, loans[1].Ref, loans[2].Ref}
+		if _, err := db.RecordAuctionResult(ctx, sqldb.AuctionSale{Pool: "A1", Auction: "AUC-1", Lot: "1", LoanRefs: refs, Price: cny(100001),
+			Winner: "bidder-42", Effective: eff}); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := db.RecordAuctionResult(ctx, sqldb.AuctionSale{Pool: "A1", Auction: "AUC-1", Lot: "2", LoanRefs: refs[:1], Price: cny(1),
+			Winner: "bidder-43", Effective: eff}); reclaim.ErrorCode(err) != reclaim.ECONFLICT {
+			t.Fatalf("a sold loan sold again: %v", err)
+		}
+		sequenceAll(t, db, "A1")
+		head, _ := db.LedgerHead(ctx, "A1")
+		entries, err := db.LedgerEntries(ctx, "A1", 0, head.Size)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var price int64
+		var sold, results int
+		for _, b := range entries {
+			e, err := verify.ParseEntry(b)
+			if err != nil {
+				t.Fatal(err)
+			}
+			switch e := e.(type) {
+			case verify.LoanRemoved:
+				sold++
+				price += int64(e.Price)
+			case verify.AuctionResult:
+				results++
+			case verify.CashStatement:
+				if strings.Contains(string(b), "6222020200112233445") {
+					t.Fatal("the account number reached the log")
+				}
+			}
+			if strings.Contains(string(b), "bidder-42") {
+				t.Fatal("the winner's id reached the log")
+			}
+		}
+		if sold != 3 || results != 1 || price != 100001 {
+			t.Fatalf("sold %d, results %d, price parts sum to %d", sold, results, price)
+		}
+	})
+}

@@ -91,3 +91,17 @@ type WitnessInfo struct {
 	Name string `json:"name"`
 	VKey string `json:"vkey"`
 }
+
+// CashStatement is the trustee's statement of the pool's collection account for a period.
+type CashStatement struct {
+	Pool        string
+	Account     string // the account number (committed with a fresh salt; never logged)
+	PeriodStart date.Date
+	PeriodEnd   date.Date
+	Opening     money.Amount
+	Credits     money.Amount
+	Debits      money.Amount
+	Closing     money.Amount
+	Document    []byte // the statement file as received; its SHA-256 goes on the log
+	Effective   date.Date
+}
