@@ -244,17 +244,14 @@ func (s *Service) announce(ctx context.Context, pool string, from, to int64) {
 		return
 	}
 	for i, e := range entries {
-		s.broker.Publish(ctx, "ledger."+pool, "entry", map[string]any{"index": from + int64(i), "type": entryTypeOf(e), "entry": string(e)})
+		typ, id := "", ""
+		if pe, err := verify.ParseEntry(e); err == nil {
+			typ, id = pe.Type(), pe.EntryHeader().EventID
+		}
+		s.broker.Publish(ctx, "ledger."+pool, "entry", map[string]any{"index": from + int64(i), "event_id": id, "type": typ, "entry": string(e)})
 	}
 }
 
-func entryTypeOf(b []byte) string {
-	e, err := verify.ParseEntry(b)
-	if err != nil {
-		return ""
-	}
-	return e.Type()
-}
 
 func (s *Service) publishAll(ctx context.Context) {
 	pools, err := s.db.LedgerPools(ctx)
