@@ -36,6 +36,9 @@ import (
 )
 
 func main() {
+	if len(os.Args) > 2 && os.Args[1] == "-wrap" {
+		os.Exit(wrap(os.Args[2], os.Args[3:]))
+	}
 	dsn := flag.String("dsn", "", "database (default: a new SQLite file in a temporary directory)")
 	n := flag.Int("n", 200000, "entries to append")
 	batch := flag.Int("batch", 200, "entries per writer transaction")
@@ -297,7 +300,14 @@ func audit(ctx context.Context, db *sqldb.DB, dir, pool, verifier string, res *r
 	if err := os.WriteFile(tokFile, []byte(tok), 0o600); err != nil {
 		return err
 	}
-	cmd := exec.CommandContext(ctx, verifier, "sync", "--policy", policy, "--dir", filepath.Join(dir, "mirror"), "--token-file", tokFile)
+	// The verifier runs under a small wrapper process (this binary with -wrap): a child's peak
+	// RSS on Linux is floored at its parent's size at fork, and this process is large.
+	self, err := os.Executable()
+	if err != nil {
+		return err
+	}
+	usage := filepath.Join(dir, "usage.json")
+	cmd := exec.CommandContext(ctx, self, "-wrap", usage, verifier, "sync", "--policy", policy, "--dir", filepath.Join(dir, "mirror"), "--token-file", tokFile)
 	cmd.Stderr = os.Stderr
 	t0 := time.Now()
 	out, err := cmd.Output()
@@ -305,11 +315,15 @@ func audit(ctx context.Context, db *sqldb.DB, dir, pool, verifier string, res *r
 		return fmt.Errorf("reclaim-verify sync: %v\n%s", err, out)
 	}
 	res.AuditWallS = time.Since(t0).Seconds()
-	st := cmd.ProcessState
-	res.AuditCPUS = (st.UserTime() + st.SystemTime()).Seconds()
-	if ru, ok := sysRSS(st); ok {
-		res.AuditMaxRSSMB = ru
+	var usg struct{ CPU, RSS float64 }
+	b, err := os.ReadFile(usage)
+	if err != nil {
+		return err
 	}
+	if err := json.Unmarshal(b, &usg); err != nil {
+		return err
+	}
+	res.AuditCPUS, res.AuditMaxRSSMB = usg.CPU, usg.RSS
 	res.AuditedEntries = p.Size
 	return nil
 }
@@ -403,4 +417,21 @@ func paced(ctx context.Context, db *sqldb.DB, res *result) error {
 	res.PacedRate = paceRate
 	res.PacedP50ms, res.PacedP99ms = pct(lat, 0.5), pct(lat, 0.99)
 	return nil
+}
+
+// wrap runs a command as its child and writes the child's CPU seconds and peak RSS (MB) to the
+// file out as JSON; it returns the child's exit code.
+func wrap(out string, args []string) int {
+	cmd := exec.Command(args[0], args[1:]...)
+	cmd.Stdout, cmd.Stderr = os.Stdout, os.Stderr
+	err := cmd.Run()
+	st := cmd.ProcessState
+	if st == nil {
+		fmt.Fprintln(os.Stderr, "ledgerbench -wrap:", err)
+		return 1
+	}
+	rss, _ := sysRSS(st)
+	b, _ := json.Marshal(map[string]float64{"CPU": (st.UserTime() + st.SystemTime()).Seconds(), "RSS": rss})
+	os.WriteFile(out, b, 0o644)
+	return st.ExitCode()
 }

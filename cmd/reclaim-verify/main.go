@@ -202,7 +202,10 @@ Tiles and entries need a bearer token: --token-file FILE, or $` + tokenEnv + `.`
 			}
 			ctx, cancel := context.WithTimeout(cmd.Context(), timeout)
 			defer cancel()
-			hc := &http.Client{Timeout: timeout}
+			// Sync keeps a few requests in flight: keep that many connections open.
+			tr := http.DefaultTransport.(*http.Transport).Clone()
+			tr.MaxIdleConnsPerHost = 16
+			hc := &http.Client{Timeout: timeout, Transport: tr}
 			res, err := verify.Sync(ctx, p, c.dir, hc, verify.SyncOptions{Token: token, Now: c.now})
 			if err != nil {
 				return err

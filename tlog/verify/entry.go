@@ -849,7 +849,25 @@ func checkAmount(key string, a Amount, positive bool) error {
 // value of the wrong kind, a field that breaks its rule (non-canonical amount, bad date, bad
 // hex, unknown channel...), a cross-field rule (claim = principal + interest + fees...), or any
 // remaining difference from the canonical form (such as an unnecessary \u escape).
+//
+// A canonical entry is accepted in one pass by a scanner that matches the canonical form as it
+// reads (see scanEntry in entryscan.go); anything that scanner does not accept is handed to the
+// general decoder below, which names the problem.
 func ParseEntry(b []byte) (Entry, error) {
+	var sc entryScan
+	if scanEntry(b, &sc) {
+		if e := sc.entry(b); e != nil {
+			return e, nil
+		}
+	}
+	return parseEntrySlow(b)
+}
+
+// parseEntrySlow is the general decoder: it decodes any JSON object of the entry subset,
+// validates it, re-encodes it and requires the same bytes, and returns an *EntryError naming the
+// first problem. ParseEntry uses it for whatever its canonical scanner does not accept, so that
+// it alone decides which error a rejected entry gets.
+func parseEntrySlow(b []byte) (Entry, error) {
 	if len(b) > MaxEntrySize {
 		return nil, entryErr("", "%d bytes, more than the %d allowed", len(b), MaxEntrySize)
 	}

@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"errors"
 	"flag"
+	"fmt"
 	"os"
 	"path/filepath"
 	"reflect"
@@ -353,4 +354,166 @@ func FuzzEntryRoundTrip(f *testing.F) {
 			}
 		}
 	})
+}
+
+// benchCollection is a loan.collection entry like the ones bench/ledger appends (333 bytes).
+func benchCollection(tb testing.TB) []byte {
+	e := LoanCollection{Header: Header{Pool: "BENCH-1767000000000000000", EventID: "col-000000123456", Effective: "2026-11-28"},
+		Loan: "L0000000077a7e3a2cf40", Amount: 123456, Principal: 100000, Interest: 20000, Fees: 3456,
+		Channel: ChannelBankTransfer, BankTxn: Commit([]byte("benchmark-salt-benchmark-salt-32"), TagBankTxn, []byte("T123456"))}
+	return mustEncode(tb, e)
+}
+
+func BenchmarkParseEntry(b *testing.B) {
+	run := func(b *testing.B, in []byte) {
+		b.SetBytes(int64(len(in)))
+		b.ReportAllocs()
+		for b.Loop() {
+			if _, err := ParseEntry(in); err != nil {
+				b.Fatal(err)
+			}
+		}
+	}
+	b.Run("loan.collection-333B", func(b *testing.B) { run(b, benchCollection(b)) })
+	for _, e := range exampleEntries(b) {
+		in := mustEncode(b, e)
+		b.Run(e.Type(), func(b *testing.B) { run(b, in) })
+	}
+}
+
+// parseBothWays runs ParseEntry's canonical scanner and the general decoder on b and fails if
+// the scanner accepts anything the decoder rejects, decodes it differently, or rejects a
+// canonical entry.
+func parseBothWays(t *testing.T, b []byte) {
+	t.Helper()
+	slow, slowErr := parseEntrySlow(b)
+	var sc entryScan
+	var fast Entry
+	if scanEntry(b, &sc) {
+		fast = sc.entry(b)
+	}
+	switch {
+	case fast != nil && slowErr != nil:
+		t.Fatalf("the scanner accepts %q, the decoder rejects it: %v", b, slowErr)
+	case fast != nil && !reflect.DeepEqual(fast, slow):
+		t.Fatalf("%q: the scanner decodes %#v, the decoder %#v", b, fast, slow)
+	case fast == nil && slowErr == nil:
+		t.Fatalf("the scanner rejects the canonical entry %q", b)
+	}
+	got, err := ParseEntry(b)
+	if (err == nil) != (slowErr == nil) || err != nil && err.Error() != slowErr.Error() || !reflect.DeepEqual(got, slow) {
+		t.Fatalf("ParseEntry(%q) = %#v, %v; the decoder gives %#v, %v", b, got, err, slow, slowErr)
+	}
+}
+
+// oddStrings are string values that exercise every escape and character class.
+var oddStrings = []string{"", "plain", "quote\" back\\slash /", "tab\tnl\ncr\rbs\bff\f", "\x00\x01\x07\x0b\x0e\x1f\x7f",
+	"\u2028\u2029", "中文 ✓ 😀", "\ufffd", "<&>", strings.Repeat("长", 200), strings.Repeat("x", 201), strings.Repeat("\x01", 200)}
+
+// mutations returns variants of b: every byte replaced by a few others, deleted and doubled.
+func mutations(b []byte) [][]byte {
+	var out [][]byte
+	subst := []byte{' ', '"', '\\', ',', ':', '0', '1', '9', '.', '-', 'a', 'A', 'z', '}', ']', 0x01, 0xff, 0xe2}
+	for i := range b {
+		for _, c := range subst {
+			if c != b[i] {
+				m := bytes.Clone(b)
+				m[i] = c
+				out = append(out, m)
+			}
+		}
+		out = append(out, append(bytes.Clone(b[:i]), b[i+1:]...))
+		out = append(out, append(bytes.Clone(b[:i+1]), b[i:]...))
+	}
+	return out
+}
+
+func TestParseEntryFastPathAgrees(t *testing.T) {
+	var inputs [][]byte
+	ex := exampleEntries(t)
+	for _, e := range ex {
+		inputs = append(inputs, mustEncode(t, e))
+	}
+	inputs = append(inputs, benchCollection(t))
+	rot := ex[9].(KeyRotation)
+	for _, s := range oddStrings {
+		for _, e := range []Entry{
+			LoanStatus{Header: hdr("s-1", "2025-01-01"), Loan: "L1", Status: StatusOpen, Reason: s},
+			PoolOpened{Header: hdr("p-1", "2025-01-01"), Name: s, Cutoff: "2024-12-31", Currency: "CNY"},
+			AuctionResult{Header: hdr("a-1", "2025-01-01"), Auction: s, Lot: "lot " + s, Loans: 1, Price: 1, Winner: hx('2')},
+			KeyRotation{Header: hdr("k-1", "2025-01-01"), OldKey: rot.OldKey, NewKey: s},
+			LoanRecordUpdated{Header: hdr("r-1", "2025-01-01"), Loan: "L1", Commitment: hx('d'), Fields: []string{"a", "b" + s}},
+		} {
+			if b, err := e.Encode(); err == nil {
+				inputs = append(inputs, b)
+			} else {
+				// Not encodable: write the invalid value the way the encoder would anyway.
+				b := []byte(strings.Replace(string(mustEncode(t, LoanStatus{Header: hdr("s-1", "2025-01-01"), Loan: "L1", Status: StatusOpen})),
+					`"reason":""`, `"reason":`+string(appendJSONString(nil, s)), 1))
+				inputs = append(inputs, b)
+			}
+		}
+	}
+	// Every \u00xx escape (upper- and lower-case hex), a few others, and every short escape.
+	status := string(mustEncode(t, LoanStatus{Header: hdr("s-1", "2025-01-01"), Loan: "L1", Status: StatusOpen, Reason: "-"}))
+	var escapes []string
+	for c := 0; c < 0x100; c++ {
+		escapes = append(escapes, fmt.Sprintf(`\u%04x`, c), fmt.Sprintf(`\u%04X`, c), `\`+string(rune(c)))
+	}
+	escapes = append(escapes, `\u2027`, `\u2028`, `\u2029`, `\u202A`, `\u202a`, `\ud83d\ude00`, `\ud83d`, `\u00`, `\`, "\u2028", "\u2029")
+	for _, e := range escapes {
+		inputs = append(inputs, []byte(strings.Replace(status, `"reason":"-"`, `"reason":"`+e+`"`, 1)))
+	}
+	// Field lists at the limits, and amounts and integers around theirs.
+	many := make([]string, 1025)
+	for i := range many {
+		many[i] = fmt.Sprintf("f%04d", i)
+	}
+	for _, n := range []int{1, 1024, 1025} {
+		b, _ := LoanRecordUpdated{Header: hdr("r-1", "2025-01-01"), Loan: "L1", Commitment: hx('d'), Fields: many[:n]}.Encode()
+		if b == nil {
+			b = []byte(`{"v":1,"pool":"P","event_id":"r","type":"loan.record_updated","effective":"2025-01-01","loan":"L1","commitment":"` +
+				hx('d') + `","fields":["` + strings.Join(many[:n], `","`) + `"]}`)
+		}
+		inputs = append(inputs, b)
+	}
+	for _, a := range []string{"999999999999999.99", "1000000000000000.00", "9999999999999999.99", "0.01", "0.00", "00.01"} {
+		inputs = append(inputs, []byte(strings.Replace(string(mustEncode(t, ex[4])), `"price":"11845.67"`, `"price":"`+a+`"`, 1)))
+	}
+	for _, n := range []string{"9007199254740991", "9007199254740992", "10000000000000000", "0", "00"} {
+		inputs = append(inputs, []byte(strings.Replace(string(mustEncode(t, ex[1])), `"dpd":412`, `"dpd":`+n, 1)))
+	}
+	for i, in := range inputs {
+		parseBothWays(t, in)
+		if i <= len(ex) { // mutate the examples and the benchmark entry
+			for _, m := range mutations(in) {
+				parseBothWays(t, m)
+			}
+		}
+	}
+}
+
+func TestValidDateBytes(t *testing.T) {
+	for _, y := range []string{"0000", "0001", "0004", "0100", "0400", "1900", "2000", "2023", "2024", "9999", "+999", "-001", " 202"} {
+		for m := -1; m <= 13; m++ {
+			for d := -1; d <= 32; d++ {
+				for _, s := range []string{fmt.Sprintf("%s-%02d-%02d", y, m, d), fmt.Sprintf("%s-%d-%02d", y, m, d), fmt.Sprintf("%s/%02d/%02d", y, m, d)} {
+					if got, want := validDateBytes([]byte(s)), validDate(s); got != want {
+						t.Errorf("%q: validDateBytes %v, validDate %v", s, got, want)
+					}
+				}
+			}
+		}
+	}
+}
+
+// FuzzParseEntryFastPath checks that ParseEntry's canonical scanner and its general decoder
+// accept the same entries and decode them alike.
+func FuzzParseEntryFastPath(f *testing.F) {
+	for _, e := range exampleEntries(f) {
+		f.Add(mustEncode(f, e))
+	}
+	f.Add([]byte(`{"v":1,"pool":"p","event_id":"e","type":"loan.status","effective":"2025-01-01","loan":"x","status":"open","reason":"\u0001\n\"\\\u2028é"}`))
+	f.Add([]byte(`{"v":1,"pool":"p","event_id":"e","type":"loan.record_updated","effective":"2025-01-01","loan":"x","commitment":"` + hx('a') + `","fields":["a","b.c","d_1"]}`))
+	f.Fuzz(func(t *testing.T, b []byte) { parseBothWays(t, b) })
 }

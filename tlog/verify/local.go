@@ -1,13 +1,17 @@
 package verify
 
 import (
+	"bufio"
 	"bytes"
+	"crypto/sha256"
 	"encoding/binary"
 	"errors"
 	"fmt"
+	"io"
 	"io/fs"
 	"os"
 	"path/filepath"
+	"slices"
 
 	"golang.org/x/mod/sumdb/tlog"
 )
@@ -36,7 +40,10 @@ type Local struct {
 }
 
 // hashStore is an in-memory sumdb/tlog hash storage.
-type hashStore struct{ h []tlog.Hash }
+type hashStore struct {
+	h   []tlog.Hash
+	buf []byte // 0x00 || entry, for the leaf hash
+}
 
 func (s *hashStore) ReadHashes(idx []int64) ([]tlog.Hash, error) {
 	out := make([]tlog.Hash, len(idx))
@@ -49,13 +56,28 @@ func (s *hashStore) ReadHashes(idx []int64) ([]tlog.Hash, error) {
 	return out, nil
 }
 
-// add appends the leaf for entry n (which must be the next one).
-func (s *hashStore) add(n int64, entry []byte) error {
-	hs, err := tlog.StoredHashes(n, entry, s)
-	if err != nil {
-		return err
+// reserve makes room for the hashes of a tree of size n.
+func (s *hashStore) reserve(n int64) {
+	if want := tlog.StoredHashCount(n); want > int64(cap(s.h)) {
+		s.h = slices.Grow(s.h, int(want)-len(s.h))
 	}
-	s.h = append(s.h, hs...)
+}
+
+// add appends the stored hashes for entry n (which must be the next one): its leaf hash and
+// the interior hashes it completes, exactly as tlog.StoredHashes computes them, without
+// allocating.
+func (s *hashStore) add(n int64, entry []byte) error {
+	if n < 0 || tlog.StoredHashIndex(0, n) != int64(len(s.h)) {
+		return fmt.Errorf("hash store of %d hashes: entry %d is not the next one", len(s.h), n)
+	}
+	s.buf = append(append(s.buf[:0], 0), entry...)
+	h := tlog.Hash(sha256.Sum256(s.buf)) // tlog.RecordHash(entry)
+	s.h = append(s.h, h)
+	// Entry n completes one subtree per trailing 1 bit of n: hash in the left siblings.
+	for l := 0; n>>l&1 == 1; l++ {
+		h = tlog.NodeHash(s.h[tlog.StoredHashIndex(l, n>>l-1)], h)
+		s.h = append(s.h, h)
+	}
 	return nil
 }
 
@@ -83,7 +105,33 @@ type LocalEvidence struct {
 // checked by Sync when it was stored; LoadLocal has no policy and does not re-check them.) It
 // returns an error wrapping fs.ErrNotExist when dir has no checkpoint, and a *Failure of kind
 // "local-copy" when the copy does not match its checkpoint.
+//
+// LoadLocal keeps every entry and its decoded form in memory (Entries, Parsed). Sync does the
+// same checks while streaming the file and keeps neither.
 func LoadLocal(dir string) (*Local, error) {
+	l, err := openLocal(dir)
+	if err != nil {
+		return nil, err
+	}
+	var arena []byte // entries are copied into shared chunks, not one allocation each
+	err = l.scan(func(n, off int64, e []byte, pe Entry) error {
+		if cap(arena)-len(arena) < len(e) {
+			arena = make([]byte, 0, max(1<<20, len(e)))
+		}
+		arena = append(arena, e...)
+		l.Entries = append(l.Entries, arena[len(arena)-len(e):len(arena):len(arena)])
+		l.Parsed = append(l.Parsed, pe)
+		return nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	return l, nil
+}
+
+// openLocal reads the stored checkpoint of the local copy in dir (an error wrapping
+// fs.ErrNotExist when there is none). Its entries are checked by scan.
+func openLocal(dir string) (*Local, error) {
 	signed, err := os.ReadFile(filepath.Join(dir, CheckpointFile))
 	if err != nil {
 		return nil, err
@@ -96,50 +144,79 @@ func LoadLocal(dir string) (*Local, error) {
 	if err != nil {
 		return nil, fmt.Errorf("%s: %v", filepath.Join(dir, CheckpointFile), err)
 	}
-	l := &Local{Dir: dir, Signed: signed, Checkpoint: c, hashes: &hashStore{}}
-	ev := &LocalEvidence{Checkpoint: string(signed)}
-	fail := func(format string, args ...any) (*Local, error) {
+	return &Local{Dir: dir, Signed: signed, Checkpoint: c, hashes: &hashStore{}}, nil
+}
+
+// scan reads the first Checkpoint.Size entries of the entries file in order, checks that each
+// parses canonically, stores their hashes and checks the tree's root against the checkpoint,
+// returning a *Failure of kind "local-copy" when the copy does not match. It streams the file:
+// visit (when not nil) sees each entry's index, the offset of its length prefix in the file,
+// its bytes (valid only during the call) and its decoded form; an error from visit stops the
+// scan and is returned.
+func (l *Local) scan(visit func(n, off int64, e []byte, pe Entry) error) error {
+	c := l.Checkpoint
+	ev := &LocalEvidence{Checkpoint: string(l.Signed)}
+	fail := func(format string, args ...any) error {
 		ev.Problem = fmt.Sprintf(format, args...)
-		return nil, &Failure{Kind: "local-copy", Err: fmt.Errorf("local copy in %s: %s", dir, ev.Problem), Evidence: ev}
+		return &Failure{Kind: "local-copy", Err: fmt.Errorf("local copy in %s: %s", l.Dir, ev.Problem), Evidence: ev}
 	}
-	data, err := os.ReadFile(filepath.Join(dir, EntriesFile))
-	if err != nil && !(errors.Is(err, fs.ErrNotExist) && c.Size == 0) {
-		return nil, err
+	var r *bufio.Reader
+	f, err := os.Open(filepath.Join(l.Dir, EntriesFile))
+	switch {
+	case err == nil:
+		defer f.Close()
+		if fi, err := f.Stat(); err == nil {
+			l.hashes.reserve(min(c.Size, fi.Size()/2)) // at most the entries the file can hold
+		}
+		r = bufio.NewReaderSize(f, 1<<20)
+	case errors.Is(err, fs.ErrNotExist) && c.Size == 0:
+	default:
+		return err
 	}
-	off := 0
+	off := int64(0)
 	for n := int64(0); n < c.Size; n++ {
-		if off+2 > len(data) {
-			ev.Entries = n
+		ev.Entries = n
+		p, err := r.Peek(2)
+		if len(p) < 2 {
+			if err != io.EOF {
+				return err
+			}
 			return fail("the entries file holds %d entries, the checkpoint has %d", n, c.Size)
 		}
-		ln := int(binary.BigEndian.Uint16(data[off:]))
-		if off+2+ln > len(data) {
-			ev.Entries = n
+		ln := 2 + int(binary.BigEndian.Uint16(p))
+		p, err = r.Peek(ln)
+		if len(p) < ln {
+			if err != io.EOF {
+				return err
+			}
 			return fail("the entries file is truncated in entry %d", n)
 		}
-		e := data[off+2 : off+2+ln : off+2+ln]
-		off += 2 + ln
+		e := p[2:ln:ln]
 		pe, err := ParseEntry(e)
 		if err != nil {
-			ev.Entries = n
 			return fail("entry %d: %v", n, err)
 		}
 		if err := l.hashes.add(n, e); err != nil {
-			return nil, err
+			return err
 		}
-		l.Entries = append(l.Entries, e)
-		l.Parsed = append(l.Parsed, pe)
+		if visit != nil {
+			if err := visit(n, off, e, pe); err != nil {
+				return err
+			}
+		}
+		r.Discard(ln)
+		off += int64(ln)
 	}
-	l.entryBytes = int64(off)
+	l.entryBytes = off
 	root, err := tlog.TreeHash(c.Size, l.hashes)
 	if err != nil {
-		return nil, err
+		return err
 	}
 	ev.Entries, ev.Computed = c.Size, root
 	if root != c.Hash {
 		return fail("the %d stored entries have root %s, the stored checkpoint says %s", c.Size, root, c.Hash)
 	}
-	return l, nil
+	return nil
 }
 
 // writeFileAtomic writes data to path via a temporary file in the same directory, fsyncs it,
@@ -168,9 +245,6 @@ func writeFileAtomic(path string, data []byte, perm os.FileMode) error {
 		os.Remove(tmp)
 		return err
 	}
-	if d, err := os.Open(dir); err == nil {
-		d.Sync()
-		d.Close()
-	}
+	syncDir(dir)
 	return nil
 }

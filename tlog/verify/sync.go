@@ -11,6 +11,7 @@ import (
 	"net/http"
 	"os"
 	"path/filepath"
+	"sync"
 	"time"
 
 	"golang.org/x/mod/sumdb/tlog"
@@ -93,10 +94,17 @@ type TileEvidence struct {
 //  4. the new entry bundles parse, every entry is canonical (ParseEntry), carries the pool of
 //     the log (and of the policy, if set), has an event_id not used before, and a period.report
 //     has to_index equal to its own index;
-//  5. the tree of all entries has the new checkpoint's root.
+//  5. the tree of all entries has the new checkpoint's root, and the served hash tiles of the
+//     grown part are the ones the entries give.
 //
 // Only then are the new entries appended to dir/entries and the checkpoint stored in
-// dir/checkpoint (fsync, then atomic rename). Any failed check is returned as a *Failure whose
+// dir/checkpoint (fsync, then atomic rename).
+//
+// Sync streams: the stored copy is re-checked as it is read, entry bundles are fetched a few at
+// a time and checked in log order as they arrive, and the new entries wait in a temporary file
+// in dir until everything has been checked. What it keeps in memory is the tree's hashes and an
+// index of the event_ids (a 64-bit hash of each, re-reading an entry on a hash collision), not
+// the entries. Any failed check is returned as a *Failure whose
 // evidence Sync has written as a JSON file in dir/evidence (a fork, a rollback, a wrong origin,
 // bad signatures or quorum, tiles or entries that do not match); network and file errors are
 // returned as they are.
@@ -140,7 +148,13 @@ func (e *fetchError) Unwrap() error { return e.err }
 
 // get fetches the policy URL + path, reading at most limit bytes.
 func (s *syncer) get(path string, limit int64) ([]byte, error) {
-	req, err := http.NewRequestWithContext(s.ctx, http.MethodGet, s.p.URL+path, nil)
+	return s.getInto(s.ctx, path, limit, nil)
+}
+
+// getInto is get with its own context, reading the body into buf's storage when it is large
+// enough.
+func (s *syncer) getInto(ctx context.Context, path string, limit int64, buf []byte) ([]byte, error) {
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, s.p.URL+path, nil)
 	if err != nil {
 		return nil, err
 	}
@@ -156,7 +170,7 @@ func (s *syncer) get(path string, limit int64) ([]byte, error) {
 		msg, _ := io.ReadAll(io.LimitReader(resp.Body, 512))
 		return nil, &fetchError{fmt.Errorf("GET %s: %s: %s", s.p.URL+path, resp.Status, msg)}
 	}
-	b, err := io.ReadAll(io.LimitReader(resp.Body, limit+1))
+	b, err := readAllInto(io.LimitReader(resp.Body, limit+1), buf, min(resp.ContentLength, limit))
 	if err != nil {
 		return nil, &fetchError{fmt.Errorf("GET %s: %v", s.p.URL+path, err)}
 	}
@@ -164,6 +178,104 @@ func (s *syncer) get(path string, limit int64) ([]byte, error) {
 		return nil, fmt.Errorf("GET %s: response larger than %d bytes", s.p.URL+path, limit)
 	}
 	return b, nil
+}
+
+// readAllInto reads r to its end into buf's storage (growing it as needed); sizeHint, when not
+// negative, is the expected size.
+func readAllInto(r io.Reader, buf []byte, sizeHint int64) ([]byte, error) {
+	if sizeHint >= 0 && int64(cap(buf)) <= sizeHint {
+		buf = make([]byte, 0, sizeHint+1) // +1: the read that sees EOF needs room
+	}
+	buf = buf[:0]
+	for {
+		if len(buf) == cap(buf) {
+			buf = append(buf, 0)[:len(buf)]
+		}
+		n, err := r.Read(buf[len(buf):cap(buf)])
+		buf = buf[:len(buf)+n]
+		if err == io.EOF {
+			return buf, nil
+		}
+		if err != nil {
+			return buf, err
+		}
+	}
+}
+
+// fetchWindow is how many requests for entry bundles or hash tiles Sync keeps in flight.
+const fetchWindow = 4
+
+// fetchResult is the outcome of one request of a fetcher.
+type fetchResult struct {
+	data []byte
+	err  error
+}
+
+// fetcher fetches a sequence of paths, up to fetchWindow at a time, and hands the responses back
+// in order, so that what is checked, and which error is reported first, does not depend on
+// the order in which the responses arrive.
+type fetcher struct {
+	ctx     context.Context
+	cancel  context.CancelFunc
+	wg      sync.WaitGroup
+	pending chan chan fetchResult // in request order
+	free    chan []byte           // response buffers to reuse
+}
+
+// fetchInOrder starts fetching the n paths req(0), ..., req(n-1) (each with its size limit).
+// The caller must call stop when done.
+func (s *syncer) fetchInOrder(n int, req func(i int) (path string, limit int64)) *fetcher {
+	ctx, cancel := context.WithCancel(s.ctx)
+	f := &fetcher{ctx: ctx, cancel: cancel, pending: make(chan chan fetchResult, fetchWindow-1), free: make(chan []byte, fetchWindow+1)}
+	f.wg.Add(1)
+	go func() {
+		defer f.wg.Done()
+		defer close(f.pending)
+		for i := 0; i < n; i++ {
+			out := make(chan fetchResult, 1)
+			select {
+			case f.pending <- out:
+			case <-ctx.Done():
+				return
+			}
+			path, limit := req(i)
+			f.wg.Add(1)
+			go func() {
+				defer f.wg.Done()
+				var buf []byte
+				select {
+				case buf = <-f.free:
+				default:
+				}
+				data, err := s.getInto(ctx, path, limit, buf)
+				out <- fetchResult{data, err}
+			}()
+		}
+	}()
+	return f
+}
+
+// next waits for the next response in order.
+func (f *fetcher) next() fetchResult {
+	out, ok := <-f.pending
+	if !ok {
+		return fetchResult{err: &fetchError{f.ctx.Err()}}
+	}
+	return <-out
+}
+
+// stop cancels the requests still in flight and waits for them to end.
+func (f *fetcher) stop() {
+	f.cancel()
+	f.wg.Wait()
+}
+
+// recycle hands a response's buffer back for reuse; the caller must not use it any more.
+func (f *fetcher) recycle(b []byte) {
+	select {
+	case f.free <- b:
+	default:
+	}
 }
 
 // tileReader is a tlog.TileReader over the log's hash tiles. It rejects tiles of the wrong
@@ -210,8 +322,24 @@ func (r *tileReader) SaveTiles(tiles []tlog.Tile, data [][]byte) {
 }
 
 func (s *syncer) run(dir string) (*SyncResult, error) {
-	local, err := LoadLocal(dir)
-	if err != nil && !errors.Is(err, fs.ErrNotExist) {
+	// Re-check the stored copy, streaming it: keep its hashes and an index of its event_ids,
+	// not its entries.
+	st := &syncState{}
+	defer st.close()
+	local, err := openLocal(dir)
+	switch {
+	case err == nil:
+		st.from, st.hashes = local.Checkpoint.Size, local.hashes
+		st.stored.name = filepath.Join(dir, EntriesFile)
+		st.tailStart = local.Checkpoint.Size / TileWidth * TileWidth
+		st.events = newEventSet(local.Checkpoint.Size, st.eventIDOf)
+		if err := local.scan(st.visitStored); err != nil {
+			return nil, err
+		}
+		st.keep = local.entryBytes
+	case errors.Is(err, fs.ErrNotExist):
+		local = nil
+	default:
 		return nil, err
 	}
 	signed, err := s.get("checkpoint", MaxCheckpointSize)
@@ -289,26 +417,19 @@ func (s *syncer) run(dir string) (*SyncResult, error) {
 		}
 		res.ConsistencyProof = proof
 	}
-	// Download and check the new entries.
-	var (
-		hashes  = &hashStore{}
-		parsed  []Entry
-		entries [][]byte
-		keep    int64 // bytes of the entries file to keep
-	)
+	// Download and check the new entries, one bundle at a time as they arrive.
+	hashes := &hashStore{}
 	if local != nil {
-		hashes = local.hashes
-		parsed, entries = local.Parsed, local.Entries
-		keep = local.entryBytes
+		hashes = st.hashes
 	}
-	from := int64(len(entries))
+	hashes.reserve(min(vc.Size, 1<<22)) // (a bigger log grows it as it goes)
+	if st.events == nil {
+		st.events = newEventSet(vc.Size, st.eventIDOf)
+	}
+	from := st.from
 	pool := s.p.Pool
-	if len(parsed) > 0 && pool == "" {
-		pool = parsed[0].EntryHeader().Pool
-	}
-	events := make(map[string]int64, vc.Size)
-	for i, e := range parsed {
-		events[e.EntryHeader().EventID] = int64(i)
+	if pool == "" {
+		pool = st.pool0
 	}
 	entryFail := func(idx int64, e []byte, format string, args ...any) error {
 		ee := &EntryEvidence{Checkpoint: string(signed), Index: idx, Problem: fmt.Sprintf(format, args...)}
@@ -317,52 +438,70 @@ func (s *syncer) run(dir string) (*SyncResult, error) {
 		}
 		return &Failure{Kind: "entry-invalid", Err: fmt.Errorf("entry %d: %s", idx, ee.Problem), Evidence: ee}
 	}
-	var newEntries [][]byte
-	for k := from / TileWidth; k*TileWidth < vc.Size && from < vc.Size; k++ {
-		w := min(int64(TileWidth), vc.Size-k*TileWidth)
-		t := tlog.Tile{H: TileHeight, L: -1, N: k, W: int(w)}
-		data, err := s.get(TilePath(t), int64(TileWidth)*(2+MaxBundleEntry))
-		if err != nil {
+	if from < vc.Size {
+		// New entries go to a temporary file until everything is checked.
+		if st.spool, err = newSpool(dir); err != nil {
 			return nil, err
 		}
-		bundle, err := ParseEntryBundle(data, int(w))
-		if err != nil {
-			return nil, entryFail(k*TileWidth, nil, "entry bundle %s: %v", TilePath(t), err)
+		defer st.spool.discard()
+		first := from / TileWidth
+		bundleTile := func(k int64) tlog.Tile {
+			return tlog.Tile{H: TileHeight, L: -1, N: k, W: int(min(TileWidth, vc.Size-k*TileWidth))}
 		}
-		for j, e := range bundle {
-			idx := k*TileWidth + int64(j)
-			if idx < from {
-				if string(e) != string(entries[idx]) {
-					return nil, entryFail(idx, e, "bundle %s serves a different entry %d than the stored (verified) copy", TilePath(t), idx)
-				}
-				continue
+		nb := (vc.Size+TileWidth-1)/TileWidth - first
+		fb := s.fetchInOrder(int(nb), func(i int) (string, int64) {
+			return TilePath(bundleTile(first + int64(i))), int64(TileWidth) * (2 + MaxBundleEntry)
+		})
+		defer fb.stop()
+		for k := first; k < first+nb; k++ {
+			t := bundleTile(k)
+			r := fb.next()
+			if r.err != nil {
+				return nil, r.err
 			}
-			pe, err := ParseEntry(e)
+			bundle, err := ParseEntryBundle(r.data, t.W)
 			if err != nil {
-				return nil, entryFail(idx, e, "%v", err)
+				return nil, entryFail(k*TileWidth, nil, "entry bundle %s: %v", TilePath(t), err)
 			}
-			h := pe.EntryHeader()
-			if pool == "" {
-				pool = h.Pool
+			for j, e := range bundle {
+				idx := k*TileWidth + int64(j)
+				if idx < from {
+					if string(e) != string(st.tail[j]) {
+						return nil, entryFail(idx, e, "bundle %s serves a different entry %d than the stored (verified) copy", TilePath(t), idx)
+					}
+					continue
+				}
+				pe, err := ParseEntry(e)
+				if err != nil {
+					return nil, entryFail(idx, e, "%v", err)
+				}
+				h := pe.EntryHeader()
+				if pool == "" {
+					pool = h.Pool
+				}
+				if h.Pool != pool {
+					return nil, entryFail(idx, e, "pool %q, but the log is of pool %q", h.Pool, pool)
+				}
+				prev, dup, err := st.events.add(h.EventID, idx)
+				if err != nil {
+					return nil, err
+				}
+				if dup {
+					return nil, entryFail(idx, e, "event_id %q was already used by entry %d", h.EventID, prev)
+				}
+				if r, ok := pe.(PeriodReport); ok && r.ToIndex != idx {
+					return nil, entryFail(idx, e, "period.report has to_index %d, but it is entry %d", r.ToIndex, idx)
+				}
+				if err := hashes.add(idx, e); err != nil {
+					return nil, err
+				}
+				if err := st.spool.append(e); err != nil {
+					return nil, err
+				}
 			}
-			if h.Pool != pool {
-				return nil, entryFail(idx, e, "pool %q, but the log is of pool %q", h.Pool, pool)
-			}
-			if prev, dup := events[h.EventID]; dup {
-				return nil, entryFail(idx, e, "event_id %q was already used by entry %d", h.EventID, prev)
-			}
-			events[h.EventID] = idx
-			if r, ok := pe.(PeriodReport); ok && r.ToIndex != idx {
-				return nil, entryFail(idx, e, "period.report has to_index %d, but it is entry %d", r.ToIndex, idx)
-			}
-			e = append([]byte(nil), e...)
-			if err := hashes.add(idx, e); err != nil {
-				return nil, err
-			}
-			parsed = append(parsed, pe)
-			entries = append(entries, e)
-			newEntries = append(newEntries, e)
+			fb.recycle(r.data)
 		}
+		fb.stop()
 	}
 	root, err := tlog.TreeHash(vc.Size, hashes)
 	if err != nil {
@@ -375,9 +514,12 @@ func (s *syncer) run(dir string) (*SyncResult, error) {
 			if err != nil {
 				return nil, tileFailure("reading leaf hashes", err)
 			}
-			lh := tlog.RecordHash(entries[i])
-			if th[0] != lh {
-				return nil, entryFail(i, entries[i], "the served entry hashes to %s, the log's verified tile says %s", lh, th[0])
+			if lh := hashes.h[tlog.StoredHashIndex(0, i)]; th[0] != lh {
+				e, err := st.spool.read(i - from)
+				if err != nil {
+					return nil, err
+				}
+				return nil, entryFail(i, e, "the served entry hashes to %s, the log's verified tile says %s", lh, th[0])
 			}
 		}
 		return nil, entryFail(from, nil, "the entries hash to root %s, the checkpoint says %s", root, vc.Hash)
@@ -385,51 +527,40 @@ func (s *syncer) run(dir string) (*SyncResult, error) {
 	// The served hash tiles of the grown part must be the ones the entries give: a stored hash
 	// altered on the server (which would falsify proofs served to others) is caught here even
 	// though the entries themselves are intact.
-	if len(newEntries) > 0 {
-		for _, t := range tlog.NewTiles(TileHeight, from, vc.Size) {
+	if from < vc.Size {
+		tiles := tlog.NewTiles(TileHeight, from, vc.Size)
+		ft := s.fetchInOrder(len(tiles), func(i int) (string, int64) {
+			return TilePath(tiles[i]), int64(tiles[i].W*tlog.HashSize) + 1
+		})
+		defer ft.stop()
+		for _, t := range tiles {
 			want, err := tlog.ReadTileData(t, hashes)
 			if err != nil {
 				return nil, err
 			}
-			got, err := s.get(TilePath(t), int64(len(want))+1)
-			if err != nil {
-				return nil, err
+			r := ft.next()
+			if r.err != nil {
+				return nil, r.err
 			}
-			if !bytes.Equal(got, want) {
-				te := &TileEvidence{Checkpoint: string(signed), Tile: TilePath(t), Served: base64.StdEncoding.EncodeToString(got),
+			if !bytes.Equal(r.data, want) {
+				te := &TileEvidence{Checkpoint: string(signed), Tile: TilePath(t), Served: base64.StdEncoding.EncodeToString(r.data),
 					Expected: base64.StdEncoding.EncodeToString(want),
 					Problem:  fmt.Sprintf("hash tile %s differs from the tile the log's own (verified) entries give", TilePath(t))}
 				return nil, &Failure{Kind: "tiles-invalid", Err: fmt.Errorf("the log serves a hash tile %s that its entries do not give: a stored hash was altered", TilePath(t)), Evidence: te}
 			}
+			ft.recycle(r.data)
 		}
+		ft.stop()
 	}
 	// Everything checked: store the entries, then the checkpoint.
-	if len(newEntries) > 0 {
-		f, err := os.OpenFile(filepath.Join(dir, EntriesFile), os.O_RDWR|os.O_CREATE, 0o644)
-		if err != nil {
-			return nil, err
-		}
-		var buf []byte
-		for _, e := range newEntries {
-			buf, _ = AppendEntryBundle(buf, e)
-		}
-		err = f.Truncate(keep)
-		if err == nil {
-			_, err = f.WriteAt(buf, keep)
-		}
-		if err == nil {
-			err = f.Sync()
-		}
-		if err2 := f.Close(); err == nil {
-			err = err2
-		}
-		if err != nil {
+	if from < vc.Size {
+		if err := st.spool.commit(filepath.Join(dir, EntriesFile), st.keep); err != nil {
 			return nil, err
 		}
 	}
 	if err := writeFileAtomic(filepath.Join(dir, CheckpointFile), signed, 0o644); err != nil {
 		return nil, err
 	}
-	res.NewEntries = int64(len(newEntries))
+	res.NewEntries = vc.Size - from
 	return res, nil
 }

@@ -8,6 +8,9 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"hash/maphash"
+	"net/http"
+	"net/http/httptest"
 	"os"
 	"path/filepath"
 	"strings"
@@ -395,4 +398,205 @@ func ExampleSample() {
 	s, _ := Sample(c, 5)
 	fmt.Println(len(s))
 	// Output: 5
+}
+
+func TestHashStoreMatchesTlog(t *testing.T) {
+	var s hashStore
+	for n := int64(0); n < 1100; n++ {
+		e := []byte(fmt.Sprintf("entry %d", n))
+		want, err := tlog.StoredHashes(n, e, &s)
+		if err != nil {
+			t.Fatal(err)
+		}
+		before := len(s.h)
+		if err := s.add(n, e); err != nil {
+			t.Fatal(err)
+		}
+		if got := s.h[before:]; fmt.Sprint(got) != fmt.Sprint(want) {
+			t.Fatalf("entry %d: stored hashes %v, tlog.StoredHashes %v", n, got, want)
+		}
+	}
+	if err := s.add(5, []byte("x")); err == nil {
+		t.Fatal("added an entry out of order")
+	}
+}
+
+// setTamper sets l.tamper while the server may be serving.
+func (l *testLog) setTamper(f func(path string, body []byte) []byte) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	l.tamper = f
+}
+
+// dirNames lists a local copy's directory.
+func dirNames(t *testing.T, dir string) string {
+	t.Helper()
+	ds, err := os.ReadDir(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var names []string
+	for _, d := range ds {
+		names = append(names, d.Name())
+	}
+	return strings.Join(names, " ")
+}
+
+// TestSyncEventIDCollisions forces every event_id hash to collide (and then to collide in
+// groups), so that the event_id check must re-read entries from the stored copy and from the
+// new entries' temporary file.
+func TestSyncEventIDCollisions(t *testing.T) {
+	saved := eventHash
+	t.Cleanup(func() { eventHash = saved })
+	for name, h := range map[string]func(maphash.Seed, string) uint64{
+		"all":       func(maphash.Seed, string) uint64 { return 7 },
+		"by length": func(_ maphash.Seed, id string) uint64 { return uint64(len(id)) },
+	} {
+		t.Run(name, func(t *testing.T) {
+			eventHash = h
+			keys := newTestKeys(t, 1)
+			l := newTestLog(t, keys)
+			p := keys.policy(t, l.url(), 2)
+			dir := t.TempDir()
+			fillLog(t, l, 150) // 301 entries
+			l.publish()
+			if _, err := syncOnce(t, p, dir, ""); err != nil {
+				t.Fatal(err)
+			}
+			for i := 0; i < 300; i++ {
+				l.add(collection(t, 1000+i, "L1", 1))
+			}
+			l.publish()
+			if res, err := syncOnce(t, p, dir, ""); err != nil || res.NewEntries != 300 {
+				t.Fatalf("%+v %v", res, err)
+			}
+			// A repeat of a stored event_id, and of one that is new in the same sync.
+			for _, c := range []struct {
+				repeat []byte
+				want   string
+			}{
+				{collection(t, 5, "L5", 1), `entry 602: event_id "coll-5" was already used by entry 156`},
+				{collection(t, 2000, "L1", 1), `entry 602: event_id "coll-2000" was already used by entry 601`},
+			} {
+				l2 := newTestLog(t, keys)
+				l2.add(l.entries...)
+				l2.add(collection(t, 2000, "L1", 1), c.repeat)
+				l2.publish()
+				d2 := t.TempDir()
+				if err := os.CopyFS(d2, os.DirFS(dir)); err != nil {
+					t.Fatal(err)
+				}
+				_, err := syncOnce(t, keys.policy(t, l2.url(), 2), d2, "")
+				wantFailure(t, err, "entry-invalid")
+				if !strings.Contains(err.Error(), c.want) {
+					t.Fatalf("error %v does not mention %q", err, c.want)
+				}
+				if got := dirNames(t, d2); got != "checkpoint entries evidence" {
+					t.Fatalf("directory after a failed sync: %s", got)
+				}
+			}
+			loc, err := LoadLocal(dir)
+			if err != nil || len(loc.Entries) != 601 {
+				t.Fatalf("local copy: %v", err)
+			}
+		})
+	}
+}
+
+// TestSyncOrderedFetches serves entry bundles and tiles with delays that make later responses
+// arrive first: Sync must still store exactly the log and report the first bad bundle.
+func TestSyncOrderedFetches(t *testing.T) {
+	keys := newTestKeys(t, 1)
+	l := newTestLog(t, keys)
+	fillLog(t, l, 700) // 1401 entries, 6 bundles
+	l.publish()
+	delayed := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if t, err := ParseTilePath(r.URL.Path); err == nil {
+			time.Sleep(time.Duration(10-t.N%10) * 3 * time.Millisecond)
+		}
+		l.ServeHTTP(w, r)
+	}))
+	t.Cleanup(delayed.Close)
+	p := keys.policy(t, delayed.URL+"/", 2)
+	dir := t.TempDir()
+	if _, err := syncOnce(t, p, dir, ""); err != nil {
+		t.Fatal(err)
+	}
+	var want []byte
+	for _, e := range l.entries {
+		want, _ = AppendEntryBundle(want, e)
+	}
+	if got, _ := os.ReadFile(filepath.Join(dir, EntriesFile)); !bytes.Equal(got, want) {
+		t.Fatal("the entries file is not the log")
+	}
+	if got := dirNames(t, dir); got != "checkpoint entries" {
+		t.Fatalf("directory after sync: %s", got)
+	}
+	// Grow the log, then damage bundles 7 and 9: the error names bundle 7, every time.
+	for i := 0; i < 1200; i++ {
+		l.add(collection(t, 5000+i, fmt.Sprintf("L%d", i%700), 1))
+	}
+	l.publish()
+	l.setTamper(func(path string, b []byte) []byte {
+		if path == "tile/entries/007" || path == "tile/entries/009" {
+			return b[:len(b)-1]
+		}
+		return b
+	})
+	for range 3 {
+		_, err := syncOnce(t, p, dir, "")
+		wantFailure(t, err, "entry-invalid")
+		if !strings.Contains(err.Error(), "entry 1792: entry bundle tile/entries/007") {
+			t.Fatalf("error %v is not about the first bad bundle", err)
+		}
+	}
+	// A changed entry (still canonical) is found through the verified tiles, and the evidence
+	// holds the served entry, read back from the temporary file.
+	bad := 2000
+	l.setTamper(func(path string, b []byte) []byte {
+		if path == "tile/entries/007" {
+			return bytes.Replace(b, []byte(`"event_id":"coll-`+fmt.Sprint(5000+bad-1401)+`"`), []byte(`"event_id":"coll-`+fmt.Sprint(6000+bad-1401)+`"`), 1)
+		}
+		return b
+	})
+	_, err := syncOnce(t, p, dir, "")
+	f := wantFailure(t, err, "entry-invalid")
+	ev := f.Evidence.(*EntryEvidence)
+	served, _ := base64.StdEncoding.DecodeString(ev.Entry)
+	if ev.Index != int64(bad) || !strings.Contains(string(served), fmt.Sprintf(`"coll-%d"`, 6000+bad-1401)) || !strings.Contains(err.Error(), "verified tile says") {
+		t.Fatalf("evidence %+v for %v", ev, err)
+	}
+	l.setTamper(nil)
+	if res, err := syncOnce(t, p, dir, ""); err != nil || res.NewEntries != 1200 {
+		t.Fatalf("%+v %v", res, err)
+	}
+	want = want[:0]
+	for _, e := range l.entries {
+		want, _ = AppendEntryBundle(want, e)
+	}
+	if got, _ := os.ReadFile(filepath.Join(dir, EntriesFile)); !bytes.Equal(got, want) {
+		t.Fatal("the entries file is not the log")
+	}
+	if got := dirNames(t, dir); got != "checkpoint entries evidence" {
+		t.Fatalf("directory after sync: %s", got)
+	}
+}
+
+// BenchmarkSync syncs a log of 20,000 loan.collection entries from scratch (the in-process test
+// server's work is included).
+func BenchmarkSync(b *testing.B) {
+	keys := newTestKeys(b, 1)
+	l := newTestLog(b, keys)
+	for i := 0; i < 20000; i++ {
+		l.add(collection(b, i, "L0", 1))
+	}
+	l.publish()
+	p := keys.policy(b, l.url(), 2)
+	b.ReportAllocs()
+	for b.Loop() {
+		dir := b.TempDir()
+		if _, err := Sync(context.Background(), p, dir, nil, SyncOptions{}); err != nil {
+			b.Fatal(err)
+		}
+	}
 }
