@@ -1,0 +1,35 @@
+#!/usr/bin/env bash
+# LendingClub recovery model, side by side with its peers in one run (docs/benchmarks.md):
+# Reclaim's gbdt vs XGBoost (hist) vs scikit-learn HistGradientBoosting vs the static-pool
+# baseline, with the same "lendingclub-v1" features, the same 5 folds and the same
+# hyper-parameters; out-of-fold metrics (bench/lendingclub/peers.py says what each one is).
+# Usage: bench/lendingclub/run.sh [DATA]   (default ../shared/data/lendingclub/chargedoff_dev.csv)
+# Needs: Go, Debian's python3-xgboost and python3-sklearn (apt-get install python3-xgboost python3-sklearn).
+set -euo pipefail
+cd "$(dirname "$0")/../.."
+export PATH=$PATH:/usr/local/go/bin
+data=${1:-../shared/data/lendingclub/chargedoff_dev.csv}
+[ -f "$data" ] || { echo "run.sh: $data not found (the LendingClub file is not part of the repository)" >&2; exit 1; }
+py=/usr/bin/python3 # Debian's interpreter: the one python3-xgboost and python3-sklearn install into
+work=$(mktemp -d /tmp/reclaim-lendingclub-XXXXXX)
+trap 'rm -rf "$work"' EXIT
+go run ./bench/lendingclub/export -data "$data" -out "$work/data" >/dev/null
+OMP_NUM_THREADS=2 "$py" bench/lendingclub/peers.py "$work/data" >"$work/peers.json"
+go run ./bench/lendingclub/ours -data "$data" -threads 2 >"$work/ours.json"
+"$py" - "$work/ours.json" "$work/peers.json" <<'PY'
+import json, sys
+ours, peers = (json.load(open(p)) for p in sys.argv[1:3])
+if ours["data"]["fingerprint"] != peers["data"]["fingerprint"]:
+    sys.exit("feature sets differ between ours and the peers")
+res = {**ours["results"], **peers["results"]}
+cols = ["reclaim_gbdt", "xgboost", "sklearn_hgb", "baseline_static_pool"]
+rows = ["auc_rate_ge_10", "auc_material", "mae_rate", "spearman_rate", "portfolio_error_pct", "fold_portfolio_abs_err_pct"]
+d = peers["data"]
+print(f"LendingClub charged-off loans: {d['rows']} rows, {d['features']} features ({d['feature_set']}), {d['folds']} folds, "
+      f"rate>=10% share {d['rate_ge_10_share']}, EAD-weighted capped rate {d['ead_weighted_rate']}")
+print("params:", json.dumps(peers["params"]), "versions:", json.dumps(peers["versions"]))
+print(f"| {'metric (out of fold)':<28} | " + " | ".join(f"{c:>20}" for c in cols) + " |")
+print("|" + "-" * 30 + "|" + "|".join("-" * 22 for _ in cols) + "|")
+for r in rows:
+    print(f"| {r:<28} | " + " | ".join(f"{res[c][r]:>20.4f}" for c in cols) + " |")
+PY

@@ -1,0 +1,440 @@
+// Package service values stored portfolios: it reads loans, repayment histories, pool
+// collections and registered recovery models from sqldb and runs package valuation on them. It
+// is the adapter behind the API's valuation routes (httpapi.ValuationService) and the CLI's
+// value, price and backtest commands.
+//
+// Loaded models are kept in memory by name and version, and each portfolio valuation is cached
+// per (portfolio, model version, target IRR, target multiple, confidence, paths) for the life of
+// the Service: imported portfolios do not change, and a new model version is a new key. Two
+// requests for the same valuation share one computation.
+package service
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"fmt"
+	"log/slog"
+	"strconv"
+	"strings"
+	"sync"
+
+	"reclaim"
+	"reclaim/date"
+	"reclaim/sqldb"
+	"reclaim/valuation"
+	"reclaim/valuation/pricing"
+)
+
+// Options configure a Service.
+type Options struct {
+	// Logger receives warnings (nil: slog.Default()).
+	Logger *slog.Logger
+	// MaxCached bounds the cached valuations (0: 64); the oldest are dropped first.
+	MaxCached int
+	// Progress, when not nil, is told about long work (see valuation.ValueInput.Progress, and
+	// the stage "loading" while a portfolio is read).
+	Progress func(stage string, done, total int)
+}
+
+// Service values stored portfolios. It is safe for concurrent use.
+type Service struct {
+	db   *sqldb.DB
+	opts Options
+
+	mu     sync.Mutex
+	models map[valuation.ModelRef]*valuation.RecoveryModel
+	vals   map[valKey]*pending
+	order  []valKey
+}
+
+type valKey struct {
+	portfolio   int64
+	model       valuation.ModelRef
+	irr, mult   float64
+	conf        float64
+	paths       int
+	assumptions string // the request's assumptions, formatted ("" for the defaults)
+	litigation  float64
+}
+
+type pending struct {
+	done chan struct{}
+	v    *valuation.Valuation
+	err  error
+}
+
+// New returns a service over db.
+func New(db *sqldb.DB, opts Options) *Service {
+	if opts.Logger == nil {
+		opts.Logger = slog.Default()
+	}
+	if opts.MaxCached <= 0 {
+		opts.MaxCached = 64
+	}
+	return &Service{db: db, opts: opts, models: map[valuation.ModelRef]*valuation.RecoveryModel{}, vals: map[valKey]*pending{}}
+}
+
+func (s *Service) progress(stage string, done, total int) {
+	if s.opts.Progress != nil {
+		s.opts.Progress(stage, done, total)
+	}
+}
+
+// Models lists every registered model version with its summary, by name and newest first.
+func (s *Service) Models(ctx context.Context) ([]valuation.ModelCard, error) {
+	recs, err := s.db.ListModels(ctx)
+	if err != nil {
+		return nil, err
+	}
+	out := make([]valuation.ModelCard, 0, len(recs))
+	for _, r := range recs {
+		c, err := card(r)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, c)
+	}
+	return out, nil
+}
+
+func card(r sqldb.ModelRecord) (valuation.ModelCard, error) {
+	c := valuation.ModelCard{Name: r.Name, Version: r.Version, FeatureSet: r.FeatureSet, CreatedAt: r.CreatedAt, CreatedBy: r.CreatedBy,
+		Active: r.Active, SHA256: r.SHA256, Size: r.Size}
+	if err := json.Unmarshal(r.MetricsJSON, &c.ModelSummary); err != nil {
+		return c, reclaim.WrapError(reclaim.EINTERNAL, err, "the stored summary of model %s version %d is unreadable", r.Name, r.Version)
+	}
+	return c, nil
+}
+
+// ActivateModel makes a version the active one of its name.
+func (s *Service) ActivateModel(ctx context.Context, name string, version int) error {
+	return s.db.ActivateModel(ctx, name, version)
+}
+
+// SaveModel registers m under name (a new version, made active) and returns its card.
+func (s *Service) SaveModel(ctx context.Context, name, createdBy string, m *valuation.RecoveryModel) (valuation.ModelCard, error) {
+	file, err := m.MarshalBinary()
+	if err != nil {
+		return valuation.ModelCard{}, err
+	}
+	summary, err := json.Marshal(m.Summary)
+	if err != nil {
+		return valuation.ModelCard{}, err
+	}
+	rec, err := s.db.SaveModel(ctx, sqldb.NewModel{Name: name, FeatureSet: m.FeatureSet, CreatedBy: createdBy, MetricsJSON: summary, File: file})
+	if err != nil {
+		return valuation.ModelCard{}, err
+	}
+	s.mu.Lock()
+	s.models[valuation.ModelRef{Name: rec.Name, Version: rec.Version}] = m
+	s.mu.Unlock()
+	return card(rec)
+}
+
+// ParseModelSpec splits "NAME@VERSION" into its parts; a spec without "@" has version 0 (the
+// active one). A malformed version is EINVALID.
+func ParseModelSpec(spec string) (string, int, error) {
+	name, v, ok := strings.Cut(strings.TrimSpace(spec), "@")
+	if !ok {
+		return name, 0, nil
+	}
+	n, err := strconv.Atoi(v)
+	if err != nil || n < 1 {
+		return "", 0, reclaim.Errorf(reclaim.EINVALID, "model %q: the version after @ must be a positive number", spec)
+	}
+	return name, n, nil
+}
+
+// resolve turns a model spec into a registered name and version without reading any file.
+func (s *Service) resolve(ctx context.Context, spec string) (valuation.ModelRef, error) {
+	name, version, err := ParseModelSpec(spec)
+	if err != nil {
+		return valuation.ModelRef{}, err
+	}
+	recs, err := s.db.ListModels(ctx)
+	if err != nil {
+		return valuation.ModelRef{}, err
+	}
+	if name == "" {
+		var best, any *sqldb.ModelRecord
+		for i := range recs {
+			r := &recs[i]
+			if !r.Active {
+				continue
+			}
+			if any == nil || r.CreatedAt.After(any.CreatedAt) || (r.CreatedAt.Equal(any.CreatedAt) && r.ID > any.ID) {
+				any = r
+			}
+			if r.FeatureSet == valuation.CNV1 && (best == nil || r.CreatedAt.After(best.CreatedAt) || (r.CreatedAt.Equal(best.CreatedAt) && r.ID > best.ID)) {
+				best = r
+			}
+		}
+		if best == nil {
+			best = any
+		}
+		if best == nil {
+			return valuation.ModelRef{}, reclaim.Errorf(reclaim.ENOTFOUND, "no recovery model is registered; train one with 'reclaim model train'")
+		}
+		return valuation.ModelRef{Name: best.Name, Version: best.Version}, nil
+	}
+	for _, r := range recs {
+		if r.Name == name && ((version == 0 && r.Active) || r.Version == version) {
+			return valuation.ModelRef{Name: r.Name, Version: r.Version}, nil
+		}
+	}
+	if version > 0 {
+		return valuation.ModelRef{}, reclaim.Errorf(reclaim.ENOTFOUND, "model %q has no version %d", name, version)
+	}
+	return valuation.ModelRef{}, reclaim.Errorf(reclaim.ENOTFOUND, "no model named %q (see 'reclaim model list')", name)
+}
+
+// Model returns the registered model a spec names (see valuation.Request.Model), loading its
+// file once. A file that fails to load (another format version, a bad checksum) is EINTERNAL
+// with the loader's explanation.
+func (s *Service) Model(ctx context.Context, spec string) (*valuation.RecoveryModel, valuation.ModelRef, error) {
+	ref, err := s.resolve(ctx, spec)
+	if err != nil {
+		return nil, ref, err
+	}
+	s.mu.Lock()
+	m, ok := s.models[ref]
+	s.mu.Unlock()
+	if ok {
+		return m, ref, nil
+	}
+	rec, err := s.db.GetModel(ctx, ref.Name, ref.Version)
+	if err != nil {
+		return nil, ref, err
+	}
+	m, err = valuation.LoadRecoveryModel(bytes.NewReader(rec.File))
+	if err != nil {
+		return nil, ref, reclaim.WrapError(reclaim.EINTERNAL, err, "model %s version %d cannot be loaded", ref.Name, ref.Version)
+	}
+	s.mu.Lock()
+	s.models[ref] = m
+	s.mu.Unlock()
+	return m, ref, nil
+}
+
+// Portfolio is a stored portfolio read for valuation.
+type Portfolio struct {
+	reclaim.Portfolio
+	// Inputs are the loans with their repayment histories, as of the cut-off, in import order.
+	Inputs []valuation.Input
+	// HistoryStart is the first month the portfolio's repayment history covers (zero without
+	// one): the seller's history window is taken to start with the earliest month any loan has.
+	HistoryStart date.Date
+}
+
+// LoadPortfolio reads a portfolio's loans and repayment histories.
+func (s *Service) LoadPortfolio(ctx context.Context, portfolioID int64) (*Portfolio, error) {
+	p, err := s.db.GetPortfolio(ctx, portfolioID)
+	if err != nil {
+		return nil, err
+	}
+	out := &Portfolio{Portfolio: p, Inputs: make([]valuation.Input, 0, p.LoanCount)}
+	first, _, rows, err := s.db.RepaymentMonths(ctx, portfolioID)
+	if err != nil {
+		return nil, err
+	}
+	if rows > 0 {
+		out.HistoryStart = first.StartOfMonth()
+	}
+	total := int(p.LoanCount)
+	index := make(map[string]int, total)
+	err = s.db.StreamLoans(ctx, portfolioID, func(l *reclaim.Loan) error {
+		c := *l
+		index[c.LoanID] = len(out.Inputs)
+		out.Inputs = append(out.Inputs, valuation.Input{Loan: &c, HistoryStart: out.HistoryStart, AsOf: c.CutOffDate})
+		if n := len(out.Inputs); n%4096 == 0 {
+			s.progress("loading", n, total)
+		}
+		return nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	if rows > 0 {
+		err = s.db.StreamRepayments(ctx, portfolioID, func(r *reclaim.Repayment) error {
+			if i, ok := index[r.LoanID]; ok {
+				out.Inputs[i].History = append(out.Inputs[i].History, *r)
+			}
+			return nil
+		})
+		if err != nil {
+			return nil, err
+		}
+	}
+	s.progress("loading", total, total)
+	return out, nil
+}
+
+// PortfolioValuation values a stored portfolio (see valuation.Value), from the cache when the
+// same request was answered before.
+func (s *Service) PortfolioValuation(ctx context.Context, portfolioID int64, req valuation.Request) (*valuation.Valuation, error) {
+	if _, err := s.db.GetPortfolio(ctx, portfolioID); err != nil {
+		return nil, err
+	}
+	m, ref, err := s.Model(ctx, req.Model)
+	if err != nil {
+		return nil, err
+	}
+	key := valKey{portfolio: portfolioID, model: ref, irr: orDefault(req.TargetIRR, valuation.DefaultTargetIRR),
+		mult: orDefault(req.TargetMultiple, valuation.DefaultTargetMultiple), conf: orDefault(req.Confidence, valuation.DefaultConfidence),
+		paths: req.Paths, litigation: req.LitigationShare}
+	if req.Assumptions != nil {
+		key.assumptions = fmt.Sprintf("%+v", *req.Assumptions)
+	}
+	if key.paths == 0 {
+		key.paths = valuation.DefaultPaths
+	}
+	s.mu.Lock()
+	p, ok := s.vals[key]
+	if !ok {
+		p = &pending{done: make(chan struct{})}
+		s.vals[key] = p
+		s.order = append(s.order, key)
+		for len(s.order) > s.opts.MaxCached {
+			delete(s.vals, s.order[0])
+			s.order = s.order[1:]
+		}
+	}
+	s.mu.Unlock()
+	if !ok {
+		// The computation outlives the request that started it, so that its result serves the
+		// others waiting and the cache.
+		p.v, p.err = s.value(context.WithoutCancel(ctx), portfolioID, m, ref, key, req.Assumptions)
+		if p.err != nil {
+			s.mu.Lock()
+			if s.vals[key] == p {
+				delete(s.vals, key)
+			}
+			s.mu.Unlock()
+		}
+		close(p.done)
+	}
+	select {
+	case <-p.done:
+		return p.v, p.err
+	case <-ctx.Done():
+		return nil, reclaim.WrapError(reclaim.ECANCELED, ctx.Err(), "valuation canceled")
+	}
+}
+
+func orDefault(x, d float64) float64 {
+	if x == 0 {
+		return d
+	}
+	return x
+}
+
+func (s *Service) value(ctx context.Context, portfolioID int64, m *valuation.RecoveryModel, ref valuation.ModelRef, key valKey, a *pricing.Assumptions) (*valuation.Valuation, error) {
+	p, err := s.LoadPortfolio(ctx, portfolioID)
+	if err != nil {
+		return nil, err
+	}
+	if len(p.Inputs) == 0 {
+		return nil, reclaim.Errorf(reclaim.EINVALID, "portfolio %d has no loans to value", portfolioID)
+	}
+	v, err := valuation.Value(ctx, valuation.ValueInput{Model: m, ModelRef: ref, Loans: p.Inputs, AsOf: p.CutOffDate, Currency: p.Currency,
+		Paths: key.paths, TargetIRR: key.irr, TargetMultiple: key.mult, Confidence: key.conf, Assumptions: a, LitigationShare: key.litigation,
+		Progress: s.opts.Progress})
+	if err != nil {
+		return nil, reclaim.WrapError(reclaim.EINVALID, err, "portfolio %d cannot be valued", portfolioID)
+	}
+	return v, nil
+}
+
+// LoanValuation scores one loan of a portfolio with every reason code and its timing.
+func (s *Service) LoanValuation(ctx context.Context, portfolioID int64, loanRef, model string) (*valuation.LoanValuation, error) {
+	m, _, err := s.Model(ctx, model)
+	if err != nil {
+		return nil, err
+	}
+	l, err := s.db.LoanByRef(ctx, portfolioID, loanRef)
+	if err != nil {
+		return nil, err
+	}
+	reps, err := s.db.Repayments(ctx, portfolioID, loanRef)
+	if err != nil {
+		return nil, err
+	}
+	in := valuation.Input{Loan: &l, History: reps, AsOf: l.CutOffDate}
+	first, _, rows, err := s.db.RepaymentMonths(ctx, portfolioID)
+	if err != nil {
+		return nil, err
+	}
+	if rows > 0 {
+		in.HistoryStart = first.StartOfMonth()
+	}
+	lv, err := valuation.ValueLoan(ctx, m, in, l.Currency)
+	if err != nil {
+		return nil, reclaim.WrapError(reclaim.EINTERNAL, err, "scoring loan %s", loanRef)
+	}
+	return &lv, nil
+}
+
+// BackTest compares a model's predicted collections for a portfolio with what was collected
+// after its cut-off: repayment-history entries dated after the cut-off's month (seasoned tapes)
+// and the collections posted to every pool opened from the portfolio, both by month after the
+// cut-off's month (a collection dated in that month counts as month 1). The months compared run
+// to the latest month with an actual collection, within the model's timing curves.
+func (s *Service) BackTest(ctx context.Context, portfolioID int64, model string) (*valuation.BackTestReport, valuation.ModelRef, error) {
+	m, ref, err := s.Model(ctx, model)
+	if err != nil {
+		return nil, ref, err
+	}
+	p, err := s.LoadPortfolio(ctx, portfolioID)
+	if err != nil {
+		return nil, ref, err
+	}
+	base := p.CutOffDate.StartOfMonth()
+	actual := map[string][]float64{}
+	months := 0
+	add := func(loan string, month date.Date, amount float64) {
+		k := max(date.MonthsBetween(base, month.StartOfMonth()), 1)
+		a := actual[loan]
+		for len(a) < k {
+			a = append(a, 0)
+		}
+		a[k-1] += amount
+		actual[loan] = a
+		months = max(months, k)
+	}
+	for _, in := range p.Inputs {
+		for _, r := range in.History {
+			if r.Month.StartOfMonth().After(base) && r.Amount.Sign() > 0 {
+				add(in.Loan.LoanID, r.Month, r.Amount.Float())
+			}
+		}
+	}
+	pools, err := s.db.LedgerPools(ctx)
+	if err != nil {
+		return nil, ref, err
+	}
+	for _, pool := range pools {
+		if pool.PortfolioID != portfolioID {
+			continue
+		}
+		err := s.db.StreamPoolCollections(ctx, pool.Pool, func(c sqldb.PoolCollectionRow) error {
+			if !c.Effective.Before(p.CutOffDate) {
+				add(c.LoanKey, c.Effective, c.Amount.Float())
+			}
+			return nil
+		})
+		if err != nil {
+			return nil, ref, err
+		}
+	}
+	timing, _ := m.Timing("")
+	months = min(months, len(timing))
+	scores, err := m.Score(ctx, p.Inputs, valuation.ScoreOptions{})
+	if err != nil {
+		return nil, ref, err
+	}
+	return valuation.BackTest(valuation.BackTestLoans(scores, p.Inputs, months), actual, months), ref, nil
+}
+
+// ModelRef formats a model reference as "NAME@VERSION".
+func ModelRef(r valuation.ModelRef) string { return fmt.Sprintf("%s@%d", r.Name, r.Version) }
