@@ -42,6 +42,8 @@ const (
 	PermLedgerRead      Permission = "ledger.read"     // a pool's ledger: entries, tiles, proofs, reports
 	PermCollectionPost  Permission = "collection.post" // post collections to a pool (logged)
 	PermLedgerManage    Permission = "ledger.manage"   // publish checkpoints, close reporting periods
+	PermValuationRead   Permission = "valuation.read"  // portfolio valuations, prices and the model registry
+	PermModelManage     Permission = "model.manage"    // activate recovery-model versions
 )
 
 // RolePermissions is the one table that decides who may do what. Roles not listed for a
@@ -58,6 +60,8 @@ var RolePermissions = map[Permission][]Role{
 	PermLedgerRead:      {RoleAdmin, RoleAnalyst, RoleInvestor, RoleTrustee, RoleAuditor},
 	PermCollectionPost:  {RoleAdmin, RoleCollector},
 	PermLedgerManage:    {RoleAdmin, RoleTrustee},
+	PermValuationRead:   {RoleAdmin, RoleAnalyst, RoleAuditor},
+	PermModelManage:     {RoleAdmin, RoleAnalyst},
 }
 
 // Can reports whether role r holds permission p.

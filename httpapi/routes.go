@@ -27,6 +27,7 @@ func (s *Server) routes() {
 	s.streamRoutes()
 	s.maskedRoute()
 	s.ledgerRoutes()
+	s.valuationRoutes()
 }
 
 // PortfolioPath identifies a portfolio.

@@ -66,6 +66,8 @@ type Config struct {
 	Now            func() time.Time
 	// Ledger serves the pool ledgers (nil: no ledger routes).
 	Ledger LedgerService
+	// Valuation serves the model registry and portfolio valuations (nil: no valuation routes).
+	Valuation ValuationService
 }
 
 // Server is the HTTP server. Create it with New.

@@ -33,6 +33,7 @@ import (
 	"reclaim/sqldb"
 	"reclaim/sqldb/sqldbtest"
 	"reclaim/synth"
+	"reclaim/valuation/service"
 )
 
 // cheap argon2 parameters keep the tests fast; production uses auth.DefaultParams.
@@ -51,6 +52,7 @@ type fixture struct {
 	dir       string
 	broker    *events.Broker
 	ledger    *ledger.Service
+	valuation *service.Service
 }
 
 func newFixture(t *testing.T, db *sqldb.DB) *fixture {
@@ -101,7 +103,12 @@ func newFixture(t *testing.T, db *sqldb.DB) *fixture {
 	if err := f.ledger.SequenceAndPublish(ctx); err != nil {
 		t.Fatal(err)
 	}
-	f.srv, err = httpapi.New(httpapi.Config{Logger: log, UploadDir: f.dir, MaxUploadBytes: 64 << 20, LoginRate: 1000, Ledger: f.ledger},
+	f.valuation = service.New(db, service.Options{Logger: log})
+	if _, err := f.valuation.SaveModel(ctx, testModelName, "test", testModel(t)); err != nil {
+		t.Fatal(err)
+	}
+	f.srv, err = httpapi.New(httpapi.Config{Logger: log, UploadDir: f.dir, MaxUploadBytes: 64 << 20, LoginRate: 1000, Ledger: f.ledger,
+		Valuation: f.valuation},
 		sqldb.KeyedDB{DB: db, Keys: keys}, keys, broker)
 	if err != nil {
 		t.Fatal(err)

@@ -111,6 +111,9 @@ same data; --fresh starts over.`,
 					return fmt.Errorf("demo pool: %w", err)
 				}
 			}
+			if err := demoModel(ctx, g, a); err != nil {
+				return fmt.Errorf("demo model: %w", err)
+			}
 			if noServe {
 				return nil
 			}

@@ -153,6 +153,7 @@ postgres://... to use PostgreSQL instead.`,
 		newUserCmd(g),
 		newLedgerCmd(g),
 		newWitnessCmd(),
+		newModelCmd(g), newValueCmd(g), newPriceCmd(g), newBacktestCmd(g),
 	)
 	return root
 }

@@ -1,0 +1,200 @@
+package main
+
+import (
+	"bytes"
+	"encoding/csv"
+	"encoding/json"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"reclaim/sqldb/sqldbtest"
+	"reclaim/valuation"
+)
+
+// TestModelWorkflow drives model train -> list -> evaluate -> predict (registry and file, a tape
+// missing a column, corrupted and foreign-version files) -> export -> value -> price (reachable
+// and not) -> backtest through the CLI, on SQLite and PostgreSQL.
+func TestModelWorkflow(t *testing.T) {
+	sqldbtest.ForEachEngineDSN(t, func(t *testing.T, dsn string) {
+		dir := t.TempDir()
+		g := []string{"--data-dir", filepath.Join(dir, "data"), "--dsn", dsn, "-q"}
+		if strings.HasPrefix(dsn, "postgres") {
+			if _, errOut, code := cli(t, append(g, "migrate")...); code != exitOK {
+				t.Fatalf("migrate: %s", errOut)
+			}
+		}
+		out, _, code := cli(t, append(g, "model", "list")...)
+		if code != exitOK || !strings.Contains(out, "No models yet") {
+			t.Fatalf("empty list: %d %s", code, out)
+		}
+		out, errOut, code := cli(t, append(g, "model", "train", "--synthetic", "3000", "--months", "12", "--trees", "30", "--name", "t1")...)
+		if code != exitOK || !strings.Contains(out, "Trained t1 version 1") || !strings.Contains(out, "Calibration of P(material)") ||
+			!strings.Contains(out, "AUC, rate >= 10%") {
+			t.Fatalf("train: %d %s %s", code, out, errOut)
+		}
+		out, _, _ = cli(t, append(g, "model", "list", "--json")...)
+		var cards []valuation.ModelCard
+		if err := json.Unmarshal([]byte(out), &cards); err != nil || len(cards) != 1 || cards[0].Name != "t1" || !cards[0].Active || len(cards[0].Calibration) != 10 {
+			t.Fatalf("list --json: %v %s", err, out)
+		}
+		out, _, code = cli(t, append(g, "model", "evaluate", "--name", "t1")...)
+		if code != exitOK || !strings.Contains(out, "trained on seasoned synthetic portfolio") {
+			t.Errorf("evaluate (stored): %d %s", code, out)
+		}
+		out, _, code = cli(t, append(g, "model", "evaluate", "--name", "t1@1", "--synthetic", "1000", "--months", "12")...)
+		if code != exitOK || !strings.Contains(out, "Calibration of the expected rate") || !strings.Contains(out, "1000 held-out loans") {
+			t.Errorf("evaluate (new data): %d %s", code, out)
+		}
+
+		// A tape with its history, imported, and the same tape without one column.
+		tp, hp := filepath.Join(dir, "tape.csv"), filepath.Join(dir, "h.csv")
+		if _, errOut, code := cli(t, append(g, "synth", "--loans", "400", "--seed", "3", "--out", tp, "--history", hp)...); code != exitOK {
+			t.Fatalf("synth: %s", errOut)
+		}
+		preds := filepath.Join(dir, "preds.csv")
+		out, errOut, code = cli(t, append(g, "model", "predict", "--model", "t1", "--data", tp, "--history", hp, "--out", preds, "--reasons", "2")...)
+		if code != exitOK || !strings.Contains(out, "Scored 400 of 400 loans with t1@1") {
+			t.Fatalf("predict: %d %s %s", code, out, errOut)
+		}
+		rows := readCSV(t, preds)
+		if len(rows) != 401 || strings.Join(rows[0][:4], ",") != "loan_id,p_recovery,expected_recovery_rate,expected_recovery" || rows[0][7] != "reason_1" {
+			t.Fatalf("predictions: %d rows, header %v", len(rows), rows[0])
+		}
+		noContact := dropColumn(t, tp, "last_contact_date", filepath.Join(dir, "no-contact.csv"))
+		out, _, code = cli(t, append(g, "model", "predict", "--model", "t1", "--data", noContact, "--out", preds, "--json")...)
+		var sum predictSummary
+		if err := json.Unmarshal([]byte(out), &sum); err != nil || code != exitOK || sum.Scored != 400 || sum.Missing["months_since_contact"] != 400 ||
+			sum.Missing["pay_months_36m"] != 400 {
+			t.Fatalf("predict without a column: %d %v %s", code, err, out)
+		}
+
+		// Files: exported, corrupted, another version.
+		mf := filepath.Join(dir, "t1.model")
+		if out, errOut, code := cli(t, append(g, "model", "export", "--name", "t1", "--out", mf)...); code != exitOK || !strings.Contains(out, "SHA-256") {
+			t.Fatalf("export: %d %s %s", code, out, errOut)
+		}
+		if _, errOut, code := cli(t, append(g, "model", "predict", "--model", mf, "--data", tp, "--out", preds)...); code != exitOK {
+			t.Fatalf("predict with a file: %s", errOut)
+		}
+		b, _ := os.ReadFile(mf)
+		bad := bytes.Clone(b)
+		bad[bytes.IndexByte(bad, '\n')+50] ^= 1
+		os.WriteFile(mf+".bad", bad, 0o644)
+		if _, errOut, code := cli(t, append(g, "model", "predict", "--model", mf+".bad", "--data", tp, "--out", preds)...); code != exitFailed || !strings.Contains(errOut, "checksum") {
+			t.Errorf("corrupted file: %d %s", code, errOut)
+		}
+		os.WriteFile(mf+".v9", bytes.Replace(b, []byte("RECLAIM-RECOVERY 1 "), []byte("RECLAIM-RECOVERY 9 "), 1), 0o644)
+		if _, errOut, code := cli(t, append(g, "model", "predict", "--model", mf+".v9", "--data", tp, "--out", preds)...); code != exitFailed ||
+			!strings.Contains(errOut, "version 9") || !strings.Contains(errOut, "reads version 1") {
+			t.Errorf("foreign version: %d %s", code, errOut)
+		}
+		if _, errOut, code := cli(t, append(g, "model", "predict", "--model", "no-such-model", "--data", tp, "--out", preds)...); code != exitFailed || !strings.Contains(errOut, "no model named") {
+			t.Errorf("unknown model: %d %s", code, errOut)
+		}
+
+		// Value and price the imported portfolio.
+		if _, errOut, code := cli(t, append(g, "tape", "import", tp, "--history", hp)...); code != exitOK {
+			t.Fatalf("import: %s", errOut)
+		}
+		out, errOut, code = cli(t, append(g, "value", "1", "--paths", "100")...)
+		if code != exitOK || !strings.Contains(out, "valued with t1@1") || !strings.Contains(out, "Price for a 18.00% IRR: ") || !strings.Contains(out, "Price table") {
+			t.Fatalf("value: %d %s %s", code, out, errOut)
+		}
+		out, _, code = cli(t, append(g, "price", "1", "--target-irr", "0.25", "--paths", "100", "--confidence", "0.8", "--json")...)
+		var v valuation.Valuation
+		if err := json.Unmarshal([]byte(out), &v); err != nil || code != exitOK || v.Price.TargetIRR != 0.25 || v.Price.Confidence != 0.8 ||
+			v.Price.Price.IsAbsent() || v.IRRDistribution == nil || v.IRRDistribution.Paths != 100 {
+			t.Fatalf("price --json: %d %v %.400s", code, err, out)
+		}
+		out, _, code = cli(t, append(g, "price", "1", "--collection-cost", "1", "--paths", "50")...)
+		if code != exitOK || !strings.Contains(out, "Price for a 18.00% IRR: none. no positive price reaches the target") {
+			t.Errorf("unreachable target: %d %s", code, out)
+		}
+		out, _, code = cli(t, append(g, "backtest", "1")...)
+		if code != exitOK || !strings.Contains(out, "nothing to compare yet") {
+			t.Errorf("backtest: %d %s", code, out)
+		}
+		for _, args := range [][]string{{"value", "abc"}, {"price", "1", "--confidence", "2"}, {"model", "train", "--name", "x"},
+			{"model", "train", "--name", "bad name", "--synthetic", "10"}, {"model", "train", "--name", "x", "--synthetic", "10", "--data", tp},
+			{"model", "predict", "--model", "t1", "--data", filepath.Join(dir, "missing.csv"), "--out", preds}} {
+			if _, errOut, code := cli(t, append(g, args...)...); code != exitUsage {
+				t.Errorf("%v: exit %d, want 2 (%s)", args, code, errOut)
+			}
+		}
+	})
+}
+
+// TestModelLendingClub trains on the real LendingClub file and scores it (skipped when the file is
+// absent).
+func TestModelLendingClub(t *testing.T) {
+	const data, mapping = "../../../shared/data/lendingclub/chargedoff_dev.csv", "../../mappings/lendingclub.yaml"
+	if _, err := os.Stat(data); err != nil {
+		t.Skip("shared/data/lendingclub/chargedoff_dev.csv is not present")
+	}
+	dir := t.TempDir()
+	g := []string{"--data-dir", filepath.Join(dir, "data"), "--dsn", sqldbtest.SQLiteDSN(t), "-q"}
+	out, errOut, code := cli(t, append(g, "model", "train", "--data", data, "--mapping", mapping, "--trees", "100", "--name", "lc")...)
+	if code != exitOK || !strings.Contains(out, "(lendingclub-v1)") || !strings.Contains(out, "principal_outstanding") {
+		t.Fatalf("train: %d %s %s", code, out, errOut)
+	}
+	preds := filepath.Join(dir, "lc.csv")
+	out, errOut, code = cli(t, append(g, "model", "predict", "--model", "lc", "--data", data, "--mapping", mapping, "--out", preds)...)
+	if code != exitOK || !strings.Contains(out, "Scored 4481 of 4481 loans") {
+		t.Fatalf("predict: %d %s %s", code, out, errOut)
+	}
+	rows := readCSV(t, preds)
+	if len(rows) != 4482 || rows[1][0] == "" || rows[1][4] == "" {
+		t.Fatalf("%d rows; first %v", len(rows), rows[1])
+	}
+}
+
+func readCSV(t *testing.T, path string) [][]string {
+	t.Helper()
+	f, err := os.Open(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	r := csv.NewReader(f)
+	r.FieldsPerRecord = -1
+	rows, err := r.ReadAll()
+	if err != nil {
+		t.Fatal(err)
+	}
+	return rows
+}
+
+// dropColumn writes a copy of a CSV tape without the named column.
+func dropColumn(t *testing.T, src, column, dst string) string {
+	t.Helper()
+	rows := readCSV(t, src)
+	col := -1
+	for i, h := range rows[0] {
+		if strings.TrimPrefix(h, "\ufeff") == column {
+			col = i
+		}
+	}
+	if col < 0 {
+		t.Fatalf("%s has no column %s: %v", src, column, rows[0])
+	}
+	f, _ := os.Create(dst)
+	defer f.Close()
+	w := csv.NewWriter(f)
+	for _, r := range rows {
+		w.Write(append(r[:col:col], r[col+1:]...))
+	}
+	w.Flush()
+	return dst
+}
+
+func TestModelCommandsHelp(t *testing.T) {
+	for _, cmd := range [][]string{{"model"}, {"model", "train"}, {"model", "evaluate"}, {"model", "list"}, {"model", "predict"},
+		{"model", "export"}, {"value"}, {"price"}, {"backtest"}} {
+		out, _, code := cli(t, append(cmd, "--help")...)
+		if code != exitOK || !strings.Contains(out, "Usage:") {
+			t.Errorf("%v --help: %d", cmd, code)
+		}
+	}
+}
