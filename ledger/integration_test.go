@@ -230,7 +230,7 @@ func TestVerifyServedLog(t *testing.T) {
 		}
 
 		// An altered leaf: a fresh verifier re-hashes every entry and fails; fsck fails too.
-		e.tamper(e.replaceEntry(350, `"amount":"1.00"`, `"amount":"9.00"`))
+		e.tamper(e.replaceEntry(350, `"amount":"100"`, `"amount":"900"`))
 		if _, err := e.sync(filepath.Join(e.dir, "fresh1")); err == nil {
 			t.Fatal("a verifier accepted an altered leaf")
 		} else {
@@ -239,7 +239,7 @@ func TestVerifyServedLog(t *testing.T) {
 		if out, err := e.fsck(); err == nil {
 			t.Fatalf("fsck accepted an altered leaf:\n%s", out)
 		}
-		e.tamper(e.replaceEntry(350, `"amount":"9.00"`, `"amount":"1.00"`))
+		e.tamper(e.replaceEntry(350, `"amount":"900"`, `"amount":"100"`))
 		if _, err := e.sync(filepath.Join(e.dir, "fresh2")); err != nil {
 			t.Fatalf("restored leaf: %v", err)
 		}

@@ -111,11 +111,11 @@ func Report(dir string, reportIndex int64) (*ReportResult, error) {
 			b, ok := balance[e.Loan]
 			switch {
 			case !ok && removed[e.Loan] > 0:
-				add("collections", "", "", fmt.Sprintf("entry %d collects %s on loan %s, removed at entry %d", i, e.Amount, e.Loan, removed[e.Loan]))
+				add("collections", "", "", fmt.Sprintf("entry %d collects %s on loan %s, removed at entry %d", i, e.Amount.Major(), e.Loan, removed[e.Loan]))
 			case !ok:
-				add("collections", "", "", fmt.Sprintf("entry %d collects %s on loan %s, which was never boarded", i, e.Amount, e.Loan))
+				add("collections", "", "", fmt.Sprintf("entry %d collects %s on loan %s, which was never boarded", i, e.Amount.Major(), e.Loan))
 			case e.Amount > b:
-				add("collections", "", "", fmt.Sprintf("entry %d collects %s on loan %s, whose balance is only %s", i, e.Amount, e.Loan, b))
+				add("collections", "", "", fmt.Sprintf("entry %d collects %s on loan %s, whose balance is only %s", i, e.Amount.Major(), e.Loan, b.Major()))
 				balance[e.Loan] = 0
 			default:
 				balance[e.Loan] = b - e.Amount
@@ -272,7 +272,7 @@ func Reconcile(dir string, statementCSV, openingsCSV io.Reader) (*ReconcileResul
 		case !ok:
 			u.Reason = "the bank transaction is not a credit on the statement"
 		case s.Amount != c.Amount:
-			u.Reason = fmt.Sprintf("statement line %d credits %s, the collection is %s", s.Line, s.Amount, c.Amount)
+			u.Reason = fmt.Sprintf("statement line %d credits %s, the collection is %s", s.Line, s.Amount.Major(), c.Amount.Major())
 		case used[o.TxnID] != 0:
 			u.Reason = fmt.Sprintf("the bank transaction was already matched to entry %d", used[o.TxnID]-1)
 		default:

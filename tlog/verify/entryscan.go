@@ -254,8 +254,8 @@ func validDateBytes(d []byte) bool {
 	return day <= days
 }
 
-// scanAmount scans a canonical amount string at b[i] ("0.00" to "999999999999999.99", no
-// leading zeros; more than 0.00 when positive).
+// scanAmount scans a canonical amount string at b[i]: minor units, "0" to "99999999999999999"
+// (17 digits), no leading zeros; more than "0" when positive.
 func scanAmount(b []byte, i int, v *scanVal, positive bool) (int, bool) {
 	if i >= len(b) || b[i] != '"' {
 		return 0, false
@@ -263,7 +263,7 @@ func scanAmount(b []byte, i int, v *scanVal, positive bool) (int, bool) {
 	j := i + 1
 	var u uint64
 	for j < len(b) && isDigit(b[j]) {
-		if j-(i+1) == 15 { // 16 digits before the point exceed MaxAmount
+		if j-(i+1) == 17 { // 18 digits exceed MaxAmount
 			return 0, false
 		}
 		u = u*10 + uint64(b[j]-'0')
@@ -272,15 +272,14 @@ func scanAmount(b []byte, i int, v *scanVal, positive bool) (int, bool) {
 	if nd := j - (i + 1); nd == 0 || nd > 1 && b[i+1] == '0' {
 		return 0, false
 	}
-	if len(b)-j < 4 || b[j] != '.' || !isDigit(b[j+1]) || !isDigit(b[j+2]) || b[j+3] != '"' {
+	if j >= len(b) || b[j] != '"' {
 		return 0, false
 	}
-	u = u*100 + uint64(b[j+1]-'0')*10 + uint64(b[j+2]-'0')
 	if u > uint64(MaxAmount) || positive && u == 0 {
 		return 0, false
 	}
 	v.n = int64(u)
-	return j + 4, true
+	return j + 1, true
 }
 
 // scanInt scans a canonical integer from 0 to MaxJSONInt at b[i]. The caller checks what

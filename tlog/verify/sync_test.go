@@ -357,8 +357,8 @@ func TestLocalCopyTampered(t *testing.T) {
 	}
 	path := filepath.Join(dir, EntriesFile)
 	b, _ := os.ReadFile(path)
-	b2 := []byte(strings.Replace(string(b), `"amount":"10.00"`, `"amount":"10.01"`, 1))
-	b2 = []byte(strings.Replace(string(b2), `"principal":"10.00"`, `"principal":"10.01"`, 1))
+	b2 := []byte(strings.Replace(string(b), `"amount":"1000"`, `"amount":"1001"`, 1))
+	b2 = []byte(strings.Replace(string(b2), `"principal":"1000"`, `"principal":"1001"`, 1))
 	if string(b2) == string(b) {
 		t.Fatal("no change made")
 	}
