@@ -56,6 +56,9 @@ fuzz:
 bench: build
 	./bench/import.sh 1000000 2
 	./bench/api.sh 3000 8
+	./bench/ledger/run.sh 200000
+	./bench/lendingclub/run.sh
+	./bench/pricing/run.sh
 
 clean:
 	rm -rf bin

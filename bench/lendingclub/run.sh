@@ -10,7 +10,7 @@ cd "$(dirname "$0")/../.."
 export PATH=$PATH:/usr/local/go/bin
 data=${1:-../shared/data/lendingclub/chargedoff_dev.csv}
 [ -f "$data" ] || { echo "run.sh: $data not found (the LendingClub file is not part of the repository)" >&2; exit 1; }
-py=/usr/bin/python3 # Debian's interpreter: the one python3-xgboost and python3-sklearn install into
+py=$("$(dirname "$0")/../../scripts/ensure-peers.sh") # Debian's python3 with python3-xgboost and python3-sklearn
 work=$(mktemp -d /tmp/reclaim-lendingclub-XXXXXX)
 trap 'rm -rf "$work"' EXIT
 go run ./bench/lendingclub/export -data "$data" -out "$work/data" >/dev/null
