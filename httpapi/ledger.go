@@ -22,6 +22,8 @@ import (
 type LedgerService interface {
 	Pools(ctx context.Context) ([]tlog.Pool, error)
 	Pool(ctx context.Context, pool string) (tlog.Pool, error)
+	// Head is the pool's current tree (cheaper than Pool).
+	Head(ctx context.Context, pool string) (tlog.Head, error)
 	// LatestCheckpoint is the largest published checkpoint (ENOTFOUND before the first).
 	LatestCheckpoint(ctx context.Context, pool string) (tlog.StoredCheckpoint, error)
 	Leaves(ctx context.Context, pool string, before int64, limit int) ([]tlog.Leaf, error)
@@ -296,7 +298,7 @@ func (s *Server) ledgerRoutes() {
 		return err
 	}))
 	s.mux.HandleFunc("GET /ledger/{pool}/vkey", s.ledgerPublic(func(w http.ResponseWriter, r *http.Request, pool string) error {
-		if _, err := l.Pool(r.Context(), pool); err != nil {
+		if _, err := l.Head(r.Context(), pool); err != nil {
 			return err
 		}
 		w.Header().Set("Content-Type", "text/plain; charset=utf-8")
@@ -308,7 +310,7 @@ func (s *Server) ledgerRoutes() {
 		if err != nil {
 			return reclaim.Errorf(reclaim.ENOTFOUND, "no such tile: %v", err)
 		}
-		p, err := l.Pool(r.Context(), pool)
+		p, err := l.Head(r.Context(), pool)
 		if err != nil {
 			return err
 		}
@@ -387,7 +389,7 @@ func (s *Server) proofSize(r *http.Request, pool string) (int64, error) {
 		if err != nil {
 			return 0, err
 		}
-		p, err := l.Pool(r.Context(), pool)
+		p, err := l.Head(r.Context(), pool)
 		if err != nil {
 			return 0, err
 		}

@@ -296,6 +296,9 @@ func (s *Service) Pools(ctx context.Context) ([]tlog.Pool, error) { return s.db.
 func (s *Service) Pool(ctx context.Context, pool string) (tlog.Pool, error) {
 	return s.db.LedgerPool(ctx, pool)
 }
+func (s *Service) Head(ctx context.Context, pool string) (tlog.Head, error) {
+	return s.db.LedgerHead(ctx, pool)
+}
 func (s *Service) LatestCheckpoint(ctx context.Context, pool string) (tlog.StoredCheckpoint, error) {
 	return s.db.LatestCheckpoint(ctx, pool)
 }

@@ -287,13 +287,23 @@ func (d *DB) LedgerHashes(ctx context.Context, pool string) sumtlog.HashReader {
 	})
 }
 
-// LedgerHead returns the pool's current tree.
+// LedgerHead returns the pool's current tree: one primary-key read (the hot path of tile and
+// proof requests and of the publisher; LedgerPool also counts the outbox).
 func (d *DB) LedgerHead(ctx context.Context, pool string) (tlog.Head, error) {
-	p, err := d.LedgerPool(ctx, pool)
-	if err != nil {
-		return tlog.Head{}, err
+	var h tlog.Head
+	var root []byte
+	err := d.r.QueryRowContext(ctx, d.rebind(`SELECT origin, tree_size, root FROM ledger_pools WHERE pool = ?`), pool).Scan(&h.Origin, &h.Size, &root)
+	if err == sql.ErrNoRows {
+		return h, reclaim.Errorf(reclaim.ENOTFOUND, "pool %q has no ledger", pool)
 	}
-	return tlog.Head{Origin: p.Origin, Size: p.Size, Root: p.Root}, nil
+	if err != nil {
+		return h, dbError(err, "reading pool "+pool)
+	}
+	if len(root) != len(h.Root) {
+		return h, reclaim.Errorf(reclaim.EINTERNAL, "pool %s: stored root is %d bytes", pool, len(root))
+	}
+	copy(h.Root[:], root)
+	return h, nil
 }
 
 const ledgerPoolSelect = `SELECT p.pool, p.origin, p.name, p.portfolio_id, p.currency, p.cutoff, p.tree_size, p.root, p.created_at, p.frozen_at,
