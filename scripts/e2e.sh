@@ -4,9 +4,10 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 root=$PWD
-if [ ! -x /usr/bin/chromium ]; then
-  echo "e2e: installing Debian's chromium" >&2
-  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null
+if [ ! -x /usr/bin/chromium ] || ! fc-list 2>/dev/null | grep -qi wqy; then
+  # Chromium, and a CJK font so that zh-CN screenshots are legible.
+  echo "e2e: installing Debian's chromium and fonts-wqy-microhei" >&2
+  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium fonts-wqy-microhei >/dev/null
 fi
 ./scripts/build-console.sh
 make --no-print-directory build >/dev/null
@@ -29,5 +30,7 @@ cd web
 RECLAIM_URL="http://127.0.0.1:$port" \
 RECLAIM_ADMIN_USER=demo-admin RECLAIM_ADMIN_PASS="$(pw demo-admin)" \
 RECLAIM_BIDDER_USER=demo-bidder RECLAIM_BIDDER_PASS="$(pw demo-bidder)" \
+RECLAIM_ANALYST_USER=demo-analyst RECLAIM_ANALYST_PASS="$(pw demo-analyst)" \
+RECLAIM_INVESTOR_USER=demo-investor RECLAIM_INVESTOR_PASS="$(pw demo-investor)" \
 RECLAIM_BAD_TAPE="$work/bad-tape.csv" \
 npm run --silent test:e2e

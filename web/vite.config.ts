@@ -68,6 +68,8 @@ export default defineConfig({
     proxy: {
       '/api': { target: 'http://127.0.0.1:8080', changeOrigin: false },
       '/metrics': { target: 'http://127.0.0.1:8080', changeOrigin: false },
+      // The raw pool log (the console's own pages are /pools/...).
+      '^/ledger/[^/]+/': { target: 'http://127.0.0.1:8080', changeOrigin: false },
     },
   },
 })

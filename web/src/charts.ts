@@ -1,10 +1,14 @@
 // ECharts, tree-shaken: only the charts and components the console draws.
 import * as echarts from 'echarts/core'
-import { BarChart, PieChart } from 'echarts/charts'
-import { GridComponent, TooltipComponent, LegendComponent } from 'echarts/components'
+import { BarChart, LineChart, PieChart, ScatterChart } from 'echarts/charts'
+import { GridComponent, TooltipComponent, LegendComponent, MarkLineComponent, MarkPointComponent } from 'echarts/components'
 import { CanvasRenderer } from 'echarts/renderers'
 
-echarts.use([BarChart, PieChart, GridComponent, TooltipComponent, LegendComponent, CanvasRenderer])
+echarts.use([
+  BarChart, LineChart, PieChart, ScatterChart,
+  GridComponent, TooltipComponent, LegendComponent, MarkLineComponent, MarkPointComponent,
+  CanvasRenderer,
+])
 
 export { echarts }
 export type { EChartsCoreOption } from 'echarts/core'

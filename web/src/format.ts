@@ -106,6 +106,22 @@ export function fmtDateTime(v: unknown): string {
   }).format(d)
 }
 
+/** fmtAgo says how long ago an instant was ("3 分钟前", "3 minutes ago"), relative to now. */
+export function fmtAgo(v: unknown, now: number = Date.now()): string {
+  if (typeof v !== 'string' || !v) return DASH
+  const t = new Date(v).getTime()
+  if (isNaN(t)) return DASH
+  const s = Math.round((t - now) / 1000)
+  const rtf = new Intl.RelativeTimeFormat(currentLocale(), { numeric: 'auto' })
+  const a = Math.abs(s)
+  if (a < 45) return rtf.format(0, 'second')
+  if (a < 45 * 60) return rtf.format(Math.round(s / 60), 'minute')
+  if (a < 22 * 3600) return rtf.format(Math.round(s / 3600), 'hour')
+  if (a < 26 * 86400) return rtf.format(Math.round(s / 86400), 'day')
+  if (a < 320 * 86400) return rtf.format(Math.round(s / (30 * 86400)), 'month')
+  return rtf.format(Math.round(s / (365 * 86400)), 'year')
+}
+
 export function fmtBytes(n: number): string {
   if (!Number.isFinite(n) || n < 0) return DASH
   const u = ['B', 'KB', 'MB', 'GB']

@@ -1,5 +1,5 @@
 import { createRouter, createWebHistory, type RouteLocationNormalized } from 'vue-router'
-import { loadMe, session, clearSession } from './session'
+import { loadMe, session, clearSession, homePath } from './session'
 import { setUnauthorizedHandler } from './api/client'
 
 declare module 'vue-router' {
@@ -19,11 +19,15 @@ export const router = createRouter({
       path: '/',
       component: () => import('./views/AppLayout.vue'),
       children: [
-        { path: '', redirect: '/portfolios' },
+        // Resolved in beforeEach once the user's permissions are known (see homePath).
+        { path: '', name: 'home', component: () => import('./views/NotFound.vue') },
         { path: 'portfolios', name: 'portfolios', component: () => import('./views/PortfolioList.vue'), meta: { perm: 'portfolio.read', title: 'nav.portfolios' } },
         { path: 'portfolios/:id', name: 'portfolio', component: () => import('./views/PortfolioDetail.vue'), meta: { perm: 'portfolio.read', title: 'nav.portfolios' } },
         { path: 'upload', name: 'upload', component: () => import('./views/UploadView.vue'), meta: { perm: 'tape.import', title: 'nav.upload' } },
         { path: 'admin/users', name: 'users', component: () => import('./views/UsersView.vue'), meta: { perm: 'user.manage', title: 'nav.users' } },
+        { path: 'pools', name: 'pools', component: () => import('./views/LedgerList.vue'), meta: { perm: 'ledger.read', title: 'nav.ledger' } },
+        { path: 'pools/:pool', name: 'pool', component: () => import('./views/LedgerPool.vue'), meta: { perm: 'ledger.read', title: 'nav.ledger' } },
+        { path: 'models', name: 'models', component: () => import('./views/ModelsView.vue'), meta: { perm: 'valuation.read', title: 'nav.models' } },
         { path: 'audit', name: 'audit', component: () => import('./views/AuditView.vue'), meta: { perm: 'audit.read', title: 'nav.audit' } },
         { path: ':pathMatch(.*)*', name: 'notfound', component: () => import('./views/NotFound.vue'), meta: { title: 'notFound.title' } },
       ],
@@ -45,9 +49,10 @@ router.beforeEach(async (to) => {
     signedIn = await loadMe()
   } catch {
     // The server is unreachable or failing; let the page show its own error.
-    return true
+    return to.name === 'home' ? { path: '/portfolios', replace: true } : true
   }
   if (!signedIn) return loginTarget(to)
+  if (to.name === 'home') return { path: homePath(), replace: true }
   return true
 })
 

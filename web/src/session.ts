@@ -60,4 +60,12 @@ export const Perm = {
   piiRead: 'pii.read',
   userManage: 'user.manage',
   auditRead: 'audit.read',
+  ledgerRead: 'ledger.read',
 } as const
+
+/** homePath is where "/" leads: the first page the signed-in user may open. */
+export function homePath(): string {
+  if (can(Perm.portfolioRead)) return '/portfolios'
+  if (can(Perm.ledgerRead)) return '/pools'
+  return '/portfolios'
+}

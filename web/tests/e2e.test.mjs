@@ -8,6 +8,11 @@
 //   RECLAIM_ADMIN_PASS   its password                (mock default: admin-pass-123)
 //   RECLAIM_BIDDER_USER  a bidder or collector account, without user.manage and tape.import (mock: bidder)
 //   RECLAIM_BIDDER_PASS  its password                (mock default: bidder-pass-123)
+//   RECLAIM_INVESTOR_USER an investor account (ledger.read only)  (mock default: investor)
+//   RECLAIM_INVESTOR_PASS its password               (mock default: investor-pass-123)
+//   RECLAIM_POOL         the pool whose ledger the ledger tests open (default RCL-DEMO-1, as `reclaim demo` opens)
+//   RECLAIM_ANALYST_USER an analyst account (valuation.read), for the valuation pages (mock default: analyst)
+//   RECLAIM_ANALYST_PASS its password                (mock default: analyst-pass-123)
 //   RECLAIM_BAD_TAPE     path to a loan tape with invalid rows (mock: a generated bad-tape.csv)
 //   RECLAIM_GOOD_TAPE    optional: a valid tape, uploaded first when the server has no portfolio yet
 //   CHROMIUM             Chromium binary (default /usr/bin/chromium)
@@ -33,6 +38,11 @@ const cfg = {
   adminPass: process.env.RECLAIM_ADMIN_PASS,
   bidderUser: process.env.RECLAIM_BIDDER_USER,
   bidderPass: process.env.RECLAIM_BIDDER_PASS,
+  investorUser: process.env.RECLAIM_INVESTOR_USER,
+  investorPass: process.env.RECLAIM_INVESTOR_PASS,
+  pool: process.env.RECLAIM_POOL || 'RCL-DEMO-1',
+  analystUser: process.env.RECLAIM_ANALYST_USER,
+  analystPass: process.env.RECLAIM_ANALYST_PASS,
   badTape: process.env.RECLAIM_BAD_TAPE,
   goodTape: process.env.RECLAIM_GOOD_TAPE,
 }
@@ -41,12 +51,16 @@ let browser
 before(async () => {
   if (!BASE) {
     const { startMock } = await import('./mock-server.mjs')
-    mock = await startMock({ port: 0 })
+    mock = await startMock({ port: 0, ledgerMs: 1500 })
     BASE = mock.url
     cfg.adminUser ??= 'admin'
     cfg.adminPass ??= 'admin-pass-123'
     cfg.bidderUser ??= 'bidder'
     cfg.bidderPass ??= 'bidder-pass-123'
+    cfg.investorUser ??= 'investor'
+    cfg.investorPass ??= 'investor-pass-123'
+    cfg.analystUser ??= 'analyst'
+    cfg.analystPass ??= 'analyst-pass-123'
     if (!cfg.badTape) {
       cfg.badTape = path.join(os.tmpdir(), `bad-tape-${process.pid}.csv`)
       const rows = ['资产包编号,基准日,借据号,客户号,本金余额,利息余额,费用余额,本息费合计']
@@ -54,7 +68,7 @@ before(async () => {
       fs.writeFileSync(cfg.badTape, rows.join('\n') + '\n')
     }
   }
-  for (const k of ['adminUser', 'adminPass', 'bidderUser', 'bidderPass', 'badTape']) {
+  for (const k of ['adminUser', 'adminPass', 'bidderUser', 'bidderPass', 'investorUser', 'investorPass', 'badTape']) {
     assert.ok(cfg[k], `set the environment variable for ${k} (see the top of tests/e2e.test.mjs)`)
   }
   browser = await chromium.launch({
@@ -89,18 +103,33 @@ async function open(locale = 'zh-CN') {
 }
 
 let shotN = 0
-async function shot(page, name) {
+/** shot saves a screenshot: the full page, or with { fullPage: false } the viewport (for drawers and dialogs). */
+async function shot(page, name, { fullPage = true } = {}) {
   shotN++
   await page.waitForTimeout(300)
-  await page.screenshot({ path: path.join(ART, `${String(shotN).padStart(2, '0')}-${name}.png`), fullPage: true })
+  await page.screenshot({ path: path.join(ART, `${String(shotN).padStart(2, '0')}-${name}.png`), fullPage })
 }
 
+/**
+ * login signs in through the form. The server allows 10 sign-in attempts a minute per client
+ * address and the suite signs in more often than that, so a "too many attempts" refusal is waited
+ * out (up to about 90 s) and the sign-in tried again.
+ */
 async function login(page, user, pass) {
-  await page.goto(BASE + '/login')
-  await page.getByTestId('login-username').fill(user)
-  await page.getByTestId('login-password').fill(pass)
-  await page.getByTestId('login-submit').click()
-  await page.waitForURL((u) => !u.pathname.startsWith('/login'))
+  for (let attempt = 0; ; attempt++) {
+    await page.goto(BASE + '/login')
+    await page.getByTestId('login-username').fill(user)
+    await page.getByTestId('login-password').fill(pass)
+    await page.getByTestId('login-submit').click()
+    const outcome = await Promise.race([
+      page.waitForURL((u) => !u.pathname.startsWith('/login')).then(() => 'in', () => 'timeout'),
+      page.getByTestId('login-error').waitFor().then(() => 'error', () => 'timeout'),
+    ])
+    if (outcome === 'in') return
+    const msg = outcome === 'error' ? await page.getByTestId('login-error').innerText() : 'no answer'
+    if (!/尝试次数过多|too many/i.test(msg) || attempt >= 8) assert.fail(`signing in as ${user} failed: ${msg}`)
+    await page.waitForTimeout(10000)
+  }
 }
 
 function noProblems(problems) {
@@ -282,6 +311,297 @@ test('admin pages: users and the audit log', async () => {
   await page.goto(BASE + '/audit')
   await page.locator('[data-testid=audit-table], [data-testid=audit-empty]').first().waitFor()
   await shot(page, 'audit')
+  noProblems(problems)
+  await ctx.close()
+})
+
+// ---- the pool ledger: verified in the browser, never taken on the server's word
+
+/** Opens the pool's ledger page and waits until the browser has finished checking the checkpoint. */
+async function openPool(page) {
+  await page.goto(BASE + '/pools/' + encodeURIComponent(cfg.pool))
+  const badge = page.getByTestId('verify-badge')
+  await badge.waitFor()
+  await page.waitForFunction(() => document.querySelector('[data-testid=verify-badge]')?.getAttribute('data-state') !== 'checking')
+  return badge
+}
+
+async function firstCoveredEntry(page) {
+  const size = Number(await page.getByTestId('cp-size').getAttribute('data-size'))
+  assert.ok(size > 0, 'the pool has a published checkpoint')
+  await page.getByTestId('feed-row').first().waitFor()
+  const rows = page.getByTestId('feed-row')
+  const n = await rows.count()
+  for (let i = 0; i < n; i++) {
+    const idx = Number(await rows.nth(i).getAttribute('data-index'))
+    if (idx < size) return { idx, event: await rows.nth(i).getAttribute('data-event'), row: i }
+  }
+  assert.fail(`no entry in the first page below the checkpoint size ${size}`)
+}
+
+test('an investor opens the pool ledger: the checkpoint and an entry verify in the browser', async () => {
+  const { ctx, page, problems } = await open()
+  await login(page, cfg.investorUser, cfg.investorPass)
+  // An investor's start page is the ledger; the menu has no portfolio pages for them.
+  await page.waitForURL(/\/pools$/)
+  assert.match(await page.getByTestId('side-menu').innerText(), /账本/)
+  const row = page.locator(`[data-testid=pool-row][data-pool="${cfg.pool}"]`)
+  await row.waitFor()
+  await page.getByTestId('pools-types-chart').locator('canvas').waitFor()
+  await shot(page, 'ledger-pools')
+  await row.locator('a').click()
+  await page.waitForURL(new RegExp('/pools/' + cfg.pool))
+
+  const badge = await openPool(page)
+  assert.equal(await badge.getAttribute('data-state'), 'verified', 'badge: ' + (await badge.innerText()))
+  assert.match(await badge.innerText(), /已在您的浏览器中验证/)
+  for (const step of ['key', 'sig', 'body']) {
+    assert.equal(await badge.locator(`[data-step=${step}]`).getAttribute('data-status'), 'ok', `step ${step}`)
+  }
+  // Every listed witness either cosigned (and the browser checked it) or did not sign: none is invalid.
+  for (const st of await page.getByTestId('witness-tag').evaluateAll((els) => els.map((e) => e.getAttribute('data-status')))) {
+    assert.notEqual(st, 'invalid')
+  }
+  assert.match(await page.getByTestId('cp-root').innerText(), /^[A-Za-z0-9+/]{43}=$/)
+  // The live feed is connected (SSE topic ledger.<pool>) and shows decoded entries.
+  await page.locator('[data-testid=ledger-feed][data-live=live]').waitFor({ timeout: 10000 })
+  await page.getByTestId('feed-row').first().waitFor()
+  await shot(page, 'ledger-pool')
+
+  // Older entries page in below.
+  const before = await page.getByTestId('feed-row').count()
+  if (await page.getByTestId('feed-older').count()) {
+    await page.getByTestId('feed-older').click()
+    await page.waitForFunction((n) => document.querySelectorAll('[data-testid=feed-row]').length > n, before)
+  }
+  if (mock) {
+    // The mock sequences an entry every 1.5 s: it appears on top without a reload.
+    const top = Number(await page.getByTestId('feed-row').first().getAttribute('data-index'))
+    await page.waitForFunction((i) => Number(document.querySelector('[data-testid=feed-row]')?.getAttribute('data-index')) > i, top, { timeout: 10000 })
+  }
+
+  // Look an entry up from the feed: its receipt's inclusion proof is checked here.
+  const entry = await firstCoveredEntry(page)
+  await page.getByTestId('feed-row').nth(entry.row).locator('xpath=ancestor::tr').getByTestId('feed-verify').click()
+  await page.waitForURL(/tab=lookup/)
+  const result = page.getByTestId('proof-result')
+  await result.waitFor({ timeout: 15000 })
+  assert.equal(await result.getAttribute('data-ok'), 'true', await result.innerText())
+  assert.match(await result.innerText(), new RegExp(`记录 #${entry.idx} 包含在`))
+  assert.match(await page.getByTestId('receipt-signature').innerText(), /✓/)
+  assert.match(await page.getByTestId('receipt-inclusion').innerText(), /✓/)
+  assert.ok((await page.getByTestId('entry-raw').innerText()).includes(`"event_id":"${entry.event}"`))
+  await shot(page, 'ledger-lookup')
+
+  // Period reports: table, both charts, every report ties out.
+  await page.getByRole('tab', { name: '期间报告' }).click()
+  await page.locator('[data-testid=reports-table], [data-testid=reports-empty]').first().waitFor()
+  if (await page.getByTestId('reports-table').count()) {
+    const checks = await page.getByTestId('report-check').evaluateAll((els) => els.map((e) => e.getAttribute('data-ok')))
+    assert.ok(checks.length > 0)
+    assert.deepEqual(checks.filter((c) => c !== 'true'), [], 'a period report does not tie out')
+    for (const id of ['chart-collections', 'chart-rollforward']) assert.ok((await canvasInk(page, id)).ink > 500, `${id} is empty`)
+  }
+  await shot(page, 'ledger-reports')
+  noProblems(problems)
+  await ctx.close()
+})
+
+test('tampering is caught in the browser: a changed checkpoint, a changed entry', async () => {
+  const { ctx, page, problems } = await open('en')
+  await login(page, cfg.investorUser, cfg.investorPass)
+  // The server answers, and something in between changes the tree size of the signed checkpoint.
+  await page.route('**/ledger/*/checkpoint', async (route) => {
+    const res = await route.fetch()
+    const text = (await res.text()).replace(/^([^\n]*\n)(\d+)\n/, (_, o, n) => `${o}${Number(n) + 1}\n`)
+    await route.fulfill({ response: res, body: text })
+  })
+  const badge = await openPool(page)
+  assert.equal(await badge.getAttribute('data-state'), 'failed')
+  assert.equal(await badge.getAttribute('data-code'), 'bad_signature')
+  assert.match(await badge.innerText(), /Verification failed/)
+  await shot(page, 'ledger-tampered-checkpoint')
+
+  // A receipt whose entry was altered by one digit: its leaf hash no longer leads to the signed root.
+  await page.unroute('**/ledger/*/checkpoint')
+  await page.getByTestId('reverify').click()
+  await page.waitForFunction(() => document.querySelector('[data-testid=verify-badge]')?.getAttribute('data-state') === 'verified')
+  await page.route('**/api/v1/pools/*/entries/*', async (route) => {
+    const res = await route.fetch()
+    const r = await res.json()
+    const entry = Buffer.from(r.entry, 'base64').toString('utf8')
+    // One cent more on the first amount (or, for an entry without one, another effective date).
+    let changed = entry.replace(/"(\d+)\.(\d\d)"/, (_, a, b) => `"${a}.${b === '99' ? '98' : String(Number(b) + 1).padStart(2, '0')}"`)
+    if (changed === entry) changed = entry.replace(/"effective":"(\d{4}-\d\d-\d)(\d)"/, (_, a, d) => `"effective":"${a}${d === '1' ? '2' : '1'}"`)
+    await route.fulfill({ response: res, json: { ...r, entry: Buffer.from(changed).toString('base64') } })
+  })
+  const { event } = await firstCoveredEntry(page)
+  await page.getByRole('tab', { name: 'Look up and verify' }).click()
+  await page.getByTestId('lookup-input').fill(event)
+  await page.getByTestId('lookup-submit').click()
+  const result = page.getByTestId('proof-result')
+  await result.waitFor({ timeout: 15000 })
+  assert.equal(await result.getAttribute('data-ok'), 'false')
+  assert.match(await result.innerText(), /proof leads to another root/)
+  assert.match(await page.getByTestId('receipt-signature').innerText(), /✓/)
+  assert.match(await page.getByTestId('receipt-inclusion').innerText(), /✗/)
+  await shot(page, 'ledger-tampered-entry')
+  noProblems(problems)
+  await ctx.close()
+})
+
+test('a bidder is refused the pool ledger', async () => {
+  const { ctx, page, problems } = await open()
+  await login(page, cfg.bidderUser, cfg.bidderPass)
+  assert.doesNotMatch(await page.getByTestId('side-menu').innerText(), /账本/)
+  await page.goto(BASE + '/pools')
+  await page.getByTestId('permission-denied').waitFor()
+  await page.goto(BASE + '/pools/' + encodeURIComponent(cfg.pool))
+  await page.getByTestId('permission-denied').waitFor()
+  assert.match(await page.getByTestId('permission-denied').innerText(), /没有访问权限/)
+  await shot(page, 'ledger-denied')
+  // The server refuses too, whatever the console shows.
+  const statuses = await page.evaluate(async (pool) => {
+    const a = await fetch('/api/v1/pools')
+    const b = await fetch('/api/v1/pools/' + encodeURIComponent(pool) + '/entries')
+    return [a.status, b.status]
+  }, cfg.pool)
+  assert.deepEqual(statuses, [403, 403])
+  noProblems(problems)
+  await ctx.close()
+})
+
+// ---- valuation: the recovery model and pricing (an analyst; a bidder is refused)
+
+function needAnalyst() {
+  assert.ok(cfg.analystUser && cfg.analystPass, 'set RECLAIM_ANALYST_USER and RECLAIM_ANALYST_PASS (see the top of this file)')
+}
+
+async function assertChart(page, testid) {
+  const r = await canvasInk(page, testid)
+  assert.ok(r.w > 100 && r.h > 80, `${testid}: canvas ${r.w}x${r.h}`)
+  assert.ok(r.ink > 500, `${testid}: the canvas is empty`)
+}
+
+test('the valuation tab: KPIs, the collection curve, the IRR distribution, the price curve and reason codes', async () => {
+  needAnalyst()
+  const { ctx, page, problems } = await open()
+  await login(page, cfg.analystUser, cfg.analystPass)
+  await firstPortfolio(page)
+  await page.getByRole('tab', { name: '估值定价' }).click()
+  await page.getByTestId('val-kpis').waitFor({ timeout: 120000 })
+  await page.waitForURL(/[?&]tab=valuation/)
+  for (const k of ['recovery', 'rate', 'price', 'miss']) {
+    const v = await page.getByTestId('val-kpi-' + k).locator('.value').innerText()
+    assert.ok(v && v !== '—', `KPI ${k} is empty`)
+  }
+  assert.match(await page.getByTestId('val-kpi-recovery').innerText(), /预期回收金额[\s\S]*(万元|元)/)
+  assert.match(await page.getByTestId('val-kpi-price').innerText(), /目标 IRR 18%/)
+  for (const id of ['chart-curve', 'chart-irr', 'chart-price-irr', 'chart-baseline']) await assertChart(page, id)
+
+  // Reason codes in the tables: diverging bars with the feature, its value and a signed contribution.
+  const worst = page.getByTestId('val-loans-worst')
+  await worst.getByTestId('reason-row').first().waitFor()
+  const firstRow = worst.locator('.el-table__row').first()
+  assert.ok((await firstRow.getByTestId('reason-row').count()) >= 1, 'a loan without reason codes')
+  assert.match(await firstRow.getByTestId('reason-bars').innerText(), /[+−±]\d/)
+  assert.ok((await page.getByTestId('val-loans-best').getByTestId('reason-row').count()) >= 1)
+  await shot(page, 'valuation')
+
+  // One loan's full reason codes in the drawer.
+  const loanId = (await firstRow.getByTestId('val-loan-link').innerText()).trim()
+  await firstRow.getByTestId('val-loan-link').click()
+  const drawer = page.locator('.el-drawer').filter({ has: page.getByTestId('loan-reasons') })
+  await drawer.getByTestId('loan-reasons').getByTestId('reason-row').first().waitFor()
+  assert.match(await drawer.locator('.el-drawer__header').innerText(), new RegExp(loanId.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')))
+  await page.waitForFunction(() => !document.querySelector('[data-testid=loan-reasons] .el-loading-mask'))
+  const all = await drawer.getByTestId('loan-reasons').getByTestId('reason-row').count()
+  const inRow = await firstRow.getByTestId('reason-row').count()
+  assert.ok(all >= inRow, `the drawer shows ${all} reasons, the table row ${inRow}`)
+  assert.match(await drawer.getByTestId('loan-reason-summary').innerText(), /特征贡献合计/)
+  await shot(page, 'valuation-loan', { fullPage: false })
+  await page.keyboard.press('Escape')
+  await drawer.waitFor({ state: 'hidden' })
+
+  // A new target IRR asks the server again and relabels the price.
+  const resp = page.waitForResponse((r) => /\/valuation\?/.test(r.url()) && /target_irr=0\.25\b/.test(r.url()), { timeout: 120000 })
+  const irr = page.getByTestId('val-target-irr').locator('input')
+  await irr.fill('25')
+  await irr.press('Enter')
+  assert.equal((await resp).status(), 200)
+  await page.waitForFunction(() => /25%/.test(document.querySelector('[data-testid=val-kpi-price] .label')?.textContent || ''), null, { timeout: 60000 })
+  await page.waitForFunction(() => !document.querySelector('[data-testid=valuation] .body > .el-loading-mask'), null, { timeout: 60000 })
+  await assertChart(page, 'chart-irr')
+
+  // The same page in English.
+  await page.getByTestId('lang-en').click()
+  await page.getByRole('tab', { name: 'Valuation' }).waitFor()
+  assert.match(await page.getByTestId('val-kpi-recovery').innerText(), /Expected recovery/)
+  assert.match(await page.getByTestId('chart-curve').innerText(), /Projected monthly collections/)
+  await assertChart(page, 'chart-curve')
+  await shot(page, 'valuation-en')
+  await page.getByTestId('lang-zh-CN').click()
+  noProblems(problems)
+  await ctx.close()
+})
+
+test('the models page: the registry, metrics against the baseline, the calibration plot and feature importance', async () => {
+  needAnalyst()
+  const { ctx, page, problems } = await open()
+  await login(page, cfg.analystUser, cfg.analystPass)
+  await page.getByTestId('nav-models').click()
+  await page.waitForURL(/\/models/)
+  await page.getByTestId('model-row').first().waitFor({ timeout: 30000 })
+  const names = await page.getByTestId('model-row').allInnerTexts()
+  assert.ok(names.some((n) => /recovery-demo/.test(n)), `the registry lists ${names.join(', ')}`)
+  await page.getByTestId('model-detail').waitFor()
+  assert.match(await page.getByTestId('metric-auc_rate10').innerText(), /0\.\d{3}/)
+  await assertChart(page, 'chart-calibration')
+  await assertChart(page, 'chart-importance')
+  await assertChart(page, 'chart-model-vs-baseline')
+  await shot(page, 'models')
+
+  // Where the registry holds an inactive version, an analyst (model.manage) can make it the active
+  // one; the version active before is made active again afterwards.
+  const rows = page.getByTestId('models-table').locator('.el-table__row')
+  const inactive = rows.filter({ has: page.getByTestId('model-activate') })
+  if (await inactive.count()) {
+    const row = inactive.first()
+    const name = (await row.getByTestId('model-row').innerText()).trim()
+    const version = async (r) => (await r.locator('td').nth(1).innerText()).trim()
+    const named = (v) => rows.filter({ has: page.getByTestId('model-row').getByText(name, { exact: true }) }).filter({ has: page.getByText(v, { exact: true }) })
+    const before = await version(rows.filter({ has: page.getByTestId('model-row').getByText(name, { exact: true }) }).filter({ hasText: '启用中' }).first())
+    const target = await version(row)
+    const activate = async (v) => {
+      await named(v).getByTestId('model-activate').click()
+      await page.locator('.el-popconfirm').last().locator('.el-button--primary').click()
+      await named(v).filter({ hasText: '启用中' }).waitFor()
+    }
+    await activate(target)
+    assert.equal(await named(before).getByTestId('model-activate').count(), 1, `${name} ${before} is no longer active`)
+    await activate(before)
+  }
+
+  await page.getByTestId('lang-en').click()
+  await page.waitForFunction(() => document.querySelector('.page-head h1')?.textContent?.trim() === 'Models')
+  assert.match(await page.getByTestId('chart-calibration').innerText(), /Calibration/)
+  await assertChart(page, 'chart-calibration')
+  await shot(page, 'models-en')
+  await page.getByTestId('lang-zh-CN').click()
+  noProblems(problems)
+  await ctx.close()
+})
+
+test('a bidder is refused the models page and the valuation API', async () => {
+  const { ctx, page, problems } = await open()
+  await login(page, cfg.bidderUser, cfg.bidderPass)
+  assert.doesNotMatch(await page.getByTestId('side-menu').innerText(), /模型/)
+  await page.goto(BASE + '/models')
+  await page.getByTestId('permission-denied').waitFor()
+  assert.equal(await page.getByTestId('models-table').count(), 0)
+  const status = await page.evaluate(async () => (await fetch('/api/v1/models')).status)
+  assert.equal(status, 403)
+  await shot(page, 'denied-models')
   noProblems(problems)
   await ctx.close()
 })

@@ -5,7 +5,11 @@
 //   node tests/mock-server.mjs            # http://127.0.0.1:18080  (PORT=... to change)
 //
 // Accounts (username / password): admin / admin-pass-123, analyst / analyst-pass-123,
-// bidder / bidder-pass-123, collector / collector-pass-123, auditor / auditor-pass-123.
+// bidder / bidder-pass-123, collector / collector-pass-123, auditor / auditor-pass-123,
+// investor / investor-pass-123, trustee / trustee-pass-123.
+// Pool ledgers (tests/mock-ledger.mjs): RCL-DEMO-1 with signed and cosigned checkpoints and a
+// live feed (LEDGER_MS, default 6000 ms; 0 stops it), and RCL-2026-02 without a checkpoint.
+// Valuation (tests/mock-valuation.mjs): the model registry and every portfolio's valuation.
 // An uploaded file whose name contains "bad" (or whose content contains "BAD") is rejected with
 // row errors; any other file is imported as a new portfolio; the same bytes twice are a duplicate.
 import http from 'node:http'
@@ -13,6 +17,8 @@ import fs from 'node:fs'
 import path from 'node:path'
 import crypto from 'node:crypto'
 import { fileURLToPath } from 'node:url'
+import { createLedger } from './mock-ledger.mjs'
+import { createValuation } from './mock-valuation.mjs'
 
 const here = path.dirname(fileURLToPath(import.meta.url))
 const DIST = path.resolve(here, '..', 'dist')
@@ -21,15 +27,15 @@ export const CSP =
   "default-src 'self'; script-src 'self'; style-src 'self' 'unsafe-inline'; img-src 'self' data:; " +
   "connect-src 'self'; font-src 'self' data:; object-src 'none'; frame-ancestors 'none'"
 
-const ALL = ['portfolio.read', 'tape.import', 'tape.export_masked', 'pii.read', 'user.manage', 'audit.read']
+const ALL = ['portfolio.read', 'tape.import', 'tape.export_masked', 'pii.read', 'user.manage', 'audit.read', 'ledger.read', 'valuation.read', 'model.manage']
 const PERMS = {
   admin: ALL,
-  analyst: ['portfolio.read', 'tape.import', 'tape.export_masked'],
+  analyst: ['portfolio.read', 'tape.import', 'tape.export_masked', 'ledger.read', 'valuation.read', 'model.manage'],
   collector: ['portfolio.read', 'pii.read'],
   bidder: ['portfolio.read'],
-  investor: ['portfolio.read'],
-  trustee: ['portfolio.read'],
-  auditor: ['portfolio.read', 'audit.read'],
+  investor: ['ledger.read'],
+  trustee: ['ledger.read'],
+  auditor: ['portfolio.read', 'audit.read', 'ledger.read', 'valuation.read'],
 }
 
 // ---- deterministic data
@@ -204,7 +210,7 @@ function rejectedReport(file, rows, skip) {
 // ---- state
 function initialState() {
   const st = { users: [], sessions: new Map(), portfolios: [], loans: new Map(), headers: new Map(), reports: new Map(), uploads: new Map(), hashes: new Map(), audit: [], failures: new Map(), nextUser: 1, nextPortfolio: 1, nextUpload: 1 }
-  for (const [u, name, role] of [['admin', '系统管理员', 'admin'], ['analyst', '王分析', 'analyst'], ['bidder', 'Bidder Co.', 'bidder'], ['collector', '李催收', 'collector'], ['auditor', '赵审计', 'auditor']]) {
+  for (const [u, name, role] of [['admin', '系统管理员', 'admin'], ['analyst', '王分析', 'analyst'], ['bidder', 'Bidder Co.', 'bidder'], ['collector', '李催收', 'collector'], ['auditor', '赵审计', 'auditor'], ['investor', '华泰投资（投资人）', 'investor'], ['trustee', '中信信托（受托人）', 'trustee']]) {
     st.users.push({ id: st.nextUser++, username: u, display_name: name, role, disabled: false, created_at: '2026-01-05T08:00:00Z', password: `${u}-pass-123` })
   }
   const add = (name, ref, seller, cut, n, seed, at) => {
@@ -295,9 +301,20 @@ function serveStatic(req, res, dist) {
 }
 
 // ---- the API
-export function createMock({ dist = DIST, stepMs = 120 } = {}) {
+export function createMock({ dist = DIST, stepMs = 120, ledgerMs = Number(process.env.LEDGER_MS ?? 6000) } = {}) {
   const st = initialState()
   const subscribers = new Map() // topic -> Set(res)
+  const ledgerEvents = new Map() // topic -> [events]
+  const valuation = createValuation() // tests/mock-valuation.mjs
+  const ledger = createLedger({
+    liveMs: ledgerMs,
+    onEvent: (pool, type, data) => {
+      const topic = `ledger.${pool}`
+      if (!ledgerEvents.has(topic)) ledgerEvents.set(topic, [])
+      const log = ledgerEvents.get(topic)
+      publish(topic, type, data, log)
+    },
+  })
 
   function publish(topic, type, data, log) {
     const ev = { id: log.length + 1, type, data }
@@ -427,6 +444,16 @@ export function createMock({ dist = DIST, stepMs = 120 } = {}) {
       if (p.length === 2) return send(res, 200, pf)
       if (p[2] === 'header') return send(res, 200, st.headers.get(pf.id))
       if (p[2] === 'report') return send(res, 200, st.reports.get(pf.id))
+      if (p[2] === 'valuation' && p.length === 3) {
+        if (!need('valuation.read')) return
+        const v = valuation.portfolioValuation(pf, st.loans.get(pf.id), q, fail, res)
+        return v && send(res, 200, v)
+      }
+      if (p[2] === 'loans' && p[4] === 'valuation' && p.length === 5) {
+        if (!need('valuation.read')) return
+        const v = valuation.loanValuation(pf, st.loans.get(pf.id), decodeURIComponent(p[3]), fail, res)
+        return v && send(res, 200, v)
+      }
       if (p[2] === 'loans') {
         const off = Math.max(0, Number(q.get('offset') || 0))
         const lim = Math.min(500, Math.max(1, Number(q.get('limit') || 50)))
@@ -478,6 +505,39 @@ export function createMock({ dist = DIST, stepMs = 120 } = {}) {
         res.writeHead(200, { 'Content-Type': 'text/csv; charset=utf-8', 'Content-Disposition': `attachment; filename="rejects-${up.id}.csv"` })
         return res.end('_line,_rules,_errors,借据号\n' + errs.map((e) => `${e.line},${e.rule},"${e.message.replace(/"/g, '""')}",L${e.line}`).join('\n') + '\n')
       }
+    }
+
+    if (p[0] === 'models' && p.length === 1) {
+      if (!need('valuation.read')) return
+      return send(res, 200, valuation.models())
+    }
+    if (p[0] === 'models' && p[2] === 'versions' && p[4] === 'activate' && p.length === 5 && method === 'POST') {
+      if (!need('model.manage')) return
+      if (!valuation.activate(decodeURIComponent(p[1]), Number(p[3]))) return fail(res, 404, 'not_found', `no model ${p[1]} version ${p[3]}`)
+      return send(res, 204)
+    }
+
+    if (p[0] === 'pools') {
+      if (!need('ledger.read')) return
+      return ledger.api(res, p, q, send, fail)
+    }
+
+    if (p[0] === 'stream' && /^ledger\./.test(q.get('topic') || '')) {
+      const topic = q.get('topic')
+      if (!need('ledger.read')) return
+      if (!ledger.pools.has(topic.slice('ledger.'.length))) return fail(res, 404, 'not_found', 'no such topic')
+      res.writeHead(200, { 'Content-Type': 'text/event-stream', 'Cache-Control': 'no-store', Connection: 'keep-alive' })
+      res.write('retry: 2000\n\n')
+      const last = Number(req.headers['last-event-id'] || 0)
+      for (const ev of ledgerEvents.get(topic) || []) if (ev.id > last) writeEvent(res, ev)
+      if (!subscribers.has(topic)) subscribers.set(topic, new Set())
+      subscribers.get(topic).add(res)
+      const hb = setInterval(() => res.write(': heartbeat\n\n'), 15000)
+      req.on('close', () => {
+        clearInterval(hb)
+        subscribers.get(topic)?.delete(res)
+      })
+      return
     }
 
     if (p[0] === 'stream') {
@@ -537,9 +597,10 @@ export function createMock({ dist = DIST, stepMs = 120 } = {}) {
     return fail(res, 404, 'not_found', 'no such route')
   }
 
-  return http.createServer(async (req, res) => {
+  const server = http.createServer(async (req, res) => {
     try {
       const u = new URL(req.url, 'http://x')
+      if (/^\/ledger\/[^/]+\/(checkpoint|vkey)$/.test(u.pathname) && req.method === 'GET') return ledger.raw(res, u.pathname, fail)
       if (u.pathname.startsWith('/api/v1/')) {
         const parts = u.pathname.slice('/api/v1/'.length).split('/').filter(Boolean)
         return await api(req, res, userOf(req), parts)
@@ -552,6 +613,8 @@ export function createMock({ dist = DIST, stepMs = 120 } = {}) {
       else res.end()
     }
   })
+  server.on('close', () => ledger.close())
+  return server
 }
 
 /** startMock listens on 127.0.0.1:port (0 = any free port) and resolves {url, close}. */

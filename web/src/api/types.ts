@@ -169,3 +169,102 @@ export interface ApiErrorBody {
   detail?: string
   title?: string
 }
+
+// ---- pool ledger (docs/api.md "Ledger"; entry fields in tlog/verify/entry.go)
+
+/** The latest published checkpoint of a pool: tree size, base64 root, the signed note text. */
+export interface PoolCheckpoint {
+  size: number
+  root: string
+  note: string
+  /** How many witness cosignatures the note carries. */
+  cosigners: number
+  published_at: string
+}
+
+/** A pool and its transparency log: GET /api/v1/pools. */
+export interface Pool {
+  pool: string
+  origin: string
+  name: string
+  portfolio_id?: number
+  currency: string
+  cutoff: string
+  /** Sequenced entries (the tree size). */
+  size: number
+  /** base64 root hash of the sequenced tree. */
+  root: string
+  /** Entries waiting in the outbox to be sequenced. */
+  pending: number
+  created_at: string
+  frozen_at?: string | null
+  checkpoint?: PoolCheckpoint | null
+  quorum?: number
+}
+
+/** A witness the log asks to cosign: its name and cosignature/v1 verifier key. */
+export interface WitnessInfo {
+  name: string
+  vkey: string
+}
+
+/** GET /api/v1/pools/{pool}: the pool with the log's verifier key and its witnesses. */
+export interface PoolDetail extends Pool {
+  witnesses?: WitnessInfo[] | null
+  quorum: number
+  vkey?: string
+}
+
+/** One sequenced entry; entry is the exact entry bytes as a UTF-8 JSON string. */
+export interface LedgerEntry {
+  index: number
+  event_id: string
+  type: string
+  entry: string
+  queued_at?: string
+  sequenced_at?: string
+}
+
+/** GET /api/v1/pools/{pool}/entries: a page of entries, newest first, and the tree size. */
+export interface LedgerPage {
+  items: LedgerEntry[] | null
+  size: number
+}
+
+/** A period report (the period.report entry's figures plus breakdowns). Amounts in major units. */
+export interface PeriodReportRow {
+  pool: string
+  event_id: string
+  period_start: string
+  period_end: string
+  from_index: number
+  to_index: number
+  loans_boarded: number
+  loans_removed: number
+  collections_count: number
+  /** Amounts: strings of integer minor units (fen), as on the ledger. */
+  collections: string
+  principal_collected: string
+  opening_balance: string
+  boarded_balance: string
+  removed_balance: string
+  closing_balance: string
+  /** Collections per channel, in minor units (fen). */
+  collections_by_channel_minor?: Record<string, number> | null
+  status_changes?: Record<string, number> | null
+}
+
+/** SSE ledger.<pool> "entry" data. */
+export interface LedgerEntryEvent {
+  index: number
+  event_id: string
+  type: string
+  entry: string
+}
+
+/** SSE ledger.<pool> "checkpoint" data. */
+export interface LedgerCheckpointEvent {
+  size: number
+  root: string
+  cosigners: number
+}
