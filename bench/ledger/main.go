@@ -188,24 +188,10 @@ func run(dsn string, n, batch, writers int, verifier string) error {
 	}
 
 	// Commit-to-sequenced latency from the stored timestamps.
-	var lat []float64
-	for before := int64(0); ; {
-		ls, err := db.LedgerLeaves(ctx, pool, before, 1000)
-		if err != nil {
-			return err
-		}
-		if len(ls) == 0 {
-			break
-		}
-		for _, l := range ls {
-			lat = append(lat, float64(l.SequencedAt.Sub(l.QueuedAt).Microseconds())/1000)
-		}
-		before = ls[len(ls)-1].Index
-		if before == 0 {
-			break
-		}
+	lat, err := latencies(ctx, db, pool)
+	if err != nil {
+		return err
 	}
-	slices.Sort(lat)
 	res.SequencedP50ms, res.SequencedP99ms = pct(lat, 0.50), pct(lat, 0.99)
 
 	// Proofs from the database.
@@ -396,24 +382,10 @@ func paced(ctx context.Context, db *sqldb.DB, res *result) error {
 	if err := <-seqErr; err != nil {
 		return err
 	}
-	var lat []float64
-	for before := int64(0); ; {
-		ls, err := db.LedgerLeaves(ctx, pool, before, 1000)
-		if err != nil {
-			return err
-		}
-		if len(ls) == 0 {
-			break
-		}
-		for _, l := range ls {
-			lat = append(lat, float64(l.SequencedAt.Sub(l.QueuedAt).Microseconds())/1000)
-		}
-		before = ls[len(ls)-1].Index
-		if before == 0 {
-			break
-		}
+	lat, err := latencies(ctx, db, pool)
+	if err != nil {
+		return err
 	}
-	slices.Sort(lat)
 	res.PacedRate = paceRate
 	res.PacedP50ms, res.PacedP99ms = pct(lat, 0.5), pct(lat, 0.99)
 	return nil
@@ -434,4 +406,27 @@ func wrap(out string, args []string) int {
 	b, _ := json.Marshal(map[string]float64{"CPU": (st.UserTime() + st.SystemTime()).Seconds(), "RSS": rss})
 	os.WriteFile(out, b, 0o644)
 	return st.ExitCode()
+}
+
+// latencies returns every leaf's commit-to-sequenced time in ms, sorted.
+func latencies(ctx context.Context, db *sqldb.DB, pool string) ([]float64, error) {
+	var lat []float64
+	for before := int64(0); ; {
+		ls, err := db.LedgerLeaves(ctx, pool, before, 1000)
+		if err != nil {
+			return nil, err
+		}
+		if len(ls) == 0 {
+			break
+		}
+		for _, l := range ls {
+			lat = append(lat, float64(l.SequencedAt.Sub(l.QueuedAt).Microseconds())/1000)
+		}
+		before = ls[len(ls)-1].Index
+		if before == 0 {
+			break
+		}
+	}
+	slices.Sort(lat)
+	return lat, nil
 }
