@@ -252,7 +252,6 @@ func (s *Service) announce(ctx context.Context, pool string, from, to int64) {
 	}
 }
 
-
 func (s *Service) publishAll(ctx context.Context) {
 	pools, err := s.db.LedgerPools(ctx)
 	if err != nil {
