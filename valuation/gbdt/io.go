@@ -193,6 +193,9 @@ func ReadModel(r io.Reader) (*Model, error) {
 	if err := dec.Decode(&fm); err != nil {
 		return nil, fmt.Errorf("gbdt: decoding the model body: %w", err)
 	}
+	if _, err := dec.Token(); err != io.EOF {
+		return nil, errors.New("gbdt: decoding the model body: data after the model")
+	}
 	return fromFile(&fm)
 }
 
@@ -204,8 +207,15 @@ const maxHeaderBytes = 256
 func readHeaderLine(r io.Reader) ([]byte, error) {
 	line := make([]byte, 0, 128)
 	var b [1]byte
-	for {
+	for empty := 0; ; {
 		n, err := r.Read(b[:])
+		if n == 0 && err == nil {
+			if empty++; empty > 100 {
+				return nil, fmt.Errorf("gbdt: reading the model header: %w", io.ErrNoProgress)
+			}
+			continue
+		}
+		empty = 0
 		if n == 1 {
 			if b[0] == '\n' {
 				return line, nil

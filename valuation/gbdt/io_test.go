@@ -106,6 +106,7 @@ func TestReadModelErrors(t *testing.T) {
 		{"no trees field", signed([]byte(`{"objective":"binary:logistic"}`), 1), "parameters"},
 		{"fewer features", signed(fewer, 1), "feature"},
 		{"not json", signed([]byte(`{"objective":`), 1), "decoding"},
+		{"two bodies", signed(append(append([]byte(nil), body...), " {}"...), 1), "data after the model"},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {

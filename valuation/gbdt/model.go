@@ -241,7 +241,7 @@ func (m *Model) datasetLoss(d *Dataset, threads int) float64 {
 // scorer is the compiled form of a model for batch scoring: every feature a tree reads is
 // mapped to a small bin index (bin 0 missing) using only the model's own thresholds and
 // category codes, and shallow trees are laid out as perfect binary trees walked without
-// branches. A split is a 256-bit set of the bins that go right.
+// branches. A split is the set of bins that go right.
 type scorer struct {
 	binned bool       // false: walk the float trees (a feature needs more than 255 bins)
 	used   []int      // features some tree reads
@@ -268,7 +268,8 @@ type ptree struct {
 
 const maxPerfectDepth = 8
 
-// compile builds the scorer; it fails only on trees that violate the model invariants.
+// compile builds the scorer from trees that satisfy the model invariants (as Train makes them
+// and ReadModel checks them).
 func (m *Model) compile() error {
 	F := len(m.features)
 	sc := &scorer{binned: true, pkeys: make([][]uint64, F), look: make([][]uint8, F), other: make([]uint8, F)}
@@ -370,7 +371,15 @@ func (m *Model) compile() error {
 		t := &m.trees[i]
 		pt := &sc.trees[i]
 		D := t.depth()
-		if D <= maxPerfectDepth {
+		leaves := 0
+		for _, f := range t.feature {
+			if f < 0 {
+				leaves++
+			}
+		}
+		// Padding a sparse deep tree to a perfect one would waste memory (and let a small model
+		// file claim a large one); such trees keep the linked form.
+		if D <= 3 || D <= maxPerfectDepth && leaves*8 >= 1<<D {
 			pt.perfect, pt.depth = true, D
 			internal := 1<<D - 1
 			pt.feat = make([]int32, internal)
@@ -426,7 +435,7 @@ func (sc *scorer) firstUsed() int {
 }
 
 // scoreBlock is the number of rows binned and scored together.
-const scoreBlock = 512
+const scoreBlock = 1024
 
 // score writes the margins of d's rows into out.
 func (sc *scorer) score(m *Model, d *Dataset, out []float64, threads int) {
@@ -504,7 +513,7 @@ func (sc *scorer) scoreRows(m *Model, d *Dataset, lo, hi int, rb []uint8, out []
 	}
 }
 
-// walkPerfect adds a perfect tree's leaf values for rows of rb (F bins each) to out. Four rows
+// walkPerfect adds a perfect tree's leaf values for rows of rb (F bins each) to out. Eight rows
 // walk together so that their chains of dependent loads overlap.
 func walkPerfect(pt *ptree, rb []uint8, F int, out []float64) {
 	D := pt.depth
@@ -512,26 +521,36 @@ func walkPerfect(pt *ptree, rb []uint8, F int, out []float64) {
 	internal := len(feat)
 	k := len(out)
 	i := 0
-	for ; i+4 <= k; i += 4 {
-		r0 := rb[i*F:][:F]
-		r1 := rb[(i+1)*F:][:F]
-		r2 := rb[(i+2)*F:][:F]
-		r3 := rb[(i+3)*F:][:F]
-		n0, n1, n2, n3 := 0, 0, 0, 0
+	for ; i+8 <= k; i += 8 {
+		r := rb[i*F : (i+8)*F]
+		n0, n1, n2, n3, n4, n5, n6, n7 := 0, 0, 0, 0, 0, 0, 0, 0
 		for range D {
-			b0 := r0[feat[n0]]
-			b1 := r1[feat[n1]]
-			b2 := r2[feat[n2]]
-			b3 := r3[feat[n3]]
+			b0 := r[int(feat[n0])]
+			b1 := r[F+int(feat[n1])]
+			b2 := r[2*F+int(feat[n2])]
+			b3 := r[3*F+int(feat[n3])]
+			b4 := r[4*F+int(feat[n4])]
+			b5 := r[5*F+int(feat[n5])]
+			b6 := r[6*F+int(feat[n6])]
+			b7 := r[7*F+int(feat[n7])]
 			n0 = 2*n0 + 1 + int(tbl[n0<<8|int(b0)])
 			n1 = 2*n1 + 1 + int(tbl[n1<<8|int(b1)])
 			n2 = 2*n2 + 1 + int(tbl[n2<<8|int(b2)])
 			n3 = 2*n3 + 1 + int(tbl[n3<<8|int(b3)])
+			n4 = 2*n4 + 1 + int(tbl[n4<<8|int(b4)])
+			n5 = 2*n5 + 1 + int(tbl[n5<<8|int(b5)])
+			n6 = 2*n6 + 1 + int(tbl[n6<<8|int(b6)])
+			n7 = 2*n7 + 1 + int(tbl[n7<<8|int(b7)])
 		}
-		out[i] += leaf[n0-internal]
-		out[i+1] += leaf[n1-internal]
-		out[i+2] += leaf[n2-internal]
-		out[i+3] += leaf[n3-internal]
+		o := out[i : i+8]
+		o[0] += leaf[n0-internal]
+		o[1] += leaf[n1-internal]
+		o[2] += leaf[n2-internal]
+		o[3] += leaf[n3-internal]
+		o[4] += leaf[n4-internal]
+		o[5] += leaf[n5-internal]
+		o[6] += leaf[n6-internal]
+		o[7] += leaf[n7-internal]
 	}
 	for ; i < k; i++ {
 		row := rb[i*F:][:F]

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"math"
 	"math/rand/v2"
+	"slices"
 	"strconv"
 )
 
@@ -67,7 +68,7 @@ func Train(ctx context.Context, p Params, train, valid *Dataset, progress func(P
 		return nil, errors.New("gbdt: no training set")
 	}
 	if err := train.Validate(); err != nil {
-		return nil, fmt.Errorf("training set: %w", err)
+		return nil, fmt.Errorf("%w (training set)", err)
 	}
 	if len(train.Features) == 0 {
 		return nil, errors.New("gbdt: the training set has no features")
@@ -90,7 +91,7 @@ func Train(ctx context.Context, p Params, train, valid *Dataset, progress func(P
 	}
 	if valid != nil {
 		if err := valid.Validate(); err != nil {
-			return nil, fmt.Errorf("validation set: %w", err)
+			return nil, fmt.Errorf("%w (validation set)", err)
 		}
 		if err := sameFeatures(train.Features, valid.Features, "the validation set"); err != nil {
 			return nil, err
@@ -194,7 +195,8 @@ func Train(ctx context.Context, p Params, train, valid *Dataset, progress func(P
 		if nCols < F {
 			perm := append([]int(nil), allFeats...)
 			rng.Shuffle(len(perm), func(a, b int) { perm[a], perm[b] = perm[b], perm[a] })
-			gr.feats = sortedInts(perm[:nCols])
+			gr.feats = perm[:nCols]
+			slices.Sort(gr.feats)
 		} else {
 			gr.feats = allFeats
 		}
@@ -281,16 +283,6 @@ func Train(ctx context.Context, p Params, train, valid *Dataset, progress func(P
 		m.Info.Metrics["valid_"+metric] = m.datasetLoss(valid, threads)
 	}
 	return m, nil
-}
-
-func sortedInts(a []int) []int {
-	out := append([]int(nil), a...)
-	for i := 1; i < len(out); i++ {
-		for j := i; j > 0 && out[j-1] > out[j]; j-- {
-			out[j-1], out[j] = out[j], out[j-1]
-		}
-	}
-	return out
 }
 
 // modelTree converts the grown tree to the model's representation (thresholds and category

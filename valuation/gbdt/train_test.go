@@ -563,3 +563,32 @@ func TestScorerFallback(t *testing.T) {
 		}
 	}
 }
+
+// TestDeepTrees: trees deeper than the perfect layout allows are scored in their linked form,
+// with the same results as single rows.
+func TestDeepTrees(t *testing.T) {
+	d := mixedData(20, 400)
+	p := DefaultParams()
+	p.Trees, p.MaxDepth, p.MinChildWeight, p.LearningRate = 5, 12, 0, 0.5
+	m := mustTrain(t, p, d, nil)
+	linked := 0
+	for i := range m.sc.trees {
+		if !m.sc.trees[i].perfect {
+			linked++
+		}
+	}
+	if linked == 0 {
+		t.Fatal("no tree uses the linked form")
+	}
+	test := mixedData(21, 500)
+	raw := make([]float64, test.Rows())
+	if err := m.PredictDatasetRaw(test, raw); err != nil {
+		t.Fatal(err)
+	}
+	x := make([]float64, len(test.Features))
+	for i := range raw {
+		if r := m.PredictRaw(test.Row(i, x)); r != raw[i] {
+			t.Fatalf("row %d: single %v, batch %v", i, r, raw[i])
+		}
+	}
+}
