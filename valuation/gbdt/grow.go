@@ -444,9 +444,16 @@ func (gr *grower) scanCategorical(nd *bnode, f int, best *split) {
 	var keys [256]float64
 	cats := buf[:0]
 	floor := 1e-10 * nd.h
+	// A category with less support than this in the node has a mean gradient too noisy to rank
+	// it: it is ranked as weight 0 and sides with its neighbours (Params.CatSupport).
+	support := gr.p.CatSupport * gr.p.MinChildWeight
 	for b := 1; b < len(h); b++ {
 		if h[b].h > floor {
-			keys[b] = h[b].g / (h[b].h + e.lambda)
+			if h[b].h >= support {
+				keys[b] = h[b].g / (h[b].h + e.lambda)
+			} else {
+				keys[b] = 0
+			}
 			cats = append(cats, uint8(b))
 		}
 	}

@@ -21,7 +21,11 @@ import (
 //	{"objective": ..., "features": [...], "params": {...}, "base_score": ..., "trees": [...], ...}
 //
 // Floats that JSON cannot carry (±Inf, NaN) are written as the strings "+Inf", "-Inf", "NaN".
-const FormatVersion = 1
+const FormatVersion = 2
+
+// oldestReadable is the oldest format version this build still reads: version 1 files predate
+// Params.CatSupport and read as CatSupport 0, which is how they were trained.
+const oldestReadable = 1
 
 // fileMagic starts every model file.
 const fileMagic = "RECLAIM-GBDT"
@@ -161,8 +165,8 @@ func ReadModel(r io.Reader) (*Model, error) {
 	if err != nil {
 		return nil, fmt.Errorf("gbdt: model header has a bad format version %.20q", fields[1])
 	}
-	if version != FormatVersion {
-		return nil, fmt.Errorf("gbdt: the model file is format version %d; this build reads version %d", version, FormatVersion)
+	if version < oldestReadable || version > FormatVersion {
+		return nil, fmt.Errorf("gbdt: the model file is format version %d; this build reads versions %d to %d", version, oldestReadable, FormatVersion)
 	}
 	if len(fields) != 4 {
 		return nil, errors.New("gbdt: malformed version-1 model header (want magic, version, length, checksum)")

@@ -42,7 +42,7 @@ func TestRoundTrip(t *testing.T) {
 	m, d := smallModel(t, 20)
 	m.Info.Metrics["nan_metric"] = math.NaN()
 	file := modelBytes(t, m)
-	if !bytes.HasPrefix(file, []byte("RECLAIM-GBDT 1 ")) {
+	if !bytes.HasPrefix(file, []byte(fmt.Sprintf("RECLAIM-GBDT %d ", FormatVersion))) {
 		t.Fatalf("header %q", file[:40])
 	}
 	got, err := ReadModel(bytes.NewReader(file))
@@ -80,7 +80,7 @@ func TestReadModelErrors(t *testing.T) {
 	m, _ := smallModel(t, 5)
 	file := modelBytes(t, m)
 	body := bodyOf(t, file)
-	other := bytes.Replace(file, []byte("RECLAIM-GBDT 1 "), []byte("RECLAIM-GBDT 2 "), 1)
+	other := bytes.Replace(file, []byte(fmt.Sprintf("RECLAIM-GBDT %d ", FormatVersion)), []byte("RECLAIM-GBDT 9 "), 1)
 	corrupt := append([]byte(nil), file...)
 	corrupt[len(corrupt)-10] ^= 0x20
 	var fm map[string]any
@@ -97,7 +97,7 @@ func TestReadModelErrors(t *testing.T) {
 		{"empty", nil, "empty"},
 		{"garbage", []byte("\x00\x01garbage garbage\n{}"), "not a Reclaim GBDT model file"},
 		{"other format", []byte("PK\x03\x04 zip file"), "not a Reclaim GBDT model file"},
-		{"version", other, "format version 2; this build reads version 1"},
+		{"version", other, "format version 9; this build reads versions 1 to 2"},
 		{"corrupt", corrupt, "checksum mismatch"},
 		{"truncated body", file[:len(file)-100], "truncated"},
 		{"truncated header", file[:20], "truncated"},

@@ -55,6 +55,14 @@ type Params struct {
 	Lambda float64 `json:"lambda"`
 	// Gamma is the least loss reduction a split must bring (>= 0).
 	Gamma float64 `json:"gamma"`
+	// CatSupport regularises categorical splits (>= 0). A split ranks a node's categories by
+	// their mean gradient and sends a prefix of that ranking left; a category whose hessian sum
+	// in the node is below CatSupport × MinChildWeight is too small for its mean to be trusted,
+	// so it is ranked as weight 0 (no evidence either way) instead of at an extreme, where its
+	// noise would put it and the split would fit that noise. 1 is XGBoost's rule; 0 ranks every
+	// category by its own mean (how models trained before this field was added were grown,
+	// which is what their files, lacking the field, read as). DefaultParams sets 3.
+	CatSupport float64 `json:"cat_support,omitempty"`
 	// Subsample is the share of rows each tree sees, drawn afresh per tree, in (0, 1].
 	Subsample float64 `json:"subsample"`
 	// ColSample is the share of features each tree may split on, drawn per tree, in (0, 1].
@@ -73,8 +81,8 @@ type Params struct {
 }
 
 // DefaultParams returns the defaults: binary log-loss, 100 trees of depth 6, learning rate 0.1,
-// 256 bins, min child weight 1, lambda 1, gamma 0, no subsampling, Tweedie power 1.5, no early
-// stopping, seed 0, all cores.
+// 256 bins, min child weight 1, lambda 1, gamma 0, category support 3, no subsampling, Tweedie
+// power 1.5, no early stopping, seed 0, all cores.
 func DefaultParams() Params {
 	return Params{
 		Objective:            Binary,
@@ -84,6 +92,7 @@ func DefaultParams() Params {
 		MaxBins:              MaxMaxBins,
 		MinChildWeight:       1,
 		Lambda:               1,
+		CatSupport:           3,
 		Subsample:            1,
 		ColSample:            1,
 		TweedieVariancePower: 1.5,
@@ -139,6 +148,9 @@ func (p Params) Validate() error {
 	}
 	if !(p.Gamma >= 0) || !finite(p.Gamma) {
 		bad("Gamma", p.Gamma, "a finite number >= 0")
+	}
+	if !(p.CatSupport >= 0) || !finite(p.CatSupport) {
+		bad("CatSupport", p.CatSupport, "a finite number >= 0")
 	}
 	if !(p.Subsample > 0 && p.Subsample <= 1) {
 		bad("Subsample", p.Subsample, "in (0, 1]")

@@ -28,6 +28,7 @@ func TestParamsValidate(t *testing.T) {
 		{"mcw", func(p *Params) { p.MinChildWeight = -1 }, "MinChildWeight"},
 		{"lambda", func(p *Params) { p.Lambda = math.NaN() }, "Lambda"},
 		{"gamma", func(p *Params) { p.Gamma = math.Inf(1) }, "Gamma"},
+		{"catsupport", func(p *Params) { p.CatSupport = -1 }, "CatSupport"},
 		{"subsample", func(p *Params) { p.Subsample = 1.5 }, "Subsample"},
 		{"colsample", func(p *Params) { p.ColSample = -0.1 }, "ColSample"},
 		{"tweedie", func(p *Params) { p.TweedieVariancePower = 2 }, "TweedieVariancePower"},
@@ -589,6 +590,49 @@ func TestDeepTrees(t *testing.T) {
 	for i := range raw {
 		if r := m.PredictRaw(test.Row(i, x)); r != raw[i] {
 			t.Fatalf("row %d: single %v, batch %v", i, r, raw[i])
+		}
+	}
+}
+
+// TestCatSupport: categories too small to trust are ranked as weight 0, so a categorical split
+// cannot sort them to the sides their noisy means point to; with CatSupport 0 it can.
+func TestCatSupport(t *testing.T) {
+	// Category 0 (400 rows) has mean 0.9, 2 (400 rows) 0.6, 1 (800 rows) 0.25, so the best split
+	// is {0, 2} | {1}. Category 3 has 4 rows, all 0, and 4 has 4 rows, all 1: ranked by their
+	// means, 4 joins {0, 2} and 3 joins {1}; ranked as weight 0 (in code order, 3 before 4), both
+	// fall between 2 and 1, and a prefix of the ranking keeps them together.
+	fs := []Feature{{Name: "c", Kind: Categorical}}
+	d := NewDataset(fs, 1608)
+	for i := range d.Rows() {
+		var c, y int
+		switch {
+		case i < 400:
+			c, y = 0, min(1, i%10)
+		case i < 800:
+			c, y = 2, i%5/3^1
+		case i < 1600:
+			c, y = 1, i%4/3
+		case i < 1604:
+			c, y = 3, 0
+		default:
+			c, y = 4, 1
+		}
+		d.Columns[0][i], d.Label[i] = float64(c), float64(y)
+	}
+	p := DefaultParams()
+	p.Trees, p.MaxDepth, p.MinChildWeight = 1, 1, 5
+	for _, support := range []float64{0, 3} {
+		p.CatSupport = support
+		m := mustTrain(t, p, d, nil)
+		pred := func(c float64) float64 { return m.Predict([]float64{c}) }
+		if pred(0) != pred(2) || pred(0) == pred(1) {
+			t.Fatalf("CatSupport %v: the split is not {0, 2} | {1}", support)
+		}
+		if support == 0 && (pred(4) != pred(0) || pred(3) != pred(1)) {
+			t.Errorf("CatSupport 0: categories 3 and 4 should be sorted by their means")
+		}
+		if support > 0 && pred(3) != pred(4) { // hessian 4 × 0.25 = 1 < 3 × 5
+			t.Errorf("CatSupport %v: categories 3 and 4 should be ranked as weight 0, side by side", support)
 		}
 	}
 }
