@@ -8,7 +8,7 @@ BIN := bin/reclaim
 # Go packages of the project (npm packages under web/node_modules may ship Go files of their own).
 PKGS = $(shell $(GO) list ./... | grep -v /node_modules/)
 
-.PHONY: all build console demo test test-go test-web vet fuzz bench clean
+.PHONY: all build console demo test test-go test-web tools vet fuzz bench clean
 
 all: build
 
@@ -30,9 +30,14 @@ demo: build
 test: vet test-go
 	@$(MAKE) --no-print-directory test-web
 
-test-go:
+test-go: tools
 	@dsn=$$(./scripts/ensure-postgres.sh) && \
 	RECLAIM_TEST_POSTGRES_DSN="$$dsn" $(GO) test -count=1 -timeout 30m $(PKGS)
+
+## tools: what tests run but do not build themselves (no network inside a test): Tessera's fsck
+## v1.0.4, built once from interop/tessera into ~/.cache/reclaim-tools
+tools:
+	@./interop/tessera/fsck.sh --build >/dev/null
 
 ## test-web: the console in Debian's Chromium against a real server (scripts/e2e.sh)
 test-web:

@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
 # fsck.sh URL PUBKEY_FILE [ORIGIN] [BEARER_TOKEN]
+# fsck.sh --build        build (or find) the fsck binary and print its path; nothing else
 #
 # Runs Tessera v1.0.4's cmd/fsck against a C2SP tlog-tiles log served at URL
 # (http://, https:// or file:///abs/dir), non-interactively (--ui=false) and
@@ -18,6 +19,8 @@
 #   FSCK_N             fsck --N, concurrent fetch/compare workers (default 4;
 #                      see README: with N=1 fsck v1.0.4 hangs on most bad tiles).
 #   FSCK_ARGS          extra fsck flags, e.g. "--qps=50 -v=1".
+#   FSCK_NO_BUILD=1    never build (and so never touch the network): fail with exit 2 when
+#                      the binary is missing. Tests set it; 'make test' builds first.
 #   RECLAIM_TOOLS_DIR  where the fsck binary is cached
 #                      (default $HOME/.cache/reclaim-tools); it is built from
 #                      this module only when missing.
@@ -30,15 +33,18 @@ set -uo pipefail
 
 TESSERA_VERSION=v1.0.4
 
-if [[ $# -lt 2 || $# -gt 4 ]]; then
+build_only=
+if [[ ${1:-} == --build ]]; then
+	build_only=1
+elif [[ $# -lt 2 || $# -gt 4 ]]; then
 	echo "usage: $0 URL PUBKEY_FILE [ORIGIN] [BEARER_TOKEN]" >&2
 	exit 2
 fi
-url=$1 pubkey=$2 origin=${3:-} token=${4:-}
+url=${1:-} pubkey=${2:-} origin=${3:-} token=${4:-}
 timeout_s=${FSCK_TIMEOUT:-120}
 workers=${FSCK_N:-4}
 
-if [[ ! -r $pubkey ]]; then
+if [[ -z $build_only && ! -r $pubkey ]]; then
 	echo "fsck.sh: FAIL: cannot read public key file $pubkey" >&2
 	exit 2
 fi
@@ -47,6 +53,10 @@ here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 tools=${RECLAIM_TOOLS_DIR:-$HOME/.cache/reclaim-tools}
 bin=$tools/fsck-$TESSERA_VERSION
 
+if [[ ! -x $bin && ${FSCK_NO_BUILD:-} == 1 ]]; then
+	echo "fsck.sh: FAIL: $bin is missing and FSCK_NO_BUILD=1; build it first with '$0 --build' (make test does)" >&2
+	exit 2
+fi
 if [[ ! -x $bin ]]; then
 	gocmd=${GO:-}
 	if [[ -z $gocmd ]]; then
@@ -69,6 +79,11 @@ if [[ ! -x $bin ]]; then
 		exit 2
 	fi
 	mv -f "$tmp" "$bin"
+fi
+
+if [[ -n $build_only ]]; then
+	echo "$bin"
+	exit 0
 fi
 
 args=(--storage_url="$url" --public_key="$pubkey" --ui=false --N="$workers")
