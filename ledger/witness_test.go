@@ -73,10 +73,19 @@ func TestWitnessQuorum(t *testing.T) {
 		if _, err := ledger.New(db, nil, nil, ledger.Config{KeyFile: keyFile, Origin: "x", WitnessFile: wfile, Quorum: 4}); err == nil {
 			t.Fatal("a quorum above the witness count was accepted")
 		}
-		keys, _ := pii.LoadKey(pii.KeyOptions{DevDir: dir, AllowDev: true})
+		keys, err := pii.LoadKey(pii.KeyOptions{DevDir: dir, AllowDev: true})
+		if err != nil {
+			t.Fatal(err)
+		}
 		tape := filepath.Join(dir, "t.csv")
-		f, _ := os.Create(tape)
-		synth.WriteTape(ctx, synth.Config{Seed: 3, Loans: 50, PortfolioRef: "W", CutOff: date.Of(2025, 6, 30), Profile: synth.BankMixed}, f, nil, synth.TapeOptions{}, nil)
+		f, err := os.Create(tape)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, err := synth.WriteTape(ctx, synth.Config{Seed: 3, Loans: 50, PortfolioRef: "W", CutOff: date.Of(2025, 6, 30), Profile: synth.BankMixed},
+			f, nil, synth.TapeOptions{}, nil); err != nil {
+			t.Fatal(err)
+		}
 		f.Close()
 		rep, err := ingest.Run(ctx, db.IngestStore(), keys, tape, ingest.Options{SellerName: "W"})
 		if err != nil {

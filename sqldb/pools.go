@@ -170,6 +170,10 @@ func lockPoolLoan(ctx context.Context, tx *Tx, pool, ref string) (PoolLoan, erro
 	var c, p, i, f, b int64
 	err := tx.QueryRow(ctx, q, pool, ref).Scan(&l.Ref, &l.LoanKey, &c, &p, &i, &f, &b, &l.Status)
 	if err == sql.ErrNoRows {
+		var one int
+		if tx.QueryRow(ctx, `SELECT 1 FROM ledger_pools WHERE pool = ?`, pool).Scan(&one) == sql.ErrNoRows {
+			return l, reclaim.Errorf(reclaim.ENOTFOUND, "pool %q has no ledger", pool)
+		}
 		return l, reclaim.Errorf(reclaim.ENOTFOUND, "loan %q is not in pool %q", ref, pool)
 	}
 	if err != nil {
