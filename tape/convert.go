@@ -511,39 +511,15 @@ func (cx *rowCtx) boolean(f Field) bool {
 	if !ok {
 		return false
 	}
-	t, known := parseBool(v)
+	t, absolute, known := lookupBool(f, v)
 	if !known {
-		cx.fail(f, v, RuleBoolFormat, "not a yes/no value (是/否, Y/N, true/false, 1/0)")
+		cx.fail(f, v, RuleBoolFormat, "not a yes/no value (是/否, 有/无, Y/N, true/false, 1/0)")
 		return false
 	}
-	if b != nil && b.Invert {
+	if b != nil && b.Invert && !absolute {
 		t = !t
 	}
 	return t
-}
-
-func parseBool(v string) (value, ok bool) {
-	switch strings.ToLower(v) {
-	case "是", "y", "yes", "true", "t", "1", "有", "已核销", "失联":
-		return true, true
-	case "否", "n", "no", "false", "f", "0", "无", "未核销", "未失联":
-		return false, true
-	}
-	return false, false
-}
-
-// enumSynonyms maps further labels sellers use to canonical values.
-var enumSynonyms = map[Field]map[string]string{
-	FProductType: {"信用卡": "credit_card", "贷记卡": "credit_card", "消费贷": "consumer_loan", "消费贷款": "consumer_loan",
-		"个人消费贷款": "consumer_loan", "消费金融": "consumer_loan", "经营贷": "business_loan", "个人经营贷款": "business_loan",
-		"经营贷款": "business_loan", "车贷": "auto_loan", "汽车贷款": "auto_loan", "房贷": "mortgage", "住房按揭贷款": "mortgage",
-		"住房贷款": "mortgage", "个人住房贷款": "mortgage"},
-	FFiveCategory: {"次级": "substandard", "次级类": "substandard", "可疑": "doubtful", "可疑类": "doubtful", "损失": "loss", "损失类": "loss"},
-	FSecurityType: {"信用": "unsecured", "无担保": "unsecured", "保证": "guaranteed", "担保": "guaranteed", "抵押": "mortgage", "质押": "pledge"},
-	FLegalStatus: {"未诉": "not_sued", "未诉讼": "not_sued", "未起诉": "not_sued", "诉讼中": "in_litigation", "已起诉": "in_litigation",
-		"调解": "mediated", "已调解": "mediated", "判决": "judgment", "已判决": "judgment", "执行中": "enforcement",
-		"强制执行": "enforcement", "终本": "enforcement_terminated", "终结本次执行": "enforcement_terminated",
-		"结案": "closed", "已结案": "closed"},
 }
 
 func (cx *rowCtx) enum(f Field) string {
@@ -551,15 +527,15 @@ func (cx *rowCtx) enum(f Field) string {
 	if !ok {
 		return ""
 	}
-	low := strings.ToLower(v)
-	for _, e := range Fields[f].Enum {
-		if low == e {
-			return e
-		}
-	}
-	if e, ok := enumSynonyms[f][v]; ok {
+	if e, ok := lookupEnum(f, v); ok {
 		return e
 	}
-	cx.fail(f, v, RuleEnum, "expected one of "+strings.Join(Fields[f].Enum, ", "))
+	if f == FFiveCategory {
+		if _, performing := notNPLGrade[foldValue(v)]; performing {
+			cx.fail(f, v, RuleEnum, "a performing grade (正常/关注); a non-performing loan is substandard, doubtful or loss (次级/可疑/损失)")
+			return ""
+		}
+	}
+	cx.fail(f, v, RuleEnum, "expected one of "+strings.Join(Fields[f].Enum, ", ")+" (or a label listed in docs/tape-mapping.md)")
 	return ""
 }
