@@ -464,6 +464,9 @@ func (cx *rowCtx) money(f Field, cur money.Currency) money.Amount {
 	if !ok {
 		return money.Amount{}
 	}
+	if b != nil && b.Parts != nil {
+		return cx.sumOf(f, b, cur)
+	}
 	unit, mode := money.Major, money.Exact
 	if b != nil && b.Unit != money.Major {
 		unit, mode = b.Unit, money.HalfUp
@@ -474,6 +477,35 @@ func (cx *rowCtx) money(f Field, cur money.Currency) money.Amount {
 		return money.Amount{}
 	}
 	return a
+}
+
+// sumOf reads a summed money field: each part in its own unit (rounded half-up to the currency's
+// minor unit, as a single scaled column is), added with overflow checked. Blank parts are zero.
+func (cx *rowCtx) sumOf(f Field, b *Binding, cur money.Currency) money.Amount {
+	total := money.Zero(cur)
+	for _, p := range b.Parts {
+		if p.Column >= len(cx.row.Cells) {
+			continue
+		}
+		v := strings.TrimSpace(cx.row.Cells[p.Column])
+		if v == "" {
+			continue
+		}
+		mode := money.Exact
+		if p.Unit != money.Major {
+			mode = money.HalfUp
+		}
+		a, err := money.ParseUnit(v, cur, p.Unit, mode)
+		if err != nil {
+			cx.fail(f, v, RuleAmountFormat, p.Header+": "+amountMessage(err))
+			return money.Amount{}
+		}
+		if total, err = total.Add(a); err != nil {
+			cx.fail(f, v, RuleAmountFormat, "the sum of "+b.Header+" is out of range")
+			return money.Amount{}
+		}
+	}
+	return total
 }
 
 func amountMessage(err error) string {

@@ -33,7 +33,25 @@ type Binding struct {
 	// is set (a mapping's fallbacks).
 	Fallback       int
 	FallbackHeader string
+	// Parts, when set, make the field the sum of these columns (a mapping's sums, or the split
+	// interest columns of a tape without a total): Column is the first part's and Header reads
+	// "表内利息 + 表外利息". Each part is read in its own unit and added exactly.
+	Parts []SumPart
 }
+
+// SumPart is one column of a summed field.
+type SumPart struct {
+	Column int
+	Header string
+	Unit   money.Unit
+}
+
+// InterestParts are the headers of interest split by kind, in the order a tape usually has them:
+// a tape with two or more of them and no interest total has interest_outstanding read as their
+// sum.
+var InterestParts = []string{"表内利息", "表外利息", "表内欠息", "表外欠息", "应收利息", "催收利息", "逾期利息",
+	"罚息", "复利", "罚息余额", "复利余额", "on_balance_interest", "off_balance_interest", "penalty_interest",
+	"compound_interest"}
 
 // ExtraColumn is a column a mapping asked to carry along unmapped.
 type ExtraColumn struct {
@@ -138,6 +156,36 @@ func NewLayout(header []string, m *Mapping) (*Layout, error) {
 			l.Bindings[f] = &Binding{Column: -1, Const: m.Constants[f]}
 			mapped[f] = true
 		}
+		sums := make([]Field, 0, len(m.Sums))
+		for f := range m.Sums {
+			sums = append(sums, f)
+		}
+		sort.Slice(sums, func(a, b int) bool { return sums[a] < sums[b] })
+		for _, f := range sums {
+			if prev := l.Bindings[f]; prev != nil {
+				fail("field %s is bound twice: by column %s (%s) and by sums", Fields[f].Name, columnLetter(prev.Column), prev.Header)
+				continue
+			}
+			sm := m.Sums[f]
+			var parts []SumPart
+			for _, col := range sm.Columns {
+				idx, msg := findColumn(header, col)
+				if msg != "" {
+					fail("%s: sums: %s", name, msg)
+					continue
+				}
+				_, u := SplitHeaderUnit(header[idx])
+				if sm.Unit != money.Major {
+					u = sm.Unit
+				}
+				parts = append(parts, SumPart{Column: idx, Header: header[idx], Unit: u})
+				used[idx] = true
+			}
+			if len(parts) == len(sm.Columns) {
+				l.Bindings[f] = sumBinding(parts)
+				mapped[f] = true
+			}
+		}
 		for f, col := range m.Fallbacks {
 			b := l.Bindings[f]
 			if b == nil || b.Column < 0 {
@@ -179,6 +227,26 @@ func NewLayout(header []string, m *Mapping) (*Layout, error) {
 		}
 		used[i] = true
 	}
+	if l.Bindings[FInterest] == nil && !mapped[FInterest] {
+		var parts []SumPart
+		for i, h := range header {
+			if used[i] {
+				continue
+			}
+			base, u := SplitHeaderUnit(h)
+			for _, p := range InterestParts {
+				if NormalizeHeader(base) == NormalizeHeader(p) {
+					parts = append(parts, SumPart{Column: i, Header: h, Unit: u})
+				}
+			}
+		}
+		if len(parts) >= 2 {
+			for _, p := range parts {
+				used[p.Column] = true
+			}
+			l.Bindings[FInterest] = sumBinding(parts)
+		}
+	}
 	extra := map[int]bool{}
 	for _, e := range l.Extras {
 		extra[e.Column] = true
@@ -192,6 +260,14 @@ func NewLayout(header []string, m *Mapping) (*Layout, error) {
 		return nil, fmt.Errorf("tape: layout: %s", strings.Join(errs, "; "))
 	}
 	return l, nil
+}
+
+func sumBinding(parts []SumPart) *Binding {
+	hs := make([]string, len(parts))
+	for i, p := range parts {
+		hs[i] = p.Header
+	}
+	return &Binding{Column: parts[0].Column, Header: strings.Join(hs, " + "), Unit: parts[0].Unit, Parts: parts}
 }
 
 // foldHeader folds a header for loose matching: case, full-width forms, spaces and a BOM.
@@ -253,7 +329,19 @@ func (l *Layout) Value(f Field, cells []string) (raw string, b *Binding, ok bool
 	if b == nil {
 		return "", nil, false
 	}
-	if b.Column < 0 {
+	if b.Parts != nil {
+		// The cells as written, joined: the converter adds them (sumOf); this text is for reports.
+		var parts []string
+		for _, p := range b.Parts {
+			if p.Column < len(cells) {
+				if v := strings.TrimSpace(cells[p.Column]); v != "" {
+					parts = append(parts, v)
+				}
+			}
+		}
+		raw = strings.Join(parts, " + ")
+		return raw, b, raw != ""
+	} else if b.Column < 0 {
 		raw = b.Const
 	} else if b.Column < len(cells) {
 		raw = strings.TrimSpace(cells[b.Column])

@@ -416,7 +416,7 @@ type fieldBinding struct {
 	n    *mnode
 }
 
-var mappingKeys = []string{"name", "description", "encoding", "sheet", "header_row", "date_format", "columns", "constants", "fallbacks", "extras"}
+var mappingKeys = []string{"name", "description", "encoding", "sheet", "header_row", "date_format", "columns", "constants", "fallbacks", "extras", "sums"}
 var columnKeys = []string{"field", "fields", "unit", "scale", "date_format", "values", "prefix", "invert"}
 
 // mapEntries walks a map node, reporting duplicate keys and keys that are not scalars.
@@ -447,7 +447,7 @@ func (p *mappingParser) scalar(n *mnode, key string) (string, bool) {
 func (p *mappingParser) mapping(root *mnode) *Mapping {
 	m := &Mapping{Columns: map[string]ColumnMap{}, Constants: map[Field]string{}}
 	bound := map[Field]fieldBinding{}
-	var columnsNode, constantsNode, fallbacksNode *mnode
+	var columnsNode, constantsNode, fallbacksNode, sumsNode *mnode
 	p.mapEntries(root, func(k string, kn, v *mnode) {
 		switch k {
 		case "name":
@@ -492,6 +492,8 @@ func (p *mappingParser) mapping(root *mnode) *Mapping {
 			fallbacksNode = v
 		case "extras":
 			m.Extras = p.extras(v)
+		case "sums":
+			sumsNode = v
 		default:
 			p.errorf(kn, "unknown key %q%s (known keys: %s)", k, suggest(k, mappingKeys), strings.Join(mappingKeys, ", "))
 		}
@@ -504,6 +506,9 @@ func (p *mappingParser) mapping(root *mnode) *Mapping {
 	}
 	if fallbacksNode != nil {
 		p.fallbacks(fallbacksNode, m)
+	}
+	if sumsNode != nil {
+		p.sums(sumsNode, m, bound)
 	}
 	return m
 }
@@ -861,6 +866,76 @@ func (p *mappingParser) fallbacks(n *mnode, m *Mapping) {
 			m.Fallbacks = map[Field]string{}
 		}
 		m.Fallbacks[f] = s
+	})
+}
+
+// sums reads the sums key: field -> [column, ...] or field -> {columns: [...], unit: wan}.
+func (p *mappingParser) sums(n *mnode, m *Mapping, bound map[Field]fieldBinding) {
+	p.eachField(n, "sums", "lists of column headers", func(f Field, kn, v *mnode) {
+		if Fields[f].Kind != Money {
+			p.errorf(kn, "sums: %s is not an amount; only money fields can be the sum of columns", Fields[f].Name)
+			return
+		}
+		var sm SumMap
+		list := v
+		if v.kind == mapNode {
+			list = nil
+			p.mapEntries(v, func(k string, okn, o *mnode) {
+				switch k {
+				case "columns":
+					list = o
+				case "unit":
+					s, ok := p.scalar(o, "unit")
+					if !ok {
+						return
+					}
+					u, ok := parseUnit(s)
+					if !ok {
+						p.errorf(o, "unknown unit %q (use yuan, thousand, wan, yi or cent)", s)
+						return
+					}
+					sm.Unit = u
+				default:
+					p.errorf(okn, "unknown key %q in sums (known keys: columns, unit)", k)
+				}
+			})
+			if list == nil {
+				p.errorf(v, "sums: %s names no columns", Fields[f].Name)
+				return
+			}
+		}
+		if list.kind != seqNode {
+			p.errorf(list, "sums: %s must be a list of at least two column headers, not %s", Fields[f].Name, list.kind)
+			return
+		}
+		seen := map[string]bool{}
+		for _, it := range list.items {
+			s, ok := p.scalar(it, "a column of sums")
+			if !ok {
+				continue
+			}
+			if s = strings.TrimSpace(s); s == "" {
+				p.errorf(it, "sums: %s: empty column name", Fields[f].Name)
+				continue
+			}
+			if seen[s] {
+				p.errorf(it, "sums: %s lists column %q twice", Fields[f].Name, s)
+				continue
+			}
+			seen[s] = true
+			sm.Columns = append(sm.Columns, s)
+		}
+		if len(list.items) < 2 {
+			p.errorf(list, "sums: %s needs at least two columns (bind a single column under columns)", Fields[f].Name)
+			return
+		}
+		if !p.bind(f, "sums", kn, bound) {
+			return
+		}
+		if m.Sums == nil {
+			m.Sums = map[Field]SumMap{}
+		}
+		m.Sums[f] = sm
 	})
 }
 

@@ -119,6 +119,13 @@ func TestParseMappingCases(t *testing.T) {
 		{"sniff json", "mapping", `{"columns": {"a": "loan_id"}}`, ""},
 		{"extras twice", "m.yaml", "extras: [a, a]", "twice"},
 		{"invalid utf8", "m.yaml", "name: \xff", "UTF-8"},
+		{"sum", "m.yaml", "sums: {interest_outstanding: [表内利息, 表外利息, 罚息, 复利]}", ""},
+		{"sum with unit", "m.yaml", "sums: {interest_outstanding: {columns: [a, b], unit: wan}}", ""},
+		{"sum of text", "m.yaml", "sums: {court: [a, b]}", "only money fields"},
+		{"sum of one", "m.yaml", "sums: {interest_outstanding: [a]}", "at least two"},
+		{"sum twice", "m.yaml", "sums: {interest_outstanding: [a, a]}", "twice"},
+		{"sum and column", "m.yaml", "columns: {i: interest_outstanding}\nsums: {interest_outstanding: [a, b]}", "bound twice"},
+		{"sum bad key", "m.yaml", "sums: {interest_outstanding: {cols: [a, b]}}", "unknown key"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

@@ -57,6 +57,15 @@ type Mapping struct {
 	Fallbacks map[Field]string
 	// Extras lists columns to carry along unmapped (kept in Loan.Extras).
 	Extras []string
+	// Sums binds a money field to the sum of several columns (interest split into 表内利息,
+	// 表外利息, 罚息 and 复利), added exactly in minor units; a blank part counts as zero.
+	Sums map[Field]SumMap
+}
+
+// SumMap is a money field read as the sum of several columns.
+type SumMap struct {
+	Columns []string   // column headers, at least two
+	Unit    money.Unit // the unit of every part, when the headers do not say ("(万元)")
 }
 
 // ColumnMap says how one column fills canonical fields.
