@@ -316,10 +316,11 @@ func (c *Converter) crossCheck(cx *rowCtx) {
 		info, err := cnid.Validate(p.NationalID)
 		switch {
 		case err != nil:
-			cx.fail(FNationalID, cnid.Mask(p.NationalID), RuleNationalID, err.Error())
+			cx.fail(FNationalID, cnid.Mask(p.NationalID), RuleNationalID, "national ID: "+reason(err))
 		default:
 			if !l.BirthDate.IsZero() && l.BirthDate != info.Birth {
-				cx.fail(FBirthDate, l.BirthDate.String(), RuleNationalIDBirth, "the national ID says the birth date is "+info.Birth.String())
+				// Neither date is echoed: together with a masked ID they would rebuild it.
+				cx.fail(FBirthDate, "", RuleNationalIDBirth, "birth_date differs from the birth date inside the national ID")
 			}
 			if l.BirthDate.IsZero() {
 				l.BirthDate = info.Birth
@@ -334,9 +335,20 @@ func (c *Converter) crossCheck(cx *rowCtx) {
 	}
 	if p.Phone != "" {
 		if err := cnid.ValidMobile(p.Phone); err != nil {
-			cx.fail(FPhone, cnid.MaskPhone(p.Phone), RuleMobile, "a mobile number has 11 digits and starts with 1")
+			cx.fail(FPhone, cnid.MaskPhone(p.Phone), RuleMobile, "mobile: "+reason(err)+" (a mobile number has 11 digits and starts with 13 to 19)")
 		}
 	}
+}
+
+// reason is a cnid error without its package prefix: "10 characters, want 11 digits". The
+// messages of package cnid describe what is wrong (length, position of a bad character, prefix,
+// check digit) and never repeat the value, so they are safe beside a masked value.
+func reason(err error) string {
+	s := err.Error()
+	if i := strings.LastIndex(s, ": "); i >= 0 {
+		return s[i+2:]
+	}
+	return s
 }
 
 type rowCtx struct {

@@ -175,3 +175,40 @@ func TestVocabularyIsDocumented(t *testing.T) {
 		}
 	}
 }
+
+// TestRejectedIdentifiersSayWhy: a rejected phone or ID is shown masked, so the message must say
+// what is wrong (length, character, prefix, check digit) without repeating the value.
+func TestRejectedIdentifiersSayWhy(t *testing.T) {
+	_, p := fixture()
+	for _, tc := range []struct {
+		f          Field
+		value      string
+		want       string
+		secretPart string
+	}{
+		{FPhone, "1381234567", "10 characters", "1381234567"},
+		{FPhone, "12812345678", "start with 13 to 19", "12812345678"},
+		{FPhone, "1381234567a", "character 11 is not a digit", "1381234567"},
+		{FNationalID, breakCheckDigit(p.NationalID), "check character", p.NationalID[:17]},
+		{FNationalID, p.NationalID[:17], "17 characters", p.NationalID[:17]},
+	} {
+		res := convertOne(t, tc.f, "", tc.value)
+		if len(res.Errors) != 1 {
+			t.Fatalf("%q: %v", tc.value, res.Errors)
+		}
+		e := res.Errors[0]
+		if !strings.Contains(e.Message, tc.want) {
+			t.Errorf("%q: message %q does not say %q", tc.value, e.Message, tc.want)
+		}
+		if strings.Contains(e.Message, tc.secretPart) || strings.Contains(e.Value, tc.secretPart) {
+			t.Errorf("%q: the value is echoed: %+v", tc.value, e)
+		}
+	}
+	// A birth date that disagrees with the ID echoes neither date.
+	res := convertOne(t, FBirthDate, "", "1982-07-10")
+	for _, e := range res.Errors {
+		if strings.Contains(e.Message, "1982") || strings.Contains(e.Value, "1982") {
+			t.Errorf("birth date echoed: %+v", e)
+		}
+	}
+}
