@@ -6,11 +6,15 @@ import (
 	"encoding/json"
 	"os"
 	"path/filepath"
+	"regexp"
 	"strconv"
 	"strings"
 	"testing"
+	"unicode"
 
 	"reclaim/ingest"
+	"reclaim/money"
+	"reclaim/tape"
 	"reclaim/sqldb/sqldbtest"
 )
 
@@ -92,8 +96,15 @@ func TestTapeWorkflow(t *testing.T) {
 		}
 		id := strconv.FormatInt(list[0].ID, 10)
 		out, _, code = cli(t, append(g, "portfolio", "header", id, "--zh")...)
-		if code != exitOK || !strings.Contains(out, "Five-category grade") || !strings.Contains(out, "损失") {
+		if code != exitOK || !strings.Contains(out, "一、资产包基本情况") || !strings.Contains(out, "（一）五级分类") || !strings.Contains(out, "损失") {
 			t.Errorf("header: %d %s", code, out)
+		}
+		// The whole header is Chinese: past the title line (which carries the package's own ref
+		// and the currency code) no Latin letter is printed.
+		for i, line := range strings.Split(out, "\n")[1:] {
+			if strings.IndexFunc(line, func(r rune) bool { return r < 128 && unicode.IsLetter(r) }) >= 0 {
+				t.Errorf("header --zh line %d is not Chinese: %q", i+2, line)
+			}
 		}
 		masked := filepath.Join(dir, "masked.csv")
 		out, _, code = cli(t, append(g, "tape", "export", id, "--recipient", "bidder-1", "--out", masked, "--suppress")...)
@@ -108,4 +119,19 @@ func TestTapeWorkflow(t *testing.T) {
 			t.Errorf("export without recipient: %d", code)
 		}
 	})
+}
+
+// TestHeaderUnknownAverages: a weighted average that no loan states prints as n/a (暂无), not 0;
+// one that some loans state says how much of the pool it covers.
+func TestHeaderUnknownAverages(t *testing.T) {
+	h := tape.PoolHeader{Currency: "USD", Loans: 3, WABorrowerAge: 0, AgeCoverage: 0, WACreditLine: money.New(500000, "USD"), CreditLineCoverage: 0.5}
+	var en, zh bytes.Buffer
+	printHeaderSummary(&en, &h, false)
+	printHeaderSummary(&zh, &h, true)
+	if !regexp.MustCompile(`WA borrower age\s+n/a\n`).MatchString(en.String()) || !strings.Contains(en.String(), "5,000.00 USD (covers 50% of principal + interest)") {
+		t.Errorf("en:\n%s", en.String())
+	}
+	if !regexp.MustCompile(`借款人加权平均年龄\s+暂无\n`).MatchString(zh.String()) || !strings.Contains(zh.String(), "覆盖本息的 50%") {
+		t.Errorf("zh:\n%s", zh.String())
+	}
 }

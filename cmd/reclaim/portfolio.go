@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"slices"
 	"strconv"
 
 	"github.com/spf13/cobra"
@@ -143,41 +144,111 @@ func portfolioArg(s string) (int64, error) {
 	return id, nil
 }
 
-func printHeaderSummary(w io.Writer, h *tape.PoolHeader) {
-	table(w, []string{"POOL", ""}, [][]string{
-		{"loans / borrowers", fmt.Sprintf("%d / %d", h.Loans, h.Borrowers)},
-		{"principal", h.Principal.Grouped()},
-		{"interest", h.Interest.Grouped()},
-		{"fees", h.Fees.Grouped()},
-		{"total claim", h.Claim.Grouped() + " " + string(h.Currency)},
-		{"WA days past due", fmt.Sprintf("%.1f", h.WADaysPastDue)},
-		{"WA borrower age", fmt.Sprintf("%.1f", h.WABorrowerAge)},
-		{"WA credit line", h.WACreditLine.Grouped()},
-		{"largest / average claim per borrower", h.LargestBorrowerClaim.Grouped() + " / " + h.AverageBorrowerClaim.Grouped()},
+// headerText holds the pool header's words in one language.
+type headerText struct {
+	title, summary, na, covers                                         string
+	loansBorrowers, principal, interest, fees, claim                   string
+	waDPD, waAge, waLine, largestAvg, avgLoan                          string
+	strataHead                                                         []string
+	fiveCat, writtenOff, security, legal, product, province, dpdBucket string
+}
+
+var headerEN = headerText{
+	title: "Portfolio %s, cut-off %s, %s", summary: "POOL", na: "n/a", covers: "(covers %.0f%% of principal + interest)",
+	loansBorrowers: "loans / borrowers", principal: "principal", interest: "interest", fees: "fees", claim: "total claim",
+	waDPD: "WA days past due", waAge: "WA borrower age", waLine: "WA credit line",
+	largestAvg: "largest / average claim per borrower", avgLoan: "average claim per loan",
+	strataHead: []string{"", "LOANS", "% LOANS", "PRINCIPAL (%s)", "CLAIM (%s)", "% CLAIM"},
+	fiveCat:    "Five-category grade", writtenOff: "Written off", security: "Security", legal: "Legal status",
+	product: "Product", province: "Province", dpdBucket: "Days past due",
+}
+
+// headerZH follows the order of the 银登中心 announcement of a personal-NPL batch transfer:
+// the package's basic facts, then its distributions.
+var headerZH = headerText{
+	title: "资产包 %s　基准日 %s　币种 %s", summary: "一、资产包基本情况", na: "暂无", covers: "（覆盖本息的 %.0f%%）",
+	loansBorrowers: "贷款笔数 / 借款人户数", principal: "未偿本金", interest: "未偿利息", fees: "其他费用", claim: "未偿本息费合计",
+	waDPD: "加权平均逾期天数", waAge: "借款人加权平均年龄", waLine: "加权平均授信额度",
+	largestAvg: "单户最大 / 户均未偿本息", avgLoan: "笔均未偿本息",
+	strataHead: []string{"", "笔数", "笔数占比", "未偿本金（%s）", "本息费合计（%s）", "金额占比"},
+	fiveCat:    "（一）五级分类", writtenOff: "（二）核销情况", security: "（三）担保方式", legal: "（四）诉讼状态",
+	product: "（五）产品类型", province: "（六）地区分布（省）", dpdBucket: "（七）逾期期限",
+}
+
+// average prints a weighted average over the loans that state it: n/a when none does, and the
+// coverage when only some do.
+func (t *headerText) average(v string, coverage float64) string {
+	switch {
+	case coverage <= 0:
+		return t.na
+	case coverage < 0.9995:
+		return v + " " + fmt.Sprintf(t.covers, 100*coverage)
+	}
+	return v
+}
+
+func printHeaderSummary(w io.Writer, h *tape.PoolHeader, zh bool) {
+	t := &headerEN
+	unit := " " + string(h.Currency)
+	if zh {
+		t = &headerZH
+		unit = ""
+		if h.Currency == "CNY" {
+			unit = " 元"
+		}
+	}
+	cov := 1.0
+	if h.Loans == 0 {
+		cov = 0
+	}
+	table(w, []string{t.summary, ""}, [][]string{
+		{t.loansBorrowers, fmt.Sprintf("%d / %d", h.Loans, h.Borrowers)},
+		{t.principal, h.Principal.Grouped() + unit},
+		{t.interest, h.Interest.Grouped() + unit},
+		{t.fees, h.Fees.Grouped() + unit},
+		{t.claim, h.Claim.Grouped() + unit},
+		{t.waDPD, t.average(fmt.Sprintf("%.1f", h.WADaysPastDue), cov)},
+		{t.waAge, t.average(fmt.Sprintf("%.1f", h.WABorrowerAge), h.AgeCoverage)},
+		{t.waLine, t.average(h.WACreditLine.Grouped()+unit, h.CreditLineCoverage)},
+		{t.largestAvg, h.LargestBorrowerClaim.Grouped() + " / " + h.AverageBorrowerClaim.Grouped() + unit},
+		{t.avgLoan, h.AverageLoanClaim.Grouped() + unit},
 	})
 }
 
 func printHeader(w io.Writer, h *tape.PoolHeader, zh bool) {
-	fmt.Fprintf(w, "Portfolio %s, cut-off %s, %s\n\n", h.PortfolioRef, h.CutOffDate, h.Currency)
-	printHeaderSummary(w, h)
-	for _, t := range []struct {
+	t := &headerEN
+	cur := string(h.Currency)
+	if zh {
+		t = &headerZH
+		if h.Currency == "CNY" {
+			cur = "元"
+		}
+	}
+	head := slices.Clone(t.strataHead)
+	head[3], head[4] = fmt.Sprintf(head[3], cur), fmt.Sprintf(head[4], cur)
+	fmt.Fprintf(w, t.title+"\n\n", h.PortfolioRef, h.CutOffDate, h.Currency)
+	printHeaderSummary(w, h, zh)
+	if zh {
+		fmt.Fprintln(w, "\n二、资产分布情况")
+	}
+	for _, s := range []struct {
 		title string
 		s     []tape.Stratum
 	}{
-		{"Five-category grade", h.ByFiveCategory}, {"Written off", h.ByWrittenOff}, {"Security", h.BySecurity},
-		{"Legal status", h.ByLegalStatus}, {"Product", h.ByProduct}, {"Province", h.ByProvince}, {"Days past due", h.ByDPDBucket},
+		{t.fiveCat, h.ByFiveCategory}, {t.writtenOff, h.ByWrittenOff}, {t.security, h.BySecurity},
+		{t.legal, h.ByLegalStatus}, {t.product, h.ByProduct}, {t.province, h.ByProvince}, {t.dpdBucket, h.ByDPDBucket},
 	} {
-		fmt.Fprintf(w, "\n%s\n", t.title)
+		fmt.Fprintf(w, "\n%s\n", s.title)
 		var rows [][]string
-		for _, s := range t.s {
-			label := s.Label
+		for _, st := range s.s {
+			label := st.Label
 			if zh {
-				label = s.LabelZH
+				label = st.LabelZH
 			}
-			rows = append(rows, []string{label, strconv.FormatInt(s.Loans, 10), fmt.Sprintf("%.1f%%", 100*s.LoanShare),
-				s.Principal.Grouped(), s.Claim.Grouped(), fmt.Sprintf("%.1f%%", 100*s.ClaimShare)})
+			rows = append(rows, []string{label, strconv.FormatInt(st.Loans, 10), fmt.Sprintf("%.1f%%", 100*st.LoanShare),
+				st.Principal.Grouped(), st.Claim.Grouped(), fmt.Sprintf("%.1f%%", 100*st.ClaimShare)})
 		}
-		table(w, []string{"", "LOANS", "%", "PRINCIPAL", "CLAIM", "% CLAIM"}, rows)
+		table(w, head, rows)
 	}
 }
 

@@ -254,7 +254,7 @@ func printReport(w io.Writer, r *ingest.Report, maxShown int) {
 	}
 	if r.Header != nil && r.Status == ingest.StatusImported {
 		fmt.Fprintln(w)
-		printHeaderSummary(w, r.Header)
+		printHeaderSummary(w, r.Header, false)
 	}
 	if r.Message != "" {
 		fmt.Fprintf(w, "\n%s\n", r.Message)
