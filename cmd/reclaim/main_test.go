@@ -14,8 +14,8 @@ import (
 
 	"reclaim/ingest"
 	"reclaim/money"
-	"reclaim/tape"
 	"reclaim/sqldb/sqldbtest"
+	"reclaim/tape"
 )
 
 // cli runs the command line in-process and returns stdout, stderr and the exit code.
