@@ -159,16 +159,31 @@ func orZero(a money.Amount) money.Amount {
 	return a
 }
 
-// lockPoolLoan reads a loan of a pool for update (PostgreSQL: FOR UPDATE).
+// lockPoolLoan reads a loan of a pool by its per-pool reference for update (PostgreSQL: FOR
+// UPDATE).
 func lockPoolLoan(ctx context.Context, tx *Tx, pool, ref string) (PoolLoan, error) {
-	q := `SELECT loan_ref, loan_key, claim_minor, principal_minor, interest_minor, fees_minor, balance_minor, status
-		FROM pool_loans WHERE pool = ? AND loan_ref = ?`
-	if tx.Dialect() == Postgres {
-		q += ` FOR UPDATE`
-	}
+	return lockPoolLoanBy(ctx, tx, pool, ref)
+}
+
+// lockPoolLoanBy is lockPoolLoan by the per-pool reference (L...) or, failing that, by each of
+// the further columns in turn (loan_key: the seller's loan id, unique in the portfolio a pool is
+// opened from). Callers must write the returned loan's Ref, never what they were given, to the
+// ledger: seller keys stay off it.
+func lockPoolLoanBy(ctx context.Context, tx *Tx, pool, ref string, cols ...string) (PoolLoan, error) {
 	var l PoolLoan
 	var c, p, i, f, b int64
-	err := tx.QueryRow(ctx, q, pool, ref).Scan(&l.Ref, &l.LoanKey, &c, &p, &i, &f, &b, &l.Status)
+	var err error
+	for _, col := range append([]string{"loan_ref"}, cols...) {
+		q := `SELECT loan_ref, loan_key, claim_minor, principal_minor, interest_minor, fees_minor, balance_minor, status
+		FROM pool_loans WHERE pool = ? AND ` + col + ` = ?`
+		if tx.Dialect() == Postgres {
+			q += ` FOR UPDATE`
+		}
+		err = tx.QueryRow(ctx, q, pool, ref).Scan(&l.Ref, &l.LoanKey, &c, &p, &i, &f, &b, &l.Status)
+		if err != sql.ErrNoRows {
+			break
+		}
+	}
 	if err == sql.ErrNoRows {
 		var one int
 		if tx.QueryRow(ctx, `SELECT 1 FROM ledger_pools WHERE pool = ?`, pool).Scan(&one) == sql.ErrNoRows {
@@ -202,7 +217,7 @@ func (d *DB) PostCollection(ctx context.Context, c Collection) (string, error) {
 	salt := newSalt()
 	var id string
 	err := d.WriteTx(ctx, func(tx *Tx) error {
-		l, err := lockPoolLoan(ctx, tx, c.Pool, c.LoanRef)
+		l, err := lockPoolLoanBy(ctx, tx, c.Pool, c.LoanRef, "loan_key")
 		if err != nil {
 			return err
 		}

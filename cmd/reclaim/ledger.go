@@ -2,9 +2,13 @@ package main
 
 import (
 	"fmt"
+	"io"
 	"log/slog"
+	"maps"
 	"os"
 	"path/filepath"
+	"slices"
+	"strconv"
 	"time"
 
 	"github.com/spf13/cobra"
@@ -142,7 +146,7 @@ signed checkpoints. Investors verify the log with reclaim-verify and a policy fi
 	}
 	var loan, amount, txn, channel string
 	collect := &cobra.Command{
-		Use: "collect --pool ID --loan REF --amount 123.45 --txn BANKTXN", Short: "Post a collection to a pool", Args: cobra.NoArgs,
+		Use: "collect --pool ID --loan REF|LOAN_ID --amount 123.45 --txn BANKTXN", Short: "Post a collection to a pool", Args: cobra.NoArgs,
 		RunE: withLedger(func(cmd *cobra.Command, args []string, a *app, s *ledger.Service) error {
 			amt, err := money.Parse(amount, "CNY")
 			if err != nil {
@@ -162,7 +166,7 @@ signed checkpoints. Investors verify the log with reclaim-verify and a policy fi
 		}),
 	}
 	collect.Flags().StringVar(&pool, "pool", "", "pool id")
-	collect.Flags().StringVar(&loan, "loan", "", "the loan's per-pool reference")
+	collect.Flags().StringVar(&loan, "loan", "", "the loan: its per-pool reference (L...) or the tape's loan id ('reclaim ledger loans POOL' lists both)")
 	collect.Flags().StringVar(&amount, "amount", "", "amount in yuan")
 	collect.Flags().StringVar(&txn, "txn", "", "bank transaction id")
 	collect.Flags().StringVar(&channel, "channel", verify.ChannelBankTransfer, "bank_transfer, online, cash, court, agency or sale")
@@ -183,12 +187,57 @@ signed checkpoints. Investors verify the log with reclaim-verify and a policy fi
 			if err := s.SequenceAndPublish(cmd.Context()); err != nil {
 				return err
 			}
-			return writeJSON(g.stdout, r)
+			if g.jsonOut {
+				return writeJSON(g.stdout, r)
+			}
+			printPeriodReport(g.stdout, r)
+			return nil
 		}),
 	}
 	report.Flags().StringVar(&pool, "pool", "", "pool id")
 	report.Flags().StringVar(&from, "from", "", "period start")
 	report.Flags().StringVar(&to, "to", "", "period end")
+	var offset, limit int
+	loans := &cobra.Command{
+		Use:   "loans POOL",
+		Short: "List a pool's loans: reference, the tape's loan id, balances and status",
+		Long: `Lists the loans of a pool in reference order. The reference (L...) is what the ledger carries;
+the loan id is the seller's, from the tape, and stays off the ledger. 'ledger collect --loan'
+takes either.`,
+		Args: cobra.ExactArgs(1),
+		RunE: g.withApp(func(cmd *cobra.Command, args []string, a *app) error {
+			if limit <= 0 || offset < 0 {
+				return usagef("--limit must be positive and --offset not negative")
+			}
+			pl, total, err := a.db.PoolLoans(cmd.Context(), args[0], offset, limit)
+			if err != nil {
+				return err
+			}
+			if total == 0 {
+				if _, err := a.db.LedgerPool(cmd.Context(), args[0]); err != nil {
+					return err
+				}
+			}
+			if g.jsonOut {
+				return writeJSON(g.stdout, struct {
+					Total int64            `json:"total"`
+					Loans []sqldb.PoolLoan `json:"loans"`
+				}{total, pl})
+			}
+			rows := make([][]string, 0, len(pl))
+			for _, l := range pl {
+				collected, _ := l.Claim.Sub(l.Balance)
+				rows = append(rows, []string{l.Ref, l.LoanKey, l.Claim.Grouped(), collected.Grouped(), l.Balance.Grouped(), l.Status})
+			}
+			table(g.stdout, []string{"REF", "LOAN ID", "CLAIM (CNY)", "COLLECTED", "BALANCE", "STATUS"}, rows)
+			if shown := int64(offset + len(pl)); shown < total {
+				fmt.Fprintf(g.stdout, "%d-%d of %d loans; --offset %d for more\n", offset+1, shown, total, shown)
+			}
+			return nil
+		}),
+	}
+	loans.Flags().IntVar(&offset, "offset", 0, "skip this many loans")
+	loans.Flags().IntVar(&limit, "limit", 50, "list at most this many loans")
 	var url string
 	policy := &cobra.Command{
 		Use: "policy --pool ID --url BASE", Short: "Print the investors' policy file for a pool (log key, origin, witnesses, quorum)", Args: cobra.NoArgs,
@@ -206,8 +255,48 @@ signed checkpoints. Investors verify the log with reclaim-verify and a policy fi
 	for _, sub := range []*cobra.Command{open, publish, collect, report, policy} {
 		lf.register(sub)
 	}
-	c.AddCommand(open, list, publish, collect, report, policy)
+	c.PersistentFlags().BoolVar(&g.jsonOut, "json", false, "print JSON")
+	c.AddCommand(open, list, loans, publish, collect, report, policy)
 	return c
+}
+
+// printPeriodReport prints a period report for people: amounts in yuan, the balance
+// roll-forward, collections by channel. The JSON (--json) carries amounts in fen, as the ledger
+// entry does.
+func printPeriodReport(w io.Writer, r tlog.PeriodReport) {
+	yuan := func(minor string) string {
+		m, err := strconv.ParseInt(minor, 10, 64)
+		if err != nil {
+			return minor
+		}
+		return money.New(m, "CNY").Grouped()
+	}
+	fmt.Fprintf(w, "Pool %s, period %s to %s (log entries %d to %d, event %s)\n\n", r.Pool, r.PeriodStart, r.PeriodEnd,
+		r.FromIndex, r.ToIndex-1, r.EventID)
+	table(w, []string{"BALANCE (CNY)", ""}, [][]string{
+		{"opening balance", yuan(r.OpeningBalance)},
+		{fmt.Sprintf("+ boarded (%d loans)", r.LoansBoarded), yuan(r.BoardedBalance)},
+		{fmt.Sprintf("- collected (%d collections)", r.CollectionsCount), yuan(r.Collections)},
+		{fmt.Sprintf("- removed (%d loans)", r.LoansRemoved), yuan(r.RemovedBalance)},
+		{"= closing balance", yuan(r.ClosingBalance)},
+		{"of the collections, principal", yuan(r.PrincipalCollected)},
+	})
+	if len(r.ByChannel) > 0 {
+		fmt.Fprintln(w)
+		rows := [][]string{}
+		for _, ch := range slices.Sorted(maps.Keys(r.ByChannel)) {
+			rows = append(rows, []string{ch, money.New(r.ByChannel[ch], "CNY").Grouped()})
+		}
+		table(w, []string{"CHANNEL", "COLLECTED (CNY)"}, rows)
+	}
+	if len(r.StatusChanges) > 0 {
+		fmt.Fprintln(w)
+		rows := [][]string{}
+		for _, st := range slices.Sorted(maps.Keys(r.StatusChanges)) {
+			rows = append(rows, []string{st, strconv.FormatInt(r.StatusChanges[st], 10)})
+		}
+		table(w, []string{"STATUS CHANGES", "LOANS"}, rows)
+	}
 }
 
 // effective parses an optional date flag (default: today, UTC).
