@@ -135,3 +135,15 @@ func TestHeaderUnknownAverages(t *testing.T) {
 		t.Errorf("zh:\n%s", zh.String())
 	}
 }
+
+func TestOSUserWithoutEnvironment(t *testing.T) {
+	t.Setenv("USER", "")
+	t.Setenv("LOGNAME", "")
+	if u := osUser(); u == "" || u == "unknown" {
+		t.Errorf("osUser() = %q", u)
+	}
+	t.Setenv("USER", "alice")
+	if u := osUser(); u != "alice" {
+		t.Errorf("osUser() = %q, want alice", u)
+	}
+}

@@ -374,6 +374,20 @@ every loan of that data and compares with the outcomes, next to the model's stat
 	return c
 }
 
+// historyFeatures names the features of fs that read the repayment history.
+func historyFeatures(fs *valuation.FeatureSet) []string {
+	var out []string
+	if fs == nil {
+		return nil
+	}
+	for _, sp := range fs.Specs() {
+		if slices.Contains(sp.Sources, "history") {
+			out = append(out, sp.Name)
+		}
+	}
+	return out
+}
+
 func printMissing(w io.Writer, missing map[string]int, rows int) {
 	if len(missing) == 0 {
 		return
@@ -512,6 +526,12 @@ file of another format version or with a bad checksum is refused with the reason
 			ins, sum, err := readScoringTape(data, mapping, history, encoding)
 			if err != nil {
 				return err
+			}
+			if history == "" {
+				if hf := historyFeatures(m.FeatureSetOf()); len(hf) > 0 {
+					fmt.Fprintf(g.stderr, "warning: no --history: %d features of %s read the repayment history and are scored as missing for every loan: %s. Give the history with --history FILE (loan_id, month, amount).\n",
+						len(hf), label, strings.Join(hf, ", "))
+				}
 			}
 			sum.Model, sum.Out = label, out
 			bar := g.newProgress("scoring", int64(len(ins)))

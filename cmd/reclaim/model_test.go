@@ -77,6 +77,8 @@ func TestModelWorkflow(t *testing.T) {
 		}
 		if _, errOut, code := cli(t, append(g, "model", "predict", "--model", mf, "--data", tp, "--out", preds)...); code != exitOK {
 			t.Fatalf("predict with a file: %s", errOut)
+		} else if !strings.Contains(errOut, "warning: no --history") || !strings.Contains(errOut, "pay_months_12m") {
+			t.Errorf("predict without --history does not name the history features it scores as missing: %q", errOut)
 		}
 		b, _ := os.ReadFile(mf)
 		bad := bytes.Clone(b)

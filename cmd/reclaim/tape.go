@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"os/user"
 	"runtime/debug"
 	"strconv"
 	"strings"
@@ -133,11 +134,18 @@ encrypted before it is stored.`,
 	return c
 }
 
+// osUser names the operating-system user running the command, for audit records ("cli:alice"):
+// $USER, else $LOGNAME, else the account of the process's uid.
 func osUser() string {
-	if u := os.Getenv("USER"); u != "" {
-		return u
+	for _, v := range []string{"USER", "LOGNAME"} {
+		if u := os.Getenv(v); u != "" {
+			return u
+		}
 	}
-	return "unknown"
+	if u, err := user.Current(); err == nil && u.Username != "" {
+		return u.Username
+	}
+	return "uid-" + strconv.Itoa(os.Getuid())
 }
 
 // importMemoryLimit is the Go heap's soft limit during an import unless GOMEMLIMIT says
