@@ -6,6 +6,7 @@ import (
 	"encoding/hex"
 	"encoding/json"
 	"fmt"
+	"io"
 	"net/http"
 	"strings"
 	"time"
@@ -257,7 +258,7 @@ type MaskedInput struct {
 	PortfolioPath
 	Recipient string `query:"recipient" required:"true" minLength:"1" maxLength:"200" doc:"who receives the tape; logged and watermarked"`
 	K         int    `query:"k" minimum:"2" maximum:"100" default:"5"`
-	Suppress  bool   `query:"suppress" doc:"leave out rows whose class stays smaller than k"`
+	Suppress  bool   `query:"suppress" default:"true" doc:"leave out rows whose class stays smaller than k (the default); false asks for every row, and a tape that then fails k-anonymity is refused with 400 before any row is sent"`
 }
 
 func (s *Server) maskedRoute() {
@@ -281,14 +282,48 @@ func (s *Server) maskedRoute() {
 			}
 			mo := tape.MaskOptions{Salt: p.Salt, DownloadID: download, K: in.K, Suppress: in.Suppress}
 			return &huma.StreamResponse{Body: func(hc huma.Context) {
-				hc.SetHeader("Content-Type", "text/csv; charset=utf-8")
-				hc.SetHeader("Content-Disposition", fmt.Sprintf(`attachment; filename="masked-%d-%s.csv"`, p.ID, download))
+				// Headers go out with the first row: a tape refused after the k-anonymity pass is
+				// answered with an error instead of an empty CSV.
+				w := &firstWrite{w: hc.BodyWriter(), start: func() {
+					hc.SetHeader("Content-Type", "text/csv; charset=utf-8")
+					hc.SetHeader("Content-Disposition", fmt.Sprintf(`attachment; filename="masked-%d-%s.csv"`, p.ID, download))
+				}}
 				stream := func(ctx context.Context, fn func(*reclaim.Loan) error) error {
 					return s.store.StreamLoans(ctx, p.ID, fn)
 				}
-				if _, err := tape.ExportMasked(hc.Context(), stream, hc.BodyWriter(), tape.WriterOptions{Format: "csv", Encoding: "utf-8-bom"}, mo, nil); err != nil {
-					s.log.Error("masked export failed mid-stream", "portfolio", p.ID, "err", err)
+				if _, err := tape.ExportMasked(hc.Context(), stream, w, tape.WriterOptions{Format: "csv", Encoding: "utf-8-bom"}, mo, nil); err != nil {
+					if !w.started {
+						code := reclaim.ErrorCode(err)
+						if code == "" {
+							code = reclaim.EINTERNAL
+						}
+						body := ErrorBody{Code: code, Message: "internal error"}
+						if code != reclaim.EINTERNAL {
+							body.Message = err.Error()
+						}
+						hc.SetHeader("Content-Type", "application/json")
+						hc.SetStatus(statusOf[code])
+						_ = json.NewEncoder(hc.BodyWriter()).Encode(body)
+					}
+					if reclaim.ErrorCode(err) != reclaim.EINVALID {
+						s.log.Error("masked export failed", "portfolio", p.ID, "err", err)
+					}
 				}
 			}}, nil
 		})
+}
+
+// firstWrite calls start before the first byte is written through it.
+type firstWrite struct {
+	w       io.Writer
+	start   func()
+	started bool
+}
+
+func (f *firstWrite) Write(p []byte) (int, error) {
+	if !f.started {
+		f.started = true
+		f.start()
+	}
+	return f.w.Write(p)
 }

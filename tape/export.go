@@ -2,6 +2,7 @@ package tape
 
 import (
 	"context"
+	"fmt"
 	"io"
 
 	"reclaim"
@@ -19,6 +20,10 @@ type MaskedExport struct {
 // ExportMasked writes a portfolio's masked bidder tape to w in two passes over stream: the first
 // counts the quasi-identifier classes and chooses the generalisation level, the second writes the
 // rows (MaskedColumns first). progress, when set, gets the loans processed across both passes.
+//
+// A tape that would not satisfy k-anonymity is never written: without mo.Suppress, when rows
+// remain in classes smaller than K at the chosen level, ExportMasked returns an EINVALID
+// error after the first pass, having written nothing to w.
 func ExportMasked(ctx context.Context, stream LoanStream, w io.Writer, wo WriterOptions, mo MaskOptions, progress func(int64)) (MaskedExport, error) {
 	m := NewMasker(mo)
 	var n int64
@@ -32,6 +37,11 @@ func ExportMasked(ctx context.Context, stream LoanStream, w io.Writer, wo Writer
 		return MaskedExport{}, err
 	}
 	res := MaskedExport{KAnonymity: m.Check()}
+	if ka := res.KAnonymity; !ka.SatisfiedWritten {
+		return res, &reclaim.Error{Code: reclaim.EINVALID, Message: fmt.Sprintf(
+			"the masked tape would not satisfy k-anonymity (k=%d): %d rows (%.2f%%) sit in classes smaller than k at level %s; nothing was written. Suppress the small classes (the default) or raise --max-small",
+			ka.K, ka.RowsInSmall, 100*ka.ShareInSmall, ka.LevelName)}
+	}
 	tw, err := NewWriter(w, wo)
 	if err != nil {
 		return res, err

@@ -115,6 +115,17 @@ func TestTapeWorkflow(t *testing.T) {
 		if !strings.Contains(string(b), "masked_loan_id") || strings.Contains(string(b), "national_id") {
 			t.Errorf("masked tape content: %.300s", b)
 		}
+		// Asked not to suppress, an export that fails k-anonymity is refused and leaves no file.
+		unsafe := filepath.Join(dir, "unsafe.csv")
+		out, errOut, code = cli(t, append(g, "tape", "export", id, "--recipient", "bidder-2", "--out", unsafe, "--k", "1000", "--no-suppress")...)
+		if _, statErr := os.Stat(unsafe); code != exitFailed || !strings.Contains(errOut, "k-anonymity") || statErr == nil {
+			t.Errorf("unsafe export: exit %d, file kept %v, %s %s", code, statErr == nil, out, errOut)
+		}
+		// By default the small classes are left out and the tape satisfies the check.
+		out, _, code = cli(t, append(g, "tape", "export", id, "--recipient", "bidder-3", "--out", unsafe, "--k", "1000")...)
+		if code != exitOK || !strings.Contains(out, "satisfies k-anonymity") {
+			t.Errorf("default export: exit %d %s", code, out)
+		}
 		if _, _, code := cli(t, append(g, "tape", "export", id, "--out", masked)...); code != exitUsage {
 			t.Errorf("export without recipient: %d", code)
 		}

@@ -299,7 +299,7 @@ func writeReportFile(path string, r *ingest.Report) error {
 func newTapeExportCmd(g *globals) *cobra.Command {
 	var out, recipient, format string
 	var k int
-	var suppress, jsonOut bool
+	var noSuppress, jsonOut bool
 	var maxSmall float64
 	c := &cobra.Command{
 		Use:   "export PORTFOLIO --out FILE",
@@ -309,8 +309,9 @@ stable within the portfolio, no personal fields, an age band instead of the birt
 prefecture instead of the address, exact balances, dates and legal status, and a per-row
 watermark tied to this download. The k-anonymity of (age band, prefecture, balance band,
 origination month) is checked; the quasi-identifier is generalised step by step until at most
---max-small of the rows sit in classes smaller than --k, and --suppress leaves out the rest.
-Every export is logged as an event with its recipient.`,
+--max-small of the rows sit in classes smaller than --k, and the rows still in smaller classes are
+left out. With --no-suppress they are kept, and a tape that then fails the check is refused (exit 1,
+nothing written). Every export is logged as an event with its recipient.`,
 		Args: cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			id, err := strconv.ParseInt(args[0], 10, 64)
@@ -331,7 +332,7 @@ Every export is logged as an event with its recipient.`,
 				return err
 			}
 			defer a.Close()
-			res, err := exportMasked(cmd.Context(), g, a, id, out, recipient, format, tape.MaskOptions{K: k, Suppress: suppress, MaxSmallShare: maxSmall})
+			res, err := exportMasked(cmd.Context(), g, a, id, out, recipient, format, tape.MaskOptions{K: k, Suppress: !noSuppress, MaxSmallShare: maxSmall})
 			if err != nil {
 				return err
 			}
@@ -343,14 +344,10 @@ Every export is logged as an event with its recipient.`,
 			fmt.Fprintf(g.stdout, "k-anonymity (k=%d) on %s: %d classes, smallest %d, %d rows (%.2f%%) in classes below k",
 				ka.K, ka.LevelName, ka.Classes, ka.MinClassSize, ka.RowsInSmall, 100*ka.ShareInSmall)
 			if ka.Suppressed > 0 {
-				fmt.Fprintf(g.stdout, ", suppressed")
+				fmt.Fprintf(g.stdout, ", left out")
 			}
 			fmt.Fprintln(g.stdout)
-			if ka.SatisfiedWritten {
-				fmt.Fprintln(g.stdout, "The written tape satisfies k-anonymity.")
-			} else {
-				fmt.Fprintln(g.stdout, "WARNING: the written tape does NOT satisfy k-anonymity; use --suppress to leave out the small classes.")
-			}
+			fmt.Fprintln(g.stdout, "The written tape satisfies k-anonymity.")
 			return nil
 		},
 	}
@@ -359,7 +356,9 @@ Every export is logged as an event with its recipient.`,
 	c.Flags().StringVar(&format, "format", "", "csv or xlsx (default: from the file name)")
 	c.Flags().IntVar(&k, "k", 5, "k-anonymity threshold")
 	c.Flags().Float64Var(&maxSmall, "max-small", 0.01, "largest share of rows allowed in classes below k before generalising further")
-	c.Flags().BoolVar(&suppress, "suppress", false, "leave out rows whose class is smaller than k")
+	c.Flags().BoolVar(&noSuppress, "no-suppress", false, "keep rows whose class is smaller than k (the export is then refused unless the tape still satisfies k-anonymity)")
+	c.Flags().Bool("suppress", true, "leave out rows whose class is smaller than k (the default)")
+	_ = c.Flags().MarkDeprecated("suppress", "suppression is the default; --no-suppress turns it off")
 	c.Flags().BoolVar(&jsonOut, "json", false, "print the result as JSON")
 	return c
 }
