@@ -18,6 +18,7 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"slices"
 	"sort"
 	"strings"
 	"sync"
@@ -105,6 +106,10 @@ type Options struct {
 	// BatchSize is the number of loans handed to the store at once; default 8,000 (one COPY per
 	// table per batch on PostgreSQL: larger batches amortise its round trips).
 	BatchSize int
+	// AllowMissing names critical fields (canonical names) the tape may lack: the import goes on
+	// without them, the report lists them under missing_allowed, and the valuation treats them
+	// as unknown. Any other missing critical field rejects the tape.
+	AllowMissing []string
 }
 
 // Status of an import.
@@ -135,6 +140,9 @@ type Report struct {
 	Unmapped []string        `json:"unmapped_columns,omitempty"`
 	Derived  []string        `json:"derived_fields,omitempty"`
 	Missing  []string        `json:"missing_critical,omitempty"`
+	// MissingAllowed are the critical fields the tape lacks that the import was told to go on
+	// without (Options.AllowMissing); the valuation treats them as unknown for every loan.
+	MissingAllowed []string `json:"missing_allowed,omitempty"`
 
 	ByRule      []RuleCount     `json:"by_rule"`
 	Errors      []tape.RowError `json:"errors"`
@@ -249,13 +257,29 @@ func Run(ctx context.Context, store Store, sealer Sealer, path string, opts Opti
 		return rep, reclaim.WrapError(reclaim.EINVALID, err, "the tape's columns cannot be mapped")
 	}
 	describeLayout(rep, layout)
+	// A missing critical column is a finding about the whole tape: it is reported with every
+	// row's own errors (the rows are still read and checked), and nothing is stored unless the
+	// caller allowed the field to be missing.
+	for _, name := range opts.AllowMissing {
+		f, ok := tape.FieldByName(name)
+		if !ok || !f.Spec().Critical {
+			return rep, reclaim.Errorf(reclaim.EINVALID, "allow-missing: %q is not a critical field of the tape schema", name)
+		}
+	}
+	missingMsg := ""
 	if miss := tape.MissingCritical(layout); len(miss) > 0 {
 		for _, f := range miss {
-			rep.Missing = append(rep.Missing, f.String())
+			if slices.Contains(opts.AllowMissing, f.String()) {
+				rep.MissingAllowed = append(rep.MissingAllowed, f.String())
+			} else {
+				rep.Missing = append(rep.Missing, f.String())
+			}
 		}
-		rep.Message = "the tape has no column for the critical field(s) " + strings.Join(rep.Missing, ", ") +
-			"; add the columns, or a mapping file that names them (see docs/tape-mapping.md)"
-		return rep, &reclaim.Error{Code: reclaim.EINVALID, Message: rep.Message}
+		if len(rep.Missing) > 0 {
+			missingMsg = "the tape has no column for the critical field(s) " + strings.Join(rep.Missing, ", ") +
+				"; add the columns, a mapping file that supplies them (a column, a constant or a sum; see docs/tape-mapping.md), " +
+				"or import with allow-missing for each field the valuation should treat as unknown"
+		}
 	}
 
 	var rejects *rejectWriter
@@ -365,7 +389,7 @@ func Run(ctx context.Context, store Store, sealer Sealer, path string, opts Opti
 				continue
 			}
 			rep.Valid++
-			if tx == nil && !opts.DryRun && (opts.SkipInvalid || rep.Invalid == 0) {
+			if tx == nil && !opts.DryRun && missingMsg == "" && (opts.SkipInvalid || rep.Invalid == 0) {
 				ref, cutOff, cur = res.Loan.PortfolioRef, res.Loan.CutOffDate, res.Loan.Currency
 				name := opts.Name
 				if name == "" {
@@ -386,7 +410,7 @@ func Run(ctx context.Context, store Store, sealer Sealer, path string, opts Opti
 			if wantHistory {
 				validIDs[res.Loan.LoanID] = struct{}{}
 			}
-			if tx == nil || (rep.Invalid > 0 && !opts.SkipInvalid) {
+			if tx == nil || missingMsg != "" || (rep.Invalid > 0 && !opts.SkipInvalid) {
 				// All-or-nothing and already doomed, or a dry run: keep validating, store nothing.
 				continue
 			}
@@ -430,10 +454,16 @@ func Run(ctx context.Context, store Store, sealer Sealer, path string, opts Opti
 	case opts.DryRun:
 		rep.Status = StatusValidated
 		rep.Message = fmt.Sprintf("%d rows: %d valid, %d invalid", rep.Rows, rep.Valid, rep.Invalid)
-		if rep.Invalid > 0 {
+		if missingMsg != "" {
+			rep.Message = missingMsg + "; " + rep.Message
+		}
+		if rep.Invalid > 0 || missingMsg != "" {
 			return rep, &reclaim.Error{Code: reclaim.EINVALID, Message: rep.Message}
 		}
 		return rep, nil
+	case missingMsg != "":
+		rep.Message = missingMsg + fmt.Sprintf("; nothing was imported (%d rows read: %d valid, %d invalid)", rep.Rows, rep.Valid, rep.Invalid)
+		return rep, &reclaim.Error{Code: reclaim.EINVALID, Message: rep.Message}
 	case rep.Rows == 0:
 		rep.Message = "the tape has no data rows; nothing was imported"
 		return rep, &reclaim.Error{Code: reclaim.EINVALID, Message: rep.Message}

@@ -415,10 +415,10 @@ func (cx *rowCtx) fail(f Field, value, rule, msg string) {
 // get returns the field's raw value, reporting a missing critical value.
 func (cx *rowCtx) get(f Field) (string, *Binding, bool) {
 	v, b, ok := cx.c.layout.Value(f, cx.row.Cells)
-	if !ok && Fields[f].Critical && !mayBeEmpty[f] {
-		if _, derived := derivable[f]; !(derived && b == nil) {
-			cx.fail(f, "", RuleRequired, Fields[f].Name+" is required")
-		}
+	// A field with no column at all is a finding about the tape (MissingCritical), not about
+	// each row: only an empty cell of a bound critical field breaks the row's rule.
+	if !ok && b != nil && Fields[f].Critical && !mayBeEmpty[f] {
+		cx.fail(f, "", RuleRequired, Fields[f].Name+" is required")
 	}
 	return v, b, ok
 }

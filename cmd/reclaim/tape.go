@@ -33,13 +33,14 @@ or XLSX, with English or Chinese headers. Headers are matched to Reclaim's canon
 }
 
 type tapeFlags struct {
-	mapping  string
-	encoding string
-	sheet    string
-	rejects  string
-	report   string
-	jsonOut  bool
-	maxShown int
+	allowMissing []string
+	mapping      string
+	encoding     string
+	sheet        string
+	rejects      string
+	report       string
+	jsonOut      bool
+	maxShown     int
 }
 
 func (f *tapeFlags) register(c *cobra.Command) {
@@ -51,6 +52,7 @@ func (f *tapeFlags) register(c *cobra.Command) {
 	fl.StringVar(&f.report, "report", "", "also write the full report to this file (.json or .csv)")
 	fl.BoolVar(&f.jsonOut, "json", false, "print the report as JSON")
 	fl.IntVar(&f.maxShown, "show", 20, "row errors to print in the terminal report")
+	fl.StringSliceVar(&f.allowMissing, "allow-missing", nil, "a critical FIELD the tape may lack (repeat, or comma-separate); the valuation treats it as unknown")
 }
 
 func (f *tapeFlags) options() (ingest.Options, error) {
@@ -74,6 +76,13 @@ func (f *tapeFlags) options() (ingest.Options, error) {
 	}
 	o.Open = tape.OpenOptions{Encoding: f.encoding, Sheet: f.sheet}
 	o.RejectsPath = f.rejects
+	for _, name := range f.allowMissing {
+		fld, ok := tape.FieldByName(strings.TrimSpace(name))
+		if !ok || !fld.Spec().Critical {
+			return o, usagef("--allow-missing: %q is not a critical field of the tape schema (see shared/design/tape.md)", name)
+		}
+		o.AllowMissing = append(o.AllowMissing, fld.String())
+	}
 	return o, nil
 }
 
@@ -224,6 +233,9 @@ func printReport(w io.Writer, r *ingest.Report, maxShown int) {
 	}
 	if len(r.Missing) > 0 {
 		fmt.Fprintf(w, "Missing critical columns: %s\n", strings.Join(r.Missing, ", "))
+	}
+	if len(r.MissingAllowed) > 0 {
+		fmt.Fprintf(w, "Missing, allowed (unknown to the valuation): %s\n", strings.Join(r.MissingAllowed, ", "))
 	}
 	if len(r.Derived) > 0 {
 		fmt.Fprintf(w, "Derived  %s\n", strings.Join(r.Derived, "; "))
