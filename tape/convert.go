@@ -319,7 +319,8 @@ func (c *Converter) crossCheck(cx *rowCtx) {
 			cx.fail(FNationalID, cnid.Mask(p.NationalID), RuleNationalID, err.Error())
 		default:
 			if !l.BirthDate.IsZero() && l.BirthDate != info.Birth {
-				cx.fail(FBirthDate, l.BirthDate.String(), RuleNationalIDBirth, "the national ID says the birth date is "+info.Birth.String())
+				// Neither date is echoed: the report is read by roles that may not see personal data.
+				cx.fail(FBirthDate, "", RuleNationalIDBirth, "birth_date is not the birth date in the national ID")
 			}
 			if l.BirthDate.IsZero() {
 				l.BirthDate = info.Birth
@@ -331,6 +332,11 @@ func (c *Converter) crossCheck(cx *rowCtx) {
 	}
 	if l.Age < 0 && !l.BirthDate.IsZero() && !l.CutOffDate.IsZero() {
 		l.Age = date.Age(l.BirthDate, l.CutOffDate)
+	}
+	if !l.BirthDate.IsZero() {
+		// The date is personal data and travels sealed with the rest; the loan keeps the year.
+		l.BirthYear = l.BirthDate.Year()
+		p.BirthDate = l.BirthDate
 	}
 	if p.Phone != "" {
 		if err := cnid.ValidMobile(p.Phone); err != nil {
@@ -394,6 +400,9 @@ func (cx *rowCtx) fail(f Field, value, rule, msg string) {
 			e.Column = b.Header
 		}
 		if Fields[f].Personal && f != FNationalID && f != FPhone {
+			if value != "" && strings.Contains(e.Message, value) {
+				e.Message = Fields[f].Name + ": the value (withheld: personal data) is not valid"
+			}
 			e.Value = "" // never echo personal data
 		}
 	}
