@@ -1,0 +1,14 @@
+package sqldb
+
+import "context"
+
+// MigrateToForTest applies the migrations up to and including version, for tests that load data
+// in an older schema and then run a later migration over it.
+func MigrateToForTest(ctx context.Context, d *DB, version int64) error {
+	p, err := d.provider()
+	if err != nil {
+		return err
+	}
+	_, err = p.UpTo(ctx, version)
+	return err
+}
