@@ -12,3 +12,10 @@ func MigrateToForTest(ctx context.Context, d *DB, version int64) error {
 	_, err = p.UpTo(ctx, version)
 	return err
 }
+
+// CheckpointForTest runs a TRUNCATE checkpoint on SQLite's writer connection, so that the
+// database file holds every committed page and the WAL file is emptied.
+func CheckpointForTest(ctx context.Context, d *DB) error {
+	_, err := d.w.ExecContext(ctx, `PRAGMA wal_checkpoint(TRUNCATE)`)
+	return err
+}

@@ -271,6 +271,15 @@ func TestMigration00006(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
+		if db.Dialect() == sqldb.SQLite {
+			// The old rows are in the database file itself, as on a server that ran for a while.
+			if err := sqldb.CheckpointForTest(ctx, db); err != nil {
+				t.Fatal(err)
+			}
+			if raw, err := os.ReadFile(strings.TrimPrefix(dsn, "sqlite:")); err != nil || !strings.Contains(string(raw), "1985-07-07") {
+				t.Fatalf("the test's premise: the birth date is in the file's bytes before the migration (%v)", err)
+			}
+		}
 		if err := db.Migrate(ctx); err != nil {
 			t.Fatal(err)
 		}
@@ -296,6 +305,24 @@ func TestMigration00006(t *testing.T) {
 		for i, b := range bs {
 			if b["masked_national_id"] != wantMask[i] {
 				t.Errorf("%s: masked_national_id %q, want %q", b["borrower_ref"], b["masked_national_id"], wantMask[i])
+			}
+		}
+		if db.Dialect() == sqldb.SQLite {
+			// secure_delete: the old cells are overwritten, not left in free space of the file.
+			if err := sqldb.CheckpointForTest(ctx, db); err != nil {
+				t.Fatal(err)
+			}
+			path := strings.TrimPrefix(dsn, "sqlite:")
+			for _, f := range []string{path, path + "-wal"} {
+				raw, err := os.ReadFile(f)
+				if err != nil && !os.IsNotExist(err) {
+					t.Fatal(err)
+				}
+				for _, s := range []string{"1985-07-07", "1990-12-31", "440502********"} {
+					if strings.Contains(string(raw), s) {
+						t.Errorf("%s still holds %q in its bytes after the migration", filepath.Base(f), s)
+					}
+				}
 			}
 		}
 		// The store reads the migrated rows.
