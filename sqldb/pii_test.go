@@ -339,3 +339,41 @@ func TestMigration00006(t *testing.T) {
 		}
 	})
 }
+
+// TestOldSealedRecordsGiveTheBirthDate: personal data sealed before migration 00006 has no birth
+// date (it lived in loans.birth_date, which the migration dropped); the collectors' audited read
+// derives it from the national ID, and logs that it was returned.
+func TestOldSealedRecordsGiveTheBirthDate(t *testing.T) {
+	sqldbtest.ForEachEngine(t, func(t *testing.T, db *sqldb.DB) {
+		ctx := context.Background()
+		kr := testKeyring(t)
+		m := meta("old-seal")
+		imp, err := db.BeginImport(ctx, m)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer imp.Rollback()
+		old := reclaim.PersonalData{Name: "王小明", NationalID: "11010519491231002X", Phone: "13800138000"} // no BirthDate
+		sealed, err := kr.SealPersonal(old, ingest.PersonalAAD(m.ContentHash, "B1"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		l := bareLoan(1)
+		l.BorrowerID = "B1"
+		if err := imp.AddLoans(ctx, []sqldb.LoanRow{{Loan: l, Sealed: sealed, KeyID: kr.KeyID()}}); err != nil {
+			t.Fatal(err)
+		}
+		p, err := imp.Commit(ctx, sqldb.ImportSummary{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		got, err := sqldb.KeyedDB{DB: db, Keys: kr}.ReadPersonal(ctx, reclaim.Access{Actor: "user:c", Purpose: "court filing"}, p.ID, "B1")
+		if err != nil || got.BirthDate != date.Of(1949, 12, 31) || got.NationalID != old.NationalID {
+			t.Fatalf("read: birth %v, %v", got.BirthDate, err)
+		}
+		log, err := db.ListPIIAccess(ctx, reclaim.PIIAccessFilter{PortfolioID: p.ID})
+		if err != nil || len(log) != 1 || !strings.Contains(strings.Join(log[0].Fields, ","), "birth_date") {
+			t.Errorf("access log %+v, %v", log, err)
+		}
+	})
+}
