@@ -114,6 +114,8 @@ func TestConvertRules(t *testing.T) {
 		{"region disagrees", FRegionCode, "110101", RuleNationalIDRegion},
 		{"bad mobile", FPhone, "1381234567", RuleMobile},
 		{"bad region", FRegionCode, "990101", RuleRegionCode},
+		{"borrower keyed by national ID", FBorrowerID, cnid.Generate("310115", date.Of(1982, 7, 9), 123, true), RuleKeyPersonal},
+		{"loan keyed by national ID", FLoanID, cnid.Generate("110105", date.Of(1949, 12, 31), 2, false), RuleKeyPersonal},
 		{"payment pair", FLastPaymentAmount, "", RuleLastPaymentPair},
 	}
 	for _, tc := range tests {
