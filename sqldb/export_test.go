@@ -19,3 +19,13 @@ func CheckpointForTest(ctx context.Context, d *DB) error {
 	_, err := d.w.ExecContext(ctx, `PRAGMA wal_checkpoint(TRUNCATE)`)
 	return err
 }
+
+// MigrateDownToForTest rolls migrations back until version is the newest applied.
+func MigrateDownToForTest(ctx context.Context, d *DB, version int64) error {
+	p, err := d.provider()
+	if err != nil {
+		return err
+	}
+	_, err = p.DownTo(ctx, version)
+	return err
+}
