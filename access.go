@@ -30,7 +30,8 @@ type PIIAccessFilter struct {
 }
 
 // Masked is the masked form of a borrower's personal data, safe for any role that may see the
-// portfolio: 张*, 110101********1234, 138****5678.
+// portfolio: 张*, 1101**************, 138****5678 (cnid.Mask shows no digit of the birth date,
+// sequence number or check character; docs/security-pii.md).
 type Masked struct {
 	Name       string `json:"name,omitempty"`
 	NationalID string `json:"national_id,omitempty"`

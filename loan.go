@@ -102,11 +102,22 @@ type Loan struct {
 	Court                string      `json:"court,omitempty"`
 	LimitationExpiryDate date.Date   `json:"limitation_expiry_date"` // 3 years from the last interruption (Civil Code arts. 188, 195)
 
-	BirthDate  date.Date `json:"birth_date"`
-	Age        int       `json:"age"`         // years at the cut-off; -1 when unknown
-	RegionCode string    `json:"region_code"` // GB/T 2260 six-digit code (CNY tapes); free text elsewhere
-	Deceased   bool      `json:"deceased"`
-	Bankrupt   bool      `json:"bankrupt"`
+	// BirthDate is the borrower's birth date as a tape gives it (or as the national ID implies). It
+	// is personal data: it is never serialised (json "-"), never stored in the loans table (an
+	// import seals it into PersonalData.BirthDate) and zero on every loan read from the store.
+	BirthDate date.Date `json:"-"`
+	// BirthYear is the borrower's year of birth, 0 when unknown: what lists and features see
+	// instead of the birth date (docs/security-pii.md explains why the year, not the date or the
+	// exact age, may stand beside a masked national ID).
+	BirthYear int `json:"birth_year,omitempty"`
+	// Age is the age in years at the cut-off as a tape gives it; -1 when unknown. On a loan read
+	// from the store whose birth year is known it is cut-off year - birth year (the age reached in
+	// the cut-off year, one more than the exact age before the birthday), so that it adds nothing
+	// to the birth year.
+	Age        int    `json:"age"`
+	RegionCode string `json:"region_code"` // GB/T 2260 six-digit code (CNY tapes); free text elsewhere
+	Deceased   bool   `json:"deceased"`
+	Bankrupt   bool   `json:"bankrupt"`
 
 	PhoneAvailable      bool      `json:"phone_available"`
 	LastContactDate     date.Date `json:"last_contact_date"`
@@ -135,6 +146,9 @@ type PersonalData struct {
 	Employer   string `json:"employer,omitempty"`
 	BankCard   string `json:"bank_card,omitempty"`
 	Contacts   string `json:"contacts,omitempty"`
+	// BirthDate is the borrower's birth date: sealed with the rest, never in a loan list (which
+	// shows the birth year only).
+	BirthDate date.Date `json:"birth_date,omitzero"`
 }
 
 // IsEmpty reports whether no personal field is set.

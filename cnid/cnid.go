@@ -198,11 +198,22 @@ func Generate(region string, birth date.Date, seq int, male bool) string {
 	return first17 + string(c)
 }
 
-// Mask hides the middle of an ID for display and bidder tapes: the first 6 and last 4 characters
-// are kept and every other character becomes '*' ("110101********1234"). A string of fewer than
-// 11 characters is masked entirely, so a short or malformed value never leaks.
+// MaskKeep is the number of leading characters of an ID that Mask shows: the province and
+// prefecture (GB/T 2260 digits 1-4). Nothing else of the ID is shown: not the county, not a digit
+// of the birth date or the sequence number, not the check character.
+const MaskKeep = 4
+
+// Mask hides an ID for display to anyone who may not read personal data: the first MaskKeep
+// characters (province and prefecture) are kept and every other character becomes '*'
+// ("4405**************"). A string of fewer than 11 characters is masked entirely, so a short or
+// malformed value never leaks.
+//
+// The mask is chosen so that, together with the borrower's birth year and the county code that
+// lists show in clear, at least MinConsistentIDs valid IDs remain consistent with what is shown
+// (docs/security-pii.md has the arithmetic; ConsistentIDs counts them). The earlier mask (first 6
+// and last 4 characters) hid exactly the birth date, which lists showed beside it.
 func Mask(id string) string {
-	return maskKeep(strings.TrimSpace(id), 6, 4, 11)
+	return maskKeep(strings.TrimSpace(id), MaskKeep, 0, 11)
 }
 
 // MaskPhone hides the middle of a phone number: a number that ValidMobile accepts is normalised and
@@ -218,6 +229,16 @@ func MaskPhone(p string) string {
 // maskKeep keeps head and tail runes of s and stars the rest; strings shorter than minLen runes
 // are all stars.
 func maskKeep(s string, head, tail, minLen int) string {
+	if ascii(s) {
+		if len(s) < minLen {
+			return strings.Repeat("*", len(s))
+		}
+		b := []byte(s)
+		for i := head; i < len(b)-tail; i++ {
+			b[i] = '*'
+		}
+		return string(b)
+	}
 	r := []rune(s)
 	if len(r) < minLen {
 		return strings.Repeat("*", len(r))
@@ -226,6 +247,15 @@ func maskKeep(s string, head, tail, minLen int) string {
 		r[i] = '*'
 	}
 	return string(r)
+}
+
+func ascii(s string) bool {
+	for i := 0; i < len(s); i++ {
+		if s[i] >= utf8.RuneSelf {
+			return false
+		}
+	}
+	return true
 }
 
 // NormalizeMobile returns the 11-digit form of a mainland mobile number. It removes spaces and

@@ -161,10 +161,10 @@ func TestGenerate(t *testing.T) {
 
 func TestMask(t *testing.T) {
 	tests := []struct{ in, want string }{
-		{"110101199001011234", "110101********1234"},
-		{"11010519491231002X", "110105********002X"},
-		{" 11010519491231002X ", "110105********002X"},
-		{"110105491231002", "110105*****1002"},
+		{"110101199001011234", "1101**************"},
+		{"11010519491231002X", "1101**************"},
+		{" 11010519491231002X ", "1101**************"},
+		{"110105491231002", "1101***********"},
 		{"1234567890", "**********"},
 		{"", ""},
 	}
@@ -261,7 +261,7 @@ func TestPropGenerateValidates(t *testing.T) {
 		if info.Region != region || info.Birth != birth || info.Male != male || info.Sequence/2 != wantSeq/2 {
 			t.Fatalf("Validate(%s) = %+v; want region %s birth %v male %v seq ~%d", id, info, region, birth, male, wantSeq)
 		}
-		if m := Mask(id); m[:6] != id[:6] || m[14:] != id[14:] || m[6:14] != "********" {
+		if m := Mask(id); m[:MaskKeep] != id[:MaskKeep] || m[MaskKeep:] != strings.Repeat("*", Length-MaskKeep) {
 			t.Fatalf("Mask(%s) = %s", id, m)
 		}
 	})

@@ -15,7 +15,7 @@ func ExampleValidate() {
 	fmt.Println(err)
 	// Output:
 	// 11010519491231002X 110105 1949-12-31 false <nil>
-	// 110105********002X
+	// 1101**************
 	// cnid: check digit mismatch: the check character does not match the first 17 digits
 }
 

@@ -523,8 +523,10 @@ func Run(ctx context.Context, store Store, sealer Sealer, path string, opts Opti
 }
 
 // MaskPersonal returns the masked forms of personal data that any role seeing the portfolio may
-// see: the surname followed by *, the national ID with only its region and last four characters,
-// the mobile number with only its first three and last four digits.
+// see: the surname followed by *, the national ID with only its province and prefecture
+// (cnid.Mask: nothing of the birth date, sequence number or check character), the mobile number
+// with only its first three and last four digits. The birth date is not masked but left out:
+// lists show the loan's birth year instead (docs/security-pii.md).
 func MaskPersonal(p reclaim.PersonalData) reclaim.Masked {
 	var m reclaim.Masked
 	if r := []rune(p.Name); len(r) > 0 {

@@ -161,11 +161,15 @@ func TestWriteBenchCSV(t *testing.T) {
 	for i, r := range synthRows(benchLoans(t)) {
 		l := r.Loan
 		age := any(int64(l.Age))
+		var birthYear any // the stored form: the year, and the age it implies (docs/security-pii.md)
+		if !l.BirthDate.IsZero() {
+			birthYear, age = int64(l.BirthDate.Year()), int64(l.CutOffDate.Year()-l.BirthDate.Year())
+		}
 		vals := []any{int64(1), int64(i*4/5 + 1), l.LoanID, l.BorrowerID, string(l.ProductType), d(l.OriginationDate),
 			opt(l.OriginalAmount), string(l.Currency), opt(l.PrincipalOutstanding), opt(l.InterestOutstanding),
 			opt(l.FeesOutstanding), opt(l.TotalClaim), d(l.DefaultDate), int64(l.DaysPastDue), string(l.FiveCategory),
 			l.WrittenOff, d(l.WriteOffDate), string(l.SecurityType), d(l.LastPaymentDate), opt(l.LastPaymentAmount),
-			string(l.LegalStatus), d(l.LegalStartDate), l.Court, d(l.LimitationExpiryDate), d(l.BirthDate), age,
+			string(l.LegalStatus), d(l.LegalStartDate), l.Court, d(l.LimitationExpiryDate), birthYear, age,
 			l.RegionCode, l.Deceased, l.Bankrupt, l.PhoneAvailable, d(l.LastContactDate), nil, l.RepaymentPlanActive,
 			int64(l.AgencyPlacements), l.ComplaintFlag, nil}
 		rec = rec[:0]

@@ -54,6 +54,24 @@ func fullLoan(i int) reclaim.Loan {
 	}
 }
 
+// storedForm is what the store gives back for loans: no birth date (personal data, sealed by the
+// caller), the birth year instead, and an age that is cut-off year - birth year when the year is
+// known (docs/security-pii.md).
+func storedForm(in []reclaim.Loan) []reclaim.Loan {
+	out := make([]reclaim.Loan, len(in))
+	for i, l := range in {
+		if !l.BirthDate.IsZero() {
+			l.BirthYear = l.BirthDate.Year()
+		}
+		if l.BirthYear > 0 {
+			l.Age = l.CutOffDate.Year() - l.BirthYear
+		}
+		l.BirthDate = date.Date{}
+		out[i] = l
+	}
+	return out
+}
+
 // bareLoan has every optional field absent.
 func bareLoan(i int) reclaim.Loan {
 	return reclaim.Loan{
@@ -303,7 +321,7 @@ func TestImportRoundTrip(t *testing.T) {
 		}); err != nil {
 			t.Fatal(err)
 		}
-		if diff := cmp.Diff(loans, back, cmpOpts); diff != "" {
+		if diff := cmp.Diff(storedForm(loans), back, cmpOpts); diff != "" {
 			t.Errorf("loans differ after round trip (-in +out):\n%s", diff)
 		}
 		stop := errors.New("stop")

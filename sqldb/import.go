@@ -311,7 +311,7 @@ const loanColumns = `portfolio_id, borrower_id, loan_ref, borrower_ref, product_
 	original_amount_minor, currency, principal_minor, interest_minor, fees_minor, total_claim_minor,
 	default_date, days_past_due, five_category, written_off, write_off_date, security_type,
 	last_payment_date, last_payment_amount_minor, legal_status, legal_start_date, court,
-	limitation_expiry_date, birth_date, age, region_code, deceased, bankrupt, phone_available,
+	limitation_expiry_date, birth_year, age, region_code, deceased, bankrupt, phone_available,
 	last_contact_date, forbearance_count, repayment_plan_active, agency_placements, complaint_flag,
 	extras_json`
 
@@ -344,6 +344,18 @@ func (imp *Import) appendLoan(dst []any, pid, bid int64, l *reclaim.Loan) ([]any
 	if err != nil {
 		return dst, err
 	}
+	// The birth date is personal data (sealed with the rest by the caller) and is never written
+	// here: the row keeps the birth year, and an age that is a function of it, so that nothing in
+	// clear narrows the birth date below a year (docs/security-pii.md).
+	by, age := l.BirthYear, l.Age
+	if by <= 0 && !l.BirthDate.IsZero() {
+		by = l.BirthDate.Year()
+	}
+	var birthYear any
+	if by > 0 {
+		birthYear = int64(by)
+		age = imp.meta.CutOffDate.Year() - by
+	}
 	return append(dst,
 		pid, bid, l.LoanID, l.BorrowerID, textArg(string(l.ProductType)), dt(l.OriginationDate),
 		minorArg(l.OriginalAmount), string(l.Currency), minorArg(l.PrincipalOutstanding),
@@ -352,7 +364,7 @@ func (imp *Import) appendLoan(dst []any, pid, bid int64, l *reclaim.Loan) ([]any
 		dt(l.WriteOffDate), textArg(string(l.SecurityType)),
 		dt(l.LastPaymentDate), minorArg(l.LastPaymentAmount), textArg(string(l.LegalStatus)),
 		dt(l.LegalStartDate), textArg(l.Court),
-		dt(l.LimitationExpiryDate), dt(l.BirthDate), countArg(l.Age), textArg(l.RegionCode),
+		dt(l.LimitationExpiryDate), birthYear, countArg(age), textArg(l.RegionCode),
 		l.Deceased, l.Bankrupt, l.PhoneAvailable,
 		dt(l.LastContactDate), countArg(l.ForbearanceCount), l.RepaymentPlanActive,
 		int64(l.AgencyPlacements), l.ComplaintFlag,

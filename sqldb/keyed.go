@@ -4,6 +4,7 @@ import (
 	"context"
 
 	"reclaim"
+	"reclaim/cnid"
 	"reclaim/ingest"
 )
 
@@ -28,7 +29,15 @@ func (k KeyedDB) ReadPersonal(ctx context.Context, acc reclaim.Access, portfolio
 	}
 	got, err := k.ReadPersonalData(ctx, acc, portfolioID, []string{ref},
 		func(sealed []byte, _ string, borrowerRef string) (reclaim.PersonalData, error) {
-			return k.Keys.OpenPersonal(sealed, ingest.PersonalAAD(p.ContentHash, borrowerRef))
+			pd, err := k.Keys.OpenPersonal(sealed, ingest.PersonalAAD(p.ContentHash, borrowerRef))
+			if err == nil && pd.BirthDate.IsZero() && pd.NationalID != "" {
+				// Sealed before birth dates were sealed too (migration 00006 took them out of the
+				// loans table): the national ID holds the date.
+				if info, verr := cnid.Validate(pd.NationalID); verr == nil {
+					pd.BirthDate = info.Birth
+				}
+			}
+			return pd, err
 		})
 	if err != nil {
 		return reclaim.PersonalData{}, err

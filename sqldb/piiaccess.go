@@ -118,6 +118,9 @@ func personalFields(p reclaim.PersonalData) []string {
 			f = append(f, kv.name)
 		}
 	}
+	if !p.BirthDate.IsZero() {
+		f = append(f, "birth_date")
+	}
 	return f
 }
 

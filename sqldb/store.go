@@ -136,7 +136,7 @@ const loanSelect = `SELECT loan_ref, borrower_ref, product_type, origination_dat
 	principal_minor, interest_minor, fees_minor, total_claim_minor, default_date, days_past_due,
 	five_category, written_off, write_off_date, security_type, last_payment_date,
 	last_payment_amount_minor, legal_status, legal_start_date, court, limitation_expiry_date,
-	birth_date, age, region_code, deceased, bankrupt, phone_available, last_contact_date,
+	birth_year, age, region_code, deceased, bankrupt, phone_available, last_contact_date,
 	forbearance_count, repayment_plan_active, agency_placements, complaint_flag, extras_json
 	FROM loans WHERE portfolio_id = ? ORDER BY id`
 
@@ -155,7 +155,7 @@ func newLoanScan() *loanScan {
 		&s.prin, &s.intr, &s.fees, &s.claim, dateScan{&l.DefaultDate}, intScan{&l.DaysPastDue, 0},
 		textScan{&s.five}, boolScan{&l.WrittenOff}, dateScan{&l.WriteOffDate}, textScan{&s.security}, dateScan{&l.LastPaymentDate},
 		&s.lastPay, textScan{&s.legal}, dateScan{&l.LegalStartDate}, textScan{&l.Court}, dateScan{&l.LimitationExpiryDate},
-		dateScan{&l.BirthDate}, intScan{&l.Age, -1}, textScan{&l.RegionCode}, boolScan{&l.Deceased}, boolScan{&l.Bankrupt},
+		intScan{&l.BirthYear, 0}, intScan{&l.Age, -1}, textScan{&l.RegionCode}, boolScan{&l.Deceased}, boolScan{&l.Bankrupt},
 		boolScan{&l.PhoneAvailable}, dateScan{&l.LastContactDate},
 		intScan{&l.ForbearanceCount, -1}, boolScan{&l.RepaymentPlanActive}, intScan{&l.AgencyPlacements, 0},
 		boolScan{&l.ComplaintFlag}, textScan{&s.extr}}

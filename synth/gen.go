@@ -141,6 +141,7 @@ func (g *Generator) newBorrower(idx int) {
 		Address:    address(r, province, prefecture),
 		Employer:   employer(r, prefecture),
 		BankCard:   bankCard(r),
+		BirthDate:  b.birth,
 	}
 	nc := 1 + r.IntN(2)
 	var cb strings.Builder
@@ -193,6 +194,7 @@ func (g *Generator) makeLoan(idx int) Item {
 		BorrowerID:   b.id,
 		Currency:     g.cfg.Currency,
 		BirthDate:    b.birth,
+		BirthYear:    b.birth.Year(),
 		Age:          b.age,
 		RegionCode:   b.region,
 		Deceased:     b.deceased,

@@ -34,6 +34,7 @@ const (
 	RuleRegionCode          = "region_code"                // not a GB/T 2260 code (CNY tapes)
 	RulePortfolioConsistent = "portfolio_consistent"       // portfolio_id or cut_off_date differs from the first row
 	RuleColumns             = "columns"                    // a row with the wrong number of cells
+	RuleKeyPersonal         = "key_personal"               // loan_id or borrower_id is a national ID
 )
 
 // Rules lists every validation rule with a one-line description, in report order.
@@ -59,6 +60,7 @@ var Rules = []struct{ Name, Description string }{
 	{RuleRegionCode, "GB/T 2260 region code (CNY tapes)"},
 	{RulePortfolioConsistent, "one portfolio_id and cut_off_date per tape"},
 	{RuleColumns, "row has as many cells as the header"},
+	{RuleKeyPersonal, "loan_id and borrower_id are not national IDs (keys are stored and shown in clear)"},
 }
 
 // mayBeEmpty lists critical fields whose column must exist but whose value may be blank: a loan
@@ -312,6 +314,19 @@ func (c *Converter) crossCheck(cx *rowCtx) {
 	if chinese && l.RegionCode != "" && !region.Valid(l.RegionCode) {
 		cx.fail(FRegionCode, l.RegionCode, RuleRegionCode, "not a GB/T 2260 administrative division code")
 	}
+	// Keys are stored, listed and written to bidder tapes (hashed) in clear: a seller who keys its
+	// debtors by their national ID would put the ID beside every loan.
+	for _, f := range []Field{FLoanID, FBorrowerID} {
+		v := l.LoanID
+		if f == FBorrowerID {
+			v = l.BorrowerID
+		}
+		if len(v) == cnid.Length {
+			if _, err := cnid.Validate(v); err == nil {
+				cx.fail(f, "", RuleKeyPersonal, Fields[f].Name+" is a national ID; keys are kept in clear, so the seller must use another key")
+			}
+		}
+	}
 	if p.NationalID != "" {
 		info, err := cnid.Validate(p.NationalID)
 		switch {
@@ -332,6 +347,11 @@ func (c *Converter) crossCheck(cx *rowCtx) {
 	}
 	if l.Age < 0 && !l.BirthDate.IsZero() && !l.CutOffDate.IsZero() {
 		l.Age = date.Age(l.BirthDate, l.CutOffDate)
+	}
+	if !l.BirthDate.IsZero() {
+		// The date is personal data and travels sealed with the rest; the loan keeps the year.
+		l.BirthYear = l.BirthDate.Year()
+		p.BirthDate = l.BirthDate
 	}
 	if p.Phone != "" {
 		if err := cnid.ValidMobile(p.Phone); err != nil {
@@ -406,6 +426,9 @@ func (cx *rowCtx) fail(f Field, value, rule, msg string) {
 			e.Column = b.Header
 		}
 		if Fields[f].Personal && f != FNationalID && f != FPhone {
+			if value != "" && strings.Contains(e.Message, value) {
+				e.Message = Fields[f].Name + ": the value (withheld: personal data) is not valid"
+			}
 			e.Value = "" // never echo personal data
 		}
 	}

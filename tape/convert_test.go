@@ -30,11 +30,12 @@ func fixture() (reclaim.Loan, reclaim.PersonalData) {
 		WriteOffDate: date.Of(2024, 1, 31), SecurityType: reclaim.Unsecured,
 		LastPaymentDate: date.Of(2023, 2, 10), LastPaymentAmount: money.New(150_000, money.CNY),
 		LegalStatus: reclaim.Judgment, LegalStartDate: date.Of(2024, 3, 1), Court: "上海市浦东新区人民法院",
-		LimitationExpiryDate: date.Of(2027, 3, 1), BirthDate: birth, Age: 42, RegionCode: "310115",
+		LimitationExpiryDate: date.Of(2027, 3, 1), BirthDate: birth, BirthYear: 1982, Age: 42, RegionCode: "310115",
 		PhoneAvailable: true, LastContactDate: date.Of(2025, 5, 2), ForbearanceCount: 1, AgencyPlacements: 2,
 	}
 	p := reclaim.PersonalData{Name: "张伟", NationalID: cnid.Generate("310115", birth, 123, true), Phone: "13812345678",
-		Address: "上海市浦东新区世纪大道100号", Employer: "某某科技有限公司", BankCard: "6222021234567890123", Contacts: "李娜 13900001111"}
+		Address: "上海市浦东新区世纪大道100号", Employer: "某某科技有限公司", BankCard: "6222021234567890123", Contacts: "李娜 13900001111",
+		BirthDate: birth}
 	return l, p
 }
 
@@ -113,6 +114,8 @@ func TestConvertRules(t *testing.T) {
 		{"region disagrees", FRegionCode, "110101", RuleNationalIDRegion},
 		{"bad mobile", FPhone, "1381234567", RuleMobile},
 		{"bad region", FRegionCode, "990101", RuleRegionCode},
+		{"borrower keyed by national ID", FBorrowerID, cnid.Generate("310115", date.Of(1982, 7, 9), 123, true), RuleKeyPersonal},
+		{"loan keyed by national ID", FLoanID, cnid.Generate("110105", date.Of(1949, 12, 31), 2, false), RuleKeyPersonal},
 		{"payment pair", FLastPaymentAmount, "", RuleLastPaymentPair},
 	}
 	for _, tc := range tests {
@@ -242,6 +245,25 @@ func TestConvertNeverEchoesPersonalData(t *testing.T) {
 		if strings.Contains(s, p.NationalID[:14]) || strings.Contains(s, "1381234567") {
 			t.Errorf("personal data in error: %s", s)
 		}
+	}
+	// The import report is read by roles that may not see personal data: a birth date that
+	// disagrees with the ID, or does not parse, is named by rule only; neither date is echoed.
+	for _, bad := range []string{"1982-07-10", "1982-13-09"} {
+		row := EncodeLoan(&l, &p, cols, EncodeOptions{})
+		row[slices.Index(cols, FBirthDate)] = bad
+		res := convertCells(t, HeaderRow(cols, EncodeOptions{}), nil, row)[0]
+		if res.OK() {
+			t.Fatalf("birth date %s accepted", bad)
+		}
+		for _, e := range res.Errors {
+			if s := e.Error() + e.Value; strings.Contains(s, "1982") || strings.Contains(s, "07-09") || strings.Contains(s, "07-10") {
+				t.Errorf("birth date echoed in the report: %+v", e)
+			}
+		}
+	}
+	// Mask shows no digit of the birth date or sequence of an invalid ID either.
+	if m := cnid.Mask(breakCheckDigit(p.NationalID)); strings.Contains(m, p.NationalID[4:6]+"19") || strings.Trim(m[4:], "*") != "" {
+		t.Errorf("invalid ID masked as %s", m)
 	}
 }
 

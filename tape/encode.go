@@ -102,6 +102,9 @@ func encodeField(l *reclaim.Loan, p *reclaim.PersonalData, f Field, o EncodeOpti
 	case FLimitationExpiry:
 		return encDate(l.LimitationExpiryDate, o)
 	case FBirthDate:
+		if l.BirthDate.IsZero() && p != nil {
+			return encDate(p.BirthDate, o) // a loan read from the store keeps only the year
+		}
 		return encDate(l.BirthDate, o)
 	case FAge:
 		return encCount(l.Age)

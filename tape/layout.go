@@ -205,6 +205,18 @@ func NewLayout(header []string, m *Mapping) (*Layout, error) {
 				fail("%s: extras: %s", name, msg)
 				continue
 			}
+			// Extras are stored and listed in clear: a column that is personal data (a name, an
+			// ID, a birth date) may not ride along that way.
+			for _, h := range []string{e, header[idx]} {
+				if f, _, _, ok := MatchHeader(h); ok && Fields[f].Personal {
+					fail("%s: extras: column %q is personal data (%s), which is sealed and never carried in clear", name, header[idx], Fields[f].Name)
+					msg = "personal"
+					break
+				}
+			}
+			if msg != "" {
+				continue
+			}
 			l.Extras = append(l.Extras, ExtraColumn{Name: e, Column: idx})
 		}
 		sort.SliceStable(l.Extras, func(a, b int) bool { return l.Extras[a].Column < l.Extras[b].Column })

@@ -116,6 +116,9 @@ func TestLayoutErrors(t *testing.T) {
 		{"absent column", []string{"loan_number_x"}, "columns: {loan_numbr_x: loan_id}", []string{`"loan_numbr_x" is not in the tape's header; did you mean loan_number_x?`}},
 		{"absent extra", []string{"a"}, "extras: [grade]", []string{`extras: column "grade" is not in the tape's header`}},
 		{"empty header", []string{"loan_id", " ", "c"}, "", []string{"column 2 (B) is empty"}},
+		// Extras are stored and listed in clear: personal columns may not ride along.
+		{"birth date as an extra", []string{"loan_id", "dob"}, "extras: [dob]", []string{`column "dob" is personal data (birth_date)`}},
+		{"ID as an extra", []string{"loan_id", "身份证号"}, "extras: [身份证号]", []string{`is personal data (national_id)`}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

@@ -117,7 +117,7 @@ var Fields = [NumFields]FieldSpec{
 	FLegalStartDate:      {Name: "legal_start_date", Kind: Date, ZH: "起诉日期", Aliases: []string{"立案日期"}},
 	FCourt:               {Name: "court", Kind: Text, ZH: "受理法院", Aliases: []string{"法院"}},
 	FLimitationExpiry:    {Name: "limitation_expiry_date", Kind: Date, Critical: true, ZH: "诉讼时效到期日", Aliases: []string{"时效到期日", "limitation_date"}},
-	FBirthDate:           {Name: "birth_date", Kind: Date, ZH: "出生日期", Aliases: []string{"date_of_birth", "dob"}},
+	FBirthDate:           {Name: "birth_date", Kind: Date, Personal: true, ZH: "出生日期", Aliases: []string{"date_of_birth", "dob"}},
 	FAge:                 {Name: "age", Kind: Int, ZH: "年龄"},
 	FRegionCode:          {Name: "region_code", Kind: Text, Critical: true, ZH: "行政区划代码", Aliases: []string{"户籍地", "地区代码", "region"}},
 	FDeceased:            {Name: "deceased", Kind: Bool, ZH: "是否身故", Aliases: []string{"是否死亡"}},

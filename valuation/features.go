@@ -458,19 +458,22 @@ func cnDefs() []def {
 			}, "original_amount", "principal_outstanding"),
 		numeric("loan_age_months", "months", "whole months from origination_date to the as-of date", 0,
 			func(c *ctx) (float64, bool) { return c.monthsSince(c.l.OriginationDate) }, "origination_date"),
-		numeric("borrower_age", "years", "age at the as-of date from birth_date, else age (at the cut-off) + whole years from the cut-off to the as-of date", 0,
+		// The birth year, never the birth date: the date is personal data (not in the store), and
+		// an exact age at a caller-chosen as-of date would let anyone who sees reason codes find
+		// the birthday by moving the date (docs/security-pii.md).
+		numeric("borrower_age", "years", "as-of year - birth_year, else age (at the cut-off) + whole years from the cut-off to the as-of date", 0,
 			func(c *ctx) (float64, bool) {
 				if c.asOf.IsZero() {
 					return 0, false
 				}
-				if !c.l.BirthDate.IsZero() {
-					return float64(date.Age(c.l.BirthDate, c.asOf)), true
+				if c.l.BirthYear > 0 {
+					return float64(c.asOf.Year() - c.l.BirthYear), true
 				}
 				if c.l.Age >= 0 && !c.l.CutOffDate.IsZero() {
 					return float64(c.l.Age + date.MonthsBetween(c.l.CutOffDate, c.asOf)/12), true
 				}
 				return 0, false
-			}, "birth_date", "age"),
+			}, "birth_year", "age"),
 		categorical("province", "province of region_code (GB/T 2260 first two digits); code = index in Levels (province codes)", provinceLevels,
 			func(c *ctx) (float64, bool) {
 				p, ok := region.Province(c.l.RegionCode)

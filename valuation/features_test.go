@@ -27,7 +27,7 @@ func handLoan() reclaim.Loan {
 		TotalClaim:  money.Yuan(24000),
 		DefaultDate: date.Of(2023, 1, 15), DaysPastDue: 897, FiveCategory: reclaim.Loss,
 		SecurityType: reclaim.Unsecured, LastPaymentDate: date.Of(2024, 3, 10), LastPaymentAmount: money.Yuan(500),
-		LegalStatus: reclaim.NotSued, BirthDate: date.Of(1985, 7, 1), Age: 39, RegionCode: "320505",
+		LegalStatus: reclaim.NotSued, BirthDate: date.Of(1985, 7, 1), BirthYear: 1985, Age: 39, RegionCode: "320505",
 		PhoneAvailable: true, LastContactDate: date.Of(2025, 5, 2), ForbearanceCount: 0, AgencyPlacements: 2,
 	}
 }
@@ -52,7 +52,7 @@ func TestCNAsOfArithmetic(t *testing.T) {
 		wants map[string]float64 // NaN means NaN
 	}{
 		{"tape only", nil, map[string]float64{
-			"dpd": 897, "months_since_default": 29, "loan_age_months": 51, "borrower_age": 39,
+			"dpd": 897, "months_since_default": 29, "loan_age_months": 51, "borrower_age": 40, // 2025 - 1985
 			// Expiry 2027-03-10: 2025-06-30 + 20 months = 2027-02-28 <= it < 2027-03-30.
 			"limitation_headroom_months": 20,
 			"months_since_last_payment":  15, // 2024-03-10 + 15 months = 2025-06-10
@@ -102,7 +102,7 @@ func TestCNAsOfArithmetic(t *testing.T) {
 		{"as-of after the cut-off", func(l *reclaim.Loan, in *Input) {
 			in.AsOf = date.Of(2026, 6, 30)
 		}, map[string]float64{
-			"dpd": 897 + 365, "months_since_default": 41, "borrower_age": 40,
+			"dpd": 897 + 365, "months_since_default": 41, "borrower_age": 41,
 			"limitation_headroom_months": 8, "months_since_last_payment": 27,
 		}},
 		{"end-of-month clipping", func(l *reclaim.Loan, in *Input) {
@@ -115,7 +115,7 @@ func TestCNAsOfArithmetic(t *testing.T) {
 			// Expiry 2026-01-15 (the default): 2024-01-31 + 23 months = 2025-12-31.
 			"limitation_headroom_months": 23}},
 		{"age from the tape's age when no birth date", func(l *reclaim.Loan, in *Input) {
-			l.BirthDate = date.Date{}
+			l.BirthDate, l.BirthYear = date.Date{}, 0
 			l.Age = 44
 			in.AsOf = date.Of(2027, 7, 1)
 		}, map[string]float64{"borrower_age": 46}},
@@ -164,7 +164,7 @@ func TestCNProvinceAndCategories(t *testing.T) {
 func TestCNMissing(t *testing.T) {
 	fs := CN()
 	l := handLoan()
-	l.BirthDate, l.Age = date.Date{}, -1
+	l.BirthDate, l.BirthYear, l.Age = date.Date{}, 0, -1
 	l.RegionCode = ""
 	l.OriginationDate = date.Date{}
 	l.OriginalAmount = money.Amount{}
@@ -308,6 +308,24 @@ func TestFeaturesDocumented(t *testing.T) {
 			if !strings.Contains(doc, "`"+s.Name+"`") {
 				t.Errorf("docs/features.md does not define %s feature `%s`", fs.Name(), s.Name)
 			}
+		}
+	}
+}
+
+// TestBorrowerAgeRevealsOnlyTheYear: borrower_age is shown with reason codes at an as-of date the
+// caller chooses; computed from the birth date, moving the date would find the birthday. It must
+// be the same for every birth date of one year, at every as-of date.
+func TestBorrowerAgeRevealsOnlyTheYear(t *testing.T) {
+	fs := CN()
+	for asOf := date.Of(2025, 1, 1); asOf.Before(date.Of(2026, 1, 1)); asOf = asOf.AddDays(7) {
+		var ages []float64
+		for _, birth := range []date.Date{date.Of(1985, 1, 1), date.Of(1985, 7, 1), date.Of(1985, 12, 31)} {
+			l := handLoan()
+			l.BirthDate, l.BirthYear = birth, birth.Year()
+			ages = append(ages, value(t, fs, fs.Compute(Input{Loan: &l, AsOf: asOf}), "borrower_age"))
+		}
+		if ages[0] != ages[1] || ages[1] != ages[2] || ages[0] != 40 {
+			t.Fatalf("as of %s: borrower_age %v for birth dates in one year; want 40 for all", asOf, ages)
 		}
 	}
 }

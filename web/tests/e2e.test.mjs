@@ -209,6 +209,9 @@ test('a portfolio shows its KPIs and charts, stratification, report and loans', 
   await page.getByTestId('loans-table').locator('.el-table__row').first().waitFor()
   const body = await page.getByTestId('loans-table').innerText()
   assert.doesNotMatch(body, /\b\d{17}[\dX]\b/, 'a national ID is shown unmasked')
+  // Issue 9, item 2: no birth date beside the mask, and the mask ends in stars (no sequence or check digit).
+  assert.doesNotMatch(body, /\*{8,}[\dX]/, 'a masked national ID shows its last characters')
+  assert.doesNotMatch(body, /birth_date|出生日期|Birth date/, 'a birth date column is shown')
   assert.doesNotMatch(body, /\b1\d{10}\b/, 'a phone number is shown unmasked')
   await shot(page, 'portfolio-loans')
   noProblems(problems)

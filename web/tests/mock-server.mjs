@@ -86,7 +86,7 @@ function makeLoans(seed, n, ref, cutOff) {
       loan_id: `${ref}-L${String(i + 1).padStart(6, '0')}`,
       borrower_ref: 'b_' + crypto.createHash('sha256').update(ref + (i % Math.floor(n * 0.92))).digest('hex').slice(0, 12),
       name: ['张', '王', '李', '赵', '刘', '陈'][i % 6] + '**',
-      national_id: `${prov[0].slice(0, 6)}********${String(1000 + ((i * 37) % 9000))}`,
+      national_id: `${prov[0].slice(0, 4)}**************`, // cnid.Mask: province and prefecture only
       phone: `1${38 + (i % 9)}****${String(1000 + ((i * 53) % 9000))}`,
       product_type: pickW(r, ENUMS.product_type)[0],
       region_code: prov[0].slice(0, 2) + '0100',
@@ -463,7 +463,7 @@ export function createMock({ dist = DIST, stepMs = 120, ledgerMs = Number(proces
           Currency: 'CNY', PrincipalOutstanding: l.principal_outstanding, InterestOutstanding: l.interest_outstanding,
           FeesOutstanding: l.fees_outstanding, TotalClaim: l.total_claim, DefaultDate: l.default_date, DaysPastDue: l.days_past_due,
           FiveCategory: l.five_category, WrittenOff: l.written_off, SecurityType: l.security_type, LegalStatus: l.legal_status,
-          Age: l.age, RegionCode: l.region_code, ForbearanceCount: -1, Extras: null,
+          BirthYear: Number(pf.cut_off_date.slice(0, 4)) - l.age, Age: l.age, RegionCode: l.region_code, ForbearanceCount: -1, Extras: null,
           borrower: { name: l.name, national_id: l.national_id, phone: l.phone },
         }))
         return send(res, 200, { items, total: all.length, offset: off, limit: lim })

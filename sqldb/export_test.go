@@ -1,0 +1,31 @@
+package sqldb
+
+import "context"
+
+// MigrateToForTest applies the migrations up to and including version, for tests that load data
+// in an older schema and then run a later migration over it.
+func MigrateToForTest(ctx context.Context, d *DB, version int64) error {
+	p, err := d.provider()
+	if err != nil {
+		return err
+	}
+	_, err = p.UpTo(ctx, version)
+	return err
+}
+
+// CheckpointForTest runs a TRUNCATE checkpoint on SQLite's writer connection, so that the
+// database file holds every committed page and the WAL file is emptied.
+func CheckpointForTest(ctx context.Context, d *DB) error {
+	_, err := d.w.ExecContext(ctx, `PRAGMA wal_checkpoint(TRUNCATE)`)
+	return err
+}
+
+// MigrateDownToForTest rolls migrations back until version is the newest applied.
+func MigrateDownToForTest(ctx context.Context, d *DB, version int64) error {
+	p, err := d.provider()
+	if err != nil {
+		return err
+	}
+	_, err = p.DownTo(ctx, version)
+	return err
+}
