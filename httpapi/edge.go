@@ -194,8 +194,9 @@ func fieldName(f reflect.StructField) string {
 // lenient readers (万, 1E2, full-width digits, ¥, 2025/07/02, 20250702, timestamps) are for
 // tapes, not API calls.
 
-// APIDateMin is the earliest business date the API accepts.
-var APIDateMin = date.Of(1990, 1, 1)
+// apiDateMin is the earliest business date the API accepts: no pool, statement or collection
+// Reclaim handles predates it.
+var apiDateMin = date.Of(1990, 1, 1)
 
 // apiDateMax is the latest business date the API accepts: tomorrow by the server's UTC clock.
 // Every date the API takes today (a value date, a statement or reporting period) records
@@ -204,11 +205,11 @@ func (s *Server) apiDateMax() date.Date { return date.FromTime(s.cfg.Now().UTC()
 
 // apiDate reads field's value as a date in the API's form and range.
 func (s *Server) apiDate(field, v string) (date.Date, error) {
-	d, err := date.ParseStrictWithin(v, APIDateMin, s.apiDateMax())
+	d, err := date.ParseStrictWithin(v, apiDateMin, s.apiDateMax())
 	if err != nil {
 		why := "a date YYYY-MM-DD"
 		if errors.Is(err, date.ErrRange) {
-			why = "a date from " + APIDateMin.String() + " to " + s.apiDateMax().String()
+			why = "a date from " + apiDateMin.String() + " to " + s.apiDateMax().String()
 		} else if errors.Is(err, date.ErrInvalid) {
 			why = "a day of the calendar"
 		}
@@ -232,7 +233,7 @@ func apiAmount(field, v string, rule int) (money.Amount, error) {
 	case errors.Is(err, money.ErrOverflow):
 		why = "an amount within range"
 	case err != nil:
-		why = "an amount in yuan such as 1234.56 (digits, at most two decimals, no sign but an optional minus)"
+		why = "an amount in yuan written like 1234.56: ASCII digits, at most two decimals, an optional leading minus and nothing else"
 	case rule == positive && a.Sign() <= 0:
 		why = "an amount greater than zero"
 	case rule == nonNegative && a.Sign() < 0:

@@ -293,6 +293,9 @@ func TestMetricsByRoute(t *testing.T) {
 			c.do("GET", "/api/v1/portfolios/3", "")
 		}
 		c.do("GET", fmt.Sprintf("/api/v1/portfolios/%d", f.portfolio), "")
+		for _, m := range []string{"BREW", "X-PROBE-1"} {
+			c.do(m, "/api/v1/no/such/"+m, "")
+		}
 		_, b := f.anon().do("GET", "/metrics", "")
 		m := string(b)
 		want := `reclaim_http_requests_total{method="GET",route="/api/v1/portfolios/{id}",status="404"} 3`
@@ -304,6 +307,9 @@ func TestMetricsByRoute(t *testing.T) {
 		}
 		if !strings.Contains(m, `reclaim_http_requests_total{method="POST",route="/api/v1/auth/login",status="200"} 1`) {
 			t.Errorf("the sign-in is not counted under its route:\n%s", grepLines(m, "reclaim_http_requests_total"))
+		}
+		if strings.Contains(m, "BREW") || strings.Contains(m, "X-PROBE") || strings.Contains(m, "/no/such") {
+			t.Errorf("made-up methods or paths became labels:\n%s", grepLines(m, "reclaim_http_requests_total"))
 		}
 		if strings.Contains(m, `route="unmatched"`) {
 			t.Errorf("requests counted as unmatched:\n%s", grepLines(m, "unmatched"))

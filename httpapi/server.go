@@ -279,7 +279,7 @@ func (s *Server) observe(next http.Handler) http.Handler {
 		}
 		route := rp.route()
 		d := s.cfg.Now().Sub(start)
-		s.metrics.observe(route, r.Method, rec.status, d)
+		s.metrics.observe(route, methodLabel(r.Method), rec.status, d)
 		lvl := slog.LevelInfo
 		if rec.status >= 500 {
 			lvl = slog.LevelError
@@ -307,6 +307,16 @@ func (p *routePattern) route() string {
 		return path
 	}
 	return p.pattern
+}
+
+// methodLabel is the method as a metrics label: the standard methods by name, anything else
+// "other", so that made-up methods cannot grow the label set.
+func methodLabel(m string) string {
+	switch m {
+	case http.MethodGet, http.MethodHead, http.MethodPost, http.MethodPut, http.MethodPatch, http.MethodDelete, http.MethodOptions:
+		return m
+	}
+	return "other"
 }
 
 // serveMux routes the request and records the matched pattern for observe (ServeMux sets
