@@ -4,14 +4,22 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"io"
+	"log/slog"
+	"net/http/httptest"
+	"net/url"
+	"os"
 	"strings"
 	"testing"
 	"time"
 
 	"reclaim"
+	"reclaim/auth"
 	"reclaim/httpapi"
+	"reclaim/pii"
 	"reclaim/sqldb"
 	"reclaim/sqldb/sqldbtest"
+	"reclaim/textnorm"
 )
 
 // wantInvalid checks a 400 with code "invalid" that names field (a prefix of a Fields key) and
@@ -328,4 +336,64 @@ func grepLines(s, sub string) string {
 		}
 	}
 	return strings.Join(out, "\n")
+}
+
+// jsonString quotes s for JSON without repairing it: invalid UTF-8 stays raw bytes (json.Marshal
+// would turn it into U+FFFD), control characters become \u escapes.
+func jsonString(s string) string {
+	var b strings.Builder
+	b.WriteByte('"')
+	for i := 0; i < len(s); i++ {
+		switch c := s[i]; {
+		case c == '"' || c == '\\':
+			b.WriteByte('\\')
+			b.WriteByte(c)
+		case c < 0x20:
+			fmt.Fprintf(&b, "\\u%04x", c)
+		default:
+			b.WriteByte(c)
+		}
+	}
+	b.WriteByte('"')
+	return b.String()
+}
+
+// FuzzEdgeText sends arbitrary text as the unauthenticated login's username and as the audit
+// view's actor filter, on PostgreSQL when RECLAIM_TEST_POSTGRES_DSN is set (where such text used
+// to be a 500) and on SQLite otherwise: never a 5xx, and text that is not acceptable is always a
+// 400 "invalid".
+func FuzzEdgeText(f *testing.F) {
+	db := sqldbtest.OpenSQLite(f)
+	if os.Getenv(sqldbtest.EnvPostgresDSN) != "" {
+		db = sqldbtest.OpenPostgres(f)
+	}
+	keys, _ := pii.LoadKey(pii.KeyOptions{DevDir: f.TempDir(), AllowDev: true})
+	srv, _ := httpapi.New(httpapi.Config{Logger: slog.New(slog.NewTextHandler(io.Discard, nil)), LoginRate: 1 << 30},
+		sqldb.KeyedDB{DB: db, Keys: keys}, keys, nil)
+	h, _ := auth.HashWith(testPassword, cheap)
+	aud, _ := db.CreateUser(context.Background(), reclaim.User{Username: "aud", Role: reclaim.RoleAuditor, PasswordHash: h})
+	tok, th, _ := auth.NewToken()
+	db.CreateToken(context.Background(), aud.ID, "fuzz", th)
+	handler := srv.Handler()
+	for _, s := range []string{"alice", "a\x00b", "\xff", "user:\u200b", "\x1b[31m", "\u0085", "电话", "\xed\xa0\x80", "a\tb", ""} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, s string) {
+		bad := textnorm.Check(s) != nil
+		req := httptest.NewRequest("POST", "/api/v1/auth/login", strings.NewReader(`{"username":`+jsonString(s)+`,"password":"x"}`))
+		req.Header.Set("Content-Type", "application/json")
+		rec := httptest.NewRecorder()
+		handler.ServeHTTP(rec, req)
+		if rec.Code >= 500 || (bad && (rec.Code != 400 || errorCode(rec.Body.Bytes()) != reclaim.EINVALID)) {
+			t.Fatalf("login username %q: %d %s", s, rec.Code, rec.Body)
+		}
+		req = httptest.NewRequest("GET", "/api/v1/audit?actor="+url.QueryEscape(s), nil)
+		req.Header.Set("Authorization", "Bearer "+tok)
+		rec = httptest.NewRecorder()
+		handler.ServeHTTP(rec, req)
+		if rec.Code >= 500 || (bad && (rec.Code != 400 || errorCode(rec.Body.Bytes()) != reclaim.EINVALID)) ||
+			(!bad && textnorm.Len(s) <= 100 && rec.Code != 200) {
+			t.Fatalf("audit actor %q: %d %s", s, rec.Code, rec.Body)
+		}
+	})
 }
