@@ -36,8 +36,9 @@ func badText(field string, err error) *reclaim.Error {
 }
 
 // checkText refuses an /api/ request whose path, query parameters or JSON body hold text that is
-// not acceptable. A JSON body (at most MaxBodyBytes, already limited) is read whole to check it
-// and handed on unchanged.
+// not acceptable. A JSON body, or one without a Content-Type (which huma reads as JSON), is read
+// whole (at most MaxBodyBytes, already limited) to check it and handed on unchanged; multipart
+// uploads are checked field by field in checkInput.
 func (s *Server) checkText(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if !strings.HasPrefix(r.URL.Path, "/api/") {
@@ -65,7 +66,7 @@ func (s *Server) checkText(next http.Handler) http.Handler {
 				}
 			}
 		}
-		if r.Body != nil && r.Body != http.NoBody && isJSON(r.Header.Get("Content-Type")) {
+		if ct := r.Header.Get("Content-Type"); r.Body != nil && r.Body != http.NoBody && (ct == "" || isJSON(ct)) {
 			b, err := io.ReadAll(r.Body)
 			if err != nil {
 				var mbe *http.MaxBytesError

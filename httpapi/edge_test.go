@@ -60,6 +60,10 @@ func TestTextAtTheEdge(t *testing.T) {
 			wantInvalid(t, "login username "+u, res.StatusCode, b, field)
 		}
 
+		// Without a Content-Type the body is still JSON to huma, and still checked.
+		res, b := anon.do("POST", "/api/v1/auth/login", "{\"username\":\"a\xffb\",\"password\":\"x\"}", "Content-Type", "")
+		wantInvalid(t, "login without a content type", res.StatusCode, b, "body")
+
 		admin := f.as(reclaim.RoleAdmin)
 		before, _ := f.db.ListUsers(ctx)
 		for _, dn := range []string{`"x\u0000y"`, "\"x\xfe\"", `"bell\u0007"`, `"esc\u001b[2J"`, `"nel\u0085"`} {
@@ -103,7 +107,7 @@ func TestTextAtTheEdge(t *testing.T) {
 			res, b := aud.do("GET", "/api/v1/audit?"+q, "")
 			wantInvalid(t, "audit "+q, res.StatusCode, b, "query.actor")
 		}
-		res, b := f.as(reclaim.RoleCollector).do("POST", fmt.Sprintf("/api/v1/portfolios/%d/borrowers/%s%%00/personal", f.portfolio, f.borrower),
+		res, b = f.as(reclaim.RoleCollector).do("POST", fmt.Sprintf("/api/v1/portfolios/%d/borrowers/%s%%00/personal", f.portfolio, f.borrower),
 			`{"purpose":"settlement call"}`)
 		wantInvalid(t, "borrower ref in the path", res.StatusCode, b, "path")
 		res, b = f.as(reclaim.RoleCollector).do("POST", fmt.Sprintf("/api/v1/portfolios/%d/borrowers/%s/personal", f.portfolio, f.borrower),
