@@ -35,6 +35,9 @@ func register[I, O any](s *Server, perm reclaim.Permission, op huma.Operation, h
 	}
 	s.perms[op.OperationID] = perm
 	huma.Register(s.api, op, func(ctx context.Context, in *I) (*O, error) {
+		if err := checkInput(in); err != nil { // text at the edge (edge.go)
+			return nil, apiError(err)
+		}
 		out, err := h(ctx, in)
 		if err != nil {
 			be := apiError(err)

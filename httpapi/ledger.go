@@ -81,10 +81,10 @@ type CollectionInput struct {
 	PoolPath
 	Body struct {
 		Loan      string `json:"loan" minLength:"1" maxLength:"64" doc:"the loan's per-pool reference"`
-		Amount    string `json:"amount" minLength:"1" maxLength:"32" doc:"amount in yuan, e.g. 1234.56"`
+		Amount    string `json:"amount" minLength:"1" maxLength:"32" pattern:"^-?(0|[1-9][0-9]*)(\\.[0-9]{1,2})?$" doc:"amount in yuan, greater than zero: digits with at most two decimals, e.g. 1234.56"`
 		Channel   string `json:"channel" enum:"bank_transfer,online,cash,court,agency,sale"`
 		TxnID     string `json:"txn_id" minLength:"1" maxLength:"128" doc:"bank transaction id (kept private; committed on the ledger)"`
-		Effective string `json:"effective" doc:"value date YYYY-MM-DD"`
+		Effective string `json:"effective" pattern:"^[0-9]{4}-[0-9]{2}-[0-9]{2}$" doc:"value date YYYY-MM-DD, from 1990-01-01 to tomorrow (UTC)"`
 	}
 }
 
@@ -196,13 +196,13 @@ func (s *Server) ledgerRoutes() {
 				EventID string `json:"event_id"`
 			}
 		}, error) {
-			amt, err := money.Parse(in.Body.Amount, "CNY")
+			amt, err := apiAmount("amount", in.Body.Amount, positive)
 			if err != nil {
-				return nil, &reclaim.Error{Code: reclaim.EINVALID, Message: "amount: " + err.Error(), Fields: map[string]string{"amount": in.Body.Amount}}
+				return nil, err
 			}
-			eff, err := date.Parse(in.Body.Effective)
+			eff, err := s.apiDate("effective", in.Body.Effective)
 			if err != nil {
-				return nil, &reclaim.Error{Code: reclaim.EINVALID, Message: "effective: " + err.Error(), Fields: map[string]string{"effective": in.Body.Effective}}
+				return nil, err
 			}
 			id, err := l.PostCollection(ctx, tlog.Collection{Pool: in.Pool, LoanRef: in.Body.Loan, Amount: amt, Channel: in.Body.Channel,
 				TxnID: in.Body.TxnID, Effective: eff, PostedBy: reclaim.Actor(ctx)})
@@ -220,10 +220,13 @@ func (s *Server) ledgerRoutes() {
 	register(s, reclaim.PermLedgerManage, huma.Operation{OperationID: "close-period", Method: http.MethodPost, Path: "/api/v1/pools/{pool}/reports",
 		Summary: "Close a reporting period: a period.report entry computed from the log", Tags: []string{"ledger"}, DefaultStatus: http.StatusCreated},
 		func(ctx context.Context, in *PeriodInput) (*struct{ Body tlog.PeriodReport }, error) {
-			start, err1 := date.Parse(in.Body.Start)
-			end, err2 := date.Parse(in.Body.End)
-			if err1 != nil || err2 != nil {
-				return nil, &reclaim.Error{Code: reclaim.EINVALID, Message: "period_start and period_end are dates YYYY-MM-DD"}
+			start, err := s.apiDate("period_start", in.Body.Start)
+			if err != nil {
+				return nil, err
+			}
+			end, err := s.apiDate("period_end", in.Body.End)
+			if err != nil {
+				return nil, err
 			}
 			r, err := l.ClosePeriod(ctx, in.Pool, start, end)
 			return &struct{ Body tlog.PeriodReport }{r}, err
@@ -249,18 +252,22 @@ func (s *Server) ledgerRoutes() {
 			}
 		}, error) {
 			b := in.Body
-			start, err1 := date.Parse(b.PeriodStart)
-			end, err2 := date.Parse(b.PeriodEnd)
-			if err1 != nil || err2 != nil {
-				return nil, &reclaim.Error{Code: reclaim.EINVALID, Message: "period_start and period_end are dates YYYY-MM-DD"}
+			start, err := s.apiDate("period_start", b.PeriodStart)
+			if err != nil {
+				return nil, err
+			}
+			end, err := s.apiDate("period_end", b.PeriodEnd)
+			if err != nil {
+				return nil, err
 			}
 			var amts [4]money.Amount
-			for i, v := range []string{b.Opening, b.Credits, b.Debits, b.Closing} {
-				a, err := money.Parse(v, "CNY")
-				if err != nil {
-					return nil, &reclaim.Error{Code: reclaim.EINVALID, Message: "amount " + v + ": " + err.Error()}
+			for i, v := range []struct {
+				field, value string
+				rule         int
+			}{{"opening", b.Opening, anySign}, {"credits", b.Credits, nonNegative}, {"debits", b.Debits, nonNegative}, {"closing", b.Closing, anySign}} {
+				if amts[i], err = apiAmount(v.field, v.value, v.rule); err != nil {
+					return nil, err
 				}
-				amts[i] = a
 			}
 			id, err := l.RecordCashStatement(ctx, tlog.CashStatement{Pool: in.Pool, Account: b.Account, PeriodStart: start, PeriodEnd: end,
 				Opening: amts[0], Credits: amts[1], Debits: amts[2], Closing: amts[3], Document: b.Document, Effective: end})

@@ -60,8 +60,8 @@ func TestLoanListsCannotRebuildIDs(t *testing.T) {
 			if _, done := truth[ref]; done {
 				continue
 			}
-			res, b := col.do("GET", fmt.Sprintf("/api/v1/portfolios/%d/borrowers/%s/personal?purpose=%s", f.portfolio,
-				url.PathEscape(ref), url.QueryEscape("settlement call")), "")
+			res, b := col.do("POST", fmt.Sprintf("/api/v1/portfolios/%d/borrowers/%s/personal", f.portfolio,
+				url.PathEscape(ref)), `{"purpose": "settlement call"}`)
 			var pd reclaim.PersonalData
 			if err := json.Unmarshal(b, &pd); err != nil || res.StatusCode != 200 {
 				t.Fatalf("collector read %s: %d %s", ref, res.StatusCode, truncate(b))

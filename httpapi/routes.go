@@ -8,7 +8,6 @@ import (
 	"fmt"
 	"io"
 	"net/http"
-	"strings"
 	"time"
 
 	"github.com/danielgtaylor/huma/v2"
@@ -17,6 +16,7 @@ import (
 	"reclaim/auth"
 	"reclaim/ingest"
 	"reclaim/tape"
+	"reclaim/textnorm"
 )
 
 func (s *Server) routes() {
@@ -63,12 +63,19 @@ type LoansPage struct {
 
 type loansOut struct{ Body LoansPage }
 
-// PersonalInput asks for one borrower's decrypted personal data, with the reason.
+// PersonalInput asks for one borrower's decrypted personal data, with the reason. It is a POST
+// (the read is audited: a side effect), so cross-site requests are refused (CrossOriginProtection)
+// and the purpose travels in the body, not in URLs that proxies and browsers record.
 type PersonalInput struct {
 	PortfolioPath
-	Ref     string `path:"ref" maxLength:"200"`
-	Purpose string `query:"purpose" required:"true" minLength:"5" maxLength:"500" doc:"why the data is needed; recorded in the audit log"`
+	Ref  string `path:"ref" maxLength:"200"`
+	Body struct {
+		Purpose string `json:"purpose" minLength:"5" maxLength:"500" doc:"why the data is needed, at least 5 characters once leading and trailing spaces are trimmed; recorded in the audit log"`
+	}
 }
+
+// minPurpose is the shortest purpose, in characters after trimming (textnorm.Trim).
+const minPurpose = 5
 
 type personalOut struct{ Body reclaim.PersonalData }
 
@@ -133,11 +140,17 @@ func (s *Server) portfolioRoutes() {
 			}
 			return &loansOut{Body: LoansPage{Items: items, Total: total, Offset: in.Offset, Limit: in.Limit}}, err
 		})
-	register(s, reclaim.PermPersonalRead, huma.Operation{OperationID: "read-personal-data", Method: http.MethodGet,
+	register(s, reclaim.PermPersonalRead, huma.Operation{OperationID: "read-personal-data", Method: http.MethodPost,
 		Path: "/api/v1/portfolios/{id}/borrowers/{ref}/personal", Summary: "Decrypted personal data of one borrower (audited)",
-		Tags: tags, Errors: []int{404}},
+		Description: "A POST because every read is written to the audit log. The response is never cached (Cache-Control: no-store).",
+		Tags:        tags, Errors: []int{404}, DefaultStatus: http.StatusOK},
 		func(ctx context.Context, in *PersonalInput) (*personalOut, error) {
-			p, err := s.store.ReadPersonal(ctx, reclaim.Access{Actor: reclaim.Actor(ctx), Purpose: strings.TrimSpace(in.Purpose)}, in.ID, in.Ref)
+			purpose := textnorm.Trim(in.Body.Purpose)
+			if textnorm.Len(purpose) < minPurpose {
+				return nil, &reclaim.Error{Code: reclaim.EINVALID, Message: "say why you need the data, in at least 5 characters",
+					Fields: map[string]string{"purpose": "at least 5 characters once leading and trailing spaces are removed"}}
+			}
+			p, err := s.store.ReadPersonal(ctx, reclaim.Access{Actor: reclaim.Actor(ctx), Purpose: purpose}, in.ID, in.Ref)
 			return &personalOut{Body: p}, err
 		})
 }
@@ -253,20 +266,33 @@ func (s *Server) auditRoutes() {
 		})
 }
 
-// MaskedInput asks for a portfolio's masked bidder tape.
+// MaskedInput asks for a portfolio's masked bidder tape. It is a POST (the export is logged and
+// watermarked: a side effect), so cross-site requests are refused.
 type MaskedInput struct {
 	PortfolioPath
-	Recipient string `query:"recipient" required:"true" minLength:"1" maxLength:"200" doc:"who receives the tape; logged and watermarked"`
-	K         int    `query:"k" minimum:"2" maximum:"100" default:"5"`
-	Suppress  bool   `query:"suppress" default:"true" doc:"leave out rows whose class stays smaller than k (the default); false asks for every row, and a tape that then fails k-anonymity is refused with 400 before any row is sent"`
+	Body struct {
+		Recipient string `json:"recipient" minLength:"1" maxLength:"200" doc:"who receives the tape; logged and watermarked"`
+		K         int    `json:"k,omitempty" minimum:"2" maximum:"100" doc:"smallest class size (default 5)"`
+		Suppress  *bool  `json:"suppress,omitempty" doc:"leave out rows whose class stays smaller than k (default true); false asks for every row, and a tape that then fails k-anonymity is refused with 400 before any row is sent"`
+	}
 }
 
 func (s *Server) maskedRoute() {
-	register(s, reclaim.PermTapeExportMask, huma.Operation{OperationID: "download-masked-tape", Method: http.MethodGet,
+	register(s, reclaim.PermTapeExportMask, huma.Operation{OperationID: "download-masked-tape", Method: http.MethodPost,
 		Path: "/api/v1/portfolios/{id}/masked-tape.csv", Summary: "The masked bidder tape (logged, watermarked)",
-		Tags: []string{"portfolios"}, Errors: []int{404},
+		Description: "A POST because every export is logged and watermarked for its recipient.",
+		Tags:        []string{"portfolios"}, Errors: []int{404}, DefaultStatus: http.StatusOK,
 		Responses: map[string]*huma.Response{"200": {Description: "CSV", Content: map[string]*huma.MediaType{"text/csv": {}}}}},
 		func(ctx context.Context, in *MaskedInput) (*huma.StreamResponse, error) {
+			recipient, k := textnorm.Trim(in.Body.Recipient), in.Body.K
+			suppress := in.Body.Suppress == nil || *in.Body.Suppress
+			if k == 0 {
+				k = 5
+			}
+			if recipient == "" {
+				return nil, &reclaim.Error{Code: reclaim.EINVALID, Message: "name the recipient of the tape",
+					Fields: map[string]string{"recipient": "required"}}
+			}
 			p, err := s.store.GetPortfolio(ctx, in.ID)
 			if err != nil {
 				return nil, err
@@ -274,13 +300,13 @@ func (s *Server) maskedRoute() {
 			var b [8]byte
 			rand.Read(b[:])
 			download := hex.EncodeToString(b[:])
-			detail, _ := json.Marshal(map[string]any{"recipient": in.Recipient, "download_id": download, "k": in.K, "suppress": in.Suppress})
+			detail, _ := json.Marshal(map[string]any{"recipient": recipient, "download_id": download, "k": k, "suppress": suppress})
 			// The download is logged before a byte leaves.
 			if _, err := s.store.AddEvent(ctx, reclaim.Event{PortfolioID: p.ID, Type: reclaim.EventMaskedExported,
 				Actor: reclaim.Actor(ctx), Detail: string(detail)}); err != nil {
 				return nil, err
 			}
-			mo := tape.MaskOptions{Salt: p.Salt, DownloadID: download, K: in.K, Suppress: in.Suppress}
+			mo := tape.MaskOptions{Salt: p.Salt, DownloadID: download, K: k, Suppress: suppress}
 			return &huma.StreamResponse{Body: func(hc huma.Context) {
 				// Headers go out with the first row: a tape refused after the k-anonymity pass is
 				// answered with an error instead of an empty CSV.

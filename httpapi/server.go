@@ -15,6 +15,7 @@ import (
 	"net/http"
 	"os"
 	"strconv"
+	"strings"
 	"sync"
 	"time"
 
@@ -154,8 +155,9 @@ func New(cfg Config, store Store, sealer ingest.Sealer, broker *events.Broker) (
 	s.mux.Handle("GET /metrics", promhttp.HandlerFor(s.metrics.reg, promhttp.HandlerOpts{}))
 	s.mux.Handle("/", s.webHandler())
 
-	var h http.Handler = s.mux
+	var h http.Handler = http.HandlerFunc(s.serveMux)
 	h = s.sessions.LoadAndSave(h)
+	h = s.checkText(h)
 	h = http.NewCrossOriginProtection().Handler(h)
 	h = s.limitBodies(h)
 	h = securityHeaders(h, cfg.SecureCookies)
@@ -211,7 +213,8 @@ func (s *Server) readyz(w http.ResponseWriter, r *http.Request) {
 	w.Write([]byte("ready\n"))
 }
 
-// securityHeaders sets a strict Content-Security-Policy and the usual hardening headers.
+// securityHeaders sets a strict Content-Security-Policy and the usual hardening headers, and
+// Cache-Control: no-store on every /api/ response.
 func securityHeaders(next http.Handler, hsts bool) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		h := w.Header()
@@ -225,6 +228,11 @@ func securityHeaders(next http.Handler, hsts bool) http.Handler {
 		h.Set("Permissions-Policy", "camera=(), microphone=(), geolocation=()")
 		if hsts {
 			h.Set("Strict-Transport-Security", "max-age=63072000; includeSubDomains")
+		}
+		if strings.HasPrefix(r.URL.Path, "/api/") {
+			// API answers carry personal data, accounts and audit records: no browser or proxy
+			// keeps a copy (a handler may still set its own Cache-Control).
+			h.Set("Cache-Control", "no-store")
 		}
 		next.ServeHTTP(w, r)
 	})
@@ -262,14 +270,16 @@ func (s *Server) observe(next http.Handler) http.Handler {
 		}
 		w.Header().Set("X-Request-ID", id)
 		rec := &statusRecorder{ResponseWriter: w, status: http.StatusOK}
+		rp := new(routePattern)
 		ctx := context.WithValue(context.WithValue(r.Context(), requestIDKey{}, id), remoteKey{}, clientIP(r))
-		next.ServeHTTP(rec, r.WithContext(ctx))
-		route := r.Pattern
-		if route == "" {
-			route = "unmatched"
+		next.ServeHTTP(rec, r.WithContext(context.WithValue(ctx, routeKey{}, rp)))
+		if rp.pattern == "" {
+			// Refused before routing (CSRF, body limit, bad text): still counted under its route.
+			_, rp.pattern = s.mux.Handler(r)
 		}
+		route := rp.route()
 		d := s.cfg.Now().Sub(start)
-		s.metrics.observe(route, r.Method, rec.status, d)
+		s.metrics.observe(route, methodLabel(r.Method), rec.status, d)
 		lvl := slog.LevelInfo
 		if rec.status >= 500 {
 			lvl = slog.LevelError
@@ -278,6 +288,46 @@ func (s *Server) observe(next http.Handler) http.Handler {
 			slog.String("path", r.URL.Path), slog.Int("status", rec.status), slog.Duration("duration", d),
 			slog.String("remote", clientIP(r)))
 	})
+}
+
+// routePattern carries the route the mux matched back out to observe: the middlewares in between
+// pass copies of the request, so observe's own r.Pattern stays empty.
+type routePattern struct{ pattern string }
+
+type routeKey struct{}
+
+// route is the metrics label: the matched pattern without its method ("/api/v1/portfolios/{id}",
+// "/" for the console and unknown paths), or "unmatched" when no pattern matches at all (a
+// method no route of the path allows). Patterns are few and fixed, so the label's cardinality is bounded.
+func (p *routePattern) route() string {
+	if p.pattern == "" {
+		return "unmatched"
+	}
+	if _, path, ok := strings.Cut(p.pattern, " "); ok {
+		return path
+	}
+	return p.pattern
+}
+
+// methodLabel is the method as a metrics label: the standard methods by name, anything else
+// "other", so that made-up methods cannot grow the label set.
+func methodLabel(m string) string {
+	switch m {
+	case http.MethodGet, http.MethodHead, http.MethodPost, http.MethodPut, http.MethodPatch, http.MethodDelete, http.MethodOptions:
+		return m
+	}
+	return "other"
+}
+
+// serveMux routes the request and records the matched pattern for observe (ServeMux sets
+// r.Pattern on the request it is given).
+func (s *Server) serveMux(w http.ResponseWriter, r *http.Request) {
+	defer func() {
+		if rp, ok := r.Context().Value(routeKey{}).(*routePattern); ok {
+			rp.pattern = r.Pattern
+		}
+	}()
+	s.mux.ServeHTTP(w, r)
 }
 
 type statusRecorder struct {

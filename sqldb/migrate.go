@@ -53,7 +53,7 @@ func (d *DB) Migrate(ctx context.Context) error {
 	if _, err := p.Up(ctx); err != nil {
 		return dbError(err, "applying migrations")
 	}
-	return nil
+	return d.backfillTxnKeys(ctx)
 }
 
 // MigrationStatus lists every migration embedded in the binary, in version order, with whether

@@ -7,6 +7,7 @@ import (
 	"strings"
 
 	"reclaim"
+	"reclaim/textnorm"
 )
 
 // Access, PIIAccess and PIIAccessFilter are the domain's types (package reclaim).
@@ -21,11 +22,18 @@ type (
 // writes a pii_access_log row naming the actor, purpose and fields, all in one transaction: if
 // any open or log write fails, nothing is returned and nothing is logged. Borrowers without stored
 // personal data are absent from the result and not logged. Actor and Purpose are required
-// (EINVALID); an unknown portfolio or borrower is ENOTFOUND. open may be called more than once for
+// (EINVALID), judged after trimming white space and format characters (textnorm.Trim), and must
+// be acceptable text (textnorm.Check); an unknown portfolio or borrower is ENOTFOUND. open may be called more than once for
 // a borrower if the transaction is retried.
 func (d *DB) ReadPersonalData(ctx context.Context, acc Access, portfolioID int64, borrowerRefs []string,
 	open func(sealed []byte, keyID string, borrowerRef string) (reclaim.PersonalData, error)) (map[string]reclaim.PersonalData, error) {
-	acc.Actor, acc.Purpose = strings.TrimSpace(acc.Actor), strings.TrimSpace(acc.Purpose)
+	acc.Actor, acc.Purpose = textnorm.Trim(acc.Actor), textnorm.Trim(acc.Purpose)
+	for name, v := range map[string]string{"actor": acc.Actor, "purpose": acc.Purpose} {
+		if err := textnorm.Check(v); err != nil {
+			return nil, &reclaim.Error{Code: reclaim.EINVALID, Message: "reading personal data: the " + name + " " + err.Error(),
+				Fields: map[string]string{name: err.Error()}}
+		}
+	}
 	if acc.Purpose == "" {
 		return nil, &reclaim.Error{Code: reclaim.EINVALID, Message: "reading personal data needs a purpose",
 			Fields: map[string]string{"purpose": "required"}}

@@ -9,11 +9,11 @@ import (
 	"encoding/json"
 	"fmt"
 	"slices"
-	"strings"
 
 	"reclaim"
 	"reclaim/date"
 	"reclaim/money"
+	"reclaim/textnorm"
 	"reclaim/tlog"
 	"reclaim/tlog/verify"
 )
@@ -201,13 +201,24 @@ func lockPoolLoanBy(ctx context.Context, tx *Tx, pool, ref string, cols ...strin
 
 // PostCollection records a collection and its loan.collection entry. The amount pays fees first,
 // then interest, then principal. A transaction id already posted is ECONFLICT (posting is
-// idempotent per bank transaction); an amount above the balance is EINVALID.
+// idempotent per bank transaction); ids are compared by their key (textnorm.TxnKey), so ids that
+// differ only in case, width, surrounding space or invisible characters are one transaction. The
+// id is stored and committed on the ledger as sent (trimmed), which is what the bank statement
+// shows. An amount above the balance is EINVALID; so is text that is not acceptable
+// (textnorm.Check) in the id, the loan ref, the channel or the poster.
 func (d *DB) PostCollection(ctx context.Context, c Collection) (string, error) {
 	if c.Amount.Currency() != "CNY" || c.Amount.Minor() <= 0 {
 		return "", reclaim.Errorf(reclaim.EINVALID, "a collection is a positive CNY amount, not %v", c.Amount)
 	}
-	c.TxnID = strings.TrimSpace(c.TxnID)
-	if c.TxnID == "" || len(c.TxnID) > 128 {
+	for name, v := range map[string]string{"txn_id": c.TxnID, "loan": c.LoanRef, "posted_by": c.PostedBy, "channel": c.Channel} {
+		if err := textnorm.Check(v); err != nil {
+			return "", &reclaim.Error{Code: reclaim.EINVALID, Message: "collection: " + name + " " + err.Error(),
+				Fields: map[string]string{name: err.Error()}}
+		}
+	}
+	c.TxnID = textnorm.Trim(c.TxnID)
+	key := textnorm.TxnKey(c.TxnID)
+	if key == "" || len(c.TxnID) > 128 {
 		return "", reclaim.Errorf(reclaim.EINVALID, "a collection needs its bank transaction id (1 to 128 characters)")
 	}
 	if c.Effective.IsZero() {
@@ -235,8 +246,8 @@ func (d *DB) PostCollection(ctx context.Context, c Collection) (string, error) {
 		if err != nil {
 			return entryErr(err)
 		}
-		if _, err := tx.Exec(ctx, `INSERT INTO pool_collections (pool, event_id, loan_ref, amount_minor, channel, txn_id, effective, posted_by, posted_at)
-			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`, c.Pool, eventID, l.Ref, amt, c.Channel, c.TxnID, dateArg(c.Effective), c.PostedBy,
+		if _, err := tx.Exec(ctx, `INSERT INTO pool_collections (pool, event_id, loan_ref, amount_minor, channel, txn_id, txn_key, effective, posted_by, posted_at)
+			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`, c.Pool, eventID, l.Ref, amt, c.Channel, c.TxnID, key, dateArg(c.Effective), c.PostedBy,
 			d.instant(d.nowUTC())); err != nil {
 			if isUniqueViolation(err) {
 				return reclaim.Errorf(reclaim.ECONFLICT, "bank transaction %q is already posted to pool %q", c.TxnID, c.Pool)
@@ -643,4 +654,45 @@ func (d *DB) RecordAuctionResult(ctx context.Context, a AuctionSale) (string, er
 		return nil
 	})
 	return eventID, dbError(err, "recording an auction result")
+}
+
+// backfillTxnKeys gives collections stored before migration 00009 their transaction key. A row
+// whose key another collection of the pool already holds (a variant posted twice before keys
+// existed) keeps a NULL key: it stays on record, and the earlier posting's key refuses new
+// variants. It runs at every Migrate; with nothing to key it is one read of the collections table.
+func (d *DB) backfillTxnKeys(ctx context.Context) error {
+	type row struct{ pool, event, txn string }
+	var rows []row
+	err := d.ReadTx(ctx, func(tx *Tx) error {
+		rows = rows[:0]
+		rs, err := tx.Query(ctx, `SELECT pool, event_id, txn_id FROM pool_collections WHERE txn_key IS NULL ORDER BY posted_at, event_id`)
+		if err != nil {
+			return err
+		}
+		defer rs.Close()
+		for rs.Next() {
+			var r row
+			if err := rs.Scan(&r.pool, &r.event, &r.txn); err != nil {
+				return err
+			}
+			rows = append(rows, r)
+		}
+		return rs.Err()
+	})
+	if err != nil {
+		return dbError(err, "reading collections without a transaction key")
+	}
+	for _, r := range rows {
+		err := d.WriteTx(ctx, func(tx *Tx) error {
+			_, err := tx.Exec(ctx, `UPDATE pool_collections SET txn_key = ? WHERE pool = ? AND event_id = ? AND txn_key IS NULL`,
+				textnorm.TxnKey(r.txn), r.pool, r.event)
+			return err
+		})
+		// A variant of an earlier posting keeps no key; so does an id that is not storable text
+		// (SQLite accepted NUL before 00009's release).
+		if err != nil && !isUniqueViolation(err) && reclaim.ErrorCode(err) != reclaim.EINVALID {
+			return dbError(err, "keying collection "+r.event)
+		}
+	}
+	return nil
 }

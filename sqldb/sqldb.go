@@ -236,13 +236,21 @@ type Tx struct {
 // Dialect returns the engine of the transaction's database.
 func (t *Tx) Dialect() string { return t.db.dialect }
 
-// Exec runs a statement that returns no rows.
+// Exec runs a statement that returns no rows. A string argument that is not valid UTF-8 or holds
+// a NUL is EINVALID on both engines (see checkArgs).
 func (t *Tx) Exec(ctx context.Context, query string, args ...any) (sql.Result, error) {
+	if err := checkArgs(args); err != nil {
+		return nil, err
+	}
 	return t.tx.ExecContext(ctx, t.db.rebind(query), args...)
 }
 
-// Query runs a statement that returns rows; the caller closes them.
+// Query runs a statement that returns rows; the caller closes them. String arguments are checked
+// like Exec's.
 func (t *Tx) Query(ctx context.Context, query string, args ...any) (*sql.Rows, error) {
+	if err := checkArgs(args); err != nil {
+		return nil, err
+	}
 	return t.tx.QueryContext(ctx, t.db.rebind(query), args...)
 }
 
@@ -342,7 +350,8 @@ func isUniqueViolation(err error) bool {
 }
 
 // dbError turns err into a *reclaim.Error: an existing *reclaim.Error passes unchanged, a
-// cancelled context becomes ECANCELED, a uniqueness violation ECONFLICT, anything else EINTERNAL.
+// cancelled context becomes ECANCELED, a uniqueness violation ECONFLICT, text PostgreSQL cannot
+// store (NUL, invalid UTF-8) EINVALID, anything else EINTERNAL.
 func dbError(err error, what string) error {
 	if err == nil {
 		return nil
@@ -357,6 +366,8 @@ func dbError(err error, what string) error {
 		return reclaim.WrapError(reclaim.ECONFLICT, err, "%s: already exists", what)
 	case retryable(err):
 		return reclaim.WrapError(reclaim.EUNAVAILABLE, err, "%s: database busy, retry later", what)
+	case isBadText(err):
+		return &reclaim.Error{Code: reclaim.EINVALID, Message: what + ": text must be valid UTF-8 without NUL characters", Err: err}
 	}
 	return reclaim.WrapError(reclaim.EINTERNAL, err, "%s", what)
 }

@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"reclaim"
+	"reclaim/textnorm"
 )
 
 const userSelect = `SELECT id, username, display_name, role, password_hash, disabled, created_at FROM users`
@@ -23,6 +24,12 @@ func validUser(u reclaim.User) error {
 	fields := map[string]string{}
 	if strings.TrimSpace(u.Username) == "" || len(u.Username) > 64 {
 		fields["username"] = "1-64 characters"
+	}
+	if err := textnorm.Check(u.Username); err != nil {
+		fields["username"] = err.Error()
+	}
+	if err := textnorm.Check(u.DisplayName); err != nil {
+		fields["display_name"] = err.Error()
 	}
 	if !u.Role.Valid() {
 		fields["role"] = "unknown role " + string(u.Role)

@@ -469,11 +469,17 @@ export function createMock({ dist = DIST, stepMs = 120, ledgerMs = Number(proces
         return send(res, 200, { items, total: all.length, offset: off, limit: lim })
       }
       if (p[2] === 'masked-tape.csv') {
+        if (method !== 'POST') return fail(res, 405, 'unsupported', 'the masked export is a POST')
         if (!need('tape.export_masked')) return
-        const rcp = q.get('recipient')
+        let rcp = ''
+        try {
+          rcp = String(JSON.parse((await readBody(req)).toString() || '{}').recipient || '').trim()
+        } catch {
+          return fail(res, 400, 'invalid', 'the body is not JSON')
+        }
         if (!rcp) return fail(res, 400, 'invalid', 'recipient is required', { recipient: 'required' })
         const rows = st.loans.get(pf.id).map((l) => [crypto.createHash('sha256').update(rcp + l.loan_id).digest('hex').slice(0, 16), l.product_type, l.principal_outstanding, l.total_claim, l.days_past_due, l.legal_status].join(','))
-        res.writeHead(200, { 'Content-Type': 'text/csv; charset=utf-8', 'Content-Disposition': `attachment; filename="${pf.ref}-masked.csv"` })
+        res.writeHead(200, { 'Content-Type': 'text/csv; charset=utf-8', 'Cache-Control': 'no-store', 'Content-Disposition': `attachment; filename="${pf.ref}-masked.csv"` })
         return res.end(`# watermark: ${rcp}\nloan_key,product_type,principal_outstanding,total_claim,days_past_due,legal_status\n` + rows.join('\n') + '\n')
       }
     }
