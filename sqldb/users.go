@@ -8,6 +8,7 @@ import (
 	"encoding/json"
 	"strings"
 	"time"
+	"unicode/utf8"
 
 	"reclaim"
 )
@@ -52,14 +53,18 @@ func validUser(u reclaim.User) error {
 	if u.PasswordHash == "" {
 		fields["password"] = "required"
 	}
-	if len(u.DisplayName) > 200 {
-		fields["display_name"] = "at most 200 bytes"
+	if len(u.DisplayName) > 200 || !cleanText(u.DisplayName) {
+		fields["display_name"] = "at most 200 bytes of text (no NUL, valid UTF-8)"
 	}
 	if len(fields) > 0 {
 		return &reclaim.Error{Code: reclaim.EINVALID, Message: "invalid account", Fields: fields}
 	}
 	return nil
 }
+
+// cleanText reports whether s is storable text on both engines: valid UTF-8 without NUL
+// (PostgreSQL refuses both; SQLite would store them).
+func cleanText(s string) bool { return utf8.ValidString(s) && !strings.ContainsRune(s, 0) }
 
 // accountEvent writes one account audit row inside tx.
 func (d *DB) accountEvent(ctx context.Context, tx *Tx, at time.Time, action string, u reclaim.User, detail map[string]any) error {
@@ -267,7 +272,7 @@ func (d *DB) revokeAll(ctx context.Context, tx *Tx, at time.Time, u reclaim.User
 // CreateToken stores the SHA-256 of a new API token for a user and records account.token_created.
 func (d *DB) CreateToken(ctx context.Context, userID int64, name string, tokenHash []byte) (int64, error) {
 	name = strings.TrimSpace(name)
-	if name == "" || len(name) > 100 {
+	if name == "" || len(name) > 100 || !cleanText(name) {
 		return 0, &reclaim.Error{Code: reclaim.EINVALID, Message: "invalid token name", Fields: map[string]string{"name": "1-100 bytes"}}
 	}
 	if len(tokenHash) != sha256.Size {
@@ -341,11 +346,12 @@ func (d *DB) ListTokens(ctx context.Context, userID int64) ([]reclaim.APIToken, 
 // revoked token changes nothing and records nothing.
 func (d *DB) RevokeToken(ctx context.Context, userID, tokenID int64, reason string) (reclaim.APIToken, error) {
 	reason = strings.TrimSpace(reason)
+	if !cleanText(reason) || len(reason) > 200 {
+		return reclaim.APIToken{}, &reclaim.Error{Code: reclaim.EINVALID, Message: "invalid reason",
+			Fields: map[string]string{"reason": "at most 200 bytes of text"}}
+	}
 	if reason == "" {
 		reason = "revoked"
-	}
-	if len(reason) > 200 {
-		reason = reason[:200]
 	}
 	var t reclaim.APIToken
 	err := d.WriteTx(ctx, func(tx *Tx) error {
@@ -374,6 +380,9 @@ func (d *DB) RevokeToken(ctx context.Context, userID, tokenID int64, reason stri
 
 // ListAccountEvents returns account events matching the filter, newest first.
 func (d *DB) ListAccountEvents(ctx context.Context, f reclaim.AccountEventFilter) ([]reclaim.AccountEvent, error) {
+	if !cleanText(f.Actor) || !cleanText(f.Username) {
+		return nil, &reclaim.Error{Code: reclaim.EINVALID, Message: "filters must be text (valid UTF-8, no NUL)"}
+	}
 	q := `SELECT id, at, actor, action, user_id, username, detail FROM account_events WHERE 1 = 1`
 	var args []any
 	if f.Actor != "" {

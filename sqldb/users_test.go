@@ -255,6 +255,16 @@ func TestAccountChangesAudited(t *testing.T) {
 				t.Errorf("%s succeeded", q)
 			}
 		}
+		// Text PostgreSQL cannot store is refused on both engines with invalid, never a 500.
+		if _, err := db.RevokeToken(ctx, 0, t1, "bad\x00reason"); reclaim.ErrorCode(err) != reclaim.EINVALID {
+			t.Errorf("NUL reason: %v", err)
+		}
+		if _, err := db.ListAccountEvents(ctx, reclaim.AccountEventFilter{Username: "a\xffb"}); reclaim.ErrorCode(err) != reclaim.EINVALID {
+			t.Errorf("invalid UTF-8 filter: %v", err)
+		}
+		if _, err := db.CreateUser(ctx, reclaim.User{Username: "erin", DisplayName: "E\x00", Role: reclaim.RoleAnalyst, PasswordHash: "x"}); reclaim.ErrorCode(err) != reclaim.EINVALID {
+			t.Errorf("NUL display name: %v", err)
+		}
 		// A username cannot be changed through UpdateUser (the audit trail names accounts).
 		cur, _ = db.UserByID(ctx, u.ID)
 		cur.Username = "mallory"
