@@ -102,19 +102,20 @@ func (s *Server) accountRoutes() {
 		func(ctx context.Context, in *PasswordChange) (*MeOutput, error) {
 			me := reclaim.UserFrom(ctx)
 			key := pairKey("password-change:"+me.Username, remoteFrom(ctx))
-			if ok, wait := s.guard.check(key); !ok {
+			if ok, wait := s.guard.begin(key); !ok {
 				return nil, tooManyAttempts(wait)
 			}
 			u, err := s.store.UserByID(ctx, me.ID)
 			if err != nil {
+				s.guard.end(key, attemptAborted) // not a guess
 				return nil, err
 			}
 			if err := auth.Verify(in.Body.CurrentPassword, u.PasswordHash); err != nil {
-				s.guard.fail(key)
+				s.guard.end(key, attemptFailed)
 				return nil, &reclaim.Error{Code: reclaim.EINVALID, Message: "the current password is wrong",
 					Fields: map[string]string{"current_password": "wrong password"}}
 			}
-			s.guard.succeed(key)
+			s.guard.end(key, attemptPassed)
 			if in.Body.NewPassword == in.Body.CurrentPassword {
 				return nil, &reclaim.Error{Code: reclaim.EINVALID, Message: "choose a new password",
 					Fields: map[string]string{"new_password": "same as the current password"}}

@@ -408,6 +408,37 @@ func TestLoginBackoff(t *testing.T) {
 		}
 		expect(login(direct, "alice", testPassword, ""), 200, "four failures after a reset")
 
+		// Many guesses at once get no more than the free attempts: attempts are reserved before
+		// the password is checked (carol's hash is slow enough for the guesses to overlap).
+		slow, _ := auth.HashWith(testPassword, auth.Params{Memory: 4096, Time: 40, Threads: 1, KeyLen: 32, SaltLen: 16})
+		if _, err := db.CreateUser(ctx, reclaim.User{Username: "carol", Role: reclaim.RoleAnalyst, PasswordHash: slow}); err != nil {
+			t.Fatal(err)
+		}
+		var wg sync.WaitGroup
+		var mu sync.Mutex
+		codes := map[int]int{}
+		for i := 0; i < 40; i++ {
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				req, _ := http.NewRequest("POST", direct.URL+"/api/v1/auth/login", strings.NewReader(`{"username":"carol","password":"wrong-password-x"}`))
+				req.Header.Set("Content-Type", "application/json")
+				res, err := http.DefaultClient.Do(req)
+				if err != nil {
+					t.Error(err)
+					return
+				}
+				res.Body.Close()
+				mu.Lock()
+				codes[res.StatusCode]++
+				mu.Unlock()
+			}()
+		}
+		wg.Wait()
+		if codes[401] > 5 || codes[401]+codes[429] != 40 {
+			t.Errorf("40 concurrent guesses: %v, want at most 5 checked (401) and the rest refused (429)", codes)
+		}
+
 		// Behind a trusted proxy the client address comes from X-Forwarded-For: a lock for one
 		// client address does not lock the same account from another.
 		proxied := newServer([]netip.Prefix{netip.MustParsePrefix("127.0.0.0/8")})

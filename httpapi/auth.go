@@ -182,14 +182,20 @@ func (s *Server) authRoutes() {
 		Summary: "Sign in", Tags: []string{"auth"}, Errors: []int{400, 401, 429}},
 		func(ctx context.Context, in *LoginInput) (*MeOutput, error) {
 			key := pairKey(in.Body.Username, remoteFrom(ctx))
-			if ok, wait := s.guard.check(key); !ok {
+			if ok, wait := s.guard.begin(key); !ok {
 				return nil, tooManyAttempts(wait)
 			}
+			result := attemptAborted
+			defer func() {
+				if lock := s.guard.end(key, result); lock > 0 {
+					s.log.WarnContext(ctx, "sign-in backoff", "remote", remoteFrom(ctx), "for", lock)
+				}
+			}()
 			u, err := s.store.UserByUsername(ctx, strings.TrimSpace(in.Body.Username))
 			bad := &ErrorBody{Status: http.StatusUnauthorized, Code: reclaim.EUNAUTHORIZED, Message: "wrong username or password"}
 			if reclaim.ErrorCode(err) == reclaim.ENOTFOUND {
 				auth.Verify(in.Body.Password, dummyHash()) // same work as a real check: no user enumeration by timing
-				s.guard.fail(key)
+				result = attemptFailed
 				return nil, bad
 			}
 			if err != nil {
@@ -199,12 +205,10 @@ func (s *Server) authRoutes() {
 				if err != nil && !errors.Is(err, auth.ErrMismatch) {
 					s.log.ErrorContext(ctx, "password hash unusable", "user", u.Username, "err", err)
 				}
-				if lock := s.guard.fail(key); lock > 0 {
-					s.log.WarnContext(ctx, "sign-in backoff", "user", u.Username, "remote", remoteFrom(ctx), "for", lock)
-				}
+				result = attemptFailed
 				return nil, bad
 			}
-			s.guard.succeed(key)
+			result = attemptPassed
 			if err := s.startSession(ctx, u); err != nil {
 				return nil, err
 			}

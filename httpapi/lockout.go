@@ -25,9 +25,10 @@ type loginGuard struct {
 }
 
 type failures struct {
-	n     int       // consecutive failures
-	last  time.Time // of the last failure
-	until time.Time // locked until
+	n       int       // consecutive failures
+	pending int       // attempts being checked right now
+	last    time.Time // of the last failure
+	until   time.Time // locked until
 }
 
 // maxPairs bounds the guard's memory; beyond it the oldest unlocked pairs are forgotten first.
@@ -42,33 +43,64 @@ func pairKey(username, addr string) string {
 	return strings.ToLower(strings.TrimSpace(username)) + "\x00" + addr
 }
 
-// check reports whether the pair may try now, and if not, how long it must wait.
-func (g *loginGuard) check(key string) (bool, time.Duration) {
+// begin reserves an attempt for the pair, or reports how long to wait. Reservations bound the
+// attempts in flight, so that many concurrent requests cannot all be checked before the first
+// failures are counted: at most the free failures left (at least one) run at once.
+func (g *loginGuard) begin(key string) (bool, time.Duration) {
 	g.mu.Lock()
 	defer g.mu.Unlock()
+	now := g.now()
 	f := g.pairs[key]
 	if f == nil {
-		return true, 0
-	}
-	now := g.now()
-	if now.Before(f.until) {
-		return false, f.until.Sub(now)
-	}
-	return true, 0
-}
-
-// fail records a failed attempt and returns how long the pair is now locked (0: not locked).
-func (g *loginGuard) fail(key string) time.Duration {
-	g.mu.Lock()
-	defer g.mu.Unlock()
-	now := g.now()
-	f := g.pairs[key]
-	if f == nil || now.Sub(f.last) > g.forget {
 		if len(g.pairs) >= maxPairs {
 			g.sweep(now)
 		}
 		f = &failures{}
 		g.pairs[key] = f
+	}
+	if now.Before(f.until) {
+		return false, f.until.Sub(now)
+	}
+	if f.pending >= max(1, g.free-f.n) {
+		return false, time.Second
+	}
+	f.pending++
+	return true, 0
+}
+
+// outcome is how a reserved attempt ended.
+type outcome int
+
+const (
+	attemptAborted outcome = iota // no answer about the password (a database error): not counted
+	attemptFailed
+	attemptPassed
+)
+
+// end records the outcome of an attempt reserved by begin and returns how long a failure locked
+// the pair (0: not locked). A success clears the pair.
+func (g *loginGuard) end(key string, o outcome) time.Duration {
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	now := g.now()
+	f := g.pairs[key]
+	if f == nil {
+		f = &failures{pending: 1}
+		g.pairs[key] = f
+	}
+	f.pending = max(0, f.pending-1)
+	if o == attemptAborted {
+		return 0
+	}
+	if o == attemptPassed {
+		f.n, f.until = 0, time.Time{}
+		if f.pending == 0 {
+			delete(g.pairs, key)
+		}
+		return 0
+	}
+	if now.Sub(f.last) > g.forget {
+		f.n = 0
 	}
 	f.n++
 	f.last = now
@@ -83,16 +115,9 @@ func (g *loginGuard) fail(key string) time.Duration {
 	return lock
 }
 
-// succeed clears the pair after a successful sign-in.
-func (g *loginGuard) succeed(key string) {
-	g.mu.Lock()
-	defer g.mu.Unlock()
-	delete(g.pairs, key)
-}
-
 func (g *loginGuard) sweep(now time.Time) {
 	for k, f := range g.pairs {
-		if now.Sub(f.last) > g.forget || (!now.Before(f.until) && f.n < g.free) {
+		if f.pending == 0 && (now.Sub(f.last) > g.forget || (!now.Before(f.until) && f.n < g.free)) {
 			delete(g.pairs, k)
 		}
 	}
@@ -100,7 +125,7 @@ func (g *loginGuard) sweep(now time.Time) {
 		if len(g.pairs) < maxPairs*9/10 {
 			return
 		}
-		if !now.Before(f.until) {
+		if f.pending == 0 && !now.Before(f.until) {
 			delete(g.pairs, k)
 		}
 	}
