@@ -111,9 +111,9 @@ async function shot(page, name, { fullPage = true } = {}) {
 }
 
 /**
- * login signs in through the form. The server allows 10 sign-in attempts a minute per client
- * address and the suite signs in more often than that, so a "too many attempts" refusal is waited
- * out (up to about 90 s) and the sign-in tried again.
+ * login signs in through the form. The server slows down repeated failed sign-ins per account and
+ * client address (successes never count), so a "too many attempts" refusal only follows failures;
+ * it is waited out (up to about 90 s) and the sign-in tried again.
  */
 async function login(page, user, pass) {
   for (let attempt = 0; ; attempt++) {
