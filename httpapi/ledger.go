@@ -465,6 +465,9 @@ func (s *Server) ledgerRead(h ledgerHandler) http.HandlerFunc {
 		if u == nil {
 			return &reclaim.Error{Code: reclaim.EUNAUTHORIZED, Message: "sign in or send an API token (Authorization: Bearer)"}
 		}
+		if u.MustChangePassword {
+			return passwordChangeRequired()
+		}
 		if !u.Role.Can(reclaim.PermLedgerRead) {
 			return &reclaim.Error{Code: reclaim.EFORBIDDEN, Message: "your role (" + string(u.Role) + ") cannot read pool ledgers (ledger.read)"}
 		}

@@ -13,6 +13,7 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"net/netip"
 	"os"
 	"strconv"
 	"strings"
@@ -63,8 +64,14 @@ type Config struct {
 	MaxUploadBytes int64         // tape uploads (default 512 MiB)
 	UploadDir      string        // where uploads are spooled (default os.TempDir())
 	Web            fs.FS         // the built console (web/dist); nil or without index.html shows how to build it
-	LoginRate      int           // login attempts per minute per client address (default 10)
-	Now            func() time.Time
+	LoginRate      int           // failed sign-ins per account and client address before backoff starts (default 5)
+	// TrustedProxies are the reverse proxies whose X-Forwarded-For names the client (for the
+	// sign-in backoff and the request log); from any other peer the header is ignored.
+	TrustedProxies []netip.Prefix
+	// StreamRecheck is how often an open event stream re-checks its caller's credentials
+	// (default 5s); changes made through this server end streams at once.
+	StreamRecheck time.Duration
+	Now           func() time.Time
 	// Ledger serves the pool ledgers (nil: no ledger routes).
 	Ledger LedgerService
 	// Valuation serves the model registry and portfolio valuations (nil: no valuation routes).
@@ -83,7 +90,8 @@ type Server struct {
 	handler  http.Handler
 	sessions *scs.SessionManager
 	perms    map[string]reclaim.Permission // operation id -> permission ("" = public)
-	limiter  *rateLimiter
+	guard    *loginGuard
+	streams  *streamSet
 	uploads  *uploads
 	metrics  *metrics
 	wg       sync.WaitGroup // background imports
@@ -108,7 +116,10 @@ func New(cfg Config, store Store, sealer ingest.Sealer, broker *events.Broker) (
 		cfg.UploadDir = os.TempDir()
 	}
 	if cfg.LoginRate <= 0 {
-		cfg.LoginRate = 10
+		cfg.LoginRate = 5
+	}
+	if cfg.StreamRecheck <= 0 {
+		cfg.StreamRecheck = 5 * time.Second
 	}
 	if cfg.Now == nil {
 		cfg.Now = time.Now
@@ -118,7 +129,8 @@ func New(cfg Config, store Store, sealer ingest.Sealer, broker *events.Broker) (
 	}
 	s := &Server{cfg: cfg, store: store, sealer: sealer, broker: broker, log: cfg.Logger, mux: http.NewServeMux(),
 		perms: map[string]reclaim.Permission{}}
-	s.limiter = newRateLimiter(cfg.LoginRate, time.Minute, cfg.Now)
+	s.guard = newLoginGuard(cfg.LoginRate, cfg.Now)
+	s.streams = newStreamSet()
 	s.uploads = newUploads()
 	s.metrics = newMetrics()
 
@@ -271,7 +283,8 @@ func (s *Server) observe(next http.Handler) http.Handler {
 		w.Header().Set("X-Request-ID", id)
 		rec := &statusRecorder{ResponseWriter: w, status: http.StatusOK}
 		rp := new(routePattern)
-		ctx := context.WithValue(context.WithValue(r.Context(), requestIDKey{}, id), remoteKey{}, clientIP(r))
+		remote := ClientAddr(r, s.cfg.TrustedProxies)
+		ctx := context.WithValue(context.WithValue(r.Context(), requestIDKey{}, id), remoteKey{}, remote)
 		next.ServeHTTP(rec, r.WithContext(context.WithValue(ctx, routeKey{}, rp)))
 		if rp.pattern == "" {
 			// Refused before routing (CSRF, body limit, bad text): still counted under its route.
@@ -286,7 +299,7 @@ func (s *Server) observe(next http.Handler) http.Handler {
 		}
 		s.log.LogAttrs(ctx, lvl, "request", slog.String("id", id), slog.String("method", r.Method),
 			slog.String("path", r.URL.Path), slog.Int("status", rec.status), slog.Duration("duration", d),
-			slog.String("remote", clientIP(r)))
+			slog.String("remote", remote))
 	})
 }
 
@@ -349,14 +362,6 @@ func (r *statusRecorder) Write(b []byte) (int, error) {
 }
 
 func (r *statusRecorder) Unwrap() http.ResponseWriter { return r.ResponseWriter }
-
-func clientIP(r *http.Request) string {
-	host, _, err := net.SplitHostPort(r.RemoteAddr)
-	if err != nil {
-		return r.RemoteAddr
-	}
-	return host
-}
 
 type metrics struct {
 	reg      *prometheus.Registry

@@ -155,12 +155,14 @@ func demoAccounts(ctx context.Context, g *globals, a *app) ([][]string, error) {
 		name := "demo-" + string(r)
 		pw, ok := known[name]
 		if _, err := a.db.UserByUsername(ctx, name); reclaim.ErrorCode(err) == reclaim.ENOTFOUND {
-			pw = auth.RandomPassword(14)
+			// The demo prints these passwords for its user: they are not temporary (the
+			// policy still holds: GeneratePassword only returns passwords that pass it).
+			pw = auth.GeneratePassword(14, name)
 			h, err := auth.Hash(pw)
 			if err != nil {
 				return nil, err
 			}
-			if _, err := a.db.CreateUser(ctx, reclaim.User{Username: name, DisplayName: "Demo " + string(r), Role: r, PasswordHash: h}); err != nil {
+			if _, err := a.db.CreateUser(reclaim.WithActor(ctx, "demo"), reclaim.User{Username: name, DisplayName: "Demo " + string(r), Role: r, PasswordHash: h}); err != nil {
 				return nil, err
 			}
 		} else if err != nil {

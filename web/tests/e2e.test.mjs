@@ -111,9 +111,9 @@ async function shot(page, name, { fullPage = true } = {}) {
 }
 
 /**
- * login signs in through the form. The server allows 10 sign-in attempts a minute per client
- * address and the suite signs in more often than that, so a "too many attempts" refusal is waited
- * out (up to about 90 s) and the sign-in tried again.
+ * login signs in through the form. The server slows down repeated failed sign-ins per account and
+ * client address (successes never count), so a "too many attempts" refusal only follows failures;
+ * it is waited out (up to about 90 s) and the sign-in tried again.
  */
 async function login(page, user, pass) {
   for (let attempt = 0; ; attempt++) {
@@ -314,6 +314,47 @@ test('admin pages: users and the audit log', async () => {
   await page.goto(BASE + '/audit')
   await page.locator('[data-testid=audit-table], [data-testid=audit-empty]').first().waitFor()
   await shot(page, 'audit')
+  noProblems(problems)
+  await ctx.close()
+})
+
+test('an admin-set password is temporary: changed at the first sign-in, and the account changes are audited', async () => {
+  const { ctx, page, problems } = await open('en')
+  await login(page, cfg.adminUser, cfg.adminPass)
+  await page.goto(BASE + '/admin/users')
+  await page.getByTestId('users-table').waitFor()
+  const name = 'e2e-' + Date.now().toString(36)
+  const temp = 'Quiet-Otter-Lamp-4417'
+  await page.getByTestId('user-create').click()
+  await page.getByTestId('new-username').fill(name)
+  await page.getByTestId('new-display-name').fill('E2E temporary')
+  await page.getByTestId('new-password').fill(temp)
+  await page.getByTestId('new-user-save').click()
+  await page.getByTestId('user-mustchange-' + name).waitFor()
+  await shot(page, 'users-must-change')
+  // The new user signs in with the admin's password and is held on the change-password form.
+  await ctx.clearCookies()
+  await login(page, name, temp)
+  await page.waitForURL(/\/password/)
+  await page.getByTestId('password-form').waitFor()
+  await shot(page, 'password-change-required')
+  await page.getByTestId('password-current').fill(temp)
+  await page.getByTestId('password-new').fill('Brisk-Walnut-Harbor-93')
+  await page.getByTestId('password-repeat').fill('Brisk-Walnut-Harbor-93')
+  await page.getByTestId('password-submit').click()
+  await page.waitForURL((u) => !u.pathname.startsWith('/password') && !u.pathname.startsWith('/login'))
+  // The admin sees the creation (by the admin) and the change (by the user) in the audit log.
+  await ctx.clearCookies()
+  await login(page, cfg.adminUser, cfg.adminPass)
+  await page.goto(BASE + '/audit')
+  await page.locator('#tab-accounts').click()
+  const table = page.getByTestId('account-audit-table')
+  await table.waitFor()
+  await page.waitForFunction((n) => (document.querySelector('[data-testid=account-audit-table]')?.textContent || '').includes(n), name)
+  const text = await table.innerText()
+  assert.match(text, /Account created/)
+  assert.match(text, /Password changed/)
+  await shot(page, 'audit-accounts')
   noProblems(problems)
   await ctx.close()
 })

@@ -10,6 +10,32 @@ export interface User {
   disabled?: boolean
   created_at?: string
   last_login_at?: string
+  /** Set when an admin or operator chose the password: every route but me, logout and
+   * change-password answers 403 password_change_required until the user changes it. */
+  must_change_password?: boolean
+}
+
+/** An API token as listed (never the token itself). */
+export interface APIToken {
+  id: number
+  user_id: number
+  name: string
+  created_at: string
+  revoked: boolean
+  revoked_at?: string
+  revoked_reason?: string
+}
+
+/** One account change from GET /api/v1/audit/accounts. */
+export interface AccountEvent {
+  id: number
+  at: string
+  actor: string
+  action: string
+  user_id: number
+  username: string
+  /** JSON object text: old and new role, token id and name, reason, ... */
+  detail: string
 }
 
 export interface Me {
