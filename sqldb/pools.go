@@ -373,8 +373,19 @@ func (d *DB) closePeriodOnce(ctx context.Context, pool string, start, end, eff d
 			return nil
 		}
 		var from, opening int64
-		err := tx.QueryRow(ctx, `SELECT to_index, closing_minor FROM pool_reports WHERE pool = ? ORDER BY to_index DESC LIMIT 1`, pool).Scan(&from, &opening)
+		var prev tlog.Period
+		err := tx.QueryRow(ctx, `SELECT to_index, closing_minor, period_start, period_end FROM pool_reports WHERE pool = ? ORDER BY to_index DESC LIMIT 1`,
+			pool).Scan(&from, &opening, dateScan{&prev.Start}, dateScan{&prev.End})
 		if err != nil && err != sql.ErrNoRows {
+			return err
+		}
+		// The period is checked here, with the pool row locked, so two concurrent reports
+		// cannot both pass against the same previous one.
+		var prevp *tlog.Period
+		if err == nil {
+			prevp = &prev
+		}
+		if err := tlog.ValidatePeriod(prevp, tlog.Period{Start: start, End: end}, date.FromTime(d.nowUTC())); err != nil {
 			return err
 		}
 		doc = tlog.PeriodReport{Pool: pool, EventID: eventID, PeriodStart: start.String(), PeriodEnd: end.String(), FromIndex: from, ToIndex: size,
