@@ -58,6 +58,8 @@ type PoolView struct {
 	Witnesses  []WitnessInfo          `json:"witnesses,omitempty"`
 	Quorum     int                    `json:"quorum"`
 	VKey       string                 `json:"vkey,omitempty"`
+	// Integrity is the store self-audit status (damaged: signing stopped, with what differs).
+	Integrity *tlog.Integrity `json:"integrity,omitempty"`
 }
 
 // LeafView is a sequenced entry for browsing (the entry's exact bytes as a string).
@@ -119,7 +121,7 @@ func (s *Server) ledgerRoutes() {
 			}
 			out := make([]PoolView, 0, len(ps))
 			for _, p := range ps {
-				v := PoolView{Pool: p, Quorum: l.Quorum()}
+				v := PoolView{Pool: p, Quorum: l.Quorum(), Integrity: s.poolIntegrity(ctx, p.Pool)}
 				if c, err := l.LatestCheckpoint(ctx, p.Pool); err == nil {
 					v.Checkpoint = &c
 				}
@@ -134,7 +136,7 @@ func (s *Server) ledgerRoutes() {
 			if err != nil {
 				return nil, err
 			}
-			v := PoolView{Pool: p, Witnesses: l.Witnesses(), Quorum: l.Quorum(), VKey: l.VerifierKey()}
+			v := PoolView{Pool: p, Witnesses: l.Witnesses(), Quorum: l.Quorum(), VKey: l.VerifierKey(), Integrity: s.poolIntegrity(ctx, p.Pool)}
 			if c, err := l.LatestCheckpoint(ctx, p.Pool); err == nil {
 				v.Checkpoint = &c
 			}

@@ -32,6 +32,9 @@ type Source interface {
 	Hashes(ctx context.Context, pool string) sumtlog.HashReader
 	// SaveCheckpoint stores a published checkpoint (insert-only).
 	SaveCheckpoint(ctx context.Context, pool string, c Published) error
+	// LeafEntries returns the stored entries with indices in [from, to) that exist, in index
+	// order (a missing entry is absent, not an error).
+	LeafEntries(ctx context.Context, pool string, from, to int64) ([]IndexedEntry, error)
 }
 
 // Published is a checkpoint the publisher signed, with the witness cosignatures it gathered.
@@ -139,6 +142,21 @@ func (p *Publisher) Publish(ctx context.Context, pool string) (Published, error)
 				return Published{}, fmt.Errorf("%w: pool %s size %d does not extend published size %d: %v", ErrFork, pool, head.Size, last.Size, err)
 			}
 		}
+	}
+	// Recompute every hash the entries added since the last signed checkpoint produce, from the
+	// entries themselves, starting from the stored right edge of that checkpoint (which must
+	// still give its root): a changed entry, leaf hash or interior hash, or a missing entry, in
+	// the new batch stops the signing.
+	var from int64
+	var anchor *Anchor
+	if ok && last.Size <= head.Size {
+		from, anchor = last.Size, &Anchor{Size: last.Size, Root: last.Root}
+	}
+	entries := func(ctx context.Context, a, b int64) ([]IndexedEntry, error) {
+		return p.Source.LeafEntries(ctx, pool, a, b)
+	}
+	if err := AuditRange(ctx, pool, from, head, 4096, entries, r, anchor); err != nil {
+		return Published{}, err
 	}
 	signed, err := note.Sign(&note.Note{Text: string(Body(head.Origin, head.Size, head.Root))}, p.Signer)
 	if err != nil {

@@ -31,6 +31,9 @@ type ledgerFlags struct {
 	witnesses string
 	quorum    int
 	interval  time.Duration
+	// auditRate and auditEvery pace the scheduled store audit (serve).
+	auditRate  int64
+	auditEvery time.Duration
 }
 
 func (f *ledgerFlags) register(c *cobra.Command) {
@@ -40,6 +43,8 @@ func (f *ledgerFlags) register(c *cobra.Command) {
 	fs.StringVar(&f.witnesses, "witnesses", "", "witness list file: one '<name> <add-checkpoint URL> <cosignature vkey>' per line")
 	fs.IntVar(&f.quorum, "witness-quorum", 0, "cosignatures a checkpoint needs before it is published")
 	fs.DurationVar(&f.interval, "checkpoint-interval", 5*time.Second, "how often grown logs get a new checkpoint")
+	fs.Int64Var(&f.auditRate, "ledger-audit-rate", 2000, "entries per second the scheduled store audit recomputes (negative: off)")
+	fs.DurationVar(&f.auditEvery, "ledger-audit-every", time.Hour, "how often a full store audit pass starts over from entry 0")
 }
 
 func (f *ledgerFlags) keyPath(g *globals) string {
@@ -56,7 +61,7 @@ func newLedgerService(g *globals, a *app, f ledgerFlags, broker *events.Broker, 
 		log = g.log
 	}
 	return ledger.New(a.db, broker, log, ledger.Config{KeyFile: f.keyPath(g), CreateKey: f.keyFile == "", Origin: f.origin,
-		WitnessFile: f.witnesses, Quorum: f.quorum, Interval: f.interval,
+		WitnessFile: f.witnesses, Quorum: f.quorum, Interval: f.interval, AuditRate: f.auditRate, AuditEvery: f.auditEvery,
 		Created: func(path, vkey string) {
 			fmt.Fprintf(g.stderr, "created the ledger signing key %s (verifier key %s); keep it off the database host's backups\n", path, vkey)
 		}})
@@ -203,10 +208,41 @@ signed checkpoints. Investors verify the log with reclaim-verify and a policy fi
 	}
 	policy.Flags().StringVar(&pool, "pool", "", "pool id")
 	policy.Flags().StringVar(&url, "url", "http://127.0.0.1:8080", "the server's base URL")
-	for _, sub := range []*cobra.Command{open, publish, collect, report, policy} {
+	fsck := &cobra.Command{
+		Use:   "fsck POOL",
+		Short: "Audit a pool's stored log against its entries (exit 0 clean, 1 damaged)",
+		Long: `Recomputes every leaf hash and interior hash of the pool's log from the stored entries, and the
+root at the last checkpoint this node signed, and compares them with the database: the same audit
+the server runs on a schedule. A damaged store is reported (entry index, stored and recomputed
+hash) and recorded, so the server stops signing the pool; a clean result clears the record.`,
+		Args: cobra.ExactArgs(1),
+		RunE: withLedger(func(cmd *cobra.Command, args []string, a *app, s *ledger.Service) error {
+			ie, err := s.Fsck(cmd.Context(), args[0])
+			if err != nil {
+				return err
+			}
+			if ie == nil {
+				if g.jsonOut {
+					return writeJSON(g.stdout, map[string]any{"pool": args[0], "damaged": false})
+				}
+				fmt.Fprintf(g.stdout, "pool %s: the stored log matches its entries\n", args[0])
+				return nil
+			}
+			if g.jsonOut {
+				writeJSON(g.stdout, map[string]any{"pool": args[0], "damaged": true, "mismatches": ie.Mismatches})
+			} else {
+				fmt.Fprintf(g.stdout, "pool %s: the stored log is DAMAGED (%d mismatches); signing is stopped\n", args[0], len(ie.Mismatches))
+				for _, m := range ie.Mismatches {
+					fmt.Fprintf(g.stdout, "  %s\n", m)
+				}
+			}
+			return fmt.Errorf("pool %s: the stored log is damaged", args[0])
+		}),
+	}
+	for _, sub := range []*cobra.Command{open, publish, collect, report, policy, fsck} {
 		lf.register(sub)
 	}
-	c.AddCommand(open, list, publish, collect, report, policy)
+	c.AddCommand(open, list, publish, collect, report, policy, fsck)
 	return c
 }
 
