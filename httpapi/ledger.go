@@ -303,10 +303,35 @@ func (s *Server) ledgerRoutes() {
 		if _, err := l.Head(r.Context(), pool); err != nil {
 			return err
 		}
+		vkey := l.VerifierKey()
+		if pk, ok := l.(interface {
+			PoolVerifierKey(ctx context.Context, pool string) (string, error)
+		}); ok {
+			k, err := pk.PoolVerifierKey(r.Context(), pool)
+			if err != nil {
+				return err
+			}
+			vkey = k
+		}
 		w.Header().Set("Content-Type", "text/plain; charset=utf-8")
-		_, err := w.Write([]byte(l.VerifierKey() + "\n"))
+		_, err := w.Write([]byte(vkey + "\n"))
 		return err
 	}))
+	// A verifier holding a log key that was rotated away fetches the checkpoint, signed by that
+	// key, that covers the key.rotation entry (public, like the checkpoint).
+	if kr, ok := l.(interface {
+		KeyRotationCheckpoint(ctx context.Context, pool, keyHash string) ([]byte, error)
+	}); ok {
+		s.mux.HandleFunc("GET /ledger/{pool}/key-rotation/{keyhash}", s.ledgerPublic(func(w http.ResponseWriter, r *http.Request, pool string) error {
+			note, err := kr.KeyRotationCheckpoint(r.Context(), pool, r.PathValue("keyhash"))
+			if err != nil {
+				return err
+			}
+			w.Header().Set("Content-Type", "text/plain; charset=utf-8")
+			_, err = w.Write(note)
+			return err
+		}))
+	}
 	s.mux.HandleFunc("GET /ledger/{pool}/tile/{path...}", s.ledgerRead(func(w http.ResponseWriter, r *http.Request, pool string) error {
 		t, err := verify.ParseTilePath("tile/" + r.PathValue("path"))
 		if err != nil {

@@ -88,6 +88,9 @@ type Service struct {
 	auditRate int64
 	auditGap  time.Duration
 	now       func() time.Time
+	keyFile   string
+	keysMu    sync.Mutex
+	keys      map[string]note.Signer // verifier key -> signer
 
 	mu        sync.Mutex
 	published map[string]int64 // pool -> size of the last checkpoint published by this node
@@ -110,6 +113,9 @@ type Config struct {
 	Interval time.Duration
 	// Created, when set, is told the verifier key of a key it generated.
 	Created func(path, vkey string)
+	// ExtraKeyFiles are more signing keys (each with its .pub): pools whose recorded key is one
+	// of them are signed with it (pools not yet moved to KeyFile's key by a rotation).
+	ExtraKeyFiles []string
 	// AuditRate is how many entries per second the scheduled store audit recomputes (default
 	// 2,000; negative disables the scheduled audit).
 	AuditRate int64
@@ -125,8 +131,23 @@ func New(db *sqldb.DB, broker *events.Broker, log *slog.Logger, f Config) (*Serv
 	if log == nil {
 		log = slog.Default()
 	}
+	ctx := context.Background()
 	path := f.KeyFile
-	if _, err := os.Stat(path); errors.Is(err, os.ErrNotExist) && f.CreateKey {
+	if _, err := os.Stat(path); errors.Is(err, os.ErrNotExist) {
+		// A key is created only for a database without pools: a pool's log is signed by the
+		// key recorded for it, and a new key would sign checkpoints no investor accepts.
+		pools, err := db.LedgerPools(ctx)
+		if err != nil {
+			return nil, err
+		}
+		if len(pools) > 0 {
+			return nil, reclaim.Errorf(sqldb.ErrWrongKey, "the ledger signing key %s does not exist, but this database holds %d pool ledgers (%s) signed with a key: "+
+				"restore the key file (and its .pub) from its backup and give it with --ledger-key; a new key is never created for existing pools, "+
+				"and a pool's key changes only with 'reclaim ledger rotate-key', signed by the old key", path, len(pools), poolNames(pools))
+		}
+		if !f.CreateKey {
+			return nil, reclaim.Errorf(reclaim.EINVALID, "the ledger signing key %s does not exist", path)
+		}
 		vkey, err := tlog.GenerateKey(f.Origin, path)
 		if err != nil {
 			return nil, err
@@ -135,17 +156,17 @@ func New(db *sqldb.DB, broker *events.Broker, log *slog.Logger, f Config) (*Serv
 			f.Created(path, vkey)
 		}
 	}
-	signer, err := tlog.LoadSigner(path)
+	signer, vkey, err := loadKey(path)
 	if err != nil {
 		return nil, err
 	}
-	vkeyBytes, err := os.ReadFile(path + ".pub")
-	if err != nil {
-		return nil, fmt.Errorf("ledger verifier key %s.pub: %w", path, err)
-	}
-	vkey := strings.TrimSpace(string(vkeyBytes))
-	if v, err := note.NewVerifier(vkey); err != nil || v.KeyHash() != signer.KeyHash() || v.Name() != signer.Name() {
-		return nil, fmt.Errorf("ledger verifier key %s.pub does not match the signing key", path)
+	keys := map[string]note.Signer{vkey: signer}
+	for _, extra := range f.ExtraKeyFiles {
+		sg, vk, err := loadKey(extra)
+		if err != nil {
+			return nil, err
+		}
+		keys[vk] = sg
 	}
 	ws, err := readWitnesses(f.WitnessFile)
 	if err != nil {
@@ -170,12 +191,18 @@ func New(db *sqldb.DB, broker *events.Broker, log *slog.Logger, f Config) (*Serv
 	if f.Now == nil {
 		f.Now = time.Now
 	}
-	state := &tlog.FileState{Path: path + ".state.json"}
+	state := &multiState{primary: &tlog.FileState{Path: path + ".state.json"}}
+	for _, extra := range f.ExtraKeyFiles {
+		state.others = append(state.others, &tlog.FileState{Path: extra + ".state.json"})
+	}
 	s := &Service{db: db, broker: broker, log: log, vkey: vkey, origin: f.Origin, witnesses: ws,
 		kick: make(chan struct{}, 1), interval: f.Interval, published: map[string]int64{},
-		state: state, auditRate: f.AuditRate, auditGap: f.AuditEvery, now: f.Now}
-	s.pub = &tlog.Publisher{Signer: signer, Source: sqldb.LedgerSource{DB: db}, Witnesses: tw, Quorum: f.Quorum,
+		state: state, auditRate: f.AuditRate, auditGap: f.AuditEvery, now: f.Now, keys: keys, keyFile: path}
+	s.pub = &tlog.Publisher{Signer: signer, SignerFor: s.signerFor, Source: sqldb.LedgerSource{DB: db}, Witnesses: tw, Quorum: f.Quorum,
 		State: state}
+	if err := s.checkKeys(ctx); err != nil {
+		return nil, err
+	}
 	return s, nil
 }
 
@@ -413,7 +440,11 @@ func (s *Service) Origin() string { return s.origin }
 // PolicyFile returns the investors' policy file for a pool served at base (the server's URL).
 func (s *Service) PolicyFile(p tlog.Pool, base string) string {
 	var b strings.Builder
-	fmt.Fprintf(&b, "# reclaim-verify policy for pool %s\nlog %s\norigin %s\nurl %s/ledger/%s/\n", p.Pool, s.vkey, p.Origin, strings.TrimSuffix(base, "/"), p.Pool)
+	vkey := s.vkey
+	if k, err := s.PoolVerifierKey(context.Background(), p.Pool); err == nil {
+		vkey = k // the pool's current key (after a rotation, the new one)
+	}
+	fmt.Fprintf(&b, "# reclaim-verify policy for pool %s\nlog %s\norigin %s\nurl %s/ledger/%s/\n", p.Pool, vkey, p.Origin, strings.TrimSuffix(base, "/"), p.Pool)
 	for _, w := range s.witnesses {
 		fmt.Fprintf(&b, "witness %s\n", w.vkey)
 	}

@@ -6,7 +6,9 @@ import (
 	"fmt"
 
 	"reclaim"
+	"reclaim/date"
 	"reclaim/ingest"
+	"reclaim/tlog/verify"
 )
 
 // Key ids: the database records which keys its data is under (fingerprints, never keys), so that a
@@ -181,4 +183,111 @@ func (d *DB) FinishPIIRotation(ctx context.Context, newFP, newID string) error {
 		return nil
 	})
 	return dbError(err, "finishing a personal-data key rotation")
+}
+
+// LogKey is the note verifier key that signs a pool's checkpoints of size greater than
+// SinceSize (the first key has SinceSize 0 and signs every checkpoint until the next; a later
+// key's SinceSize is the size of the checkpoint, signed by the previous key, that covers the
+// key.rotation entry naming it).
+type LogKey struct {
+	SinceSize int64  `json:"since_size"`
+	VKey      string `json:"vkey"`
+}
+
+func (t *Tx) addLogKey(ctx context.Context, pool string, since int64, vkey string) error {
+	var have string
+	err := t.QueryRow(ctx, `SELECT vkey FROM ledger_keys WHERE pool = ? AND since_size = ?`, pool, since).Scan(&have)
+	switch {
+	case err == nil && have == vkey:
+		return nil
+	case err == nil:
+		return reclaim.Errorf(ErrWrongKey, "pool %s already records key %s from size %d", pool, have, since)
+	case err != sql.ErrNoRows:
+		return err
+	}
+	var last sql.NullInt64
+	if err := t.QueryRow(ctx, `SELECT MAX(since_size) FROM ledger_keys WHERE pool = ?`, pool).Scan(&last); err != nil {
+		return err
+	}
+	if last.Valid && last.Int64 >= since {
+		return reclaim.Errorf(ErrWrongKey, "pool %s already has a key from size %d", pool, last.Int64)
+	}
+	_, err = t.Exec(ctx, `INSERT INTO ledger_keys (pool, since_size, vkey, created_at) VALUES (?, ?, ?, ?)`, pool, since, vkey, t.db.instant(t.db.nowUTC()))
+	return err
+}
+
+// AddPoolLogKey records that the pool's checkpoints of size greater than since are signed by
+// vkey (since 0 for the first key). Recording the same key again is a no-op; an earlier or
+// conflicting record is ErrWrongKey.
+func (d *DB) AddPoolLogKey(ctx context.Context, pool string, since int64, vkey string) error {
+	err := d.WriteTx(ctx, func(tx *Tx) error {
+		var one int
+		if err := tx.QueryRow(ctx, `SELECT 1 FROM ledger_pools WHERE pool = ?`, pool).Scan(&one); err == sql.ErrNoRows {
+			return reclaim.Errorf(reclaim.ENOTFOUND, "pool %q has no ledger", pool)
+		} else if err != nil {
+			return err
+		}
+		return tx.addLogKey(ctx, pool, since, vkey)
+	})
+	return dbError(err, "recording a ledger key")
+}
+
+// PoolLogKeys returns the pool's signing keys in order (empty for a pool opened before keys
+// were recorded).
+func (d *DB) PoolLogKeys(ctx context.Context, pool string) ([]LogKey, error) {
+	rows, err := d.r.QueryContext(ctx, d.rebind(`SELECT since_size, vkey FROM ledger_keys WHERE pool = ? ORDER BY since_size`), pool)
+	if err != nil {
+		return nil, dbError(err, "reading ledger keys")
+	}
+	defer rows.Close()
+	var out []LogKey
+	for rows.Next() {
+		var k LogKey
+		if err := rows.Scan(&k.SinceSize, &k.VKey); err != nil {
+			return nil, dbError(err, "reading ledger keys")
+		}
+		out = append(out, k)
+	}
+	return out, dbError(rows.Err(), "reading ledger keys")
+}
+
+// CheckpointAt returns the pool's published checkpoint of exactly this size.
+func (d *DB) CheckpointAt(ctx context.Context, pool string, size int64) (StoredCheckpoint, error) {
+	var c StoredCheckpoint
+	var root []byte
+	err := d.r.QueryRowContext(ctx, d.rebind(`SELECT tree_size, root, note, cosigners, published_at FROM ledger_checkpoints
+		WHERE pool = ? AND tree_size = ?`), pool, size).Scan(&c.Size, &root, &c.Note, &c.Cosigners, instantScan{&c.PublishedAt})
+	if err == sql.ErrNoRows {
+		return c, reclaim.Errorf(reclaim.ENOTFOUND, "pool %q has no checkpoint of size %d", pool, size)
+	}
+	copy(c.Root[:], root)
+	return c, dbError(err, "reading a checkpoint")
+}
+
+// QueueKeyRotation queues the pool's key.rotation entry (event id eventID) naming oldKey and
+// newKey; queuing an event already queued or on the log is a no-op (a resumed rotation).
+func (d *DB) QueueKeyRotation(ctx context.Context, pool, eventID string, eff date.Date, oldKey, newKey string) error {
+	entry, err := verify.KeyRotation{Header: hdr(pool, eventID, eff), OldKey: oldKey, NewKey: newKey}.Encode()
+	if err != nil {
+		return entryErr(err)
+	}
+	err = d.WriteTx(ctx, func(tx *Tx) error {
+		var one int
+		err := tx.QueryRow(ctx, `SELECT 1 FROM ledger_outbox WHERE pool = ? AND event_id = ?`, pool, eventID).Scan(&one)
+		if err == nil {
+			return nil
+		}
+		if err != sql.ErrNoRows {
+			return err
+		}
+		err = tx.QueryRow(ctx, `SELECT 1 FROM ledger_leaves WHERE pool = ? AND event_id = ?`, pool, eventID).Scan(&one)
+		if err == nil {
+			return nil
+		}
+		if err != sql.ErrNoRows {
+			return err
+		}
+		return tx.Enqueue(ctx, pool, eventID, entry)
+	})
+	return dbError(err, "queueing a key rotation")
 }

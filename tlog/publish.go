@@ -81,7 +81,10 @@ var (
 // its own State (a file beside the key, not the database), so a database restored from a backup
 // cannot make it sign a fork. Publish is safe for concurrent use.
 type Publisher struct {
-	Signer    note.Signer
+	Signer note.Signer
+	// SignerFor, when set, chooses the signer of each pool instead of Signer (pools whose key
+	// was rotated are signed by their own key); an error refuses to sign.
+	SignerFor func(ctx context.Context, pool string) (note.Signer, error)
 	Source    Source
 	State     State
 	Witnesses []Witness
@@ -158,7 +161,13 @@ func (p *Publisher) Publish(ctx context.Context, pool string) (Published, error)
 	if err := AuditRange(ctx, pool, from, head, 4096, entries, r, anchor); err != nil {
 		return Published{}, err
 	}
-	signed, err := note.Sign(&note.Note{Text: string(Body(head.Origin, head.Size, head.Root))}, p.Signer)
+	signer := p.Signer
+	if p.SignerFor != nil {
+		if signer, err = p.SignerFor(ctx, pool); err != nil {
+			return Published{}, err
+		}
+	}
+	signed, err := note.Sign(&note.Note{Text: string(Body(head.Origin, head.Size, head.Root))}, signer)
 	if err != nil {
 		return Published{}, fmt.Errorf("tlog: signing: %w", err)
 	}
