@@ -140,3 +140,71 @@ func TestPIIKeyIsBoundAndRotates(t *testing.T) {
 		}
 	})
 }
+
+// TestLedgerFsckAndKeyCLI: 'ledger fsck' exits 0 on a clean store and 1 with the report on a
+// damaged one (after which 'ledger publish' refuses to sign); a deleted ledger key is not
+// replaced by a new one while the pool exists.
+func TestLedgerFsckAndKeyCLI(t *testing.T) {
+	sqldbtest.ForEachEngineDSN(t, func(t *testing.T, dsn string) {
+		ctx := context.Background()
+		dir := t.TempDir()
+		data := filepath.Join(dir, "data")
+		g := []string{"--data-dir", data, "--dsn", dsn, "-q"}
+		if strings.HasPrefix(dsn, "postgres") {
+			if _, errOut, code := cli(t, append(g, "migrate")...); code != exitOK {
+				t.Fatalf("migrate: %s", errOut)
+			}
+		}
+		tp := filepath.Join(dir, "tape.csv")
+		if _, errOut, code := cli(t, append(g, "synth", "--loans", "20", "--seed", "4", "--out", tp)...); code != exitOK {
+			t.Fatalf("synth: %s", errOut)
+		}
+		if _, errOut, code := cli(t, append(g, "tape", "import", tp, "--seller", "Bank F")...); code != exitOK {
+			t.Fatalf("import: %s", errOut)
+		}
+		if out, errOut, code := cli(t, append(g, "ledger", "open", "--pool", "PF", "--portfolio", "1", "--effective", "2025-07-01")...); code != exitOK {
+			t.Fatalf("ledger open: %s %s", out, errOut)
+		}
+		if out, errOut, code := cli(t, append(g, "ledger", "fsck", "PF")...); code != exitOK || !strings.Contains(out, "matches its entries") {
+			t.Fatalf("fsck clean: %d %s %s", code, out, errOut)
+		}
+		db, err := sqldb.Open(ctx, dsn, sqldb.Options{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		err = db.WriteTx(ctx, func(tx *sqldb.Tx) error {
+			stmts := []string{"DROP TRIGGER IF EXISTS ledger_leaves_no_delete"}
+			if db.Dialect() == sqldb.Postgres {
+				stmts = []string{"ALTER TABLE ledger_leaves DISABLE TRIGGER USER"}
+			}
+			stmts = append(stmts, `DELETE FROM ledger_leaves WHERE pool = 'PF' AND idx = 20`)
+			for _, q := range stmts {
+				if _, err := tx.Exec(ctx, q); err != nil {
+					return err
+				}
+			}
+			return nil
+		})
+		db.Close()
+		if err != nil {
+			t.Fatal(err)
+		}
+		out, _, code := cli(t, append(g, "ledger", "fsck", "PF")...)
+		if code != exitFailed || !strings.Contains(out, "DAMAGED") || !strings.Contains(out, "entry 20 is missing") {
+			t.Fatalf("fsck damaged: %d %s", code, out)
+		}
+		if _, errOut, code := cli(t, append(g, "ledger", "publish")...); code != exitFailed || !strings.Contains(errOut, "damaged") {
+			t.Fatalf("publish over damage: %d %s", code, errOut)
+		}
+		// The key file deleted: refused, and no new key appears.
+		key := filepath.Join(data, "ledger.key")
+		os.Remove(key)
+		os.Remove(key + ".pub")
+		if _, errOut, code := cli(t, append(g, "ledger", "publish")...); code != exitFailed || !strings.Contains(errOut, "does not exist") {
+			t.Fatalf("publish without the key: %d %s", code, errOut)
+		}
+		if _, err := os.Stat(key); err == nil {
+			t.Fatal("a new ledger key was created for an existing pool")
+		}
+	})
+}
