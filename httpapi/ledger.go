@@ -137,6 +137,13 @@ func (s *Server) ledgerRoutes() {
 				return nil, err
 			}
 			v := PoolView{Pool: p, Witnesses: l.Witnesses(), Quorum: l.Quorum(), VKey: l.VerifierKey(), Integrity: s.poolIntegrity(ctx, p.Pool)}
+			if pk, ok := l.(interface {
+				PoolVerifierKey(ctx context.Context, pool string) (string, error)
+			}); ok {
+				if k, err := pk.PoolVerifierKey(ctx, p.Pool); err == nil {
+					v.VKey = k // the pool's current key (after a rotation, the new one)
+				}
+			}
 			if c, err := l.LatestCheckpoint(ctx, p.Pool); err == nil {
 				v.Checkpoint = &c
 			}

@@ -60,6 +60,12 @@ func TestStoreSelfAudit(t *testing.T) {
 			undo := restoreHash(e, x)
 			return []string{hashCopy(e, x)}, []string{undo}
 		}, true, []tlog.Mismatch{{Kind: "interior-hash", Index: -1, HashIndex: sumtlog.StoredHashIndex(2, 1)}}},
+		{"interior hash deleted", func(e *env, head tlog.Head) ([]string, []string) {
+			x := sumtlog.StoredHashIndex(1, 3)
+			undo := strings.Replace(restoreHash(e, x), "UPDATE ledger_hashes SET hash = ", "INSERT INTO ledger_hashes (pool, hidx, hash) VALUES ('P1', "+fmt.Sprint(x)+", ", 1)
+			undo = undo[:strings.Index(undo, " WHERE")] + ")"
+			return []string{fmt.Sprintf(`DELETE FROM ledger_hashes WHERE pool = 'P1' AND hidx = %d`, x)}, []string{undo}
+		}, true, []tlog.Mismatch{{Kind: "hash-missing", Index: -1, HashIndex: sumtlog.StoredHashIndex(1, 3)}}},
 		{"leaf in the new batch", func(e *env, head tlog.Head) ([]string, []string) {
 			i := int(head.Size) - 2
 			return []string{e.replaceEntry(i, `"amount":"100"`, `"amount":"900"`)}, []string{e.replaceEntry(i, `"amount":"900"`, `"amount":"100"`)}
@@ -140,7 +146,7 @@ func TestStoreSelfAudit(t *testing.T) {
 					if m.Kind != want[i].Kind || m.Index != want[i].Index || m.HashIndex != want[i].HashIndex {
 						t.Fatalf("fsck mismatch %d: %+v, want %+v", i, m, want[i])
 					}
-					if m.Kind != "entry-missing" && (m.Stored == "" || m.Recomputed == "" || m.Stored == m.Recomputed) {
+					if m.Kind != "entry-missing" && m.Kind != "hash-missing" && (m.Stored == "" || m.Recomputed == "" || m.Stored == m.Recomputed) {
 						t.Fatalf("fsck mismatch without both hashes: %+v", m)
 					}
 				}

@@ -48,6 +48,8 @@ func ValidatePeriod(prev *Period, next Period, today date.Date) error {
 	}
 	want := prev.End.AddDays(1)
 	switch {
+	case next.Start == want:
+		return nil
 	case next.Start.Before(prev.Start):
 		return bad("period_out_of_order", "the period %s to %s is out of order: the previous report covers %s to %s, so the next period starts on %s",
 			next.Start, next.End, prev.Start, prev.End, want)

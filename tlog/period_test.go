@@ -53,3 +53,25 @@ func TestValidatePeriod(t *testing.T) {
 		t.Fatalf("no clock: %v", err)
 	}
 }
+
+// FuzzValidatePeriod: for any dates, the rule accepts exactly the periods that are well formed,
+// not in the future and start the day after the previous one.
+func FuzzValidatePeriod(f *testing.F) {
+	f.Add(int32(0), int32(30), int32(31), int32(61), int32(100), true)
+	f.Add(int32(0), int32(30), int32(30), int32(40), int32(100), true)
+	f.Add(int32(0), int32(30), int32(31), int32(3000000), int32(100), false)
+	f.Fuzz(func(t *testing.T, ps, pe, ns, ne, today int32, hasPrev bool) {
+		base := date.Of(2000, 1, 1)
+		day := func(n int32) date.Date { return base.AddDays(int(n % 4000000)) }
+		var prev *Period
+		if hasPrev {
+			prev = &Period{Start: day(ps), End: day(pe)}
+		}
+		next := Period{Start: day(ns), End: day(ne)}
+		err := ValidatePeriod(prev, next, day(today))
+		want := !next.End.Before(next.Start) && !next.End.After(day(today)) && (prev == nil || next.Start == prev.End.AddDays(1))
+		if (err == nil) != want {
+			t.Fatalf("prev %v next %v today %v: err %v, want ok=%v", prev, next, day(today), err, want)
+		}
+	})
+}
