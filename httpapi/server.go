@@ -133,6 +133,9 @@ func New(cfg Config, store Store, sealer ingest.Sealer, broker *events.Broker) (
 	s.streams = newStreamSet()
 	s.uploads = newUploads()
 	s.metrics = newMetrics()
+	if ir := s.integrity(); ir != nil {
+		s.metrics.reg.MustRegister(newIntegrityCollector(ir))
+	}
 
 	s.sessions = scs.New()
 	s.sessions.Store = store
@@ -219,6 +222,13 @@ func (s *Server) readyz(w http.ResponseWriter, r *http.Request) {
 	defer cancel()
 	if err := s.store.Ping(ctx); err != nil {
 		http.Error(w, "database unavailable", http.StatusServiceUnavailable)
+		return
+	}
+	if bad, err := s.damagedPools(ctx); err != nil {
+		http.Error(w, "database unavailable", http.StatusServiceUnavailable)
+		return
+	} else if len(bad) > 0 {
+		http.Error(w, "not ready: ledger store damaged, signing stopped:\n"+joinLines(bad), http.StatusServiceUnavailable)
 		return
 	}
 	w.Header().Set("Content-Type", "text/plain; charset=utf-8")

@@ -28,7 +28,7 @@ func demoPool(ctx context.Context, g *globals, a *app, s *ledger.Service, portfo
 	}
 	boarding := date.Of(2025, 7, 1)
 	p, err := a.db.OpenPool(ctx, sqldb.PoolSpec{Pool: demoPoolID, Name: "Reclaim NPL Trust 2025-1", Origin: s.Origin() + "/" + demoPoolID,
-		PortfolioID: portfolioID, Effective: boarding})
+		PortfolioID: portfolioID, Effective: boarding, LogKey: s.VerifierKey()})
 	if err != nil {
 		return err
 	}

@@ -226,12 +226,35 @@ export interface Pool {
   frozen_at?: string | null
   checkpoint?: PoolCheckpoint | null
   quorum?: number
+  integrity?: PoolIntegrity | null
 }
 
 /** A witness the log asks to cosign: its name and cosignature/v1 verifier key. */
 export interface WitnessInfo {
   name: string
   vkey: string
+}
+
+/** One difference between the stored log and what its entries recompute to. */
+export interface IntegrityMismatch {
+  kind: string
+  index: number
+  hash_index: number
+  level: number
+  n: number
+  stored?: string
+  recomputed?: string
+  changed?: string
+}
+
+/** The store self-audit status of a pool: damaged means the server stopped signing it. */
+export interface PoolIntegrity {
+  pool: string
+  damaged: boolean
+  detected_at?: string
+  report?: { pool: string; mismatches: IntegrityMismatch[] | null } | null
+  audited_to: number
+  last_clean_at?: string
 }
 
 /** GET /api/v1/pools/{pool}: the pool with the log's verifier key and its witnesses. */
