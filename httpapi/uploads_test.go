@@ -8,9 +8,11 @@ import (
 	"fmt"
 	"io"
 	"io/fs"
+	"log/slog"
 	"mime/multipart"
 	"net"
 	"net/http"
+	"net/http/httptest"
 	"os"
 	"path/filepath"
 	"strings"
@@ -20,6 +22,7 @@ import (
 	"reclaim"
 	"reclaim/auth"
 	"reclaim/httpapi"
+	"reclaim/pii"
 	"reclaim/sqldb"
 	"reclaim/sqldb/sqldbtest"
 	"reclaim/tape"
@@ -323,6 +326,84 @@ func TestRejectsDownload(t *testing.T) {
 		}
 		if len(got) != 1 || got[0].Actor != "user:analyst1" || !strings.Contains(got[0].Detail, up.ID) || got[0].At.IsZero() {
 			t.Fatalf("audit of the download: %+v", got)
+		}
+	})
+}
+
+// FuzzUploadForm posts arbitrary multipart bodies to the upload route: never a 5xx, always an
+// error code when refused, and a refused body leaves no spill file behind.
+func FuzzUploadForm(f *testing.F) {
+	db := sqldbtest.OpenSQLite(f)
+	keys, _ := pii.LoadKey(pii.KeyOptions{DevDir: f.TempDir(), AllowDev: true})
+	dir := f.TempDir()
+	srv, err := httpapi.New(httpapi.Config{Logger: slog.New(slog.NewTextHandler(io.Discard, nil)), UploadDir: dir},
+		sqldb.KeyedDB{DB: db, Keys: keys}, keys, nil)
+	if err != nil {
+		f.Fatal(err)
+	}
+	h := srv.Handler()
+	u, err := db.CreateUser(context.Background(), reclaim.User{Username: "fuzzer", Role: reclaim.RoleAnalyst, PasswordHash: "x"})
+	if err != nil {
+		f.Fatal(err)
+	}
+	tok, hash, _ := auth.NewToken()
+	if _, err := db.CreateToken(context.Background(), u.ID, "fuzz", hash); err != nil {
+		f.Fatal(err)
+	}
+	const boundary = "B0UNDARY"
+	part := func(name, file, body string) string {
+		disp := `form-data; name="` + name + `"`
+		if file != "" {
+			disp += `; filename="` + file + `"`
+		}
+		return "--" + boundary + "\r\nContent-Disposition: " + disp + "\r\n\r\n" + body + "\r\n"
+	}
+	end := "--" + boundary + "--\r\n"
+	for _, s := range []string{
+		part("file", "t.csv", "loan_id\nL1\n") + end,
+		part("file", "t.csv", "loan_id\nL1\n") + part("skip_invalid", "", "yes") + end,
+		part("seller", "", "Bank") + end,
+		part("file", "t.exe", "MZ") + end,
+		part("mapping", "m.yaml", "columns: [") + part("file", "t.csv", "a\n1\n") + end,
+		part("file", "t.csv", "loan_id\nL1\n"), // no closing boundary
+		part("other", "", "x") + end,
+		"",
+	} {
+		f.Add([]byte(s))
+	}
+	f.Fuzz(func(t *testing.T, body []byte) {
+		before, _ := filepath.Glob(filepath.Join(dir, "*.spill"))
+		req := httptest.NewRequest("POST", "/api/v1/uploads", bytes.NewReader(body))
+		req.Header.Set("Content-Type", "multipart/form-data; boundary="+boundary)
+		req.Header.Set("Authorization", "Bearer "+tok)
+		rec := httptest.NewRecorder()
+		h.ServeHTTP(rec, req)
+		if rec.Code >= 500 {
+			t.Fatalf("%d for %q: %s", rec.Code, body, rec.Body)
+		}
+		if rec.Code == 202 {
+			// Let the import end, so that no background work changes the directory.
+			var up httpapi.Upload
+			json.Unmarshal(rec.Body.Bytes(), &up)
+			for i := 0; i < 1000; i++ {
+				r := httptest.NewRequest("GET", "/api/v1/uploads/"+up.ID, nil)
+				r.Header.Set("Authorization", "Bearer "+tok)
+				w := httptest.NewRecorder()
+				h.ServeHTTP(w, r)
+				json.Unmarshal(w.Body.Bytes(), &up)
+				if up.Status != httpapi.UploadRunning {
+					break
+				}
+				time.Sleep(5 * time.Millisecond)
+			}
+			return
+		}
+		if errorCode(rec.Body.Bytes()) == "" {
+			t.Fatalf("%d without an error code for %q: %s", rec.Code, body, rec.Body)
+		}
+		after, _ := filepath.Glob(filepath.Join(dir, "*.spill"))
+		if len(after) > len(before) {
+			t.Fatalf("a refused upload (%d) left a spill file: %v", rec.Code, after)
 		}
 	})
 }
