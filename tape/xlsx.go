@@ -395,7 +395,7 @@ func readSharedStrings(zr *zip.Reader, name string, lim XLSXLimits) (*sharedStri
 	dec := newXMLDecoder(rc, lim)
 	out := &sharedStrings{}
 	for {
-		tok, err := dec.Token()
+		tok, err := dec.RawToken()
 		if err == io.EOF {
 			return out, nil
 		}
@@ -429,7 +429,7 @@ func readText(dec *xml.Decoder, end string, limit int) (string, error) {
 	var b strings.Builder
 	inT, skip := 0, 0
 	for {
-		tok, err := dec.Token()
+		tok, err := dec.RawToken()
 		if err != nil {
 			if err == io.EOF {
 				err = io.ErrUnexpectedEOF
@@ -500,7 +500,7 @@ func (r *sheetReader) next() (num int, cells []string, noValue []int, err error)
 		return 0, nil, nil, io.EOF
 	}
 	for {
-		tok, err := r.dec.Token()
+		tok, err := r.dec.RawToken()
 		if err == io.EOF {
 			r.done = true
 			return 0, nil, nil, io.EOF
@@ -539,7 +539,7 @@ func (r *sheetReader) next() (num int, cells []string, noValue []int, err error)
 func (r *sheetReader) readRow() (cells []string, noValue []int, err error) {
 	col, total := 0, 0
 	for {
-		tok, err := r.dec.Token()
+		tok, err := r.dec.RawToken()
 		if err != nil {
 			if err == io.EOF {
 				err = io.ErrUnexpectedEOF
@@ -593,7 +593,7 @@ func (r *sheetReader) readCell(typ string) (val string, hasF, hasV bool, err err
 	var inline string
 	inV := false
 	for {
-		tok, err := r.dec.Token()
+		tok, err := r.dec.RawToken()
 		if err != nil {
 			if err == io.EOF {
 				err = io.ErrUnexpectedEOF
