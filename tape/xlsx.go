@@ -30,13 +30,18 @@ type XLSXLimits struct {
 	// SharedStrings bounds the memory the shared-string table may take: its strings' bytes plus
 	// 12 bytes for each string.
 	SharedStrings int64
+	// Ratio bounds how many times its compressed size a part may inflate to, once it has
+	// inflated past 64 MiB (real sheets inflate about 5 to 20 times; DEFLATE allows 1032), so
+	// that a small file cannot keep the reader busy for long.
+	Ratio int64
 }
 
 // DefaultXLSXLimits are the limits used where XLSXLimits leaves a field zero: a part may inflate
 // to 2 GiB (a million rows of forty columns), a cell hold 128 KiB (Excel's own maximum is 32,767
-// characters), a row 16 MiB, and the shared strings take 192 MiB. Together they keep the reader's
-// memory under about 250 MB whatever the workbook.
-var DefaultXLSXLimits = XLSXLimits{Part: 2 << 30, Cell: 128 << 10, Row: 16 << 20, SharedStrings: 192 << 20}
+// characters), a row 16 MiB, the shared strings take 192 MiB, and a part past 64 MiB inflate at
+// most 200 times its compressed size. Together they keep the reader's memory under about 250 MB
+// whatever the workbook, and a small workbook's reading short.
+var DefaultXLSXLimits = XLSXLimits{Part: 2 << 30, Cell: 128 << 10, Row: 16 << 20, SharedStrings: 192 << 20, Ratio: 200}
 
 func (l XLSXLimits) withDefaults() XLSXLimits {
 	d := DefaultXLSXLimits
@@ -51,6 +56,9 @@ func (l XLSXLimits) withDefaults() XLSXLimits {
 	}
 	if l.SharedStrings > 0 {
 		d.SharedStrings = l.SharedStrings
+	}
+	if l.Ratio > 0 {
+		d.Ratio = l.Ratio
 	}
 	return d
 }
@@ -134,7 +142,7 @@ func newXLSXSource(ra io.ReaderAt, size int64, closer io.Closer, name string, op
 			return nil, fmt.Errorf("tape: %s: shared strings: %w", name, err)
 		}
 	}
-	rc, err := openPart(zr, sh.path, lim.Part)
+	rc, err := openPart(zr, sh.path, lim)
 	if err != nil {
 		return nil, fmt.Errorf("tape: %s: sheet %q: %w", name, sh.name, err)
 	}
@@ -285,9 +293,13 @@ func findPart(zr *zip.Reader, name string) *zip.File {
 	return nil
 }
 
-// openPart opens a part for streaming; reading it fails once more than limit bytes came out.
-// It returns nil, nil when the archive has no such part.
-func openPart(zr *zip.Reader, name string, limit int64) (io.ReadCloser, error) {
+// ratioFloor is how far a part may inflate before XLSXLimits.Ratio applies.
+const ratioFloor = 64 << 20
+
+// openPart opens a part for streaming; reading it fails once more than lim.Part bytes came out,
+// or more than lim.Ratio times its compressed size past ratioFloor. It returns nil, nil when the
+// archive has no such part.
+func openPart(zr *zip.Reader, name string, lim XLSXLimits) (io.ReadCloser, error) {
 	zf := findPart(zr, name)
 	if zf == nil {
 		return nil, nil
@@ -296,7 +308,16 @@ func openPart(zr *zip.Reader, name string, limit int64) (io.ReadCloser, error) {
 	if err != nil {
 		return nil, fmt.Errorf("part %s: %w", name, err)
 	}
-	return &boundedPart{rc: rc, name: name, left: limit, limit: limit}, nil
+	b := &boundedPart{rc: rc, name: name, left: lim.Part, limit: lim.Part}
+	// The compressed size bounds what archive/zip reads of the file for this entry, so it can be
+	// trusted here as an upper bound; the uncompressed size the header declares is not used.
+	c := int64(zf.CompressedSize64)
+	if c >= 0 && c < lim.Part/lim.Ratio {
+		if r := max(c*lim.Ratio, ratioFloor); r < lim.Part {
+			b.left, b.limit, b.ratio = r, r, lim.Ratio
+		}
+	}
+	return b, nil
 }
 
 // boundedPart counts the bytes inflated from one ZIP entry and fails past its limit, whatever
@@ -306,6 +327,7 @@ type boundedPart struct {
 	name  string
 	left  int64
 	limit int64
+	ratio int64 // when not 0, limit comes from XLSXLimits.Ratio
 }
 
 func (b *boundedPart) Read(p []byte) (int, error) {
@@ -313,6 +335,9 @@ func (b *boundedPart) Read(p []byte) (int, error) {
 		// One byte more tells a part of exactly the limit from a longer one.
 		var one [1]byte
 		if n, _ := b.rc.Read(one[:]); n > 0 {
+			if b.ratio != 0 {
+				return 0, tooLarge(b.name, "the workbook part %s unpacks to more than %d bytes, past the limit of %d times its compressed size", b.name, b.limit, b.ratio)
+			}
 			return 0, tooLarge(b.name, "the workbook part %s unpacks to more than the limit of %d bytes", b.name, b.limit)
 		}
 		return b.rc.Read(p[:0])
@@ -333,7 +358,9 @@ func readXMLPart(zr *zip.Reader, name string, v any) error {
 }
 
 func readXMLPartFound(zr *zip.Reader, name string, v any) (bool, error) {
-	rc, err := openPart(zr, name, maxMetaPart)
+	meta := DefaultXLSXLimits
+	meta.Part = maxMetaPart
+	rc, err := openPart(zr, name, meta)
 	if err != nil || rc == nil {
 		return false, err
 	}
@@ -387,7 +414,7 @@ func (t *sharedStrings) get(i int) string {
 // readSharedStrings reads the shared-string table, bounded by lim.SharedStrings in all and
 // lim.Cell for each string.
 func readSharedStrings(zr *zip.Reader, name string, lim XLSXLimits) (*sharedStrings, error) {
-	rc, err := openPart(zr, name, lim.Part)
+	rc, err := openPart(zr, name, lim)
 	if err != nil || rc == nil {
 		return nil, err
 	}

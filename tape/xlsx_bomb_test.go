@@ -210,7 +210,7 @@ func TestXLSXBombs(t *testing.T) {
 		t.Logf("1 GiB shared string: refused in %v, heap grew %d MB", took, alloc>>20)
 	})
 	t.Run("shared-string table", func(t *testing.T) {
-		// 256 MiB of one-character strings: 15 million of them, past a 16 MiB table limit.
+		// 256 MiB of one-character strings: 15 million of them, past an 8 MiB table limit.
 		si := []byte("<si><t>x</t></si>")
 		u := bytes.Repeat(si, (1<<20)/len(si)+1)
 		data := bombWorkbook(t,
@@ -218,22 +218,34 @@ func TestXLSXBombs(t *testing.T) {
 				unit: u, n: 256, suffix: []byte(`</sst>`)},
 			bombPart{name: "xl/worksheets/sheet1.xml", prefix: []byte(sheetHead), unit: bytes.Repeat([]byte(" "), 32<<10), n: 8,
 				suffix: []byte(`</sheetData></worksheet>`)})
-		err, alloc, took := readAllRows(t, data, OpenOptions{XLSX: XLSXLimits{SharedStrings: 16 << 20}})
-		wantTooLarge(t, err, "16777216 bytes")
+		err, alloc, took := readAllRows(t, data, OpenOptions{XLSX: XLSXLimits{SharedStrings: 8 << 20}})
+		wantTooLarge(t, err, "8388608 bytes")
 		if alloc > 64<<20 {
-			t.Errorf("heap grew %d MB for a 16 MiB table", alloc>>20)
+			t.Errorf("heap grew %d MB for an 8 MiB table", alloc>>20)
 		}
 		t.Logf("shared-string table: refused in %v, heap grew %d MB", took, alloc>>20)
 	})
 	t.Run("sheet part", func(t *testing.T) {
 		e := []byte("<x/>")
 		data := bombWorkbook(t, bombPart{name: "xl/worksheets/sheet1.xml", prefix: []byte(sheetHead),
-			unit: bytes.Repeat(e, (1<<20)/len(e)), n: 16, suffix: []byte(`</sheetData></worksheet>`)})
+			unit: bytes.Repeat(e, (1<<20)/len(e)), n: 8, suffix: []byte(`</sheetData></worksheet>`)})
 		err, _, _ := readAllRows(t, data, OpenOptions{XLSX: XLSXLimits{Part: 4 << 20}})
 		wantTooLarge(t, err, "4194304 bytes")
-		if err, _, _ := readAllRows(t, data, OpenOptions{XLSX: XLSXLimits{Part: 32 << 20}}); err != nil {
+		if err, _, _ := readAllRows(t, data, OpenOptions{XLSX: XLSXLimits{Part: 16 << 20}}); err != nil {
 			t.Fatalf("the same sheet under a larger limit: %v", err)
 		}
+	})
+	t.Run("ratio", func(t *testing.T) {
+		// 128 MiB of comments from 128 KB: past 64 MiB, over 200 times the compressed size.
+		c := append(append([]byte("<!--"), bytes.Repeat([]byte("A"), 1<<20-7)...), "-->"...)
+		data := bombWorkbook(t, bombPart{name: "xl/worksheets/sheet1.xml", prefix: []byte(sheetHead),
+			unit: c, n: 128, suffix: []byte(`</sheetData></worksheet>`)})
+		err, alloc, took := readAllRows(t, data, OpenOptions{})
+		wantTooLarge(t, err, "200 times its compressed size")
+		if alloc > 64<<20 {
+			t.Errorf("heap grew %d MB", alloc>>20)
+		}
+		t.Logf("%d KB workbook inflating to 128 MiB: refused in %v: %v", len(data)>>10, took, err)
 	})
 	t.Run("understated header", func(t *testing.T) {
 		data := bombWorkbook(t, bombPart{name: "xl/worksheets/sheet1.xml", prefix: []byte(sheetHead + `<!--`),
