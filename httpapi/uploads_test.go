@@ -21,10 +21,12 @@ import (
 
 	"reclaim"
 	"reclaim/auth"
+	"reclaim/date"
 	"reclaim/httpapi"
 	"reclaim/pii"
 	"reclaim/sqldb"
 	"reclaim/sqldb/sqldbtest"
+	"reclaim/synth"
 	"reclaim/tape"
 )
 
@@ -404,6 +406,31 @@ func FuzzUploadForm(f *testing.F) {
 		after, _ := filepath.Glob(filepath.Join(dir, "*.spill"))
 		if len(after) > len(before) {
 			t.Fatalf("a refused upload (%d) left a spill file: %v", rec.Code, after)
+		}
+	})
+}
+
+// TestUploadXLSX: a workbook is imported through the encrypted spill (the XLSX reader seeks in it
+// through io.ReaderAt), and the spill is gone afterwards.
+func TestUploadXLSX(t *testing.T) {
+	sqldbtest.ForEachEngine(t, func(t *testing.T, db *sqldb.DB) {
+		f := newFixture(t, db)
+		var buf bytes.Buffer
+		cfg := synth.Config{Seed: 77, Loans: 1500, PortfolioRef: "PKG-XLSX", CutOff: date.Of(2025, 6, 30), Profile: synth.BankMixed}
+		if _, err := synth.WriteTape(context.Background(), cfg, &buf, nil, synth.TapeOptions{Format: "xlsx", Chinese: true, IncludePersonal: true}, nil); err != nil {
+			t.Fatal(err)
+		}
+		c := f.as(reclaim.RoleAnalyst)
+		res, up, b := c.upload("贷款.xlsx", buf.Bytes())
+		if res.StatusCode != 202 {
+			t.Fatalf("upload: %d %s", res.StatusCode, b)
+		}
+		up = c.waitUpload(up.ID)
+		if up.Status != httpapi.UploadDone || up.Report == nil || up.Report.Imported != 1500 || up.Report.Format != "xlsx" {
+			t.Fatalf("xlsx upload: %s %s %+v", up.Status, up.Message, up.Report)
+		}
+		if s := spillFiles(t, f.dir); len(s) != 0 {
+			t.Errorf("spill files left: %v", s)
 		}
 	})
 }
