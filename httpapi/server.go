@@ -205,6 +205,7 @@ func (s *Server) Serve(ctx context.Context, ln net.Listener) error {
 	}
 	err := srv.Shutdown(shut)
 	s.wg.Wait()
+	s.uploads.removeSpills() // their keys die with the process: nothing could read them again
 	if errors.Is(err, http.ErrServerClosed) {
 		err = nil
 	}

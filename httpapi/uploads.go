@@ -75,6 +75,18 @@ func (u *uploads) add(up *Upload) {
 	}
 }
 
+// removeSpills deletes every upload's encrypted rejects file (at shutdown).
+func (u *uploads) removeSpills() {
+	u.mu.Lock()
+	defer u.mu.Unlock()
+	for _, up := range u.m {
+		if up.rejects != nil {
+			up.rejects.Remove()
+			up.rejects = nil
+		}
+	}
+}
+
 func (u *uploads) get(id string) (Upload, bool) {
 	u.mu.Lock()
 	defer u.mu.Unlock()

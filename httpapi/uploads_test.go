@@ -434,3 +434,32 @@ func TestUploadXLSX(t *testing.T) {
 		}
 	})
 }
+
+// TestShutdownRemovesRejects: a graceful stop deletes the encrypted rejects files, whose keys are
+// about to die with the process.
+func TestShutdownRemovesRejects(t *testing.T) {
+	f := newFixture(t, sqldbtest.OpenSQLite(t))
+	c := f.as(reclaim.RoleAnalyst)
+	data, _ := os.ReadFile(f.writeTape("stop.csv", 300, map[string]float64{"claim_sum": 0.05}))
+	res, up, b := c.upload("stop.csv", data)
+	if res.StatusCode != 202 {
+		t.Fatalf("upload: %d %s", res.StatusCode, b)
+	}
+	if up = c.waitUpload(up.ID); up.Status != httpapi.UploadFailed || len(spillFiles(t, f.dir)) != 1 {
+		t.Fatalf("want a failed upload with its rejects: %s, spills %v", up.Status, spillFiles(t, f.dir))
+	}
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	served := make(chan error, 1)
+	go func() { served <- f.srv.Serve(ctx, ln) }()
+	cancel()
+	if err := <-served; err != nil {
+		t.Fatal(err)
+	}
+	if s := spillFiles(t, f.dir); len(s) != 0 {
+		t.Errorf("spill files after shutdown: %v", s)
+	}
+}
