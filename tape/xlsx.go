@@ -518,6 +518,12 @@ type sheetReader struct {
 	lim    XLSXLimits
 	rowNum int
 	done   bool
+	// width, once the header is known, is how many cells of a row are kept: a row with a cell in
+	// column XFD must not cost 16,384 cells. The first non-empty cell beyond it is kept in
+	// beyondCol (1-based; 0 for none) and beyondVal.
+	width     int
+	beyondCol int
+	beyondVal string
 }
 
 // next returns the next row: its number, its cells and the 1-based columns that hold a formula
@@ -565,6 +571,7 @@ func (r *sheetReader) next() (num int, cells []string, noValue []int, err error)
 
 func (r *sheetReader) readRow() (cells []string, noValue []int, err error) {
 	col, total := 0, 0
+	r.beyondCol, r.beyondVal = 0, ""
 	for {
 		tok, err := r.dec.RawToken()
 		if err != nil {
@@ -602,6 +609,12 @@ func (r *sheetReader) readRow() (cells []string, noValue []int, err error) {
 			}
 			if hasF && !hasV {
 				noValue = append(noValue, col)
+			}
+			if r.width > 0 && col > r.width {
+				if strings.TrimSpace(val) != "" && r.beyondCol == 0 {
+					r.beyondCol, r.beyondVal = col, val
+				}
+				continue
 			}
 			if val != "" {
 				for len(cells) < col {
@@ -748,6 +761,7 @@ func (s *xlsxSource) readHeader(headerRow int) error {
 			}
 		}
 		s.header = h
+		s.sheet.width = len(h)
 		return nil
 	}
 }
@@ -794,10 +808,18 @@ func (s *xlsxSource) Next() (Row, error) {
 			s.fatal = fmt.Errorf("tape: %s: sheet %q: %w", s.name, s.info.Sheet, err)
 			return Row{}, s.fatal
 		}
-		if blankRecord(cells) && len(noValue) == 0 {
+		if blankRecord(cells) && len(noValue) == 0 && s.sheet.beyondCol == 0 {
 			continue
 		}
 		row := Row{Line: s.row}
+		if c := s.sheet.beyondCol; c > 0 {
+			for len(cells) < len(s.header) {
+				cells = append(cells, "")
+			}
+			row.Cells = cells[:len(s.header)]
+			return row, &RowError{Line: s.row, Column: columnLetter(c - 1), Value: s.sheet.beyondVal, Rule: "unnamed_column",
+				Message: fmt.Sprintf("cell %s%d has a value but its column has no header", columnLetter(c-1), s.row)}
+		}
 		if len(cells) > len(s.header) {
 			for i := len(s.header); i < len(cells); i++ {
 				if strings.TrimSpace(cells[i]) != "" {
