@@ -616,7 +616,9 @@ func (r *sheetReader) readRow() (cells []string, noValue []int, err error) {
 				}
 				continue
 			}
-			if val != "" {
+			// Before the header, a blank cell is not kept: rows of blanks far to the right must
+			// not cost a cell per column either.
+			if val != "" && (r.width > 0 || strings.TrimSpace(val) != "") {
 				for len(cells) < col {
 					cells = append(cells, "")
 				}
