@@ -1,6 +1,7 @@
 package httpapi_test
 
 import (
+	"archive/zip"
 	"bytes"
 	"context"
 	"encoding/csv"
@@ -461,5 +462,40 @@ func TestShutdownRemovesRejects(t *testing.T) {
 	}
 	if s := spillFiles(t, f.dir); len(s) != 0 {
 		t.Errorf("spill files after shutdown: %v", s)
+	}
+}
+
+// TestUploadXLSXBomb: a workbook whose header cell unpacks to 64 MiB is refused by the import with
+// the limit named, and its spill is removed.
+func TestUploadXLSXBomb(t *testing.T) {
+	f := newFixture(t, sqldbtest.OpenSQLite(t))
+	var b bytes.Buffer
+	zw := zip.NewWriter(&b)
+	for name, body := range map[string]string{
+		"xl/workbook.xml":            `<workbook xmlns:r="http://schemas.openxmlformats.org/officeDocument/2006/relationships"><sheets><sheet name="S" sheetId="1" r:id="rId1"/></sheets></workbook>`,
+		"xl/_rels/workbook.xml.rels": `<Relationships><Relationship Id="rId1" Type="http://schemas.openxmlformats.org/officeDocument/2006/relationships/worksheet" Target="worksheets/s.xml"/></Relationships>`,
+	} {
+		w, _ := zw.Create(name)
+		io.WriteString(w, body)
+	}
+	w, _ := zw.Create("xl/worksheets/s.xml")
+	io.WriteString(w, `<worksheet><sheetData><row r="1"><c r="A1" t="inlineStr"><is><t>`)
+	chunk := bytes.Repeat([]byte("A"), 1<<20)
+	for range 64 {
+		w.Write(chunk)
+	}
+	io.WriteString(w, `</t></is></c></row></sheetData></worksheet>`)
+	zw.Close()
+	c := f.as(reclaim.RoleAnalyst)
+	res, up, body := c.upload("bomb.xlsx", b.Bytes())
+	if res.StatusCode != 202 {
+		t.Fatalf("upload: %d %s", res.StatusCode, body)
+	}
+	up = c.waitUpload(up.ID)
+	if up.Status != httpapi.UploadFailed || !strings.Contains(up.Message, "limit of 131072 bytes") {
+		t.Fatalf("bomb: %s %q", up.Status, up.Message)
+	}
+	if s := spillFiles(t, f.dir); len(s) != 0 {
+		t.Errorf("spill files left: %v", s)
 	}
 }
