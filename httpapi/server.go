@@ -9,6 +9,7 @@ import (
 	"crypto/rand"
 	"encoding/hex"
 	"errors"
+	"fmt"
 	"io/fs"
 	"log/slog"
 	"net"
@@ -30,6 +31,7 @@ import (
 	"reclaim"
 	"reclaim/events"
 	"reclaim/ingest"
+	"reclaim/spill"
 )
 
 // Store is everything the API reads and writes. cmd/reclaim implements it over sqldb and pii.
@@ -62,7 +64,7 @@ type Config struct {
 	SessionTTL     time.Duration // lifetime of a console sign-in (default 12h)
 	MaxBodyBytes   int64         // JSON request bodies (default 1 MiB)
 	MaxUploadBytes int64         // tape uploads (default 512 MiB)
-	UploadDir      string        // where uploads are spooled (default os.TempDir())
+	UploadDir      string        // this node's own spool for uploads and rejects, encrypted (package spill); default: a new temp dir
 	Web            fs.FS         // the built console (web/dist); nil or without index.html shows how to build it
 	LoginRate      int           // failed sign-ins per account and client address before backoff starts (default 5)
 	// TrustedProxies are the reverse proxies whose X-Forwarded-For names the client (for the
@@ -113,7 +115,16 @@ func New(cfg Config, store Store, sealer ingest.Sealer, broker *events.Broker) (
 		cfg.MaxUploadBytes = 512 << 20
 	}
 	if cfg.UploadDir == "" {
-		cfg.UploadDir = os.TempDir()
+		// A directory of this server's own, so that sweeping it cannot touch another's files.
+		dir, err := os.MkdirTemp("", "reclaim-uploads-")
+		if err != nil {
+			return nil, err
+		}
+		cfg.UploadDir = dir
+	} else if n, err := spill.Sweep(cfg.UploadDir); err != nil {
+		return nil, fmt.Errorf("httpapi: cleaning the upload directory: %w", err)
+	} else if n > 0 {
+		cfg.Logger.Info("removed spill files left by an earlier run", "dir", cfg.UploadDir, "files", n)
 	}
 	if cfg.LoginRate <= 0 {
 		cfg.LoginRate = 5
@@ -211,6 +222,7 @@ func (s *Server) Serve(ctx context.Context, ln net.Listener) error {
 	}
 	err := srv.Shutdown(shut)
 	s.wg.Wait()
+	s.uploads.removeSpills() // their keys die with the process: nothing could read them again
 	if errors.Is(err, http.ErrServerClosed) {
 		err = nil
 	}

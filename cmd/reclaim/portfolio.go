@@ -1,7 +1,6 @@
 package main
 
 import (
-	"encoding/csv"
 	"encoding/json"
 	"fmt"
 	"io"
@@ -11,6 +10,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"reclaim"
+	"reclaim/csvsafe"
 	"reclaim/tape"
 )
 
@@ -252,7 +252,9 @@ func printHeader(w io.Writer, h *tape.PoolHeader, zh bool) {
 	}
 }
 
-func newCSV(w io.Writer) *csv.Writer { return csv.NewWriter(w) }
+// newCSV returns a CSV writer whose cells are neutralised against formula injection (csvsafe):
+// every CSV file the CLI writes goes through it.
+func newCSV(w io.Writer) *csvsafe.Writer { return csvsafe.NewWriter(w) }
 
 func jsonString(v any) (string, error) {
 	b, err := json.Marshal(v)

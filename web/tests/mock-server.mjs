@@ -545,6 +545,8 @@ export function createMock({ dist = DIST, stepMs = 120, ledgerMs = Number(proces
         return send(res, 200, rest)
       }
       if (p[2] === 'rejects.csv') {
+        // Like httpapi/uploads.go: the uploader's alone (anyone else, an admin too, gets 404).
+        if (up.owner !== u.id) return fail(res, 404, 'not_found', `upload ${p[1]} not found`)
         const errs = up.report?.errors || []
         res.writeHead(200, { 'Content-Type': 'text/csv; charset=utf-8', 'Content-Disposition': `attachment; filename="rejects-${up.id}.csv"` })
         return res.end('_line,_rules,_errors,借据号\n' + errs.map((e) => `${e.line},${e.rule},"${e.message.replace(/"/g, '""')}",L${e.line}`).join('\n') + '\n')
