@@ -11,6 +11,8 @@ import {
   ALG_COSIGNATURE_V1,
   b64decode,
   b64encode,
+  parseCheckpoint,
+  parseNote,
   parseVerifierKey,
   verifyCheckpoint,
   verifyConsistency,
@@ -54,7 +56,8 @@ export interface TrustEvidence {
   keySource?: KeySource
   pinnedAt?: string
   old?: { size: number; root: string; note: string; verifiedAt: string }
-  now?: { size: number; root: string; note: string }
+  /** The server's checkpoint now; unverified when it does not verify under the pinned key. */
+  now?: { size: number; root: string; note: string; unverified?: boolean }
   /** The consistency proof that was checked (base64 hashes) and the roots it led to. */
   proof?: string[]
   computedOld?: string
@@ -73,7 +76,7 @@ export interface TrustResult {
   firstSight: boolean
   /** The consistency step: from the remembered size to the new one ('same' for equal sizes). */
   consistency?: { from: number; to: number; hashes: number; kind: 'proof' | 'same' | 'empty' }
-  /** What to store: the new trust state on success (and on a first-sight pin); the old one otherwise. */
+  /** What to store: the new trust state on success; the stored one (null on a first visit) otherwise. */
   trust: PoolTrust | null
   /** The witnesses and the quorum the check used, and whether they came from a policy file. */
   witnesses: WitnessKey[]
@@ -108,8 +111,9 @@ const noteText = (n: Uint8Array | string) => (typeof n === 'string' ? n : new Te
 /**
  * checkTrust verifies a pool's checkpoint under the pinned key (the served key on first sight),
  * then its consistency with the remembered checkpoint. It never throws for bad input. On
- * success the returned trust remembers the new checkpoint; on any failure it is the stored one
- * unchanged (a first-sight pin excepted: the key is pinned, but no checkpoint is remembered).
+ * success the returned trust remembers the new checkpoint (and, on a first visit, pins the
+ * served key); on any failure it is the stored one unchanged, so nothing is pinned from a
+ * checkpoint that did not verify.
  */
 export async function checkTrust(inp: TrustInput): Promise<TrustResult> {
   const served = inp.servedVKey.trim()
@@ -119,7 +123,7 @@ export async function checkTrust(inp: TrustInput): Promise<TrustResult> {
   const witnesses = policy ? trust.witnesses! : inp.serverWitnesses
   const quorum = policy && trust.quorum !== undefined ? trust.quorum : inp.serverQuorum
   const base = { firstSight: first, witnesses, quorum, witnessSource: (policy ? 'policy' : 'server') as 'policy' | 'server' }
-  const stored = first ? { ...trust, last: undefined } : inp.trust
+  const stored = inp.trust
   const text = noteText(inp.note)
 
   const cp = await verifyCheckpoint(inp.note, trust.vkey, { origin: trust.origin ?? inp.origin, witnesses })
@@ -127,10 +131,18 @@ export async function checkTrust(inp: TrustInput): Promise<TrustResult> {
     // The server names another key than the one this browser pinned. Whether or not the
     // checkpoint still verifies under the pinned key, the server's claim is the evidence.
     const sameSigner = cp.ok ? ' (the checkpoint itself is still signed by the pinned key)' : ''
+    // What the server now claims, read (not verified) from the note for the evidence.
+    let claimed: TrustEvidence['now']
+    try {
+      const body = parseCheckpoint(parseNote(inp.note).text)
+      claimed = { size: body.size, root: b64encode(body.root), note: text, unverified: !cp.ok }
+    } catch {
+      claimed = undefined
+    }
     return {
       ...base, ok: false, code: 'key_changed', checkpoint: cp, trust: stored,
       detail: `the server serves the key ${served.slice(0, 120)}, this browser pinned ${trust.vkey}${sameSigner}`,
-      evidence: { kind: 'key', pinnedKey: trust.vkey, servedKey: served, keySource: trust.source, pinnedAt: trust.pinnedAt, old: trust.last, now: cp.checkpoint ? { size: cp.checkpoint.size, root: b64encode(cp.checkpoint.root), note: text } : undefined },
+      evidence: { kind: 'key', pinnedKey: trust.vkey, servedKey: served, keySource: trust.source, pinnedAt: trust.pinnedAt, old: trust.last, now: claimed },
     }
   }
   if (!cp.ok || !cp.checkpoint) return { ...base, ok: false, code: cp.code, detail: cp.detail, checkpoint: cp, trust: stored }
@@ -155,6 +167,7 @@ export async function checkTrust(inp: TrustInput): Promise<TrustResult> {
       } catch (e) {
         return { ...base, ok: false, code: 'consistency_fetch', detail: (e as Error).message, checkpoint: cp, trust: stored, evidence: evidence('fork') }
       }
+      if (doc && doc.proof === null) doc = { ...doc, proof: [] }
       if (!doc || doc.old !== last.size || doc.size !== c.size || !Array.isArray(doc.proof)) {
         return { ...base, ok: false, code: 'consistency_fetch', detail: `the server answered a proof for sizes ${doc?.old}→${doc?.size}, not ${last.size}→${c.size}`, checkpoint: cp, trust: stored, evidence: evidence('fork') }
       }
@@ -288,5 +301,15 @@ export function storageTrustStore(s: Storage): TrustStore {
     clear(pool) {
       s.removeItem(PREFIX + pool)
     },
+  }
+}
+
+/** browserTrustStore is the trust store of this browser (localStorage), or null without one. */
+export function browserTrustStore(): TrustStore | null {
+  try {
+    const s = globalThis.localStorage
+    return s ? storageTrustStore(s) : null
+  } catch {
+    return null
   }
 }
