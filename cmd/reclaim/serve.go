@@ -29,6 +29,8 @@ type serveFlags struct {
 	ledger   ledgerFlags
 	// demoServicing posts live collections to the demo pool while serving.
 	demoServicing bool
+	// demoWitness runs the demo's local witness in-process (see useDemoWitness).
+	demoWitness bool
 }
 
 func newServeCmd(g *globals) *cobra.Command {
@@ -48,6 +50,7 @@ requests and running imports finish first. Create the first account with 'reclai
 	c.Flags().BoolVar(&f.secure, "secure-cookies", false, "mark cookies Secure and send HSTS (set when served over TLS)")
 	c.Flags().StringVar(&f.logLevel, "log-level", "info", "debug, info, warn or error")
 	c.Flags().Int64Var(&f.maxMB, "max-upload-mb", 512, "largest tape upload, in MiB")
+	c.Flags().BoolVar(&f.demoWitness, "demo-witness", false, "run the local witness that 'reclaim demo' sets up (key in the data directory) in-process and require its cosignature")
 	f.ledger.register(c)
 	return c
 }
@@ -67,6 +70,15 @@ func serve(ctx context.Context, g *globals, a *app, f serveFlags, ready func(url
 	uploadDir := g.dataDir + "/uploads"
 	if err := os.MkdirAll(uploadDir, 0o700); err != nil {
 		return err
+	}
+	if f.demoWitness {
+		dw, err := useDemoWitness(g, a, &f.ledger)
+		if err != nil {
+			return fmt.Errorf("demo witness: %w", err)
+		}
+		if dw != nil {
+			defer dw.Close()
+		}
 	}
 	ledger, err := newLedgerService(g, a, f.ledger, broker, log)
 	if err != nil {

@@ -190,13 +190,13 @@ class PoolLog {
     const status = {}
     for (const e of this.entries.slice(from, to)) {
       const o = JSON.parse(e.entry)
-      const m = (s) => Math.round(Number(s) * 100)
+      const m = (s) => Number(s) // ledger amounts are integer minor units already
       if (o.type === 'loan.boarded') { boarded++; boardedBal += m(o.claim) }
       if (o.type === 'loan.removed') { removed++; removedBal += m(o.balance) }
       if (o.type === 'loan.collection') { count++; coll += m(o.amount); princ += m(o.principal); byCh[o.channel] = (byCh[o.channel] || 0) + m(o.amount) }
       if (o.type === 'loan.status') status[o.status] = (status[o.status] || 0) + 1
     }
-    const opening = prev ? Math.round(Number(prev.closing_balance) * 100) : 0
+    const opening = prev ? Number(prev.closing_balance) : 0
     const closing = opening + boardedBal - coll - removedBal
     const body = {
       period_start: start, period_end: end, from_index: from, to_index: to, loans_boarded: boarded, loans_removed: removed,
@@ -261,7 +261,7 @@ function makeDemo(witnesses) {
     for (let i = 0; i < nColl; i++) {
       const d = `${y}-${mm}-${String(1 + Math.floor((i * last) / nColl)).padStart(2, '0')}`
       const e = demo.collect(d)
-      if (e) credits += Math.round(Number(JSON.parse(e.entry).amount) * 100)
+      if (e) credits += Number(JSON.parse(e.entry).amount)
       if (i % Math.ceil(nColl / nStatus) === 0) demo.status(d)
     }
     demo.statement(`${y}-${mm}-01`, `${y}-${mm}-${last}`, credits)

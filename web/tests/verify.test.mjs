@@ -241,6 +241,12 @@ test('a checkpoint signed with a generated Ed25519 key, with witness cosignature
   ])
   assert.equal(r.witnessesVerified, 2)
 
+  // A witness list may give a witness a display name other than its key name: the key counts.
+  const r1 = await V.verifyCheckpoint(note, log.vkey, { origin, witnesses: [{ name: 'trustee', vkey: w1.vkey }] })
+  assert.deepEqual(r1.cosignatures.map((c) => c.status), ['verified', 'unknown'])
+  assert.equal(V.keyNameOf(w1.vkey), 'trustee.example/witness')
+  assert.equal(V.isWitness({ name: 'trustee', vkey: w1.vkey }, 'trustee'), false, 'a display name is not a signer name')
+
   // Unlisted witness keys are reported as unknown; a forged cosignature as invalid.
   const r2 = await V.verifyCheckpoint(note, log.vkey, { witnesses: [witnesses[0]] })
   assert.deepEqual(r2.cosignatures.map((c) => c.status), ['verified', 'unknown'])

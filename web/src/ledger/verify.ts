@@ -545,8 +545,22 @@ export function cosignedMessage(timestamp: bigint | number, text: string): Uint8
   return enc.encode(`cosignature/v1\ntime ${timestamp}\n${text}`)
 }
 
+/**
+ * keyNameOf is the name part of a verifier key ("name+hash+key"): the name its signature lines
+ * carry, which may differ from the display name a witness list gives the witness.
+ */
+export function keyNameOf(vkey: string): string {
+  const i = vkey.trim().indexOf('+')
+  return i < 0 ? '' : vkey.trim().slice(0, i)
+}
+
+/** isWitness reports whether a signature line's name is the given witness's. */
+export function isWitness(w: WitnessKey, sigName: string): boolean {
+  return keyNameOf(w.vkey) === sigName || (!keyNameOf(w.vkey) && w.name === sigName)
+}
+
 async function checkCosignature(s: NoteSignature, text: string, witnesses: WitnessKey[]): Promise<CosignatureResult> {
-  const w = witnesses.find((x) => x.name === s.name)
+  const w = witnesses.find((x) => isWitness(x, s.name))
   if (!w) return { name: s.name, status: 'unknown' }
   let key: VerifierKey
   try {
