@@ -102,6 +102,17 @@ same data; --fresh starts over.`,
 			}
 			fmt.Fprintln(g.stdout, "\nDemo accounts (one per role):")
 			table(g.stdout, []string{"USERNAME", "ROLE", "PASSWORD"}, accounts)
+			// The demo's own witness (its key in the data directory): every checkpoint needs its
+			// cosignature, unless --witnesses names other witnesses.
+			dw, err := useDemoWitness(g, a, &sf.ledger)
+			if err != nil {
+				return fmt.Errorf("demo witness: %w", err)
+			}
+			if dw != nil {
+				defer dw.Close()
+				fmt.Fprintf(g.stdout, "\nLocal witness %s cosigns every pool checkpoint (quorum %d); its verifier key is in %s.\n",
+					demoWitnessName, sf.ledger.quorum, filepath.Join(g.dataDir, demoWitnessVKeyFile))
+			}
 			if len(ps) > 0 {
 				ls, err := newLedgerService(g, a, sf.ledger, nil, g.log)
 				if err != nil {
@@ -109,6 +120,9 @@ same data; --fresh starts over.`,
 				}
 				if err := demoPool(ctx, g, a, ls, ps[0].ID); err != nil {
 					return fmt.Errorf("demo pool: %w", err)
+				}
+				if err := writeDemoPolicy(ctx, g, a, ls, "http://"+sf.addr); err != nil {
+					return err
 				}
 			}
 			if err := demoModel(ctx, g, a); err != nil {

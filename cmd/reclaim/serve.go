@@ -30,6 +30,8 @@ type serveFlags struct {
 	trustedProxies []string
 	// demoServicing posts live collections to the demo pool while serving.
 	demoServicing bool
+	// demoWitness runs the demo's local witness in-process (see useDemoWitness).
+	demoWitness bool
 }
 
 func newServeCmd(g *globals) *cobra.Command {
@@ -51,6 +53,7 @@ requests and running imports finish first. Create the first account with 'reclai
 	c.Flags().Int64Var(&f.maxMB, "max-upload-mb", 512, "largest tape upload, in MiB")
 	c.Flags().StringArrayVar(&f.trustedProxies, "trusted-proxy", nil,
 		"CIDR or address of a reverse proxy whose X-Forwarded-For names the client (repeat for several); without it the header is ignored")
+	c.Flags().BoolVar(&f.demoWitness, "demo-witness", false, "run the local witness that 'reclaim demo' sets up (key in the data directory) in-process and require its cosignature")
 	f.ledger.register(c)
 	return c
 }
@@ -74,6 +77,15 @@ func serve(ctx context.Context, g *globals, a *app, f serveFlags, ready func(url
 	uploadDir := g.dataDir + "/uploads"
 	if err := os.MkdirAll(uploadDir, 0o700); err != nil {
 		return err
+	}
+	if f.demoWitness {
+		dw, err := useDemoWitness(g, a, &f.ledger)
+		if err != nil {
+			return fmt.Errorf("demo witness: %w", err)
+		}
+		if dw != nil {
+			defer dw.Close()
+		}
 	}
 	ledger, err := newLedgerService(g, a, f.ledger, broker, log)
 	if err != nil {

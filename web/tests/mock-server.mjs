@@ -688,6 +688,24 @@ export function createMock({ dist = DIST, stepMs = 120, ledgerMs = Number(proces
     try {
       const u = new URL(req.url, 'http://x')
       if (/^\/ledger\/[^/]+\/(checkpoint|vkey)$/.test(u.pathname) && req.method === 'GET') return ledger.raw(res, u.pathname, fail)
+      if (/^\/ledger\/[^/]+\/proof\/consistency$/.test(u.pathname) && req.method === 'GET') {
+        // Like the real server: proofs need ledger.read.
+        const user = userOf(req)
+        if (!user) return fail(res, 401, 'unauthenticated', 'sign in first')
+        if (!PERMS[user.role]?.includes('ledger.read')) return fail(res, 403, 'forbidden', 'ledger.read required')
+        return ledger.raw(res, u.pathname, fail, u.searchParams)
+      }
+      // Test controls: make the mock's log misbehave (see control() in tests/mock-ledger.mjs).
+      const mc = /^\/__mock\/ledger\/([^/]+)\/([a-z-]+)$/.exec(u.pathname)
+      if (mc) {
+        const out = ledger.control(decodeURIComponent(mc[1]), mc[2], u.searchParams)
+        if (out === null) return fail(res, 404, 'not_found', 'no such pool or action')
+        if (typeof out === 'string') {
+          res.writeHead(200, { 'Content-Type': 'text/plain; charset=utf-8' })
+          return res.end(out)
+        }
+        return send(res, 200, out)
+      }
       if (u.pathname.startsWith('/api/v1/')) {
         const parts = u.pathname.slice('/api/v1/'.length).split('/').filter(Boolean)
         return await api(req, res, userOf(req), parts)
