@@ -81,14 +81,37 @@ func nullID(id int64) any {
 // them the next indices, stores the leaves and the tree's new stored hashes, and updates the tree
 // size and root, all in one transaction. On PostgreSQL a transaction-scoped advisory lock per pool
 // makes concurrent sequencers take turns. It returns how many entries it sequenced (0 when the
-// outbox is empty).
+// outbox is empty). It is the unfenced sequencer of CLI commands and tests: on PostgreSQL it
+// refuses (ErrNotLeader) while a node holds a live ledger lease; nodes use SequenceFenced.
 func (d *DB) Sequence(ctx context.Context, pool string, max int) (int, error) {
+	b, err := d.SequenceFenced(ctx, Lease{}, pool, max)
+	return int(b.To - b.From), err
+}
+
+// Batch is what one sequencing transaction put on a log: indices [From, To), and when each
+// entry had been queued (the business transaction's time).
+type Batch struct {
+	From, To    int64
+	Queued      []time.Time
+	SequencedAt time.Time
+}
+
+// SequenceFenced is Sequence under a lease: the transaction first checks (and holds) the lease
+// row, so a node whose lease expired or was taken cannot sequence. The batch's index range is
+// written to ledger_announcements in the same transaction, so that it is announced as live events
+// even if this node dies right after the commit.
+func (d *DB) SequenceFenced(ctx context.Context, lease Lease, pool string, max int) (Batch, error) {
 	if max <= 0 {
 		max = 4096
 	}
 	var n int
+	var b Batch
 	err := d.WriteTx(ctx, func(tx *Tx) error {
 		n = 0
+		b = Batch{}
+		if err := tx.fence(ctx, lease, LedgerRole); err != nil {
+			return err
+		}
 		if d.dialect == Postgres {
 			if _, err := tx.Exec(ctx, `SELECT pg_advisory_xact_lock(?)`, ledgerLockKey(pool)); err != nil {
 				return err
@@ -129,6 +152,7 @@ func (d *DB) Sequence(ctx context.Context, pool string, max int) (int, error) {
 			}
 			q.queued = d.instant(at)
 			batch = append(batch, q)
+			b.Queued = append(b.Queued, at)
 		}
 		rows.Close()
 		if err := rows.Err(); err != nil {
@@ -145,7 +169,8 @@ func (d *DB) Sequence(ctx context.Context, pool string, max int) (int, error) {
 		if err != nil {
 			return err
 		}
-		now := d.instant(d.nowUTC())
+		b.SequencedAt = d.nowUTC()
+		now := d.instant(b.SequencedAt)
 		if err := insertRows(ctx, tx, `INSERT INTO ledger_leaves (pool, idx, event_id, entry, queued_at, sequenced_at) VALUES `, 6, len(batch),
 			func(i int, args []any) []any {
 				q := batch[i]
@@ -169,10 +194,17 @@ func (d *DB) Sequence(ctx context.Context, pool string, max int) (int, error) {
 		if k, _ := res.RowsAffected(); k != 1 {
 			return reclaim.Errorf(reclaim.ECONFLICT, "pool %q changed size while sequencing", pool)
 		}
+		if err := tx.queueAnnouncement(ctx, pool, size, app.Size, now); err != nil {
+			return err
+		}
 		n = len(batch)
+		b.From, b.To = size, size+int64(n)
 		return nil
 	})
-	return n, dbError(err, "sequencing pool "+pool)
+	if err != nil {
+		b = Batch{}
+	}
+	return b, dbError(err, "sequencing pool "+pool)
 }
 
 // ledgerLockKey is the advisory-lock key of a pool's sequencer.
@@ -492,31 +524,4 @@ func (s LedgerSource) Hashes(ctx context.Context, pool string) sumtlog.HashReade
 // SaveCheckpoint stores a published checkpoint.
 func (s LedgerSource) SaveCheckpoint(ctx context.Context, pool string, c tlog.Published) error {
 	return s.DB.SaveCheckpoint(ctx, pool, c)
-}
-
-// TryLeader tries to become the one node that runs a background role (the ledger sequencer):
-// on PostgreSQL it takes a session-level advisory lock on a dedicated connection, held until
-// release is called or the connection dies; on SQLite, where one process holds the writer, it
-// always succeeds. ok is false when another node holds the role.
-func (d *DB) TryLeader(ctx context.Context, role string) (release func(), ok bool, err error) {
-	if d.dialect != Postgres {
-		return func() {}, true, nil
-	}
-	conn, err := d.w.Conn(ctx)
-	if err != nil {
-		return nil, false, dbError(err, "leader election")
-	}
-	key := ledgerLockKey("leader:" + role)
-	if err := conn.QueryRowContext(ctx, `SELECT pg_try_advisory_lock($1)`, key).Scan(&ok); err != nil {
-		conn.Close()
-		return nil, false, dbError(err, "leader election")
-	}
-	if !ok {
-		conn.Close()
-		return nil, false, nil
-	}
-	return func() {
-		conn.ExecContext(context.Background(), `SELECT pg_advisory_unlock($1)`, key)
-		conn.Close()
-	}, true, nil
 }

@@ -84,6 +84,9 @@ type Publisher struct {
 	Witnesses []Witness
 	// Quorum is how many witness cosignatures a checkpoint needs to be published.
 	Quorum int
+	// Claim, when set, is asked before every signature: an error (this node is not the leader, or
+	// another node signed that size) refuses to sign. It fences the signer on several nodes.
+	Claim func(ctx context.Context, pool string, size int64) error
 
 	mu sync.Mutex
 }
@@ -138,6 +141,11 @@ func (p *Publisher) Publish(ctx context.Context, pool string) (Published, error)
 			if err != nil {
 				return Published{}, fmt.Errorf("%w: pool %s size %d does not extend published size %d: %v", ErrFork, pool, head.Size, last.Size, err)
 			}
+		}
+	}
+	if p.Claim != nil {
+		if err := p.Claim(ctx, pool, head.Size); err != nil {
+			return Published{}, err
 		}
 	}
 	signed, err := note.Sign(&note.Note{Text: string(Body(head.Origin, head.Size, head.Root))}, p.Signer)

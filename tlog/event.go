@@ -1,0 +1,42 @@
+package tlog
+
+import (
+	"encoding/json"
+	"strconv"
+)
+
+// EntryEventType is the live-event type of a sequenced ledger entry on the topic ledger.<pool>.
+const EntryEventType = "entry"
+
+// MaxEventEntry is the largest entry carried inside a live event; a larger one is announced
+// without its bytes and the stream reads it from the database (PostgreSQL NOTIFY carries at most
+// 8,000 bytes).
+const MaxEventEntry = 6000
+
+// EntryEvent is the data of a live "entry" event: the entry's index, event id, type and exact
+// bytes (omitted when larger than MaxEventEntry).
+type EntryEvent struct {
+	Index   int64  `json:"index"`
+	EventID string `json:"event_id"`
+	Type    string `json:"type"`
+	Entry   string `json:"entry,omitempty"`
+}
+
+// NewEntryEvent describes the entry at index for a live event.
+func NewEntryEvent(index int64, entry []byte) EntryEvent {
+	var h struct {
+		EventID string `json:"event_id"`
+		Type    string `json:"type"`
+	}
+	_ = json.Unmarshal(entry, &h) // a sequenced entry always parses; an odd one is still announced
+	e := EntryEvent{Index: index, EventID: h.EventID, Type: h.Type}
+	if len(entry) <= MaxEventEntry {
+		e.Entry = string(entry)
+	}
+	return e
+}
+
+// Cursor is the SSE event id of the entry at index on a ledger stream: the number of entries a
+// client has seen once it has it. A client resuming with Last-Event-ID n is sent entries from
+// index n on.
+func Cursor(index int64) string { return strconv.FormatInt(index+1, 10) }
