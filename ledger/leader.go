@@ -17,6 +17,9 @@ import (
 	"reclaim/sqldb"
 )
 
+// seqBatch is the most entries one sequencing transaction takes.
+const seqBatch = 4096
+
 // leadership is this node's view of the ledger lease. Only the leader sequences, announces and
 // signs; every one of those transactions is fenced by the lease's epoch in the database, so a
 // node that lost the lease (expired while it was paused, or taken over) cannot write even if it
@@ -105,16 +108,28 @@ func (s *Service) fenced(err error) bool {
 	return false
 }
 
-// leaderRound acquires the lease when this node follows and renews it when it leads (renewing at
-// most every TTL/4; every fenced transaction re-checks it anyway).
+// keepLease runs leaderRound every TTL/4 until ctx ends, apart from the work loop, so that a long
+// round (a large batch, a slow witness) never lets the lease lapse.
+func (s *Service) keepLease(ctx context.Context) {
+	t := time.NewTicker(s.lead.ttl / 4)
+	defer t.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+			s.leaderRound(ctx)
+		}
+	}
+}
+
+// leaderRound acquires the lease when this node follows and renews it when it leads. Every fenced
+// transaction re-checks the lease anyway; renewal only keeps it.
 func (s *Service) leaderRound(ctx context.Context) {
 	s.lead.mu.Lock()
-	leader, lease, since := s.lead.leader, s.lead.lease, time.Since(s.lead.renewed)
+	leader, lease := s.lead.leader, s.lead.lease
 	s.lead.mu.Unlock()
 	if leader {
-		if since < s.lead.ttl/4 {
-			return
-		}
 		start := time.Now()
 		err := s.db.RenewLease(ctx, lease, s.lead.ttl)
 		switch {
@@ -191,24 +206,30 @@ func (s *Service) leadOnce(ctx context.Context) (func(), error) {
 func (s *Service) Run(ctx context.Context) {
 	poll := time.NewTicker(250 * time.Millisecond)
 	defer poll.Stop()
-	publish := time.NewTicker(s.interval)
-	defer publish.Stop()
 	defer s.release()
+	s.leaderRound(ctx)
+	var keeper sync.WaitGroup
+	keeper.Add(1)
+	go func() {
+		defer keeper.Done()
+		s.keepLease(ctx)
+	}()
+	defer keeper.Wait()
+	lastPublish := time.Now()
 	for {
-		s.leaderRound(ctx)
 		if _, ok := s.current(); ok {
 			s.sequenceAll(ctx)
 			s.announceAll(ctx)
+			if time.Since(lastPublish) >= s.interval {
+				s.publishAll(ctx)
+				lastPublish = time.Now()
+			}
 		}
 		select {
 		case <-ctx.Done():
 			return
 		case <-s.kick:
 		case <-poll.C:
-		case <-publish.C:
-			if _, ok := s.current(); ok {
-				s.publishAll(ctx)
-			}
 		}
 	}
 }
@@ -239,7 +260,7 @@ func (s *Service) sequenceAll(ctx context.Context) {
 	}
 	for _, p := range pools {
 		for {
-			b, err := s.db.SequenceFenced(ctx, lease, p, 4096)
+			b, err := s.db.SequenceFenced(ctx, lease, p, seqBatch)
 			if err != nil {
 				if s.fenced(err) {
 					return
@@ -255,6 +276,9 @@ func (s *Service) sequenceAll(ctx context.Context) {
 			}
 			s.observeBatch(b)
 			s.announcePool(ctx, lease, p)
+			if b.To-b.From < seqBatch {
+				break // drained as of this batch; the next round takes what arrived since
+			}
 		}
 	}
 }

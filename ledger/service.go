@@ -184,6 +184,9 @@ func (s *Service) Kick() {
 func (s *Service) publishAll(ctx context.Context) {
 	pools, err := s.db.LedgerPools(ctx)
 	if err != nil {
+		if ctx.Err() == nil {
+			s.log.Warn("checkpoints not published: cannot list pools", "err", err)
+		}
 		return
 	}
 	for _, p := range pools {
@@ -194,7 +197,7 @@ func (s *Service) publishAll(ctx context.Context) {
 			continue
 		}
 		if _, err := s.Publish(ctx, p.Pool); err != nil && ctx.Err() == nil {
-			if errors.Is(err, sqldb.ErrNotLeader) {
+			if errors.Is(err, sqldb.ErrSignedElsewhere) {
 				// Another node signed this size (a previous leader): wait for the tree to grow.
 				s.mu.Lock()
 				s.published[p.Pool] = p.Size

@@ -16,6 +16,11 @@ import (
 // not hold the role's lease (any more), or another node signed the checkpoint size.
 var ErrNotLeader = errors.New("not the ledger leader")
 
+// ErrSignedElsewhere is wrapped by ClaimSigning's error when another node, or an earlier lease,
+// already signed the checkpoint size: this node must not sign it (one signer per size), but it
+// still leads.
+var ErrSignedElsewhere = errors.New("checkpoint size signed by another node")
+
 // Lease is a node's hold on a background role (the ledger sequencer and publisher). Epoch grows
 // by one every time the role changes hands; a fenced transaction proceeds only while the lease
 // row still names Node with Epoch and has not expired. On SQLite, where one process holds the
@@ -47,9 +52,11 @@ func (d *DB) AcquireLease(ctx context.Context, role, node string, ttl time.Durat
 		ok = false
 		h, err = leaseHolder(ctx, tx, role, true)
 		if errors.Is(err, sql.ErrNoRows) {
-			_, err := tx.Exec(ctx, `INSERT INTO ledger_leases (role, node, epoch, acquired_at, expires_at)
-				VALUES (?, ?, 1, clock_timestamp(), clock_timestamp() + make_interval(secs => ?))`, role, node, ttl.Seconds())
-			if err != nil {
+			if _, err := tx.Exec(ctx, `INSERT INTO ledger_leases (role, node, epoch, acquired_at) VALUES (?, ?, 1, clock_timestamp())`, role, node); err != nil {
+				return err
+			}
+			if _, err := tx.Exec(ctx, `INSERT INTO ledger_lease_beats (role, expires_at) VALUES (?, clock_timestamp() + make_interval(secs => ?))`,
+				role, ttl.Seconds()); err != nil {
 				return err
 			}
 			l.Epoch, ok = 1, true
@@ -62,8 +69,12 @@ func (d *DB) AcquireLease(ctx context.Context, role, node string, ttl time.Durat
 		if h.Live {
 			return nil // held: by another node, or by an earlier lease of this one, which must lapse first
 		}
-		if _, err := tx.Exec(ctx, `UPDATE ledger_leases SET node = ?, epoch = epoch + 1, acquired_at = clock_timestamp(),
-			expires_at = clock_timestamp() + make_interval(secs => ?) WHERE role = ? AND epoch = ?`, node, ttl.Seconds(), role, h.Epoch); err != nil {
+		if _, err := tx.Exec(ctx, `UPDATE ledger_leases SET node = ?, epoch = epoch + 1, acquired_at = clock_timestamp() WHERE role = ? AND epoch = ?`,
+			node, role, h.Epoch); err != nil {
+			return err
+		}
+		if _, err := tx.Exec(ctx, `UPDATE ledger_lease_beats SET expires_at = clock_timestamp() + make_interval(secs => ?) WHERE role = ?`,
+			ttl.Seconds(), role); err != nil {
 			return err
 		}
 		l.Epoch, ok = h.Epoch+1, true
@@ -84,8 +95,9 @@ func (d *DB) RenewLease(ctx context.Context, l Lease, ttl time.Duration) error {
 	}
 	var n int64
 	err := d.WriteTx(ctx, func(tx *Tx) error {
-		res, err := tx.Exec(ctx, `UPDATE ledger_leases SET expires_at = clock_timestamp() + make_interval(secs => ?)
-			WHERE role = ? AND node = ? AND epoch = ? AND expires_at > clock_timestamp()`, ttl.Seconds(), l.Role, l.Node, l.Epoch)
+		res, err := tx.Exec(ctx, `UPDATE ledger_lease_beats SET expires_at = clock_timestamp() + make_interval(secs => ?)
+			WHERE role = ? AND expires_at > clock_timestamp()
+			AND EXISTS (SELECT 1 FROM ledger_leases WHERE role = ? AND node = ? AND epoch = ?)`, ttl.Seconds(), l.Role, l.Role, l.Node, l.Epoch)
 		if err != nil {
 			return err
 		}
@@ -108,7 +120,8 @@ func (d *DB) ReleaseLease(ctx context.Context, l Lease) error {
 		return nil
 	}
 	err := d.WriteTx(ctx, func(tx *Tx) error {
-		_, err := tx.Exec(ctx, `UPDATE ledger_leases SET expires_at = clock_timestamp() WHERE role = ? AND node = ? AND epoch = ?`, l.Role, l.Node, l.Epoch)
+		_, err := tx.Exec(ctx, `UPDATE ledger_lease_beats SET expires_at = clock_timestamp()
+			WHERE role = ? AND EXISTS (SELECT 1 FROM ledger_leases WHERE role = ? AND node = ? AND epoch = ?)`, l.Role, l.Role, l.Node, l.Epoch)
 		return err
 	})
 	return dbError(err, "releasing the leader lease")
@@ -132,9 +145,9 @@ func (d *DB) LeaseHolder(ctx context.Context, role string) (Holder, error) {
 }
 
 func leaseHolder(ctx context.Context, tx *Tx, role string, lock bool) (Holder, error) {
-	q := `SELECT node, epoch, expires_at, expires_at > clock_timestamp() FROM ledger_leases WHERE role = ?`
+	q := `SELECT l.node, l.epoch, b.expires_at, b.expires_at > clock_timestamp() FROM ledger_leases l JOIN ledger_lease_beats b ON b.role = l.role WHERE l.role = ?`
 	if lock {
-		q += ` FOR UPDATE`
+		q += ` FOR UPDATE OF l`
 	}
 	var h Holder
 	err := tx.QueryRow(ctx, q, role).Scan(&h.Node, &h.Epoch, &h.Expires, &h.Live)
@@ -154,7 +167,12 @@ func (t *Tx) fence(ctx context.Context, l Lease, role string) error {
 		role = l.Role
 	}
 	var h Holder
-	err := t.QueryRow(ctx, `SELECT node, epoch, expires_at > clock_timestamp() FROM ledger_leases WHERE role = ? FOR SHARE`, role).
+	// The lease row changes only when the role changes hands, so holding it FOR SHARE makes a
+	// takeover wait for this transaction without conflicting with renewals (which write
+	// ledger_lease_beats; the expiry is read from this transaction's snapshot: a lease that
+	// expires after it can only be taken once this transaction has ended).
+	err := t.QueryRow(ctx, `SELECT l.node, l.epoch, b.expires_at > clock_timestamp() FROM ledger_leases l JOIN ledger_lease_beats b ON b.role = l.role
+		WHERE l.role = ? FOR SHARE OF l`, role).
 		Scan(&h.Node, &h.Epoch, &h.Live)
 	if errors.Is(err, sql.ErrNoRows) {
 		if l.Epoch == 0 {
@@ -182,8 +200,9 @@ func (t *Tx) fence(ctx context.Context, l Lease, role string) error {
 const LedgerRole = "ledger"
 
 // ClaimSigning records, in a fenced transaction, that l's node signs the pool's checkpoint of the
-// given size. It fails with ErrNotLeader when the lease is no longer valid or another node (or an
-// earlier epoch) claimed that size: one signer per checkpoint size. A node may claim a size it
+// given size. It fails with ErrNotLeader when the lease is no longer valid, and with
+// ErrSignedElsewhere when another node (or an earlier epoch) claimed that size: one signer per
+// checkpoint size. A node may claim a size it
 // claimed before (a retry after a witness failure). On SQLite (one node) it records nothing.
 func (d *DB) ClaimSigning(ctx context.Context, l Lease, pool string, size int64) error {
 	if d.dialect != Postgres {
@@ -205,7 +224,7 @@ func (d *DB) ClaimSigning(ctx context.Context, l Lease, pool string, size int64)
 			return err
 		}
 		if node != l.Node || epoch != l.Epoch {
-			return reclaim.WrapError(reclaim.ECONFLICT, ErrNotLeader, "pool %s size %d was signed by node %s (epoch %d)", pool, size, node, epoch)
+			return reclaim.WrapError(reclaim.ECONFLICT, ErrSignedElsewhere, "pool %s size %d was signed by node %s (epoch %d)", pool, size, node, epoch)
 		}
 		return nil
 	})
@@ -301,4 +320,13 @@ func (d *DB) awaitDrained(ctx context.Context, pool string, wait time.Duration) 
 		case <-time.After(50 * time.Millisecond):
 		}
 	}
+}
+
+// sequenceTx runs a sequencing transaction: WriteTx, but at REPEATABLE READ on PostgreSQL (see
+// SequenceFenced), retried like WriteTx.
+func (d *DB) sequenceTx(ctx context.Context, fn func(*Tx) error) error {
+	if d.dialect != Postgres {
+		return d.WriteTx(ctx, fn)
+	}
+	return d.runTx(ctx, d.w, &sql.TxOptions{Isolation: sql.LevelRepeatableRead}, fn)
 }

@@ -18,7 +18,7 @@ import (
 func expireLease(t *testing.T, db *sqldb.DB) {
 	t.Helper()
 	err := db.WriteTx(context.Background(), func(tx *sqldb.Tx) error {
-		_, err := tx.Exec(context.Background(), `UPDATE ledger_leases SET expires_at = clock_timestamp() - interval '1 second'`)
+		_, err := tx.Exec(context.Background(), `UPDATE ledger_lease_beats SET expires_at = clock_timestamp() - interval '1 second'`)
 		return err
 	})
 	if err != nil {
@@ -92,7 +92,7 @@ func TestLeaseFencing(t *testing.T) {
 			t.Fatalf("B sequences: %+v %v", bt, err)
 		}
 		// One signer per size: size 3 is A's (epoch 1) for good; B signs 5.
-		if err := db.ClaimSigning(ctx, b, "F", 3); !errors.Is(err, sqldb.ErrNotLeader) {
+		if err := db.ClaimSigning(ctx, b, "F", 3); !errors.Is(err, sqldb.ErrSignedElsewhere) {
 			t.Fatalf("B re-signed A's size: %v", err)
 		}
 		if err := db.ClaimSigning(ctx, b, "F", 5); err != nil {
