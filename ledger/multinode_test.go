@@ -29,11 +29,13 @@ import (
 	"reclaim/httpapi"
 	"reclaim/ingest"
 	"reclaim/ledger"
+	"reclaim/money"
 	"reclaim/pii"
 	"reclaim/sqldb"
 	"reclaim/sqldb/sqldbtest"
 	"reclaim/synth"
 	"reclaim/tlog"
+	"reclaim/tlog/verify"
 )
 
 // cluster is one or more app nodes (ledger service + HTTP server) on one database.
@@ -741,5 +743,78 @@ func waitFor(t *testing.T, d time.Duration, what string, ok func() bool) {
 			t.Fatalf("timed out waiting for %s", what)
 		}
 		time.Sleep(50 * time.Millisecond)
+	}
+}
+
+// Entries are announced whether or not the leader has subscribers of its own: a subscriber that
+// is only on a follower gets every entry (the leader used to skip announcing when it had none).
+func TestFollowerSubscribersGetEntries(t *testing.T) {
+	dsn := sqldbtest.PostgresDSN(t)
+	db0 := sqldbtest.Open(t, dsn)
+	ctx := context.Background()
+	dir := t.TempDir()
+	keys, err := pii.LoadKey(pii.KeyOptions{DevDir: dir, AllowDev: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	c := &cluster{t: t, dsn: dsn, dir: dir, keys: keys, app: "rcl-fs-", logs: &syncBuffer{}, signed: map[int64]map[string]bool{}, nodes: map[string]*node{}}
+	pool := fmt.Sprintf("FS%d", time.Now().UnixNano()%1e9)
+	newTestPool(t, db0, keys, dir, pool)
+	a := c.start("A", "A")
+	waitFor(t, 5*time.Second, "A to lead", func() bool { r, _, _ := a.svc.Leadership(); return r == "leader" })
+	b := c.start("B", "B")
+	sub, _, _, err := b.broker.Subscribe("ledger."+pool, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer sub.Close()
+	time.Sleep(300 * time.Millisecond) // B listens
+	if a.broker.Subscribers("ledger."+pool) != 0 {
+		t.Fatal("the leader has a subscriber")
+	}
+	head, _ := db0.LedgerHead(ctx, pool)
+	loans, _, err := db0.PoolLoans(ctx, pool, 0, 5)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i, l := range loans {
+		if _, err := db0.PostCollection(ctx, tlog.Collection{Pool: pool, LoanRef: l.Ref, Amount: money.New(100, "CNY"), Channel: verify.ChannelOnline,
+			TxnID: fmt.Sprintf("FS-%d", i), Effective: date.Of(2025, 8, 1), PostedBy: "test"}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	for i := head.Size; i < head.Size+int64(len(loans)); i++ {
+		select {
+		case e := <-sub.C:
+			var ev tlog.EntryEvent
+			if e.Type != "entry" || json.Unmarshal(e.Data, &ev) != nil || ev.Index != i || ev.Entry == "" {
+				t.Fatalf("follower's subscriber: want entry %d, got %s %s", i, e.Type, e.Data)
+			}
+		case <-time.After(10 * time.Second):
+			t.Fatalf("follower's subscriber got no entry %d", i)
+		}
+	}
+}
+
+// newTestPool imports a 40-loan tape and opens a pool on it.
+func newTestPool(t *testing.T, db *sqldb.DB, keys *pii.Keyring, dir, pool string) {
+	t.Helper()
+	ctx := context.Background()
+	tape := filepath.Join(dir, pool+".csv")
+	f, err := os.Create(tape)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := synth.WriteTape(ctx, synth.Config{Seed: 5, Loans: 40, PortfolioRef: pool, CutOff: date.Of(2025, 6, 30), Profile: synth.BankMixed},
+		f, nil, synth.TapeOptions{}, nil); err != nil {
+		t.Fatal(err)
+	}
+	f.Close()
+	rep, err := ingest.Run(ctx, db.IngestStore(), keys, tape, ingest.Options{SellerName: pool})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := db.OpenPool(ctx, sqldb.PoolSpec{Pool: pool, Origin: "test.example/ledger/" + pool, PortfolioID: rep.PortfolioID, Effective: date.Of(2025, 7, 1)}); err != nil {
+		t.Fatal(err)
 	}
 }
