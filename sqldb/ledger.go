@@ -32,9 +32,11 @@ func (t *Tx) Enqueue(ctx context.Context, pool, eventID string, entry []byte) er
 	var frozen sql.NullString
 	q := `SELECT CAST(frozen_at AS TEXT) FROM ledger_pools WHERE pool = ?`
 	if t.db.dialect == Postgres {
-		// A period report locks the pool row FOR UPDATE while it reads the outbox; this share
-		// lock orders every enqueue before or after it.
-		q += ` FOR SHARE`
+		// A period report locks the pool row FOR UPDATE while it reads the outbox; this key-share
+		// lock orders every enqueue before or after it. KEY SHARE, not SHARE: the sequencer's
+		// update of the row's tree size does not conflict with it, so an enqueue whose snapshot
+		// predates a sequencing commit is not aborted with a serialization failure (40001).
+		q += ` FOR KEY SHARE`
 	}
 	err := t.QueryRow(ctx, q, pool).Scan(&frozen)
 	if err == sql.ErrNoRows {
@@ -125,11 +127,12 @@ func (d *DB) SequenceFenced(ctx context.Context, lease Lease, pool string, max i
 		}
 		var size int64
 		var root []byte
-		// FOR UPDATE: under SERIALIZABLE a sequencer whose snapshot predates another's commit
-		// fails here with a serialization error and is retried on a fresh snapshot.
+		// FOR NO KEY UPDATE: a sequencer whose snapshot predates another's commit fails here
+		// with a serialization error and is retried on a fresh snapshot; a period report's FOR
+		// UPDATE excludes it; enqueues (FOR KEY SHARE) go on beside it.
 		q := `SELECT tree_size, root FROM ledger_pools WHERE pool = ?`
 		if d.dialect == Postgres {
-			q += ` FOR UPDATE`
+			q += ` FOR NO KEY UPDATE`
 		}
 		err := tx.QueryRow(ctx, q, pool).Scan(&size, &root)
 		if err == sql.ErrNoRows {

@@ -31,6 +31,9 @@ type ledgerFlags struct {
 	witnesses string
 	quorum    int
 	interval  time.Duration
+	// createKey creates a missing --ledger-key file too (the demo); otherwise only the default
+	// key in the data directory is created on first use.
+	createKey bool
 }
 
 func (f *ledgerFlags) register(c *cobra.Command) {
@@ -55,7 +58,7 @@ func newLedgerService(g *globals, a *app, f ledgerFlags, broker *events.Broker, 
 	if log == nil {
 		log = g.log
 	}
-	return ledger.New(a.db, broker, log, ledger.Config{KeyFile: f.keyPath(g), CreateKey: f.keyFile == "", Origin: f.origin,
+	return ledger.New(a.db, broker, log, ledger.Config{KeyFile: f.keyPath(g), CreateKey: f.keyFile == "" || f.createKey, Origin: f.origin,
 		WitnessFile: f.witnesses, Quorum: f.quorum, Interval: f.interval,
 		Created: func(path, vkey string) {
 			fmt.Fprintf(g.stderr, "created the ledger signing key %s (verifier key %s); keep it off the database host's backups\n", path, vkey)

@@ -5,11 +5,14 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"os"
 	"strconv"
+	"strings"
 
 	"github.com/spf13/cobra"
 
 	"reclaim"
+	"reclaim/sqldb"
 	"reclaim/tape"
 )
 
@@ -193,20 +196,33 @@ func newMigrateCmd(g *globals) *cobra.Command {
 	c := &cobra.Command{
 		Use:   "migrate",
 		Short: "Apply database migrations (PostgreSQL needs this once per release; SQLite migrates itself)",
-		Args:  cobra.NoArgs,
-		RunE: g.withApp(func(cmd *cobra.Command, args []string, a *app) error {
-			if !status {
-				if err := a.db.Migrate(cmd.Context()); err != nil {
-					return err
+		Long: `Applies the database migrations embedded in this binary. It needs only the database: it never
+reads or creates the personal-data key.`,
+		Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, args []string) error {
+			if !strings.HasPrefix(g.resolvedDSN(), "postgres") {
+				if err := os.MkdirAll(g.dataDir, 0o700); err != nil {
+					return fmt.Errorf("cannot create the data directory %s: %w", g.dataDir, err)
 				}
 			}
-			st, err := a.db.MigrationStatus(cmd.Context())
+			db, err := sqldb.Open(cmd.Context(), g.resolvedDSN(), sqldb.Options{})
 			if err != nil {
 				return err
 			}
-			fmt.Fprintf(g.stdout, "%s: %v\n", a.db.Dialect(), st)
+			if !status {
+				if err := db.Migrate(cmd.Context()); err != nil {
+					db.Close()
+					return err
+				}
+			}
+			defer db.Close()
+			st, err := db.MigrationStatus(cmd.Context())
+			if err != nil {
+				return err
+			}
+			fmt.Fprintf(g.stdout, "%s: %v\n", db.Dialect(), st)
 			return nil
-		}),
+		},
 	}
 	c.Flags().BoolVar(&status, "status", false, "only show which migrations are applied")
 	return c
