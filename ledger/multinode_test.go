@@ -499,10 +499,16 @@ func testFailOver(t *testing.T, dsn string, db0 *sqldb.DB) {
 	}
 	time.Sleep(2 * time.Second)
 	firstEpoch := epochOf()
+	leaderAtExpiry := ""
 	if pg {
 		// The leader's lease runs out under it (as after a long pause) and its connections are
 		// terminated (as when its lock connection was killed).
-		old := c.leader()
+		old := c.holder(db0)
+		if old == nil {
+			t.Fatal("no lease holder")
+		}
+		leaderAtExpiry = old.name
+		_, _, firstEpoch = old.svc.Leadership()
 		if err := db0.WriteTx(ctx, func(tx *sqldb.Tx) error {
 			_, err := tx.Exec(ctx, `UPDATE ledger_lease_beats SET expires_at = clock_timestamp() - interval '1 second'`)
 			return err
@@ -684,6 +690,11 @@ func testFailOver(t *testing.T, dsn string, db0 *sqldb.DB) {
 	logs := c.logs.String()
 	if pg && strings.Count(logs, `"msg":"ledger leadership acquired"`) < 3 {
 		t.Errorf("leader changes not logged:\n%s", grepLines(logs, "leadership"))
+	}
+	// The leader whose lease expired under it was refused by the database (fenced), not merely
+	// told: its next renewal or fenced transaction failed and it stepped down, logged with its id.
+	if pg && !strings.Contains(logs, fmt.Sprintf(`"msg":"ledger leadership lost","node":"%s","epoch":%d,"reason":"fenced`, leaderAtExpiry, firstEpoch)) {
+		t.Errorf("no fenced step-down of %s epoch %d:\n%s", leaderAtExpiry, firstEpoch, grepLines(logs, "leadership"))
 	}
 	leaders := 0
 	for _, base := range c.live() {

@@ -34,6 +34,8 @@ type ledgerFlags struct {
 	// createKey creates a missing --ledger-key file too (the demo); otherwise only the default
 	// key in the data directory is created on first use.
 	createKey bool
+	nodeID    string
+	leaseTTL  time.Duration
 }
 
 func (f *ledgerFlags) register(c *cobra.Command) {
@@ -43,6 +45,8 @@ func (f *ledgerFlags) register(c *cobra.Command) {
 	fs.StringVar(&f.witnesses, "witnesses", "", "witness list file: one '<name> <add-checkpoint URL> <cosignature vkey>' per line")
 	fs.IntVar(&f.quorum, "witness-quorum", 0, "cosignatures a checkpoint needs before it is published")
 	fs.DurationVar(&f.interval, "checkpoint-interval", 5*time.Second, "how often grown logs get a new checkpoint")
+	fs.StringVar(&f.nodeID, "node-id", os.Getenv("RECLAIM_NODE_ID"), "this node's id in the ledger leader lease and the logs (default: host, pid and a random suffix) ($RECLAIM_NODE_ID)")
+	fs.DurationVar(&f.leaseTTL, "leader-lease", 5*time.Second, "ledger leader lease: a dead leader is replaced after at most this long (PostgreSQL)")
 }
 
 func (f *ledgerFlags) keyPath(g *globals) string {
@@ -59,7 +63,7 @@ func newLedgerService(g *globals, a *app, f ledgerFlags, broker *events.Broker, 
 		log = g.log
 	}
 	return ledger.New(a.db, broker, log, ledger.Config{KeyFile: f.keyPath(g), CreateKey: f.keyFile == "" || f.createKey, Origin: f.origin,
-		WitnessFile: f.witnesses, Quorum: f.quorum, Interval: f.interval,
+		WitnessFile: f.witnesses, Quorum: f.quorum, Interval: f.interval, Node: f.nodeID, LeaseTTL: f.leaseTTL,
 		Created: func(path, vkey string) {
 			fmt.Fprintf(g.stderr, "created the ledger signing key %s (verifier key %s); keep it off the database host's backups\n", path, vkey)
 		}})
