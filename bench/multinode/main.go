@@ -196,7 +196,9 @@ func run(dsn string, nodes, rate, clients int, dur time.Duration) (*result, erro
 	var acked, failed atomic.Int64
 	var lmu sync.Mutex
 	var postLat []float64
-	tokens := make(chan struct{}, 1<<16)
+	// Paced: a post is due every 1/rate s; a due post no client is free to take within 1 s is
+	// dropped from the schedule (the achieved rate says so). Saturation: closed loop.
+	tokens := make(chan struct{}, rate+1)
 	end := time.Now().Add(dur)
 	go func() {
 		defer close(tokens)
@@ -229,6 +231,9 @@ func run(dsn string, nodes, rate, clients int, dur time.Duration) (*result, erro
 			hc := &http.Client{Timeout: 30 * time.Second}
 			var mine []float64
 			for range tokens {
+				if time.Now().After(end) {
+					break
+				}
 				i := seq.Add(1)
 				body, _ := json.Marshal(map[string]string{"loan": loans[int(i)%len(loans)].Ref, "amount": "1.00", "channel": "online",
 					"txn_id": fmt.Sprintf("BT-%d", i), "effective": "2025-08-01"})
