@@ -5,6 +5,7 @@ import (
 	"crypto/rand"
 	"encoding/hex"
 	"errors"
+	"log/slog"
 	"os"
 	"strconv"
 	"strings"
@@ -94,8 +95,15 @@ func (s *Service) stepDownLocked(reason string) {
 	s.lead.leader = false
 	s.m.isLeader.Set(0)
 	s.m.changes.Inc()
-	s.log.Warn("ledger leadership lost", "node", s.lead.node, "epoch", s.lead.lease.Epoch, "reason", reason)
+	lvl := slog.LevelWarn
+	if reason == released {
+		lvl = slog.LevelInfo // a graceful hand-over (a stopping server, a finished CLI command)
+	}
+	s.log.Log(context.Background(), lvl, "ledger leadership lost", "node", s.lead.node, "epoch", s.lead.lease.Epoch, "reason", reason)
 }
+
+// released is the step-down reason of a lease given up on purpose.
+const released = "released"
 
 // fenced reports whether err is the database refusing work to a node that no longer leads, and
 // if so steps down.
@@ -180,7 +188,7 @@ func (s *Service) release() {
 	if err := s.db.ReleaseLease(ctx, lease); err != nil {
 		s.log.Warn("ledger lease not released", "node", s.lead.node, "err", err)
 	}
-	s.stepDown("stopping")
+	s.stepDown(released)
 }
 
 // leadOnce makes this node the leader for one CLI operation: it reuses a lease Run holds, or

@@ -8,6 +8,7 @@ import (
 	"testing"
 	"time"
 
+	"reclaim/date"
 	"reclaim/events"
 	"reclaim/sqldb"
 	"reclaim/sqldb/sqldbtest"
@@ -283,6 +284,45 @@ func TestSerializationRetriesCounted(t *testing.T) {
 		wg.Wait()
 		if got := db.TxStats().Serialization - before; got < 1 {
 			t.Fatalf("%d serialization retries counted", got)
+		}
+	})
+}
+
+// A period report closed on a node that does not lead waits for the leader to drain the outbox
+// (it may not sequence itself), then lands at the right index.
+func TestClosePeriodUnderAnotherLeader(t *testing.T) {
+	sqldbtest.ForEachEngine(t, func(t *testing.T, db *sqldb.DB) {
+		ctx := context.Background()
+		p := importTape(t, db, "close-under-leader", mixedLoans(10), nil)
+		if _, err := db.OpenPool(ctx, sqldb.PoolSpec{Pool: "CL", Origin: "test.example/ledger/CL", PortfolioID: p.ID, Effective: date.Of(2026, 7, 1)}); err != nil {
+			t.Fatal(err)
+		}
+		lease, _, ok, err := db.AcquireLease(ctx, sqldb.LedgerRole, "the-leader", 10*time.Second)
+		if err != nil || !ok {
+			t.Fatalf("acquire: %v %v", ok, err)
+		}
+		done := make(chan struct{})
+		go func() { // the leader sequences a little later
+			defer close(done)
+			time.Sleep(300 * time.Millisecond)
+			for {
+				b, err := db.SequenceFenced(ctx, lease, "CL", 0)
+				if err != nil {
+					t.Error(err)
+					return
+				}
+				if b.To == b.From {
+					return
+				}
+			}
+		}()
+		rep, err := db.ClosePeriod(ctx, "CL", date.Of(2026, 7, 1), date.Of(2026, 7, 31), date.Of(2026, 7, 31))
+		<-done
+		if err != nil {
+			t.Fatalf("close period: %v", err)
+		}
+		if rep.ToIndex != 11 {
+			t.Fatalf("report to index %d, want 11 (pool.opened + 10 boardings)", rep.ToIndex)
 		}
 	})
 }
