@@ -838,3 +838,69 @@ func newTestPool(t *testing.T, db *sqldb.DB, keys *pii.Keyring, dir, pool string
 		t.Fatal(err)
 	}
 }
+
+// Entries sequenced by a leader that died before announcing them are announced by the next
+// leader: the sequencing transaction left them pending in the database.
+func TestNextLeaderAnnouncesWhatTheLastOneLeftPending(t *testing.T) {
+	sqldbtest.ForEachEngineDSN(t, func(t *testing.T, dsn string) {
+		db0 := sqldbtest.Open(t, dsn)
+		ctx := context.Background()
+		dir := t.TempDir()
+		keys, err := pii.LoadKey(pii.KeyOptions{DevDir: dir, AllowDev: true})
+		if err != nil {
+			t.Fatal(err)
+		}
+		pool := fmt.Sprintf("NL%d", time.Now().UnixNano()%1e9)
+		newTestPool(t, db0, keys, dir, pool)
+		// The old leader sequenced everything, then died before announcing.
+		for {
+			n, err := db0.Sequence(ctx, pool, 0)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if n == 0 {
+				break
+			}
+		}
+		head, _ := db0.LedgerHead(ctx, pool)
+		c := &cluster{t: t, dsn: dsn, dir: dir, keys: keys, app: "rcl-nl-", logs: &syncBuffer{}, signed: map[int64]map[string]bool{}, nodes: map[string]*node{}}
+		// The next leader starts with a subscriber already listening (a console open on it).
+		db, err := sqldb.Open(ctx, c.nodeDSN("N"), sqldb.Options{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		broker := events.New(events.Options{Fanout: db.Fanout(nil)})
+		sub, _, _, err := broker.Subscribe("ledger."+pool, 0)
+		if err != nil {
+			t.Fatal(err)
+		}
+		time.Sleep(300 * time.Millisecond) // listening
+		svc, err := ledger.New(db, broker, slog.New(slog.DiscardHandler), ledger.Config{KeyFile: filepath.Join(dir, "ledger.key"), CreateKey: true,
+			Origin: "test.example/ledger", Node: "N", LeaseTTL: time.Second})
+		if err != nil {
+			t.Fatal(err)
+		}
+		rctx, cancel := context.WithCancel(ctx)
+		done := make(chan struct{})
+		go func() { defer close(done); svc.Run(rctx) }()
+		defer func() { cancel(); <-done; broker.Close(); db.Close() }()
+		for i := int64(0); i < head.Size; i++ {
+			select {
+			case e := <-sub.C:
+				if e.Type == "checkpoint" {
+					i--
+					continue
+				}
+				var ev tlog.EntryEvent
+				if e.Type != "entry" || json.Unmarshal(e.Data, &ev) != nil || ev.Index != i {
+					t.Fatalf("want entry %d, got %s %s", i, e.Type, e.Data)
+				}
+			case <-time.After(10 * time.Second):
+				t.Fatalf("entry %d of %d never announced", i, head.Size)
+			}
+		}
+		if p, err := db0.PendingAnnouncements(ctx); err != nil || len(p) != 0 {
+			t.Fatalf("still pending: %+v %v", p, err)
+		}
+	})
+}
