@@ -725,7 +725,7 @@ func testFailOver(t *testing.T, dsn string, db0 *sqldb.DB) {
 		t.Errorf("%d nodes say they lead", leaders)
 	}
 	ackMu.Lock()
-	t.Logf("%d posts, %d acknowledged, %d failed (node down); %d entries from %d to %d; %d checkpoints (%d sizes signed); subscribers: %d resumes, %d gaps; epochs %d -> %d",
+	t.Logf("%d posts, %d acknowledged, %d failed (not acknowledged: node killed or its connections terminated); %d entries from %d to %d; %d checkpoints (%d sizes signed); subscribers: %d resumes, %d gaps; epochs %d -> %d",
 		posted.Load(), len(acked), failed.Load(), final.Size-start.Size, start.Size, final.Size, cps, nsigned, totalResumes, totalGaps, firstEpoch, epochOf())
 	ackMu.Unlock()
 	if os.Getenv("MN_DEBUG") != "" {
