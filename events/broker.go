@@ -246,6 +246,9 @@ func (b *Broker) Subscribe(topicName string, lastID uint64) (s *Subscription, re
 	return s, replay, gap, nil
 }
 
+// HasFanout reports whether the broker carries events between nodes (Options.Fanout).
+func (b *Broker) HasFanout() bool { return b.opts.Fanout != nil }
+
 // Last returns the id of the last event published on a topic (0 if none).
 func (b *Broker) Last(topicName string) uint64 {
 	b.mu.Lock()

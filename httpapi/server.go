@@ -78,6 +78,14 @@ type Config struct {
 	Ledger LedgerService
 	// Valuation serves the model registry and portfolio valuations (nil: no valuation routes).
 	Valuation ValuationService
+	// Collectors are more metrics served on /metrics (the ledger's leadership and lag).
+	Collectors []prometheus.Collector
+}
+
+// Leadership is implemented by a LedgerService that runs on several nodes: its role ("leader" or
+// "follower"), node id and lease epoch are shown on /readyz.
+type Leadership interface {
+	Leadership() (role, node string, epoch int64)
 }
 
 // Server is the HTTP server. Create it with New.
@@ -146,6 +154,11 @@ func New(cfg Config, store Store, sealer ingest.Sealer, broker *events.Broker) (
 	s.metrics = newMetrics()
 	if ir := s.integrity(); ir != nil {
 		s.metrics.reg.MustRegister(newIntegrityCollector(ir))
+	}
+	for _, c := range cfg.Collectors {
+		if err := s.metrics.reg.Register(c); err != nil {
+			return nil, err
+		}
 	}
 
 	s.sessions = scs.New()
@@ -245,6 +258,10 @@ func (s *Server) readyz(w http.ResponseWriter, r *http.Request) {
 	}
 	w.Header().Set("Content-Type", "text/plain; charset=utf-8")
 	w.Write([]byte("ready\n"))
+	if l, ok := s.cfg.Ledger.(Leadership); ok {
+		role, node, epoch := l.Leadership()
+		fmt.Fprintf(w, "role: %s\nnode: %s\nepoch: %d\n", role, node, epoch)
+	}
 }
 
 // securityHeaders sets a strict Content-Security-Policy and the usual hardening headers, and

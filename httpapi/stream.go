@@ -75,7 +75,9 @@ func (s *Server) streamRoutes() {
 	register(s, reclaim.PermEventsSubscribe, huma.Operation{OperationID: "stream-events", Method: http.MethodGet,
 		Path: "/api/v1/stream", Summary: "Server-sent events for one topic", Tags: []string{"events"}, Errors: []int{400, 404},
 		Description: "A text/event-stream of `id:`, `event:` and `data:` (JSON) records. Send `Last-Event-ID` to resume; " +
-			"events still in the replay window are sent first, and an event `gap` says some were lost. A comment line is sent every 15 s.",
+			"events still in the replay window are sent first, and an event `gap` says some were lost. A comment line is sent every 15 s. " +
+			"On `ledger.<pool>` the id is the number of entries seen, and a resumed stream is resent the entries after it from the " +
+			"ledger itself (or sent `gap` when more than 2,000 are missing).",
 		Responses: map[string]*huma.Response{"200": {Description: "event stream", Content: map[string]*huma.MediaType{"text/event-stream": {}}}}},
 		func(ctx context.Context, in *StreamInput) (*huma.StreamResponse, error) {
 			if s.broker == nil {
@@ -83,6 +85,9 @@ func (s *Server) streamRoutes() {
 			}
 			if err := s.topicAllowed(ctx, in.Topic); err != nil {
 				return nil, err
+			}
+			if pool, ok := strings.CutPrefix(in.Topic, "ledger."); ok {
+				return s.ledgerStream(ctx, pool, in)
 			}
 			var last uint64
 			if in.LastEventID != "" {

@@ -259,6 +259,11 @@ func (s *Server) runImport(id string, in *spill.File, opts ingest.Options) {
 		opts.Rejects = rw
 	}
 	rep, err := ingest.RunInput(ctx, s.store.IngestStore(), s.sealer, in, opts)
+	// The tape's copy goes before the upload is reported finished: nobody sees "done" while it
+	// is still on disk.
+	if rerr := in.Remove(); rerr != nil {
+		s.log.Error("cannot remove the upload's spill", "upload", id, "err", rerr)
+	}
 	var rejects *spill.File
 	if rw != nil {
 		if rep != nil && rep.Invalid > 0 {

@@ -94,6 +94,9 @@ type Service struct {
 
 	mu        sync.Mutex
 	published map[string]int64 // pool -> size of the last checkpoint published by this node
+
+	lead leadership // this node's lease on the ledger role (leader.go)
+	m    *metrics
 }
 
 // Config configures a Service.
@@ -124,6 +127,16 @@ type Config struct {
 	AuditEvery time.Duration
 	// Now is the clock (default time.Now).
 	Now func() time.Time
+	// Node names this node in the leader lease and the logs (default: host name, process id and
+	// a random suffix; it must differ between nodes).
+	Node string
+	// LeaseTTL is how long the leader's lease lasts without renewal: the failover time after a
+	// leader dies (default 5s).
+	LeaseTTL time.Duration
+	// StateFile is the publisher's memory of what it signed (default KeyFile + ".state.json").
+	StateFile string
+	// Signed, when set, is told of every checkpoint signature this node makes (audit, tests).
+	Signed func(node, origin string, size int64)
 }
 
 // New opens the signing key and the witness list.
@@ -191,15 +204,26 @@ func New(db *sqldb.DB, broker *events.Broker, log *slog.Logger, f Config) (*Serv
 	if f.Now == nil {
 		f.Now = time.Now
 	}
-	state := &multiState{primary: &tlog.FileState{Path: path + ".state.json"}}
+	if f.StateFile == "" {
+		f.StateFile = path + ".state.json"
+	}
+	state := &multiState{primary: &tlog.FileState{Path: f.StateFile}}
 	for _, extra := range f.ExtraKeyFiles {
 		state.others = append(state.others, &tlog.FileState{Path: extra + ".state.json"})
 	}
 	s := &Service{db: db, broker: broker, log: log, vkey: vkey, origin: f.Origin, witnesses: ws,
 		kick: make(chan struct{}, 1), interval: f.Interval, published: map[string]int64{},
 		state: state, auditRate: f.AuditRate, auditGap: f.AuditEvery, now: f.Now, keys: keys, keyFile: path}
-	s.pub = &tlog.Publisher{Signer: signer, SignerFor: s.signerFor, Source: sqldb.LedgerSource{DB: db}, Witnesses: tw, Quorum: f.Quorum,
-		State: state}
+	s.initLeadership(f)
+	s.pub = &tlog.Publisher{Signer: s.auditSigner(signer, f.Signed), Source: sqldb.LedgerSource{DB: db}, Witnesses: tw, Quorum: f.Quorum,
+		State: state, Claim: s.claim,
+		SignerFor: func(ctx context.Context, pool string) (note.Signer, error) {
+			sg, err := s.signerFor(ctx, pool)
+			if err != nil {
+				return nil, err
+			}
+			return s.auditSigner(sg, f.Signed), nil
+		}}
 	if err := s.checkKeys(ctx); err != nil {
 		return nil, err
 	}
@@ -214,103 +238,12 @@ func (s *Service) Kick() {
 	}
 }
 
-// Run sequences queued entries and publishes checkpoints until ctx ends. On PostgreSQL only the
-// node holding the leader lock sequences and publishes; the others wait for it to go away.
-func (s *Service) Run(ctx context.Context) {
-	poll := time.NewTicker(250 * time.Millisecond)
-	defer poll.Stop()
-	publish := time.NewTicker(s.interval)
-	defer publish.Stop()
-	audit := time.NewTicker(time.Second)
-	defer audit.Stop()
-	var release func()
-	defer func() {
-		if release != nil {
-			release()
-		}
-	}()
-	for {
-		if release == nil {
-			r, ok, err := s.db.TryLeader(ctx, "ledger")
-			if err != nil && ctx.Err() == nil {
-				s.log.Warn("ledger leader election failed", "err", err)
-			}
-			if ok {
-				release = r
-			}
-		}
-		if release != nil {
-			s.SequenceAll(ctx)
-		}
-		select {
-		case <-ctx.Done():
-			return
-		case <-s.kick:
-		case <-poll.C:
-		case <-publish.C:
-			if release != nil {
-				s.publishAll(ctx)
-			}
-		case <-audit.C:
-			if release != nil && s.auditRate > 0 {
-				s.AuditTick(ctx, s.auditRate)
-			}
-		}
-	}
-}
-
-func (s *Service) SequenceAll(ctx context.Context) {
-	pools, err := s.db.PendingPools(ctx)
-	if err != nil {
-		if ctx.Err() == nil {
-			s.log.Warn("ledger outbox", "err", err)
-		}
-		return
-	}
-	for _, p := range pools {
-		for {
-			head, err := s.db.LedgerHead(ctx, p)
-			if err != nil {
-				break
-			}
-			n, err := s.db.Sequence(ctx, p, 4096)
-			if err != nil {
-				if ctx.Err() == nil {
-					s.log.Error("ledger sequencing failed", "pool", p, "err", err)
-				}
-				break
-			}
-			if n == 0 {
-				break
-			}
-			s.announce(ctx, p, head.Size, head.Size+int64(n))
-		}
-	}
-}
-
-// announce publishes newly sequenced entries on the pool's live topic (the newest 200 of a large
-// batch; subscribers page for the rest).
-func (s *Service) announce(ctx context.Context, pool string, from, to int64) {
-	if s.broker == nil || s.broker.Subscribers("ledger."+pool) == 0 {
-		return
-	}
-	from = max(from, to-200)
-	entries, err := s.db.LedgerEntries(ctx, pool, from, to)
-	if err != nil {
-		return
-	}
-	for i, e := range entries {
-		typ, id := "", ""
-		if pe, err := verify.ParseEntry(e); err == nil {
-			typ, id = pe.Type(), pe.EntryHeader().EventID
-		}
-		s.broker.Publish(ctx, "ledger."+pool, "entry", map[string]any{"index": from + int64(i), "event_id": id, "type": typ, "entry": string(e)})
-	}
-}
-
 func (s *Service) publishAll(ctx context.Context) {
 	pools, err := s.db.LedgerPools(ctx)
 	if err != nil {
+		if ctx.Err() == nil {
+			s.log.Warn("checkpoints not published: cannot list pools", "err", err)
+		}
 		return
 	}
 	for _, p := range pools {
@@ -321,15 +254,28 @@ func (s *Service) publishAll(ctx context.Context) {
 			continue
 		}
 		if _, err := s.Publish(ctx, p.Pool); err != nil && ctx.Err() == nil {
-			s.log.Error("checkpoint not published", "pool", p.Pool, "err", err)
+			if errors.Is(err, sqldb.ErrSignedElsewhere) {
+				// Another node signed this size (a previous leader): wait for the tree to grow.
+				s.mu.Lock()
+				s.published[p.Pool] = p.Size
+				s.mu.Unlock()
+			}
+			s.log.Error("checkpoint not published", "node", s.lead.node, "pool", p.Pool, "err", err)
 		}
 	}
 }
 
-// Publish signs a checkpoint of the pool now (httpapi.LedgerService). A pool whose store was
-// found damaged (by the audit, fsck or the publisher's own check of the new batch) is not signed
-// until 'reclaim ledger fsck' finds it clean.
+// Publish signs a checkpoint of the pool now (httpapi.LedgerService). Only the leader signs: a
+// node that does not lead takes the lease for the call when no node holds it, and otherwise
+// refuses (ECONFLICT wrapping sqldb.ErrNotLeader). A pool whose store was found damaged (by the
+// audit, fsck or the publisher's own check of the new batch) is not signed until 'reclaim ledger
+// fsck' finds it clean.
 func (s *Service) Publish(ctx context.Context, pool string) (tlog.Published, error) {
+	release, err := s.leadOnce(ctx)
+	if err != nil {
+		return tlog.Published{}, err
+	}
+	defer release()
 	in, err := s.db.PoolIntegrity(ctx, pool)
 	if err != nil {
 		return tlog.Published{}, err
@@ -419,8 +365,15 @@ func (s *Service) Witnesses() []tlog.WitnessInfo {
 }
 
 // SequenceAndPublish drains the outbox and publishes a checkpoint of every pool (CLI commands).
+// It takes the leader lease for the duration; when a running node leads, that node does the work
+// and SequenceAndPublish returns an error wrapping sqldb.ErrNotLeader.
 func (s *Service) SequenceAndPublish(ctx context.Context) error {
-	s.SequenceAll(ctx)
+	release, err := s.leadOnce(ctx)
+	if err != nil {
+		return err
+	}
+	defer release()
+	s.sequenceAll(ctx)
 	pools, err := s.db.LedgerPools(ctx)
 	if err != nil {
 		return err

@@ -32,9 +32,11 @@ func (t *Tx) Enqueue(ctx context.Context, pool, eventID string, entry []byte) er
 	var frozen sql.NullString
 	q := `SELECT CAST(frozen_at AS TEXT) FROM ledger_pools WHERE pool = ?`
 	if t.db.dialect == Postgres {
-		// A period report locks the pool row FOR UPDATE while it reads the outbox; this share
-		// lock orders every enqueue before or after it.
-		q += ` FOR SHARE`
+		// A period report locks the pool row FOR UPDATE while it reads the outbox; this key-share
+		// lock orders every enqueue before or after it. KEY SHARE, not SHARE: the sequencer's
+		// update of the row's tree size does not conflict with it, so an enqueue whose snapshot
+		// predates a sequencing commit is not aborted with a serialization failure (40001).
+		q += ` FOR KEY SHARE`
 	}
 	err := t.QueryRow(ctx, q, pool).Scan(&frozen)
 	if err == sql.ErrNoRows {
@@ -81,14 +83,43 @@ func nullID(id int64) any {
 // them the next indices, stores the leaves and the tree's new stored hashes, and updates the tree
 // size and root, all in one transaction. On PostgreSQL a transaction-scoped advisory lock per pool
 // makes concurrent sequencers take turns. It returns how many entries it sequenced (0 when the
-// outbox is empty).
+// outbox is empty). It is the unfenced sequencer of CLI commands and tests: on PostgreSQL it
+// refuses (ErrNotLeader) while a node holds a live ledger lease; nodes use SequenceFenced.
 func (d *DB) Sequence(ctx context.Context, pool string, max int) (int, error) {
+	b, err := d.SequenceFenced(ctx, Lease{}, pool, max)
+	return int(b.To - b.From), err
+}
+
+// Batch is what one sequencing transaction put on a log: indices [From, To), and when each
+// entry had been queued (the business transaction's time).
+type Batch struct {
+	From, To    int64
+	Queued      []time.Time
+	SequencedAt time.Time
+}
+
+// SequenceFenced is Sequence under a lease: the transaction first checks (and holds) the lease
+// row, so a node whose lease expired or was taken cannot sequence. The batch's index range is
+// written to ledger_announcements in the same transaction, so that it is announced as live events
+// even if this node dies right after the commit.
+//
+// On PostgreSQL the transaction runs at REPEATABLE READ, not SERIALIZABLE: the pool's advisory
+// lock and its row locked FOR UPDATE already order sequencers (one whose snapshot predates
+// another's commit fails on that row and is retried), the outbox rows it deletes are those of its
+// snapshot, and outside serializable conflict detection it no longer aborts, or is aborted by,
+// every business transaction queueing an entry at the same moment (SQLSTATE 40001 under load).
+func (d *DB) SequenceFenced(ctx context.Context, lease Lease, pool string, max int) (Batch, error) {
 	if max <= 0 {
 		max = 4096
 	}
 	var n int
-	err := d.WriteTx(ctx, func(tx *Tx) error {
+	var b Batch
+	err := d.sequenceTx(ctx, func(tx *Tx) error {
 		n = 0
+		b = Batch{}
+		if err := tx.fence(ctx, lease, LedgerRole); err != nil {
+			return err
+		}
 		if d.dialect == Postgres {
 			if _, err := tx.Exec(ctx, `SELECT pg_advisory_xact_lock(?)`, ledgerLockKey(pool)); err != nil {
 				return err
@@ -96,11 +127,12 @@ func (d *DB) Sequence(ctx context.Context, pool string, max int) (int, error) {
 		}
 		var size int64
 		var root []byte
-		// FOR UPDATE: under SERIALIZABLE a sequencer whose snapshot predates another's commit
-		// fails here with a serialization error and is retried on a fresh snapshot.
+		// FOR NO KEY UPDATE: a sequencer whose snapshot predates another's commit fails here
+		// with a serialization error and is retried on a fresh snapshot; a period report's FOR
+		// UPDATE excludes it; enqueues (FOR KEY SHARE) go on beside it.
 		q := `SELECT tree_size, root FROM ledger_pools WHERE pool = ?`
 		if d.dialect == Postgres {
-			q += ` FOR UPDATE`
+			q += ` FOR NO KEY UPDATE`
 		}
 		err := tx.QueryRow(ctx, q, pool).Scan(&size, &root)
 		if err == sql.ErrNoRows {
@@ -129,6 +161,7 @@ func (d *DB) Sequence(ctx context.Context, pool string, max int) (int, error) {
 			}
 			q.queued = d.instant(at)
 			batch = append(batch, q)
+			b.Queued = append(b.Queued, at)
 		}
 		rows.Close()
 		if err := rows.Err(); err != nil {
@@ -145,7 +178,8 @@ func (d *DB) Sequence(ctx context.Context, pool string, max int) (int, error) {
 		if err != nil {
 			return err
 		}
-		now := d.instant(d.nowUTC())
+		b.SequencedAt = d.nowUTC()
+		now := d.instant(b.SequencedAt)
 		if err := insertRows(ctx, tx, `INSERT INTO ledger_leaves (pool, idx, event_id, entry, queued_at, sequenced_at) VALUES `, 6, len(batch),
 			func(i int, args []any) []any {
 				q := batch[i]
@@ -169,10 +203,17 @@ func (d *DB) Sequence(ctx context.Context, pool string, max int) (int, error) {
 		if k, _ := res.RowsAffected(); k != 1 {
 			return reclaim.Errorf(reclaim.ECONFLICT, "pool %q changed size while sequencing", pool)
 		}
+		if err := tx.queueAnnouncement(ctx, pool, size, app.Size, now); err != nil {
+			return err
+		}
 		n = len(batch)
+		b.From, b.To = size, size+int64(n)
 		return nil
 	})
-	return n, dbError(err, "sequencing pool "+pool)
+	if err != nil {
+		b = Batch{}
+	}
+	return b, dbError(err, "sequencing pool "+pool)
 }
 
 // ledgerLockKey is the advisory-lock key of a pool's sequencer.
@@ -492,31 +533,4 @@ func (s LedgerSource) Hashes(ctx context.Context, pool string) sumtlog.HashReade
 // SaveCheckpoint stores a published checkpoint.
 func (s LedgerSource) SaveCheckpoint(ctx context.Context, pool string, c tlog.Published) error {
 	return s.DB.SaveCheckpoint(ctx, pool, c)
-}
-
-// TryLeader tries to become the one node that runs a background role (the ledger sequencer):
-// on PostgreSQL it takes a session-level advisory lock on a dedicated connection, held until
-// release is called or the connection dies; on SQLite, where one process holds the writer, it
-// always succeeds. ok is false when another node holds the role.
-func (d *DB) TryLeader(ctx context.Context, role string) (release func(), ok bool, err error) {
-	if d.dialect != Postgres {
-		return func() {}, true, nil
-	}
-	conn, err := d.w.Conn(ctx)
-	if err != nil {
-		return nil, false, dbError(err, "leader election")
-	}
-	key := ledgerLockKey("leader:" + role)
-	if err := conn.QueryRowContext(ctx, `SELECT pg_try_advisory_lock($1)`, key).Scan(&ok); err != nil {
-		conn.Close()
-		return nil, false, dbError(err, "leader election")
-	}
-	if !ok {
-		conn.Close()
-		return nil, false, nil
-	}
-	return func() {
-		conn.ExecContext(context.Background(), `SELECT pg_advisory_unlock($1)`, key)
-		conn.Close()
-	}, true, nil
 }

@@ -7,8 +7,10 @@ import (
 	"database/sql"
 	"encoding/hex"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"slices"
+	"time"
 
 	"reclaim"
 	"reclaim/date"
@@ -367,6 +369,11 @@ func (d *DB) ClosePeriod(ctx context.Context, pool string, start, end, eff date.
 	for attempt := 0; attempt < 5; attempt++ {
 		for {
 			n, err := d.Sequence(ctx, pool, 0)
+			if errors.Is(err, ErrNotLeader) {
+				// Another node leads and sequences: wait for it to drain the outbox.
+				err = d.awaitDrained(ctx, pool, 15*time.Second)
+				n = 0
+			}
 			if err != nil {
 				return tlog.PeriodReport{}, err
 			}

@@ -83,6 +83,7 @@ type DB struct {
 	retries int
 
 	rebound sync.Map // query -> rebound query (PostgreSQL)
+	txc     txCounters
 
 	mu      sync.Mutex
 	imports map[*Import]struct{} // open import sessions, rolled back by Close
@@ -314,6 +315,9 @@ func (d *DB) runTx(ctx context.Context, db *sql.DB, opts *sql.TxOptions, fn func
 		fromFn, err := d.runTxOnce(ctx, db, opts, fn)
 		if err == nil {
 			return nil
+		}
+		if retryable(err) {
+			d.countRetry(err, attempt >= d.retries)
 		}
 		if !retryable(err) || attempt >= d.retries {
 			if fromFn {

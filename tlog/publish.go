@@ -90,6 +90,9 @@ type Publisher struct {
 	Witnesses []Witness
 	// Quorum is how many witness cosignatures a checkpoint needs to be published.
 	Quorum int
+	// Claim, when set, is asked before every signature: an error (this node is not the leader, or
+	// another node signed that size) refuses to sign. It fences the signer on several nodes.
+	Claim func(ctx context.Context, pool string, size int64) error
 
 	mu sync.Mutex
 }
@@ -164,6 +167,11 @@ func (p *Publisher) Publish(ctx context.Context, pool string) (Published, error)
 	signer := p.Signer
 	if p.SignerFor != nil {
 		if signer, err = p.SignerFor(ctx, pool); err != nil {
+			return Published{}, err
+		}
+	}
+	if p.Claim != nil {
+		if err := p.Claim(ctx, pool, head.Size); err != nil {
 			return Published{}, err
 		}
 	}

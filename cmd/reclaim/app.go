@@ -25,10 +25,17 @@ type app struct {
 }
 
 // openApp opens the database (migrating a SQLite database on first use; PostgreSQL is migrated
-// explicitly with 'reclaim migrate') and the personal-data keyring, and refuses a key that is not
-// the one the database records (key_ids; recorded on first use).
+// explicitly with 'reclaim migrate', and a PostgreSQL database with pending migrations is refused
+// with a message saying so) and the personal-data keyring, and refuses a key that is not the one
+// the database records (key_ids; recorded on first use).
 func (g *globals) openApp(ctx context.Context) (*app, error) {
-	a, err := g.openAppUnchecked(ctx)
+	return g.openAppChecked(ctx, false)
+}
+
+// openAppChecked is openApp; with migrate (the demo) it also applies pending PostgreSQL
+// migrations before the key check.
+func (g *globals) openAppChecked(ctx context.Context, migrate bool) (*app, error) {
+	a, err := g.openAppWith(ctx, migrate)
 	if err != nil {
 		return nil, err
 	}
@@ -41,6 +48,12 @@ func (g *globals) openApp(ctx context.Context) (*app, error) {
 
 // openAppUnchecked is openApp without the key check ('reclaim pii rotate-key' does its own).
 func (g *globals) openAppUnchecked(ctx context.Context) (*app, error) {
+	return g.openAppWith(ctx, false)
+}
+
+// openDB opens the database without the personal-data key. SQLite migrates itself; PostgreSQL is
+// migrated when migrate is set and otherwise must be up to date.
+func (g *globals) openDB(ctx context.Context, migrate bool) (*sqldb.DB, error) {
 	dsn := g.resolvedDSN()
 	sqlite := !strings.HasPrefix(dsn, "postgres")
 	if sqlite {
@@ -52,7 +65,46 @@ func (g *globals) openAppUnchecked(ctx context.Context) (*app, error) {
 	if err != nil {
 		return nil, err
 	}
+	if sqlite {
+		return db, nil
+	}
+	st, err := db.MigrationStatus(ctx)
+	if err != nil {
+		db.Close()
+		return nil, err
+	}
+	pending := 0
+	for _, m := range st {
+		if !m.Applied {
+			pending++
+		}
+	}
+	if pending > 0 && migrate {
+		if err := db.Migrate(ctx); err != nil {
+			db.Close()
+			return nil, err
+		}
+		fmt.Fprintf(g.stderr, "applied %d pending PostgreSQL migrations\n", pending)
+	} else if pending > 0 {
+		db.Close()
+		return nil, fmt.Errorf("the PostgreSQL database has %d pending migrations (a fresh database has every one): run 'reclaim migrate' first", pending)
+	}
+	return db, nil
+}
+
+// openAppWith opens the database and the keyring without the key check; with migrate (the demo)
+// it also applies pending PostgreSQL migrations.
+func (g *globals) openAppWith(ctx context.Context, migrate bool) (*app, error) {
+	db, err := g.openDB(ctx, migrate)
+	if err != nil {
+		return nil, err
+	}
+	devKey := filepath.Join(g.dataDir, pii.DevKeyFile)
+	_, statErr := os.Stat(devKey)
 	keys, err := pii.LoadKey(pii.KeyOptions{File: g.keyFile, DevDir: g.dataDir, AllowDev: true})
+	if _, err2 := os.Stat(devKey); err == nil && os.IsNotExist(statErr) && err2 == nil {
+		fmt.Fprintf(g.stderr, "created a development personal-data key %s (mode 0600); in production set --pii-key-file or $RECLAIM_PII_KEY_FILE\n", devKey)
+	}
 	if err != nil {
 		db.Close()
 		return nil, err

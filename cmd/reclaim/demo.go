@@ -45,11 +45,18 @@ same data; --fresh starts over.`,
 			if err := os.MkdirAll(tapes, 0o700); err != nil {
 				return err
 			}
-			a, err := g.openApp(ctx)
+			// The demo migrates a PostgreSQL database itself (production runs 'reclaim migrate').
+			a, err := g.openAppChecked(ctx, true)
 			if err != nil {
 				return err
 			}
 			defer a.Close()
+			// The ledger key, before any work: a missing --ledger-key file is created, as the
+			// default one is; an unusable one fails now rather than after the imports.
+			sf.ledger.createKey = true
+			if _, err := newLedgerService(g, a, sf.ledger, nil, g.log); err != nil {
+				return fmt.Errorf("ledger key: %w", err)
+			}
 			existing, err := a.db.ListPortfolios(ctx)
 			if err != nil {
 				return err

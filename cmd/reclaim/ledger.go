@@ -40,6 +40,11 @@ type ledgerFlags struct {
 	// auditRate and auditEvery pace the scheduled store audit (serve).
 	auditRate  int64
 	auditEvery time.Duration
+	// createKey creates a missing --ledger-key file too (the demo); otherwise only the default
+	// key in the data directory is created on first use.
+	createKey bool
+	nodeID    string
+	leaseTTL  time.Duration
 }
 
 func (f *ledgerFlags) register(c *cobra.Command) {
@@ -52,6 +57,8 @@ func (f *ledgerFlags) register(c *cobra.Command) {
 	fs.DurationVar(&f.interval, "checkpoint-interval", 5*time.Second, "how often grown logs get a new checkpoint")
 	fs.Int64Var(&f.auditRate, "ledger-audit-rate", 2000, "entries per second the scheduled store audit recomputes (negative: off)")
 	fs.DurationVar(&f.auditEvery, "ledger-audit-every", time.Hour, "how often a full store audit pass starts over from entry 0")
+	fs.StringVar(&f.nodeID, "node-id", os.Getenv("RECLAIM_NODE_ID"), "this node's id in the ledger leader lease and the logs (default: host, pid and a random suffix) ($RECLAIM_NODE_ID)")
+	fs.DurationVar(&f.leaseTTL, "leader-lease", 5*time.Second, "ledger leader lease: a dead leader is replaced after at most this long (PostgreSQL)")
 }
 
 func (f *ledgerFlags) keyPath(g *globals) string {
@@ -67,8 +74,9 @@ func newLedgerService(g *globals, a *app, f ledgerFlags, broker *events.Broker, 
 	if log == nil {
 		log = g.log
 	}
-	return ledger.New(a.db, broker, log, ledger.Config{KeyFile: f.keyPath(g), CreateKey: f.keyFile == "", Origin: f.origin,
+	return ledger.New(a.db, broker, log, ledger.Config{KeyFile: f.keyPath(g), CreateKey: f.keyFile == "" || f.createKey, Origin: f.origin,
 		WitnessFile: f.witnesses, Quorum: f.quorum, Interval: f.interval, AuditRate: f.auditRate, AuditEvery: f.auditEvery, ExtraKeyFiles: f.extraKeys,
+		Node: f.nodeID, LeaseTTL: f.leaseTTL,
 		Created: func(path, vkey string) {
 			fmt.Fprintf(g.stderr, "created the ledger signing key %s (verifier key %s); keep it off the database host's backups\n", path, vkey)
 		}})

@@ -4,13 +4,16 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"os"
 	"slices"
 	"strconv"
+	"strings"
 
 	"github.com/spf13/cobra"
 
 	"reclaim"
 	"reclaim/csvsafe"
+	"reclaim/sqldb"
 	"reclaim/tape"
 )
 
@@ -266,24 +269,31 @@ func newMigrateCmd(g *globals) *cobra.Command {
 	c := &cobra.Command{
 		Use:   "migrate",
 		Short: "Apply database migrations (PostgreSQL needs this once per release; SQLite migrates itself)",
-		Args:  cobra.NoArgs,
+		Long: `Applies the database migrations embedded in this binary. It needs only the database: it never
+reads or creates the personal-data key.`,
+		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
-			// No key check: the key ids live in a table a migration creates.
-			a, err := g.openAppUnchecked(cmd.Context())
+			if !strings.HasPrefix(g.resolvedDSN(), "postgres") {
+				if err := os.MkdirAll(g.dataDir, 0o700); err != nil {
+					return fmt.Errorf("cannot create the data directory %s: %w", g.dataDir, err)
+				}
+			}
+			db, err := sqldb.Open(cmd.Context(), g.resolvedDSN(), sqldb.Options{})
 			if err != nil {
 				return err
 			}
-			defer a.Close()
 			if !status {
-				if err := a.db.Migrate(cmd.Context()); err != nil {
+				if err := db.Migrate(cmd.Context()); err != nil {
+					db.Close()
 					return err
 				}
 			}
-			st, err := a.db.MigrationStatus(cmd.Context())
+			defer db.Close()
+			st, err := db.MigrationStatus(cmd.Context())
 			if err != nil {
 				return err
 			}
-			fmt.Fprintf(g.stdout, "%s: %v\n", a.db.Dialect(), st)
+			fmt.Fprintf(g.stdout, "%s: %v\n", db.Dialect(), st)
 			return nil
 		},
 	}

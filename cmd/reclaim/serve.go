@@ -92,7 +92,8 @@ func serve(ctx context.Context, g *globals, a *app, f serveFlags, ready func(url
 		return err
 	}
 	srv, err := httpapi.New(httpapi.Config{Logger: log, Version: Version, SecureCookies: f.secure, Web: web.Dist(),
-		MaxUploadBytes: f.maxMB << 20, UploadDir: uploadDir, TrustedProxies: proxies, Ledger: ledger, Valuation: service.New(a.db, service.Options{Logger: log})},
+		MaxUploadBytes: f.maxMB << 20, UploadDir: uploadDir, TrustedProxies: proxies, Ledger: ledger, Valuation: service.New(a.db, service.Options{Logger: log}),
+		Collectors: ledger.Collectors()},
 		sqldb.KeyedDB{DB: a.db, Keys: a.keys}, a.keys, broker)
 	if err != nil {
 		return err
