@@ -53,7 +53,8 @@ func TestFreshPostgresAndDemoKey(t *testing.T) {
 			t.Fatal(err)
 		}
 		data2 := filepath.Join(dir, "data2")
-		_, errOut, code = cli(t, "--data-dir", data2, "--dsn", dsn, "-q", "demo", "--loans", "400", "--no-serve", "--ledger-key", bad)
+		// The same database, so the same personal-data key (the database refuses another one).
+		_, errOut, code = cli(t, "--data-dir", data2, "--dsn", dsn, "--pii-key-file", filepath.Join(data, "pii.key"), "-q", "demo", "--loans", "400", "--no-serve", "--ledger-key", bad)
 		if code != exitFailed || !strings.Contains(errOut, "ledger key") {
 			t.Fatalf("demo with a bad key: %d %s", code, errOut)
 		}
