@@ -131,8 +131,8 @@ func TestValuationRoutes(t *testing.T) {
 		for _, r := range lv.Reasons {
 			sum += r.Contribution
 		}
-		if math.Abs(sum-lv.Margin) > 1e-9 {
-			t.Errorf("reasons + bias = %v, margin %v", sum, lv.Margin)
+		if math.Abs(sum-lv.ExpectedRecovery.Float()) > 0.006 {
+			t.Errorf("reasons + bias = %v, expected recovery %v", sum, lv.ExpectedRecovery)
 		}
 		if res, _ := c.do("GET", fmt.Sprintf("/api/v1/portfolios/%d/loans/NOPE/valuation", f.portfolio), ""); res.StatusCode != 404 {
 			t.Errorf("unknown loan: %d", res.StatusCode)

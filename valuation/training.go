@@ -6,6 +6,7 @@ import (
 	"hash/fnv"
 	"io"
 	"math"
+	"slices"
 	"strconv"
 	"strings"
 
@@ -562,6 +563,11 @@ type StaticPool struct {
 // fewer than minLoans loans are kept but Predict skips them (minLoans <= 0 means
 // DefaultMinSegmentLoans).
 func (s *PoolStats) Fit(excludeFold, minLoans int) *StaticPool {
+	return s.FitExcept(minLoans, excludeFold)
+}
+
+// FitExcept estimates the pool on every fold except the given ones (see Fit).
+func (s *PoolStats) FitExcept(minLoans int, exclude ...int) *StaticPool {
 	if minLoans <= 0 {
 		minLoans = DefaultMinSegmentLoans
 	}
@@ -570,7 +576,7 @@ func (s *PoolStats) Fit(excludeFold, minLoans int) *StaticPool {
 		var sum poolCell
 		var monthly []float64
 		for f := range cs {
-			if f == excludeFold {
+			if slices.Contains(exclude, f) {
 				continue
 			}
 			c := &cs[f]

@@ -153,18 +153,21 @@ type LoanValuation struct {
 	LoanID string `json:"loan_id"`
 	// Claim is the loan's exposure under the model's basis (the total claim for cn-v1 models).
 	Claim money.Amount `json:"claim"`
-	// PRecovery is P(material recovery); ExpectedRate the expected recovery as a share of Claim;
-	// ExpectedRecovery Claim × ExpectedRate.
+	// PRecovery is P(material recovery), Severity E[rate | material recovery], ExpectedRate the
+	// expected recovery as a share of Claim (PRecovery × Severity, exactly) and ExpectedRecovery
+	// Claim × ExpectedRate.
 	PRecovery        float64      `json:"p_recovery"`
+	Severity         float64      `json:"severity"`
 	ExpectedRate     float64      `json:"expected_rate"`
 	ExpectedRecovery money.Amount `json:"expected_recovery"`
-	// Reasons are the reason codes (top DefaultReasons in lists, all in the loan endpoint) and
-	// Bias the rate model's expected margin: Bias + Σ contributions = Margin.
+	// Reasons are the reason codes of the expected recovery (top DefaultReasons in lists, all
+	// in the loan endpoint); Bias is the expected recovery at the models' base values (major
+	// units): Bias + Σ contributions = the expected recovery (Explanation).
 	Reasons []Reason `json:"reasons"`
 	Bias    float64  `json:"bias"`
-	Margin  float64  `json:"margin"`
-	// Link says how the margin maps to the rate (Explanation.Link).
-	Link string `json:"link"`
+	// BaseRate is Bias as a share of Claim; SeverityLink is Explanation.SeverityLink.
+	BaseRate     float64 `json:"base_rate"`
+	SeverityLink string  `json:"severity_link"`
 	// Segment is the loan's static-pool segment, BaselineRate the segment's static-pool rate.
 	Segment      string  `json:"segment"`
 	BaselineRate float64 `json:"baseline_rate"`
@@ -608,8 +611,8 @@ func (m *RecoveryModel) loanValuation(in Input, s *LoanScore, k int, cur money.C
 		}
 		return a
 	}
-	lv := LoanValuation{LoanID: s.LoanID, Claim: amount(s.Exposure), PRecovery: s.PRecovery, ExpectedRate: s.ExpectedRate,
-		ExpectedRecovery: amount(s.ExpectedRecovery), Reasons: e.Reasons, Bias: e.Bias, Margin: e.Margin, Link: e.Link,
+	lv := LoanValuation{LoanID: s.LoanID, Claim: amount(s.Exposure), PRecovery: s.PRecovery, Severity: s.Severity, ExpectedRate: s.ExpectedRate,
+		ExpectedRecovery: amount(s.ExpectedRecovery), Reasons: e.Reasons, Bias: e.Bias, BaseRate: e.BaseRate, SeverityLink: e.SeverityLink,
 		Segment: s.Segment, BaselineRate: m.Baseline(s.Segment).Rate, Missing: s.Missing}
 	if lv.Missing == nil {
 		lv.Missing = []string{}

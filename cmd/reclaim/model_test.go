@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"encoding/csv"
 	"encoding/json"
+	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
@@ -59,7 +60,7 @@ func TestModelWorkflow(t *testing.T) {
 			t.Fatalf("predict: %d %s %s", code, out, errOut)
 		}
 		rows := readCSV(t, preds)
-		if len(rows) != 401 || strings.Join(rows[0][:4], ",") != "loan_id,p_recovery,expected_recovery_rate,expected_recovery" || rows[0][7] != "reason_1" {
+		if len(rows) != 401 || strings.Join(rows[0][:5], ",") != "loan_id,p_recovery,severity,expected_recovery_rate,expected_recovery" || rows[0][8] != "reason_1" {
 			t.Fatalf("predictions: %d rows, header %v", len(rows), rows[0])
 		}
 		noContact := dropColumn(t, tp, "last_contact_date", filepath.Join(dir, "no-contact.csv"))
@@ -85,9 +86,9 @@ func TestModelWorkflow(t *testing.T) {
 		if _, errOut, code := cli(t, append(g, "model", "predict", "--model", mf+".bad", "--data", tp, "--out", preds)...); code != exitFailed || !strings.Contains(errOut, "checksum") {
 			t.Errorf("corrupted file: %d %s", code, errOut)
 		}
-		os.WriteFile(mf+".v9", bytes.Replace(b, []byte("RECLAIM-RECOVERY 1 "), []byte("RECLAIM-RECOVERY 9 "), 1), 0o644)
+		os.WriteFile(mf+".v9", bytes.Replace(b, fmt.Appendf(nil, "RECLAIM-RECOVERY %d ", valuation.RecoveryFormatVersion), []byte("RECLAIM-RECOVERY 9 "), 1), 0o644)
 		if _, errOut, code := cli(t, append(g, "model", "predict", "--model", mf+".v9", "--data", tp, "--out", preds)...); code != exitFailed ||
-			!strings.Contains(errOut, "version 9") || !strings.Contains(errOut, "reads version 1") {
+			!strings.Contains(errOut, "version 9") || !strings.Contains(errOut, fmt.Sprintf("reads version %d", valuation.RecoveryFormatVersion)) {
 			t.Errorf("foreign version: %d %s", code, errOut)
 		}
 		if _, errOut, code := cli(t, append(g, "model", "predict", "--model", "no-such-model", "--data", tp, "--out", preds)...); code != exitFailed || !strings.Contains(errOut, "no model named") {

@@ -153,7 +153,7 @@ func TestService(t *testing.T) {
 		for _, r := range lv.Reasons {
 			sum += r.Contribution
 		}
-		if lv.ExpectedRate != top.ExpectedRate || math.Abs(sum-lv.Margin) > 1e-9 || len(lv.Reasons) < len(top.Reasons)-1 {
+		if lv.ExpectedRate != top.ExpectedRate || math.Abs(sum-lv.ExpectedRecovery.Float()) > 0.006 || math.Abs(lv.ExpectedRate-lv.PRecovery*lv.Severity) > 1e-12 || len(lv.Reasons) < len(top.Reasons)-1 {
 			t.Errorf("loan %s: %+v (top %+v)", top.LoanID, lv, top)
 		}
 		if _, err := s.LoanValuation(ctx, pid, "NO-SUCH-LOAN", ""); reclaim.ErrorCode(err) != reclaim.ENOTFOUND {
