@@ -230,6 +230,9 @@ type ModelSummary struct {
 	MaterialImportance []FeatureGain `json:"material_importance"`
 	// Info says how the model was trained.
 	Info TrainInfo `json:"info"`
+	// Uncertainty is the systemic, amount and timing dispersion estimated from the training
+	// data's cohorts, which the valuation's Monte Carlo uses (nil in models trained before it).
+	Uncertainty *Uncertainty `json:"uncertainty,omitempty"`
 }
 
 // RecoveryModel is the recovery model: P(material recovery), the expected recovery rate and the
@@ -452,7 +455,7 @@ func trainRecipe(ctx context.Context, t *Table, opts TrainOptions, r recipe, pro
 
 	// Held-out predictions of every fold: the held-out fold by the final model and calibration,
 	// each training fold by its cross-fitted models and a calibration fitted without it.
-	pred := make([]float64, n)
+	pred, pAll := make([]float64, n), make([]float64, n)
 	pHeld, sHeld, err := predictParts(material, severity, r.matDataset.Subset(valid))
 	if err != nil {
 		return nil, err
@@ -460,7 +463,7 @@ func trainRecipe(ctx context.Context, t *Table, opts TrainOptions, r recipe, pro
 	ratePred := make([]float64, len(valid))
 	for k, i := range valid {
 		ratePred[k] = pHeld[k] * cal.Severity(t.Exposure[i], pHeld[k], sHeld[k])
-		pred[i] = ratePred[k]
+		pred[i], pAll[i] = ratePred[k], pHeld[k]
 	}
 	base := make([]float64, n)
 	var folds []FoldError
@@ -483,7 +486,7 @@ func trainRecipe(ctx context.Context, t *Table, opts TrainOptions, r recipe, pro
 			}
 			c := calib(others)
 			for _, i := range rows {
-				pred[i] = oofP[i] * c.Severity(t.Exposure[i], oofP[i], oofS[i])
+				pred[i], pAll[i] = oofP[i]*c.Severity(t.Exposure[i], oofP[i], oofS[i]), oofP[i]
 			}
 			pool = t.Pool.FitExcept(opts.MinSegmentLoans, f, opts.ValidFold)
 		}
@@ -527,6 +530,8 @@ func trainRecipe(ctx context.Context, t *Table, opts TrainOptions, r recipe, pro
 			MaterialParams: material.Params(), SeverityParams: severity.Params(),
 		},
 	}
+	u := estimateUncertainty(t, pAll, pred)
+	rm.Summary.Uncertainty = &u
 	rm.prepare()
 	return rm, nil
 }
@@ -1224,4 +1229,32 @@ func (m *RecoveryModel) Evaluate(t *Table) (Evaluation, error) {
 		}
 	}
 	return e, nil
+}
+
+// PredictTable returns P(material), the calibrated severity and the expected rate (their product)
+// of the given rows of t (nil: every row), as Score computes them. t must have the model's
+// feature set.
+func (m *RecoveryModel) PredictTable(t *Table, rows []int) (p, severity, rate []float64, err error) {
+	if t.FeatureSet.Name() != m.FeatureSet || t.FeatureSet.Fingerprint() != m.Fingerprint {
+		return nil, nil, nil, fmt.Errorf("valuation: the table has feature set %s; the model reads %s (or another version of it)", t.FeatureSet.Name(), m.FeatureSet)
+	}
+	d, err := t.Dataset(LabelRate)
+	if err != nil {
+		return nil, nil, nil, err
+	}
+	exposure := t.Exposure
+	if rows != nil {
+		d = d.Subset(rows)
+		exposure = pick(t.Exposure, rows)
+	}
+	p, s, err := predictParts(m.Material, m.Severity, d)
+	if err != nil {
+		return nil, nil, nil, err
+	}
+	rate = make([]float64, len(p))
+	for i := range p {
+		s[i] = m.Calibration.Severity(exposure[i], p[i], s[i])
+		rate[i] = p[i] * s[i]
+	}
+	return p, s, rate, nil
 }

@@ -162,6 +162,13 @@ type Table struct {
 	// FirstPayment is the month (1..Horizon) of each loan's first collection after the as-of
 	// date, 0 when nothing was collected within the horizon, -1 when the timing is unknown.
 	FirstPayment []int
+	// Cohort and DefaultCohort are each loan's cohorts for the uncertainty estimate: its
+	// portfolio and the calendar quarter of its origination, and of its default.
+	Cohort        []string
+	DefaultCohort []string
+	// MeanMonth is the collection-weighted mean month (1..Horizon) of each loan's collections,
+	// NaN when nothing was collected or the timing is unknown.
+	MeanMonth []float64
 	// MissingCount counts, per feature, the rows in which it was flagged missing.
 	MissingCount []int
 	// Pool holds the static-pool sums per segment and fold.
@@ -326,8 +333,10 @@ func (b *TableBuilder) Add(ex *Example) error {
 		return fmt.Errorf("valuation: loan %s: no monthly collections for a horizon of %d", l.LoanID, t.Horizon)
 	}
 	first := -1
+	meanMonth := math.NaN()
 	if ex.Monthly != nil {
 		first = 0
+		var sm, sw float64
 		for k, v := range ex.Monthly {
 			if !(v >= 0) || math.IsInf(v, 0) {
 				return fmt.Errorf("valuation: loan %s: collection %v in month %d", l.LoanID, v, k+1)
@@ -335,6 +344,11 @@ func (b *TableBuilder) Add(ex *Example) error {
 			if v > 0 && first == 0 {
 				first = k + 1
 			}
+			sm += v * float64(k+1)
+			sw += v
+		}
+		if sw > 0 {
+			meanMonth = sm / sw
 		}
 	}
 	t.FeatureSet.Fill(ex.Input, &b.row)
@@ -356,6 +370,9 @@ func (b *TableBuilder) Add(ex *Example) error {
 	t.Recovered = append(t.Recovered, ex.Recovered)
 	t.Rate = append(t.Rate, rate)
 	t.FirstPayment = append(t.FirstPayment, first)
+	t.MeanMonth = append(t.MeanMonth, meanMonth)
+	t.Cohort = append(t.Cohort, l.PortfolioRef+"|"+quarterKey(l.OriginationDate))
+	t.DefaultCohort = append(t.DefaultCohort, l.PortfolioRef+"|"+quarterKey(l.DefaultDate))
 	t.Pool.Add(seg, fold, ex.Exposure, ex.Recovered, ex.Monthly)
 	return nil
 }

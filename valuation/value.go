@@ -437,7 +437,7 @@ func Value(ctx context.Context, in ValueInput) (*Valuation, error) {
 	}
 
 	// Monte Carlo.
-	cfg := pricing.DefaultMonteCarlo()
+	cfg := m.Summary.Uncertainty.MonteCarlo(pricing.DefaultMonteCarlo())
 	paths := in.Paths
 	if paths == 0 {
 		paths = DefaultPaths
