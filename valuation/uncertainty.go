@@ -319,5 +319,6 @@ func (u *Uncertainty) MonteCarlo(base pricing.MonteCarloConfig) pricing.MonteCar
 	base.IdiosyncraticVol = u.IdiosyncraticVol
 	base.TimingStretch = u.TimingStretch
 	base.TimingDelay = 0
+	base.TimingKeepsTotal = true
 	return base
 }

@@ -155,3 +155,50 @@ func TestUncertaintyCoverage(t *testing.T) {
 		t.Errorf("P5-P95 coverage %.1f%%, want 90%% ± 3%%", 100*cov)
 	}
 }
+
+// TestPriceAgreement: with the Monte Carlo calibrated from the model's training data, the
+// headline price (target IRR on the expected flows) and the median path agree (the price at which
+// half the paths earn the target is within 5% of it), the expected-flow IRR at the headline price
+// is the target, and the price is stated with the probability of meeting the hurdle. With the
+// uncalibrated defaults (ρ = 0.1, a timing delay that loses collections) the median path's price
+// is far below the headline: the test fails without the calibration.
+func TestPriceAgreement(t *testing.T) {
+	m := smallModel(t)
+	u := m.Summary.Uncertainty
+	if u == nil || u.Method == "" {
+		t.Fatal("the model has no uncertainty estimate")
+	}
+	t.Logf("uncertainty: %s, %d cohorts, total %.4f count %.4f amount %.4f rho %.5f sevvol %.4f idio %.3f stretch %.4f",
+		u.Grouping, u.Cohorts, u.TotalVol, u.CountVol, u.AmountVol, u.Rho, u.SeverityVol, u.IdiosyncraticVol, u.TimingStretch)
+	ins, _ := seasonedInputs(t, 17, 3000, 12)
+	old := pricing.DefaultMonteCarlo()
+	old.Paths = 500
+	for _, c := range []struct {
+		name string
+		mc   *pricing.MonteCarloConfig
+		ok   bool
+	}{{"calibrated", nil, true}, {"uncalibrated defaults", &old, false}} {
+		v, err := Value(context.Background(), ValueInput{Model: m, Loans: ins, Paths: 500, TargetIRR: 0.18, MonteCarlo: c.mc})
+		if err != nil {
+			t.Fatal(err)
+		}
+		p, d := v.Price, v.IRRDistribution
+		if p.Price.IsAbsent() || d == nil || p.HurdleProbability == nil || p.PriceAtMedian.IsAbsent() {
+			t.Fatalf("%s: price %+v distribution %+v", c.name, p, d)
+		}
+		rel := p.PriceAtMedian.Float()/p.Price.Float() - 1
+		t.Logf("%s: price %v (hurdle met on %.1f%% of paths), at the median path %v (%+.2f%%), at %.0f%% confidence %v; IRR expected flows %.4f, median path %.4f, P5 %.4f, P95 %.4f",
+			c.name, p.Price, 100**p.HurdleProbability, p.PriceAtMedian, 100*rel, 100*p.Confidence, p.PriceAtConfidence, d.ExpectedFlowIRR, d.MedianIRR, d.Percentiles[1].IRR, d.Percentiles[7].IRR)
+		if math.Abs(d.ExpectedFlowIRR-0.18) > 1e-6 || math.Abs(*p.HurdleProbability-(1-d.ProbMissHurdle)) > 1e-12 {
+			t.Errorf("%s: expected-flow IRR %v at the headline price, hurdle probability %v", c.name, d.ExpectedFlowIRR, *p.HurdleProbability)
+		}
+		agree := math.Abs(rel) <= 0.05 && *p.HurdleProbability > 0.35 && *p.HurdleProbability < 0.65
+		if agree != c.ok {
+			t.Errorf("%s: the median path's price %+.2f%% from the headline, hurdle met on %.1f%% of paths (agreement %v, want %v)",
+				c.name, 100*rel, 100**p.HurdleProbability, agree, c.ok)
+		}
+		if !(p.PriceAtConfidence.Float() < p.PriceAtMedian.Float()) {
+			t.Errorf("%s: price at %.0f%% confidence %v is not below the median path's %v", c.name, 100*p.Confidence, p.PriceAtConfidence, p.PriceAtMedian)
+		}
+	}
+}

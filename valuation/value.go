@@ -91,6 +91,13 @@ type PriceResult struct {
 	PriceAtConfidence     money.Amount `json:"price_at_confidence"`
 	PriceAtConfidencePct  *float64     `json:"price_at_confidence_pct"`
 	ConfidenceExplanation string       `json:"confidence_explanation,omitempty"`
+	// HurdleProbability is the share of Monte Carlo paths that earn TargetIRR at Price: the
+	// confidence of the headline price (null without a simulation or a price).
+	HurdleProbability *float64 `json:"hurdle_probability"`
+	// PriceAtMedian is the price at which half the paths earn TargetIRR (the median path's
+	// price); with a simulation that agrees with the expected flows it is close to Price.
+	PriceAtMedian    money.Amount `json:"price_at_median"`
+	PriceAtMedianPct *float64     `json:"price_at_median_pct"`
 }
 
 // IRRPercentile is one percentile of the simulated IRRs.
@@ -130,8 +137,11 @@ type IRRDistribution struct {
 	Histogram []HistogramBin `json:"histogram"`
 	// MultiplePercentiles are percentiles of the gross money multiple (collections / price).
 	MultiplePercentiles []MultiplePercentile `json:"multiple_percentiles"`
-	// MeanIRR is the mean of the paths' IRRs.
-	MeanIRR float64 `json:"mean_irr"`
+	// MeanIRR is the mean of the paths' IRRs, MedianIRR their median, and ExpectedFlowIRR the
+	// IRR of the expected net flows at Price (the target, when Price is the headline price).
+	MeanIRR         float64 `json:"mean_irr"`
+	MedianIRR       float64 `json:"median_irr"`
+	ExpectedFlowIRR float64 `json:"expected_flow_irr"`
 }
 
 // PriceTableRow is one price of the price table.
@@ -457,6 +467,10 @@ func Value(ctx context.Context, in ValueInput) (*Valuation, error) {
 		progress("simulating", cfg.Paths, cfg.Paths)
 		f := sim.Fan()
 		fan = &f
+		if pc, err := sim.PriceAtConfidence(in.TargetIRR, 0.5); err == nil {
+			pr.PriceAtMedian = amt(pc)
+			pr.PriceAtMedianPct = pct(pc)
+		}
 		if pc, err := sim.PriceAtConfidence(in.TargetIRR, in.Confidence); err == nil {
 			pr.PriceAtConfidence = amt(pc)
 			pr.PriceAtConfidencePct = pct(pc)
@@ -471,6 +485,11 @@ func Value(ctx context.Context, in ValueInput) (*Valuation, error) {
 				return nil, err
 			}
 			d.Price = pr.Price
+			if r, err := proj.IRR(price); err == nil {
+				d.ExpectedFlowIRR = r
+			}
+			hp := 1 - d.ProbMissHurdle
+			pr.HurdleProbability = &hp
 			v.IRRDistribution = d
 		}
 	} else {
@@ -550,7 +569,7 @@ func distribution(sim *pricing.Simulation, price, target float64) (*IRRDistribut
 	if err != nil {
 		return nil, err
 	}
-	d := &IRRDistribution{Paths: len(sim.Net), ProbMissHurdle: o.PMissHurdle, MeanIRR: o.IRR.Mean}
+	d := &IRRDistribution{Paths: len(sim.Net), ProbMissHurdle: o.PMissHurdle, MeanIRR: o.IRR.Mean, MedianIRR: o.IRR.At(50)}
 	for _, p := range o.IRR.Percentiles {
 		d.Percentiles = append(d.Percentiles, IRRPercentile{P: p.P, IRR: p.Value})
 	}
