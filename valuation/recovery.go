@@ -994,6 +994,9 @@ func (m *RecoveryModel) Score(ctx context.Context, inputs []Input, opts ScoreOpt
 	if err := ctx.Err(); err != nil {
 		return nil, err
 	}
+	if err := m.checkCoverage(cols); err != nil {
+		return nil, err
+	}
 	ds := &gbdt.Dataset{Features: m.fs.Features(), Columns: cols, Label: make([]float64, n)}
 	pm := make([]float64, n)
 	pr := make([]float64, n)
@@ -1020,6 +1023,37 @@ func (m *RecoveryModel) Score(ctx context.Context, inputs []Input, opts ScoreOpt
 		}
 	}
 	return out, nil
+}
+
+// MaxAbsentGain is the largest share of a model's gain (the mean of its two models' shares)
+// that features absent from every loan may carry before Score refuses the loans.
+const MaxAbsentGain = 0.5
+
+// checkCoverage fails when features that no loan has (every value missing: the tape lacks the
+// columns they are computed from) carry more than MaxAbsentGain of the model's gain: a model of
+// another feature set, or a tape mapped wrongly, whose scores would be the trees' defaults.
+func (m *RecoveryModel) checkCoverage(cols [][]float64) error {
+	gain := map[string]float64{}
+	for _, g := range m.Summary.Importance {
+		gain[g.Feature] += g.Gain / 2
+	}
+	for _, g := range m.Summary.MaterialImportance {
+		gain[g.Feature] += g.Gain / 2
+	}
+	var absent []string
+	share := 0.0
+	for j, c := range cols {
+		if !slices.ContainsFunc(c, func(v float64) bool { return !math.IsNaN(v) }) {
+			name := m.fs.defs[j].Name
+			absent = append(absent, name)
+			share += gain[name]
+		}
+	}
+	if len(absent) == len(cols) || (len(gain) > 0 && share > MaxAbsentGain) {
+		return fmt.Errorf("valuation: the loans lack entirely %d of the %d features of the %s model, which carry %.0f%% of its gain: %s; the tape has none of the columns they are computed from (score it with a model of its own feature set, or map those columns)",
+			len(absent), len(cols), m.FeatureSet, 100*share, strings.Join(absent, ", "))
+	}
+	return nil
 }
 
 // recoveryFile is the JSON body of a model file.

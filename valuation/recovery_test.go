@@ -12,6 +12,7 @@ import (
 	"sync"
 	"testing"
 
+	"reclaim"
 	"reclaim/date"
 	"reclaim/money"
 	"reclaim/synth"
@@ -546,5 +547,27 @@ func TestEvaluate(t *testing.T) {
 	lc := NewTableBuilder(LendingClub(), TableOptions{}).Table()
 	if _, err := m.Evaluate(lc); err == nil {
 		t.Error("an empty table of another feature set was evaluated")
+	}
+}
+
+// TestScoreRefusesAbsentFeatures: loans that lack entirely the features carrying most of the
+// model's gain (here bare loans with an id and a claim only) are refused with an error naming
+// the absent features, instead of being scored with the trees' defaults; loans lacking only
+// a minor feature are scored.
+func TestScoreRefusesAbsentFeatures(t *testing.T) {
+	m := smallModel(t)
+	var bare []Input
+	for i := range 20 {
+		claim, _ := money.FromFloat(1000, money.CNY, money.HalfUp)
+		l := &reclaim.Loan{LoanID: fmt.Sprint("B", i), PortfolioRef: "P", TotalClaim: claim}
+		bare = append(bare, Input{Loan: l, AsOf: date.Of(2024, 6, 30)})
+	}
+	_, err := m.Score(context.Background(), bare, ScoreOptions{})
+	if err == nil || !strings.Contains(err.Error(), "lack entirely") || !strings.Contains(err.Error(), m.Summary.Importance[0].Feature) {
+		t.Fatalf("bare loans: %v", err)
+	}
+	ins, _ := seasonedInputs(t, 18, 50, 12)
+	if _, err := m.Score(context.Background(), ins, ScoreOptions{}); err != nil {
+		t.Fatalf("a complete tape: %v", err)
 	}
 }

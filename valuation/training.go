@@ -433,8 +433,18 @@ func ReadLendingClub(dataPath, mappingPath string, fn func(ex *Example) error) e
 	if err != nil {
 		return err
 	}
+	if layout.Bindings[tape.FPrincipal] == nil {
+		return fmt.Errorf("valuation: %s: no column is bound to principal_outstanding, the exposure the recovery rate divides by (mappings/lendingclub.yaml binds ead_principal to it)", dataPath)
+	}
 	if miss := tape.MissingCritical(layout); len(miss) > 0 {
 		return fmt.Errorf("valuation: %s: the mapping leaves critical fields unbound: %v", dataPath, miss)
+	}
+	hasOutcome := false
+	for _, e := range layout.Extras {
+		hasOutcome = hasOutcome || e.Name == "recoveries"
+	}
+	if !hasOutcome {
+		return fmt.Errorf("valuation: %s: no 'recoveries' column: the training outcome (the amount recovered) must be a column of the file listed under the mapping's extras", dataPath)
 	}
 	conv := tape.NewConverter(layout, src.Info())
 	var res tape.Result
@@ -453,10 +463,13 @@ func ReadLendingClub(dataPath, mappingPath string, fn func(ex *Example) error) e
 		}
 		l := &res.Loan
 		rec, err := strconv.ParseFloat(strings.TrimSpace(l.Extras["recoveries"]), 64)
-		if err != nil {
+		if err != nil || math.IsNaN(rec) || math.IsInf(rec, 0) {
 			return fmt.Errorf("valuation: %s: line %d: recoveries %q: not a number", dataPath, row.Line, l.Extras["recoveries"])
 		}
-		ex = Example{Input: Input{Loan: l, AsOf: l.CutOffDate}, Exposure: l.PrincipalOutstanding.Float(), Recovered: math.Max(rec, 0)}
+		if rec < 0 {
+			return fmt.Errorf("valuation: %s: line %d: recoveries %v is negative (the outcome is an amount recovered)", dataPath, row.Line, rec)
+		}
+		ex = Example{Input: Input{Loan: l, AsOf: l.CutOffDate}, Exposure: l.PrincipalOutstanding.Float(), Recovered: rec}
 		if err := fn(&ex); err != nil {
 			return err
 		}

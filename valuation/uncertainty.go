@@ -110,7 +110,14 @@ func dlTau(r, v []float64) float64 {
 		d := r[i] - mean
 		q += d * d / v[i]
 	}
-	t2 := (q - float64(k-1)) / (sw - sw2/sw)
+	den := sw - sw2/sw
+	if !(den > 0) || math.IsInf(sw, 0) {
+		return 0
+	}
+	t2 := (q - float64(k-1)) / den
+	if math.IsNaN(t2) || math.IsInf(t2, 0) {
+		return 0
+	}
 	return math.Sqrt(max(t2, 0))
 }
 
@@ -164,6 +171,11 @@ func estimateUncertainty(t *Table, p, pred []float64) Uncertainty {
 	u.AmountVol = math.Sqrt(max((1+u.TotalVol*u.TotalVol)/(1+u.CountVol*u.CountVol)-1, 0))
 	u.SeverityVol = math.Sqrt(math.Log1p(u.AmountVol * u.AmountVol))
 	u.Rho = rhoForCountVol(u.MeanP, u.CountVol)
+	for _, x := range []*float64{&u.TotalVol, &u.CountVol, &u.AmountVol, &u.IdiosyncraticVol, &u.TimingStretch, &u.Rho, &u.SeverityVol, &u.MeanP} {
+		if math.IsNaN(*x) || math.IsInf(*x, 0) {
+			*x = 0
+		}
+	}
 	return u
 }
 
@@ -221,7 +233,7 @@ func cohortDispersion(t *Table, name string, keys []string, p, pred []float64) C
 		rc = append(rc, c.cnt/c.ecnt)
 		vc = append(vc, c.cvar/(c.ecnt*c.ecnt))
 		ratios = append(ratios, CohortRatio{Cohort: k, Loans: c.loans, Ratio: c.act / c.pr, NoiseSD: math.Sqrt(c.noise) / c.pr, CountRate: c.cnt / c.ecnt})
-		if c.tw > 0 && poolTW > 0 {
+		if c.tw > 0 && poolTW > 0 && poolM > 0 {
 			m := c.tm / c.tw
 			lt = append(lt, math.Log(m/poolM))
 			// The sampling variance of the log mean month: the spread of the loans' mean months
@@ -236,7 +248,7 @@ func cohortDispersion(t *Table, name string, keys []string, p, pred []float64) C
 		idx := 0
 		for _, k := range ks {
 			c := cells[k]
-			if c.loans < MinCohortLoans || !(c.pr > 0) || !(c.ecnt > 0) || !(c.tw > 0) {
+			if c.loans < MinCohortLoans || !(c.pr > 0) || !(c.ecnt > 0) || !(c.tw > 0) || !(poolTW > 0 && poolM > 0) {
 				continue
 			}
 			m := c.tm / c.tw

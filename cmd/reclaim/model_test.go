@@ -7,10 +7,12 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 
 	"reclaim/sqldb/sqldbtest"
+	"reclaim/tape"
 	"reclaim/valuation"
 )
 
@@ -30,14 +32,28 @@ func TestModelWorkflow(t *testing.T) {
 		if code != exitOK || !strings.Contains(out, "No models yet") {
 			t.Fatalf("empty list: %d %s", code, out)
 		}
+		// Bad training data: a negative outcome, an unmapped outcome; an error naming the column,
+		// nothing stored.
+		badData, badMapping := badLendingClub(t, dir)
+		for _, c := range []struct{ mapping, want string }{{badMapping, "recoveries -5 is negative"}, {badMapping + ".nooutcome", "no 'recoveries' column"}} {
+			_, errOut, code := cli(t, append(g, "model", "train", "--data", badData, "--mapping", c.mapping, "--name", "bad")...)
+			if code != exitFailed || !strings.Contains(errOut, c.want) {
+				t.Errorf("train on bad data: %d %s (want %q)", code, errOut, c.want)
+			}
+		}
+		if out, _, _ := cli(t, append(g, "model", "list")...); !strings.Contains(out, "No models yet") {
+			t.Fatalf("a failed training stored a model: %s", out)
+		}
 		out, errOut, code := cli(t, append(g, "model", "train", "--synthetic", "3000", "--months", "12", "--trees", "30", "--name", "t1")...)
 		if code != exitOK || !strings.Contains(out, "Trained t1 version 1") || !strings.Contains(out, "Calibration of P(material)") ||
-			!strings.Contains(out, "AUC, rate >= 10%") {
+			!strings.Contains(out, "AUC, rate >= 10%") || !strings.Contains(out, "Portfolio error by fold") || !strings.Contains(out, "0 (held out)") ||
+			!strings.Contains(out, "Portfolio error by exposure decile") {
 			t.Fatalf("train: %d %s %s", code, out, errOut)
 		}
 		out, _, _ = cli(t, append(g, "model", "list", "--json")...)
 		var cards []valuation.ModelCard
-		if err := json.Unmarshal([]byte(out), &cards); err != nil || len(cards) != 1 || cards[0].Name != "t1" || !cards[0].Active || len(cards[0].Calibration) != 10 {
+		if err := json.Unmarshal([]byte(out), &cards); err != nil || len(cards) != 1 || cards[0].Name != "t1" || !cards[0].Active || len(cards[0].Calibration) != 10 ||
+			len(cards[0].FoldErrors) != 5 || len(cards[0].ExposureDeciles) != 10 || cards[0].Uncertainty == nil || cards[0].Uncertainty.Method == "" {
 			t.Fatalf("list --json: %v %s", err, out)
 		}
 		out, _, code = cli(t, append(g, "model", "evaluate", "--name", "t1")...)
@@ -198,4 +214,53 @@ func TestModelCommandsHelp(t *testing.T) {
 			t.Errorf("%v --help: %d", cmd, code)
 		}
 	}
+}
+
+// badLendingClub writes a three-loan file with every column mappings/lendingclub.yaml reads, one
+// of them with negative recoveries, its mapping, and (MAPPING.nooutcome) the mapping without
+// the outcome among its extras.
+func badLendingClub(t *testing.T, dir string) (data, mapping string) {
+	t.Helper()
+	const lc = "../../mappings/lendingclub.yaml"
+	m, err := tape.LoadMapping(lc)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var header []string
+	for c := range m.Columns {
+		header = append(header, c)
+	}
+	header = append(header, m.Extras...)
+	slices.Sort(header)
+	header = slices.Compact(header)
+	vals := map[string]string{"issue_d": "2011-03-01", "ead_principal": "6000", "last_pymnt_d": "2012-05-01", "addr_state": "CA",
+		"earliest_cr_line": "2001-04-01", "term": " 36 months", "grade": "B", "sub_grade": "B3", "home_ownership": "RENT"}
+	var b strings.Builder
+	b.WriteString(strings.Join(header, ",") + "\n")
+	for i, rec := range []string{"10", "-5", "0"} {
+		row := make([]string, len(header))
+		for j, h := range header {
+			v, ok := vals[h]
+			if !ok {
+				v = "1"
+			}
+			switch h {
+			case "id":
+				v = fmt.Sprint(2000 + i)
+			case "recoveries":
+				v = rec
+			}
+			row[j] = v
+		}
+		b.WriteString(strings.Join(row, ",") + "\n")
+	}
+	data, mapping = filepath.Join(dir, "bad.csv"), filepath.Join(dir, "bad.yaml")
+	y, err := os.ReadFile(lc)
+	if err != nil {
+		t.Fatal(err)
+	}
+	os.WriteFile(data, []byte(b.String()), 0o644)
+	os.WriteFile(mapping, y, 0o644)
+	os.WriteFile(mapping+".nooutcome", []byte(strings.Replace(string(y), "  - recoveries ", "  # - recoveries ", 1)), 0o644)
+	return data, mapping
 }
