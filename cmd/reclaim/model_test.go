@@ -5,6 +5,7 @@ import (
 	"encoding/csv"
 	"encoding/json"
 	"fmt"
+	"math"
 	"os"
 	"path/filepath"
 	"slices"
@@ -116,13 +117,15 @@ func TestModelWorkflow(t *testing.T) {
 			t.Fatalf("import: %s", errOut)
 		}
 		out, errOut, code = cli(t, append(g, "value", "1", "--paths", "100")...)
-		if code != exitOK || !strings.Contains(out, "valued with t1@1") || !strings.Contains(out, "Price for a 18.00% IRR: ") || !strings.Contains(out, "Price table") {
+		if code != exitOK || !strings.Contains(out, "valued with t1@1") || !strings.Contains(out, "Price for a 18.00% IRR: ") || !strings.Contains(out, "Price table") ||
+			!strings.Contains(out, "Monte Carlo paths; the price meeting it in half of them (the median path) is ") {
 			t.Fatalf("value: %d %s %s", code, out, errOut)
 		}
 		out, _, code = cli(t, append(g, "price", "1", "--target-irr", "0.25", "--paths", "100", "--confidence", "0.8", "--json")...)
 		var v valuation.Valuation
 		if err := json.Unmarshal([]byte(out), &v); err != nil || code != exitOK || v.Price.TargetIRR != 0.25 || v.Price.Confidence != 0.8 ||
-			v.Price.Price.IsAbsent() || v.IRRDistribution == nil || v.IRRDistribution.Paths != 100 {
+			v.Price.Price.IsAbsent() || v.IRRDistribution == nil || v.IRRDistribution.Paths != 100 || v.Price.HurdleProbability == nil ||
+			math.Abs(v.IRRDistribution.ExpectedFlowIRR-0.25) > 1e-6 {
 			t.Fatalf("price --json: %d %v %.400s", code, err, out)
 		}
 		out, _, code = cli(t, append(g, "price", "1", "--collection-cost", "1", "--paths", "50")...)
