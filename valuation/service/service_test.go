@@ -1,12 +1,14 @@
 package service_test
 
 import (
+	"bytes"
 	"context"
 	"encoding/csv"
 	"fmt"
 	"math"
 	"os"
 	"path/filepath"
+	"strings"
 	"sync"
 	"testing"
 
@@ -195,5 +197,15 @@ func TestService(t *testing.T) {
 			r.ByMonth[0].Actual <= 0 || r.ByMonth[1].Actual <= 0 {
 			t.Errorf("backtest: %+v (posted %.2f)", r, posted)
 		}
+		// A model stored by an older build (format 1) is refused with a code the user can act on.
+		file, _ := model(t).MarshalBinary()
+		old := bytes.Replace(file, fmt.Appendf(nil, "RECLAIM-RECOVERY %d ", valuation.RecoveryFormatVersion), []byte("RECLAIM-RECOVERY 1 "), 1)
+		if _, err := db.SaveModel(ctx, sqldb.NewModel{Name: "old", FeatureSet: "cn-v1", CreatedBy: "test", MetricsJSON: []byte(`{}`), File: old}); err != nil {
+			t.Fatal(err)
+		}
+		if _, _, err := s.Model(ctx, "old"); reclaim.ErrorCode(err) != reclaim.ECONFLICT || !strings.Contains(err.Error(), "format 1") {
+			t.Errorf("a format-1 model: %v", err)
+		}
+
 	})
 }
