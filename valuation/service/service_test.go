@@ -206,6 +206,5 @@ func TestService(t *testing.T) {
 		if _, _, err := s.Model(ctx, "old"); reclaim.ErrorCode(err) != reclaim.ECONFLICT || !strings.Contains(err.Error(), "format 1") {
 			t.Errorf("a format-1 model: %v", err)
 		}
-
 	})
 }
