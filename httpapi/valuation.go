@@ -24,6 +24,21 @@ type ValuationService interface {
 	PortfolioValuation(ctx context.Context, portfolioID int64, req valuation.Request) (*valuation.Valuation, error)
 	// LoanValuation scores one loan of a portfolio with every reason code.
 	LoanValuation(ctx context.Context, portfolioID int64, loanRef, model string) (*valuation.LoanValuation, error)
+	// BackTest compares a model's predicted monthly collections of a portfolio with what was
+	// collected after its cut-off (seasoned history and pool postings).
+	BackTest(ctx context.Context, portfolioID int64, model string) (*valuation.BackTestReport, valuation.ModelRef, error)
+}
+
+// BackTestInput asks for a portfolio's back-test.
+type BackTestInput struct {
+	PortfolioPath
+	Model string `query:"model" maxLength:"80" doc:"registered model name, or NAME@VERSION; default as for the portfolio valuation"`
+}
+
+// BackTestBody is the back-test and the model it tested.
+type BackTestBody struct {
+	Model valuation.ModelRef `json:"model"`
+	*valuation.BackTestReport
 }
 
 // ValuationInput asks for a portfolio's valuation.
@@ -96,5 +111,16 @@ func (s *Server) valuationRoutes() {
 				return nil, err
 			}
 			return &struct{ Body *valuation.LoanValuation }{lv}, nil
+		})
+	register(s, reclaim.PermValuationRead, huma.Operation{OperationID: "get-portfolio-backtest", Method: http.MethodGet,
+		Path: "/api/v1/portfolios/{id}/backtest", Summary: "Actual against predicted collections since the cut-off, by month, segment and vintage",
+		Description: "Month 1 is the month after the cut-off's; amounts are numbers in major units of the portfolio's currency.",
+		Tags:        tags, Errors: []int{404}},
+		func(ctx context.Context, in *BackTestInput) (*struct{ Body BackTestBody }, error) {
+			r, ref, err := v.BackTest(ctx, in.ID, in.Model)
+			if err != nil {
+				return nil, err
+			}
+			return &struct{ Body BackTestBody }{BackTestBody{Model: ref, BackTestReport: r}}, nil
 		})
 }

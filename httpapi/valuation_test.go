@@ -11,6 +11,7 @@ import (
 
 	"reclaim"
 	"reclaim/date"
+	"reclaim/httpapi"
 	"reclaim/sqldb"
 	"reclaim/sqldb/sqldbtest"
 	"reclaim/synth"
@@ -131,11 +132,26 @@ func TestValuationRoutes(t *testing.T) {
 		for _, r := range lv.Reasons {
 			sum += r.Contribution
 		}
-		if math.Abs(sum-lv.Margin) > 1e-9 {
-			t.Errorf("reasons + bias = %v, margin %v", sum, lv.Margin)
+		if math.Abs(sum-lv.ExpectedRecovery.Float()) > 0.006 {
+			t.Errorf("reasons + bias = %v, expected recovery %v", sum, lv.ExpectedRecovery)
 		}
 		if res, _ := c.do("GET", fmt.Sprintf("/api/v1/portfolios/%d/loans/NOPE/valuation", f.portfolio), ""); res.StatusCode != 404 {
 			t.Errorf("unknown loan: %d", res.StatusCode)
+		}
+
+		// The back-test route: the model tested and the report; 404 for an unknown portfolio,
+		// 403 without valuation.read.
+		res, b = c.do("GET", fmt.Sprintf("/api/v1/portfolios/%d/backtest", f.portfolio), "")
+		var bt httpapi.BackTestBody
+		if res.StatusCode != 200 || json.Unmarshal(b, &bt) != nil || bt.Model.Name != testModelName || bt.BackTestReport == nil ||
+			len(bt.ByMonth) != bt.Months || !strings.Contains(string(b), `"total":{`) {
+			t.Errorf("backtest: %d %.300s", res.StatusCode, b)
+		}
+		if res, _ := c.do("GET", "/api/v1/portfolios/9999/backtest", ""); res.StatusCode != 404 {
+			t.Errorf("backtest of an unknown portfolio: %d", res.StatusCode)
+		}
+		if res, _ := f.as(reclaim.RoleCollector).do("GET", fmt.Sprintf("/api/v1/portfolios/%d/backtest", f.portfolio), ""); res.StatusCode != 403 {
+			t.Errorf("collector back-tests: %d", res.StatusCode)
 		}
 
 		// Activation: a second version becomes active; activating the first moves it back.

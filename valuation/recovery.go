@@ -28,7 +28,7 @@ import (
 // of the body>\n", followed by a JSON body holding the feature set's name and fingerprint, the
 // exposure basis, the two gbdt model files (each with its own header and checksum), the static
 // pool and the model's summary (metrics, calibration, importance, training facts).
-const RecoveryFormatVersion = 1
+const RecoveryFormatVersion = 2
 
 const recoveryMagic = "RECLAIM-RECOVERY"
 
@@ -194,16 +194,20 @@ type TrainInfo struct {
 	Horizon int `json:"horizon"`
 	// Exposure is the exposure basis.
 	Exposure string `json:"exposure"`
-	// RateObjective is the rate model's objective, and RateCandidates the validation RMSE of
-	// every objective tried for it (the lowest wins).
-	RateObjective  gbdt.Objective         `json:"rate_objective"`
-	RateCandidates map[gbdt.Objective]Num `json:"rate_candidates"`
-	// MaterialTrees and RateTrees are the trees kept after early stopping.
+	// SeverityObjective is the severity model's objective; SeverityWeighted says whether its
+	// loans were weighted by exposure.
+	SeverityObjective gbdt.Objective `json:"severity_objective"`
+	SeverityWeighted  bool           `json:"severity_weighted"`
+	// CrossFitFolds are the training folds cross-fitted (each predicted by models trained on the
+	// others, with early stopping on it) for the amount calibration and the numbers of trees.
+	CrossFitFolds []int `json:"cross_fit_folds"`
+	// MaterialTrees and SeverityTrees are the final models' trees (the cross-fitted models' mean
+	// early-stopping iteration).
 	MaterialTrees int `json:"material_trees"`
-	RateTrees     int `json:"rate_trees"`
-	// MaterialParams and RateParams are the learner's parameters.
+	SeverityTrees int `json:"severity_trees"`
+	// MaterialParams and SeverityParams are the learner's parameters.
 	MaterialParams gbdt.Params `json:"material_params"`
-	RateParams     gbdt.Params `json:"rate_params"`
+	SeverityParams gbdt.Params `json:"severity_params"`
 }
 
 // ModelSummary is what a model says about itself: it is stored in the model file and, as JSON,
@@ -215,12 +219,20 @@ type ModelSummary struct {
 	// RateCalibration the same for the expected rate.
 	Calibration     []CalibrationRow `json:"calibration"`
 	RateCalibration []CalibrationRow `json:"rate_calibration"`
-	// Importance is the rate model's gain by feature as shares of the total, largest first;
+	// FoldErrors is the portfolio error of every fold next to the static pool's, each fold
+	// scored by models, calibrations and pools fitted without it; ExposureDeciles the same over
+	// all those held-out predictions by decile of exposure.
+	FoldErrors      []FoldError           `json:"fold_errors"`
+	ExposureDeciles []ExposureDecileError `json:"exposure_deciles"`
+	// Importance is the severity model's gain by feature as shares of the total, largest first;
 	// MaterialImportance the same for P(material).
 	Importance         []FeatureGain `json:"importance"`
 	MaterialImportance []FeatureGain `json:"material_importance"`
 	// Info says how the model was trained.
 	Info TrainInfo `json:"info"`
+	// Uncertainty is the systemic, amount and timing dispersion estimated from the training
+	// data's cohorts, which the valuation's Monte Carlo uses (nil in models trained before it).
+	Uncertainty *Uncertainty `json:"uncertainty,omitempty"`
 }
 
 // RecoveryModel is the recovery model: P(material recovery), the expected recovery rate and the
@@ -237,9 +249,12 @@ type RecoveryModel struct {
 	// Horizon is the months the rate covers and the curves span (0: the training data had no
 	// timing, e.g. LendingClub; the rate is then the recovery to date).
 	Horizon int
-	// Material predicts P(rate >= MaterialThreshold); Rate predicts the capped rate.
+	// Material predicts P(rate >= MaterialThreshold); Severity predicts E[rate | material] (the
+	// capped rate of the loans with a material recovery), clamped to [MaterialThreshold, 1].
 	Material *gbdt.Model
-	Rate     *gbdt.Model
+	Severity *gbdt.Model
+	// Calibration scales the severity so that expected amounts add up (nil: none).
+	Calibration *AmountCalibration
 	// Pool is the static pool fitted on every training loan (timing and baseline).
 	Pool *StaticPool
 	// Summary holds metrics, calibration, importance and training facts.
@@ -265,9 +280,9 @@ type TrainOptions struct {
 	// EarlyStopping stops a model after this many rounds without a better validation loss
 	// (default 30; negative disables it).
 	EarlyStopping int
-	// RateObjective forces the rate model's objective (gbdt.Squared or gbdt.Tweedie); empty
-	// trains both and keeps the one with the lower validation RMSE of the rate.
-	RateObjective gbdt.Objective
+	// SeverityObjective forces the severity model's objective (gbdt.Squared or gbdt.Tweedie);
+	// empty takes the recipe's (squared error, exposure-weighted: docs/valuation.md).
+	SeverityObjective gbdt.Objective
 	// Seed drives the learner's sampling; Threads its goroutines (0: all cores).
 	Seed    uint64
 	Threads int
@@ -313,15 +328,37 @@ type TrainProgress struct {
 	gbdt.Progress
 }
 
-// TrainRecoveryModel trains the recovery model on t: the rows outside opts.ValidFold train both
-// gbdt models, the rows inside it drive early stopping and give the metrics, the calibration and
-// the baseline comparison (the static pool fitted without that fold). The final static pool is
-// fitted on every row. The table must use StandardSegment (scoring does). progress, when not nil,
-// is called after every round. The same table and options give a bit-identical model.
+// TrainRecoveryModel trains the recovery model on t with the amount recipe (amount.go): the rows
+// outside opts.ValidFold are cross-fitted (each of their folds predicted by P(material) and
+// severity models trained on the other training folds, with early stopping on it), the
+// out-of-fold predictions calibrate the expected amounts by exposure decile × score quintile, and
+// the final models are trained on every training row with the cross-fitted numbers of trees. The
+// held-out fold gives the metrics, the calibration tables and the baseline comparison (the static
+// pool fitted without that fold) and is used for nothing else; the summary also gives the
+// portfolio error of every fold (each scored by models and calibrations that did not see it) and
+// by exposure decile. The final static pool is fitted on every row. The table must use
+// StandardSegment (scoring does). progress, when not nil, is called after every round. The same
+// table and options give a bit-identical model.
 func TrainRecoveryModel(ctx context.Context, t *Table, opts TrainOptions, progress func(TrainProgress)) (*RecoveryModel, error) {
+	return trainRecipe(ctx, t, opts, defaultRecipe(opts), progress)
+}
+
+// defaultRecipe is the product's recipe: the choices docs/valuation.md reports measurements of.
+func defaultRecipe(opts TrainOptions) recipe {
+	r := recipe{sevObj: gbdt.Squared, sevWeight: true, expBins: 10, scoreBins: 5, prior: 100}
+	if opts.SeverityObjective != "" {
+		r.sevObj = opts.SeverityObjective
+	}
+	return r
+}
+
+func trainRecipe(ctx context.Context, t *Table, opts TrainOptions, r recipe, progress func(TrainProgress)) (*RecoveryModel, error) {
 	opts = opts.withDefaults()
 	if t == nil || t.Rows() == 0 {
 		return nil, errors.New("valuation: no training rows")
+	}
+	if t.NumFolds < 3 {
+		return nil, fmt.Errorf("valuation: the table has %d folds; training needs at least 3 (one held out, two to cross-fit)", t.NumFolds)
 	}
 	if opts.ValidFold < 0 || opts.ValidFold >= t.NumFolds {
 		return nil, fmt.Errorf("valuation: validation fold %d is not one of the table's %d folds", opts.ValidFold, t.NumFolds)
@@ -329,74 +366,135 @@ func TrainRecoveryModel(ctx context.Context, t *Table, opts TrainOptions, progre
 	if opts.Exposure == "" {
 		opts.Exposure = DefaultExposure(t.FeatureSet.Name())
 	}
-	if opts.RateObjective != "" && opts.RateObjective != gbdt.Squared && opts.RateObjective != gbdt.Tweedie {
-		return nil, fmt.Errorf("valuation: the rate objective must be %q or %q, not %q", gbdt.Squared, gbdt.Tweedie, opts.RateObjective)
+	if opts.SeverityObjective != "" && opts.SeverityObjective != gbdt.Squared && opts.SeverityObjective != gbdt.Tweedie {
+		return nil, fmt.Errorf("valuation: the severity objective must be %q or %q, not %q", gbdt.Squared, gbdt.Tweedie, opts.SeverityObjective)
 	}
+	r.opts = opts
 	train, valid := t.Split(opts.ValidFold)
 	if len(train) == 0 || len(valid) == 0 {
 		return nil, fmt.Errorf("valuation: fold %d leaves %d training and %d validation rows; both sides need loans", opts.ValidFold, len(train), len(valid))
 	}
-	dm, err := t.Dataset(LabelMaterial)
-	if err != nil {
+	var err error
+	if r.matDataset, err = t.Dataset(LabelMaterial); err != nil {
 		return nil, err
 	}
-	mTrain, mValid := dm.Subset(train), dm.Subset(valid)
-	rate, _ := t.Label(LabelRate)
-	rTrain, rValid := *mTrain, *mValid
-	rTrain.Label, rValid.Label = pick(rate, train), pick(rate, valid)
+	if r.sevDataset, err = t.Dataset(LabelRate); err != nil {
+		return nil, err
+	}
+	if r.sevWeight {
+		mean := 0.0
+		for _, e := range t.Exposure {
+			mean += e
+		}
+		mean /= float64(len(t.Exposure))
+		r.sevDataset.Weight = make([]float64, len(t.Exposure))
+		for i, e := range t.Exposure {
+			r.sevDataset.Weight[i] = e / mean
+		}
+	}
+	stage := func(prefix string) func(string) func(gbdt.Progress) {
+		return func(name string) func(gbdt.Progress) {
+			if progress == nil {
+				return nil
+			}
+			return func(p gbdt.Progress) { progress(TrainProgress{Stage: prefix + name, Progress: p}) }
+		}
+	}
 
-	params := func(obj gbdt.Objective) gbdt.Params {
-		p := gbdt.DefaultParams()
-		p.Objective = obj
-		p.Trees = opts.Trees
-		p.MaxDepth = opts.MaxDepth
-		p.LearningRate = opts.LearningRate
-		p.MinChildWeight = opts.MinChildWeight
-		p.EarlyStoppingRounds = opts.EarlyStopping
-		p.Seed = opts.Seed
-		p.Threads = opts.Threads
-		return p
-	}
-	stage := func(name string) func(gbdt.Progress) {
-		if progress == nil {
-			return nil
+	// Cross-fit the training folds.
+	n := t.Rows()
+	oofP, oofS := make([]float64, n), make([]float64, n)
+	var inner []int
+	var matTrees, sevTrees float64
+	for w := range t.NumFolds {
+		if w == opts.ValidFold {
+			continue
 		}
-		return func(p gbdt.Progress) { progress(TrainProgress{Stage: name, Progress: p}) }
-	}
-	material, err := gbdt.Train(ctx, params(gbdt.Binary), mTrain, mValid, stage("material"))
-	if err != nil {
-		return nil, fmt.Errorf("valuation: training P(material): %w", err)
-	}
-	objectives := []gbdt.Objective{gbdt.Squared, gbdt.Tweedie}
-	if opts.RateObjective != "" {
-		objectives = []gbdt.Objective{opts.RateObjective}
-	}
-	candidates := map[gbdt.Objective]Num{}
-	var rateModel *gbdt.Model
-	var ratePred []float64
-	best := math.Inf(1)
-	for _, obj := range objectives {
-		m, err := gbdt.Train(ctx, params(obj), &rTrain, &rValid, stage("rate/"+string(obj)))
+		var rows, es []int
+		for _, i := range train {
+			if t.Folds[i] == w {
+				es = append(es, i)
+			} else {
+				rows = append(rows, i)
+			}
+		}
+		if len(es) == 0 || len(rows) == 0 {
+			continue
+		}
+		mat, sev, err := r.fit(ctx, t, rows, es, 0, 0, stage(fmt.Sprintf("fold %d: ", w)))
 		if err != nil {
-			return nil, fmt.Errorf("valuation: training the rate model (%s): %w", obj, err)
-		}
-		pred := make([]float64, len(valid))
-		if err := m.PredictDataset(&rValid, pred); err != nil {
 			return nil, err
 		}
-		clip01(pred)
-		rmse := gbdt.RMSE(rValid.Label, pred, nil)
-		candidates[obj] = Num(rmse)
-		if rmse < best || rateModel == nil {
-			best, rateModel, ratePred = rmse, m, pred
+		p, s, err := predictParts(mat, sev, r.matDataset.Subset(es))
+		if err != nil {
+			return nil, err
 		}
+		for k, i := range es {
+			oofP[i], oofS[i] = p[k], s[k]
+		}
+		inner = append(inner, w)
+		matTrees += float64(mat.NumTrees())
+		sevTrees += float64(sev.NumTrees())
 	}
-	pMat := make([]float64, len(valid))
-	if err := material.PredictDataset(mValid, pMat); err != nil {
+	if len(inner) < 2 {
+		return nil, fmt.Errorf("valuation: the training rows fall in %d folds; cross-fitting needs at least 2", len(inner))
+	}
+	mt := max(1, int(math.Round(matTrees/float64(len(inner)))))
+	st := max(1, int(math.Round(sevTrees/float64(len(inner)))))
+	material, severity, err := r.fit(ctx, t, train, nil, mt, st, stage("final: "))
+	if err != nil {
 		return nil, err
 	}
-	clip01(pMat)
-	capRate(ratePred, pMat)
+	calib := func(rows []int) *AmountCalibration {
+		if r.expBins <= 0 {
+			return nil
+		}
+		return fitAmountCalibration(pick(t.Exposure, rows), pick(oofP, rows), pick(oofS, rows), pick(t.Rate, rows), r.expBins, r.scoreBins, r.prior)
+	}
+	cal := calib(train)
+
+	// Held-out predictions of every fold: the held-out fold by the final model and calibration,
+	// each training fold by its cross-fitted models and a calibration fitted without it.
+	pred, pAll := make([]float64, n), make([]float64, n)
+	pHeld, sHeld, err := predictParts(material, severity, r.matDataset.Subset(valid))
+	if err != nil {
+		return nil, err
+	}
+	ratePred := make([]float64, len(valid))
+	for k, i := range valid {
+		ratePred[k] = pHeld[k] * cal.Severity(t.Exposure[i], pHeld[k], sHeld[k])
+		pred[i], pAll[i] = ratePred[k], pHeld[k]
+	}
+	base := make([]float64, n)
+	var folds []FoldError
+	for f := range t.NumFolds {
+		var rows, others []int
+		for _, i := range train {
+			if t.Folds[i] == f {
+				rows = append(rows, i)
+			} else {
+				others = append(others, i)
+			}
+		}
+		var pool *StaticPool
+		if f == opts.ValidFold {
+			rows = valid
+			pool = t.Pool.Fit(f, opts.MinSegmentLoans)
+		} else {
+			if len(rows) == 0 {
+				continue
+			}
+			c := calib(others)
+			for _, i := range rows {
+				pred[i], pAll[i] = oofP[i]*c.Severity(t.Exposure[i], oofP[i], oofS[i]), oofP[i]
+			}
+			pool = t.Pool.FitExcept(opts.MinSegmentLoans, f, opts.ValidFold)
+		}
+		for _, i := range rows {
+			base[i] = pool.Predict(t.Segments[i]).Rate
+		}
+		folds = append(folds, foldError(f, f == opts.ValidFold, pick(t.Exposure, rows), pick(t.Rate, rows), pick(pred, rows), pick(base, rows)))
+	}
 
 	rm := &RecoveryModel{
 		FeatureSet:  t.FeatureSet.Name(),
@@ -404,13 +502,14 @@ func TrainRecoveryModel(ctx context.Context, t *Table, opts TrainOptions, progre
 		Exposure:    opts.Exposure,
 		Horizon:     t.Horizon,
 		Material:    material,
-		Rate:        rateModel,
+		Severity:    severity,
+		Calibration: cal,
 		Pool:        t.Pool.Fit(-1, opts.MinSegmentLoans),
 		fs:          t.FeatureSet,
 	}
 	// Held-out figures of the model and of the baseline fitted without the fold.
 	basePool := t.Pool.Fit(opts.ValidFold, opts.MinSegmentLoans)
-	ho := Holdout{Rate: rValid.Label, Exposure: pick(t.Exposure, valid), PMaterial: pMat, ExpectedRate: ratePred,
+	ho := Holdout{Rate: pick(t.Rate, valid), Exposure: pick(t.Exposure, valid), PMaterial: pHeld, ExpectedRate: ratePred,
 		BaselineRate: make([]float64, len(valid)), BaselineMaterial: make([]float64, len(valid))}
 	for k, i := range valid {
 		sc := basePool.Predict(t.Segments[i])
@@ -418,17 +517,21 @@ func TrainRecoveryModel(ctx context.Context, t *Table, opts TrainOptions, progre
 	}
 	rm.Summary = ModelSummary{
 		Metrics:            ho.Metrics(),
-		Calibration:        calibration(materialLabels(ho.Rate), pMat),
+		Calibration:        calibration(materialLabels(ho.Rate), pHeld),
 		RateCalibration:    calibration(ho.Rate, ratePred),
-		Importance:         importance(rateModel),
+		FoldErrors:         folds,
+		ExposureDeciles:    exposureDeciles(t.Exposure, t.Rate, pred, base),
+		Importance:         importance(severity),
 		MaterialImportance: importance(material),
 		Info: TrainInfo{
 			Source: opts.Source, Rows: t.Rows(), TrainRows: len(train), ValidRows: len(valid), ValidFold: opts.ValidFold,
-			Folds: t.NumFolds, Horizon: t.Horizon, Exposure: opts.Exposure, RateObjective: rateModel.Objective(),
-			RateCandidates: candidates, MaterialTrees: material.NumTrees(), RateTrees: rateModel.NumTrees(),
-			MaterialParams: material.Params(), RateParams: rateModel.Params(),
+			Folds: t.NumFolds, Horizon: t.Horizon, Exposure: opts.Exposure, SeverityObjective: severity.Objective(),
+			SeverityWeighted: r.sevWeight, CrossFitFolds: inner, MaterialTrees: material.NumTrees(), SeverityTrees: severity.NumTrees(),
+			MaterialParams: material.Params(), SeverityParams: severity.Params(),
 		},
 	}
+	u := estimateUncertainty(t, pAll, pred)
+	rm.Summary.Uncertainty = &u
 	rm.prepare()
 	return rm, nil
 }
@@ -451,14 +554,6 @@ func clip01(x []float64) {
 		case math.IsNaN(v):
 			x[i] = 0
 		}
-	}
-}
-
-// capRate caps each expected rate at its P(material): a loan recovers at most its whole exposure
-// when it recovers (pricing's severity rule), so E[rate] <= P(material).
-func capRate(rate, p []float64) {
-	for i := range rate {
-		rate[i] = min(rate[i], p[i])
 	}
 }
 
@@ -643,61 +738,110 @@ func (m *RecoveryModel) Baseline(segment string) SegmentCurve {
 	return m.Pool.Predict(segment)
 }
 
-// Reason is one feature's contribution to the rate model's margin for one loan.
+// CalibrationReason names the reason that carries the amount calibration's adjustment
+// (AmountCalibration): the calibrated minus the uncalibrated expected recovery.
+const CalibrationReason = "(calibration)"
+
+// Reason is one feature's contribution to a loan's expected recovery.
 type Reason struct {
-	// Feature is the feature's name, or OtherFeatures for the sum of the features left out.
+	// Feature is the feature's name, OtherFeatures for the sum of the features left out, or
+	// CalibrationReason.
 	Feature string `json:"feature"`
-	// Value is the loan's value of the feature; null when missing (or for OtherFeatures).
+	// Value is the loan's value of the feature; null when missing (or for the two sums).
 	Value *float64 `json:"value"`
 	// Level names the category of a categorical feature's value.
 	Level string `json:"level,omitempty"`
-	// Contribution is the feature's SHAP value on the margin scale (see Explanation.Link).
-	Contribution float64 `json:"contribution"`
+	// Contribution is the feature's share of the expected recovery, in the exposure's currency
+	// (major units); RateContribution the same as a share of the exposure.
+	Contribution     float64 `json:"contribution"`
+	RateContribution float64 `json:"rate_contribution"`
+	// Material and Severity are the feature's TreeSHAP values on the two models' margins: the
+	// log-odds of P(material) and the severity's margin (Explanation.SeverityLink).
+	Material float64 `json:"material"`
+	Severity float64 `json:"severity"`
 }
 
-// Explanation is the reason codes of one loan's expected rate: TreeSHAP contributions of the
-// rate model. Bias plus the sum of every Reason's Contribution equals Margin.
+// Explanation is the reason codes of one loan's expected recovery, exposure × P(material) ×
+// severity. Each model's TreeSHAP values are turned into changes of its output by the secant of
+// its link between the base and the loan (exact in sum), and the change of the product is split
+// between the two parts symmetrically (Δ(p·s) = Δp·(s+s₀)/2 + Δs·(p+p₀)/2, the two-player Shapley
+// value), so that Bias + Σ Contribution = ExpectedRecovery always holds.
 type Explanation struct {
-	// Reasons are the largest contributions by absolute value, largest first, then (when some
-	// were left out) one OtherFeatures reason that sums the rest.
+	// Reasons are the largest contributions by absolute amount, largest first, then (when some
+	// were left out) one OtherFeatures reason that sums the rest, then CalibrationReason.
 	Reasons []Reason `json:"reasons"`
-	// Bias is the expected margin over the training data (the base score plus every tree's
-	// expectation).
-	Bias float64 `json:"bias"`
-	// Margin is the rate model's raw output for the loan.
-	Margin float64 `json:"margin"`
-	// Link says how the margin becomes the rate: "identity" (squared error: the rate is the
-	// margin) or "log" (Tweedie: the rate is exp(margin)); either is then capped to
-	// [0, P(material)] (LoanScore.ExpectedRate).
-	Link string `json:"link"`
+	// Bias is the expected recovery of a loan of this exposure at the models' base values
+	// (exposure × BaseRate), and BaseRate = P(material at the base) × severity at the base.
+	Bias     float64 `json:"bias"`
+	BaseRate float64 `json:"base_rate"`
+	// ExpectedRecovery is the loan's expected recovery (Bias + Σ Contribution) and ExpectedRate
+	// its share of the exposure; PMaterial and Severity are its two factors.
+	ExpectedRecovery float64 `json:"expected_recovery"`
+	ExpectedRate     float64 `json:"expected_rate"`
+	PMaterial        float64 `json:"p_material"`
+	Severity         float64 `json:"severity"`
+	// SeverityLink says how the severity model's margin becomes the severity: "identity"
+	// (squared error) or "log" (Tweedie); it is then clamped to [MaterialThreshold, 1] and
+	// calibrated.
+	SeverityLink string `json:"severity_link"`
 }
 
-// explain returns the explanation of row x with the top k reasons (k <= 0: every feature with a
-// non-zero contribution).
-func (m *RecoveryModel) explain(x []float64, k int) (Explanation, error) {
-	feats := m.Rate.Features()
-	phi := make([]float64, len(feats)+1)
-	if err := m.Rate.Contributions(x, phi); err != nil {
+func secant(dy, dx, deriv float64) float64 {
+	if dx == 0 || math.Abs(dx) < 1e-12 {
+		return deriv
+	}
+	return dy / dx
+}
+
+// explain returns the explanation of row x of a loan of the given exposure with the top k
+// reasons (k <= 0: every feature with a non-zero contribution).
+func (m *RecoveryModel) explain(x []float64, k int, exposure float64) (Explanation, error) {
+	feats := m.Severity.Features()
+	F := len(feats)
+	phiM := make([]float64, F+1)
+	phiS := make([]float64, F+1)
+	if err := m.Material.Contributions(x, phiM); err != nil {
 		return Explanation{}, err
 	}
-	e := Explanation{Bias: phi[len(feats)], Margin: m.Rate.PredictRaw(x), Link: "identity"}
-	if m.Rate.Objective() == gbdt.Tweedie {
-		e.Link = "log"
+	if err := m.Severity.Contributions(x, phiS); err != nil {
+		return Explanation{}, err
 	}
-	idx := make([]int, 0, len(feats))
-	for j := range feats {
-		if phi[j] != 0 {
+	link := "identity"
+	sevOf := func(margin float64) float64 { return clampSeverity(margin) }
+	if m.Severity.Objective() == gbdt.Tweedie {
+		link = "log"
+		sevOf = func(margin float64) float64 { return clampSeverity(math.Exp(margin)) }
+	}
+	sig := func(z float64) float64 { return 1 / (1 + math.Exp(-z)) }
+	l0, l1 := phiM[F], m.Material.PredictRaw(x)
+	z0, z1 := phiS[F], m.Severity.PredictRaw(x)
+	p0, p1 := sig(l0), m.Material.Predict(x)
+	p1 = min(max(p1, 0), 1)
+	s0, s1 := sevOf(z0), sevOf(z1)
+	sc := m.Calibration.Severity(exposure, p1, s1)
+	slopeP := secant(p1-p0, l1-l0, p1*(1-p1))
+	slopeS := secant(s1-s0, z1-z0, 0)
+	wP := slopeP * (s1 + s0) / 2
+	wS := slopeS * (p1 + p0) / 2
+	e := Explanation{BaseRate: p0 * s0, PMaterial: p1, Severity: sc, ExpectedRate: p1 * sc, SeverityLink: link}
+	e.Bias = exposure * e.BaseRate
+	e.ExpectedRecovery = exposure * e.ExpectedRate
+	rate := make([]float64, F)
+	idx := make([]int, 0, F)
+	for j := range F {
+		rate[j] = phiM[j]*wP + phiS[j]*wS
+		if phiM[j] != 0 || phiS[j] != 0 {
 			idx = append(idx, j)
 		}
 	}
-	slices.SortStableFunc(idx, func(a, b int) int { return cmp.Compare(math.Abs(phi[b]), math.Abs(phi[a])) })
+	slices.SortStableFunc(idx, func(a, b int) int { return cmp.Compare(math.Abs(rate[b]), math.Abs(rate[a])) })
 	keep := idx
 	if k > 0 && len(idx) > k {
 		keep = idx[:k]
 	}
 	specs := m.fs.defs
 	for _, j := range keep {
-		r := Reason{Feature: feats[j].Name, Contribution: phi[j]}
+		r := Reason{Feature: feats[j].Name, Contribution: exposure * rate[j], RateContribution: rate[j], Material: phiM[j], Severity: phiS[j]}
 		if v := x[j]; !math.IsNaN(v) {
 			r.Value = &v
 			if lv := specs[j].Levels; feats[j].Kind == gbdt.Categorical && v >= 0 && int(v) < len(lv) {
@@ -707,11 +851,17 @@ func (m *RecoveryModel) explain(x []float64, k int) (Explanation, error) {
 		e.Reasons = append(e.Reasons, r)
 	}
 	if len(keep) < len(idx) {
-		rest := 0.0
+		r := Reason{Feature: OtherFeatures}
 		for _, j := range idx[len(keep):] {
-			rest += phi[j]
+			r.RateContribution += rate[j]
+			r.Material += phiM[j]
+			r.Severity += phiS[j]
 		}
-		e.Reasons = append(e.Reasons, Reason{Feature: OtherFeatures, Contribution: rest})
+		r.Contribution = exposure * r.RateContribution
+		e.Reasons = append(e.Reasons, r)
+	}
+	if adj := p1 * (sc - s1); adj != 0 {
+		e.Reasons = append(e.Reasons, Reason{Feature: CalibrationReason, Contribution: exposure * adj, RateContribution: adj})
 	}
 	if e.Reasons == nil {
 		e.Reasons = []Reason{}
@@ -724,7 +874,11 @@ func (m *RecoveryModel) Explain(in Input, k int) (Explanation, error) {
 	if in.Loan == nil {
 		return Explanation{}, errors.New("valuation: Explain needs a loan")
 	}
-	return m.explain(m.fs.Compute(in).Values, k)
+	exposure, ok := ExposureOf(m.Exposure, in.Loan)
+	if !ok {
+		exposure = 0
+	}
+	return m.explain(m.fs.Compute(in).Values, k, exposure)
 }
 
 // LoanScore is the model's view of one loan.
@@ -737,9 +891,12 @@ type LoanScore struct {
 	ExposureKnown bool    `json:"exposure_known"`
 	// PRecovery is P(a material recovery, >= 1% of the exposure, within the horizon).
 	PRecovery float64 `json:"p_recovery"`
-	// ExpectedRate is the expected recovery as a share of the exposure (unconditional): the rate
-	// model's output capped to [0, PRecovery] (a loan recovers at most its whole exposure when it
-	// recovers, pricing's severity rule); ExpectedRecovery is Exposure × ExpectedRate.
+	// Severity is E[rate | material recovery]: the severity model's output, calibrated, in
+	// [MaterialThreshold, 1].
+	Severity float64 `json:"severity"`
+	// ExpectedRate is the expected recovery as a share of the exposure (unconditional):
+	// PRecovery × Severity, exactly (so it is never 0 beside a positive PRecovery, and never
+	// above it); ExpectedRecovery is Exposure × ExpectedRate.
 	ExpectedRate     float64 `json:"expected_recovery_rate"`
 	ExpectedRecovery float64 `json:"expected_recovery"`
 	// Segment is the loan's static-pool segment (StandardSegment) and CurveSegment the segment
@@ -837,25 +994,28 @@ func (m *RecoveryModel) Score(ctx context.Context, inputs []Input, opts ScoreOpt
 	if err := ctx.Err(); err != nil {
 		return nil, err
 	}
+	if err := m.checkCoverage(cols); err != nil {
+		return nil, err
+	}
 	ds := &gbdt.Dataset{Features: m.fs.Features(), Columns: cols, Label: make([]float64, n)}
 	pm := make([]float64, n)
 	pr := make([]float64, n)
 	if err := m.Material.PredictDataset(ds, pm); err != nil {
 		return nil, err
 	}
-	if err := m.Rate.PredictDataset(ds, pr); err != nil {
+	if err := m.Severity.PredictDataset(ds, pr); err != nil {
 		return nil, err
 	}
 	clip01(pm)
-	clip01(pr)
-	capRate(pr, pm)
 	x := make([]float64, F)
 	for i := range out {
 		s := &out[i]
-		s.PRecovery, s.ExpectedRate = pm[i], pr[i]
+		s.PRecovery = pm[i]
+		s.Severity = m.Calibration.Severity(s.Exposure, pm[i], clampSeverity(pr[i]))
+		s.ExpectedRate = s.PRecovery * s.Severity
 		s.ExpectedRecovery = s.Exposure * s.ExpectedRate
 		if opts.Reasons > 0 {
-			e, err := m.explain(ds.Row(i, x), opts.Reasons)
+			e, err := m.explain(ds.Row(i, x), opts.Reasons, s.Exposure)
 			if err != nil {
 				return nil, err
 			}
@@ -865,16 +1025,48 @@ func (m *RecoveryModel) Score(ctx context.Context, inputs []Input, opts ScoreOpt
 	return out, nil
 }
 
+// MaxAbsentGain is the largest share of a model's gain (the mean of its two models' shares)
+// that features absent from every loan may carry before Score refuses the loans.
+const MaxAbsentGain = 0.5
+
+// checkCoverage fails when features that no loan has (every value missing: the tape lacks the
+// columns they are computed from) carry more than MaxAbsentGain of the model's gain: a model of
+// another feature set, or a tape mapped wrongly, whose scores would be the trees' defaults.
+func (m *RecoveryModel) checkCoverage(cols [][]float64) error {
+	gain := map[string]float64{}
+	for _, g := range m.Summary.Importance {
+		gain[g.Feature] += g.Gain / 2
+	}
+	for _, g := range m.Summary.MaterialImportance {
+		gain[g.Feature] += g.Gain / 2
+	}
+	var absent []string
+	share := 0.0
+	for j, c := range cols {
+		if !slices.ContainsFunc(c, func(v float64) bool { return !math.IsNaN(v) }) {
+			name := m.fs.defs[j].Name
+			absent = append(absent, name)
+			share += gain[name]
+		}
+	}
+	if len(absent) == len(cols) || (len(gain) > 0 && share > MaxAbsentGain) {
+		return fmt.Errorf("valuation: the loans lack entirely %d of the %d features of the %s model, which carry %.0f%% of its gain: %s; the tape has none of the columns they are computed from (score it with a model of its own feature set, or map those columns)",
+			len(absent), len(cols), m.FeatureSet, 100*share, strings.Join(absent, ", "))
+	}
+	return nil
+}
+
 // recoveryFile is the JSON body of a model file.
 type recoveryFile struct {
-	FeatureSet  string       `json:"feature_set"`
-	Fingerprint string       `json:"fingerprint"`
-	Exposure    string       `json:"exposure"`
-	Horizon     int          `json:"horizon"`
-	Material    string       `json:"material"`
-	Rate        string       `json:"rate"`
-	Pool        *StaticPool  `json:"pool"`
-	Summary     ModelSummary `json:"summary"`
+	FeatureSet  string             `json:"feature_set"`
+	Fingerprint string             `json:"fingerprint"`
+	Exposure    string             `json:"exposure"`
+	Horizon     int                `json:"horizon"`
+	Material    string             `json:"material"`
+	Severity    string             `json:"severity"`
+	Calibration *AmountCalibration `json:"calibration"`
+	Pool        *StaticPool        `json:"pool"`
+	Summary     ModelSummary       `json:"summary"`
 }
 
 // Save writes the model file (see RecoveryFormatVersion) to w.
@@ -883,11 +1075,11 @@ func (m *RecoveryModel) Save(w io.Writer) error {
 	if _, err := m.Material.WriteTo(&mat); err != nil {
 		return err
 	}
-	if _, err := m.Rate.WriteTo(&rate); err != nil {
+	if _, err := m.Severity.WriteTo(&rate); err != nil {
 		return err
 	}
 	body, err := json.Marshal(recoveryFile{FeatureSet: m.FeatureSet, Fingerprint: m.Fingerprint, Exposure: m.Exposure,
-		Horizon: m.Horizon, Material: mat.String(), Rate: rate.String(), Pool: m.Pool, Summary: m.Summary})
+		Horizon: m.Horizon, Material: mat.String(), Severity: rate.String(), Calibration: m.Calibration, Pool: m.Pool, Summary: m.Summary})
 	if err != nil {
 		return fmt.Errorf("valuation: encoding the model: %w", err)
 	}
@@ -982,9 +1174,12 @@ func LoadRecoveryModel(r io.Reader) (*RecoveryModel, error) {
 	if err != nil {
 		return nil, fmt.Errorf("valuation: the P(material) trees: %w", err)
 	}
-	rate, err := gbdt.ReadModel(strings.NewReader(f.Rate))
+	rate, err := gbdt.ReadModel(strings.NewReader(f.Severity))
 	if err != nil {
-		return nil, fmt.Errorf("valuation: the rate trees: %w", err)
+		return nil, fmt.Errorf("valuation: the severity trees: %w", err)
+	}
+	if err := f.Calibration.validate(); err != nil {
+		return nil, err
 	}
 	for _, g := range []*gbdt.Model{mat, rate} {
 		feats := g.Features()
@@ -1005,7 +1200,7 @@ func LoadRecoveryModel(r io.Reader) (*RecoveryModel, error) {
 		return nil, errors.New("valuation: the model's static pool is missing or does not match its horizon")
 	}
 	m := &RecoveryModel{FeatureSet: f.FeatureSet, Fingerprint: f.Fingerprint, Exposure: f.Exposure, Horizon: f.Horizon,
-		Material: mat, Rate: rate, Pool: f.Pool, Summary: f.Summary, fs: fs}
+		Material: mat, Severity: rate, Calibration: f.Calibration, Pool: f.Pool, Summary: f.Summary, fs: fs}
 	if m.Pool.Segments == nil {
 		m.Pool.Segments = map[string]SegmentCurve{}
 	}
@@ -1021,6 +1216,8 @@ type Evaluation struct {
 	// Calibration and RateCalibration are the deciles of P(material) and of the expected rate.
 	Calibration     []CalibrationRow `json:"calibration"`
 	RateCalibration []CalibrationRow `json:"rate_calibration"`
+	// ExposureDeciles is the portfolio error by decile of exposure, next to the static pool's.
+	ExposureDeciles []ExposureDecileError `json:"exposure_deciles"`
 	// Missing counts, per feature, the rows that lacked it (features no row lacked are left out).
 	Missing map[string]int `json:"missing"`
 }
@@ -1046,22 +1243,52 @@ func (m *RecoveryModel) Evaluate(t *Table) (Evaluation, error) {
 	if err := m.Material.PredictDataset(d, h.PMaterial); err != nil {
 		return Evaluation{}, err
 	}
-	if err := m.Rate.PredictDataset(d, h.ExpectedRate); err != nil {
+	if err := m.Severity.PredictDataset(d, h.ExpectedRate); err != nil {
 		return Evaluation{}, err
 	}
 	clip01(h.PMaterial)
-	clip01(h.ExpectedRate)
-	capRate(h.ExpectedRate, h.PMaterial)
+	for i, s := range h.ExpectedRate {
+		h.ExpectedRate[i] = h.PMaterial[i] * m.Calibration.Severity(t.Exposure[i], h.PMaterial[i], clampSeverity(s))
+	}
 	for i, seg := range t.Segments {
 		sc := m.Baseline(seg)
 		h.BaselineRate[i], h.BaselineMaterial[i] = sc.Rate, sc.MaterialShare
 	}
 	e := Evaluation{Metrics: h.Metrics(), Calibration: calibration(materialLabels(h.Rate), h.PMaterial),
-		RateCalibration: calibration(h.Rate, h.ExpectedRate), Missing: map[string]int{}}
+		RateCalibration: calibration(h.Rate, h.ExpectedRate), ExposureDeciles: exposureDeciles(h.Exposure, h.Rate, h.ExpectedRate, h.BaselineRate),
+		Missing: map[string]int{}}
 	for j, c := range t.MissingCount {
 		if c > 0 {
 			e.Missing[t.FeatureSet.defs[j].Name] = c
 		}
 	}
 	return e, nil
+}
+
+// PredictTable returns P(material), the calibrated severity and the expected rate (their product)
+// of the given rows of t (nil: every row), as Score computes them. t must have the model's
+// feature set.
+func (m *RecoveryModel) PredictTable(t *Table, rows []int) (p, severity, rate []float64, err error) {
+	if t.FeatureSet.Name() != m.FeatureSet || t.FeatureSet.Fingerprint() != m.Fingerprint {
+		return nil, nil, nil, fmt.Errorf("valuation: the table has feature set %s; the model reads %s (or another version of it)", t.FeatureSet.Name(), m.FeatureSet)
+	}
+	d, err := t.Dataset(LabelRate)
+	if err != nil {
+		return nil, nil, nil, err
+	}
+	exposure := t.Exposure
+	if rows != nil {
+		d = d.Subset(rows)
+		exposure = pick(t.Exposure, rows)
+	}
+	p, s, err := predictParts(m.Material, m.Severity, d)
+	if err != nil {
+		return nil, nil, nil, err
+	}
+	rate = make([]float64, len(p))
+	for i := range p {
+		s[i] = m.Calibration.Severity(exposure[i], p[i], s[i])
+		rate[i] = p[i] * s[i]
+	}
+	return p, s, rate, nil
 }

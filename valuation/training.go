@@ -6,6 +6,7 @@ import (
 	"hash/fnv"
 	"io"
 	"math"
+	"slices"
 	"strconv"
 	"strings"
 
@@ -161,6 +162,13 @@ type Table struct {
 	// FirstPayment is the month (1..Horizon) of each loan's first collection after the as-of
 	// date, 0 when nothing was collected within the horizon, -1 when the timing is unknown.
 	FirstPayment []int
+	// Cohort and DefaultCohort are each loan's cohorts for the uncertainty estimate: its
+	// portfolio and the calendar quarter of its origination, and of its default.
+	Cohort        []string
+	DefaultCohort []string
+	// MeanMonth is the collection-weighted mean month (1..Horizon) of each loan's collections,
+	// NaN when nothing was collected or the timing is unknown.
+	MeanMonth []float64
 	// MissingCount counts, per feature, the rows in which it was flagged missing.
 	MissingCount []int
 	// Pool holds the static-pool sums per segment and fold.
@@ -325,8 +333,10 @@ func (b *TableBuilder) Add(ex *Example) error {
 		return fmt.Errorf("valuation: loan %s: no monthly collections for a horizon of %d", l.LoanID, t.Horizon)
 	}
 	first := -1
+	meanMonth := math.NaN()
 	if ex.Monthly != nil {
 		first = 0
+		var sm, sw float64
 		for k, v := range ex.Monthly {
 			if !(v >= 0) || math.IsInf(v, 0) {
 				return fmt.Errorf("valuation: loan %s: collection %v in month %d", l.LoanID, v, k+1)
@@ -334,6 +344,11 @@ func (b *TableBuilder) Add(ex *Example) error {
 			if v > 0 && first == 0 {
 				first = k + 1
 			}
+			sm += v * float64(k+1)
+			sw += v
+		}
+		if sw > 0 {
+			meanMonth = sm / sw
 		}
 	}
 	t.FeatureSet.Fill(ex.Input, &b.row)
@@ -355,6 +370,9 @@ func (b *TableBuilder) Add(ex *Example) error {
 	t.Recovered = append(t.Recovered, ex.Recovered)
 	t.Rate = append(t.Rate, rate)
 	t.FirstPayment = append(t.FirstPayment, first)
+	t.MeanMonth = append(t.MeanMonth, meanMonth)
+	t.Cohort = append(t.Cohort, l.PortfolioRef+"|"+quarterKey(l.OriginationDate))
+	t.DefaultCohort = append(t.DefaultCohort, l.PortfolioRef+"|"+quarterKey(l.DefaultDate))
 	t.Pool.Add(seg, fold, ex.Exposure, ex.Recovered, ex.Monthly)
 	return nil
 }
@@ -415,8 +433,18 @@ func ReadLendingClub(dataPath, mappingPath string, fn func(ex *Example) error) e
 	if err != nil {
 		return err
 	}
+	if layout.Bindings[tape.FPrincipal] == nil {
+		return fmt.Errorf("valuation: %s: no column is bound to principal_outstanding, the exposure the recovery rate divides by (mappings/lendingclub.yaml binds ead_principal to it)", dataPath)
+	}
 	if miss := tape.MissingCritical(layout); len(miss) > 0 {
 		return fmt.Errorf("valuation: %s: the mapping leaves critical fields unbound: %v", dataPath, miss)
+	}
+	hasOutcome := false
+	for _, e := range layout.Extras {
+		hasOutcome = hasOutcome || e.Name == "recoveries"
+	}
+	if !hasOutcome {
+		return fmt.Errorf("valuation: %s: no 'recoveries' column: the training outcome (the amount recovered) must be a column of the file listed under the mapping's extras", dataPath)
 	}
 	conv := tape.NewConverter(layout, src.Info())
 	var res tape.Result
@@ -435,10 +463,13 @@ func ReadLendingClub(dataPath, mappingPath string, fn func(ex *Example) error) e
 		}
 		l := &res.Loan
 		rec, err := strconv.ParseFloat(strings.TrimSpace(l.Extras["recoveries"]), 64)
-		if err != nil {
+		if err != nil || math.IsNaN(rec) || math.IsInf(rec, 0) {
 			return fmt.Errorf("valuation: %s: line %d: recoveries %q: not a number", dataPath, row.Line, l.Extras["recoveries"])
 		}
-		ex = Example{Input: Input{Loan: l, AsOf: l.CutOffDate}, Exposure: l.PrincipalOutstanding.Float(), Recovered: math.Max(rec, 0)}
+		if rec < 0 {
+			return fmt.Errorf("valuation: %s: line %d: recoveries %v is negative (the outcome is an amount recovered)", dataPath, row.Line, rec)
+		}
+		ex = Example{Input: Input{Loan: l, AsOf: l.CutOffDate}, Exposure: l.PrincipalOutstanding.Float(), Recovered: rec}
 		if err := fn(&ex); err != nil {
 			return err
 		}
@@ -562,6 +593,11 @@ type StaticPool struct {
 // fewer than minLoans loans are kept but Predict skips them (minLoans <= 0 means
 // DefaultMinSegmentLoans).
 func (s *PoolStats) Fit(excludeFold, minLoans int) *StaticPool {
+	return s.FitExcept(minLoans, excludeFold)
+}
+
+// FitExcept estimates the pool on every fold except the given ones (see Fit).
+func (s *PoolStats) FitExcept(minLoans int, exclude ...int) *StaticPool {
 	if minLoans <= 0 {
 		minLoans = DefaultMinSegmentLoans
 	}
@@ -570,7 +606,7 @@ func (s *PoolStats) Fit(excludeFold, minLoans int) *StaticPool {
 		var sum poolCell
 		var monthly []float64
 		for f := range cs {
-			if f == excludeFold {
+			if slices.Contains(exclude, f) {
 				continue
 			}
 			c := &cs[f]

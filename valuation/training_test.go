@@ -5,8 +5,10 @@ import (
 	"maps"
 	"math"
 	"os"
+	"path/filepath"
 	"slices"
 	"sort"
+	"strings"
 	"testing"
 
 	"reclaim"
@@ -431,4 +433,93 @@ func BenchmarkBuildSeasoned(b *testing.B) {
 		}
 	}
 	b.ReportMetric(n, "loans/op")
+}
+
+// miniLendingClub writes a three-loan file with every column mappings/lendingclub.yaml reads
+// (recoveries as given, "" leaving the column out) and a copy of the mapping edited by edit.
+func miniLendingClub(t *testing.T, recoveries []string, edit func(string) string) (data, mapping string) {
+	t.Helper()
+	m, err := tape.LoadMapping(lcMapping)
+	if err != nil {
+		t.Fatal(err)
+	}
+	vals := map[string]string{"id": "", "issue_d": "2011-03-01", "loan_amnt": "10000", "ead_principal": "6000",
+		"last_pymnt_d": "2012-05-01", "last_pymnt_amnt": "320", "addr_state": "CA", "term": " 36 months", "int_rate": "0.12",
+		"grade": "B", "sub_grade": "B3", "emp_length": "5 years", "home_ownership": "RENT", "purpose": "debt_consolidation",
+		"zip_code": "940xx", "earliest_cr_line": "2001-04-01", "verification_status": "Verified"}
+	var header []string
+	for c := range m.Columns {
+		header = append(header, c)
+	}
+	for _, e := range m.Extras {
+		if e != "recoveries" || recoveries != nil {
+			header = append(header, e)
+		}
+	}
+	slices.Sort(header)
+	header = slices.Compact(header)
+	var b strings.Builder
+	b.WriteString(strings.Join(header, ",") + "\n")
+	for i := range 3 {
+		row := make([]string, len(header))
+		for j, h := range header {
+			v, ok := vals[h]
+			if !ok {
+				v = "1"
+			}
+			switch h {
+			case "id":
+				v = fmt.Sprint(1000 + i)
+			case "recoveries":
+				v = recoveries[i]
+			}
+			row[j] = v
+		}
+		b.WriteString(strings.Join(row, ",") + "\n")
+	}
+	dir := t.TempDir()
+	data, mapping = filepath.Join(dir, "lc.csv"), filepath.Join(dir, "lc.yaml")
+	y, err := os.ReadFile(lcMapping)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(data, []byte(b.String()), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(mapping, []byte(edit(string(y))), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	return data, mapping
+}
+
+// TestLendingClubBadInput: a training file whose outcome column is missing, empty or negative,
+// and a mapping that binds no exposure, are refused with an error naming the column.
+func TestLendingClubBadInput(t *testing.T) {
+	same := func(s string) string { return s }
+	read := func(data, mapping string) (int, error) {
+		n := 0
+		err := ReadLendingClub(data, mapping, func(*Example) error { n++; return nil })
+		return n, err
+	}
+	if n, err := read(miniLendingClub(t, []string{"0", "120.5", "3000"}, same)); err != nil || n != 3 {
+		t.Fatalf("good file: %d rows, %v", n, err)
+	}
+	for name, c := range map[string]struct {
+		rec  []string
+		edit func(string) string
+		want string
+	}{
+		"negative outcome":   {[]string{"0", "-5", "1"}, same, "line 3: recoveries -5 is negative"},
+		"empty outcome":      {[]string{"0", "", "1"}, same, `line 3: recoveries "": not a number`},
+		"no outcome column":  {nil, same, `column "recoveries" is not in the tape's header`},
+		"outcome not mapped": {[]string{"0", "1", "1"}, func(s string) string { return strings.Replace(s, "  - recoveries ", "  # - recoveries ", 1) }, "no 'recoveries' column"},
+		"no exposure": {[]string{"0", "1", "1"}, func(s string) string {
+			return strings.Replace(s, "ead_principal: principal_outstanding", "# no exposure", 1)
+		}, "principal_outstanding"},
+	} {
+		data, mapping := miniLendingClub(t, c.rec, c.edit)
+		if _, err := read(data, mapping); err == nil || !strings.Contains(err.Error(), c.want) {
+			t.Errorf("%s: %v (want %q)", name, err, c.want)
+		}
+	}
 }

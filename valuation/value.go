@@ -91,6 +91,13 @@ type PriceResult struct {
 	PriceAtConfidence     money.Amount `json:"price_at_confidence"`
 	PriceAtConfidencePct  *float64     `json:"price_at_confidence_pct"`
 	ConfidenceExplanation string       `json:"confidence_explanation,omitempty"`
+	// HurdleProbability is the share of Monte Carlo paths that earn TargetIRR at Price: the
+	// confidence of the headline price (null without a simulation or a price).
+	HurdleProbability *float64 `json:"hurdle_probability"`
+	// PriceAtMedian is the price at which half the paths earn TargetIRR (the median path's
+	// price); with a simulation that agrees with the expected flows it is close to Price.
+	PriceAtMedian    money.Amount `json:"price_at_median"`
+	PriceAtMedianPct *float64     `json:"price_at_median_pct"`
 }
 
 // IRRPercentile is one percentile of the simulated IRRs.
@@ -130,8 +137,11 @@ type IRRDistribution struct {
 	Histogram []HistogramBin `json:"histogram"`
 	// MultiplePercentiles are percentiles of the gross money multiple (collections / price).
 	MultiplePercentiles []MultiplePercentile `json:"multiple_percentiles"`
-	// MeanIRR is the mean of the paths' IRRs.
-	MeanIRR float64 `json:"mean_irr"`
+	// MeanIRR is the mean of the paths' IRRs, MedianIRR their median, and ExpectedFlowIRR the
+	// IRR of the expected net flows at Price (the target, when Price is the headline price).
+	MeanIRR         float64 `json:"mean_irr"`
+	MedianIRR       float64 `json:"median_irr"`
+	ExpectedFlowIRR float64 `json:"expected_flow_irr"`
 }
 
 // PriceTableRow is one price of the price table.
@@ -153,18 +163,21 @@ type LoanValuation struct {
 	LoanID string `json:"loan_id"`
 	// Claim is the loan's exposure under the model's basis (the total claim for cn-v1 models).
 	Claim money.Amount `json:"claim"`
-	// PRecovery is P(material recovery); ExpectedRate the expected recovery as a share of Claim;
-	// ExpectedRecovery Claim × ExpectedRate.
+	// PRecovery is P(material recovery), Severity E[rate | material recovery], ExpectedRate the
+	// expected recovery as a share of Claim (PRecovery × Severity, exactly) and ExpectedRecovery
+	// Claim × ExpectedRate.
 	PRecovery        float64      `json:"p_recovery"`
+	Severity         float64      `json:"severity"`
 	ExpectedRate     float64      `json:"expected_rate"`
 	ExpectedRecovery money.Amount `json:"expected_recovery"`
-	// Reasons are the reason codes (top DefaultReasons in lists, all in the loan endpoint) and
-	// Bias the rate model's expected margin: Bias + Σ contributions = Margin.
+	// Reasons are the reason codes of the expected recovery (top DefaultReasons in lists, all
+	// in the loan endpoint); Bias is the expected recovery at the models' base values (major
+	// units): Bias + Σ contributions = the expected recovery (Explanation).
 	Reasons []Reason `json:"reasons"`
 	Bias    float64  `json:"bias"`
-	Margin  float64  `json:"margin"`
-	// Link says how the margin maps to the rate (Explanation.Link).
-	Link string `json:"link"`
+	// BaseRate is Bias as a share of Claim; SeverityLink is Explanation.SeverityLink.
+	BaseRate     float64 `json:"base_rate"`
+	SeverityLink string  `json:"severity_link"`
 	// Segment is the loan's static-pool segment, BaselineRate the segment's static-pool rate.
 	Segment      string  `json:"segment"`
 	BaselineRate float64 `json:"baseline_rate"`
@@ -434,7 +447,7 @@ func Value(ctx context.Context, in ValueInput) (*Valuation, error) {
 	}
 
 	// Monte Carlo.
-	cfg := pricing.DefaultMonteCarlo()
+	cfg := m.Summary.Uncertainty.MonteCarlo(pricing.DefaultMonteCarlo())
 	paths := in.Paths
 	if paths == 0 {
 		paths = DefaultPaths
@@ -454,6 +467,10 @@ func Value(ctx context.Context, in ValueInput) (*Valuation, error) {
 		progress("simulating", cfg.Paths, cfg.Paths)
 		f := sim.Fan()
 		fan = &f
+		if pc, err := sim.PriceAtConfidence(in.TargetIRR, 0.5); err == nil {
+			pr.PriceAtMedian = amt(pc)
+			pr.PriceAtMedianPct = pct(pc)
+		}
 		if pc, err := sim.PriceAtConfidence(in.TargetIRR, in.Confidence); err == nil {
 			pr.PriceAtConfidence = amt(pc)
 			pr.PriceAtConfidencePct = pct(pc)
@@ -468,6 +485,11 @@ func Value(ctx context.Context, in ValueInput) (*Valuation, error) {
 				return nil, err
 			}
 			d.Price = pr.Price
+			if r, err := proj.IRR(price); err == nil {
+				d.ExpectedFlowIRR = r
+			}
+			hp := 1 - d.ProbMissHurdle
+			pr.HurdleProbability = &hp
 			v.IRRDistribution = d
 		}
 	} else {
@@ -547,7 +569,7 @@ func distribution(sim *pricing.Simulation, price, target float64) (*IRRDistribut
 	if err != nil {
 		return nil, err
 	}
-	d := &IRRDistribution{Paths: len(sim.Net), ProbMissHurdle: o.PMissHurdle, MeanIRR: o.IRR.Mean}
+	d := &IRRDistribution{Paths: len(sim.Net), ProbMissHurdle: o.PMissHurdle, MeanIRR: o.IRR.Mean, MedianIRR: o.IRR.At(50)}
 	for _, p := range o.IRR.Percentiles {
 		d.Percentiles = append(d.Percentiles, IRRPercentile{P: p.P, IRR: p.Value})
 	}
@@ -608,8 +630,8 @@ func (m *RecoveryModel) loanValuation(in Input, s *LoanScore, k int, cur money.C
 		}
 		return a
 	}
-	lv := LoanValuation{LoanID: s.LoanID, Claim: amount(s.Exposure), PRecovery: s.PRecovery, ExpectedRate: s.ExpectedRate,
-		ExpectedRecovery: amount(s.ExpectedRecovery), Reasons: e.Reasons, Bias: e.Bias, Margin: e.Margin, Link: e.Link,
+	lv := LoanValuation{LoanID: s.LoanID, Claim: amount(s.Exposure), PRecovery: s.PRecovery, Severity: s.Severity, ExpectedRate: s.ExpectedRate,
+		ExpectedRecovery: amount(s.ExpectedRecovery), Reasons: e.Reasons, Bias: e.Bias, BaseRate: e.BaseRate, SeverityLink: e.SeverityLink,
 		Segment: s.Segment, BaselineRate: m.Baseline(s.Segment).Rate, Missing: s.Missing}
 	if lv.Missing == nil {
 		lv.Missing = []string{}

@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # LendingClub recovery model, side by side with its peers in one run (docs/benchmarks.md):
-# Reclaim's gbdt vs XGBoost (hist) vs scikit-learn HistGradientBoosting vs the static-pool
-# baseline, with the same "lendingclub-v1" features, the same 5 folds and the same
-# hyper-parameters; out-of-fold metrics (bench/lendingclub/peers.py says what each one is).
+# the product's default training recipe ('reclaim model train', valuation.TrainRecoveryModel) run
+# with each of the 5 folds held out in turn, against XGBoost (hist) and scikit-learn
+# HistGradientBoosting trained with the same recipe (bench/lendingclub/peers.py), and the
+# static-pool baseline; the same "lendingclub-v1" features and folds; held-out metrics.
 # Usage: bench/lendingclub/run.sh [DATA]   (default ../shared/data/lendingclub/chargedoff_dev.csv)
 # Needs: Go, Debian's python3-xgboost and python3-sklearn (apt-get install python3-xgboost python3-sklearn).
 set -euo pipefail
@@ -23,13 +24,16 @@ if ours["data"]["fingerprint"] != peers["data"]["fingerprint"]:
     sys.exit("feature sets differ between ours and the peers")
 res = {**ours["results"], **peers["results"]}
 cols = ["reclaim_gbdt", "xgboost", "sklearn_hgb", "baseline_static_pool"]
-rows = ["auc_rate_ge_10", "auc_material", "mae_rate", "spearman_rate", "portfolio_error_pct", "fold_portfolio_abs_err_pct"]
+rows = ["auc_rate_ge_10", "auc_material", "mae_rate", "spearman_rate", "portfolio_error_pct", "fold_portfolio_abs_err_pct", "fold_portfolio_max_err_pct"]
 d = peers["data"]
 print(f"LendingClub charged-off loans: {d['rows']} rows, {d['features']} features ({d['feature_set']}), {d['folds']} folds, "
       f"rate>=10% share {d['rate_ge_10_share']}, EAD-weighted capped rate {d['ead_weighted_rate']}")
 print("params:", json.dumps(peers["params"]), "versions:", json.dumps(peers["versions"]))
+print("reclaim trees per fold (material, severity):", json.dumps(ours["params"]["trees_per_fold"]))
 print(f"| {'metric (out of fold)':<28} | " + " | ".join(f"{c:>20}" for c in cols) + " |")
 print("|" + "-" * 30 + "|" + "|".join("-" * 22 for _ in cols) + "|")
 for r in rows:
     print(f"| {r:<28} | " + " | ".join(f"{res[c][r]:>20.4f}" for c in cols) + " |")
+for f in range(d["folds"]):
+    print(f"| {'portfolio error, fold ' + str(f):<28} | " + " | ".join(f"{res[c]['fold_portfolio_err_pct'][f]:>+20.2f}" for c in cols) + " |")
 PY

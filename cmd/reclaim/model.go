@@ -167,10 +167,13 @@ func newModelTrainCmd(g *globals) *cobra.Command {
 	c := &cobra.Command{
 		Use:   "train (--synthetic N [--months M] | --data FILE --mapping MAP) --name NAME",
 		Short: "Train a recovery model, evaluate it on a held-out fold and register it",
-		Long: `Builds the training table, trains P(material recovery) and the recovery-rate model on four folds
-with early stopping on the fifth, evaluates both on that fold next to the static-pool baseline,
-and stores the model in the registry as a new active version of NAME. Prints the metrics and the
-calibration table (deciles of P(material)).`,
+		Long: `Builds the training table and trains P(material recovery) and the severity (the expected rate of
+a loan that recovers) on four folds: each of them is predicted by models trained on the other three
+(early stopping on it), those predictions calibrate the expected amounts by exposure decile and
+score quintile so that they add up, and the final models train on all four. The fifth fold
+(--valid-fold) is held out for the metrics only. Prints the metrics next to the static-pool
+baseline, the portfolio error of every fold and by exposure decile, the calibration table
+(deciles of P(material)), and stores the model in the registry as a new active version of NAME.`,
 		Example: `  reclaim model train --synthetic 50000 --months 24 --name recovery
   reclaim model train --data ../shared/data/lendingclub/chargedoff_dev.csv --mapping mappings/lendingclub.yaml --name lendingclub`,
 		Args: cobra.NoArgs,
@@ -204,7 +207,7 @@ calibration table (deciles of P(material)).`,
 			defer a.Close()
 			tb := &trainBar{g: g}
 			m, err := valuation.TrainRecoveryModel(cmd.Context(), t, valuation.TrainOptions{Trees: trees, MaxDepth: depth, LearningRate: lr,
-				ValidFold: fold, RateObjective: obj, Source: source}, tb.report)
+				ValidFold: fold, SeverityObjective: obj, Source: source}, tb.report)
 			tb.bar.done()
 			if err != nil {
 				return err
@@ -236,8 +239,8 @@ calibration table (deciles of P(material)).`,
 	fl.IntVar(&trees, "trees", 300, "most boosting rounds per model (early stopping keeps fewer)")
 	fl.IntVar(&depth, "depth", 4, "tree depth")
 	fl.Float64Var(&lr, "learning-rate", 0.05, "learning rate")
-	fl.IntVar(&fold, "valid-fold", 0, "fold (of 5) held out for early stopping and the metrics")
-	fl.StringVar(&objective, "objective", "auto", "rate model objective: auto (pick by validation RMSE), squared or tweedie")
+	fl.IntVar(&fold, "valid-fold", 0, "fold (of 5) held out of training, for the metrics only")
+	fl.StringVar(&objective, "objective", "auto", "severity model objective: auto (the recipe's: squared error), squared or tweedie")
 	fl.StringVar(&out, "out", "", "also write the model file here")
 	fl.BoolVar(&jsonOut, "json", false, "print the model card as JSON")
 	c.MarkFlagRequired("name")
@@ -288,24 +291,52 @@ func printCalibration(w io.Writer, title string, rows []valuation.CalibrationRow
 	table(w, []string{"DECILE", "LOANS", "PREDICTED", "OBSERVED"}, out)
 }
 
+// printFoldErrors prints the portfolio error of every fold and by exposure decile, next to the
+// static pool's.
+func printFoldErrors(w io.Writer, folds []valuation.FoldError, deciles []valuation.ExposureDecileError) {
+	if len(folds) > 0 {
+		fmt.Fprintln(w, "\nPortfolio error by fold (each fold scored by models fitted without it; noise: the standard deviation a model right in expectation would show):")
+		var rows [][]string
+		for _, f := range folds {
+			name := strconv.Itoa(f.Fold)
+			if f.Held {
+				name += " (held out)"
+			}
+			rows = append(rows, []string{name, strconv.Itoa(f.Loans), fmt.Sprintf("%.0f", f.Recovered), fmt.Sprintf("%.0f", f.Predicted),
+				pct2(f.ErrorPct), pct2(f.BaselineErrorPct), fmt.Sprintf("%.2f%%", float64(f.NoisePct))})
+		}
+		table(w, []string{"FOLD", "LOANS", "RECOVERED", "PREDICTED", "MODEL", "STATIC POOL", "NOISE"}, rows)
+	}
+	if len(deciles) > 0 {
+		fmt.Fprintln(w, "\nPortfolio error by exposure decile (held-out predictions):")
+		var rows [][]string
+		for _, d := range deciles {
+			rows = append(rows, []string{strconv.Itoa(d.Decile), fmt.Sprintf("%.0f-%.0f", d.Lo, d.Hi), strconv.Itoa(d.Loans),
+				fmt.Sprintf("%.0f", d.Recovered), pct2(d.ErrorPct), pct2(d.BaselineErrorPct)})
+		}
+		table(w, []string{"DECILE", "EXPOSURE", "LOANS", "RECOVERED", "MODEL", "STATIC POOL"}, rows)
+	}
+}
+
 func printCard(w io.Writer, c valuation.ModelCard) {
 	in := c.Info
-	fmt.Fprintf(w, "Trees: P(material) %d, rate %d (%s; validation RMSE by objective:", in.MaterialTrees, in.RateTrees, in.RateObjective)
-	for _, o := range []gbdt.Objective{gbdt.Squared, gbdt.Tweedie} {
-		if v, ok := in.RateCandidates[o]; ok {
-			fmt.Fprintf(w, " %s %s", o, f4(v))
-		}
+	weighted := "unweighted"
+	if in.SeverityWeighted {
+		weighted = "exposure-weighted"
 	}
-	fmt.Fprintf(w, "). Rows: %d train, %d held out (fold %d of %d). Exposure: %s. Timing: ", in.TrainRows, in.ValidRows, in.ValidFold, in.Folds, in.Exposure)
+	fmt.Fprintf(w, "Trees: P(material) %d, severity %d (%s, %s; cross-fitted on folds %v, amounts calibrated by exposure and score). Rows:",
+		in.MaterialTrees, in.SeverityTrees, in.SeverityObjective, weighted, in.CrossFitFolds)
+	fmt.Fprintf(w, " %d train, %d held out (fold %d of %d). Exposure: %s. Timing: ", in.TrainRows, in.ValidRows, in.ValidFold, in.Folds, in.Exposure)
 	if in.Horizon > 0 {
 		fmt.Fprintf(w, "%d-month static-pool curves.\n\n", in.Horizon)
 	} else {
 		fmt.Fprintf(w, "none in the data (market timing, 60 months).\n\n")
 	}
 	printMetrics(w, c.Metrics)
+	printFoldErrors(w, c.FoldErrors, c.ExposureDeciles)
 	printCalibration(w, "Calibration of P(material), held-out deciles:", c.Calibration)
 	if len(c.Importance) > 0 {
-		fmt.Fprintln(w, "\nTop features of the rate model (share of gain):")
+		fmt.Fprintln(w, "\nTop features of the severity model (share of gain):")
 		var rows [][]string
 		for _, f := range c.Importance[:min(8, len(c.Importance))] {
 			rows = append(rows, []string{f.Feature, fmt.Sprintf("%.1f%%", 100*f.Gain)})
@@ -361,6 +392,7 @@ every loan of that data and compares with the outcomes, next to the model's stat
 			}
 			fmt.Fprintf(g.stdout, "%s evaluated on %s.\n\n", service.ModelRef(ref), source)
 			printMetrics(g.stdout, ev.Metrics)
+			printFoldErrors(g.stdout, nil, ev.ExposureDeciles)
 			printCalibration(g.stdout, "Calibration of P(material) by decile:", ev.Calibration)
 			printCalibration(g.stdout, "Calibration of the expected rate by decile:", ev.RateCalibration)
 			printMissing(g.stdout, ev.Missing, t.Rows())
@@ -499,10 +531,12 @@ func newModelPredictCmd(g *globals) *cobra.Command {
 		Use:   "predict --model NAME|FILE --data TAPE [--mapping MAP] [--history FILE] --out preds.csv",
 		Short: "Score every loan of a tape and write one row per loan",
 		Long: `Reads a tape (any format 'reclaim tape' reads, with a mapping for unknown headers), computes each
-loan's features as of the tape's cut-off, and writes loan_id, p_recovery, expected_recovery_rate
-(a share of the loan's exposure as mapped: the total claim for cn-v1 models, the principal for
+loan's features as of the tape's cut-off, and writes loan_id, p_recovery (P(material recovery)),
+severity (the expected rate if it recovers), expected_recovery_rate (p_recovery x severity: a share
+of the loan's exposure as mapped: the total claim for cn-v1 models, the principal for
 lendingclub-v1 models), expected_recovery, exposure, segment and the missing features, plus the
-top reason codes with --reasons. Features whose columns the tape lacks are scored as missing and
+top reason codes with --reasons (contributions to the expected recovery, in the exposure's
+currency, and the bias: the expected recovery at the models' base values). Features whose columns the tape lacks are scored as missing and
 counted per feature in the summary. Rows that break a tape rule are still scored when they have a
 loan id and an exposure, and counted; rows without them are skipped and reported.
 
@@ -759,12 +793,12 @@ func writePredictions(path string, scores []valuation.LoanScore, reasons int) (e
 		}
 	}()
 	w := newCSV(f)
-	head := []string{"loan_id", "p_recovery", "expected_recovery_rate", "expected_recovery", "exposure", "segment", "missing"}
+	head := []string{"loan_id", "p_recovery", "severity", "expected_recovery_rate", "expected_recovery", "exposure", "segment", "missing"}
 	for k := 1; k <= reasons; k++ {
 		head = append(head, fmt.Sprintf("reason_%d", k), fmt.Sprintf("contribution_%d", k))
 	}
 	if reasons > 0 {
-		head = append(head, "bias", "margin")
+		head = append(head, "bias")
 	}
 	w.Write(head)
 	ff := func(x float64, prec int) string { return strconv.FormatFloat(x, 'f', prec, 64) }
@@ -773,7 +807,7 @@ func writePredictions(path string, scores []valuation.LoanScore, reasons int) (e
 		if s.ExposureKnown {
 			exp = ff(s.Exposure, 2)
 		}
-		rec := []string{s.LoanID, ff(s.PRecovery, 6), ff(s.ExpectedRate, 6), ff(s.ExpectedRecovery, 2), exp, s.Segment, strings.Join(s.Missing, ";")}
+		rec := []string{s.LoanID, ff(s.PRecovery, 6), ff(s.Severity, 6), ff(s.ExpectedRate, 6), ff(s.ExpectedRecovery, 2), exp, s.Segment, strings.Join(s.Missing, ";")}
 		if reasons > 0 {
 			for k := 0; k < reasons; k++ {
 				if s.Explanation != nil && k < len(s.Explanation.Reasons) {
@@ -783,7 +817,7 @@ func writePredictions(path string, scores []valuation.LoanScore, reasons int) (e
 					rec = append(rec, "", "")
 				}
 			}
-			rec = append(rec, ff(s.Explanation.Bias, 6), ff(s.Explanation.Margin, 6))
+			rec = append(rec, ff(s.Explanation.Bias, 6))
 		}
 		w.Write(rec)
 	}

@@ -4,12 +4,16 @@ import (
 	"bytes"
 	"encoding/csv"
 	"encoding/json"
+	"fmt"
+	"math"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 
 	"reclaim/sqldb/sqldbtest"
+	"reclaim/tape"
 	"reclaim/valuation"
 )
 
@@ -29,14 +33,28 @@ func TestModelWorkflow(t *testing.T) {
 		if code != exitOK || !strings.Contains(out, "No models yet") {
 			t.Fatalf("empty list: %d %s", code, out)
 		}
+		// Bad training data: a negative outcome, an unmapped outcome; an error naming the column,
+		// nothing stored.
+		badData, badMapping := badLendingClub(t, dir)
+		for _, c := range []struct{ mapping, want string }{{badMapping, "recoveries -5 is negative"}, {badMapping + ".nooutcome", "no 'recoveries' column"}} {
+			_, errOut, code := cli(t, append(g, "model", "train", "--data", badData, "--mapping", c.mapping, "--name", "bad")...)
+			if code != exitFailed || !strings.Contains(errOut, c.want) {
+				t.Errorf("train on bad data: %d %s (want %q)", code, errOut, c.want)
+			}
+		}
+		if out, _, _ := cli(t, append(g, "model", "list")...); !strings.Contains(out, "No models yet") {
+			t.Fatalf("a failed training stored a model: %s", out)
+		}
 		out, errOut, code := cli(t, append(g, "model", "train", "--synthetic", "3000", "--months", "12", "--trees", "30", "--name", "t1")...)
 		if code != exitOK || !strings.Contains(out, "Trained t1 version 1") || !strings.Contains(out, "Calibration of P(material)") ||
-			!strings.Contains(out, "AUC, rate >= 10%") {
+			!strings.Contains(out, "AUC, rate >= 10%") || !strings.Contains(out, "Portfolio error by fold") || !strings.Contains(out, "0 (held out)") ||
+			!strings.Contains(out, "Portfolio error by exposure decile") {
 			t.Fatalf("train: %d %s %s", code, out, errOut)
 		}
 		out, _, _ = cli(t, append(g, "model", "list", "--json")...)
 		var cards []valuation.ModelCard
-		if err := json.Unmarshal([]byte(out), &cards); err != nil || len(cards) != 1 || cards[0].Name != "t1" || !cards[0].Active || len(cards[0].Calibration) != 10 {
+		if err := json.Unmarshal([]byte(out), &cards); err != nil || len(cards) != 1 || cards[0].Name != "t1" || !cards[0].Active || len(cards[0].Calibration) != 10 ||
+			len(cards[0].FoldErrors) != 5 || len(cards[0].ExposureDeciles) != 10 || cards[0].Uncertainty == nil || cards[0].Uncertainty.Method == "" {
 			t.Fatalf("list --json: %v %s", err, out)
 		}
 		out, _, code = cli(t, append(g, "model", "evaluate", "--name", "t1")...)
@@ -59,7 +77,7 @@ func TestModelWorkflow(t *testing.T) {
 			t.Fatalf("predict: %d %s %s", code, out, errOut)
 		}
 		rows := readCSV(t, preds)
-		if len(rows) != 401 || strings.Join(rows[0][:4], ",") != "loan_id,p_recovery,expected_recovery_rate,expected_recovery" || rows[0][7] != "reason_1" {
+		if len(rows) != 401 || strings.Join(rows[0][:5], ",") != "loan_id,p_recovery,severity,expected_recovery_rate,expected_recovery" || rows[0][8] != "reason_1" {
 			t.Fatalf("predictions: %d rows, header %v", len(rows), rows[0])
 		}
 		noContact := dropColumn(t, tp, "last_contact_date", filepath.Join(dir, "no-contact.csv"))
@@ -87,9 +105,9 @@ func TestModelWorkflow(t *testing.T) {
 		if _, errOut, code := cli(t, append(g, "model", "predict", "--model", mf+".bad", "--data", tp, "--out", preds)...); code != exitFailed || !strings.Contains(errOut, "checksum") {
 			t.Errorf("corrupted file: %d %s", code, errOut)
 		}
-		os.WriteFile(mf+".v9", bytes.Replace(b, []byte("RECLAIM-RECOVERY 1 "), []byte("RECLAIM-RECOVERY 9 "), 1), 0o644)
+		os.WriteFile(mf+".v9", bytes.Replace(b, fmt.Appendf(nil, "RECLAIM-RECOVERY %d ", valuation.RecoveryFormatVersion), []byte("RECLAIM-RECOVERY 9 "), 1), 0o644)
 		if _, errOut, code := cli(t, append(g, "model", "predict", "--model", mf+".v9", "--data", tp, "--out", preds)...); code != exitFailed ||
-			!strings.Contains(errOut, "version 9") || !strings.Contains(errOut, "reads version 1") {
+			!strings.Contains(errOut, "version 9") || !strings.Contains(errOut, fmt.Sprintf("reads version %d", valuation.RecoveryFormatVersion)) {
 			t.Errorf("foreign version: %d %s", code, errOut)
 		}
 		if _, errOut, code := cli(t, append(g, "model", "predict", "--model", "no-such-model", "--data", tp, "--out", preds)...); code != exitFailed || !strings.Contains(errOut, "no model named") {
@@ -101,13 +119,15 @@ func TestModelWorkflow(t *testing.T) {
 			t.Fatalf("import: %s", errOut)
 		}
 		out, errOut, code = cli(t, append(g, "value", "1", "--paths", "100")...)
-		if code != exitOK || !strings.Contains(out, "valued with t1@1") || !strings.Contains(out, "Price for a 18.00% IRR: ") || !strings.Contains(out, "Price table") {
+		if code != exitOK || !strings.Contains(out, "valued with t1@1") || !strings.Contains(out, "Price for a 18.00% IRR: ") || !strings.Contains(out, "Price table") ||
+			!strings.Contains(out, "Monte Carlo paths; the price meeting it in half of them (the median path) is ") {
 			t.Fatalf("value: %d %s %s", code, out, errOut)
 		}
 		out, _, code = cli(t, append(g, "price", "1", "--target-irr", "0.25", "--paths", "100", "--confidence", "0.8", "--json")...)
 		var v valuation.Valuation
 		if err := json.Unmarshal([]byte(out), &v); err != nil || code != exitOK || v.Price.TargetIRR != 0.25 || v.Price.Confidence != 0.8 ||
-			v.Price.Price.IsAbsent() || v.IRRDistribution == nil || v.IRRDistribution.Paths != 100 {
+			v.Price.Price.IsAbsent() || v.IRRDistribution == nil || v.IRRDistribution.Paths != 100 || v.Price.HurdleProbability == nil ||
+			math.Abs(v.IRRDistribution.ExpectedFlowIRR-0.25) > 1e-6 {
 			t.Fatalf("price --json: %d %v %.400s", code, err, out)
 		}
 		out, _, code = cli(t, append(g, "price", "1", "--collection-cost", "1", "--paths", "50")...)
@@ -199,4 +219,53 @@ func TestModelCommandsHelp(t *testing.T) {
 			t.Errorf("%v --help: %d", cmd, code)
 		}
 	}
+}
+
+// badLendingClub writes a three-loan file with every column mappings/lendingclub.yaml reads, one
+// of them with negative recoveries, its mapping, and (MAPPING.nooutcome) the mapping without
+// the outcome among its extras.
+func badLendingClub(t *testing.T, dir string) (data, mapping string) {
+	t.Helper()
+	const lc = "../../mappings/lendingclub.yaml"
+	m, err := tape.LoadMapping(lc)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var header []string
+	for c := range m.Columns {
+		header = append(header, c)
+	}
+	header = append(header, m.Extras...)
+	slices.Sort(header)
+	header = slices.Compact(header)
+	vals := map[string]string{"issue_d": "2011-03-01", "ead_principal": "6000", "last_pymnt_d": "2012-05-01", "addr_state": "CA",
+		"earliest_cr_line": "2001-04-01", "term": " 36 months", "grade": "B", "sub_grade": "B3", "home_ownership": "RENT"}
+	var b strings.Builder
+	b.WriteString(strings.Join(header, ",") + "\n")
+	for i, rec := range []string{"10", "-5", "0"} {
+		row := make([]string, len(header))
+		for j, h := range header {
+			v, ok := vals[h]
+			if !ok {
+				v = "1"
+			}
+			switch h {
+			case "id":
+				v = fmt.Sprint(2000 + i)
+			case "recoveries":
+				v = rec
+			}
+			row[j] = v
+		}
+		b.WriteString(strings.Join(row, ",") + "\n")
+	}
+	data, mapping = filepath.Join(dir, "bad.csv"), filepath.Join(dir, "bad.yaml")
+	y, err := os.ReadFile(lc)
+	if err != nil {
+		t.Fatal(err)
+	}
+	os.WriteFile(data, []byte(b.String()), 0o644)
+	os.WriteFile(mapping, y, 0o644)
+	os.WriteFile(mapping+".nooutcome", []byte(strings.Replace(string(y), "  - recoveries ", "  # - recoveries ", 1)), 0o644)
+	return data, mapping
 }

@@ -237,6 +237,10 @@ func printPrice(w io.Writer, v *valuation.Valuation) {
 		}
 		fmt.Fprintf(w, "Price for a %s IRR: %s (%s of the claim); gross multiple %.2fx, net %.2fx; payback %s.\n", share(p.TargetIRR),
 			p.Price.Grouped(), pctp(p.PricePct), *p.Multiple, *p.NetMultiple, payback)
+		if p.HurdleProbability != nil {
+			fmt.Fprintf(w, "At that price the hurdle is met in %s of the Monte Carlo paths; the price meeting it in half of them (the median path) is %s (%s of the claim).\n",
+				share(*p.HurdleProbability), amountOr(p.PriceAtMedian, "none"), pctp(p.PriceAtMedianPct))
+		}
 	}
 	fmt.Fprintf(w, "Price for a %.2fx gross multiple: %s (%s of the claim).\n", p.TargetMultiple, amountOr(p.PriceForMultiple, "none"), pctp(p.PriceForMultiplePct))
 	if p.PriceAtConfidence.IsAbsent() {
@@ -262,8 +266,8 @@ func printPrice(w io.Writer, v *valuation.Valuation) {
 			}
 			return "-"
 		}
-		fmt.Fprintf(w, "\nMonte Carlo at the price (%d paths): IRR P5 %s, P50 %s, P95 %s (mean %s); gross multiple P5 %s, P50 %s, P95 %s.\n",
-			d.Paths, at(5), at(50), at(95), share(d.MeanIRR), mult(5), mult(50), mult(95))
+		fmt.Fprintf(w, "\nMonte Carlo at the price (%d paths): IRR P5 %s, P50 %s, P95 %s (mean %s; the expected flows' IRR %s); gross multiple P5 %s, P50 %s, P95 %s.\n",
+			d.Paths, at(5), at(50), at(95), share(d.MeanIRR), share(d.ExpectedFlowIRR), mult(5), mult(50), mult(95))
 		fmt.Fprintf(w, "Probability of missing the %s hurdle: %s.\n", share(p.TargetIRR), share(d.ProbMissHurdle))
 	}
 }

@@ -58,6 +58,13 @@ type MonteCarloConfig struct {
 	TimingStretch float64
 	// TimingDelay is the delay, in months, added per standard deviation of bad Z. Not negative.
 	TimingDelay float64
+	// TimingKeepsTotal makes timing effects move collections within the horizon without
+	// changing their total: each path's warped monthly shares are scaled to sum to the curve's
+	// total within the horizon (so the paths' mean collections equal the projection's). Use it
+	// when the curves cover only the horizon the expected rates refer to (a recovery model's
+	// curves), where stretching would otherwise lose collections in bad states but could not
+	// bring later ones forward in good states.
+	TimingKeepsTotal bool
 	// Exact selects the plain loan-level reference simulator (Φ evaluated per loan and path, a
 	// uniform draw per loan, each payer's flows spread over its own curve) instead of the fast
 	// simulator (precomputed thresholds, latent-variable comparison, per-curve accumulators). Both
@@ -154,6 +161,21 @@ func warp(cum []float64, s, d float64, share, surv []float64) {
 		share[m] = next - prev
 		surv[m] = max(1-prev, 0)
 		prev = next
+	}
+}
+
+// keepTotal scales share to sum to the curve's cumulative share at the end of the horizon.
+func keepTotal(cum, share []float64) {
+	total := 0.0
+	for _, v := range share {
+		total += v
+	}
+	want := cumAt(cum, float64(len(share)))
+	if total > 0 && want > 0 {
+		k := want / total
+		for m := range share {
+			share[m] *= k
+		}
 	}
 }
 
@@ -268,6 +290,9 @@ func (e *Engine) path(cfg *MonteCarloConfig, amounts []float64, p int, w *pathWo
 	sim.Z[p] = st.z
 	for c := range e.curves {
 		warp(e.cum[c], st.stretch, st.delay, w.share[c], w.surv[c])
+		if cfg.TimingKeepsTotal {
+			keepTotal(e.cum[c], w.share[c])
+		}
 	}
 	gross, net := sim.Gross[p], sim.Net[p]
 	if cfg.Exact {

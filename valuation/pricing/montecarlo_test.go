@@ -164,6 +164,33 @@ func TestMonteCarloMeanMatchesProjection(t *testing.T) {
 	}
 }
 
+// TestTimingKeepsTotal: with TimingKeepsTotal, timing effects move collections within the horizon
+// without changing their mean total (the projection's); without it, stretching and delaying lose
+// collections beyond the horizon and the mean falls below the projection.
+func TestTimingKeepsTotal(t *testing.T) {
+	e := smallEngine(t, 2000)
+	proj := e.Projection()
+	cfg := DefaultMonteCarlo()
+	cfg.TimingStretch, cfg.TimingDelay = 0.3, 2
+	cfg.Paths = 20000
+	for _, keep := range []bool{true, false} {
+		cfg.TimingKeepsTotal = keep
+		sim, err := e.Simulate(context.Background(), cfg)
+		if err != nil {
+			t.Fatal(err)
+		}
+		tg := make([]float64, cfg.Paths)
+		for p := range cfg.Paths {
+			tg[p] = sum(sim.Gross[p])
+		}
+		if keep {
+			meanWithin(t, "kept total gross", tg, proj.Total.Gross, 4)
+		} else if m, _ := meanStd(tg); !(m < 0.99*proj.Total.Gross) {
+			t.Errorf("without TimingKeepsTotal the mean total %v is not below the projection's %v", m, proj.Total.Gross)
+		}
+	}
+}
+
 // disagreements compares two samples of one quantity: their means and variances by z-tests with
 // the standard error of each, and each quantile q of a against b by the share of b below it,
 // which is q ± √(q(1−q)(1/n_a + 1/n_b)) when both come from one distribution. It lists every

@@ -13,6 +13,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"log/slog"
 	"strconv"
@@ -208,6 +209,13 @@ func (s *Service) Model(ctx context.Context, spec string) (*valuation.RecoveryMo
 		return nil, ref, err
 	}
 	m, err = valuation.LoadRecoveryModel(bytes.NewReader(rec.File))
+	var ve *valuation.ModelVersionError
+	if errors.As(err, &ve) {
+		// A model saved by an older build: the user can act on it (retrain, or activate a newer
+		// version), so say so instead of an internal error.
+		return nil, ref, reclaim.Errorf(reclaim.ECONFLICT, "model %s version %d is in recovery-model format %d; this build reads format %d: retrain it ('reclaim model train') or activate a newer version",
+			ref.Name, ref.Version, ve.File, ve.Build)
+	}
 	if err != nil {
 		return nil, ref, reclaim.WrapError(reclaim.EINTERNAL, err, "model %s version %d cannot be loaded", ref.Name, ref.Version)
 	}

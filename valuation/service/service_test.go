@@ -1,12 +1,14 @@
 package service_test
 
 import (
+	"bytes"
 	"context"
 	"encoding/csv"
 	"fmt"
 	"math"
 	"os"
 	"path/filepath"
+	"strings"
 	"sync"
 	"testing"
 
@@ -153,7 +155,7 @@ func TestService(t *testing.T) {
 		for _, r := range lv.Reasons {
 			sum += r.Contribution
 		}
-		if lv.ExpectedRate != top.ExpectedRate || math.Abs(sum-lv.Margin) > 1e-9 || len(lv.Reasons) < len(top.Reasons)-1 {
+		if lv.ExpectedRate != top.ExpectedRate || math.Abs(sum-lv.ExpectedRecovery.Float()) > 0.006 || math.Abs(lv.ExpectedRate-lv.PRecovery*lv.Severity) > 1e-12 || len(lv.Reasons) < len(top.Reasons)-1 {
 			t.Errorf("loan %s: %+v (top %+v)", top.LoanID, lv, top)
 		}
 		if _, err := s.LoanValuation(ctx, pid, "NO-SUCH-LOAN", ""); reclaim.ErrorCode(err) != reclaim.ENOTFOUND {
@@ -194,6 +196,15 @@ func TestService(t *testing.T) {
 		if ref.Version != 2 || r.Months != 2 || math.Abs(r.Total.Actual-posted-150) > 0.01 || r.Total.Loans != 400 || r.Total.Predicted <= 0 ||
 			r.ByMonth[0].Actual <= 0 || r.ByMonth[1].Actual <= 0 {
 			t.Errorf("backtest: %+v (posted %.2f)", r, posted)
+		}
+		// A model stored by an older build (format 1) is refused with a code the user can act on.
+		file, _ := model(t).MarshalBinary()
+		old := bytes.Replace(file, fmt.Appendf(nil, "RECLAIM-RECOVERY %d ", valuation.RecoveryFormatVersion), []byte("RECLAIM-RECOVERY 1 "), 1)
+		if _, err := db.SaveModel(ctx, sqldb.NewModel{Name: "old", FeatureSet: "cn-v1", CreatedBy: "test", MetricsJSON: []byte(`{}`), File: old}); err != nil {
+			t.Fatal(err)
+		}
+		if _, _, err := s.Model(ctx, "old"); reclaim.ErrorCode(err) != reclaim.ECONFLICT || !strings.Contains(err.Error(), "format 1") {
+			t.Errorf("a format-1 model: %v", err)
 		}
 	})
 }
