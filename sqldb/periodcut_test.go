@@ -233,3 +233,37 @@ func TestMisbookedEntryCaught(t *testing.T) {
 		}
 	})
 }
+
+// TestRemovalNotBeforeCollection: a removal dated before a collection already posted on the loan
+// is refused (rule removal_before_collection); on the collection's date it is accepted.
+func TestRemovalNotBeforeCollection(t *testing.T) {
+	sqldbtest.ForEachEngine(t, func(t *testing.T, db *sqldb.DB) {
+		ctx := context.Background()
+		d := date.Of
+		p := importTape(t, db, "period-removal", mixedLoans(3), nil)
+		if _, err := db.OpenPool(ctx, sqldb.PoolSpec{Pool: "P", Origin: "test.example/ledger/P", PortfolioID: p.ID, Effective: d(2026, 7, 1)}); err != nil {
+			t.Fatal(err)
+		}
+		pl, _, _ := db.PoolLoans(ctx, "P", 0, 10)
+		var l sqldb.PoolLoan
+		for _, x := range pl {
+			if x.Balance.Minor() >= 100 {
+				l = x
+			}
+		}
+		if _, err := db.PostCollection(ctx, sqldb.Collection{Pool: "P", LoanRef: l.Ref, Amount: money.New(50, "CNY"), Channel: verify.ChannelCash,
+			TxnID: "R1", Effective: d(2026, 7, 20)}); err != nil {
+			t.Fatal(err)
+		}
+		_, err := db.RemoveLoan(ctx, "P", l.Ref, verify.RemovalSold, money.New(1, "CNY"), d(2026, 7, 19))
+		wantRule(t, "removal before a collection", err, "removal_before_collection")
+		if _, err := db.RemoveLoan(ctx, "P", l.Ref, verify.RemovalSold, money.New(1, "CNY"), d(2026, 7, 20)); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := db.ClosePeriod(ctx, "P", d(2026, 7, 1), d(2026, 7, 31), d(2026, 7, 31)); err != nil {
+			t.Fatal(err)
+		}
+		sequenceAll(t, db, "P")
+		verifyLog(t, db, "P")
+	})
+}

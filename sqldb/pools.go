@@ -340,6 +340,18 @@ func (d *DB) RemoveLoan(ctx context.Context, pool, ref, reason string, price mon
 		if err := checkOpenPeriod(ctx, tx, pool, eff); err != nil {
 			return err
 		}
+		// The removal takes the loan's balance after every collection logged so far, so it
+		// cannot be dated before one of them: the loan would keep that collection's amount
+		// outstanding, after its removal, in every period that ends between the two dates.
+		var last date.Date
+		if err := tx.QueryRow(ctx, `SELECT MAX(effective) FROM pool_collections WHERE pool = ? AND loan_ref = ?`, pool, ref).Scan(dateScan{&last}); err != nil {
+			return err
+		}
+		if !last.IsZero() && eff.Before(last) {
+			e := reclaim.Errorf(reclaim.EINVALID, "loan %s has a collection dated %s: its removal cannot be dated before it (%s)", ref, last, eff)
+			e.Fields = map[string]string{"rule": "removal_before_collection"}
+			return e
+		}
 		entry, err := verify.LoanRemoved{Header: hdr(pool, eventID, eff), Loan: ref, Reason: reason,
 			Balance: verify.Amount(l.Balance.Minor()), Price: verify.Amount(price.Minor())}.Encode()
 		if err != nil {

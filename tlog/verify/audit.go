@@ -56,7 +56,8 @@ func Report(dir string, reportIndex int64) (*ReportResult, error) {
 // opening_balance (the previous report's closing_balance, 0.00 for the first) and the closing
 // roll-forward. Replaying the whole log from index 0 in log order, it also checks that every
 // collection and removal refers to a loan in the pool, that no collection exceeds the loan's
-// balance and that every removal's balance is the loan's remaining balance; and that the closing
+// balance, that every removal's balance is the loan's remaining balance and that no removal is
+// dated before a collection logged earlier on the loan; and that the closing
 // balance equals the sum, over the loans, of every movement before the report dated on or before
 // period_end. It returns the result and, when anything differs, a *Failure of kind
 // "report-mismatch" whose evidence is the result.
@@ -98,6 +99,7 @@ func ReportEntries(entries []Entry, reportIndex int64) (*ReportResult, error) {
 	// every loan's balance from the movements dated on or before period_end.
 	balance := map[string]Amount{}
 	dated := map[string]Amount{}
+	lastColl := map[string]string{} // latest collection date per loan
 	removed := map[string]int64{}
 	overflow := false
 	sum := func(a *Amount, b Amount) {
@@ -162,6 +164,9 @@ func ReportEntries(entries []Entry, reportIndex int64) (*ReportResult, error) {
 				sub(&d, e.Amount)
 				dated[e.Loan] = d
 			}
+			if eff > lastColl[e.Loan] {
+				lastColl[e.Loan] = eff
+			}
 			if in {
 				rc.CollectionsCount++
 				sum(&rc.Collections, e.Amount)
@@ -174,6 +179,9 @@ func ReportEntries(entries []Entry, reportIndex int64) (*ReportResult, error) {
 				add("removed_balance", "", "", fmt.Sprintf("entry %d removes loan %s, which is not in the pool", i, e.Loan))
 			case e.Balance != b:
 				add("removed_balance", e.Balance.String(), b.String(), fmt.Sprintf("entry %d removes loan %s with balance %s, its remaining balance is %s", i, e.Loan, e.Balance, b))
+			}
+			if c := lastColl[e.Loan]; eff < c {
+				add("removed_balance", "", "", fmt.Sprintf("entry %d removes loan %s dated %s, before a collection on it dated %s that was logged earlier", i, e.Loan, eff, c))
 			}
 			delete(balance, e.Loan)
 			removed[e.Loan] = i

@@ -228,3 +228,30 @@ func TestPeriodOfProperty(t *testing.T) {
 		t.Fatal("DayAfter")
 	}
 }
+
+// TestRemovalDatedBeforeCollection: a removal takes the balance left after every collection
+// logged before it, so it may not be dated before one of them.
+func TestRemovalDatedBeforeCollection(t *testing.T) {
+	for _, c := range []struct {
+		removal string
+		ok      bool
+	}{{"2025-03-10", true}, {"2025-03-09", false}} {
+		es := append(datedLog(),
+			periodColl("c5", "2025-03-10", "A", 100),
+			LoanRemoved{Header: hdr("rmA", c.removal), Loan: "A", Reason: RemovalRepurchased, Balance: 8400, Price: 8400},
+			PeriodReport{Header: hdr("r3", "2025-04-01"), PeriodStart: "2025-03-01", PeriodEnd: "2025-03-31", FromIndex: 7, ToIndex: 10,
+				LoansRemoved: 1, CollectionsCount: 1, Collections: 100, PrincipalCollected: 100, OpeningBalance: 11500, RemovedBalance: 8400,
+				ClosingBalance: 3000, ReportHash: hx('c')})
+		res, err := ReportEntries(es, 10)
+		if c.ok {
+			if err != nil {
+				t.Fatalf("removal dated %s: %v %+v", c.removal, err, res.Mismatches)
+			}
+			continue
+		}
+		wantFailure(t, err, "report-mismatch")
+		if len(res.Mismatches) != 1 || res.Mismatches[0].Field != "removed_balance" {
+			t.Fatalf("removal dated %s: %+v", c.removal, res.Mismatches)
+		}
+	}
+}
