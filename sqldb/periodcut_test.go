@@ -267,3 +267,75 @@ func TestRemovalNotBeforeCollection(t *testing.T) {
 		verifyLog(t, db, "P")
 	})
 }
+
+// TestCloseRacesMovements: collections dated on the period's last day are posted while the
+// period is being closed. Each is either counted by the report (it committed before the close
+// saw the outbox) or refused as dated in a closed period; none lands on the log after the report
+// dated inside it, and the investors' checks pass.
+func TestCloseRacesMovements(t *testing.T) {
+	sqldbtest.ForEachEngine(t, func(t *testing.T, db *sqldb.DB) {
+		ctx := context.Background()
+		d := date.Of
+		p := importTape(t, db, "period-race", mixedLoans(12), nil)
+		if _, err := db.OpenPool(ctx, sqldb.PoolSpec{Pool: "P", Origin: "test.example/ledger/P", PortfolioID: p.ID, Effective: d(2026, 7, 1)}); err != nil {
+			t.Fatal(err)
+		}
+		pl, _, _ := db.PoolLoans(ctx, "P", 0, 20)
+		var refs []string
+		for _, l := range pl {
+			if l.Balance.Minor() >= 1000 {
+				refs = append(refs, l.Ref)
+			}
+		}
+		const per = 5
+		results := make(chan error, len(refs)*per)
+		start := make(chan struct{})
+		for w, ref := range refs {
+			go func(w int, ref string) {
+				<-start
+				for k := 0; k < per; k++ {
+					_, err := db.PostCollection(ctx, sqldb.Collection{Pool: "P", LoanRef: ref, Amount: money.New(1, "CNY"), Channel: verify.ChannelCash,
+						TxnID: "RACE-" + string(rune('a'+w)) + string(rune('0'+k)), Effective: d(2026, 7, 31)})
+					results <- err
+				}
+			}(w, ref)
+		}
+		close(start)
+		// Close once the first collections are in, while the others are still being posted.
+		first := []error{<-results, <-results}
+		var rep sqldb.PeriodReportDoc
+		var err error
+		for attempt := 0; ; attempt++ {
+			rep, err = db.ClosePeriod(ctx, "P", d(2026, 7, 1), d(2026, 7, 31), d(2026, 7, 31))
+			if reclaim.ErrorCode(err) != reclaim.EUNAVAILABLE || attempt == 20 {
+				break
+			}
+		}
+		if err != nil {
+			t.Fatal(err)
+		}
+		accepted := 0
+		for i := 0; i < len(refs)*per; i++ {
+			var err error
+			if i < len(first) {
+				err = first[i]
+			} else {
+				err = <-results
+			}
+			switch {
+			case err == nil:
+				accepted++
+			case reclaim.ErrorCode(err) == reclaim.EINVALID:
+				wantRule(t, "raced collection", err, "period_closed")
+			default:
+				t.Fatalf("raced collection: %v", err)
+			}
+		}
+		if rep.CollectionsCount != int64(accepted) {
+			t.Fatalf("report counts %d collections, %d were accepted", rep.CollectionsCount, accepted)
+		}
+		sequenceAll(t, db, "P")
+		verifyLog(t, db, "P")
+		t.Logf("%d of %d racing collections accepted and counted, the rest refused", accepted, len(refs)*per)
+	})
+}
