@@ -492,11 +492,11 @@ func (d *DB) closePeriodOnce(ctx context.Context, pool string, start, end, eff d
 			if !verify.IsMovement(e) {
 				continue
 			}
-			eff, err := date.ParseStrict(e.EntryHeader().Effective)
+			dated, err := date.ParseStrict(e.EntryHeader().Effective)
 			if err != nil {
 				return reclaim.WrapError(reclaim.EINTERNAL, err, "ledger entry %d of pool %s has a bad date", idx, pool)
 			}
-			switch tlog.Place(prevp, prevTo, next, idx, eff) {
+			switch tlog.Place(prevp, prevTo, next, idx, dated) {
 			case tlog.InEarlier:
 				continue
 			case tlog.InLater:
@@ -504,12 +504,12 @@ func (d *DB) closePeriodOnce(ctx context.Context, pool string, start, end, eff d
 				continue
 			case tlog.BeforeFirst:
 				e := reclaim.Errorf(reclaim.EINVALID, "the first period cannot start on %s: entry %d (%s) is dated %s; start it on or before the first movement's date",
-					start, idx, e.Type(), eff)
+					start, idx, e.Type(), dated)
 				e.Fields = map[string]string{"rule": "period_start_after_movement"}
 				return e
 			case tlog.Misbooked:
 				return reclaim.Errorf(reclaim.EINTERNAL, "ledger entry %d of pool %s is dated %s, in the period closed by the report at %d, but was sequenced after it",
-					idx, pool, eff, prevTo)
+					idx, pool, dated, prevTo)
 			}
 			from = min(from, idx)
 			switch e := e.(type) {
