@@ -270,3 +270,47 @@ func TestPeriodsProperty(t *testing.T) {
 	}
 	t.Logf("%d reports, %d post-dated movements carried to a later period, %d back-dated movements refused", nReports, nCarried, nRefused)
 }
+
+// FuzzPlace: the server's Place agrees with the investors' definition (verify.InPeriod on the
+// period's dates, verify.PeriodOf over the two periods) for any dates and indices.
+func FuzzPlace(f *testing.F) {
+	f.Add(int32(0), int32(30), int32(30), int32(45), int64(3), int64(10), true)
+	f.Add(int32(0), int32(30), int32(30), int32(-1), int64(3), int64(10), false)
+	f.Add(int32(0), int32(30), int32(30), int32(30), int64(12), int64(10), true)
+	f.Fuzz(func(t *testing.T, prevLen, nextLen, effOff, _ int32, idx, prevTo int64, hasPrev bool) {
+		base := date.Of(2026, 1, 1)
+		pl, nl := int(uint32(prevLen)%400), int(uint32(nextLen)%400)
+		prev := Period{Start: base, End: base.AddDays(pl)}
+		next := Period{Start: base, End: base.AddDays(nl)}
+		var pp *Period
+		var reps []verify.PeriodReport
+		if hasPrev {
+			pp = &prev
+			next = Period{Start: prev.End.AddDays(1), End: prev.End.AddDays(1 + nl)}
+			reps = append(reps, verify.PeriodReport{PeriodStart: prev.Start.String(), PeriodEnd: prev.End.String()})
+		}
+		reps = append(reps, verify.PeriodReport{PeriodStart: next.Start.String(), PeriodEnd: next.End.String()})
+		eff := base.AddDays(int(effOff % 2000))
+		got := Place(pp, prevTo, next, idx, eff)
+		k := verify.PeriodOf(reps, eff.String())
+		var want Placement
+		switch {
+		case k == len(reps):
+			want = InLater
+		case k == len(reps)-1:
+			want = InThis
+		case !hasPrev:
+			want = BeforeFirst
+		case idx < prevTo: // dated on or before prev's end: prev, or an earlier period, counted it
+			want = InEarlier
+		default:
+			want = Misbooked
+		}
+		if got != want {
+			t.Fatalf("prev %v next %v idx %d prevTo %d eff %v: Place %d, want %d", pp, next, idx, prevTo, eff, got, want)
+		}
+		if (got == InThis) != verify.InPeriod(eff.String(), next.Start.String(), next.End.String()) {
+			t.Fatalf("InThis disagrees with InPeriod for %v in %v", eff, next)
+		}
+	})
+}
