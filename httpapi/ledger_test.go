@@ -291,6 +291,12 @@ func TestLedgerAPI(t *testing.T) {
 		if res.StatusCode != 201 || !strings.Contains(string(b), `"collections":"1234"`) {
 			t.Fatalf("close period %d %s", res.StatusCode, b)
 		}
+		// July is closed: a collection dated in it is refused, naming the first open day.
+		res, b = col.do("POST", "/api/v1/pools/P1/collections",
+			`{"loan":"`+loans[0].Ref+`","amount":"1.00","channel":"bank_transfer","txn_id":"T-LATE","effective":"2025-07-31"}`)
+		if res.StatusCode != 400 || !strings.Contains(string(b), "period_closed") || !strings.Contains(string(b), "2025-08-01") {
+			t.Fatalf("collection dated in a closed period: %d %s", res.StatusCode, b)
+		}
 		// Live topics: ledger readers may subscribe, others do not see the topic.
 		res, _ = f.as(reclaim.RoleBidder).do("GET", "/api/v1/stream?topic=ledger.P1", "")
 		if res.StatusCode != 404 {

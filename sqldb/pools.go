@@ -207,6 +207,20 @@ func lockPoolLoanBy(ctx context.Context, tx *Tx, pool, ref string, cols ...strin
 	return l, nil
 }
 
+// checkOpenPeriod applies tlog.CheckMovementDate inside a movement's transaction: a movement
+// dated in a closed period is refused. The read of the last report and ClosePeriod's count of
+// the outbox conflict under PostgreSQL's SERIALIZABLE isolation (and SQLite has one writer), so
+// a movement racing a close is either seen by the close (which then sequences it first and
+// counts it by its date) or sees the close and is checked against it.
+func checkOpenPeriod(ctx context.Context, tx *Tx, pool string, eff date.Date) error {
+	var through date.Date
+	err := tx.QueryRow(ctx, `SELECT period_end FROM pool_reports WHERE pool = ? ORDER BY to_index DESC LIMIT 1`, pool).Scan(dateScan{&through})
+	if err != nil && err != sql.ErrNoRows {
+		return err
+	}
+	return tlog.CheckMovementDate(through, eff)
+}
+
 // PostCollection records a collection and its loan.collection entry. The amount pays fees first,
 // then interest, then principal. A transaction id already posted is ECONFLICT (posting is
 // idempotent per bank transaction); ids are compared by their key (textnorm.TxnKey), so ids that
@@ -238,6 +252,9 @@ func (d *DB) PostCollection(ctx context.Context, c Collection) (string, error) {
 	err := d.WriteTx(ctx, func(tx *Tx) error {
 		l, err := lockPoolLoanBy(ctx, tx, c.Pool, c.LoanRef, "loan_key")
 		if err != nil {
+			return err
+		}
+		if err := checkOpenPeriod(ctx, tx, c.Pool, c.Effective); err != nil {
 			return err
 		}
 		amt := c.Amount.Minor()
@@ -293,6 +310,9 @@ func (d *DB) SetLoanStatus(ctx context.Context, pool, ref, status, reason string
 		if l.Status == verify.RemovalRemoved || l.Status == verify.RemovalRepurchased || l.Status == verify.RemovalSold {
 			return reclaim.Errorf(reclaim.EINVALID, "loan %s has left the pool (%s)", ref, l.Status)
 		}
+		if err := checkOpenPeriod(ctx, tx, pool, eff); err != nil {
+			return err
+		}
 		if _, err := tx.Exec(ctx, `UPDATE pool_loans SET status = ? WHERE pool = ? AND loan_ref = ?`, status, pool, ref); err != nil {
 			return err
 		}
@@ -318,6 +338,21 @@ func (d *DB) RemoveLoan(ctx context.Context, pool, ref, reason string, price mon
 		}
 		if slices.Contains([]string{verify.RemovalRemoved, verify.RemovalRepurchased, verify.RemovalSold}, l.Status) {
 			return reclaim.Errorf(reclaim.ECONFLICT, "loan %s has already left the pool (%s)", ref, l.Status)
+		}
+		if err := checkOpenPeriod(ctx, tx, pool, eff); err != nil {
+			return err
+		}
+		// The removal takes the loan's balance after every collection logged so far, so it
+		// cannot be dated before one of them: the loan would keep that collection's amount
+		// outstanding, after its removal, in every period that ends between the two dates.
+		var last date.Date
+		if err := tx.QueryRow(ctx, `SELECT MAX(effective) FROM pool_collections WHERE pool = ? AND loan_ref = ?`, pool, ref).Scan(dateScan{&last}); err != nil {
+			return err
+		}
+		if !last.IsZero() && eff.Before(last) {
+			e := reclaim.Errorf(reclaim.EINVALID, "loan %s has a collection dated %s: its removal cannot be dated before it (%s)", ref, last, eff)
+			e.Fields = map[string]string{"rule": "removal_before_collection"}
+			return e
 		}
 		entry, err := verify.LoanRemoved{Header: hdr(pool, eventID, eff), Loan: ref, Reason: reason,
 			Balance: verify.Amount(l.Balance.Minor()), Price: verify.Amount(price.Minor())}.Encode()
@@ -358,10 +393,15 @@ func (d *DB) UpdateLoanRecord(ctx context.Context, pool, ref string, record []by
 	return eventID, dbError(err, "correcting a loan record")
 }
 
-// ClosePeriod writes the period report of everything logged since the previous report: it
-// sequences the outbox, then, with the outbox empty and the pool locked, computes the report from
-// the log's own entries and queues the period.report entry, which therefore lands at index
-// ToIndex. It returns the report. A pool whose outbox keeps refilling is EUNAVAILABLE (retry).
+// ClosePeriod writes the report of the period [start, end]: it sequences the outbox, then, with
+// the outbox empty and the pool locked, computes the report from the log's own entries and queues
+// the period.report entry, which therefore lands at index ToIndex. Periods are cut by effective
+// date, not by log position (tlog.Place, tlog/verify/README.md): the report counts the movements
+// sequenced before it whose effective date is in [start, end]; one dated later is counted by the
+// report of the period containing its date. FromIndex is the smallest index of a counted movement,
+// or the previous report's ToIndex if smaller. The first period must start on or before the first
+// movement's date (EINVALID, rule period_start_after_movement). It returns the report. A pool
+// whose outbox keeps refilling is EUNAVAILABLE (retry).
 func (d *DB) ClosePeriod(ctx context.Context, pool string, start, end, eff date.Date) (PeriodReportDoc, error) {
 	if start.IsZero() || end.IsZero() || end.Before(start) {
 		return tlog.PeriodReport{}, reclaim.Errorf(reclaim.EINVALID, "a period needs a start and an end on or after it")
@@ -411,10 +451,10 @@ func (d *DB) closePeriodOnce(ctx context.Context, pool string, start, end, eff d
 			busy = true
 			return nil
 		}
-		var from, opening int64
+		var prevTo, scanFrom, opening int64
 		var prev tlog.Period
-		err := tx.QueryRow(ctx, `SELECT to_index, closing_minor, period_start, period_end FROM pool_reports WHERE pool = ? ORDER BY to_index DESC LIMIT 1`,
-			pool).Scan(&from, &opening, dateScan{&prev.Start}, dateScan{&prev.End})
+		err := tx.QueryRow(ctx, `SELECT to_index, COALESCE(carry_from, to_index), closing_minor, period_start, period_end FROM pool_reports
+			WHERE pool = ? ORDER BY to_index DESC LIMIT 1`, pool).Scan(&prevTo, &scanFrom, &opening, dateScan{&prev.Start}, dateScan{&prev.End})
 		if err != nil && err != sql.ErrNoRows {
 			return err
 		}
@@ -424,32 +464,61 @@ func (d *DB) closePeriodOnce(ctx context.Context, pool string, start, end, eff d
 		if err == nil {
 			prevp = &prev
 		}
-		if err := tlog.ValidatePeriod(prevp, tlog.Period{Start: start, End: end}, date.FromTime(d.nowUTC())); err != nil {
+		next := tlog.Period{Start: start, End: end}
+		if err := tlog.ValidatePeriod(prevp, next, date.FromTime(d.nowUTC())); err != nil {
 			return err
 		}
-		doc = tlog.PeriodReport{Pool: pool, EventID: eventID, PeriodStart: start.String(), PeriodEnd: end.String(), FromIndex: from, ToIndex: size,
+		// Periods are cut by effective date (tlog.Place): the report counts the movements
+		// sequenced before it (index < size) dated in the period. Every movement below scanFrom
+		// was counted by an earlier report; from scanFrom on, some were left for a later period
+		// (dated after their period's end) and are counted here if their date is in this one.
+		from, carry := prevTo, size
+		doc = tlog.PeriodReport{Pool: pool, EventID: eventID, PeriodStart: start.String(), PeriodEnd: end.String(), ToIndex: size,
 			ByChannel: map[string]int64{}, StatusChanges: map[string]int64{}}
 		var coll, prin, boarded, removed verify.Amount
-		rows, err := tx.Query(ctx, `SELECT idx, entry FROM ledger_leaves WHERE pool = ? AND idx >= ? AND idx < ? ORDER BY idx`, pool, from, size)
+		rows, err := tx.Query(ctx, `SELECT idx, entry FROM ledger_leaves WHERE pool = ? AND idx >= ? AND idx < ? ORDER BY idx`, pool, scanFrom, size)
 		if err != nil {
 			return err
 		}
 		defer rows.Close()
-		next := from
+		want := scanFrom
 		for rows.Next() {
 			var idx int64
 			var b []byte
 			if err := rows.Scan(&idx, &b); err != nil {
 				return err
 			}
-			if idx != next {
-				return reclaim.Errorf(reclaim.EINTERNAL, "ledger entry %d of pool %s is missing", next, pool)
+			if idx != want {
+				return reclaim.Errorf(reclaim.EINTERNAL, "ledger entry %d of pool %s is missing", want, pool)
 			}
-			next++
+			want++
 			e, err := verify.ParseEntry(b)
 			if err != nil {
 				return reclaim.WrapError(reclaim.EINTERNAL, err, "ledger entry %d of pool %s does not parse", idx, pool)
 			}
+			if !verify.IsMovement(e) {
+				continue
+			}
+			dated, err := date.ParseStrict(e.EntryHeader().Effective)
+			if err != nil {
+				return reclaim.WrapError(reclaim.EINTERNAL, err, "ledger entry %d of pool %s has a bad date", idx, pool)
+			}
+			switch tlog.Place(prevp, prevTo, next, idx, dated) {
+			case tlog.InEarlier:
+				continue
+			case tlog.InLater:
+				carry = min(carry, idx)
+				continue
+			case tlog.BeforeFirst:
+				e := reclaim.Errorf(reclaim.EINVALID, "the first period cannot start on %s: entry %d (%s) is dated %s; start it on or before the first movement's date",
+					start, idx, e.Type(), dated)
+				e.Fields = map[string]string{"rule": "period_start_after_movement"}
+				return e
+			case tlog.Misbooked:
+				return reclaim.Errorf(reclaim.EINTERNAL, "ledger entry %d of pool %s is dated %s, in the period closed by the report at %d, but was sequenced after it",
+					idx, pool, dated, prevTo)
+			}
+			from = min(from, idx)
 			switch e := e.(type) {
 			case verify.LoanBoarded:
 				doc.LoansBoarded++
@@ -469,9 +538,10 @@ func (d *DB) closePeriodOnce(ctx context.Context, pool string, start, end, eff d
 		if err := rows.Err(); err != nil {
 			return err
 		}
-		if next != size {
-			return reclaim.Errorf(reclaim.EINTERNAL, "ledger of pool %s ends at %d, tree size %d", pool, next, size)
+		if want != size {
+			return reclaim.Errorf(reclaim.EINTERNAL, "ledger of pool %s ends at %d, tree size %d", pool, want, size)
 		}
+		doc.FromIndex = from
 		closing := verify.Amount(opening) + boarded - coll - removed
 		if closing < 0 {
 			return reclaim.Errorf(reclaim.EINTERNAL, "pool %s: negative closing balance %d", pool, closing)
@@ -485,14 +555,14 @@ func (d *DB) closePeriodOnce(ctx context.Context, pool string, start, end, eff d
 		}
 		sum := sha256.Sum256(body)
 		entry, err := verify.PeriodReport{Header: hdr(pool, eventID, eff), PeriodStart: doc.PeriodStart, PeriodEnd: doc.PeriodEnd,
-			FromIndex: from, ToIndex: size, LoansBoarded: doc.LoansBoarded, LoansRemoved: doc.LoansRemoved, CollectionsCount: doc.CollectionsCount,
+			FromIndex: doc.FromIndex, ToIndex: size, LoansBoarded: doc.LoansBoarded, LoansRemoved: doc.LoansRemoved, CollectionsCount: doc.CollectionsCount,
 			Collections: coll, PrincipalCollected: prin, OpeningBalance: verify.Amount(opening), BoardedBalance: boarded,
 			RemovedBalance: removed, ClosingBalance: closing, ReportHash: hex.EncodeToString(sum[:])}.Encode()
 		if err != nil {
 			return entryErr(err)
 		}
-		if _, err := tx.Exec(ctx, `INSERT INTO pool_reports (pool, event_id, period_start, period_end, to_index, closing_minor, doc)
-			VALUES (?, ?, ?, ?, ?, ?, ?)`, pool, eventID, dateArg(start), dateArg(end), size, int64(closing), body); err != nil {
+		if _, err := tx.Exec(ctx, `INSERT INTO pool_reports (pool, event_id, period_start, period_end, to_index, closing_minor, doc, carry_from)
+			VALUES (?, ?, ?, ?, ?, ?, ?, ?)`, pool, eventID, dateArg(start), dateArg(end), size, int64(closing), body, carry); err != nil {
 			return err
 		}
 		return tx.Enqueue(ctx, pool, eventID, entry)

@@ -54,7 +54,9 @@ type PoolLoan struct {
 	Status    string       `json:"status"`
 }
 
-// PeriodReport is the full period report whose SHA-256 the period.report entry carries.
+// PeriodReport is the full period report whose SHA-256 the period.report entry carries. Its
+// figures count the movements sequenced before ToIndex whose effective date is in
+// [PeriodStart, PeriodEnd] (periods are cut by effective date: see Place and verify.PeriodReport).
 type PeriodReport struct {
 	Pool               string           `json:"pool"`
 	EventID            string           `json:"event_id"`

@@ -65,3 +65,69 @@ func ValidatePeriod(prev *Period, next Period, today date.Date) error {
 
 // String formats the period as "START..END".
 func (p Period) String() string { return fmt.Sprintf("%s..%s", p.Start, p.End) }
+
+// Periods are cut by effective (value) date, not by log position (tlog/verify/README.md, "How
+// periods are cut"): a period report counts exactly the movements (loan.boarded, loan.collection,
+// loan.removed, loan.status) sequenced before it whose effective date lies in the period. The two
+// rules below are the server's half; verify.ReportEntries and verify.CheckPeriods are the
+// investor's.
+
+// CheckMovementDate decides whether a new movement dated eff may be logged when the pool's
+// periods are closed through closedThrough (the last report's period end; the zero Date when no
+// period is closed). A movement dated in a closed period is refused (EINVALID, rule
+// "period_closed"): its report is on the log and cannot count it, and no later report may, so
+// it must be posted with a date in the open period, on or after the first open day
+// (closedThrough + 1 day). An entry can therefore never fall between periods.
+func CheckMovementDate(closedThrough, eff date.Date) error {
+	if eff.IsZero() {
+		e := reclaim.Errorf(reclaim.EINVALID, "a movement needs its effective (value) date")
+		e.Fields = map[string]string{"rule": "effective_required"}
+		return e
+	}
+	if closedThrough.IsZero() || eff.After(closedThrough) {
+		return nil
+	}
+	e := reclaim.Errorf(reclaim.EINVALID,
+		"the effective date %s is in a closed period (periods are reported through %s): post it dated on or after %s, the first open day",
+		eff, closedThrough, closedThrough.AddDays(1))
+	e.Fields = map[string]string{"rule": "period_closed", "closed_through": closedThrough.String(), "first_open_day": closedThrough.AddDays(1).String()}
+	return e
+}
+
+// Placement says where a movement goes when the period next is closed.
+type Placement int
+
+const (
+	// InThis: the movement counts in next (its date is in next; for a later period, also after
+	// the previous period's end).
+	InThis Placement = iota
+	// InEarlier: dated in or before the previous period and sequenced before its report, which
+	// counted it.
+	InEarlier
+	// InLater: dated after next's end; it counts in the period that contains its date.
+	InLater
+	// BeforeFirst: dated before the start of the first period; that period cannot be closed
+	// with this start (it must start on or before the first movement's date).
+	BeforeFirst
+	// Misbooked: dated in a closed period but sequenced after that period's report, which
+	// CheckMovementDate refuses; finding one means the log was written around the rule.
+	Misbooked
+)
+
+// Place decides where the movement at log index idx, dated eff, goes when next is closed after
+// prev (nil for the first period) whose report is at index prevTo. It is the rule the server's
+// ClosePeriod applies and verify.ReportEntries recomputes.
+func Place(prev *Period, prevTo int64, next Period, idx int64, eff date.Date) Placement {
+	switch {
+	case eff.After(next.End):
+		return InLater
+	case prev != nil && !eff.After(prev.End):
+		if idx < prevTo {
+			return InEarlier
+		}
+		return Misbooked
+	case prev == nil && eff.Before(next.Start):
+		return BeforeFirst
+	}
+	return InThis
+}

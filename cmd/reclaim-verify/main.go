@@ -244,7 +244,11 @@ func (c *cli) reportCmd() *cobra.Command {
 		Long: `Replays the entries in DIR (run sync first) and recomputes every figure of the period.report at
 log index N (all period reports when --index is not given): counts, collections, principal
 collected, boarded and removed balances, the opening balance from the previous report and the
-closing roll-forward, and checks every loan's balance along the way. Every mismatch is listed.`,
+closing roll-forward, and checks every loan's balance along the way. Periods are cut by effective
+(value) date, not by log position: a report counts the movements sequenced before it whose date
+is in its period. It then checks the whole log: every movement is in exactly one reported period,
+sequenced before that period's report, or in the open period after the last report. Every
+mismatch and misplaced entry is listed.`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
 			var indices []int64
@@ -296,9 +300,36 @@ closing roll-forward, and checks every loan's balance along the way. Every misma
 					}
 				}
 			}
-			if c.jsonOut {
-				if err := c.printJSON(results); err != nil {
+			// Every movement of the whole log must be in exactly one reported period (sequenced
+			// before its report) or in the open one.
+			periods, err := verify.Periods(c.dir)
+			if err != nil {
+				var f *verify.Failure
+				if !errors.As(err, &f) {
 					return err
+				}
+				if firstErr == nil {
+					firstErr = err
+				} else {
+					c.reportFailure(err)
+				}
+			}
+			if c.jsonOut {
+				if err := c.printJSON(struct {
+					Reports []*verify.ReportResult `json:"reports"`
+					Periods *verify.PeriodsResult  `json:"periods"`
+				}{results, periods}); err != nil {
+					return err
+				}
+			} else if periods != nil {
+				status := "OK"
+				if len(periods.Problems) > 0 {
+					status = "MISPLACED"
+				}
+				fmt.Fprintf(c.stdout, "%s periods (cut by effective date): %d movements, %d in the open period after the last report, %d outside the reported periods\n",
+					status, periods.Movements, periods.InOpen, len(periods.Problems))
+				for _, p := range periods.Problems {
+					fmt.Fprintf(c.stdout, "  entry %d (%s %s, dated %s): %s\n", p.Index, p.Type, p.EventID, p.Effective, p.Reason)
 				}
 			}
 			return firstErr

@@ -232,6 +232,43 @@ func TestCommands(t *testing.T) {
 	}
 }
 
+// TestReportPeriods: the report command says how periods are cut and catches a server that books
+// a collection into a closed period (dated in January, sequenced after January's report), naming
+// the entry, with evidence; the same log with the collection dated in the open period passes.
+func TestReportPeriods(t *testing.T) {
+	t.Setenv(tokenEnv, "tok")
+	for _, c := range []struct {
+		eff  string
+		code int
+	}{{"2025-02-01", 0}, {"2025-01-31", 1}} {
+		e := newEnv(t)
+		h := verify.Header{Pool: "P1", EventID: "late", Effective: c.eff}
+		e.srv.add(t, verify.LoanCollection{Header: h, Loan: "A", Amount: 100, Principal: 100, Channel: verify.ChannelBankTransfer,
+			BankTxn: verify.Commit(e.salt, verify.TagBankTxn, verify.BankTxnRecord("T2"))})
+		e.srv.publish(t)
+		if code, out, errs := e.run("sync", "--policy", e.policy, "--dir", e.dir); code != 0 {
+			t.Fatalf("sync: %d %s %s", code, out, errs)
+		}
+		code, out, errs := e.run("report", "--dir", e.dir)
+		if code != c.code || !strings.Contains(out, "periods (cut by effective date): 3 movements") {
+			t.Fatalf("dated %s: %d %s %s", c.eff, code, out, errs)
+		}
+		if c.code == 0 {
+			if !strings.Contains(out, "OK periods") || !strings.Contains(out, "1 in the open period") {
+				t.Fatalf("open period: %s", out)
+			}
+			continue
+		}
+		if !strings.Contains(out, "MISPLACED periods") || !strings.Contains(out, "entry 4 (loan.collection late, dated 2025-01-31)") ||
+			!strings.Contains(errs, "period-coverage") || !strings.Contains(errs, `"report": 3`) {
+			t.Fatalf("booked into a closed period: %s\n%s", out, errs)
+		}
+		if m, _ := filepath.Glob(filepath.Join(e.dir, "evidence", "*-period-coverage.json")); len(m) != 1 {
+			t.Fatalf("evidence files %v", m)
+		}
+	}
+}
+
 func TestUsage(t *testing.T) {
 	e := newEnv(t)
 	for _, args := range [][]string{

@@ -361,8 +361,10 @@ func printPeriodReport(w io.Writer, r tlog.PeriodReport) {
 		}
 		return money.New(m, "CNY").Grouped()
 	}
-	fmt.Fprintf(w, "Pool %s, period %s to %s (log entries %d to %d, event %s)\n\n", r.Pool, r.PeriodStart, r.PeriodEnd,
+	fmt.Fprintf(w, "Pool %s, period %s to %s (log entries %d to %d, event %s)\n", r.Pool, r.PeriodStart, r.PeriodEnd,
 		r.FromIndex, r.ToIndex-1, r.EventID)
+	fmt.Fprintf(w, "Cut by effective (value) date, not log position: the movements logged before this report and dated %s to %s;\n"+
+		"one dated after %s counts in the period of its date, and one dated on or before it can no longer be posted.\n\n", r.PeriodStart, r.PeriodEnd, r.PeriodEnd)
 	table(w, []string{"BALANCE (CNY)", ""}, [][]string{
 		{"opening balance", yuan(r.OpeningBalance)},
 		{fmt.Sprintf("+ boarded (%d loans)", r.LoansBoarded), yuan(r.BoardedBalance)},

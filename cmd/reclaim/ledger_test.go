@@ -63,5 +63,14 @@ func TestLedgerCLIWithoutDeadEnds(t *testing.T) {
 		if strings.Contains(out, "{") {
 			t.Errorf("report prints JSON without --json:\n%s", out)
 		}
+		if !strings.Contains(out, "Cut by effective (value) date, not log position") || !strings.Contains(out, "dated 2026-01-01 to 2026-01-31") {
+			t.Errorf("report does not say how the period was cut:\n%s", out)
+		}
+		// January is closed: a collection dated in it is refused, naming the first open day.
+		_, errOut, code = cli(t, append(g, "ledger", "collect", "--pool", "CLI-1", "--loan", loan.LoanKey, "--amount", "1.00",
+			"--txn", "BANK-CLI-2", "--effective", "2026-01-31")...)
+		if code == exitOK || !strings.Contains(errOut, "closed period") || !strings.Contains(errOut, "2026-02-01") {
+			t.Errorf("collection dated in a closed period: %d %s", code, errOut)
+		}
 	})
 }

@@ -29,59 +29,77 @@ type ReportResult struct {
 	Index      int64        `json:"index"`
 	Reported   PeriodReport `json:"reported"`
 	Recomputed PeriodReport `json:"recomputed"`
-	// Outstanding is the sum of the balances of the loans still in the pool after replaying
-	// every entry before the report; it must equal the closing balance.
+	// Outstanding is the sum, over the loans, of every movement before the report dated on or
+	// before period_end (claims boarded less collections and removal balances); it must equal
+	// the closing balance.
 	Outstanding Amount     `json:"outstanding"`
 	Mismatches  []Mismatch `json:"mismatches"`
 }
 
-// Report replays the local copy in dir (see LoadLocal) to recompute every figure of the
-// period.report at log index reportIndex and compares them with the reported ones:
-// from_index (the previous report's to_index, 0 for the first), period_start (after the
-// previous report's period_end), loans_boarded, loans_removed, collections_count, collections,
-// principal_collected, boarded_balance (sum of boarded claims), removed_balance (sum of removal
-// balances), opening_balance (the previous report's closing_balance, 0.00 for the first) and
-// the closing roll-forward; and, by replaying the whole log from index 0, that every collection
-// and removal refers to a loan in the pool, that no collection exceeds the loan's balance, that
-// every removal's balance is the loan's remaining balance, and that the closing balance equals
-// the sum of all outstanding loan balances. It returns the result and, when anything differs, a
-// *Failure of kind "report-mismatch" whose evidence is the result.
+// Report runs ReportEntries on the local copy in dir (see LoadLocal).
 func Report(dir string, reportIndex int64) (*ReportResult, error) {
 	l, err := LoadLocal(dir)
 	if err != nil {
 		return nil, err
 	}
-	if reportIndex < 0 || reportIndex >= int64(len(l.Parsed)) {
-		return nil, fmt.Errorf("index %d is beyond the local copy of %d entries", reportIndex, len(l.Parsed))
+	return ReportEntries(l.Parsed, reportIndex)
+}
+
+// ReportEntries recomputes every figure of the period.report at log index reportIndex of the log
+// entries (in log order) and compares them with the reported ones. Periods are cut by effective
+// date (see IsMovement and InPeriod): the report counts exactly the movements before it whose
+// effective date lies in [period_start, period_end]. It recomputes from_index (the smallest index
+// of a counted movement, or the previous report's to_index if smaller; 0 for the first report),
+// checks that period_start is the day after the previous report's period_end, and recomputes
+// loans_boarded, loans_removed, collections_count, collections, principal_collected,
+// boarded_balance (sum of boarded claims), removed_balance (sum of removal balances),
+// opening_balance (the previous report's closing_balance, 0.00 for the first) and the closing
+// roll-forward. Replaying the whole log from index 0 in log order, it also checks that every
+// collection and removal refers to a loan in the pool, that no collection exceeds the loan's
+// balance, that every removal's balance is the loan's remaining balance and that no removal is
+// dated before a collection logged earlier on the loan; and that the closing
+// balance equals the sum, over the loans, of every movement before the report dated on or before
+// period_end. It returns the result and, when anything differs, a *Failure of kind
+// "report-mismatch" whose evidence is the result.
+func ReportEntries(entries []Entry, reportIndex int64) (*ReportResult, error) {
+	if reportIndex < 0 || reportIndex >= int64(len(entries)) {
+		return nil, fmt.Errorf("index %d is beyond the local copy of %d entries", reportIndex, len(entries))
 	}
-	rep, ok := l.Parsed[reportIndex].(PeriodReport)
+	rep, ok := entries[reportIndex].(PeriodReport)
 	if !ok {
-		return nil, fmt.Errorf("entry %d is a %s, not a %s", reportIndex, l.Parsed[reportIndex].Type(), TypePeriodReport)
+		return nil, fmt.Errorf("entry %d is a %s, not a %s", reportIndex, entries[reportIndex].Type(), TypePeriodReport)
 	}
 	res := &ReportResult{Index: reportIndex, Reported: rep, Mismatches: []Mismatch{}}
 	add := func(field, reported, recomputed, detail string) {
 		res.Mismatches = append(res.Mismatches, Mismatch{Field: field, Reported: reported, Recomputed: recomputed, Detail: detail})
 	}
 	rc := PeriodReport{Header: rep.Header, PeriodStart: rep.PeriodStart, PeriodEnd: rep.PeriodEnd, ToIndex: reportIndex, ReportHash: rep.ReportHash}
-	// The previous report fixes from_index, opening_balance and the period's start.
+	// The previous report fixes the opening balance, the period's start and bounds from_index.
 	var prev *PeriodReport
+	var prevIndex int64
 	for i := reportIndex - 1; i >= 0; i-- {
-		if p, ok := l.Parsed[i].(PeriodReport); ok {
-			prev = &p
+		if p, ok := entries[i].(PeriodReport); ok {
+			prev, prevIndex = &p, i
 			break
 		}
 	}
+	if rep.PeriodEnd < rep.PeriodStart {
+		add("period_end", rep.PeriodEnd, "on or after "+rep.PeriodStart, "a period ends on or after its start")
+	}
 	if prev != nil {
-		rc.FromIndex, rc.OpeningBalance = prev.ToIndex, prev.ClosingBalance
-		if rep.PeriodStart <= prev.PeriodEnd {
-			add("period_start", rep.PeriodStart, "after "+prev.PeriodEnd, fmt.Sprintf("the previous report (entry %d) ends on %s", prev.ToIndex, prev.PeriodEnd))
+		rc.FromIndex, rc.OpeningBalance = prevIndex, prev.ClosingBalance
+		if want := DayAfter(prev.PeriodEnd); rep.PeriodStart != want {
+			add("period_start", rep.PeriodStart, want, fmt.Sprintf("the previous report (entry %d) ends on %s; periods are contiguous", prevIndex, prev.PeriodEnd))
 		}
 	}
 	if rep.ToIndex != reportIndex {
 		add("to_index", fmt.Sprint(rep.ToIndex), fmt.Sprint(reportIndex), "to_index must be the report's own index")
 	}
-	// Replay the whole log up to the report, tracking every loan's balance.
+	// Replay the whole log up to the report, tracking every loan's balance in log order, and
+	// every loan's balance from the movements dated on or before period_end.
 	balance := map[string]Amount{}
+	dated := map[string]Amount{}
+	lastColl := map[string]string{} // latest collection date per loan
 	removed := map[string]int64{}
 	overflow := false
 	sum := func(a *Amount, b Amount) {
@@ -91,9 +109,25 @@ func Report(dir string, reportIndex int64) (*ReportResult, error) {
 		}
 		*a = s
 	}
+	sub := func(a *Amount, b Amount) {
+		s, ok := a.Sub(b)
+		if !ok {
+			overflow = true
+		}
+		*a = s
+	}
 	for i := int64(0); i < reportIndex; i++ {
-		in := i >= rc.FromIndex
-		switch e := l.Parsed[i].(type) {
+		e := entries[i]
+		if !IsMovement(e) {
+			continue
+		}
+		eff := e.EntryHeader().Effective
+		in := InPeriod(eff, rep.PeriodStart, rep.PeriodEnd)
+		if in && i < rc.FromIndex {
+			rc.FromIndex = i
+		}
+		upto := eff <= rep.PeriodEnd
+		switch e := e.(type) {
 		case LoanBoarded:
 			if _, dup := balance[e.Loan]; dup {
 				add("loans_boarded", "", "", fmt.Sprintf("entry %d boards loan %s, which was boarded before", i, e.Loan))
@@ -103,6 +137,11 @@ func Report(dir string, reportIndex int64) (*ReportResult, error) {
 				delete(removed, e.Loan)
 			}
 			balance[e.Loan] = e.Claim
+			if upto {
+				d := dated[e.Loan]
+				sum(&d, e.Claim)
+				dated[e.Loan] = d
+			}
 			if in {
 				rc.LoansBoarded++
 				sum(&rc.BoardedBalance, e.Claim)
@@ -120,6 +159,14 @@ func Report(dir string, reportIndex int64) (*ReportResult, error) {
 			default:
 				balance[e.Loan] = b - e.Amount
 			}
+			if upto && ok {
+				d := dated[e.Loan]
+				sub(&d, e.Amount)
+				dated[e.Loan] = d
+			}
+			if eff > lastColl[e.Loan] {
+				lastColl[e.Loan] = eff
+			}
 			if in {
 				rc.CollectionsCount++
 				sum(&rc.Collections, e.Amount)
@@ -133,8 +180,16 @@ func Report(dir string, reportIndex int64) (*ReportResult, error) {
 			case e.Balance != b:
 				add("removed_balance", e.Balance.String(), b.String(), fmt.Sprintf("entry %d removes loan %s with balance %s, its remaining balance is %s", i, e.Loan, e.Balance, b))
 			}
+			if c := lastColl[e.Loan]; eff < c {
+				add("removed_balance", "", "", fmt.Sprintf("entry %d removes loan %s dated %s, before a collection on it dated %s that was logged earlier", i, e.Loan, eff, c))
+			}
 			delete(balance, e.Loan)
 			removed[e.Loan] = i
+			if upto && ok {
+				d := dated[e.Loan]
+				sub(&d, e.Balance)
+				dated[e.Loan] = d
+			}
 			if in {
 				rc.LoansRemoved++
 				sum(&rc.RemovedBalance, e.Balance)
@@ -144,7 +199,10 @@ func Report(dir string, reportIndex int64) (*ReportResult, error) {
 	inflow, ok1 := rc.OpeningBalance.Add(rc.BoardedBalance)
 	outflow, ok2 := rc.Collections.Add(rc.RemovedBalance)
 	rc.ClosingBalance, _ = inflow.Sub(outflow)
-	for _, b := range balance {
+	for loan, b := range dated {
+		if b < 0 {
+			add("closing_balance", "", b.String(), fmt.Sprintf("loan %s's movements dated on or before %s leave a negative balance (a collection or removal dated before its boarding)", loan, rep.PeriodEnd))
+		}
 		sum(&res.Outstanding, b)
 	}
 	if overflow || !ok1 || !ok2 {

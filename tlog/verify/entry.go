@@ -209,11 +209,14 @@ type CashStatement struct {
 	StatementHash string
 }
 
-// PeriodReport (type "period.report") is the servicer's report for PeriodStart..PeriodEnd. It
-// covers the log entries with indices in [FromIndex, ToIndex), where ToIndex is the index of the
-// report entry itself and FromIndex is the previous report's ToIndex (0 for the first), so that
-// consecutive reports tile the log. The counts and sums are over the covered entries;
-// OpeningBalance is the previous report's ClosingBalance (0.00 for the first) and
+// PeriodReport (type "period.report") is the servicer's report for PeriodStart..PeriodEnd (both
+// inclusive). Periods are cut by effective date, not log position (see IsMovement): the counts
+// and sums are over the movements sequenced before the report (index < ToIndex, the index of the
+// report entry itself) whose effective date lies in the period; a movement dated after
+// PeriodEnd counts in the period of its date. FromIndex is the smallest index of a counted
+// movement, or the previous report's ToIndex (0 for the first) if that is smaller, so
+// [FromIndex, ToIndex) holds every counted movement. PeriodStart is the day after the previous
+// report's PeriodEnd. OpeningBalance is the previous report's ClosingBalance (0.00 for the first) and
 // ClosingBalance = OpeningBalance + BoardedBalance - Collections - RemovedBalance.
 // ReportHash is the hex SHA-256 of the full report document.
 type PeriodReport struct {

@@ -548,20 +548,20 @@ func auditLog(t *testing.T, mutate func(entries []Entry) []Entry) (dir string) {
 	keys := newTestKeys(t, 1)
 	l := newTestLog(t, keys)
 	salt := func(i int) []byte { return bytes.Repeat([]byte{byte(i)}, 32) }
-	coll := func(id string, i int, loan string, amt, prin Amount) Entry {
-		return LoanCollection{Header: hdr(id, "2025-02-10"), Loan: loan, Amount: amt, Principal: prin, Interest: amt - prin, Channel: ChannelBankTransfer,
+	coll := func(id, eff string, i int, loan string, amt, prin Amount) Entry {
+		return LoanCollection{Header: hdr(id, eff), Loan: loan, Amount: amt, Principal: prin, Interest: amt - prin, Channel: ChannelBankTransfer,
 			BankTxn: Commit(salt(i), TagBankTxn, BankTxnRecord(fmt.Sprintf("T%d", i)))}
 	}
 	es := []Entry{
 		PoolOpened{Header: hdr("open", "2025-01-01"), Name: "P", Cutoff: "2024-12-31", Currency: "CNY"},
 		LoanBoarded{Header: hdr("b1", "2025-01-02"), Loan: "A", Claim: 10000, Principal: 8000, Interest: 2000, Commitment: hx('1')},
 		LoanBoarded{Header: hdr("b2", "2025-01-02"), Loan: "B", Claim: 5000, Principal: 5000, Commitment: hx('2')},
-		coll("c1", 1, "A", 1500, 1000),
+		coll("c1", "2025-01-10", 1, "A", 1500, 1000),
 		LoanStatus{Header: hdr("s1", "2025-01-20"), Loan: "B", Status: StatusContacted},
 		// index 5: the first report covers [0, 5).
 		PeriodReport{Header: hdr("r1", "2025-01-31"), PeriodStart: "2025-01-01", PeriodEnd: "2025-01-31", FromIndex: 0, ToIndex: 5, LoansBoarded: 2,
 			CollectionsCount: 1, Collections: 1500, PrincipalCollected: 1000, BoardedBalance: 15000, ClosingBalance: 13500, ReportHash: hx('a')},
-		coll("c2", 2, "B", 2000, 2000),
+		coll("c2", "2025-02-10", 2, "B", 2000, 2000),
 		LoanRemoved{Header: hdr("rm1", "2025-02-15"), Loan: "B", Reason: RemovalSold, Balance: 3000, Price: 1000},
 		LoanBoarded{Header: hdr("b3", "2025-02-16"), Loan: "C", Claim: 700, Principal: 700, Commitment: hx('3')},
 		// index 9: the second report covers [5, 9).
