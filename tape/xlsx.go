@@ -11,6 +11,8 @@ import (
 	"strings"
 
 	"github.com/xuri/excelize/v2"
+
+	"reclaim/msg"
 )
 
 // xlsxSource streams one sheet of a workbook with excelize's row iterator. Cells come as stored
@@ -224,8 +226,8 @@ func (s *xlsxSource) Next() (Row, error) {
 			for i := len(s.header); i < len(cells); i++ {
 				if strings.TrimSpace(cells[i]) != "" {
 					row.Cells = cells[:len(s.header)]
-					return row, &RowError{Line: s.row, Column: columnLetter(i), Value: cells[i], Rule: "unnamed_column",
-						Message: fmt.Sprintf("cell %s%d has a value but its column has no header", columnLetter(i), s.row)}
+					return row, rowError(s.row, columnLetter(i), cells[i], "unnamed_column", "row.unnamed_cell",
+						msg.A("cell", columnLetter(i)+strconv.Itoa(s.row)))
 				}
 			}
 			cells = cells[:len(s.header)]
@@ -240,12 +242,11 @@ func (s *xlsxSource) Next() (Row, error) {
 			if c < len(s.header) {
 				col = s.header[c]
 			}
-			msg := fmt.Sprintf("cell %s%d holds a formula with no cached value", columnLetter(c), s.row)
+			code, args := "row.formula", msg.A("cell", columnLetter(c)+strconv.Itoa(s.row))
 			if len(noValue) > 1 {
-				msg += fmt.Sprintf(" (and %d more cells of this row)", len(noValue)-1)
+				code, args["more"] = "row.formula_more", strconv.Itoa(len(noValue)-1)
 			}
-			return row, &RowError{Line: s.row, Column: col, Rule: "formula_without_value",
-				Message: msg + "; open and save the workbook in Excel or LibreOffice so formulas are calculated, or paste values"}
+			return row, rowError(s.row, col, "", "formula_without_value", code, args)
 		}
 		return row, nil
 	}
