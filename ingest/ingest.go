@@ -176,9 +176,9 @@ type ColumnBinding struct {
 type RuleCount struct {
 	Rule        string `json:"rule"`
 	Description string `json:"description"` // in English
+	Rows        int64  `json:"rows"`
 	// Code names the description in the catalog of package msg ("rule.claim_sum").
 	Code string `json:"code"`
-	Rows        int64  `json:"rows"`
 }
 
 // HistoryReport accounts for the repayment-history file.
