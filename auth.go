@@ -87,24 +87,96 @@ type User struct {
 	Role        Role      `json:"role"`
 	Disabled    bool      `json:"disabled"`
 	CreatedAt   time.Time `json:"created_at"`
+	// MustChangePassword is set when someone other than the user chose the password (an admin
+	// through the API, an operator through the CLI): until the user changes it, every route but
+	// change-password, me and logout answers 403 password_change_required.
+	MustChangePassword bool `json:"must_change_password"`
 	// PasswordHash is the argon2id hash in PHC form; never serialised.
 	PasswordHash string `json:"-"`
+	// CredentialEpoch counts the changes that end a user's sessions (password, role, disable,
+	// enable); a session is valid only while it carries the current epoch. Never serialised.
+	CredentialEpoch int64 `json:"-"`
 }
 
-// UserService stores accounts and API tokens.
+// Account-change actions, recorded in the account audit log (AccountEvent.Action).
+const (
+	AccountCreated         = "account.created"
+	AccountRenamed         = "account.renamed"
+	AccountRoleChanged     = "account.role_changed"
+	AccountPasswordSet     = "account.password_set"     // by an admin or operator: temporary
+	AccountPasswordChanged = "account.password_changed" // by the user, or a permanent password
+	AccountPasswordExpired = "account.password_expired" // must change at next sign-in (set or cleared)
+	AccountDisabled        = "account.disabled"
+	AccountEnabled         = "account.enabled"
+	AccountTokenCreated    = "account.token_created"
+	AccountTokenRevoked    = "account.token_revoked"
+)
+
+// AccountEvent is one audited account change: who (Actor) did what (Action) to whom (UserID,
+// Username), when, with the details (JSON object: old and new role, token id, ...). The log is
+// append-only; it never holds a password or a token.
+type AccountEvent struct {
+	ID       int64     `json:"id"`
+	At       time.Time `json:"at"`
+	Actor    string    `json:"actor"`
+	Action   string    `json:"action"`
+	UserID   int64     `json:"user_id"`
+	Username string    `json:"username"`
+	Detail   string    `json:"detail"` // JSON object
+}
+
+// AccountEventFilter selects account events; zero fields do not filter.
+type AccountEventFilter struct {
+	Actor    string    // "user:alice", "cli:root", "system"
+	Username string    // the account changed (case-insensitive)
+	Since    time.Time // inclusive
+	Until    time.Time // exclusive
+	Limit    int       // at most this many rows, newest first; <= 0 means 1000
+}
+
+// APIToken describes an API token (never the token itself, which is shown once at creation).
+type APIToken struct {
+	ID            int64      `json:"id"`
+	UserID        int64      `json:"user_id"`
+	Name          string     `json:"name"`
+	CreatedAt     time.Time  `json:"created_at"`
+	Revoked       bool       `json:"revoked"`
+	RevokedAt     *time.Time `json:"revoked_at,omitempty"`
+	RevokedReason string     `json:"revoked_reason,omitempty"`
+}
+
+// UserService stores accounts and API tokens. Every change is recorded as an AccountEvent in
+// the same transaction, with Actor(ctx) as the actor.
 type UserService interface {
 	CreateUser(ctx context.Context, u User) (User, error)
 	UserByID(ctx context.Context, id int64) (User, error)
+	// UserByUsername finds an account by name, regardless of case.
 	UserByUsername(ctx context.Context, username string) (User, error)
 	ListUsers(ctx context.Context) ([]User, error)
+	// UpdateUser saves an account. A new password hash, a new role, or disabling or enabling
+	// the account advances its credential epoch (ending its sessions) and revokes its tokens.
 	UpdateUser(ctx context.Context, u User) (User, error)
 	// CreateToken stores the SHA-256 of a new API token for the user and returns its id.
 	CreateToken(ctx context.Context, userID int64, name string, tokenHash []byte) (int64, error)
 	// UserByToken returns the user owning an unrevoked token with this SHA-256.
 	UserByToken(ctx context.Context, tokenHash []byte) (User, error)
+	// ListTokens lists a user's tokens, newest first, revoked ones included.
+	ListTokens(ctx context.Context, userID int64) ([]APIToken, error)
+	// RevokeToken revokes a token (of userID, unless userID is 0); revoking twice is a no-op.
+	RevokeToken(ctx context.Context, userID, tokenID int64, reason string) (APIToken, error)
+	// ListAccountEvents returns account events matching the filter, newest first.
+	ListAccountEvents(ctx context.Context, f AccountEventFilter) ([]AccountEvent, error)
 }
 
 type actorKey struct{}
+
+type actorNameKey struct{}
+
+// WithActor returns a context naming a non-user actor for audit records, for example the
+// operator of a CLI command ("cli:root"). A signed-in user (WithUser) takes precedence.
+func WithActor(ctx context.Context, actor string) context.Context {
+	return context.WithValue(ctx, actorNameKey{}, actor)
+}
 
 // WithUser returns a context carrying the signed-in user.
 func WithUser(ctx context.Context, u *User) context.Context {
@@ -117,10 +189,14 @@ func UserFrom(ctx context.Context) *User {
 	return u
 }
 
-// Actor names the user of ctx for audit records ("user:alice"), or "system".
+// Actor names the user of ctx for audit records ("user:alice"), else the actor set by
+// WithActor, else "system".
 func Actor(ctx context.Context) string {
 	if u := UserFrom(ctx); u != nil {
 		return "user:" + u.Username
+	}
+	if a, ok := ctx.Value(actorNameKey{}).(string); ok && a != "" {
+		return a
 	}
 	return "system"
 }

@@ -10,7 +10,6 @@ import (
 	"errors"
 	"fmt"
 	"strings"
-	"unicode/utf8"
 
 	"golang.org/x/crypto/argon2"
 )
@@ -32,20 +31,8 @@ var DefaultParams = Params{Memory: 64 * 1024, Time: 3, Threads: 2, KeyLen: 32, S
 var (
 	ErrMismatch     = errors.New("auth: password does not match")
 	ErrBadHash      = errors.New("auth: malformed password hash")
-	ErrWeakPassword = errors.New("auth: a password needs at least 10 characters")
+	ErrWeakPassword = errors.New("auth: the password does not meet the password policy")
 )
-
-// MinPasswordLen is the shortest password accepted for a new account.
-const MinPasswordLen = 10
-
-// CheckStrength returns ErrWeakPassword for passwords that are too short or too long.
-func CheckStrength(pw string) error {
-	n := utf8.RuneCountInString(pw)
-	if n < MinPasswordLen || len(pw) > 1024 {
-		return ErrWeakPassword
-	}
-	return nil
-}
 
 // Hash returns the argon2id hash of pw in PHC form:
 // $argon2id$v=19$m=65536,t=3,p=2$<salt>$<key> (raw standard base64).

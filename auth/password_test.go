@@ -78,7 +78,7 @@ func TestTokens(t *testing.T) {
 	if CheckStrength("short") == nil || CheckStrength("long enough pw") != nil {
 		t.Error("CheckStrength")
 	}
-	if p := RandomPassword(16); len(p) != 16 || CheckStrength(p) != nil {
-		t.Errorf("RandomPassword %q", p)
+	if p := GeneratePassword(16, "alice"); len(p) != 16 || CheckPassword(p, "alice") != nil {
+		t.Errorf("GeneratePassword %q", p)
 	}
 }

@@ -13,10 +13,10 @@ go build -o "$work/apiload" ./bench/apiload
 pgbase=$(./scripts/ensure-postgres.sh)
 pgdsn="${pgbase%%/test*}/reclaim_bench?sslmode=disable"
 export RECLAIM_PII_KEY=${RECLAIM_PII_KEY:-$(head -c 32 /dev/urandom | base64)}
-pass=bench-password-1
+pass=Kite-Harbour-Lemon-7319
 for engine in sqlite postgres; do
   if [ $engine = sqlite ]; then dsn="sqlite:$work/data/reclaim.db"; else dsn=$pgdsn; fi
-  "$bin" --data-dir "$work/data" --dsn "$dsn" user add bench --role analyst --password "$pass" >/dev/null 2>&1 || true
+  "$bin" --data-dir "$work/data" --dsn "$dsn" user add bench --role analyst --must-change=false --password "$pass" >/dev/null 2>&1 || true
   id=$("$bin" --data-dir "$work/data" --dsn "$dsn" portfolio list --json | python3 -c 'import json,sys; print(max(p["id"] for p in json.load(sys.stdin)))')
   port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
   "$bin" --data-dir "$work/data" --dsn "$dsn" serve --addr "127.0.0.1:$port" --log-level error &

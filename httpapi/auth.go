@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"net/http"
+	"strconv"
 	"strings"
 	"sync"
 	"time"
@@ -16,7 +17,22 @@ import (
 	"reclaim/auth"
 )
 
-const sessionUserKey = "uid"
+const (
+	sessionUserKey  = "uid"
+	sessionEpochKey = "epoch" // the user's credential epoch at sign-in
+)
+
+// CodePasswordChangeRequired is the error code of every route a user with a temporary password
+// calls before changing it (403).
+const CodePasswordChangeRequired = "password_change_required"
+
+// beforePasswordChange are the operations a user with a temporary password may call.
+var beforePasswordChange = map[string]bool{"me": true, "logout": true, "change-password": true}
+
+func passwordChangeRequired() *ErrorBody {
+	return &ErrorBody{Status: http.StatusForbidden, Code: CodePasswordChangeRequired,
+		Message: "your password was set by an administrator: change it before doing anything else (POST /api/v1/auth/password)"}
+}
 
 // register adds an operation with the permission it requires. Every API route goes through here,
 // so that the permission table and the OpenAPI document cannot drift apart.
@@ -44,6 +60,10 @@ func register[I, O any](s *Server, perm reclaim.Permission, op huma.Operation, h
 			if be.Status >= 500 {
 				s.log.ErrorContext(ctx, "request failed", "op", op.OperationID, "err", err)
 			}
+			var he huma.HeadersError
+			if errors.As(err, &he) {
+				return nil, huma.ErrorWithHeaders(be, he.GetHeaders())
+			}
 			return nil, be
 		}
 		return out, nil
@@ -68,6 +88,10 @@ func (s *Server) authorize(ctx huma.Context, next func(huma.Context)) {
 	}
 	if u == nil {
 		s.writeHuma(ctx, &ErrorBody{Status: http.StatusUnauthorized, Code: reclaim.EUNAUTHORIZED, Message: "sign in first"})
+		return
+	}
+	if u.MustChangePassword && !beforePasswordChange[ctx.Operation().OperationID] {
+		s.writeHuma(ctx, passwordChangeRequired())
 		return
 	}
 	if !u.Role.Can(perm) {
@@ -98,7 +122,9 @@ func (s *Server) caller(ctx huma.Context) (*reclaim.User, error) {
 }
 
 // userOf resolves the caller of a plain request: an API token (Authorization: Bearer) or the
-// session cookie. It returns nil for anonymous, unknown, revoked or disabled callers.
+// session cookie. It returns nil for anonymous, unknown, revoked or disabled callers, and for a
+// session signed in before the user's credential epoch last advanced (password reset, role
+// change, disable or enable): such a session never works again.
 func (s *Server) userOf(r *http.Request) (*reclaim.User, error) {
 	ctx := r.Context()
 	if h := r.Header.Get("Authorization"); h != "" {
@@ -129,53 +155,10 @@ func (s *Server) userOf(r *http.Request) (*reclaim.User, error) {
 	if err != nil {
 		return nil, err
 	}
-	if u.Disabled {
+	if u.Disabled || s.sessions.GetInt64(ctx, sessionEpochKey) != u.CredentialEpoch {
 		return nil, nil
 	}
 	return &u, nil
-}
-
-// rateLimiter allows n attempts per window per key (client address), in fixed windows.
-type rateLimiter struct {
-	mu     sync.Mutex
-	n      int
-	window time.Duration
-	now    func() time.Time
-	seen   map[string]*window
-}
-
-type window struct {
-	start time.Time
-	count int
-}
-
-func newRateLimiter(n int, w time.Duration, now func() time.Time) *rateLimiter {
-	return &rateLimiter{n: n, window: w, now: now, seen: map[string]*window{}}
-}
-
-// allow records an attempt for key and reports whether it is within the limit, and if not, how
-// long until the window resets.
-func (l *rateLimiter) allow(key string) (bool, time.Duration) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	now := l.now()
-	if len(l.seen) > 10000 { // forget old windows
-		for k, w := range l.seen {
-			if now.Sub(w.start) > l.window {
-				delete(l.seen, k)
-			}
-		}
-	}
-	w := l.seen[key]
-	if w == nil || now.Sub(w.start) >= l.window {
-		w = &window{start: now}
-		l.seen[key] = w
-	}
-	w.count++
-	if w.count > l.n {
-		return false, w.start.Add(l.window).Sub(now)
-	}
-	return true, 0
 }
 
 // Auth operations.
@@ -201,15 +184,21 @@ func (s *Server) authRoutes() {
 	register(s, "", huma.Operation{OperationID: "login", Method: http.MethodPost, Path: "/api/v1/auth/login",
 		Summary: "Sign in", Tags: []string{"auth"}, Errors: []int{400, 401, 429}},
 		func(ctx context.Context, in *LoginInput) (*MeOutput, error) {
-			ip := remoteFrom(ctx)
-			if ok, wait := s.limiter.allow(ip); !ok {
-				return nil, &ErrorBody{Status: http.StatusTooManyRequests, Code: "rate_limited",
-					Message: "too many sign-in attempts; try again in " + wait.Round(time.Second).String()}
+			key := pairKey(in.Body.Username, remoteFrom(ctx))
+			if ok, wait := s.guard.begin(key); !ok {
+				return nil, tooManyAttempts(wait)
 			}
+			result := attemptAborted
+			defer func() {
+				if lock := s.guard.end(key, result); lock > 0 {
+					s.log.WarnContext(ctx, "sign-in backoff", "remote", remoteFrom(ctx), "for", lock)
+				}
+			}()
 			u, err := s.store.UserByUsername(ctx, strings.TrimSpace(in.Body.Username))
 			bad := &ErrorBody{Status: http.StatusUnauthorized, Code: reclaim.EUNAUTHORIZED, Message: "wrong username or password"}
 			if reclaim.ErrorCode(err) == reclaim.ENOTFOUND {
 				auth.Verify(in.Body.Password, dummyHash()) // same work as a real check: no user enumeration by timing
+				result = attemptFailed
 				return nil, bad
 			}
 			if err != nil {
@@ -219,13 +208,14 @@ func (s *Server) authRoutes() {
 				if err != nil && !errors.Is(err, auth.ErrMismatch) {
 					s.log.ErrorContext(ctx, "password hash unusable", "user", u.Username, "err", err)
 				}
+				result = attemptFailed
 				return nil, bad
 			}
-			if err := s.sessions.RenewToken(ctx); err != nil {
+			result = attemptPassed
+			if err := s.startSession(ctx, u); err != nil {
 				return nil, err
 			}
-			s.sessions.Put(ctx, sessionUserKey, u.ID)
-			s.log.InfoContext(ctx, "signed in", "user", u.Username)
+			s.log.InfoContext(ctx, "signed in", "user", u.Username, "must_change_password", u.MustChangePassword)
 			return &MeOutput{Body: MeBody{User: u, Permissions: u.Role.Permissions()}}, nil
 		})
 	register(s, reclaim.PermSignedIn, huma.Operation{OperationID: "logout", Method: http.MethodPost, Path: "/api/v1/auth/logout",
@@ -239,6 +229,26 @@ func (s *Server) authRoutes() {
 			u := reclaim.UserFrom(ctx)
 			return &MeOutput{Body: MeBody{User: *u, Permissions: u.Role.Permissions()}}, nil
 		})
+	s.accountRoutes()
+}
+
+// startSession gives the request a fresh session token (no fixation) bound to u and its current
+// credential epoch.
+func (s *Server) startSession(ctx context.Context, u reclaim.User) error {
+	if err := s.sessions.RenewToken(ctx); err != nil {
+		return err
+	}
+	s.sessions.Put(ctx, sessionUserKey, u.ID)
+	s.sessions.Put(ctx, sessionEpochKey, u.CredentialEpoch)
+	return nil
+}
+
+// tooManyAttempts is the 429 of a locked (account, address) pair, with Retry-After.
+func tooManyAttempts(wait time.Duration) error {
+	secs := int64((wait + time.Second - 1) / time.Second)
+	return huma.ErrorWithHeaders(&ErrorBody{Status: http.StatusTooManyRequests, Code: "rate_limited",
+		Message: "too many failed attempts for this account from your address; try again in " + (time.Duration(secs) * time.Second).String()},
+		http.Header{"Retry-After": {strconv.FormatInt(secs, 10)}})
 }
 
 // dummyHash is verified when a username does not exist, so both paths cost the same.

@@ -58,6 +58,8 @@ type PoolView struct {
 	Witnesses  []WitnessInfo          `json:"witnesses,omitempty"`
 	Quorum     int                    `json:"quorum"`
 	VKey       string                 `json:"vkey,omitempty"`
+	// Integrity is the store self-audit status (damaged: signing stopped, with what differs).
+	Integrity *tlog.Integrity `json:"integrity,omitempty"`
 }
 
 // LeafView is a sequenced entry for browsing (the entry's exact bytes as a string).
@@ -119,7 +121,7 @@ func (s *Server) ledgerRoutes() {
 			}
 			out := make([]PoolView, 0, len(ps))
 			for _, p := range ps {
-				v := PoolView{Pool: p, Quorum: l.Quorum()}
+				v := PoolView{Pool: p, Quorum: l.Quorum(), Integrity: s.poolIntegrity(ctx, p.Pool)}
 				if c, err := l.LatestCheckpoint(ctx, p.Pool); err == nil {
 					v.Checkpoint = &c
 				}
@@ -134,7 +136,14 @@ func (s *Server) ledgerRoutes() {
 			if err != nil {
 				return nil, err
 			}
-			v := PoolView{Pool: p, Witnesses: l.Witnesses(), Quorum: l.Quorum(), VKey: l.VerifierKey()}
+			v := PoolView{Pool: p, Witnesses: l.Witnesses(), Quorum: l.Quorum(), VKey: l.VerifierKey(), Integrity: s.poolIntegrity(ctx, p.Pool)}
+			if pk, ok := l.(interface {
+				PoolVerifierKey(ctx context.Context, pool string) (string, error)
+			}); ok {
+				if k, err := pk.PoolVerifierKey(ctx, p.Pool); err == nil {
+					v.VKey = k // the pool's current key (after a rotation, the new one)
+				}
+			}
 			if c, err := l.LatestCheckpoint(ctx, p.Pool); err == nil {
 				v.Checkpoint = &c
 			}
@@ -308,10 +317,35 @@ func (s *Server) ledgerRoutes() {
 		if _, err := l.Head(r.Context(), pool); err != nil {
 			return err
 		}
+		vkey := l.VerifierKey()
+		if pk, ok := l.(interface {
+			PoolVerifierKey(ctx context.Context, pool string) (string, error)
+		}); ok {
+			k, err := pk.PoolVerifierKey(r.Context(), pool)
+			if err != nil {
+				return err
+			}
+			vkey = k
+		}
 		w.Header().Set("Content-Type", "text/plain; charset=utf-8")
-		_, err := w.Write([]byte(l.VerifierKey() + "\n"))
+		_, err := w.Write([]byte(vkey + "\n"))
 		return err
 	}))
+	// A verifier holding a log key that was rotated away fetches the checkpoint, signed by that
+	// key, that covers the key.rotation entry (public, like the checkpoint).
+	if kr, ok := l.(interface {
+		KeyRotationCheckpoint(ctx context.Context, pool, keyHash string) ([]byte, error)
+	}); ok {
+		s.mux.HandleFunc("GET /ledger/{pool}/key-rotation/{keyhash}", s.ledgerPublic(func(w http.ResponseWriter, r *http.Request, pool string) error {
+			note, err := kr.KeyRotationCheckpoint(r.Context(), pool, r.PathValue("keyhash"))
+			if err != nil {
+				return err
+			}
+			w.Header().Set("Content-Type", "text/plain; charset=utf-8")
+			_, err = w.Write(note)
+			return err
+		}))
+	}
 	s.mux.HandleFunc("GET /ledger/{pool}/tile/{path...}", s.ledgerRead(func(w http.ResponseWriter, r *http.Request, pool string) error {
 		t, err := verify.ParseTilePath("tile/" + r.PathValue("path"))
 		if err != nil {
@@ -464,6 +498,9 @@ func (s *Server) ledgerRead(h ledgerHandler) http.HandlerFunc {
 		}
 		if u == nil {
 			return &reclaim.Error{Code: reclaim.EUNAUTHORIZED, Message: "sign in or send an API token (Authorization: Bearer)"}
+		}
+		if u.MustChangePassword {
+			return passwordChangeRequired()
 		}
 		if !u.Role.Can(reclaim.PermLedgerRead) {
 			return &reclaim.Error{Code: reclaim.EFORBIDDEN, Message: "your role (" + string(u.Role) + ") cannot read pool ledgers (ledger.read)"}

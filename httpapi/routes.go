@@ -163,7 +163,7 @@ type UserCreate struct {
 		Username    string       `json:"username" pattern:"^[a-zA-Z0-9._-]{2,64}$" doc:"letters, digits, . _ -"`
 		DisplayName string       `json:"display_name" maxLength:"100"`
 		Role        reclaim.Role `json:"role" enum:"admin,analyst,collector,bidder,investor,trustee,auditor"`
-		Password    string       `json:"password" minLength:"10" maxLength:"1024"`
+		Password    string       `json:"password" minLength:"12" maxLength:"1024" doc:"temporary: the user must change it at the first sign-in"`
 	}
 }
 
@@ -174,7 +174,7 @@ type UserPatch struct {
 		DisplayName *string       `json:"display_name,omitempty" maxLength:"100"`
 		Role        *reclaim.Role `json:"role,omitempty" enum:"admin,analyst,collector,bidder,investor,trustee,auditor"`
 		Disabled    *bool         `json:"disabled,omitempty"`
-		Password    *string       `json:"password,omitempty" minLength:"10" maxLength:"1024"`
+		Password    *string       `json:"password,omitempty" minLength:"12" maxLength:"1024" doc:"temporary: the user must change it at the next sign-in; ends the user's sessions and tokens"`
 	}
 }
 
@@ -195,15 +195,16 @@ func (s *Server) userRoutes() {
 	register(s, reclaim.PermUserManage, huma.Operation{OperationID: "create-user", Method: http.MethodPost,
 		Path: "/api/v1/users", Summary: "Create an account", Tags: tags, DefaultStatus: http.StatusCreated, Errors: []int{409}},
 		func(ctx context.Context, in *UserCreate) (*userOut, error) {
-			if err := auth.CheckStrength(in.Body.Password); err != nil {
-				return nil, &reclaim.Error{Code: reclaim.EINVALID, Message: "password too weak", Fields: map[string]string{"password": err.Error()}}
+			if err := auth.CheckPassword(in.Body.Password, in.Body.Username); err != nil {
+				return nil, weakPassword("password", err)
 			}
 			h, err := auth.Hash(in.Body.Password)
 			if err != nil {
 				return nil, err
 			}
+			// The admin knows the password: it only lets the user in to choose their own.
 			u, err := s.store.CreateUser(ctx, reclaim.User{Username: in.Body.Username, DisplayName: in.Body.DisplayName,
-				Role: in.Body.Role, PasswordHash: h})
+				Role: in.Body.Role, PasswordHash: h, MustChangePassword: true})
 			return &userOut{Body: u}, err
 		})
 	register(s, reclaim.PermUserManage, huma.Operation{OperationID: "update-user", Method: http.MethodPatch,
@@ -230,14 +231,21 @@ func (s *Server) userRoutes() {
 				u.Disabled = *d
 			}
 			if p := in.Body.Password; p != nil {
-				if err := auth.CheckStrength(*p); err != nil {
-					return nil, &reclaim.Error{Code: reclaim.EINVALID, Message: "password too weak", Fields: map[string]string{"password": err.Error()}}
+				if me.ID == u.ID {
+					return nil, reclaim.Errorf(reclaim.EINVALID, "change your own password with POST /api/v1/auth/password (it needs the current one)")
+				}
+				if err := auth.CheckPassword(*p, u.Username); err != nil {
+					return nil, weakPassword("password", err)
 				}
 				if u.PasswordHash, err = auth.Hash(*p); err != nil {
 					return nil, err
 				}
+				u.MustChangePassword = true // the admin knows it: temporary
 			}
 			u, err = s.store.UpdateUser(ctx, u)
+			if err == nil {
+				s.streams.kick(u.ID) // streams re-check at once: a reset, role change or disable ends them
+			}
 			return &userOut{Body: u}, err
 		})
 }

@@ -9,10 +9,12 @@ import (
 	"crypto/rand"
 	"encoding/hex"
 	"errors"
+	"fmt"
 	"io/fs"
 	"log/slog"
 	"net"
 	"net/http"
+	"net/netip"
 	"os"
 	"strconv"
 	"strings"
@@ -29,6 +31,7 @@ import (
 	"reclaim"
 	"reclaim/events"
 	"reclaim/ingest"
+	"reclaim/spill"
 )
 
 // Store is everything the API reads and writes. cmd/reclaim implements it over sqldb and pii.
@@ -61,10 +64,16 @@ type Config struct {
 	SessionTTL     time.Duration // lifetime of a console sign-in (default 12h)
 	MaxBodyBytes   int64         // JSON request bodies (default 1 MiB)
 	MaxUploadBytes int64         // tape uploads (default 512 MiB)
-	UploadDir      string        // where uploads are spooled (default os.TempDir())
+	UploadDir      string        // this node's own spool for uploads and rejects, encrypted (package spill); default: a new temp dir
 	Web            fs.FS         // the built console (web/dist); nil or without index.html shows how to build it
-	LoginRate      int           // login attempts per minute per client address (default 10)
-	Now            func() time.Time
+	LoginRate      int           // failed sign-ins per account and client address before backoff starts (default 5)
+	// TrustedProxies are the reverse proxies whose X-Forwarded-For names the client (for the
+	// sign-in backoff and the request log); from any other peer the header is ignored.
+	TrustedProxies []netip.Prefix
+	// StreamRecheck is how often an open event stream re-checks its caller's credentials
+	// (default 5s); changes made through this server end streams at once.
+	StreamRecheck time.Duration
+	Now           func() time.Time
 	// Ledger serves the pool ledgers (nil: no ledger routes).
 	Ledger LedgerService
 	// Valuation serves the model registry and portfolio valuations (nil: no valuation routes).
@@ -83,7 +92,8 @@ type Server struct {
 	handler  http.Handler
 	sessions *scs.SessionManager
 	perms    map[string]reclaim.Permission // operation id -> permission ("" = public)
-	limiter  *rateLimiter
+	guard    *loginGuard
+	streams  *streamSet
 	uploads  *uploads
 	metrics  *metrics
 	wg       sync.WaitGroup // background imports
@@ -105,10 +115,22 @@ func New(cfg Config, store Store, sealer ingest.Sealer, broker *events.Broker) (
 		cfg.MaxUploadBytes = 512 << 20
 	}
 	if cfg.UploadDir == "" {
-		cfg.UploadDir = os.TempDir()
+		// A directory of this server's own, so that sweeping it cannot touch another's files.
+		dir, err := os.MkdirTemp("", "reclaim-uploads-")
+		if err != nil {
+			return nil, err
+		}
+		cfg.UploadDir = dir
+	} else if n, err := spill.Sweep(cfg.UploadDir); err != nil {
+		return nil, fmt.Errorf("httpapi: cleaning the upload directory: %w", err)
+	} else if n > 0 {
+		cfg.Logger.Info("removed spill files left by an earlier run", "dir", cfg.UploadDir, "files", n)
 	}
 	if cfg.LoginRate <= 0 {
-		cfg.LoginRate = 10
+		cfg.LoginRate = 5
+	}
+	if cfg.StreamRecheck <= 0 {
+		cfg.StreamRecheck = 5 * time.Second
 	}
 	if cfg.Now == nil {
 		cfg.Now = time.Now
@@ -118,9 +140,13 @@ func New(cfg Config, store Store, sealer ingest.Sealer, broker *events.Broker) (
 	}
 	s := &Server{cfg: cfg, store: store, sealer: sealer, broker: broker, log: cfg.Logger, mux: http.NewServeMux(),
 		perms: map[string]reclaim.Permission{}}
-	s.limiter = newRateLimiter(cfg.LoginRate, time.Minute, cfg.Now)
+	s.guard = newLoginGuard(cfg.LoginRate, cfg.Now)
+	s.streams = newStreamSet()
 	s.uploads = newUploads()
 	s.metrics = newMetrics()
+	if ir := s.integrity(); ir != nil {
+		s.metrics.reg.MustRegister(newIntegrityCollector(ir))
+	}
 
 	s.sessions = scs.New()
 	s.sessions.Store = store
@@ -196,6 +222,7 @@ func (s *Server) Serve(ctx context.Context, ln net.Listener) error {
 	}
 	err := srv.Shutdown(shut)
 	s.wg.Wait()
+	s.uploads.removeSpills() // their keys die with the process: nothing could read them again
 	if errors.Is(err, http.ErrServerClosed) {
 		err = nil
 	}
@@ -207,6 +234,13 @@ func (s *Server) readyz(w http.ResponseWriter, r *http.Request) {
 	defer cancel()
 	if err := s.store.Ping(ctx); err != nil {
 		http.Error(w, "database unavailable", http.StatusServiceUnavailable)
+		return
+	}
+	if bad, err := s.damagedPools(ctx); err != nil {
+		http.Error(w, "database unavailable", http.StatusServiceUnavailable)
+		return
+	} else if len(bad) > 0 {
+		http.Error(w, "not ready: ledger store damaged, signing stopped:\n"+joinLines(bad), http.StatusServiceUnavailable)
 		return
 	}
 	w.Header().Set("Content-Type", "text/plain; charset=utf-8")
@@ -271,7 +305,8 @@ func (s *Server) observe(next http.Handler) http.Handler {
 		w.Header().Set("X-Request-ID", id)
 		rec := &statusRecorder{ResponseWriter: w, status: http.StatusOK}
 		rp := new(routePattern)
-		ctx := context.WithValue(context.WithValue(r.Context(), requestIDKey{}, id), remoteKey{}, clientIP(r))
+		remote := ClientAddr(r, s.cfg.TrustedProxies)
+		ctx := context.WithValue(context.WithValue(r.Context(), requestIDKey{}, id), remoteKey{}, remote)
 		next.ServeHTTP(rec, r.WithContext(context.WithValue(ctx, routeKey{}, rp)))
 		if rp.pattern == "" {
 			// Refused before routing (CSRF, body limit, bad text): still counted under its route.
@@ -286,7 +321,7 @@ func (s *Server) observe(next http.Handler) http.Handler {
 		}
 		s.log.LogAttrs(ctx, lvl, "request", slog.String("id", id), slog.String("method", r.Method),
 			slog.String("path", r.URL.Path), slog.Int("status", rec.status), slog.Duration("duration", d),
-			slog.String("remote", clientIP(r)))
+			slog.String("remote", remote))
 	})
 }
 
@@ -349,14 +384,6 @@ func (r *statusRecorder) Write(b []byte) (int, error) {
 }
 
 func (r *statusRecorder) Unwrap() http.ResponseWriter { return r.ResponseWriter }
-
-func clientIP(r *http.Request) string {
-	host, _, err := net.SplitHostPort(r.RemoteAddr)
-	if err != nil {
-		return r.RemoteAddr
-	}
-	return host
-}
 
 type metrics struct {
 	reg      *prometheus.Registry

@@ -48,6 +48,29 @@ func (s *Server) topicAllowed(ctx context.Context, topic string) error {
 	return reclaim.Errorf(reclaim.ENOTFOUND, "no such topic %q", topic)
 }
 
+// stillSignedIn re-resolves the caller of an open stream: the same user, with the same role,
+// still enabled, on the same credential epoch, through a token that is not revoked or a session
+// that was not signed out.
+func (s *Server) stillSignedIn(r *http.Request, me reclaim.User) bool {
+	u, err := s.userOf(r)
+	if err != nil || u == nil || u.ID != me.ID || u.Role != me.Role || u.CredentialEpoch != me.CredentialEpoch || u.MustChangePassword {
+		return false
+	}
+	if r.Header.Get("Authorization") == "" { // a session: signing out deletes it
+		if _, found, err := s.store.Find(s.sessions.Token(r.Context())); err != nil || !found {
+			return false
+		}
+	}
+	return true
+}
+
+// endStream tells the client its credentials ended (it reconnects and gets 401), then the
+// handler returns.
+func (s *Server) endStream(bw interface{ Write([]byte) (int, error) }, rc *http.ResponseController) {
+	fmt.Fprint(bw, "event: signed_out\ndata: {}\n\n")
+	rc.Flush()
+}
+
 func (s *Server) streamRoutes() {
 	register(s, reclaim.PermEventsSubscribe, huma.Operation{OperationID: "stream-events", Method: http.MethodGet,
 		Path: "/api/v1/stream", Summary: "Server-sent events for one topic", Tags: []string{"events"}, Errors: []int{400, 404},
@@ -73,9 +96,14 @@ func (s *Server) streamRoutes() {
 			if err != nil {
 				return nil, reclaim.WrapError(reclaim.EUNAVAILABLE, err, "cannot subscribe")
 			}
+			me := *reclaim.UserFrom(ctx)
 			return &huma.StreamResponse{Body: func(hc huma.Context) {
 				defer sub.Close()
-				_, w := humago.Unwrap(hc)
+				kicked, unregister := s.streams.add(me.ID)
+				defer unregister()
+				recheck := time.NewTicker(s.cfg.StreamRecheck)
+				defer recheck.Stop()
+				r, w := humago.Unwrap(hc)
 				rc := http.NewResponseController(w)
 				hc.SetHeader("Content-Type", "text/event-stream")
 				hc.SetHeader("Cache-Control", "no-store")
@@ -108,6 +136,16 @@ func (s *Server) streamRoutes() {
 							return
 						}
 						rc.Flush()
+					case <-recheck.C:
+						if !s.stillSignedIn(r, me) {
+							s.endStream(bw, rc)
+							return
+						}
+					case <-kicked:
+						if !s.stillSignedIn(r, me) {
+							s.endStream(bw, rc)
+							return
+						}
 					case e, ok := <-sub.C:
 						if !ok {
 							return // slow reader or shutdown: the client reconnects with Last-Event-ID

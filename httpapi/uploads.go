@@ -2,21 +2,20 @@ package httpapi
 
 import (
 	"context"
-	"crypto/rand"
-	"encoding/hex"
+	"encoding/json"
 	"io"
 	"net/http"
-	"os"
 	"path/filepath"
 	"strings"
 	"sync"
 	"time"
 
 	"github.com/danielgtaylor/huma/v2"
+	"github.com/danielgtaylor/huma/v2/adapters/humago"
 
 	"reclaim"
 	"reclaim/ingest"
-	"reclaim/tape"
+	"reclaim/spill"
 )
 
 // Upload is a tape upload and the import it started.
@@ -33,7 +32,7 @@ type Upload struct {
 	PortfolioID int64          `json:"portfolio_id,omitempty"`
 	Report      *ingest.Report `json:"report,omitempty"`
 	owner       int64
-	rejects     string
+	rejects     *spill.File // the rejects CSV, encrypted; nil when none
 }
 
 // Upload statuses.
@@ -51,7 +50,8 @@ type uploads struct {
 func newUploads() *uploads { return &uploads{m: map[string]*Upload{}} }
 
 // maxUploads is how many finished uploads a node remembers; older ones (and their rejects files)
-// are forgotten first.
+// are forgotten first. A node's uploads and rejects do not survive a restart: their spill keys
+// lived only in its memory.
 const maxUploads = 500
 
 func (u *uploads) add(up *Upload) {
@@ -68,8 +68,22 @@ func (u *uploads) add(up *Upload) {
 		if oldest == nil {
 			return
 		}
-		os.Remove(oldest.rejects)
+		if oldest.rejects != nil {
+			oldest.rejects.Remove()
+		}
 		delete(u.m, oldest.ID)
+	}
+}
+
+// removeSpills deletes every upload's encrypted rejects file (at shutdown).
+func (u *uploads) removeSpills() {
+	u.mu.Lock()
+	defer u.mu.Unlock()
+	for _, up := range u.m {
+		if up.rejects != nil {
+			up.rejects.Remove()
+			up.rejects = nil
+		}
 	}
 }
 
@@ -91,18 +105,18 @@ func (u *uploads) update(id string, fn func(*Upload)) {
 	}
 }
 
-// UploadForm is the multipart form of a tape upload.
-type UploadForm struct {
-	File        huma.FormFile `form:"file" required:"true" doc:"the tape: CSV (UTF-8 or GBK) or XLSX"`
-	Mapping     huma.FormFile `form:"mapping" required:"false" doc:"optional mapping file (YAML or JSON) for unknown headers"`
-	Seller      string        `form:"seller" required:"false" maxLength:"200"`
-	Name        string        `form:"name" required:"false" maxLength:"200"`
-	SkipInvalid bool          `form:"skip_invalid" required:"false" doc:"import the valid rows and report the rest, instead of all-or-nothing"`
+// UploadInput gives the handler the request itself: the multipart body is read part by part
+// (never through ParseMultipartForm, which spills large files in clear to the temp folder), and
+// the tape goes straight into an encrypted spill file (package spill).
+type UploadInput struct {
+	req *http.Request
+	w   http.ResponseWriter
 }
 
-// UploadInput wraps the form.
-type UploadInput struct {
-	RawBody huma.MultipartFormFiles[UploadForm]
+// Resolve implements huma.Resolver: it keeps the request for the handler.
+func (in *UploadInput) Resolve(ctx huma.Context) []error {
+	in.req, in.w = humago.Unwrap(ctx)
+	return nil
 }
 
 type uploadOut struct {
@@ -141,54 +155,30 @@ func (s *Server) uploadRoutes() {
 	tags := []string{"uploads"}
 	register(s, reclaim.PermTapeImport, huma.Operation{OperationID: "upload-tape", Method: http.MethodPost,
 		Path: "/api/v1/uploads", Summary: "Upload a tape and import it in the background", Tags: tags,
-		DefaultStatus: http.StatusAccepted, MaxBodyBytes: s.cfg.MaxUploadBytes, BodyReadTimeout: 10 * time.Minute,
-		Description: "Progress and the result are published on the event topic `upload.<id>` (GET /api/v1/stream)."},
+		DefaultStatus: http.StatusAccepted, MaxBodyBytes: s.cfg.MaxUploadBytes,
+		Errors: []int{400, 413},
+		Description: "Progress and the result are published on the event topic `upload.<id>` (GET /api/v1/stream). " +
+			"The tape is kept only encrypted (AES-256-GCM, a key per upload held in memory) until the import ends."},
 		func(ctx context.Context, in *UploadInput) (*uploadOut, error) {
-			form := in.RawBody.Data()
-			name := safeName(form.File.Filename)
-			ext := strings.ToLower(filepath.Ext(name))
-			if !tapeExts[ext] {
-				return nil, &reclaim.Error{Code: reclaim.EINVALID, Message: "a tape is a .csv or .xlsx file",
-					Fields: map[string]string{"file": "unsupported file type " + ext}}
-			}
-			var mapping *tape.Mapping
-			if form.Mapping.IsSet {
-				data, err := io.ReadAll(io.LimitReader(form.Mapping, 1<<20))
-				if err != nil {
-					return nil, err
-				}
-				if mapping, err = tape.ParseMapping(data, safeName(form.Mapping.Filename)); err != nil {
-					return nil, &reclaim.Error{Code: reclaim.EINVALID, Message: "the mapping file is not valid",
-						Fields: map[string]string{"mapping": err.Error()}}
-				}
-			}
-			var b [8]byte
-			rand.Read(b[:])
-			id := hex.EncodeToString(b[:])
-			path := filepath.Join(s.cfg.UploadDir, "reclaim-upload-"+id+ext)
-			f, err := os.OpenFile(path, os.O_CREATE|os.O_EXCL|os.O_WRONLY, 0o600)
+			form, err := s.readUpload(ctx, in.req, in.w)
 			if err != nil {
-				return nil, err
-			}
-			size, err := io.Copy(f, form.File)
-			if cerr := f.Close(); err == nil {
-				err = cerr
-			}
-			if err != nil {
-				os.Remove(path)
 				return nil, err
 			}
 			u := reclaim.UserFrom(ctx)
-			up := &Upload{ID: id, File: name, Status: UploadRunning, Size: size, Started: s.cfg.Now().UTC(), owner: u.ID,
-				rejects: filepath.Join(s.cfg.UploadDir, "reclaim-rejects-"+id+".csv")}
+			id := form.id
+			up := &Upload{ID: id, File: form.name, Status: UploadRunning, Size: form.tape.Size(), Started: s.cfg.Now().UTC(), owner: u.ID}
 			s.uploads.add(up)
-			opts := ingest.Options{Mapping: mapping, SkipInvalid: form.SkipInvalid, SellerName: strings.TrimSpace(form.Seller),
-				Name: strings.TrimSpace(form.Name), Actor: reclaim.Actor(ctx), RejectsPath: up.rejects, DisplayName: name}
+			opts := ingest.Options{Mapping: form.mapping, SkipInvalid: form.skipInvalid, SellerName: strings.TrimSpace(form.seller),
+				Name: strings.TrimSpace(form.title), Actor: reclaim.Actor(ctx), DisplayName: form.name}
 			s.wg.Add(1)
-			go s.runImport(id, path, opts)
+			go s.runImport(id, form.tape, opts)
 			out, _ := s.uploads.get(id)
 			return &uploadOut{Body: out}, nil
 		})
+	// Documented after registration: declared on the operation, huma would parse the body itself.
+	if pi := s.api.OpenAPI().Paths["/api/v1/uploads"]; pi != nil && pi.Post != nil {
+		pi.Post.RequestBody = uploadRequestBody()
+	}
 	register(s, reclaim.PermTapeImport, huma.Operation{OperationID: "get-upload", Method: http.MethodGet,
 		Path: "/api/v1/uploads/{id}", Summary: "An upload's progress and report", Tags: tags, Errors: []int{404}},
 		func(ctx context.Context, in *UploadPath) (*uploadOut, error) {
@@ -196,29 +186,50 @@ func (s *Server) uploadRoutes() {
 			return &uploadOut{Body: up}, err
 		})
 	register(s, reclaim.PermTapeImport, huma.Operation{OperationID: "get-upload-rejects", Method: http.MethodGet,
-		Path: "/api/v1/uploads/{id}/rejects.csv", Summary: "The upload's invalid rows, unchanged, with their reasons", Tags: tags, Errors: []int{404}},
+		Path: "/api/v1/uploads/{id}/rejects.csv", Summary: "The upload's invalid rows with their reasons (personal cells masked; audited)", Tags: tags, Errors: []int{404},
+		Description: "Only the user who uploaded the tape may download its rejects (anyone else, an admin too, gets 404). " +
+			"Every download is recorded as an `" + EventRejectsDownloaded + "` event (who, when, which upload) before a byte is sent. " +
+			"Cells of personal fields are masked and cells a spreadsheet would run as formulas start with a single quote."},
 		func(ctx context.Context, in *UploadPath) (*huma.StreamResponse, error) {
-			up, err := s.ownUpload(ctx, in.ID)
-			if err != nil {
-				return nil, err
+			up, ok := s.uploads.get(in.ID)
+			u := reclaim.UserFrom(ctx)
+			if !ok || up.owner != u.ID {
+				return nil, reclaim.Errorf(reclaim.ENOTFOUND, "upload %s not found", in.ID)
 			}
 			if up.Status == UploadRunning {
 				return nil, reclaim.Errorf(reclaim.ECONFLICT, "the import is still running")
 			}
-			f, err := os.Open(up.rejects)
-			if err != nil {
+			if up.rejects == nil {
 				return nil, reclaim.Errorf(reclaim.ENOTFOUND, "this upload has no rejected rows")
 			}
+			var rows int64
+			if up.Report != nil {
+				rows = up.Report.Rejected
+			}
+			detail, _ := json.Marshal(map[string]any{"upload_id": up.ID, "file": up.File, "rows": rows, "bytes": up.rejects.Size()})
+			// The download is recorded before a byte leaves; no record, no download.
+			if _, err := s.store.AddEvent(ctx, reclaim.Event{PortfolioID: up.PortfolioID, Type: EventRejectsDownloaded,
+				Actor: reclaim.Actor(ctx), Detail: string(detail)}); err != nil {
+				return nil, err
+			}
+			rd := up.rejects.Reader()
 			return &huma.StreamResponse{Body: func(hc huma.Context) {
-				defer f.Close()
 				hc.SetHeader("Content-Type", "text/csv; charset=utf-8")
 				hc.SetHeader("Content-Disposition", `attachment; filename="rejects-`+up.ID+`.csv"`)
-				io.Copy(hc.BodyWriter(), f)
+				hc.SetHeader("Cache-Control", "no-store")
+				if _, err := io.Copy(hc.BodyWriter(), rd); err != nil {
+					s.log.Warn("rejects download ended early", "upload", up.ID, "err", err)
+				}
 			}}, nil
 		})
 }
 
-// ownUpload returns an upload the caller may see: their own (admins see all).
+// EventRejectsDownloaded is the event recorded for every download of an upload's rejects file:
+// its actor is who downloaded, its time when, its detail names the upload.
+const EventRejectsDownloaded = "upload.rejects_downloaded"
+
+// ownUpload returns an upload whose progress and report the caller may see: their own (admins
+// see all). The rejects file is the uploader's only (see get-upload-rejects).
 func (s *Server) ownUpload(ctx context.Context, id string) (Upload, error) {
 	up, ok := s.uploads.get(id)
 	u := reclaim.UserFrom(ctx)
@@ -228,9 +239,9 @@ func (s *Server) ownUpload(ctx context.Context, id string) (Upload, error) {
 	return up, nil
 }
 
-func (s *Server) runImport(id, path string, opts ingest.Options) {
+func (s *Server) runImport(id string, in *spill.File, opts ingest.Options) {
 	defer s.wg.Done()
-	defer os.Remove(path)
+	defer in.Remove() // the tape's encrypted copy goes on every path
 	ctx := context.Background()
 	topic := "upload." + id
 	last := time.Time{}
@@ -241,7 +252,24 @@ func (s *Server) runImport(id, path string, opts ingest.Options) {
 			s.publish(ctx, topic, "progress", map[string]int64{"rows": rows, "bytes_read": max(read, 0), "size": size})
 		}
 	}
-	rep, err := ingest.Run(ctx, s.store.IngestStore(), s.sealer, path, opts)
+	rw, err := spill.Create(s.cfg.UploadDir)
+	if err != nil {
+		s.log.Error("cannot create the rejects spill", "upload", id, "err", err)
+	} else {
+		opts.Rejects = rw
+	}
+	rep, err := ingest.RunInput(ctx, s.store.IngestStore(), s.sealer, in, opts)
+	var rejects *spill.File
+	if rw != nil {
+		if rep != nil && rep.Invalid > 0 {
+			var serr error
+			if rejects, serr = rw.Seal(); serr != nil {
+				s.log.Error("cannot keep the rejects", "upload", id, "err", serr)
+			}
+		} else {
+			rw.Discard()
+		}
+	}
 	now := s.cfg.Now().UTC()
 	status := UploadDone
 	msg := ""
@@ -259,7 +287,7 @@ func (s *Server) runImport(id, path string, opts ingest.Options) {
 	}
 	s.metrics.imports.WithLabelValues(status).Inc()
 	s.uploads.update(id, func(u *Upload) {
-		u.Status, u.Finished, u.Message, u.Report = status, &now, msg, rep
+		u.Status, u.Finished, u.Message, u.Report, u.rejects = status, &now, msg, rep, rejects
 		if rep != nil {
 			u.Rows, u.BytesRead, u.PortfolioID = rep.Rows, u.Size, rep.PortfolioID
 		}

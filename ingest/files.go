@@ -1,7 +1,6 @@
 package ingest
 
 import (
-	"encoding/csv"
 	"errors"
 	"io"
 	"os"
@@ -9,41 +8,65 @@ import (
 	"strings"
 
 	"reclaim"
+	"reclaim/csvsafe"
 	"reclaim/date"
 	"reclaim/money"
 	"reclaim/msg"
 	"reclaim/tape"
 )
 
-// rejectWriter writes rejected rows unchanged, followed by the line they came from, the rules they
-// broke and the messages, as UTF-8 CSV with a BOM so spreadsheets show Chinese text correctly.
+// rejectWriter writes rejected rows, followed by the line they came from, the rules they broke
+// and the messages, as UTF-8 CSV with a BOM so spreadsheets show Chinese text correctly. The cells
+// of personal fields are masked (tape.MaskCell), and every cell a spreadsheet could run as a
+// formula is neutralised (csvsafe); the other cells are as the tape has them.
 type rejectWriter struct {
-	f *os.File
-	w *csv.Writer
-	n int
+	f        *os.File // nil when writing to a caller's writer
+	w        *csvsafe.Writer
+	n        int
+	personal map[int]tape.Field // column -> personal field it fills
 }
 
-func newRejectWriter(path string, header []string) (*rejectWriter, error) {
-	f, err := os.OpenFile(path, os.O_CREATE|os.O_TRUNC|os.O_WRONLY, 0o600)
-	if err != nil {
-		return nil, reclaim.WrapError(reclaim.EINVALID, err, "cannot create the rejects file %s", path)
+func newRejectWriter(path string, dst io.Writer, header []string, layout *tape.Layout) (*rejectWriter, error) {
+	var f *os.File
+	if dst == nil {
+		var err error
+		f, err = os.OpenFile(path, os.O_CREATE|os.O_TRUNC|os.O_WRONLY, 0o600)
+		if err != nil {
+			return nil, reclaim.WrapError(reclaim.EINVALID, err, "cannot create the rejects file %s", path)
+		}
+		dst = f
 	}
-	if _, err := f.WriteString("\ufeff"); err != nil {
-		f.Close()
+	fail := func(err error) (*rejectWriter, error) {
+		if f != nil {
+			f.Close()
+		}
 		return nil, err
 	}
-	w := csv.NewWriter(f)
+	if _, err := io.WriteString(dst, "\ufeff"); err != nil {
+		return fail(err)
+	}
+	w := csvsafe.NewWriter(dst)
 	h := append(append([]string(nil), header...), "_line", "_rules", "_errors")
 	if err := w.Write(h); err != nil {
-		f.Close()
-		return nil, err
+		return fail(err)
 	}
-	return &rejectWriter{f: f, w: w, n: len(header)}, nil
+	personal := map[int]tape.Field{}
+	for i, b := range layout.Bindings {
+		if b != nil && b.Column >= 0 && tape.Fields[i].Personal {
+			personal[b.Column] = tape.Field(i)
+		}
+	}
+	return &rejectWriter{f: f, w: w, n: len(header), personal: personal}, nil
 }
 
 func (r *rejectWriter) write(row tape.Row, errs []tape.RowError) error {
 	cells := make([]string, 0, len(row.Cells)+3)
-	cells = append(cells, row.Cells...)
+	for i, c := range row.Cells {
+		if f, ok := r.personal[i]; ok {
+			c = tape.MaskCell(f, c)
+		}
+		cells = append(cells, c)
+	}
 	for len(cells) < r.n {
 		cells = append(cells, "")
 	}
@@ -64,8 +87,11 @@ func (r *rejectWriter) write(row tape.Row, errs []tape.RowError) error {
 func (r *rejectWriter) close() error {
 	r.w.Flush()
 	err := r.w.Error()
-	if cerr := r.f.Close(); err == nil {
-		err = cerr
+	if r.f != nil {
+		if cerr := r.f.Close(); err == nil {
+			err = cerr
+		}
+		r.f = nil
 	}
 	return err
 }

@@ -90,7 +90,10 @@ type Options struct {
 	Open        tape.OpenOptions
 	SkipInvalid bool   // import the valid rows and report the rest, instead of all-or-nothing
 	DryRun      bool   // validate only: nothing is written (tape validate)
-	RejectsPath string // write every rejected row, unchanged, with its reasons (CSV); "" for none
+	RejectsPath string // write every rejected row with its reasons (CSV, personal cells masked); "" for none
+	// Rejects, when set, receives the rejects CSV instead of a file at RejectsPath (an upload's
+	// encrypted spill). Run flushes it but does not close it.
+	Rejects     io.Writer
 	HistoryPath string // optional repayment history file (loan_id, month, amount, source, channel)
 	SellerName  string
 	Name        string
@@ -225,6 +228,38 @@ func (r *Report) OK() bool {
 // for failures that are not about the tape's content (I/O, storage); a tape rejected for its
 // content returns a report with Status "rejected" and a *reclaim.Error with code EINVALID.
 func Run(ctx context.Context, store Store, sealer Sealer, path string, opts Options) (*Report, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		display := filepath.Base(path)
+		if opts.DisplayName != "" {
+			display = opts.DisplayName
+		}
+		return &Report{File: display, Status: StatusRejected}, reclaim.WrapError(reclaim.ENOTFOUND, err, "cannot read tape %s", path)
+	}
+	defer f.Close()
+	st, err := f.Stat()
+	if err != nil {
+		return &Report{File: filepath.Base(path), Status: StatusRejected}, reclaim.WrapError(reclaim.ENOTFOUND, err, "cannot read tape %s", path)
+	}
+	return run(ctx, store, sealer, io.NewSectionReader(f, 0, st.Size()), path, opts)
+}
+
+// Input is a tape held other than as a named file: an upload kept in an encrypted spill file.
+type Input interface {
+	io.ReaderAt
+	Size() int64
+}
+
+// RunInput is Run for a tape read from in; opts.DisplayName names it in the report and errors.
+func RunInput(ctx context.Context, store Store, sealer Sealer, in Input, opts Options) (*Report, error) {
+	name := opts.DisplayName
+	if name == "" {
+		name = "tape"
+	}
+	return run(ctx, store, sealer, io.NewSectionReader(in, 0, in.Size()), name, opts)
+}
+
+func run(ctx context.Context, store Store, sealer Sealer, in *io.SectionReader, path string, opts Options) (*Report, error) {
 	start := time.Now()
 	if opts.MaxErrors <= 0 {
 		opts.MaxErrors = 1000
@@ -244,11 +279,8 @@ func Run(ctx context.Context, store Store, sealer Sealer, path string, opts Opti
 		}
 	}()
 
-	st, err := os.Stat(path)
-	if err != nil {
-		return rep, reclaim.WrapError(reclaim.ENOTFOUND, err, "cannot read tape %s", path)
-	}
-	hash, err := hashFile(path)
+	size := in.Size()
+	hash, err := hashReader(io.NewSectionReader(in, 0, size))
 	if err != nil {
 		return rep, reclaim.WrapError(reclaim.EINVALID, err, "cannot read tape %s", path)
 	}
@@ -275,9 +307,12 @@ func Run(ctx context.Context, store Store, sealer Sealer, path string, opts Opti
 			oo.HeaderRow = m.HeaderRow
 		}
 	}
-	src, err := tape.Open(path, oo)
+	src, err := tape.OpenReaderAt(in, size, path, oo)
 	if err != nil {
 		rep.setMessage("report.cannot_open", msg.A("detail", err.Error()))
+		if reclaim.ErrorCode(err) == reclaim.ETOOLARGE {
+			return rep, reclaim.WrapError(reclaim.ETOOLARGE, err, "cannot open tape %s: %s", display, reclaim.ErrorMessage(err))
+		}
 		return rep, reclaim.WrapError(reclaim.EINVALID, err, "cannot open tape %s", display)
 	}
 	defer src.Close()
@@ -314,12 +349,14 @@ func Run(ctx context.Context, store Store, sealer Sealer, path string, opts Opti
 	}
 
 	var rejects *rejectWriter
-	if opts.RejectsPath != "" {
-		if rejects, err = newRejectWriter(opts.RejectsPath, src.Header()); err != nil {
+	if opts.RejectsPath != "" || opts.Rejects != nil {
+		if rejects, err = newRejectWriter(opts.RejectsPath, opts.Rejects, src.Header(), layout); err != nil {
 			return rep, err
 		}
 		defer rejects.close()
-		rep.RejectsFile = opts.RejectsPath
+		if opts.Rejects == nil {
+			rep.RejectsFile = opts.RejectsPath
+		}
 	}
 
 	var tx Tx
@@ -457,11 +494,14 @@ func Run(ctx context.Context, store Store, sealer Sealer, path string, opts Opti
 			}
 		}
 		if opts.Progress != nil && rep.Rows >= nextProgress {
-			opts.Progress(rep.Rows, ch.offset, st.Size())
+			opts.Progress(rep.Rows, ch.offset, size)
 			nextProgress = rep.Rows + 10000
 		}
 		if ch.fatal != nil {
 			rep.setMessage("report.unreadable", msg.A("detail", ch.fatal.Error()))
+			if reclaim.ErrorCode(ch.fatal) == reclaim.ETOOLARGE {
+				return rep, reclaim.WrapError(reclaim.ETOOLARGE, ch.fatal, "the tape cannot be read past line %d: %s", rep.Rows+1, reclaim.ErrorMessage(ch.fatal))
+			}
 			return rep, reclaim.WrapError(reclaim.EINVALID, ch.fatal, "the tape cannot be read past line %d", rep.Rows+1)
 		}
 	}
@@ -469,7 +509,7 @@ func Run(ctx context.Context, store Store, sealer Sealer, path string, opts Opti
 		return rep, reclaim.WrapError(reclaim.ECANCELED, err, "import cancelled; nothing was imported")
 	}
 	if opts.Progress != nil {
-		opts.Progress(rep.Rows, st.Size(), st.Size())
+		opts.Progress(rep.Rows, size, size)
 	}
 	rep.ByRule = ruleCounts(ruleRows)
 	rep.ErrorsShown = len(rep.Errors)
@@ -738,14 +778,9 @@ func PersonalAAD(contentHash, borrowerID string) []byte {
 	return []byte("reclaim/pii/v1\x00" + contentHash + "\x00" + borrowerID)
 }
 
-func hashFile(path string) (string, error) {
-	f, err := os.Open(path)
-	if err != nil {
-		return "", err
-	}
-	defer f.Close()
+func hashReader(r io.Reader) (string, error) {
 	h := sha256.New()
-	if _, err := io.Copy(h, f); err != nil {
+	if _, err := io.Copy(h, r); err != nil {
 		return "", err
 	}
 	return hex.EncodeToString(h.Sum(nil)), nil

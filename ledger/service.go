@@ -84,6 +84,13 @@ type Service struct {
 	witnesses []*httpWitness
 	kick      chan struct{}
 	interval  time.Duration
+	state     tlog.State
+	auditRate int64
+	auditGap  time.Duration
+	now       func() time.Time
+	keyFile   string
+	keysMu    sync.Mutex
+	keys      map[string]note.Signer // verifier key -> signer
 
 	mu        sync.Mutex
 	published map[string]int64 // pool -> size of the last checkpoint published by this node
@@ -106,6 +113,17 @@ type Config struct {
 	Interval time.Duration
 	// Created, when set, is told the verifier key of a key it generated.
 	Created func(path, vkey string)
+	// ExtraKeyFiles are more signing keys (each with its .pub): pools whose recorded key is one
+	// of them are signed with it (pools not yet moved to KeyFile's key by a rotation).
+	ExtraKeyFiles []string
+	// AuditRate is how many entries per second the scheduled store audit recomputes (default
+	// 2,000; negative disables the scheduled audit).
+	AuditRate int64
+	// AuditEvery is how often a full audit pass starts over from entry 0 (default 1h); between
+	// passes the audit follows the log's growth.
+	AuditEvery time.Duration
+	// Now is the clock (default time.Now).
+	Now func() time.Time
 }
 
 // New opens the signing key and the witness list.
@@ -113,8 +131,23 @@ func New(db *sqldb.DB, broker *events.Broker, log *slog.Logger, f Config) (*Serv
 	if log == nil {
 		log = slog.Default()
 	}
+	ctx := context.Background()
 	path := f.KeyFile
-	if _, err := os.Stat(path); errors.Is(err, os.ErrNotExist) && f.CreateKey {
+	if _, err := os.Stat(path); errors.Is(err, os.ErrNotExist) {
+		// A key is created only for a database without pools: a pool's log is signed by the
+		// key recorded for it, and a new key would sign checkpoints no investor accepts.
+		pools, err := db.LedgerPools(ctx)
+		if err != nil {
+			return nil, err
+		}
+		if len(pools) > 0 {
+			return nil, reclaim.Errorf(sqldb.ErrWrongKey, "the ledger signing key %s does not exist, but this database holds %d pool ledgers (%s) signed with a key: "+
+				"restore the key file (and its .pub) from its backup and give it with --ledger-key; a new key is never created for existing pools, "+
+				"and a pool's key changes only with 'reclaim ledger rotate-key', signed by the old key", path, len(pools), poolNames(pools))
+		}
+		if !f.CreateKey {
+			return nil, reclaim.Errorf(reclaim.EINVALID, "the ledger signing key %s does not exist", path)
+		}
 		vkey, err := tlog.GenerateKey(f.Origin, path)
 		if err != nil {
 			return nil, err
@@ -123,17 +156,17 @@ func New(db *sqldb.DB, broker *events.Broker, log *slog.Logger, f Config) (*Serv
 			f.Created(path, vkey)
 		}
 	}
-	signer, err := tlog.LoadSigner(path)
+	signer, vkey, err := loadKey(path)
 	if err != nil {
 		return nil, err
 	}
-	vkeyBytes, err := os.ReadFile(path + ".pub")
-	if err != nil {
-		return nil, fmt.Errorf("ledger verifier key %s.pub: %w", path, err)
-	}
-	vkey := strings.TrimSpace(string(vkeyBytes))
-	if v, err := note.NewVerifier(vkey); err != nil || v.KeyHash() != signer.KeyHash() || v.Name() != signer.Name() {
-		return nil, fmt.Errorf("ledger verifier key %s.pub does not match the signing key", path)
+	keys := map[string]note.Signer{vkey: signer}
+	for _, extra := range f.ExtraKeyFiles {
+		sg, vk, err := loadKey(extra)
+		if err != nil {
+			return nil, err
+		}
+		keys[vk] = sg
 	}
 	ws, err := readWitnesses(f.WitnessFile)
 	if err != nil {
@@ -149,10 +182,27 @@ func New(db *sqldb.DB, broker *events.Broker, log *slog.Logger, f Config) (*Serv
 	if f.Interval <= 0 {
 		f.Interval = 5 * time.Second
 	}
+	if f.AuditRate == 0 {
+		f.AuditRate = 2000
+	}
+	if f.AuditEvery <= 0 {
+		f.AuditEvery = time.Hour
+	}
+	if f.Now == nil {
+		f.Now = time.Now
+	}
+	state := &multiState{primary: &tlog.FileState{Path: path + ".state.json"}}
+	for _, extra := range f.ExtraKeyFiles {
+		state.others = append(state.others, &tlog.FileState{Path: extra + ".state.json"})
+	}
 	s := &Service{db: db, broker: broker, log: log, vkey: vkey, origin: f.Origin, witnesses: ws,
-		kick: make(chan struct{}, 1), interval: f.Interval, published: map[string]int64{}}
-	s.pub = &tlog.Publisher{Signer: signer, Source: sqldb.LedgerSource{DB: db}, Witnesses: tw, Quorum: f.Quorum,
-		State: &tlog.FileState{Path: path + ".state.json"}}
+		kick: make(chan struct{}, 1), interval: f.Interval, published: map[string]int64{},
+		state: state, auditRate: f.AuditRate, auditGap: f.AuditEvery, now: f.Now, keys: keys, keyFile: path}
+	s.pub = &tlog.Publisher{Signer: signer, SignerFor: s.signerFor, Source: sqldb.LedgerSource{DB: db}, Witnesses: tw, Quorum: f.Quorum,
+		State: state}
+	if err := s.checkKeys(ctx); err != nil {
+		return nil, err
+	}
 	return s, nil
 }
 
@@ -171,6 +221,8 @@ func (s *Service) Run(ctx context.Context) {
 	defer poll.Stop()
 	publish := time.NewTicker(s.interval)
 	defer publish.Stop()
+	audit := time.NewTicker(time.Second)
+	defer audit.Stop()
 	var release func()
 	defer func() {
 		if release != nil {
@@ -198,6 +250,10 @@ func (s *Service) Run(ctx context.Context) {
 		case <-publish.C:
 			if release != nil {
 				s.publishAll(ctx)
+			}
+		case <-audit.C:
+			if release != nil && s.auditRate > 0 {
+				s.AuditTick(ctx, s.auditRate)
 			}
 		}
 	}
@@ -270,9 +326,24 @@ func (s *Service) publishAll(ctx context.Context) {
 	}
 }
 
-// Publish signs a checkpoint of the pool now (httpapi.LedgerService).
+// Publish signs a checkpoint of the pool now (httpapi.LedgerService). A pool whose store was
+// found damaged (by the audit, fsck or the publisher's own check of the new batch) is not signed
+// until 'reclaim ledger fsck' finds it clean.
 func (s *Service) Publish(ctx context.Context, pool string) (tlog.Published, error) {
+	in, err := s.db.PoolIntegrity(ctx, pool)
+	if err != nil {
+		return tlog.Published{}, err
+	}
+	if in.Damaged {
+		return tlog.Published{}, reclaim.WrapError(reclaim.ECONFLICT, in.Report,
+			"refusing to sign pool %s: its stored log is damaged (%v); repair it and run 'reclaim ledger fsck %s'", pool, in.Report, pool)
+	}
 	pub, err := s.pub.Publish(ctx, pool)
+	var ie *tlog.IntegrityError
+	if errors.As(err, &ie) {
+		s.damaged(ctx, ie)
+		return pub, reclaim.WrapError(reclaim.ECONFLICT, err, "refusing to sign: %v", err)
+	}
 	if err != nil {
 		if errors.Is(err, tlog.ErrFork) || errors.Is(err, tlog.ErrRollback) {
 			return pub, reclaim.WrapError(reclaim.ECONFLICT, err, "refusing to sign: %v", err)
@@ -369,10 +440,141 @@ func (s *Service) Origin() string { return s.origin }
 // PolicyFile returns the investors' policy file for a pool served at base (the server's URL).
 func (s *Service) PolicyFile(p tlog.Pool, base string) string {
 	var b strings.Builder
-	fmt.Fprintf(&b, "# reclaim-verify policy for pool %s\nlog %s\norigin %s\nurl %s/ledger/%s/\n", p.Pool, s.vkey, p.Origin, strings.TrimSuffix(base, "/"), p.Pool)
+	vkey := s.vkey
+	if k, err := s.PoolVerifierKey(context.Background(), p.Pool); err == nil {
+		vkey = k // the pool's current key (after a rotation, the new one)
+	}
+	fmt.Fprintf(&b, "# reclaim-verify policy for pool %s\nlog %s\norigin %s\nurl %s/ledger/%s/\n", p.Pool, vkey, p.Origin, strings.TrimSuffix(base, "/"), p.Pool)
 	for _, w := range s.witnesses {
 		fmt.Fprintf(&b, "witness %s\n", w.vkey)
 	}
 	fmt.Fprintf(&b, "quorum %d\n", s.pub.Quorum)
 	return b.String()
+}
+
+// damaged records and reports a damaged pool store.
+func (s *Service) damaged(ctx context.Context, ie *tlog.IntegrityError) {
+	s.log.Error("ledger store damaged: signing stopped", "pool", ie.Pool, "mismatches", len(ie.Mismatches), "report", ie.Error())
+	if err := s.db.MarkDamaged(ctx, ie.Pool, ie); err != nil {
+		s.log.Error("recording a damaged ledger failed", "pool", ie.Pool, "err", err)
+	}
+	if s.broker != nil {
+		s.broker.Publish(ctx, "ledger."+ie.Pool, "integrity", ie)
+	}
+}
+
+// anchor returns the last checkpoint this node's publisher signed for the pool (from its own
+// state file, not the database), which the recomputed tree must reproduce.
+func (s *Service) anchor(pool string) (*tlog.Anchor, error) {
+	last, ok, err := s.state.Last(pool)
+	if err != nil || !ok {
+		return nil, err
+	}
+	return &tlog.Anchor{Size: last.Size, Root: last.Root}, nil
+}
+
+// AuditTick runs one rate-limited step of the scheduled store audit: at most budget entries in
+// all, spread over the pools in turn. Each pool's cursor is stored, so the audit resumes where it
+// stopped after a restart; a pass that reached the end of a log follows its growth, and starts
+// over from entry 0 once AuditEvery has passed since it began. A mismatch marks the pool damaged.
+func (s *Service) AuditTick(ctx context.Context, budget int64) {
+	pools, err := s.db.LedgerIntegrity(ctx)
+	if err != nil {
+		return
+	}
+	for _, in := range pools {
+		if budget <= 0 || ctx.Err() != nil {
+			return
+		}
+		if in.Damaged {
+			continue
+		}
+		n, err := s.auditPool(ctx, in.Pool, budget)
+		if err != nil && ctx.Err() == nil {
+			s.log.Warn("ledger audit step failed", "pool", in.Pool, "err", err)
+		}
+		budget -= n
+	}
+}
+
+// auditPool runs one audit step on a pool and returns how many entries it recomputed.
+func (s *Service) auditPool(ctx context.Context, pool string, limit int64) (int64, error) {
+	c, started, err := s.db.AuditCursor(ctx, pool)
+	if err != nil {
+		return 0, err
+	}
+	head, err := s.db.LedgerHead(ctx, pool)
+	if err != nil {
+		return 0, err
+	}
+	now := s.now().UTC()
+	if started.IsZero() || (c.Next >= head.Size && now.Sub(started) >= s.auditGap) || c.Next > head.Size {
+		c, started = tlog.AuditCursor{}, now // a new pass from entry 0
+	}
+	anchor, err := s.anchor(pool)
+	if err != nil {
+		return 0, err
+	}
+	if anchor != nil && anchor.Size > head.Size {
+		s.damaged(ctx, &tlog.IntegrityError{Pool: pool, Mismatches: []tlog.Mismatch{{Kind: "checkpoint-root", Index: anchor.Size, HashIndex: -1,
+			Stored: anchor.Root.String(), Recomputed: fmt.Sprintf("the stored tree has only %d entries", head.Size)}}})
+		return 0, nil
+	}
+	if c.Next == head.Size && c.Next > 0 {
+		return 0, nil // caught up; wait for growth or the next pass
+	}
+	entries := func(ctx context.Context, a, b int64) ([]tlog.IndexedEntry, error) {
+		return s.db.LedgerLeafEntries(ctx, pool, a, b)
+	}
+	next, mm, err := tlog.AuditStep(ctx, c, head, limit, entries, s.db.LedgerHashes(ctx, pool), anchor)
+	if err != nil {
+		return 0, err
+	}
+	if len(mm) > 0 {
+		s.damaged(ctx, &tlog.IntegrityError{Pool: pool, Mismatches: mm})
+		return next.Next - c.Next, nil
+	}
+	var clean *time.Time
+	if next.Next == head.Size {
+		clean = &now
+	}
+	return next.Next - c.Next, s.db.SaveAuditCursor(ctx, pool, next, started, clean)
+}
+
+// Fsck audits the whole of a pool's store now, the same recomputation as the scheduled audit
+// from entry 0, anchored to the last checkpoint this node signed. It returns nil when the store
+// is clean (and clears a recorded damage), or the *tlog.IntegrityError that says what differs
+// (and records it, so the publisher stops signing the pool).
+func (s *Service) Fsck(ctx context.Context, pool string) (*tlog.IntegrityError, error) {
+	head, err := s.db.LedgerHead(ctx, pool)
+	if err != nil {
+		return nil, err
+	}
+	anchor, err := s.anchor(pool)
+	if err != nil {
+		return nil, err
+	}
+	var ie *tlog.IntegrityError
+	if anchor != nil && anchor.Size > head.Size {
+		ie = &tlog.IntegrityError{Pool: pool, Mismatches: []tlog.Mismatch{{Kind: "checkpoint-root", Index: anchor.Size, HashIndex: -1,
+			Stored: anchor.Root.String(), Recomputed: fmt.Sprintf("the stored tree has only %d entries", head.Size)}}}
+	} else {
+		entries := func(ctx context.Context, a, b int64) ([]tlog.IndexedEntry, error) {
+			return s.db.LedgerLeafEntries(ctx, pool, a, b)
+		}
+		err := tlog.AuditRange(ctx, pool, 0, head, 4096, entries, s.db.LedgerHashes(ctx, pool), anchor)
+		if !errors.As(err, &ie) && err != nil {
+			return nil, err
+		}
+	}
+	if ie != nil {
+		s.damaged(ctx, ie)
+		return ie, nil
+	}
+	return nil, s.db.MarkClean(ctx, pool)
+}
+
+// Integrity returns every pool's store audit status (for /readyz, /metrics and the console).
+func (s *Service) Integrity(ctx context.Context) ([]tlog.Integrity, error) {
+	return s.db.LedgerIntegrity(ctx)
 }

@@ -71,7 +71,11 @@ type Key struct {
 	id    string // first 8 hex characters of SHA-256(key)
 	idRaw [idSize]byte
 	aead  cipher.AEAD
+	fp    string // Fingerprint
 }
+
+// FingerprintTag is the HMAC message of a key's fingerprint.
+const FingerprintTag = "reclaim/pii/key-fingerprint/v1"
 
 // NewKey returns the key for 32 raw bytes; any other length is ErrKey. The caller may reuse raw
 // afterwards.
@@ -91,8 +95,19 @@ func NewKey(raw []byte) (*Key, error) {
 	k := &Key{aead: aead}
 	copy(k.idRaw[:], sum[:idSize])
 	k.id = hex.EncodeToString(k.idRaw[:])
+	m := hmac.New(sha256.New, raw)
+	m.Write([]byte(FingerprintTag))
+	k.fp = hex.EncodeToString(m.Sum(nil))
 	return k, nil
 }
+
+// Fingerprint returns HMAC-SHA256(key, FingerprintTag) in hex: the key's identity as the
+// database stores it (key_ids), so that a server started with another key can be refused. It
+// reveals nothing about the key, and unlike ID it is long enough that no two keys share it.
+func (k *Key) Fingerprint() string { return k.fp }
+
+// LoadKeyFile reads a key file (hex or base64, not readable by group or others).
+func LoadKeyFile(path string) (*Key, error) { return readKeyFile(path) }
 
 // ParseKey decodes a key written as 64 hex characters or as standard or URL-safe base64 (with or
 // without padding) of 32 bytes; surrounding white space is ignored.
@@ -145,6 +160,12 @@ func NewKeyring(keys ...*Key) (*Keyring, error) {
 
 // KeyID returns the id of the key that seals.
 func (r *Keyring) KeyID() string { return r.keys[0].id }
+
+// SealingKey returns the key that seals.
+func (r *Keyring) SealingKey() *Key { return r.keys[0] }
+
+// Fingerprint returns the fingerprint of the key that seals (Key.Fingerprint).
+func (r *Keyring) Fingerprint() string { return r.keys[0].fp }
 
 // Source says where the sealing key came from: "file:<path>", "env:<VAR>", "dev:<path>" (a
 // development key created or reused by LoadKey), or "memory" (NewKeyring).

@@ -2,6 +2,7 @@ package pii
 
 import (
 	"bytes"
+	"crypto/sha256"
 	"encoding/base64"
 	"encoding/hex"
 	"errors"
@@ -322,4 +323,24 @@ func FuzzOpen(f *testing.F) {
 			t.Fatalf("forgery accepted: blob %x aad %q -> %q", blob, aad, pt)
 		}
 	})
+}
+
+// The fingerprint the database stores is a keyed hash: stable for a key, different across keys,
+// and not derivable without the key (it is not the plain SHA-256 the blob id comes from).
+func TestFingerprint(t *testing.T) {
+	raw := bytes.Repeat([]byte{7}, KeySize)
+	k1, _ := NewKey(raw)
+	k2, _ := NewKey(raw)
+	other, _ := NewKey(bytes.Repeat([]byte{8}, KeySize))
+	if k1.Fingerprint() != k2.Fingerprint() || k1.Fingerprint() == other.Fingerprint() || len(k1.Fingerprint()) != 64 {
+		t.Fatalf("fingerprints %s %s %s", k1.Fingerprint(), k2.Fingerprint(), other.Fingerprint())
+	}
+	plain := sha256.Sum256(raw)
+	if k1.Fingerprint() == hex.EncodeToString(plain[:]) || strings.Contains(k1.Fingerprint(), hex.EncodeToString(raw)) {
+		t.Fatal("the fingerprint is an unkeyed hash of the key")
+	}
+	r, _ := NewKeyring(k1, other)
+	if r.Fingerprint() != k1.Fingerprint() || r.SealingKey() != k1 {
+		t.Fatal("keyring fingerprint is not its sealing key's")
+	}
 }

@@ -19,7 +19,7 @@ bin=$root/bin/reclaim
 "$bin" --data-dir "$work/data" synth --loans 400 --seed 99 --invalid claim_sum=0.03,national_id=0.02,date_format=0.02 \
   --out "$work/bad-tape.csv" -q >/dev/null
 port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
-"$bin" --data-dir "$work/data" serve --addr "127.0.0.1:$port" --log-level warn >"$work/serve.log" 2>&1 &
+"$bin" --data-dir "$work/data" serve --addr "127.0.0.1:$port" --demo-witness --log-level warn >"$work/serve.log" 2>&1 &
 server=$!
 for _ in $(seq 1 100); do
   curl -fsS "http://127.0.0.1:$port/readyz" >/dev/null 2>&1 && break

@@ -257,7 +257,7 @@ func readHashes(ctx context.Context, q queryFunc, pool string, indexes []int64) 
 			}
 			if len(h) != len(tlog.Hash{}) {
 				rows.Close()
-				return nil, fmt.Errorf("stored hash %d of pool %s is %d bytes", x, pool, len(h))
+				return nil, fmt.Errorf("%w: stored hash %d of pool %s is %d bytes", tlog.ErrBadStoredHash, x, pool, len(h))
 			}
 			found[x] = tlog.Hash(h)
 		}
@@ -269,7 +269,7 @@ func readHashes(ctx context.Context, q queryFunc, pool string, indexes []int64) 
 	for i, x := range indexes {
 		h, ok := found[x]
 		if !ok {
-			return nil, fmt.Errorf("stored hash %d of pool %s is missing", x, pool)
+			return nil, fmt.Errorf("%w: stored hash %d of pool %s is missing", tlog.ErrBadStoredHash, x, pool)
 		}
 		out[i] = h
 	}

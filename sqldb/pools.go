@@ -39,6 +39,7 @@ type PoolSpec struct {
 	PortfolioID   int64     // the portfolio whose loans are boarded
 	Effective     date.Date // the boarding date
 	WaterfallHash string    // hex SHA-256 of the deal's waterfall definition, or empty
+	LogKey        string    // the note verifier key that will sign the pool's checkpoints (ledger_keys), or empty
 }
 
 func newID(prefix string, n int) string {
@@ -127,6 +128,11 @@ func (d *DB) OpenPool(ctx context.Context, spec PoolSpec) (LedgerPool, error) {
 		}
 		if err := tx.Enqueue(ctx, spec.Pool, "open", opened); err != nil {
 			return err
+		}
+		if spec.LogKey != "" {
+			if err := tx.addLogKey(ctx, spec.Pool, 0, spec.LogKey); err != nil {
+				return err
+			}
 		}
 		if err := insertRows(ctx, tx, `INSERT INTO pool_loans (pool, loan_ref, loan_key, claim_minor, principal_minor, interest_minor, fees_minor,
 			balance_minor, status, boarded_event) VALUES `, 10, len(loans), func(i int, a []any) []any {
@@ -399,8 +405,19 @@ func (d *DB) closePeriodOnce(ctx context.Context, pool string, start, end, eff d
 			return nil
 		}
 		var from, opening int64
-		err := tx.QueryRow(ctx, `SELECT to_index, closing_minor FROM pool_reports WHERE pool = ? ORDER BY to_index DESC LIMIT 1`, pool).Scan(&from, &opening)
+		var prev tlog.Period
+		err := tx.QueryRow(ctx, `SELECT to_index, closing_minor, period_start, period_end FROM pool_reports WHERE pool = ? ORDER BY to_index DESC LIMIT 1`,
+			pool).Scan(&from, &opening, dateScan{&prev.Start}, dateScan{&prev.End})
 		if err != nil && err != sql.ErrNoRows {
+			return err
+		}
+		// The period is checked here, with the pool row locked, so two concurrent reports
+		// cannot both pass against the same previous one.
+		var prevp *tlog.Period
+		if err == nil {
+			prevp = &prev
+		}
+		if err := tlog.ValidatePeriod(prevp, tlog.Period{Start: start, End: end}, date.FromTime(d.nowUTC())); err != nil {
 			return err
 		}
 		doc = tlog.PeriodReport{Pool: pool, EventID: eventID, PeriodStart: start.String(), PeriodEnd: end.String(), FromIndex: from, ToIndex: size,

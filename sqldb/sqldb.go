@@ -39,6 +39,7 @@ import (
 	"errors"
 	"fmt"
 	"math/rand/v2"
+	"os"
 	"runtime"
 	"strings"
 	"sync"
@@ -158,6 +159,9 @@ func (d *DB) openSQLite(ctx context.Context, dsn string, opts Options) error {
 	if path == "" || path == ":memory:" {
 		return reclaim.Errorf(reclaim.EINVALID, "SQLite needs a file path (an in-memory database cannot be shared by the writer and the readers)")
 	}
+	if err := privateFiles(path); err != nil {
+		return reclaim.WrapError(reclaim.EUNAVAILABLE, err, "cannot open SQLite database %s", path)
+	}
 	busy := opts.BusyTimeout
 	if busy <= 0 {
 		busy = 5 * time.Second
@@ -201,6 +205,26 @@ func (d *DB) openSQLite(ctx context.Context, dsn string, opts Options) error {
 		return reclaim.WrapError(reclaim.EUNAVAILABLE, err, "cannot open SQLite database %s", path)
 	}
 	d.w, d.r = w, r
+	return nil
+}
+
+// privateFiles creates the SQLite database file with mode 0600 when it is missing and narrows an
+// existing one (and its -wal and -shm files) to 0600. SQLite creates the -wal and -shm files with
+// the mode of the database file, so none of the three is readable by other local users: the
+// database holds password hashes, session and audit data and sealed personal data.
+func privateFiles(path string) error {
+	f, err := os.OpenFile(path, os.O_RDWR|os.O_CREATE, 0o600)
+	if err != nil {
+		return err
+	}
+	if err := f.Close(); err != nil {
+		return err
+	}
+	for _, p := range []string{path, path + "-wal", path + "-shm"} {
+		if err := os.Chmod(p, 0o600); err != nil && !errors.Is(err, os.ErrNotExist) {
+			return err
+		}
+	}
 	return nil
 }
 

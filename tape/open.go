@@ -34,6 +34,8 @@ type OpenOptions struct {
 	// MaxRecordBytes bounds one CSV record (after decoding); a longer record, typically a quote
 	// that is never closed, stops reading with an error. Zero means 16 MiB.
 	MaxRecordBytes int
+	// XLSX bounds what an XLSX workbook may unpack (zero fields: DefaultXLSXLimits).
+	XLSX XLSXLimits
 }
 
 // WithMapping returns o with the encoding, sheet and header row of m filled in where o leaves
@@ -56,7 +58,7 @@ func (o OpenOptions) WithMapping(m *Mapping) OpenOptions {
 
 const defaultMaxRecordBytes = 16 << 20
 
-// maxXLSXBytes bounds the compressed size of a workbook read into memory.
+// maxXLSXBytes bounds the compressed size of a workbook OpenReader reads into memory.
 const maxXLSXBytes = 1 << 30
 
 func (o OpenOptions) headerRow() int {
@@ -76,12 +78,29 @@ func Open(path string, opts OpenOptions) (Source, error) {
 	if err != nil {
 		return nil, fmt.Errorf("tape: %w", err)
 	}
-	src, err := open(f, f, path, opts)
+	st, err := f.Stat()
+	if err != nil {
+		f.Close()
+		return nil, fmt.Errorf("tape: %w", err)
+	}
+	src, err := open(io.NewSectionReader(f, 0, st.Size()), f, st.Size(), f, path, opts)
 	if err != nil {
 		f.Close()
 		return nil, err
 	}
 	return src, nil
+}
+
+// OpenReaderAt reads a tape of size bytes from r, as Open does a file: CSV is streamed, and an
+// XLSX workbook is read in place (never copied into memory or to disk). name (a file name,
+// possibly empty) supplies the extension when the content does not decide the format, and
+// prefixes errors. If r is an io.Closer the Source closes it on Close.
+func OpenReaderAt(r io.ReaderAt, size int64, name string, opts OpenOptions) (Source, error) {
+	var c io.Closer
+	if rc, ok := r.(io.Closer); ok {
+		c = rc
+	}
+	return open(io.NewSectionReader(r, 0, size), r, size, c, name, opts)
 }
 
 // OpenReader reads a tape from r; name (a file name, possibly empty) supplies the extension when
@@ -93,10 +112,12 @@ func OpenReader(r io.Reader, name string, opts OpenOptions) (Source, error) {
 	if rc, ok := r.(io.Closer); ok {
 		c = rc
 	}
-	return open(r, c, name, opts)
+	return open(r, nil, 0, c, name, opts)
 }
 
-func open(r io.Reader, c io.Closer, name string, opts OpenOptions) (Source, error) {
+// open reads the tape from r; ra, when not nil, is the same content with random access (size
+// bytes), which an XLSX workbook is read through.
+func open(r io.Reader, ra io.ReaderAt, size int64, c io.Closer, name string, opts OpenOptions) (Source, error) {
 	label := name
 	if label == "" {
 		label = "tape"
@@ -115,17 +136,17 @@ func open(r io.Reader, c io.Closer, name string, opts OpenOptions) (Source, erro
 	}
 	switch format {
 	case "xlsx":
-		data, err := io.ReadAll(io.LimitReader(br, maxXLSXBytes+1))
-		if err != nil {
-			return nil, fmt.Errorf("tape: %s: %w", label, err)
+		if ra == nil {
+			data, err := io.ReadAll(io.LimitReader(br, maxXLSXBytes+1))
+			if err != nil {
+				return nil, fmt.Errorf("tape: %s: %w", label, err)
+			}
+			if len(data) > maxXLSXBytes {
+				return nil, fmt.Errorf("tape: %s: %w", label, tooLarge(label, "workbook larger than %d bytes; read it from a file", maxXLSXBytes))
+			}
+			ra, size = bytes.NewReader(data), int64(len(data))
 		}
-		if len(data) > maxXLSXBytes {
-			return nil, fmt.Errorf("tape: %s: workbook larger than %d bytes; export it as CSV", label, maxXLSXBytes)
-		}
-		if c != nil {
-			c.Close()
-		}
-		return newXLSXSource(data, label, opts)
+		return newXLSXSource(ra, size, c, label, opts)
 	default:
 		return newCSVSource(br, c, label, opts)
 	}

@@ -14,6 +14,8 @@ import (
 	"golang.org/x/text/encoding"
 	"golang.org/x/text/encoding/simplifiedchinese"
 	"golang.org/x/text/transform"
+
+	"reclaim/csvsafe"
 )
 
 // WriterOptions says how a Writer writes a tape.
@@ -35,9 +37,11 @@ const maxXLSXCellChars = excelize.TotalCellChars
 
 // Writer writes a tape as CSV or XLSX, streaming: memory does not grow with the number of rows
 // (excelize's StreamWriter spills to a temporary file). Every cell is written as text, so reading
-// the file back with Open gives the same header and cells, with three exceptions inherent to the
+// the file back with Open gives the same header and cells, with four exceptions inherent to the
 // formats and the readers: header cells are trimmed of spaces, rows whose cells are all blank are
-// skipped, and in CSV a "\r\n" inside a cell reads back as "\n".
+// skipped, in CSV a "\r\n" inside a cell reads back as "\n", and in CSV a cell that a spreadsheet
+// would run as a formula (it starts with =, +, -, @, a tab or a carriage return and is not a plain
+// number) is written with a single quote in front (package csvsafe).
 type Writer struct {
 	opts   WriterOptions
 	width  int // header width; 0 before the header
@@ -179,11 +183,26 @@ func (w *Writer) writeCSV(cells []string, line int) error {
 		}
 		return nil
 	}
-	if err := w.cw.Write(cells); err != nil {
+	if err := w.cw.Write(safeCells(cells)); err != nil {
 		w.err = fmt.Errorf("tape: writer: %w", err)
 		return w.err
 	}
 	return nil
+}
+
+// safeCells returns cells with every cell a spreadsheet could take for a formula neutralised
+// (csvsafe.Cell); cells itself when none is.
+func safeCells(cells []string) []string {
+	for i, c := range cells {
+		if csvsafe.Risky(c) {
+			out := append([]string(nil), cells...)
+			for j := i; j < len(out); j++ {
+				out[j] = csvsafe.Cell(out[j])
+			}
+			return out
+		}
+	}
+	return cells
 }
 
 // quoteHeader writes a CSV header line, quoting every cell that holds a comma, semicolon, tab,
@@ -194,6 +213,7 @@ func quoteHeader(cells []string) string {
 		if i > 0 {
 			b.WriteByte(',')
 		}
+		c = csvsafe.Cell(c)
 		if strings.ContainsAny(c, ",;\t|\"\r\n") || strings.TrimSpace(c) != c {
 			b.WriteByte('"')
 			b.WriteString(strings.ReplaceAll(c, `"`, `""`))

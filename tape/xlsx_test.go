@@ -236,8 +236,11 @@ func FuzzXLSXSource(f *testing.F) {
 		setRow(f, x, "Sheet1", "A1", "借据号")
 		setRow(f, x, "Sheet1", "A2", "L1")
 	}))
+	f.Add(handXLSX(`<worksheet><sheetData><row><c t="s"><v>0</v></c><c t="inlineStr"><is><t>b</t></is></c></row>`+
+		`<row r="3"><c r="B3"><f>A1</f></c><c t="b"><v>1</v></c></row></sheetData></worksheet>`,
+		`<sst><si><r><t>a</t></r><rPh><t>x</t></rPh></si></sst>`))
 	f.Fuzz(func(t *testing.T, data []byte) {
-		src, err := OpenReader(bytes.NewReader(data), "fuzz.xlsx", OpenOptions{})
+		src, err := OpenReader(bytes.NewReader(data), "fuzz.xlsx", OpenOptions{XLSX: XLSXLimits{Part: 1 << 20, SharedStrings: 4 << 20}})
 		if err != nil {
 			if !strings.HasPrefix(err.Error(), "tape: ") {
 				t.Fatalf("unlocated error: %v", err)

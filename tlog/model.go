@@ -105,3 +105,18 @@ type CashStatement struct {
 	Document    []byte // the statement file as received; its SHA-256 goes on the log
 	Effective   date.Date
 }
+
+// Integrity is a pool's store self-audit status.
+type Integrity struct {
+	Pool string `json:"pool"`
+	// Damaged is set when the audit or the publisher found the store not matching its entries;
+	// the pool is not signed until 'reclaim ledger fsck' finds it clean.
+	Damaged    bool            `json:"damaged"`
+	DetectedAt *time.Time      `json:"detected_at,omitempty"`
+	Report     *IntegrityError `json:"report,omitempty"`
+	// AuditedTo is the scheduled audit's cursor: entries [0, AuditedTo) were recomputed in the
+	// current pass.
+	AuditedTo int64 `json:"audited_to"`
+	// LastCleanAt is when the last full pass (or fsck) found the store clean.
+	LastCleanAt *time.Time `json:"last_clean_at,omitempty"`
+}

@@ -32,6 +32,9 @@ type Source interface {
 	Hashes(ctx context.Context, pool string) sumtlog.HashReader
 	// SaveCheckpoint stores a published checkpoint (insert-only).
 	SaveCheckpoint(ctx context.Context, pool string, c Published) error
+	// LeafEntries returns the stored entries with indices in [from, to) that exist, in index
+	// order (a missing entry is absent, not an error).
+	LeafEntries(ctx context.Context, pool string, from, to int64) ([]IndexedEntry, error)
 }
 
 // Published is a checkpoint the publisher signed, with the witness cosignatures it gathered.
@@ -78,7 +81,10 @@ var (
 // its own State (a file beside the key, not the database), so a database restored from a backup
 // cannot make it sign a fork. Publish is safe for concurrent use.
 type Publisher struct {
-	Signer    note.Signer
+	Signer note.Signer
+	// SignerFor, when set, chooses the signer of each pool instead of Signer (pools whose key
+	// was rotated are signed by their own key); an error refuses to sign.
+	SignerFor func(ctx context.Context, pool string) (note.Signer, error)
 	Source    Source
 	State     State
 	Witnesses []Witness
@@ -140,7 +146,28 @@ func (p *Publisher) Publish(ctx context.Context, pool string) (Published, error)
 			}
 		}
 	}
-	signed, err := note.Sign(&note.Note{Text: string(Body(head.Origin, head.Size, head.Root))}, p.Signer)
+	// Recompute every hash the entries added since the last signed checkpoint produce, from the
+	// entries themselves, starting from the stored right edge of that checkpoint (which must
+	// still give its root): a changed entry, leaf hash or interior hash, or a missing entry, in
+	// the new batch stops the signing.
+	var from int64
+	var anchor *Anchor
+	if ok && last.Size <= head.Size {
+		from, anchor = last.Size, &Anchor{Size: last.Size, Root: last.Root}
+	}
+	entries := func(ctx context.Context, a, b int64) ([]IndexedEntry, error) {
+		return p.Source.LeafEntries(ctx, pool, a, b)
+	}
+	if err := AuditRange(ctx, pool, from, head, 4096, entries, r, anchor); err != nil {
+		return Published{}, err
+	}
+	signer := p.Signer
+	if p.SignerFor != nil {
+		if signer, err = p.SignerFor(ctx, pool); err != nil {
+			return Published{}, err
+		}
+	}
+	signed, err := note.Sign(&note.Note{Text: string(Body(head.Origin, head.Size, head.Root))}, signer)
 	if err != nil {
 		return Published{}, fmt.Errorf("tlog: signing: %w", err)
 	}

@@ -16,10 +16,21 @@ import (
 
 // memSource is one pool's log in memory.
 type memSource struct {
-	origin string
-	store  *memStore
-	root   tlog.Hash
-	saved  []tlog.Published
+	origin  string
+	store   *memStore
+	root    tlog.Hash
+	saved   []tlog.Published
+	entries [][]byte
+}
+
+func (s *memSource) LeafEntries(ctx context.Context, pool string, from, to int64) ([]tlog.IndexedEntry, error) {
+	var out []tlog.IndexedEntry
+	for i := from; i < to && i < int64(len(s.entries)); i++ {
+		if s.entries[i] != nil {
+			out = append(out, tlog.IndexedEntry{Index: i, Entry: s.entries[i]})
+		}
+	}
+	return out, nil
 }
 
 func (s *memSource) Head(ctx context.Context, pool string) (tlog.Head, error) {
@@ -37,6 +48,7 @@ func (s *memSource) add(t *testing.T, entries ...string) {
 		b = append(b, []byte(e))
 	}
 	a := s.store.append(t, b)
+	s.entries = append(s.entries, b...)
 	s.root = a.Root
 }
 

@@ -30,6 +30,10 @@ type Input struct {
 	HistoryStart date.Date
 	// AsOf is the date the features describe. The zero date means Loan.CutOffDate.
 	AsOf date.Date
+	// Absent lists tape fields (canonical names) the tape did not carry at all and that the
+	// import was allowed to go without (ingest's missing_allowed): the loan record holds a zero
+	// value for them, so every feature that reads one is missing rather than computed from it.
+	Absent []string
 }
 
 // Spec describes one feature of a FeatureSet.
@@ -180,6 +184,11 @@ func (fs *FeatureSet) Fill(in Input, r *Row) {
 	c := newCtx(&in)
 	for i := range fs.defs {
 		d := &fs.defs[i]
+		if len(in.Absent) > 0 && slices.ContainsFunc(d.Sources, func(src string) bool { return slices.Contains(in.Absent, src) }) {
+			r.Values[i] = math.NaN()
+			r.Missing = append(r.Missing, d.Name)
+			continue
+		}
 		v, ok := d.fn(c)
 		if !ok {
 			v = math.NaN()

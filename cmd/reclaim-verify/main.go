@@ -212,7 +212,12 @@ Tiles and entries need a bearer token: --token-file FILE, or $` + tokenEnv + `.`
 			}
 			if c.jsonOut {
 				return c.printJSON(map[string]any{"old_size": res.OldSize, "size": res.Size, "root": res.Root,
-					"new_entries": res.NewEntries, "cosignatures": res.Checkpoint.Cosignatures, "ignored": res.Checkpoint.Ignored})
+					"new_entries": res.NewEntries, "cosignatures": res.Checkpoint.Cosignatures, "ignored": res.Checkpoint.Ignored,
+					"log_key": res.LogKey, "rotations": res.Rotations})
+			}
+			for _, r := range res.Rotations {
+				fmt.Fprintf(c.stdout, "KEY ROTATION followed at entry %d (announced under a checkpoint signed by the old key):\n  old %s\n  new %s\n"+
+					"  confirm the new key out of band, then put it on the policy's log line\n", r.Index, r.OldKey, r.NewKey)
 			}
 			fmt.Fprintf(c.stdout, "OK %s: size %d (was %d, %d new entries), root %s\n", p.Origin, res.Size, res.OldSize, res.NewEntries, res.Root)
 			for _, s := range res.Checkpoint.Cosignatures {

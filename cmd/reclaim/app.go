@@ -25,8 +25,22 @@ type app struct {
 }
 
 // openApp opens the database (migrating a SQLite database on first use; PostgreSQL is migrated
-// explicitly with 'reclaim migrate') and the personal-data keyring.
+// explicitly with 'reclaim migrate') and the personal-data keyring, and refuses a key that is not
+// the one the database records (key_ids; recorded on first use).
 func (g *globals) openApp(ctx context.Context) (*app, error) {
+	a, err := g.openAppUnchecked(ctx)
+	if err != nil {
+		return nil, err
+	}
+	if err := a.db.BindPIIKey(ctx, a.keys.Fingerprint(), a.keys.KeyID()); err != nil {
+		a.Close()
+		return nil, fmt.Errorf("personal-data key (%s): %w", a.keys.Source(), err)
+	}
+	return a, nil
+}
+
+// openAppUnchecked is openApp without the key check ('reclaim pii rotate-key' does its own).
+func (g *globals) openAppUnchecked(ctx context.Context) (*app, error) {
 	dsn := g.resolvedDSN()
 	sqlite := !strings.HasPrefix(dsn, "postgres")
 	if sqlite {

@@ -102,6 +102,17 @@ same data; --fresh starts over.`,
 			}
 			fmt.Fprintln(g.stdout, "\nDemo accounts (one per role):")
 			table(g.stdout, []string{"USERNAME", "ROLE", "PASSWORD"}, accounts)
+			// The demo's own witness (its key in the data directory): every checkpoint needs its
+			// cosignature, unless --witnesses names other witnesses.
+			dw, err := useDemoWitness(g, a, &sf.ledger)
+			if err != nil {
+				return fmt.Errorf("demo witness: %w", err)
+			}
+			if dw != nil {
+				defer dw.Close()
+				fmt.Fprintf(g.stdout, "\nLocal witness %s cosigns every pool checkpoint (quorum %d); its verifier key is in %s.\n",
+					demoWitnessName, sf.ledger.quorum, filepath.Join(g.dataDir, demoWitnessVKeyFile))
+			}
 			if len(ps) > 0 {
 				ls, err := newLedgerService(g, a, sf.ledger, nil, g.log)
 				if err != nil {
@@ -109,6 +120,9 @@ same data; --fresh starts over.`,
 				}
 				if err := demoPool(ctx, g, a, ls, ps[0].ID); err != nil {
 					return fmt.Errorf("demo pool: %w", err)
+				}
+				if err := writeDemoPolicy(ctx, g, a, ls, "http://"+sf.addr); err != nil {
+					return err
 				}
 			}
 			if err := demoModel(ctx, g, a); err != nil {
@@ -155,12 +169,14 @@ func demoAccounts(ctx context.Context, g *globals, a *app) ([][]string, error) {
 		name := "demo-" + string(r)
 		pw, ok := known[name]
 		if _, err := a.db.UserByUsername(ctx, name); reclaim.ErrorCode(err) == reclaim.ENOTFOUND {
-			pw = auth.RandomPassword(14)
+			// The demo prints these passwords for its user: they are not temporary (the
+			// policy still holds: GeneratePassword only returns passwords that pass it).
+			pw = auth.GeneratePassword(14, name)
 			h, err := auth.Hash(pw)
 			if err != nil {
 				return nil, err
 			}
-			if _, err := a.db.CreateUser(ctx, reclaim.User{Username: name, DisplayName: "Demo " + string(r), Role: r, PasswordHash: h}); err != nil {
+			if _, err := a.db.CreateUser(reclaim.WithActor(ctx, "demo"), reclaim.User{Username: name, DisplayName: "Demo " + string(r), Role: r, PasswordHash: h}); err != nil {
 				return nil, err
 			}
 		} else if err != nil {

@@ -4,6 +4,8 @@ import (
 	"context"
 	"fmt"
 	"math/rand/v2"
+	"os"
+	"path/filepath"
 	"time"
 
 	"reclaim"
@@ -28,7 +30,7 @@ func demoPool(ctx context.Context, g *globals, a *app, s *ledger.Service, portfo
 	}
 	boarding := date.Of(2025, 7, 1)
 	p, err := a.db.OpenPool(ctx, sqldb.PoolSpec{Pool: demoPoolID, Name: "Reclaim NPL Trust 2025-1", Origin: s.Origin() + "/" + demoPoolID,
-		PortfolioID: portfolioID, Effective: boarding})
+		PortfolioID: portfolioID, Effective: boarding, LogKey: s.VerifierKey()})
 	if err != nil {
 		return err
 	}
@@ -110,4 +112,20 @@ func demoServicing(ctx context.Context, a *app, s *ledger.Service, every time.Du
 		s.PostCollection(ctx, tlog.Collection{Pool: demoPoolID, LoanRef: l.Ref, Amount: money.New(l.Balance.Minor()/20, "CNY"),
 			Channel: verify.ChannelOnline, TxnID: fmt.Sprintf("LIVE-%d-%d", time.Now().Unix(), n), Effective: today, PostedBy: "demo"})
 	}
+}
+
+// writeDemoPolicy writes the investors' policy file of the demo pool (log key, origin, the demo
+// witness, quorum) to <data-dir>/demo-pool.policy: what an investor pastes on the pool's ledger
+// page to pin the keys, or gives to reclaim-verify.
+func writeDemoPolicy(ctx context.Context, g *globals, a *app, s *ledger.Service, base string) error {
+	p, err := a.db.LedgerPool(ctx, demoPoolID)
+	if err != nil {
+		return err
+	}
+	path := filepath.Join(g.dataDir, "demo-pool.policy")
+	if err := os.WriteFile(path, []byte(s.PolicyFile(p, base)), 0o644); err != nil {
+		return err
+	}
+	fmt.Fprintf(g.stdout, "Investors' policy file of pool %s: %s (paste it on the pool's ledger page to pin the keys).\n", demoPoolID, path)
+	return nil
 }

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"errors"
 	"fmt"
 	"io"
 	"log/slog"
@@ -35,15 +36,22 @@ type ledgerFlags struct {
 	witnesses string
 	quorum    int
 	interval  time.Duration
+	extraKeys []string
+	// auditRate and auditEvery pace the scheduled store audit (serve).
+	auditRate  int64
+	auditEvery time.Duration
 }
 
 func (f *ledgerFlags) register(c *cobra.Command) {
 	fs := c.Flags()
 	fs.StringVar(&f.keyFile, "ledger-key", os.Getenv(envLedgerKey), "checkpoint signing key file (default <data-dir>/ledger.key, created on first use) ($"+envLedgerKey+")")
+	fs.StringSliceVar(&f.extraKeys, "ledger-extra-key", nil, "more signing key files (each with its .pub) for pools still signed by them after another pool's key rotation")
 	fs.StringVar(&f.origin, "ledger-origin", envOr(envLedgerOrigin, "reclaim.local/ledger"), "checkpoint origin prefix; a pool's origin is <prefix>/<pool> ($"+envLedgerOrigin+")")
 	fs.StringVar(&f.witnesses, "witnesses", "", "witness list file: one '<name> <add-checkpoint URL> <cosignature vkey>' per line")
 	fs.IntVar(&f.quorum, "witness-quorum", 0, "cosignatures a checkpoint needs before it is published")
 	fs.DurationVar(&f.interval, "checkpoint-interval", 5*time.Second, "how often grown logs get a new checkpoint")
+	fs.Int64Var(&f.auditRate, "ledger-audit-rate", 2000, "entries per second the scheduled store audit recomputes (negative: off)")
+	fs.DurationVar(&f.auditEvery, "ledger-audit-every", time.Hour, "how often a full store audit pass starts over from entry 0")
 }
 
 func (f *ledgerFlags) keyPath(g *globals) string {
@@ -60,7 +68,7 @@ func newLedgerService(g *globals, a *app, f ledgerFlags, broker *events.Broker, 
 		log = g.log
 	}
 	return ledger.New(a.db, broker, log, ledger.Config{KeyFile: f.keyPath(g), CreateKey: f.keyFile == "", Origin: f.origin,
-		WitnessFile: f.witnesses, Quorum: f.quorum, Interval: f.interval,
+		WitnessFile: f.witnesses, Quorum: f.quorum, Interval: f.interval, AuditRate: f.auditRate, AuditEvery: f.auditEvery, ExtraKeyFiles: f.extraKeys,
 		Created: func(path, vkey string) {
 			fmt.Fprintf(g.stderr, "created the ledger signing key %s (verifier key %s); keep it off the database host's backups\n", path, vkey)
 		}})
@@ -95,7 +103,8 @@ signed checkpoints. Investors verify the log with reclaim-verify and a policy fi
 			if err != nil {
 				return err
 			}
-			p, err := a.db.OpenPool(cmd.Context(), sqldb.PoolSpec{Pool: pool, Name: name, Origin: s.Origin() + "/" + pool, PortfolioID: portfolio, Effective: d})
+			p, err := a.db.OpenPool(cmd.Context(), sqldb.PoolSpec{Pool: pool, Name: name, Origin: s.Origin() + "/" + pool, PortfolioID: portfolio, Effective: d,
+				LogKey: s.VerifierKey()})
 			if err != nil {
 				return err
 			}
@@ -252,11 +261,84 @@ takes either.`,
 	}
 	policy.Flags().StringVar(&pool, "pool", "", "pool id")
 	policy.Flags().StringVar(&url, "url", "http://127.0.0.1:8080", "the server's base URL")
-	for _, sub := range []*cobra.Command{open, publish, collect, report, policy} {
+	fsck := &cobra.Command{
+		Use:   "fsck POOL",
+		Short: "Audit a pool's stored log against its entries (exit 0 clean, 1 damaged)",
+		Long: `Recomputes every leaf hash and interior hash of the pool's log from the stored entries, and the
+root at the last checkpoint this node signed, and compares them with the database: the same audit
+the server runs on a schedule. A damaged store is reported (entry index, stored and recomputed
+hash) and recorded, so the server stops signing the pool; a clean result clears the record.`,
+		Args: cobra.ExactArgs(1),
+		RunE: withLedger(func(cmd *cobra.Command, args []string, a *app, s *ledger.Service) error {
+			ie, err := s.Fsck(cmd.Context(), args[0])
+			if err != nil {
+				return err
+			}
+			if ie == nil {
+				if g.jsonOut {
+					return writeJSON(g.stdout, map[string]any{"pool": args[0], "damaged": false})
+				}
+				fmt.Fprintf(g.stdout, "pool %s: the stored log matches its entries\n", args[0])
+				return nil
+			}
+			if g.jsonOut {
+				writeJSON(g.stdout, map[string]any{"pool": args[0], "damaged": true, "mismatches": ie.Mismatches})
+			} else {
+				fmt.Fprintf(g.stdout, "pool %s: the stored log is DAMAGED (%d mismatches); signing is stopped\n", args[0], len(ie.Mismatches))
+				for _, m := range ie.Mismatches {
+					fmt.Fprintf(g.stdout, "  %s\n", m)
+				}
+			}
+			return fmt.Errorf("pool %s: the stored log is damaged", args[0])
+		}),
+	}
+	var newKey string
+	rotate := &cobra.Command{
+		Use:   "rotate-key --pool ID --new-key FILE",
+		Short: "Move a pool's log to a new signing key with a key.rotation entry signed by the old key",
+		Long: `Queues a key.rotation entry naming the pool's current verifier key and the new one, sequences it,
+publishes a checkpoint covering it signed by the OLD key (with the witness quorum), and then records
+the new key for the pool: every later checkpoint is signed by the new key, and reclaim-verify sync
+follows the rotation. FILE is created (with FILE.pub) when it does not exist. Run it with the
+current key (--ledger-key); if it is interrupted, run it again. Afterwards start the server with
+--ledger-key FILE, adding --ledger-extra-key <old key> while other pools are still signed by it.`,
+		Args: cobra.NoArgs,
+		RunE: withLedger(func(cmd *cobra.Command, args []string, a *app, s *ledger.Service) error {
+			if pool == "" || newKey == "" {
+				return usagef("--pool and --new-key are required")
+			}
+			if _, err := os.Stat(newKey); errors.Is(err, os.ErrNotExist) {
+				vkey, err := tlog.GenerateKey(s.Origin(), newKey)
+				if err != nil {
+					return err
+				}
+				fmt.Fprintf(g.stderr, "created the signing key %s (verifier key %s)\n", newKey, vkey)
+			}
+			d, err := effective(eff)
+			if err != nil {
+				return err
+			}
+			r, err := s.RotateKey(cmd.Context(), pool, newKey, d)
+			if err != nil {
+				return err
+			}
+			if g.jsonOut {
+				return writeJSON(g.stdout, r)
+			}
+			fmt.Fprintf(g.stdout, "pool %s: key.rotation at entry %d, covered by checkpoint %d signed by the old key\nold key: %s\nnew key: %s\n"+
+				"Start the server with --ledger-key %s (add --ledger-extra-key for the old key while other pools use it).\n",
+				r.Pool, r.Index, r.Size, r.OldKey, r.NewKey, newKey)
+			return nil
+		}),
+	}
+	rotate.Flags().StringVar(&pool, "pool", "", "pool id")
+	rotate.Flags().StringVar(&newKey, "new-key", "", "the new signing key file (created with its .pub when missing)")
+	rotate.Flags().StringVar(&eff, "effective", "", "the rotation's effective date (default today)")
+	for _, sub := range []*cobra.Command{open, publish, collect, report, policy, fsck, rotate} {
 		lf.register(sub)
 	}
 	c.PersistentFlags().BoolVar(&g.jsonOut, "json", false, "print JSON")
-	c.AddCommand(open, list, loans, publish, collect, report, policy)
+	c.AddCommand(open, list, loans, publish, collect, report, policy, fsck, rotate)
 	return c
 }
 

@@ -158,6 +158,7 @@ postgres://... to use PostgreSQL instead.`,
 		newServeCmd(g),
 		newUserCmd(g),
 		newLedgerCmd(g),
+		newPIICmd(g),
 		newWitnessCmd(),
 		newModelCmd(g), newValueCmd(g), newPriceCmd(g), newBacktestCmd(g),
 	)

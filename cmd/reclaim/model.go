@@ -758,7 +758,7 @@ func writePredictions(path string, scores []valuation.LoanScore, reasons int) (e
 			err = cerr
 		}
 	}()
-	w := csv.NewWriter(f)
+	w := newCSV(f)
 	head := []string{"loan_id", "p_recovery", "expected_recovery_rate", "expected_recovery", "exposure", "segment", "missing"}
 	for k := 1; k <= reasons; k++ {
 		head = append(head, fmt.Sprintf("reason_%d", k), fmt.Sprintf("contribution_%d", k))

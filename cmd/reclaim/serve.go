@@ -13,7 +13,6 @@ import (
 	"github.com/spf13/cobra"
 
 	"reclaim"
-	"reclaim/auth"
 	"reclaim/events"
 	"reclaim/httpapi"
 	"reclaim/sqldb"
@@ -27,8 +26,12 @@ type serveFlags struct {
 	logLevel string
 	maxMB    int64
 	ledger   ledgerFlags
+	// trustedProxies are CIDRs of reverse proxies whose X-Forwarded-For is believed.
+	trustedProxies []string
 	// demoServicing posts live collections to the demo pool while serving.
 	demoServicing bool
+	// demoWitness runs the demo's local witness in-process (see useDemoWitness).
+	demoWitness bool
 }
 
 func newServeCmd(g *globals) *cobra.Command {
@@ -48,6 +51,9 @@ requests and running imports finish first. Create the first account with 'reclai
 	c.Flags().BoolVar(&f.secure, "secure-cookies", false, "mark cookies Secure and send HSTS (set when served over TLS)")
 	c.Flags().StringVar(&f.logLevel, "log-level", "info", "debug, info, warn or error")
 	c.Flags().Int64Var(&f.maxMB, "max-upload-mb", 512, "largest tape upload, in MiB")
+	c.Flags().StringArrayVar(&f.trustedProxies, "trusted-proxy", nil,
+		"CIDR or address of a reverse proxy whose X-Forwarded-For names the client (repeat for several); without it the header is ignored")
+	c.Flags().BoolVar(&f.demoWitness, "demo-witness", false, "run the local witness that 'reclaim demo' sets up (key in the data directory) in-process and require its cosignature")
 	f.ledger.register(c)
 	return c
 }
@@ -59,6 +65,10 @@ func serve(ctx context.Context, g *globals, a *app, f serveFlags, ready func(url
 		return usagef("--log-level: %v", err)
 	}
 	log := slog.New(slog.NewJSONHandler(g.stderr, &slog.HandlerOptions{Level: lvl}))
+	proxies, err := httpapi.ParseTrustedProxies(f.trustedProxies)
+	if err != nil {
+		return usagef("--trusted-proxy: %v", err)
+	}
 	var fanout events.Fanout
 	if a.db.Dialect() == sqldb.Postgres {
 		fanout = a.db.Fanout(log)
@@ -68,12 +78,21 @@ func serve(ctx context.Context, g *globals, a *app, f serveFlags, ready func(url
 	if err := os.MkdirAll(uploadDir, 0o700); err != nil {
 		return err
 	}
+	if f.demoWitness {
+		dw, err := useDemoWitness(g, a, &f.ledger)
+		if err != nil {
+			return fmt.Errorf("demo witness: %w", err)
+		}
+		if dw != nil {
+			defer dw.Close()
+		}
+	}
 	ledger, err := newLedgerService(g, a, f.ledger, broker, log)
 	if err != nil {
 		return err
 	}
 	srv, err := httpapi.New(httpapi.Config{Logger: log, Version: Version, SecureCookies: f.secure, Web: web.Dist(),
-		MaxUploadBytes: f.maxMB << 20, UploadDir: uploadDir, Ledger: ledger, Valuation: service.New(a.db, service.Options{Logger: log})},
+		MaxUploadBytes: f.maxMB << 20, UploadDir: uploadDir, TrustedProxies: proxies, Ledger: ledger, Valuation: service.New(a.db, service.Options{Logger: log})},
 		sqldb.KeyedDB{DB: a.db, Keys: a.keys}, a.keys, broker)
 	if err != nil {
 		return err
@@ -114,98 +133,6 @@ func serve(ctx context.Context, g *globals, a *app, f serveFlags, ready func(url
 		fmt.Fprintf(g.stdout, "Reclaim is serving on %s\n", url)
 	}
 	return srv.Serve(ctx, ln)
-}
-
-func newUserCmd(g *globals) *cobra.Command {
-	c := &cobra.Command{Use: "user", Short: "Manage accounts"}
-	var role, display, password string
-	add := &cobra.Command{
-		Use:   "add USERNAME --role ROLE",
-		Short: "Create an account (prints a generated password unless --password is given)",
-		Long: "Creates an account. Roles: " + joinRoles() + ". The first admin is created this way:\n" +
-			"  reclaim user add alice --role admin",
-		Args: cobra.ExactArgs(1),
-		RunE: func(cmd *cobra.Command, args []string) error {
-			r := reclaim.Role(role)
-			if !r.Valid() {
-				return usagef("--role must be one of %s", joinRoles())
-			}
-			pw := password
-			generated := pw == ""
-			if generated {
-				pw = auth.RandomPassword(16)
-			}
-			if err := auth.CheckStrength(pw); err != nil {
-				return usagef("%v", err)
-			}
-			a, err := g.openApp(cmd.Context())
-			if err != nil {
-				return err
-			}
-			defer a.Close()
-			h, err := auth.Hash(pw)
-			if err != nil {
-				return err
-			}
-			u, err := a.db.CreateUser(cmd.Context(), reclaim.User{Username: args[0], DisplayName: display, Role: r, PasswordHash: h})
-			if err != nil {
-				return err
-			}
-			fmt.Fprintf(g.stdout, "Created %s (%s), id %d\n", u.Username, u.Role, u.ID)
-			if generated {
-				fmt.Fprintf(g.stdout, "Password: %s\n(shown once; change it after signing in)\n", pw)
-			}
-			return nil
-		},
-	}
-	add.Flags().StringVar(&role, "role", "", "role: "+joinRoles())
-	add.Flags().StringVar(&display, "name", "", "display name")
-	add.Flags().StringVar(&password, "password", "", "password (default: generate one); prefer the generated one over a password on the command line")
-	var tokenName string
-	token := &cobra.Command{
-		Use:   "token USERNAME",
-		Short: "Create an API token for a machine client (printed once)",
-		Args:  cobra.ExactArgs(1),
-		RunE: g.withApp(func(cmd *cobra.Command, args []string, a *app) error {
-			u, err := a.db.UserByUsername(cmd.Context(), args[0])
-			if err != nil {
-				return err
-			}
-			tok, hash, err := auth.NewToken()
-			if err != nil {
-				return err
-			}
-			if _, err := a.db.CreateToken(cmd.Context(), u.ID, tokenName, hash); err != nil {
-				return err
-			}
-			fmt.Fprintf(g.stdout, "%s\n", tok)
-			return nil
-		}),
-	}
-	token.Flags().StringVar(&tokenName, "name", "cli", "a label for the token")
-	list := &cobra.Command{
-		Use:   "list",
-		Short: "List accounts",
-		Args:  cobra.NoArgs,
-		RunE: g.withApp(func(cmd *cobra.Command, args []string, a *app) error {
-			us, err := a.db.ListUsers(cmd.Context())
-			if err != nil {
-				return err
-			}
-			var rows [][]string
-			for _, u := range us {
-				st := "active"
-				if u.Disabled {
-					st = "disabled"
-				}
-				rows = append(rows, []string{fmt.Sprint(u.ID), u.Username, u.DisplayName, string(u.Role), st})
-			}
-			table(g.stdout, []string{"ID", "USERNAME", "NAME", "ROLE", "STATUS"}, rows)
-			return nil
-		}),
-	}
-	c.AddCommand(add, token, list)
-	return c
 }
 
 func joinRoles() string {

@@ -322,6 +322,11 @@ type VerifiedCheckpoint struct {
 // witnesses cosigned.
 var ErrQuorum = errors.New("witness quorum not met")
 
+// ErrNotSignedByLogKey is wrapped by the Failure that VerifyCheckpoint returns when a checkpoint
+// carries no signature by the policy's log key (as opposed to a forged one): after a key
+// rotation, Sync then looks for the rotation.
+var ErrNotSignedByLogKey = errors.New("checkpoint is not signed by the log key")
+
 // CheckpointEvidence is the evidence of a checkpoint that failed verification.
 type CheckpointEvidence struct {
 	Checkpoint   string        `json:"checkpoint"`
@@ -358,7 +363,7 @@ func VerifyCheckpoint(p *Policy, signed []byte) (*VerifiedCheckpoint, error) {
 		var invalid *note.InvalidSignatureError
 		switch {
 		case errors.As(err, &unverified):
-			return fail("checkpoint-signature", fmt.Errorf("checkpoint is not signed by the log key %s+%08x", p.Log.Name(), p.Log.KeyHash()))
+			return fail("checkpoint-signature", fmt.Errorf("%w %s+%08x", ErrNotSignedByLogKey, p.Log.Name(), p.Log.KeyHash()))
 		case errors.As(err, &invalid):
 			return fail("checkpoint-signature", fmt.Errorf("checkpoint has an invalid (forged) signature for the log key %s+%08x", invalid.Name, invalid.Hash))
 		}

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/base64"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -14,6 +15,7 @@ import (
 	"sync"
 	"time"
 
+	"golang.org/x/mod/sumdb/note"
 	"golang.org/x/mod/sumdb/tlog"
 )
 
@@ -37,7 +39,31 @@ type SyncResult struct {
 	// ConsistencyProof is the proof from OldSize to Size computed from verified tiles (empty
 	// when OldSize is 0 or equals Size).
 	ConsistencyProof []tlog.Hash
+	// Rotations are the key rotations this Sync followed (see Sync), oldest first.
+	Rotations []FollowedRotation
+	// LogKey is the log key the new checkpoint is signed by: the policy's, or the last key a
+	// followed rotation moved to.
+	LogKey string
 }
+
+// RotationsFile is the file of the local copy that records the key rotations Sync followed, as
+// a JSON array of FollowedRotation: the policy's log key, followed through it, gives the key the
+// log signs with now.
+const RotationsFile = "rotations.json"
+
+// FollowedRotation is a key.rotation entry that Sync followed.
+type FollowedRotation struct {
+	// Index is the key.rotation entry's index in the log.
+	Index  int64  `json:"index"`
+	OldKey string `json:"old_key"`
+	NewKey string `json:"new_key"`
+	// Checkpoint is the checkpoint, signed by OldKey (with the witness quorum), that covers the
+	// entry: the proof that the old key announced the new one.
+	Checkpoint string `json:"checkpoint"`
+}
+
+// maxRotations bounds how many rotations one Sync follows.
+const maxRotations = 16
 
 // ForkEvidence is the evidence of a log that signed two checkpoints that cannot both be views of
 // one append-only log (or that went back to a smaller tree). Both signed checkpoints are
@@ -123,7 +149,7 @@ func Sync(ctx context.Context, p *Policy, dir string, hc *http.Client, opt SyncO
 		return nil, err
 	}
 	s := &syncer{ctx: ctx, p: p, hc: hc, token: opt.Token}
-	res, err := s.run(dir)
+	res, err := s.follow(dir)
 	var f *Failure
 	if errors.As(err, &f) && f.File == "" {
 		if _, werr := WriteEvidence(filepath.Join(dir, EvidenceDir), f, now()); werr != nil {
@@ -321,7 +347,119 @@ func (r *tileReader) SaveTiles(tiles []tlog.Tile, data [][]byte) {
 	}
 }
 
-func (s *syncer) run(dir string) (*SyncResult, error) {
+// follow runs the sync under the current log key (the policy's, followed through the rotations
+// recorded in the local copy). When the log's checkpoint is not signed by that key, it asks the
+// log for the checkpoint, signed by that key, that covers a key.rotation entry
+// (key-rotation/<key hash>), syncs to it with every usual check (signature and witness quorum
+// under the old key, consistency with the local copy, every entry), finds the key.rotation
+// entry naming the old key in the verified entries, records it in RotationsFile, and syncs on
+// under the new key. A new key is therefore accepted only through an entry validly in the log
+// under a checkpoint signed by the key it replaces.
+func (s *syncer) follow(dir string) (*SyncResult, error) {
+	policy := *s.p
+	followed, err := readRotations(dir)
+	if err != nil {
+		return nil, err
+	}
+	for _, r := range followed {
+		if r.OldKey == policy.LogKey {
+			if err := setLogKey(&policy, r.NewKey); err != nil {
+				return nil, fmt.Errorf("%s: %v", filepath.Join(dir, RotationsFile), err)
+			}
+		}
+	}
+	s.p = &policy
+	var now []FollowedRotation
+	for i := 0; ; i++ {
+		res, err := s.run(dir, nil)
+		if err == nil {
+			res.Rotations, res.LogKey = now, policy.LogKey
+			return res, nil
+		}
+		if !errors.Is(err, ErrNotSignedByLogKey) || i == maxRotations {
+			return nil, err
+		}
+		v := policy.Log
+		signed, ferr := s.get(fmt.Sprintf("key-rotation/%08x", v.KeyHash()), MaxCheckpointSize)
+		if ferr != nil {
+			// No rotation offered: the unknown signature stands.
+			return nil, err
+		}
+		if _, err := s.run(dir, signed); err != nil {
+			return nil, err
+		}
+		rot, err := findRotation(dir, policy.LogKey)
+		if err != nil {
+			return nil, &Failure{Kind: "key-rotation-invalid", Err: err, Evidence: &CheckpointEvidence{Checkpoint: string(signed), LogKey: policy.LogKey,
+				Cosignatures: []Cosignature{}}}
+		}
+		rot.Checkpoint = string(signed)
+		if err := setLogKey(&policy, rot.NewKey); err != nil {
+			return nil, &Failure{Kind: "key-rotation-invalid", Err: err, Evidence: &CheckpointEvidence{Checkpoint: string(signed), LogKey: policy.LogKey,
+				Cosignatures: []Cosignature{}}}
+		}
+		followed = append(followed, rot)
+		now = append(now, rot)
+		b, err := json.MarshalIndent(followed, "", "  ")
+		if err != nil {
+			return nil, err
+		}
+		if err := writeFileAtomic(filepath.Join(dir, RotationsFile), b, 0o644); err != nil {
+			return nil, err
+		}
+	}
+}
+
+// setLogKey makes vkey the policy's log key.
+func setLogKey(p *Policy, vkey string) error {
+	v, err := note.NewVerifier(vkey)
+	if err != nil {
+		return fmt.Errorf("the new log key %q: %v", vkey, err)
+	}
+	p.LogKey, p.Log = vkey, v
+	return nil
+}
+
+// readRotations reads RotationsFile (none: no rotations).
+func readRotations(dir string) ([]FollowedRotation, error) {
+	b, err := os.ReadFile(filepath.Join(dir, RotationsFile))
+	if errors.Is(err, fs.ErrNotExist) {
+		return nil, nil
+	}
+	if err != nil {
+		return nil, err
+	}
+	var rs []FollowedRotation
+	if err := json.Unmarshal(b, &rs); err != nil {
+		return nil, fmt.Errorf("%s: %v", filepath.Join(dir, RotationsFile), err)
+	}
+	return rs, nil
+}
+
+// findRotation returns the last key.rotation entry of the (verified) local copy whose old_key
+// is oldKey.
+func findRotation(dir, oldKey string) (FollowedRotation, error) {
+	l, err := openLocal(dir)
+	if err != nil {
+		return FollowedRotation{}, err
+	}
+	var found *FollowedRotation
+	err = l.scan(func(n, off int64, e []byte, pe Entry) error {
+		if r, ok := pe.(KeyRotation); ok && r.OldKey == oldKey {
+			found = &FollowedRotation{Index: n, OldKey: r.OldKey, NewKey: r.NewKey}
+		}
+		return nil
+	})
+	if err != nil {
+		return FollowedRotation{}, err
+	}
+	if found == nil {
+		return FollowedRotation{}, fmt.Errorf("the log offered a key rotation, but its checkpoint of size %d signed by the old key covers no key.rotation entry naming that key", l.Checkpoint.Size)
+	}
+	return *found, nil
+}
+
+func (s *syncer) run(dir string, signed []byte) (*SyncResult, error) {
 	// Re-check the stored copy, streaming it: keep its hashes and an index of its event_ids,
 	// not its entries.
 	st := &syncState{}
@@ -342,9 +480,10 @@ func (s *syncer) run(dir string) (*SyncResult, error) {
 	default:
 		return nil, err
 	}
-	signed, err := s.get("checkpoint", MaxCheckpointSize)
-	if err != nil {
-		return nil, err
+	if signed == nil {
+		if signed, err = s.get("checkpoint", MaxCheckpointSize); err != nil {
+			return nil, err
+		}
 	}
 	vc, err := VerifyCheckpoint(s.p, signed)
 	if err != nil {

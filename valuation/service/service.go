@@ -227,6 +227,22 @@ type Portfolio struct {
 	HistoryStart date.Date
 }
 
+// absentFields returns the critical fields the portfolio's tape lacked and was imported without
+// (its import report's missing_allowed): the valuation treats them as unknown.
+func (s *Service) absentFields(ctx context.Context, portfolioID int64) ([]string, error) {
+	raw, err := s.db.PortfolioReportJSON(ctx, portfolioID)
+	if err != nil || len(raw) == 0 {
+		return nil, err
+	}
+	var rep struct {
+		MissingAllowed []string `json:"missing_allowed"`
+	}
+	if err := json.Unmarshal(raw, &rep); err != nil {
+		return nil, reclaim.WrapError(reclaim.EINTERNAL, err, "the import report of portfolio %d is unreadable", portfolioID)
+	}
+	return rep.MissingAllowed, nil
+}
+
 // LoadPortfolio reads a portfolio's loans and repayment histories.
 func (s *Service) LoadPortfolio(ctx context.Context, portfolioID int64) (*Portfolio, error) {
 	p, err := s.db.GetPortfolio(ctx, portfolioID)
@@ -241,12 +257,16 @@ func (s *Service) LoadPortfolio(ctx context.Context, portfolioID int64) (*Portfo
 	if rows > 0 {
 		out.HistoryStart = first.StartOfMonth()
 	}
+	absent, err := s.absentFields(ctx, portfolioID)
+	if err != nil {
+		return nil, err
+	}
 	total := int(p.LoanCount)
 	index := make(map[string]int, total)
 	err = s.db.StreamLoans(ctx, portfolioID, func(l *reclaim.Loan) error {
 		c := *l
 		index[c.LoanID] = len(out.Inputs)
-		out.Inputs = append(out.Inputs, valuation.Input{Loan: &c, HistoryStart: out.HistoryStart, AsOf: c.CutOffDate})
+		out.Inputs = append(out.Inputs, valuation.Input{Loan: &c, HistoryStart: out.HistoryStart, AsOf: c.CutOffDate, Absent: absent})
 		if n := len(out.Inputs); n%4096 == 0 {
 			s.progress("loading", n, total)
 		}
@@ -360,7 +380,11 @@ func (s *Service) LoanValuation(ctx context.Context, portfolioID int64, loanRef,
 	if err != nil {
 		return nil, err
 	}
-	in := valuation.Input{Loan: &l, History: reps, AsOf: l.CutOffDate}
+	absent, err := s.absentFields(ctx, portfolioID)
+	if err != nil {
+		return nil, err
+	}
+	in := valuation.Input{Loan: &l, History: reps, AsOf: l.CutOffDate, Absent: absent}
 	first, _, rows, err := s.db.RepaymentMonths(ctx, portfolioID)
 	if err != nil {
 		return nil, err

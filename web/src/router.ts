@@ -1,6 +1,6 @@
 import { createRouter, createWebHistory, type RouteLocationNormalized } from 'vue-router'
 import { loadMe, session, clearSession, homePath } from './session'
-import { setUnauthorizedHandler } from './api/client'
+import { setUnauthorizedHandler, setPasswordChangeHandler } from './api/client'
 
 declare module 'vue-router' {
   interface RouteMeta {
@@ -15,6 +15,8 @@ export const router = createRouter({
   history: createWebHistory('/'),
   routes: [
     { path: '/login', name: 'login', component: () => import('./views/LoginView.vue'), meta: { public: true, title: 'login.title' } },
+    // Outside the layout: a user with a temporary password may call nothing else.
+    { path: '/password', name: 'password', component: () => import('./views/ChangePasswordView.vue'), meta: { title: 'password.title' } },
     {
       path: '/',
       component: () => import('./views/AppLayout.vue'),
@@ -52,6 +54,9 @@ router.beforeEach(async (to) => {
     return to.name === 'home' ? { path: '/portfolios', replace: true } : true
   }
   if (!signedIn) return loginTarget(to)
+  if (session.user?.must_change_password && to.name !== 'password') {
+    return { name: 'password', query: to.fullPath && to.fullPath !== '/' ? { redirect: to.fullPath } : {} }
+  }
   if (to.name === 'home') return { path: homePath(), replace: true }
   return true
 })
@@ -63,4 +68,13 @@ setUnauthorizedHandler(() => {
   clearSession()
   session.loaded = true
   router.replace(loginTarget(cur))
+})
+
+// A 403 password_change_required (an administrator reset the password meanwhile, or set it at
+// creation) sends the user to choose their own.
+setPasswordChangeHandler(() => {
+  const cur = router.currentRoute.value
+  if (cur.name === 'password' || cur.meta.public) return
+  if (session.user) session.user.must_change_password = true
+  router.replace({ name: 'password', query: { redirect: cur.fullPath } })
 })

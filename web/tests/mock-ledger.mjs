@@ -40,6 +40,18 @@ class Tree {
   root(n = this.size) {
     return n === 0 ? sha256('') : this.hash(0, n)
   }
+  /** The RFC 6962 consistency proof (SUBPROOF) from the first m leaves to the first n. */
+  consistency(m, n) {
+    if (m === n) return []
+    const sub = (m, lo, hi, b) => {
+      if (m === hi - lo) return b ? [] : [this.hash(lo, hi)]
+      let k = 1
+      while (k * 2 < hi - lo) k *= 2
+      if (m <= k) return [...sub(m, lo, lo + k, b), this.hash(lo + k, hi)]
+      return [...sub(m - k, lo + k, hi, false), this.hash(lo, lo + k)]
+    }
+    return sub(m, 0, n, true)
+  }
   /** The RFC 6962 audit path of leaf m in the tree of the first n leaves, leaf upward. */
   proof(m, n, lo = 0) {
     if (n <= 1) return []
@@ -178,13 +190,13 @@ class PoolLog {
     const status = {}
     for (const e of this.entries.slice(from, to)) {
       const o = JSON.parse(e.entry)
-      const m = (s) => Math.round(Number(s) * 100)
+      const m = (s) => Number(s) // ledger amounts are integer minor units already
       if (o.type === 'loan.boarded') { boarded++; boardedBal += m(o.claim) }
       if (o.type === 'loan.removed') { removed++; removedBal += m(o.balance) }
       if (o.type === 'loan.collection') { count++; coll += m(o.amount); princ += m(o.principal); byCh[o.channel] = (byCh[o.channel] || 0) + m(o.amount) }
       if (o.type === 'loan.status') status[o.status] = (status[o.status] || 0) + 1
     }
-    const opening = prev ? Math.round(Number(prev.closing_balance) * 100) : 0
+    const opening = prev ? Number(prev.closing_balance) : 0
     const closing = opening + boardedBal - coll - removedBal
     const body = {
       period_start: start, period_end: end, from_index: from, to_index: to, loans_boarded: boarded, loans_removed: removed,
@@ -207,6 +219,21 @@ class PoolLog {
     this.checkpoint = { size, root: b64(this.tree.root(size)), note, cosigners: by.length, published_at: at.toISOString() }
     return this.checkpoint
   }
+  /** Rebuild the tree from the entries (after the mock rewrote or dropped some). */
+  rebuild() {
+    this.tree = new Tree()
+    this.byEvent = new Map()
+    for (const [i, e] of this.entries.entries()) {
+      e.index = i
+      this.tree.append(Buffer.from(e.entry, 'utf8'))
+      this.byEvent.set(e.event_id, e)
+    }
+  }
+  /** The policy file an investor would have received (`reclaim ledger policy`). */
+  policy() {
+    return `# policy of pool ${this.pool} (mock)\nlog ${this.logKey.vkey}\norigin ${this.origin}\npool ${this.pool}\n` +
+      this.witnesses.map((w) => `witness ${w.vkey}\n`).join('') + `quorum 2\n`
+  }
   view(detail) {
     const v = {
       pool: this.pool, origin: this.origin, name: this.name, portfolio_id: this.portfolioId, currency: this.currency, cutoff: this.cutoff,
@@ -218,17 +245,9 @@ class PoolLog {
   }
 }
 
-/**
- * createLedger builds the mock pools. liveMs > 0 adds a collection to RCL-DEMO-1 every liveMs
- * and publishes a checkpoint every third time; publish(pool, type, data) receives the SSE events.
- */
-export function createLedger({ liveMs = 6000, onEvent = () => {} } = {}) {
+/** makeDemo builds RCL-DEMO-1: three months of servicing, a checkpoint, three entries after it. */
+function makeDemo(witnesses) {
   const logKey = newKey('mock.reclaim.example/pools/RCL-DEMO-1', 0x01)
-  const witnesses = [
-    newKey('trustee.example/witness', 0x04),
-    newKey('rating-agency.example/witness', 0x04),
-    newKey('investor-rep.example/witness', 0x04),
-  ]
   const demo = new PoolLog({
     pool: 'RCL-DEMO-1', name: '瑞可 2026 年第一期不良资产支持证券', currency: 'CNY', cutoff: '2025-12-31',
     createdAt: '2026-01-05T02:00:00Z', portfolioId: 1, logKey, witnesses, seed: 42,
@@ -242,7 +261,7 @@ export function createLedger({ liveMs = 6000, onEvent = () => {} } = {}) {
     for (let i = 0; i < nColl; i++) {
       const d = `${y}-${mm}-${String(1 + Math.floor((i * last) / nColl)).padStart(2, '0')}`
       const e = demo.collect(d)
-      if (e) credits += Math.round(Number(JSON.parse(e.entry).amount) * 100)
+      if (e) credits += Number(JSON.parse(e.entry).amount)
       if (i % Math.ceil(nColl / nStatus) === 0) demo.status(d)
     }
     demo.statement(`${y}-${mm}-01`, `${y}-${mm}-${last}`, credits)
@@ -257,6 +276,21 @@ export function createLedger({ liveMs = 6000, onEvent = () => {} } = {}) {
   for (let i = 0; i < 3; i++) demo.collect('2026-04-02')
   demo.pendingN = 2
 
+  return demo
+}
+
+/**
+ * createLedger builds the mock pools. liveMs > 0 adds a collection to RCL-DEMO-1 every liveMs
+ * and publishes a checkpoint every third time; publish(pool, type, data) receives the SSE events.
+ */
+export function createLedger({ liveMs = 6000, onEvent = () => {} } = {}) {
+  const witnesses = [
+    newKey('trustee.example/witness', 0x04),
+    newKey('rating-agency.example/witness', 0x04),
+    newKey('investor-rep.example/witness', 0x04),
+  ]
+  let demo = makeDemo(witnesses)
+
   const second = new PoolLog({
     pool: 'RCL-2026-02', name: '消费贷不良资产支持证券 2026-2（筹备中）', currency: 'CNY', cutoff: '2026-03-31',
     createdAt: '2026-04-08T06:00:00Z', portfolioId: 2, logKey: newKey('mock.reclaim.example/pools/RCL-2026-02', 0x01), witnesses, seed: 7,
@@ -265,6 +299,57 @@ export function createLedger({ liveMs = 6000, onEvent = () => {} } = {}) {
   for (let i = 0; i < 12; i++) second.board('2026-04-08')
 
   const pools = new Map([demo, second].map((p) => [p.pool, p]))
+  const announce = (p) => {
+    const c = p.checkpoint
+    onEvent(p.pool, 'checkpoint', { size: c.size, root: c.root, cosigners: c.cosigners })
+  }
+
+  /**
+   * The misbehaving server, on demand (POST /__mock/ledger/{pool}/{action}, tests only):
+   *   append[?n=3]   an honest append of n collections and a new checkpoint
+   *   swap-key       a new log key with the same name (origin) signs a new checkpoint, and is served
+   *   rollback[?n=5] the last n entries disappear; a checkpoint of the shorter log is signed
+   *   fork[?n=2]     entry 5 is rewritten (same log key), n entries appended, a checkpoint signed
+   *   reset          the demo pool is built again from scratch (new key, as on another server)
+   * GET /__mock/ledger/{pool}/policy returns the investors' policy file of the pool.
+   */
+  function control(pool, action, q) {
+    const p = pools.get(pool)
+    if (!p) return null
+    const n = Math.max(0, Math.min(100, Number(q.get('n') || 0)))
+    const today = new Date().toISOString().slice(0, 10)
+    switch (action) {
+      case 'policy':
+        return p.policy()
+      case 'append':
+        for (let i = 0; i < (n || 3); i++) p.collect(today)
+        break
+      case 'swap-key':
+        p.logKey = newKey(p.logKey.name, 0x01)
+        break
+      case 'rollback':
+        p.entries.splice(Math.max(1, p.entries.length - (n || 5)))
+        p.rebuild()
+        break
+      case 'fork': {
+        const e = p.entries[5]
+        e.entry = e.entry.replace(/"claim":"(\d+)"/, (_, v) => `"claim":"${Number(v) - 100000}"`)
+        p.rebuild()
+        for (let i = 0; i < (n || 2); i++) p.collect(today)
+        break
+      }
+      case 'reset':
+        if (p !== demo) return null
+        demo = makeDemo(witnesses)
+        pools.set(demo.pool, demo)
+        return { size: demo.checkpoint.size }
+      default:
+        return null
+    }
+    p.publish([0, 1])
+    announce(p)
+    return { size: p.checkpoint.size, root: p.checkpoint.root, vkey: p.logKey.vkey }
+  }
 
   let ticks = 0
   const timer = liveMs > 0
@@ -283,6 +368,7 @@ export function createLedger({ liveMs = 6000, onEvent = () => {} } = {}) {
 
   return {
     pools,
+    control,
     close() {
       if (timer) clearInterval(timer)
     },
@@ -309,8 +395,20 @@ export function createLedger({ liveMs = 6000, onEvent = () => {} } = {}) {
       if (parts[2] === 'reports') return send(res, 200, p.reports)
       return fail(res, 404, 'not_found', 'no such route')
     },
-    /** The public raw log: /ledger/{pool}/checkpoint and /ledger/{pool}/vkey. */
-    raw(res, pathname, fail) {
+    /** The public raw log: /ledger/{pool}/checkpoint and /ledger/{pool}/vkey; and consistency proofs. */
+    raw(res, pathname, fail, q = new URLSearchParams()) {
+      const cm = /^\/ledger\/([^/]+)\/proof\/consistency$/.exec(pathname)
+      if (cm) {
+        const p = pools.get(decodeURIComponent(cm[1]))
+        if (!p) return fail(res, 404, 'not_found', 'no such pool')
+        const old = Number(q.get('old'))
+        const size = q.has('size') ? Number(q.get('size')) : p.checkpoint?.size ?? 0
+        if (!Number.isSafeInteger(old) || !Number.isSafeInteger(size) || old < 1 || old > size || size > p.tree.size) {
+          return fail(res, 400, 'invalid', `no consistency proof from ${q.get('old')} to ${size} in a tree of ${p.tree.size}`)
+        }
+        res.writeHead(200, { 'Content-Type': 'application/json', 'Cache-Control': 'no-cache' })
+        return res.end(JSON.stringify({ old, size, proof: p.tree.consistency(old, size).map(b64) }))
+      }
       const m = /^\/ledger\/([^/]+)\/(checkpoint|vkey)$/.exec(pathname)
       const p = m && pools.get(decodeURIComponent(m[1]))
       if (!p) return fail(res, 404, 'not_found', 'no such pool')

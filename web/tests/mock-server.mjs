@@ -244,6 +244,17 @@ function initialState() {
   add('2026年第一期个人信用卡不良资产包', 'GDB-2026-01', '广发银行股份有限公司', '2026-03-31', 1800, 7, '2026-04-12T06:21:00Z')
   add('消费贷不良资产包（华东）', 'ZJXF-2025-Q4', '浙江某消费金融公司', '2025-12-31', 640, 11, '2026-02-03T02:10:00Z')
   add('个人经营贷资产包 A', 'PAB-BL-0925', '平安银行股份有限公司', '2025-09-30', 260, 23, '2025-11-20T09:45:00Z')
+  st.tokens = [
+    { id: 1, user_id: 2, name: 'nightly-import', created_at: '2026-02-01T02:00:00Z', revoked: false },
+    { id: 2, user_id: 2, name: 'old-laptop', created_at: '2026-01-10T02:00:00Z', revoked: true, revoked_at: '2026-03-01T09:00:00Z', revoked_reason: 'password changed' },
+  ]
+  st.nextToken = 3
+  st.accountEvents = [
+    { id: 1, at: '2026-01-05T08:00:00Z', actor: 'cli:root', action: 'account.created', user_id: 1, username: 'admin', detail: '{"role":"admin","temporary_password":true}' },
+    { id: 2, at: '2026-01-05T08:05:00Z', actor: 'user:admin', action: 'account.created', user_id: 4, username: 'collector', detail: '{"role":"collector","temporary_password":true}' },
+    { id: 3, at: '2026-01-05T09:00:00Z', actor: 'user:collector', action: 'account.password_changed', user_id: 4, username: 'collector', detail: '{"temporary":false}' },
+    { id: 4, at: '2026-03-01T09:00:00Z', actor: 'user:admin', action: 'account.token_revoked', user_id: 2, username: 'analyst', detail: '{"name":"old-laptop","reason":"password changed","token_id":2}' },
+  ]
   st.audit = [
     { at: '2026-04-14T03:11:00Z', actor: 'collector', purpose: '电话催收前核实身份', portfolio_id: 1, borrower_ref: 'b_3f2a9c11d0e4', fields: ['name', 'phone'] },
     { at: '2026-04-14T05:40:00Z', actor: 'collector', purpose: '诉讼材料准备', portfolio_id: 1, borrower_ref: 'b_77ac20be91f3', fields: ['name', 'national_id', 'address'] },
@@ -349,7 +360,20 @@ export function createMock({ dist = DIST, stepMs = 120, ledgerMs = Number(proces
     const u = id && st.users.find((x) => x.id === id && !x.disabled)
     return u || null
   }
-  const pub = (u) => ({ id: u.id, username: u.username, display_name: u.display_name, role: u.role, disabled: u.disabled, created_at: u.created_at })
+  const pub = (u) => ({ id: u.id, username: u.username, display_name: u.display_name, role: u.role, disabled: u.disabled, created_at: u.created_at, must_change_password: !!u.must_change_password })
+  // Account changes end the user's sessions and tokens and are recorded, as on the real server.
+  function accountEvent(actor, action, usr, detail = {}) {
+    st.accountEvents.unshift({ id: st.accountEvents.length + 1, at: new Date().toISOString(), actor: 'user:' + actor.username, action, user_id: usr.id, username: usr.username, detail: JSON.stringify(detail) })
+  }
+  function endCredentials(actor, usr, reason, keepSid) {
+    for (const [sid, id] of st.sessions) if (id === usr.id && sid !== keepSid) st.sessions.delete(sid)
+    for (const tk of st.tokens) {
+      if (tk.user_id === usr.id && !tk.revoked) {
+        Object.assign(tk, { revoked: true, revoked_at: new Date().toISOString(), revoked_reason: reason })
+        accountEvent(actor, 'account.token_revoked', usr, { token_id: tk.id, name: tk.name, reason })
+      }
+    }
+  }
 
   function startUpload(u, parts) {
     const f = parts.file
@@ -453,6 +477,20 @@ export function createMock({ dist = DIST, stepMs = 120, ledgerMs = Number(proces
       return send(res, 204, undefined, { 'Set-Cookie': 'reclaim_session=; Path=/; Max-Age=0' })
     }
     if (p[0] === 'auth' && p[1] === 'me') return send(res, 200, { user: pub(u), permissions: perms })
+    if (p[0] === 'auth' && p[1] === 'password' && method === 'POST') {
+      const b = JSON.parse((await readBody(req)).toString() || '{}')
+      if (b.current_password !== u.password) return fail(res, 400, 'invalid', 'the current password is wrong', { current_password: 'wrong password' })
+      if (!b.new_password || [...b.new_password].length < 12) return fail(res, 400, 'invalid', 'password policy', { new_password: 'a password needs at least 12 characters' })
+      if (b.new_password === b.current_password) return fail(res, 400, 'invalid', 'choose a new password', { new_password: 'same as the current password' })
+      if (b.new_password.toLowerCase().includes(u.username.toLowerCase())) return fail(res, 400, 'invalid', 'password policy', { new_password: 'a password must not contain the user name' })
+      u.password = b.new_password
+      u.must_change_password = false
+      accountEvent(u, 'account.password_changed', u, { temporary: false })
+      const c = /(?:^|;\s*)reclaim_session=([^;]+)/.exec(req.headers.cookie || '')
+      endCredentials(u, u, 'password changed', c && c[1])
+      return send(res, 200, { user: pub(u), permissions: perms })
+    }
+    if (u.must_change_password) return fail(res, 403, 'password_change_required', 'your password was set by an administrator: change it before doing anything else')
 
     if (p[0] === 'portfolios') {
       if (!need('portfolio.read')) return
@@ -525,6 +563,8 @@ export function createMock({ dist = DIST, stepMs = 120, ledgerMs = Number(proces
         return send(res, 200, rest)
       }
       if (p[2] === 'rejects.csv') {
+        // Like httpapi/uploads.go: the uploader's alone (anyone else, an admin too, gets 404).
+        if (up.owner !== u.id) return fail(res, 404, 'not_found', `upload ${p[1]} not found`)
         const errs = up.report?.errors || []
         res.writeHead(200, { 'Content-Type': 'text/csv; charset=utf-8', 'Content-Disposition': `attachment; filename="rejects-${up.id}.csv"` })
         return res.end('_line,_rules,_errors,借据号\n' + errs.map((e) => `${e.line},${e.rule},"${e.message.replace(/"/g, '""')}",L${e.line}`).join('\n') + '\n')
@@ -593,22 +633,63 @@ export function createMock({ dist = DIST, stepMs = 120, ledgerMs = Number(proces
         if (!b.username) return fail(res, 400, 'invalid', 'username is required', { username: 'required' })
         if (st.users.some((x) => x.username === b.username)) return fail(res, 409, 'conflict', `user ${b.username} exists`)
         if (!PERMS[b.role]) return fail(res, 400, 'invalid', 'unknown role', { role: 'unknown role' })
-        if (!b.password || b.password.length < 10) return fail(res, 400, 'invalid', 'password too short', { password: 'at least 10 characters' })
-        const nu = { id: st.nextUser++, username: b.username, display_name: b.display_name || b.username, role: b.role, disabled: false, created_at: new Date().toISOString(), password: b.password }
+        if (!b.password || [...b.password].length < 12) return fail(res, 400, 'invalid', 'password policy', { password: 'a password needs at least 12 characters' })
+        if (st.users.some((x) => x.username.toLowerCase() === String(b.username).toLowerCase())) return fail(res, 409, 'conflict', `the username ${b.username} is taken`)
+        const nu = { id: st.nextUser++, username: b.username, display_name: b.display_name || b.username, role: b.role, disabled: false, created_at: new Date().toISOString(), password: b.password, must_change_password: true }
         st.users.push(nu)
+        accountEvent(u, 'account.created', nu, { role: nu.role, temporary_password: true })
         return send(res, 201, pub(nu))
       }
       const usr = st.users.find((x) => String(x.id) === p[1])
       if (!usr) return fail(res, 404, 'not_found', 'no such user')
+      if (p[2] === 'tokens' && p.length === 3 && method === 'GET') {
+        return send(res, 200, st.tokens.filter((tk) => tk.user_id === usr.id).sort((a, b) => b.id - a.id))
+      }
+      if (p[2] === 'tokens' && p.length === 4 && method === 'DELETE') {
+        const tk = st.tokens.find((x) => String(x.id) === p[3] && x.user_id === usr.id)
+        if (!tk) return fail(res, 404, 'not_found', 'no such token')
+        if (!tk.revoked) {
+          const reason = q.get('reason') || 'revoked by user:' + u.username
+          Object.assign(tk, { revoked: true, revoked_at: new Date().toISOString(), revoked_reason: reason })
+          accountEvent(u, 'account.token_revoked', usr, { token_id: tk.id, name: tk.name, reason })
+        }
+        return send(res, 200, tk)
+      }
       if (method === 'PATCH') {
         const b = JSON.parse((await readBody(req)).toString() || '{}')
-        if (b.role !== undefined) usr.role = b.role
-        if (b.disabled !== undefined) usr.disabled = !!b.disabled
-        if (b.password !== undefined) usr.password = b.password
+        if (b.password !== undefined) {
+          if (usr.id === u.id) return fail(res, 400, 'invalid', 'change your own password with POST /api/v1/auth/password')
+          if ([...b.password].length < 12) return fail(res, 400, 'invalid', 'password policy', { password: 'a password needs at least 12 characters' })
+        }
+        if (b.role !== undefined && b.role !== usr.role) {
+          accountEvent(u, 'account.role_changed', usr, { from: usr.role, to: b.role })
+          usr.role = b.role
+          endCredentials(u, usr, 'role changed')
+        }
+        if (b.disabled !== undefined && !!b.disabled !== !!usr.disabled) {
+          usr.disabled = !!b.disabled
+          accountEvent(u, usr.disabled ? 'account.disabled' : 'account.enabled', usr)
+          endCredentials(u, usr, usr.disabled ? 'account disabled' : 'account enabled')
+        }
+        if (b.password !== undefined) {
+          usr.password = b.password
+          usr.must_change_password = true
+          accountEvent(u, 'account.password_set', usr, { temporary: true })
+          endCredentials(u, usr, 'password reset')
+        }
         return send(res, 200, pub(usr))
       }
     }
 
+    if (p[0] === 'audit' && p[1] === 'accounts') {
+      if (!need('audit.read')) return
+      let list = st.accountEvents
+      if (q.get('actor')) list = list.filter((a) => a.actor === q.get('actor'))
+      if (q.get('username')) list = list.filter((a) => a.username.toLowerCase() === q.get('username').toLowerCase())
+      if (q.get('from')) list = list.filter((a) => Date.parse(a.at) >= Date.parse(q.get('from')))
+      if (q.get('to')) list = list.filter((a) => Date.parse(a.at) < Date.parse(q.get('to')))
+      return send(res, 200, list.slice(0, Number(q.get('limit') || 100)))
+    }
     if (p[0] === 'audit') {
       if (!need('audit.read')) return
       let list = st.audit
@@ -625,6 +706,24 @@ export function createMock({ dist = DIST, stepMs = 120, ledgerMs = Number(proces
     try {
       const u = new URL(req.url, 'http://x')
       if (/^\/ledger\/[^/]+\/(checkpoint|vkey)$/.test(u.pathname) && req.method === 'GET') return ledger.raw(res, u.pathname, fail)
+      if (/^\/ledger\/[^/]+\/proof\/consistency$/.test(u.pathname) && req.method === 'GET') {
+        // Like the real server: proofs need ledger.read.
+        const user = userOf(req)
+        if (!user) return fail(res, 401, 'unauthenticated', 'sign in first')
+        if (!PERMS[user.role]?.includes('ledger.read')) return fail(res, 403, 'forbidden', 'ledger.read required')
+        return ledger.raw(res, u.pathname, fail, u.searchParams)
+      }
+      // Test controls: make the mock's log misbehave (see control() in tests/mock-ledger.mjs).
+      const mc = /^\/__mock\/ledger\/([^/]+)\/([a-z-]+)$/.exec(u.pathname)
+      if (mc) {
+        const out = ledger.control(decodeURIComponent(mc[1]), mc[2], u.searchParams)
+        if (out === null) return fail(res, 404, 'not_found', 'no such pool or action')
+        if (typeof out === 'string') {
+          res.writeHead(200, { 'Content-Type': 'text/plain; charset=utf-8' })
+          return res.end(out)
+        }
+        return send(res, 200, out)
+      }
       if (u.pathname.startsWith('/api/v1/')) {
         const parts = u.pathname.slice('/api/v1/'.length).split('/').filter(Boolean)
         return await api(req, res, userOf(req), parts)

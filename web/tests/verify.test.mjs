@@ -16,14 +16,18 @@ import ts from 'typescript'
 
 const here = path.dirname(fileURLToPath(import.meta.url))
 let V
+let P
 
 before(async () => {
-  const src = fs.readFileSync(path.resolve(here, '../src/ledger/verify.ts'), 'utf8')
-  const out = ts.transpileModule(src, { compilerOptions: { module: ts.ModuleKind.ESNext, target: ts.ScriptTarget.ES2022 } })
+  // verify.ts and pin.ts (which imports './verify'), transpiled side by side.
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'reclaim-verify-'))
-  const file = path.join(dir, 'verify.mjs')
-  fs.writeFileSync(file, out.outputText)
-  V = await import(pathToFileURL(file).href)
+  for (const name of ['verify', 'pin']) {
+    const src = fs.readFileSync(path.resolve(here, `../src/ledger/${name}.ts`), 'utf8')
+    const out = ts.transpileModule(src, { compilerOptions: { module: ts.ModuleKind.ESNext, target: ts.ScriptTarget.ES2022 } })
+    fs.writeFileSync(path.join(dir, `${name}.mjs`), out.outputText.replace(/from '\.\/verify'/g, "from './verify.mjs'"))
+  }
+  V = await import(pathToFileURL(path.join(dir, 'verify.mjs')).href)
+  P = await import(pathToFileURL(path.join(dir, 'pin.mjs')).href)
 })
 
 const hx = (s) => Uint8Array.from(Buffer.from(s, 'hex'))
@@ -237,6 +241,12 @@ test('a checkpoint signed with a generated Ed25519 key, with witness cosignature
   ])
   assert.equal(r.witnessesVerified, 2)
 
+  // A witness list may give a witness a display name other than its key name: the key counts.
+  const r1 = await V.verifyCheckpoint(note, log.vkey, { origin, witnesses: [{ name: 'trustee', vkey: w1.vkey }] })
+  assert.deepEqual(r1.cosignatures.map((c) => c.status), ['verified', 'unknown'])
+  assert.equal(V.keyNameOf(w1.vkey), 'trustee.example/witness')
+  assert.equal(V.isWitness({ name: 'trustee', vkey: w1.vkey }, 'trustee'), false, 'a display name is not a signer name')
+
   // Unlisted witness keys are reported as unknown; a forged cosignature as invalid.
   const r2 = await V.verifyCheckpoint(note, log.vkey, { witnesses: [witnesses[0]] })
   assert.deepEqual(r2.cosignatures.map((c) => c.status), ['verified', 'unknown'])
@@ -268,4 +278,277 @@ test('a checkpoint signed with a generated Ed25519 key, with witness cosignature
   assert.equal((await V.verifyReceipt({ ...receipt, proof: receipt.proof.slice(1) }, log.vkey)).ok, false)
   assert.equal((await V.verifyReceipt({ ...receipt, checkpoint: note.replace(b64(root), b64(hashes[0])) }, log.vkey)).code, 'bad_signature')
   assert.equal((await V.verifyReceipt({ ...receipt, proof: ['not base64!'] }, log.vkey)).code, 'proof_malformed')
+})
+
+// ---- consistency proofs (RFC 6962 section 2.1.2; RFC 9162 section 2.1.4)
+
+// golang.org/x/mod/sumdb/tlog.ProveTree over the Certificate Transparency test leaves (the order
+// the server's /ledger/{pool}/proof/consistency returns); the same as transparency-dev/merkle's
+// proof/verify_test.go consistencyProofs.
+const CONSISTENCY = [
+  { old: 1, size: 8, proof: ['96a296d224f285c67bee93c30f8a309157f0daa35dc5b87e410b78630a09cfc7', '5f083f0a1a33ca076a95279832580db3e0ef4584bdff1f54c8a360f50de3031e', '6b47aaf29ee3c2af9af889bc1fb9254dabd31177f16232dd6aab035ca39bf6e4'] },
+  { old: 6, size: 8, proof: ['0ebc5d3437fbe2db158b9f126a1d118e308181031d0a949f8dededebc558ef6a', 'ca854ea128ed050b41b35ffc1b87b8eb2bde461e9e3b5596ece6b9d5975a0ae0', 'd37ee418976dd95753c1c73862b9398fa2a2cf9b4ff0fdfe8b30cd95209614b7'] },
+  { old: 2, size: 5, proof: ['5f083f0a1a33ca076a95279832580db3e0ef4584bdff1f54c8a360f50de3031e', 'bc1a0643b12e4d2d7c77918f44e0f4f79a838b6cf9ec5b5c283e1f4d88599e6b'] },
+  { old: 6, size: 7, proof: ['0ebc5d3437fbe2db158b9f126a1d118e308181031d0a949f8dededebc558ef6a', 'b08693ec2e721597130641e8211e7eedccb4c26413963eee6c1e2ed16ffb1a5f', 'd37ee418976dd95753c1c73862b9398fa2a2cf9b4ff0fdfe8b30cd95209614b7'] },
+  { old: 3, size: 7, proof: ['0298d122906dcfc10892cb53a73992fc5b9f493ea4c9badb27b791b4127a7fe7', '07506a85fd9dd2f120eb694f86011e5bb4662e5c415a62917033d4a9624487e7', 'fac54203e7cc696cf0dfcb42c92a1d9dbaf70ad9e621f4bd8d98662f00e3c125', '837dbb152e9b079010717e84e865da4ebc0fa198a806d59d31bf15accef22d0e'] },
+]
+
+test('consistency proofs of the sumdb/tlog vectors verify; tampered ones and swapped roots do not', async () => {
+  for (const v of CONSISTENCY) {
+    const proof = v.proof.map(hx)
+    const oldRoot = hx(ROOTS[v.old])
+    const newRoot = hx(ROOTS[v.size])
+    const ok = await V.verifyConsistency(v.old, v.size, oldRoot, newRoot, proof)
+    assert.equal(ok.ok, true, `${v.old} -> ${v.size}: ${ok.detail}`)
+    // A different old root (a fork of the old tree), a different new root, a flipped bit, a
+    // missing or extra hash: all fail. (The sizes themselves come from signed checkpoints.)
+    assert.equal((await V.verifyConsistency(v.old, v.size, hx(ROOTS[v.old - 1]), newRoot, proof)).code, 'inconsistent')
+    assert.equal((await V.verifyConsistency(v.old, v.size, oldRoot, hx(ROOTS[v.size - 1]), proof)).code, 'inconsistent')
+    for (let i = 0; i < proof.length; i++) {
+      const bad = proof.map((p) => p.slice())
+      bad[i][3] ^= 1
+      assert.equal((await V.verifyConsistency(v.old, v.size, oldRoot, newRoot, bad)).ok, false, `flip in hash ${i}`)
+    }
+    assert.equal((await V.verifyConsistency(v.old, v.size, oldRoot, newRoot, proof.slice(0, -1))).ok, false)
+    assert.equal((await V.verifyConsistency(v.old, v.size, oldRoot, newRoot, [...proof, proof[0]])).ok, false)
+  }
+  // Equal sizes: empty proof and equal roots; different roots are a fork.
+  assert.equal((await V.verifyConsistency(5, 5, hx(ROOTS[5]), hx(ROOTS[5]), [])).ok, true)
+  assert.equal((await V.verifyConsistency(5, 5, hx(ROOTS[5]), hx(ROOTS[4]), [])).code, 'inconsistent')
+  assert.equal((await V.verifyConsistency(5, 5, hx(ROOTS[5]), hx(ROOTS[5]), [hx(ROOTS[1])])).code, 'proof_malformed')
+  // Shrinking trees, negative or fractional sizes, short hashes, empty proofs are malformed.
+  for (const [o, n] of [[8, 7], [-1, 3], [1.5, 3]]) assert.equal((await V.verifyConsistency(o, n, hx(ROOTS[1]), hx(ROOTS[3]), [])).code, 'proof_malformed')
+  assert.equal((await V.verifyConsistency(2, 5, hx(ROOTS[2]), hx(ROOTS[5]), [hx('abcd'), hx(ROOTS[1])])).code, 'proof_malformed')
+  assert.equal((await V.verifyConsistency(2, 5, hx(ROOTS[2]), hx(ROOTS[5]), [])).code, 'proof_malformed')
+  // Every tree extends the empty tree.
+  assert.equal((await V.verifyConsistency(0, 8, hx(ROOTS[0]), hx(ROOTS[8]), [])).ok, true)
+})
+
+/** A test tree: leaf hashes, subtree hashes and the RFC 6962 SUBPROOF, from the definitions. */
+async function testTree(leaves) {
+  const hashes = await Promise.all(leaves.map((l) => V.leafHash(l)))
+  const sub = async (a, b) => {
+    if (b - a === 1) return hashes[a]
+    let j = 1
+    while (j * 2 < b - a) j *= 2
+    return V.nodeHash(await sub(a, a + j), await sub(a + j, b))
+  }
+  // RFC 6962 section 2.1.2: SUBPROOF(m, D[lo:hi], b).
+  const subproof = async (m, lo, hi, b) => {
+    const n = hi - lo
+    if (m === n) return b ? [] : [await sub(lo, hi)]
+    let k = 1
+    while (k * 2 < n) k *= 2
+    if (m <= k) return [...(await subproof(m, lo, lo + k, b)), await sub(lo + k, hi)]
+    return [...(await subproof(m - k, lo + k, hi, false)), await sub(lo, lo + k)]
+  }
+  return {
+    root: (n) => (n === 0 ? V.merkleRoot([]) : sub(0, n)),
+    consistency: (m, n) => (m === 0 || m === n ? Promise.resolve([]) : subproof(m, 0, n, true)),
+  }
+}
+
+test('every consistency proof between trees of up to 33 leaves verifies, and none across a fork', async () => {
+  const leaves = Array.from({ length: 33 }, (_, i) => utf8(`entry ${i}`))
+  const t = await testTree(leaves)
+  // A fork: entry 9 differs.
+  const forked = leaves.slice()
+  forked[9] = utf8('entry 9, rewritten')
+  const f = await testTree(forked)
+  for (let n = 1; n <= leaves.length; n++) {
+    const newRoot = await t.root(n)
+    for (let m = 1; m <= n; m++) {
+      const proof = await t.consistency(m, n)
+      const r = await V.verifyConsistency(m, n, await t.root(m), newRoot, proof)
+      assert.equal(r.ok, true, `${m} -> ${n}: ${r.detail}`)
+      if (m > 9) {
+        // The remembered old tree had the original entry 9; the server now serves the fork.
+        const fr = await V.verifyConsistency(m, n, await t.root(m), await f.root(n), await f.consistency(m, n))
+        assert.equal(fr.ok, false, `fork ${m} -> ${n} passed`)
+      }
+    }
+  }
+})
+
+// ---- pinning: the key on first sight, the last checkpoint, consistency on every visit
+
+/** A signing log for the pinning tests: append entries, sign checkpoints, prove consistency. */
+async function testLog(origin, n, witnesses = []) {
+  const key = await newKey(origin, V.ALG_ED25519)
+  const log = {
+    key,
+    leaves: Array.from({ length: n }, (_, i) => utf8(`{"i":${i}}`)),
+    async note(size = log.leaves.length, by = witnesses, k = log.key) {
+      const t = await testTree(log.leaves)
+      const text = `${origin}\n${size}\n${b64(await t.root(size))}\n`
+      let note = text + '\n' + (await sigLine(k, utf8(text)))
+      for (const w of by) note += await cosigLine(w, text, 1767225600)
+      return note
+    },
+    async fetchConsistency(old, size) {
+      const t = await testTree(log.leaves)
+      return { old, size, proof: (await t.consistency(old, size)).map(b64) }
+    },
+    append(k) {
+      for (let i = 0; i < k; i++) log.leaves.push(utf8(`{"i":${log.leaves.length}}`))
+    },
+  }
+  return log
+}
+
+test('pinning: first sight pins the served key and remembers the checkpoint; an honest append passes', async () => {
+  const origin = 'reclaim.example/pools/PIN-1'
+  const w = await newKey('trustee.example/witness', V.ALG_COSIGNATURE_V1)
+  const witnesses = [{ name: w.name, vkey: w.vkey }]
+  const log = await testLog(origin, 20, [w])
+  const base = { servedVKey: log.key.vkey + '\n', origin, serverWitnesses: witnesses, serverQuorum: 1, now: '2026-12-06T10:00:00Z' }
+  let calls = []
+  const fetchConsistency = (o, s) => {
+    calls.push([o, s])
+    return log.fetchConsistency(o, s)
+  }
+
+  const r1 = await P.checkTrust({ ...base, trust: null, note: await log.note(), fetchConsistency })
+  assert.equal(r1.ok, true, r1.detail)
+  assert.equal(r1.firstSight, true)
+  assert.equal(r1.trust.vkey, log.key.vkey)
+  assert.equal(r1.trust.source, 'first-sight')
+  assert.equal(r1.trust.last.size, 20)
+  assert.equal(r1.checkpoint.witnessesVerified, 1)
+  assert.equal(r1.consistency, undefined)
+  assert.deepEqual(calls, [])
+
+  // The same checkpoint again: no proof needed, the roots must be equal.
+  const r2 = await P.checkTrust({ ...base, trust: r1.trust, note: await log.note(), fetchConsistency })
+  assert.equal(r2.ok, true, r2.detail)
+  assert.equal(r2.firstSight, false)
+  assert.equal(r2.consistency.kind, 'same')
+
+  // 13 more entries: the browser asks for the proof 20 -> 33 and checks it.
+  log.append(13)
+  const r3 = await P.checkTrust({ ...base, trust: r2.trust, note: await log.note(), fetchConsistency })
+  assert.equal(r3.ok, true, r3.detail)
+  assert.deepEqual(calls, [[20, 33]])
+  assert.deepEqual([r3.consistency.from, r3.consistency.to, r3.consistency.kind], [20, 33, 'proof'])
+  assert.ok(r3.consistency.hashes > 0)
+  assert.equal(r3.trust.last.size, 33)
+  assert.equal(r3.trust.pinnedAt, r1.trust.pinnedAt)
+})
+
+test('pinning: a swapped key, a rollback and a fork fail with the evidence, and the pins stay', async () => {
+  const origin = 'reclaim.example/pools/PIN-2'
+  const log = await testLog(origin, 40)
+  const base = { origin, serverWitnesses: [], serverQuorum: 0, now: '2026-12-06T11:00:00Z', fetchConsistency: log.fetchConsistency }
+  const pinned = (await P.checkTrust({ ...base, trust: null, servedVKey: log.key.vkey, note: await log.note() })).trust
+  assert.equal(pinned.last.size, 40)
+
+  // The server now has a new key (same name: same origin) and serves it, signing with it.
+  const other = await newKey(origin, V.ALG_ED25519)
+  const swapped = await P.checkTrust({ ...base, trust: pinned, servedVKey: other.vkey, note: await log.note(40, [], other) })
+  assert.equal(swapped.ok, false)
+  assert.equal(swapped.code, 'key_changed')
+  assert.equal(swapped.evidence.kind, 'key')
+  assert.equal(swapped.evidence.pinnedKey, log.key.vkey)
+  assert.equal(swapped.evidence.servedKey, other.vkey)
+  assert.equal(swapped.checkpoint.code, 'no_signature') // and the checkpoint is not signed by the pinned key
+  assert.deepEqual(swapped.trust, pinned)
+  // Signing with a new key while still serving the old one is no better.
+  const sneaky = await P.checkTrust({ ...base, trust: pinned, servedVKey: log.key.vkey, note: await log.note(40, [], other) })
+  assert.equal(sneaky.code, 'no_signature')
+  assert.deepEqual(sneaky.trust, pinned)
+
+  // A rollback: a validly signed checkpoint of a shorter log.
+  const rolled = await P.checkTrust({ ...base, trust: pinned, servedVKey: log.key.vkey, note: await log.note(31) })
+  assert.equal(rolled.ok, false)
+  assert.equal(rolled.code, 'rollback')
+  assert.equal(rolled.checkpoint.ok, true, 'the signature itself is valid')
+  assert.deepEqual([rolled.evidence.old.size, rolled.evidence.now.size], [40, 31])
+  assert.equal(rolled.evidence.old.root, pinned.last.root)
+  assert.deepEqual(rolled.trust, pinned)
+
+  // A fork at the same size: entry 7 rewritten, re-signed with the real key.
+  const honest = log.leaves.slice()
+  log.leaves[7] = utf8('{"i":7,"rewritten":true}')
+  const sameSize = await P.checkTrust({ ...base, trust: pinned, servedVKey: log.key.vkey, note: await log.note() })
+  assert.equal(sameSize.code, 'fork')
+  assert.notEqual(sameSize.evidence.now.root, sameSize.evidence.old.root)
+  // A fork that also grew: the server's own consistency proof cannot join the remembered root.
+  log.append(5)
+  const grown = await P.checkTrust({ ...base, trust: pinned, servedVKey: log.key.vkey, note: await log.note() })
+  assert.equal(grown.code, 'fork')
+  assert.equal(grown.evidence.kind, 'fork')
+  assert.ok(grown.evidence.proof.length > 0)
+  assert.notEqual(grown.evidence.computedOld, pinned.last.root)
+  assert.deepEqual(grown.trust, pinned)
+  // A proof from the honest tree does not help either (it does not lead to the forked root).
+  const t = await testTree([...honest, ...log.leaves.slice(40)])
+  const mixed = await P.checkTrust({ ...base, trust: pinned, servedVKey: log.key.vkey, note: await log.note(), fetchConsistency: async (o, s) => ({ old: o, size: s, proof: (await t.consistency(o, s)).map(b64) }) })
+  assert.equal(mixed.code, 'fork')
+
+  // No proof, a proof for other sizes, a proof that is not base64: never green.
+  const noProof = await P.checkTrust({ ...base, trust: pinned, servedVKey: log.key.vkey, note: await log.note(), fetchConsistency: async () => { throw new Error('HTTP 500') } })
+  assert.equal(noProof.code, 'consistency_fetch')
+  const otherSizes = await P.checkTrust({ ...base, trust: pinned, servedVKey: log.key.vkey, note: await log.note(), fetchConsistency: async () => ({ old: 1, size: 45, proof: [] }) })
+  assert.equal(otherSizes.code, 'consistency_fetch')
+  const junk = await P.checkTrust({ ...base, trust: pinned, servedVKey: log.key.vkey, note: await log.note(), fetchConsistency: async (o, s) => ({ old: o, size: s, proof: ['!!'] }) })
+  assert.equal(junk.code, 'fork')
+})
+
+test('pinning: a pasted policy pins the key, the witnesses and the quorum; it never forgets the last checkpoint', async () => {
+  const origin = 'reclaim.example/pools/PIN-3'
+  const w1 = await newKey('trustee.example/witness', V.ALG_COSIGNATURE_V1)
+  const w2 = await newKey('rating.example/witness', V.ALG_COSIGNATURE_V1)
+  const log = await testLog(origin, 12, [w1, w2])
+  const policyText = `# from: reclaim ledger policy --pool PIN-3\nlog ${log.key.vkey}\norigin ${origin}\nurl http://127.0.0.1:8080/ledger/PIN-3/\npool PIN-3\nwitness ${w1.vkey}\nwitness ${w2.vkey}\nquorum 2\n`
+  const pins = await P.parseTrustInput(policyText)
+  assert.deepEqual(pins, { vkey: log.key.vkey, origin, witnesses: [{ name: w1.name, vkey: w1.vkey }, { name: w2.name, vkey: w2.vkey }], quorum: 2 })
+  assert.deepEqual(await P.parseTrustInput('  ' + log.key.vkey + '\n'), { vkey: log.key.vkey })
+  for (const bad of ['', 'not a key', `log ${log.key.vkey}\nlog ${log.key.vkey}`, `log ${log.key.vkey}\nwitness ${w1.vkey}`, `log ${log.key.vkey}\nwitness ${w1.vkey}\nquorum 2`,
+    `log ${w1.vkey}`, `witness ${w1.vkey}\nquorum 1`, `log ${log.key.vkey}\nfoo bar`, log.key.vkey.replace(/.$/, 'A')]) {
+    await assert.rejects(P.parseTrustInput(bad), (e) => e instanceof V.VerifyError, JSON.stringify(bad))
+  }
+
+  // The server lists a witness key of its own making under the trustee's name, and claims quorum 0.
+  const fake = await newKey('trustee.example/witness', V.ALG_COSIGNATURE_V1)
+  const serverWitnesses = [{ name: fake.name, vkey: fake.vkey }]
+  const base = { origin, servedVKey: log.key.vkey, serverWitnesses, serverQuorum: 0, now: '2026-12-06T12:00:00Z', fetchConsistency: log.fetchConsistency }
+  const earlier = (await P.checkTrust({ ...base, trust: null, note: await log.note(12, [fake]) })).trust
+  const trust = P.pinPasted(earlier, pins, '2026-12-06T12:05:00Z')
+  assert.equal(trust.source, 'pasted')
+  assert.deepEqual(trust.last, earlier.last)
+
+  const forgedCosig = await P.checkTrust({ ...base, trust, note: await log.note(12, [fake]) })
+  assert.equal(forgedCosig.ok, true, forgedCosig.detail)
+  assert.equal(forgedCosig.witnessSource, 'policy')
+  assert.equal(forgedCosig.quorum, 2)
+  assert.equal(forgedCosig.checkpoint.witnessesVerified, 0, 'a cosignature by a key the policy does not list is not counted')
+  log.append(3)
+  const real = await P.checkTrust({ ...base, trust, note: await log.note() })
+  assert.equal(real.ok, true, real.detail)
+  assert.equal(real.checkpoint.witnessesVerified, 2)
+  // The pasted key is what counts: a server serving another key is refused even on a first paste.
+  const other = await newKey(origin, V.ALG_ED25519)
+  assert.equal((await P.checkTrust({ ...base, servedVKey: other.vkey, trust: P.pinPasted(null, pins, base.now), note: await log.note(15, [], other) })).code, 'key_changed')
+  // Pasting keeps the remembered checkpoint: a rollback after a paste is still a rollback.
+  assert.equal((await P.checkTrust({ ...base, trust: real.trust, note: await log.note(12) })).code, 'rollback')
+  // The policy's origin is enforced.
+  const wrongOrigin = P.pinPasted(null, { ...pins, origin: 'reclaim.example/pools/OTHER' }, base.now)
+  assert.equal((await P.checkTrust({ ...base, trust: wrongOrigin, note: await log.note() })).code, 'origin_mismatch')
+})
+
+test('pinning: the browser store keeps one item per pool and refuses a damaged one', () => {
+  const m = new Map()
+  const storage = { getItem: (k) => (m.has(k) ? m.get(k) : null), setItem: (k, v) => m.set(k, String(v)), removeItem: (k) => m.delete(k) }
+  const s = P.storageTrustStore(storage)
+  assert.equal(s.get('A'), null)
+  const t = { v: 1, vkey: 'x+00000000+AA==', source: 'first-sight', pinnedAt: 'now', last: { size: 3, root: 'r', note: 'n', verifiedAt: 'now' } }
+  s.set('A', t)
+  assert.deepEqual(s.get('A'), t)
+  assert.equal(s.get('B'), null)
+  for (const bad of ['{', '{"v":2}', JSON.stringify({ ...t, last: { ...t.last, size: -1 } }), JSON.stringify({ ...t, source: 'server' })]) {
+    m.set('reclaim.ledger.trust.v1.A', bad)
+    assert.throws(() => s.get('A'), /damaged/)
+  }
+  s.clear('A')
+  assert.equal(s.get('A'), null)
 })

@@ -44,6 +44,13 @@ function codeFor(status: number): string {
 
 type UnauthorizedHandler = () => void
 let onUnauthorized: UnauthorizedHandler = () => {}
+let onPasswordChange: UnauthorizedHandler = () => {}
+
+/** setPasswordChangeHandler registers what to do when a call answers 403 password_change_required
+ * (the router sends to /password). */
+export function setPasswordChangeHandler(h: UnauthorizedHandler) {
+  onPasswordChange = h
+}
 
 /** setUnauthorizedHandler registers what to do when a call answers 401 (the router sends to /login). */
 export function setUnauthorizedHandler(h: UnauthorizedHandler) {
@@ -105,6 +112,7 @@ export async function request<T>(path: string, opts: RequestOptions = {}): Promi
     const ra = res.headers.get('Retry-After')
     const err = new ApiError(res.status, data, ra ? Number(ra) || null : null)
     if (res.status === 401 && !opts.quiet401) onUnauthorized()
+    if (res.status === 403 && err.code === 'password_change_required') onPasswordChange()
     throw err
   }
   if (res.status === 204) return undefined as T
@@ -118,4 +126,5 @@ export const api = {
   post: <T>(path: string, body?: unknown, opts: RequestOptions = {}) =>
     request<T>(path, { ...opts, method: 'POST', body }),
   patch: <T>(path: string, body?: unknown) => request<T>(path, { method: 'PATCH', body }),
+  del: <T>(path: string, query?: RequestOptions['query']) => request<T>(path, { method: 'DELETE', query }),
 }

@@ -10,6 +10,32 @@ export interface User {
   disabled?: boolean
   created_at?: string
   last_login_at?: string
+  /** Set when an admin or operator chose the password: every route but me, logout and
+   * change-password answers 403 password_change_required until the user changes it. */
+  must_change_password?: boolean
+}
+
+/** An API token as listed (never the token itself). */
+export interface APIToken {
+  id: number
+  user_id: number
+  name: string
+  created_at: string
+  revoked: boolean
+  revoked_at?: string
+  revoked_reason?: string
+}
+
+/** One account change from GET /api/v1/audit/accounts. */
+export interface AccountEvent {
+  id: number
+  at: string
+  actor: string
+  action: string
+  user_id: number
+  username: string
+  /** JSON object text: old and new role, token id and name, reason, ... */
+  detail: string
 }
 
 export interface Me {
@@ -207,12 +233,35 @@ export interface Pool {
   frozen_at?: string | null
   checkpoint?: PoolCheckpoint | null
   quorum?: number
+  integrity?: PoolIntegrity | null
 }
 
 /** A witness the log asks to cosign: its name and cosignature/v1 verifier key. */
 export interface WitnessInfo {
   name: string
   vkey: string
+}
+
+/** One difference between the stored log and what its entries recompute to. */
+export interface IntegrityMismatch {
+  kind: string
+  index: number
+  hash_index: number
+  level: number
+  n: number
+  stored?: string
+  recomputed?: string
+  changed?: string
+}
+
+/** The store self-audit status of a pool: damaged means the server stopped signing it. */
+export interface PoolIntegrity {
+  pool: string
+  damaged: boolean
+  detected_at?: string
+  report?: { pool: string; mismatches: IntegrityMismatch[] | null } | null
+  audited_to: number
+  last_clean_at?: string
 }
 
 /** GET /api/v1/pools/{pool}: the pool with the log's verifier key and its witnesses. */

@@ -19,6 +19,7 @@ export type VerifyCode =
   | 'origin_mismatch' // the checkpoint names another log
   | 'proof_malformed' // wrong hash sizes, index out of range, wrong proof length
   | 'root_mismatch' // the proof leads to another root
+  | 'inconsistent' // a consistency proof does not join the old root to the new one
 
 export class VerifyError extends Error {
   code: VerifyCode
@@ -229,6 +230,82 @@ export function proofSides(index: number, size: number, n: number): ('left' | 'r
     sn = shr(sn)
   }
   return out
+}
+
+/** ConsistencyResult says whether the tree of newSize extends the tree of oldSize, and how we know. */
+export interface ConsistencyResult {
+  ok: boolean
+  code?: VerifyCode
+  detail?: string
+  /** The old and the new root the proof leads to (when it is well-formed). */
+  computedOld?: Uint8Array
+  computedNew?: Uint8Array
+}
+
+const isPow2 = (x: number) => x > 0 && 2 ** Math.round(Math.log2(x)) === x
+
+/**
+ * verifyConsistency checks an RFC 6962 / RFC 9162 consistency proof (hashes in the order
+ * golang.org/x/mod/sumdb/tlog.ProveTree returns them) that the tree of oldSize with root oldRoot
+ * is a prefix of the tree of newSize with root newRoot, following RFC 9162 section 2.1.4.2.
+ * Equal sizes need an empty proof and equal roots; any tree extends the empty tree. It never
+ * throws for bad input: code 'proof_malformed' for a proof of the wrong shape, 'inconsistent'
+ * when the proof does not lead to both roots (a fork, or a bad proof).
+ */
+export async function verifyConsistency(oldSize: number, newSize: number, oldRoot: Uint8Array, newRoot: Uint8Array, proof: Uint8Array[]): Promise<ConsistencyResult> {
+  const bad = (code: VerifyCode, detail: string, extra: Partial<ConsistencyResult> = {}): ConsistencyResult => ({ ok: false, code, detail, ...extra })
+  if (!Number.isSafeInteger(oldSize) || !Number.isSafeInteger(newSize) || oldSize < 0 || oldSize > newSize) {
+    return bad('proof_malformed', `no consistency proof goes from size ${oldSize} to size ${newSize}`)
+  }
+  if (oldRoot.length !== HASH || newRoot.length !== HASH) return bad('proof_malformed', `a root hash is not ${HASH} bytes`)
+  for (const [i, p] of proof.entries()) {
+    if (p.length !== HASH) return bad('proof_malformed', `proof hash ${i + 1} has ${p.length} bytes, not ${HASH}`)
+  }
+  if (oldSize === newSize) {
+    if (proof.length) return bad('proof_malformed', `a proof between equal sizes is empty, this one has ${proof.length} hashes`)
+    if (!equalBytes(oldRoot, newRoot)) return bad('inconsistent', `two different roots for the same size ${oldSize}: ${b64encode(oldRoot)} and ${b64encode(newRoot)}`)
+    return { ok: true, computedOld: oldRoot, computedNew: newRoot }
+  }
+  if (oldSize === 0) {
+    if (proof.length) return bad('proof_malformed', 'a proof from the empty tree is empty')
+    return { ok: true }
+  }
+  if (!proof.length) return bad('proof_malformed', `the proof from size ${oldSize} to ${newSize} is empty`)
+  const path = isPow2(oldSize) ? [oldRoot, ...proof] : proof
+  let fn = oldSize - 1
+  let sn = newSize - 1
+  while (lsb(fn)) {
+    fn = shr(fn)
+    sn = shr(sn)
+  }
+  let fr = path[0]
+  let sr = path[0]
+  for (const c of path.slice(1)) {
+    if (sn === 0) return bad('proof_malformed', `the proof has ${proof.length} hashes, more than sizes ${oldSize} and ${newSize} need`)
+    if (lsb(fn) || fn === sn) {
+      fr = await nodeHash(c, fr)
+      sr = await nodeHash(c, sr)
+      if (!lsb(fn)) {
+        while (!lsb(fn) && fn !== 0) {
+          fn = shr(fn)
+          sn = shr(sn)
+        }
+      }
+    } else {
+      sr = await nodeHash(sr, c)
+    }
+    fn = shr(fn)
+    sn = shr(sn)
+  }
+  if (sn !== 0) return bad('proof_malformed', `the proof has ${proof.length} hashes, fewer than sizes ${oldSize} and ${newSize} need`)
+  const got = { computedOld: fr, computedNew: sr }
+  if (!equalBytes(fr, oldRoot)) {
+    return bad('inconsistent', `the proof leads to old root ${b64encode(fr)}, not the remembered ${b64encode(oldRoot)}: the log of size ${newSize} does not contain the log of size ${oldSize}`, got)
+  }
+  if (!equalBytes(sr, newRoot)) {
+    return bad('inconsistent', `the proof leads to new root ${b64encode(sr)}, not the signed ${b64encode(newRoot)}`, got)
+  }
+  return { ok: true, ...got }
 }
 
 /** InclusionResult says whether an entry is in the tree with the given root, and how we know. */
@@ -468,8 +545,22 @@ export function cosignedMessage(timestamp: bigint | number, text: string): Uint8
   return enc.encode(`cosignature/v1\ntime ${timestamp}\n${text}`)
 }
 
+/**
+ * keyNameOf is the name part of a verifier key ("name+hash+key"): the name its signature lines
+ * carry, which may differ from the display name a witness list gives the witness.
+ */
+export function keyNameOf(vkey: string): string {
+  const i = vkey.trim().indexOf('+')
+  return i < 0 ? '' : vkey.trim().slice(0, i)
+}
+
+/** isWitness reports whether a signature line's name is the given witness's. */
+export function isWitness(w: WitnessKey, sigName: string): boolean {
+  return keyNameOf(w.vkey) === sigName || (!keyNameOf(w.vkey) && w.name === sigName)
+}
+
 async function checkCosignature(s: NoteSignature, text: string, witnesses: WitnessKey[]): Promise<CosignatureResult> {
-  const w = witnesses.find((x) => x.name === s.name)
+  const w = witnesses.find((x) => isWitness(x, s.name))
   if (!w) return { name: s.name, status: 'unknown' }
   let key: VerifierKey
   try {
