@@ -321,7 +321,15 @@ func run(ctx context.Context, store Store, sealer Sealer, in *io.SectionReader, 
 
 	layout, err := tape.NewLayout(src.Header(), opts.Mapping)
 	if err != nil {
-		rep.setMessage("report.layout", msg.A("detail", err.Error()))
+		var le *tape.LayoutError
+		if errors.As(err, &le) {
+			// Each problem is listed (coded) with the report's errors, and the summary names them.
+			rep.setMessage("report.layout_problems", msg.A("detail", le.Render(msg.EN), "detail_zh", le.Render(msg.ZH)))
+			rep.Errors = le.Problems[:min(len(le.Problems), opts.MaxErrors)]
+			rep.ErrorsShown, rep.ErrorsTotal = len(rep.Errors), int64(len(le.Problems))
+		} else {
+			rep.setMessage("report.layout", msg.A("detail", err.Error()))
+		}
 		return rep, reclaim.WrapError(reclaim.EINVALID, err, "the tape's columns cannot be mapped")
 	}
 	describeLayout(rep, layout)

@@ -3,6 +3,8 @@ package ingest_test
 import (
 	"context"
 	"encoding/json"
+	"os"
+	"path/filepath"
 	"regexp"
 	"strings"
 	"testing"
@@ -86,4 +88,33 @@ func TestReportMessagesAreCoded(t *testing.T) {
 		rep, _ = ingest.Run(ctx, db.IngestStore(), keyring(t), tp, ingest.Options{AllowMissing: allowed, SkipInvalid: true})
 		checkCoded(t, rep, "report.duplicate")
 	})
+}
+
+// TestLayoutProblemsInReport: a header that cannot be bound (two columns for one field) is
+// refused with every problem listed, coded, among the report's errors, and a summary that names
+// them in either language.
+func TestLayoutProblemsInReport(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "twice.csv")
+	if err := os.WriteFile(path, []byte("loan_id,本金余额,未偿本金,loan_id\nL1,1,1,L1\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	rep, err := ingest.Run(context.Background(), nil, nil, path, ingest.Options{DryRun: true})
+	if err == nil {
+		t.Fatal("a header bound twice was accepted")
+	}
+	if rep.MessageCode != "report.layout_problems" || len(rep.Errors) != 2 || rep.ErrorsTotal != 2 {
+		t.Fatalf("report: %q %q %+v", rep.MessageCode, rep.Message, rep.Errors)
+	}
+	for _, e := range rep.Errors {
+		if e.Code != "layout.bound_twice_header" || e.Rule != tape.RuleLayout {
+			t.Errorf("problem %+v", e)
+		}
+	}
+	if !strings.Contains(rep.Message, "principal_outstanding is bound twice") || !strings.Contains(rep.Message, "loan_id is bound twice: by column A (loan_id) and column D (loan_id)") {
+		t.Errorf("en %q", rep.Message)
+	}
+	zh := rep.RenderMessage(msg.ZH)
+	if !strings.HasPrefix(zh, "数据的列无法映射：") || !strings.Contains(zh, "字段“本金余额”被绑定了两次") || !strings.Contains(zh, "字段“借据号”被绑定了两次：A 列（loan_id）和 D 列（loan_id）") {
+		t.Errorf("zh %q", zh)
+	}
 }

@@ -96,6 +96,22 @@ var builtin = map[string]Text{
 	"row.formula":        {"cell {cell} holds a formula with no cached value; open and save the workbook in Excel or LibreOffice so formulas are calculated, or paste values", "单元格 {cell} 是没有计算结果的公式；请用 Excel 或 LibreOffice 打开并保存工作簿以计算公式，或粘贴为数值"},
 	"row.formula_more":   {"cell {cell} holds a formula with no cached value (and {more} more cells of this row); open and save the workbook in Excel or LibreOffice so formulas are calculated, or paste values", "单元格 {cell} 是没有计算结果的公式（本行另有 {more} 个）；请用 Excel 或 LibreOffice 打开并保存工作簿以计算公式，或粘贴为数值"},
 
+	// Problems binding the header to fields (tape.LayoutError). {mapping} is "the mapping" or
+	// `mapping "NAME"`; {part} is the mapping's section ("sums: ", "fallbacks: ", "extras: " or "").
+	"layout.empty_header":        {"the header of column {n} ({letter}) is empty; every column needs a name", "第 {n} 列（{letter}）的表头为空；每一列都需要列名"},
+	"layout.column_missing":      {"{mapping}: {part}column \"{column}\" is not in the tape's header", "{mapping_zh}：{part}数据的表头中没有列“{column}”"},
+	"layout.column_missing_near": {"{mapping}: {part}column \"{column}\" is not in the tape's header; did you mean {near}?", "{mapping_zh}：{part}数据的表头中没有列“{column}”；是否应为 {near}？"},
+	"layout.column_repeated":     {"{mapping}: {part}column \"{column}\" appears {times} times in the header (columns {columns}); rename the duplicates", "{mapping_zh}：{part}列“{column}”在表头中出现 {times} 次（{columns} 列）；请给重复的列改名"},
+	"layout.invalid_field":       {"{mapping}: column \"{column}\" names an invalid field", "{mapping_zh}：列“{column}”指向无效的字段"},
+	"layout.const_invalid_field": {"{mapping}: a constant names an invalid field", "{mapping_zh}：常量指向无效的字段"},
+	"layout.bound_twice":         {"field {field} is bound twice: by column {col1} ({head1}) and column {col2} ({head2})", "字段“{field}”被绑定了两次：{col1} 列（{head1}）和 {col2} 列（{head2}）"},
+	"layout.bound_twice_const":   {"field {field} is bound twice: by column {col1} ({head1}) and by a constant", "字段“{field}”被绑定了两次：{col1} 列（{head1}）和一个常量"},
+	"layout.bound_twice_sums":    {"field {field} is bound twice: by column {col1} ({head1}) and by sums", "字段“{field}”被绑定了两次：{col1} 列（{head1}）和一个求和（sums）"},
+	"layout.bound_twice_header":  {"field {field} is bound twice: by column {col1} ({head1}) and column {col2} ({head2}); rename or drop one, or bind one in a mapping file", "字段“{field}”被绑定了两次：{col1} 列（{head1}）和 {col2} 列（{head2}）；请改名或删除其中一列，或在映射文件中指定使用哪一列"},
+	"layout.fallback_no_column":  {"{mapping}: fallbacks: field {field} has no column of its own to fall back from", "{mapping_zh}：fallbacks：字段“{field}”本身没有列，无法设置备用列"},
+	"layout.extra_personal":      {"{mapping}: extras: column \"{column}\" is personal data ({field}), which is sealed and never carried in clear", "{mapping_zh}：extras：列“{column}”是个人信息（{field}），只能加密保存，不能以明文附带"},
+	"rule.layout":                {"every column maps to at most one field, as the mapping says", "每一列最多映射到一个字段，且与映射文件一致"},
+
 	// Repayment-history rows (ingest).
 	"row.history_loan":    {"no valid loan with this loan_id in the tape", "数据中没有该借据号的有效贷款"},
 	"row.history_month":   {"not a month (2024-01 or 2024-01-01)", "不是月份（应如 2024-01 或 2024-01-01）"},
@@ -107,6 +123,7 @@ var builtin = map[string]Text{
 	"report.duplicate":         {"this tape (sha256 {hash}) was already imported as portfolio {portfolio}; nothing was imported", "该数据（sha256 {hash}）已导入为资产包 {portfolio}；本次未导入任何数据"},
 	"report.cannot_open":       {"{detail}", "无法打开数据文件：{detail}"},
 	"report.layout":            {"{detail}", "无法识别数据的列：{detail}"},
+	"report.layout_problems":   {"the tape's columns cannot be mapped: {detail}", "数据的列无法映射：{detail_zh}"},
 	"report.unreadable":        {"{detail}", "数据文件无法继续读取：{detail}"},
 	"report.validated":         {"{rows} rows: {valid} valid, {invalid} invalid", "共 {rows} 行：有效 {valid} 行，无效 {invalid} 行"},
 	"report.validated_missing": {"the tape has no column for the critical field(s) {fields}; add the columns, a mapping file that supplies them (a column, a constant or a sum; see docs/tape-mapping.md), or import with allow-missing for each field the valuation should treat as unknown; {rows} rows: {valid} valid, {invalid} invalid", "数据缺少关键字段的列：{fields}；请补充这些列，或提供映射文件（列、常量或求和，见 docs/tape-mapping.md），或对估值可视为未知的字段使用 allow-missing 导入；共 {rows} 行：有效 {valid} 行，无效 {invalid} 行"},

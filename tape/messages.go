@@ -162,3 +162,35 @@ func enumArgs(f Field) msg.Args {
 	}
 	return msg.A("values", strings.Join(spec.Enum, ", "), "values_zh", strings.Join(zh, "、"))
 }
+
+// RuleLayout is the rule of a problem binding the tape's header to fields (LayoutError): it
+// concerns the whole tape, so its RowErrors have no line.
+const RuleLayout = "layout"
+
+// LayoutError is NewLayout's error: every problem found binding the header, each coded like a
+// row problem (Rule "layout", Line 0). Its text is the problems' English messages.
+type LayoutError struct {
+	Problems []RowError
+}
+
+func (e *LayoutError) Error() string {
+	return "tape: layout: " + e.Render(msg.EN)
+}
+
+// Render returns the problems in lang, joined by "; ".
+func (e *LayoutError) Render(lang msg.Lang) string {
+	parts := make([]string, len(e.Problems))
+	for i := range e.Problems {
+		parts[i] = e.Problems[i].Render(lang)
+	}
+	sep := "; "
+	if lang == msg.ZH {
+		sep = "；"
+	}
+	return strings.Join(parts, sep)
+}
+
+func layoutProblem(code string, kv ...string) RowError {
+	a := msg.A(kv...)
+	return RowError{Rule: RuleLayout, Code: code, Args: a, Message: msg.Render(msg.EN, code, a)}
+}

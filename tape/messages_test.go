@@ -2,6 +2,7 @@ package tape
 
 import (
 	"encoding/json"
+	"errors"
 	"os"
 	"path/filepath"
 	"regexp"
@@ -217,5 +218,71 @@ func TestConsoleCatalogUpToDate(t *testing.T) {
 	}
 	if string(got) != string(want) {
 		t.Fatalf("%s is out of date: run RECLAIM_UPDATE_MESSAGES=1 go test ./tape -run TestConsoleCatalogUpToDate", consoleCatalog)
+	}
+}
+
+// TestLayoutProblemsAreCoded: every problem binding a header is a coded RowError (rule layout, no
+// line) whose templates take exactly its args, the error's text is the English render, and the
+// Chinese render is Chinese apart from the names it quotes.
+func TestLayoutProblemsAreCoded(t *testing.T) {
+	cases := []struct {
+		header []string
+		m      string
+		code   string
+	}{
+		{[]string{"loan_id", "本金余额", "未偿本金"}, "", "layout.bound_twice_header"},
+		{[]string{"id", "id"}, "columns: {id: loan_id}", "layout.column_repeated"},
+		{[]string{"loan_number_x"}, "columns: {loan_numbr_x: loan_id}", "layout.column_missing_near"},
+		{[]string{"a"}, "extras: [grade]", "layout.column_missing"},
+		{[]string{"loan_id", " ", "c"}, "", "layout.empty_header"},
+		{[]string{"loan_id", "dob"}, "extras: [dob]", "layout.extra_personal"},
+		{[]string{"a", "b"}, "sums: {interest_outstanding: [a, zzzzzzzz]}", "layout.column_missing"},
+	}
+	for _, tc := range cases {
+		var m *Mapping
+		if tc.m != "" {
+			var err error
+			if m, err = ParseMapping([]byte(tc.m), "m.yaml"); err != nil {
+				t.Fatal(err)
+			}
+		}
+		_, err := NewLayout(tc.header, m)
+		var le *LayoutError
+		if !errors.As(err, &le) || len(le.Problems) == 0 {
+			t.Fatalf("%v: %v is not a LayoutError", tc.header, err)
+		}
+		found := false
+		for _, p := range le.Problems {
+			found = found || p.Code == tc.code
+			if p.Rule != RuleLayout || p.Line != 0 || p.Message != p.Render(msg.EN) {
+				t.Errorf("%+v", p)
+			}
+			tx, ok := msg.Lookup(p.Code)
+			if !ok {
+				t.Fatalf("code %q not in the catalog", p.Code)
+			}
+			for _, l := range msg.Langs {
+				for _, ph := range msg.Placeholders(tx.In(l)) {
+					if _, ok := p.Args[ph]; !ok {
+						t.Errorf("%s/%s takes {%s}; args %v", p.Code, l, ph, p.Args)
+					}
+				}
+			}
+			rest := p.Render(msg.ZH)
+			for _, v := range p.Args {
+				rest = strings.ReplaceAll(rest, v, " ")
+			}
+			for _, w := range asciiWord.FindAllString(rest, -1) {
+				if w != "sums" && w != "extras" && w != "fallbacks" {
+					t.Errorf("%s: zh %q has the English word %q", p.Code, p.Render(msg.ZH), w)
+				}
+			}
+		}
+		if !found {
+			t.Errorf("%v %q: no %s among %v", tc.header, tc.m, tc.code, le.Problems)
+		}
+		if !strings.HasPrefix(err.Error(), "tape: layout: ") || !strings.Contains(le.Render(msg.ZH), "；") && len(le.Problems) > 1 {
+			t.Errorf("text %q / %q", err, le.Render(msg.ZH))
+		}
 	}
 }

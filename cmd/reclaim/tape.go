@@ -273,7 +273,11 @@ func printReport(w io.Writer, r *ingest.Report, maxShown int, lang msg.Lang) {
 			if col == "" {
 				col = e.Field
 			}
-			rows = append(rows, []string{strconv.Itoa(e.Line), col, truncate(e.Value, 24), e.Rule, e.Render(lang)})
+			line := "-" // a finding about the whole tape (its header)
+			if e.Line > 0 {
+				line = strconv.Itoa(e.Line)
+			}
+			rows = append(rows, []string{line, col, truncate(e.Value, 24), e.Rule, e.Render(lang)})
 		}
 		table(w, []string{T("cli.col_line"), T("cli.col_column"), T("cli.col_value"), T("cli.col_rule"), T("cli.col_message")}, rows)
 	}
