@@ -117,11 +117,38 @@ func TestLangFromEnv(t *testing.T) {
 func FuzzRender(f *testing.F) {
 	f.Add("row.claim_sum", "total", "{sum}", "zh")
 	f.Add("row.enum", "values_zh", "a, b", "en")
+	f.Add("report.validated_missing", "fields", "loan_id, , x", "zh")
 	f.Fuzz(func(t *testing.T, code, k, v, lang string) {
-		out := Render(ParseLang(lang), code, A(k, v))
-		if _, ok := Lookup(code); !ok && out != "" {
-			t.Fatalf("unknown code rendered %q", out)
+		l := ParseLang(lang)
+		out := Render(l, code, A(k, v))
+		tx, ok := Lookup(code)
+		if !ok {
+			if out != "" {
+				t.Fatalf("unknown code rendered %q", out)
+			}
+			return
 		}
+		// With every parameter given a brace-free value, nothing is left unfilled.
+		if strings.ContainsAny(v, "{}") {
+			return
+		}
+		args := Args{}
+		for _, p := range Placeholders(tx.In(l)) {
+			args[p] = v
+		}
+		if got := Render(l, code, args); strings.Contains(got, "{") != strings.Contains(stripParams(tx.In(l)), "{") {
+			t.Fatalf("%s/%s with %q left a placeholder: %q", code, l, v, got)
+		}
+		// Arbitrary templates never panic and keep text outside placeholders.
+		_ = fill(v+"{"+k+"}"+v, l, A(k, v))
 		_ = Placeholders(v)
 	})
+}
+
+// stripParams removes the well-formed placeholders of a template.
+func stripParams(tmpl string) string {
+	for _, p := range Placeholders(tmpl) {
+		tmpl = strings.ReplaceAll(tmpl, "{"+p+"}", "")
+	}
+	return tmpl
 }
