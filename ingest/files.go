@@ -11,6 +11,7 @@ import (
 	"reclaim/csvsafe"
 	"reclaim/date"
 	"reclaim/money"
+	"reclaim/msg"
 	"reclaim/tape"
 )
 
@@ -140,10 +141,11 @@ func readHistory(path string, loans map[string]struct{}, cur money.Currency, max
 		}
 		return strings.TrimSpace(r.Cells[i])
 	}
-	fail := func(line int, field, value, rule, msg string) {
+	fail := func(line int, field, value, rule, code string) {
 		hr.Rejected++
 		if len(hr.Errors) < maxErrors {
-			hr.Errors = append(hr.Errors, tape.RowError{Line: line, Field: field, Value: value, Rule: rule, Message: msg})
+			hr.Errors = append(hr.Errors, tape.RowError{Line: line, Field: field, Value: value, Rule: rule, Code: code,
+				Message: msg.Render(msg.EN, code, nil)})
 		}
 	}
 	for {
@@ -155,14 +157,17 @@ func readHistory(path string, loans map[string]struct{}, cur money.Currency, max
 		if err != nil {
 			var re *tape.RowError
 			if errors.As(err, &re) {
-				fail(re.Line, re.Field, re.Value, re.Rule, re.Message)
+				hr.Rejected++
+				if len(hr.Errors) < maxErrors {
+					hr.Errors = append(hr.Errors, *re)
+				}
 				continue
 			}
 			return hr, nil, err
 		}
 		id := cell(r, col[0])
 		if _, ok := loans[id]; !ok {
-			fail(r.Line, "loan_id", id, "history_loan", "no valid loan with this loan_id in the tape")
+			fail(r.Line, "loan_id", id, "history_loan", "row.history_loan")
 			continue
 		}
 		m, err := date.Parse(cell(r, col[1]))
@@ -172,24 +177,24 @@ func readHistory(path string, loans map[string]struct{}, cur money.Currency, max
 			}
 		}
 		if err != nil {
-			fail(r.Line, "month", cell(r, col[1]), tape.RuleDateFormat, "not a month (2024-01 or 2024-01-01)")
+			fail(r.Line, "month", cell(r, col[1]), tape.RuleDateFormat, "row.history_month")
 			continue
 		}
 		a, err := money.ParseUnit(cell(r, col[2]), cur, unit, money.HalfUp)
 		if err != nil || a.Sign() < 0 {
-			fail(r.Line, "amount", cell(r, col[2]), tape.RuleAmountFormat, "not a non-negative amount")
+			fail(r.Line, "amount", cell(r, col[2]), tape.RuleAmountFormat, "row.history_amount")
 			continue
 		}
 		src, ch := reclaim.SourceDebtor, reclaim.ChannelInternal
 		if v := cell(r, col[3]); v != "" {
 			if src = historySources[strings.ToLower(v)]; src == "" {
-				fail(r.Line, "source", v, tape.RuleEnum, "expected debtor, guarantor, collateral or court")
+				fail(r.Line, "source", v, tape.RuleEnum, "row.history_source")
 				continue
 			}
 		}
 		if v := cell(r, col[4]); v != "" {
 			if ch = historyChannels[strings.ToLower(v)]; ch == "" {
-				fail(r.Line, "channel", v, tape.RuleEnum, "expected internal, agency or legal")
+				fail(r.Line, "channel", v, tape.RuleEnum, "row.history_channel")
 				continue
 			}
 		}

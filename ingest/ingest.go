@@ -14,12 +14,12 @@ import (
 	"encoding/hex"
 	"encoding/json"
 	"errors"
-	"fmt"
 	"io"
 	"os"
 	"path/filepath"
 	"slices"
 	"sort"
+	"strconv"
 	"strings"
 	"sync"
 	"time"
@@ -28,6 +28,7 @@ import (
 	"reclaim/cnid"
 	"reclaim/date"
 	"reclaim/money"
+	"reclaim/msg"
 	"reclaim/tape"
 )
 
@@ -130,6 +131,10 @@ type Report struct {
 	ContentHash string `json:"content_hash"`
 	Status      string `json:"status"`
 	Message     string `json:"message,omitempty"`
+	// MessageCode and MessageArgs name Message in the catalog of package msg, for a reader's
+	// language; Message is their English render.
+	MessageCode string            `json:"message_code,omitempty"`
+	MessageArgs map[string]string `json:"message_args,omitempty"`
 
 	// Rows = Imported + Rejected, always; and Rows = Valid + Invalid. In an all-or-nothing
 	// rejection every row is rejected, valid or not.
@@ -173,8 +178,10 @@ type ColumnBinding struct {
 // RuleCount is how many rows broke a rule.
 type RuleCount struct {
 	Rule        string `json:"rule"`
-	Description string `json:"description"`
+	Description string `json:"description"` // in English
 	Rows        int64  `json:"rows"`
+	// Code names the description in the catalog of package msg ("rule.claim_sum").
+	Code string `json:"code"`
 }
 
 // HistoryReport accounts for the repayment-history file.
@@ -184,6 +191,32 @@ type HistoryReport struct {
 	Imported int64           `json:"imported"`
 	Rejected int64           `json:"rejected"`
 	Errors   []tape.RowError `json:"errors,omitempty"`
+}
+
+// setMessage sets the report's message from a catalog code: Message is the English render.
+func (r *Report) setMessage(code string, args msg.Args) {
+	r.MessageCode, r.MessageArgs = code, args
+	r.Message = msg.Render(msg.EN, code, args)
+}
+
+// counts returns the row counts as message args, with extra key, value pairs.
+func (r *Report) counts(kv ...string) msg.Args {
+	a := msg.A(kv...)
+	if a == nil {
+		a = msg.Args{}
+	}
+	a["rows"], a["valid"], a["invalid"] = strconv.FormatInt(r.Rows, 10), strconv.FormatInt(r.Valid, 10), strconv.FormatInt(r.Invalid, 10)
+	return a
+}
+
+// RenderMessage returns the report's message in lang (Message when it has no code).
+func (r *Report) RenderMessage(lang msg.Lang) string {
+	if r.MessageCode != "" {
+		if s := msg.Render(lang, r.MessageCode, r.MessageArgs); s != "" {
+			return s
+		}
+	}
+	return r.Message
 }
 
 // OK reports whether the import stored the tape (or, for a dry run, whether the tape is valid).
@@ -257,7 +290,7 @@ func run(ctx context.Context, store Store, sealer Sealer, in *io.SectionReader, 
 			return rep, err
 		} else if found {
 			rep.PortfolioID = id
-			rep.Message = fmt.Sprintf("this tape (sha256 %s) was already imported as portfolio %d; nothing was imported", hash[:12], id)
+			rep.setMessage("report.duplicate", msg.A("hash", hash[:12], "portfolio", strconv.FormatInt(id, 10)))
 			return rep, &reclaim.Error{Code: reclaim.ECONFLICT, Message: rep.Message}
 		}
 	}
@@ -276,7 +309,7 @@ func run(ctx context.Context, store Store, sealer Sealer, in *io.SectionReader, 
 	}
 	src, err := tape.OpenReaderAt(in, size, path, oo)
 	if err != nil {
-		rep.Message = err.Error()
+		rep.setMessage("report.cannot_open", msg.A("detail", err.Error()))
 		if reclaim.ErrorCode(err) == reclaim.ETOOLARGE {
 			return rep, reclaim.WrapError(reclaim.ETOOLARGE, err, "cannot open tape %s: %s", display, reclaim.ErrorMessage(err))
 		}
@@ -288,7 +321,15 @@ func run(ctx context.Context, store Store, sealer Sealer, in *io.SectionReader, 
 
 	layout, err := tape.NewLayout(src.Header(), opts.Mapping)
 	if err != nil {
-		rep.Message = err.Error()
+		var le *tape.LayoutError
+		if errors.As(err, &le) {
+			// Each problem is listed (coded) with the report's errors, and the summary names them.
+			rep.setMessage("report.layout_problems", msg.A("detail", le.Render(msg.EN), "detail_zh", le.Render(msg.ZH)))
+			rep.Errors = le.Problems[:min(len(le.Problems), opts.MaxErrors)]
+			rep.ErrorsShown, rep.ErrorsTotal = len(rep.Errors), int64(len(le.Problems))
+		} else {
+			rep.setMessage("report.layout", msg.A("detail", err.Error()))
+		}
 		return rep, reclaim.WrapError(reclaim.EINVALID, err, "the tape's columns cannot be mapped")
 	}
 	describeLayout(rep, layout)
@@ -301,7 +342,9 @@ func run(ctx context.Context, store Store, sealer Sealer, in *io.SectionReader, 
 			return rep, reclaim.Errorf(reclaim.EINVALID, "allow-missing: %q is not a critical field of the tape schema", name)
 		}
 	}
-	missingMsg := ""
+	// missing: a critical column is absent and not allowed to be (the report's message names
+	// the fields, from rep.Missing).
+	missing := false
 	if miss := tape.MissingCritical(layout); len(miss) > 0 {
 		for _, f := range miss {
 			if slices.Contains(opts.AllowMissing, f.String()) {
@@ -310,11 +353,7 @@ func run(ctx context.Context, store Store, sealer Sealer, in *io.SectionReader, 
 				rep.Missing = append(rep.Missing, f.String())
 			}
 		}
-		if len(rep.Missing) > 0 {
-			missingMsg = "the tape has no column for the critical field(s) " + strings.Join(rep.Missing, ", ") +
-				"; add the columns, a mapping file that supplies them (a column, a constant or a sum; see docs/tape-mapping.md), " +
-				"or import with allow-missing for each field the valuation should treat as unknown"
-		}
+		missing = len(rep.Missing) > 0
 	}
 
 	var rejects *rejectWriter
@@ -426,7 +465,7 @@ func run(ctx context.Context, store Store, sealer Sealer, in *io.SectionReader, 
 				continue
 			}
 			rep.Valid++
-			if tx == nil && !opts.DryRun && missingMsg == "" && (opts.SkipInvalid || rep.Invalid == 0) {
+			if tx == nil && !opts.DryRun && !missing && (opts.SkipInvalid || rep.Invalid == 0) {
 				ref, cutOff, cur = res.Loan.PortfolioRef, res.Loan.CutOffDate, res.Loan.Currency
 				name := opts.Name
 				if name == "" {
@@ -447,7 +486,7 @@ func run(ctx context.Context, store Store, sealer Sealer, in *io.SectionReader, 
 			if wantHistory {
 				validIDs[res.Loan.LoanID] = struct{}{}
 			}
-			if tx == nil || missingMsg != "" || (rep.Invalid > 0 && !opts.SkipInvalid) {
+			if tx == nil || missing || (rep.Invalid > 0 && !opts.SkipInvalid) {
 				// All-or-nothing and already doomed, or a dry run: keep validating, store nothing.
 				continue
 			}
@@ -467,7 +506,7 @@ func run(ctx context.Context, store Store, sealer Sealer, in *io.SectionReader, 
 			nextProgress = rep.Rows + 10000
 		}
 		if ch.fatal != nil {
-			rep.Message = ch.fatal.Error()
+			rep.setMessage("report.unreadable", msg.A("detail", ch.fatal.Error()))
 			if reclaim.ErrorCode(ch.fatal) == reclaim.ETOOLARGE {
 				return rep, reclaim.WrapError(reclaim.ETOOLARGE, ch.fatal, "the tape cannot be read past line %d: %s", rep.Rows+1, reclaim.ErrorMessage(ch.fatal))
 			}
@@ -493,25 +532,25 @@ func run(ctx context.Context, store Store, sealer Sealer, in *io.SectionReader, 
 	switch {
 	case opts.DryRun:
 		rep.Status = StatusValidated
-		rep.Message = fmt.Sprintf("%d rows: %d valid, %d invalid", rep.Rows, rep.Valid, rep.Invalid)
-		if missingMsg != "" {
-			rep.Message = missingMsg + "; " + rep.Message
+		rep.setMessage("report.validated", rep.counts())
+		if missing {
+			rep.setMessage("report.validated_missing", rep.counts("fields", strings.Join(rep.Missing, ", ")))
 		}
-		if rep.Invalid > 0 || missingMsg != "" {
+		if rep.Invalid > 0 || missing {
 			return rep, &reclaim.Error{Code: reclaim.EINVALID, Message: rep.Message}
 		}
 		return rep, nil
-	case missingMsg != "":
-		rep.Message = missingMsg + fmt.Sprintf("; nothing was imported (%d rows read: %d valid, %d invalid)", rep.Rows, rep.Valid, rep.Invalid)
+	case missing:
+		rep.setMessage("report.missing_rejected", rep.counts("fields", strings.Join(rep.Missing, ", ")))
 		return rep, &reclaim.Error{Code: reclaim.EINVALID, Message: rep.Message}
 	case rep.Rows == 0:
-		rep.Message = "the tape has no data rows; nothing was imported"
+		rep.setMessage("report.no_rows", nil)
 		return rep, &reclaim.Error{Code: reclaim.EINVALID, Message: rep.Message}
 	case rep.Invalid > 0 && !opts.SkipInvalid:
-		rep.Message = fmt.Sprintf("%d of %d rows are invalid, so nothing was imported (the default is all-or-nothing; import with skip-invalid to keep the %d valid rows)", rep.Invalid, rep.Rows, rep.Valid)
+		rep.setMessage("report.all_or_nothing", rep.counts())
 		return rep, &reclaim.Error{Code: reclaim.EINVALID, Message: rep.Message}
 	case rep.Valid == 0:
-		rep.Message = "no row is valid; nothing was imported"
+		rep.setMessage("report.no_valid", nil)
 		return rep, &reclaim.Error{Code: reclaim.EINVALID, Message: rep.Message}
 	}
 	if err := flush(); err != nil {
@@ -529,7 +568,7 @@ func run(ctx context.Context, store Store, sealer Sealer, in *io.SectionReader, 
 			return rep, err
 		}
 		if hr.Rejected > 0 && !opts.SkipInvalid {
-			rep.Message = fmt.Sprintf("%d of %d repayment-history rows are invalid, so nothing was imported", hr.Rejected, hr.Rows)
+			rep.setMessage("report.history_invalid", msg.A("rejected", strconv.FormatInt(hr.Rejected, 10), "rows", strconv.FormatInt(hr.Rows, 10)))
 			return rep, &reclaim.Error{Code: reclaim.EINVALID, Message: rep.Message}
 		}
 		for i := 0; i < len(reps); i += 5000 {
@@ -542,7 +581,8 @@ func run(ctx context.Context, store Store, sealer Sealer, in *io.SectionReader, 
 	}
 	rep.Imported, rep.Rejected = rep.Valid, rep.Invalid
 	rep.Status = StatusImported
-	rep.Message = fmt.Sprintf("imported %d of %d rows (%d rejected)", rep.Imported, rep.Rows, rep.Rejected)
+	rep.setMessage("report.imported", msg.A("imported", strconv.FormatInt(rep.Imported, 10), "rows", strconv.FormatInt(rep.Rows, 10),
+		"rejected", strconv.FormatInt(rep.Rejected, 10)))
 	hj, err := json.Marshal(h)
 	if err != nil {
 		return rep, err
@@ -795,14 +835,12 @@ func describeLayout(rep *Report, l *tape.Layout) {
 
 func ruleCounts(m map[string]int64) []RuleCount {
 	var out []RuleCount
-	desc := map[string]string{}
 	order := map[string]int{}
 	for i, r := range tape.Rules {
-		desc[r.Name] = r.Description
 		order[r.Name] = i
 	}
 	for r, n := range m {
-		out = append(out, RuleCount{Rule: r, Description: desc[r], Rows: n})
+		out = append(out, RuleCount{Rule: r, Description: tape.RuleDescription(msg.EN, r), Code: "rule." + r, Rows: n})
 	}
 	sort.Slice(out, func(i, j int) bool {
 		if out[i].Rows != out[j].Rows {

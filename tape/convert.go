@@ -8,6 +8,7 @@ import (
 	"reclaim/cnid"
 	"reclaim/date"
 	"reclaim/money"
+	"reclaim/msg"
 	"reclaim/region"
 )
 
@@ -150,14 +151,14 @@ func (c *Converter) ConvertRow(row Row, out *Result) {
 	l.Age, l.ForbearanceCount = -1, -1
 
 	if len(row.Cells) != len(c.layout.Header) {
-		cx.fail(-1, "", RuleColumns, "row has "+strconv.Itoa(len(row.Cells))+" cells, the header has "+strconv.Itoa(len(c.layout.Header)))
+		cx.fail(-1, "", RuleColumns, "row.columns", msg.A("cells", strconv.Itoa(len(row.Cells)), "header", strconv.Itoa(len(c.layout.Header))))
 	}
 
 	cur := money.DefaultCurrency
 	if raw, _, ok := c.layout.Value(FCurrency, row.Cells); ok {
 		cc := money.Currency(strings.ToUpper(raw))
 		if !cc.Valid() {
-			cx.fail(FCurrency, raw, RuleCurrency, "not an ISO 4217 currency code")
+			cx.fail(FCurrency, raw, RuleCurrency, "row.currency", nil)
 		} else {
 			cur = cc
 		}
@@ -229,7 +230,7 @@ func (c *Converter) CheckAcross(out *Result) {
 	l := &out.Loan
 	if l.LoanID != "" {
 		if line, dup := c.seen[l.LoanID]; dup {
-			cx.fail(FLoanID, l.LoanID, RuleLoanIDUnique, "loan_id already used on line "+strconv.Itoa(line))
+			cx.fail(FLoanID, l.LoanID, RuleLoanIDUnique, "row.loan_id_unique", msg.A("line", strconv.Itoa(line)))
 		} else {
 			c.seen[l.LoanID] = cx.row.Line
 		}
@@ -240,10 +241,10 @@ func (c *Converter) CheckAcross(out *Result) {
 		}
 	} else {
 		if l.PortfolioRef != "" && l.PortfolioRef != c.ref {
-			cx.fail(FPortfolioID, l.PortfolioRef, RulePortfolioConsistent, "portfolio_id differs from the first row's "+c.ref+"; split the tape per portfolio")
+			cx.fail(FPortfolioID, l.PortfolioRef, RulePortfolioConsistent, "row.portfolio_differs", msg.A("first", c.ref))
 		}
 		if !l.CutOffDate.IsZero() && l.CutOffDate != c.cutOff {
-			cx.fail(FCutOffDate, cx.raw(FCutOffDate), RulePortfolioConsistent, "cut_off_date differs from the first row's "+c.cutOff.String())
+			cx.fail(FCutOffDate, cx.raw(FCutOffDate), RulePortfolioConsistent, "row.cutoff_differs", msg.A("first", c.cutOff.String()))
 		}
 	}
 
@@ -273,46 +274,46 @@ func (c *Converter) crossCheck(cx *rowCtx) {
 
 	for _, f := range []Field{FPrincipal, FInterest, FFees, FTotalClaim, FOriginalAmount, FLastPaymentAmount} {
 		if a := cx.amountOf(f); a.Sign() < 0 {
-			cx.fail(f, cx.raw(f), RuleNegativeAmount, "a balance cannot be negative")
+			cx.fail(f, cx.raw(f), RuleNegativeAmount, "row.negative", nil)
 		}
 	}
 	if !cx.bad(FPrincipal, FInterest, FFees, FTotalClaim) && !l.TotalClaim.IsAbsent() && !l.PrincipalOutstanding.IsAbsent() {
 		if sum, err := l.Claim(); err != nil {
-			cx.fail(FTotalClaim, cx.raw(FTotalClaim), RuleAmountFormat, "principal + interest + fees overflows")
+			cx.fail(FTotalClaim, cx.raw(FTotalClaim), RuleAmountFormat, "row.claim_overflow", nil)
 		} else if sum != l.TotalClaim {
-			cx.fail(FTotalClaim, cx.raw(FTotalClaim), RuleClaimSum,
-				"total_claim "+l.TotalClaim.String()+" != principal + interest + fees = "+sum.String())
+			cx.fail(FTotalClaim, cx.raw(FTotalClaim), RuleClaimSum, "row.claim_sum",
+				msg.A("total", l.TotalClaim.String(), "sum", sum.String()))
 		}
 	}
 	if !l.CutOffDate.IsZero() && !l.DefaultDate.IsZero() {
 		if l.DefaultDate.After(l.CutOffDate) {
-			cx.fail(FDefaultDate, cx.raw(FDefaultDate), RuleDefaultCutoff, "default_date is after the cut-off date "+l.CutOffDate.String())
+			cx.fail(FDefaultDate, cx.raw(FDefaultDate), RuleDefaultCutoff, "row.default_after_cutoff", msg.A("cutoff", l.CutOffDate.String()))
 		}
 		if b[FDaysPastDue] != nil && !cx.bad(FDaysPastDue, FDefaultDate) && cx.present(FDaysPastDue) {
 			if want := l.CutOffDate.Sub(l.DefaultDate); want != l.DaysPastDue {
-				cx.fail(FDaysPastDue, cx.raw(FDaysPastDue), RuleDPDConsistent,
-					"days_past_due should be cut_off_date - default_date = "+strconv.Itoa(want))
+				cx.fail(FDaysPastDue, cx.raw(FDaysPastDue), RuleDPDConsistent, "row.dpd",
+					msg.A("want", strconv.Itoa(want)))
 			}
 		}
 	}
 	if !l.CutOffDate.IsZero() && l.LastPaymentDate.After(l.CutOffDate) {
-		cx.fail(FLastPaymentDate, cx.raw(FLastPaymentDate), RuleLastPaymentCutoff, "last_payment_date is after the cut-off date "+l.CutOffDate.String())
+		cx.fail(FLastPaymentDate, cx.raw(FLastPaymentDate), RuleLastPaymentCutoff, "row.last_payment_after", msg.A("cutoff", l.CutOffDate.String()))
 	}
 	if l.LastPaymentDate.IsZero() && !l.LastPaymentAmount.IsAbsent() && l.LastPaymentAmount.IsZero() {
 		l.LastPaymentAmount = money.Amount{} // a zero payment without a date is no payment
 	}
 	if !cx.bad(FLastPaymentDate, FLastPaymentAmount) && l.LastPaymentDate.IsZero() != l.LastPaymentAmount.IsAbsent() {
 		if l.LastPaymentDate.IsZero() {
-			cx.fail(FLastPaymentDate, "", RuleLastPaymentPair, "a last payment amount is given without its date")
+			cx.fail(FLastPaymentDate, "", RuleLastPaymentPair, "row.last_payment_no_date", nil)
 		} else {
-			cx.fail(FLastPaymentAmount, "", RuleLastPaymentPair, "a last payment date is given without its amount")
+			cx.fail(FLastPaymentAmount, "", RuleLastPaymentPair, "row.last_payment_no_amount", nil)
 		}
 	}
 
 	// Region and personal identifiers.
 	chinese := l.Currency == money.CNY
 	if chinese && l.RegionCode != "" && !region.Valid(l.RegionCode) {
-		cx.fail(FRegionCode, l.RegionCode, RuleRegionCode, "not a GB/T 2260 administrative division code")
+		cx.fail(FRegionCode, l.RegionCode, RuleRegionCode, "row.region_code", nil)
 	}
 	// Keys are stored, listed and written to bidder tapes (hashed) in clear: a seller who keys its
 	// debtors by their national ID would put the ID beside every loan.
@@ -323,7 +324,7 @@ func (c *Converter) crossCheck(cx *rowCtx) {
 		}
 		if len(v) == cnid.Length {
 			if _, err := cnid.Validate(v); err == nil {
-				cx.fail(f, "", RuleKeyPersonal, Fields[f].Name+" is a national ID; keys are kept in clear, so the seller must use another key")
+				cx.fail(f, "", RuleKeyPersonal, "row.key_personal", msg.A("field", Fields[f].Name))
 			}
 		}
 	}
@@ -331,17 +332,18 @@ func (c *Converter) crossCheck(cx *rowCtx) {
 		info, err := cnid.Validate(p.NationalID)
 		switch {
 		case err != nil:
-			cx.fail(FNationalID, cnid.Mask(p.NationalID), RuleNationalID, "national ID: "+reason(err))
+			code, args := idReason(err)
+			cx.fail(FNationalID, cnid.Mask(p.NationalID), RuleNationalID, code, args)
 		default:
 			if !l.BirthDate.IsZero() && l.BirthDate != info.Birth {
 				// Neither date is echoed: together with a masked ID they would rebuild it.
-				cx.fail(FBirthDate, "", RuleNationalIDBirth, "birth_date differs from the birth date inside the national ID")
+				cx.fail(FBirthDate, "", RuleNationalIDBirth, "row.id_birth_mismatch", nil)
 			}
 			if l.BirthDate.IsZero() {
 				l.BirthDate = info.Birth
 			}
 			if chinese && len(l.RegionCode) == 6 && region.Valid(l.RegionCode) && l.RegionCode[:2] != info.Region[:2] {
-				cx.fail(FRegionCode, l.RegionCode, RuleNationalIDRegion, "the national ID's province is "+info.Region[:2]+"0000")
+				cx.fail(FRegionCode, l.RegionCode, RuleNationalIDRegion, "row.id_region", msg.A("province", info.Region[:2]+"0000"))
 			}
 		}
 	}
@@ -355,20 +357,10 @@ func (c *Converter) crossCheck(cx *rowCtx) {
 	}
 	if p.Phone != "" {
 		if err := cnid.ValidMobile(p.Phone); err != nil {
-			cx.fail(FPhone, cnid.MaskPhone(p.Phone), RuleMobile, "mobile: "+reason(err)+" (a mobile number has 11 digits and starts with 13 to 19)")
+			code, args := mobileReason(err)
+			cx.fail(FPhone, cnid.MaskPhone(p.Phone), RuleMobile, code, args)
 		}
 	}
-}
-
-// reason is a cnid error without its package prefix: "10 characters, want 11 digits". The
-// messages of package cnid describe what is wrong (length, position of a bad character, prefix,
-// check digit) and never repeat the value, so they are safe beside a masked value.
-func reason(err error) string {
-	s := err.Error()
-	if i := strings.LastIndex(s, ": "); i >= 0 {
-		return s[i+2:]
-	}
-	return s
 }
 
 type rowCtx struct {
@@ -416,9 +408,11 @@ func (cx *rowCtx) amountOf(f Field) money.Amount {
 	return money.Amount{}
 }
 
-// fail records a broken rule; f < 0 means the row as a whole.
-func (cx *rowCtx) fail(f Field, value, rule, msg string) {
-	e := RowError{Line: cx.row.Line, Value: value, Rule: rule, Message: msg}
+// fail records a broken rule; f < 0 means the row as a whole. code and args name the message
+// in the catalog of package msg (args never hold personal data); Message is its English render.
+func (cx *rowCtx) fail(f Field, value, rule, code string, args msg.Args) {
+	e := RowError{Line: cx.row.Line, Value: value, Rule: rule, Code: code, Args: args}
+	e.Message = msg.Render(msg.EN, code, args)
 	if f >= 0 {
 		cx.failed[f] = true
 		e.Field = Fields[f].Name
@@ -427,7 +421,8 @@ func (cx *rowCtx) fail(f Field, value, rule, msg string) {
 		}
 		if Fields[f].Personal && f != FNationalID && f != FPhone {
 			if value != "" && strings.Contains(e.Message, value) {
-				e.Message = Fields[f].Name + ": the value (withheld: personal data) is not valid"
+				e.Code, e.Args = "row.personal_withheld", msg.A("field", Fields[f].Name)
+				e.Message = msg.Render(msg.EN, e.Code, e.Args)
 			}
 			e.Value = "" // never echo personal data
 		}
@@ -441,7 +436,7 @@ func (cx *rowCtx) get(f Field) (string, *Binding, bool) {
 	// A field with no column at all is a finding about the tape (MissingCritical), not about
 	// each row: only an empty cell of a bound critical field breaks the row's rule.
 	if !ok && b != nil && Fields[f].Critical && !mayBeEmpty[f] {
-		cx.fail(f, "", RuleRequired, Fields[f].Name+" is required")
+		cx.fail(f, "", RuleRequired, "row.required", msg.A("field", Fields[f].Name))
 	}
 	return v, b, ok
 }
@@ -458,7 +453,7 @@ func (cx *rowCtx) date(f Field) date.Date {
 	}
 	d, err := parseDate(v, b, cx.c.date1904)
 	if err != nil {
-		cx.fail(f, v, RuleDateFormat, err.Error())
+		cx.fail(f, v, RuleDateFormat, dateCode(err, b), dateArgs(b))
 		return date.Date{}
 	}
 	return d
@@ -508,7 +503,7 @@ func (cx *rowCtx) money(f Field, cur money.Currency) money.Amount {
 	}
 	a, err := money.ParseUnit(v, cur, unit, mode)
 	if err != nil {
-		cx.fail(f, v, RuleAmountFormat, amountMessage(err))
+		cx.fail(f, v, RuleAmountFormat, "row."+amountCode(err), nil)
 		return money.Amount{}
 	}
 	return a
@@ -532,26 +527,15 @@ func (cx *rowCtx) sumOf(f Field, b *Binding, cur money.Currency) money.Amount {
 		}
 		a, err := money.ParseUnit(v, cur, p.Unit, mode)
 		if err != nil {
-			cx.fail(f, v, RuleAmountFormat, p.Header+": "+amountMessage(err))
+			cx.fail(f, v, RuleAmountFormat, "row.part_"+amountCode(err), msg.A("column", p.Header))
 			return money.Amount{}
 		}
 		if total, err = total.Add(a); err != nil {
-			cx.fail(f, v, RuleAmountFormat, "the sum of "+b.Header+" is out of range")
+			cx.fail(f, v, RuleAmountFormat, "row.sum_range", msg.A("column", b.Header))
 			return money.Amount{}
 		}
 	}
 	return total
-}
-
-func amountMessage(err error) string {
-	s := err.Error()
-	switch {
-	case strings.Contains(s, "out of range"):
-		return "amount out of range"
-	case strings.Contains(s, "more decimals"):
-		return "more decimals than the currency's minor unit"
-	}
-	return "not an amount (digits, optional thousand separators and decimal point)"
 }
 
 func (cx *rowCtx) count(f Field, absent int) int {
@@ -567,7 +551,7 @@ func (cx *rowCtx) count(f Field, absent int) int {
 		}
 	}
 	if err != nil || n < 0 {
-		cx.fail(f, v, RuleIntFormat, "not a whole number of zero or more")
+		cx.fail(f, v, RuleIntFormat, "row.int", nil)
 		return absent
 	}
 	return n
@@ -580,7 +564,7 @@ func (cx *rowCtx) boolean(f Field) bool {
 	}
 	t, absolute, known := lookupBool(f, v)
 	if !known {
-		cx.fail(f, v, RuleBoolFormat, "not a yes/no value (是/否, 有/无, Y/N, true/false, 1/0)")
+		cx.fail(f, v, RuleBoolFormat, "row.bool", nil)
 		return false
 	}
 	if b != nil && b.Invert && !absolute {
@@ -599,10 +583,10 @@ func (cx *rowCtx) enum(f Field) string {
 	}
 	if f == FFiveCategory {
 		if _, performing := notNPLGrade[foldValue(v)]; performing {
-			cx.fail(f, v, RuleEnum, "a performing grade (正常/关注); a non-performing loan is substandard, doubtful or loss (次级/可疑/损失)")
+			cx.fail(f, v, RuleEnum, "row.enum_performing", nil)
 			return ""
 		}
 	}
-	cx.fail(f, v, RuleEnum, "expected one of "+strings.Join(Fields[f].Enum, ", ")+" (or a label listed in docs/tape-mapping.md)")
+	cx.fail(f, v, RuleEnum, "row.enum", enumArgs(f))
 	return ""
 }

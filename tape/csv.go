@@ -7,11 +7,14 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"strconv"
 	"strings"
 	"unicode/utf8"
 
 	"golang.org/x/text/encoding/simplifiedchinese"
 	"golang.org/x/text/transform"
+
+	"reclaim/msg"
 )
 
 // csvSource streams a CSV tape: the file is decoded to UTF-8 on the fly and read one record at a
@@ -247,19 +250,21 @@ func (s *csvSource) readError(err error) error {
 	}
 	var pe *csv.ParseError
 	if errors.As(err, &pe) {
-		return &RowError{Line: pe.StartLine, Rule: "csv_syntax", Message: csvSyntaxMessage(pe)}
+		code, args := csvSyntaxCode(pe)
+		return rowError(pe.StartLine, "", "", "csv_syntax", code, args)
 	}
 	return err
 }
 
-func csvSyntaxMessage(pe *csv.ParseError) string {
+func csvSyntaxCode(pe *csv.ParseError) (string, msg.Args) {
+	line, col := strconv.Itoa(pe.Line), strconv.Itoa(pe.Column)
 	switch {
 	case errors.Is(pe.Err, csv.ErrQuote):
-		return fmt.Sprintf("quoted field opened on line %d is not closed properly (line %d, column %d); if the file ends inside it, the file is truncated", pe.StartLine, pe.Line, pe.Column)
+		return "row.csv_quote", msg.A("start", strconv.Itoa(pe.StartLine), "line", line, "col", col)
 	case errors.Is(pe.Err, csv.ErrBareQuote):
-		return fmt.Sprintf("bare \" in an unquoted field (line %d, column %d); quote the field and double the quote", pe.Line, pe.Column)
+		return "row.csv_bare_quote", msg.A("line", line, "col", col)
 	}
-	return fmt.Sprintf("%v (line %d, column %d)", pe.Err, pe.Line, pe.Column)
+	return "row.csv_other", msg.A("detail", pe.Err.Error(), "line", line, "col", col)
 }
 
 func blankRecord(rec []string) bool {
@@ -318,24 +323,22 @@ func (s *csvSource) Next() (Row, error) {
 		}
 		row := Row{Line: line, Cells: rec}
 		if len(rec) != s.width {
-			return row, &RowError{Line: line, Rule: "field_count",
-				Message: fmt.Sprintf("the row has %d cells but the header has %d (a missing or extra delimiter, or an unquoted delimiter inside a value)", len(rec), s.width)}
+			return row, rowError(line, "", "", "field_count", "row.field_count",
+				msg.A("cells", strconv.Itoa(len(rec)), "header", strconv.Itoa(s.width)))
 		}
 		for i := len(s.header); i < len(rec); i++ {
 			if strings.TrimSpace(rec[i]) != "" {
-				return row, &RowError{Line: line, Column: columnLetter(i), Value: rec[i], Rule: "unnamed_column",
-					Message: fmt.Sprintf("column %d (%s) has a value but no header", i+1, columnLetter(i))}
+				return row, rowError(line, columnLetter(i), rec[i], "unnamed_column", "row.unnamed_column",
+					msg.A("n", strconv.Itoa(i+1), "letter", columnLetter(i)))
 			}
 		}
 		row.Cells = rec[:len(s.header)]
 		for i, c := range row.Cells {
 			if s.utf8 && !utf8.ValidString(c) {
-				return row, &RowError{Line: line, Column: s.header[i], Value: strings.ToValidUTF8(c, "\uFFFD"), Rule: "encoding",
-					Message: "the cell is not valid UTF-8: the file mixes encodings, or is GBK (declare encoding gbk)"}
+				return row, rowError(line, s.header[i], strings.ToValidUTF8(c, "\uFFFD"), "encoding", "row.encoding_utf8", nil)
 			}
 			if !s.utf8 && strings.ContainsRune(c, utf8.RuneError) {
-				return row, &RowError{Line: line, Column: s.header[i], Value: c, Rule: "encoding",
-					Message: "the cell holds bytes that are not valid " + strings.ToUpper(s.info.Encoding) + " (the file may be UTF-8 with a few bad bytes, or mix encodings)"}
+				return row, rowError(line, s.header[i], c, "encoding", "row.encoding", msg.A("encoding", strings.ToUpper(s.info.Encoding)))
 			}
 		}
 		return row, nil

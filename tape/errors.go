@@ -14,7 +14,11 @@ type RowError struct {
 	Field   string `json:"field,omitempty"`  // the canonical field name, if any
 	Value   string `json:"value,omitempty"`  // the offending value as written (personal fields are masked)
 	Rule    string `json:"rule"`             // a stable rule name such as "claim_sum" or "national_id"
-	Message string `json:"message"`          // what is wrong, in plain words
+	Message string `json:"message"`          // what is wrong, in plain English (Render("en"))
+	// Code and Args name the message in the catalog of package msg, for a reader's language;
+	// Args never hold personal data.
+	Code string            `json:"code,omitempty"`
+	Args map[string]string `json:"args,omitempty"`
 }
 
 // Error implements error: "line 12, column 本金余额 (principal_outstanding): value "abc": amount_format: ...".

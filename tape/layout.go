@@ -2,7 +2,9 @@ package tape
 
 import (
 	"fmt"
+	"slices"
 	"sort"
+	"strconv"
 	"strings"
 
 	"reclaim/money"
@@ -84,18 +86,23 @@ type Layout struct {
 // is not an error here (some are derived); see Missing.
 func NewLayout(header []string, m *Mapping) (*Layout, error) {
 	l := &Layout{Header: header}
-	var errs []string
-	fail := func(format string, args ...any) { errs = append(errs, fmt.Sprintf(format, args...)) }
+	var errs []RowError
+	fail := func(code string, kv ...string) { errs = append(errs, layoutProblem(code, kv...)) }
 	for i, h := range header {
 		if strings.TrimSpace(h) == "" {
-			fail("the header of column %d (%s) is empty; every column needs a name", i+1, columnLetter(i))
+			fail("layout.empty_header", "n", strconv.Itoa(i+1), "letter", columnLetter(i))
 		}
 	}
 	used := make([]bool, len(header))
 	mapped := map[Field]bool{}
-	name := "the mapping"
+	// src names the mapping in a problem's message, in both languages.
+	src := []string{"mapping", "the mapping", "mapping_zh", "映射文件"}
 	if m != nil && m.Name != "" {
-		name = fmt.Sprintf("mapping %q", m.Name)
+		src = []string{"mapping", fmt.Sprintf("mapping %q", m.Name), "mapping_zh", fmt.Sprintf("映射文件 %q", m.Name)}
+	}
+	// missingColumn reports a column findColumn did not find, in part ("sums: ", ...) of the mapping.
+	missingColumn := func(part string, kv []string) {
+		fail(kv[0], append(append(slices.Clone(src), "part", part), kv[1:]...)...)
 	}
 	if m != nil {
 		cols := m.sortedColumns()
@@ -106,9 +113,9 @@ func NewLayout(header []string, m *Mapping) (*Layout, error) {
 		}
 		var refs []colRef
 		for _, key := range cols {
-			idx, msg := findColumn(header, key)
-			if msg != "" {
-				fail("%s: %s", name, msg)
+			idx, why := findColumn(header, key)
+			if why != nil {
+				missingColumn("", why)
 				continue
 			}
 			refs = append(refs, colRef{key, idx})
@@ -120,11 +127,11 @@ func NewLayout(header []string, m *Mapping) (*Layout, error) {
 			_, hdrUnit := SplitHeaderUnit(header[r.idx])
 			for _, f := range cm.Fields {
 				if f < 0 || int(f) >= NumFields {
-					fail("%s: column %q names an invalid field", name, r.key)
+					fail("layout.invalid_field", append(slices.Clone(src), "column", r.key)...)
 					continue
 				}
 				if prev := l.Bindings[f]; prev != nil {
-					fail("field %s is bound twice: by column %s (%s) and column %s (%s)", Fields[f].Name, columnLetter(prev.Column), prev.Header, columnLetter(r.idx), header[r.idx])
+					fail("layout.bound_twice", "field", Fields[f].Name, "col1", columnLetter(prev.Column), "head1", prev.Header, "col2", columnLetter(r.idx), "head2", header[r.idx])
 					continue
 				}
 				b := &Binding{Column: r.idx, Header: header[r.idx], Unit: cm.Unit, DateLayout: cm.DateFormat,
@@ -146,11 +153,11 @@ func NewLayout(header []string, m *Mapping) (*Layout, error) {
 		sort.Slice(consts, func(a, b int) bool { return consts[a] < consts[b] })
 		for _, f := range consts {
 			if f < 0 || int(f) >= NumFields {
-				fail("%s: a constant names an invalid field", name)
+				fail("layout.const_invalid_field", src...)
 				continue
 			}
 			if prev := l.Bindings[f]; prev != nil {
-				fail("field %s is bound twice: by column %s (%s) and by a constant", Fields[f].Name, columnLetter(prev.Column), prev.Header)
+				fail("layout.bound_twice_const", "field", Fields[f].Name, "col1", columnLetter(prev.Column), "head1", prev.Header)
 				continue
 			}
 			l.Bindings[f] = &Binding{Column: -1, Const: m.Constants[f]}
@@ -163,15 +170,15 @@ func NewLayout(header []string, m *Mapping) (*Layout, error) {
 		sort.Slice(sums, func(a, b int) bool { return sums[a] < sums[b] })
 		for _, f := range sums {
 			if prev := l.Bindings[f]; prev != nil {
-				fail("field %s is bound twice: by column %s (%s) and by sums", Fields[f].Name, columnLetter(prev.Column), prev.Header)
+				fail("layout.bound_twice_sums", "field", Fields[f].Name, "col1", columnLetter(prev.Column), "head1", prev.Header)
 				continue
 			}
 			sm := m.Sums[f]
 			var parts []SumPart
 			for _, col := range sm.Columns {
-				idx, msg := findColumn(header, col)
-				if msg != "" {
-					fail("%s: sums: %s", name, msg)
+				idx, why := findColumn(header, col)
+				if why != nil {
+					missingColumn("sums: ", why)
 					continue
 				}
 				_, u := SplitHeaderUnit(header[idx])
@@ -189,32 +196,33 @@ func NewLayout(header []string, m *Mapping) (*Layout, error) {
 		for f, col := range m.Fallbacks {
 			b := l.Bindings[f]
 			if b == nil || b.Column < 0 {
-				fail("%s: fallbacks: field %s has no column of its own to fall back from", name, Fields[f].Name)
+				fail("layout.fallback_no_column", append(slices.Clone(src), "field", Fields[f].Name)...)
 				continue
 			}
-			idx, msg := findColumn(header, col)
-			if msg != "" {
-				fail("%s: fallbacks: %s", name, msg)
+			idx, why := findColumn(header, col)
+			if why != nil {
+				missingColumn("fallbacks: ", why)
 				continue
 			}
 			b.Fallback, b.FallbackHeader = idx, header[idx]
 		}
 		for _, e := range m.Extras {
-			idx, msg := findColumn(header, e)
-			if msg != "" {
-				fail("%s: extras: %s", name, msg)
+			idx, why := findColumn(header, e)
+			if why != nil {
+				missingColumn("extras: ", why)
 				continue
 			}
+			personal := false
 			// Extras are stored and listed in clear: a column that is personal data (a name, an
 			// ID, a birth date) may not ride along that way.
 			for _, h := range []string{e, header[idx]} {
 				if f, _, _, ok := MatchHeader(h); ok && Fields[f].Personal {
-					fail("%s: extras: column %q is personal data (%s), which is sealed and never carried in clear", name, header[idx], Fields[f].Name)
-					msg = "personal"
+					fail("layout.extra_personal", append(slices.Clone(src), "column", header[idx], "field", Fields[f].Name)...)
+					personal = true
 					break
 				}
 			}
-			if msg != "" {
+			if personal {
 				continue
 			}
 			l.Extras = append(l.Extras, ExtraColumn{Name: e, Column: idx})
@@ -230,7 +238,7 @@ func NewLayout(header []string, m *Mapping) (*Layout, error) {
 			continue
 		}
 		if prev := l.Bindings[f]; prev != nil {
-			fail("field %s is bound twice: by column %s (%s) and column %s (%s); rename or drop one, or bind one in a mapping file", Fields[f].Name, columnLetter(prev.Column), prev.Header, columnLetter(i), h)
+			fail("layout.bound_twice_header", "field", Fields[f].Name, "col1", columnLetter(prev.Column), "head1", prev.Header, "col2", columnLetter(i), "head2", h)
 			continue
 		}
 		l.Bindings[f] = &Binding{Column: i, Header: h, Unit: unit, Invert: invert}
@@ -269,7 +277,7 @@ func NewLayout(header []string, m *Mapping) (*Layout, error) {
 		}
 	}
 	if len(errs) > 0 {
-		return nil, fmt.Errorf("tape: layout: %s", strings.Join(errs, "; "))
+		return nil, &LayoutError{Problems: errs}
 	}
 	return l, nil
 }
@@ -298,8 +306,9 @@ func foldHeader(h string) string {
 	return strings.ToLower(b.String())
 }
 
-// findColumn returns the index of the header named key, or a message saying why there is none.
-func findColumn(header []string, key string) (int, string) {
+// findColumn returns the index of the header named key, or why there is none: a catalog code
+// followed by its args as key, value pairs.
+func findColumn(header []string, key string) (int, []string) {
 	key = strings.TrimSpace(key)
 	var hits []int
 	for i, h := range header {
@@ -317,15 +326,18 @@ func findColumn(header []string, key string) (int, string) {
 	}
 	switch len(hits) {
 	case 1:
-		return hits[0], ""
+		return hits[0], nil
 	case 0:
-		return -1, fmt.Sprintf("column %q is not in the tape's header%s", key, suggest(key, header))
+		if near := suggest(key, header); near != "" {
+			return -1, []string{"layout.column_missing_near", "column", key, "near", strings.TrimSuffix(strings.TrimPrefix(near, "; did you mean "), "?")}
+		}
+		return -1, []string{"layout.column_missing", "column", key}
 	}
 	cols := make([]string, len(hits))
 	for i, h := range hits {
 		cols[i] = columnLetter(h)
 	}
-	return -1, fmt.Sprintf("column %q appears %d times in the header (columns %s); rename the duplicates", key, len(hits), strings.Join(cols, ", "))
+	return -1, []string{"layout.column_repeated", "column", key, "times", strconv.Itoa(len(hits)), "columns", strings.Join(cols, ", ")}
 }
 
 // Value returns the text a row holds for field f: the constant, or the cell trimmed of spaces;

@@ -12,6 +12,7 @@ import (
 	"strings"
 
 	"reclaim"
+	"reclaim/msg"
 )
 
 // XLSXLimits bound what reading one workbook may unpack and hold, so that a small file cannot
@@ -819,15 +820,15 @@ func (s *xlsxSource) Next() (Row, error) {
 				cells = append(cells, "")
 			}
 			row.Cells = cells[:len(s.header)]
-			return row, &RowError{Line: s.row, Column: columnLetter(c - 1), Value: s.sheet.beyondVal, Rule: "unnamed_column",
-				Message: fmt.Sprintf("cell %s%d has a value but its column has no header", columnLetter(c-1), s.row)}
+			return row, rowError(s.row, columnLetter(c-1), s.sheet.beyondVal, "unnamed_column", "row.unnamed_cell",
+				msg.A("cell", columnLetter(c-1)+strconv.Itoa(s.row)))
 		}
 		if len(cells) > len(s.header) {
 			for i := len(s.header); i < len(cells); i++ {
 				if strings.TrimSpace(cells[i]) != "" {
 					row.Cells = cells[:len(s.header)]
-					return row, &RowError{Line: s.row, Column: columnLetter(i), Value: cells[i], Rule: "unnamed_column",
-						Message: fmt.Sprintf("cell %s%d has a value but its column has no header", columnLetter(i), s.row)}
+					return row, rowError(s.row, columnLetter(i), cells[i], "unnamed_column", "row.unnamed_cell",
+						msg.A("cell", columnLetter(i)+strconv.Itoa(s.row)))
 				}
 			}
 			cells = cells[:len(s.header)]
@@ -842,12 +843,11 @@ func (s *xlsxSource) Next() (Row, error) {
 			if c < len(s.header) {
 				col = s.header[c]
 			}
-			msg := fmt.Sprintf("cell %s%d holds a formula with no cached value", columnLetter(c), s.row)
+			code, args := "row.formula", msg.A("cell", columnLetter(c)+strconv.Itoa(s.row))
 			if len(noValue) > 1 {
-				msg += fmt.Sprintf(" (and %d more cells of this row)", len(noValue)-1)
+				code, args["more"] = "row.formula_more", strconv.Itoa(len(noValue)-1)
 			}
-			return row, &RowError{Line: s.row, Column: col, Rule: "formula_without_value",
-				Message: msg + "; open and save the workbook in Excel or LibreOffice so formulas are calculated, or paste values"}
+			return row, rowError(s.row, col, "", "formula_without_value", code, args)
 		}
 		return row, nil
 	}

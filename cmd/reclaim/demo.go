@@ -83,7 +83,7 @@ same data; --fresh starts over.`,
 					bar.done()
 					if err != nil {
 						if rep != nil {
-							printReport(g.stderr, rep, 10)
+							printReport(g.stderr, rep, 10, g.msgLang())
 						}
 						return err
 					}

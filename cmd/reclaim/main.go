@@ -21,6 +21,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"reclaim"
+	"reclaim/msg"
 )
 
 // Version is set at build time with -ldflags "-X main.Version=...".
@@ -51,6 +52,7 @@ type globals struct {
 	quiet   bool
 	cpuProf string
 	memProf string
+	lang    string // --lang: "zh" or "en"; "" means the environment's locale
 	stdout  io.Writer
 	stderr  io.Writer
 	log     *slog.Logger
@@ -128,6 +130,9 @@ postgres://... to use PostgreSQL instead.`,
 		SilenceErrors: true,
 		PersistentPreRunE: func(cmd *cobra.Command, args []string) error {
 			g.log = slog.New(slog.NewTextHandler(g.stderr, &slog.HandlerOptions{Level: slog.LevelWarn}))
+			if _, err := g.language(); err != nil {
+				return err
+			}
 			return g.startProfiles()
 		},
 		PersistentPostRunE: func(cmd *cobra.Command, args []string) error { return g.stopProfiles() },
@@ -138,6 +143,7 @@ postgres://... to use PostgreSQL instead.`,
 	pf.StringVar(&g.dsn, "dsn", os.Getenv(envDSN), "database: postgres://user@host/db, or sqlite:PATH (default sqlite:<data-dir>/reclaim.db) ($"+envDSN+")")
 	pf.StringVar(&g.keyFile, "pii-key-file", os.Getenv(envKeyFile), "file holding the 32-byte personal-data key, base64 or hex ($"+envKeyFile+"; or the key itself in $RECLAIM_PII_KEY)")
 	pf.BoolVarP(&g.quiet, "quiet", "q", false, "no progress bars")
+	pf.StringVar(&g.lang, "lang", "", "language of reports and messages: zh or en (default from $LC_ALL, $LC_MESSAGES or $LANG: zh* is zh, anything else en)")
 	pf.StringVar(&g.cpuProf, "cpuprofile", "", "write a CPU profile to this file")
 	pf.StringVar(&g.memProf, "memprofile", "", "write a heap profile to this file when the command ends")
 	pf.MarkHidden("cpuprofile")
@@ -187,6 +193,26 @@ func (g *globals) stopProfiles() error {
 		return pprof.Lookup("allocs").WriteTo(f, 0)
 	}
 	return nil
+}
+
+// language returns the language of messages: --lang, or the environment's locale.
+func (g *globals) language() (msg.Lang, error) {
+	switch strings.ToLower(g.lang) {
+	case "":
+		return msg.FromEnv(os.Getenv), nil
+	case "zh", "zh-cn", "zh_cn", "cn":
+		return msg.ZH, nil
+	case "en", "en-us", "en_us":
+		return msg.EN, nil
+	}
+	return msg.EN, usagef("--lang %q: want zh or en", g.lang)
+}
+
+// msgLang returns the language of messages (English when --lang is invalid, which the root
+// command has already refused).
+func (g *globals) msgLang() msg.Lang {
+	l, _ := g.language()
+	return l
 }
 
 func envOr(k, def string) string {

@@ -16,6 +16,7 @@ import (
 
 	"reclaim"
 	"reclaim/ingest"
+	"reclaim/msg"
 	"reclaim/tape"
 )
 
@@ -195,7 +196,7 @@ func runTape(ctx context.Context, g *globals, a *app, path string, o ingest.Opti
 			}
 		}
 	} else if rep != nil {
-		printReport(g.stdout, rep, f.maxShown)
+		printReport(g.stdout, rep, f.maxShown, g.msgLang())
 	}
 	if err != nil {
 		if rep != nil && rep.Message != "" && reclaim.ErrorCode(err) != reclaim.EINTERNAL {
@@ -216,43 +217,53 @@ func (nullStore) Begin(context.Context, ingest.Meta) (ingest.Tx, error) {
 	return nil, reclaim.Errorf(reclaim.EINTERNAL, "validation does not write")
 }
 
-func printReport(w io.Writer, r *ingest.Report, maxShown int) {
-	fmt.Fprintf(w, "Tape     %s (%s", r.File, r.Format)
+// printReport prints an import or validation report for a person, in lang: the summary, the
+// rule descriptions and the row problems come from their catalog codes (package msg).
+func printReport(w io.Writer, r *ingest.Report, maxShown int, lang msg.Lang) {
+	T := func(code string, kv ...string) string { return msg.Render(lang, code, msg.A(kv...)) }
+	n := func(v int64) string { return strconv.FormatInt(v, 10) }
+	format := r.Format
 	if r.Encoding != "" {
-		fmt.Fprintf(w, ", %s", r.Encoding)
+		format += ", " + r.Encoding
 	}
-	fmt.Fprintf(w, ")\nSHA-256  %s\n", r.ContentHash)
-	fmt.Fprintf(w, "Status   %s\n", strings.ToUpper(r.Status))
+	fmt.Fprintln(w, T("cli.tape", "file", r.File, "format", format))
+	fmt.Fprintln(w, T("cli.sha256", "hash", r.ContentHash))
+	status := T("cli.status." + r.Status)
+	if status == "" {
+		status = strings.ToUpper(r.Status)
+	}
+	fmt.Fprintln(w, T("cli.status", "status", status))
+	counts := []string{"rows", n(r.Rows), "valid", n(r.Valid), "invalid", n(r.Invalid)}
 	if r.Status == ingest.StatusValidated {
-		fmt.Fprintf(w, "Rows     %d read: %d valid, %d invalid (validation only: nothing is stored)\n", r.Rows, r.Valid, r.Invalid)
+		fmt.Fprintln(w, T("cli.rows_validated", counts...))
 	} else {
-		fmt.Fprintf(w, "Rows     %d read = %d imported + %d rejected   (%d valid, %d invalid)\n", r.Rows, r.Imported, r.Rejected, r.Valid, r.Invalid)
+		fmt.Fprintln(w, T("cli.rows_imported", append(counts, "imported", n(r.Imported), "rejected", n(r.Rejected))...))
 	}
 	if r.PortfolioID != 0 {
-		fmt.Fprintf(w, "Portfolio %d\n", r.PortfolioID)
+		fmt.Fprintln(w, T("cli.portfolio", "id", n(r.PortfolioID)))
 	}
 	if len(r.Missing) > 0 {
-		fmt.Fprintf(w, "Missing critical columns: %s\n", strings.Join(r.Missing, ", "))
+		fmt.Fprintln(w, T("cli.missing", "fields", strings.Join(r.Missing, ", ")))
 	}
 	if len(r.MissingAllowed) > 0 {
-		fmt.Fprintf(w, "Missing, allowed (unknown to the valuation): %s\n", strings.Join(r.MissingAllowed, ", "))
+		fmt.Fprintln(w, T("cli.missing_allowed", "fields", strings.Join(r.MissingAllowed, ", ")))
 	}
 	if len(r.Derived) > 0 {
-		fmt.Fprintf(w, "Derived  %s\n", strings.Join(r.Derived, "; "))
+		fmt.Fprintln(w, T("cli.derived", "detail", strings.Join(r.Derived, "; ")))
 	}
 	if len(r.Unmapped) > 0 {
-		fmt.Fprintf(w, "Ignored columns: %s\n", strings.Join(r.Unmapped, ", "))
+		fmt.Fprintln(w, T("cli.unmapped", "columns", strings.Join(r.Unmapped, ", ")))
 	}
 	if len(r.ByRule) > 0 {
-		fmt.Fprintln(w, "\nInvalid rows by rule:")
+		fmt.Fprintln(w, "\n"+T("cli.by_rule"))
 		var rows [][]string
 		for _, rc := range r.ByRule {
-			rows = append(rows, []string{rc.Rule, strconv.FormatInt(rc.Rows, 10), rc.Description})
+			rows = append(rows, []string{rc.Rule, strconv.FormatInt(rc.Rows, 10), tape.RuleDescription(lang, rc.Rule)})
 		}
-		table(w, []string{"RULE", "ROWS", "CHECK"}, rows)
+		table(w, []string{T("cli.col_rule"), T("cli.col_rows"), T("cli.col_check")}, rows)
 	}
 	if len(r.Errors) > 0 && maxShown > 0 {
-		fmt.Fprintf(w, "\nFirst %d of %d errors:\n", min(maxShown, len(r.Errors)), r.ErrorsTotal)
+		fmt.Fprintln(w, "\n"+T("cli.first_errors", "shown", strconv.Itoa(min(maxShown, len(r.Errors))), "total", n(r.ErrorsTotal)))
 		var rows [][]string
 		for i, e := range r.Errors {
 			if i >= maxShown {
@@ -262,22 +273,26 @@ func printReport(w io.Writer, r *ingest.Report, maxShown int) {
 			if col == "" {
 				col = e.Field
 			}
-			rows = append(rows, []string{strconv.Itoa(e.Line), col, truncate(e.Value, 24), e.Rule, e.Message})
+			line := "-" // a finding about the whole tape (its header)
+			if e.Line > 0 {
+				line = strconv.Itoa(e.Line)
+			}
+			rows = append(rows, []string{line, col, truncate(e.Value, 24), e.Rule, e.Render(lang)})
 		}
-		table(w, []string{"LINE", "COLUMN", "VALUE", "RULE", "MESSAGE"}, rows)
+		table(w, []string{T("cli.col_line"), T("cli.col_column"), T("cli.col_value"), T("cli.col_rule"), T("cli.col_message")}, rows)
 	}
 	if r.History != nil {
-		fmt.Fprintf(w, "\nHistory  %d rows = %d imported + %d rejected\n", r.History.Rows, r.History.Imported, r.History.Rejected)
+		fmt.Fprintln(w, "\n"+T("cli.history", "rows", n(r.History.Rows), "imported", n(r.History.Imported), "rejected", n(r.History.Rejected)))
 	}
 	if r.RejectsFile != "" && r.Invalid > 0 {
-		fmt.Fprintf(w, "\nInvalid rows written to %s\n", r.RejectsFile)
+		fmt.Fprintln(w, "\n"+T("cli.rejects_file", "path", r.RejectsFile))
 	}
 	if r.Header != nil && r.Status == ingest.StatusImported {
 		fmt.Fprintln(w)
-		printHeaderSummary(w, r.Header, false)
+		printHeaderSummary(w, r.Header, lang == msg.ZH)
 	}
-	if r.Message != "" {
-		fmt.Fprintf(w, "\n%s\n", r.Message)
+	if m := r.RenderMessage(lang); m != "" {
+		fmt.Fprintf(w, "\n%s\n", m)
 	}
 }
 

@@ -283,7 +283,44 @@ test('uploading a tape with errors (all-or-nothing) shows the report, the rules,
   }, href)
   assert.equal(rej.status, 200)
   assert.match(rej.text, /_line/)
+  // Server text in the console's language (issue 11 item 4): the summary, the rule descriptions
+  // and every row problem are rendered in Chinese from their codes, not the server's English.
+  await assertServerText(page, 'zh')
   await shot(page, 'upload-report')
+  noProblems(problems)
+  await ctx.close()
+})
+
+/** assertServerText checks the import report's server text is in lang ('zh' or 'en'). */
+async function assertServerText(page, lang) {
+  const han = /\p{Script=Han}/u
+  const summary = await page.getByTestId('report-message').innerText()
+  const descs = await page.getByTestId('rule-description').allInnerTexts()
+  const msgs = await page.getByTestId('report-table').getByTestId('row-message').allInnerTexts()
+  assert.ok(descs.length > 0 && msgs.length > 0, 'no rule descriptions or row problems')
+  if (lang === 'zh') {
+    assert.match(summary, /行中有 \d+ 行无效/, `summary not Chinese: ${summary}`)
+    for (const t of [...descs, ...msgs]) {
+      assert.match(t, han, `not Chinese: ${t}`)
+      // Standards, file names and formats may stay as written; no English words otherwise.
+      assert.doesNotMatch(t.replace(/docs\/tape-mapping\.md|ISO|GB\/T|CSV|UTF|GBK|Excel|LibreOffice/g, ''), /[A-Za-z]{3,}/, `English in: ${t}`)
+    }
+    assert.ok(msgs.some((m) => m.startsWith('债权总额 ')), `no Chinese claim-sum problem among ${msgs.join(' | ')}`)
+  } else {
+    assert.match(summary, /rows are invalid, so nothing was imported/, `summary not English: ${summary}`)
+    // Examples of what sellers write (2024年3月31日, 是/否) may be Chinese; nothing else.
+    for (const t of [...descs, ...msgs]) assert.doesNotMatch(t.replace(/\d+年\d+月\d+日|是\/否|有\/无/g, ''), han, `Chinese in the English console: ${t}`)
+    assert.ok(msgs.some((m) => m.startsWith('total_claim ')), `no English claim-sum problem among ${msgs.join(' | ')}`)
+  }
+}
+
+test('the English console shows the import problems in English', async () => {
+  const { ctx, page, problems } = await open('en')
+  await login(page, cfg.adminUser, cfg.adminPass)
+  await uploadTape(page, cfg.badTape, 'e2e seller', false)
+  assert.equal(await page.getByTestId('report-status').getAttribute('data-status'), 'rejected')
+  await assertServerText(page, 'en')
+  await shot(page, 'upload-report-en')
   noProblems(problems)
   await ctx.close()
 })

@@ -12,6 +12,8 @@
 // Valuation (tests/mock-valuation.mjs): the model registry and every portfolio's valuation.
 // An uploaded file whose name contains "bad" (or whose content contains "BAD") is rejected with
 // row errors; any other file is imported as a new portfolio; the same bytes twice are a duplicate.
+// Report summaries, rule descriptions and row problems carry catalog codes and args beside their
+// English message, as the Go server sends them (src/api/messages.json is the catalog).
 import http from 'node:http'
 import fs from 'node:fs'
 import path from 'node:path'
@@ -21,6 +23,17 @@ import { createLedger } from './mock-ledger.mjs'
 import { createValuation } from './mock-valuation.mjs'
 
 const here = path.dirname(fileURLToPath(import.meta.url))
+const CATALOG = JSON.parse(fs.readFileSync(path.join(here, '..', 'src', 'api', 'messages.json'), 'utf8'))
+/** english renders a catalog code in English, as the server's `message` fields are. */
+function english(code, args = {}) {
+  const t = CATALOG[code]
+  if (!t) throw new Error('mock: unknown message code ' + code)
+  return t.en.replace(/\{([a-z0-9_]+)\}/g, (w, k) => (k in args ? String(args[k]) : w))
+}
+/** coded returns {message, message_code, message_args} for a report. */
+function coded(code, args) {
+  return { message: english(code, args), message_code: code, message_args: args }
+}
 const DIST = path.resolve(here, '..', 'dist')
 
 export const CSP =
@@ -170,18 +183,20 @@ function importedReport(p, h, file) {
   return {
     file, format: 'csv', encoding: 'gbk', content_hash: crypto.createHash('sha256').update(file).digest('hex'),
     status: 'imported', rows: h.loans, imported: h.loans, rejected: 0, valid: h.loans, invalid: 0,
+    ...coded('report.imported', { imported: String(h.loans), rows: String(h.loans), rejected: '0' }),
     columns: COLUMNS, unmapped_columns: ['备注'], derived_fields: [], by_rule: [], errors: [], errors_shown: 0, errors_total: 0,
     header: h, portfolio_id: p.id, seconds: 1.84,
   }
 }
 
+// [rule, field, column, value(i), code, args(i)]
 const RULES = [
-  ['claim_sum', 'total_claim = principal + interest + fees to the cent', 'total_claim', '本息费合计', (i) => `${(12000 + i * 7.31).toFixed(2)}`, 'total claim 12000.00 is not principal + interest + fees = 12010.50'],
-  ['national_id', 'national ID: 18 characters, valid birth date, GB 11643 check digit', 'national_id', '身份证号', () => '110101********123X', 'the check digit is X, expected 7'],
-  ['dpd_consistent', 'days_past_due = cut_off_date - default_date', 'days_past_due', '逾期天数', (i) => String(400 + i), 'days past due 400 does not match cut-off minus default date (395)'],
-  ['mobile', 'not 11 digits starting with 1', 'phone', '手机号', () => '238****5678', 'a mobile number has 11 digits and starts with 1'],
-  ['date_format', 'date parses and exists', 'default_date', '逾期起始日', () => '2023-02-30', '2023-02-30 is not a date'],
-  ['enum', "value in the field's set", 'five_category', '五级分类', () => '关注', '关注 is not one of substandard, doubtful, loss (次级, 可疑, 损失)'],
+  ['claim_sum', 'total_claim', '本息费合计', (i) => `${(12000 + i * 7.31).toFixed(2)}`, 'row.claim_sum', (i) => ({ total: (12000 + i * 7.31).toFixed(2), sum: (12010.5 + i * 7.31).toFixed(2) })],
+  ['national_id', 'national_id', '身份证号', () => '1101**************', 'row.id_checksum', () => ({})],
+  ['dpd_consistent', 'days_past_due', '逾期天数', (i) => String(400 + i), 'row.dpd', () => ({ want: '395' })],
+  ['mobile', 'phone', '手机号', () => '238***5678', 'row.mobile_prefix', () => ({})],
+  ['date_format', 'default_date', '逾期起始日', () => '2023-02-30', 'row.date_invalid', () => ({})],
+  ['enum', 'five_category', '五级分类', () => '关注', 'row.enum_performing', () => ({})],
 ]
 
 function rejectedReport(file, rows, skip) {
@@ -190,17 +205,20 @@ function rejectedReport(file, rows, skip) {
   const counts = [17, 9, 6, 4, 2, 1]
   let line = 2
   RULES.forEach((r, k) => {
-    byRule.push({ rule: r[0], description: r[1], rows: counts[k] })
+    byRule.push({ rule: r[0], description: english('rule.' + r[0]), code: 'rule.' + r[0], rows: counts[k] })
     for (let i = 0; i < counts[k]; i++) {
       line += 3 + ((i * 7) % 11)
-      errors.push({ line, column: r[3], field: r[2], value: r[4](i), rule: r[0], message: r[5] })
+      const args = r[5](i)
+      errors.push({ line, column: r[2], field: r[1], value: r[3](i), rule: r[0], message: english(r[4], args), code: r[4], ...(Object.keys(args).length ? { args } : {}) })
     }
   })
   errors.sort((a, b) => a.line - b.line)
   const invalid = 36
   return {
     file, format: 'csv', encoding: 'utf-8', content_hash: '', status: skip ? 'imported' : 'rejected',
-    message: skip ? '' : `${invalid} of ${rows} rows are invalid; nothing was imported (all-or-nothing)`,
+    ...(skip
+      ? coded('report.imported', { imported: String(rows - invalid), rows: String(rows), rejected: String(invalid) })
+      : coded('report.all_or_nothing', { invalid: String(invalid), rows: String(rows), valid: String(rows - invalid) })),
     rows, imported: skip ? rows - invalid : 0, rejected: skip ? invalid : rows, valid: rows - invalid, invalid,
     columns: COLUMNS, by_rule: byRule, errors, errors_shown: errors.length, errors_total: errors.length + 3,
     rejects_file: 'rejects.csv', seconds: 0.92,
@@ -382,8 +400,8 @@ export function createMock({ dist = DIST, stepMs = 120, ledgerMs = Number(proces
         const pid = st.hashes.get(hash)
         up.status = 'failed'
         up.report = { file: f.filename, format: 'csv', content_hash: hash, status: 'rejected', rows: 0, imported: 0, rejected: 0, valid: 0, invalid: 0, columns: null, by_rule: null, errors: null, errors_shown: 0, errors_total: 0, portfolio_id: pid, seconds: 0.01 }
-        up.message = `this tape (sha256 ${hash.slice(0, 12)}) was already imported as portfolio ${pid}; nothing was imported`
-        up.report.message = up.message
+        Object.assign(up.report, coded('report.duplicate', { hash: hash.slice(0, 12), portfolio: String(pid) }))
+        up.message = up.report.message
         publish(topic, 'failed', { status: 'failed', message: up.message, portfolio_id: pid }, up.events)
         return
       }

@@ -112,6 +112,9 @@ export interface RowError {
   value?: string
   rule?: string
   message?: string
+  /** The message's catalog code and arguments (src/api/messages.ts renders them). */
+  code?: string
+  args?: Record<string, string> | null
   Line?: number
   Column?: string
   Field?: string
@@ -124,6 +127,8 @@ export interface RuleCount {
   rule: string
   description: string
   rows: number
+  /** "rule.NAME": the description's catalog code. */
+  code?: string
 }
 
 export interface ColumnBinding {
@@ -140,6 +145,8 @@ export interface ImportReport {
   content_hash: string
   status: 'imported' | 'rejected' | 'validated' | string
   message?: string
+  message_code?: string
+  message_args?: Record<string, string> | null
   rows: number
   imported: number
   rejected: number
