@@ -5,12 +5,10 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
-	"net/http"
 	"strconv"
 	"time"
 
 	"github.com/danielgtaylor/huma/v2"
-	"github.com/danielgtaylor/huma/v2/adapters/humago"
 
 	"reclaim"
 	"reclaim/tlog"
@@ -56,16 +54,9 @@ func (s *Server) ledgerStream(ctx context.Context, pool string, in *StreamInput)
 		defer sub.Close()
 		// Like every stream, it ends when its caller's credentials do (disabled, password reset,
 		// role changed, token revoked, signed out).
-		kicked, unregister := s.streams.add(me.ID)
-		defer unregister()
-		recheck := time.NewTicker(s.cfg.StreamRecheck)
-		defer recheck.Stop()
-		r, w := humago.Unwrap(hc)
-		rc := http.NewResponseController(w)
-		hc.SetHeader("Content-Type", "text/event-stream")
-		hc.SetHeader("Cache-Control", "no-store")
-		hc.SetHeader("X-Accel-Buffering", "no")
-		hc.SetStatus(http.StatusOK)
+		ss := s.startSSE(hc, me)
+		defer ss.stop()
+		kicked, recheck, r, rc := ss.kicked, ss.recheck, ss.r, ss.rc
 		st := &ledgerCursor{w: hc.BodyWriter(), l: l, pool: pool, next: next}
 		rctx := hc.Context()
 		fmt.Fprintf(st.w, "retry: 2000\n\n")

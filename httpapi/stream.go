@@ -64,6 +64,31 @@ func (s *Server) stillSignedIn(r *http.Request, me reclaim.User) bool {
 	return true
 }
 
+// sseStream is what every event stream holds while it runs: its request and flusher, and the
+// signals to re-check its caller's credentials (a timer, and a kick when an account change is
+// made through this server).
+type sseStream struct {
+	r       *http.Request
+	rc      *http.ResponseController
+	kicked  <-chan struct{}
+	recheck *time.Ticker
+	stop    func()
+}
+
+// startSSE writes an event stream's headers and registers it for credential checks; stop
+// unregisters it.
+func (s *Server) startSSE(hc huma.Context, me reclaim.User) *sseStream {
+	kicked, unregister := s.streams.add(me.ID)
+	recheck := time.NewTicker(s.cfg.StreamRecheck)
+	r, w := humago.Unwrap(hc)
+	hc.SetHeader("Content-Type", "text/event-stream")
+	hc.SetHeader("Cache-Control", "no-store")
+	hc.SetHeader("X-Accel-Buffering", "no")
+	hc.SetStatus(http.StatusOK)
+	return &sseStream{r: r, rc: http.NewResponseController(w), kicked: kicked, recheck: recheck,
+		stop: func() { recheck.Stop(); unregister() }}
+}
+
 // endStream tells the client its credentials ended (it reconnects and gets 401), then the
 // handler returns.
 func (s *Server) endStream(bw interface{ Write([]byte) (int, error) }, rc *http.ResponseController) {
@@ -104,17 +129,9 @@ func (s *Server) streamRoutes() {
 			me := *reclaim.UserFrom(ctx)
 			return &huma.StreamResponse{Body: func(hc huma.Context) {
 				defer sub.Close()
-				kicked, unregister := s.streams.add(me.ID)
-				defer unregister()
-				recheck := time.NewTicker(s.cfg.StreamRecheck)
-				defer recheck.Stop()
-				r, w := humago.Unwrap(hc)
-				rc := http.NewResponseController(w)
-				hc.SetHeader("Content-Type", "text/event-stream")
-				hc.SetHeader("Cache-Control", "no-store")
-				hc.SetHeader("X-Accel-Buffering", "no")
-				hc.SetStatus(http.StatusOK)
-				bw := hc.BodyWriter()
+				ss := s.startSSE(hc, me)
+				defer ss.stop()
+				kicked, recheck, r, rc, bw := ss.kicked, ss.recheck, ss.r, ss.rc, hc.BodyWriter()
 				write := func(e events.Event) bool {
 					_, err := fmt.Fprintf(bw, "id: %d\nevent: %s\ndata: %s\n\n", e.ID, e.Type, e.Data)
 					return err == nil

@@ -259,7 +259,18 @@ func RunInput(ctx context.Context, store Store, sealer Sealer, in Input, opts Op
 	return run(ctx, store, sealer, io.NewSectionReader(in, 0, in.Size()), name, opts)
 }
 
-func run(ctx context.Context, store Store, sealer Sealer, in *io.SectionReader, path string, opts Options) (*Report, error) {
+func run(ctx context.Context, store Store, sealer Sealer, in *io.SectionReader, path string, opts Options) (rep *Report, err error) {
+	defer func() {
+		// A cancelled import can fail first in the store (a connection closed under a running
+		// COPY): whatever error it returns, it was cancelled, and nothing was imported.
+		if err != nil && ctx.Err() != nil && reclaim.ErrorCode(err) != reclaim.ECANCELED {
+			err = reclaim.WrapError(reclaim.ECANCELED, ctx.Err(), "import cancelled; nothing was imported")
+		}
+	}()
+	return runImport(ctx, store, sealer, in, path, opts)
+}
+
+func runImport(ctx context.Context, store Store, sealer Sealer, in *io.SectionReader, path string, opts Options) (*Report, error) {
 	start := time.Now()
 	if opts.MaxErrors <= 0 {
 		opts.MaxErrors = 1000

@@ -400,19 +400,7 @@ func (d *DB) ListAccountEvents(ctx context.Context, f reclaim.AccountEventFilter
 		q += ` AND lower(username) = lower(?)`
 		args = append(args, f.Username)
 	}
-	if !f.Since.IsZero() {
-		q += ` AND at >= ?`
-		args = append(args, d.instant(f.Since))
-	}
-	if !f.Until.IsZero() {
-		q += ` AND at < ?`
-		args = append(args, d.instant(f.Until))
-	}
-	if f.Limit <= 0 {
-		f.Limit = 1000
-	}
-	q += ` ORDER BY id DESC LIMIT ?`
-	args = append(args, f.Limit)
+	q, args = d.auditWindow(q, args, f.Since, f.Until, f.Limit)
 	rows, err := d.r.QueryContext(ctx, d.rebind(q), args...)
 	if err != nil {
 		return nil, dbError(err, "listing account events")
