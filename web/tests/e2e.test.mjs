@@ -550,6 +550,11 @@ test('the valuation tab: KPIs, the collection curve, the IRR distribution, the p
   assert.match(await page.getByTestId('val-kpi-recovery').innerText(), /预期回收金额[\s\S]*(万元|元)/)
   assert.match(await page.getByTestId('val-kpi-price').innerText(), /目标 IRR 18%/)
   for (const id of ['chart-curve', 'chart-irr', 'chart-price-irr', 'chart-baseline']) await assertChart(page, id)
+  // Issue 11, item 14: month axes read 第N月; the money axis names its one unit; nothing cut short.
+  const curveTexts = await chartTexts(page, 'chart-curve')
+  assert.ok(curveTexts.some((x) => /^第\d+月$/.test(x)), `month ticks: ${curveTexts.join(' | ')}`)
+  assert.ok(curveTexts.some((x) => /（(万元|元)）$/.test(x)), `money axis unit: ${curveTexts.join(' | ')}`)
+  assert.deepEqual(curveTexts.filter((x) => TRUNCATED.test(x) || /^-?[\d,.]+\s*(万|亿)$/.test(x)), [])
 
   // Reason codes in the tables: diverging bars with the feature, its value and a signed contribution.
   const worst = page.getByTestId('val-loans-worst')
@@ -591,6 +596,8 @@ test('the valuation tab: KPIs, the collection curve, the IRR distribution, the p
   assert.match(await page.getByTestId('val-kpi-recovery').innerText(), /Expected recovery/)
   assert.match(await page.getByTestId('chart-curve').innerText(), /Projected monthly collections/)
   await assertChart(page, 'chart-curve')
+  await page.waitForFunction(() => (document.querySelector('[data-testid=chart-curve] .echart')?.dataset.texts || '').includes('month '))
+  assert.ok((await chartTexts(page, 'chart-curve')).some((x) => /^month \d+$/.test(x)), 'month N ticks in English')
   await shot(page, 'valuation-en')
   await page.getByTestId('lang-zh-CN').click()
   noProblems(problems)
@@ -666,6 +673,9 @@ async function chartTexts(page, testid) {
   await page.waitForFunction((id) => document.querySelector(`[data-testid=${id}] .echart`)?.dataset.texts, testid)
   return JSON.parse(await el.getAttribute('data-texts'))
 }
+
+/** field: the <input> of an Element Plus input, whether the test id landed on it or on its wrapper. */
+const field = (loc) => loc.locator('xpath=self::input | .//input').first()
 
 const CHARTS = ['chart-dpd', 'chart-province', 'chart-product', 'chart-legal', 'chart-five-category', 'chart-written-off']
 const TRUNCATED = /\.\.\.|…/
@@ -794,15 +804,15 @@ test('a collector reveals personal data with a purpose (audited) and posts a col
   // Post a collection: the amount is checked here and by the server, then it is on the ledger.
   await page.getByTestId('loan-collect').first().click()
   const cd = page.getByTestId('collect-dialog')
-  await cd.getByTestId('collect-amount').locator('input').fill('12.345')
+  await field(cd.getByTestId('collect-amount')).fill('12.345')
   const txn = 'E2E-' + Date.now().toString(36).toUpperCase()
-  await cd.getByTestId('collect-txn').locator('input').fill(txn)
+  await field(cd.getByTestId('collect-txn')).fill(txn)
   await cd.getByTestId('collect-submit').click()
   await cd.locator('.el-form-item__error').first().waitFor()
   assert.match(await cd.locator('.el-form-item__error').first().innerText(), /最多两位小数/)
   await shot(page, 'collect-invalid-amount', { fullPage: false })
-  await cd.getByTestId('collect-amount').locator('input').fill('1.00')
-  assert.match(await cd.getByTestId('collect-effective').locator('input').inputValue(), DATE)
+  await field(cd.getByTestId('collect-amount')).fill('1.00')
+  assert.match(await field(cd.getByTestId('collect-effective')).inputValue(), DATE)
   await cd.getByTestId('collect-submit').click()
   await cd.getByTestId('collect-done').waitFor()
   assert.match(await cd.getByTestId('collect-done').innerText(), /col-/)
@@ -810,8 +820,8 @@ test('a collector reveals personal data with a purpose (audited) and posts a col
   await cd.getByRole('button', { name: '关闭', exact: true }).click()
   // The same bank transaction again is refused with a clear message.
   await page.getByTestId('loan-collect').first().click()
-  await cd.getByTestId('collect-amount').locator('input').fill('1.00')
-  await cd.getByTestId('collect-txn').locator('input').fill(txn)
+  await field(cd.getByTestId('collect-amount')).fill('1.00')
+  await field(cd.getByTestId('collect-txn')).fill(txn)
   await cd.getByTestId('collect-submit').click()
   await cd.locator('.el-form-item__error').first().waitFor()
   assert.match(await cd.locator('.el-form-item__error').first().innerText(), /已登记过/)
