@@ -759,6 +759,9 @@ for (const lang of ['zh-CN', 'en']) {
     await page.getByTestId('loans-table').locator('.el-table__row').first().waitFor()
     const heads = await page.getByTestId('loans-table').locator('thead th').allInnerTexts()
     for (const h of heads.filter((x) => /本金|Principal|债权|claim/i.test(x))) assert.match(h, lang === 'zh-CN' ? /（元）$/ : /\(CNY\)$/, `loans column ${h}`)
+    // Column headers are labels, never field codes (write_off_date, court, ...).
+    assert.deepEqual(heads.filter((h) => /^[a-z]+(_[a-z]+)*(\s|\(|（|$)/.test(h.trim())), [], 'field codes as column headers')
+    await shot(page, 'portfolio-loans-' + lang, { fullPage: false })
     noProblems(problems)
     await ctx.close()
   })
