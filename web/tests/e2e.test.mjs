@@ -819,6 +819,7 @@ test('a collector reveals personal data with a purpose (audited) and posts a col
   await cd.getByTestId('collect-submit').click()
   await cd.getByTestId('collect-done').waitFor()
   assert.match(await cd.getByTestId('collect-done').innerText(), /col-/)
+  assert.match(await cd.getByTestId('collect-loan-id').innerText(), /\S/)
   await shot(page, 'collect-posted', { fullPage: false })
   await cd.getByRole('button', { name: '关闭', exact: true }).click()
   // The same bank transaction again is refused with a clear message.
@@ -855,6 +856,23 @@ test('pool loans: staff see the tape loan id beside the pool reference; an inves
     if (who === 'admin') {
       assert.ok(ids > 0, 'the admin sees loan ids')
       assert.ok(api.items.every((l) => l.loan_id), 'the API gives the admin loan ids')
+      // Posting from the pool view: by the per-pool reference, more than the balance is refused.
+      const row = page.getByTestId('pool-loans-table').locator('.el-table__body-wrapper .el-table__row').filter({ has: page.locator('[data-testid=pool-loan-collect]:not([disabled])') }).first()
+      const ref = (await row.getByTestId('pool-loan-ref').innerText()).trim()
+      await row.getByTestId('pool-loan-collect').click()
+      const cd = page.getByTestId('collect-dialog')
+      assert.equal((await cd.getByTestId('collect-pool-ref').innerText()).trim(), ref)
+      assert.match(await cd.getByTestId('collect-loan-id').innerText(), /\S/)
+      await field(cd.getByTestId('collect-amount')).fill('999999999.00')
+      await field(cd.getByTestId('collect-txn')).fill('E2E-POOL-' + Date.now().toString(36).toUpperCase())
+      await cd.getByTestId('collect-submit').click()
+      await cd.locator('.el-form-item__error').first().waitFor()
+      assert.match(await cd.locator('.el-form-item__error').first().innerText(), /超过/)
+      await field(cd.getByTestId('collect-amount')).fill('0.01')
+      await cd.getByTestId('collect-submit').click()
+      await cd.getByTestId('collect-done').waitFor()
+      await shot(page, 'pool-loan-collected', { fullPage: false })
+      await cd.getByRole('button', { name: '关闭', exact: true }).click()
     } else {
       assert.equal(ids, 0, 'an investor sees loan ids')
       assert.ok(api.items.every((l) => !('loan_id' in l)), 'the API gives an investor loan ids')
