@@ -31,6 +31,8 @@ type LedgerService interface {
 	Entries(ctx context.Context, pool string, from, to int64) ([][]byte, error)
 	Hashes(ctx context.Context, pool string) sumtlog.HashReader
 	Reports(ctx context.Context, pool string) ([]tlog.PeriodReport, error)
+	// PoolLoans pages through a pool's loans in reference order.
+	PoolLoans(ctx context.Context, pool string, offset, limit int) ([]tlog.PoolLoan, int64, error)
 	PostCollection(ctx context.Context, c tlog.Collection) (string, error)
 	ClosePeriod(ctx context.Context, pool string, start, end date.Date) (tlog.PeriodReport, error)
 	// RecordCashStatement logs the trustee's statement of the pool's collection account.
@@ -88,6 +90,56 @@ type CollectionInput struct {
 		TxnID     string `json:"txn_id" minLength:"1" maxLength:"128" doc:"bank transaction id (kept private; committed on the ledger)"`
 		Effective string `json:"effective" pattern:"^[0-9]{4}-[0-9]{2}-[0-9]{2}$" doc:"value date YYYY-MM-DD, from 1990-01-01 to tomorrow (UTC)"`
 	}
+}
+
+// PoolLoansInput asks for a page of a pool's loans.
+type PoolLoansInput struct {
+	PoolPath
+	Offset int `query:"offset" minimum:"0" default:"0"`
+	Limit  int `query:"limit" minimum:"1" maximum:"500" default:"50"`
+}
+
+// PoolLoanView is a loan of a pool: its per-pool reference, balances and status. LoanID (the
+// seller's loan id from the tape) is filled only for roles that may read the portfolio
+// (portfolio.read); investors and trustees see the per-pool reference alone, as on the ledger.
+type PoolLoanView struct {
+	Ref       string       `json:"ref"`
+	LoanID    string       `json:"loan_id,omitempty"`
+	Claim     money.Amount `json:"claim"`
+	Principal money.Amount `json:"principal"`
+	Interest  money.Amount `json:"interest"`
+	Fees      money.Amount `json:"fees"`
+	Balance   money.Amount `json:"balance"`
+	Status    string       `json:"status"`
+}
+
+// PoolLoansPage is a page of a pool's loans.
+type PoolLoansPage struct {
+	Items  []PoolLoanView `json:"items"`
+	Total  int64          `json:"total"`
+	Offset int            `json:"offset"`
+	Limit  int            `json:"limit"`
+}
+
+// PortfolioPoolView names a pool opened from a portfolio (where its loans' collections are posted).
+type PortfolioPoolView struct {
+	Pool   string `json:"pool"`
+	Name   string `json:"name"`
+	Frozen bool   `json:"frozen"`
+}
+
+// poolLoanViews turns pool loans into their views; withLoanID says whether the caller may see
+// the seller's loan ids.
+func poolLoanViews(ls []tlog.PoolLoan, withLoanID bool) []PoolLoanView {
+	out := make([]PoolLoanView, len(ls))
+	for i, l := range ls {
+		out[i] = PoolLoanView{Ref: l.Ref, Claim: l.Claim, Principal: l.Principal, Interest: l.Interest, Fees: l.Fees,
+			Balance: l.Balance, Status: l.Status}
+		if withLoanID {
+			out[i].LoanID = l.LoanKey
+		}
+	}
+	return out
 }
 
 // PeriodInput closes a reporting period.
@@ -197,6 +249,37 @@ func (s *Server) ledgerRoutes() {
 			}
 			rs, err := l.Reports(ctx, in.Pool)
 			return &struct{ Body []tlog.PeriodReport }{rs}, err
+		})
+	register(s, reclaim.PermLedgerRead, huma.Operation{OperationID: "list-pool-loans", Method: http.MethodGet, Path: "/api/v1/pools/{pool}/loans",
+		Summary: "A page of a pool's loans: per-pool reference, balances, status, and the tape's loan id for roles that may read the portfolio",
+		Tags:    []string{"ledger"}, Errors: []int{404}},
+		func(ctx context.Context, in *PoolLoansInput) (*struct{ Body PoolLoansPage }, error) {
+			ls, total, err := l.PoolLoans(ctx, in.Pool, in.Offset, in.Limit)
+			if err != nil {
+				return nil, err
+			}
+			// The seller's loan id is portfolio data: never to investors or trustees.
+			u := reclaim.UserFrom(ctx)
+			withID := u != nil && u.Role.Can(reclaim.PermPortfolioRead)
+			return &struct{ Body PoolLoansPage }{PoolLoansPage{Items: poolLoanViews(ls, withID), Total: total, Offset: in.Offset, Limit: in.Limit}}, nil
+		})
+	register(s, reclaim.PermPortfolioRead, huma.Operation{OperationID: "list-portfolio-pools", Method: http.MethodGet, Path: "/api/v1/portfolios/{id}/pools",
+		Summary: "The pools opened from a portfolio (where its loans' collections are posted)", Tags: []string{"ledger"}, Errors: []int{404}},
+		func(ctx context.Context, in *PortfolioPath) (*struct{ Body []PortfolioPoolView }, error) {
+			if _, err := s.store.GetPortfolio(ctx, in.ID); err != nil {
+				return nil, err
+			}
+			ps, err := l.Pools(ctx)
+			if err != nil {
+				return nil, err
+			}
+			out := []PortfolioPoolView{}
+			for _, p := range ps {
+				if p.PortfolioID == in.ID {
+					out = append(out, PortfolioPoolView{Pool: p.Pool, Name: p.Name, Frozen: p.FrozenAt != nil})
+				}
+			}
+			return &struct{ Body []PortfolioPoolView }{out}, nil
 		})
 	register(s, reclaim.PermCollectionPost, huma.Operation{OperationID: "post-collection", Method: http.MethodPost, Path: "/api/v1/pools/{pool}/collections",
 		Summary: "Post a collection (written to the pool's ledger in the same transaction)", Tags: []string{"ledger"}, DefaultStatus: http.StatusCreated},

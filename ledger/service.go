@@ -312,6 +312,14 @@ func (s *Service) Pools(ctx context.Context) ([]tlog.Pool, error) { return s.db.
 func (s *Service) Pool(ctx context.Context, pool string) (tlog.Pool, error) {
 	return s.db.LedgerPool(ctx, pool)
 }
+
+// PoolLoans pages through a pool's loans in reference order (ENOTFOUND for an unknown pool).
+func (s *Service) PoolLoans(ctx context.Context, pool string, offset, limit int) ([]tlog.PoolLoan, int64, error) {
+	if _, err := s.db.LedgerPool(ctx, pool); err != nil {
+		return nil, 0, err
+	}
+	return s.db.PoolLoans(ctx, pool, offset, limit)
+}
 func (s *Service) Head(ctx context.Context, pool string) (tlog.Head, error) {
 	return s.db.LedgerHead(ctx, pool)
 }

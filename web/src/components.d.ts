@@ -12,6 +12,7 @@ export {}
 declare module 'vue' {
   export interface GlobalComponents {
     CheckpointCard: typeof import('./components/CheckpointCard.vue')['default']
+    CollectionDialog: typeof import('./components/loan/CollectionDialog.vue')['default']
     EChart: typeof import('./components/EChart.vue')['default']
     ElAlert: typeof import('element-plus/es')['ElAlert']
     ElAside: typeof import('element-plus/es')['ElAside']
@@ -21,6 +22,8 @@ declare module 'vue' {
     ElConfigProvider: typeof import('element-plus/es')['ElConfigProvider']
     ElContainer: typeof import('element-plus/es')['ElContainer']
     ElDatePicker: typeof import('element-plus/es')['ElDatePicker']
+    ElDescriptions: typeof import('element-plus/es')['ElDescriptions']
+    ElDescriptionsItem: typeof import('element-plus/es')['ElDescriptionsItem']
     ElDialog: typeof import('element-plus/es')['ElDialog']
     ElDrawer: typeof import('element-plus/es')['ElDrawer']
     ElEmpty: typeof import('element-plus/es')['ElEmpty']
@@ -58,7 +61,9 @@ declare module 'vue' {
     LoanReasonDrawer: typeof import('./components/valuation/LoanReasonDrawer.vue')['default']
     PeriodReports: typeof import('./components/PeriodReports.vue')['default']
     PermissionDenied: typeof import('./components/PermissionDenied.vue')['default']
+    PoolLoans: typeof import('./components/PoolLoans.vue')['default']
     ReasonBars: typeof import('./components/valuation/ReasonBars.vue')['default']
+    RevealDialog: typeof import('./components/loan/RevealDialog.vue')['default']
     RouterLink: typeof import('vue-router')['RouterLink']
     RouterView: typeof import('vue-router')['RouterView']
     StrataChart: typeof import('./components/StrataChart.vue')['default']

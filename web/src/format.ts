@@ -71,6 +71,52 @@ export function fmtAmount(v: unknown, currency = 'CNY', opts: { unit?: boolean; 
   return sym ? `${sym}${s}` : `${currency} ${s}`
 }
 
+/**
+ * useWan says whether a column (or axis) of amounts is shown in 万元: in zh-CN when its largest
+ * amount is 10万 or more, so that one column never mixes 元 and 万元. Always false in en.
+ */
+export function useWan(values: unknown[]): boolean {
+  if (currentLocale() !== 'zh-CN') return false
+  let max = 0
+  for (const v of values) {
+    const n = Math.abs(toNum(v))
+    if (Number.isFinite(n) && n > max) max = n
+  }
+  return max >= 100000
+}
+
+/** amountUnit is the unit of a column or axis of amounts: 万元 / 元 in zh-CN, the currency (CNY) in en. */
+export function amountUnit(currency = 'CNY', wan = false): string {
+  if (currentLocale() === 'zh-CN') {
+    const cur = currency === 'CNY' || !currency ? '元' : currency
+    return wan ? '万' + cur : cur
+  }
+  return currency || 'CNY'
+}
+
+/**
+ * amountAxis scales a value axis of amounts to one unit: its labels are plain numbers (no 万/K
+ * suffix that changes along the axis) and `name` is the unit to show at the axis end
+ * (万元 or 元 in zh-CN; CNY, CNY thousand or CNY million in en).
+ */
+export function amountAxis(values: unknown[], currency = 'CNY'): { name: string; fmt: (v: number) => string } {
+  const loc = currentLocale()
+  let max = 0
+  for (const v of values) {
+    const n = Math.abs(toNum(v))
+    if (Number.isFinite(n) && n > max) max = n
+  }
+  if (loc === 'zh-CN') {
+    const wan = max >= 100000
+    const div = wan ? 1e4 : 1
+    return { name: amountUnit(currency, wan), fmt: (v) => nf(loc, 0, 2).format(v / div) }
+  }
+  const cur = currency || 'CNY'
+  if (max >= 1e7) return { name: cur + ' million', fmt: (v) => nf('en-US', 0, 2).format(v / 1e6) }
+  if (max >= 1e4) return { name: cur + ' thousand', fmt: (v) => nf('en-US', 0, 1).format(v / 1e3) }
+  return { name: cur, fmt: (v) => nf('en-US', 0, 0).format(v) }
+}
+
 /** fmtCompact is for chart axes: 万/亿 in zh-CN, K/M/B in en. */
 export function fmtCompact(n: number): string {
   if (!Number.isFinite(n)) return ''
@@ -96,14 +142,9 @@ export function fmtDateTime(v: unknown): string {
   if (typeof v !== 'string' || !v) return DASH
   const d = new Date(v)
   if (isNaN(d.getTime())) return v
-  return new Intl.DateTimeFormat(currentLocale() === 'zh-CN' ? 'zh-CN' : 'en-GB', {
-    year: 'numeric',
-    month: '2-digit',
-    day: '2-digit',
-    hour: '2-digit',
-    minute: '2-digit',
-    hour12: false,
-  }).format(d)
+  // One date format in both languages (YYYY-MM-DD), local time to the minute.
+  const p2 = (n: number) => String(n).padStart(2, '0')
+  return `${d.getFullYear()}-${p2(d.getMonth() + 1)}-${p2(d.getDate())} ${p2(d.getHours())}:${p2(d.getMinutes())}`
 }
 
 /** fmtAgo says how long ago an instant was ("3 分钟前", "3 minutes ago"), relative to now. */

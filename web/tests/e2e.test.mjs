@@ -13,6 +13,8 @@
 //   RECLAIM_POOL         the pool whose ledger the ledger tests open (default RCL-DEMO-1, as `reclaim demo` opens)
 //   RECLAIM_ANALYST_USER an analyst account (valuation.read), for the valuation pages (mock default: analyst)
 //   RECLAIM_ANALYST_PASS its password                (mock default: analyst-pass-123)
+//   RECLAIM_COLLECTOR_USER a collector account (pii.read, collection.post)  (mock default: collector)
+//   RECLAIM_COLLECTOR_PASS its password              (mock default: collector-pass-123)
 //   RECLAIM_BAD_TAPE     path to a loan tape with invalid rows (mock: a generated bad-tape.csv)
 //   RECLAIM_GOOD_TAPE    optional: a valid tape, uploaded first when the server has no portfolio yet
 //   CHROMIUM             Chromium binary (default /usr/bin/chromium)
@@ -43,6 +45,8 @@ const cfg = {
   pool: process.env.RECLAIM_POOL || 'RCL-DEMO-1',
   analystUser: process.env.RECLAIM_ANALYST_USER,
   analystPass: process.env.RECLAIM_ANALYST_PASS,
+  collectorUser: process.env.RECLAIM_COLLECTOR_USER,
+  collectorPass: process.env.RECLAIM_COLLECTOR_PASS,
   badTape: process.env.RECLAIM_BAD_TAPE,
   goodTape: process.env.RECLAIM_GOOD_TAPE,
 }
@@ -61,6 +65,8 @@ before(async () => {
     cfg.investorPass ??= 'investor-pass-123'
     cfg.analystUser ??= 'analyst'
     cfg.analystPass ??= 'analyst-pass-123'
+    cfg.collectorUser ??= 'collector'
+    cfg.collectorPass ??= 'collector-pass-123'
     if (!cfg.badTape) {
       cfg.badTape = path.join(os.tmpdir(), `bad-tape-${process.pid}.csv`)
       const rows = ['资产包编号,基准日,借据号,客户号,本金余额,利息余额,费用余额,本息费合计']
@@ -93,8 +99,10 @@ async function open(locale = 'zh-CN') {
   const problems = []
   page.on('pageerror', (e) => problems.push('pageerror: ' + e.message))
   page.on('console', (m) => {
-    if (m.type() !== 'error') return
     const text = m.text()
+    // Issue 11, item 18: no Element Plus (or Vue) deprecation warning on any page.
+    if (m.type() === 'warning' && /\[ElementPlus\]|deprecat/i.test(text)) problems.push('warning: ' + text)
+    if (m.type() !== 'error') return
     // Expected refusals (signed out, wrong password, a permission denial) are logged by Chromium.
     if (/Failed to load resource.*\b(401|403|409|429)\b/.test(text)) return
     problems.push('console: ' + text)
@@ -627,6 +635,11 @@ test('the valuation tab: KPIs, the collection curve, the IRR distribution, the p
   assert.match(await page.getByTestId('val-kpi-recovery').innerText(), /预期回收金额[\s\S]*(万元|元)/)
   assert.match(await page.getByTestId('val-kpi-price').innerText(), /目标 IRR 18%/)
   for (const id of ['chart-curve', 'chart-irr', 'chart-price-irr', 'chart-baseline']) await assertChart(page, id)
+  // Issue 11, item 14: month axes read 第N月; the money axis names its one unit; nothing cut short.
+  const curveTexts = await chartTexts(page, 'chart-curve')
+  assert.ok(curveTexts.some((x) => /^第\d+月$/.test(x)), `month ticks: ${curveTexts.join(' | ')}`)
+  assert.ok(curveTexts.some((x) => /（(万元|元)）$/.test(x)), `money axis unit: ${curveTexts.join(' | ')}`)
+  assert.deepEqual(curveTexts.filter((x) => TRUNCATED.test(x) || /^-?[\d,.]+\s*(万|亿)$/.test(x)), [])
 
   // Reason codes in the tables: diverging bars with the feature, its value and a signed contribution.
   const worst = page.getByTestId('val-loans-worst')
@@ -668,6 +681,8 @@ test('the valuation tab: KPIs, the collection curve, the IRR distribution, the p
   assert.match(await page.getByTestId('val-kpi-recovery').innerText(), /Expected recovery/)
   assert.match(await page.getByTestId('chart-curve').innerText(), /Projected monthly collections/)
   await assertChart(page, 'chart-curve')
+  await page.waitForFunction(() => (document.querySelector('[data-testid=chart-curve] .echart')?.dataset.texts || '').includes('month '))
+  assert.ok((await chartTexts(page, 'chart-curve')).some((x) => /^month \d+$/.test(x)), 'month N ticks in English')
   await shot(page, 'valuation-en')
   await page.getByTestId('lang-zh-CN').click()
   noProblems(problems)
@@ -733,4 +748,256 @@ test('a bidder is refused the models page and the valuation API', async () => {
   await shot(page, 'denied-models')
   noProblems(problems)
   await ctx.close()
+})
+
+// ---- issue 11: a console an analyst trusts (units, dates, labels, collector actions, no warnings)
+
+/** chartTexts: every text an ECharts chart drew (labels, legend, axes), recorded by EChart.vue. */
+async function chartTexts(page, testid) {
+  const el = page.getByTestId(testid).locator('.echart')
+  await page.waitForFunction((id) => document.querySelector(`[data-testid=${id}] .echart`)?.dataset.texts, testid)
+  return JSON.parse(await el.getAttribute('data-texts'))
+}
+
+/** field: the <input> of an Element Plus input, whether the test id landed on it or on its wrapper. */
+const field = (loc) => loc.locator('xpath=self::input | .//input').first()
+
+const CHARTS = ['chart-dpd', 'chart-province', 'chart-product', 'chart-legal', 'chart-five-category', 'chart-written-off']
+const TRUNCATED = /\.\.\.|…/
+const DATE = /^\d{4}-\d{2}-\d{2}$/
+const DATETIME = /^\d{4}-\d{2}-\d{2} \d{2}:\d{2}$/
+
+async function checkPortfolioPage(page, lang) {
+  const zh = lang === 'zh-CN'
+  await page.getByTestId('kpi-claim').waitFor()
+  // One date format in both languages.
+  const meta = await page.locator('.page-head .meta b.tabular').allInnerTexts()
+  assert.equal(meta.length, 2, 'cut-off date and import time')
+  assert.match(meta[0].trim(), DATE, 'cut-off date')
+  assert.match(meta[1].trim(), DATETIME, 'import time')
+  // KPI amounts carry one unit each: 万元 or 元 (zh), ¥ (en).
+  for (const k of ['principal', 'interest', 'claim', 'largest']) {
+    const v = (await page.getByTestId('kpi-' + k).locator('.value').innerText()).trim()
+    assert.match(v, zh ? /^[\d,]+\.\d{2} (万元|元)$/ : /^¥[\d,]+\.\d{2}$/, `KPI ${k}: ${v}`)
+  }
+  // Charts: no text cut short; value axes in one unit (the unit is the axis name, the tick
+  // labels are plain numbers without 万/亿/K/M suffixes that change along the axis).
+  for (const id of CHARTS) {
+    await page.getByTestId(id).locator('canvas').first().waitFor()
+    const texts = await chartTexts(page, id)
+    assert.ok(texts.length > 0, `${id}: no text drawn`)
+    assert.deepEqual(texts.filter((x) => TRUNCATED.test(x)), [], `${id}: truncated labels`)
+    assert.deepEqual(texts.filter((x) => /^-?[\d,.]+\s*(万|亿|K|M|B)$/.test(x)), [], `${id}: axis labels with changing units`)
+  }
+  for (const id of ['chart-dpd', 'chart-legal', 'chart-province']) {
+    const texts = await chartTexts(page, id)
+    assert.ok(texts.includes(zh ? '万元' : 'CNY million') || texts.includes(zh ? '元' : 'CNY thousand') || texts.includes('CNY'), `${id}: no unit on the value axis: ${texts.join(' | ')}`)
+  }
+  // Donut legends name every category in full.
+  const header = await page.evaluate(async () => {
+    const id = location.pathname.split('/').pop()
+    return (await fetch(`/api/v1/portfolios/${id}/header`)).json()
+  })
+  const label = (s) => (zh ? s.label_zh || s.label || s.key : s.label || s.label_zh || s.key)
+  for (const [id, key] of [['chart-product', 'by_product'], ['chart-five-category', 'by_five_category'], ['chart-written-off', 'by_written_off']]) {
+    const texts = await chartTexts(page, id)
+    for (const s of header[key] || []) assert.ok(texts.includes(label(s)), `${id}: legend lacks "${label(s)}" (drew ${texts.join(' | ')})`)
+  }
+  return { header, label }
+}
+
+async function checkStrata(page, lang, header, label) {
+  const zh = lang === 'zh-CN'
+  await page.getByRole('tab', { name: zh ? '分层统计' : 'Stratification' }).click()
+  await page.getByTestId('strata-by_dpd_bucket').waitFor()
+  for (const key of ['by_dpd_bucket', 'by_five_category', 'by_written_off', 'by_product', 'by_legal_status', 'by_province']) {
+    const table = page.getByTestId('strata-' + key)
+    const rows = table.locator('.el-table__body .el-table__row')
+    const n = await rows.count()
+    assert.equal(n, (header[key] || []).length, `${key}: rows`)
+    const cells = await rows.evaluateAll((trs) => trs.map((tr) => [...tr.querySelectorAll('td')].map((td) => td.innerText.trim())))
+    const byLabel = new Map((header[key] || []).map((s) => [label(s), s]))
+    for (const c of cells) {
+      // Labels only: the category cell is exactly the stratum's label, never its code beside it.
+      assert.ok(byLabel.has(c[0]), `${key}: "${c[0]}" is not a label`)
+      const s = byLabel.get(c[0])
+      if (s.key !== label(s)) assert.ok(!c[0].includes(s.key), `${key}: code ${s.key} shown`)
+    }
+    // One unit per column: every principal cell and every claim cell of the table in the same unit.
+    for (const col of [3, 4]) {
+      const units = new Set(cells.map((c) => (zh ? (/(万元|元)$/.exec(c[col]) || ['?'])[0] : c[col][0])))
+      assert.equal(units.size, 1, `${key}: column ${col} mixes units: ${cells.map((c) => c[col]).join(', ')}`)
+    }
+  }
+  await shot(page, 'strata-labels-' + lang)
+}
+
+for (const lang of ['zh-CN', 'en']) {
+  test(`the portfolio page (${lang}): one unit per column and axis, YYYY-MM-DD dates, labels that fit, strata labels without codes`, async () => {
+    const { ctx, page, problems } = await open(lang)
+    await login(page, cfg.adminUser, cfg.adminPass)
+    await firstPortfolio(page)
+    const { header, label } = await checkPortfolioPage(page, lang)
+    await shot(page, 'portfolio-units-' + lang)
+    await checkStrata(page, lang, header, label)
+    await page.getByRole('tab', { name: lang === 'zh-CN' ? '贷款明细' : 'Loans' }).click()
+    await page.getByTestId('loans-table').locator('.el-table__row').first().waitFor()
+    const heads = await page.getByTestId('loans-table').locator('thead th').allInnerTexts()
+    for (const h of heads.filter((x) => /本金|Principal|债权|claim/i.test(x))) assert.match(h, lang === 'zh-CN' ? /（元）$/ : /\(CNY\)$/, `loans column ${h}`)
+    // Column headers are labels, never field codes (write_off_date, court, ...).
+    assert.deepEqual(heads.filter((h) => /^[a-z]+(_[a-z]+)*(\s|\(|（|$)/.test(h.trim())), [], 'field codes as column headers')
+    await shot(page, 'portfolio-loans-' + lang, { fullPage: false })
+    noProblems(problems)
+    await ctx.close()
+  })
+}
+
+test('a collector reveals personal data with a purpose (audited) and posts a collection from the loan view', async () => {
+  assert.ok(cfg.collectorUser && cfg.collectorPass, 'set RECLAIM_COLLECTOR_USER and RECLAIM_COLLECTOR_PASS')
+  const { ctx, page, problems } = await open()
+  await login(page, cfg.collectorUser, cfg.collectorPass)
+  // The portfolio a pool ledger was opened from (collections are posted to the pool).
+  const pid = await page.evaluate(async () => {
+    for (const p of await (await fetch('/api/v1/portfolios')).json()) {
+      if ((await (await fetch(`/api/v1/portfolios/${p.id}/pools`)).json()).length) return p.id
+    }
+    return null
+  })
+  assert.ok(pid, 'no portfolio has a pool ledger (reclaim demo opens one)')
+  await page.goto(BASE + '/portfolios/' + pid)
+  await page.getByRole('tab', { name: '贷款明细' }).click()
+  const first = page.getByTestId('loans-table').locator('.el-table__body-wrapper .el-table__row').first()
+  await first.waitFor()
+  await shot(page, 'collector-loans')
+
+  // Reveal: the purpose is required (at least 5 characters once trimmed), then the data is shown.
+  await page.getByTestId('loan-reveal').first().click()
+  const dlg = page.getByTestId('reveal-dialog')
+  await dlg.locator('textarea').fill('   abc   ')
+  await dlg.getByTestId('reveal-submit').click()
+  await dlg.locator('.el-form-item__error').waitFor()
+  assert.match(await dlg.locator('.el-form-item__error').innerText(), /至少 5 个字符/)
+  await shot(page, 'reveal-purpose-required', { fullPage: false })
+  const purpose = 'e2e 电话催收前核实身份 ' + Date.now().toString(36)
+  await dlg.locator('textarea').fill(purpose)
+  await dlg.getByTestId('reveal-submit').click()
+  const result = dlg.getByTestId('reveal-result')
+  await result.waitFor()
+  assert.match(await result.innerText(), /姓名/)
+  assert.ok((await result.locator('[data-field=name]').innerText()).trim().length > 0)
+  await shot(page, 'reveal-result', { fullPage: false })
+  await dlg.getByRole('button', { name: '关闭', exact: true }).click()
+  await result.waitFor({ state: 'detached' })
+
+  // Post a collection: the amount is checked here and by the server, then it is on the ledger.
+  await page.getByTestId('loan-collect').first().click()
+  const cd = page.getByTestId('collect-dialog')
+  await field(cd.getByTestId('collect-amount')).fill('12.345')
+  const txn = 'E2E-' + Date.now().toString(36).toUpperCase()
+  await field(cd.getByTestId('collect-txn')).fill(txn)
+  await cd.getByTestId('collect-submit').click()
+  await cd.locator('.el-form-item__error').first().waitFor()
+  assert.match(await cd.locator('.el-form-item__error').first().innerText(), /最多两位小数/)
+  await shot(page, 'collect-invalid-amount', { fullPage: false })
+  await field(cd.getByTestId('collect-amount')).fill('1.00')
+  assert.match(await field(cd.getByTestId('collect-effective')).inputValue(), DATE)
+  await cd.getByTestId('collect-submit').click()
+  await cd.getByTestId('collect-done').waitFor()
+  assert.match(await cd.getByTestId('collect-done').innerText(), /col-/)
+  assert.match(await cd.getByTestId('collect-loan-id').innerText(), /\S/)
+  await shot(page, 'collect-posted', { fullPage: false })
+  await cd.getByRole('button', { name: '关闭', exact: true }).click()
+  // The same bank transaction again is refused with a clear message.
+  await page.getByTestId('loan-collect').first().click()
+  await field(cd.getByTestId('collect-amount')).fill('1.00')
+  await field(cd.getByTestId('collect-txn')).fill(txn)
+  await cd.getByTestId('collect-submit').click()
+  await cd.locator('.el-form-item__error').first().waitFor()
+  assert.match(await cd.locator('.el-form-item__error').first().innerText(), /已登记过/)
+  await shot(page, 'collect-duplicate', { fullPage: false })
+  noProblems(problems)
+
+  // The admin sees the read, with its purpose, in the audit log.
+  await ctx.clearCookies()
+  await login(page, cfg.adminUser, cfg.adminPass)
+  await page.goto(BASE + '/audit')
+  await page.getByTestId('audit-table').waitFor()
+  await page.waitForFunction((p) => (document.querySelector('[data-testid=audit-table]')?.textContent || '').includes(p), purpose)
+  await shot(page, 'audit-reveal')
+  noProblems(problems)
+  await ctx.close()
+})
+
+test('pool loans: staff see the tape loan id beside the pool reference; an investor does not', async () => {
+  for (const [who, user, pass, lang] of [['admin', cfg.adminUser, cfg.adminPass, 'zh-CN'], ['investor', cfg.investorUser, cfg.investorPass, 'en']]) {
+    const { ctx, page, problems } = await open(lang)
+    await login(page, user, pass)
+    await page.goto(BASE + '/pools/' + encodeURIComponent(cfg.pool) + '?tab=loans')
+    await page.getByTestId('pool-loan-ref').first().waitFor()
+    const refs = await page.getByTestId('pool-loan-ref').allInnerTexts()
+    assert.ok(refs.every((r) => /^L/.test(r.trim())), 'per-pool references')
+    const ids = await page.getByTestId('pool-loan-id').count()
+    const api = await page.evaluate(async (pool) => (await fetch(`/api/v1/pools/${encodeURIComponent(pool)}/loans?limit=5`)).json(), cfg.pool)
+    if (who === 'admin') {
+      assert.ok(ids > 0, 'the admin sees loan ids')
+      assert.ok(api.items.every((l) => l.loan_id), 'the API gives the admin loan ids')
+      // Posting from the pool view: by the per-pool reference, more than the balance is refused.
+      const row = page.getByTestId('pool-loans-table').locator('.el-table__body-wrapper .el-table__row').filter({ has: page.locator('[data-testid=pool-loan-collect]:not([disabled])') }).first()
+      const ref = (await row.getByTestId('pool-loan-ref').innerText()).trim()
+      await row.getByTestId('pool-loan-collect').click()
+      const cd = page.getByTestId('collect-dialog')
+      assert.equal((await cd.getByTestId('collect-pool-ref').innerText()).trim(), ref)
+      assert.match(await cd.getByTestId('collect-loan-id').innerText(), /\S/)
+      await field(cd.getByTestId('collect-amount')).fill('999999999.00')
+      await field(cd.getByTestId('collect-txn')).fill('E2E-POOL-' + Date.now().toString(36).toUpperCase())
+      await cd.getByTestId('collect-submit').click()
+      await cd.locator('.el-form-item__error').first().waitFor()
+      assert.match(await cd.locator('.el-form-item__error').first().innerText(), /超过/)
+      await field(cd.getByTestId('collect-amount')).fill('0.01')
+      await cd.getByTestId('collect-submit').click()
+      await cd.getByTestId('collect-done').waitFor()
+      await shot(page, 'pool-loan-collected', { fullPage: false })
+      await cd.getByRole('button', { name: '关闭', exact: true }).click()
+    } else {
+      assert.equal(ids, 0, 'an investor sees loan ids')
+      assert.ok(api.items.every((l) => !('loan_id' in l)), 'the API gives an investor loan ids')
+    }
+    await shot(page, `pool-loans-${who}-${lang}`)
+    noProblems(problems)
+    await ctx.close()
+  }
+})
+
+test('no Element Plus deprecation warning on any page, in either language', async () => {
+  for (const lang of ['zh-CN', 'en']) {
+    const { ctx, page, problems } = await open(lang)
+    const warnings = []
+    page.on('console', (m) => {
+      if (m.type() === 'warning' || m.type() === 'error') warnings.push(`${page.url()}: ${m.text()}`)
+    })
+    await login(page, cfg.adminUser, cfg.adminPass)
+    const visit = async (p, ready) => {
+      await page.goto(BASE + p)
+      await page.locator(ready).first().waitFor()
+      await page.waitForTimeout(400)
+    }
+    await visit('/portfolios', '[data-testid=portfolio-table], [data-testid=portfolio-empty]')
+    await firstPortfolio(page)
+    const pf = new URL(page.url()).pathname
+    for (const [tab, ready] of [['', 'kpi-claim'], ['?tab=strata', 'strata-by_dpd_bucket'], ['?tab=report', 'import-report'], ['?tab=loans', 'loans-table']]) {
+      await visit(pf + tab, `[data-testid=${ready}]`)
+    }
+    await visit('/upload', '[data-testid=upload-form]')
+    await visit('/admin/users', '[data-testid=users-table]')
+    await page.getByTestId('user-create').click()
+    await page.waitForTimeout(300)
+    await visit('/audit', '[data-testid=audit-table], [data-testid=audit-empty]')
+    await visit('/pools', '[data-testid=pool-row]')
+    for (const tab of ['', '?tab=lookup', '?tab=reports', '?tab=loans']) await visit('/pools/' + encodeURIComponent(cfg.pool) + tab, '[data-testid=pool-tabs]')
+    await visit('/models', '[data-testid=models-table], [data-testid=model-row]')
+    await visit('/password', '[data-testid=password-form]')
+    assert.deepEqual(warnings.filter((w) => /\[ElementPlus\]|deprecat/i.test(w)), [], 'deprecation warnings')
+    noProblems(problems)
+    await ctx.close()
+  }
 })

@@ -136,7 +136,7 @@ class PoolLog {
     const i = Math.round(p * (0.05 + this.r() * 0.4))
     const f = Math.round(p * this.r() * 0.02)
     const ref = 'L' + crypto.randomBytes(6).toString('base64url').replace(/[^A-Za-z0-9]/g, 'x')
-    this.loans.push({ ref, balance: p + i + f, removed: false })
+    this.loans.push({ ref, claim: p + i + f, balance: p + i + f, removed: false, key: '' })
     return this.add('loan.boarded', effective, {
       loan: ref, claim: money(p + i + f), principal: money(p), interest: money(i), fees: money(f),
       dpd: 120 + Math.floor(this.r() * 2000), commitment: this.hex64(),
@@ -158,6 +158,16 @@ class PoolLog {
       loan: l.ref, amount: money(amt), principal: money(amt - interest - fees), interest: money(interest), fees: money(fees),
       channel: ch, bank_txn: this.hex64(),
     }, 'coll')
+  }
+  /** post records a collection as the API does (POST /pools/{pool}/collections): fees, interest, then principal. */
+  post(l, amt, channel, effective) {
+    l.balance -= amt
+    const fees = Math.min(amt, Math.round(amt * 0.02))
+    const interest = Math.min(amt - fees, Math.round(amt * 0.25))
+    return this.add('loan.collection', effective, {
+      loan: l.ref, amount: money(amt), principal: money(amt - interest - fees), interest: money(interest), fees: money(fees),
+      channel, bank_txn: this.hex64(),
+    }, 'col')
   }
   status(effective) {
     const ls = this.live()
@@ -393,6 +403,16 @@ export function createLedger({ liveMs = 6000, onEvent = () => {} } = {}) {
         return send(res, 200, { pool: p.pool, index: e.index, entry: b64(Buffer.from(e.entry, 'utf8')), proof: p.tree.proof(e.index, cp.size).map(b64), checkpoint: cp.note })
       }
       if (parts[2] === 'reports') return send(res, 200, p.reports)
+      if (parts[2] === 'loans' && parts.length === 3) {
+        // The tape's loan id only for roles that may read the portfolio (portfolio.read).
+        const off = Math.max(0, Number(q.get('offset') || 0))
+        const lim = Math.min(500, Math.max(1, Number(q.get('limit') || 50)))
+        const items = p.loans.slice(off, off + lim).map((l) => ({
+          ref: l.ref, ...(q.withLoanIds && l.key ? { loan_id: l.key } : {}), claim: money(l.claim), principal: money(l.claim),
+          interest: '0.00', fees: '0.00', balance: money(l.removed ? 0 : l.balance), status: l.removed ? 'closed' : 'open',
+        }))
+        return send(res, 200, { items, total: p.loans.length, offset: off, limit: lim })
+      }
       return fail(res, 404, 'not_found', 'no such route')
     },
     /** The public raw log: /ledger/{pool}/checkpoint and /ledger/{pool}/vkey; and consistency proofs. */

@@ -40,11 +40,11 @@ export const CSP =
   "default-src 'self'; script-src 'self'; style-src 'self' 'unsafe-inline'; img-src 'self' data:; " +
   "connect-src 'self'; font-src 'self' data:; object-src 'none'; frame-ancestors 'none'"
 
-const ALL = ['portfolio.read', 'tape.import', 'tape.export_masked', 'pii.read', 'user.manage', 'audit.read', 'ledger.read', 'valuation.read', 'model.manage']
+const ALL = ['portfolio.read', 'tape.import', 'tape.export_masked', 'pii.read', 'user.manage', 'audit.read', 'ledger.read', 'valuation.read', 'model.manage', 'collection.post']
 const PERMS = {
   admin: ALL,
   analyst: ['portfolio.read', 'tape.import', 'tape.export_masked', 'ledger.read', 'valuation.read', 'model.manage'],
-  collector: ['portfolio.read', 'pii.read'],
+  collector: ['portfolio.read', 'pii.read', 'collection.post'],
   bidder: ['portfolio.read'],
   investor: ['ledger.read'],
   trustee: ['ledger.read'],
@@ -345,6 +345,13 @@ export function createMock({ dist = DIST, stepMs = 120, ledgerMs = Number(proces
     },
   })
 
+  // The pools' loans carry the tape loan id of their portfolio's loans (as pool_loans.loan_key).
+  for (const pool of ledger.pools.values()) {
+    const pl = st.loans.get(pool.portfolioId) || []
+    pool.loans.forEach((l, i) => (l.key = pl[i]?.loan_id || ''))
+  }
+  const postedTxns = new Set()
+
   function publish(topic, type, data, log) {
     const ev = { id: log.length + 1, type, data }
     log.push(ev)
@@ -524,6 +531,22 @@ export function createMock({ dist = DIST, stepMs = 120, ledgerMs = Number(proces
         }))
         return send(res, 200, { items, total: all.length, offset: off, limit: lim })
       }
+      if (p[2] === 'pools' && p.length === 3) {
+        return send(res, 200, [...ledger.pools.values()].filter((x) => x.portfolioId === pf.id).map((x) => ({ pool: x.pool, name: x.name, frozen: false })))
+      }
+      if (p[2] === 'borrowers' && p[4] === 'personal' && p.length === 5) {
+        if (method !== 'POST') return fail(res, 405, 'unsupported', 'reading personal data is a POST')
+        if (!need('pii.read')) return
+        const b = JSON.parse((await readBody(req)).toString() || '{}')
+        const purpose = String(b.purpose || '').trim()
+        if ([...purpose].length < 5) return fail(res, 400, 'invalid', 'say why you need the data, in at least 5 characters', { purpose: 'at least 5 characters once leading and trailing spaces are removed' })
+        const ref = decodeURIComponent(p[3])
+        const l = st.loans.get(pf.id).find((x) => x.borrower_ref === ref)
+        if (!l) return fail(res, 404, 'not_found', `borrower ${ref} not found`)
+        const data = { name: l.name.replace(/\*+/g, '某某'), national_id: l.national_id.replace(/\*+/g, '19800101123') + '4', phone: l.phone.replace('****', '5678'), address: '广州市天河区体育西路 100 号' }
+        st.audit.unshift({ at: new Date().toISOString(), actor: 'user:' + u.username, purpose, portfolio_id: pf.id, borrower_ref: ref, fields: Object.keys(data) })
+        return send(res, 200, data, { 'Cache-Control': 'no-store' })
+      }
       if (p[2] === 'masked-tape.csv') {
         if (method !== 'POST') return fail(res, 405, 'unsupported', 'the masked export is a POST')
         if (!need('tape.export_masked')) return
@@ -581,8 +604,28 @@ export function createMock({ dist = DIST, stepMs = 120, ledgerMs = Number(proces
       return send(res, 204)
     }
 
+    if (p[0] === 'pools' && p[2] === 'collections' && p.length === 3 && method === 'POST') {
+      if (!need('collection.post')) return
+      const pool = ledger.pools.get(decodeURIComponent(p[1]))
+      if (!pool) return fail(res, 404, 'not_found', `pool ${p[1]} has no ledger`)
+      const b = JSON.parse((await readBody(req)).toString() || '{}')
+      if (!/^\d+(\.\d{1,2})?$/.test(String(b.amount || '')) || !(Number(b.amount) > 0)) return fail(res, 400, 'invalid', 'amount: a positive amount with at most two decimals', { amount: 'not an amount' })
+      const tomorrow = new Date(Date.now() + 864e5).toISOString().slice(0, 10)
+      if (!/^\d{4}-\d{2}-\d{2}$/.test(String(b.effective || '')) || b.effective > tomorrow) return fail(res, 400, 'invalid', 'effective: a date no later than tomorrow', { effective: 'after tomorrow' })
+      const txn = String(b.txn_id || '').trim()
+      if (!txn) return fail(res, 400, 'invalid', 'a collection needs its bank transaction id', { txn_id: 'required' })
+      const l = pool.loans.find((x) => x.ref === b.loan) || pool.loans.find((x) => x.key && x.key === b.loan)
+      if (!l) return fail(res, 404, 'not_found', `loan "${b.loan}" is not in pool "${pool.pool}"`)
+      const amt = Math.round(Number(b.amount) * 100)
+      if (amt > l.balance) return fail(res, 400, 'invalid', `collection ${b.amount} exceeds loan ${l.ref}'s balance`)
+      if (postedTxns.has(txn.toLowerCase())) return fail(res, 409, 'conflict', `bank transaction "${txn}" is already posted to pool "${pool.pool}"`)
+      postedTxns.add(txn.toLowerCase())
+      const e = pool.post(l, amt, b.channel || 'bank_transfer', b.effective)
+      return send(res, 201, { event_id: e.event_id })
+    }
     if (p[0] === 'pools') {
       if (!need('ledger.read')) return
+      q.withLoanIds = perms.includes('portfolio.read')
       return ledger.api(res, p, q, send, fail)
     }
 

@@ -3,10 +3,12 @@
 // computed() that also reads `locale` redraws when the language changes.
 import type { EChartsCoreOption } from '@/charts'
 import { i18n } from '@/i18n'
-import { fmtAmount, fmtCompact, fmtInt, fmtNum, fmtPct } from '@/format'
+import { amountAxis, fmtAmount as fmtAmountRaw, fmtInt, fmtNum, fmtPct, useWan } from '@/format'
 import type { CalibrationBin, Valuation } from '@/api/valuation'
 import { escapeHtml, featureLabel, fmtIrr, fmtMultiple } from './labels'
 import { splitTails } from './normalize'
+
+const fmtAmount = fmtAmountRaw
 
 type Bin = { lo: number; hi: number; count: number }
 
@@ -58,7 +60,14 @@ export function curveOption(v: Valuation, currency: string): EChartsCoreOption {
     cumulative: t('valuation.curve.cumulative'),
   }
   const lineOnly = { symbol: 'none' }
-  const cumFmt = v.cumulativeIsShare ? (x: number) => fmtPct(x, 0) : (x: number) => fmtCompact(x)
+  // One unit per axis (and one in the tooltip): the monthly axis and, when it is money, the
+  // cumulative axis are scaled to a single unit named at the axis end.
+  const monthly = amountAxis(c.map((p) => p.p95).concat(c.map((p) => p.expected)), currency)
+  const cumAx = amountAxis(c.map((p) => p.cumulative), currency)
+  const cumFmt = v.cumulativeIsShare ? (x: number) => fmtPct(x, 0) : cumAx.fmt
+  const wan = useWan(c.map((p) => p.p95).concat(c.map((p) => p.expected)))
+  const fmtAmount = (x: unknown, cur: string, o: { unit?: boolean } = {}) => fmtAmountRaw(x, cur, { ...o, wan })
+  const cumWan = useWan(c.map((p) => p.cumulative))
   const series: Record<string, unknown>[] = [
     // The band is drawn as a transparent P5 line with the P95−P5 width stacked on it.
     { name: '__p5', type: 'line', data: c.map((p) => p.p5), stack: 'band', lineStyle: { opacity: 0 }, ...lineOnly, silent: true, z: 1 },
@@ -102,7 +111,7 @@ export function curveOption(v: Valuation, currency: string): EChartsCoreOption {
           row(names.expected, fmtAmount(p.expected, currency), COLORS.primary) +
           row(names.median, fmtAmount(p.p50, currency), COLORS.secondary) +
           row(names.band, `${fmtAmount(p.p5, currency, { unit: false })} – ${fmtAmount(p.p95, currency)}`, 'rgba(62, 124, 201, 0.45)') +
-          row(names.cumulative, v.cumulativeIsShare ? fmtPct(p.cumulative) : fmtAmount(p.cumulative, currency), COLORS.accent)
+          row(names.cumulative, v.cumulativeIsShare ? fmtPct(p.cumulative) : fmtAmountRaw(p.cumulative, currency, { wan: cumWan }), COLORS.accent)
         )
       },
     },
@@ -116,8 +125,15 @@ export function curveOption(v: Valuation, currency: string): EChartsCoreOption {
       },
     },
     yAxis: [
-      valueAxis((x) => fmtCompact(x), { name: t('valuation.curve.monthly'), nameLocation: 'end', nameGap: 10 }),
-      valueAxis(cumFmt, { name: t('valuation.curve.cumAxis'), nameLocation: 'end', nameGap: 10, splitLine: { show: false }, position: 'right' }),
+      valueAxis(monthly.fmt, {
+        name: `${t('valuation.curve.monthly')}${t('console.units.paren', { u: monthly.name })}`, nameLocation: 'end', nameGap: 10,
+        nameTextStyle: { color: COLORS.axis, fontSize: 11, align: 'left' },
+      }),
+      valueAxis(cumFmt, {
+        name: v.cumulativeIsShare ? t('valuation.curve.cumAxis') : `${t('valuation.curve.cumAxis')}${t('console.units.paren', { u: cumAx.name })}`,
+        nameLocation: 'end', nameGap: 10, splitLine: { show: false }, position: 'right',
+        nameTextStyle: { color: COLORS.axis, fontSize: 11, align: 'right' },
+      }),
     ],
     series,
   }
@@ -288,6 +304,8 @@ export function baselineOption(v: Valuation, currency: string): EChartsCoreOptio
   const cats = [t('valuation.baseline.baseline'), t('valuation.baseline.model')]
   const vals = [b?.expectedRecovery ?? NaN, v.expectedRecovery]
   const rates = [b?.expectedRate ?? NaN, v.expectedRate]
+  const wan = useWan(vals)
+  const fmtAmount = (x: unknown, cur: string) => fmtAmountRaw(x, cur, { wan })
   return {
     textStyle,
     animationDuration: 500,
@@ -299,7 +317,7 @@ export function baselineOption(v: Valuation, currency: string): EChartsCoreOptio
         return `<b>${escapeHtml(cats[i])}</b><br/>${fmtAmount(vals[i], currency)} · ${fmtPct(rates[i])}`
       },
     },
-    xAxis: valueAxis((x) => fmtCompact(x), { splitLine: { show: false }, axisLabel: { show: false } }),
+    xAxis: valueAxis((x) => fmtNum(x, 0), { splitLine: { show: false }, axisLabel: { show: false } }),
     yAxis: { type: 'category', data: cats, axisTick: { show: false }, axisLine: { lineStyle: { color: '#d0d5dd' } }, axisLabel: { color: COLORS.text, fontSize: 12 } },
     series: [
       {

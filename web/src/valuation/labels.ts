@@ -68,6 +68,8 @@ export function reasonValue(r: Reason): string {
   if (r.level) return levelLabel(r.level)
   if (FLAGS.has(r.feature) && (r.value === 0 || r.value === 1)) return tr(r.value ? 'common.yes' : 'common.no', String(r.value))
   if (r.feature === 'five_category_rank' && typeof r.value === 'number' && FIVE[r.value]) return levelLabel(FIVE[r.value])
+  // Shares (fractions of a whole) read as percentages, never as 0.123.
+  if (/(^|_)share(_|$)/.test(r.feature) && typeof r.value === 'number' && Number.isFinite(r.value)) return fmtPct(r.value, 1)
   return fmtFeatureValue(r.value)
 }
 
