@@ -304,7 +304,18 @@ func Run(ctx context.Context, store Store, sealer Sealer, path string, opts Opti
 	}()
 
 	conv := tape.NewConverter(layout, info)
+	// The loan_id rule remembers only the ids a first pass over the keys found repeated (or
+	// could not rule out): memory that does not grow with the tape (unique.go).
+	repeated, err := repeatedLoanIDs(ctx, path, oo, conv, st.Size())
+	if err != nil {
+		if ctx.Err() != nil {
+			return rep, reclaim.WrapError(reclaim.ECANCELED, ctx.Err(), "import cancelled; nothing was imported")
+		}
+		return rep, reclaim.WrapError(reclaim.EINVALID, err, "cannot read tape %s", display)
+	}
+	conv.TrackOnly(repeated)
 	hb := tape.NewHeaderBuilder()
+	defer hb.Close()
 	ruleRows := map[string]int64{}
 	batch := make([]LoanRow, 0, opts.BatchSize)
 	validIDs := map[string]struct{}{}
