@@ -77,3 +77,62 @@ func (f *Filter) Has(s string) bool {
 	}
 	return true
 }
+
+// Growing is a Bloom filter for a number of keys not known in advance: a chain of filters, each
+// twice the size of the one before, a new one started when the last has taken its share of keys
+// (bitsPerKey bits each). Its memory follows the keys (about bitsPerKey/8 bytes each) up to
+// maxBytes; past that the last filter takes every key and answers "maybe" more often, never
+// wrongly "not added".
+type Growing struct {
+	fs         []*Filter
+	room       int64 // keys the last filter takes before the next is started
+	bitsPerKey int
+	left       int64 // bytes still allowed
+}
+
+// NewGrowing returns an empty growing filter.
+func NewGrowing(bitsPerKey int, maxBytes int64) *Growing {
+	g := &Growing{bitsPerKey: bitsPerKey, left: maxBytes}
+	g.grow(1 << 16)
+	return g
+}
+
+func (g *Growing) grow(bits uint64) {
+	f := New(bits, bits2k(g.bitsPerKey))
+	g.fs = append(g.fs, f)
+	g.left -= int64(f.Bytes())
+	g.room = int64(8*f.Bytes()) / int64(g.bitsPerKey)
+}
+
+func bits2k(bitsPerKey int) int { return max(1, bitsPerKey*69/100) }
+
+// Has reports whether s may have been added (false: certainly not).
+func (g *Growing) Has(s string) bool {
+	for _, f := range g.fs {
+		if f.Has(s) {
+			return true
+		}
+	}
+	return false
+}
+
+// Add adds s (the caller has checked Has, or does not care whether it was there).
+func (g *Growing) Add(s string) {
+	if g.room <= 0 {
+		next := uint64(16 * g.fs[len(g.fs)-1].Bytes())
+		if int64(next/8) <= g.left && next <= MaxBits {
+			g.grow(next)
+		}
+	}
+	g.fs[len(g.fs)-1].Add(s)
+	g.room--
+}
+
+// Bytes returns the memory the filters take.
+func (g *Growing) Bytes() int {
+	n := 0
+	for _, f := range g.fs {
+		n += f.Bytes()
+	}
+	return n
+}

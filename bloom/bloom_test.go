@@ -40,3 +40,40 @@ func TestSizeBounded(t *testing.T) {
 		t.Fatalf("filter for 2^40 keys takes %d bytes, want the cap %d", b, MaxBits/8)
 	}
 }
+
+// A growing filter never forgets a key, keeps a low false-positive rate as it grows, and its
+// memory follows the number of keys up to its cap.
+func TestGrowing(t *testing.T) {
+	g := NewGrowing(16, 8<<20)
+	small := g.Bytes()
+	const n = 300000
+	for i := 0; i < n; i++ {
+		g.Add("B" + strconv.Itoa(i))
+	}
+	for i := 0; i < n; i++ {
+		if !g.Has("B" + strconv.Itoa(i)) {
+			t.Fatalf("key %d lost", i)
+		}
+	}
+	fp := 0
+	for i := n; i < 2*n; i++ {
+		if g.Has("B" + strconv.Itoa(i)) {
+			fp++
+		}
+	}
+	if rate := float64(fp) / n; rate > 0.01 {
+		t.Fatalf("false-positive rate %.4f", rate)
+	}
+	if b := g.Bytes(); b <= small || b > 8<<20 {
+		t.Fatalf("%d bytes for %d keys (started at %d, cap 8 MiB)", b, n, small)
+	}
+	for i := 0; i < 4*n; i++ { // past the cap: still no false negatives
+		g.Add("C" + strconv.Itoa(i))
+	}
+	if b := g.Bytes(); b > 8<<20 {
+		t.Fatalf("%d bytes past the 8 MiB cap", b)
+	}
+	if !g.Has("B0") || !g.Has("C0") {
+		t.Fatal("keys lost past the cap")
+	}
+}

@@ -75,7 +75,7 @@ type Import struct {
 	// recentBorrowers); seenRefs answers "certainly new" for most borrowers, and the others are
 	// looked up in the transaction (resolveBorrowers), so memory does not grow with the tape.
 	borrowers  map[string]borrowerState
-	seenRefs   *bloom.Filter
+	seenRefs   *bloom.Growing
 	nBorrowers int64
 	nextBorrow int64  // SQLite: next borrowers.id to assign
 	borrowSeq  string // PostgreSQL: the borrowers.id sequence
@@ -135,7 +135,7 @@ func (d *DB) BeginImport(ctx context.Context, meta ImportMeta) (_ *Import, err e
 	case len(meta.Salt) == 0:
 		return nil, reclaim.Errorf(reclaim.EINVALID, "import needs a portfolio salt")
 	}
-	imp := &Import{db: d, meta: meta, borrowers: map[string]borrowerState{}, seenRefs: bloom.New(1<<27, 7), stmts: map[stmtKey]driver.Stmt{},
+	imp := &Import{db: d, meta: meta, borrowers: map[string]borrowerState{}, seenRefs: bloom.NewGrowing(16, 64<<20), stmts: map[stmtKey]driver.Stmt{},
 		dates: map[date.Date]any{}}
 	imp.conn, err = d.w.Conn(ctx)
 	if err != nil {
