@@ -284,14 +284,14 @@ func (imp *Import) validate(r *LoanRow) error {
 }
 
 // recentBorrowers bounds the borrowers an import keeps in memory between chunks.
-var recentBorrowers = 1 << 16
+var recentBorrowers = 1 << 13
 
 // resolveBorrowers makes imp.borrowers hold every borrower of rows that an earlier chunk stored:
 // those the Bloom filter cannot rule out are looked up in the transaction. Every borrower of rows
 // that is not in the map afterwards is new. Call it at the start of a chunk, before borrower.
 func (imp *Import) resolveBorrowers(ctx context.Context, rows []LoanRow) error {
 	if len(imp.borrowers) > recentBorrowers {
-		imp.borrowers = make(map[string]borrowerState, recentBorrowers)
+		imp.borrowers = map[string]borrowerState{}
 	}
 	var ask []string
 	asked := map[string]bool{}

@@ -110,7 +110,7 @@ type HeaderBuilder struct {
 
 // borrowerSpill is the number of borrowers a HeaderBuilder sums in memory before it spills them
 // to a sorted run (about 100 bytes each in the map).
-var borrowerSpill = 1 << 17
+var borrowerSpill = 1 << 16
 
 // NewHeaderBuilder returns an empty builder.
 func NewHeaderBuilder() *HeaderBuilder {
