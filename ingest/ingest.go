@@ -72,6 +72,8 @@ type Store interface {
 type Tx interface {
 	AddLoans(ctx context.Context, rows []LoanRow) error
 	AddRepayments(ctx context.Context, rs []reclaim.Repayment) error
+	// HasLoans reports, for each id, whether this transaction added a loan with that loan id.
+	HasLoans(ctx context.Context, ids []string) ([]bool, error)
 	Commit(ctx context.Context, s Summary) (reclaim.Portfolio, error)
 	Rollback() error
 }
@@ -318,7 +320,6 @@ func Run(ctx context.Context, store Store, sealer Sealer, path string, opts Opti
 	defer hb.Close()
 	ruleRows := map[string]int64{}
 	batch := make([]LoanRow, 0, opts.BatchSize)
-	validIDs := map[string]struct{}{}
 	wantHistory := opts.HistoryPath != ""
 	var ref string
 	var cutOff date.Date
@@ -418,9 +419,6 @@ func Run(ctx context.Context, store Store, sealer Sealer, path string, opts Opti
 				}
 			}
 			hb.Add(&res.Loan)
-			if wantHistory {
-				validIDs[res.Loan.LoanID] = struct{}{}
-			}
 			if tx == nil || missingMsg != "" || (rep.Invalid > 0 && !opts.SkipInvalid) {
 				// All-or-nothing and already doomed, or a dry run: keep validating, store nothing.
 				continue
@@ -494,22 +492,22 @@ func Run(ctx context.Context, store Store, sealer Sealer, path string, opts Opti
 		}
 	}
 	if wantHistory {
-		hr, reps, err := readHistory(opts.HistoryPath, validIDs, cur, opts.MaxErrors)
+		// History rows are checked against the loans the transaction stored (the tape's valid
+		// loans) and stored in batches as they are read; an invalid row under all-or-nothing
+		// rolls them back with the rest.
+		hr, err := readHistory(opts.HistoryPath,
+			func(ids []string) ([]bool, error) { return tx.HasLoans(ctx, ids) },
+			func(rs []reclaim.Repayment) error { return tx.AddRepayments(ctx, rs) },
+			cur, opts.MaxErrors)
 		rep.History = hr
 		if err != nil {
 			return rep, err
 		}
 		if hr.Rejected > 0 && !opts.SkipInvalid {
+			hr.Imported = 0
 			rep.Message = fmt.Sprintf("%d of %d repayment-history rows are invalid, so nothing was imported", hr.Rejected, hr.Rows)
 			return rep, &reclaim.Error{Code: reclaim.EINVALID, Message: rep.Message}
 		}
-		for i := 0; i < len(reps); i += 5000 {
-			j := min(i+5000, len(reps))
-			if err := tx.AddRepayments(ctx, reps[i:j]); err != nil {
-				return rep, err
-			}
-		}
-		hr.Imported = int64(len(reps))
 	}
 	rep.Imported, rep.Rejected = rep.Valid, rep.Invalid
 	rep.Status = StatusImported

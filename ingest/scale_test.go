@@ -194,3 +194,88 @@ func TestImportMemoryFlat(t *testing.T) {
 		}
 	})
 }
+
+// The repayment history is checked against the loans the import stored, in batches, and stored as
+// it is read: rows for a loan the tape lacks or for an invalid row's loan are rejected with their
+// line; with skip-invalid the rest is stored, and without it nothing is. Both engines; the history
+// spans several look-up batches.
+func TestHistoryCheckedAgainstStoredLoans(t *testing.T) {
+	sqldbtest.ForEachEngine(t, func(t *testing.T, db *sqldb.DB) {
+		ctx := context.Background()
+		dir := t.TempDir()
+		tp, hp, st := writeTape(t, dir, 1500, nil, synth.TapeOptions{})
+		if st.HistoryRows < 2*4096 {
+			t.Fatalf("fixture: %d history rows, want several batches", st.HistoryRows)
+		}
+		rows := readCSV(t, tp)
+		col := map[string]int{}
+		for i, h := range rows[0] {
+			col[h] = i
+		}
+		badID := rows[700][col["loan_id"]] // data row 699: made invalid below
+		rows[700][col["default_date"]] = "not a date"
+		f, err := os.Create(tp)
+		if err != nil {
+			t.Fatal(err)
+		}
+		csv.NewWriter(f).WriteAll(rows)
+		f.Close()
+		hist := readCSV(t, hp)
+		hist = append(hist, []string{"NO-SUCH-LOAN", "2024-01", "10.00", "", ""})
+		var wantLines []int
+		for i, r := range hist[1:] {
+			if r[0] == badID || r[0] == "NO-SUCH-LOAN" {
+				wantLines = append(wantLines, i+2)
+			}
+		}
+		f, err = os.Create(hp)
+		if err != nil {
+			t.Fatal(err)
+		}
+		csv.NewWriter(f).WriteAll(hist)
+		f.Close()
+
+		rep, err := ingest.Run(ctx, db.IngestStore(), keyring(t), tp, ingest.Options{HistoryPath: hp, SkipInvalid: true})
+		if err != nil {
+			t.Fatalf("%v (%s)", err, rep.Message)
+		}
+		h := rep.History
+		var gotLines []int
+		for _, e := range h.Errors {
+			if e.Rule != "history_loan" {
+				t.Errorf("unexpected history error %+v", e)
+			}
+			gotLines = append(gotLines, e.Line)
+		}
+		if !slices.Equal(gotLines, wantLines) || h.Rejected != int64(len(wantLines)) || h.Imported+h.Rejected != h.Rows {
+			t.Errorf("history: rows %d imported %d rejected %d, error lines %v, want %v", h.Rows, h.Imported, h.Rejected, gotLines, wantLines)
+		}
+		stored := 0
+		if err := db.StreamLoans(ctx, rep.PortfolioID, func(l *reclaim.Loan) error {
+			r, err := db.Repayments(ctx, rep.PortfolioID, l.LoanID)
+			stored += len(r)
+			return err
+		}); err != nil {
+			t.Fatal(err)
+		}
+		if int64(stored) != h.Imported {
+			t.Errorf("%d repayments stored, report says %d", stored, h.Imported)
+		}
+
+		// Without skip-invalid the invalid tape row alone rejects the import; with a valid tape,
+		// the invalid history rows do.
+		tp2, hp2, _ := writeTape(t, t.TempDir(), 300, nil, synth.TapeOptions{})
+		hist2 := readCSV(t, hp2)
+		hist2 = append(hist2, []string{"NO-SUCH-LOAN", "2024-01", "10.00", "", ""})
+		f, _ = os.Create(hp2)
+		csv.NewWriter(f).WriteAll(hist2)
+		f.Close()
+		rep, err = ingest.Run(ctx, db.IngestStore(), keyring(t), tp2, ingest.Options{HistoryPath: hp2})
+		if reclaim.ErrorCode(err) != reclaim.EINVALID || rep.Imported != 0 || rep.History == nil || rep.History.Rejected != 1 || rep.History.Imported != 0 {
+			t.Fatalf("all-or-nothing with a bad history row: %v, %+v", err, rep.History)
+		}
+		if ps, _ := db.ListPortfolios(ctx); len(ps) != 1 {
+			t.Errorf("%d portfolios after a rejected history, want the first only", len(ps))
+		}
+	})
+}

@@ -682,6 +682,51 @@ func (imp *Import) addLoansPG(ctx context.Context, rows []LoanRow) error {
 	return nil
 }
 
+// HasLoans reports, for each id, whether the import added a loan with that loan id.
+func (imp *Import) HasLoans(ctx context.Context, ids []string) ([]bool, error) {
+	if err := imp.check(); err != nil {
+		return nil, err
+	}
+	found := make(map[string]bool, min(len(ids), sqliteBatch))
+	out := make([]bool, len(ids))
+	for start := 0; start < len(ids); start += sqliteBatch {
+		part := ids[start:min(start+sqliteBatch, len(ids))]
+		clear(found)
+		q := `SELECT loan_ref FROM loans WHERE portfolio_id = ? AND loan_ref `
+		args := []any{imp.portfolioID}
+		if imp.db.dialect == Postgres {
+			q += `= ANY(?)`
+			args = append(args, part)
+		} else {
+			q += `IN (` + strings.Repeat("?,", len(part)-1) + `?)`
+			for _, id := range part {
+				args = append(args, id)
+			}
+		}
+		rs, err := imp.tx.QueryContext(ctx, imp.db.rebind(q), args...)
+		if err != nil {
+			return nil, imp.fail(err, "looking up loans")
+		}
+		for rs.Next() {
+			var ref string
+			if err := rs.Scan(&ref); err != nil {
+				rs.Close()
+				return nil, imp.fail(err, "looking up loans")
+			}
+			found[ref] = true
+		}
+		if err := rs.Err(); err != nil {
+			rs.Close()
+			return nil, imp.fail(err, "looking up loans")
+		}
+		rs.Close()
+		for i, id := range part {
+			out[start+i] = found[id]
+		}
+	}
+	return out, nil
+}
+
 // repaymentColumns lists the repayments columns an import writes.
 const repaymentColumns = "portfolio_id, loan_ref, month, amount_minor, currency, source, channel"
 
