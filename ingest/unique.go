@@ -20,7 +20,7 @@ import (
 // It sees the rows the import will see: the same file opened the same way, rows the reader
 // rejects skipped (the import does not check their keys either), and it stops where the reader
 // cannot go on.
-func repeatedLoanIDs(ctx context.Context, path string, oo tape.OpenOptions, conv *tape.Converter, size int64) (map[string]struct{}, error) {
+func repeatedLoanIDs(ctx context.Context, path string, oo tape.OpenOptions, conv *tape.Converter, size int64, progress func(rows, bytesRead, size int64)) (map[string]struct{}, error) {
 	src, err := tape.Open(path, oo)
 	if err != nil {
 		return nil, err
@@ -34,6 +34,9 @@ func repeatedLoanIDs(ctx context.Context, path string, oo tape.OpenOptions, conv
 		if n&0xffff == 0 {
 			if err := ctx.Err(); err != nil {
 				return nil, err
+			}
+			if progress != nil && n > 0 {
+				progress(0, sourceOffset(src), size)
 			}
 		}
 		row, err := src.Next()
