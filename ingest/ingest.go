@@ -502,6 +502,7 @@ func Run(ctx context.Context, store Store, sealer Sealer, path string, opts Opti
 			cur, opts.MaxErrors)
 		rep.History = hr
 		if err != nil {
+			hr.Imported = 0 // rolled back with the rest
 			return rep, err
 		}
 		if hr.Rejected > 0 && !opts.SkipInvalid {
