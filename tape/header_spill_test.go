@@ -1,7 +1,10 @@
 package tape
 
 import (
+	"bufio"
+	"bytes"
 	"fmt"
+	"os"
 	"reflect"
 	"testing"
 
@@ -37,6 +40,11 @@ func TestHeaderSpilledRunsEqualInMemory(t *testing.T) {
 		if len(distinct) >= spill && len(spilled.runs) == 0 {
 			rt.Fatalf("no run was spilled with %d borrowers and a bound of %d", len(distinct), spill)
 		}
+		for _, f := range spilled.runs { // unlinked at once: a crash leaves no file behind
+			if _, err := os.Stat(f.Name()); !os.IsNotExist(err) {
+				rt.Fatalf("run %s is still in the directory: %v", f.Name(), err)
+			}
+		}
 		hm, err := mem.Header()
 		if err != nil {
 			rt.Fatal(err)
@@ -50,6 +58,21 @@ func TestHeaderSpilledRunsEqualInMemory(t *testing.T) {
 		}
 		if hs2, _ := spilled.Header(); !reflect.DeepEqual(hs, hs2) {
 			rt.Fatalf("a second Header() differs")
+		}
+	})
+}
+
+// The reader of spilled runs never panics or loops on a damaged file: it stops with an error.
+func FuzzRunCursor(f *testing.F) {
+	f.Add([]byte{3, 'a', 'b', 'c', 4, 1, 'x', 0})
+	f.Add([]byte{0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0x01})
+	f.Add([]byte{5, 'a'})
+	f.Fuzz(func(t *testing.T, data []byte) {
+		c := &runCursor{r: bufio.NewReader(bytes.NewReader(data))}
+		for n := 0; c.next(); n++ {
+			if n > len(data) {
+				t.Fatalf("more entries than bytes")
+			}
 		}
 	})
 }
