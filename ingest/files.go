@@ -110,13 +110,19 @@ var (
 	historyChannels = map[string]string{"internal": reclaim.ChannelInternal, "自催": reclaim.ChannelInternal, "agency": reclaim.ChannelAgency, "委外": reclaim.ChannelAgency, "legal": reclaim.ChannelLegal, "诉讼": reclaim.ChannelLegal}
 )
 
+// historyBatch is the number of history rows read before their loan ids are looked up at once.
+const historyBatch = 4096
+
 // readHistory reads a repayment-history file: one row per loan and month. Rows for loans that are
-// not among the tape's valid loans are rejected.
-func readHistory(path string, loans map[string]struct{}, cur money.Currency, maxErrors int) (*HistoryReport, []reclaim.Repayment, error) {
+// not among the tape's valid loans are rejected: known reports, for a batch of loan ids, which
+// are (the loans stored by the import). The valid rows are handed to add in batches, in file
+// order, so memory does not grow with the file.
+func readHistory(path string, known func(ids []string) ([]bool, error), add func([]reclaim.Repayment) error,
+	cur money.Currency, maxErrors int) (*HistoryReport, error) {
 	hr := &HistoryReport{File: path}
 	src, err := tape.Open(path, tape.OpenOptions{})
 	if err != nil {
-		return hr, nil, reclaim.WrapError(reclaim.EINVALID, err, "cannot open the repayment history %s", path)
+		return hr, reclaim.WrapError(reclaim.EINVALID, err, "cannot open the repayment history %s", path)
 	}
 	defer src.Close()
 	col := [5]int{-1, -1, -1, -1, -1}
@@ -127,26 +133,91 @@ func readHistory(path string, loans map[string]struct{}, cur money.Currency, max
 	}
 	for i, name := range []string{"loan_id", "month", "amount"} {
 		if col[i] < 0 {
-			return hr, nil, reclaim.Errorf(reclaim.EINVALID, "the repayment history has no %s column (expected headers: loan_id, month, amount, source, channel)", name)
+			return hr, reclaim.Errorf(reclaim.EINVALID, "the repayment history has no %s column (expected headers: loan_id, month, amount, source, channel)", name)
 		}
 	}
 	unit := money.Major
 	if _, u := tape.SplitHeaderUnit(src.Header()[col[2]]); u != money.Major {
 		unit = u
 	}
-	var out []reclaim.Repayment
 	cell := func(r tape.Row, i int) string {
 		if i < 0 || i >= len(r.Cells) {
 			return ""
 		}
 		return strings.TrimSpace(r.Cells[i])
 	}
-	fail := func(line int, field, value, rule, code string) {
+	reject := func(e tape.RowError) {
 		hr.Rejected++
 		if len(hr.Errors) < maxErrors {
-			hr.Errors = append(hr.Errors, tape.RowError{Line: line, Field: field, Value: value, Rule: rule, Code: code,
-				Message: msg.Render(msg.EN, code, nil)})
+			hr.Errors = append(hr.Errors, e)
 		}
+	}
+	fail := func(line int, field, value, rule, code string) {
+		reject(tape.RowError{Line: line, Field: field, Value: value, Rule: rule, Code: code, Message: msg.Render(msg.EN, code, nil)})
+	}
+	// Rows are checked against the loans the import stored in batches (known), and stored as
+	// they are read (add): no map of every loan id, no slice of every repayment.
+	type pending struct {
+		r  tape.Row
+		re *tape.RowError
+	}
+	var rows []pending
+	var ids []string
+	out := make([]reclaim.Repayment, 0, historyBatch)
+	flush := func() error {
+		ok, err := known(ids)
+		if err != nil {
+			return err
+		}
+		out = out[:0]
+		for i, p := range rows {
+			if p.re != nil {
+				reject(*p.re)
+				continue
+			}
+			r, id := p.r, ids[i]
+			if !ok[i] {
+				fail(r.Line, "loan_id", id, "history_loan", "row.history_loan")
+				continue
+			}
+			m, err := date.Parse(cell(r, col[1]))
+			if err != nil {
+				if m2, err2 := date.Parse(cell(r, col[1]) + "-01"); err2 == nil {
+					m, err = m2, nil
+				}
+			}
+			if err != nil {
+				fail(r.Line, "month", cell(r, col[1]), tape.RuleDateFormat, "row.history_month")
+				continue
+			}
+			a, err := money.ParseUnit(cell(r, col[2]), cur, unit, money.HalfUp)
+			if err != nil || a.Sign() < 0 {
+				fail(r.Line, "amount", cell(r, col[2]), tape.RuleAmountFormat, "row.history_amount")
+				continue
+			}
+			src, ch := reclaim.SourceDebtor, reclaim.ChannelInternal
+			if v := cell(r, col[3]); v != "" {
+				if src = historySources[strings.ToLower(v)]; src == "" {
+					fail(r.Line, "source", v, tape.RuleEnum, "row.history_source")
+					continue
+				}
+			}
+			if v := cell(r, col[4]); v != "" {
+				if ch = historyChannels[strings.ToLower(v)]; ch == "" {
+					fail(r.Line, "channel", v, tape.RuleEnum, "row.history_channel")
+					continue
+				}
+			}
+			out = append(out, reclaim.Repayment{LoanID: id, Month: m.StartOfMonth(), Amount: a, Source: src, Channel: ch})
+		}
+		rows, ids = rows[:0], ids[:0]
+		if len(out) > 0 {
+			if err := add(out); err != nil {
+				return err
+			}
+			hr.Imported += int64(len(out))
+		}
+		return nil
 	}
 	for {
 		r, err := src.Next()
@@ -157,48 +228,21 @@ func readHistory(path string, loans map[string]struct{}, cur money.Currency, max
 		if err != nil {
 			var re *tape.RowError
 			if errors.As(err, &re) {
-				hr.Rejected++
-				if len(hr.Errors) < maxErrors {
-					hr.Errors = append(hr.Errors, *re)
-				}
-				continue
+				rows, ids = append(rows, pending{re: re}), append(ids, "")
+			} else {
+				return hr, err
 			}
-			return hr, nil, err
+		} else {
+			rows, ids = append(rows, pending{r: r}), append(ids, cell(r, col[0]))
 		}
-		id := cell(r, col[0])
-		if _, ok := loans[id]; !ok {
-			fail(r.Line, "loan_id", id, "history_loan", "row.history_loan")
-			continue
-		}
-		m, err := date.Parse(cell(r, col[1]))
-		if err != nil {
-			if m2, err2 := date.Parse(cell(r, col[1]) + "-01"); err2 == nil {
-				m, err = m2, nil
+		if len(rows) >= historyBatch {
+			if err := flush(); err != nil {
+				return hr, err
 			}
 		}
-		if err != nil {
-			fail(r.Line, "month", cell(r, col[1]), tape.RuleDateFormat, "row.history_month")
-			continue
-		}
-		a, err := money.ParseUnit(cell(r, col[2]), cur, unit, money.HalfUp)
-		if err != nil || a.Sign() < 0 {
-			fail(r.Line, "amount", cell(r, col[2]), tape.RuleAmountFormat, "row.history_amount")
-			continue
-		}
-		src, ch := reclaim.SourceDebtor, reclaim.ChannelInternal
-		if v := cell(r, col[3]); v != "" {
-			if src = historySources[strings.ToLower(v)]; src == "" {
-				fail(r.Line, "source", v, tape.RuleEnum, "row.history_source")
-				continue
-			}
-		}
-		if v := cell(r, col[4]); v != "" {
-			if ch = historyChannels[strings.ToLower(v)]; ch == "" {
-				fail(r.Line, "channel", v, tape.RuleEnum, "row.history_channel")
-				continue
-			}
-		}
-		out = append(out, reclaim.Repayment{LoanID: id, Month: m.StartOfMonth(), Amount: a, Source: src, Channel: ch})
 	}
-	return hr, out, nil
+	if err := flush(); err != nil {
+		return hr, err
+	}
+	return hr, nil
 }

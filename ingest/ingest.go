@@ -73,6 +73,8 @@ type Store interface {
 type Tx interface {
 	AddLoans(ctx context.Context, rows []LoanRow) error
 	AddRepayments(ctx context.Context, rs []reclaim.Repayment) error
+	// HasLoans reports, for each id, whether this transaction added a loan with that loan id.
+	HasLoans(ctx context.Context, ids []string) ([]bool, error)
 	Commit(ctx context.Context, s Summary) (reclaim.Portfolio, error)
 	Rollback() error
 }
@@ -105,7 +107,8 @@ type Options struct {
 	// file); default 1000.
 	MaxErrors int
 	// Progress, when set, is called about every 10,000 rows with the rows read so far and the
-	// bytes read of the file's size (for a progress bar).
+	// bytes read of the file's size (for a progress bar). The file is read twice: first its loan
+	// ids alone (reported with rows 0, every 65,536 rows), then in full.
 	Progress func(rows int64, bytesRead, size int64)
 	// BatchSize is the number of loans handed to the store at once; default 8,000 (one COPY per
 	// table per batch on PostgreSQL: larger batches amortise its round trips).
@@ -391,10 +394,20 @@ func runImport(ctx context.Context, store Store, sealer Sealer, in *io.SectionRe
 	}()
 
 	conv := tape.NewConverter(layout, info)
+	// The loan_id rule remembers only the ids a first pass over the keys found repeated (or
+	// could not rule out): memory that does not grow with the tape (unique.go).
+	repeated, err := repeatedLoanIDs(ctx, in, path, oo, conv, size, opts.Progress)
+	if err != nil {
+		if ctx.Err() != nil {
+			return rep, reclaim.WrapError(reclaim.ECANCELED, ctx.Err(), "import cancelled; nothing was imported")
+		}
+		return rep, reclaim.WrapError(reclaim.EINVALID, err, "cannot read tape %s", display)
+	}
+	conv.TrackOnly(repeated)
 	hb := tape.NewHeaderBuilder()
+	defer hb.Close()
 	ruleRows := map[string]int64{}
 	batch := make([]LoanRow, 0, opts.BatchSize)
-	validIDs := map[string]struct{}{}
 	wantHistory := opts.HistoryPath != ""
 	var ref string
 	var cutOff date.Date
@@ -494,9 +507,6 @@ func runImport(ctx context.Context, store Store, sealer Sealer, in *io.SectionRe
 				}
 			}
 			hb.Add(&res.Loan)
-			if wantHistory {
-				validIDs[res.Loan.LoanID] = struct{}{}
-			}
 			if tx == nil || missing || (rep.Invalid > 0 && !opts.SkipInvalid) {
 				// All-or-nothing and already doomed, or a dry run: keep validating, store nothing.
 				continue
@@ -573,22 +583,23 @@ func runImport(ctx context.Context, store Store, sealer Sealer, in *io.SectionRe
 		}
 	}
 	if wantHistory {
-		hr, reps, err := readHistory(opts.HistoryPath, validIDs, cur, opts.MaxErrors)
+		// History rows are checked against the loans the transaction stored (the tape's valid
+		// loans) and stored in batches as they are read; an invalid row under all-or-nothing
+		// rolls them back with the rest.
+		hr, err := readHistory(opts.HistoryPath,
+			func(ids []string) ([]bool, error) { return tx.HasLoans(ctx, ids) },
+			func(rs []reclaim.Repayment) error { return tx.AddRepayments(ctx, rs) },
+			cur, opts.MaxErrors)
 		rep.History = hr
 		if err != nil {
+			hr.Imported = 0 // rolled back with the rest
 			return rep, err
 		}
 		if hr.Rejected > 0 && !opts.SkipInvalid {
+			hr.Imported = 0
 			rep.setMessage("report.history_invalid", msg.A("rejected", strconv.FormatInt(hr.Rejected, 10), "rows", strconv.FormatInt(hr.Rows, 10)))
 			return rep, &reclaim.Error{Code: reclaim.EINVALID, Message: rep.Message}
 		}
-		for i := 0; i < len(reps); i += 5000 {
-			j := min(i+5000, len(reps))
-			if err := tx.AddRepayments(ctx, reps[i:j]); err != nil {
-				return rep, err
-			}
-		}
-		hr.Imported = int64(len(reps))
 	}
 	rep.Imported, rep.Rejected = rep.Valid, rep.Invalid
 	rep.Status = StatusImported

@@ -11,6 +11,7 @@ import (
 	"github.com/jackc/pgx/v5"
 
 	"reclaim"
+	"reclaim/bloom"
 	"reclaim/date"
 	"reclaim/money"
 )
@@ -70,11 +71,16 @@ type Import struct {
 
 	portfolioID int64
 	sellerID    int64
-	borrowers   map[string]borrowerState
-	nextBorrow  int64  // SQLite: next borrowers.id to assign
-	borrowSeq   string // PostgreSQL: the borrowers.id sequence
-	loans       int64
-	claim       int64
+	// borrowers holds the borrowers of the current chunk and a few before it (bounded by
+	// recentBorrowers); seenRefs answers "certainly new" for most borrowers, and the others are
+	// looked up in the transaction (resolveBorrowers), so memory does not grow with the tape.
+	borrowers  map[string]borrowerState
+	seenRefs   *bloom.Growing
+	nBorrowers int64
+	nextBorrow int64  // SQLite: next borrowers.id to assign
+	borrowSeq  string // PostgreSQL: the borrowers.id sequence
+	loans      int64
+	claim      int64
 
 	stmts map[stmtKey]driver.Stmt // SQLite multi-row INSERTs by table and row count, on the driver
 	nv    []driver.NamedValue     // SQLite: reused arguments, ordinals preset
@@ -129,7 +135,7 @@ func (d *DB) BeginImport(ctx context.Context, meta ImportMeta) (_ *Import, err e
 	case len(meta.Salt) == 0:
 		return nil, reclaim.Errorf(reclaim.EINVALID, "import needs a portfolio salt")
 	}
-	imp := &Import{db: d, meta: meta, borrowers: map[string]borrowerState{}, stmts: map[stmtKey]driver.Stmt{},
+	imp := &Import{db: d, meta: meta, borrowers: map[string]borrowerState{}, seenRefs: bloom.NewGrowing(16, 64<<20), stmts: map[stmtKey]driver.Stmt{},
 		dates: map[date.Date]any{}}
 	imp.conn, err = d.w.Conn(ctx)
 	if err != nil {
@@ -277,12 +283,74 @@ func (imp *Import) validate(r *LoanRow) error {
 	return nil
 }
 
+// recentBorrowers bounds the borrowers an import keeps in memory between chunks.
+var recentBorrowers = 1 << 13
+
+// resolveBorrowers makes imp.borrowers hold every borrower of rows that an earlier chunk stored:
+// those the Bloom filter cannot rule out are looked up in the transaction. Every borrower of rows
+// that is not in the map afterwards is new. Call it at the start of a chunk, before borrower.
+func (imp *Import) resolveBorrowers(ctx context.Context, rows []LoanRow) error {
+	if len(imp.borrowers) > recentBorrowers {
+		imp.borrowers = map[string]borrowerState{}
+	}
+	var ask []string
+	asked := map[string]bool{}
+	for i := range rows {
+		ref := rows[i].Loan.BorrowerID
+		if _, ok := imp.borrowers[ref]; ok || asked[ref] || !imp.seenRefs.Has(ref) {
+			continue
+		}
+		asked[ref] = true
+		ask = append(ask, ref)
+	}
+	for len(ask) > 0 {
+		part := ask[:min(len(ask), sqliteBatch)]
+		ask = ask[len(part):]
+		q := `SELECT b.borrower_ref, b.id, p.borrower_id IS NOT NULL FROM borrowers b
+			LEFT JOIN borrower_pii p ON p.borrower_id = b.id WHERE b.portfolio_id = ? AND b.borrower_ref `
+		args := []any{imp.portfolioID}
+		if imp.db.dialect == Postgres {
+			q += `= ANY(?)`
+			args = append(args, part)
+		} else {
+			q += `IN (` + strings.Repeat("?,", len(part)-1) + `?)`
+			for _, r := range part {
+				args = append(args, r)
+			}
+		}
+		rs, err := imp.tx.QueryContext(ctx, imp.db.rebind(q), args...)
+		if err != nil {
+			return err
+		}
+		for rs.Next() {
+			var ref string
+			var st borrowerState
+			if err := rs.Scan(&ref, &st.id, &st.hasPII); err != nil {
+				rs.Close()
+				return err
+			}
+			imp.borrowers[ref] = st
+		}
+		if err := rs.Err(); err != nil {
+			rs.Close()
+			return err
+		}
+		if err := rs.Close(); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
 // borrower returns the borrower id for ref, recording a new borrower and its PII for insertion.
+// resolveBorrowers must have run for the chunk that holds r.
 func (imp *Import) borrower(r *LoanRow, newID func() int64) int64 {
 	ref := r.Loan.BorrowerID
 	st, ok := imp.borrowers[ref]
 	if !ok {
 		st.id = newID()
+		imp.seenRefs.Add(ref)
+		imp.nBorrowers++
 		imp.brows = append(imp.brows, borrowerRow{id: st.id, ref: ref, masked: r.Masked})
 	}
 	if !st.hasPII && len(r.Sealed) > 0 {
@@ -443,6 +511,9 @@ func (imp *Import) addLoansSQLite(ctx context.Context, rows []LoanRow) error {
 	for len(rows) > 0 {
 		chunk := rows[:min(len(rows), sqliteBatch)]
 		rows = rows[len(chunk):]
+		if err := imp.resolveBorrowers(ctx, chunk); err != nil {
+			return err
+		}
 		imp.brows, imp.prows = imp.brows[:0], imp.prows[:0]
 		args := imp.args[:0]
 		var err error
@@ -533,6 +604,9 @@ func (imp *Import) addLoansPG(ctx context.Context, rows []LoanRow) error {
 	for len(rows) > 0 {
 		chunk := rows[:min(len(rows), pgChunk)]
 		rows = rows[len(chunk):]
+		if err := imp.resolveBorrowers(ctx, chunk); err != nil {
+			return err
+		}
 		// Count the new borrowers, then reserve their ids from the sequence in one round trip.
 		fresh := 0
 		seen := map[string]bool{}
@@ -608,6 +682,51 @@ func (imp *Import) addLoansPG(ctx context.Context, rows []LoanRow) error {
 	return nil
 }
 
+// HasLoans reports, for each id, whether the import added a loan with that loan id.
+func (imp *Import) HasLoans(ctx context.Context, ids []string) ([]bool, error) {
+	if err := imp.check(); err != nil {
+		return nil, err
+	}
+	found := make(map[string]bool, min(len(ids), sqliteBatch))
+	out := make([]bool, len(ids))
+	for start := 0; start < len(ids); start += sqliteBatch {
+		part := ids[start:min(start+sqliteBatch, len(ids))]
+		clear(found)
+		q := `SELECT loan_ref FROM loans WHERE portfolio_id = ? AND loan_ref `
+		args := []any{imp.portfolioID}
+		if imp.db.dialect == Postgres {
+			q += `= ANY(?)`
+			args = append(args, part)
+		} else {
+			q += `IN (` + strings.Repeat("?,", len(part)-1) + `?)`
+			for _, id := range part {
+				args = append(args, id)
+			}
+		}
+		rs, err := imp.tx.QueryContext(ctx, imp.db.rebind(q), args...)
+		if err != nil {
+			return nil, imp.fail(err, "looking up loans")
+		}
+		for rs.Next() {
+			var ref string
+			if err := rs.Scan(&ref); err != nil {
+				rs.Close()
+				return nil, imp.fail(err, "looking up loans")
+			}
+			found[ref] = true
+		}
+		if err := rs.Err(); err != nil {
+			rs.Close()
+			return nil, imp.fail(err, "looking up loans")
+		}
+		rs.Close()
+		for i, id := range part {
+			out[start+i] = found[id]
+		}
+	}
+	return out, nil
+}
+
 // repaymentColumns lists the repayments columns an import writes.
 const repaymentColumns = "portfolio_id, loan_ref, month, amount_minor, currency, source, channel"
 
@@ -667,7 +786,7 @@ func (imp *Import) Commit(ctx context.Context, sum ImportSummary) (reclaim.Portf
 	if err := imp.check(); err != nil {
 		return reclaim.Portfolio{}, err
 	}
-	nb := int64(len(imp.borrowers))
+	nb := imp.nBorrowers
 	switch {
 	case sum.LoanCount != 0 && sum.LoanCount != imp.loans:
 		return reclaim.Portfolio{}, reclaim.Errorf(reclaim.EINVALID, "import summary counts %d loans, but %d were added", sum.LoanCount, imp.loans)
@@ -758,5 +877,5 @@ func (imp *Import) release() {
 	imp.db.mu.Lock()
 	delete(imp.db.imports, imp)
 	imp.db.mu.Unlock()
-	imp.borrowers, imp.args = nil, nil
+	imp.borrowers, imp.args, imp.seenRefs = nil, nil, nil
 }

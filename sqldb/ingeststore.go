@@ -59,6 +59,10 @@ func (t *ingestTx) AddRepayments(ctx context.Context, rs []reclaim.Repayment) er
 	return t.imp.AddRepayments(ctx, rs)
 }
 
+func (t *ingestTx) HasLoans(ctx context.Context, ids []string) ([]bool, error) {
+	return t.imp.HasLoans(ctx, ids)
+}
+
 func (t *ingestTx) Commit(ctx context.Context, s ingest.Summary) (reclaim.Portfolio, error) {
 	return t.imp.Commit(ctx, ImportSummary{LoanCount: s.LoanCount, BorrowerCount: s.BorrowerCount,
 		TotalClaim: s.TotalClaim, HeaderJSON: s.HeaderJSON, ReportJSON: s.ReportJSON})

@@ -115,7 +115,8 @@ func (r *Result) OK() bool { return len(r.Errors) == 0 }
 type Converter struct {
 	layout   *Layout
 	date1904 bool
-	seen     map[string]int // loan_id -> first line
+	seen     map[string]int // loan_id -> first line (only the ids in track, when track is set)
+	track    map[string]struct{}
 	first    bool
 	ref      string
 	cutOff   date.Date
@@ -132,6 +133,18 @@ func NewConverter(l *Layout, info SourceInfo) *Converter {
 	}
 	return c
 }
+
+// LoanID returns the loan_id the converter reads from row, for a pass over the tape's keys.
+func (c *Converter) LoanID(row Row) string {
+	v, _, _ := c.layout.Value(FLoanID, row.Cells)
+	return v
+}
+
+// TrackOnly bounds the memory of the loan_id uniqueness rule: only the ids in ids are remembered.
+// The caller must have proved, by a pass over the same rows (LoanID), that every other loan_id
+// occurs at most once in the tape; ids may hold more than the repeated ones. Call it before the
+// first CheckAcross.
+func (c *Converter) TrackOnly(ids map[string]struct{}) { c.track = ids }
 
 // Convert converts one row into out, which is reset first (its slices are reused), and applies
 // the rules across rows. Rows must come in tape order.
@@ -228,7 +241,7 @@ func (c *Converter) ConvertRow(row Row, out *Result) {
 func (c *Converter) CheckAcross(out *Result) {
 	cx := rowCtx{c: c, row: out.row, out: out}
 	l := &out.Loan
-	if l.LoanID != "" {
+	if _, tracked := c.track[l.LoanID]; l.LoanID != "" && (c.track == nil || tracked) {
 		if line, dup := c.seen[l.LoanID]; dup {
 			cx.fail(FLoanID, l.LoanID, RuleLoanIDUnique, "row.loan_id_unique", msg.A("line", strconv.Itoa(line)))
 		} else {

@@ -1,7 +1,13 @@
 package tape
 
 import (
+	"bufio"
+	"container/heap"
+	"encoding/binary"
+	"io"
 	"math"
+	"os"
+	"slices"
 	"sort"
 
 	"reclaim"
@@ -83,8 +89,10 @@ func DPDBucket(dpd int) string {
 	return DPDBuckets[0].Key
 }
 
-// HeaderBuilder accumulates a PoolHeader one loan at a time, in memory proportional to the number
-// of borrowers (it keeps each borrower's claim).
+// HeaderBuilder accumulates a PoolHeader one loan at a time in bounded memory: each borrower's
+// claim (for the borrower count and the largest and average claim per borrower) is summed in a map
+// of at most borrowerSpill borrowers, spilled to a temporary file as a sorted run when full, and
+// the runs are merged when the header is asked for. Call Close to release the files.
 type HeaderBuilder struct {
 	h                         PoolHeader
 	cur                       money.Currency
@@ -94,9 +102,15 @@ type HeaderBuilder struct {
 	wAge, wAgeSum             float64
 	wLine, wLineSum           float64
 	borrowers                 map[string]int64
+	runs                      []*os.File // sorted (borrower, claim) runs, already unlinked
+	err                       error      // a run could not be written
 	strata                    [7]map[string]*Stratum
 	overflow                  bool
 }
+
+// borrowerSpill is the number of borrowers a HeaderBuilder sums in memory before it spills them
+// to a sorted run (about 100 bytes each in the map).
+var borrowerSpill = 1 << 16
 
 // NewHeaderBuilder returns an empty builder.
 func NewHeaderBuilder() *HeaderBuilder {
@@ -137,6 +151,9 @@ func (b *HeaderBuilder) Add(l *reclaim.Loan) {
 		b.wLineSum += w
 	}
 	b.borrowers[l.BorrowerID] += l.TotalClaim.Minor()
+	if len(b.borrowers) >= borrowerSpill && b.err == nil {
+		b.err = b.spill()
+	}
 
 	b.stratum(0, string(l.FiveCategory), l)
 	wo := "no"
@@ -188,7 +205,14 @@ func (b *HeaderBuilder) Header() (PoolHeader, error) {
 	}
 	h.Currency = c
 	h.Principal, h.Interest, h.Fees, h.Claim = money.New(b.principal, c), money.New(b.interest, c), money.New(b.fees, c), money.New(b.claim, c)
-	h.Borrowers = int64(len(b.borrowers))
+	if b.err != nil {
+		return PoolHeader{}, b.err
+	}
+	nb, largest, err := b.borrowerTotals()
+	if err != nil {
+		return PoolHeader{}, err
+	}
+	h.Borrowers = nb
 	if b.w > 0 {
 		h.WADaysPastDue = round2(b.wDPD / b.w)
 		if b.wAgeSum > 0 {
@@ -199,12 +223,6 @@ func (b *HeaderBuilder) Header() (PoolHeader, error) {
 			h.WACreditLine = money.New(int64(math.Round(b.wLine/b.wLineSum)), c)
 		}
 		h.CreditLineCoverage = round4(b.wLineSum / b.w)
-	}
-	var largest int64
-	for _, v := range b.borrowers {
-		if v > largest {
-			largest = v
-		}
 	}
 	h.LargestBorrowerClaim = money.New(largest, c)
 	if h.Borrowers > 0 {
@@ -331,3 +349,160 @@ func divRound(a, b int64) int64 {
 
 func round2(f float64) float64 { return math.Round(f*100) / 100 }
 func round4(f float64) float64 { return math.Round(f*10000) / 10000 }
+
+// Close releases the builder's temporary files. The builder must not be used afterwards.
+func (b *HeaderBuilder) Close() error {
+	var first error
+	for _, f := range b.runs {
+		name := f.Name()
+		if err := f.Close(); err != nil && first == nil {
+			first = err
+		}
+		os.Remove(name) // already unlinked where the system allows it
+	}
+	b.runs, b.borrowers = nil, nil
+	return first
+}
+
+// spill writes the borrowers in memory to a new run, sorted by borrower, and empties the map.
+// The file is unlinked at once, so nothing is left behind if the process dies.
+func (b *HeaderBuilder) spill() error {
+	f, err := os.CreateTemp("", "reclaim-header-*.run")
+	if err != nil {
+		return err
+	}
+	os.Remove(f.Name())
+	b.runs = append(b.runs, f)
+	keys := make([]string, 0, len(b.borrowers))
+	for k := range b.borrowers {
+		keys = append(keys, k)
+	}
+	slices.Sort(keys)
+	w := bufio.NewWriterSize(f, 1<<16)
+	var buf [2 * binary.MaxVarintLen64]byte
+	for _, k := range keys {
+		n := binary.PutUvarint(buf[:], uint64(len(k)))
+		w.Write(buf[:n])
+		w.WriteString(k)
+		n = binary.PutVarint(buf[:], b.borrowers[k])
+		if _, err := w.Write(buf[:n]); err != nil {
+			return err
+		}
+	}
+	if err := w.Flush(); err != nil {
+		return err
+	}
+	clear(b.borrowers)
+	return nil
+}
+
+// borrowerTotals returns the number of distinct borrowers and the largest claim of one, merging
+// the spilled runs with the borrowers still in memory.
+func (b *HeaderBuilder) borrowerTotals() (count, largest int64, err error) {
+	if len(b.runs) == 0 {
+		for _, v := range b.borrowers {
+			largest = max(largest, v)
+		}
+		return int64(len(b.borrowers)), largest, nil
+	}
+	keys := make([]string, 0, len(b.borrowers))
+	for k := range b.borrowers {
+		keys = append(keys, k)
+	}
+	slices.Sort(keys)
+	h := &runHeap{}
+	mem := &runCursor{keys: keys, mem: b.borrowers}
+	if mem.next() {
+		h.cs = append(h.cs, mem)
+	}
+	for _, f := range b.runs {
+		st, err := f.Stat()
+		if err != nil {
+			return 0, 0, err
+		}
+		c := &runCursor{r: bufio.NewReaderSize(io.NewSectionReader(f, 0, st.Size()), 1<<16)}
+		if c.next() {
+			h.cs = append(h.cs, c)
+		} else if c.err != nil {
+			return 0, 0, c.err
+		}
+	}
+	heap.Init(h)
+	var cur string
+	var sum int64
+	started := false
+	for h.Len() > 0 {
+		c := h.cs[0]
+		if !started || c.key != cur {
+			if started {
+				largest = max(largest, sum)
+			}
+			cur, sum, started = c.key, 0, true
+			count++
+		}
+		sum += c.val
+		if c.next() {
+			heap.Fix(h, 0)
+		} else {
+			if c.err != nil {
+				return 0, 0, c.err
+			}
+			heap.Pop(h)
+		}
+	}
+	if started {
+		largest = max(largest, sum)
+	}
+	return count, largest, nil
+}
+
+// runCursor walks one sorted run: a spilled file, or the sorted keys of the map in memory.
+type runCursor struct {
+	r    *bufio.Reader
+	keys []string
+	mem  map[string]int64
+	key  string
+	val  int64
+	err  error
+}
+
+func (c *runCursor) next() bool {
+	if c.r == nil {
+		if len(c.keys) == 0 {
+			return false
+		}
+		c.key, c.val, c.keys = c.keys[0], c.mem[c.keys[0]], c.keys[1:]
+		return true
+	}
+	n, err := binary.ReadUvarint(c.r)
+	if err == io.EOF {
+		return false
+	}
+	if err != nil || n > 1<<20 {
+		c.err = io.ErrUnexpectedEOF
+		return false
+	}
+	kb := make([]byte, n)
+	if _, err := io.ReadFull(c.r, kb); err != nil {
+		c.err = io.ErrUnexpectedEOF
+		return false
+	}
+	if c.val, err = binary.ReadVarint(c.r); err != nil {
+		c.err = io.ErrUnexpectedEOF
+		return false
+	}
+	c.key = string(kb)
+	return true
+}
+
+type runHeap struct{ cs []*runCursor }
+
+func (h *runHeap) Len() int           { return len(h.cs) }
+func (h *runHeap) Less(i, j int) bool { return h.cs[i].key < h.cs[j].key }
+func (h *runHeap) Swap(i, j int)      { h.cs[i], h.cs[j] = h.cs[j], h.cs[i] }
+func (h *runHeap) Push(x any)         { h.cs = append(h.cs, x.(*runCursor)) }
+func (h *runHeap) Pop() any {
+	c := h.cs[len(h.cs)-1]
+	h.cs = h.cs[:len(h.cs)-1]
+	return c
+}

@@ -129,6 +129,25 @@ func words(m map[string][]string) map[string]string {
 // foldValue normalises a cell for vocabulary look-up: trimmed, full-width forms folded to ASCII,
 // lower case, without spaces (ASCII, ideographic, no-break) and the separators - _ ·.
 func foldValue(v string) string {
+	if alreadyFolded(v) {
+		return v // most cells of a clean tape: nothing to allocate
+	}
+	return foldValueSlow(v)
+}
+
+// alreadyFolded reports whether foldValueSlow would return v unchanged: ASCII with no upper-case
+// letter, space, '-' or '_'.
+func alreadyFolded(v string) bool {
+	for i := 0; i < len(v); i++ {
+		c := v[i]
+		if c >= 0x80 || ('A' <= c && c <= 'Z') || c == '-' || c == '_' || c == ' ' || ('\t' <= c && c <= '\r') {
+			return false
+		}
+	}
+	return true
+}
+
+func foldValueSlow(v string) string {
 	v = strings.TrimSpace(v)
 	var b strings.Builder
 	b.Grow(len(v))
@@ -148,14 +167,30 @@ func foldValue(v string) string {
 // lookupEnum returns the canonical value of a seller's label for an enum field.
 func lookupEnum(f Field, v string) (string, bool) {
 	k := foldValue(v)
-	for _, e := range Fields[f].Enum {
-		if k == foldValue(e) {
-			return e, true
-		}
+	if e, ok := foldedEnum[f][k]; ok {
+		return e, true
 	}
 	e, ok := enumVocab[f][k]
 	return e, ok
 }
+
+// foldedEnum maps each enum field's canonical values, folded, to the first canonical value with
+// that folded form (the order lookupEnum used to try them in).
+var foldedEnum = func() [NumFields]map[string]string {
+	var m [NumFields]map[string]string
+	for i := range Fields {
+		if len(Fields[i].Enum) == 0 {
+			continue
+		}
+		m[i] = map[string]string{}
+		for _, e := range Fields[i].Enum {
+			if _, dup := m[i][foldValue(e)]; !dup {
+				m[i][foldValue(e)] = e
+			}
+		}
+	}
+	return m
+}()
 
 // lookupBool reads a yes/no cell for field f. absolute reports a word that means one thing for
 // the field whatever its column's header (失联), to which a column's inversion does not apply.

@@ -167,6 +167,11 @@ func runTape(ctx context.Context, g *globals, a *app, path string, o ingest.Opti
 	if os.Getenv("GOMEMLIMIT") == "" {
 		debug.SetMemoryLimit(importMemoryLimit)
 	}
+	if os.Getenv("GOGC") == "" {
+		// The import's live heap is small and flat (no per-loan maps), so the default GOGC would
+		// collect every few tens of megabytes; the soft limit above still caps the heap.
+		debug.SetGCPercent(400)
+	}
 	st, err := os.Stat(path)
 	if err != nil {
 		return usagef("cannot read %s: %v", path, err)
