@@ -107,8 +107,9 @@ type Options struct {
 	// file); default 1000.
 	MaxErrors int
 	// Progress, when set, is called about every 10,000 rows with the rows read so far and the
-	// bytes read of the file's size (for a progress bar). The file is read twice: first its loan
-	// ids alone (reported with rows 0, every 65,536 rows), then in full.
+	// work done in bytes of the file's size (for a progress bar). The file is read twice, first
+	// its loan ids alone (rows 0, every 65,536 rows), then in full; the progress runs once from 0
+	// to size over both, the first pass taking its first tenth.
 	Progress func(rows int64, bytesRead, size int64)
 	// BatchSize is the number of loans handed to the store at once; default 8,000 (one COPY per
 	// table per batch on PostgreSQL: larger batches amortise its round trips).
@@ -396,7 +397,14 @@ func runImport(ctx context.Context, store Store, sealer Sealer, in *io.SectionRe
 	conv := tape.NewConverter(layout, info)
 	// The loan_id rule remembers only the ids a first pass over the keys found repeated (or
 	// could not rule out): memory that does not grow with the tape (unique.go).
-	repeated, err := repeatedLoanIDs(ctx, in, path, oo, conv, size, opts.Progress)
+	// Progress runs once from 0 to size over both passes: the pass over the loan ids is the first
+	// tenth (it reads only one column), the import the rest.
+	var idProgress func(rows, read, size int64)
+	if p := opts.Progress; p != nil {
+		idProgress = func(_, read, size int64) { p(0, read/10, size) }
+		opts.Progress = func(rows, read, size int64) { p(rows, size/10+read-read/10, size) }
+	}
+	repeated, err := repeatedLoanIDs(ctx, in, path, oo, conv, size, idProgress)
 	if err != nil {
 		if ctx.Err() != nil {
 			return rep, reclaim.WrapError(reclaim.ECANCELED, ctx.Err(), "import cancelled; nothing was imported")

@@ -112,3 +112,25 @@ func TestMissingColumnsReportedWithRowErrors(t *testing.T) {
 		}
 	})
 }
+
+// TestProgressRunsOnce: over the pass over the loan ids and the import, the progress a bar shows
+// never goes back and ends at the file's size.
+func TestProgressRunsOnce(t *testing.T) {
+	db := sqldbtest.OpenSQLite(t)
+	tp, _, _ := writeTape(t, t.TempDir(), 140000, nil, synth.TapeOptions{})
+	var seen []int64
+	var size int64
+	_, err := ingest.Run(context.Background(), db.IngestStore(), keyring(t), tp, ingest.Options{DryRun: true,
+		Progress: func(rows, read, sz int64) { seen, size = append(seen, read), sz }})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(seen) < 4 || seen[len(seen)-1] != size {
+		t.Fatalf("progress %v of %d", seen, size)
+	}
+	for i := 1; i < len(seen); i++ {
+		if seen[i] < seen[i-1] {
+			t.Fatalf("progress went back: %v", seen)
+		}
+	}
+}
