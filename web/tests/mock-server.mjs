@@ -512,6 +512,11 @@ export function createMock({ dist = DIST, stepMs = 120, ledgerMs = Number(proces
         const v = valuation.portfolioValuation(pf, st.loans.get(pf.id), q, fail, res)
         return v && send(res, 200, v)
       }
+      if (p[2] === 'backtest' && p.length === 3) {
+        if (!need('valuation.read')) return
+        const v = valuation.backTest(pf, st.loans.get(pf.id), q, fail, res)
+        return v && send(res, 200, v)
+      }
       if (p[2] === 'loans' && p[4] === 'valuation' && p.length === 5) {
         if (!need('valuation.read')) return
         const v = valuation.loanValuation(pf, st.loans.get(pf.id), decodeURIComponent(p[3]), fail, res)
