@@ -1039,6 +1039,13 @@ async function checkBackTest(page, bt, lang) {
     assert.equal(cells[1].trim(), v.loans.toLocaleString('en-US'))
     assert.equal(cells[cells.length - 1].trim(), btError(v.error_pct))
   }
+  // Each table's total row is the portfolio: its loans and its error.
+  for (const tb of ['segment', 'vintage']) {
+    const foot = await page.getByTestId('bt-table-' + tb).locator('.el-table__footer-wrapper td').allInnerTexts()
+    assert.equal(foot[0].trim(), zh ? '合计' : 'Total')
+    assert.equal(foot[1].trim(), bt.total.loans.toLocaleString('en-US'))
+    assert.equal(foot[foot.length - 1].trim(), btError(bt.total.error_pct))
+  }
   const vinTexts = await chartTexts(page, 'chart-bt-vintage')
   assert.ok(bt.by_vintage.every((v) => v.key === 'unknown' || vinTexts.includes(zh ? `${v.key}年` : v.key)), `vintage axis: ${vinTexts.join(' | ')}`)
   // Segments: every one in the table (largest exposure first), labels translated, not raw keys.
