@@ -984,7 +984,7 @@ test('no Element Plus deprecation warning on any page, in either language', asyn
     await visit('/portfolios', '[data-testid=portfolio-table], [data-testid=portfolio-empty]')
     await firstPortfolio(page)
     const pf = new URL(page.url()).pathname
-    for (const [tab, ready] of [['', 'kpi-claim'], ['?tab=strata', 'strata-by_dpd_bucket'], ['?tab=report', 'import-report'], ['?tab=loans', 'loans-table']]) {
+    for (const [tab, ready] of [['', 'kpi-claim'], ['?tab=strata', 'strata-by_dpd_bucket'], ['?tab=report', 'import-report'], ['?tab=loans', 'loans-table'], ['?tab=backtest', 'bt-kpis], [data-testid=backtest-empty']]) {
       await visit(pf + tab, `[data-testid=${ready}]`)
     }
     await visit('/upload', '[data-testid=upload-form]')
