@@ -11,6 +11,7 @@ export {}
 /* prettier-ignore */
 declare module 'vue' {
   export interface GlobalComponents {
+    BackTestPanel: typeof import('./components/valuation/BackTestPanel.vue')['default']
     CheckpointCard: typeof import('./components/CheckpointCard.vue')['default']
     CollectionDialog: typeof import('./components/loan/CollectionDialog.vue')['default']
     EChart: typeof import('./components/EChart.vue')['default']

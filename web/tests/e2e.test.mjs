@@ -984,7 +984,7 @@ test('no Element Plus deprecation warning on any page, in either language', asyn
     await visit('/portfolios', '[data-testid=portfolio-table], [data-testid=portfolio-empty]')
     await firstPortfolio(page)
     const pf = new URL(page.url()).pathname
-    for (const [tab, ready] of [['', 'kpi-claim'], ['?tab=strata', 'strata-by_dpd_bucket'], ['?tab=report', 'import-report'], ['?tab=loans', 'loans-table']]) {
+    for (const [tab, ready] of [['', 'kpi-claim'], ['?tab=strata', 'strata-by_dpd_bucket'], ['?tab=report', 'import-report'], ['?tab=loans', 'loans-table'], ['?tab=backtest', 'bt-kpis], [data-testid=backtest-empty']]) {
       await visit(pf + tab, `[data-testid=${ready}]`)
     }
     await visit('/upload', '[data-testid=upload-form]')
@@ -1000,4 +1000,120 @@ test('no Element Plus deprecation warning on any page, in either language', asyn
     noProblems(problems)
     await ctx.close()
   }
+})
+
+// ---- issue 10 item 4: the back-test in the console (actual against predicted collections)
+
+/** btError is how the console shows a back-test error: signed, one decimal, a true minus sign. */
+function btError(pct) {
+  if (pct === null || pct === undefined || !Number.isFinite(pct)) return '—'
+  return (pct > 0 ? '+' : pct < 0 ? '−' : '±') + Math.abs(pct).toLocaleString('en-US', { minimumFractionDigits: 1, maximumFractionDigits: 1 }) + '%'
+}
+
+/** checkBackTest checks the back-test tab against the API's document, in one language. */
+async function checkBackTest(page, bt, lang) {
+  const zh = lang === 'zh-CN'
+  await page.getByTestId('bt-kpis').waitFor({ timeout: 60000 })
+  // The portfolio error, as the API computed it.
+  const errKpi = await page.getByTestId('bt-kpi-error').innerText()
+  assert.match(errKpi, zh ? /组合误差/ : /Portfolio error/)
+  assert.ok(errKpi.includes(btError(bt.total.error_pct)), `error KPI "${errKpi}" against ${bt.total.error_pct}`)
+  assert.match(await page.getByTestId('bt-kpi-months').innerText(), new RegExp(zh ? `${bt.months} 个月` : `${bt.months} months`))
+  assert.match(await page.getByTestId('bt-kpi-actual').innerText(), zh ? /(万元|元)/ : /¥[\d,]+\.\d\d/)
+  for (const id of ['chart-bt-month', 'chart-bt-segment', 'chart-bt-vintage']) await assertChart(page, id)
+  // Month axis: 第N月 / month N, one unit per money axis, nothing cut short or suffixed.
+  await page.waitForFunction((w) => (document.querySelector('[data-testid=chart-bt-month] .echart')?.dataset.texts || '').includes(w), zh ? '第1月' : 'month 1')
+  const monthTexts = await chartTexts(page, 'chart-bt-month')
+  assert.ok(monthTexts.some((x) => (zh ? /^第\d+月$/ : /^month \d+$/).test(x)), `month ticks: ${monthTexts.join(' | ')}`)
+  const units = monthTexts.filter((x) => (zh ? /（(万元|元)）$/ : /\(CNY( thousand| million)?\)$/).test(x))
+  assert.equal(units.length, 2, `a unit on each money axis: ${monthTexts.join(' | ')}`)
+  assert.deepEqual(monthTexts.filter((x) => TRUNCATED.test(x) || /^-?[\d,.]+\s*(万|亿|K|M)$/.test(x)), [])
+  // Vintages: one row per origination year with the API's error, the labels in the language.
+  const vrows = page.getByTestId('bt-table-vintage').locator('.el-table__body-wrapper .el-table__row')
+  assert.equal(await vrows.count(), bt.by_vintage.length)
+  for (let i = 0; i < bt.by_vintage.length; i++) {
+    const v = bt.by_vintage[i]
+    const cells = await vrows.nth(i).locator('td').allInnerTexts()
+    const label = v.key === 'unknown' ? (zh ? '未知' : 'unknown') : zh ? `${v.key}年` : v.key
+    assert.equal(cells[0].trim(), label)
+    assert.equal(cells[1].trim(), v.loans.toLocaleString('en-US'))
+    assert.equal(cells[cells.length - 1].trim(), btError(v.error_pct))
+  }
+  // Each table's total row is the portfolio: its loans and its error.
+  for (const tb of ['segment', 'vintage']) {
+    const foot = await page.getByTestId('bt-table-' + tb).locator('.el-table__footer-wrapper td').allInnerTexts()
+    assert.ok(foot.length >= 6, `${tb} footer: ${JSON.stringify(foot)} ${await page.getByTestId('bt-table-' + tb).evaluate((e) => [...e.querySelectorAll('[class*=footer]')].map((x) => x.className).join(','))}`)
+    assert.equal(foot[0].trim(), zh ? '合计' : 'Total')
+    assert.equal(foot[1].trim(), bt.total.loans.toLocaleString('en-US'))
+    assert.equal(foot[foot.length - 1].trim(), btError(bt.total.error_pct))
+  }
+  const vinTexts = await chartTexts(page, 'chart-bt-vintage')
+  assert.ok(bt.by_vintage.every((v) => v.key === 'unknown' || vinTexts.includes(zh ? `${v.key}年` : v.key)), `vintage axis: ${vinTexts.join(' | ')}`)
+  // Segments: every one in the table (largest exposure first), labels translated, not raw keys.
+  const srows = page.getByTestId('bt-table-segment').locator('.el-table__body-wrapper .el-table__row')
+  assert.equal(await srows.count(), bt.by_segment.length)
+  const first = await srows.first().locator('td').allInnerTexts()
+  assert.ok(!first[0].includes('|') && first[0].split(' · ').length === 3, `segment label "${first[0]}"`)
+  assert.equal(first[cells(first)].trim(), btError(bt.by_segment[0].error_pct))
+  const segTexts = await chartTexts(page, 'chart-bt-segment')
+  assert.ok(segTexts.includes(first[0].trim()), `the largest segment is in the chart: ${segTexts.join(' | ')}`)
+}
+const cells = (row) => row.length - 1
+
+test('the back-test tab: actual against predicted by month, segment and vintage, the portfolio error, and the empty state', async () => {
+  needAnalyst()
+  const { ctx, page, problems } = await open()
+  const warnings = []
+  page.on('console', (m) => {
+    // The test's own canvas readbacks (canvasInk) make Chromium advise willReadFrequently.
+    if (m.type() === 'warning' && !/^Canvas2D: Multiple readback/.test(m.text())) warnings.push(m.text())
+  })
+  await login(page, cfg.analystUser, cfg.analystPass)
+  await firstPortfolio(page)
+  // Which portfolios have post-cut-off collections (the mock: the first two of three; a real
+  // demo server: those whose seasoned history runs past the cut-off).
+  const months = await page.evaluate(async () => {
+    const ps = await (await fetch('/api/v1/portfolios')).json()
+    const out = []
+    for (const p of Array.isArray(ps) ? ps : ps.items || []) out.push([String(p.id), (await (await fetch(`/api/v1/portfolios/${p.id}/backtest`)).json()).months])
+    return out
+  })
+  const withData = months.find(([, m]) => m > 0)?.[0]
+  const emptyId = months.find(([, m]) => m === 0)?.[0]
+  assert.ok(withData, `no portfolio with post-cut-off collections: ${JSON.stringify(months)}`)
+  if (mock) assert.equal(emptyId, '3')
+
+  await page.goto(`${BASE}/portfolios/${withData}`)
+  const btResp = page.waitForResponse((r) => new RegExp(`/api/v1/portfolios/${withData}/backtest`).test(r.url()), { timeout: 120000 })
+  await page.getByRole('tab', { name: '回测' }).click()
+  await page.waitForURL(/[?&]tab=backtest/)
+  const res = await btResp
+  assert.equal(res.status(), 200)
+  const bt = await res.json()
+  await checkBackTest(page, bt, 'zh-CN')
+  await shot(page, 'backtest')
+  await page.getByTestId('lang-en').click()
+  await page.getByRole('tab', { name: 'Back-test' }).waitFor()
+  await page.waitForFunction(() => /Portfolio error/.test(document.querySelector('[data-testid=bt-kpi-error]')?.textContent || ''))
+  await checkBackTest(page, bt, 'en')
+  await shot(page, 'backtest-en')
+  await page.getByTestId('lang-zh-CN').click()
+
+  // A portfolio without post-cut-off collections says what a back-test needs.
+  if (emptyId) {
+    await page.goto(`${BASE}/portfolios/${emptyId}?tab=backtest`)
+    const empty = page.getByTestId('backtest-empty')
+    await empty.waitFor({ timeout: 60000 })
+    assert.match(await empty.innerText(), /暂无可回测的数据[\s\S]*--history[\s\S]*登记回款/)
+    assert.equal(await page.getByTestId('bt-kpis').count(), 0)
+    await shot(page, 'backtest-empty')
+    await page.getByTestId('lang-en').click()
+    await page.waitForFunction(() => /Nothing to back-test yet/.test(document.querySelector('[data-testid=backtest-empty]')?.textContent || ''))
+    assert.match(await empty.innerText(), /--history[\s\S]*Post collection/)
+    await shot(page, 'backtest-empty-en')
+    await page.getByTestId('lang-zh-CN').click()
+  }
+  noProblems(problems)
+  assert.deepEqual(warnings, [], 'console warnings')
+  await ctx.close()
 })

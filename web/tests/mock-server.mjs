@@ -9,7 +9,8 @@
 // investor / investor-pass-123, trustee / trustee-pass-123.
 // Pool ledgers (tests/mock-ledger.mjs): RCL-DEMO-1 with signed and cosigned checkpoints and a
 // live feed (LEDGER_MS, default 6000 ms; 0 stops it), and RCL-2026-02 without a checkpoint.
-// Valuation (tests/mock-valuation.mjs): the model registry and every portfolio's valuation.
+// Valuation (tests/mock-valuation.mjs): the model registry, every portfolio's valuation and its
+// back-test (post-cut-off collections for the first two seeded portfolios, none for the third).
 // An uploaded file whose name contains "bad" (or whose content contains "BAD") is rejected with
 // row errors; any other file is imported as a new portfolio; the same bytes twice are a duplicate.
 // Report summaries, rule descriptions and row problems carry catalog codes and args beside their
@@ -510,6 +511,11 @@ export function createMock({ dist = DIST, stepMs = 120, ledgerMs = Number(proces
       if (p[2] === 'valuation' && p.length === 3) {
         if (!need('valuation.read')) return
         const v = valuation.portfolioValuation(pf, st.loans.get(pf.id), q, fail, res)
+        return v && send(res, 200, v)
+      }
+      if (p[2] === 'backtest' && p.length === 3) {
+        if (!need('valuation.read')) return
+        const v = valuation.backTest(pf, st.loans.get(pf.id), q, fail, res)
         return v && send(res, 200, v)
       }
       if (p[2] === 'loans' && p[4] === 'valuation' && p.length === 5) {

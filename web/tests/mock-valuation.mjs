@@ -12,8 +12,11 @@
 //   GET /api/v1/models
 //   GET /api/v1/portfolios/{id}/valuation?model=NAME[@VERSION]&target_irr=0.18&paths=500
 //   GET /api/v1/portfolios/{id}/loans/{ref}/valuation
+//   GET /api/v1/portfolios/{id}/backtest?model=NAME[@VERSION]
 
 const HORIZON = 24
+// Months of post-cut-off collections each seeded portfolio has for the back-test (others: none).
+const HISTORY_MONTHS = { 'GDB-2026-01': 14, 'ZJXF-2025-Q4': 18 }
 const COLLECTION_COST = 0.3 // of cash collected
 const SERVICING_PER_MONTH = 3 // yuan per open account a month
 const OTHER = '(other features)'
@@ -141,8 +144,10 @@ function score(l) {
   const rate = Math.min(0.95, Math.max(0, margin))
   const p = sigmoid(-1.9 + sum * 14)
   const missing = feats.filter((x) => x.value === null).map((x) => x.feature)
-  const dpdB = l.days_past_due < 360 ? '180_360' : l.days_past_due < 730 ? '1_2y' : '2y_plus'
-  const claimB = claim < 5000 ? 'lt5k' : claim < 20000 ? '5k_20k' : '20k_plus'
+  // The server's static-pool segment keys (valuation.StandardSegment: tape.DPDBuckets × balance bands).
+  const d = l.days_past_due
+  const dpdB = d < 180 ? 'lt180' : d < 365 ? '180_360' : d < 730 ? '1_2y' : d < 1095 ? '2_3y' : d < 1826 ? '3_5y' : 'gt5y'
+  const claimB = claim < 5000 ? 'lt5k' : claim < 20000 ? '5k_20k' : claim < 50000 ? '20k_50k' : claim < 100000 ? '50k_100k' : 'ge100k'
   return { claim, p, rate, margin, reasons: feats, missing, segment: `${l.product_type}|${dpdB}|${claimB}`, baselineRate: 0.04 + (hash(l.product_type + dpdB) % 50) / 1000 }
 }
 
@@ -360,5 +365,71 @@ export function createValuation() {
     return true
   }
 
-  return { models: () => models, portfolioValuation, loanValuation: loanValuationOf, activate }
+  /**
+   * backTest is valuation.BackTest over the mock's scores: each loan's predicted collections are
+   * its expected recovery spread over the timing curve; its actual collections are drawn around
+   * them (a month-level factor shared by every loan, and per-loan lumps). Portfolios listed in
+   * HISTORY_MONTHS have that many months of post-cut-off history; the others have none (the
+   * empty state: months 0, no rows but the total).
+   */
+  function backTest(pf, loans, q, fail, res) {
+    const model = pick(q.get('model') || '')
+    if (!model) return fail(res, 404, 'not_found', `no registered model ${q.get('model')}`)
+    const months = HISTORY_MONTHS[pf.ref] || 0
+    const rows = scored(pf, loans)
+    const r = rng(hash(pf.ref + '/backtest'))
+    const level = []
+    for (let k = 0; k < months; k++) level.push(Math.exp(gauss(r) * 0.18) * (1 + 0.06 * Math.sin(k)))
+    const total = { key: 'all', loans: 0, exposure: 0, predicted: 0, actual: 0 }
+    const byMonth = Array.from({ length: months }, (_, k) => ({ month: k + 1, predicted: 0, actual: 0, cum_predicted: 0, cum_actual: 0 }))
+    const seg = new Map(), vin = new Map()
+    const add = (m, key, exposure, p, a) => {
+      if (!m.has(key)) m.set(key, { key, loans: 0, exposure: 0, predicted: 0, actual: 0 })
+      const g = m.get(key)
+      g.loans++
+      g.exposure += exposure
+      g.predicted += p
+      g.actual += a
+    }
+    for (const { l, s } of rows) {
+      const lr = rng(hash(l.loan_id + '/actual'))
+      const er = s.claim * s.rate
+      let p = 0, a = 0
+      for (let k = 0; k < months; k++) {
+        const pk = er * TIMING[k]
+        // Collections are lumpy: most loan-months pay nothing, a few pay several months' worth.
+        const ak = lr() < 0.25 ? (pk / 0.25) * level[k] * (0.6 + lr() * 0.8) : 0
+        byMonth[k].predicted += pk
+        byMonth[k].actual += ak
+        p += pk
+        a += ak
+      }
+      total.loans++
+      total.exposure += s.claim
+      total.predicted += p
+      total.actual += a
+      add(seg, s.segment, s.claim, p, a)
+      add(vin, String(Number(l.default_date.slice(0, 4)) - 1 - (hash(l.loan_id) % 3)), s.claim, p, a)
+    }
+    let cp = 0, ca = 0
+    for (const m of byMonth) {
+      cp += m.predicted
+      ca += m.actual
+      m.cum_predicted = cp
+      m.cum_actual = ca
+    }
+    const err = (g) => ({ ...g, error_pct: g.actual > 0 ? (100 * (g.predicted - g.actual)) / g.actual : null })
+    return {
+      model: { name: model.name, version: model.version },
+      months,
+      total: err(total),
+      by_month: byMonth,
+      by_segment: [...seg.values()].map(err).sort((x, y) => y.exposure - x.exposure || x.key.localeCompare(y.key)),
+      by_vintage: [...vin.values()].map(err).sort((x, y) => x.key.localeCompare(y.key)),
+      unmatched_loans: months ? 3 : 0,
+      unmatched_amount: months ? 1234.5 : 0,
+    }
+  }
+
+  return { models: () => models, portfolioValuation, loanValuation: loanValuationOf, activate, backTest }
 }

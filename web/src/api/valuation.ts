@@ -274,3 +274,47 @@ export async function listModels(): Promise<ModelInfo[]> {
 
 /** modelKey identifies one version of a model, as the API's model parameter takes it. */
 export const modelKey = (m: { name: string; version: number | string }) => `${m.name}@${m.version}`
+
+// ---- the back-test (GET /portfolios/{id}/backtest): amounts are numbers in major units.
+
+/** BackTestRow is one group of loans (a segment, a vintage year, "unknown", or "all"). */
+export interface BackTestRow {
+  key: string
+  loans: number
+  exposure: number
+  predicted: number
+  actual: number
+  /** 100 × (predicted − actual) / actual; null when nothing was collected. */
+  error_pct: number | null
+}
+
+export interface BackTestMonth {
+  month: number
+  predicted: number
+  actual: number
+  cum_predicted: number
+  cum_actual: number
+}
+
+export interface BackTest {
+  model: { name: string; version: number }
+  /** Months compared: 1..months after the cut-off's month (0: no post-cut-off history). */
+  months: number
+  total: BackTestRow
+  by_month: BackTestMonth[]
+  by_segment: BackTestRow[]
+  by_vintage: BackTestRow[]
+  unmatched_loans: number
+  unmatched_amount: number
+}
+
+export async function getBackTest(portfolioId: string, model?: string, signal?: AbortSignal): Promise<BackTest> {
+  const r = await api.get<BackTest>(`/portfolios/${encodeURIComponent(portfolioId)}/backtest`, { model: model || undefined }, { signal })
+  return {
+    ...r,
+    months: r.months || 0,
+    by_month: r.by_month || [],
+    by_segment: r.by_segment || [],
+    by_vintage: r.by_vintage || [],
+  }
+}
