@@ -16,6 +16,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -43,10 +44,11 @@ type Service struct {
 	db   *sqldb.DB
 	opts Options
 
-	mu     sync.Mutex
-	models map[valuation.ModelRef]*valuation.RecoveryModel
-	vals   map[valKey]*pending
-	order  []valKey
+	mu      sync.Mutex
+	models  map[valuation.ModelRef]*valuation.RecoveryModel
+	vals    map[valKey]*pending
+	order   []valKey
+	running int
 }
 
 type valKey struct {
@@ -63,7 +65,14 @@ type pending struct {
 	done chan struct{}
 	v    *valuation.Valuation
 	err  error
+	// waiters counts the requests waiting for the result; the last one to give up cancels the
+	// computation (cancel), which then stores nothing.
+	waiters int
+	cancel  context.CancelFunc
 }
+
+// CancelledMessage is the message of the ECANCELED error a valuation stopped by its caller returns.
+const CancelledMessage = "valuation cancelled; nothing was stored"
 
 // New returns a service over db.
 func New(db *sqldb.DB, opts Options) *Service {
@@ -320,34 +329,94 @@ func (s *Service) PortfolioValuation(ctx context.Context, portfolioID int64, req
 	s.mu.Lock()
 	p, ok := s.vals[key]
 	if !ok {
-		p = &pending{done: make(chan struct{})}
+		// The computation serves every request for the same valuation (and the cache): it runs
+		// until it is done or until every request waiting for it has gone away.
+		cctx, cancel := context.WithCancel(context.WithoutCancel(ctx))
+		p = &pending{done: make(chan struct{}), cancel: cancel}
 		s.vals[key] = p
 		s.order = append(s.order, key)
 		for len(s.order) > s.opts.MaxCached {
 			delete(s.vals, s.order[0])
 			s.order = s.order[1:]
 		}
+		s.running++
+		go s.compute(cctx, p, portfolioID, m, ref, key, req.Assumptions)
 	}
+	p.waiters++
 	s.mu.Unlock()
-	if !ok {
-		// The computation outlives the request that started it, so that its result serves the
-		// others waiting and the cache.
-		p.v, p.err = s.value(context.WithoutCancel(ctx), portfolioID, m, ref, key, req.Assumptions)
-		if p.err != nil {
-			s.mu.Lock()
-			if s.vals[key] == p {
-				delete(s.vals, key)
-			}
-			s.mu.Unlock()
-		}
-		close(p.done)
-	}
 	select {
 	case <-p.done:
+		s.mu.Lock()
+		p.waiters--
+		s.mu.Unlock()
 		return p.v, p.err
 	case <-ctx.Done():
-		return nil, reclaim.WrapError(reclaim.ECANCELED, ctx.Err(), "valuation canceled")
 	}
+	s.mu.Lock()
+	p.waiters--
+	last := p.waiters == 0
+	if last {
+		// Nobody wants the result any more: stop the work and forget it (a later request starts
+		// afresh).
+		p.cancel()
+		s.forget(key, p)
+	}
+	s.mu.Unlock()
+	if last {
+		// The computation checks its context between chunks of loans and Monte Carlo paths, so
+		// this returns promptly; once it has, nothing of the valuation is left running.
+		<-p.done
+	}
+	return nil, reclaim.WrapError(reclaim.ECANCELED, ctx.Err(), CancelledMessage)
+}
+
+// compute runs one valuation for the requests waiting on p; a failed or cancelled one is not cached.
+func (s *Service) compute(ctx context.Context, p *pending, portfolioID int64, m *valuation.RecoveryModel, ref valuation.ModelRef, key valKey, a *pricing.Assumptions) {
+	defer p.cancel()
+	v, err := s.value(ctx, portfolioID, m, ref, key, a)
+	if err == nil && ctx.Err() != nil {
+		v, err = nil, ctx.Err()
+	}
+	if err != nil && ctx.Err() != nil {
+		err = reclaim.WrapError(reclaim.ECANCELED, ctx.Err(), CancelledMessage)
+	}
+	s.mu.Lock()
+	if err != nil {
+		s.forget(key, p)
+	}
+	s.running--
+	s.mu.Unlock()
+	p.v, p.err = v, err
+	close(p.done)
+}
+
+// forget drops p from the cache if it is still the entry for key (s.mu held).
+func (s *Service) forget(key valKey, p *pending) {
+	if s.vals[key] != p {
+		return
+	}
+	delete(s.vals, key)
+	if i := slices.Index(s.order, key); i >= 0 {
+		s.order = slices.Delete(s.order, i, i+1)
+	}
+}
+
+// Stats counts a Service's portfolio valuations.
+type Stats struct {
+	// Running is the valuations being computed, Waiting the requests waiting for them, Cached
+	// the valuations kept (done, or being computed).
+	Running, Waiting, Cached int
+}
+
+// Stats reports the valuations being computed, the requests waiting and the cached valuations.
+func (s *Service) Stats() Stats {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	st := Stats{Running: s.running, Cached: len(s.vals)}
+	for _, p := range s.vals {
+		st.Waiting += p.waiters
+	}
+	return st
 }
 
 func orDefault(x, d float64) float64 {
