@@ -65,10 +65,39 @@ type pending struct {
 	done chan struct{}
 	v    *valuation.Valuation
 	err  error
-	// waiters counts the requests waiting for the result; the last one to give up cancels the
-	// computation (cancel), which then stores nothing.
-	waiters int
+	// waiters are the contexts of the requests waiting for the result (guarded by Service.mu).
+	// The computation stops as soon as every one of them is done (see computeCtx).
+	waiters []*context.Context
 	cancel  context.CancelFunc
+}
+
+// computeCtx is the context of a valuation shared by the requests waiting for it: it is
+// cancelled when all of them have gone. Err checks their contexts itself, so that the long loops,
+// which poll Err between chunks of loans and Monte Carlo paths, stop at once, without waiting
+// for a request's goroutine to be scheduled.
+type computeCtx struct {
+	context.Context
+	s   *Service
+	key valKey
+	p   *pending
+}
+
+func (c *computeCtx) Err() error {
+	if err := c.Context.Err(); err != nil {
+		return err
+	}
+	c.s.mu.Lock()
+	defer c.s.mu.Unlock()
+	for _, w := range c.p.waiters {
+		if (*w).Err() == nil {
+			return nil
+		}
+	}
+	// Nobody wants the result any more: stop, and forget the entry so that a later request
+	// starts afresh.
+	c.p.cancel()
+	c.s.forget(c.key, c.p)
+	return c.Context.Err()
 }
 
 // CancelledMessage is the message of the ECANCELED error a valuation stopped by its caller returns.
@@ -340,21 +369,18 @@ func (s *Service) PortfolioValuation(ctx context.Context, portfolioID int64, req
 			s.order = s.order[1:]
 		}
 		s.running++
-		go s.compute(cctx, p, portfolioID, m, ref, key, req.Assumptions)
+		go s.compute(&computeCtx{Context: cctx, s: s, key: key, p: p}, p, portfolioID, m, ref, key, req.Assumptions)
 	}
-	p.waiters++
+	w := &ctx
+	p.waiters = append(p.waiters, w)
 	s.mu.Unlock()
 	select {
 	case <-p.done:
-		s.mu.Lock()
-		p.waiters--
-		s.mu.Unlock()
-		return p.v, p.err
 	case <-ctx.Done():
 	}
 	s.mu.Lock()
-	p.waiters--
-	last := p.waiters == 0
+	p.waiters = slices.DeleteFunc(p.waiters, func(x *context.Context) bool { return x == w })
+	last := ctx.Err() != nil && len(p.waiters) == 0
 	if last {
 		// Nobody wants the result any more: stop the work and forget it (a later request starts
 		// afresh).
@@ -362,9 +388,14 @@ func (s *Service) PortfolioValuation(ctx context.Context, portfolioID int64, req
 		s.forget(key, p)
 	}
 	s.mu.Unlock()
+	if ctx.Err() == nil {
+		<-p.done
+		return p.v, p.err
+	}
+	// The computation checks its context between chunks of loans and Monte Carlo paths, so this
+	// returns promptly; once it has, nothing of a valuation this request was the last to want is
+	// left running.
 	if last {
-		// The computation checks its context between chunks of loans and Monte Carlo paths, so
-		// this returns promptly; once it has, nothing of the valuation is left running.
 		<-p.done
 	}
 	return nil, reclaim.WrapError(reclaim.ECANCELED, ctx.Err(), CancelledMessage)
@@ -414,7 +445,7 @@ func (s *Service) Stats() Stats {
 	defer s.mu.Unlock()
 	st := Stats{Running: s.running, Cached: len(s.vals)}
 	for _, p := range s.vals {
-		st.Waiting += p.waiters
+		st.Waiting += len(p.waiters)
 	}
 	return st
 }
