@@ -691,3 +691,18 @@ type ModelCard struct {
 	// ModelSummary holds metrics, calibration, importance and training facts.
 	ModelSummary
 }
+
+type progressKey struct{}
+
+// WithProgress returns a context that carries a progress function for the valuations run with it
+// (valuation/service calls it besides its own Options.Progress, with the same stages as
+// ValueInput.Progress, plus "loading"): how a request asks for its own progress.
+func WithProgress(ctx context.Context, progress func(stage string, done, total int)) context.Context {
+	return context.WithValue(ctx, progressKey{}, progress)
+}
+
+// ProgressFrom returns the progress function ctx carries (nil without one).
+func ProgressFrom(ctx context.Context) func(stage string, done, total int) {
+	f, _ := ctx.Value(progressKey{}).(func(stage string, done, total int))
+	return f
+}

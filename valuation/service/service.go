@@ -114,9 +114,14 @@ func New(db *sqldb.DB, opts Options) *Service {
 	return &Service{db: db, opts: opts, models: map[valuation.ModelRef]*valuation.RecoveryModel{}, vals: map[valKey]*pending{}}
 }
 
-func (s *Service) progress(stage string, done, total int) {
+// progress tells the service's Options.Progress and the one ctx carries (valuation.WithProgress)
+// about long work.
+func (s *Service) progress(ctx context.Context, stage string, done, total int) {
 	if s.opts.Progress != nil {
 		s.opts.Progress(stage, done, total)
+	}
+	if f := valuation.ProgressFrom(ctx); f != nil {
+		f(stage, done, total)
 	}
 }
 
@@ -314,7 +319,7 @@ func (s *Service) LoadPortfolio(ctx context.Context, portfolioID int64) (*Portfo
 		index[c.LoanID] = len(out.Inputs)
 		out.Inputs = append(out.Inputs, valuation.Input{Loan: &c, HistoryStart: out.HistoryStart, AsOf: c.CutOffDate, Absent: absent})
 		if n := len(out.Inputs); n%4096 == 0 {
-			s.progress("loading", n, total)
+			s.progress(ctx, "loading", n, total)
 		}
 		return nil
 	})
@@ -332,7 +337,7 @@ func (s *Service) LoadPortfolio(ctx context.Context, portfolioID int64) (*Portfo
 			return nil, err
 		}
 	}
-	s.progress("loading", total, total)
+	s.progress(ctx, "loading", total, total)
 	return out, nil
 }
 
@@ -467,7 +472,7 @@ func (s *Service) value(ctx context.Context, portfolioID int64, m *valuation.Rec
 	}
 	v, err := valuation.Value(ctx, valuation.ValueInput{Model: m, ModelRef: ref, Loans: p.Inputs, AsOf: p.CutOffDate, Currency: p.Currency,
 		Paths: key.paths, TargetIRR: key.irr, TargetMultiple: key.mult, Confidence: key.conf, Assumptions: a, LitigationShare: key.litigation,
-		Progress: s.opts.Progress})
+		Progress: func(stage string, done, total int) { s.progress(ctx, stage, done, total) }})
 	if err != nil {
 		return nil, reclaim.WrapError(reclaim.EINVALID, err, "portfolio %d cannot be valued", portfolioID)
 	}
