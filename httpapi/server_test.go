@@ -17,6 +17,7 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -53,6 +54,8 @@ type fixture struct {
 	broker    *events.Broker
 	ledger    *ledger.Service
 	valuation *service.Service
+	// onValuationProgress, when set, receives the valuation service's progress reports.
+	onValuationProgress *atomic.Pointer[func(stage string, done, total int)]
 }
 
 func newFixture(t *testing.T, db *sqldb.DB) *fixture {
@@ -103,7 +106,13 @@ func newFixture(t *testing.T, db *sqldb.DB) *fixture {
 	if err := f.ledger.SequenceAndPublish(ctx); err != nil {
 		t.Fatal(err)
 	}
-	f.valuation = service.New(db, service.Options{Logger: log})
+	hook := &atomic.Pointer[func(stage string, done, total int)]{}
+	f.onValuationProgress = hook
+	f.valuation = service.New(db, service.Options{Logger: log, Progress: func(stage string, done, total int) {
+		if h := hook.Load(); h != nil {
+			(*h)(stage, done, total)
+		}
+	}})
 	if _, err := f.valuation.SaveModel(ctx, testModelName, "test", testModel(t)); err != nil {
 		t.Fatal(err)
 	}

@@ -44,6 +44,13 @@ func (s *Server) topicAllowed(ctx context.Context, topic string) error {
 		}
 		_, err := s.cfg.Ledger.Pool(ctx, id)
 		return err
+	case "valuation": // valuation.<portfolio>: a valuation's progress (ValuationProgress)
+		n, err := strconv.ParseInt(id, 10, 64)
+		if s.cfg.Valuation == nil || !reclaim.UserFrom(ctx).Role.Can(reclaim.PermValuationRead) || err != nil || n <= 0 {
+			return reclaim.Errorf(reclaim.ENOTFOUND, "no such topic %q", topic)
+		}
+		_, err = s.store.GetPortfolio(ctx, n)
+		return err
 	}
 	return reclaim.Errorf(reclaim.ENOTFOUND, "no such topic %q", topic)
 }

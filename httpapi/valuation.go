@@ -3,6 +3,9 @@ package httpapi
 import (
 	"context"
 	"net/http"
+	"strconv"
+	"sync"
+	"time"
 
 	"github.com/danielgtaylor/huma/v2"
 
@@ -95,7 +98,8 @@ func (s *Server) valuationRoutes() {
 			if paths == 0 {
 				paths = -1 // the route's 0 means no simulation
 			}
-			val, err := v.PortfolioValuation(ctx, in.ID, valuation.Request{Model: in.Model, TargetIRR: in.TargetIRR, Paths: paths,
+			// The computation stops when the client goes away (ctx is the request's).
+			val, err := v.PortfolioValuation(s.valuationProgress(ctx, in.ID), in.ID, valuation.Request{Model: in.Model, TargetIRR: in.TargetIRR, Paths: paths,
 				Confidence: in.Confidence, TargetMultiple: in.TargetMultiple})
 			if err != nil {
 				return nil, err
@@ -123,4 +127,39 @@ func (s *Server) valuationRoutes() {
 			}
 			return &struct{ Body BackTestBody }{BackTestBody{Model: ref, BackTestReport: r}}, nil
 		})
+}
+
+// ValuationProgress is the data of a "progress" event on the topic valuation.<portfolio>: the
+// stage of a portfolio valuation being computed ("loading", "scoring", "projecting",
+// "simulating") and how far it is (done of total).
+type ValuationProgress struct {
+	Stage string `json:"stage"`
+	Done  int    `json:"done"`
+	Total int    `json:"total"`
+}
+
+// valuationProgress returns ctx carrying a progress function that publishes the valuation's
+// progress on the topic valuation.<portfolio>: at the start and the end of each stage and at most
+// four times a second in between.
+func (s *Server) valuationProgress(ctx context.Context, portfolio int64) context.Context {
+	if s.broker == nil {
+		return ctx
+	}
+	topic := "valuation." + strconv.FormatInt(portfolio, 10)
+	pub := context.WithoutCancel(ctx)
+	var mu sync.Mutex
+	var last time.Time
+	var lastStage string
+	return valuation.WithProgress(ctx, func(stage string, done, total int) {
+		mu.Lock()
+		defer mu.Unlock()
+		now := time.Now()
+		if stage == lastStage && done < total && now.Sub(last) < 250*time.Millisecond {
+			return
+		}
+		last, lastStage = now, stage
+		if err := s.broker.Publish(pub, topic, "progress", ValuationProgress{Stage: stage, Done: done, Total: total}); err != nil {
+			s.log.Debug("valuation progress not published", "topic", topic, "err", err)
+		}
+	})
 }

@@ -1003,6 +1003,9 @@ func (m *RecoveryModel) Score(ctx context.Context, inputs []Input, opts ScoreOpt
 	if err := m.Material.PredictDataset(ds, pm); err != nil {
 		return nil, err
 	}
+	if err := ctx.Err(); err != nil {
+		return nil, err
+	}
 	if err := m.Severity.PredictDataset(ds, pr); err != nil {
 		return nil, err
 	}

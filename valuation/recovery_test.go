@@ -311,7 +311,7 @@ func TestValue(t *testing.T) {
 		t.Fatal(err)
 	}
 	if v.Loans != 2000 || v.Model.Version != 2 || v.Horizon != 12 || len(v.Curve) != 12 || len(v.PriceTable) != 20 ||
-		len(v.TopLoans) != 20 || len(v.BottomLoans) != 20 || v.IRRDistribution == nil || len(stages) != 2 {
+		len(v.TopLoans) != 20 || len(v.BottomLoans) != 20 || v.IRRDistribution == nil || strings.Join(stages, ",") != "scoring,projecting,simulating" {
 		t.Fatalf("valuation shape: loans %d horizon %d curve %d table %d top %d bottom %d dist %v stages %v",
 			v.Loans, v.Horizon, len(v.Curve), len(v.PriceTable), len(v.TopLoans), len(v.BottomLoans), v.IRRDistribution != nil, stages)
 	}

@@ -290,8 +290,9 @@ type ValueInput struct {
 	// codes per listed loan (0: DefaultReasons).
 	TopLoans int
 	Reasons  int
-	// Progress, when not nil, is told what is being done: a stage ("scoring", "simulating") and
-	// how far it is (done of total; total 0 when unknown).
+	// Progress, when not nil, is told what is being done: a stage ("scoring", "projecting",
+	// "simulating", in that order) and how far it is (done of total; total 0 when unknown).
+	// Within a stage done never decreases, and a stage that completes reports done == total.
 	Progress func(stage string, done, total int)
 }
 
@@ -405,11 +406,16 @@ func Value(ctx context.Context, in ValueInput) (*Valuation, error) {
 	v.PMaterialMean = pSum / float64(n)
 	v.Baseline = Baseline{ExpectedRecovery: amt(baseline), ExpectedRate: ratio0(baseline, claim)}
 
+	if err := ctx.Err(); err != nil {
+		return nil, err
+	}
+	progress("projecting", 0, 1)
 	eng, err := pricing.NewEngine(port, a)
 	if err != nil {
 		return nil, err
 	}
 	proj := eng.Projection()
+	progress("projecting", 1, 1)
 	v.Totals = ProjectionTotals{Gross: amt(proj.Total.Gross), Collection: amt(proj.Total.Collection), Legal: amt(proj.Total.Legal),
 		Servicing: amt(proj.Total.Servicing), Net: amt(proj.Total.Net)}
 	pct := func(price float64) *float64 {
@@ -460,11 +466,10 @@ func Value(ctx context.Context, in ValueInput) (*Valuation, error) {
 	var fan *pricing.Fan
 	if paths > 0 {
 		progress("simulating", 0, cfg.Paths)
-		sim, err := eng.Simulate(ctx, cfg)
+		sim, err := eng.SimulateProgress(ctx, cfg, func(done int) { progress("simulating", done, cfg.Paths) })
 		if err != nil {
 			return nil, err
 		}
-		progress("simulating", cfg.Paths, cfg.Paths)
 		f := sim.Fan()
 		fan = &f
 		if pc, err := sim.PriceAtConfidence(in.TargetIRR, 0.5); err == nil {
@@ -685,4 +690,19 @@ type ModelCard struct {
 	Size   int64  `json:"size"`
 	// ModelSummary holds metrics, calibration, importance and training facts.
 	ModelSummary
+}
+
+type progressKey struct{}
+
+// WithProgress returns a context that carries a progress function for the valuations run with it
+// (valuation/service calls it besides its own Options.Progress, with the same stages as
+// ValueInput.Progress, plus "loading"): how a request asks for its own progress.
+func WithProgress(ctx context.Context, progress func(stage string, done, total int)) context.Context {
+	return context.WithValue(ctx, progressKey{}, progress)
+}
+
+// ProgressFrom returns the progress function ctx carries (nil without one).
+func ProgressFrom(ctx context.Context) func(stage string, done, total int) {
+	f, _ := ctx.Value(progressKey{}).(func(stage string, done, total int))
+	return f
 }

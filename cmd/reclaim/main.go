@@ -38,6 +38,10 @@ const (
 	defaultData = "data"
 )
 
+// exitCancelled is the shell's code for a command stopped by SIGINT (128+2): a run cancelled by
+// Ctrl-C (or SIGTERM) that stopped cleanly (ECANCELED), storing nothing.
+const exitCancelled = 130
+
 // usageError marks errors in how the command was called.
 type usageError struct{ error }
 
@@ -85,6 +89,9 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	var silent silentError
 	if !errors.As(err, &silent) {
 		fmt.Fprintln(stderr, "error:", describe(err))
+	}
+	if reclaim.ErrorCode(err) == reclaim.ECANCELED {
+		return exitCancelled
 	}
 	return exitFailed
 }

@@ -106,11 +106,20 @@ func runValuation(cmd *cobra.Command, g *globals, a *app, arg string, f *valueFl
 		return nil, err
 	}
 	bar := &stageBar{g: g}
-	svc := service.New(a.db, service.Options{Logger: g.log, Progress: bar.report})
+	report := bar.report
+	if hook := valuationProgressHook; hook != nil {
+		report = func(stage string, done, total int) { bar.report(stage, done, total); hook(stage, done, total) }
+	}
+	svc := service.New(a.db, service.Options{Logger: g.log, Progress: report})
+	// Ctrl-C cancels cmd's context (main): the valuation stops between chunks of loans or Monte
+	// Carlo paths and returns ECANCELED ("valuation cancelled; nothing was stored"), exit 130.
 	v, err := svc.PortfolioValuation(cmd.Context(), id, req)
 	bar.done()
 	return v, err
 }
+
+// valuationProgressHook, when set (by tests), also receives the valuation's progress reports.
+var valuationProgressHook func(stage string, done, total int)
 
 func newValueCmd(g *globals) *cobra.Command {
 	var f valueFlags

@@ -209,6 +209,13 @@ type pathWork struct {
 // whatever cfg.Workers, and stops early with ctx's error when ctx is cancelled. An invalid
 // configuration is an *InputError.
 func (e *Engine) Simulate(ctx context.Context, cfg MonteCarloConfig) (*Simulation, error) {
+	return e.SimulateProgress(ctx, cfg, nil)
+}
+
+// SimulateProgress is Simulate telling progress, when not nil, how many paths are done: the
+// counts it is given never decrease and the last is cfg.Paths when the simulation completes.
+// Calls are serialised; ctx is checked before every path.
+func (e *Engine) SimulateProgress(ctx context.Context, cfg MonteCarloConfig, progress func(done int)) (*Simulation, error) {
 	if err := cfg.check(); err != nil {
 		return nil, err
 	}
@@ -242,17 +249,34 @@ func (e *Engine) Simulate(ctx context.Context, cfg MonteCarloConfig) (*Simulatio
 	}
 	var next atomic.Int64
 	var wg sync.WaitGroup
+	var pmu sync.Mutex
+	done := 0
+	step := max(1, cfg.Paths/200) // about 200 reports per run
+	report := func(n int) {
+		pmu.Lock()
+		done += n
+		progress(done)
+		pmu.Unlock()
+	}
 	for range workers {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
 			w := e.newWork(cfg.Exact)
+			unreported := 0
 			for {
 				p := int(next.Add(1) - 1)
 				if p >= cfg.Paths || ctx.Err() != nil {
+					if progress != nil && unreported > 0 && ctx.Err() == nil {
+						report(unreported)
+					}
 					return
 				}
 				e.path(&cfg, amounts, p, w, sim)
+				if unreported++; progress != nil && unreported >= step {
+					report(unreported)
+					unreported = 0
+				}
 			}
 		}()
 	}

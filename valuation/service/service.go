@@ -16,6 +16,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -43,10 +44,11 @@ type Service struct {
 	db   *sqldb.DB
 	opts Options
 
-	mu     sync.Mutex
-	models map[valuation.ModelRef]*valuation.RecoveryModel
-	vals   map[valKey]*pending
-	order  []valKey
+	mu      sync.Mutex
+	models  map[valuation.ModelRef]*valuation.RecoveryModel
+	vals    map[valKey]*pending
+	order   []valKey
+	running int
 }
 
 type valKey struct {
@@ -63,7 +65,43 @@ type pending struct {
 	done chan struct{}
 	v    *valuation.Valuation
 	err  error
+	// waiters are the contexts of the requests waiting for the result (guarded by Service.mu).
+	// The computation stops as soon as every one of them is done (see computeCtx).
+	waiters []*context.Context
+	cancel  context.CancelFunc
 }
+
+// computeCtx is the context of a valuation shared by the requests waiting for it: it is
+// cancelled when all of them have gone. Err checks their contexts itself, so that the long loops,
+// which poll Err between chunks of loans and Monte Carlo paths, stop at once, without waiting
+// for a request's goroutine to be scheduled.
+type computeCtx struct {
+	context.Context
+	s   *Service
+	key valKey
+	p   *pending
+}
+
+func (c *computeCtx) Err() error {
+	if err := c.Context.Err(); err != nil {
+		return err
+	}
+	c.s.mu.Lock()
+	defer c.s.mu.Unlock()
+	for _, w := range c.p.waiters {
+		if (*w).Err() == nil {
+			return nil
+		}
+	}
+	// Nobody wants the result any more: stop, and forget the entry so that a later request
+	// starts afresh.
+	c.p.cancel()
+	c.s.forget(c.key, c.p)
+	return c.Context.Err()
+}
+
+// CancelledMessage is the message of the ECANCELED error a valuation stopped by its caller returns.
+const CancelledMessage = "valuation cancelled; nothing was stored"
 
 // New returns a service over db.
 func New(db *sqldb.DB, opts Options) *Service {
@@ -76,9 +114,14 @@ func New(db *sqldb.DB, opts Options) *Service {
 	return &Service{db: db, opts: opts, models: map[valuation.ModelRef]*valuation.RecoveryModel{}, vals: map[valKey]*pending{}}
 }
 
-func (s *Service) progress(stage string, done, total int) {
+// progress tells the service's Options.Progress and the one ctx carries (valuation.WithProgress)
+// about long work.
+func (s *Service) progress(ctx context.Context, stage string, done, total int) {
 	if s.opts.Progress != nil {
 		s.opts.Progress(stage, done, total)
+	}
+	if f := valuation.ProgressFrom(ctx); f != nil {
+		f(stage, done, total)
 	}
 }
 
@@ -276,7 +319,7 @@ func (s *Service) LoadPortfolio(ctx context.Context, portfolioID int64) (*Portfo
 		index[c.LoanID] = len(out.Inputs)
 		out.Inputs = append(out.Inputs, valuation.Input{Loan: &c, HistoryStart: out.HistoryStart, AsOf: c.CutOffDate, Absent: absent})
 		if n := len(out.Inputs); n%4096 == 0 {
-			s.progress("loading", n, total)
+			s.progress(ctx, "loading", n, total)
 		}
 		return nil
 	})
@@ -294,7 +337,7 @@ func (s *Service) LoadPortfolio(ctx context.Context, portfolioID int64) (*Portfo
 			return nil, err
 		}
 	}
-	s.progress("loading", total, total)
+	s.progress(ctx, "loading", total, total)
 	return out, nil
 }
 
@@ -320,34 +363,96 @@ func (s *Service) PortfolioValuation(ctx context.Context, portfolioID int64, req
 	s.mu.Lock()
 	p, ok := s.vals[key]
 	if !ok {
-		p = &pending{done: make(chan struct{})}
+		// The computation serves every request for the same valuation (and the cache): it runs
+		// until it is done or until every request waiting for it has gone away.
+		cctx, cancel := context.WithCancel(context.WithoutCancel(ctx))
+		p = &pending{done: make(chan struct{}), cancel: cancel}
 		s.vals[key] = p
 		s.order = append(s.order, key)
 		for len(s.order) > s.opts.MaxCached {
 			delete(s.vals, s.order[0])
 			s.order = s.order[1:]
 		}
+		s.running++
+		go s.compute(&computeCtx{Context: cctx, s: s, key: key, p: p}, p, portfolioID, m, ref, key, req.Assumptions)
 	}
+	w := &ctx
+	p.waiters = append(p.waiters, w)
 	s.mu.Unlock()
-	if !ok {
-		// The computation outlives the request that started it, so that its result serves the
-		// others waiting and the cache.
-		p.v, p.err = s.value(context.WithoutCancel(ctx), portfolioID, m, ref, key, req.Assumptions)
-		if p.err != nil {
-			s.mu.Lock()
-			if s.vals[key] == p {
-				delete(s.vals, key)
-			}
-			s.mu.Unlock()
-		}
-		close(p.done)
-	}
 	select {
 	case <-p.done:
-		return p.v, p.err
 	case <-ctx.Done():
-		return nil, reclaim.WrapError(reclaim.ECANCELED, ctx.Err(), "valuation canceled")
 	}
+	s.mu.Lock()
+	p.waiters = slices.DeleteFunc(p.waiters, func(x *context.Context) bool { return x == w })
+	last := ctx.Err() != nil && len(p.waiters) == 0
+	if last {
+		// Nobody wants the result any more: stop the work and forget it (a later request starts
+		// afresh).
+		p.cancel()
+		s.forget(key, p)
+	}
+	s.mu.Unlock()
+	if ctx.Err() == nil {
+		<-p.done
+		return p.v, p.err
+	}
+	// The computation checks its context between chunks of loans and Monte Carlo paths, so this
+	// returns promptly; once it has, nothing of a valuation this request was the last to want is
+	// left running.
+	if last {
+		<-p.done
+	}
+	return nil, reclaim.WrapError(reclaim.ECANCELED, ctx.Err(), CancelledMessage)
+}
+
+// compute runs one valuation for the requests waiting on p; a failed or cancelled one is not cached.
+func (s *Service) compute(ctx context.Context, p *pending, portfolioID int64, m *valuation.RecoveryModel, ref valuation.ModelRef, key valKey, a *pricing.Assumptions) {
+	defer p.cancel()
+	v, err := s.value(ctx, portfolioID, m, ref, key, a)
+	if err == nil && ctx.Err() != nil {
+		v, err = nil, ctx.Err()
+	}
+	if err != nil && ctx.Err() != nil {
+		err = reclaim.WrapError(reclaim.ECANCELED, ctx.Err(), CancelledMessage)
+	}
+	s.mu.Lock()
+	if err != nil {
+		s.forget(key, p)
+	}
+	s.running--
+	s.mu.Unlock()
+	p.v, p.err = v, err
+	close(p.done)
+}
+
+// forget drops p from the cache if it is still the entry for key (s.mu held).
+func (s *Service) forget(key valKey, p *pending) {
+	if s.vals[key] != p {
+		return
+	}
+	delete(s.vals, key)
+	if i := slices.Index(s.order, key); i >= 0 {
+		s.order = slices.Delete(s.order, i, i+1)
+	}
+}
+
+// Stats counts a Service's portfolio valuations.
+type Stats struct {
+	// Running is the valuations being computed, Waiting the requests waiting for them, Cached
+	// the valuations kept (done, or being computed).
+	Running, Waiting, Cached int
+}
+
+// Stats reports the valuations being computed, the requests waiting and the cached valuations.
+func (s *Service) Stats() Stats {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	st := Stats{Running: s.running, Cached: len(s.vals)}
+	for _, p := range s.vals {
+		st.Waiting += len(p.waiters)
+	}
+	return st
 }
 
 func orDefault(x, d float64) float64 {
@@ -367,7 +472,7 @@ func (s *Service) value(ctx context.Context, portfolioID int64, m *valuation.Rec
 	}
 	v, err := valuation.Value(ctx, valuation.ValueInput{Model: m, ModelRef: ref, Loans: p.Inputs, AsOf: p.CutOffDate, Currency: p.Currency,
 		Paths: key.paths, TargetIRR: key.irr, TargetMultiple: key.mult, Confidence: key.conf, Assumptions: a, LitigationShare: key.litigation,
-		Progress: s.opts.Progress})
+		Progress: func(stage string, done, total int) { s.progress(ctx, stage, done, total) }})
 	if err != nil {
 		return nil, reclaim.WrapError(reclaim.EINVALID, err, "portfolio %d cannot be valued", portfolioID)
 	}
