@@ -308,16 +308,7 @@ func (imp *Import) resolveBorrowers(ctx context.Context, rows []LoanRow) error {
 		ask = ask[len(part):]
 		q := `SELECT b.borrower_ref, b.id, p.borrower_id IS NOT NULL FROM borrowers b
 			LEFT JOIN borrower_pii p ON p.borrower_id = b.id WHERE b.portfolio_id = ? AND b.borrower_ref `
-		args := []any{imp.portfolioID}
-		if imp.db.dialect == Postgres {
-			q += `= ANY(?)`
-			args = append(args, part)
-		} else {
-			q += `IN (` + strings.Repeat("?,", len(part)-1) + `?)`
-			for _, r := range part {
-				args = append(args, r)
-			}
-		}
+		q, args := imp.db.inList(q, []any{imp.portfolioID}, part)
 		rs, err := imp.tx.QueryContext(ctx, imp.db.rebind(q), args...)
 		if err != nil {
 			return err
@@ -693,16 +684,7 @@ func (imp *Import) HasLoans(ctx context.Context, ids []string) ([]bool, error) {
 		part := ids[start:min(start+sqliteBatch, len(ids))]
 		clear(found)
 		q := `SELECT loan_ref FROM loans WHERE portfolio_id = ? AND loan_ref `
-		args := []any{imp.portfolioID}
-		if imp.db.dialect == Postgres {
-			q += `= ANY(?)`
-			args = append(args, part)
-		} else {
-			q += `IN (` + strings.Repeat("?,", len(part)-1) + `?)`
-			for _, id := range part {
-				args = append(args, id)
-			}
-		}
+		q, args := imp.db.inList(q, []any{imp.portfolioID}, part)
 		rs, err := imp.tx.QueryContext(ctx, imp.db.rebind(q), args...)
 		if err != nil {
 			return nil, imp.fail(err, "looking up loans")
@@ -878,4 +860,17 @@ func (imp *Import) release() {
 	delete(imp.db.imports, imp)
 	imp.db.mu.Unlock()
 	imp.borrowers, imp.args, imp.seenRefs = nil, nil, nil
+}
+
+// inList ends q, which ends in a column name, with a membership test for the values of part
+// (non-empty): "= ANY(?)" with one array argument on PostgreSQL, "IN (?, ...)" on SQLite.
+func (d *DB) inList(q string, args []any, part []string) (string, []any) {
+	if d.dialect == Postgres {
+		return q + `= ANY(?)`, append(args, part)
+	}
+	q += `IN (` + strings.Repeat("?,", len(part)-1) + `?)`
+	for _, v := range part {
+		args = append(args, v)
+	}
+	return q, args
 }
