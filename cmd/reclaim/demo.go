@@ -61,9 +61,9 @@ same data; --fresh starts over.`,
 			if err != nil {
 				return err
 			}
+			sources := synth.Portfolios(seed, loans, date.Of(2025, 6, 30))
 			if len(existing) == 0 {
-				cut := date.Of(2025, 6, 30)
-				for i, cfg := range synth.Portfolios(seed, loans, cut) {
+				for i, cfg := range sources {
 					opts := demoTapeOptions(i)
 					ext := ".csv"
 					if opts.Format == "xlsx" {
@@ -125,7 +125,7 @@ same data; --fresh starts over.`,
 				if err != nil {
 					return err
 				}
-				if err := demoPool(ctx, g, a, ls, ps[0].ID); err != nil {
+				if err := demoPool(ctx, g, a, ls, ps[0].ID, sources[0]); err != nil {
 					return fmt.Errorf("demo pool: %w", err)
 				}
 				if err := writeDemoPolicy(ctx, g, a, ls, "http://"+sf.addr); err != nil {

@@ -13,6 +13,7 @@ import (
 	"reclaim/ledger"
 	"reclaim/money"
 	"reclaim/sqldb"
+	"reclaim/synth"
 	"reclaim/tlog"
 	"reclaim/tlog/verify"
 )
@@ -20,9 +21,10 @@ import (
 // demoPoolID is the pool the demo opens from its first portfolio.
 const demoPoolID = "RCL-DEMO-1"
 
-// demoPool opens the demo pool (once) from the first portfolio, services it for three months
-// (collections, status changes, a repurchase, monthly period reports) and publishes a checkpoint.
-func demoPool(ctx context.Context, g *globals, a *app, s *ledger.Service, portfolioID int64) error {
+// demoPool opens the demo pool (once) from the first portfolio, generated from src, services it
+// month by month up to last month (collections drawn from the loans' simulated futures, status
+// changes, a repurchase, monthly period reports) and publishes a checkpoint.
+func demoPool(ctx context.Context, g *globals, a *app, s *ledger.Service, portfolioID int64, src synth.Config) error {
 	if _, err := a.db.LedgerPool(ctx, demoPoolID); err == nil {
 		return nil
 	} else if reclaim.ErrorCode(err) != reclaim.ENOTFOUND {
@@ -40,20 +42,25 @@ func demoPool(ctx context.Context, g *globals, a *app, s *ledger.Service, portfo
 		return err
 	}
 	rng := rand.New(rand.NewPCG(7, 2025))
+	// The pool's collections are the loans' own simulated futures (synth.Outcome, the generator's
+	// calibration: 10-25% of borrowers pay within 24 months, settlements and instalment plans that
+	// break), from boarding to the last full month before today, so that the back-test and the
+	// pool's reports compare the model with collections of the market's shape.
+	months := demoServicedMonths(boarding, time.Now().UTC())
+	plan, err := demoCollections(ctx, a, src, months)
+	if err != nil {
+		return err
+	}
 	txn := 0
 	channels := []string{verify.ChannelBankTransfer, verify.ChannelOnline, verify.ChannelAgency, verify.ChannelCourt}
-	for month := 0; month < 3; month++ {
+	bar := g.newProgress("servicing "+demoPoolID, int64(months))
+	for month := 0; month < months; month++ {
 		start := boarding.AddMonths(month)
 		end := start.AddMonths(1).AddDays(-1)
-		for i := 0; i < 120 && len(loans) > 0; i++ {
-			l := loans[rng.IntN(len(loans))]
-			if l.Balance.Minor() < 200 || l.Status != verify.StatusOpen && l.Status != verify.StatusPlan {
-				continue
-			}
-			amt := max(100, l.Balance.Minor()*int64(3+rng.IntN(25))/100)
+		for _, c := range plan[month] {
 			txn++
-			if _, err := a.db.PostCollection(ctx, tlog.Collection{Pool: demoPoolID, LoanRef: l.Ref, Amount: money.New(amt, "CNY"),
-				Channel: channels[rng.IntN(len(channels))], TxnID: fmt.Sprintf("ICBC-2025%02d-%06d", 7+month, txn),
+			if _, err := a.db.PostCollection(ctx, tlog.Collection{Pool: demoPoolID, LoanRef: c.ref, Amount: c.amount,
+				Channel: channels[rng.IntN(len(channels))], TxnID: fmt.Sprintf("ICBC-%04d%02d-%06d", start.Year(), int(start.Month()), txn),
 				Effective: start.AddDays(rng.IntN(28)), PostedBy: "demo"}); err != nil && reclaim.ErrorCode(err) != reclaim.EINVALID {
 				return err
 			}
@@ -74,7 +81,9 @@ func demoPool(ctx context.Context, g *globals, a *app, s *ledger.Service, portfo
 		if _, err := a.db.ClosePeriod(ctx, demoPoolID, start, end, end); err != nil {
 			return err
 		}
+		bar.set(int64(month + 1))
 	}
+	bar.done()
 	if err := s.SequenceAndPublish(ctx); err != nil {
 		return err
 	}
@@ -128,4 +137,67 @@ func writeDemoPolicy(ctx context.Context, g *globals, a *app, s *ledger.Service,
 	}
 	fmt.Fprintf(g.stdout, "Investors' policy file of pool %s: %s (paste it on the pool's ledger page to pin the keys).\n", demoPoolID, path)
 	return nil
+}
+
+// demoMaxServicedMonths bounds the demo pool's simulated history (and so the time the first
+// `make demo` spends posting it).
+const demoMaxServicedMonths = 24
+
+// demoServicedMonths is the number of whole months from boarding to the month before now's,
+// between 3 and demoMaxServicedMonths.
+func demoServicedMonths(boarding date.Date, now time.Time) int {
+	n := date.MonthsBetween(boarding.StartOfMonth(), date.FromTime(now).StartOfMonth())
+	return min(max(n, 3), demoMaxServicedMonths)
+}
+
+// demoPosting is one simulated month's collection from one pool loan.
+type demoPosting struct {
+	ref    string
+	amount money.Amount
+}
+
+// demoCollections draws the collections of the pool's loans over its first months from the
+// generator that wrote the portfolio's tape (src): plan[m] holds month m's postings (month 0 is
+// the month after the cut-off's), each capped at what the loan still owes.
+func demoCollections(ctx context.Context, a *app, src synth.Config, months int) ([][]demoPosting, error) {
+	type owed struct {
+		ref     string
+		balance int64
+	}
+	byKey := map[string]*owed{}
+	for off := 0; ; off += 5000 {
+		page, total, err := a.db.PoolLoans(ctx, demoPoolID, off, 5000)
+		if err != nil {
+			return nil, err
+		}
+		for _, l := range page {
+			byKey[l.LoanKey] = &owed{ref: l.Ref, balance: l.Balance.Minor()}
+		}
+		if len(page) == 0 || int64(off+len(page)) >= total {
+			break
+		}
+	}
+	gen, err := synth.New(src)
+	if err != nil {
+		return nil, err
+	}
+	base := src.CutOff.StartOfMonth()
+	plan := make([][]demoPosting, months)
+	for it, ok := gen.Next(); ok; it, ok = gen.Next() {
+		o := byKey[it.Loan.LoanID]
+		if o == nil {
+			continue
+		}
+		out := synth.Outcome(&it, months, synth.OutcomeRand(src.Seed, it.Index))
+		for _, p := range out.Payments {
+			m := date.MonthsBetween(base, p.Month.StartOfMonth()) - 1
+			amt := min(p.Amount.Minor(), o.balance)
+			if m < 0 || m >= months || amt <= 0 {
+				continue
+			}
+			o.balance -= amt
+			plan[m] = append(plan[m], demoPosting{ref: o.ref, amount: money.New(amt, p.Amount.Currency())})
+		}
+	}
+	return plan, nil
 }
