@@ -29,6 +29,13 @@ type TapeOptions struct {
 	// IncludePersonal adds the personal columns (name, national_id, phone, ...). The rules
 	// national_id, national_id_birth and mobile need it.
 	IncludePersonal bool
+	// SeasonedMonths, when positive, makes the history file a seasoned tape's: after each loan's
+	// history up to the cut-off it holds the loan's collections in the SeasonedMonths months after
+	// the cut-off's month, drawn exactly as Seasoned draws them (Outcome with OutcomeRand(Seed,
+	// Index)), so that a model trained on the imported tape (valuation.PortfolioExamples) sees the
+	// same table as one trained on NewSeasoned(cfg, SeasonedMonths). It needs a history file and a
+	// tape without invalid rows.
+	SeasonedMonths int
 }
 
 // Stats summarises a written tape. Amounts are of the generated (valid) loans, corrupted rows
@@ -71,6 +78,19 @@ func WriteTape(ctx context.Context, cfg Config, tapeOut io.Writer, historyOut io
 		for _, r := range personalRules {
 			if cfg.Invalid[r] > 0 {
 				return Stats{}, errorf("invalid", "rule %q needs the personal columns (TapeOptions.IncludePersonal)", r)
+			}
+		}
+	}
+	if opts.SeasonedMonths != 0 {
+		if opts.SeasonedMonths < 0 || opts.SeasonedMonths > MaxSeasonedMonths {
+			return Stats{}, errorf("seasoned_months", "seasoned months must be in 1-%d, got %d", MaxSeasonedMonths, opts.SeasonedMonths)
+		}
+		if historyOut == nil {
+			return Stats{}, errorf("seasoned_months", "a seasoned tape's collections go to the history file: give one")
+		}
+		for name, share := range cfg.Invalid {
+			if share != 0 {
+				return Stats{}, errorf("invalid", "a seasoned tape cannot corrupt rows (rule %q)", name)
 			}
 		}
 	}
@@ -147,6 +167,16 @@ func WriteTape(ctx context.Context, cfg Config, tapeOut io.Writer, historyOut io
 					return st, err
 				}
 				st.HistoryRows++
+			}
+			if opts.SeasonedMonths > 0 {
+				out := Outcome(&it, opts.SeasonedMonths, OutcomeRand(g.cfg.Seed, it.Index))
+				for _, h := range out.Payments {
+					hrow[0], hrow[1], hrow[2], hrow[3], hrow[4] = h.LoanID, formatDate(h.Month, opts.DateStyle), h.Amount.String(), h.Source, h.Channel
+					if err := hw.Write(hrow); err != nil {
+						return st, err
+					}
+					st.HistoryRows++
+				}
 			}
 		}
 		if progress != nil && st.Rows%1000 == 0 {

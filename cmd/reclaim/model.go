@@ -50,26 +50,40 @@ type dataFlags struct {
 	data      string
 	mapping   string
 	features  string
+	portfolio int64
+	cmd       *cobra.Command // the command the flags are registered on (to see which were given)
 }
 
 func (f *dataFlags) register(c *cobra.Command, seed uint64) {
+	f.cmd = c
 	fl := c.Flags()
 	fl.IntVar(&f.synthetic, "synthetic", 0, "use a seasoned synthetic portfolio of N loans")
-	fl.IntVar(&f.months, "months", 24, "months of collections observed after the purchase (synthetic)")
+	fl.IntVar(&f.months, "months", 24, "months of collections observed after the purchase (synthetic; with --portfolio, at most what its history observes)")
 	fl.Uint64Var(&f.seed, "seed", seed, "seed of the synthetic portfolio")
 	fl.StringVar(&f.profile, "profile", "bank_mixed", "profile of the synthetic portfolio: bank_cards, consumer_finance, bank_mixed, aged")
 	fl.StringVar(&f.data, "data", "", "a loan file with outcomes (its recoveries in the extra column 'recoveries'), e.g. the LendingClub file")
 	fl.StringVar(&f.mapping, "mapping", "", "mapping file of --data (e.g. mappings/lendingclub.yaml)")
+	fl.Int64Var(&f.portfolio, "portfolio", 0, "an imported seasoned tape: portfolio ID whose repayment history runs past its cut-off (the collections of --months months after it are the outcome; 0 months: all that are observed)")
 	fl.StringVar(&f.features, "features", "", "feature set: cn-v1 or lendingclub-v1 (default: lendingclub-v1 for the lendingclub mapping, else cn-v1)")
 }
 
-func (f *dataFlags) given() bool { return f.synthetic != 0 || f.data != "" }
+func (f *dataFlags) given() bool { return f.synthetic != 0 || f.data != "" || f.portfolio != 0 }
 
 // table builds the table the flags name; source describes it.
 func (f *dataFlags) table(g *globals, fs *valuation.FeatureSet) (t *valuation.Table, source string, err error) {
+	sources := 0
+	for _, on := range []bool{f.synthetic != 0, f.data != "", f.portfolio != 0} {
+		if on {
+			sources++
+		}
+	}
 	switch {
-	case f.synthetic != 0 && f.data != "":
-		return nil, "", usagef("give either --synthetic or --data, not both")
+	case sources > 1:
+		return nil, "", usagef("give one of --synthetic, --data and --portfolio")
+	case f.portfolio < 0:
+		return nil, "", usagef("--portfolio must be a portfolio ID, got %d", f.portfolio)
+	case f.portfolio > 0:
+		return f.portfolioTable(g, fs)
 	case f.synthetic < 0 || f.synthetic > 10_000_000:
 		return nil, "", usagef("--synthetic must be between 1 and 10000000, got %d", f.synthetic)
 	case f.synthetic > 0:
@@ -863,4 +877,55 @@ func newModelExportCmd(g *globals) *cobra.Command {
 	c.MarkFlagRequired("name")
 	c.MarkFlagRequired("out")
 	return c
+}
+
+// portfolioTable builds the training table of an imported seasoned tape (portfolio f.portfolio):
+// features as of each loan's cut-off, and as the outcome its repayments in the --months months
+// after the cut-off's month (all the months the history observes when --months was not given).
+func (f *dataFlags) portfolioTable(g *globals, fs *valuation.FeatureSet) (*valuation.Table, string, error) {
+	if fs == nil {
+		fs = valuation.CN()
+	}
+	if fs.Name() != valuation.CNV1 {
+		return nil, "", usagef("an imported tape has the cn-v1 features, not %s", fs.Name())
+	}
+	ctx := context.Background()
+	a, err := g.openApp(ctx)
+	if err != nil {
+		return nil, "", err
+	}
+	defer a.Close()
+	svc := service.New(a.db, service.Options{Logger: g.log})
+	p, err := svc.LoadPortfolio(ctx, f.portfolio)
+	if err != nil {
+		return nil, "", err
+	}
+	observed := valuation.ObservedMonths(p.Inputs)
+	if observed < 1 {
+		return nil, "", reclaim.Errorf(reclaim.EINVALID, "portfolio %d has no repayment history after its cut-off %s: import the tape with a history file that runs past the cut-off (a seasoned tape: 'reclaim synth --seasoned-months 24 --history FILE')", f.portfolio, p.CutOffDate)
+	}
+	months := observed
+	if f.cmd != nil && f.cmd.Flags().Changed("months") {
+		if f.months < 1 || f.months > min(observed, valuation.MaxHorizonMonths) {
+			return nil, "", usagef("--months must be between 1 and %d: portfolio %d's history observes %d months after its cut-off", min(observed, valuation.MaxHorizonMonths), f.portfolio, observed)
+		}
+		months = f.months
+	}
+	months = min(months, valuation.MaxHorizonMonths)
+	b := valuation.NewTableBuilder(fs, valuation.TableOptions{Horizon: months})
+	var ex valuation.Example
+	skipped := 0
+	for _, in := range p.Inputs {
+		if !valuation.PortfolioExample(in, months, &ex) {
+			skipped++
+			continue
+		}
+		if err := b.Add(&ex); err != nil {
+			return nil, "", err
+		}
+	}
+	if skipped > 0 {
+		fmt.Fprintf(g.stderr, "%d loans without a positive claim are left out of the training table.\n", skipped)
+	}
+	return b.Table(), fmt.Sprintf("imported seasoned tape: portfolio %d (%s), %d loans, %d months of collections after the cut-off %s", f.portfolio, p.Name, len(p.Inputs)-skipped, months, p.CutOffDate), nil
 }

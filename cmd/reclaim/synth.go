@@ -32,6 +32,7 @@ type synthFlags struct {
 	personal  bool
 	invalid   string
 	months    int
+	seasoned  int
 }
 
 func newSynthCmd(g *globals) *cobra.Command {
@@ -101,6 +102,7 @@ Invalid rows: --invalid rule=share,... with rules ` + strings.Join(synth.Rules, 
 	fl.BoolVar(&f.personal, "personal", true, "include the personal columns (name, national_id, phone, ...)")
 	fl.StringVar(&f.invalid, "invalid", "", "share of invalid rows by rule: rule=share,...")
 	fl.IntVar(&f.months, "history-months", synth.DefaultHistoryMonths, "months of repayment history")
+	fl.IntVar(&f.seasoned, "seasoned-months", 0, "a seasoned tape: the history file also holds the collections of this many months after the cut-off (training data for 'model train --portfolio')")
 	return c
 }
 
@@ -150,7 +152,13 @@ func (f *synthFlags) config() (synth.Config, synth.TapeOptions, error) {
 		return cfg, opts, usagef("--lang must be en or zh")
 	}
 	opts = synth.TapeOptions{Format: format, Encoding: f.encoding, Chinese: f.lang == "zh", Unit: unit,
-		DateStyle: f.dateStyle, IncludePersonal: f.personal}
+		DateStyle: f.dateStyle, IncludePersonal: f.personal, SeasonedMonths: f.seasoned}
+	if f.seasoned != 0 && f.history == "" {
+		return cfg, opts, usagef("--seasoned-months writes the collections after the cut-off to the history file: give --history")
+	}
+	if f.seasoned != 0 && len(inv) > 0 {
+		return cfg, opts, usagef("--seasoned-months makes training data: it cannot be combined with --invalid")
+	}
 	return cfg, opts, nil
 }
 
