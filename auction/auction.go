@@ -260,20 +260,18 @@ func (a *Auction) apply(ev Event, now time.Time) Result {
 }
 
 // Close closes the auction at now, which must be at or after the end, and returns the outcome.
-// Closing an auction that has closed returns the same outcome.
+// Closing is recorded in the history as a tick at now (or at the last event's time when that is
+// later), so that Restore rebuilds a closed auction closed. Closing an auction that has closed
+// returns the same outcome and records nothing.
 func (a *Auction) Close(now time.Time) (Outcome, error) {
 	if !a.closed {
 		if now.Before(a.end) {
 			return a.Outcome(), reclaim.Errorf(reclaim.ECONFLICT, "bidding runs until %s", stamp(a.end))
 		}
-		if now.After(a.now) {
-			a.advance(now)
-		} else {
-			a.advance(a.now)
+		if now.Before(a.now) {
+			now = a.now
 		}
-		if !a.closed {
-			a.close(a.end)
-		}
+		a.Apply(Event{Type: Tick}, now)
 	}
 	return a.Outcome(), nil
 }
