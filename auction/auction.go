@@ -250,7 +250,7 @@ func (a *Auction) apply(ev Event, now time.Time) Result {
 			}
 			return a.ascending(ev, now)
 		}
-		return reject("", "a %s auction takes no %s events", a.l.Format, ev.Type)
+		return reject("", "the %s format takes no %s events", a.l.Format, ev.Type)
 	case Payment:
 		return a.payment(ev)
 	case Default:
@@ -454,8 +454,10 @@ func (a *Auction) ascending(ev Event, now time.Time) Result {
 		a.end = now.Add(p.SellOffBidding)
 		why += fmt.Sprintf("; the first bid opens bidding until %s", stamp(a.end))
 	case a.end.Sub(now) <= p.Extension:
-		a.end = now.Add(p.Extension)
-		why += fmt.Sprintf("; end extended to %s", stamp(a.end))
+		if ne := now.Add(p.Extension); ne.After(a.end) {
+			a.end = ne
+			why += fmt.Sprintf("; end extended to %s", stamp(a.end))
+		}
 	}
 	return accept(rule, "%s", why)
 }

@@ -282,6 +282,10 @@ func fmtDur(d time.Duration) string {
 	m := (d % time.Hour) / time.Minute
 	s := ""
 	switch {
+	case d > 0 && d%day == 0:
+		s = plural(int64(dd), "day")
+	case d > 0 && d%time.Hour == 0:
+		s = plural(int64(d/time.Hour), "hour")
 	case dd > 0:
 		s = fmt.Sprintf("%dd%dh%dm", dd, h, m)
 	case h > 0:
@@ -293,4 +297,11 @@ func fmtDur(d time.Duration) string {
 		s = "-" + s
 	}
 	return s
+}
+
+func plural(n int64, unit string) string {
+	if n == 1 {
+		return "1 " + unit
+	}
+	return fmt.Sprintf("%d %ss", n, unit)
 }
