@@ -39,10 +39,10 @@ const (
 // Key is the client's idempotency key (optional): a second event of the same bidder with the same
 // key is answered with the first one's Result and changes nothing.
 type Event struct {
-	Type   EventType
-	Bidder string
-	Amount money.Amount
-	Key    string
+	Type   EventType    `json:"type"`
+	Bidder string       `json:"bidder,omitempty"`
+	Amount money.Amount `json:"amount"`
+	Key    string       `json:"key,omitempty"`
 }
 
 // Result is the engine's answer to one event: accepted or rejected, the rule that decided (a
@@ -50,19 +50,20 @@ type Event struct {
 // Repeat is set on the answer to an idempotent retry, Of then being the index in the history of
 // the event first answered.
 type Result struct {
-	Accepted bool
-	Rule     string
-	Reason   string
-	Repeat   bool
-	Of       int
+	Accepted bool   `json:"accepted"`
+	Rule     string `json:"rule"`
+	Reason   string `json:"reason"`
+	Repeat   bool   `json:"repeat,omitempty"`
+	Of       int    `json:"of,omitempty"`
 }
 
 // Record is one event as applied: its receipt time, the event and the answer. History returns
-// them in order; Restore rebuilds an Auction from them.
+// them in order; Restore rebuilds an Auction from them. Records round-trip through JSON (amounts
+// as decimal strings, times in RFC 3339 with nanoseconds), which is how a store may keep them.
 type Record struct {
-	At     time.Time
-	Event  Event
-	Result Result
+	At     time.Time `json:"at"`
+	Event  Event     `json:"event"`
+	Result Result    `json:"result"`
 }
 
 // Status is where an auction stands.

@@ -1,6 +1,7 @@
 package auction
 
 import (
+	"encoding/json"
 	"sort"
 	"testing"
 	"time"
@@ -170,4 +171,39 @@ func maxTime(a, b time.Time) time.Time {
 		return a
 	}
 	return b
+}
+
+// TestRestoreFromJSONHistory stores a history as JSON, reads it back and restores the auction:
+// what a database holding the records does after a restart.
+func TestRestoreFromJSONHistory(t *testing.T) {
+	l := judicial()
+	l.Preemption = map[string]int{"P": 1}
+	a := play(t, l, []step{{0, dep("A"), true, ""}, {0, dep("P"), true, ""},
+		{time.Hour, Event{Type: Bid, Bidder: "A", Amount: y(700_000), Key: "k"}, true, ""},
+		{time.Hour, Event{Type: Bid, Bidder: "A", Amount: y(700_000), Key: "k"}, true, ""},
+		{day - time.Minute, bidOf("P", y(700_000)), true, "JA-7"},
+		{day + time.Hour, Event{Type: Default}, true, "JA-8"}})
+	data, err := json.Marshal(a.History())
+	if err != nil {
+		t.Fatal(err)
+	}
+	var h []Record
+	if err := json.Unmarshal(data, &h); err != nil {
+		t.Fatal(err)
+	}
+	r, err := Restore(l, h)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if d := cmp.Diff(a.State(), r.State()); d != "" {
+		t.Fatalf("restored from JSON (-live +restored):\n%s", d)
+	}
+	if o := r.Outcome(); o.Winner != "P" || !o.Defaulted || o.Forfeited != y(70_000) {
+		t.Fatalf("outcome %+v", o)
+	}
+	// A history that does not match the rules is refused.
+	h[2].Result.Accepted = false
+	if _, err := Restore(l, h); err == nil {
+		t.Fatal("Restore accepted a history with a wrong answer")
+	}
 }
