@@ -133,9 +133,15 @@ func days(d int) time.Duration { return time.Duration(d) * day }
 // with their own numbers (see Pack).
 func (l Listing) Check() []Violation {
 	p := l.Pack
+	if p.Prefix == "" {
+		return []Violation{{Rule: "", Message: "the listing names no rule pack (judicial, yindeng, marketplace)"}}
+	}
 	var vs []Violation
 	add := func(rule int, format string, args ...any) {
 		vs = append(vs, Violation{Rule: p.Code(rule), Message: fmt.Sprintf(format, args...)})
+	}
+	if !l.Kind.Valid() {
+		add(RuleNotice, "asset kind %q is not movable, real_estate, property_right or npl_package", l.Kind)
 	}
 	stage := l.Stage
 	if stage == "" {

@@ -477,3 +477,42 @@ func TestCloseBeforeEndRefused(t *testing.T) {
 		t.Fatal("New accepted an empty listing")
 	}
 }
+
+// TestOtherPackListingChecks covers the yindeng and marketplace packs' own numbers (docs/auction.md).
+func TestOtherPackListingChecks(t *testing.T) {
+	base := func(p Pack) Listing {
+		return Listing{Pack: p, Format: English, Kind: NPLPackage, StartPrice: y(1_000_000), Increment: y(10_000),
+			NoticeAt: t0.Add(-7 * day), Start: t0, End: t0.Add(time.Hour)}
+	}
+	for _, c := range []struct {
+		name string
+		p    Pack
+		edit func(*Listing)
+		want string
+	}{
+		{"yindeng ok without deposit or appraisal", Yindeng, func(l *Listing) {}, ""},
+		{"yindeng notice 6 days", Yindeng, func(l *Listing) { l.NoticeAt = t0.Add(-6 * day) }, "YD-3"},
+		{"yindeng deposit 25%", Yindeng, func(l *Listing) { l.Deposit = y(250_000) }, "YD-4"},
+		{"yindeng 59 minutes", Yindeng, func(l *Listing) { l.End = t0.Add(59 * time.Minute) }, "YD-6"},
+		{"yindeng multi-round without rounds", Yindeng, func(l *Listing) { l.Format = MultiRound }, "YD-6"},
+		{"yindeng rounds out of order", Yindeng, func(l *Listing) {
+			l.Format, l.Rounds = MultiRound, []time.Time{t0.Add(30 * time.Minute), t0.Add(20 * time.Minute)}
+		}, "YD-6"},
+		{"marketplace notice 1 day", Marketplace, func(l *Listing) { l.NoticeAt = t0.Add(-day) }, ""},
+		{"marketplace notice 23 hours", Marketplace, func(l *Listing) { l.NoticeAt = t0.Add(-23 * time.Hour) }, "MP-3"},
+		{"marketplace dutch without schedule", Marketplace, func(l *Listing) { l.Format = Dutch }, "MP-6"},
+		{"marketplace reserve on sealed", Marketplace, func(l *Listing) { l.Format, l.Reserve = Sealed, y(2_000_000) }, "MP-1"},
+		{"marketplace no increment", Marketplace, func(l *Listing) { l.Increment = money.Amount{} }, "MP-6"},
+		{"unknown kind", Marketplace, func(l *Listing) { l.Kind = "ship" }, "MP-3"},
+		{"unknown stage", Marketplace, func(l *Listing) { l.Stage = "third" }, "MP-9"},
+	} {
+		l := base(c.p)
+		c.edit(&l)
+		if got := rules(l.Check()); got != c.want {
+			t.Errorf("%s: %q (%v), want %q", c.name, got, l.Check(), c.want)
+		}
+	}
+	if vs := (Listing{}).Check(); len(vs) != 1 || !strings.Contains(vs[0].Message, "no rule pack") {
+		t.Errorf("a listing without a pack: %v", vs)
+	}
+}
