@@ -199,7 +199,7 @@ func evaluate(pack Pack, st *DebtorState, c *Contact, s stamp, f *facts) []Viola
 		}
 		if needCN4(c) && !f.invalidNumber && (f.debtorContacts < cnFailedRun || !f.lastFailed) {
 			if f.debtorContacts < cnFailedRun {
-				add(RuleCN4, "third-party %s while the debtor is reachable: no invalid number and only %d earlier debtor contacts (3 consecutive failed needed)",
+				add(RuleCN4, "third-party %s while the debtor is reachable: no invalid number and only %d earlier debtor contact(s) (3 consecutive failed ones needed)",
 					c.Channel, f.debtorContacts)
 			} else {
 				add(RuleCN4, "third-party %s while the debtor is reachable: no invalid number and not all of the last 3 debtor contacts failed", c.Channel)
@@ -216,13 +216,13 @@ func evaluate(pack Pack, st *DebtorState, c *Contact, s stamp, f *facts) []Viola
 			switch {
 			case consent:
 			case inWindow && afterConv:
-				add(RuleUS1, "call about the debt: already %d calls from %s to %s, and day %d after a conversation on %s",
-					usCallsMax, dayString(s.day-(usDays-1)), dayString(s.day), convDayIndex(s.day, f.convDay), dayString(f.convDay))
+				add(RuleUS1, "call about the debt: already %d calls from %s to %s, and within 7 days of a conversation on %s (day %d)",
+					usCallsMax, dayString(s.day-(usDays-1)), dayString(s.day), dayString(f.convDay), convDayIndex(s.day, f.convDay))
 			case inWindow:
 				add(RuleUS1, "call about the debt: already %d calls from %s to %s", usCallsMax, dayString(s.day-(usDays-1)), dayString(s.day))
 			case afterConv:
-				add(RuleUS1, "call about the debt on day %d after a conversation on %s (days 1-7 are barred)",
-					convDayIndex(s.day, f.convDay), dayString(f.convDay))
+				add(RuleUS1, "call about the debt within 7 days of a conversation on %s (day %d; day 8 is the first allowed)",
+					dayString(f.convDay), convDayIndex(s.day, f.convDay))
 			}
 		}
 		if (c.Channel == ChannelCall || c.Channel == ChannelSMS || c.Channel == ChannelEmail || c.Channel == ChannelVisit) && !late &&

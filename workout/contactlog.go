@@ -73,9 +73,10 @@ func ReadContactLog(r io.Reader) ([]Contact, error) {
 		}
 		return -1
 	}
+	names := [...]string{"contact_id", "debtor_id", "debt_id", "channel", "party", "number", "at", "outcome", "consent", "agent", "agency"}
 	ci := [...]int{idx("contact_id"), idx("debtor_id"), idx("debt_id"), idx("channel"), idx("party"), idx("number"),
 		idx("at"), idx("outcome"), idx("consent"), idx("agent"), idx("agency")}
-	width := len(head)
+	width := len(head) // head is reused by the reader from here on (ReuseRecord)
 	seen := map[string]int{}
 	var out []Contact
 	for {
@@ -96,12 +97,12 @@ func ReadContactLog(r io.Reader) ([]Contact, error) {
 			}
 			return strings.TrimSpace(rec[ci[k]])
 		}
-		for _, i := range ci {
+		for k, i := range ci {
 			if i >= 0 && len(rec[i]) > MaxContactLogField {
-				return nil, logError(line, head[i], "", "is longer than "+strconv.Itoa(MaxContactLogField)+" bytes")
+				return nil, logError(line, names[k], "", "is longer than "+strconv.Itoa(MaxContactLogField)+" bytes")
 			}
 			if i >= 0 && !utf8.ValidString(rec[i]) {
-				return nil, logError(line, head[i], "", "is not valid UTF-8")
+				return nil, logError(line, names[k], "", "is not valid UTF-8")
 			}
 		}
 		c := Contact{ID: get(0), DebtorID: get(1), DebtID: get(2), Channel: Channel(get(3)), Party: Party(get(4)),
