@@ -137,7 +137,8 @@ type Violation struct {
 // Window is a time (and optionally a channel or number/place) the consumer marked inconvenient
 // (US-2-INCONVENIENT). A contact falls in the window when its local time of day is in
 // [Start, End) (End <= Start wraps past midnight; Start == End is the whole day), on one of Days
-// (empty: every day), by one of Channels (empty: any channel), to Number ("" : any number).
+// (empty: every day), by one of Channels (empty: any channel but letter), to Number ("": any
+// number; for a visit, the place id the caller puts in Contact.Number).
 type Window struct {
 	Start, End time.Duration // local time of day since midnight
 	Days       []time.Weekday
