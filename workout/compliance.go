@@ -43,6 +43,11 @@ const (
 	secondsPerDay   = 86400
 )
 
+// HistoryWindow is how far back, before the contact decided, Decide reads the contacts that
+// share its debtor, debt or number: the 7 local days of US-1 plus the spread of UTC offsets
+// (a local day can start up to 2 days before or after another offset's), rounded up.
+const HistoryWindow = 10 * 24 * time.Hour
+
 // stamp is a contact's local day (days since 1970-01-01 in its own offset) and time of day.
 type stamp struct {
 	day int64
@@ -89,6 +94,10 @@ func needUS1(c *Contact) bool { return c.Channel == ChannelCall && c.DebtID != "
 // outcome of c is ignored. Decide applies the pack rules exactly as Audit does, plus the
 // live-only rules that st (and c.OptOutMissing, c.ValidationNotice) call for. It is pure and
 // deterministic and does not modify its arguments.
+//
+// What history must hold: every earlier contact that shares c's debtor, debt or number and is
+// less than HistoryWindow before c, plus, for CN-4, the debtor's own earlier contacts (party
+// debtor) of any age. Anything older or unrelated changes no decision.
 //
 // Cost: Decide walks back from the end of history over the last 9 local days (US) or 3 (CN),
 // and, only for a third-party contact, over the debtor's earlier contacts: it is fast on

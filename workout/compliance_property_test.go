@@ -17,11 +17,12 @@ var (
 	genOffsets = []int{8 * 3600, 8 * 3600, -5 * 3600, 0, 5*3600 + 45*60, -12 * 3600, 14 * 3600}
 )
 
-// genLog draws a contact log over a few debtors, debts and numbers, 12 days long, with ties in
+// genLog draws a contact log over a few debtors, debts and numbers, 2, 12 or 40 days long, with ties in
 // time and contacts out of time order.
 func genLog(t *rapid.T) []Contact {
 	n := rapid.IntRange(0, 120).Draw(t, "n")
 	base := time.Date(2026, 3, 2, 0, 0, 0, 0, time.UTC).Unix()
+	days := rapid.SampledFrom([]int{2, 12, 40}).Draw(t, "days")
 	var log []Contact
 	for i := range n {
 		debtor := rapid.IntRange(1, 3).Draw(t, "debtor")
@@ -35,8 +36,8 @@ func genLog(t *rapid.T) []Contact {
 			Outcome:  rapid.SampledFrom(genOutcomes).Draw(t, "outcome"),
 			Consent:  rapid.SampledFrom([]string{"", "", "", ConsentLateHours}).Draw(t, "consent"),
 		}
-		// Minutes over 12 days, rounded to the half hour often, so that instants tie.
-		m := rapid.IntRange(0, 12*24*60).Draw(t, "minute")
+		// Minutes over the days, rounded to the half hour often, so that instants tie.
+		m := rapid.IntRange(0, days*24*60).Draw(t, "minute")
 		if rapid.Bool().Draw(t, "round") {
 			m -= m % 30
 		}
@@ -80,9 +81,21 @@ func TestDecideRelevantHistory(t *testing.T) {
 					rel = append(rel, h)
 				}
 			}
+			// The minimal history Decide documents: the debtor's own contacts of any age, and
+			// the related contacts of the last HistoryWindow.
+			var minimal []Contact
+			for _, h := range rel {
+				if (h.DebtorID == c.DebtorID && h.Party == PartyDebtor) || c.At.Sub(h.At) < HistoryWindow {
+					minimal = append(minimal, h)
+				}
+			}
 			for _, pack := range []Pack{PackCN, PackUS} {
-				if all, some := Decide(pack, DebtorState{}, hist, c), Decide(pack, DebtorState{}, rel, c); !reflect.DeepEqual(all, some) {
+				all := Decide(pack, DebtorState{}, hist, c)
+				if some := Decide(pack, DebtorState{}, rel, c); !reflect.DeepEqual(all, some) {
 					t.Fatalf("%s %s: whole history %+v, relevant history %+v", pack, c.ID, all, some)
+				}
+				if some := Decide(pack, DebtorState{}, minimal, c); !reflect.DeepEqual(all, some) {
+					t.Fatalf("%s %s: whole history %+v, minimal history %+v", pack, c.ID, all, some)
 				}
 			}
 			hist = append(hist, c)
