@@ -80,6 +80,11 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	if err == nil {
 		return exitOK
 	}
+	var ce codedError
+	if errors.As(err, &ce) {
+		fmt.Fprintln(stderr, "error:", ce.Error())
+		return ce.ExitCode()
+	}
 	var ue usageError
 	if errors.As(err, &ue) || isCobraUsage(err) {
 		fmt.Fprintln(stderr, "error:", err)
@@ -169,6 +174,7 @@ postgres://... to use PostgreSQL instead.`,
 		newWitnessCmd(),
 		newModelCmd(g), newValueCmd(g), newPriceCmd(g), newBacktestCmd(g),
 		newAuctionCmd(g),
+		newComplianceCmd(g),
 	)
 	return root
 }
