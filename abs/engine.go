@@ -297,6 +297,8 @@ type runner struct {
 	status  int
 	in, out int64
 	called  bool
+	// shortfall[t]: tranche t had interest unpaid after some payment date
+	shortfall []bool
 
 	// per period, per tranche cash to investors (interest, principal, residual)
 	tInt, tPrin, tRes [][]int64
@@ -317,7 +319,7 @@ func newRunner(d *Deal, rec bool) *runner {
 		bal: make([]int64, len(d.accounts)), tBal: make([]int64, nt), tDue: make([]int64, nt),
 		fDue: make([]int64, nf), fDef: make([]int64, nf), trig: make([]bool, len(d.triggers)),
 		tInt: make2(nt, n), tPrin: make2(nt, n), tRes: make2(nt, n),
-		tDueStart: make([]int64, nt), fAccr: make([]int64, nf), fPaid: make([]int64, nf), fDefPaid: make([]int64, nf),
+		shortfall: make([]bool, nt), tDueStart: make([]int64, nt), fAccr: make([]int64, nf), fPaid: make([]int64, nf), fDefPaid: make([]int64, nf),
 		scratch: make([]int64, max(nt, nf)), scratch2: make([]int64, max(nt, nf)),
 	}
 	return r
@@ -339,6 +341,7 @@ func (r *runner) reset() {
 	clear(r.fDue)
 	clear(r.fDef)
 	clear(r.trig)
+	clear(r.shortfall)
 	for t := range r.tInt {
 		clear(r.tInt[t])
 		clear(r.tPrin[t])
@@ -509,6 +512,9 @@ func (r *runner) run(coll []int64) error {
 		for t := range d.tranches {
 			if r.tBal[t] < 0 || r.tDue[t] < 0 {
 				return invariantf("tranche %s balance %d, interest due %d on %s", d.tranches[t].name, r.tBal[t], r.tDue[t], d.pay[k])
+			}
+			if r.tDue[t] > 0 {
+				r.shortfall[t] = true
 			}
 		}
 		if p != nil {
