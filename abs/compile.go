@@ -77,6 +77,8 @@ type Deal struct {
 	accr     [][]money.Rate // per tranche and payment date: coupon x year fraction
 	feeAmt   [][]int64      // per fee and payment date: annual or fixed amount
 	fcBucket []int64        // the forecast by collection period
+	payee    struct{ fee, interest, principal, residual []string }
+	single   [][]int // single[a] is []int{a}
 }
 
 // Flow is a dated amount of pool cash.

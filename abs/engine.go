@@ -93,6 +93,17 @@ func (d *Deal) prepare() error {
 		}
 	}
 	d.fcBucket = d.bucket(d.forecast)
+	for _, f := range d.fees {
+		d.payee.fee = append(d.payee.fee, "fee:"+f.name)
+	}
+	for _, t := range d.tranches {
+		d.payee.interest = append(d.payee.interest, "tranche:"+t.name+":interest")
+		d.payee.principal = append(d.payee.principal, "tranche:"+t.name+":principal")
+		d.payee.residual = append(d.payee.residual, "tranche:"+t.name+":residual")
+	}
+	for a := range d.accounts {
+		d.single = append(d.single, []int{a})
+	}
 	return nil
 }
 
@@ -677,7 +688,7 @@ func (r *runner) step(s *step) error {
 			} else {
 				r.fPaid[f] += paid[i]
 			}
-			r.take(s.from, paid[i], -1, "fee:"+d.fees[f].name, memo)
+			r.take(s.from, paid[i], -1, d.payee.fee[f], memo)
 		}
 	case actDeferFee:
 		for _, f := range s.fees {
@@ -700,7 +711,7 @@ func (r *runner) step(s *step) error {
 			}
 			r.tDue[t] -= paid[i]
 			r.tInt[t][r.k] += paid[i]
-			r.take(s.from, paid[i], -1, "tranche:"+d.tranches[t].name+":interest", "interest")
+			r.take(s.from, paid[i], -1, d.payee.interest[t], "interest")
 		}
 	case actPayPrincipal:
 		due, paid = due[:len(s.tranches)], paid[:len(s.tranches)]
@@ -716,7 +727,7 @@ func (r *runner) step(s *step) error {
 			}
 			r.tBal[t] -= paid[i]
 			r.tPrin[t][r.k] += paid[i]
-			r.take(s.from, paid[i], -1, "tranche:"+d.tranches[t].name+":principal", "principal")
+			r.take(s.from, paid[i], -1, d.payee.principal[t], "principal")
 		}
 	case actTopUpReserve:
 		tgt, err := r.target(s.account)
@@ -724,7 +735,11 @@ func (r *runner) step(s *step) error {
 			return err
 		}
 		if need := tgt - r.bal[s.account]; need > 0 {
-			r.take(s.from, min(need, r.avail(s.from)), s.account, "", "reserve top-up to target "+r.amt(tgt).String())
+			memo := ""
+			if r.rec {
+				memo = "reserve top-up to target " + r.amt(tgt).String()
+			}
+			r.take(s.from, min(need, r.avail(s.from)), s.account, "", memo)
 		}
 	case actReleaseReserve:
 		tgt, err := r.target(s.account)
@@ -732,7 +747,11 @@ func (r *runner) step(s *step) error {
 			return err
 		}
 		if x := r.bal[s.account] - tgt; x > 0 {
-			r.take([]int{s.account}, x, s.to, "", "reserve release above target "+r.amt(tgt).String())
+			memo := ""
+			if r.rec {
+				memo = "reserve release above target " + r.amt(tgt).String()
+			}
+			r.take(d.single[s.account], x, s.to, "", memo)
 		}
 	case actSplitResidual:
 		total := r.avail(s.from)
@@ -750,13 +769,17 @@ func (r *runner) step(s *step) error {
 			if x == 0 {
 				continue
 			}
+			memo := ""
+			if r.rec {
+				memo = "residual split " + sh.pct.Percent(2)
+			}
 			if sh.fee >= 0 {
 				r.fPaid[sh.fee] += x
 				r.fAccr[sh.fee] += x
-				r.take(s.from, x, -1, "fee:"+d.fees[sh.fee].name, "residual split "+sh.pct.Percent(2))
+				r.take(s.from, x, -1, d.payee.fee[sh.fee], memo)
 			} else {
 				r.tRes[sh.tranche][r.k] += x
-				r.take(s.from, x, -1, "tranche:"+d.tranches[sh.tranche].name+":residual", "residual split "+sh.pct.Percent(2))
+				r.take(s.from, x, -1, d.payee.residual[sh.tranche], memo)
 			}
 		}
 	case actIf:

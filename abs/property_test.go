@@ -42,7 +42,7 @@ func genDoc(t *rapid.T) *Document {
 		n := fmt.Sprintf("T%d", i)
 		names = append(names, n)
 		doc.Tranches = append(doc.Tranches, Tranche{Name: n, Balance: yuan(t, "bal"+n, 1, 20_000_000),
-			Coupon: fmt.Sprintf("%d.%02d%%", rapid.IntRange(0, 9).Draw(t, "cpn"+n), rapid.IntRange(0, 99).Draw(t, "cpnf"+n)),
+			Coupon:   fmt.Sprintf("%d.%02d%%", rapid.IntRange(0, 9).Draw(t, "cpn"+n), rapid.IntRange(0, 99).Draw(t, "cpnf"+n)),
 			DayCount: rapid.SampledFrom(dayCounts).Draw(t, "dc"+n), IssuePrice: rapid.SampledFrom([]string{"100", "98.5", "110"}).Draw(t, "px"+n), Retained: "5%"})
 	}
 	if rapid.Bool().Draw(t, "fixedTarget") {
