@@ -78,3 +78,41 @@ func TestGrid(t *testing.T) {
 		}
 	}
 }
+
+// TestCleanUpCall: with the call exercised, the originator buys the pool back on the first
+// payment date the tranches are down to 10% of their issued balance; the proceeds repay every
+// tranche and the deal ends that day.
+func TestCleanUpCall(t *testing.T) {
+	doc := exampleDoc(t)
+	doc.CleanUpCall.Exercise = true
+	d, err := Compile(doc, Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	r, err := d.Run(Scenario{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	last := r.Periods[len(r.Periods)-1]
+	if last.CallProceeds.Sign() <= 0 || len(r.Periods) >= 16 {
+		t.Fatalf("no call: %d periods, proceeds %s", len(r.Periods), last.CallProceeds)
+	}
+	var issued, before int64
+	for i, tr := range r.Tranches {
+		issued += tr.Issued.Minor()
+		before += r.Periods[len(r.Periods)-2].Tranches[i].Closing.Minor()
+		if !tr.Outstanding.IsZero() {
+			t.Errorf("tranche %s still has %s after the call", tr.Name, tr.Outstanding)
+		}
+	}
+	if before*10 > issued {
+		t.Errorf("called although the balance before (%d) was above 10%% of %d", before, issued)
+	}
+	found := false
+	for _, l := range r.Statement {
+		found = found || (l.From == "originator" && l.Amount == last.CallProceeds)
+	}
+	if !found {
+		t.Error("no statement line for the call proceeds")
+	}
+}
