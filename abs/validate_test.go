@@ -182,3 +182,21 @@ func TestParseFlowsCSV(t *testing.T) {
 		}
 	}
 }
+
+// TestDocExample keeps the complete example of docs/abs-deal.md identical to
+// docs/examples/deal-npl-2tranche.yaml (which TestExampleValid keeps valid).
+func TestDocExample(t *testing.T) {
+	page, err := os.ReadFile("../docs/abs-deal.md")
+	if err != nil {
+		t.Fatal(err)
+	}
+	file, err := os.ReadFile("../docs/examples/deal-npl-2tranche.yaml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, rest, ok := strings.Cut(string(page), "## Complete example\n\n```yaml\n")
+	block, _, ok2 := strings.Cut(rest, "```\n")
+	if !ok || !ok2 || block != string(file) {
+		t.Error("the example in docs/abs-deal.md differs from docs/examples/deal-npl-2tranche.yaml")
+	}
+}
