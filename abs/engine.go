@@ -314,7 +314,6 @@ type runner struct {
 	// per period, per tranche cash to investors (interest, principal, residual)
 	tInt, tPrin, tRes [][]int64
 	// per period scratch
-	tDueStart []int64
 	fAccr     []int64
 	fPaid     []int64
 	fDefPaid  []int64
@@ -330,7 +329,7 @@ func newRunner(d *Deal, rec bool) *runner {
 		bal: make([]int64, len(d.accounts)), tBal: make([]int64, nt), tDue: make([]int64, nt),
 		fDue: make([]int64, nf), fDef: make([]int64, nf), trig: make([]bool, len(d.triggers)),
 		tInt: make2(nt, n), tPrin: make2(nt, n), tRes: make2(nt, n),
-		shortfall: make([]bool, nt), tDueStart: make([]int64, nt), fAccr: make([]int64, nf), fPaid: make([]int64, nf), fDefPaid: make([]int64, nf),
+		shortfall: make([]bool, nt), fAccr: make([]int64, nf), fPaid: make([]int64, nf), fDefPaid: make([]int64, nf),
 		scratch: make([]int64, max(nt, nf)), scratch2: make([]int64, max(nt, nf)),
 	}
 	return r
@@ -431,7 +430,6 @@ func (r *runner) run(coll []int64) error {
 		r.cumF += d.fcBucket[k]
 		r.line("pool", d.accounts[d.collection].name, coll[k], "collections of the period")
 		// accruals
-		copy(r.tDueStart, r.tDue)
 		for t := range d.tranches {
 			i, err := r.mul(r.tBal[t], d.accr[t][k])
 			if err != nil {

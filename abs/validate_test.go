@@ -92,6 +92,9 @@ func TestValidation(t *testing.T) {
 		{"status change without reason", "waterfalls.normal[0].reason", "is required", func(d *Document) {
 			d.Waterfalls["normal"][0] = Step{Action: "change_status", Status: "post_default"}
 		}},
+		{"misplaced field", "waterfalls.normal[2].shares", "is not used by action pay_interest", func(d *Document) {
+			d.Waterfalls["normal"][2].Shares = []Share{{Fee: "incentive", Pct: "100%"}}
+		}},
 		{"initial status unknown", "initial_status", "has no waterfall", func(d *Document) { d.InitialStatus = "revolving" }},
 		{"forecast file without fs", "pool.forecast_file", "cannot be read", func(d *Document) { d.Pool.Forecast = nil; d.Pool.ForecastFile = "f.csv" }},
 		{"threshold above 100%", "clean_up_call.threshold", "is above 100%", func(d *Document) { d.CleanUpCall.Threshold = "101%" }},
