@@ -97,9 +97,9 @@ type TrancheResult struct {
 	IRR            *float64     `json:"irr"`
 	// Duration and ModifiedDuration are the Macaulay and modified durations of the tranche's
 	// received flows at its IRR, from the pricing date (zero when there is no IRR).
-	Duration         float64 `json:"duration"`
-	ModifiedDuration float64 `json:"modified_duration"`
-	Repaid         *date.Date   `json:"repaid,omitempty"`
+	Duration         float64    `json:"duration"`
+	ModifiedDuration float64    `json:"modified_duration"`
+	Repaid           *date.Date `json:"repaid,omitempty"`
 }
 
 func (res *Result) finish(d *Deal, r *runner) {
