@@ -175,6 +175,7 @@ postgres://... to use PostgreSQL instead.`,
 		newModelCmd(g), newValueCmd(g), newPriceCmd(g), newBacktestCmd(g),
 		newAuctionCmd(g),
 		newComplianceCmd(g),
+		newABSCmd(g),
 	)
 	return root
 }
