@@ -39,19 +39,19 @@ const (
 	QueueCurrency        QueueReason = "currency"         // not in the case's currency
 )
 
-// Outcome is what became of one line.
-type Outcome string
+// LineOutcome is what became of one line.
+type LineOutcome string
 
 // The outcomes.
 const (
-	OutcomeMatched  Outcome = "matched"
-	OutcomeReversal Outcome = "reversal"
-	OutcomeQueued   Outcome = "queued"
+	LineMatched  LineOutcome = "matched"
+	LineReversal LineOutcome = "reversal"
+	LineQueued   LineOutcome = "queued"
 )
 
-// CaseRef is what a reference token points at: a case, and the loan when the token is a loan's
+// RefTarget is what a reference token points at: a case, and the loan when the token is a loan's
 // reference (then the payment pays that loan first).
-type CaseRef struct {
+type RefTarget struct {
 	Case   int64  `json:"case"`
 	Loan   string `json:"loan,omitempty"`
 	Closed bool   `json:"closed,omitempty"`
@@ -59,10 +59,10 @@ type CaseRef struct {
 
 // ReferenceIndex maps normalised reference tokens (ReferenceKey) to what they point at. The
 // caller fills it with every case reference and loan reference it holds.
-type ReferenceIndex map[string]CaseRef
+type ReferenceIndex map[string]RefTarget
 
 // Add indexes ref (a case reference, or a loan reference with loan set).
-func (ix ReferenceIndex) Add(ref string, to CaseRef) {
+func (ix ReferenceIndex) Add(ref string, to RefTarget) {
 	if k := ReferenceKey(ref); k != "" {
 		ix[k] = to
 	}
@@ -128,7 +128,7 @@ type Candidate struct {
 type MatchResult struct {
 	Line     int         `json:"line"`
 	TxnID    string      `json:"txn_id"`
-	Outcome  Outcome     `json:"outcome"`
+	Outcome  LineOutcome `json:"outcome"`
 	Case     int64       `json:"case,omitempty"`     // matched (or, for case_closed, the closed case)
 	Loans    []string    `json:"loans,omitempty"`    // loans quoted in the reference, paid first
 	Method   MatchMethod `json:"method,omitempty"`   // matched: how
@@ -149,7 +149,7 @@ func MatchLine(l StatementLine, refs ReferenceIndex, cands []Candidate, caseCurr
 		return queued(r, QueueCurrency, "the line is in "+string(l.Currency)+", cases are in "+string(caseCurrency))
 	}
 	// 1. References.
-	var hits []CaseRef
+	var hits []RefTarget
 	for _, tok := range ReferenceTokens(l.Reference) {
 		if to, ok := refs[tok]; ok {
 			hits = append(hits, to)
@@ -169,7 +169,7 @@ func MatchLine(l StatementLine, refs ReferenceIndex, cands []Candidate, caseCurr
 				return queued(r, QueueCaseClosed, "the reference names a closed case")
 			}
 		}
-		r.Outcome = OutcomeMatched
+		r.Outcome = LineMatched
 		return r
 	}
 	ambiguousRef := len(cases) > 1
@@ -187,7 +187,7 @@ func MatchLine(l StatementLine, refs ReferenceIndex, cands []Candidate, caseCurr
 		if closed[c] {
 			return queued(r, QueueCaseClosed, "the payer is the debtor of a closed case")
 		}
-		r.Outcome = OutcomeMatched
+		r.Outcome = LineMatched
 		return r
 	}
 	switch {
@@ -215,7 +215,7 @@ func MatchLine(l StatementLine, refs ReferenceIndex, cands []Candidate, caseCurr
 }
 
 func queued(r MatchResult, why QueueReason, detail string) MatchResult {
-	r.Outcome, r.Reason, r.Detail = OutcomeQueued, why, detail
+	r.Outcome, r.Reason, r.Detail = LineQueued, why, detail
 	if why != QueueCaseClosed {
 		r.Case, r.Method, r.Loans = 0, "", nil
 	}
@@ -264,7 +264,7 @@ func MatchStatement(lines []StatementLine, in MatchInput) []MatchResult {
 			case reversed[k]:
 				out[i] = queued(r, QueueUnknownOriginal, "the credit "+l.Reverses+" is already reversed by an earlier line")
 			case matchedHere[k] || (in.Posted != nil && in.Posted(k)):
-				r.Outcome = OutcomeReversal
+				r.Outcome = LineReversal
 				reversed[k] = true
 				out[i] = r
 			default:
@@ -277,7 +277,7 @@ func MatchStatement(lines []StatementLine, in MatchInput) []MatchResult {
 			cands = in.Candidates(l)
 		}
 		out[i] = MatchLine(l, in.Refs, cands, in.Currency)
-		if out[i].Outcome == OutcomeMatched {
+		if out[i].Outcome == LineMatched {
 			matchedHere[textnorm.TxnKey(l.TxnID)] = true
 		}
 	}

@@ -28,10 +28,10 @@ func TestReferenceTokens(t *testing.T) {
 
 func TestMatchLine(t *testing.T) {
 	refs := ReferenceIndex{}
-	refs.Add("CASE-00042", CaseRef{Case: 42})
-	refs.Add("LN-2024-0001", CaseRef{Case: 42, Loan: "L1"})
-	refs.Add("LN-2024-0009", CaseRef{Case: 9, Loan: "L9"})
-	refs.Add("CASE-00077", CaseRef{Case: 77, Closed: true})
+	refs.Add("CASE-00042", RefTarget{Case: 42})
+	refs.Add("LN-2024-0001", RefTarget{Case: 42, Loan: "L1"})
+	refs.Add("LN-2024-0009", RefTarget{Case: 9, Loan: "L9"})
+	refs.Add("CASE-00077", RefTarget{Case: 77, Closed: true})
 	line := func(ref string) StatementLine {
 		return StatementLine{Line: 2, TxnID: "T", Date: date.Of(2026, 11, 2), Amount: cny(100), Currency: "CNY", Reference: ref}
 	}
@@ -41,26 +41,26 @@ func TestMatchLine(t *testing.T) {
 		name    string
 		l       StatementLine
 		cands   []Candidate
-		outcome Outcome
+		outcome LineOutcome
 		c       int64
 		method  MatchMethod
 		reason  QueueReason
 		loans   []string
 	}{
-		{"case ref", line("还款 case-00042"), nil, OutcomeMatched, 42, MatchReference, "", nil},
-		{"loan ref", line("LN-2024-0001"), []Candidate{bi(9)}, OutcomeMatched, 42, MatchReference, "", []string{"L1"}},
-		{"two refs one case", line("CASE-00042 LN-2024-0001"), nil, OutcomeMatched, 42, MatchReference, "", []string{"L1"}},
-		{"refs of two cases, blind decides", line("LN-2024-0001 LN-2024-0009"), []Candidate{bi(9)}, OutcomeMatched, 9, MatchBlindIndex, "", nil},
-		{"refs of two cases, nothing else", line("LN-2024-0001 LN-2024-0009"), nil, OutcomeQueued, 0, "", QueueAmbiguous, nil},
-		{"closed by ref", line("CASE-00077"), nil, OutcomeQueued, 77, MatchReference, QueueCaseClosed, nil},
-		{"blind index", line("还款"), []Candidate{bi(5), bi(5)}, OutcomeMatched, 5, MatchBlindIndex, "", nil},
-		{"blind beats name", line(""), []Candidate{na(6), bi(5)}, OutcomeMatched, 5, MatchBlindIndex, "", nil},
-		{"two blind, name decides", line(""), []Candidate{bi(5), bi(6), na(6)}, OutcomeMatched, 6, MatchNameAmount, "", nil},
-		{"two blind", line(""), []Candidate{bi(5), bi(6)}, OutcomeQueued, 0, "", QueueAmbiguous, nil},
-		{"name amount", line(""), []Candidate{na(6)}, OutcomeMatched, 6, MatchNameAmount, "", nil},
-		{"two names", line(""), []Candidate{na(6), na(7)}, OutcomeQueued, 0, "", QueueAmbiguous, nil},
-		{"closed by blind", line(""), []Candidate{{Case: 5, Method: MatchBlindIndex, Closed: true}}, OutcomeQueued, 5, MatchBlindIndex, QueueCaseClosed, nil},
-		{"nothing", line("thanks"), nil, OutcomeQueued, 0, "", QueueNoMatch, nil},
+		{"case ref", line("还款 case-00042"), nil, LineMatched, 42, MatchReference, "", nil},
+		{"loan ref", line("LN-2024-0001"), []Candidate{bi(9)}, LineMatched, 42, MatchReference, "", []string{"L1"}},
+		{"two refs one case", line("CASE-00042 LN-2024-0001"), nil, LineMatched, 42, MatchReference, "", []string{"L1"}},
+		{"refs of two cases, blind decides", line("LN-2024-0001 LN-2024-0009"), []Candidate{bi(9)}, LineMatched, 9, MatchBlindIndex, "", nil},
+		{"refs of two cases, nothing else", line("LN-2024-0001 LN-2024-0009"), nil, LineQueued, 0, "", QueueAmbiguous, nil},
+		{"closed by ref", line("CASE-00077"), nil, LineQueued, 77, MatchReference, QueueCaseClosed, nil},
+		{"blind index", line("还款"), []Candidate{bi(5), bi(5)}, LineMatched, 5, MatchBlindIndex, "", nil},
+		{"blind beats name", line(""), []Candidate{na(6), bi(5)}, LineMatched, 5, MatchBlindIndex, "", nil},
+		{"two blind, name decides", line(""), []Candidate{bi(5), bi(6), na(6)}, LineMatched, 6, MatchNameAmount, "", nil},
+		{"two blind", line(""), []Candidate{bi(5), bi(6)}, LineQueued, 0, "", QueueAmbiguous, nil},
+		{"name amount", line(""), []Candidate{na(6)}, LineMatched, 6, MatchNameAmount, "", nil},
+		{"two names", line(""), []Candidate{na(6), na(7)}, LineQueued, 0, "", QueueAmbiguous, nil},
+		{"closed by blind", line(""), []Candidate{{Case: 5, Method: MatchBlindIndex, Closed: true}}, LineQueued, 5, MatchBlindIndex, QueueCaseClosed, nil},
+		{"nothing", line("thanks"), nil, LineQueued, 0, "", QueueNoMatch, nil},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
@@ -79,7 +79,7 @@ func TestMatchLine(t *testing.T) {
 
 func TestMatchStatementReversals(t *testing.T) {
 	refs := ReferenceIndex{}
-	refs.Add("CASE-00042", CaseRef{Case: 42})
+	refs.Add("CASE-00042", RefTarget{Case: 42})
 	lines := []StatementLine{
 		{Line: 2, TxnID: "T1", Amount: cny(100), Currency: "CNY", Reference: "CASE-00042"},
 		{Line: 3, TxnID: "T2", Amount: cny(-100), Currency: "CNY", Reverses: "t1"},
@@ -88,7 +88,7 @@ func TestMatchStatementReversals(t *testing.T) {
 		{Line: 6, TxnID: "T5", Amount: cny(-50), Currency: "CNY", Reverses: "NEVER"},
 	}
 	got := MatchStatement(lines, MatchInput{Refs: refs, Currency: "CNY", Posted: func(k string) bool { return k == textnorm.TxnKey("OLD-1") }})
-	want := []Outcome{OutcomeMatched, OutcomeReversal, OutcomeQueued, OutcomeReversal, OutcomeQueued}
+	want := []LineOutcome{LineMatched, LineReversal, LineQueued, LineReversal, LineQueued}
 	for i := range want {
 		if got[i].Outcome != want[i] || got[i].Line != lines[i].Line {
 			t.Errorf("line %d: %+v, want %s", lines[i].Line, got[i], want[i])
@@ -103,7 +103,7 @@ func TestMatchStatementNeverLosesALine(t *testing.T) {
 		refs := ReferenceIndex{}
 		nCases := rapid.IntRange(0, 5).Draw(t, "cases")
 		for c := 1; c <= nCases; c++ {
-			refs.Add(fmt.Sprintf("CASE-%05d", c), CaseRef{Case: int64(c), Closed: rapid.Bool().Draw(t, "closed")})
+			refs.Add(fmt.Sprintf("CASE-%05d", c), RefTarget{Case: int64(c), Closed: rapid.Bool().Draw(t, "closed")})
 		}
 		n := rapid.IntRange(0, 40).Draw(t, "lines")
 		lines := make([]StatementLine, n)
@@ -133,15 +133,15 @@ func TestMatchStatementNeverLosesALine(t *testing.T) {
 				t.Fatalf("result %d is for line %d", i, r.Line)
 			}
 			switch r.Outcome {
-			case OutcomeMatched:
+			case LineMatched:
 				if r.Case == 0 || r.Method == "" || r.Reason != "" || lines[i].IsReversal() {
 					t.Fatalf("bad match %+v", r)
 				}
-			case OutcomeQueued:
+			case LineQueued:
 				if r.Reason == "" || r.Detail == "" {
 					t.Fatalf("queued without reason %+v", r)
 				}
-			case OutcomeReversal:
+			case LineReversal:
 				if !lines[i].IsReversal() || r.Reverses == "" {
 					t.Fatalf("bad reversal %+v", r)
 				}

@@ -254,25 +254,25 @@ func (es StatementErrors) Error() string {
 
 // Statement-error rules: the Rule of a StatementError.
 const (
-	RuleUnknownColumn   = "unknown_column"
-	RuleMissingColumn   = "missing_column"
-	RuleDuplicateColumn = "duplicate_column"
-	RuleCSVSyntax       = "csv_syntax"
-	RuleEncoding        = "encoding"
-	RuleRequired        = "required"
-	RuleTooLong         = "too_long"
-	RuleText            = "text"
-	RuleDateSyntax      = "date_syntax"
-	RuleAmountSyntax    = "amount_syntax"
-	RuleAmountZero      = "amount_zero"
-	RuleNegativeNoRef   = "negative_without_original"
-	RuleReversesOnPos   = "reverses_on_credit"
-	RuleReversesSelf    = "reverses_itself"
-	RuleCurrency        = "currency"
-	RuleDuplicateTxn    = "duplicate_txn_id"
-	RuleDuplicateLine   = "duplicate_line"
-	RuleTooManyLines    = "too_many_lines"
-	RuleEmpty           = "empty_file"
+	StmtRuleUnknownColumn   = "unknown_column"
+	StmtRuleMissingColumn   = "missing_column"
+	StmtRuleDuplicateColumn = "duplicate_column"
+	StmtRuleCSVSyntax       = "csv_syntax"
+	StmtRuleEncoding        = "encoding"
+	StmtRuleRequired        = "required"
+	StmtRuleTooLong         = "too_long"
+	StmtRuleText            = "text"
+	StmtRuleDateSyntax      = "date_syntax"
+	StmtRuleAmountSyntax    = "amount_syntax"
+	StmtRuleAmountZero      = "amount_zero"
+	StmtRuleNegativeNoRef   = "negative_without_original"
+	StmtRuleReversesOnPos   = "reverses_on_credit"
+	StmtRuleReversesSelf    = "reverses_itself"
+	StmtRuleCurrency        = "currency"
+	StmtRuleDuplicateTxn    = "duplicate_txn_id"
+	StmtRuleDuplicateLine   = "duplicate_line"
+	StmtRuleTooManyLines    = "too_many_lines"
+	StmtRuleEmpty           = "empty_file"
 )
 
 // AsReclaimError turns the problems into the one error the API and CLI return: EINVALID, with
@@ -283,7 +283,7 @@ func (es StatementErrors) AsReclaimError() *reclaim.Error {
 	}
 	f := es[0]
 	code := reclaim.EINVALID
-	if f.Rule == RuleTooManyLines {
+	if f.Rule == StmtRuleTooManyLines {
 		code = reclaim.ETOOLARGE
 	}
 	return &reclaim.Error{Code: code, Message: fmt.Sprintf("statement rejected, nothing was imported: %d problem(s):\n%s", len(es), es.Error()),
@@ -313,7 +313,7 @@ func ParseStatement(r io.Reader, m *StatementMapping) (*Statement, error) {
 	sum := sha256.Sum256(raw)
 	text, err := decodeStatement(raw, m.Encoding)
 	if err != nil {
-		return nil, StatementErrors{{Line: 1, Field: "file", Rule: RuleEncoding, Msg: err.Error()}}.AsReclaimError()
+		return nil, StatementErrors{{Line: 1, Field: "file", Rule: StmtRuleEncoding, Msg: err.Error()}}.AsReclaimError()
 	}
 	p := stmtParser{m: m, txns: map[string]int{}, dups: map[string]int{}}
 	lines := p.parse(text)
@@ -406,7 +406,7 @@ func (p *stmtParser) parse(text []byte) []StatementLine {
 			if errors.As(err, &pe) {
 				line = pe.StartLine
 			}
-			p.add(line, "file", "", RuleCSVSyntax, "%v", err)
+			p.add(line, "file", "", StmtRuleCSVSyntax, "%v", err)
 			return nil
 		}
 		line, _ := cr.FieldPos(0)
@@ -421,7 +421,7 @@ func (p *stmtParser) parse(text []byte) []StatementLine {
 			continue
 		}
 		if len(out) >= MaxStatementLines {
-			p.add(line, "file", "", RuleTooManyLines, "a statement has at most %d lines", MaxStatementLines)
+			p.add(line, "file", "", StmtRuleTooManyLines, "a statement has at most %d lines", MaxStatementLines)
 			return nil
 		}
 		if l, ok := p.record(rec, line); ok {
@@ -429,7 +429,7 @@ func (p *stmtParser) parse(text []byte) []StatementLine {
 		}
 	}
 	if header && len(p.errs) == 0 {
-		p.add(1, "file", "", RuleEmpty, "the file has no header line")
+		p.add(1, "file", "", StmtRuleEmpty, "the file has no header line")
 	}
 	return out
 }
@@ -456,19 +456,19 @@ func (p *stmtParser) header(rec []string, line int) bool {
 		f, ok := byKey[k]
 		if !ok {
 			if p.m.Strict {
-				p.add(line, StatementField(h), h, RuleUnknownColumn, "column %d is not a column of mapping %s (strict)", i+1, p.m.Name)
+				p.add(line, StatementField(h), h, StmtRuleUnknownColumn, "column %d is not a column of mapping %s (strict)", i+1, p.m.Name)
 			}
 			continue
 		}
 		if j, dup := p.col[f]; dup {
-			p.add(line, f, h, RuleDuplicateColumn, "columns %d and %d both map to %s", j+1, i+1, f)
+			p.add(line, f, h, StmtRuleDuplicateColumn, "columns %d and %d both map to %s", j+1, i+1, f)
 			continue
 		}
 		p.col[f] = i
 	}
 	for _, f := range requiredStatementFields {
 		if _, ok := p.col[f]; !ok {
-			p.add(line, f, "", RuleMissingColumn, "the header has no %s column (headers: %v)", f, p.m.Columns[f])
+			p.add(line, f, "", StmtRuleMissingColumn, "the header has no %s column (headers: %v)", f, p.m.Columns[f])
 		}
 	}
 	return len(p.errs) == 0
@@ -481,11 +481,11 @@ func (p *stmtParser) cell(rec []string, f StatementField, line int) (string, boo
 	}
 	v := rec[i]
 	if len(v) > MaxStatementField {
-		p.add(line, f, v, RuleTooLong, "more than %d bytes", MaxStatementField)
+		p.add(line, f, v, StmtRuleTooLong, "more than %d bytes", MaxStatementField)
 		return "", false
 	}
 	if err := textnorm.Check(v); err != nil {
-		p.add(line, f, "", RuleText, "%v", err)
+		p.add(line, f, "", StmtRuleText, "%v", err)
 		return "", false
 	}
 	return textnorm.Trim(v), true
@@ -511,12 +511,12 @@ func (p *stmtParser) record(rec []string, line int) (StatementLine, bool) {
 	// Transaction id.
 	switch key := textnorm.TxnKey(txn); {
 	case key == "":
-		p.add(line, StmtTxnID, txn, RuleRequired, "a line needs the bank's transaction id")
+		p.add(line, StmtTxnID, txn, StmtRuleRequired, "a line needs the bank's transaction id")
 	case utf8.RuneCountInString(txn) > MaxTxnIDLen:
-		p.add(line, StmtTxnID, txn, RuleTooLong, "a transaction id is at most %d characters", MaxTxnIDLen)
+		p.add(line, StmtTxnID, txn, StmtRuleTooLong, "a transaction id is at most %d characters", MaxTxnIDLen)
 	default:
 		if first, dup := p.txns[key]; dup {
-			p.add(line, StmtTxnID, txn, RuleDuplicateTxn, "transaction id already on line %d", first)
+			p.add(line, StmtTxnID, txn, StmtRuleDuplicateTxn, "transaction id already on line %d", first)
 		} else {
 			p.txns[key] = line
 		}
@@ -526,14 +526,14 @@ func (p *stmtParser) record(rec []string, line int) (StatementLine, bool) {
 	if cur != "" {
 		c := money.Currency(strings.ToUpper(cur))
 		if !c.Valid() {
-			p.add(line, StmtCurrency, cur, RuleCurrency, "not an ISO 4217 currency code")
+			p.add(line, StmtCurrency, cur, StmtRuleCurrency, "not an ISO 4217 currency code")
 		} else {
 			l.Currency = c
 		}
 	}
 	// Date.
 	if ds == "" {
-		p.add(line, StmtDate, ds, RuleRequired, "a line needs its value date")
+		p.add(line, StmtDate, ds, StmtRuleRequired, "a line needs its value date")
 	} else {
 		var d date.Date
 		var err error
@@ -543,27 +543,27 @@ func (p *stmtParser) record(rec []string, line int) (StatementLine, bool) {
 			d, err = date.Parse(ds)
 		}
 		if err != nil {
-			p.add(line, StmtDate, ds, RuleDateSyntax, "not a date in the format %s", orAuto(p.m.DateFormat))
+			p.add(line, StmtDate, ds, StmtRuleDateSyntax, "not a date in the format %s", orAuto(p.m.DateFormat))
 		} else {
 			l.Date = d
 		}
 	}
 	// Amount.
 	if as == "" {
-		p.add(line, StmtAmount, as, RuleRequired, "a line needs its amount")
+		p.add(line, StmtAmount, as, StmtRuleRequired, "a line needs its amount")
 	} else if a, err := money.ParseUnit(as, l.Currency, p.m.unit, money.Exact); err != nil {
-		p.add(line, StmtAmount, as, RuleAmountSyntax, "not an amount in %s (%v)", orDefault(p.m.AmountUnit, "yuan"), err)
+		p.add(line, StmtAmount, as, StmtRuleAmountSyntax, "not an amount in %s (%v)", orDefault(p.m.AmountUnit, "yuan"), err)
 	} else {
 		l.Amount = a
 		switch {
 		case a.Sign() == 0:
-			p.add(line, StmtAmount, as, RuleAmountZero, "a line moves money: zero is not an amount")
+			p.add(line, StmtAmount, as, StmtRuleAmountZero, "a line moves money: zero is not an amount")
 		case a.Sign() < 0 && textnorm.TxnKey(l.Reverses) == "":
-			p.add(line, StmtAmount, as, RuleNegativeNoRef, "a negative amount is a bounce or reversal and must name the original transaction in the reverses column")
+			p.add(line, StmtAmount, as, StmtRuleNegativeNoRef, "a negative amount is a bounce or reversal and must name the original transaction in the reverses column")
 		case a.Sign() > 0 && l.Reverses != "":
-			p.add(line, StmtReverses, l.Reverses, RuleReversesOnPos, "only a negative amount reverses a transaction")
+			p.add(line, StmtReverses, l.Reverses, StmtRuleReversesOnPos, "only a negative amount reverses a transaction")
 		case a.Sign() < 0 && textnorm.TxnKey(l.Reverses) == textnorm.TxnKey(l.TxnID):
-			p.add(line, StmtReverses, l.Reverses, RuleReversesSelf, "a line cannot reverse itself")
+			p.add(line, StmtReverses, l.Reverses, StmtRuleReversesSelf, "a line cannot reverse itself")
 		}
 	}
 	if len(p.errs) > n {
@@ -572,7 +572,7 @@ func (p *stmtParser) record(rec []string, line int) (StatementLine, bool) {
 	dk := l.Date.String() + "|" + strconv.FormatInt(l.Amount.Minor(), 10) + "|" + string(l.Currency) + "|" + textnorm.TxnKey(l.Reference) +
 		"|" + textnorm.TxnKey(l.PayerName) + "|" + textnorm.TxnKey(l.PayerAccount)
 	if first, dup := p.dups[dk]; dup {
-		p.add(line, StmtReference, l.Reference, RuleDuplicateLine, "same date, amount, reference and payer as line %d", first)
+		p.add(line, StmtReference, l.Reference, StmtRuleDuplicateLine, "same date, amount, reference and payer as line %d", first)
 		return l, false
 	}
 	p.dups[dk] = line

@@ -68,21 +68,21 @@ func TestParseStatementErrors(t *testing.T) {
 		field     string
 		rule      string
 	}{
-		{"unknown column", "txn_id,date,amount,colour\nT1,2026-11-02,1.00,red\n", 1, "colour", RuleUnknownColumn},
-		{"missing column", "txn_id,amount\nT1,1.00\n", 1, "date", RuleMissingColumn},
-		{"duplicate txn", h + "T1,2026-11-02,1.00,a,\nt1,2026-11-03,2.00,b,\n", 3, "txn_id", RuleDuplicateTxn},
-		{"duplicate line", h + "T1,2026-11-02,1.00,LN-12345,\nT2,2026-11-02,1.00,ln-12345,\n", 3, "reference", RuleDuplicateLine},
-		{"negative without original", h + "T1,2026-11-02,-5.00,bounce,\n", 2, "amount", RuleNegativeNoRef},
-		{"reverses on a credit", h + "T1,2026-11-02,5.00,x,T0\n", 2, "reverses", RuleReversesOnPos},
-		{"reverses itself", h + "T1,2026-11-02,-5.00,x,t1\n", 2, "reverses", RuleReversesSelf},
-		{"bad date", h + "T1,2026-02-30,5.00,x,\n", 2, "date", RuleDateSyntax},
-		{"bad amount", h + "T1,2026-02-03,5.0.0,x,\n", 2, "amount", RuleAmountSyntax},
-		{"zero amount", h + "T1,2026-02-03,0.00,x,\n", 2, "amount", RuleAmountZero},
-		{"too many decimals", h + "T1,2026-02-03,5.001,x,\n", 2, "amount", RuleAmountSyntax},
-		{"no txn id", h + " ,2026-02-03,5.00,x,\n", 2, "txn_id", RuleRequired},
-		{"control char", h + "T1,2026-02-03,5.00,a\x01b,\n", 2, "reference", RuleText},
-		{"csv syntax", h + "T1,2026-02-03,\"5.00,x,\n", 2, "file", RuleCSVSyntax},
-		{"empty", "", 1, "file", RuleEmpty},
+		{"unknown column", "txn_id,date,amount,colour\nT1,2026-11-02,1.00,red\n", 1, "colour", StmtRuleUnknownColumn},
+		{"missing column", "txn_id,amount\nT1,1.00\n", 1, "date", StmtRuleMissingColumn},
+		{"duplicate txn", h + "T1,2026-11-02,1.00,a,\nt1,2026-11-03,2.00,b,\n", 3, "txn_id", StmtRuleDuplicateTxn},
+		{"duplicate line", h + "T1,2026-11-02,1.00,LN-12345,\nT2,2026-11-02,1.00,ln-12345,\n", 3, "reference", StmtRuleDuplicateLine},
+		{"negative without original", h + "T1,2026-11-02,-5.00,bounce,\n", 2, "amount", StmtRuleNegativeNoRef},
+		{"reverses on a credit", h + "T1,2026-11-02,5.00,x,T0\n", 2, "reverses", StmtRuleReversesOnPos},
+		{"reverses itself", h + "T1,2026-11-02,-5.00,x,t1\n", 2, "reverses", StmtRuleReversesSelf},
+		{"bad date", h + "T1,2026-02-30,5.00,x,\n", 2, "date", StmtRuleDateSyntax},
+		{"bad amount", h + "T1,2026-02-03,5.0.0,x,\n", 2, "amount", StmtRuleAmountSyntax},
+		{"zero amount", h + "T1,2026-02-03,0.00,x,\n", 2, "amount", StmtRuleAmountZero},
+		{"too many decimals", h + "T1,2026-02-03,5.001,x,\n", 2, "amount", StmtRuleAmountSyntax},
+		{"no txn id", h + " ,2026-02-03,5.00,x,\n", 2, "txn_id", StmtRuleRequired},
+		{"control char", h + "T1,2026-02-03,5.00,a\x01b,\n", 2, "reference", StmtRuleText},
+		{"csv syntax", h + "T1,2026-02-03,\"5.00,x,\n", 2, "file", StmtRuleCSVSyntax},
+		{"empty", "", 1, "file", StmtRuleEmpty},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
