@@ -51,11 +51,13 @@ func Report(dir string, reportIndex int64) (*ReportResult, error) {
 // effective date lies in [period_start, period_end]. It recomputes from_index (the smallest index
 // of a counted movement, or the previous report's to_index if smaller; 0 for the first report),
 // checks that period_start is the day after the previous report's period_end, and recomputes
-// loans_boarded, loans_removed, collections_count, collections, principal_collected,
+// loans_boarded, loans_removed, collections_count (loan.collection entries), collections and
+// principal_collected (net of the loan.collection_reversal entries dated in the period),
 // boarded_balance (sum of boarded claims), removed_balance (sum of removal balances),
 // opening_balance (the previous report's closing_balance, 0.00 for the first) and the closing
 // roll-forward. Replaying the whole log from index 0 in log order, it also checks that every
-// collection and removal refers to a loan in the pool, that no collection exceeds the loan's
+// collection and removal refers to a loan in the pool, that every reversal undoes an earlier
+// collection of the same loan once and with its exact figures, that no collection exceeds the loan's
 // balance, that every removal's balance is the loan's remaining balance and that no removal is
 // dated before a collection logged earlier on the loan; and that the closing
 // balance equals the sum, over the loans, of every movement before the report dated on or before
@@ -101,6 +103,9 @@ func ReportEntries(entries []Entry, reportIndex int64) (*ReportResult, error) {
 	dated := map[string]Amount{}
 	lastColl := map[string]string{} // latest collection date per loan
 	removed := map[string]int64{}
+	colls := map[string]int64{}    // event_id of each loan.collection -> its index
+	reversed := map[string]int64{} // event_id of each reversed collection -> index of the reversal + 1
+	var revAmount, revPrincipal Amount
 	overflow := false
 	sum := func(a *Amount, b Amount) {
 		s, ok := a.Add(b)
@@ -167,10 +172,45 @@ func ReportEntries(entries []Entry, reportIndex int64) (*ReportResult, error) {
 			if eff > lastColl[e.Loan] {
 				lastColl[e.Loan] = eff
 			}
+			colls[e.EventID] = i
 			if in {
 				rc.CollectionsCount++
 				sum(&rc.Collections, e.Amount)
 				sum(&rc.PrincipalCollected, e.Principal)
+			}
+		case LoanCollectionReversal:
+			oi, found := colls[e.Reverses]
+			var orig LoanCollection
+			if found {
+				orig, _ = entries[oi].(LoanCollection)
+			}
+			switch {
+			case !found:
+				add("collections", "", "", fmt.Sprintf("entry %d reverses %s, which is not an earlier loan.collection", i, e.Reverses))
+			case reversed[e.Reverses] > 0:
+				add("collections", "", "", fmt.Sprintf("entry %d reverses %s, already reversed at entry %d", i, e.Reverses, reversed[e.Reverses]-1))
+			case orig.Loan != e.Loan || orig.Amount != e.Amount || orig.Principal != e.Principal || orig.Interest != e.Interest || orig.Fees != e.Fees:
+				add("collections", "", "", fmt.Sprintf("entry %d reverses %s (entry %d) with other figures: loan %s amount %s, the collection was loan %s amount %s",
+					i, e.Reverses, oi, e.Loan, e.Amount.Major(), orig.Loan, orig.Amount.Major()))
+			}
+			if found {
+				reversed[e.Reverses] = i + 1
+			}
+			b, ok := balance[e.Loan]
+			if ok {
+				sum(&b, e.Amount)
+				balance[e.Loan] = b
+			} else {
+				add("collections", "", "", fmt.Sprintf("entry %d reverses a collection on loan %s, which is not in the pool", i, e.Loan))
+			}
+			if upto && ok {
+				d := dated[e.Loan]
+				sum(&d, e.Amount)
+				dated[e.Loan] = d
+			}
+			if in {
+				sum(&revAmount, e.Amount)
+				sum(&revPrincipal, e.Principal)
 			}
 		case LoanRemoved:
 			b, ok := balance[e.Loan]
@@ -195,6 +235,14 @@ func ReportEntries(entries []Entry, reportIndex int64) (*ReportResult, error) {
 				sum(&rc.RemovedBalance, e.Balance)
 			}
 		}
+	}
+	// Collections and principal collected are net of the reversals dated in the period.
+	if revAmount > rc.Collections || revPrincipal > rc.PrincipalCollected {
+		add("collections", rep.Collections.String(), "", fmt.Sprintf("the reversals dated in the period (%s) exceed its collections (%s): the net cannot be reported",
+			revAmount.Major(), rc.Collections.Major()))
+	} else {
+		rc.Collections -= revAmount
+		rc.PrincipalCollected -= revPrincipal
 	}
 	inflow, ok1 := rc.OpeningBalance.Add(rc.BoardedBalance)
 	outflow, ok2 := rc.Collections.Add(rc.RemovedBalance)
