@@ -96,8 +96,12 @@ func TestReversalEntryRules(t *testing.T) {
 		t.Fatal(err)
 	}
 	for name, e := range map[string]LoanCollectionReversal{
-		"sum":      func() LoanCollectionReversal { e := base; e.Fees = 11; return e }(),
-		"zero":     func() LoanCollectionReversal { e := base; e.Amount, e.Principal, e.Interest, e.Fees = 0, 0, 0, 0; return e }(),
+		"sum": func() LoanCollectionReversal { e := base; e.Fees = 11; return e }(),
+		"zero": func() LoanCollectionReversal {
+			e := base
+			e.Amount, e.Principal, e.Interest, e.Fees = 0, 0, 0, 0
+			return e
+		}(),
 		"self":     func() LoanCollectionReversal { e := base; e.Reverses = "rv"; return e }(),
 		"bad ref":  func() LoanCollectionReversal { e := base; e.Reverses = "a b"; return e }(),
 		"long why": func() LoanCollectionReversal { e := base; e.Reason = strings.Repeat("x", 201); return e }(),
