@@ -37,6 +37,7 @@ const (
 	QueueCaseClosed      QueueReason = "case_closed"      // the case it pays is closed: not applied
 	QueueUnknownOriginal QueueReason = "unknown_original" // a reversal of a credit that was never posted
 	QueueCurrency        QueueReason = "currency"         // not in the case's currency
+	QueueReversalAmount  QueueReason = "reversal_amount"  // a reversal whose amount is not the credit's
 )
 
 // LineOutcome is what became of one line.
@@ -61,11 +62,18 @@ type RefTarget struct {
 // caller fills it with every case reference and loan reference it holds.
 type ReferenceIndex map[string]RefTarget
 
-// Add indexes ref (a case reference, or a loan reference with loan set).
+// Add indexes ref (a case reference, or a loan reference with loan set). A reference added
+// again for another case (two sellers' loans with one id) becomes ambiguous: it then matches
+// nothing by itself.
 func (ix ReferenceIndex) Add(ref string, to RefTarget) {
-	if k := ReferenceKey(ref); k != "" {
-		ix[k] = to
+	k := ReferenceKey(ref)
+	if k == "" {
+		return
 	}
+	if old, ok := ix[k]; ok && old.Case != to.Case {
+		to = RefTarget{} // ambiguous
+	}
+	ix[k] = to
 }
 
 // MinReferenceLen is the shortest token looked up as a reference: shorter tokens (a "1", an
@@ -151,14 +159,24 @@ func MatchLine(l StatementLine, refs ReferenceIndex, cands []Candidate, caseCurr
 	// 1. References.
 	var hits []RefTarget
 	for _, tok := range ReferenceTokens(l.Reference) {
+		if tok == "" {
+			continue
+		}
 		if to, ok := refs[tok]; ok {
 			hits = append(hits, to)
 		}
 	}
+	// A hit of case 0 is a reference that names several cases: it decides nothing by itself.
 	cases := map[int64]bool{}
+	sharedRef := false
 	for _, h := range hits {
+		if h.Case == 0 {
+			sharedRef = true
+			continue
+		}
 		cases[h.Case] = true
 	}
+	hits = slices.DeleteFunc(hits, func(h RefTarget) bool { return h.Case == 0 })
 	if len(cases) == 1 {
 		r.Case, r.Method = hits[0].Case, MatchReference
 		for _, h := range hits {
@@ -172,7 +190,7 @@ func MatchLine(l StatementLine, refs ReferenceIndex, cands []Candidate, caseCurr
 		r.Outcome = LineMatched
 		return r
 	}
-	ambiguousRef := len(cases) > 1
+	ambiguousRef := len(cases) > 1 || sharedRef
 	// 2. Blind index, 3. name and amount.
 	blind := distinctCases(cands, MatchBlindIndex)
 	named := distinctCases(cands, MatchNameAmount)
@@ -249,12 +267,12 @@ type MatchInput struct {
 // MatchStatement decides every line of a statement, in file order, and returns one result per
 // line (same order, same count): credits through MatchLine; a reversal (Amount < 0) is a
 // reversal when the credit it names was posted earlier (in.Posted) or is an earlier credit line
-// of this file that was matched, and is queued with unknown_original otherwise (also when the
-// named credit was itself queued: there is nothing applied to reverse, and the pair waits for a
-// person). No line is ever dropped.
+// of this file (matched or queued: the store undoes what was applied, or takes a queued credit
+// out of the queue), and is queued with unknown_original otherwise, or when that credit is
+// already reversed. No line is ever dropped.
 func MatchStatement(lines []StatementLine, in MatchInput) []MatchResult {
 	out := make([]MatchResult, len(lines))
-	matchedHere := map[string]bool{} // TxnKey of credits of this file that were matched
+	creditsHere := map[string]bool{} // TxnKey of the credit lines of this file so far
 	reversed := map[string]bool{}
 	for i, l := range lines {
 		if l.IsReversal() {
@@ -263,7 +281,7 @@ func MatchStatement(lines []StatementLine, in MatchInput) []MatchResult {
 			switch {
 			case reversed[k]:
 				out[i] = queued(r, QueueUnknownOriginal, "the credit "+l.Reverses+" is already reversed by an earlier line")
-			case matchedHere[k] || (in.Posted != nil && in.Posted(k)):
+			case creditsHere[k] || (in.Posted != nil && in.Posted(k)):
 				r.Outcome = LineReversal
 				reversed[k] = true
 				out[i] = r
@@ -277,9 +295,7 @@ func MatchStatement(lines []StatementLine, in MatchInput) []MatchResult {
 			cands = in.Candidates(l)
 		}
 		out[i] = MatchLine(l, in.Refs, cands, in.Currency)
-		if out[i].Outcome == LineMatched {
-			matchedHere[textnorm.TxnKey(l.TxnID)] = true
-		}
+		creditsHere[textnorm.TxnKey(l.TxnID)] = true
 	}
 	return out
 }

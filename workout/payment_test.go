@@ -32,6 +32,8 @@ func TestMatchLine(t *testing.T) {
 	refs.Add("LN-2024-0001", RefTarget{Case: 42, Loan: "L1"})
 	refs.Add("LN-2024-0009", RefTarget{Case: 9, Loan: "L9"})
 	refs.Add("CASE-00077", RefTarget{Case: 77, Closed: true})
+	refs.Add("DUP-12345", RefTarget{Case: 42, Loan: "L1"})
+	refs.Add("DUP-12345", RefTarget{Case: 9, Loan: "L9"})
 	line := func(ref string) StatementLine {
 		return StatementLine{Line: 2, TxnID: "T", Date: date.Of(2026, 11, 2), Amount: cny(100), Currency: "CNY", Reference: ref}
 	}
@@ -61,6 +63,8 @@ func TestMatchLine(t *testing.T) {
 		{"two names", line(""), []Candidate{na(6), na(7)}, LineQueued, 0, "", QueueAmbiguous, nil},
 		{"closed by blind", line(""), []Candidate{{Case: 5, Method: MatchBlindIndex, Closed: true}}, LineQueued, 5, MatchBlindIndex, QueueCaseClosed, nil},
 		{"nothing", line("thanks"), nil, LineQueued, 0, "", QueueNoMatch, nil},
+		{"a loan id two cases share", line("DUP-12345"), nil, LineQueued, 0, "", QueueAmbiguous, nil},
+		{"a shared id and a case ref", line("DUP-12345 CASE-00042"), nil, LineMatched, 42, MatchReference, "", nil},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
