@@ -77,13 +77,27 @@ func (ix ReferenceIndex) Add(ref string, to RefTarget) {
 }
 
 // MinReferenceLen is the shortest token looked up as a reference: shorter tokens (a "1", an
-// "ok") would match by accident.
-const MinReferenceLen = 5
+// "ok") would match by accident. A case reference (CaseRef: "C" and the case id, such as "C7")
+// counts at any length.
+const MinReferenceLen = 3
 
 // ReferenceKey normalises a reference for comparison: NFKC (full-width "ＬＮ１２" is "LN12"),
 // upper case, white space and format characters trimmed.
 func ReferenceKey(s string) string {
 	return strings.ToUpper(textnorm.Trim(norm.NFKC.String(s)))
+}
+
+// isCaseRef reports whether tok has the form of CaseRef: C or c and a case id.
+func isCaseRef(tok string) bool {
+	if len(tok) < 2 || (tok[0] != 'C' && tok[0] != 'c') || tok[1] == '0' {
+		return false
+	}
+	for i := 1; i < len(tok); i++ {
+		if tok[i] < '0' || tok[i] > '9' {
+			return false
+		}
+	}
+	return true
 }
 
 // ReferenceTokens splits free text into the tokens looked up as references: maximal runs of
@@ -100,7 +114,7 @@ func ReferenceTokens(text string) []string {
 		}
 		tok := strings.Trim(t[start:end], "-_/")
 		start = -1
-		if len(tok) < MinReferenceLen || !strings.ContainsAny(tok, "0123456789") {
+		if (len(tok) < MinReferenceLen && !isCaseRef(tok)) || !strings.ContainsAny(tok, "0123456789") {
 			return
 		}
 		tok = strings.ToUpper(tok)

@@ -16,7 +16,7 @@ func TestReferenceTokens(t *testing.T) {
 		"还款LN-2024-0001，张三":           {"LN-2024-0001"},
 		"ｃａｓｅ－０００４２ 还款":               {"CASE-00042"},
 		"pay 12 ok":                   nil,
-		"LN12345 ln12345 CASE9/ AB12": {"LN12345", "CASE9"},
+		"LN12345 ln12345 CASE9/ AB12 c7 C0 X9": {"LN12345", "CASE9", "AB12", "C7"},
 		"-CASE-77777-":                {"CASE-77777"},
 		"ref: ABCDEFG":                nil, // no digit
 	} {
