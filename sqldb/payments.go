@@ -334,7 +334,7 @@ type oldPayment struct {
 type payRow struct {
 	p        Payment
 	key      string
-	existing bool // an UPDATE of a stored payment (manual match), not an INSERT
+	existing bool  // an UPDATE of a stored payment (manual match), not an INSERT
 	allocs   []int // indexes into payTx.allocs (this payment's kind-payment allocations)
 }
 

@@ -13,12 +13,12 @@ import (
 
 func TestReferenceTokens(t *testing.T) {
 	for in, want := range map[string][]string{
-		"还款LN-2024-0001，张三":           {"LN-2024-0001"},
-		"ｃａｓｅ－０００４２ 还款":               {"CASE-00042"},
-		"pay 12 ok":                   nil,
+		"还款LN-2024-0001，张三":                    {"LN-2024-0001"},
+		"ｃａｓｅ－０００４２ 还款":                        {"CASE-00042"},
+		"pay 12 ok":                            nil,
 		"LN12345 ln12345 CASE9/ AB12 c7 C0 X9": {"LN12345", "CASE9", "AB12", "C7"},
-		"-CASE-77777-":                {"CASE-77777"},
-		"ref: ABCDEFG":                nil, // no digit
+		"-CASE-77777-":                         {"CASE-77777"},
+		"ref: ABCDEFG":                         nil, // no digit
 	} {
 		if got := ReferenceTokens(in); !slices.Equal(got, want) {
 			t.Errorf("ReferenceTokens(%q) = %q, want %q", in, got, want)
