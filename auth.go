@@ -44,6 +44,9 @@ const (
 	PermLedgerManage    Permission = "ledger.manage"   // publish checkpoints, close reporting periods
 	PermValuationRead   Permission = "valuation.read"  // portfolio valuations, prices and the model registry
 	PermModelManage     Permission = "model.manage"    // activate recovery-model versions
+	PermPaymentRead     Permission = "payment.read"    // payments, statement imports and the unmatched queue
+	PermPaymentPost     Permission = "payment.post"    // post payments, upload statements, record bounces
+	PermPaymentMatch    Permission = "payment.match"   // match a queued payment to a case by hand
 )
 
 // RolePermissions is the one table that decides who may do what. Roles not listed for a
@@ -62,6 +65,9 @@ var RolePermissions = map[Permission][]Role{
 	PermLedgerManage:    {RoleAdmin, RoleTrustee},
 	PermValuationRead:   {RoleAdmin, RoleAnalyst, RoleAuditor},
 	PermModelManage:     {RoleAdmin, RoleAnalyst},
+	PermPaymentRead:     {RoleAdmin, RoleCollector, RoleAuditor},
+	PermPaymentPost:     {RoleAdmin, RoleCollector},
+	PermPaymentMatch:    {RoleAdmin, RoleCollector},
 }
 
 // Can reports whether role r holds permission p.

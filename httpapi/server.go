@@ -80,6 +80,8 @@ type Config struct {
 	Valuation ValuationService
 	// Collectors are more metrics served on /metrics (the ledger's leadership and lag).
 	Collectors []prometheus.Collector
+	// Payments posts, matches and reverses payments (nil: no payment routes).
+	Payments PaymentService
 }
 
 // Leadership is implemented by a LedgerService that runs on several nodes: its role ("leader" or

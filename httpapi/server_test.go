@@ -117,7 +117,7 @@ func newFixture(t *testing.T, db *sqldb.DB) *fixture {
 		t.Fatal(err)
 	}
 	f.srv, err = httpapi.New(httpapi.Config{Logger: log, UploadDir: f.dir, MaxUploadBytes: 64 << 20, LoginRate: 1000, Ledger: f.ledger,
-		Valuation: f.valuation},
+		Valuation: f.valuation, Payments: sqldb.PaymentDesk{DB: db}},
 		sqldb.KeyedDB{DB: db, Keys: keys}, keys, broker)
 	if err != nil {
 		t.Fatal(err)

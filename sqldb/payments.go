@@ -14,6 +14,7 @@ import (
 	"reclaim/date"
 	"reclaim/ingest"
 	"reclaim/money"
+	"reclaim/pii"
 	"reclaim/textnorm"
 	"reclaim/tlog/verify"
 	"reclaim/workout"
@@ -26,67 +27,27 @@ import (
 // a pool, writes the loan.collection or loan.collection_reversal ledger entry, all in one
 // transaction: a statement file is imported whole or not at all.
 
-// Payment statuses.
-const (
-	PaymentApplied  = "applied"  // matched and allocated to a case's loans
-	PaymentQueued   = "queued"   // waiting in the unmatched queue (QueueReason says why)
-	PaymentReversed = "reversed" // a credit undone by a reversal (ReversedBy)
-	PaymentReversal = "reversal" // a reversal line (negative amount; ReversesID)
+// The payment records are package workout's (workout.Payment and its kin); these aliases keep
+// this package's API self-describing.
+type (
+	Payment           = workout.Payment
+	PaymentAllocation = workout.PaymentAllocation
+	PaymentInput      = workout.PaymentInput
+	StatementImport   = workout.StatementImport
+	PaymentFilter     = workout.PaymentFilter
 )
 
-// Payment sources.
+// Payment statuses, sources and allocation kinds (workout's).
 const (
-	PaymentFromStatement = "statement"
-	PaymentFromAPI       = "api"
+	PaymentApplied       = workout.PaymentApplied
+	PaymentQueued        = workout.PaymentQueued
+	PaymentReversed      = workout.PaymentReversed
+	PaymentReversal      = workout.PaymentReversal
+	PaymentFromStatement = workout.PaymentFromStatement
+	PaymentFromAPI       = workout.PaymentFromAPI
+	AllocPayment         = workout.AllocPayment
+	AllocReversal        = workout.AllocReversal
 )
-
-// Kinds of payment allocation.
-const (
-	AllocPayment  = "payment"
-	AllocReversal = "reversal"
-)
-
-// Payment is one payment line: a credit or a reversal, with what became of it.
-type Payment struct {
-	ID          int64               `json:"id"`
-	TxnID       string              `json:"txn_id"`
-	ImportID    int64               `json:"import_id,omitempty"`
-	Line        int                 `json:"line,omitempty"`
-	Source      string              `json:"source"`
-	ValueDate   date.Date           `json:"value_date"`
-	Amount      money.Amount        `json:"amount"`
-	Reference   string              `json:"reference"`
-	PayerMasked string              `json:"payer_masked,omitempty"`
-	Status      string              `json:"status"`
-	CaseID      int64               `json:"case_id,omitempty"`
-	Method      string              `json:"method,omitempty"`
-	QueueReason string              `json:"queue_reason,omitempty"`
-	QueueDetail string              `json:"queue_detail,omitempty"`
-	Credit      money.Amount        `json:"credit"` // an overpayment held in suspense
-	ReversesID  int64               `json:"reverses_id,omitempty"`
-	ReversedBy  int64               `json:"reversed_by,omitempty"`
-	Reason      string              `json:"reason,omitempty"`
-	Actor       string              `json:"actor"`
-	CreatedAt   time.Time           `json:"created_at"`
-	MatchedBy   string              `json:"matched_by,omitempty"`
-	MatchedAt   time.Time           `json:"matched_at,omitzero"`
-	Allocations []PaymentAllocation `json:"allocations,omitempty"`
-}
-
-// PaymentAllocation is what a payment (Kind payment, amounts > 0) or its reversal (Kind
-// reversal, amounts < 0) did to one loan; Pool, PoolLoan and PoolEvent name the ledger entry
-// written when the loan is in a pool.
-type PaymentAllocation struct {
-	Kind      string       `json:"kind"`
-	LoanID    int64        `json:"loan_id"`
-	CaseID    int64        `json:"case_id"`
-	Principal money.Amount `json:"principal"`
-	Interest  money.Amount `json:"interest"`
-	Fees      money.Amount `json:"fees"`
-	Pool      string       `json:"pool,omitempty"`
-	PoolLoan  string       `json:"pool_loan,omitempty"`
-	PoolEvent string       `json:"pool_event,omitempty"`
-}
 
 // PaymentOptions are the caller's choices for posting payments.
 type PaymentOptions struct {
@@ -98,37 +59,6 @@ type PaymentOptions struct {
 	Blind func(workout.StatementLine) [][]byte
 	// Actor names who posts, for the record ("user:alice").
 	Actor string
-}
-
-// StatementImport is a stored statement import with its counts.
-type StatementImport struct {
-	ID         int64        `json:"id"`
-	SHA256     string       `json:"sha256"`
-	Filename   string       `json:"filename"`
-	Mapping    string       `json:"mapping"`
-	Lines      int          `json:"lines"`
-	Matched    int          `json:"matched"`
-	Queued     int          `json:"queued"`
-	Reversals  int          `json:"reversals"`
-	Applied    money.Amount `json:"applied"` // sum of the credits applied (CNY minor units across currencies)
-	Actor      string       `json:"actor"`
-	ImportedAt time.Time    `json:"imported_at"`
-}
-
-// PaymentInput is one payment posted through the API: a credit, or (Amount < 0 with Reverses)
-// the bounce of an earlier credit. CaseID, when set, posts the credit to that case directly
-// (method manual) instead of matching it.
-type PaymentInput struct {
-	TxnID        string       `json:"txn_id"`
-	Date         date.Date    `json:"date"`
-	Amount       money.Amount `json:"amount"`
-	Reference    string       `json:"reference,omitempty"`
-	PayerName    string       `json:"payer_name,omitempty"`
-	PayerAccount string       `json:"payer_account,omitempty"`
-	PayerID      string       `json:"payer_id,omitempty"`
-	PayerPhone   string       `json:"payer_phone,omitempty"`
-	Reverses     string       `json:"reverses,omitempty"`
-	CaseID       int64        `json:"case_id,omitempty"`
 }
 
 func (o *PaymentOptions) policy() (workout.AllocationPolicy, error) {
@@ -1060,16 +990,6 @@ func (d *DB) GetPayment(ctx context.Context, id int64) (Payment, error) {
 	return p, dbError(rows.Err(), "reading a payment")
 }
 
-// PaymentFilter selects payments for ListPayments; zero fields do not filter.
-type PaymentFilter struct {
-	Status   string // e.g. PaymentQueued: the unmatched queue
-	Reason   string // queue reason
-	CaseID   int64
-	ImportID int64
-	AfterID  int64 // keyset paging: ids greater than this
-	Limit    int   // default 100, at most 1000
-}
-
 // ListPayments lists payments in id order (the unmatched queue is Status PaymentQueued),
 // without their allocations.
 func (d *DB) ListPayments(ctx context.Context, f PaymentFilter) ([]Payment, error) {
@@ -1226,4 +1146,69 @@ func (d *DB) GetStatementImport(ctx context.Context, id int64) (StatementImport,
 	}
 	s.Applied = money.New(applied, money.CNY)
 	return s, dbError(err, "reading a statement import")
+}
+
+// PaymentDesk serves payments to the API (httpapi.PaymentService) over a DB: it binds the
+// allocation policy and the blind-index look-up, and takes the actor from the request's context.
+type PaymentDesk struct {
+	DB     *DB
+	Policy workout.AllocationPolicy             // zero: the default policy
+	Blind  func(workout.StatementLine) [][]byte // nil: no blind-index matching (see BlindLookup)
+}
+
+func (p PaymentDesk) opt(ctx context.Context) PaymentOptions {
+	return PaymentOptions{Policy: p.Policy, Blind: p.Blind, Actor: reclaim.Actor(ctx)}
+}
+
+// ImportStatement runs DB.ImportStatement.
+func (p PaymentDesk) ImportStatement(ctx context.Context, filename string, st *workout.Statement) (StatementImport, error) {
+	return p.DB.ImportStatement(ctx, filename, st, p.opt(ctx))
+}
+
+// PostPayment runs DB.PostPayment.
+func (p PaymentDesk) PostPayment(ctx context.Context, in PaymentInput) (Payment, error) {
+	return p.DB.PostPayment(ctx, in, p.opt(ctx))
+}
+
+// ListPayments runs DB.ListPayments.
+func (p PaymentDesk) ListPayments(ctx context.Context, f PaymentFilter) ([]Payment, error) {
+	return p.DB.ListPayments(ctx, f)
+}
+
+// GetPayment runs DB.GetPayment.
+func (p PaymentDesk) GetPayment(ctx context.Context, id int64) (Payment, error) {
+	return p.DB.GetPayment(ctx, id)
+}
+
+// MatchPayment runs DB.MatchPayment.
+func (p PaymentDesk) MatchPayment(ctx context.Context, id, caseID int64, loans []int64) (Payment, error) {
+	return p.DB.MatchPayment(ctx, id, caseID, loans, p.opt(ctx))
+}
+
+// ReversePayment runs DB.ReversePayment.
+func (p PaymentDesk) ReversePayment(ctx context.Context, id int64, on date.Date, reason string) (Payment, error) {
+	return p.DB.ReversePayment(ctx, id, on, reason, p.opt(ctx))
+}
+
+// GetStatementImport runs DB.GetStatementImport.
+func (p PaymentDesk) GetStatementImport(ctx context.Context, id int64) (StatementImport, error) {
+	return p.DB.GetStatementImport(ctx, id)
+}
+
+// BlindLookup returns the blind-index hashes of a statement line's payer ID number and phone
+// under key k (the terms boarding wrote to case_keys), for PaymentOptions.Blind.
+func BlindLookup(k *pii.BlindKey) func(workout.StatementLine) [][]byte {
+	if k == nil {
+		return nil
+	}
+	return func(l workout.StatementLine) [][]byte {
+		var out [][]byte
+		if id := pii.NormalizeNationalID(l.PayerID); id != "" {
+			out = append(out, k.Hash(pii.BlindNationalID, id))
+		}
+		for _, ph := range pii.NormalizePhones(l.PayerPhone) {
+			out = append(out, k.Hash(pii.BlindPhone, ph))
+		}
+		return out
+	}
 }

@@ -9,7 +9,6 @@ import (
 	"reclaim"
 	"reclaim/date"
 	"reclaim/money"
-	"reclaim/pii"
 	"reclaim/sqldb"
 	"reclaim/sqldb/sqldbtest"
 	"reclaim/tlog/verify"
@@ -41,16 +40,7 @@ func newPaymentsFixture(t *testing.T, db *sqldb.DB, withPool bool) paymentsFixtu
 	f.wCase, _ = db.CaseForLoan(ctx, p.ID, "LN-0003")
 	f.nCase, _ = db.CaseForLoan(ctx, p.ID, "LN-0004")
 	bk := testBlindKey(t)
-	f.opt = sqldb.PaymentOptions{Actor: "user:tester", Blind: func(l workout.StatementLine) [][]byte {
-		var out [][]byte
-		if id := pii.NormalizeNationalID(l.PayerID); id != "" {
-			out = append(out, bk.Hash(pii.BlindNationalID, id))
-		}
-		if h := bk.PhoneHash(l.PayerPhone); h != nil {
-			out = append(out, h)
-		}
-		return out
-	}}
+	f.opt = sqldb.PaymentOptions{Actor: "user:tester", Blind: sqldb.BlindLookup(bk)}
 	if withPool {
 		if _, err := db.OpenPool(ctx, sqldb.PoolSpec{Pool: "PAY-1", Origin: "test.example/ledger/PAY-1", PortfolioID: p.ID, Effective: date.Of(2026, 3, 2)}); err != nil {
 			t.Fatal(err)
