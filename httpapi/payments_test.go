@@ -145,9 +145,9 @@ func TestPaymentsAbuse(t *testing.T) {
 	}
 	for _, c := range []struct {
 		name, file, data string
-		extra           []string
-		status          int
-		want            string
+		extra            []string
+		status           int
+		want             string
 	}{
 		{"unknown column", "a.csv", "txn_id,date,amount,colour\nA1,2026-01-05,1.00,red\n", nil, 400, `"rule":"unknown_column"`},
 		{"duplicate line", "a.csv", "txn_id,date,amount\nA1,2026-01-05,1.00\na1,2026-01-06,2.00\n", nil, 400, `"line":"3"`},
