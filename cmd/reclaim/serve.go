@@ -15,6 +15,7 @@ import (
 	"reclaim"
 	"reclaim/events"
 	"reclaim/httpapi"
+	"reclaim/pii"
 	"reclaim/sqldb"
 	"reclaim/valuation/service"
 	"reclaim/web"
@@ -93,7 +94,7 @@ func serve(ctx context.Context, g *globals, a *app, f serveFlags, ready func(url
 	}
 	srv, err := httpapi.New(httpapi.Config{Logger: log, Version: Version, SecureCookies: f.secure, Web: web.Dist(),
 		MaxUploadBytes: f.maxMB << 20, UploadDir: uploadDir, TrustedProxies: proxies, Ledger: ledger, Valuation: service.New(a.db, service.Options{Logger: log}),
-		Collectors: ledger.Collectors()},
+		Collectors: ledger.Collectors(), Payments: paymentDesk(g, a, log)},
 		sqldb.KeyedDB{DB: a.db, Keys: a.keys}, a.keys, broker)
 	if err != nil {
 		return err
@@ -142,4 +143,17 @@ func joinRoles() string {
 		s = append(s, string(r))
 	}
 	return strings.Join(s, ", ")
+}
+
+// paymentDesk serves payments with blind-index matching when the blind-index key loads (the
+// key boarding used; pii.LoadBlindKey), and without it otherwise (references and names only).
+func paymentDesk(g *globals, a *app, log *slog.Logger) sqldb.PaymentDesk {
+	desk := sqldb.PaymentDesk{DB: a.db}
+	bk, err := pii.LoadBlindKey("", g.dataDir)
+	if err != nil {
+		log.Warn("payments: no blind-index key; matching by reference and name only", "err", err)
+		return desk
+	}
+	desk.Blind = sqldb.BlindLookup(bk)
+	return desk
 }
