@@ -231,6 +231,8 @@ type payTx struct {
 	dropLims  []int64 // payments (stored before) whose part-payment no longer counts
 	statusUps []statusUp
 	poolTxns  map[string]bool // pool|txnkey already used by a collection of this transaction
+	pooled    map[int64]bool  // portfolio id -> whether a pool was opened from it
+	undone    map[int64]bool  // payments of this transaction reversed in it
 	err       error
 
 	matched, queued, reversals int
@@ -241,8 +243,11 @@ type payCase struct {
 	id       int64
 	status   string
 	currency money.Currency
-	loans    []workout.LoanBalance // keyed by loan id (decimal)
-	info     map[string]*acctInfo
+	expiry   date.Date // the case's limitation expiry as stored
+	// relimit: a part-payment was taken back; the case's limitation is recomputed from its events
+	relimit bool
+	loans   []workout.LoanBalance // keyed by loan id (decimal)
+	info    map[string]*acctInfo
 }
 
 type acctInfo struct {
@@ -251,6 +256,7 @@ type acctInfo struct {
 	pool, poolLoan      string
 	poolLoaded          bool
 	touched             bool
+	expiry              date.Date // the loan's limitation expiry (moved by part-payments)
 }
 
 type oldPayment struct {
@@ -293,7 +299,7 @@ type statusUp struct {
 
 func (d *DB) newPayTx(ctx context.Context, tx *Tx, opt PaymentOptions, pol workout.AllocationPolicy) (*payTx, error) {
 	p := &payTx{d: d, ctx: ctx, tx: tx, opt: opt, pol: pol, now: d.nowUTC(), cases: map[int64]*payCase{}, existing: map[string]*oldPayment{},
-		here: map[string]*payRow{}, poolTxns: map[string]bool{}, refs: workout.ReferenceIndex{}}
+		here: map[string]*payRow{}, poolTxns: map[string]bool{}, pooled: map[int64]bool{}, undone: map[int64]bool{}, refs: workout.ReferenceIndex{}}
 	if err := tx.QueryRow(ctx, `SELECT COALESCE(MAX(id), 0) + 1 FROM payments`).Scan(&p.nextPay); err != nil {
 		return nil, err
 	}
@@ -473,46 +479,66 @@ func (p *payTx) candidates(l workout.StatementLine) []workout.Candidate {
 	return out
 }
 
-// loadCase reads a case and its active accounts (balances, default dates) into the cache.
+// loadCase reads a case and its active accounts (balances, default dates, limitation expiry)
+// into the cache (ENOTFOUND for an unknown case).
 func (p *payTx) loadCase(id int64) (*payCase, error) {
 	if c, ok := p.cases[id]; ok {
 		return c, nil
 	}
-	c := &payCase{id: id, info: map[string]*acctInfo{}}
-	var cur string
-	err := p.tx.QueryRow(p.ctx, `SELECT status, currency FROM cases WHERE id = ?`, id).Scan(&c.status, &cur)
-	if err == sql.ErrNoRows {
+	if err := p.loadCases([]int64{id}); err != nil {
+		return nil, err
+	}
+	c, ok := p.cases[id]
+	if !ok {
 		e := reclaim.Errorf(reclaim.ENOTFOUND, "case %d not found", id)
 		e.Fields = map[string]string{"case_id": strconv.FormatInt(id, 10)}
 		return nil, e
 	}
-	if err != nil {
-		return nil, err
+	return c, nil
+}
+
+// loadCases reads the cases not yet cached, 500 to a query (unknown ids are left out).
+func (p *payTx) loadCases(ids []int64) error {
+	var want []any
+	seen := map[int64]bool{}
+	for _, id := range ids {
+		if _, ok := p.cases[id]; !ok && id > 0 && !seen[id] {
+			seen[id] = true
+			want = append(want, id)
+		}
 	}
-	c.currency = money.Currency(cur)
-	rows, err := p.tx.Query(p.ctx, `SELECT a.loan_id, a.portfolio_id, a.loan_ref, a.principal_minor, a.interest_minor, a.fees_minor, l.default_date
-		FROM accounts a JOIN loans l ON l.id = a.loan_id WHERE a.case_id = ? AND a.status = ? ORDER BY a.loan_id`, id, AccountActive)
-	if err != nil {
-		return nil, err
+	if err := p.inChunks(`SELECT id, status, currency, limitation_expiry FROM cases WHERE id IN (%s)`, want, func(r *sql.Rows) error {
+		c := &payCase{info: map[string]*acctInfo{}}
+		var cur string
+		if err := r.Scan(&c.id, &c.status, &cur, dateScan{&c.expiry}); err != nil {
+			return err
+		}
+		c.currency = money.Currency(cur)
+		p.cases[c.id] = c
+		return nil
+	}); err != nil {
+		return err
 	}
-	defer rows.Close()
-	for rows.Next() {
-		var ai acctInfo
+	return p.inChunks(`SELECT a.case_id, a.loan_id, a.portfolio_id, a.loan_ref, a.principal_minor, a.interest_minor, a.fees_minor, a.limitation_expiry,
+		l.default_date FROM accounts a JOIN loans l ON l.id = a.loan_id WHERE a.status = '`+AccountActive+`' AND a.case_id IN (%s)
+		ORDER BY a.case_id, a.loan_id`, want, func(r *sql.Rows) error {
+		var caseID int64
+		ai := &acctInfo{}
 		var pr, in, fe int64
 		var def date.Date
-		if err := rows.Scan(&ai.loanID, &ai.portfolioID, &ai.loanRef, &pr, &in, &fe, dateScan{&def}); err != nil {
-			return nil, err
+		if err := r.Scan(&caseID, &ai.loanID, &ai.portfolioID, &ai.loanRef, &pr, &in, &fe, dateScan{&ai.expiry}, dateScan{&def}); err != nil {
+			return err
+		}
+		c := p.cases[caseID]
+		if c == nil {
+			return nil
 		}
 		k := strconv.FormatInt(ai.loanID, 10)
 		c.loans = append(c.loans, workout.LoanBalance{Loan: k, DefaultDate: def, Principal: money.New(pr, c.currency),
 			Interest: money.New(in, c.currency), Fees: money.New(fe, c.currency)})
-		c.info[k] = &ai
-	}
-	if err := rows.Err(); err != nil {
-		return nil, err
-	}
-	p.cases[id] = c
-	return c, nil
+		c.info[k] = ai
+		return nil
+	})
 }
 
 // poolOf finds the pool a servicing account's loan is in (a pool opened from its portfolio that
@@ -522,6 +548,18 @@ func (p *payTx) poolOf(ai *acctInfo) error {
 		return nil
 	}
 	ai.poolLoaded = true
+	has, ok := p.pooled[ai.portfolioID]
+	if !ok {
+		var n int64
+		if err := p.tx.QueryRow(p.ctx, `SELECT COUNT(*) FROM ledger_pools WHERE portfolio_id = ?`, ai.portfolioID).Scan(&n); err != nil {
+			return err
+		}
+		has = n > 0
+		p.pooled[ai.portfolioID] = has
+	}
+	if !has {
+		return nil
+	}
 	var pool, ref string
 	err := p.tx.QueryRow(p.ctx, `SELECT pl.pool, pl.loan_ref FROM ledger_pools lp JOIN pool_loans pl ON pl.pool = lp.pool
 		WHERE lp.portfolio_id = ? AND pl.loan_key = ? AND pl.status NOT IN (?, ?, ?) ORDER BY pl.pool LIMIT 1`,
@@ -553,6 +591,15 @@ func (p *payTx) run(lines []workout.StatementLine, force *workout.MatchResult) e
 		if p.err != nil {
 			return p.err
 		}
+	}
+	var ids []int64
+	for _, r := range results {
+		if r.Outcome == workout.LineMatched {
+			ids = append(ids, r.Case)
+		}
+	}
+	if err := p.loadCases(ids); err != nil {
+		return err
 	}
 	for i, l := range lines {
 		r := results[i]
@@ -655,6 +702,11 @@ func (p *payTx) apply(row *payRow, l workout.StatementLine, caseID int64, prefer
 		p.moves = append(p.moves, moveRow{loanID: ai.loanID, caseID: caseID, typ: MovePayment, p: -mv.Principal.Minor(), i: -mv.Interest.Minor(),
 			f: -mv.Fees.Minor(), cur: string(c.currency), eff: l.Date, ref: l.TxnID})
 		p.lims = append(p.lims, limRow{caseID: caseID, loanID: ai.loanID, paymentID: row.p.ID, on: l.Date})
+		// A part-payment on D interrupts the period: workout.LimitationExpiry only grows, to
+		// at least D + 3 years, so the stored expiry moves without re-reading every event.
+		if e := l.Date.AddYears(3); e.After(ai.expiry) {
+			ai.expiry = e
+		}
 	}
 	p.matched++
 	p.applied += l.Amount.Minor()
@@ -737,7 +789,7 @@ func (p *payTx) reverseLine(row *payRow, l workout.StatementLine) error {
 		for _, i := range o.allocs {
 			orig = append(orig, p.allocs[i].a)
 		}
-		p.lims = slices.DeleteFunc(p.lims, func(r limRow) bool { return r.paymentID == o.p.ID })
+		p.undone[o.p.ID] = true // its part-payments are not written
 		return p.undo(row, orig, l, o.p.Reference)
 	}
 	o, ok := p.existing[k]
@@ -804,6 +856,7 @@ func (p *payTx) undo(row *payRow, orig []PaymentAllocation, l workout.StatementL
 			return err
 		}
 		ai.touched = true
+		c.relimit = true
 		r := PaymentAllocation{Kind: AllocReversal, LoanID: a.LoanID, CaseID: a.CaseID, Principal: rev[0].Principal, Interest: rev[0].Interest, Fees: rev[0].Fees}
 		if a.Pool != "" {
 			ev, err := p.poolReversal(a, l)
@@ -898,23 +951,52 @@ func (p *payTx) flush() error {
 	}); err != nil {
 		return err
 	}
-	// Balances of the accounts touched.
-	var caseIDs []int64
-	for id, c := range p.cases {
+	// Balances (and limitation expiries) of the accounts touched, then their cases.
+	var accts, cases []any
+	var relimit []int64
+	ids := make([]int64, 0, len(p.cases))
+	for id := range p.cases {
+		ids = append(ids, id)
+	}
+	slices.Sort(ids)
+	for _, id := range ids {
+		c := p.cases[id]
 		touched := false
+		var caseExp date.Date
 		for _, l := range c.loans {
 			ai := c.info[l.Loan]
+			if !ai.expiry.IsZero() && (caseExp.IsZero() || ai.expiry.Before(caseExp)) {
+				caseExp = ai.expiry
+			}
 			if !ai.touched {
 				continue
 			}
 			touched = true
-			if _, err := tx.Exec(ctx, `UPDATE accounts SET principal_minor = ?, interest_minor = ?, fees_minor = ? WHERE loan_id = ?`,
-				l.Principal.Minor(), l.Interest.Minor(), l.Fees.Minor(), ai.loanID); err != nil {
-				return err
-			}
+			accts = append(accts, ai.loanID, l.Principal.Minor(), l.Interest.Minor(), l.Fees.Minor(), dateArg(ai.expiry))
 		}
-		if touched {
-			caseIDs = append(caseIDs, id)
+		if !touched {
+			continue
+		}
+		if c.relimit {
+			relimit = append(relimit, id)
+			continue
+		}
+		cases = append(cases, id, dateArg(caseExp))
+	}
+	if err := p.updateFrom("accounts", "loan_id", []string{"principal_minor", "interest_minor", "fees_minor", "limitation_expiry"},
+		[]string{"BIGINT", "BIGINT", "BIGINT", "DATE"}, accts); err != nil {
+		return err
+	}
+	if err := p.updateFrom("cases", "id", []string{"limitation_expiry"}, []string{"DATE"}, cases); err != nil {
+		return err
+	}
+	if len(cases) > 0 {
+		var ids []any
+		for i := 0; i < len(cases); i += 2 {
+			ids = append(ids, cases[i])
+		}
+		if err := p.execChunks(`UPDATE cases SET updated_at = ? WHERE id IN (%s)`, now, ids); err != nil {
+			return err
 		}
 	}
 	// A part-payment interrupts the limitation period (workout.LimPartPayment); a reversed one
@@ -924,18 +1006,75 @@ func (p *payTx) flush() error {
 			return err
 		}
 	}
+	p.lims = slices.DeleteFunc(p.lims, func(r limRow) bool { return p.undone[r.paymentID] })
 	if err := insertRows(ctx, tx, `INSERT INTO limitation_events (case_id, loan_id, kind, on_date, ref, at) VALUES `, 6, len(p.lims), func(i int, a []any) []any {
 		l := p.lims[i]
 		return append(a, l.caseID, l.loanID, string(workout.LimPartPayment), dateArg(l.on), payRef(l.paymentID), now)
 	}); err != nil {
 		return err
 	}
-	slices.Sort(caseIDs)
-	for _, id := range caseIDs {
-		if _, err := tx.Exec(ctx, `UPDATE cases SET updated_at = ? WHERE id = ?`, now, id); err != nil {
+	// A case whose part-payment was taken back: its limitation is recomputed from its events.
+	for _, id := range relimit {
+		if err := tx.refreshCaseLimitation(ctx, id, p.now); err != nil {
 			return err
 		}
-		if err := tx.refreshCaseLimitation(ctx, id, p.now); err != nil {
+	}
+	return nil
+}
+
+// updateFrom sets cols of table's rows from vals (key, then one value per column, row after
+// row) with one statement per 500 rows: WITH v(...) AS (VALUES ...) UPDATE ... FROM v.
+// types are the PostgreSQL types of the columns (BIGINT, DATE), cast there; SQLite takes the
+// values as they are.
+func (p *payTx) updateFrom(table, key string, cols, types []string, vals []any) error {
+	per := 1 + len(cols)
+	n := len(vals) / per
+	for start := 0; start < n; start += 500 {
+		end := min(n, start+500)
+		var b strings.Builder
+		b.WriteString("WITH v(k")
+		for i := range cols {
+			fmt.Fprintf(&b, ", c%d", i)
+		}
+		b.WriteString(") AS (VALUES ")
+		for r := start; r < end; r++ {
+			if r > start {
+				b.WriteByte(',')
+			}
+			b.WriteString("(" + p.cast("BIGINT"))
+			for _, t := range types {
+				b.WriteString(", " + p.cast(t))
+			}
+			b.WriteByte(')')
+		}
+		b.WriteString(") UPDATE " + table + " SET ")
+		for i, c := range cols {
+			if i > 0 {
+				b.WriteString(", ")
+			}
+			fmt.Fprintf(&b, "%s = v.c%d", c, i)
+		}
+		b.WriteString(" FROM v WHERE " + table + "." + key + " = v.k")
+		if _, err := p.tx.Exec(p.ctx, b.String(), vals[start*per:end*per]...); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+func (p *payTx) cast(t string) string {
+	if p.tx.Dialect() == Postgres {
+		return "CAST(? AS " + t + ")"
+	}
+	return "?"
+}
+
+// execChunks runs q (whose IN list is "(%s)") with first and then the ids, 500 ids at a time.
+func (p *payTx) execChunks(q string, first any, ids []any) error {
+	for start := 0; start < len(ids); start += 500 {
+		part := ids[start:min(len(ids), start+500)]
+		marks := strings.TrimSuffix(strings.Repeat("?,", len(part)), ",")
+		if _, err := p.tx.Exec(p.ctx, fmt.Sprintf(q, marks), append([]any{first}, part...)...); err != nil {
 			return err
 		}
 	}

@@ -114,6 +114,10 @@ T5,2026-04-04,2000.00,,,%s 结清,
 		if got := accountBalances(t, db, f.zCase); fmt.Sprint(got) != fmt.Sprint(before) {
 			t.Fatalf("after the reversal %v, before %v", got, before)
 		}
+		// The reversed part-payment no longer interrupts the period.
+		if as, _ := db.CaseAccounts(ctx, f.zCase); as[1].LoanRef != "LN-0002" || as[1].LimitationExpiry != date.Of(2027, 2, 28) {
+			t.Fatalf("limitation after the reversal: %+v", as)
+		}
 		p1 := paymentByTxn(t, db, "T1")
 		if p1.Status != sqldb.PaymentReversed || p1.Method != string(workout.MatchReference) || p1.ReversedBy == 0 || len(p1.Allocations) != 1 {
 			t.Fatalf("T1 %+v", p1)
@@ -235,6 +239,14 @@ func TestPaymentsClosedCaseAndRejections(t *testing.T) {
 		}
 		if got := accountBalances(t, db, f.zCase); got["LN-0001"][0] != 0 || got["LN-0001"][1] != lz["LN-0001"][1]-10 {
 			t.Fatalf("oldest loan's fees first: %v (was %v)", got, lz)
+		}
+		// The part-payment interrupts the limitation period of the loan it paid.
+		as, _ := db.CaseAccounts(ctx, f.zCase)
+		if as[0].LoanRef != "LN-0001" || as[0].LimitationExpiry != date.Of(2029, 4, 2) || as[1].LimitationExpiry != date.Of(2027, 2, 28) {
+			t.Fatalf("limitation after a part-payment: %+v", as)
+		}
+		if c, _ := db.GetCase(ctx, f.zCase); c.LimitationExpiry != date.Of(2027, 2, 28) {
+			t.Fatalf("the case's expiry is its earliest loan's: %v", c.LimitationExpiry)
 		}
 		p, err = db.PostPayment(ctx, sqldb.PaymentInput{TxnID: "API-3", Date: date.Of(2026, 4, 2), Amount: cny(50000), PayerName: "张三"}, f.opt)
 		// Every fixture borrower is masked 张*; only Z has a loan (LN-0002) of 500.00.

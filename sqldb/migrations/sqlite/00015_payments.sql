@@ -69,10 +69,12 @@ CREATE INDEX payment_allocations_payment ON payment_allocations (payment_id, id)
 
 -- Reference matching looks loans up by the seller's loan id quoted in a payment's reference.
 CREATE INDEX accounts_loan_ref ON accounts (loan_ref);
--- Name-and-amount matching looks borrowers up by masked name.
+-- Name-and-amount matching looks borrowers up by masked name, then their accounts.
 CREATE INDEX borrowers_masked_name ON borrowers (masked_name);
+CREATE INDEX accounts_borrower ON accounts (borrower_id);
 
 -- +goose Down
+DROP INDEX accounts_borrower;
 DROP INDEX borrowers_masked_name;
 DROP INDEX accounts_loan_ref;
 DROP TABLE payment_allocations;
