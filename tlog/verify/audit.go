@@ -324,9 +324,9 @@ type ReconcileResult struct {
 // optional; amount is a decimal with up to two decimals, negative for debits, which are
 // ignored); openingsCSV has event_id,salt_hex,txn_id (header optional). Every loan.collection
 // must have an opening whose salt opens its bank_txn commitment to the txn_id
-// (Commit(salt, TagBankTxn, BankTxnRecord(txn_id))), and that txn_id must be a statement credit
-// of the same amount, used by no other collection; every statement credit must be matched by a
-// collection. It returns the result and, when anything is unmatched, a *Failure of kind
+// (Commit(salt, TagBankTxn, BankTxnRecord(txn_id))), and that txn_id must be a statement credit;
+// one bank transaction may pay several loans, so the collections that open to one txn_id must
+// together equal its amount; every statement credit must be matched by its collections. It returns the result and, when anything is unmatched, a *Failure of kind
 // "reconcile-unmatched" whose evidence is the result.
 func Reconcile(dir string, statementCSV, openingsCSV io.Reader) (*ReconcileResult, error) {
 	l, err := LoadLocal(dir)
@@ -353,7 +353,14 @@ func Reconcile(dir string, statementCSV, openingsCSV io.Reader) (*ReconcileResul
 		credits[s.TxnID] = s
 		res.Credits++
 	}
-	used := map[string]int64{}
+	// One bank transaction may pay several loans: the collections that open to one txn_id
+	// together must equal its credit.
+	type group struct {
+		sum   Amount
+		items []Unmatched
+	}
+	groups := map[string]*group{}
+	var order []string
 	for i, pe := range l.Parsed {
 		c, ok := pe.(LoanCollection)
 		if !ok {
@@ -373,21 +380,38 @@ func Reconcile(dir string, statementCSV, openingsCSV io.Reader) (*ReconcileResul
 			res.UnmatchedCollections = append(res.UnmatchedCollections, u)
 			continue
 		}
-		s, ok := credits[o.TxnID]
+		g := groups[o.TxnID]
+		if g == nil {
+			g = &group{}
+			groups[o.TxnID] = g
+			order = append(order, o.TxnID)
+		}
+		g.sum, _ = g.sum.Add(c.Amount)
+		g.items = append(g.items, u)
+	}
+	used := map[string]int64{}
+	for _, txn := range order {
+		g := groups[txn]
+		s, ok := credits[txn]
+		var reason string
 		switch {
 		case !ok:
-			u.Reason = "the bank transaction is not a credit on the statement"
-		case s.Amount != c.Amount:
-			u.Reason = fmt.Sprintf("statement line %d credits %s, the collection is %s", s.Line, s.Amount.Major(), c.Amount.Major())
-		case used[o.TxnID] != 0:
-			u.Reason = fmt.Sprintf("the bank transaction was already matched to entry %d", used[o.TxnID]-1)
+			reason = "the bank transaction is not a credit on the statement"
+		case s.Amount != g.sum && len(g.items) == 1:
+			reason = fmt.Sprintf("statement line %d credits %s, the collection is %s", s.Line, s.Amount.Major(), g.sum.Major())
+		case s.Amount != g.sum:
+			reason = fmt.Sprintf("statement line %d credits %s, the %d collections on it sum to %s", s.Line, s.Amount.Major(), len(g.items), g.sum.Major())
 		default:
-			used[o.TxnID] = int64(i) + 1
-			res.Matched++
+			used[txn] = g.items[0].Index + 1
+			res.Matched += len(g.items)
 			continue
 		}
-		res.UnmatchedCollections = append(res.UnmatchedCollections, u)
+		for _, u := range g.items {
+			u.Reason = reason
+			res.UnmatchedCollections = append(res.UnmatchedCollections, u)
+		}
 	}
+	sort.Slice(res.UnmatchedCollections, func(i, j int) bool { return res.UnmatchedCollections[i].Index < res.UnmatchedCollections[j].Index })
 	for _, s := range lines {
 		if s.Amount > 0 && used[s.TxnID] == 0 {
 			res.UnmatchedCredits = append(res.UnmatchedCredits, Unmatched{TxnID: s.TxnID, Amount: s.Amount.String(),

@@ -1,6 +1,8 @@
 package verify
 
 import (
+	"bytes"
+	"encoding/hex"
 	"strings"
 	"testing"
 )
@@ -114,5 +116,31 @@ func TestReversalEntryRules(t *testing.T) {
 	got, err := ParseEntry(b)
 	if err != nil || got.(LoanCollectionReversal) != base {
 		t.Fatalf("round trip: %v %+v", err, got)
+	}
+}
+
+// One bank transaction that paid two loans reconciles when its collections sum to the credit.
+func TestReconcileOneTransactionSeveralLoans(t *testing.T) {
+	salt := bytes.Repeat([]byte{5}, 32)
+	coll := func(id, loan string, amt Amount) LoanCollection {
+		return LoanCollection{Header: hdr(id, "2025-01-15"), Loan: loan, Amount: amt, Principal: amt, Channel: ChannelBankTransfer,
+			BankTxn: Commit(salt, TagBankTxn, BankTxnRecord("TX-1"))}
+	}
+	dir := syncEntries(t, []Entry{
+		PoolOpened{Header: hdr("open", "2025-01-01"), Name: "P", Cutoff: "2024-12-31", Currency: "CNY"},
+		LoanBoarded{Header: hdr("b1", "2025-01-02"), Loan: "A", Claim: 10000, Principal: 10000, Commitment: hx('1')},
+		LoanBoarded{Header: hdr("b2", "2025-01-02"), Loan: "B", Claim: 5000, Principal: 5000, Commitment: hx('2')},
+		coll("c1", "A", 700), coll("c2", "B", 300),
+	})
+	h := hex.EncodeToString(salt)
+	opens := "c1," + h + ",TX-1\nc2," + h + ",TX-1\n"
+	res, err := Reconcile(dir, strings.NewReader("TX-1,2025-01-15,10.00\n"), strings.NewReader(opens))
+	if err != nil || res.Matched != 2 || res.Credits != 1 {
+		t.Fatalf("%+v %v", res, err)
+	}
+	res, err = Reconcile(dir, strings.NewReader("TX-1,2025-01-15,10.01\n"), strings.NewReader(opens))
+	wantFailure(t, err, "reconcile-unmatched")
+	if len(res.UnmatchedCollections) != 2 || !strings.Contains(res.UnmatchedCollections[0].Reason, "2 collections on it sum to 10.00") {
+		t.Fatalf("%+v", res.UnmatchedCollections)
 	}
 }
