@@ -386,9 +386,6 @@ func (p *payTx) prepare(lines []workout.StatementLine) error {
 				}
 			}
 			loanRefs = append(loanRefs, tok)
-			if low := strings.ToLower(tok); low != tok {
-				loanRefs = append(loanRefs, low)
-			}
 		}
 	}
 	if err := p.inChunks(`SELECT id, status FROM cases WHERE id IN (%s)`, caseIDs, func(r *sql.Rows) error {
@@ -402,16 +399,32 @@ func (p *payTx) prepare(lines []workout.StatementLine) error {
 	}); err != nil {
 		return err
 	}
-	return p.inChunks(`SELECT a.loan_id, a.loan_ref, a.case_id, c.status FROM accounts a JOIN cases c ON c.id = a.case_id WHERE a.loan_ref IN (%s)`,
-		loanRefs, func(r *sql.Rows) error {
-			var id, caseID int64
-			var ref, status string
-			if err := r.Scan(&id, &ref, &caseID, &status); err != nil {
-				return err
+	byRef := func(refs []any) error {
+		return p.inChunks(`SELECT a.loan_id, a.loan_ref, a.case_id, c.status FROM accounts a JOIN cases c ON c.id = a.case_id WHERE a.loan_ref IN (%s)`,
+			refs, func(r *sql.Rows) error {
+				var id, caseID int64
+				var ref, status string
+				if err := r.Scan(&id, &ref, &caseID, &status); err != nil {
+					return err
+				}
+				p.refs.Add(ref, workout.RefTarget{Case: caseID, Loan: strconv.FormatInt(id, 10), Closed: status == CaseClosed})
+				return nil
+			})
+	}
+	if err := byRef(loanRefs); err != nil {
+		return err
+	}
+	// Tokens are upper case; a loan id the seller wrote in lower case is looked up as such.
+	var lower []any
+	for _, t := range loanRefs {
+		tok := t.(string)
+		if _, found := p.refs[tok]; !found {
+			if low := strings.ToLower(tok); low != tok {
+				lower = append(lower, low)
 			}
-			p.refs.Add(ref, workout.RefTarget{Case: caseID, Loan: strconv.FormatInt(id, 10), Closed: status == CaseClosed})
-			return nil
-		})
+		}
+	}
+	return byRef(lower)
 }
 
 // refDecides reports whether the line's reference alone names exactly one case (then the
@@ -910,7 +923,7 @@ func (p *payTx) flush() error {
 			ins = append(ins, r)
 		}
 	}
-	if err := insertRows(ctx, tx, `INSERT INTO payments (id, txn_id, txn_key, import_id, line, source, value_date, amount_minor, currency, reference,
+	if err := p.insertMany(`INSERT INTO payments (id, txn_id, txn_key, import_id, line, source, value_date, amount_minor, currency, reference,
 		payer_masked, status, case_id, method, queue_reason, queue_detail, credit_minor, reverses_id, reversed_by, reason, actor, created_at) VALUES `,
 		22, len(ins), func(i int, a []any) []any {
 			r := ins[i].p
@@ -935,7 +948,7 @@ func (p *payTx) flush() error {
 		}
 	}
 	base := p.nextAlloc
-	if err := insertRows(ctx, tx, `INSERT INTO payment_allocations (id, payment_id, kind, loan_id, case_id, principal_minor, interest_minor, fees_minor,
+	if err := p.insertMany(`INSERT INTO payment_allocations (id, payment_id, kind, loan_id, case_id, principal_minor, interest_minor, fees_minor,
 		pool, pool_loan, pool_event) VALUES `, 11, len(p.allocs), func(i int, a []any) []any {
 		x := p.allocs[i]
 		return append(a, base+int64(i), x.paymentID, x.a.Kind, x.a.LoanID, x.a.CaseID, x.a.Principal.Minor(), x.a.Interest.Minor(), x.a.Fees.Minor(),
@@ -944,7 +957,7 @@ func (p *payTx) flush() error {
 		return err
 	}
 	now := d.instant(p.now)
-	if err := insertRows(ctx, tx, `INSERT INTO account_movements (loan_id, case_id, type, amount_minor, principal_minor, interest_minor, fees_minor,
+	if err := p.insertMany(`INSERT INTO account_movements (loan_id, case_id, type, amount_minor, principal_minor, interest_minor, fees_minor,
 		currency, effective, reference, actor, at) VALUES `, 12, len(p.moves), func(i int, a []any) []any {
 		m := p.moves[i]
 		return append(a, m.loanID, m.caseID, m.typ, m.p+m.i+m.f, m.p, m.i, m.f, m.cur, dateArg(m.eff), m.ref, p.opt.Actor, now)
@@ -1007,7 +1020,7 @@ func (p *payTx) flush() error {
 		}
 	}
 	p.lims = slices.DeleteFunc(p.lims, func(r limRow) bool { return p.undone[r.paymentID] })
-	if err := insertRows(ctx, tx, `INSERT INTO limitation_events (case_id, loan_id, kind, on_date, ref, at) VALUES `, 6, len(p.lims), func(i int, a []any) []any {
+	if err := p.insertMany(`INSERT INTO limitation_events (case_id, loan_id, kind, on_date, ref, at) VALUES `, 6, len(p.lims), func(i int, a []any) []any {
 		l := p.lims[i]
 		return append(a, l.caseID, l.loanID, string(workout.LimPartPayment), dateArg(l.on), payRef(l.paymentID), now)
 	}); err != nil {
@@ -1016,6 +1029,56 @@ func (p *payTx) flush() error {
 	// A case whose part-payment was taken back: its limitation is recomputed from its events.
 	for _, id := range relimit {
 		if err := tx.refreshCaseLimitation(ctx, id, p.now); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// insertMany inserts n rows with multi-row INSERTs of up to 200 rows; the statement for a full
+// batch is prepared once and reused (SQLite parses a 200-row statement once, not per batch).
+func (p *payTx) insertMany(prefix string, cols, n int, row func(i int, args []any) []any) error {
+	const per = 200
+	text := func(rows int) string {
+		var b strings.Builder
+		b.WriteString(prefix)
+		one := "(" + strings.TrimSuffix(strings.Repeat("?,", cols), ",") + ")"
+		for i := 0; i < rows; i++ {
+			if i > 0 {
+				b.WriteByte(',')
+			}
+			b.WriteString(one)
+		}
+		return p.d.rebind(b.String())
+	}
+	var full *sql.Stmt
+	defer func() {
+		if full != nil {
+			full.Close()
+		}
+	}()
+	args := make([]any, 0, per*cols)
+	for start := 0; start < n; start += per {
+		end := min(n, start+per)
+		args = args[:0]
+		for i := start; i < end; i++ {
+			args = row(i, args)
+		}
+		if err := checkArgs(args); err != nil {
+			return err
+		}
+		var err error
+		if end-start == per {
+			if full == nil {
+				if full, err = p.tx.tx.PrepareContext(p.ctx, text(per)); err != nil {
+					return err
+				}
+			}
+			_, err = full.ExecContext(p.ctx, args...)
+		} else {
+			_, err = p.tx.tx.ExecContext(p.ctx, text(end-start), args...)
+		}
+		if err != nil {
 			return err
 		}
 	}
@@ -1138,11 +1201,14 @@ func (d *DB) ListPayments(ctx context.Context, f PaymentFilter) ([]Payment, erro
 		cond string
 		v    any
 		on   bool
-	}{{"status = ?", f.Status, f.Status != ""}, {"queue_reason = ?", f.Reason, f.Reason != ""}, {"case_id = ?", f.CaseID, f.CaseID != 0},
+	}{{"status = ?", f.Status, f.Status != "" && f.Status != PaymentQueued}, {"queue_reason = ?", f.Reason, f.Reason != ""}, {"case_id = ?", f.CaseID, f.CaseID != 0},
 		{"import_id = ?", f.ImportID, f.ImportID != 0}, {"id > ?", f.AfterID, f.AfterID > 0}} {
 		if c.on {
 			where, args = append(where, c.cond), append(args, c.v)
 		}
+	}
+	if f.Status == PaymentQueued {
+		where = append(where, "status = '"+PaymentQueued+"'") // a literal, so the partial index payments_queue serves it
 	}
 	q := `SELECT ` + paymentCols + ` FROM payments`
 	if len(where) > 0 {

@@ -47,7 +47,8 @@ CREATE TABLE payments (
     matched_by    TEXT,
     matched_at    TIMESTAMPTZ
 );
-CREATE INDEX payments_status ON payments (status, id);
+-- The unmatched queue: a partial index, so that applied payments cost it nothing.
+CREATE INDEX payments_queue ON payments (queue_reason, id) WHERE status = 'queued';
 CREATE INDEX payments_case ON payments (case_id, id);
 
 -- What a payment (kind 'payment', amounts > 0) or its reversal (kind 'reversal', amounts < 0)
