@@ -118,7 +118,7 @@ type ActionInput struct {
 	DebtID string `json:"debt_id,omitempty"`
 }
 
-func invalid(field, value, rule, format string, args ...any) error {
+func actionInvalid(field, value, rule, format string, args ...any) error {
 	e := reclaim.Errorf(reclaim.EINVALID, format, args...)
 	e.Fields = map[string]string{"field": field, "value": value, "rule": rule}
 	return e
@@ -133,36 +133,36 @@ func ValidateAction(in ActionInput) error {
 	switch in.Kind {
 	case KindCall, KindSMS, KindLetter, KindEmail, KindVisit:
 		if !slices.Contains(kindOutcomes[in.Kind], in.Outcome) {
-			return invalid("outcome", in.Outcome, "outcome", "outcome %q is not one of %s for a %s", in.Outcome, strings.Join(kindOutcomes[in.Kind], ", "), in.Kind)
+			return actionInvalid("outcome", in.Outcome, "outcome", "outcome %q is not one of %s for a %s", in.Outcome, strings.Join(kindOutcomes[in.Kind], ", "), in.Kind)
 		}
 		if in.Party != "" && in.Party != "debtor" && in.Party != "third_party" {
-			return invalid("party", in.Party, "party", "party %q is neither debtor nor third_party", in.Party)
+			return actionInvalid("party", in.Party, "party", "party %q is neither debtor nor third_party", in.Party)
 		}
 		if (in.Kind == KindCall || in.Kind == KindSMS) && strings.TrimSpace(in.Number) == "" {
-			return invalid("number", "", "required", "a %s needs the number dialled or texted", in.Kind)
+			return actionInvalid("number", "", "required", "a %s needs the number dialled or texted", in.Kind)
 		}
 		if in.Consent != "" && in.Consent != "late_hours" {
-			return invalid("consent", in.Consent, "consent", "consent %q is neither empty nor late_hours", in.Consent)
+			return actionInvalid("consent", in.Consent, "consent", "consent %q is neither empty nor late_hours", in.Consent)
 		}
 		if in.Kind == KindVisit && strings.TrimSpace(in.RecordingRef) == "" {
-			return invalid("recording_ref", "", "CN-6", "a field visit needs the reference of its audio and video recording (CN-6)")
+			return actionInvalid("recording_ref", "", "CN-6", "a field visit needs the reference of its audio and video recording (CN-6)")
 		}
 	case KindLegal:
 		if !slices.Contains(LegalSteps, in.LegalStep) {
-			return invalid("legal_step", in.LegalStep, "legal_step", "legal step %q is not one of %s", in.LegalStep, strings.Join(LegalSteps, ", "))
+			return actionInvalid("legal_step", in.LegalStep, "legal_step", "legal step %q is not one of %s", in.LegalStep, strings.Join(LegalSteps, ", "))
 		}
 		if in.Effective.IsZero() {
-			return invalid("effective", "", "required", "a legal step needs its effective date")
+			return actionInvalid("effective", "", "required", "a legal step needs its effective date")
 		}
 		if in.LegalStep == LegalFiling && (in.Claim.IsAbsent() || in.Claim.Sign() <= 0) {
-			return invalid("claim", in.Claim.String(), "positive", "a filing needs the claim amount (positive) for the court fee")
+			return actionInvalid("claim", in.Claim.String(), "positive", "a filing needs the claim amount (positive) for the court fee")
 		}
 	case KindNote:
 		if strings.TrimSpace(in.Note) == "" {
-			return invalid("note", "", "required", "a note needs text")
+			return actionInvalid("note", "", "required", "a note needs text")
 		}
 	default:
-		return invalid("kind", in.Kind, "kind", "action kind %q is not one of call, sms, letter, email, visit, legal, note", in.Kind)
+		return actionInvalid("kind", in.Kind, "kind", "action kind %q is not one of call, sms, letter, email, visit, legal, note", in.Kind)
 	}
 	return nil
 }

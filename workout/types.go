@@ -241,9 +241,9 @@ type TimelineItem struct {
 	Notice   *Notice   `json:"notice,omitempty"`
 }
 
-// ReportRow is one line of the compliance report: the attempts of a day (the debtor's local
+// AttemptSummary is one line of the compliance report: the attempts of a day (the debtor's local
 // day) by one agent of one agency, and how many were denied or flagged, by rule.
-type ReportRow struct {
+type AttemptSummary struct {
 	Day      string         `json:"day"`
 	Agent    string         `json:"agent"`
 	Agency   string         `json:"agency,omitempty"`
@@ -251,3 +251,26 @@ type ReportRow struct {
 	Denied   int            `json:"denied"`
 	ByRule   map[string]int `json:"by_rule"`
 }
+
+// ContactState is what the compliance decision of a contact on a case needs from storage: the
+// case, its live consent records, whether its notice was delivered, and the contacts that
+// happened since the history window's start.
+type ContactState struct {
+	Case            Case
+	Consents        []Consent
+	NoticeDelivered bool
+	FirstContact    time.Time // the first contact that happened, ever (zero: none)
+	History         []Attempt
+}
+
+// Consent kinds.
+const (
+	ConsentLateHours    = "late_hours"       // the debtor agreed to contacts outside the daytime window
+	ConsentDoNotContact = "do_not_contact"   // the debtor asked not to be contacted
+	ConsentThirdStop    = "third_party_stop" // a third party asked to be left alone (value: the number)
+	ConsentInconvenient = "inconvenient"     // a time the debtor marked inconvenient (value: HH:MM-HH:MM)
+	ConsentChannel      = "channel"          // consent to a channel (value: email, sms, ...)
+)
+
+// ConsentKinds lists the consent kinds.
+var ConsentKinds = []string{ConsentLateHours, ConsentDoNotContact, ConsentThirdStop, ConsentInconvenient, ConsentChannel}

@@ -1,4 +1,4 @@
-package workout
+package workout_test
 
 import (
 	"flag"
@@ -11,11 +11,23 @@ import (
 	"reclaim"
 	"reclaim/date"
 	"reclaim/money"
+	. "reclaim/workout"
 )
 
-var update = flag.Bool("update", false, "rewrite golden files")
+// update reports whether -update was given (registered here unless another test file of the
+// package registered it first).
+func update() bool {
+	f := flag.Lookup("update")
+	return f != nil && f.Value.String() == "true"
+}
 
-func cny(m int64) money.Amount { return money.New(m, money.CNY) }
+func init() {
+	if flag.Lookup("update") == nil {
+		flag.Bool("update", false, "rewrite golden files")
+	}
+}
+
+func yuanFen(m int64) money.Amount { return money.New(m, money.CNY) }
 
 func TestLimitationExpiry(t *testing.T) {
 	d := date.Of
@@ -99,21 +111,21 @@ func TestLimitationWarning(t *testing.T) {
 }
 
 func TestCostBasis(t *testing.T) {
-	parts, err := CostBasis(cny(1000), []money.Amount{cny(1), cny(1), cny(1)})
+	parts, err := CostBasis(yuanFen(1000), []money.Amount{yuanFen(1), yuanFen(1), yuanFen(1)})
 	if err != nil {
 		t.Fatal(err)
 	}
-	if parts[0] != cny(334) || parts[1] != cny(333) || parts[2] != cny(333) {
+	if parts[0] != yuanFen(334) || parts[1] != yuanFen(333) || parts[2] != yuanFen(333) {
 		t.Fatalf("parts %v", parts)
 	}
-	if p, _ := CostBasis(cny(10), []money.Amount{cny(0), cny(0)}); p[0] != cny(5) || p[1] != cny(5) {
+	if p, _ := CostBasis(yuanFen(10), []money.Amount{yuanFen(0), yuanFen(0)}); p[0] != yuanFen(5) || p[1] != yuanFen(5) {
 		t.Fatalf("zero claims split evenly: %v", p)
 	}
 	for _, bad := range []struct {
 		price  money.Amount
 		claims []money.Amount
 	}{
-		{cny(1), nil}, {cny(-1), []money.Amount{cny(1)}}, {cny(1), []money.Amount{cny(-1)}}, {cny(1), []money.Amount{money.New(1, "USD")}},
+		{yuanFen(1), nil}, {yuanFen(-1), []money.Amount{yuanFen(1)}}, {yuanFen(1), []money.Amount{yuanFen(-1)}}, {yuanFen(1), []money.Amount{money.New(1, "USD")}},
 	} {
 		if _, err := CostBasis(bad.price, bad.claims); reclaim.ErrorCode(err) != reclaim.EINVALID {
 			t.Errorf("CostBasis(%v, %v) = %v, want EINVALID", bad.price, bad.claims, err)
@@ -123,11 +135,11 @@ func TestCostBasis(t *testing.T) {
 
 func TestCostBasisSumsToPrice(t *testing.T) {
 	rapid.Check(t, func(t *rapid.T) {
-		price := cny(rapid.Int64Range(0, 1e12).Draw(t, "price"))
+		price := yuanFen(rapid.Int64Range(0, 1e12).Draw(t, "price"))
 		n := rapid.IntRange(1, 50).Draw(t, "n")
 		claims := make([]money.Amount, n)
 		for i := range claims {
-			claims[i] = cny(rapid.Int64Range(0, 1e10).Draw(t, "claim"))
+			claims[i] = yuanFen(rapid.Int64Range(0, 1e10).Draw(t, "claim"))
 		}
 		parts, err := CostBasis(price, claims)
 		if err != nil {
@@ -202,12 +214,12 @@ func TestCourtFee(t *testing.T) {
 		{1_234_567, 10864, 5432}, // 12,345.67: 50 + 2,345.67 x 2.5% = 108.64175
 	}
 	for _, tt := range tests {
-		got, err := CourtFee(cny(tt.claim), false)
-		if err != nil || got != cny(tt.fee) {
+		got, err := CourtFee(yuanFen(tt.claim), false)
+		if err != nil || got != yuanFen(tt.fee) {
 			t.Errorf("CourtFee(%d) = %v %v, want %d", tt.claim, got.Minor(), err, tt.fee)
 		}
-		got, err = CourtFee(cny(tt.claim), true)
-		if err != nil || got != cny(tt.simplified) {
+		got, err = CourtFee(yuanFen(tt.claim), true)
+		if err != nil || got != yuanFen(tt.simplified) {
 			t.Errorf("CourtFee(%d, simplified) = %v %v, want %d", tt.claim, got.Minor(), err, tt.simplified)
 		}
 	}
@@ -220,8 +232,8 @@ func TestCourtFeeNonDecreasing(t *testing.T) {
 	rapid.Check(t, func(t *rapid.T) {
 		x := rapid.Int64Range(0, 1e12).Draw(t, "x")
 		d := rapid.Int64Range(0, 1e9).Draw(t, "d")
-		a, _ := CourtFee(cny(x), false)
-		b, _ := CourtFee(cny(x+d), false)
+		a, _ := CourtFee(yuanFen(x), false)
+		b, _ := CourtFee(yuanFen(x+d), false)
 		if b.Minor() < a.Minor() {
 			t.Fatalf("fee(%d)=%d > fee(%d)=%d", x, a.Minor(), x+d, b.Minor())
 		}
@@ -230,10 +242,10 @@ func TestCourtFeeNonDecreasing(t *testing.T) {
 
 func TestRenderNoticeGolden(t *testing.T) {
 	text, html := RenderNotice(NoticeData{CaseRef: "C42", MaskedName: "张*", Seller: "某银行<信用卡>中心", Buyer: "本公司 (the AMC)",
-		AwardDate: date.Of(2026, 3, 2), PortfolioRef: "PKG-1", Loans: []NoticeLoan{{"L1", cny(123456)}, {"L2", cny(1)}}})
+		AwardDate: date.Of(2026, 3, 2), PortfolioRef: "PKG-1", Loans: []NoticeLoan{{"L1", yuanFen(123456)}, {"L2", yuanFen(1)}}})
 	got := text + "\n----\n" + html + "\n"
 	path := filepath.Join("testdata", "notice.golden")
-	if *update {
+	if update() {
 		if err := os.WriteFile(path, []byte(got), 0o644); err != nil {
 			t.Fatal(err)
 		}
@@ -253,7 +265,7 @@ func TestValidateAction(t *testing.T) {
 		{Kind: KindSMS, Outcome: "delivered", Number: "13800138000", Party: "debtor"},
 		{Kind: KindLetter, Outcome: "delivered"},
 		{Kind: KindVisit, Outcome: "visited", RecordingRef: "rec-1"},
-		{Kind: KindLegal, LegalStep: LegalFiling, Effective: date.Of(2026, 1, 1), Claim: cny(1)},
+		{Kind: KindLegal, LegalStep: LegalFiling, Effective: date.Of(2026, 1, 1), Claim: yuanFen(1)},
 		{Kind: KindLegal, LegalStep: LegalTerminated, Effective: date.Of(2026, 1, 1)},
 		{Kind: KindNote, Note: "x"},
 	}
