@@ -274,3 +274,57 @@ const (
 
 // ConsentKinds lists the consent kinds.
 var ConsentKinds = []string{ConsentLateHours, ConsentDoNotContact, ConsentThirdStop, ConsentInconvenient, ConsentChannel}
+
+// CaseRow is a case in a list, with its limitation warnings at today's date.
+type CaseRow struct {
+	Case
+	LimitationWarning  string `json:"limitation_warning,omitempty"`  // expired, 30d, 90d
+	EnforcementWarning string `json:"enforcement_warning,omitempty"` // the same for the enforcement deadline
+}
+
+// CaseQuery selects cases.
+type CaseQuery struct {
+	Mine          bool  // only cases assigned to the viewer (a collector always gets only those)
+	ExpiringDays  int   // only cases whose limitation expires within this many days (0: all)
+	AfterID       int64 // paging
+	Limit         int
+	Assignee      string // managers: another collector's queue
+	AgencyFilter  string // managers: one agency's placements
+	IncludeClosed bool
+}
+
+// CasePage is everything a case page shows (personal data masked).
+type CasePage struct {
+	CaseRow
+	Accounts   []Account      `json:"accounts"`
+	Timeline   []TimelineItem `json:"timeline"`
+	Notices    []Notice       `json:"notices"`
+	Complaints []Complaint    `json:"complaints"`
+	Consents   []Consent      `json:"consents"`
+	Placements []Placement    `json:"placements"`
+}
+
+// ContactResult is the answer to a contact: the decision (with its reasons when denied) and
+// what was recorded.
+type ContactResult struct {
+	Allowed bool        `json:"allowed"`
+	Reasons []Violation `json:"reasons"`
+	Attempt Attempt     `json:"attempt"`
+	Action  *Action     `json:"action,omitempty"`
+}
+
+// FeedResult is what an agency feed recorded.
+type FeedResult struct {
+	Contacts   int             `json:"contacts"`
+	Flagged    int             `json:"flagged"` // contacts that broke a rule (recorded all the same: they happened)
+	Violations []FeedViolation `json:"violations"`
+	Summary    map[string]int  `json:"by_rule"`
+	Attempts   []Attempt       `json:"-"`
+}
+
+// FeedViolation is one flagged agency contact.
+type FeedViolation struct {
+	ContactID string `json:"contact_id"`
+	Rule      string `json:"rule"`
+	Message   string `json:"message"`
+}

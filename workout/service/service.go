@@ -119,27 +119,9 @@ func (s *Service) Board(ctx context.Context, spec workout.BoardSpec) (workout.Bo
 	return res, err
 }
 
-// CaseRow is a case in a list, with its limitation warnings at today's date.
-type CaseRow struct {
-	workout.Case
-	LimitationWarning  string `json:"limitation_warning,omitempty"`  // expired, 30d, 90d
-	EnforcementWarning string `json:"enforcement_warning,omitempty"` // the same for the enforcement deadline
-}
-
-// CaseQuery selects cases.
-type CaseQuery struct {
-	Mine          bool  // only cases assigned to the viewer (a collector always gets only those)
-	ExpiringDays  int   // only cases whose limitation expires within this many days (0: all)
-	AfterID       int64 // paging
-	Limit         int
-	Assignee      string // managers: another collector's queue
-	AgencyFilter  string // managers: one agency's placements
-	IncludeClosed bool
-}
-
 // Cases lists the cases the viewer may see: a collector's own queue (earliest limitation expiry
 // first), an agency user's placements, or for managers any selection.
-func (s *Service) Cases(ctx context.Context, v workout.Viewer, q CaseQuery) ([]CaseRow, error) {
+func (s *Service) Cases(ctx context.Context, v workout.Viewer, q workout.CaseQuery) ([]workout.CaseRow, error) {
 	f := sqldb.CaseFilter{AfterID: q.AfterID, Limit: q.Limit, Assignee: q.Assignee, Agency: q.AgencyFilter}
 	if !q.IncludeClosed {
 		f.Status = workout.CaseOpen
@@ -149,7 +131,7 @@ func (s *Service) Cases(ctx context.Context, v workout.Viewer, q CaseQuery) ([]C
 		f.Assignee = v.Username
 	case v.Role == reclaim.RoleAgency:
 		if v.Agency == "" {
-			return []CaseRow{}, nil
+			return []workout.CaseRow{}, nil
 		}
 		f.Agency = v.Agency
 	case q.Mine:
@@ -163,36 +145,25 @@ func (s *Service) Cases(ctx context.Context, v workout.Viewer, q CaseQuery) ([]C
 	if err != nil {
 		return nil, err
 	}
-	out := make([]CaseRow, 0, len(cs))
+	out := make([]workout.CaseRow, 0, len(cs))
 	for _, c := range cs {
 		if !workout.CanSee(v, c) {
 			continue
 		}
-		out = append(out, CaseRow{Case: c, LimitationWarning: workout.LimitationWarning(c.LimitationExpiry, today),
+		out = append(out, workout.CaseRow{Case: c, LimitationWarning: workout.LimitationWarning(c.LimitationExpiry, today),
 			EnforcementWarning: workout.LimitationWarning(c.EnforcementDeadline, today)})
 	}
 	return out, nil
 }
 
-// CasePage is everything a case page shows (personal data masked).
-type CasePage struct {
-	CaseRow
-	Accounts   []workout.Account      `json:"accounts"`
-	Timeline   []workout.TimelineItem `json:"timeline"`
-	Notices    []workout.Notice       `json:"notices"`
-	Complaints []workout.Complaint    `json:"complaints"`
-	Consents   []workout.Consent      `json:"consents"`
-	Placements []workout.Placement    `json:"placements"`
-}
-
 // Case returns a case page.
-func (s *Service) Case(ctx context.Context, v workout.Viewer, id int64) (*CasePage, error) {
+func (s *Service) Case(ctx context.Context, v workout.Viewer, id int64) (*workout.CasePage, error) {
 	c, err := s.scoped(ctx, v, id)
 	if err != nil {
 		return nil, err
 	}
 	today := s.today()
-	p := &CasePage{CaseRow: CaseRow{Case: c, LimitationWarning: workout.LimitationWarning(c.LimitationExpiry, today),
+	p := &workout.CasePage{CaseRow: workout.CaseRow{Case: c, LimitationWarning: workout.LimitationWarning(c.LimitationExpiry, today),
 		EnforcementWarning: workout.LimitationWarning(c.EnforcementDeadline, today)}}
 	if p.Accounts, err = s.db.CaseAccounts(ctx, id); err != nil {
 		return nil, err
@@ -266,15 +237,6 @@ func (s *Service) RevealTarget(ctx context.Context, v workout.Viewer, id int64, 
 	return 0, "", reclaim.Errorf(reclaim.ENOTFOUND, "loan %q is not in case %d", loanRef, id)
 }
 
-// ContactResult is the answer to a contact: the decision (with its reasons when denied) and
-// what was recorded.
-type ContactResult struct {
-	Allowed bool                `json:"allowed"`
-	Reasons []workout.Violation `json:"reasons"`
-	Attempt workout.Attempt     `json:"attempt"`
-	Action  *workout.Action     `json:"action,omitempty"`
-}
-
 // debtorState derives the policy's view of the debtor from stored records.
 func (s *Service) debtorState(st workout.ContactState, today date.Date) workout.DebtorState {
 	ds := workout.DebtorState{DoNotContact: st.Case.DoNotContact, Deceased: st.Case.Deceased, Bankrupt: st.Case.Bankrupt,
@@ -337,7 +299,7 @@ func (s *Service) decide(st workout.ContactState, history []workout.Contact, c w
 // the answer. With check set nothing is contacted: the attempt is recorded as a pre-dial check
 // (source check, outcome pending) that does not count in the limits. A denied contact is not an
 // error: the result says why.
-func (s *Service) Contact(ctx context.Context, v workout.Viewer, caseID int64, in workout.ActionInput, source string, check bool) (*ContactResult, error) {
+func (s *Service) Contact(ctx context.Context, v workout.Viewer, caseID int64, in workout.ActionInput, source string, check bool) (*workout.ContactResult, error) {
 	if !workout.IsContact(in.Kind) {
 		return nil, reclaim.Errorf(reclaim.EINVALID, "kind %q is not a contact (call, sms, letter, email, visit)", in.Kind)
 	}
@@ -410,7 +372,7 @@ func (s *Service) Contact(ctx context.Context, v workout.Viewer, caseID int64, i
 	if err != nil {
 		return nil, err
 	}
-	res := &ContactResult{Allowed: d.Allowed, Reasons: d.Violations, Attempt: att, Action: act}
+	res := &workout.ContactResult{Allowed: d.Allowed, Reasons: d.Violations, Attempt: att, Action: act}
 	s.publish(ctx, caseID, "contact", res)
 	return res, nil
 }
@@ -665,22 +627,6 @@ func (s *Service) DeliverNotice(ctx context.Context, v workout.Viewer, caseID, n
 	return n, err
 }
 
-// FeedResult is what an agency feed recorded.
-type FeedResult struct {
-	Contacts   int               `json:"contacts"`
-	Flagged    int               `json:"flagged"` // contacts that broke a rule (recorded all the same: they happened)
-	Violations []FeedViolation   `json:"violations"`
-	Summary    map[string]int    `json:"by_rule"`
-	Attempts   []workout.Attempt `json:"-"`
-}
-
-// FeedViolation is one flagged agency contact.
-type FeedViolation struct {
-	ContactID string `json:"contact_id"`
-	Rule      string `json:"rule"`
-	Message   string `json:"message"`
-}
-
 // parseCaseRef reads a debtor_id: "C123" or "123".
 func parseCaseRef(s string) (int64, bool) {
 	s = strings.TrimPrefix(strings.TrimSpace(s), "C")
@@ -693,8 +639,8 @@ func parseCaseRef(s string) (int64, bool) {
 // the whole feed is refused (ENOTFOUND naming the contact); the policy judges each contact in
 // time order against the case's history and the feed's earlier contacts, and every contact is
 // recorded (they happened) with its decision, so the limits count them.
-func (s *Service) AgencyContacts(ctx context.Context, v workout.Viewer, cs []workout.Contact) (*FeedResult, error) {
-	res := &FeedResult{Violations: []FeedViolation{}, Summary: map[string]int{}}
+func (s *Service) AgencyContacts(ctx context.Context, v workout.Viewer, cs []workout.Contact) (*workout.FeedResult, error) {
+	res := &workout.FeedResult{Violations: []workout.FeedViolation{}, Summary: map[string]int{}}
 	agency := v.Agency
 	if v.Role != reclaim.RoleAgency && agency == "" {
 		agency = "manager:" + v.Username
@@ -764,7 +710,7 @@ func (s *Service) AgencyContacts(ctx context.Context, v workout.Viewer, cs []wor
 		d := s.decide(cd.st, cd.history, c)
 		cd.history = append(cd.history, c)
 		for _, vi := range d.Violations {
-			res.Violations = append(res.Violations, FeedViolation{ContactID: c.ID, Rule: vi.Rule, Message: vi.Message})
+			res.Violations = append(res.Violations, workout.FeedViolation{ContactID: c.ID, Rule: vi.Rule, Message: vi.Message})
 			res.Summary[vi.Rule]++
 		}
 		if !d.Allowed {
@@ -787,7 +733,7 @@ func (s *Service) AgencyContacts(ctx context.Context, v workout.Viewer, cs []wor
 }
 
 // AgencyFile parses a contact-log CSV (workout.ParseAgencyFeed) and records it.
-func (s *Service) AgencyFile(ctx context.Context, v workout.Viewer, r io.Reader) (*FeedResult, error) {
+func (s *Service) AgencyFile(ctx context.Context, v workout.Viewer, r io.Reader) (*workout.FeedResult, error) {
 	cs, err := workout.ParseAgencyFeed(r)
 	if err != nil {
 		return nil, err

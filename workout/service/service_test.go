@@ -117,7 +117,7 @@ func TestContactFlow(t *testing.T) {
 		if _, err := f.svc.Contact(ctx, bob, c1, call, workout.SourceConsole, false); code(err) != reclaim.ENOTFOUND {
 			t.Fatalf("bob contacts alice's case: %v", err)
 		}
-		mine, err := f.svc.Cases(ctx, alice, service.CaseQuery{})
+		mine, err := f.svc.Cases(ctx, alice, workout.CaseQuery{})
 		if err != nil || len(mine) != 1 || mine[0].ID != c1 {
 			t.Fatalf("alice's queue %+v %v", mine, err)
 		}
@@ -279,12 +279,12 @@ func TestLegalAndNotices(t *testing.T) {
 		// Warnings in the queue: on 2029-01-01 the suit's expiry (2029-04-01) is 90 days away;
 		// the other case expired on 2027-02-28 (expired cases stay in the list, flagged).
 		f.now = time.Date(2029, 1, 1, 9, 0, 0, 0, cst)
-		rows, err := f.svc.Cases(ctx, manager, service.CaseQuery{ExpiringDays: 90})
+		rows, err := f.svc.Cases(ctx, manager, workout.CaseQuery{ExpiringDays: 90})
 		if err != nil || len(rows) != 2 || rows[0].ID != c1 || rows[0].LimitationWarning != workout.Warn90 || rows[1].LimitationWarning != workout.WarnExpired {
 			t.Fatalf("expiring cases %+v %v", rows, err)
 		}
 		f.now = time.Date(2029, 1, 1, 9, 0, 0, 0, cst).AddDate(0, 0, -1)
-		if rows, _ := f.svc.Cases(ctx, manager, service.CaseQuery{ExpiringDays: 90}); len(rows) != 1 {
+		if rows, _ := f.svc.Cases(ctx, manager, workout.CaseQuery{ExpiringDays: 90}); len(rows) != 1 {
 			t.Fatalf("91 days before the expiry the case is not expiring: %+v", rows)
 		}
 	})
