@@ -89,17 +89,45 @@ type CaseRevealInput struct {
 	}
 }
 
+// ContactBody is a contact (workout.ActionInput's contact fields).
+type ContactBody struct {
+	Kind         string    `json:"kind" doc:"call, sms, letter, email, visit"`
+	Outcome      string    `json:"outcome,omitempty" doc:"call: no_answer, busy, invalid_number, answered, wrong_party, promise_to_pay, refusal; sms, letter, email: delivered, failed; visit: visited, not_found (not needed for a check)"`
+	Party        string    `json:"party,omitempty" doc:"debtor (default) or third_party"`
+	Number       string    `json:"number,omitempty" maxLength:"40" doc:"the number dialled or texted (calls, SMS); only its blind index is stored"`
+	At           time.Time `json:"at,omitzero" doc:"when, RFC 3339 with the debtor's UTC offset; default now at UTC+8"`
+	Consent      string    `json:"consent,omitempty" doc:"empty or late_hours"`
+	RecordingRef string    `json:"recording_ref,omitempty" maxLength:"200" doc:"required for a visit (CN-6)"`
+	DebtID       string    `json:"debt_id,omitempty" maxLength:"200" doc:"the loan the contact is about"`
+	Note         string    `json:"note,omitempty" maxLength:"2000"`
+}
+
 // ContactInput is a contact on a case (asked of the compliance engine first).
 type ContactInput struct {
 	CasePath
 	Client string `header:"X-Reclaim-Client" maxLength:"20" doc:"console when the console sends it (recorded as the attempt's source); anything else is api"`
-	Body   workout.ActionInput
+	Body   ContactBody
 }
 
-// ActionBodyInput is a non-contact action (a note; legal steps use the legal route).
-type ActionBodyInput struct {
+// NoteInput is a note on a case.
+type NoteInput struct {
 	CasePath
-	Body workout.ActionInput
+	Body struct {
+		Note string `json:"note" maxLength:"4000"`
+	}
+}
+
+// LegalInput is a legal step.
+type LegalInput struct {
+	CasePath
+	Body struct {
+		LegalStep  string    `json:"legal_step" doc:"filing, judgment, enforcement, enforcement_terminated (终本), enforcement_restored"`
+		Effective  date.Date `json:"effective" doc:"the step's date, YYYY-MM-DD (a judgment: the date performance was due)"`
+		Claim      string    `json:"claim,omitempty" doc:"a filing's claim, decimal string; the statutory court fee is computed from it"`
+		Simplified bool      `json:"simplified,omitempty" doc:"simplified procedure (fee halved)"`
+		Court      string    `json:"court,omitempty" maxLength:"200"`
+		Note       string    `json:"note,omitempty" maxLength:"2000"`
+	}
 }
 
 // AssignInput assigns a case.
@@ -234,19 +262,19 @@ type AgencyMemberInput struct {
 }
 
 type (
-	boardOut      struct{ Body workout.BoardResult }
-	caseListOut   struct{ Body CaseList }
-	casePageOut   struct{ Body *workout.CasePage }
-	contactOut    struct{ Body *workout.ContactResult }
-	actionOut     struct{ Body workout.Action }
-	placementOut  struct{ Body workout.Placement }
-	placementsOut struct{ Body []workout.Placement }
-	complaintOut  struct{ Body workout.Complaint }
-	consentOut    struct{ Body workout.Consent }
-	noticesOut    struct{ Body []workout.Notice }
-	noticeOut     struct{ Body workout.Notice }
-	feedOut       struct{ Body *workout.FeedResult }
-	complianceReportOut    struct {
+	boardOut            struct{ Body workout.BoardResult }
+	caseListOut         struct{ Body CaseList }
+	casePageOut         struct{ Body *workout.CasePage }
+	contactOut          struct{ Body *workout.ContactResult }
+	actionOut           struct{ Body workout.Action }
+	placementOut        struct{ Body workout.Placement }
+	placementsOut       struct{ Body []workout.Placement }
+	complaintOut        struct{ Body workout.Complaint }
+	consentOut          struct{ Body workout.Consent }
+	noticesOut          struct{ Body []workout.Notice }
+	noticeOut           struct{ Body workout.Notice }
+	feedOut             struct{ Body *workout.FeedResult }
+	complianceReportOut struct {
 		Body struct {
 			From string                   `json:"from"`
 			To   string                   `json:"to"`
@@ -362,7 +390,9 @@ func (s *Server) workoutRoutes() {
 			if in.Client == "console" {
 				src = workout.SourceConsole
 			}
-			res, err := w.Contact(ctx, v, in.ID, in.Body, src, check)
+			b := in.Body
+			res, err := w.Contact(ctx, v, in.ID, workout.ActionInput{Kind: b.Kind, Outcome: b.Outcome, Party: b.Party, Number: b.Number, At: b.At,
+				Consent: b.Consent, RecordingRef: b.RecordingRef, DebtID: b.DebtID, Note: b.Note}, src, check)
 			return &contactOut{Body: res}, err
 		}
 	}
@@ -375,25 +405,35 @@ func (s *Server) workoutRoutes() {
 		Tags: tags, Errors: []int{400, 404}, DefaultStatus: http.StatusOK}, contact(true))
 	register(s, reclaim.PermCaseWork, huma.Operation{OperationID: "record-note", Method: http.MethodPost,
 		Path: "/api/v1/cases/{id}/notes", Summary: "Add a note to a case", Tags: tags, Errors: []int{400, 404}, DefaultStatus: http.StatusCreated},
-		func(ctx context.Context, in *ActionBodyInput) (*actionOut, error) {
+		func(ctx context.Context, in *NoteInput) (*actionOut, error) {
 			v, err := s.viewer(ctx)
 			if err != nil {
 				return nil, err
 			}
-			in.Body.Kind = workout.KindNote
-			a, err := w.Act(ctx, v, in.ID, in.Body)
+			a, err := w.Act(ctx, v, in.ID, workout.ActionInput{Kind: workout.KindNote, Note: in.Body.Note})
 			return &actionOut{Body: a}, err
 		})
 	register(s, reclaim.PermLegalAct, huma.Operation{OperationID: "record-legal-step", Method: http.MethodPost,
 		Path: "/api/v1/cases/{id}/legal", Summary: "Record a legal step (filing with its statutory court fee, judgment, enforcement, 终本, restoration)",
 		Tags: tags, Errors: []int{400, 404}, DefaultStatus: http.StatusCreated},
-		func(ctx context.Context, in *ActionBodyInput) (*actionOut, error) {
+		func(ctx context.Context, in *LegalInput) (*actionOut, error) {
 			v, err := s.viewer(ctx)
 			if err != nil {
 				return nil, err
 			}
-			in.Body.Kind = workout.KindLegal
-			a, err := w.Act(ctx, v, in.ID, in.Body)
+			b := in.Body
+			ai := workout.ActionInput{Kind: workout.KindLegal, LegalStep: b.LegalStep, Effective: b.Effective, Simplified: b.Simplified,
+				Court: b.Court, Note: b.Note}
+			if b.Claim != "" {
+				c, err := w.Case(ctx, v, in.ID)
+				if err != nil {
+					return nil, err
+				}
+				if ai.Claim, err = parseMoneyField("claim", b.Claim, c.Balance.Currency(), true); err != nil {
+					return nil, err
+				}
+			}
+			a, err := w.Act(ctx, v, in.ID, ai)
 			return &actionOut{Body: a}, err
 		})
 	register(s, reclaim.PermCaseAssign, huma.Operation{OperationID: "assign-case", Method: http.MethodPost,
