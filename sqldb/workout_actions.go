@@ -87,9 +87,9 @@ func (d *DB) RecordAttempt(ctx context.Context, at workout.Attempt, action *work
 
 func (t *Tx) insertAttempt(ctx context.Context, at *workout.Attempt) error {
 	if at.Reasons == nil {
-		at.Reasons = []workout.Violation{}
+		at.Reasons = []workout.ContactReason{}
 	}
-	reasons, err := json.Marshal(violationsJSON(at.Reasons))
+	reasons, err := json.Marshal(at.Reasons)
 	if err != nil {
 		return err
 	}
@@ -104,26 +104,9 @@ func (t *Tx) insertAttempt(ctx context.Context, at *workout.Attempt) error {
 		at.Agent, at.Agency, at.Source, at.Pack, at.Allowed, string(reasons), action).Scan(&at.ID)
 }
 
-type violationJSON struct {
-	Rule    string `json:"rule"`
-	Message string `json:"message"`
-}
-
-func violationsJSON(vs []workout.Violation) []violationJSON {
-	out := make([]violationJSON, len(vs))
-	for i, v := range vs {
-		out[i] = violationJSON{v.Rule, v.Message}
-	}
-	return out
-}
-
-func parseViolations(s string) []workout.Violation {
-	var vj []violationJSON
-	_ = json.Unmarshal([]byte(s), &vj)
-	out := make([]workout.Violation, len(vj))
-	for i, v := range vj {
-		out[i] = workout.Violation{Rule: v.Rule, Message: v.Message}
-	}
+func parseReasons(s string) []workout.ContactReason {
+	out := []workout.ContactReason{}
+	_ = json.Unmarshal([]byte(s), &out)
 	return out
 }
 
@@ -164,7 +147,7 @@ func scanAttempt(r rowScanner, a *workout.Attempt) error {
 	var action sql.NullInt64
 	err := r.Scan(&a.ID, &a.CaseID, &a.ContactID, &a.DebtID, &a.Channel, &a.Party, &a.NumberKey, instantScan{&a.At}, &a.LocalAt, &a.Outcome,
 		&a.Consent, &a.Agent, &a.Agency, &a.Source, &a.Pack, boolScan{&a.Allowed}, &reasons, &action)
-	a.Reasons = parseViolations(reasons)
+	a.Reasons = parseReasons(reasons)
 	a.ActionID = action.Int64
 	return err
 }

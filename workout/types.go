@@ -139,24 +139,24 @@ type Action struct {
 // Attempt is one recorded contact attempt with the compliance decision it got. Source says
 // where it came from: console, api, check (asked before dialling, not a contact), agency.
 type Attempt struct {
-	ID        int64       `json:"id"`
-	CaseID    int64       `json:"case_id"`
-	ContactID string      `json:"contact_id"`
-	DebtID    string      `json:"debt_id"`
-	Channel   string      `json:"channel"`
-	Party     string      `json:"party"`
-	NumberKey string      `json:"-"` // blind index of the number, never the number
-	At        time.Time   `json:"at"`
-	LocalAt   string      `json:"local_at"` // RFC 3339 with the debtor's offset
-	Outcome   string      `json:"outcome"`
-	Consent   string      `json:"consent,omitempty"`
-	Agent     string      `json:"agent"`
-	Agency    string      `json:"agency,omitempty"`
-	Source    string      `json:"source"`
-	Pack      string      `json:"pack"`
-	Allowed   bool        `json:"allowed"`
-	Reasons   []Violation `json:"reasons"`
-	ActionID  int64       `json:"action_id,omitempty"`
+	ID        int64           `json:"id"`
+	CaseID    int64           `json:"case_id"`
+	ContactID string          `json:"contact_id"`
+	DebtID    string          `json:"debt_id"`
+	Channel   string          `json:"channel"`
+	Party     string          `json:"party"`
+	NumberKey string          `json:"-"` // blind index of the number, never the number
+	At        time.Time       `json:"at"`
+	LocalAt   string          `json:"local_at"` // RFC 3339 with the debtor's offset
+	Outcome   string          `json:"outcome"`
+	Consent   string          `json:"consent,omitempty"`
+	Agent     string          `json:"agent"`
+	Agency    string          `json:"agency,omitempty"`
+	Source    string          `json:"source"`
+	Pack      string          `json:"pack"`
+	Allowed   bool            `json:"allowed"`
+	Reasons   []ContactReason `json:"reasons"`
+	ActionID  int64           `json:"action_id,omitempty"`
 }
 
 // Attempt sources.
@@ -307,10 +307,10 @@ type CasePage struct {
 // ContactResult is the answer to a contact: the decision (with its reasons when denied) and
 // what was recorded.
 type ContactResult struct {
-	Allowed bool        `json:"allowed"`
-	Reasons []Violation `json:"reasons"`
-	Attempt Attempt     `json:"attempt"`
-	Action  *Action     `json:"action,omitempty"`
+	Allowed bool            `json:"allowed"`
+	Reasons []ContactReason `json:"reasons"`
+	Attempt Attempt         `json:"attempt"`
+	Action  *Action         `json:"action,omitempty"`
 }
 
 // FeedResult is what an agency feed recorded.
@@ -327,4 +327,20 @@ type FeedViolation struct {
 	ContactID string `json:"contact_id"`
 	Rule      string `json:"rule"`
 	Message   string `json:"message"`
+}
+
+// ContactReason is a rule a contact broke, as stored and served: the rule id (CN-1, US-2, DNC, ...) and
+// its message.
+type ContactReason struct {
+	Rule    string `json:"rule"`
+	Message string `json:"message"`
+}
+
+// Reasons converts the compliance engine's violations to reasons (never nil).
+func Reasons(vs []Violation) []ContactReason {
+	out := make([]ContactReason, len(vs))
+	for i, v := range vs {
+		out[i] = ContactReason{Rule: v.Rule, Message: v.Message}
+	}
+	return out
 }

@@ -362,7 +362,7 @@ func (s *Service) Contact(ctx context.Context, v workout.Viewer, caseID int64, i
 	}
 	att := workout.Attempt{CaseID: caseID, ContactID: c.ID, DebtID: in.DebtID, Channel: string(c.Channel), Party: party, NumberKey: numberKey,
 		At: at, LocalAt: at.Format(time.RFC3339), Outcome: outcome, Consent: in.Consent, Agent: agent, Agency: v.Agency, Source: src,
-		Pack: string(s.opts.Pack), Allowed: d.Allowed, Reasons: d.Violations}
+		Pack: string(s.opts.Pack), Allowed: d.Allowed, Reasons: workout.Reasons(d.Violations)}
 	var act *workout.Action
 	if d.Allowed && !check {
 		act = &workout.Action{Kind: in.Kind, Channel: in.Kind, Outcome: in.Outcome, Actor: agent, Agency: v.Agency, At: at,
@@ -372,7 +372,7 @@ func (s *Service) Contact(ctx context.Context, v workout.Viewer, caseID int64, i
 	if err != nil {
 		return nil, err
 	}
-	res := &workout.ContactResult{Allowed: d.Allowed, Reasons: d.Violations, Attempt: att, Action: act}
+	res := &workout.ContactResult{Allowed: d.Allowed, Reasons: workout.Reasons(d.Violations), Attempt: att, Action: act}
 	s.publish(ctx, caseID, "contact", res)
 	return res, nil
 }
@@ -718,7 +718,7 @@ func (s *Service) AgencyContacts(ctx context.Context, v workout.Viewer, cs []wor
 		}
 		ats = append(ats, workout.Attempt{CaseID: id, ContactID: c.ID, DebtID: c.DebtID, Channel: string(c.Channel), Party: string(c.Party),
 			NumberKey: c.Number, At: c.At, LocalAt: c.At.Format(time.RFC3339), Outcome: string(c.Outcome), Consent: c.Consent, Agent: c.Agent,
-			Agency: agency, Source: workout.SourceAgency, Pack: string(s.opts.Pack), Allowed: d.Allowed, Reasons: d.Violations})
+			Agency: agency, Source: workout.SourceAgency, Pack: string(s.opts.Pack), Allowed: d.Allowed, Reasons: workout.Reasons(d.Violations)})
 	}
 	out, err := s.db.RecordAgencyAttempts(ctx, ats)
 	if err != nil {

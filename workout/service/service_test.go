@@ -205,7 +205,7 @@ func TestContactFlow(t *testing.T) {
 	})
 }
 
-func hasRule(vs []workout.Violation, rule string) bool {
+func hasRule(vs []workout.ContactReason, rule string) bool {
 	for _, v := range vs {
 		if v.Rule == rule {
 			return true
