@@ -51,6 +51,8 @@ func (s *Server) topicAllowed(ctx context.Context, topic string) error {
 		}
 		_, err = s.store.GetPortfolio(ctx, n)
 		return err
+	case "case", "workout": // case.<id>: one case's changes; workout: every case's (workout.go)
+		return s.workoutTopicAllowed(ctx, kind, id)
 	}
 	return reclaim.Errorf(reclaim.ENOTFOUND, "no such topic %q", topic)
 }

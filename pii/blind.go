@@ -151,6 +151,9 @@ func NormalizePhones(field string) []string {
 				}
 				return -1
 			}, p)
+			if m, err := cnid.NormalizeMobile(n); err == nil {
+				n = m
+			}
 		}
 		if len(n) < 5 || seen[n] {
 			continue

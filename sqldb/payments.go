@@ -727,7 +727,7 @@ func (p *payTx) apply(row *payRow, l workout.StatementLine, caseID int64, prefer
 }
 
 // poolCollection writes a loan.collection for the part of a payment that pays a pool loan.
-func (p *payTx) poolCollection(ai *acctInfo, mv workout.Movement, l workout.StatementLine) (string, string, string, error) {
+func (p *payTx) poolCollection(ai *acctInfo, mv workout.LoanMovement, l workout.StatementLine) (string, string, string, error) {
 	if mv.Principal.Currency() != money.CNY {
 		return "", "", "", reclaim.Errorf(reclaim.EUNSUPPORTED, "pool loans are CNY")
 	}
@@ -863,8 +863,8 @@ func (p *payTx) undo(row *payRow, orig []PaymentAllocation, l workout.StatementL
 			return reclaim.Errorf(reclaim.ECONFLICT, "loan %d of the reversed payment is no longer an active account of case %d", a.LoanID, a.CaseID)
 		}
 		cur := c.currency
-		mv := workout.Movement{Loan: k, Principal: money.New(a.Principal.Minor(), cur), Interest: money.New(a.Interest.Minor(), cur), Fees: money.New(a.Fees.Minor(), cur)}
-		rev := workout.Allocation{Movements: []workout.Movement{mv}}.Reversal()
+		mv := workout.LoanMovement{Loan: k, Principal: money.New(a.Principal.Minor(), cur), Interest: money.New(a.Interest.Minor(), cur), Fees: money.New(a.Fees.Minor(), cur)}
+		rev := workout.Allocation{Movements: []workout.LoanMovement{mv}}.Reversal()
 		if c.loans, err = workout.ApplyMovements(c.loans, rev); err != nil {
 			return err
 		}

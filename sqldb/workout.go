@@ -18,113 +18,36 @@ import (
 // limitation, notices) are package workout's; this file loads what they need and stores what
 // they decided.
 
-// Case statuses.
+// Statuses and movement types (workout's).
 const (
-	CaseOpen   = "open"
-	CaseClosed = "closed"
+	CaseOpen       = workout.CaseOpen
+	CaseClosed     = workout.CaseClosed
+	AccountActive  = workout.AccountActive
+	AccountClosed  = workout.AccountClosed
+	MoveBoarded    = workout.MoveBoarded
+	MovePayment    = workout.MovePayment
+	MoveReversal   = workout.MoveReversal
+	MoveFee        = workout.MoveFee
+	MoveAdjustment = workout.MoveAdjustment
 )
 
-// Account statuses.
-const (
-	AccountActive = "active"
-	AccountClosed = "closed"
-)
+// BoardSpec is workout.BoardSpec.
+type BoardSpec = workout.BoardSpec
 
-// Movement types of a servicing account.
-const (
-	MoveBoarded    = "boarded"    // the opening balance at boarding
-	MovePayment    = "payment"    // a payment (negative amounts)
-	MoveReversal   = "reversal"   // a payment reversed (positive amounts)
-	MoveFee        = "fee"        // a fee charged (court fee, ...)
-	MoveAdjustment = "adjustment" // any other correction
-)
+// Acquisition is workout.Acquisition.
+type Acquisition = workout.Acquisition
 
-// BoardSpec describes the purchase of a portfolio and its boarding into servicing.
-type BoardSpec struct {
-	PortfolioID int64
-	Seller      string       // the assignor named in the notices; default: the portfolio's seller
-	Bid         money.Amount // the AMC's bid; absent when unknown
-	AwardDate   date.Date    // required: the date the package was awarded (and boarded)
-	Price       money.Amount // required: the price paid, in the portfolio's currency
-	Buyer       string       // the assignee named in the notices; default "本公司 (the AMC)"
-	Actor       string       // who boards, for the record
-}
+// BoardResult is workout.BoardResult.
+type BoardResult = workout.BoardResult
 
-// Acquisition is a recorded purchase.
-type Acquisition struct {
-	ID          int64        `json:"id"`
-	PortfolioID int64        `json:"portfolio_id"`
-	Seller      string       `json:"seller"`
-	Bid         money.Amount `json:"bid,omitzero"`
-	AwardDate   date.Date    `json:"award_date"`
-	Price       money.Amount `json:"price"`
-	Actor       string       `json:"actor"`
-	CreatedAt   time.Time    `json:"created_at"`
-}
+// Case is workout.Case.
+type Case = workout.Case
 
-// BoardResult says what a boarding did.
-type BoardResult struct {
-	Acquisition Acquisition `json:"acquisition"`
-	Accounts    int64       `json:"accounts"`  // loans boarded
-	Cases       int64       `json:"cases"`     // cases the loans joined (new or existing)
-	NewCases    int64       `json:"new_cases"` // of which new
-	Notices     int64       `json:"notices"`   // notices of assignment generated
-}
+// Account is workout.Account.
+type Account = workout.Account
 
-// Case is one debtor's case: all of the debtor's loans across portfolios.
-type Case struct {
-	ID                  int64        `json:"id"`
-	Ref                 string       `json:"ref"`
-	Status              string       `json:"status"`
-	Assignee            string       `json:"assignee,omitempty"`
-	Agency              string       `json:"agency,omitempty"`
-	Deceased            bool         `json:"deceased"`
-	Bankrupt            bool         `json:"bankrupt"`
-	DoNotContact        bool         `json:"do_not_contact"`
-	LimitationExpiry    date.Date    `json:"limitation_expiry,omitzero"`
-	EnforcementDeadline date.Date    `json:"enforcement_deadline,omitzero"`
-	OpenedAt            time.Time    `json:"opened_at"`
-	UpdatedAt           time.Time    `json:"updated_at"`
-	Loans               int64        `json:"loans"`
-	Balance             money.Amount `json:"balance"`
-	MaskedName          string       `json:"masked_name,omitempty"`
-	MaskedPhone         string       `json:"masked_phone,omitempty"`
-}
-
-// Account is a servicing account: one boarded loan's balance of record.
-type Account struct {
-	LoanID           int64        `json:"loan_id"`
-	LoanRef          string       `json:"loan_ref"`
-	CaseID           int64        `json:"case_id"`
-	PortfolioID      int64        `json:"portfolio_id"`
-	BorrowerID       int64        `json:"borrower_id"`
-	BorrowerRef      string       `json:"borrower_ref"`
-	AcquisitionID    int64        `json:"acquisition_id"`
-	Principal        money.Amount `json:"principal"`
-	Interest         money.Amount `json:"interest"`
-	Fees             money.Amount `json:"fees"`
-	Claim            money.Amount `json:"claim"`
-	CostBasis        money.Amount `json:"cost_basis"`
-	Status           string       `json:"status"`
-	BoardedOn        date.Date    `json:"boarded_on"`
-	LimitationExpiry date.Date    `json:"limitation_expiry,omitzero"`
-}
-
-// Movement is one change of an account's balance.
-type Movement struct {
-	ID        int64        `json:"id"`
-	LoanID    int64        `json:"loan_id"`
-	CaseID    int64        `json:"case_id"`
-	Type      string       `json:"type"`
-	Amount    money.Amount `json:"amount"`
-	Principal money.Amount `json:"principal"`
-	Interest  money.Amount `json:"interest"`
-	Fees      money.Amount `json:"fees"`
-	Effective date.Date    `json:"effective"`
-	Reference string       `json:"reference"`
-	Actor     string       `json:"actor"`
-	At        time.Time    `json:"at"`
-}
+// Movement is workout.Movement.
+type Movement = workout.Movement
 
 // boardLoan is what boarding reads of one loan.
 type boardLoan struct {

@@ -113,9 +113,9 @@ func (b LoanBalance) get(c Component) int64 {
 	return b.Principal.Minor()
 }
 
-// Movement is what one payment (or its reversal) does to one loan: the amounts taken off each
+// LoanMovement is what one payment (or its reversal) does to one loan: the amounts taken off each
 // component. A reversal's movements are negative.
-type Movement struct {
+type LoanMovement struct {
 	Loan      string       `json:"loan"`
 	Fees      money.Amount `json:"fees"`
 	Interest  money.Amount `json:"interest"`
@@ -123,15 +123,15 @@ type Movement struct {
 }
 
 // Total is fees + interest + principal in minor units.
-func (m Movement) Total() int64 { return m.Fees.Minor() + m.Interest.Minor() + m.Principal.Minor() }
+func (m LoanMovement) Total() int64 { return m.Fees.Minor() + m.Interest.Minor() + m.Principal.Minor() }
 
 // Allocation is the split of one payment: a movement per loan it pays (in the order paid; no
 // empty movement) and the Credit it could not apply (an overpayment, held in suspense as a
 // credit of the debtor, never lost). Sum of the movements + Credit = Amount.
 type Allocation struct {
-	Amount    money.Amount `json:"amount"`
-	Movements []Movement   `json:"movements"`
-	Credit    money.Amount `json:"credit"`
+	Amount    money.Amount   `json:"amount"`
+	Movements []LoanMovement `json:"movements"`
+	Credit    money.Amount   `json:"credit"`
 }
 
 // Allocate splits a positive amount over the loans by the policy, never above a balance: the
@@ -188,7 +188,7 @@ func Allocate(amount money.Amount, loans []LoanBalance, prefer []string, p Alloc
 }
 
 // allocateGroup pays at most amount over the loans and returns the movements and the amount used.
-func allocateGroup(amount int64, loans []LoanBalance, cur money.Currency, p AllocationPolicy) ([]Movement, int64, error) {
+func allocateGroup(amount int64, loans []LoanBalance, cur money.Currency, p AllocationPolicy) ([]LoanMovement, int64, error) {
 	var live []LoanBalance
 	var total int64
 	for _, l := range loans {
@@ -228,13 +228,13 @@ func allocateGroup(amount int64, loans []LoanBalance, cur money.Currency, p Allo
 			left -= shares[i]
 		}
 	}
-	var out []Movement
+	var out []LoanMovement
 	var used int64
 	for i, l := range live {
 		if shares[i] == 0 {
 			continue
 		}
-		m := Movement{Loan: l.Loan, Fees: money.Zero(cur), Interest: money.Zero(cur), Principal: money.Zero(cur)}
+		m := LoanMovement{Loan: l.Loan, Fees: money.Zero(cur), Interest: money.Zero(cur), Principal: money.Zero(cur)}
 		left := shares[i]
 		for _, c := range p.Order {
 			take := min(left, l.get(c))
@@ -256,8 +256,8 @@ func allocateGroup(amount int64, loans []LoanBalance, cur money.Currency, p Allo
 
 // Reversal returns the exact inverse of the allocation's movements (each component negated), in
 // the same order: applying the allocation and then its reversal restores every balance.
-func (a Allocation) Reversal() []Movement {
-	out := make([]Movement, len(a.Movements))
+func (a Allocation) Reversal() []LoanMovement {
+	out := make([]LoanMovement, len(a.Movements))
 	for i, m := range a.Movements {
 		out[i] = m.Negate()
 	}
@@ -265,15 +265,15 @@ func (a Allocation) Reversal() []Movement {
 }
 
 // Negate returns the movement with every component negated.
-func (m Movement) Negate() Movement {
+func (m LoanMovement) Negate() LoanMovement {
 	n := func(a money.Amount) money.Amount { return money.New(-a.Minor(), a.Currency()) }
-	return Movement{Loan: m.Loan, Fees: n(m.Fees), Interest: n(m.Interest), Principal: n(m.Principal)}
+	return LoanMovement{Loan: m.Loan, Fees: n(m.Fees), Interest: n(m.Interest), Principal: n(m.Principal)}
 }
 
 // ApplyMovements returns the balances after the movements (each takes its amounts off its loan;
 // a negative movement adds them back). A movement for an unknown loan, or one that would take a
 // component below zero, is EINVALID and nothing is applied.
-func ApplyMovements(loans []LoanBalance, mv []Movement) ([]LoanBalance, error) {
+func ApplyMovements(loans []LoanBalance, mv []LoanMovement) ([]LoanBalance, error) {
 	out := slices.Clone(loans)
 	idx := make(map[string]int, len(out))
 	for i, l := range out {

@@ -24,23 +24,23 @@ func TestAllocateTable(t *testing.T) {
 		amount int64
 		prefer []string
 		p      AllocationPolicy
-		want   []Movement
+		want   []LoanMovement
 		credit int64
 	}{
 		{"oldest first, fees interest principal", 700, nil, DefaultAllocationPolicy(),
-			[]Movement{{"A", cny(50), cny(0), cny(500)}, {"B", cny(100), cny(50), cny(0)}}, 0},
+			[]LoanMovement{{"A", cny(50), cny(0), cny(500)}, {"B", cny(100), cny(50), cny(0)}}, 0},
 		// Loan by loan: A is paid in full (its principal first), then B's principal.
 		{"principal first", 700, nil, AllocationPolicy{Order: []Component{CompPrincipal, CompInterest, CompFees}, Across: OldestDefaultFirst},
-			[]Movement{{"A", cny(50), cny(0), cny(500)}, {"B", cny(0), cny(0), cny(150)}}, 0},
+			[]LoanMovement{{"A", cny(50), cny(0), cny(500)}, {"B", cny(0), cny(0), cny(150)}}, 0},
 		{"principal first, short", 300, nil, AllocationPolicy{Order: []Component{CompPrincipal, CompInterest, CompFees}, Across: OldestDefaultFirst},
-			[]Movement{{"A", cny(0), cny(0), cny(300)}}, 0},
+			[]LoanMovement{{"A", cny(0), cny(0), cny(300)}}, 0},
 		{"reference names B first", 400, []string{"B"}, DefaultAllocationPolicy(),
-			[]Movement{{"B", cny(100), cny(200), cny(100)}}, 0},
+			[]LoanMovement{{"B", cny(100), cny(200), cny(100)}}, 0},
 		{"overpayment is a credit", 2000, nil, DefaultAllocationPolicy(),
-			[]Movement{{"A", cny(50), cny(0), cny(550 - 50)}, {"B", cny(100), cny(200), cny(1000)}}, 150},
+			[]LoanMovement{{"A", cny(50), cny(0), cny(550 - 50)}, {"B", cny(100), cny(200), cny(1000)}}, 150},
 		{"pro rata", 370, nil, AllocationPolicy{Order: []Component{CompFees, CompInterest, CompPrincipal}, Across: ProRata},
 			// weights 1300 and 550 of 1850: 259.89.. -> 260 and 110.
-			[]Movement{{"B", cny(100), cny(160), cny(0)}, {"A", cny(50), cny(0), cny(60)}}, 0},
+			[]LoanMovement{{"B", cny(100), cny(160), cny(0)}, {"A", cny(50), cny(0), cny(60)}}, 0},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {

@@ -93,7 +93,7 @@ func LimitationExpiry(events []LimitationEvent) Limitation {
 		default:
 			continue
 		}
-		if e.On.After(out.From) {
+		if e.On.After(out.From) || (e.On == out.From && limRank(e.Kind) > limRank(out.Basis)) {
 			out.From, out.Basis = e.On, e.Kind
 		}
 	}
@@ -107,6 +107,27 @@ func LimitationExpiry(events []LimitationEvent) Limitation {
 		out.EnforcementDeadline = judgment.AddYears(2)
 	}
 	return out
+}
+
+// limRank orders the kinds that fall on the same day, so that Basis does not depend on the
+// order of the events: a suit, then an acknowledgement, a part-payment, a demand, a notice, the
+// default.
+func limRank(k LimitationKind) int {
+	switch k {
+	case LimSuit:
+		return 6
+	case LimAcknowledgement:
+		return 5
+	case LimPartPayment:
+		return 4
+	case LimDemand:
+		return 3
+	case LimNoticeDelivered:
+		return 2
+	case LimDefault:
+		return 1
+	}
+	return 0
 }
 
 // Warning levels before a limitation expiry or an enforcement deadline.

@@ -12,6 +12,7 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"time"
 	"unicode/utf8"
 
 	"go.yaml.in/yaml/v3"
@@ -21,7 +22,6 @@ import (
 	"reclaim"
 	"reclaim/date"
 	"reclaim/money"
-	"reclaim/tape"
 	"reclaim/textnorm"
 )
 
@@ -149,7 +149,7 @@ func (m *StatementMapping) compile() error {
 	}
 	m.layout = ""
 	if f := strings.TrimSpace(m.DateFormat); f != "" && !strings.EqualFold(f, "auto") {
-		l, err := tape.DateLayoutOf(f)
+		l, err := dateLayoutOf(f)
 		if err != nil {
 			return err
 		}
@@ -586,4 +586,41 @@ func orDefault(s, d string) string {
 		return d
 	}
 	return s
+}
+
+// dateLayoutOf turns a statement date format into a Go time layout, as the tape mappings do
+// (tape.DateLayoutOf; package tape uses this package, so it cannot be imported here): a format
+// containing a digit is a Go layout already ("2006-01-02"); otherwise the tokens YYYY, YY, MM,
+// M, DD, D (and HH, mm, ss) are replaced and any other non-letter text is kept: "DD/MM/YYYY",
+// "YYYY年MM月DD日". The layout must carry a year, a month and a day.
+func dateLayoutOf(format string) (string, error) {
+	layout := format
+	if !strings.ContainsAny(format, "0123456789") {
+		tokens := []struct{ tok, goTok string }{{"YYYY", "2006"}, {"YY", "06"}, {"MM", "01"}, {"DD", "02"}, {"HH", "15"},
+			{"mm", "04"}, {"ss", "05"}, {"M", "1"}, {"D", "2"}}
+		var b strings.Builder
+	scan:
+		for i := 0; i < len(format); {
+			for _, t := range tokens {
+				if strings.HasPrefix(format[i:], t.tok) {
+					b.WriteString(t.goTok)
+					i += len(t.tok)
+					continue scan
+				}
+			}
+			r, n := utf8.DecodeRuneInString(format[i:])
+			if r < 0x80 && (r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z') {
+				return "", fmt.Errorf("date format %q: unknown token at %q (use YYYY, MM, DD or a Go layout such as 2006-01-02)", format, format[i:])
+			}
+			b.WriteString(format[i : i+n])
+			i += n
+		}
+		layout = b.String()
+	}
+	ref := time.Date(2023, time.November, 28, 0, 0, 0, 0, time.UTC)
+	back, err := time.Parse(layout, ref.Format(layout))
+	if err != nil || back.Year() != 2023 || back.Month() != time.November || back.Day() != 28 {
+		return "", fmt.Errorf("date format %q does not carry a year, a month and a day (YYYY-MM-DD, DD/MM/YYYY, YYYY年MM月DD日)", format)
+	}
+	return layout, nil
 }

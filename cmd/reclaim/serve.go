@@ -15,7 +15,7 @@ import (
 	"reclaim"
 	"reclaim/events"
 	"reclaim/httpapi"
-	"reclaim/pii"
+	"reclaim/ingest"
 	"reclaim/sqldb"
 	"reclaim/valuation/service"
 	"reclaim/web"
@@ -92,10 +92,15 @@ func serve(ctx context.Context, g *globals, a *app, f serveFlags, ready func(url
 	if err != nil {
 		return err
 	}
+	bk, err := g.blindKey(ctx, a.db)
+	if err != nil {
+		return err
+	}
 	srv, err := httpapi.New(httpapi.Config{Logger: log, Version: Version, SecureCookies: f.secure, Web: web.Dist(),
 		MaxUploadBytes: f.maxMB << 20, UploadDir: uploadDir, TrustedProxies: proxies, Ledger: ledger, Valuation: service.New(a.db, service.Options{Logger: log}),
-		Collectors: ledger.Collectors(), Payments: paymentDesk(g, a, log)},
-		sqldb.KeyedDB{DB: a.db, Keys: a.keys}, a.keys, broker)
+		Collectors: ledger.Collectors(), Workout: newWorkoutService(a.db, bk, broker, log),
+		Payments: sqldb.PaymentDesk{DB: a.db, Blind: sqldb.BlindLookup(bk)}},
+		sqldb.KeyedDB{DB: a.db, Keys: a.keys}, ingest.WithBlindIndex(a.keys, blindTerms(bk)), broker)
 	if err != nil {
 		return err
 	}
@@ -143,17 +148,4 @@ func joinRoles() string {
 		s = append(s, string(r))
 	}
 	return strings.Join(s, ", ")
-}
-
-// paymentDesk serves payments with blind-index matching when the blind-index key loads (the
-// key boarding used; pii.LoadBlindKey), and without it otherwise (references and names only).
-func paymentDesk(g *globals, a *app, log *slog.Logger) sqldb.PaymentDesk {
-	desk := sqldb.PaymentDesk{DB: a.db}
-	bk, err := pii.LoadBlindKey("", g.dataDir)
-	if err != nil {
-		log.Warn("payments: no blind-index key; matching by reference and name only", "err", err)
-		return desk
-	}
-	desk.Blind = sqldb.BlindLookup(bk)
-	return desk
 }
