@@ -11,9 +11,11 @@ import (
 	"os"
 	"strings"
 	"testing"
+	"time"
 
 	"reclaim"
 	"reclaim/date"
+	"reclaim/httpapi"
 	"reclaim/money"
 	"reclaim/sqldb"
 	"reclaim/sqldb/sqldbtest"
@@ -77,6 +79,11 @@ func TestPaymentsAPI(t *testing.T) {
 		f := newFixture(t, db)
 		loanA, loanB := boardFixture(t, f)
 		col := f.as(reclaim.RoleCollector)
+		sub, _, _, err := f.broker.Subscribe(httpapi.TopicPayments, 0)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer sub.Close()
 		stmt := fmt.Sprintf("txn_id,date,amount,payer_name,reference\nS1,2026-01-05,10.00,张三,还款 %s\nS2,2026-01-05,3.21,某人,谢谢\n", loanA)
 		res, b := col.uploadStatement("jan.csv", []byte(stmt))
 		if res.StatusCode != 201 {
@@ -86,6 +93,17 @@ func TestPaymentsAPI(t *testing.T) {
 		json.Unmarshal(b, &imp)
 		if imp.Lines != 2 || imp.Matched != 1 || imp.Queued != 1 || imp.Applied.Minor() != 1000 {
 			t.Fatalf("import %+v", imp)
+		}
+		select {
+		case e := <-sub.C:
+			if e.Type != "payments" || !strings.Contains(string(e.Data), `"statement"`) {
+				t.Fatalf("event %+v", e)
+			}
+		case <-time.After(5 * time.Second):
+			t.Fatal("no event on the payments topic")
+		}
+		if res, _ := f.as(reclaim.RoleAnalyst).do("GET", "/api/v1/stream?topic=payments", ""); res.StatusCode != 404 {
+			t.Fatalf("an analyst subscribes to payments: %d", res.StatusCode)
 		}
 		if res, b := col.uploadStatement("jan.csv", []byte(stmt)); res.StatusCode != 409 {
 			t.Fatalf("same file twice: %d %s", res.StatusCode, b)
