@@ -275,6 +275,21 @@ const (
 	StmtRuleEmpty           = "empty_file"
 )
 
+// problems carries a rejected file's StatementErrors inside the *reclaim.Error (errors.As finds
+// them) without repeating them: the error's message lists them already.
+type problems struct{ es StatementErrors }
+
+func (p problems) Error() string { return fmt.Sprintf("%d problem(s)", len(p.es)) }
+
+// As lets errors.As find the StatementErrors.
+func (p problems) As(target any) bool {
+	if t, ok := target.(*StatementErrors); ok {
+		*t = p.es
+		return true
+	}
+	return false
+}
+
 // AsReclaimError turns the problems into the one error the API and CLI return: EINVALID, with
 // Fields naming the first problem's line, field, value and rule, and the message listing them.
 func (es StatementErrors) AsReclaimError() *reclaim.Error {
@@ -319,7 +334,7 @@ func ParseStatement(r io.Reader, m *StatementMapping) (*Statement, error) {
 	lines := p.parse(text)
 	if len(p.errs) > 0 {
 		e := p.errs.AsReclaimError()
-		e.Err = p.errs
+		e.Err = problems{p.errs}
 		return nil, e
 	}
 	return &Statement{Mapping: m.Name, SHA256: hex.EncodeToString(sum[:]), Lines: lines}, nil

@@ -169,6 +169,7 @@ postgres://... to use PostgreSQL instead.`,
 		newWitnessCmd(),
 		newModelCmd(g), newValueCmd(g), newPriceCmd(g), newBacktestCmd(g),
 		newWorkoutCmd(g),
+		newPaymentsCmd(g),
 	)
 	return root
 }
