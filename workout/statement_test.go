@@ -3,10 +3,13 @@ package workout
 import (
 	"bytes"
 	"errors"
+	"fmt"
 	"os"
 	"strconv"
 	"strings"
+	"syscall"
 	"testing"
+	"time"
 
 	"golang.org/x/text/encoding/simplifiedchinese"
 
@@ -202,3 +205,31 @@ func FuzzParseStatement(f *testing.F) {
 }
 
 func readFile(p string) ([]byte, error) { return os.ReadFile(p) }
+
+// BenchmarkParseStatement100k parses a 100,000-line statement in the default format.
+func BenchmarkParseStatement100k(b *testing.B) {
+	var buf bytes.Buffer
+	buf.WriteString("txn_id,date,amount,payer_name,reference,reverses\n")
+	for i := 0; i < 100000; i++ {
+		fmt.Fprintf(&buf, "T%d,2026-11-02,%d.%02d,张三,还款 LN%d 谢谢,\n", i, 100+i%500, i%100, 10000000+i)
+	}
+	data := buf.Bytes()
+	b.SetBytes(int64(len(data)))
+	c0 := cpuTime()
+	for b.Loop() {
+		st, err := ParseStatement(bytes.NewReader(data), nil)
+		if err != nil || len(st.Lines) != 100000 {
+			b.Fatal(err)
+		}
+	}
+	b.ReportMetric(float64(100000*b.N)/b.Elapsed().Seconds(), "lines/s")
+	b.ReportMetric((cpuTime()-c0).Seconds()/float64(b.N), "cpu-s/op")
+}
+
+// cpuTime is the process's user + system CPU time: on a shared machine it says what the work
+// cost when the wall clock also counts waiting for a core.
+func cpuTime() time.Duration {
+	var ru syscall.Rusage
+	syscall.Getrusage(syscall.RUSAGE_SELF, &ru)
+	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
+}
