@@ -230,9 +230,10 @@ type payTx struct {
 	lims      []limRow
 	dropLims  []int64 // payments (stored before) whose part-payment no longer counts
 	statusUps []statusUp
-	poolTxns  map[string]bool // pool|txnkey already used by a collection of this transaction
-	pooled    map[int64]bool  // portfolio id -> whether a pool was opened from it
-	undone    map[int64]bool  // payments of this transaction reversed in it
+	poolTxns  map[string]bool      // pool|txnkey already used by a collection of this transaction
+	pooled    map[int64]bool       // portfolio id -> whether a pool was opened from it
+	undone    map[int64]bool       // payments of this transaction reversed in it
+	stmts     map[string]*sql.Stmt // prepared IN-list queries (closed with the transaction)
 	err       error
 
 	matched, queued, reversals int
@@ -299,7 +300,7 @@ type statusUp struct {
 
 func (d *DB) newPayTx(ctx context.Context, tx *Tx, opt PaymentOptions, pol workout.AllocationPolicy) (*payTx, error) {
 	p := &payTx{d: d, ctx: ctx, tx: tx, opt: opt, pol: pol, now: d.nowUTC(), cases: map[int64]*payCase{}, existing: map[string]*oldPayment{},
-		here: map[string]*payRow{}, poolTxns: map[string]bool{}, pooled: map[int64]bool{}, undone: map[int64]bool{}, refs: workout.ReferenceIndex{}}
+		here: map[string]*payRow{}, poolTxns: map[string]bool{}, pooled: map[int64]bool{}, undone: map[int64]bool{}, stmts: map[string]*sql.Stmt{}, refs: workout.ReferenceIndex{}}
 	if err := tx.QueryRow(ctx, `SELECT COALESCE(MAX(id), 0) + 1 FROM payments`).Scan(&p.nextPay); err != nil {
 		return nil, err
 	}
@@ -313,8 +314,25 @@ func (d *DB) newPayTx(ctx context.Context, tx *Tx, opt PaymentOptions, pol worko
 func (p *payTx) inChunks(q string, vals []any, each func(*sql.Rows) error) error {
 	for start := 0; start < len(vals); start += 500 {
 		part := vals[start:min(len(vals), start+500)]
-		marks := strings.TrimSuffix(strings.Repeat("?,", len(part)), ",")
-		rows, err := p.tx.Query(p.ctx, fmt.Sprintf(q, marks), part...)
+		if err := checkArgs(part); err != nil {
+			return err
+		}
+		text := p.d.rebind(fmt.Sprintf(q, strings.TrimSuffix(strings.Repeat("?,", len(part)), ",")))
+		// A full chunk's statement is prepared once per transaction and reused.
+		var rows *sql.Rows
+		var err error
+		if len(part) == 500 {
+			st := p.stmts[text]
+			if st == nil {
+				if st, err = p.tx.tx.PrepareContext(p.ctx, text); err != nil {
+					return err
+				}
+				p.stmts[text] = st
+			}
+			rows, err = st.QueryContext(p.ctx, part...)
+		} else {
+			rows, err = p.tx.tx.QueryContext(p.ctx, text, part...)
+		}
 		if err != nil {
 			return err
 		}
@@ -532,24 +550,53 @@ func (p *payTx) loadCases(ids []int64) error {
 	}); err != nil {
 		return err
 	}
-	return p.inChunks(`SELECT a.case_id, a.loan_id, a.portfolio_id, a.loan_ref, a.principal_minor, a.interest_minor, a.fees_minor, a.limitation_expiry,
-		l.default_date FROM accounts a JOIN loans l ON l.id = a.loan_id WHERE a.status = '`+AccountActive+`' AND a.case_id IN (%s)
-		ORDER BY a.case_id, a.loan_id`, want, func(r *sql.Rows) error {
+	var loaded []*payCase
+	if err := p.inChunks(`SELECT a.case_id, a.loan_id, a.portfolio_id, a.loan_ref, a.principal_minor, a.interest_minor, a.fees_minor, a.limitation_expiry
+		FROM accounts a WHERE a.status = '`+AccountActive+`' AND a.case_id IN (%s) ORDER BY a.case_id, a.loan_id`, want, func(r *sql.Rows) error {
 		var caseID int64
 		ai := &acctInfo{}
 		var pr, in, fe int64
-		var def date.Date
-		if err := r.Scan(&caseID, &ai.loanID, &ai.portfolioID, &ai.loanRef, &pr, &in, &fe, dateScan{&ai.expiry}, dateScan{&def}); err != nil {
+		if err := r.Scan(&caseID, &ai.loanID, &ai.portfolioID, &ai.loanRef, &pr, &in, &fe, dateScan{&ai.expiry}); err != nil {
 			return err
 		}
 		c := p.cases[caseID]
 		if c == nil {
 			return nil
 		}
+		if len(c.loans) == 0 {
+			loaded = append(loaded, c)
+		}
 		k := strconv.FormatInt(ai.loanID, 10)
-		c.loans = append(c.loans, workout.LoanBalance{Loan: k, DefaultDate: def, Principal: money.New(pr, c.currency),
+		c.loans = append(c.loans, workout.LoanBalance{Loan: k, Principal: money.New(pr, c.currency),
 			Interest: money.New(in, c.currency), Fees: money.New(fe, c.currency)})
 		c.info[k] = ai
+		return nil
+	}); err != nil {
+		return err
+	}
+	// Default dates order a case's loans (oldest default first): read only for cases of more
+	// than one loan.
+	var multi []any
+	where := map[int64]*workout.LoanBalance{}
+	for _, c := range loaded {
+		if len(c.loans) < 2 {
+			continue
+		}
+		for i := range c.loans {
+			ai := c.info[c.loans[i].Loan]
+			multi = append(multi, ai.loanID)
+			where[ai.loanID] = &c.loans[i]
+		}
+	}
+	return p.inChunks(`SELECT id, default_date FROM loans WHERE id IN (%s)`, multi, func(r *sql.Rows) error {
+		var id int64
+		var def date.Date
+		if err := r.Scan(&id, dateScan{&def}); err != nil {
+			return err
+		}
+		if lb := where[id]; lb != nil {
+			lb.DefaultDate = def
+		}
 		return nil
 	})
 }
