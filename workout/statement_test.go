@@ -233,3 +233,35 @@ func cpuTime() time.Duration {
 	syscall.Getrusage(syscall.RUSAGE_SELF, &ru)
 	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
 }
+
+func FuzzParseStatementMapping(f *testing.F) {
+	for _, p := range []string{"../mappings/statement-default.yaml", "../mappings/statement-gbk-bank.yaml"} {
+		if b, err := os.ReadFile(p); err == nil {
+			f.Add(b)
+		}
+	}
+	f.Add([]byte("name: x\ncolumns: {txn_id: [a], date: [b], amount: [c]}\ndate_format: DD/MM/YYYY\n"))
+	f.Add([]byte("columns: [1, 2]\n"))
+	f.Fuzz(func(t *testing.T, b []byte) {
+		m, err := ParseStatementMapping(b, "fuzz.yaml")
+		if err != nil {
+			if c := reclaim.ErrorCode(err); c != reclaim.EINVALID && c != reclaim.ETOOLARGE {
+				t.Fatalf("code %s: %v", c, err)
+			}
+			return
+		}
+		for _, f := range requiredStatementFields {
+			if len(m.Columns[f]) == 0 {
+				t.Fatalf("accepted a mapping without %s", f)
+			}
+		}
+		// An accepted mapping reads its own header without panicking.
+		var hdr []string
+		for _, f := range StatementFields {
+			if a := m.Columns[f]; len(a) > 0 {
+				hdr = append(hdr, strings.ReplaceAll(a[0], ",", " "))
+			}
+		}
+		ParseStatement(strings.NewReader(strings.Join(hdr, ",")+"\n"), m)
+	})
+}
