@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"os"
+	"slices"
 	"strconv"
 	"strings"
 	"syscall"
@@ -159,6 +160,27 @@ func TestParseStatementMappingErrors(t *testing.T) {
 	} {
 		if _, err := ParseStatementMapping([]byte(src), "m.yaml"); reclaim.ErrorCode(err) != reclaim.EINVALID {
 			t.Errorf("%s: got %v", name, err)
+		}
+	}
+}
+
+// The shipped default mapping file is DefaultStatementMapping.
+func TestDefaultMappingFileMatches(t *testing.T) {
+	b, err := os.ReadFile("../mappings/statement-default.yaml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	m, err := ParseStatementMapping(b, "statement-default.yaml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	d := DefaultStatementMapping()
+	if m.Name != d.Name || m.Strict != d.Strict || m.cur != d.cur || m.unit != d.unit || m.layout != d.layout || len(m.Columns) != len(d.Columns) {
+		t.Fatalf("file %+v, default %+v", m, d)
+	}
+	for f, a := range d.Columns {
+		if !slices.Equal(m.Columns[f], a) {
+			t.Errorf("%s: file %v, default %v", f, m.Columns[f], a)
 		}
 	}
 }
