@@ -18,10 +18,19 @@ const (
 	RoleInvestor  Role = "investor"  // holds ABS notes; sees only its deals
 	RoleTrustee   Role = "trustee"   // administers deals
 	RoleAuditor   Role = "auditor"   // reads the audit log
+	// RoleCollectionManager runs the collection floor: boards portfolios, assigns cases, places
+	// them with agencies and recalls them, reads the compliance report.
+	RoleCollectionManager Role = "collection_manager"
+	// RoleAgency is a user of an external collection agency: it sees only the cases placed
+	// with its agency and reports its contacts.
+	RoleAgency Role = "agency"
+	// RoleLegal is legal staff: records legal steps (filing, judgment, enforcement).
+	RoleLegal Role = "legal"
 )
 
 // Roles lists every role.
-var Roles = []Role{RoleAdmin, RoleAnalyst, RoleCollector, RoleBidder, RoleInvestor, RoleTrustee, RoleAuditor}
+var Roles = []Role{RoleAdmin, RoleAnalyst, RoleCollector, RoleBidder, RoleInvestor, RoleTrustee, RoleAuditor,
+	RoleCollectionManager, RoleAgency, RoleLegal}
 
 // Valid reports whether r is a known role.
 func (r Role) Valid() bool { return slices.Contains(Roles, r) }
@@ -44,6 +53,19 @@ const (
 	PermLedgerManage    Permission = "ledger.manage"   // publish checkpoints, close reporting periods
 	PermValuationRead   Permission = "valuation.read"  // portfolio valuations, prices and the model registry
 	PermModelManage     Permission = "model.manage"    // activate recovery-model versions
+	// Workout (issue 12). Case-level scope comes on top: collectors see only the cases assigned
+	// to them, agency users only the cases placed with their agency (workout.CanSee).
+	PermPortfolioBoard   Permission = "portfolio.board"   // record an acquisition and board a portfolio
+	PermCaseRead         Permission = "case.read"         // list cases and read a case page (masked)
+	PermCaseWork         Permission = "case.work"         // record contacts and actions on a case
+	PermCasePersonal     Permission = "case.personal"     // reveal a case's personal data with a purpose (audited)
+	PermCaseAssign       Permission = "case.assign"       // assign cases, place them with agencies and recall them
+	PermLegalAct         Permission = "legal.act"         // record legal steps
+	PermAgencyReport     Permission = "agency.report"     // report an agency's contacts (API or file)
+	PermComplianceReport Permission = "compliance.report" // the compliance report per day, agent and agency
+	PermPaymentRead      Permission = "payment.read"      // payments, statement imports and the unmatched queue
+	PermPaymentPost      Permission = "payment.post"      // post payments, upload statements, record bounces
+	PermPaymentMatch     Permission = "payment.match"     // match a queued payment to a case by hand
 )
 
 // RolePermissions is the one table that decides who may do what. Roles not listed for a
@@ -62,6 +84,18 @@ var RolePermissions = map[Permission][]Role{
 	PermLedgerManage:    {RoleAdmin, RoleTrustee},
 	PermValuationRead:   {RoleAdmin, RoleAnalyst, RoleAuditor},
 	PermModelManage:     {RoleAdmin, RoleAnalyst},
+
+	PermPortfolioBoard:   {RoleAdmin, RoleCollectionManager},
+	PermCaseRead:         {RoleAdmin, RoleCollectionManager, RoleCollector, RoleAgency, RoleLegal, RoleAuditor},
+	PermCaseWork:         {RoleCollectionManager, RoleCollector, RoleAgency, RoleLegal},
+	PermCasePersonal:     {RoleCollector, RoleAgency, RoleLegal},
+	PermCaseAssign:       {RoleAdmin, RoleCollectionManager},
+	PermLegalAct:         {RoleCollectionManager, RoleLegal},
+	PermAgencyReport:     {RoleAgency, RoleCollectionManager},
+	PermComplianceReport: {RoleAdmin, RoleCollectionManager, RoleAuditor},
+	PermPaymentRead:      {RoleAdmin, RoleCollectionManager, RoleCollector, RoleAuditor},
+	PermPaymentPost:      {RoleAdmin, RoleCollectionManager, RoleCollector},
+	PermPaymentMatch:     {RoleAdmin, RoleCollectionManager, RoleCollector},
 }
 
 // Can reports whether role r holds permission p.

@@ -29,6 +29,8 @@ func (s *Server) routes() {
 	s.maskedRoute()
 	s.ledgerRoutes()
 	s.valuationRoutes()
+	s.workoutRoutes()
+	s.paymentRoutes()
 }
 
 // PortfolioPath identifies a portfolio.
@@ -162,7 +164,7 @@ type UserCreate struct {
 	Body struct {
 		Username    string       `json:"username" pattern:"^[a-zA-Z0-9._-]{2,64}$" doc:"letters, digits, . _ -"`
 		DisplayName string       `json:"display_name" maxLength:"100"`
-		Role        reclaim.Role `json:"role" enum:"admin,analyst,collector,bidder,investor,trustee,auditor"`
+		Role        reclaim.Role `json:"role" enum:"admin,analyst,collector,bidder,investor,trustee,auditor,collection_manager,agency,legal"`
 		Password    string       `json:"password" minLength:"12" maxLength:"1024" doc:"temporary: the user must change it at the first sign-in"`
 	}
 }
@@ -172,7 +174,7 @@ type UserPatch struct {
 	ID   int64 `path:"id" minimum:"1"`
 	Body struct {
 		DisplayName *string       `json:"display_name,omitempty" maxLength:"100"`
-		Role        *reclaim.Role `json:"role,omitempty" enum:"admin,analyst,collector,bidder,investor,trustee,auditor"`
+		Role        *reclaim.Role `json:"role,omitempty" enum:"admin,analyst,collector,bidder,investor,trustee,auditor,collection_manager,agency,legal"`
 		Disabled    *bool         `json:"disabled,omitempty"`
 		Password    *string       `json:"password,omitempty" minLength:"12" maxLength:"1024" doc:"temporary: the user must change it at the next sign-in; ends the user's sessions and tokens"`
 	}

@@ -78,8 +78,12 @@ type Config struct {
 	Ledger LedgerService
 	// Valuation serves the model registry and portfolio valuations (nil: no valuation routes).
 	Valuation ValuationService
+	// Workout serves acquisition, cases, contacts and the compliance report (nil: no workout routes).
+	Workout WorkoutService
 	// Collectors are more metrics served on /metrics (the ledger's leadership and lag).
 	Collectors []prometheus.Collector
+	// Payments posts, matches and reverses payments (nil: no payment routes).
+	Payments PaymentService
 }
 
 // Leadership is implemented by a LedgerService that runs on several nodes: its role ("leader" or

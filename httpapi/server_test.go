@@ -35,6 +35,7 @@ import (
 	"reclaim/sqldb/sqldbtest"
 	"reclaim/synth"
 	"reclaim/valuation/service"
+	wsvc "reclaim/workout/service"
 )
 
 // cheap argon2 parameters keep the tests fast; production uses auth.DefaultParams.
@@ -54,6 +55,7 @@ type fixture struct {
 	broker    *events.Broker
 	ledger    *ledger.Service
 	valuation *service.Service
+	workout   *wsvc.Service // workout_test.go
 	// onValuationProgress, when set, receives the valuation service's progress reports.
 	onValuationProgress *atomic.Pointer[func(stage string, done, total int)]
 }
@@ -116,8 +118,9 @@ func newFixture(t *testing.T, db *sqldb.DB) *fixture {
 	if _, err := f.valuation.SaveModel(ctx, testModelName, "test", testModel(t)); err != nil {
 		t.Fatal(err)
 	}
+	f.workout = newWorkoutFixture(t, db, broker)
 	f.srv, err = httpapi.New(httpapi.Config{Logger: log, UploadDir: f.dir, MaxUploadBytes: 64 << 20, LoginRate: 1000, Ledger: f.ledger,
-		Valuation: f.valuation},
+		Valuation: f.valuation, Workout: f.workout, Payments: sqldb.PaymentDesk{DB: db}},
 		sqldb.KeyedDB{DB: db, Keys: keys}, keys, broker)
 	if err != nil {
 		t.Fatal(err)

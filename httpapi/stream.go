@@ -51,6 +51,13 @@ func (s *Server) topicAllowed(ctx context.Context, topic string) error {
 		}
 		_, err = s.store.GetPortfolio(ctx, n)
 		return err
+	case TopicPayments: // payments: imports, matches and reversals (payments.go)
+		if s.cfg.Payments == nil || id != "" || !reclaim.UserFrom(ctx).Role.Can(reclaim.PermPaymentRead) {
+			return reclaim.Errorf(reclaim.ENOTFOUND, "no such topic %q", topic)
+		}
+		return nil
+	case "case", "workout": // case.<id>: one case's changes; workout: every case's (workout.go)
+		return s.workoutTopicAllowed(ctx, kind, id)
 	}
 	return reclaim.Errorf(reclaim.ENOTFOUND, "no such topic %q", topic)
 }

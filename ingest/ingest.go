@@ -30,6 +30,7 @@ import (
 	"reclaim/money"
 	"reclaim/msg"
 	"reclaim/tape"
+	"reclaim/workout"
 )
 
 // Meta describes the portfolio an import creates.
@@ -51,6 +52,9 @@ type LoanRow struct {
 	Sealed []byte // nil when the tape carries no personal data for the borrower
 	KeyID  string
 	Masked reclaim.Masked // the masked forms shown in lists
+	// Blind is the borrower's keyed blind index (set when the Sealer is a BlindIndexer and the
+	// row's personal data was sealed).
+	Blind []workout.BlindTerm
 }
 
 // Summary is what the store records when an import commits.
@@ -85,6 +89,25 @@ type Sealer interface {
 	SealPersonal(p reclaim.PersonalData, aad []byte) ([]byte, error)
 	KeyID() string
 }
+
+// BlindIndexer is implemented by a Sealer that also computes the keyed blind index of a
+// borrower's identifiers (HMAC under a key separate from the sealing key). The index is written
+// with the sealed data, so that a debtor is recognised across portfolios without decryption.
+type BlindIndexer interface {
+	BlindTerms(p reclaim.PersonalData) []workout.BlindTerm
+}
+
+// WithBlindIndex returns a Sealer that seals with s and indexes with terms.
+func WithBlindIndex(s Sealer, terms func(reclaim.PersonalData) []workout.BlindTerm) Sealer {
+	return blindSealer{s, terms}
+}
+
+type blindSealer struct {
+	Sealer
+	terms func(reclaim.PersonalData) []workout.BlindTerm
+}
+
+func (b blindSealer) BlindTerms(p reclaim.PersonalData) []workout.BlindTerm { return b.terms(p) }
 
 // Options control an import.
 type Options struct {
@@ -522,6 +545,9 @@ func runImport(ctx context.Context, store Store, sealer Sealer, in *io.SectionRe
 			lr := LoanRow{Loan: res.Loan, Masked: MaskPersonal(res.Personal)}
 			if sealed := ch.sealed[i]; sealed != nil {
 				lr.Sealed, lr.KeyID = sealed, sealer.KeyID()
+				if bi, ok := sealer.(BlindIndexer); ok {
+					lr.Blind = bi.BlindTerms(res.Personal)
+				}
 			}
 			batch = append(batch, lr)
 			if len(batch) >= opts.BatchSize {

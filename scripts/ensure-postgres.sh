@@ -42,6 +42,20 @@ if ! pg_isready -h 127.0.0.1 -p "$port" -q; then
   exit 1
 fi
 
+# Every test migrates its own schema in one transaction (over a hundred tables and indexes), and
+# go test runs packages in parallel: the default lock table (64 per connection) runs out
+# ("out of shared memory"). Raise it once; it takes a restart.
+locks=$(psql -h 127.0.0.1 -U postgres -d postgres -tAc "show max_locks_per_transaction" 2>/dev/null || echo 0)
+if [ "${locks:-0}" -lt 512 ]; then
+  echo "ensure-postgres: max_locks_per_transaction ${locks} -> 512 (restart)" >&2
+  psql -h 127.0.0.1 -U postgres -d postgres -qc "alter system set max_locks_per_transaction = 512" >/dev/null
+  as_root pg_ctlcluster --skip-systemctl-redirect "$version" main restart || true
+  for _ in $(seq 1 30); do
+    pg_isready -h 127.0.0.1 -p "$port" -q && break
+    sleep 1
+  done
+fi
+
 if ! psql -h 127.0.0.1 -U postgres -d postgres -tAc "select 1 from pg_database where datname='test'" | grep -q 1; then
   psql -h 127.0.0.1 -U postgres -d postgres -qc "create database test" >/dev/null
 fi

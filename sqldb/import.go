@@ -14,6 +14,7 @@ import (
 	"reclaim/bloom"
 	"reclaim/date"
 	"reclaim/money"
+	"reclaim/workout"
 )
 
 // ImportMeta describes the tape a bulk import comes from.
@@ -40,6 +41,9 @@ type LoanRow struct {
 	// Masked is the borrower's masked personal data, stored in the clear for lists (the first
 	// row of a borrower supplies it).
 	Masked reclaim.Masked
+	// Blind holds the keyed blind-index hashes of the borrower's national ID and phones
+	// (pii.BlindKey.Terms), stored with the row that supplies Sealed; nil when none.
+	Blind []workout.BlindTerm
 }
 
 // ImportSummary is what the caller computed over the whole tape, written by Commit.
@@ -101,6 +105,7 @@ type borrowerRow struct {
 	keyID  string
 	sealed []byte
 	masked reclaim.Masked
+	blind  []workout.BlindTerm
 }
 
 type stmtKey struct {
@@ -346,7 +351,7 @@ func (imp *Import) borrower(r *LoanRow, newID func() int64) int64 {
 	}
 	if !st.hasPII && len(r.Sealed) > 0 {
 		st.hasPII = true
-		imp.prows = append(imp.prows, borrowerRow{id: st.id, keyID: r.KeyID, sealed: r.Sealed})
+		imp.prows = append(imp.prows, borrowerRow{id: st.id, keyID: r.KeyID, sealed: r.Sealed, blind: r.Blind})
 	}
 	if !ok || st.hasPII != imp.borrowers[ref].hasPII {
 		imp.borrowers[ref] = st
@@ -532,6 +537,11 @@ func (imp *Import) addLoansSQLite(ctx context.Context, rows []LoanRow) error {
 			if err := imp.flushRows(ctx, "borrower_pii", "borrower_id, key_id, sealed", 3, b); err != nil {
 				return err
 			}
+			if b := blindRows(imp.prows); len(b) > 0 {
+				if err := imp.flushRows(ctx, "borrower_blind", "borrower_id, kind, hash", 3, b); err != nil {
+					return err
+				}
+			}
 		}
 		if err := imp.flushRows(ctx, "loans", loanColumns, nLoanColumns, args); err != nil {
 			return err
@@ -659,6 +669,11 @@ func (imp *Import) addLoansPG(ctx context.Context, rows []LoanRow) error {
 				}
 				if _, err := c.CopyFrom(ctx, pgx.Identifier{"borrower_pii"}, piiCopyColumns, newCopySource(b, 3)); err != nil {
 					return err
+				}
+				if b := blindRows(imp.prows); len(b) > 0 {
+					if _, err := c.CopyFrom(ctx, pgx.Identifier{"borrower_blind"}, []string{"borrower_id", "kind", "hash"}, newCopySource(b, 3)); err != nil {
+						return err
+					}
 				}
 			}
 			return nil
@@ -873,4 +888,22 @@ func (d *DB) inList(q string, args []any, part []string) (string, []any) {
 		args = append(args, v)
 	}
 	return q, args
+}
+
+// blindRows returns the borrower_blind rows (borrower_id, kind, hash) of the borrowers whose
+// personal data is being stored, without duplicates.
+func blindRows(prows []borrowerRow) []any {
+	var b []any
+	for _, r := range prows {
+		for i, t := range r.blind {
+			dup := false
+			for _, u := range r.blind[:i] {
+				dup = dup || workout.SameTerms(t, u)
+			}
+			if !dup && t.Kind != "" && len(t.Hash) > 0 {
+				b = append(b, r.id, t.Kind, t.Hash)
+			}
+		}
+	}
+	return b
 }

@@ -48,7 +48,7 @@ type ingestTx struct {
 func (t *ingestTx) AddLoans(ctx context.Context, rows []ingest.LoanRow) error {
 	t.rows = t.rows[:0]
 	for i := range rows {
-		t.rows = append(t.rows, LoanRow{Loan: rows[i].Loan, Sealed: rows[i].Sealed, KeyID: rows[i].KeyID, Masked: rows[i].Masked})
+		t.rows = append(t.rows, LoanRow{Loan: rows[i].Loan, Sealed: rows[i].Sealed, KeyID: rows[i].KeyID, Masked: rows[i].Masked, Blind: rows[i].Blind})
 	}
 	err := t.imp.AddLoans(ctx, t.rows)
 	clear(t.rows)

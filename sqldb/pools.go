@@ -475,7 +475,7 @@ func (d *DB) closePeriodOnce(ctx context.Context, pool string, start, end, eff d
 		from, carry := prevTo, size
 		doc = tlog.PeriodReport{Pool: pool, EventID: eventID, PeriodStart: start.String(), PeriodEnd: end.String(), ToIndex: size,
 			ByChannel: map[string]int64{}, StatusChanges: map[string]int64{}}
-		var coll, prin, boarded, removed verify.Amount
+		var coll, prin, boarded, removed, revAmt, revPrin verify.Amount
 		rows, err := tx.Query(ctx, `SELECT idx, entry FROM ledger_leaves WHERE pool = ? AND idx >= ? AND idx < ? ORDER BY idx`, pool, scanFrom, size)
 		if err != nil {
 			return err
@@ -528,6 +528,10 @@ func (d *DB) closePeriodOnce(ctx context.Context, pool string, start, end, eff d
 				coll += e.Amount
 				prin += e.Principal
 				doc.ByChannel[e.Channel] += int64(e.Amount)
+			case verify.LoanCollectionReversal:
+				doc.ReversalsCount++
+				revAmt += e.Amount
+				revPrin += e.Principal
 			case verify.LoanRemoved:
 				doc.LoansRemoved++
 				removed += e.Balance
@@ -542,6 +546,18 @@ func (d *DB) closePeriodOnce(ctx context.Context, pool string, start, end, eff d
 			return reclaim.Errorf(reclaim.EINTERNAL, "ledger of pool %s ends at %d, tree size %d", pool, want, size)
 		}
 		doc.FromIndex = from
+		// Collections are reported net of the reversals dated in the period
+		// (verify.ReportEntries); a period whose reversals exceed its collections cannot be.
+		if revAmt > coll || revPrin > prin {
+			e := reclaim.Errorf(reclaim.EINVALID, "the reversals dated in the period (%s) exceed its collections (%s): close a longer period", revAmt.Major(), coll.Major())
+			e.Fields = map[string]string{"rule": "reversals_exceed_collections"}
+			return e
+		}
+		if revAmt > 0 {
+			doc.Reversals = revAmt.String()
+		}
+		coll -= revAmt
+		prin -= revPrin
 		closing := verify.Amount(opening) + boarded - coll - removed
 		if closing < 0 {
 			return reclaim.Errorf(reclaim.EINTERNAL, "pool %s: negative closing balance %d", pool, closing)

@@ -10,6 +10,7 @@ import (
 	"reclaim/money"
 	"reclaim/msg"
 	"reclaim/region"
+	"reclaim/workout"
 )
 
 // Rule names. Each validation failure carries exactly one of them; reports group by them.
@@ -278,11 +279,8 @@ func (c *Converter) crossCheck(cx *rowCtx) {
 		l.DaysPastDue = l.CutOffDate.Sub(l.DefaultDate)
 	}
 	if b[FLimitationExpiry] == nil && !l.DefaultDate.IsZero() {
-		from := l.DefaultDate
-		if l.LastPaymentDate.After(from) {
-			from = l.LastPaymentDate
-		}
-		l.LimitationExpiryDate = from.AddYears(3)
+		l.LimitationExpiryDate = workout.LimitationExpiry([]workout.LimitationEvent{
+			{Kind: workout.LimDefault, On: l.DefaultDate}, {Kind: workout.LimPartPayment, On: l.LastPaymentDate}}).Expiry
 	}
 
 	for _, f := range []Field{FPrincipal, FInterest, FFees, FTotalClaim, FOriginalAmount, FLastPaymentAmount} {

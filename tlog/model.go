@@ -75,6 +75,11 @@ type PeriodReport struct {
 	ClosingBalance     string           `json:"closing_balance"`
 	ByChannel          map[string]int64 `json:"collections_by_channel_minor"`
 	StatusChanges      map[string]int64 `json:"status_changes"`
+	// ReversalsCount and Reversals (canonical amount) are the loan.collection_reversal entries
+	// dated in the period; Collections and PrincipalCollected are net of them, ByChannel is
+	// gross. Absent (zero) when there were none, so older reports hash as before.
+	ReversalsCount int64  `json:"reversals_count,omitempty"`
+	Reversals      string `json:"reversals,omitempty"`
 }
 
 // Collection is money received on a loan of a pool.

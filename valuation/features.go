@@ -14,6 +14,7 @@ import (
 	"reclaim/money"
 	"reclaim/region"
 	"reclaim/valuation/gbdt"
+	"reclaim/workout"
 )
 
 // Input is everything a FeatureSet may look at for one loan.
@@ -317,20 +318,12 @@ func (c *ctx) everPaid() bool { return !c.lastPay.IsZero() }
 // the tape's stated expiry when that is later (the seller may know of demands the tape does not
 // show).
 func (c *ctx) limitationExpiry() (date.Date, bool) {
-	from := c.def
-	if c.lastPay.After(from) {
-		from = c.lastPay
+	ev := []workout.LimitationEvent{{Kind: workout.LimDefault, On: c.def}, {Kind: workout.LimPartPayment, On: c.lastPay},
+		{Kind: workout.LimStatedExpiry, On: c.l.LimitationExpiryDate}}
+	if s := c.l.LegalStartDate; !s.IsZero() && c.l.LegalStatus != reclaim.NotSued && (c.asOf.IsZero() || !s.After(c.asOf)) {
+		ev = append(ev, workout.LimitationEvent{Kind: workout.LimSuit, On: s})
 	}
-	if s := c.l.LegalStartDate; !s.IsZero() && c.l.LegalStatus != reclaim.NotSued && (c.asOf.IsZero() || !s.After(c.asOf)) && s.After(from) {
-		from = s
-	}
-	var exp date.Date
-	if !from.IsZero() {
-		exp = from.AddYears(3)
-	}
-	if e := c.l.LimitationExpiryDate; e.After(exp) {
-		exp = e
-	}
+	exp := workout.LimitationExpiry(ev).Expiry
 	return exp, !exp.IsZero()
 }
 

@@ -1,6 +1,3 @@
-// Package workout holds the pure rules of working out bought debts: cases, strategies, the
-// compliance rule packs that decide every contact, settlements and payments. It imports no
-// database or network code; the caller loads the state a rule needs and passes `now` explicitly.
 package workout
 
 import (

@@ -8,9 +8,9 @@ import (
 	"reclaim/date"
 )
 
-// Attempt is one contact attempt and the compliance engine's decision on it: what the live path
+// Decided is one contact attempt and the compliance engine's decision on it: what the live path
 // records for every contact, allowed or denied.
-type Attempt struct {
+type Decided struct {
 	Contact  Contact
 	Decision Decision
 }
@@ -46,7 +46,7 @@ type reportKey struct {
 // ComplianceReport aggregates attempts into rows grouped as by says, sorted by day, agency, then
 // agent. It is pure: the caller loads the attempts (from storage, or from an audit with
 // AttemptsFromAudit). Attempts + Allowed + Denied always balance: Attempts == Allowed + Denied.
-func ComplianceReport(attempts []Attempt, by ReportBy) []ReportRow {
+func ComplianceReport(attempts []Decided, by ReportBy) []ReportRow {
 	rows := map[reportKey]*ReportRow{}
 	for i := range attempts {
 		a := &attempts[i]
@@ -97,10 +97,10 @@ func ComplianceReport(attempts []Attempt, by ReportBy) []ReportRow {
 
 // AttemptsFromAudit pairs each contact of log with the violations Audit flagged on it (flags as
 // Audit returned them), in log order, for a compliance report of a finished log.
-func AttemptsFromAudit(log []Contact, flags []Flag) []Attempt {
-	out := make([]Attempt, len(log))
+func AttemptsFromAudit(log []Contact, flags []Flag) []Decided {
+	out := make([]Decided, len(log))
 	for i := range log {
-		out[i] = Attempt{Contact: log[i], Decision: Decision{Allowed: true}}
+		out[i] = Decided{Contact: log[i], Decision: Decision{Allowed: true}}
 	}
 	for _, f := range flags {
 		if f.Index < 0 || f.Index >= len(out) {

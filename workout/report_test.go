@@ -76,7 +76,7 @@ func TestComplianceReport(t *testing.T) {
 func TestComplianceReportTwoRules(t *testing.T) {
 	c := logOf(t, line("a", "d1", "L1", "call", "third_party", "n1", "2026-03-02T23:00:00+08:00", "answered", ""))[0]
 	d := Decide(PackCN, DebtorState{DoNotContact: true}, nil, c)
-	rows := ComplianceReport([]Attempt{{Contact: c, Decision: d}, {Contact: c, Decision: Decision{Allowed: true}}}, ReportBy{Agent: true})
+	rows := ComplianceReport([]Decided{{Contact: c, Decision: d}, {Contact: c, Decision: Decision{Allowed: true}}}, ReportBy{Agent: true})
 	want := []ReportRow{{Attempts: 2, Allowed: 1, Denied: 1, DeniedByRule: map[string]int{"DNC": 1, "CN-1": 1, "CN-4": 1}}}
 	if !reflect.DeepEqual(rows, want) {
 		t.Errorf("%+v, want %+v", rows, want)

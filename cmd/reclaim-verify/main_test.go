@@ -292,3 +292,38 @@ func TestUsage(t *testing.T) {
 		}
 	}
 }
+
+// TestReportReversal: report knows loan.collection_reversal: February's report counts its
+// collections net of the reversal of January's collection and the roll-forward holds; a reversal
+// with other figures than its collection fails.
+func TestReportReversal(t *testing.T) {
+	t.Setenv(tokenEnv, "tok")
+	for _, c := range []struct {
+		amount verify.Amount
+		code   int
+	}{{2500, 0}, {2400, 1}} {
+		e := newEnv(t)
+		h := func(id, eff string) verify.Header { return verify.Header{Pool: "P1", EventID: id, Effective: eff} }
+		e.srv.add(t, verify.LoanCollection{Header: h("c2", "2025-02-03"), Loan: "A", Amount: 3000, Principal: 3000, Channel: verify.ChannelBankTransfer,
+			BankTxn: verify.Commit(e.salt, verify.TagBankTxn, verify.BankTxnRecord("T2"))})
+		e.srv.add(t, verify.LoanCollectionReversal{Header: h("rv1", "2025-02-05"), Loan: "A", Amount: c.amount, Principal: c.amount,
+			Reverses: "c1", Reason: "bounced"})
+		e.srv.add(t, verify.PeriodReport{Header: h("r2", "2025-02-28"), PeriodStart: "2025-02-01", PeriodEnd: "2025-02-28", FromIndex: 3, ToIndex: 6,
+			CollectionsCount: 1, Collections: 3000 - c.amount, PrincipalCollected: 3000 - c.amount, OpeningBalance: 7500,
+			ClosingBalance: 7500 - 3000 + c.amount, ReportHash: strings.Repeat("b", 64)})
+		e.srv.publish(t)
+		if code, out, errs := e.run("sync", "--policy", e.policy, "--dir", e.dir); code != 0 {
+			t.Fatalf("sync: %d %s %s", code, out, errs)
+		}
+		code, out, errs := e.run("report", "--dir", e.dir)
+		if code != c.code {
+			t.Fatalf("reversal of %s: %d %s %s", c.amount, code, out, errs)
+		}
+		if c.code == 0 && !strings.Contains(out, "OK report at 6") {
+			t.Fatalf("report: %s", out)
+		}
+		if c.code == 1 && !strings.Contains(out+errs, "with other figures") {
+			t.Fatalf("a reversal with other figures: %s %s", out, errs)
+		}
+	}
+}

@@ -76,7 +76,11 @@ same data; --fresh starts over.`,
 						return err
 					}
 					bar := g.newProgress("importing "+cfg.PortfolioRef, int64(cfg.Loans))
-					rep, err := ingest.Run(ctx, a.db.IngestStore(), a.keys, tp, ingest.Options{
+					sealer, err := g.sealer(ctx, a)
+					if err != nil {
+						return err
+					}
+					rep, err := ingest.Run(ctx, a.db.IngestStore(), sealer, tp, ingest.Options{
 						SellerName: cfg.Seller, Name: cfg.PortfolioRef, HistoryPath: hp, Actor: "demo",
 						Progress: func(rows, _, _ int64) { bar.set(rows) },
 					})

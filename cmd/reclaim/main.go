@@ -176,6 +176,8 @@ postgres://... to use PostgreSQL instead.`,
 		newAuctionCmd(g),
 		newComplianceCmd(g),
 		newABSCmd(g),
+		newWorkoutCmd(g),
+		newPaymentsCmd(g),
 	)
 	return root
 }

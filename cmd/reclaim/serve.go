@@ -15,6 +15,7 @@ import (
 	"reclaim"
 	"reclaim/events"
 	"reclaim/httpapi"
+	"reclaim/ingest"
 	"reclaim/sqldb"
 	"reclaim/valuation/service"
 	"reclaim/web"
@@ -91,10 +92,15 @@ func serve(ctx context.Context, g *globals, a *app, f serveFlags, ready func(url
 	if err != nil {
 		return err
 	}
+	bk, err := g.blindKey(ctx, a.db)
+	if err != nil {
+		return err
+	}
 	srv, err := httpapi.New(httpapi.Config{Logger: log, Version: Version, SecureCookies: f.secure, Web: web.Dist(),
 		MaxUploadBytes: f.maxMB << 20, UploadDir: uploadDir, TrustedProxies: proxies, Ledger: ledger, Valuation: service.New(a.db, service.Options{Logger: log}),
-		Collectors: ledger.Collectors()},
-		sqldb.KeyedDB{DB: a.db, Keys: a.keys}, a.keys, broker)
+		Collectors: ledger.Collectors(), Workout: newWorkoutService(a.db, bk, broker, log),
+		Payments: sqldb.PaymentDesk{DB: a.db, Blind: sqldb.BlindLookup(bk)}},
+		sqldb.KeyedDB{DB: a.db, Keys: a.keys}, ingest.WithBlindIndex(a.keys, blindTerms(bk)), broker)
 	if err != nil {
 		return err
 	}

@@ -185,7 +185,11 @@ func runTape(ctx context.Context, g *globals, a *app, path string, o ingest.Opti
 	var s ingest.Store = nullStore{}
 	var sealer ingest.Sealer
 	if a != nil {
-		s, sealer = a.db.IngestStore(), a.keys
+		s = a.db.IngestStore()
+		var err error
+		if sealer, err = g.sealer(ctx, a); err != nil {
+			return err
+		}
 	}
 	rep, err := ingest.Run(ctx, s, sealer, path, o)
 	bar.done()

@@ -51,11 +51,13 @@ func Report(dir string, reportIndex int64) (*ReportResult, error) {
 // effective date lies in [period_start, period_end]. It recomputes from_index (the smallest index
 // of a counted movement, or the previous report's to_index if smaller; 0 for the first report),
 // checks that period_start is the day after the previous report's period_end, and recomputes
-// loans_boarded, loans_removed, collections_count, collections, principal_collected,
+// loans_boarded, loans_removed, collections_count (loan.collection entries), collections and
+// principal_collected (net of the loan.collection_reversal entries dated in the period),
 // boarded_balance (sum of boarded claims), removed_balance (sum of removal balances),
 // opening_balance (the previous report's closing_balance, 0.00 for the first) and the closing
 // roll-forward. Replaying the whole log from index 0 in log order, it also checks that every
-// collection and removal refers to a loan in the pool, that no collection exceeds the loan's
+// collection and removal refers to a loan in the pool, that every reversal undoes an earlier
+// collection of the same loan once and with its exact figures, that no collection exceeds the loan's
 // balance, that every removal's balance is the loan's remaining balance and that no removal is
 // dated before a collection logged earlier on the loan; and that the closing
 // balance equals the sum, over the loans, of every movement before the report dated on or before
@@ -101,6 +103,9 @@ func ReportEntries(entries []Entry, reportIndex int64) (*ReportResult, error) {
 	dated := map[string]Amount{}
 	lastColl := map[string]string{} // latest collection date per loan
 	removed := map[string]int64{}
+	colls := map[string]int64{}    // event_id of each loan.collection -> its index
+	reversed := map[string]int64{} // event_id of each reversed collection -> index of the reversal + 1
+	var revAmount, revPrincipal Amount
 	overflow := false
 	sum := func(a *Amount, b Amount) {
 		s, ok := a.Add(b)
@@ -167,10 +172,45 @@ func ReportEntries(entries []Entry, reportIndex int64) (*ReportResult, error) {
 			if eff > lastColl[e.Loan] {
 				lastColl[e.Loan] = eff
 			}
+			colls[e.EventID] = i
 			if in {
 				rc.CollectionsCount++
 				sum(&rc.Collections, e.Amount)
 				sum(&rc.PrincipalCollected, e.Principal)
+			}
+		case LoanCollectionReversal:
+			oi, found := colls[e.Reverses]
+			var orig LoanCollection
+			if found {
+				orig, _ = entries[oi].(LoanCollection)
+			}
+			switch {
+			case !found:
+				add("collections", "", "", fmt.Sprintf("entry %d reverses %s, which is not an earlier loan.collection", i, e.Reverses))
+			case reversed[e.Reverses] > 0:
+				add("collections", "", "", fmt.Sprintf("entry %d reverses %s, already reversed at entry %d", i, e.Reverses, reversed[e.Reverses]-1))
+			case orig.Loan != e.Loan || orig.Amount != e.Amount || orig.Principal != e.Principal || orig.Interest != e.Interest || orig.Fees != e.Fees:
+				add("collections", "", "", fmt.Sprintf("entry %d reverses %s (entry %d) with other figures: loan %s amount %s, the collection was loan %s amount %s",
+					i, e.Reverses, oi, e.Loan, e.Amount.Major(), orig.Loan, orig.Amount.Major()))
+			}
+			if found {
+				reversed[e.Reverses] = i + 1
+			}
+			b, ok := balance[e.Loan]
+			if ok {
+				sum(&b, e.Amount)
+				balance[e.Loan] = b
+			} else {
+				add("collections", "", "", fmt.Sprintf("entry %d reverses a collection on loan %s, which is not in the pool", i, e.Loan))
+			}
+			if upto && ok {
+				d := dated[e.Loan]
+				sum(&d, e.Amount)
+				dated[e.Loan] = d
+			}
+			if in {
+				sum(&revAmount, e.Amount)
+				sum(&revPrincipal, e.Principal)
 			}
 		case LoanRemoved:
 			b, ok := balance[e.Loan]
@@ -195,6 +235,14 @@ func ReportEntries(entries []Entry, reportIndex int64) (*ReportResult, error) {
 				sum(&rc.RemovedBalance, e.Balance)
 			}
 		}
+	}
+	// Collections and principal collected are net of the reversals dated in the period.
+	if revAmount > rc.Collections || revPrincipal > rc.PrincipalCollected {
+		add("collections", rep.Collections.String(), "", fmt.Sprintf("the reversals dated in the period (%s) exceed its collections (%s): the net cannot be reported",
+			revAmount.Major(), rc.Collections.Major()))
+	} else {
+		rc.Collections -= revAmount
+		rc.PrincipalCollected -= revPrincipal
 	}
 	inflow, ok1 := rc.OpeningBalance.Add(rc.BoardedBalance)
 	outflow, ok2 := rc.Collections.Add(rc.RemovedBalance)
@@ -276,9 +324,9 @@ type ReconcileResult struct {
 // optional; amount is a decimal with up to two decimals, negative for debits, which are
 // ignored); openingsCSV has event_id,salt_hex,txn_id (header optional). Every loan.collection
 // must have an opening whose salt opens its bank_txn commitment to the txn_id
-// (Commit(salt, TagBankTxn, BankTxnRecord(txn_id))), and that txn_id must be a statement credit
-// of the same amount, used by no other collection; every statement credit must be matched by a
-// collection. It returns the result and, when anything is unmatched, a *Failure of kind
+// (Commit(salt, TagBankTxn, BankTxnRecord(txn_id))), and that txn_id must be a statement credit;
+// one bank transaction may pay several loans, so the collections that open to one txn_id must
+// together equal its amount; every statement credit must be matched by its collections. It returns the result and, when anything is unmatched, a *Failure of kind
 // "reconcile-unmatched" whose evidence is the result.
 func Reconcile(dir string, statementCSV, openingsCSV io.Reader) (*ReconcileResult, error) {
 	l, err := LoadLocal(dir)
@@ -305,7 +353,14 @@ func Reconcile(dir string, statementCSV, openingsCSV io.Reader) (*ReconcileResul
 		credits[s.TxnID] = s
 		res.Credits++
 	}
-	used := map[string]int64{}
+	// One bank transaction may pay several loans: the collections that open to one txn_id
+	// together must equal its credit.
+	type group struct {
+		sum   Amount
+		items []Unmatched
+	}
+	groups := map[string]*group{}
+	var order []string
 	for i, pe := range l.Parsed {
 		c, ok := pe.(LoanCollection)
 		if !ok {
@@ -325,21 +380,38 @@ func Reconcile(dir string, statementCSV, openingsCSV io.Reader) (*ReconcileResul
 			res.UnmatchedCollections = append(res.UnmatchedCollections, u)
 			continue
 		}
-		s, ok := credits[o.TxnID]
+		g := groups[o.TxnID]
+		if g == nil {
+			g = &group{}
+			groups[o.TxnID] = g
+			order = append(order, o.TxnID)
+		}
+		g.sum, _ = g.sum.Add(c.Amount)
+		g.items = append(g.items, u)
+	}
+	used := map[string]int64{}
+	for _, txn := range order {
+		g := groups[txn]
+		s, ok := credits[txn]
+		var reason string
 		switch {
 		case !ok:
-			u.Reason = "the bank transaction is not a credit on the statement"
-		case s.Amount != c.Amount:
-			u.Reason = fmt.Sprintf("statement line %d credits %s, the collection is %s", s.Line, s.Amount.Major(), c.Amount.Major())
-		case used[o.TxnID] != 0:
-			u.Reason = fmt.Sprintf("the bank transaction was already matched to entry %d", used[o.TxnID]-1)
+			reason = "the bank transaction is not a credit on the statement"
+		case s.Amount != g.sum && len(g.items) == 1:
+			reason = fmt.Sprintf("statement line %d credits %s, the collection is %s", s.Line, s.Amount.Major(), g.sum.Major())
+		case s.Amount != g.sum:
+			reason = fmt.Sprintf("statement line %d credits %s, the %d collections on it sum to %s", s.Line, s.Amount.Major(), len(g.items), g.sum.Major())
 		default:
-			used[o.TxnID] = int64(i) + 1
-			res.Matched++
+			used[txn] = g.items[0].Index + 1
+			res.Matched += len(g.items)
 			continue
 		}
-		res.UnmatchedCollections = append(res.UnmatchedCollections, u)
+		for _, u := range g.items {
+			u.Reason = reason
+			res.UnmatchedCollections = append(res.UnmatchedCollections, u)
+		}
 	}
+	sort.Slice(res.UnmatchedCollections, func(i, j int) bool { return res.UnmatchedCollections[i].Index < res.UnmatchedCollections[j].Index })
 	for _, s := range lines {
 		if s.Amount > 0 && used[s.TxnID] == 0 {
 			res.UnmatchedCredits = append(res.UnmatchedCredits, Unmatched{TxnID: s.TxnID, Amount: s.Amount.String(),

@@ -32,6 +32,9 @@ const (
 	TypePeriodReport      = "period.report"
 	TypeAuctionResult     = "auction.result"
 	TypeKeyRotation       = "key.rotation"
+	// TypeLoanCollectionReversal undoes a loan.collection whose payment bounced (see
+	// LoanCollectionReversal).
+	TypeLoanCollectionReversal = "loan.collection_reversal"
 )
 
 // Collection channels: the allowed values of LoanCollection.Channel.
@@ -89,8 +92,9 @@ type Header struct {
 // EntryHeader returns the entry's common header.
 func (h Header) EntryHeader() Header { return h }
 
-// Entry is one decoded log entry: one of PoolOpened, LoanBoarded, LoanCollection, LoanStatus,
-// LoanRemoved, LoanRecordUpdated, CashStatement, PeriodReport, AuctionResult or KeyRotation
+// Entry is one decoded log entry: one of PoolOpened, LoanBoarded, LoanCollection,
+// LoanCollectionReversal, LoanStatus, LoanRemoved, LoanRecordUpdated, CashStatement,
+// PeriodReport, AuctionResult or KeyRotation
 // (the values, not pointers). ParseEntry returns an Entry; a type switch gets the body.
 type Entry interface {
 	// EntryHeader returns the common header.
@@ -162,6 +166,23 @@ type LoanCollection struct {
 	Fees      Amount
 	Channel   string
 	BankTxn   string
+}
+
+// LoanCollectionReversal (type "loan.collection_reversal") undoes the loan.collection whose
+// event_id is Reverses, because its payment bounced or was returned: Amount, Principal, Interest
+// and Fees are exactly the collection's (Amount positive, the sum of the three), and the loan's
+// balance goes back up by Amount. Reason is free text of at most 200 characters ("bounced").
+// A collection is reversed at most once; a period report's collections and principal_collected
+// are net of the reversals dated in the period (see ReportEntries).
+type LoanCollectionReversal struct {
+	Header
+	Loan      string
+	Amount    Amount
+	Principal Amount
+	Interest  Amount
+	Fees      Amount
+	Reverses  string
+	Reason    string
 }
 
 // LoanStatus (type "loan.status") records a workout status change (one of the Status*
@@ -265,6 +286,15 @@ func (LoanBoarded) Type() string { return TypeLoanBoarded }
 
 // Type returns TypeLoanCollection.
 func (LoanCollection) Type() string { return TypeLoanCollection }
+
+// Type returns TypeLoanCollectionReversal.
+func (LoanCollectionReversal) Type() string { return TypeLoanCollectionReversal }
+
+// Validate checks the entry; see Entry.
+func (e LoanCollectionReversal) Validate() error { return validate(&e) }
+
+// Encode returns the canonical encoding; see Entry.
+func (e LoanCollectionReversal) Encode() ([]byte, error) { return encode(&e) }
 
 // Type returns TypeLoanStatus.
 func (LoanStatus) Type() string { return TypeLoanStatus }
@@ -415,6 +445,12 @@ func (e *LoanCollection) fields() []field {
 		fStr("bank_txn", ruleHex, &e.BankTxn)}
 }
 
+func (e *LoanCollectionReversal) fields() []field {
+	return []field{fStr("loan", ruleLoan, &e.Loan), fPos("amount", &e.Amount), fAmt("principal", &e.Principal),
+		fAmt("interest", &e.Interest), fAmt("fees", &e.Fees), fStr("reverses", ruleEventID, &e.Reverses),
+		fStr("reason", ruleText, &e.Reason)}
+}
+
 func (e *LoanStatus) fields() []field {
 	return []field{fStr("loan", ruleLoan, &e.Loan), fStr("status", ruleStatus, &e.Status),
 		fStr("reason", ruleText, &e.Reason)}
@@ -462,6 +498,13 @@ func (e *LoanBoarded) check() error {
 }
 
 func (e *LoanCollection) check() error {
+	return sumCheck("amount", e.Amount, e.Principal, e.Interest, e.Fees)
+}
+
+func (e *LoanCollectionReversal) check() error {
+	if e.Reverses == e.EventID {
+		return entryErr("reverses", "an entry cannot reverse itself")
+	}
 	return sumCheck("amount", e.Amount, e.Principal, e.Interest, e.Fees)
 }
 
@@ -545,6 +588,8 @@ func newBody(t string) body {
 		return &AuctionResult{}
 	case TypeKeyRotation:
 		return &KeyRotation{}
+	case TypeLoanCollectionReversal:
+		return &LoanCollectionReversal{}
 	}
 	return nil
 }
@@ -571,6 +616,8 @@ func value(b body) Entry {
 	case *AuctionResult:
 		return *e
 	case *KeyRotation:
+		return *e
+	case *LoanCollectionReversal:
 		return *e
 	}
 	return nil

@@ -50,6 +50,7 @@ func exampleEntries(t testing.TB) []Entry {
 			OpeningBalance: 0, BoardedBalance: 1234567, RemovedBalance: 0, ClosingBalance: 1184567, ReportHash: hx('1')},
 		AuctionResult{Header: hdr("auction-1", "2025-03-01"), Auction: "AUC-2025-007", Lot: "Lot 3", Loans: 120, Price: 98765432, Winner: hx('2')},
 		KeyRotation{Header: hdr("rotate-1", "2025-06-30"), OldKey: testVKey(t, "reclaim.example/pools/RCL-ABS-2025-1", 1), NewKey: testVKey(t, "reclaim.example/pools/RCL-ABS-2025-1", 2)},
+		LoanCollectionReversal{Header: hdr("colrev-1", "2025-02-05"), Loan: "L7Q2xK9mZp", Amount: 50000, Principal: 40000, Interest: 9000, Fees: 1000, Reverses: "coll-1", Reason: "bounced: 账户余额不足"},
 	}
 }
 

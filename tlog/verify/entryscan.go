@@ -43,11 +43,13 @@ const (
 	tPeriodReport
 	tAuctionResult
 	tKeyRotation
+	tLoanCollectionReversal
 	numEntryTypes
 )
 
 var entryTypeNames = [numEntryTypes]string{TypePoolOpened, TypeLoanBoarded, TypeLoanCollection, TypeLoanStatus,
-	TypeLoanRemoved, TypeLoanRecordUpdated, TypeCashStatement, TypePeriodReport, TypeAuctionResult, TypeKeyRotation}
+	TypeLoanRemoved, TypeLoanRecordUpdated, TypeCashStatement, TypePeriodReport, TypeAuctionResult, TypeKeyRotation,
+	TypeLoanCollectionReversal}
 
 // entryTypeIndex returns the index of the type named s, or -1.
 func entryTypeIndex(s []byte) int {
@@ -72,6 +74,8 @@ func entryTypeIndex(s []byte) int {
 		return tAuctionResult
 	case TypeKeyRotation:
 		return tKeyRotation
+	case TypeLoanCollectionReversal:
+		return tLoanCollectionReversal
 	}
 	return -1
 }
@@ -584,6 +588,13 @@ func (sc *entryScan) entry(b []byte) Entry {
 		return e
 	case tKeyRotation:
 		e := KeyRotation{Header: h, OldKey: x.str(v[0]), NewKey: x.str(v[1])}
+		if e.check() != nil {
+			return nil
+		}
+		return e
+	case tLoanCollectionReversal:
+		e := LoanCollectionReversal{Header: h, Loan: x.str(v[0]), Amount: amt(v[1]), Principal: amt(v[2]), Interest: amt(v[3]),
+			Fees: amt(v[4]), Reverses: x.str(v[5]), Reason: x.str(v[6])}
 		if e.check() != nil {
 			return nil
 		}

@@ -1,21 +1,10 @@
 package pricing
 
-import "math"
+import (
+	"math"
 
-// courtFeeBands are the property-case bands of the Measures on the Payment of Litigation Costs
-// (诉讼费用交纳办法, art. 13(1)): above the first 10,000 yuan (a flat 50 yuan), each band's rate
-// applies to the part of the claim that falls within the band.
-var courtFeeBands = [...]struct{ upTo, rate float64 }{
-	{100_000, 0.025},
-	{200_000, 0.02},
-	{500_000, 0.015},
-	{1_000_000, 0.01},
-	{2_000_000, 0.009},
-	{5_000_000, 0.008},
-	{10_000_000, 0.007},
-	{20_000_000, 0.006},
-	{math.Inf(1), 0.005},
-}
+	"reclaim/workout"
+)
 
 // CourtFee returns the case-acceptance fee in yuan for a property claim of claim yuan under the
 // statutory bands (诉讼费用交纳办法 art. 13): 50 yuan up to 10,000; then 2.5% of the part up to
@@ -30,14 +19,20 @@ func CourtFee(claim float64, simplified bool) float64 {
 	if claim <= 0 {
 		return 0
 	}
-	fee := 50.0
-	lo := 10_000.0
-	for _, b := range courtFeeBands {
+	// The schedule is workout.CourtFeeBands (one copy; workout.CourtFee is the exact fee in fen
+	// a filing records): this is its float form for the expected legal cost.
+	fee := float64(workout.CourtFeeBase)
+	lo := float64(workout.CourtFeeBaseUpTo)
+	for _, b := range workout.CourtFeeBands {
 		if claim <= lo {
 			break
 		}
-		fee += (min(claim, b.upTo) - lo) * b.rate
-		lo = b.upTo
+		upTo := math.Inf(1)
+		if b.UpTo > 0 {
+			upTo = float64(b.UpTo)
+		}
+		fee += (min(claim, upTo) - lo) * float64(b.BP) / 10_000
+		lo = upTo
 	}
 	if simplified {
 		fee /= 2

@@ -5,6 +5,8 @@ import (
 	"testing"
 
 	"pgregory.net/rapid"
+
+	"reclaim/workout"
 )
 
 func TestCourtFeeBands(t *testing.T) {
@@ -81,10 +83,11 @@ func TestCourtFeeProperties(t *testing.T) {
 }
 
 func TestCourtFeeContinuousAtBandEdges(t *testing.T) {
-	for _, b := range courtFeeBands[:len(courtFeeBands)-1] {
-		lo, hi := CourtFee(b.upTo-1e-6, false), CourtFee(b.upTo+1e-6, false)
+	for _, b := range workout.CourtFeeBands[:len(workout.CourtFeeBands)-1] {
+		up := float64(b.UpTo)
+		lo, hi := CourtFee(up-1e-6, false), CourtFee(up+1e-6, false)
 		if hi-lo > 1e-6 || hi < lo {
-			t.Errorf("jump at %v: %v → %v", b.upTo, lo, hi)
+			t.Errorf("jump at %v: %v → %v", up, lo, hi)
 		}
 	}
 }
