@@ -41,6 +41,7 @@ func TestParseAgencyFeed(t *testing.T) {
 		{feedHead + "c1,,,letter,debtor,,2026-03-02T10:00:00+08:00,delivered,\n", "2", "debtor_id"},
 		{feedHead + "c1,C1,,letter,debtor,,2026-03-02T10:00:00+08:00,delivered,\nc1,C1,,letter,debtor,,2026-03-02T10:00:00+08:00,delivered,\n", "3", "contact_id"},
 		{feedHead + "c1,\"C1,,letter\n", "2", "line"},
+		{feedHead + "c1,C1,,letter,debtor,,0000-03-02T10:00:00+08:00,delivered,\n", "2", "at"},
 	}
 	for _, b := range bad {
 		_, err := ParseAgencyFeed(strings.NewReader(b.in))

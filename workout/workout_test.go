@@ -5,6 +5,7 @@ import (
 	"os"
 	"path/filepath"
 	"testing"
+	"time"
 
 	"pgregory.net/rapid"
 
@@ -288,6 +289,7 @@ func TestValidateAction(t *testing.T) {
 		{ActionInput{Kind: KindLegal, LegalStep: LegalJudgment}, "effective"},
 		{ActionInput{Kind: KindLegal, LegalStep: LegalFiling, Effective: date.Of(2026, 1, 1)}, "claim"},
 		{ActionInput{Kind: KindNote}, "note"},
+		{ActionInput{Kind: KindLetter, Outcome: "delivered", At: time.Date(0, 1, 1, 0, 0, 0, 0, time.UTC)}, "at"},
 	}
 	for _, b := range bad {
 		err := ValidateAction(b.in)
@@ -324,4 +326,27 @@ func asErr(err error, re **reclaim.Error) bool {
 	e, ok := err.(*reclaim.Error)
 	*re = e
 	return ok
+}
+
+func TestContactLimitationEvent(t *testing.T) {
+	on := date.Of(2026, 3, 2)
+	for _, tt := range []struct {
+		kind, outcome, proof string
+		want                 LimitationKind
+	}{
+		{"letter", "delivered", "EMS1", LimDemand},
+		{"sms", "delivered", "gw-1", LimDemand},
+		{"email", "delivered", "msg-1", LimDemand},
+		{"letter", "delivered", "", ""},
+		{"letter", "failed", "EMS1", ""},
+		{"call", "promise_to_pay", "rec-1", LimAcknowledgement},
+		{"call", "promise_to_pay", "", ""},
+		{"call", "answered", "rec-1", ""},
+		{"visit", "visited", "rec-1", ""},
+	} {
+		got := ContactLimitationEvent(tt.kind, tt.outcome, tt.proof, on)
+		if (got == nil) != (tt.want == "") || (got != nil && (got.Kind != tt.want || got.On != on || !got.Delivered)) {
+			t.Errorf("%s/%s/%q: %+v, want %q", tt.kind, tt.outcome, tt.proof, got, tt.want)
+		}
+	}
 }
