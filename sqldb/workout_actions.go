@@ -598,7 +598,8 @@ func (d *DB) Notices(ctx context.Context, caseID int64) ([]workout.Notice, error
 }
 
 // DeliverNotice records a notice's delivery (channel, date, proof), which interrupts the
-// limitation period of the case's loans (a notice_delivered limitation event), and its action.
+// limitation period of the loans the notice assigned (a notice_delivered limitation event per
+// loan of its acquisition in the case), and its action.
 // ENOTFOUND when the notice is not the case's; ECONFLICT when it was delivered already.
 func (d *DB) DeliverNotice(ctx context.Context, caseID, noticeID int64, on date.Date, channel, proof, actor string) (workout.Notice, error) {
 	var n workout.Notice
@@ -621,8 +622,30 @@ func (d *DB) DeliverNotice(ctx context.Context, caseID, noticeID int64, on date.
 			return err
 		}
 		n.DeliveredOn, n.Channel, n.ProofRef, n.DeliveredBy = on, channel, proof, actor
-		if _, err := tx.Exec(ctx, `INSERT INTO limitation_events (case_id, loan_id, kind, on_date, ref, at) VALUES (?, NULL, ?, ?, ?, ?)`,
-			caseID, string(workout.LimNoticeDelivered), dateArg(on), "notice:"+itoa(int(noticeID)), d.instant(now)); err != nil {
+		// The notice interrupts the limitation of the loans it assigned (this acquisition's loans
+		// in the case), not of the debtor's loans bought elsewhere.
+		rows, err := tx.Query(ctx, `SELECT loan_id FROM accounts WHERE case_id = ? AND acquisition_id = ? ORDER BY loan_id`, caseID, n.AcquisitionID)
+		if err != nil {
+			return err
+		}
+		var loans []int64
+		for rows.Next() {
+			var id int64
+			if err := rows.Scan(&id); err != nil {
+				rows.Close()
+				return err
+			}
+			loans = append(loans, id)
+		}
+		rows.Close()
+		if err := rows.Err(); err != nil {
+			return err
+		}
+		args := make([]any, 0, 6*len(loans))
+		for _, id := range loans {
+			args = append(args, caseID, id, string(workout.LimNoticeDelivered), dateArg(on), "notice:"+itoa(int(noticeID)), d.instant(now))
+		}
+		if err := insertBatch(ctx, tx, "limitation_events", "case_id, loan_id, kind, on_date, ref, at", 6, args); err != nil {
 			return err
 		}
 		if err := tx.insertAction(ctx, &workout.Action{CaseID: caseID, Kind: workout.KindNotice, Channel: channel, Outcome: "delivered", Actor: actor,
