@@ -53,8 +53,8 @@ var kindOutcomes = map[string][]string{
 	KindVisit:  {"visited", "not_found"},
 }
 
-// Outcomes lists the outcomes a contact kind accepts (nil for a kind that is not a contact).
-func Outcomes(kind string) []string { return kindOutcomes[kind] }
+// ActionOutcomes lists the outcomes a contact kind accepts (nil for a kind that is not a contact).
+func ActionOutcomes(kind string) []string { return kindOutcomes[kind] }
 
 // ContactOutcome maps a recorded outcome onto the contact log's vocabulary: a conversation
 // (answered, promise to pay, refusal) is answered; a wrong party is failed (the call connected

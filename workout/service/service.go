@@ -304,7 +304,7 @@ func (s *Service) Contact(ctx context.Context, v workout.Viewer, caseID int64, i
 		return nil, reclaim.Errorf(reclaim.EINVALID, "kind %q is not a contact (call, sms, letter, email, visit)", in.Kind)
 	}
 	if check && in.Outcome == "" {
-		in.Outcome = workout.Outcomes(in.Kind)[0] // any valid outcome: a check decides before the outcome exists
+		in.Outcome = workout.ActionOutcomes(in.Kind)[0] // any valid outcome: a check decides before the outcome exists
 	}
 	if err := workout.ValidateAction(in); err != nil {
 		return nil, err
