@@ -249,8 +249,7 @@ func (s *Service) debtorState(st workout.ContactState, today date.Date) workout.
 		case workout.ConsentThirdStop:
 			ds.ThirdPartyStopped = append(ds.ThirdPartyStopped, c.Value)
 		case workout.ConsentInconvenient:
-			from, to, _ := strings.Cut(c.Value, "-")
-			ds.Inconvenient = append(ds.Inconvenient, workout.Window{From: from, To: to})
+			ds.Inconvenient = append(ds.Inconvenient, inconvenientWindow(c.Value))
 		}
 	}
 	return ds
