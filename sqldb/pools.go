@@ -691,6 +691,11 @@ type AuctionSale struct {
 	Price     money.Amount // the lot's price, split over its loans by balance
 	Winner    string       // the winning bidder's id (committed; never logged)
 	Effective date.Date
+	// Bids and BidHistory are the accepted-bid count and verify.BidHistoryHash of the auction's
+	// accepted bids; with no BidHistory the lot is taken as sold without a published history
+	// (zero bids, the hash of the empty history).
+	Bids       int64
+	BidHistory string
 }
 
 // RecordAuctionResult logs an auction.result entry and a loan.removed (sold) entry for every loan
@@ -702,8 +707,12 @@ func (d *DB) RecordAuctionResult(ctx context.Context, a AuctionSale) (string, er
 	}
 	eventID := newID("auc-", 8)
 	salt := newSalt()
+	if a.BidHistory == "" && a.Bids == 0 {
+		a.BidHistory, _ = verify.BidHistoryHash(nil)
+	}
 	result, err := verify.AuctionResult{Header: hdr(a.Pool, eventID, a.Effective), Auction: a.Auction, Lot: a.Lot, Loans: int64(len(a.LoanRefs)),
-		Price: verify.Amount(a.Price.Minor()), Winner: verify.Commit(salt, verify.TagBidder, []byte(a.Winner))}.Encode()
+		Price: verify.Amount(a.Price.Minor()), Winner: verify.Commit(salt, verify.TagBidder, []byte(a.Winner)),
+		Bids: a.Bids, BidHistory: a.BidHistory}.Encode()
 	if err != nil {
 		return "", entryErr(err)
 	}
