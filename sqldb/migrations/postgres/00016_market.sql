@@ -16,6 +16,7 @@
 -- market_downloads: every tape download (watermark id, who, when, which auction).
 -- market_blobs: documents and photos of a listing (collateral), size and type limited.
 -- market_settlements: award, payment, transfer, documents, the ledger entry.
+-- market_dispositions: each loan sold by a settled auction (ownership left the AMC).
 -- portfolios.acquired: the AMC bought this package (the no-resale promise): it may not be relisted.
 
 -- +goose Up
@@ -161,7 +162,18 @@ CREATE TABLE market_settlements (
     proceeds_note TEXT NOT NULL DEFAULT ''
 );
 
+-- Loans that left the AMC by a settled sale: the disposition of each (servicing skips them).
+CREATE TABLE market_dispositions (
+    portfolio_id BIGINT NOT NULL REFERENCES portfolios(id),
+    loan_id      TEXT NOT NULL,
+    auction_id   BIGINT NOT NULL REFERENCES market_auctions(id),
+    buyer_org    BIGINT NOT NULL REFERENCES market_orgs(id),
+    at           TIMESTAMPTZ NOT NULL,
+    PRIMARY KEY (portfolio_id, loan_id)
+);
+
 -- +goose Down
+DROP TABLE market_dispositions;
 DROP TABLE market_settlements;
 DROP TABLE market_blobs;
 DROP TABLE market_downloads;
