@@ -311,7 +311,7 @@ func TestMarketListingChecks(t *testing.T) {
 		spec := englishSpec()
 		spec.Pack = "judicial"
 		spec.StartPrice = yuan(600_000) // below 70% of the appraisal
-		spec.End = t0.Add(time.Hour)   // under 24 hours
+		spec.End = t0.Add(time.Hour)    // under 24 hours
 		_, err := m.CreateAuction(admin, spec)
 		var re *reclaim.Error
 		if reclaim.ErrorCode(err) != reclaim.EINVALID || !asErr(err, &re) || re.Fields["JA-1"] == "" || re.Fields["JA-6"] == "" {

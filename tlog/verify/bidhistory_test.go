@@ -8,7 +8,6 @@ import (
 	"time"
 )
 
-
 func goldenHistory() []HistoryBid {
 	t0 := time.Date(2026, 2, 1, 3, 0, 0, 0, time.UTC)
 	return []HistoryBid{
