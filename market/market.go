@@ -272,3 +272,36 @@ type Outside struct {
 	Pool    string       `json:"pool,omitempty" maxLength:"128"`
 	TxnID   string       `json:"txn_id,omitempty" maxLength:"128"`
 }
+
+// Attempt is a refused request, for the record.
+type Attempt struct {
+	ID        int64     `json:"id"`
+	AuctionID int64     `json:"auction_id,omitempty"`
+	OrgID     int64     `json:"org_id,omitempty"`
+	Actor     string    `json:"actor"`
+	Action    string    `json:"action"`
+	Reason    string    `json:"reason"`
+	At        time.Time `json:"at"`
+}
+
+// Download is one logged tape download.
+type Download struct {
+	Watermark string    `json:"watermark"`
+	AuctionID int64     `json:"auction_id"`
+	OrgID     int64     `json:"org_id,omitempty"`
+	Actor     string    `json:"actor"`
+	Kind      string    `json:"kind"`
+	At        time.Time `json:"at"`
+}
+
+// BlobInfo describes a stored listing file.
+type BlobInfo struct {
+	ID          int64     `json:"id"`
+	AuctionID   int64     `json:"auction_id"`
+	Kind        string    `json:"kind"`
+	Name        string    `json:"name"`
+	ContentType string    `json:"content_type"`
+	Size        int64     `json:"size"`
+	SHA256      string    `json:"sha256"`
+	At          time.Time `json:"at"`
+}

@@ -2,7 +2,9 @@ package sqldb
 
 import (
 	"context"
+	"crypto/sha256"
 	"database/sql"
+	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -439,16 +441,8 @@ func truncate(s string, n int) string {
 	return s[:n]
 }
 
-// Attempt is a refused request, for the record.
-type Attempt struct {
-	ID        int64     `json:"id"`
-	AuctionID int64     `json:"auction_id,omitempty"`
-	OrgID     int64     `json:"org_id,omitempty"`
-	Actor     string    `json:"actor"`
-	Action    string    `json:"action"`
-	Reason    string    `json:"reason"`
-	At        time.Time `json:"at"`
-}
+// Attempt is market.Attempt.
+type Attempt = market.Attempt
 
 // Attempts lists the refused requests recorded for an auction (0: all), newest first.
 func (m *Market) Attempts(ctx context.Context, auctionID int64, limit int) ([]Attempt, error) {
@@ -1551,4 +1545,165 @@ func (m *Market) MyBids(ctx context.Context) ([]market.Event, error) {
 		out = append(out, e)
 	}
 	return out, dbError(rows.Err(), "reading bids")
+}
+
+// ---- data room: tape downloads and listing files ------------------------------------------------
+
+// TapeAccess decides whether the caller may download an auction's masked tape and, when so,
+// logs the download (its watermark id, who, which organisation, when) before a byte leaves.
+// The caller's organisation must be qualified, registered and have accepted the NDA; the
+// auction must be an NPL package. It returns the portfolio to export.
+func (m *Market) TapeAccess(ctx context.Context, auctionID int64, watermark string) (int64, error) {
+	bi, err := m.registered(ctx, auctionID, "tape")
+	if err != nil {
+		return 0, err
+	}
+	if !bi.nda {
+		e := marketErr(reclaim.EFORBIDDEN, "nda", "accept the NDA of auction %d before downloading its tape", auctionID)
+		m.recordAttempt(ctx, auctionID, bi.org.ID, "tape", e.Message)
+		return 0, e
+	}
+	a, err := m.Auction(ctx, auctionID)
+	if err != nil {
+		return 0, err
+	}
+	if a.PortfolioID == 0 {
+		return 0, reclaim.Errorf(reclaim.EINVALID, "auction %d sells no loans: it has no tape", auctionID)
+	}
+	err = m.db.WriteTx(ctx, func(tx *Tx) error {
+		_, err := tx.Exec(ctx, `INSERT INTO market_downloads (watermark, auction_id, org_id, actor, kind, loans, at) VALUES (?, ?, ?, ?, ?, ?, ?)`,
+			watermark, auctionID, bi.org.ID, reclaim.Actor(ctx), "masked", a.Loans, m.db.instant(m.clock()))
+		return err
+	})
+	return a.PortfolioID, dbError(err, "logging a tape download")
+}
+
+// Download is market.Download.
+type Download = market.Download
+
+// Downloads lists an auction's logged tape downloads, newest first.
+func (m *Market) Downloads(ctx context.Context, auctionID int64) ([]Download, error) {
+	rows, err := m.db.r.QueryContext(ctx, m.db.rebind(`SELECT watermark, auction_id, org_id, actor, kind, at FROM market_downloads WHERE auction_id = ? ORDER BY at DESC`), auctionID)
+	if err != nil {
+		return nil, dbError(err, "reading downloads")
+	}
+	defer rows.Close()
+	out := []Download{}
+	for rows.Next() {
+		var d Download
+		var org sql.NullInt64
+		if err := rows.Scan(&d.Watermark, &d.AuctionID, &org, &d.Actor, &d.Kind, instantScan{&d.At}); err != nil {
+			return nil, dbError(err, "reading downloads")
+		}
+		d.OrgID = org.Int64
+		out = append(out, d)
+	}
+	return out, dbError(rows.Err(), "reading downloads")
+}
+
+// Blob limits: listing files are photos (JPEG, PNG, WebP) or documents (PDF), at most
+// MaxBlobSize bytes each and MaxBlobs per auction.
+const (
+	MaxBlobSize = 8 << 20
+	MaxBlobs    = 50
+)
+
+var blobTypes = map[string]string{"image/jpeg": "photo", "image/png": "photo", "image/webp": "photo", "application/pdf": "document"}
+
+// BlobInfo is market.BlobInfo.
+type BlobInfo = market.BlobInfo
+
+// AddBlob stores a photo or document of a listing (appraisal report, title deed, photos of the
+// collateral). The content type is checked against the bytes' own signature.
+func (m *Market) AddBlob(ctx context.Context, auctionID int64, name, contentType string, data []byte) (BlobInfo, error) {
+	name = textnorm.Trim(name)
+	if name == "" || len(name) > 200 || textnorm.Check(name) != nil {
+		return BlobInfo{}, &reclaim.Error{Code: reclaim.EINVALID, Message: "a file needs a name of 1 to 200 characters", Fields: map[string]string{"name": "invalid"}}
+	}
+	kind, ok := blobTypes[contentType]
+	if !ok {
+		return BlobInfo{}, &reclaim.Error{Code: reclaim.EINVALID, Message: fmt.Sprintf("content type %q is not accepted (JPEG, PNG, WebP or PDF)", contentType), Fields: map[string]string{"content_type": "unsupported"}}
+	}
+	if len(data) == 0 || len(data) > MaxBlobSize {
+		return BlobInfo{}, &reclaim.Error{Code: reclaim.EINVALID, Message: fmt.Sprintf("a file is 1 byte to %d MiB", MaxBlobSize>>20), Fields: map[string]string{"size": strconv.Itoa(len(data))}}
+	}
+	if sniffed := sniff(data); sniffed != contentType {
+		return BlobInfo{}, &reclaim.Error{Code: reclaim.EINVALID, Message: fmt.Sprintf("the file is not %s", contentType), Fields: map[string]string{"content_type": "does not match the content"}}
+	}
+	sum := sha256Hex(data)
+	var id int64
+	err := m.db.WriteTx(ctx, func(tx *Tx) error {
+		if _, err := m.auctionRow(ctx, tx, auctionID); err != nil {
+			return err
+		}
+		var n int
+		if err := tx.QueryRow(ctx, `SELECT COUNT(*) FROM market_blobs WHERE auction_id = ?`, auctionID).Scan(&n); err != nil {
+			return err
+		}
+		if n >= MaxBlobs {
+			return reclaim.Errorf(reclaim.EINVALID, "auction %d already has %d files", auctionID, MaxBlobs)
+		}
+		return tx.QueryRow(ctx, `INSERT INTO market_blobs (auction_id, kind, name, content_type, size, sha256, data, at, actor) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id`,
+			auctionID, kind, name, contentType, len(data), sum, data, m.db.instant(m.clock()), reclaim.Actor(ctx)).Scan(&id)
+	})
+	if err != nil {
+		return BlobInfo{}, dbError(err, "storing a listing file")
+	}
+	return BlobInfo{ID: id, AuctionID: auctionID, Kind: kind, Name: name, ContentType: contentType, Size: int64(len(data)), SHA256: sum, At: m.clock()}, nil
+}
+
+// Blobs lists an auction's files (without their bytes).
+func (m *Market) Blobs(ctx context.Context, auctionID int64) ([]BlobInfo, error) {
+	rows, err := m.db.r.QueryContext(ctx, m.db.rebind(`SELECT id, auction_id, kind, name, content_type, size, sha256, at FROM market_blobs WHERE auction_id = ? ORDER BY id`), auctionID)
+	if err != nil {
+		return nil, dbError(err, "listing files")
+	}
+	defer rows.Close()
+	out := []BlobInfo{}
+	for rows.Next() {
+		var b BlobInfo
+		if err := rows.Scan(&b.ID, &b.AuctionID, &b.Kind, &b.Name, &b.ContentType, &b.Size, &b.SHA256, instantScan{&b.At}); err != nil {
+			return nil, dbError(err, "listing files")
+		}
+		out = append(out, b)
+	}
+	return out, dbError(rows.Err(), "listing files")
+}
+
+// Blob returns one file of an auction with its bytes (ENOTFOUND).
+func (m *Market) Blob(ctx context.Context, auctionID, id int64) (BlobInfo, []byte, error) {
+	var b BlobInfo
+	var data []byte
+	err := m.db.readRow(ctx, `SELECT id, auction_id, kind, name, content_type, size, sha256, at, data FROM market_blobs WHERE auction_id = ? AND id = ?`, auctionID, id).
+		Scan(&b.ID, &b.AuctionID, &b.Kind, &b.Name, &b.ContentType, &b.Size, &b.SHA256, instantScan{&b.At}, &data)
+	if err == sql.ErrNoRows {
+		return b, nil, reclaim.Errorf(reclaim.ENOTFOUND, "file %d of auction %d not found", id, auctionID)
+	}
+	return b, data, dbError(err, "reading a file")
+}
+
+func sniff(b []byte) string {
+	switch {
+	case len(b) >= 3 && b[0] == 0xFF && b[1] == 0xD8 && b[2] == 0xFF:
+		return "image/jpeg"
+	case len(b) >= 8 && string(b[:8]) == "\x89PNG\r\n\x1a\n":
+		return "image/png"
+	case len(b) >= 12 && string(b[:4]) == "RIFF" && string(b[8:12]) == "WEBP":
+		return "image/webp"
+	case len(b) >= 5 && string(b[:5]) == "%PDF-":
+		return "application/pdf"
+	}
+	return ""
+}
+
+func sha256Hex(b []byte) string {
+	s := sha256.Sum256(b)
+	return hex.EncodeToString(s[:])
+}
+
+// CanSee reports whether the caller may see an auction (ENOTFOUND when not: a bidder sees only
+// the auctions its organisation registered for).
+func (m *Market) CanSee(ctx context.Context, auctionID int64) error {
+	_, err := m.Visible(ctx, auctionID)
+	return err
 }
