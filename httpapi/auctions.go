@@ -198,7 +198,9 @@ func (s *Server) marketRoutes() {
 	register(s, reclaim.PermAuctionRead, huma.Operation{OperationID: "get-auction", Method: http.MethodGet, Path: base + "/auctions/{id}",
 		Summary: "An auction's state, resynchronised from the database: the public view (bidder codes while bidding runs) and the caller's standing",
 		Tags:    tags, Errors: []int{404}},
-		func(ctx context.Context, in *AuctionPath) (*body[market.State], error) { return out(mk.State(ctx, in.ID)) })
+		func(ctx context.Context, in *AuctionPath) (*body[market.State], error) {
+			return out(mk.State(ctx, in.ID))
+		})
 	register(s, reclaim.PermAuctionRead, huma.Operation{OperationID: "list-auction-events", Method: http.MethodGet, Path: base + "/auctions/{id}/events",
 		Summary: "Stored events after seq `since` (a reconnecting client resynchronises here, then follows auction.<id>)", Tags: tags, Errors: []int{404}},
 		func(ctx context.Context, in *EventsInput) (*body[[]market.Event], error) {
@@ -218,20 +220,30 @@ func (s *Server) marketRoutes() {
 		})
 	register(s, reclaim.PermAuctionBid, huma.Operation{OperationID: "register-for-auction", Method: http.MethodPost, Path: base + "/auctions/{id}/registration",
 		Summary: "Register your (qualified) organisation for an auction", Tags: tags, DefaultStatus: http.StatusNoContent, Errors: []int{400, 404}},
-		func(ctx context.Context, in *AuctionPath) (*noContent, error) { return &noContent{}, mk.Register(ctx, in.ID) })
+		func(ctx context.Context, in *AuctionPath) (*noContent, error) {
+			return &noContent{}, mk.Register(ctx, in.ID)
+		})
 	register(s, reclaim.PermAuctionBid, huma.Operation{OperationID: "accept-auction-nda", Method: http.MethodPost, Path: base + "/auctions/{id}/nda",
 		Summary: "Accept the auction's NDA for your organisation (recorded: who, when)", Tags: tags, DefaultStatus: http.StatusNoContent, Errors: []int{404}},
-		func(ctx context.Context, in *AuctionPath) (*noContent, error) { return &noContent{}, mk.AcceptNDA(ctx, in.ID) })
+		func(ctx context.Context, in *AuctionPath) (*noContent, error) {
+			return &noContent{}, mk.AcceptNDA(ctx, in.ID)
+		})
 	register(s, reclaim.PermAuctionBid, huma.Operation{OperationID: "freeze-auction-deposit", Method: http.MethodPost, Path: base + "/auctions/{id}/deposit",
 		Summary: "Freeze the auction's deposit from your organisation's account (needed before bidding)", Tags: tags, Errors: []int{400, 404}},
-		func(ctx context.Context, in *AuctionPath) (*body[market.BidReceipt], error) { return out(mk.FreezeDeposit(ctx, in.ID)) })
+		func(ctx context.Context, in *AuctionPath) (*body[market.BidReceipt], error) {
+			return out(mk.FreezeDeposit(ctx, in.ID))
+		})
 	register(s, reclaim.PermAuctionRead, huma.Operation{OperationID: "get-auction-result", Method: http.MethodGet, Path: base + "/auctions/{id}/result",
 		Summary: "A closed auction's result: outcome with names, the accepted-bid history and its SHA-256 (as on the ledger), the settlement",
 		Tags:    tags, Errors: []int{404, 409}},
-		func(ctx context.Context, in *AuctionPath) (*body[market.Result], error) { return out(mk.Result(ctx, in.ID)) })
+		func(ctx context.Context, in *AuctionPath) (*body[market.Result], error) {
+			return out(mk.Result(ctx, in.ID))
+		})
 	register(s, reclaim.PermAuctionManage, huma.Operation{OperationID: "confirm-auction-payment", Method: http.MethodPost, Path: base + "/auctions/{id}/payment",
 		Summary: "Confirm the winner's payment", Tags: tags, Errors: []int{404, 409}},
-		func(ctx context.Context, in *AuctionPath) (*body[market.Settlement], error) { return out(mk.ConfirmPayment(ctx, in.ID)) })
+		func(ctx context.Context, in *AuctionPath) (*body[market.Settlement], error) {
+			return out(mk.ConfirmPayment(ctx, in.ID))
+		})
 	register(s, reclaim.PermAuctionManage, huma.Operation{OperationID: "record-auction-default", Method: http.MethodPost, Path: base + "/auctions/{id}/default",
 		Summary: "Record the winner's default (JA-8: deposit forfeited, organisation barred)", Tags: tags, Errors: []int{404, 409}},
 		func(ctx context.Context, in *DefaultInput) (*body[market.Settlement], error) {
@@ -257,10 +269,14 @@ func (s *Server) marketRoutes() {
 		})
 	register(s, reclaim.PermAuctionManage, huma.Operation{OperationID: "list-auction-attempts", Method: http.MethodGet, Path: base + "/auctions/{id}/attempts",
 		Summary: "Refused requests recorded for an auction", Tags: tags},
-		func(ctx context.Context, in *AuctionPath) (*body[[]market.Attempt], error) { return out(mk.Attempts(ctx, in.ID, 1000)) })
+		func(ctx context.Context, in *AuctionPath) (*body[[]market.Attempt], error) {
+			return out(mk.Attempts(ctx, in.ID, 1000))
+		})
 	register(s, reclaim.PermAuctionManage, huma.Operation{OperationID: "list-auction-downloads", Method: http.MethodGet, Path: base + "/auctions/{id}/downloads",
 		Summary: "Logged tape downloads of an auction (watermark ids)", Tags: tags},
-		func(ctx context.Context, in *AuctionPath) (*body[[]market.Download], error) { return out(mk.Downloads(ctx, in.ID)) })
+		func(ctx context.Context, in *AuctionPath) (*body[[]market.Download], error) {
+			return out(mk.Downloads(ctx, in.ID))
+		})
 	register(s, reclaim.PermAuctionManage, huma.Operation{OperationID: "upload-auction-file", Method: http.MethodPost, Path: base + "/auctions/{id}/files",
 		Summary: "Add a photo (JPEG, PNG, WebP) or document (PDF) to a listing; the raw bytes are the body", Tags: tags,
 		DefaultStatus: http.StatusCreated, Errors: []int{400, 404}},
@@ -317,7 +333,9 @@ func (s *Server) marketRoutes() {
 					hc.SetHeader("X-Reclaim-Watermark", wm)
 					hc.SetHeader("Content-Disposition", fmt.Sprintf(`attachment; filename="auction-%d-%s.csv"`, in.ID, wm))
 				}}
-				stream := func(ctx context.Context, fn func(*reclaim.Loan) error) error { return s.store.StreamLoans(ctx, pid, fn) }
+				stream := func(ctx context.Context, fn func(*reclaim.Loan) error) error {
+					return s.store.StreamLoans(ctx, pid, fn)
+				}
 				if _, err := tape.ExportMasked(hc.Context(), stream, w, tape.WriterOptions{Format: "csv", Encoding: "utf-8-bom"}, mo, nil); err != nil && !w.started {
 					code := reclaim.ErrorCode(err)
 					if code == "" {
@@ -370,7 +388,9 @@ func (s *Server) marketRoutes() {
 		})
 	register(s, reclaim.PermOrgManage, huma.Operation{OperationID: "get-org-account", Method: http.MethodGet, Path: base + "/orgs/{id}/account",
 		Summary: "An organisation's deposit account with every movement", Tags: tags, Errors: []int{404}},
-		func(ctx context.Context, in *OrgPath) (*body[market.Account], error) { return out(mk.Account(ctx, in.ID)) })
+		func(ctx context.Context, in *OrgPath) (*body[market.Account], error) {
+			return out(mk.Account(ctx, in.ID))
+		})
 }
 
 // decimalAmount is the API schema of money.Amount: a decimal string in major units, or null.

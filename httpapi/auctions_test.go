@@ -44,7 +44,6 @@ func decode[T any](t *testing.T, b []byte) T {
 	return v
 }
 
-
 // TestMarketAPIFlow walks the marketplace through the API on both engines: an organisation
 // registers and is qualified, credits and freezes its deposit, bids live (SSE auction.<id>),
 // retries with its idempotency key, resynchronises from the database, and every abuse is
@@ -138,9 +137,9 @@ func TestMarketAPIFlow(t *testing.T) {
 			status int
 			rule   string
 		}{
-			{`{"amount":"705000.00"}`, 200, "MP-6"},       // off the increment
-			{`{"amount":"690000.00"}`, 200, "MP-6"},       // below the price
-			{`{"amount":"-5.00"}`, 400, ""},               // negative
+			{`{"amount":"705000.00"}`, 200, "MP-6"},        // off the increment
+			{`{"amount":"690000.00"}`, 200, "MP-6"},        // below the price
+			{`{"amount":"-5.00"}`, 400, ""},                // negative
 			{`{"amount":"99999999999999999.00"}`, 400, ""}, // absurd
 		} {
 			res, b := bidders[1].do("POST", path+"/bids", c.body)
