@@ -41,9 +41,9 @@ import (
 type MarketOptions struct {
 	// Now is the receipt clock; nil means time.Now.
 	Now func() time.Time
-	// Notify, when set, is called after each committed batch for every auction it touched
-	// (event "bid" with a market.Event per stored event, "closed" with the market.Auction), for
-	// the live topic auction.<id>. It must not block.
+	// Notify, when set, is called after each committed batch for every accepted event it stored
+	// (type "event", a market.Event, bidder by code) and after each close (type "closed", the
+	// market.Auction), for the live topic auction.<id>. It must not block.
 	Notify func(auctionID int64, typ string, data any)
 	// MaxBatch bounds the records one transaction writes (default 2048).
 	MaxBatch int
@@ -1256,7 +1256,9 @@ func (m *Market) finish(g []*pendingEvent, err error) {
 	}
 	if err == nil && m.notify != nil {
 		for _, p := range g {
-			m.notify(la.id, "event", eventView(p.seq, p.rec, p.code, p.seal))
+			if p.rec.Result.Accepted { // a rejection is its bidder's business (it has the answer)
+				m.notify(la.id, "event", eventView(p.seq, p.rec, p.code, p.seal))
+			}
 		}
 	}
 }

@@ -169,6 +169,7 @@ postgres://... to use PostgreSQL instead.`,
 		newWitnessCmd(),
 		newModelCmd(g), newValueCmd(g), newPriceCmd(g), newBacktestCmd(g),
 		newAuctionCmd(g),
+		newMarketCmd(g),
 	)
 	return root
 }
