@@ -92,6 +92,7 @@ type ack struct {
 	key     string
 	amount  money.Amount
 	ok      bool
+	at      time.Time
 }
 
 func run(c config) error {
@@ -196,7 +197,7 @@ func run(c config) error {
 					}
 					d := time.Since(t0)
 					mu.Lock()
-					acks = append(acks, ack{auction: b.auction, seq: rc.Seq, key: key, amount: money.New(amount, money.CNY), ok: rc.Accepted})
+					acks = append(acks, ack{auction: b.auction, seq: rc.Seq, key: key, amount: money.New(amount, money.CNY), ok: rc.Accepted, at: time.Now()})
 					lat = append(lat, d)
 					mu.Unlock()
 					if !rc.Price.IsAbsent() {
@@ -212,6 +213,7 @@ func run(c config) error {
 			}
 		}()
 	}
+	var restarted atomic.Int64
 	if c.killAfter > 0 {
 		go func() {
 			sleep(runCtx, c.killAfter)
@@ -225,6 +227,7 @@ func run(c config) error {
 				log.Printf("restart: %v", err)
 				return
 			}
+			restarted.Store(time.Now().UnixNano())
 			fmt.Printf("   server restarted at %s\n", time.Since(start).Round(time.Millisecond))
 		}()
 	}
@@ -247,6 +250,21 @@ func run(c config) error {
 	fmt.Printf("   bids acknowledged: %d (%.0f/s), accepted: %d (%.0f/s); latency p50 %s, p99 %s, max %s; failed requests retried: %d; SSE events received: %d\n",
 		len(acks), float64(len(acks))/elapsed.Seconds(), accepted, float64(accepted)/elapsed.Seconds(),
 		pct(0.50).Round(10*time.Microsecond), pct(0.99).Round(10*time.Microsecond), pct(1).Round(time.Millisecond), errs.Load(), sseEvents.Load())
+	if r := restarted.Load(); r > 0 {
+		after, afterOK := 0, 0
+		for _, a := range acks {
+			if a.at.UnixNano() > r {
+				after++
+				if a.ok {
+					afterOK++
+				}
+			}
+		}
+		fmt.Printf("   after the restart: %d bids acknowledged, %d accepted (the auctions resumed)\n", after, afterOK)
+		if afterOK == 0 {
+			return errors.New("FAILED: no bid was accepted after the restart")
+		}
+	}
 	return verify(ctx, srv, dsn, auctions, bidders, acks)
 }
 
@@ -281,7 +299,9 @@ func freshSchema(ctx context.Context, base string) (string, error) {
 }
 
 // prepare stores the accounts, organisations and auctions, and freezes every deposit, before
-// the server starts (so that it restores every auction from the database).
+// the server starts (so that it restores every auction from the database). Each auction ends 3
+// minutes from now under the marketplace pack, whose anti-sniping window is 3 minutes: every
+// accepted bid moves its end, so the end times the fault test checks keep changing.
 func prepare(ctx context.Context, c config, dsn string) ([]bidder, []int64, error) {
 	db, err := sqldb.Open(ctx, dsn, sqldb.Options{Migrate: true})
 	if err != nil {
@@ -304,7 +324,7 @@ func prepare(ctx context.Context, c config, dsn string) ([]bidder, []int64, erro
 	for i := 0; i < c.auctions; i++ {
 		a, err := m.CreateAuction(admin, market.ListingSpec{Title: fmt.Sprintf("Bench lot %d", i+1), Pack: "marketplace", Format: "english", Kind: "movable",
 			StartPrice: money.New(1_000_000_00, money.CNY), Increment: money.New(1_000_00, money.CNY), Deposit: money.New(50_000_00, money.CNY),
-			NoticeAt: now.Add(-72 * time.Hour), Start: now.Add(-time.Hour), End: now.Add(c.duration + 30*time.Minute)})
+			NoticeAt: now.Add(-72 * time.Hour), Start: now.Add(-time.Hour), End: now.Add(3 * time.Minute)})
 		if err != nil {
 			return nil, nil, err
 		}
@@ -543,6 +563,14 @@ func verify(ctx context.Context, srv *server, dsn string, auctions []int64, bidd
 			continue
 		}
 		st := eng.State()
+		a, err := m.Auction(ctx, id)
+		if err != nil {
+			return err
+		}
+		if !a.End.Equal(st.End) {
+			fmt.Printf("   auction %d: stored end %s, replay's %s\n", id, a.End, st.End)
+			bad++
+		}
 		req, _ := http.NewRequest("GET", fmt.Sprintf("%s/api/v1/market/auctions/%d", srv.url(), id), nil)
 		req.Header.Set("Authorization", "Bearer "+byAuction[id].token)
 		res, err := client.Do(req)
