@@ -64,6 +64,13 @@ type Market struct {
 	live map[int64]*liveAuction
 	orgs sync.Map // org id -> *sync.Mutex (deposit freezes)
 
+	// who caches what bidder() read for a (user, auction) for bidderTTL: the hot path of a bid
+	// reads the organisation and its registration once a second, not per bid. Every change made
+	// through this node clears it; a change made on another node shows within bidderTTL.
+	whoMu    sync.Mutex
+	who      map[[2]int64]cachedBidder
+	whoEpoch int64
+
 	queue  chan *pendingEvent
 	stop   chan struct{}
 	wg     sync.WaitGroup
@@ -181,6 +188,7 @@ func marketErr(code, rule, format string, args ...any) *reclaim.Error {
 // RegisterOrg registers an organisation (pending an administrator's decision) and links the
 // calling user to it when that user is a bidder.
 func (m *Market) RegisterOrg(ctx context.Context, spec market.OrgSpec) (market.Org, error) {
+	defer m.forget()
 	name := textnorm.Trim(spec.Name)
 	if name == "" || len(name) > 200 {
 		return market.Org{}, &reclaim.Error{Code: reclaim.EINVALID, Message: "an organisation needs a name (1 to 200 characters)", Fields: map[string]string{"name": "required"}}
@@ -238,6 +246,7 @@ func linkUser(ctx context.Context, tx *Tx, d *DB, userID, orgID int64, now time.
 
 // LinkUser makes a bidder-role user act for an organisation (a user acts for one at most).
 func (m *Market) LinkUser(ctx context.Context, orgID, userID int64) error {
+	defer m.forget()
 	err := m.db.WriteTx(ctx, func(tx *Tx) error {
 		var role string
 		if err := tx.QueryRow(ctx, `SELECT role FROM users WHERE id = ?`, userID).Scan(&role); err == sql.ErrNoRows {
@@ -268,6 +277,7 @@ func orgExists(ctx context.Context, tx *Tx, orgID int64) error {
 
 // DecideOrg approves or rejects an organisation's qualification (with a reason).
 func (m *Market) DecideOrg(ctx context.Context, orgID int64, approve bool, reason string) (market.Org, error) {
+	defer m.forget()
 	status := market.OrgRejected
 	if approve {
 		status = market.OrgApproved
@@ -779,11 +789,51 @@ type bidderInfo struct {
 	nda        bool
 }
 
+// bidderTTL is how long bidder() trusts what it read.
+const bidderTTL = time.Second
+
+type cachedBidder struct {
+	bi bidderInfo
+	at time.Time
+}
+
+// forget clears the bidder cache (after a change to organisations or registrations).
+func (m *Market) forget() {
+	m.whoMu.Lock()
+	m.who = nil
+	m.whoEpoch++
+	m.whoMu.Unlock()
+}
+
 func (m *Market) bidder(ctx context.Context, auctionID int64) (bidderInfo, error) {
 	u := reclaim.UserFrom(ctx)
 	if u == nil {
 		return bidderInfo{}, reclaim.Errorf(reclaim.EUNAUTHORIZED, "sign in first")
 	}
+	k := [2]int64{u.ID, auctionID}
+	now := time.Now()
+	m.whoMu.Lock()
+	c, ok := m.who[k]
+	epoch := m.whoEpoch
+	m.whoMu.Unlock()
+	if ok && now.Sub(c.at) < bidderTTL {
+		return c.bi, nil
+	}
+	bi, err := m.readBidder(ctx, u, auctionID)
+	if err == nil {
+		m.whoMu.Lock()
+		if m.whoEpoch == epoch {
+			if m.who == nil || len(m.who) > 100_000 {
+				m.who = map[[2]int64]cachedBidder{}
+			}
+			m.who[k] = cachedBidder{bi: bi, at: now}
+		}
+		m.whoMu.Unlock()
+	}
+	return bi, err
+}
+
+func (m *Market) readBidder(ctx context.Context, u *reclaim.User, auctionID int64) (bidderInfo, error) {
 	// One read: the organisation and its registration for the auction (the hot path of a bid).
 	var bi bidderInfo
 	var nda time.Time
@@ -829,6 +879,7 @@ func (m *Market) qualified(ctx context.Context, auctionID int64, action string) 
 // Register registers the caller's organisation for an auction (it must be qualified; the
 // auction open and not held elsewhere).
 func (m *Market) Register(ctx context.Context, auctionID int64) error {
+	defer m.forget()
 	bi, err := m.qualified(ctx, auctionID, "register")
 	if err != nil {
 		return err
@@ -859,6 +910,7 @@ func (m *Market) Register(ctx context.Context, auctionID int64) error {
 // AcceptNDA records that the caller accepted the auction's NDA for its organisation (who,
 // when, which listing). The organisation must be registered.
 func (m *Market) AcceptNDA(ctx context.Context, auctionID int64) error {
+	defer m.forget()
 	bi, err := m.registered(ctx, auctionID, "nda")
 	if err != nil {
 		return err

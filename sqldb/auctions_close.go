@@ -206,6 +206,7 @@ func (m *Market) ConfirmPayment(ctx context.Context, id int64) (market.Settlemen
 // deposit forfeited, the organisation barred, the auction marked defaulted (re-list it with
 // previous_id; the defaulter is barred from the re-auction).
 func (m *Market) Default(ctx context.Context, id int64, reason string) (market.Settlement, error) {
+	defer m.forget()
 	s, err := m.Settlement(ctx, id)
 	if err != nil {
 		return s, err

@@ -112,8 +112,18 @@ func run(c config) error {
 		dsn = "sqlite:" + filepath.Join(c.dir, "reclaim.db")
 	} else if strings.HasPrefix(dsn, "postgres") {
 		var err error
-		if dsn, err = freshSchema(ctx, dsn); err != nil {
+		var schema string
+		if dsn, schema, err = freshSchema(ctx, dsn); err != nil {
 			return err
+		}
+		if !c.keepData {
+			base := c.dsn
+			defer func() {
+				if db, err := sqldb.Open(ctx, base, sqldb.Options{MaxConns: 1}); err == nil {
+					db.WriteTx(ctx, func(tx *sqldb.Tx) error { _, err := tx.Exec(ctx, "DROP SCHEMA "+schema+" CASCADE"); return err })
+					db.Close()
+				}
+			}()
 		}
 	}
 	engine := "sqlite"
@@ -278,10 +288,10 @@ func sleep(ctx context.Context, d time.Duration) {
 }
 
 // freshSchema creates a schema for this run and returns a DSN using it.
-func freshSchema(ctx context.Context, base string) (string, error) {
+func freshSchema(ctx context.Context, base string) (string, string, error) {
 	db, err := sqldb.Open(ctx, base, sqldb.Options{MaxConns: 1})
 	if err != nil {
-		return "", err
+		return "", "", err
 	}
 	defer db.Close()
 	schema := fmt.Sprintf("bench_auction_%d", time.Now().UnixNano())
@@ -289,13 +299,13 @@ func freshSchema(ctx context.Context, base string) (string, error) {
 		_, err := tx.Exec(ctx, "CREATE SCHEMA "+schema)
 		return err
 	}); err != nil {
-		return "", err
+		return "", "", err
 	}
 	sep := "?"
 	if strings.Contains(base, "?") {
 		sep = "&"
 	}
-	return base + sep + "search_path=" + schema, nil
+	return base + sep + "search_path=" + schema, schema, nil
 }
 
 // prepare stores the accounts, organisations and auctions, and freezes every deposit, before
