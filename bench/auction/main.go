@@ -48,12 +48,12 @@ import (
 )
 
 type config struct {
-	bin, dsn, dir        string
-	bidders, auctions    int
-	duration, killAfter  time.Duration
-	maxStep              int
-	keepData, verbose    bool
-	serverArgs           string
+	bin, dsn, dir       string
+	bidders, auctions   int
+	duration, killAfter time.Duration
+	maxStep             int
+	keepData, verbose   bool
+	serverArgs          string
 }
 
 func main() {
