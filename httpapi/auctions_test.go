@@ -205,3 +205,95 @@ func mustAmt(s string) money.Amount {
 	}
 	return a
 }
+
+// TestMarketAPITapes: the masked tape goes to a registered bidder after its NDA (watermarked,
+// logged); the full tape, with personal data, only to the buyer after payment, through the
+// audited bulk read (one access-log row per borrower, naming the download).
+func TestMarketAPITapes(t *testing.T) {
+	f := newFixture(t, sqldbtest.OpenSQLite(t))
+	admin := f.as(reclaim.RoleAdmin)
+	now := time.Now().UTC()
+	spec := market.ListingSpec{Title: "Package A", Pack: "marketplace", Format: "sealed", Kind: "npl_package", PortfolioID: f.portfolio,
+		StartPrice: mustAmt("100000.00"), Increment: mustAmt("1000.00"),
+		NoticeAt: now.Add(-72 * time.Hour), Start: now.Add(-time.Hour), End: now.Add(3 * time.Second)}
+	sb, _ := json.Marshal(spec)
+	res, b := admin.do("POST", "/api/v1/market/auctions", string(sb))
+	if res.StatusCode != 201 {
+		t.Fatalf("create: %d %s", res.StatusCode, b)
+	}
+	a := decode[market.Auction](t, b)
+	path := fmt.Sprintf("/api/v1/market/auctions/%d", a.ID)
+	var cs []*client
+	for i := 0; i < 2; i++ {
+		c, _, _ := f.bidderClient(fmt.Sprintf("tapebuyer%d", i))
+		res, b := c.do("POST", "/api/v1/market/orgs", fmt.Sprintf(`{"name":"Buyer %d","licence_type":"amc_national"}`, i))
+		if res.StatusCode != 201 {
+			t.Fatalf("org: %d %s", res.StatusCode, b)
+		}
+		o := decode[market.Org](t, b)
+		admin.do("POST", fmt.Sprintf("/api/v1/market/orgs/%d/decision", o.ID), `{"approve":true}`)
+		if res, b := c.do("POST", path+"/registration", ""); res.StatusCode != 204 {
+			t.Fatalf("register: %d %s", res.StatusCode, b)
+		}
+		cs = append(cs, c)
+	}
+	// No NDA, no tape.
+	if res, b := cs[0].do("POST", path+"/tape.csv", ""); res.StatusCode != 403 || !strings.Contains(string(b), "NDA") {
+		t.Fatalf("tape before the NDA: %d %s", res.StatusCode, b)
+	}
+	cs[0].do("POST", path+"/nda", "")
+	res, b = cs[0].do("POST", path+"/tape.csv", "")
+	wm := res.Header.Get("X-Reclaim-Watermark")
+	if res.StatusCode != 200 || wm == "" || !strings.Contains(string(b), ",") {
+		t.Fatalf("masked tape: %d %.200s", res.StatusCode, b)
+	}
+	res, b = admin.do("GET", path+"/downloads", "")
+	if dl := decode[[]market.Download](t, b); len(dl) != 1 || dl[0].Watermark != wm || dl[0].Kind != "masked" {
+		t.Fatalf("downloads: %s", b)
+	}
+	for i, amt := range []string{"150000.00", "120000.00"} {
+		res, b := cs[i].do("POST", path+"/bids", `{"amount":"`+amt+`"}`)
+		if rc := decode[market.BidReceipt](t, b); res.StatusCode != 200 || !rc.Accepted {
+			t.Fatalf("sealed bid: %d %s", res.StatusCode, b)
+		}
+	}
+	// The full tape is the buyer's, after payment.
+	if res, _ := cs[0].do("POST", path+"/full-tape.csv", ""); res.StatusCode != 403 {
+		t.Fatalf("full tape before the close: %d", res.StatusCode)
+	}
+	deadline := time.Now().Add(15 * time.Second)
+	for {
+		_, b := admin.do("GET", path, "")
+		if st := decode[market.State](t, b); st.Auction.Status == market.StatusSold {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatal("the auction did not close")
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+	if res, b := admin.do("POST", path+"/payment", ""); res.StatusCode != 200 {
+		t.Fatalf("payment: %d %s", res.StatusCode, b)
+	}
+	if res, _ := cs[1].do("POST", path+"/full-tape.csv", ""); res.StatusCode != 403 {
+		t.Fatalf("full tape to the loser: %d", res.StatusCode)
+	}
+	res, b = cs[0].do("POST", path+"/full-tape.csv", "")
+	wm = res.Header.Get("X-Reclaim-Watermark")
+	lines := strings.Split(strings.TrimSpace(string(b)), "\n")
+	if res.StatusCode != 200 || len(lines) != 301 || !strings.HasPrefix(lines[1], wm+",") {
+		t.Fatalf("full tape: %d, %d lines, %.300s", res.StatusCode, len(lines), b)
+	}
+	acc, err := f.db.ListPIIAccess(context.Background(), reclaim.PIIAccessFilter{PortfolioID: f.portfolio, Limit: 1000})
+	if err != nil || len(acc) == 0 || !strings.Contains(acc[0].Purpose, wm) || acc[0].Actor != "user:tapebuyer0" {
+		t.Fatalf("audited reads: %d %v %+v", len(acc), err, acc)
+	}
+	res, b = admin.do("POST", path+"/settle", `{"effective":"`+time.Now().UTC().Format("2006-01-02")+`"}`)
+	if s := decode[market.Settlement](t, b); res.StatusCode != 200 || s.Status != market.SettleSettled || s.Bids != 2 || s.LedgerPool != "P1" {
+		t.Fatalf("settle: %d %s", res.StatusCode, b)
+	}
+	res, b = cs[1].do("GET", path+"/result", "")
+	if r := decode[market.Result](t, b); res.StatusCode != 200 || len(r.Bids) != 2 || r.Bids[0].Name == "" || r.HistoryHash == "" {
+		t.Fatalf("result: %d %s", res.StatusCode, b)
+	}
+}

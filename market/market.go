@@ -44,7 +44,7 @@ type Org struct {
 type OrgSpec struct {
 	Name        string   `json:"name" minLength:"1" maxLength:"200"`
 	LicenceType string   `json:"licence_type" enum:"amc_national,amc_local,bank,consumer_finance,trust,other"`
-	Documents   []string `json:"documents" maxItems:"50"`
+	Documents   []string `json:"documents,omitempty" maxItems:"50"`
 }
 
 // Deposit movement kinds. Credit adds money to the account; Freeze sets some of it aside for an

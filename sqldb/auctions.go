@@ -47,6 +47,8 @@ type MarketOptions struct {
 	Notify func(auctionID int64, typ string, data any)
 	// MaxBatch bounds the records one transaction writes (default 2048).
 	MaxBatch int
+	// Keys open sealed personal data for the buyer's full tape (FullTape); nil: no full tapes.
+	Keys PersonalOpener
 	// CloseEvery is how often the closer looks for auctions past their end (default 250 ms;
 	// negative: no closer goroutine, call CloseDue yourself).
 	CloseEvery time.Duration
@@ -59,6 +61,7 @@ type Market struct {
 	now      func() time.Time
 	notify   func(int64, string, any)
 	maxBatch int
+	keys     PersonalOpener
 
 	mu   sync.Mutex
 	live map[int64]*liveAuction
@@ -134,7 +137,7 @@ func (d *DB) NewMarket(opts MarketOptions) *Market {
 	if opts.CloseEvery == 0 {
 		opts.CloseEvery = 250 * time.Millisecond
 	}
-	m := &Market{db: d, now: opts.Now, notify: opts.Notify, maxBatch: opts.MaxBatch, live: map[int64]*liveAuction{},
+	m := &Market{db: d, now: opts.Now, notify: opts.Notify, maxBatch: opts.MaxBatch, keys: opts.Keys, live: map[int64]*liveAuction{},
 		queue: make(chan *pendingEvent, 1<<16), stop: make(chan struct{})}
 	m.wg.Add(1)
 	go m.batcher()

@@ -457,3 +457,69 @@ func TestMarketDefault(t *testing.T) {
 		}
 	})
 }
+
+// TestMarketCourtAuction: a court auction held elsewhere is checked against the judicial pack,
+// its failure gives the JA-9 bounds the re-auction is held to, and the sale's proceeds are
+// booked to the loan as a court collection on the pool's ledger.
+func TestMarketCourtAuction(t *testing.T) {
+	sqldbtest.ForEachEngine(t, func(t *testing.T, db *sqldb.DB) {
+		ctx := context.Background()
+		m := db.NewMarket(sqldb.MarketOptions{CloseEvery: -1})
+		defer m.Close()
+		admin := userCtx(t, db, "admin", reclaim.RoleAdmin)
+		p := importTape(t, db, "court-hash", mixedLoans(5), nil)
+		if _, err := db.OpenPool(ctx, sqldb.PoolSpec{Pool: "RCL-C", Origin: "test.example/ledger/RCL-C", PortfolioID: p.ID, Effective: date.Of(2026, 1, 1)}); err != nil {
+			t.Fatal(err)
+		}
+		sequenceAll(t, db, "RCL-C")
+		pl, _, _ := db.PoolLoans(ctx, "RCL-C", 0, 10)
+		loan := pl[0]
+		first := market.ListingSpec{Title: "Debtor's flat", Pack: "judicial", Format: "english", Kind: "real_estate", External: true,
+			CaseNumber: "(2026)沪0115执1234号", Platform: "court platform", Appraisal: yuan(1_000_000), StartPrice: yuan(700_000),
+			Increment: yuan(10_000), Deposit: yuan(70_000), NoticeAt: t0.Add(-31 * 24 * time.Hour), Start: t0, End: t0.Add(24 * time.Hour)}
+		short := first
+		short.NoticeAt = t0.Add(-10 * 24 * time.Hour)
+		var re *reclaim.Error
+		if _, err := m.CreateAuction(admin, short); !asErr(err, &re) || re.Fields["JA-3"] == "" {
+			t.Fatalf("10 days' notice for real estate: %v", err)
+		}
+		a, err := m.CreateAuction(admin, first)
+		if err != nil {
+			t.Fatal(err)
+		}
+		a, err = m.RecordOutside(admin, a.ID, market.Outside{Status: "failed", At: t0.Add(24 * time.Hour)})
+		if err != nil || a.Status != market.StatusFailed || a.Outcome.Relist == nil || a.Outcome.Relist.MinStartPrice != yuan(560_000) || a.Outcome.Relist.MinNoticeDays != 15 {
+			t.Fatalf("failed court auction: %+v %v", a.Outcome, err)
+		}
+		second := first
+		second.Stage, second.PreviousID = "second", a.ID
+		second.NoticeAt, second.Start, second.End = t0.Add(5*24*time.Hour), t0.Add(21*24*time.Hour), t0.Add(22*24*time.Hour)
+		second.StartPrice, second.Deposit = yuan(550_000), yuan(55_000)
+		if _, err := m.CreateAuction(admin, second); !asErr(err, &re) || re.Fields["JA-9"] == "" {
+			t.Fatalf("re-auction below 80%%: %v", err)
+		}
+		second.StartPrice, second.Deposit = yuan(560_000), yuan(56_000)
+		b, err := m.CreateAuction(admin, second)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, err := m.RecordOutside(admin, b.ID, market.Outside{Status: "sold", Price: yuan(500_000)}); reclaim.ErrorCode(err) != reclaim.EINVALID {
+			t.Fatalf("sale below the start: %v", err)
+		}
+		if _, err := m.RecordOutside(admin, b.ID, market.Outside{Status: "sold", Price: yuan(600_000), LoanKey: "nope", Pool: "RCL-C"}); reclaim.ErrorCode(err) != reclaim.ENOTFOUND {
+			t.Fatalf("proceeds to an unknown loan: %v", err)
+		}
+		price := yuan(600_000)
+		b, err = m.RecordOutside(admin, b.ID, market.Outside{Status: "sold", At: t0.Add(22 * 24 * time.Hour), Price: price, Buyer: "a buyer", LoanKey: loan.LoanKey, Pool: "RCL-C"})
+		if err != nil || b.Status != market.StatusSold || b.Outcome.Price != price {
+			t.Fatalf("sold: %+v %v", b, err)
+		}
+		booked := min(price.Minor(), loan.Balance.Minor())
+		after, _, _ := db.PoolLoans(ctx, "RCL-C", 0, 10)
+		for _, l := range after {
+			if l.Ref == loan.Ref && l.Balance.Minor() != loan.Balance.Minor()-booked {
+				t.Fatalf("proceeds not booked: %s -> %s", loan.Balance, l.Balance)
+			}
+		}
+	})
+}
