@@ -39,10 +39,10 @@ const (
 // Key is the client's idempotency key (optional): a second event of the same bidder with the same
 // key is answered with the first one's Result and changes nothing.
 type Event struct {
-	Type   EventType
-	Bidder string
-	Amount money.Amount
-	Key    string
+	Type   EventType    `json:"type"`
+	Bidder string       `json:"bidder,omitempty"`
+	Amount money.Amount `json:"amount"`
+	Key    string       `json:"key,omitempty"`
 }
 
 // Result is the engine's answer to one event: accepted or rejected, the rule that decided (a
@@ -50,19 +50,20 @@ type Event struct {
 // Repeat is set on the answer to an idempotent retry, Of then being the index in the history of
 // the event first answered.
 type Result struct {
-	Accepted bool
-	Rule     string
-	Reason   string
-	Repeat   bool
-	Of       int
+	Accepted bool   `json:"accepted"`
+	Rule     string `json:"rule"`
+	Reason   string `json:"reason"`
+	Repeat   bool   `json:"repeat,omitempty"`
+	Of       int    `json:"of,omitempty"`
 }
 
 // Record is one event as applied: its receipt time, the event and the answer. History returns
-// them in order; Restore rebuilds an Auction from them.
+// them in order; Restore rebuilds an Auction from them. Records round-trip through JSON (amounts
+// as decimal strings, times in RFC 3339 with nanoseconds), which is how a store may keep them.
 type Record struct {
-	At     time.Time
-	Event  Event
-	Result Result
+	At     time.Time `json:"at"`
+	Event  Event     `json:"event"`
+	Result Result    `json:"result"`
 }
 
 // Status is where an auction stands.
@@ -250,7 +251,7 @@ func (a *Auction) apply(ev Event, now time.Time) Result {
 			}
 			return a.ascending(ev, now)
 		}
-		return reject("", "a %s auction takes no %s events", a.l.Format, ev.Type)
+		return reject("", "the %s format takes no %s events", a.l.Format, ev.Type)
 	case Payment:
 		return a.payment(ev)
 	case Default:
@@ -260,20 +261,18 @@ func (a *Auction) apply(ev Event, now time.Time) Result {
 }
 
 // Close closes the auction at now, which must be at or after the end, and returns the outcome.
-// Closing an auction that has closed returns the same outcome.
+// Closing is recorded in the history as a tick at now (or at the last event's time when that is
+// later), so that Restore rebuilds a closed auction closed. Closing an auction that has closed
+// returns the same outcome and records nothing.
 func (a *Auction) Close(now time.Time) (Outcome, error) {
 	if !a.closed {
 		if now.Before(a.end) {
 			return a.Outcome(), reclaim.Errorf(reclaim.ECONFLICT, "bidding runs until %s", stamp(a.end))
 		}
-		if now.After(a.now) {
-			a.advance(now)
-		} else {
-			a.advance(a.now)
+		if now.Before(a.now) {
+			now = a.now
 		}
-		if !a.closed {
-			a.close(a.end)
-		}
+		a.Apply(Event{Type: Tick}, now)
 	}
 	return a.Outcome(), nil
 }
@@ -456,8 +455,10 @@ func (a *Auction) ascending(ev Event, now time.Time) Result {
 		a.end = now.Add(p.SellOffBidding)
 		why += fmt.Sprintf("; the first bid opens bidding until %s", stamp(a.end))
 	case a.end.Sub(now) <= p.Extension:
-		a.end = now.Add(p.Extension)
-		why += fmt.Sprintf("; end extended to %s", stamp(a.end))
+		if ne := now.Add(p.Extension); ne.After(a.end) {
+			a.end = ne
+			why += fmt.Sprintf("; end extended to %s", stamp(a.end))
+		}
 	}
 	return accept(rule, "%s", why)
 }

@@ -133,9 +133,15 @@ func days(d int) time.Duration { return time.Duration(d) * day }
 // with their own numbers (see Pack).
 func (l Listing) Check() []Violation {
 	p := l.Pack
+	if p.Prefix == "" {
+		return []Violation{{Rule: "", Message: "the listing names no rule pack (judicial, yindeng, marketplace)"}}
+	}
 	var vs []Violation
 	add := func(rule int, format string, args ...any) {
 		vs = append(vs, Violation{Rule: p.Code(rule), Message: fmt.Sprintf(format, args...)})
+	}
+	if !l.Kind.Valid() {
+		add(RuleNotice, "asset kind %q is not movable, real_estate, property_right or npl_package", l.Kind)
 	}
 	stage := l.Stage
 	if stage == "" {
@@ -282,6 +288,10 @@ func fmtDur(d time.Duration) string {
 	m := (d % time.Hour) / time.Minute
 	s := ""
 	switch {
+	case d > 0 && d%day == 0:
+		s = plural(int64(dd), "day")
+	case d > 0 && d%time.Hour == 0:
+		s = plural(int64(d/time.Hour), "hour")
 	case dd > 0:
 		s = fmt.Sprintf("%dd%dh%dm", dd, h, m)
 	case h > 0:
@@ -293,4 +303,11 @@ func fmtDur(d time.Duration) string {
 		s = "-" + s
 	}
 	return s
+}
+
+func plural(n int64, unit string) string {
+	if n == 1 {
+		return "1 " + unit
+	}
+	return fmt.Sprintf("%d %ss", n, unit)
 }

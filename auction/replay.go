@@ -82,7 +82,7 @@ func Replay(f *File) Report {
 		}
 	}
 	o, _ := a.Close(closeAt)
-	r.End = stamp(o.End)
+	r.End = stamp(o.End.In(f.Listing.End.Location())) // in the listing's offset, whatever the events'
 	switch o.Status {
 	case Sold:
 		r.Outcome, r.Winner, r.Price = OutcomeSold, o.Winner, o.Price.String()
