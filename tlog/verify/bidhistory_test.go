@@ -2,13 +2,13 @@ package verify
 
 import (
 	"fmt"
-
 	"os"
 	"path/filepath"
-	"pgregory.net/rapid"
 	"strings"
 	"testing"
 	"time"
+
+	"pgregory.net/rapid"
 )
 
 func goldenHistory() []HistoryBid {
