@@ -75,6 +75,7 @@ type Market struct {
 	whoEpoch int64
 
 	queue  chan *pendingEvent
+	stats  struct{ batches, records atomic.Int64 }
 	stop   chan struct{}
 	wg     sync.WaitGroup
 	closed atomic.Bool
@@ -160,6 +161,17 @@ func (d *DB) NewMarket(opts MarketOptions) *Market {
 		}()
 	}
 	return m
+}
+
+// MarketStats counts the batcher's work: committed transactions and the records they wrote
+// (records / batches is the group-commit factor).
+type MarketStats struct {
+	Batches, Records int64
+}
+
+// Stats returns the batcher's counts so far.
+func (m *Market) Stats() MarketStats {
+	return MarketStats{Batches: m.stats.batches.Load(), Records: m.stats.records.Load()}
 }
 
 // Close stops the batcher (after writing what is queued) and the closer.
@@ -1229,6 +1241,8 @@ func (m *Market) commit(batch []*pendingEvent) {
 	defer cancel()
 	err := m.db.WriteTx(ctx, func(tx *Tx) error { return m.writeGroups(ctx, tx, groups) })
 	if err == nil {
+		m.stats.batches.Add(1)
+		m.stats.records.Add(int64(len(batch)))
 		for _, g := range groups {
 			m.finish(g, nil)
 		}

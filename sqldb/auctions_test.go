@@ -43,7 +43,7 @@ type marketFixture struct {
 	auction market.Auction
 }
 
-func userCtx(t *testing.T, db *sqldb.DB, name string, role reclaim.Role) context.Context {
+func userCtx(t testing.TB, db *sqldb.DB, name string, role reclaim.Role) context.Context {
 	t.Helper()
 	u, err := db.CreateUser(context.Background(), reclaim.User{Username: name, Role: role, PasswordHash: "x"})
 	if err != nil {
