@@ -34,6 +34,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"slices"
+	"strconv"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -157,6 +158,7 @@ func run(c config) error {
 		sseEvents atomic.Int64
 		prices    = make([]atomic.Int64, c.auctions)
 	)
+	cpu0 := srv.cpuTime()
 	start := time.Now()
 	deadline := start.Add(c.duration)
 	runCtx, cancel := context.WithDeadline(ctx, deadline)
@@ -243,6 +245,7 @@ func run(c config) error {
 	}
 	wg.Wait()
 	elapsed := time.Since(start)
+	cpu := srv.cpuTime() - cpu0
 
 	accepted := 0
 	for _, a := range acks {
@@ -260,6 +263,10 @@ func run(c config) error {
 	fmt.Printf("   bids acknowledged: %d (%.0f/s), accepted: %d (%.0f/s); latency p50 %s, p99 %s, max %s; failed requests retried: %d; SSE events received: %d\n",
 		len(acks), float64(len(acks))/elapsed.Seconds(), accepted, float64(accepted)/elapsed.Seconds(),
 		pct(0.50).Round(10*time.Microsecond), pct(0.99).Round(10*time.Microsecond), pct(1).Round(time.Millisecond), errs.Load(), sseEvents.Load())
+	if len(acks) > 0 {
+		fmt.Printf("   server CPU: %s in %s (%.2f cores), %s per acknowledged bid (SSE fan-out included)\n", cpu.Round(10*time.Millisecond),
+			elapsed.Round(time.Millisecond), cpu.Seconds()/elapsed.Seconds(), (cpu / time.Duration(len(acks))).Round(time.Microsecond))
+	}
 	if r := restarted.Load(); r > 0 {
 		after, afterOK := 0, 0
 		for _, a := range acks {
@@ -383,6 +390,26 @@ type server struct {
 	addr string
 	cmd  *exec.Cmd
 	mu   sync.Mutex
+	cpu  time.Duration // CPU time of the server processes that have ended
+}
+
+// cpuTime returns the CPU time (user + system) the server processes used so far.
+func (s *server) cpuTime() time.Duration {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	total := s.cpu
+	if s.cmd != nil && s.cmd.ProcessState == nil {
+		b, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", s.cmd.Process.Pid))
+		if err == nil {
+			f := strings.Fields(string(b[bytes.LastIndexByte(b, ')')+1:]))
+			if len(f) > 12 {
+				u, _ := strconv.ParseInt(f[11], 10, 64)
+				k, _ := strconv.ParseInt(f[12], 10, 64)
+				total += time.Duration(u+k) * 10 * time.Millisecond // USER_HZ = 100
+			}
+		}
+	}
+	return total
 }
 
 func (s *server) url() string { return "http://" + s.addr }
@@ -430,6 +457,7 @@ func (s *server) kill() {
 	defer s.mu.Unlock()
 	s.cmd.Process.Signal(syscall.SIGKILL)
 	s.cmd.Wait()
+	s.cpu += s.cmd.ProcessState.UserTime() + s.cmd.ProcessState.SystemTime()
 }
 
 func (s *server) stop() {
