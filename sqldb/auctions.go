@@ -1614,8 +1614,7 @@ func (m *Market) MyBids(ctx context.Context) ([]market.Event, error) {
 		if amt.Valid {
 			e.Amount = money.New(amt.Int64, money.CNY)
 		}
-		e.Bidder = strconv.FormatInt(aid, 10) // the auction, for this list
-		e.Mine = true
+		e.AuctionID, e.Mine = aid, true
 		out = append(out, e)
 	}
 	return out, dbError(rows.Err(), "reading bids")
