@@ -5,6 +5,8 @@ import (
 	"encoding/json"
 	"fmt"
 	"strings"
+	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -296,4 +298,129 @@ func TestMarketAPITapes(t *testing.T) {
 	if r := decode[market.Result](t, b); res.StatusCode != 200 || len(r.Bids) != 2 || r.Bids[0].Name == "" || r.HistoryHash == "" {
 		t.Fatalf("result: %d %s", res.StatusCode, b)
 	}
+}
+
+// TestMarketLoadReconcile is the CI-sized load test (bench/auction is the full one): 20 bidders
+// on 2 auctions bid over HTTP for two seconds, each following its auction on SSE; every
+// acknowledgement is then found, once and as answered, in the stored history, and each
+// auction's state equals a replay of that history (auction.Restore) and the server's answer.
+func TestMarketLoadReconcile(t *testing.T) {
+	sqldbtest.ForEachEngine(t, func(t *testing.T, db *sqldb.DB) {
+		f := newFixture(t, db)
+		admin := f.as(reclaim.RoleAdmin)
+		now := time.Now().UTC()
+		var ids []int64
+		for i := 0; i < 2; i++ {
+			spec := market.ListingSpec{Title: fmt.Sprintf("Lot %d", i), Pack: "marketplace", Format: "english", Kind: "movable",
+				StartPrice: mustAmt("1000.00"), Increment: mustAmt("10.00"),
+				NoticeAt: now.Add(-72 * time.Hour), Start: now.Add(-time.Hour), End: now.Add(2 * time.Minute)}
+			sb, _ := json.Marshal(spec)
+			_, b := admin.do("POST", "/api/v1/market/auctions", string(sb))
+			ids = append(ids, decode[market.Auction](t, b).ID)
+		}
+		type bidderT struct {
+			c   *client
+			tok string
+			aid int64
+		}
+		var bs []bidderT
+		for i := 0; i < 20; i++ {
+			c, tok, _ := f.bidderClient(fmt.Sprintf("loadbidder%d", i))
+			_, b := c.do("POST", "/api/v1/market/orgs", fmt.Sprintf(`{"name":"Load AMC %d","licence_type":"bank"}`, i))
+			o := decode[market.Org](t, b)
+			admin.do("POST", fmt.Sprintf("/api/v1/market/orgs/%d/decision", o.ID), `{"approve":true}`)
+			aid := ids[i%2]
+			if res, b := c.do("POST", fmt.Sprintf("/api/v1/market/auctions/%d/registration", aid), ""); res.StatusCode != 204 {
+				t.Fatalf("%d %s", res.StatusCode, b)
+			}
+			if res, b := c.do("POST", fmt.Sprintf("/api/v1/market/auctions/%d/deposit", aid), ""); res.StatusCode != 200 {
+				t.Fatalf("%d %s", res.StatusCode, b)
+			}
+			bs = append(bs, bidderT{c, tok, aid})
+		}
+		type ackT struct {
+			aid int64
+			rc  market.BidReceipt
+		}
+		var mu sync.Mutex
+		var acks []ackT
+		var live atomic.Int64
+		deadline := time.Now().Add(2 * time.Second)
+		var wg sync.WaitGroup
+		for i, b := range bs {
+			s := openStream(t, f.ts.URL, b.tok, fmt.Sprintf("auction.%d", b.aid), "")
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				price := int64(1000_00)
+				for n := 0; time.Now().Before(deadline); n++ {
+				drain:
+					for {
+						select {
+						case e := <-s.ch:
+							live.Add(1)
+							var ev market.Event
+							if json.Unmarshal([]byte(e.data), &ev) == nil && ev.Amount.Minor() > price {
+								price = ev.Amount.Minor()
+							}
+						default:
+							break drain
+						}
+					}
+					amt := money.New(price+int64(10_00*(1+(i+n)%5)), money.CNY)
+					res, body := b.c.do("POST", fmt.Sprintf("/api/v1/market/auctions/%d/bids", b.aid), `{"amount":"`+amt.String()+`"}`,
+						"Idempotency-Key", fmt.Sprintf("L%d-%d", i, n))
+					if res.StatusCode != 200 {
+						t.Errorf("bid: %d %s", res.StatusCode, body)
+						return
+					}
+					var rc market.BidReceipt
+					json.Unmarshal(body, &rc)
+					if rc.Amount != amt {
+						t.Errorf("receipt amount %s for %s", rc.Amount, amt)
+					}
+					if !rc.Price.IsAbsent() && rc.Price.Minor() > price {
+						price = rc.Price.Minor()
+					}
+					mu.Lock()
+					acks = append(acks, ackT{b.aid, rc})
+					mu.Unlock()
+				}
+			}()
+		}
+		wg.Wait()
+		accepted := 0
+		stored := map[[2]int64]market.Event{}
+		for _, id := range ids {
+			_, b := admin.do("GET", fmt.Sprintf("/api/v1/market/auctions/%d/events?since=0&limit=5000", id), "")
+			for _, e := range decode[[]market.Event](t, b) {
+				stored[[2]int64{id, e.Seq}] = e
+			}
+		}
+		for _, a := range acks {
+			e, ok := stored[[2]int64{a.aid, a.rc.Seq}]
+			if !ok || e.Accepted != a.rc.Accepted || e.Amount != a.rc.Amount {
+				t.Fatalf("acknowledged %+v stored as %+v (%v)", a.rc, e, ok)
+			}
+			if a.rc.Accepted {
+				accepted++
+			}
+		}
+		if accepted == 0 || live.Load() == 0 {
+			t.Fatalf("%d acks, %d accepted, %d live events", len(acks), accepted, live.Load())
+		}
+		for _, id := range ids {
+			eng, err := f.market.RestoreAuction(context.Background(), id)
+			if err != nil {
+				t.Fatal(err)
+			}
+			price, leader := eng.Standing()
+			_, b := admin.do("GET", fmt.Sprintf("/api/v1/market/auctions/%d", id), "")
+			st := decode[market.State](t, b)
+			if !st.View.End.Equal(eng.End()) || st.View.Price != price || st.View.Leader != leader || st.Auction.Seq != int64(eng.State().Events) {
+				t.Fatalf("auction %d: server %+v, replay end %s price %s leader %s", id, st.View, eng.End(), price, leader)
+			}
+		}
+		t.Logf("%d bids acknowledged, %d accepted, %d live events", len(acks), accepted, live.Load())
+	})
 }
