@@ -1486,31 +1486,58 @@ func (m *Market) State(ctx context.Context, auctionID int64) (market.State, erro
 	if err != nil {
 		return market.State{}, err
 	}
-	a, err := m.Auction(ctx, auctionID)
-	if err != nil {
-		return market.State{}, err
-	}
-	la, err := m.load(ctx, auctionID)
-	if err != nil {
-		return market.State{}, err
-	}
-	if la.committed.Load() < a.Seq {
-		la.broken.Store(true) // another node moved on
-		if la, err = m.load(ctx, auctionID); err != nil {
+	for attempt := 0; ; attempt++ {
+		a, err := m.Auction(ctx, auctionID)
+		if err != nil {
 			return market.State{}, err
 		}
+		la, err := m.load(ctx, auctionID)
+		if err != nil {
+			return market.State{}, err
+		}
+		// This node's engine must hold every stored event: records it is still writing count
+		// once written; short of that another node moved on, and the engine is reloaded.
+		for la.committed.Load() < a.Seq && la.inflight.Load() > 0 && !la.broken.Load() && ctx.Err() == nil {
+			time.Sleep(time.Millisecond)
+		}
+		if la.committed.Load() < a.Seq {
+			m.drop(la)
+			if la, err = m.load(ctx, auctionID); err != nil {
+				return market.State{}, err
+			}
+		}
+		st := market.State{Auction: a, Registered: bi.registered, NDA: bi.nda}
+		la.mu.Lock()
+		st.View = la.a.PublicView()
+		if bi.org.ID > 0 {
+			st.MyCode = la.a.Code(engineName(bi.org.ID))
+			st.Deposited = slices.Contains(la.a.State().Deposited, engineName(bi.org.ID))
+		}
+		seq := la.seq
+		la.mu.Unlock()
+		// Show only what is durable: wait until every event the view reflects is written.
+		if m.waitCommitted(ctx, la, seq) {
+			m.reveal(ctx, &st.View)
+			st.Auction.End, st.Auction.Seq = st.View.End, seq
+			return st, nil
+		}
+		if attempt >= 3 || ctx.Err() != nil {
+			return market.State{}, reclaim.Errorf(reclaim.EUNAVAILABLE, "auction %d is busy reloading; retry", auctionID)
+		}
 	}
-	st := market.State{Auction: a, Registered: bi.registered, NDA: bi.nda}
-	la.mu.Lock()
-	st.View = la.a.PublicView()
-	if bi.org.ID > 0 {
-		st.MyCode = la.a.Code(engineName(bi.org.ID))
-		st.Deposited = slices.Contains(la.a.State().Deposited, engineName(bi.org.ID))
+}
+
+// waitCommitted waits (at most 10 s) until the engine's records up to seq are written; false
+// when the engine was dropped meanwhile (a write failed) or the wait ended.
+func (m *Market) waitCommitted(ctx context.Context, la *liveAuction, seq int64) bool {
+	deadline := time.Now().Add(10 * time.Second)
+	for la.committed.Load() < seq {
+		if la.broken.Load() || ctx.Err() != nil || time.Now().After(deadline) {
+			return false
+		}
+		time.Sleep(500 * time.Microsecond)
 	}
-	la.mu.Unlock()
-	m.reveal(ctx, &st.View)
-	st.Auction.End = st.View.End
-	return st, nil
+	return true
 }
 
 // reveal replaces the engine's names of organisations ("O12") by their names once bidding has

@@ -282,6 +282,9 @@ func run(c config) error {
 			return errors.New("FAILED: no bid was accepted after the restart")
 		}
 	}
+	// Requests cut off by the deadline may still be in the server's batcher: their records
+	// commit (or fail) within a batch; let them settle before comparing.
+	time.Sleep(time.Second)
 	return verify(ctx, srv, dsn, auctions, bidders, acks)
 }
 
