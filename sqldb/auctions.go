@@ -1497,7 +1497,8 @@ func (m *Market) State(ctx context.Context, auctionID int64) (market.State, erro
 		}
 		// This node's engine must hold every stored event: records it is still writing count
 		// once written; short of that another node moved on, and the engine is reloaded.
-		for la.committed.Load() < a.Seq && la.inflight.Load() > 0 && !la.broken.Load() && ctx.Err() == nil {
+		for until := time.Now().Add(5 * time.Second); la.committed.Load() < a.Seq && la.inflight.Load() > 0 && !la.broken.Load() &&
+			ctx.Err() == nil && time.Now().Before(until); {
 			time.Sleep(time.Millisecond)
 		}
 		if la.committed.Load() < a.Seq {
