@@ -424,3 +424,43 @@ func TestMarketLoadReconcile(t *testing.T) {
 		t.Logf("%d bids acknowledged, %d accepted, %d live events", len(acks), accepted, live.Load())
 	})
 }
+
+// TestMarketFiles: a listing's photos and documents are checked for type (against the bytes)
+// and size; a bidder sees them only for an auction its organisation registered for.
+func TestMarketFiles(t *testing.T) {
+	f := newFixture(t, sqldbtest.OpenSQLite(t))
+	admin := f.as(reclaim.RoleAdmin)
+	now := time.Now().UTC()
+	spec := market.ListingSpec{Title: "Repossessed car", Pack: "marketplace", Format: "english", Kind: "movable",
+		Appraisal: mustAmt("80000.00"), StartPrice: mustAmt("60000.00"), Increment: mustAmt("1000.00"),
+		NoticeAt: now.Add(-72 * time.Hour), Start: now.Add(time.Hour), End: now.Add(3 * time.Hour)}
+	sb, _ := json.Marshal(spec)
+	_, b := admin.do("POST", "/api/v1/market/auctions", string(sb))
+	a := decode[market.Auction](t, b)
+	path := fmt.Sprintf("/api/v1/market/auctions/%d/files", a.ID)
+	png := "\x89PNG\r\n\x1a\n" + strings.Repeat("x", 100)
+	res, b := admin.do("POST", path+"?name=front.png", png, "Content-Type", "image/png")
+	if res.StatusCode != 201 {
+		t.Fatalf("upload: %d %s", res.StatusCode, b)
+	}
+	info := decode[market.BlobInfo](t, b)
+	if info.Kind != "photo" || info.Size != int64(len(png)) || len(info.SHA256) != 64 {
+		t.Fatalf("info %+v", info)
+	}
+	for _, c := range []struct{ ctype, body string }{
+		{"image/png", "%PDF-1.7 not a png"},        // the bytes are not what the type says
+		{"text/html", "<script>alert(1)</script>"}, // not an accepted type
+	} {
+		if res, b := admin.do("POST", path+"?name=x", c.body, "Content-Type", c.ctype); res.StatusCode != 400 {
+			t.Fatalf("%s: %d %s", c.ctype, res.StatusCode, b)
+		}
+	}
+	res, b = admin.do("GET", fmt.Sprintf("%s/%d", path, info.ID), "")
+	if res.StatusCode != 200 || string(b) != png || res.Header.Get("Content-Type") != "image/png" || res.Header.Get("X-Content-Type-Options") != "nosniff" {
+		t.Fatalf("download: %d %q", res.StatusCode, res.Header)
+	}
+	c, _, _ := f.bidderClient("filebuyer")
+	if res, _ := c.do("GET", path, ""); res.StatusCode != 404 {
+		t.Fatalf("files of an auction the bidder did not register for: %d", res.StatusCode)
+	}
+}
