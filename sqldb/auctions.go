@@ -961,6 +961,12 @@ func (m *Market) registered(ctx context.Context, auctionID int64, action string)
 func (m *Market) Visible(ctx context.Context, auctionID int64) (bidderInfo, error) {
 	u := reclaim.UserFrom(ctx)
 	if u != nil && u.Role != reclaim.RoleBidder {
+		var one int
+		if err := m.db.readRow(ctx, `SELECT 1 FROM market_auctions WHERE id = ?`, auctionID).Scan(&one); err == sql.ErrNoRows {
+			return bidderInfo{}, reclaim.Errorf(reclaim.ENOTFOUND, "auction %d not found", auctionID)
+		} else if err != nil {
+			return bidderInfo{}, dbError(err, "reading an auction")
+		}
 		return bidderInfo{}, nil
 	}
 	bi, err := m.bidder(ctx, auctionID)
