@@ -64,8 +64,16 @@ func (m *Market) closeOne(ctx context.Context, id int64) (bool, error) {
 	}
 	la.mu.Lock()
 	defer la.mu.Unlock()
-	if la.inflight.Load() > 0 || la.broken.Load() {
-		return false, nil // events still being written: the next round closes it
+	// With the auction locked no event is judged; wait for those already judged to be written
+	// (the batcher needs no lock), so that bids arriving after the end cannot starve the close.
+	for until := time.Now().Add(10 * time.Second); la.inflight.Load() > 0 && !la.broken.Load(); {
+		if time.Now().After(until) || ctx.Err() != nil {
+			return false, nil // the next round closes it
+		}
+		time.Sleep(200 * time.Microsecond)
+	}
+	if la.broken.Load() {
+		return false, nil
 	}
 	now := m.clock()
 	if now.Before(la.last) {

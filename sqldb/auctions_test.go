@@ -605,3 +605,57 @@ func TestMarketTwoNodes(t *testing.T) {
 		}
 	})
 }
+
+// TestMarketCloseUnderLoad: bidders keep bidding after the end (every bid rejected and stored);
+// the close still happens, once, and no bid judged after the end is accepted.
+func TestMarketCloseUnderLoad(t *testing.T) {
+	sqldbtest.ForEachEngine(t, func(t *testing.T, db *sqldb.DB) {
+		f := newMarketFixture(t, db, 4, englishSpec())
+		id := f.auction.ID
+		if rc, err := f.m.PlaceBid(f.bidders[0], id, market.BidRequest{Amount: yuan(700_000)}); err != nil || !rc.Accepted {
+			t.Fatalf("%+v %v", rc, err)
+		}
+		f.clock.Set(t0.Add(3 * time.Hour))
+		stop := make(chan struct{})
+		var wg sync.WaitGroup
+		var late atomic.Int64
+		for i := 1; i < 4; i++ {
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				for k := 0; ; k++ {
+					select {
+					case <-stop:
+						return
+					default:
+					}
+					rc, err := f.m.PlaceBid(f.bidders[i], id, market.BidRequest{Amount: yuan(int64(800_000 + 10_000*k))})
+					if err != nil {
+						t.Error(err)
+						return
+					}
+					if rc.Accepted {
+						t.Errorf("a bid after the end was accepted: %+v", rc)
+					}
+					late.Add(1)
+				}
+			}()
+		}
+		for late.Load() < 20 {
+			time.Sleep(time.Millisecond)
+		}
+		n, err := f.m.CloseDue(f.admin)
+		close(stop)
+		wg.Wait()
+		if err != nil || n != 1 {
+			t.Fatalf("close under load: %d %v", n, err)
+		}
+		a, _ := f.m.Auction(f.admin, id)
+		if a.Status != market.StatusSold || a.Outcome.WinnerOrg != f.orgs[0] || a.Outcome.Price != yuan(700_000) {
+			t.Fatalf("outcome %+v", a.Outcome)
+		}
+		if n, _ := f.m.CloseDue(f.admin); n != 0 {
+			t.Fatalf("closed twice")
+		}
+	})
+}
