@@ -159,6 +159,7 @@ func run(c config) error {
 		prices    = make([]atomic.Int64, c.auctions)
 	)
 	cpu0 := srv.cpuTime()
+	b0, r0 := scrapeBatches(srv.url())
 	start := time.Now()
 	deadline := start.Add(c.duration)
 	runCtx, cancel := context.WithDeadline(ctx, deadline)
@@ -267,6 +268,9 @@ func run(c config) error {
 		fmt.Printf("   server CPU: %s in %s (%.2f cores), %s per acknowledged bid (SSE fan-out included)\n", cpu.Round(10*time.Millisecond),
 			elapsed.Round(time.Millisecond), cpu.Seconds()/elapsed.Seconds(), (cpu / time.Duration(len(acks))).Round(time.Microsecond))
 	}
+	if b1, r1 := scrapeBatches(srv.url()); restarted.Load() == 0 && b1 > b0 {
+		fmt.Printf("   group commit: %.0f records in %.0f transactions (%.1f per transaction)\n", r1-r0, b1-b0, (r1-r0)/(b1-b0))
+	}
 	if r := restarted.Load(); r > 0 {
 		after, afterOK := 0, 0
 		for _, a := range acks {
@@ -286,6 +290,30 @@ func run(c config) error {
 	// commit (or fail) within a batch; let them settle before comparing.
 	time.Sleep(time.Second)
 	return verify(ctx, srv, dsn, auctions, bidders, acks)
+}
+
+// scrapeBatches reads the bid batcher's counters from the server's /metrics.
+func scrapeBatches(base string) (batches, records float64) {
+	res, err := http.Get(base + "/metrics")
+	if err != nil {
+		return 0, 0
+	}
+	defer res.Body.Close()
+	sc := bufio.NewScanner(res.Body)
+	for sc.Scan() {
+		f := strings.Fields(sc.Text())
+		if len(f) != 2 {
+			continue
+		}
+		v, _ := strconv.ParseFloat(f[1], 64)
+		switch f[0] {
+		case "reclaim_market_batches_total":
+			batches = v
+		case "reclaim_market_records_total":
+			records = v
+		}
+	}
+	return batches, records
 }
 
 func sleep(ctx context.Context, d time.Duration) {
