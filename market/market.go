@@ -114,9 +114,19 @@ type ListingSpec struct {
 	End           time.Time    `json:"end"`
 	PreviousID    int64        `json:"previous_id,omitempty" doc:"the failed auction this one re-lists (second stage or sell-off)"`
 	Rounds        []time.Time  `json:"rounds,omitempty" maxItems:"20"`
+	// DepositExempt lists organisations that need no deposit (a creditor-applicant, JA-4);
+	// Preemption the holders of pre-emption rights with their rank, 1 the highest (JA-7).
+	DepositExempt []int64      `json:"deposit_exempt,omitempty" maxItems:"100"`
+	Preemption    []Preemption `json:"preemption,omitempty" maxItems:"100"`
 	External      bool         `json:"external,omitempty"`
 	CaseNumber    string       `json:"case_number,omitempty" maxLength:"200"`
 	Platform      string       `json:"platform,omitempty" maxLength:"200"`
+}
+
+// Preemption is an organisation holding a pre-emption right (JA-7) and its rank (1 highest).
+type Preemption struct {
+	Org  int64 `json:"org" minimum:"1"`
+	Rank int   `json:"rank" minimum:"1"`
 }
 
 // Auction is an auction as stored: what was listed, where it stands, and (after the close) the

@@ -530,6 +530,21 @@ func engineListing(sl storedListing) (auction.Listing, error) {
 	for _, r := range s.Rounds {
 		l.Rounds = append(l.Rounds, r.UTC())
 	}
+	for _, o := range s.DepositExempt {
+		if l.DepositExempt == nil {
+			l.DepositExempt = map[string]bool{}
+		}
+		l.DepositExempt[engineName(o)] = true
+	}
+	for _, p := range s.Preemption {
+		if p.Org <= 0 || p.Rank <= 0 {
+			return l, &reclaim.Error{Code: reclaim.EINVALID, Message: "a pre-emption right names an organisation and a rank >= 1", Fields: map[string]string{"preemption": "invalid"}}
+		}
+		if l.Preemption == nil {
+			l.Preemption = map[string]int{}
+		}
+		l.Preemption[engineName(p.Org)] = p.Rank
+	}
 	if len(sl.Barred) > 0 {
 		l.Barred = map[string]bool{}
 		for _, b := range sl.Barred {
@@ -627,6 +642,16 @@ func (m *Market) CreateAuction(ctx context.Context, spec market.ListingSpec) (ma
 			}
 		} else if spec.PortfolioID != 0 || len(spec.LoanKeys) > 0 {
 			return &reclaim.Error{Code: reclaim.EINVALID, Message: "only an NPL package names a portfolio or loans", Fields: map[string]string{"portfolio_id": "not allowed"}}
+		}
+		for _, o := range spec.DepositExempt {
+			if err := orgExists(ctx, tx, o); err != nil {
+				return err
+			}
+		}
+		for _, p := range spec.Preemption {
+			if err := orgExists(ctx, tx, p.Org); err != nil {
+				return err
+			}
 		}
 		if spec.PreviousID > 0 {
 			prev, err := m.auctionRow(ctx, tx, spec.PreviousID)

@@ -659,3 +659,61 @@ func TestMarketCloseUnderLoad(t *testing.T) {
 		}
 	})
 }
+
+// TestMarketPreemptionAndExemption: a listing names a creditor-applicant that needs no deposit
+// (JA-4) and a pre-emption holder that takes the lead at the same price (JA-7).
+func TestMarketPreemptionAndExemption(t *testing.T) {
+	sqldbtest.ForEachEngine(t, func(t *testing.T, db *sqldb.DB) {
+		f := newMarketFixture(t, db, 1, englishSpec()) // org 0: an ordinary bidder with a deposit
+		holder := userCtx(t, db, "holder", reclaim.RoleBidder)
+		creditor := userCtx(t, db, "creditor", reclaim.RoleBidder)
+		var orgs []int64
+		for i, ctx := range []context.Context{holder, creditor} {
+			o, err := f.m.RegisterOrg(ctx, market.OrgSpec{Name: fmt.Sprintf("Special %d", i), LicenceType: "bank"})
+			if err != nil {
+				t.Fatal(err)
+			}
+			f.m.DecideOrg(f.admin, o.ID, true, "")
+			orgs = append(orgs, o.ID)
+		}
+		spec := englishSpec()
+		spec.Title = "With rights"
+		spec.Preemption = []market.Preemption{{Org: orgs[0], Rank: 1}}
+		spec.DepositExempt = []int64{orgs[1]}
+		a, err := f.m.CreateAuction(f.admin, spec)
+		if err != nil {
+			t.Fatal(err)
+		}
+		bad := spec
+		bad.DepositExempt = []int64{9999}
+		if _, err := f.m.CreateAuction(f.admin, bad); reclaim.ErrorCode(err) != reclaim.ENOTFOUND {
+			t.Fatalf("an unknown exempt organisation: %v", err)
+		}
+		for _, ctx := range []context.Context{f.bidders[0], holder, creditor} {
+			if err := f.m.Register(ctx, a.ID); err != nil {
+				t.Fatal(err)
+			}
+		}
+		f.m.CreditDeposit(f.admin, f.orgs[0], yuan(100_000), "more")
+		f.m.CreditDeposit(f.admin, orgs[0], yuan(100_000), "wire")
+		for _, ctx := range []context.Context{f.bidders[0], holder} {
+			if rc, err := f.m.FreezeDeposit(ctx, a.ID); err != nil || !rc.Accepted {
+				t.Fatalf("deposit: %+v %v", rc, err)
+			}
+		}
+		if rc, err := f.m.PlaceBid(creditor, a.ID, market.BidRequest{Amount: yuan(700_000)}); err != nil || !rc.Accepted {
+			t.Fatalf("deposit-exempt creditor: %+v %v", rc, err)
+		}
+		if rc, err := f.m.PlaceBid(f.bidders[0], a.ID, market.BidRequest{Amount: yuan(710_000)}); err != nil || !rc.Accepted {
+			t.Fatalf("ordinary bid: %+v %v", rc, err)
+		}
+		rc, err := f.m.PlaceBid(holder, a.ID, market.BidRequest{Amount: yuan(710_000)})
+		if err != nil || !rc.Accepted || rc.Rule != "MP-7" {
+			t.Fatalf("pre-emption at the same price: %+v %v", rc, err)
+		}
+		st, _ := f.m.State(f.admin, a.ID)
+		if st.View.Leader != rc.Code {
+			t.Fatalf("the holder does not lead: %+v", st.View)
+		}
+	})
+}
