@@ -66,6 +66,10 @@ const (
 	PermPaymentRead      Permission = "payment.read"      // payments, statement imports and the unmatched queue
 	PermPaymentPost      Permission = "payment.post"      // post payments, upload statements, record bounces
 	PermPaymentMatch     Permission = "payment.match"     // match a queued payment to a case by hand
+	PermAuctionRead      Permission = "auction.read"      // marketplace auctions (a bidder: its organisation's registrations only)
+	PermAuctionBid       Permission = "auction.bid"       // act for one's organisation: register, NDA, deposit, bid
+	PermAuctionManage    Permission = "auction.manage"    // list auctions, record court auctions, confirm payment, settle
+	PermOrgManage        Permission = "org.manage"        // qualify bidding organisations, link users, credit deposits
 )
 
 // RolePermissions is the one table that decides who may do what. Roles not listed for a
@@ -96,6 +100,10 @@ var RolePermissions = map[Permission][]Role{
 	PermPaymentRead:      {RoleAdmin, RoleCollectionManager, RoleCollector, RoleAuditor},
 	PermPaymentPost:      {RoleAdmin, RoleCollectionManager, RoleCollector},
 	PermPaymentMatch:     {RoleAdmin, RoleCollectionManager, RoleCollector},
+	PermAuctionRead:      {RoleAdmin, RoleAnalyst, RoleBidder, RoleAuditor},
+	PermAuctionBid:       {RoleBidder},
+	PermAuctionManage:    {RoleAdmin, RoleAnalyst},
+	PermOrgManage:        {RoleAdmin},
 }
 
 // Can reports whether role r holds permission p.

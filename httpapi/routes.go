@@ -31,6 +31,7 @@ func (s *Server) routes() {
 	s.valuationRoutes()
 	s.workoutRoutes()
 	s.paymentRoutes()
+	s.marketRoutes()
 }
 
 // PortfolioPath identifies a portfolio.

@@ -16,6 +16,7 @@ import (
 	"net/http"
 	"net/netip"
 	"os"
+	"reflect"
 	"strconv"
 	"strings"
 	"sync"
@@ -80,6 +81,8 @@ type Config struct {
 	Valuation ValuationService
 	// Workout serves acquisition, cases, contacts and the compliance report (nil: no workout routes).
 	Workout WorkoutService
+	// Market serves the auction marketplace (nil: no market routes; docs/marketplace.md).
+	Market MarketService
 	// Collectors are more metrics served on /metrics (the ledger's leadership and lag).
 	Collectors []prometheus.Collector
 	// Payments posts, matches and reverses payments (nil: no payment routes).
@@ -186,6 +189,7 @@ func New(cfg Config, store Store, sealer ingest.Sealer, broker *events.Broker) (
 		"token":   {Type: "http", Scheme: "bearer"},
 	}
 	hc.CreateHooks = nil // no $schema links in bodies
+	hc.Components.Schemas = huma.NewMapRegistry("#/components/schemas/", schemaName)
 	s.api = humago.New(s.mux, hc)
 	s.api.UseMiddleware(s.authorize)
 	s.routes()
@@ -426,4 +430,22 @@ func newMetrics() *metrics {
 func (m *metrics) observe(route, method string, status int, d time.Duration) {
 	m.requests.WithLabelValues(route, method, strconv.Itoa(status)).Inc()
 	m.duration.WithLabelValues(route).Observe(d.Seconds())
+}
+
+// prefixedSchemaPackages are domain packages whose type names repeat other packages' (an
+// Account or an Attempt of the marketplace is not the workout's): their schemas are named with
+// the prefix, so that the OpenAPI document has one schema per Go type.
+var prefixedSchemaPackages = map[string]string{"reclaim/market": "Market"}
+
+// schemaName names a type's OpenAPI schema: huma's default name, prefixed for the packages in
+// prefixedSchemaPackages.
+func schemaName(t reflect.Type, hint string) string {
+	name := huma.DefaultSchemaNamer(t, hint)
+	for t.Kind() == reflect.Pointer || t.Kind() == reflect.Slice || t.Kind() == reflect.Array || t.Kind() == reflect.Map {
+		t = t.Elem()
+	}
+	if p, ok := prefixedSchemaPackages[t.PkgPath()]; ok && t.Name() != "" {
+		return p + name
+	}
+	return name
 }

@@ -58,6 +58,8 @@ func (s *Server) topicAllowed(ctx context.Context, topic string) error {
 		return nil
 	case "case", "workout": // case.<id>: one case's changes; workout: every case's (workout.go)
 		return s.workoutTopicAllowed(ctx, kind, id)
+	case "auction": // auction.<id>: stored events ("event") and the close ("closed")
+		return s.auctionTopicAllowed(ctx, topic, id)
 	}
 	return reclaim.Errorf(reclaim.ENOTFOUND, "no such topic %q", topic)
 }

@@ -178,6 +178,7 @@ postgres://... to use PostgreSQL instead.`,
 		newABSCmd(g),
 		newWorkoutCmd(g),
 		newPaymentsCmd(g),
+		newMarketCmd(g),
 	)
 	return root
 }

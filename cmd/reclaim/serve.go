@@ -96,10 +96,12 @@ func serve(ctx context.Context, g *globals, a *app, f serveFlags, ready func(url
 	if err != nil {
 		return err
 	}
+	mkt := newMarket(a, broker, log)
+	defer mkt.Close()
 	srv, err := httpapi.New(httpapi.Config{Logger: log, Version: Version, SecureCookies: f.secure, Web: web.Dist(),
 		MaxUploadBytes: f.maxMB << 20, UploadDir: uploadDir, TrustedProxies: proxies, Ledger: ledger, Valuation: service.New(a.db, service.Options{Logger: log}),
-		Collectors: ledger.Collectors(), Workout: newWorkoutService(a.db, bk, broker, log),
-		Payments: sqldb.PaymentDesk{DB: a.db, Blind: sqldb.BlindLookup(bk)}},
+		Collectors: append(ledger.Collectors(), marketCollectors(mkt)...), Workout: newWorkoutService(a.db, bk, broker, log),
+		Payments: sqldb.PaymentDesk{DB: a.db, Blind: sqldb.BlindLookup(bk)}, Market: mkt},
 		sqldb.KeyedDB{DB: a.db, Keys: a.keys}, ingest.WithBlindIndex(a.keys, blindTerms(bk)), broker)
 	if err != nil {
 		return err
