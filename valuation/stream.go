@@ -146,12 +146,12 @@ func ValueStream(ctx context.Context, in ValueInput, s StreamInput) (*Valuation,
 
 // pipeline runs src in its own goroutine and fn on each batch in the caller's, so that the
 // next batch is read while one is processed (the source cannot start a third batch before fn
-// takes the second, so at most two are alive). The first
-// error of either stops both and is returned.
+// takes the second, so at most two are alive). The first error of either stops both and is
+// returned. src gets ctx itself, not a derived context, so that a context whose Err does more
+// than report Done (valuation/service's) is still polled.
 func pipeline(ctx context.Context, src LoanSource, fn func([]Input) error) error {
-	ctx, cancel := context.WithCancel(ctx)
-	defer cancel()
 	batches := make(chan []Input)
+	stop := make(chan struct{})
 	srcErr := make(chan error, 1)
 	go func() {
 		defer close(batches)
@@ -159,6 +159,8 @@ func pipeline(ctx context.Context, src LoanSource, fn func([]Input) error) error
 			select {
 			case batches <- b:
 				return nil
+			case <-stop:
+				return errStopped
 			case <-ctx.Done():
 				return ctx.Err()
 			}
@@ -166,10 +168,9 @@ func pipeline(ctx context.Context, src LoanSource, fn func([]Input) error) error
 	}()
 	var err error
 	for b := range batches {
-		if err == nil {
-			if err = fn(b); err != nil {
-				cancel() // the source stops; the loop drains what it had sent
-			}
+		if err = fn(b); err != nil {
+			close(stop) // the source's next yield returns errStopped
+			break
 		}
 	}
 	if e := <-srcErr; err == nil {
@@ -177,6 +178,9 @@ func pipeline(ctx context.Context, src LoanSource, fn func([]Input) error) error
 	}
 	return err
 }
+
+// errStopped is what a source's yield returns once the valuation has stopped on an error.
+var errStopped = errors.New("valuation: stopped")
 
 // streamAgg accumulates a streaming valuation: the same sums, in the same order, as Value.
 type streamAgg struct {
