@@ -291,12 +291,15 @@ type ValueInput struct {
 	TopLoans int
 	Reasons  int
 	// Progress, when not nil, is told what is being done: a stage ("scoring", "projecting",
-	// "simulating", in that order) and how far it is (done of total; total 0 when unknown).
+	// "simulating", in that order) and how far it is (done of total; total 0 when unknown; for
+	// ValueStream, "scoring" counts the loans read and scored).
 	// Within a stage done never decreases, and a stage that completes reports done == total.
 	Progress func(stage string, done, total int)
 }
 
-// Value values a portfolio with the recovery model and the pricing engine. Invalid input
+// Value values a portfolio held in memory with the recovery model and the pricing engine: every
+// loan's input, features and score at once (ValueStream is the product's path, in bounded
+// memory, with the same result on portfolios of up to pricing.DefaultKeepLoans loans). Invalid input
 // (no model, no loans, a bad target) is an error; a target IRR that no positive price reaches is
 // not: the valuation then has a null price and an explanation. It stops with ctx's error when ctx
 // is cancelled.

@@ -36,6 +36,14 @@ import (
 //
 // Collection cost is CollectionCostRate of each path's gross; legal cost is the deterministic
 // expected cost of the projection (litigation is decided at boarding).
+//
+// Cohorts: an engine built by a Builder that did not keep its loans samples the same model by
+// cohort (a curve × a band of Φ⁻¹(PRecovery) of width CohortBand): per path, the systemic draws
+// are the loan-level simulator's (same seed, same path), the number of payers of a cohort is
+// Binomial(n, p̄(Z)) at the cohort's mean threshold, and their total amount is lognormal with the
+// mean and variance of a sum of that many payers; the mean is exact (each cohort's expected
+// collections are Σ Claim × EffectiveRate, as in the projection), the spread within a band is
+// approximated. Exact is refused on such an engine.
 type MonteCarloConfig struct {
 	// Paths is the number of simulated paths, at least 1.
 	Paths int
