@@ -291,3 +291,30 @@ func TestValueStreamMemoryFlat(t *testing.T) {
 		t.Errorf("the live heap peak grew by %.1f MiB from 100,000 to 200,000 loans", float64(grow)/(1<<20))
 	}
 }
+
+// BenchmarkValuePortfolio values 100,000 generated loans (held in memory, so that both paths
+// read the same inputs) with 200 Monte Carlo paths: "stream" is the product's path
+// (ValueStream, batches of 50,000, cohort Monte Carlo), "in-memory" the old one (Value). Run:
+// go test ./valuation/ -run '^$' -bench ValuePortfolio -benchtime 1x -benchmem
+func BenchmarkValuePortfolio(b *testing.B) {
+	m := smallModel(b)
+	const n = 100_000
+	var ins []Input
+	if err := generated(n, DefaultBatch)(context.Background(), func(batch []Input) error { ins = append(ins, batch...); return nil }); err != nil {
+		b.Fatal(err)
+	}
+	b.Run("stream", func(b *testing.B) {
+		for b.Loop() {
+			if _, err := ValueStream(context.Background(), ValueInput{Model: m, Paths: 200}, StreamInput{Source: SliceSource(ins, 0), Count: n}); err != nil {
+				b.Fatal(err)
+			}
+		}
+	})
+	b.Run("in-memory", func(b *testing.B) {
+		for b.Loop() {
+			if _, err := Value(context.Background(), ValueInput{Model: m, Loans: ins, Paths: 200}); err != nil {
+				b.Fatal(err)
+			}
+		}
+	})
+}
