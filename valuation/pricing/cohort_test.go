@@ -6,10 +6,18 @@ import (
 	"math"
 	"reflect"
 	"testing"
+
+	"pgregory.net/rapid"
 )
 
+// fataler is what build needs of a test (testing.TB and *rapid.T).
+type fataler interface {
+	Helper()
+	Fatal(args ...any)
+}
+
 // build adds p's curves and loans to a Builder keeping keep loans.
-func build(t testing.TB, p Portfolio, a Assumptions, keep int) *Engine {
+func build(t fataler, p Portfolio, a Assumptions, keep int) *Engine {
 	t.Helper()
 	b := NewBuilder(a, keep)
 	for _, c := range p.Curves {
@@ -256,4 +264,57 @@ func TestBuilderInvalid(t *testing.T) {
 	if _, err := coh.Simulate(context.Background(), cfg); !errors.As(err, &ie) {
 		t.Errorf("Exact on a cohort engine: %v", err)
 	}
+}
+
+// TestBuilderProperty: for any valid portfolio and assumptions, a Builder's engine, whether it
+// kept the loans or built cohorts, has NewEngine's projection to the bit, and a cohort engine's
+// cohorts carry every paying loan once (their expected collections sum to the projection's
+// weights).
+func TestBuilderProperty(t *testing.T) {
+	rapid.Check(t, func(t *rapid.T) {
+		curves := [][]float64{{1}, {0.5, 0.3, 0.2}, {0.1, 0.2, 0.3, 0.4}}
+		n := rapid.IntRange(1, 60).Draw(t, "loans")
+		loans := make([]Loan, n)
+		for i := range loans {
+			p := rapid.SampledFrom([]float64{0, 0.001, 0.3, 0.5, 0.99, 1}).Draw(t, "p")
+			loans[i] = Loan{
+				Claim:        rapid.Float64Range(0, 1e6).Draw(t, "claim"),
+				PRecovery:    p,
+				ExpectedRate: p * rapid.Float64Range(0, 1.5).Draw(t, "sev") * 0.66,
+				Curve:        rapid.IntRange(0, 2).Draw(t, "curve"),
+				PLitigation:  rapid.SampledFrom([]float64{0, 0.5, 1}).Draw(t, "lit"),
+				Open:         rapid.Bool().Draw(t, "open"),
+			}
+			loans[i].ExpectedRate = min(loans[i].ExpectedRate, 1)
+		}
+		a := DefaultAssumptions()
+		a.Horizon = rapid.IntRange(1, 6).Draw(t, "horizon")
+		a.LegalFeeMonth = rapid.IntRange(1, a.Horizon).Draw(t, "fee month")
+		p := Portfolio{Loans: loans, Curves: curves}
+		want, err := NewEngine(p, a)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, keep := range []int{n, -1} {
+			got := build(t, p, a, keep)
+			if !reflect.DeepEqual(got.Projection(), want.Projection()) {
+				t.Fatalf("keep %d: projections differ", keep)
+			}
+		}
+		coh := build(t, p, a, -1)
+		weight := make([]float64, len(curves))
+		for _, c := range coh.cohorts {
+			weight[c.curve] += c.sumAP
+		}
+		for c := range weight {
+			if d := math.Abs(weight[c] - want.curveWeight[c]); d > 1e-9*(1+want.curveWeight[c]) {
+				t.Fatalf("curve %d: cohorts carry %v, the projection %v", c, weight[c], want.curveWeight[c])
+			}
+		}
+		cfg := DefaultMonteCarlo()
+		cfg.Paths = 3
+		if _, err := coh.Simulate(context.Background(), cfg); err != nil {
+			t.Fatal(err)
+		}
+	})
 }
