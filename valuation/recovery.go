@@ -926,11 +926,45 @@ type ScoreOptions struct {
 // P(material) and the expected rate from the trees, the segment's timing curve and, when asked,
 // reason codes. Results are in input order. It stops with ctx's error when ctx is cancelled.
 func (m *RecoveryModel) Score(ctx context.Context, inputs []Input, opts ScoreOptions) ([]LoanScore, error) {
+	if len(inputs) == 0 {
+		return []LoanScore{}, nil
+	}
+	return m.scoreBatch(ctx, inputs, opts, m.NewCoverage(), true)
+}
+
+// Coverage records which features some loan has: Score refuses loans that lack entirely the
+// features carrying most of the model's gain (see MaxAbsentGain), and a streaming valuation,
+// which scores a portfolio in batches, accumulates what its batches have and checks once (see
+// RecoveryModel.ScoreBatch and Coverage.Check).
+type Coverage struct {
+	m       *RecoveryModel
+	present []bool
+}
+
+// NewCoverage returns an empty coverage for the model's features.
+func (m *RecoveryModel) NewCoverage() *Coverage {
+	return &Coverage{m: m, present: make([]bool, m.fs.Len())}
+}
+
+// Check returns Score's error for loans that lack entirely the features carrying more than
+// MaxAbsentGain of the gain, over every batch recorded so far.
+func (c *Coverage) Check() error { return c.m.checkCoverage(c.present) }
+
+// ScoreBatch scores a batch of a portfolio's loans like Score, except that it records in cov
+// which features the batch has instead of checking them: the caller calls cov.Check once the
+// portfolio is scored. Scores do not depend on how the portfolio is cut into batches.
+func (m *RecoveryModel) ScoreBatch(ctx context.Context, inputs []Input, opts ScoreOptions, cov *Coverage) ([]LoanScore, error) {
+	if len(inputs) == 0 {
+		return []LoanScore{}, nil
+	}
+	return m.scoreBatch(ctx, inputs, opts, cov, false)
+}
+
+// scoreBatch scores inputs, recording the features present in cov; with check it fails,
+// before predicting, when cov fails its check.
+func (m *RecoveryModel) scoreBatch(ctx context.Context, inputs []Input, opts ScoreOptions, cov *Coverage, check bool) ([]LoanScore, error) {
 	n := len(inputs)
 	out := make([]LoanScore, n)
-	if n == 0 {
-		return out, nil
-	}
 	for i := range inputs {
 		if inputs[i].Loan == nil {
 			return nil, fmt.Errorf("valuation: input %d has no loan", i)
@@ -994,8 +1028,15 @@ func (m *RecoveryModel) Score(ctx context.Context, inputs []Input, opts ScoreOpt
 	if err := ctx.Err(); err != nil {
 		return nil, err
 	}
-	if err := m.checkCoverage(cols); err != nil {
-		return nil, err
+	for j, c := range cols {
+		if !cov.present[j] && slices.ContainsFunc(c, func(v float64) bool { return !math.IsNaN(v) }) {
+			cov.present[j] = true
+		}
+	}
+	if check {
+		if err := cov.Check(); err != nil {
+			return nil, err
+		}
 	}
 	ds := &gbdt.Dataset{Features: m.fs.Features(), Columns: cols, Label: make([]float64, n)}
 	pm := make([]float64, n)
@@ -1035,7 +1076,7 @@ const MaxAbsentGain = 0.5
 // checkCoverage fails when features that no loan has (every value missing: the tape lacks the
 // columns they are computed from) carry more than MaxAbsentGain of the model's gain: a model of
 // another feature set, or a tape mapped wrongly, whose scores would be the trees' defaults.
-func (m *RecoveryModel) checkCoverage(cols [][]float64) error {
+func (m *RecoveryModel) checkCoverage(present []bool) error {
 	gain := map[string]float64{}
 	for _, g := range m.Summary.Importance {
 		gain[g.Feature] += g.Gain / 2
@@ -1045,16 +1086,16 @@ func (m *RecoveryModel) checkCoverage(cols [][]float64) error {
 	}
 	var absent []string
 	share := 0.0
-	for j, c := range cols {
-		if !slices.ContainsFunc(c, func(v float64) bool { return !math.IsNaN(v) }) {
+	for j, has := range present {
+		if !has {
 			name := m.fs.defs[j].Name
 			absent = append(absent, name)
 			share += gain[name]
 		}
 	}
-	if len(absent) == len(cols) || (len(gain) > 0 && share > MaxAbsentGain) {
+	if len(absent) == len(present) || (len(gain) > 0 && share > MaxAbsentGain) {
 		return fmt.Errorf("valuation: the loans lack entirely %d of the %d features of the %s model, which carry %.0f%% of its gain: %s; the tape has none of the columns they are computed from (score it with a model of its own feature set, or map those columns)",
-			len(absent), len(cols), m.FeatureSet, 100*share, strings.Join(absent, ", "))
+			len(absent), len(present), m.FeatureSet, 100*share, strings.Join(absent, ", "))
 	}
 	return nil
 }

@@ -291,12 +291,15 @@ type ValueInput struct {
 	TopLoans int
 	Reasons  int
 	// Progress, when not nil, is told what is being done: a stage ("scoring", "projecting",
-	// "simulating", in that order) and how far it is (done of total; total 0 when unknown).
+	// "simulating", in that order) and how far it is (done of total; total 0 when unknown; for
+	// ValueStream, "scoring" counts the loans read and scored).
 	// Within a stage done never decreases, and a stage that completes reports done == total.
 	Progress func(stage string, done, total int)
 }
 
-// Value values a portfolio with the recovery model and the pricing engine. Invalid input
+// Value values a portfolio held in memory with the recovery model and the pricing engine: every
+// loan's input, features and score at once (ValueStream is the product's path, in bounded
+// memory, with the same result on portfolios of up to pricing.DefaultKeepLoans loans). Invalid input
 // (no model, no loans, a bad target) is an error; a target IRR that no positive price reaches is
 // not: the valuation then has a null price and an explanation. It stops with ctx's error when ctx
 // is cancelled.
@@ -307,55 +310,12 @@ func Value(ctx context.Context, in ValueInput) (*Valuation, error) {
 	if len(in.Loans) == 0 {
 		return nil, errors.New("valuation: the portfolio has no loans")
 	}
-	if in.TargetIRR == 0 {
-		in.TargetIRR = DefaultTargetIRR
-	}
-	if !(in.TargetIRR > -1) || math.IsInf(in.TargetIRR, 0) {
-		return nil, fmt.Errorf("valuation: the target IRR must be above -100%%, got %v", in.TargetIRR)
-	}
-	if in.TargetMultiple == 0 {
-		in.TargetMultiple = DefaultTargetMultiple
-	}
-	if !(in.TargetMultiple > 0) || math.IsInf(in.TargetMultiple, 0) {
-		return nil, fmt.Errorf("valuation: the target multiple must be positive, got %v", in.TargetMultiple)
-	}
-	if in.Confidence == 0 {
-		in.Confidence = DefaultConfidence
-	}
-	if !(in.Confidence > 0 && in.Confidence < 1) {
-		return nil, fmt.Errorf("valuation: the confidence must be in (0, 1), got %v", in.Confidence)
-	}
-	if !(in.LitigationShare >= 0 && in.LitigationShare <= 1) {
-		return nil, fmt.Errorf("valuation: the litigation share must be in [0, 1], got %v", in.LitigationShare)
-	}
-	if in.Currency == "" {
-		in.Currency = money.CNY
-	}
-	if in.TopLoans <= 0 {
-		in.TopLoans = DefaultTopLoans
-	}
-	if in.Reasons <= 0 {
-		in.Reasons = DefaultReasons
+	a, err := in.prepare()
+	if err != nil {
+		return nil, err
 	}
 	m := in.Model
-	a := pricing.DefaultAssumptions()
-	a.Horizon = len(m.dflt)
-	if m.Horizon > 0 {
-		a.Horizon = m.Horizon
-	}
-	if in.Assumptions != nil {
-		h := a.Horizon
-		a = *in.Assumptions
-		if a.Horizon == 0 {
-			a.Horizon = h
-		}
-	}
-	a.LegalFeeMonth = min(a.LegalFeeMonth, a.Horizon)
-	progress := func(stage string, done, total int) {
-		if in.Progress != nil {
-			in.Progress(stage, done, total)
-		}
-	}
+	progress := in.progress
 	n := len(in.Loans)
 	scores, err := m.Score(ctx, in.Loans, ScoreOptions{Progress: func(done int) { progress("scoring", done, n) }})
 	if err != nil {
@@ -390,16 +350,7 @@ func Value(ctx context.Context, in ValueInput) (*Valuation, error) {
 		}
 	}
 	port.Curves = curves
-	amt := func(x float64) money.Amount {
-		if math.IsNaN(x) || math.IsInf(x, 0) {
-			return money.Amount{}
-		}
-		a, err := money.FromFloat(x, in.Currency, money.HalfUp)
-		if err != nil {
-			return money.Amount{}
-		}
-		return a
-	}
+	amt := func(x float64) money.Amount { return toAmount(x, in.Currency) }
 	v.Claim = amt(claim)
 	v.ExpectedRecovery = amt(expected)
 	v.ExpectedRate = ratio0(expected, claim)
@@ -414,105 +365,9 @@ func Value(ctx context.Context, in ValueInput) (*Valuation, error) {
 	if err != nil {
 		return nil, err
 	}
-	proj := eng.Projection()
-	progress("projecting", 1, 1)
-	v.Totals = ProjectionTotals{Gross: amt(proj.Total.Gross), Collection: amt(proj.Total.Collection), Legal: amt(proj.Total.Legal),
-		Servicing: amt(proj.Total.Servicing), Net: amt(proj.Total.Net)}
-	pct := func(price float64) *float64 {
-		if claim <= 0 {
-			return nil
-		}
-		p := 100 * price / claim
-		return &p
+	if err := in.price(ctx, v, eng, claim); err != nil {
+		return nil, err
 	}
-
-	// Price for the target IRR, and for the target multiple.
-	pr := PriceResult{TargetIRR: in.TargetIRR, TargetMultiple: in.TargetMultiple, Confidence: in.Confidence}
-	price, perr := proj.PriceForIRR(in.TargetIRR)
-	switch {
-	case perr == nil:
-		pr.Price = amt(price)
-		pr.PricePct = pct(price)
-		gm, nm := pricing.Multiple(price, proj.Gross), pricing.Multiple(price, proj.Net)
-		pr.Multiple, pr.NetMultiple = &gm, &nm
-		if pb, ok := proj.Payback(price); ok {
-			pr.PaybackMonth = &pb
-		}
-	case errors.Is(perr, pricing.ErrUnreachable):
-		pr.Explanation = unreachable(perr)
-	default:
-		return nil, perr
-	}
-	if pm, err := proj.PriceForGrossMultiple(in.TargetMultiple); err == nil {
-		pr.PriceForMultiple = amt(pm)
-		pr.PriceForMultiplePct = pct(pm)
-	}
-	for _, row := range proj.PriceTable(nil) {
-		v.PriceTable = append(v.PriceTable, PriceTableRow{Price: amt(row.Price), PricePct: row.PricePct, IRR: row.IRR,
-			Multiple: finiteOr0(row.GrossMultiple), NetMultiple: finiteOr0(row.NetMultiple), PaybackMonth: row.PaybackMonth})
-	}
-
-	// Monte Carlo.
-	cfg := m.Summary.Uncertainty.MonteCarlo(pricing.DefaultMonteCarlo())
-	paths := in.Paths
-	if paths == 0 {
-		paths = DefaultPaths
-	}
-	cfg.Paths = paths
-	if in.MonteCarlo != nil {
-		cfg = *in.MonteCarlo
-		paths = cfg.Paths
-	}
-	var fan *pricing.Fan
-	if paths > 0 {
-		progress("simulating", 0, cfg.Paths)
-		sim, err := eng.SimulateProgress(ctx, cfg, func(done int) { progress("simulating", done, cfg.Paths) })
-		if err != nil {
-			return nil, err
-		}
-		f := sim.Fan()
-		fan = &f
-		if pc, err := sim.PriceAtConfidence(in.TargetIRR, 0.5); err == nil {
-			pr.PriceAtMedian = amt(pc)
-			pr.PriceAtMedianPct = pct(pc)
-		}
-		if pc, err := sim.PriceAtConfidence(in.TargetIRR, in.Confidence); err == nil {
-			pr.PriceAtConfidence = amt(pc)
-			pr.PriceAtConfidencePct = pct(pc)
-		} else if errors.Is(err, pricing.ErrUnreachable) {
-			pr.ConfidenceExplanation = unreachable(err)
-		} else {
-			return nil, err
-		}
-		if perr == nil && price > 0 {
-			d, err := distribution(sim, price, in.TargetIRR)
-			if err != nil {
-				return nil, err
-			}
-			d.Price = pr.Price
-			if r, err := proj.IRR(price); err == nil {
-				d.ExpectedFlowIRR = r
-			}
-			hp := 1 - d.ProbMissHurdle
-			pr.HurdleProbability = &hp
-			v.IRRDistribution = d
-		}
-	} else {
-		pr.ConfidenceExplanation = "no Monte Carlo simulation was run"
-	}
-	v.Price = pr
-
-	// The monthly curve.
-	cum := 0.0
-	for mth := range proj.Horizon {
-		cum += proj.Gross[mth]
-		p := CurvePoint{Month: mth + 1, Expected: amt(proj.Gross[mth]), Cumulative: amt(cum)}
-		if fan != nil {
-			p.P5, p.P50, p.P95 = amt(fan.P5[mth]), amt(fan.P50[mth]), amt(fan.P95[mth])
-		}
-		v.Curve = append(v.Curve, p)
-	}
-
 	// Top and bottom loans by expected rate (ties by loan id, for a stable order).
 	order := make([]int, n)
 	for i := range order {
@@ -543,6 +398,61 @@ func Value(ctx context.Context, in ValueInput) (*Valuation, error) {
 		v.BottomLoans = append(v.BottomLoans, lv)
 	}
 	return v, nil
+}
+
+// prepare fills in's defaults and checks them, and returns the projection's assumptions.
+func (in *ValueInput) prepare() (pricing.Assumptions, error) {
+	if in.TargetIRR == 0 {
+		in.TargetIRR = DefaultTargetIRR
+	}
+	if !(in.TargetIRR > -1) || math.IsInf(in.TargetIRR, 0) {
+		return pricing.Assumptions{}, fmt.Errorf("valuation: the target IRR must be above -100%%, got %v", in.TargetIRR)
+	}
+	if in.TargetMultiple == 0 {
+		in.TargetMultiple = DefaultTargetMultiple
+	}
+	if !(in.TargetMultiple > 0) || math.IsInf(in.TargetMultiple, 0) {
+		return pricing.Assumptions{}, fmt.Errorf("valuation: the target multiple must be positive, got %v", in.TargetMultiple)
+	}
+	if in.Confidence == 0 {
+		in.Confidence = DefaultConfidence
+	}
+	if !(in.Confidence > 0 && in.Confidence < 1) {
+		return pricing.Assumptions{}, fmt.Errorf("valuation: the confidence must be in (0, 1), got %v", in.Confidence)
+	}
+	if !(in.LitigationShare >= 0 && in.LitigationShare <= 1) {
+		return pricing.Assumptions{}, fmt.Errorf("valuation: the litigation share must be in [0, 1], got %v", in.LitigationShare)
+	}
+	if in.Currency == "" {
+		in.Currency = money.CNY
+	}
+	if in.TopLoans <= 0 {
+		in.TopLoans = DefaultTopLoans
+	}
+	if in.Reasons <= 0 {
+		in.Reasons = DefaultReasons
+	}
+	a := pricing.DefaultAssumptions()
+	a.Horizon = len(in.Model.dflt)
+	if in.Model.Horizon > 0 {
+		a.Horizon = in.Model.Horizon
+	}
+	if in.Assumptions != nil {
+		h := a.Horizon
+		a = *in.Assumptions
+		if a.Horizon == 0 {
+			a.Horizon = h
+		}
+	}
+	a.LegalFeeMonth = min(a.LegalFeeMonth, a.Horizon)
+	return a, nil
+}
+
+// progress tells in.Progress, when set.
+func (in *ValueInput) progress(stage string, done, total int) {
+	if in.Progress != nil {
+		in.Progress(stage, done, total)
+	}
 }
 
 func ratio0(a, b float64) float64 {
@@ -705,4 +615,125 @@ func WithProgress(ctx context.Context, progress func(stage string, done, total i
 func ProgressFrom(ctx context.Context) func(stage string, done, total int) {
 	f, _ := ctx.Value(progressKey{}).(func(stage string, done, total int))
 	return f
+}
+
+// price projects eng's flows and prices them into v: totals, price for the target IRR and
+// multiple, price table, Monte Carlo (progress "projecting" then "simulating") and the curve.
+// claim is the portfolio's total exposure.
+func (in *ValueInput) price(ctx context.Context, v *Valuation, eng *pricing.Engine, claim float64) error {
+	m := in.Model
+	progress := in.progress
+	amt := func(x float64) money.Amount { return toAmount(x, in.Currency) }
+	proj := eng.Projection()
+	progress("projecting", 1, 1)
+	v.Totals = ProjectionTotals{Gross: amt(proj.Total.Gross), Collection: amt(proj.Total.Collection), Legal: amt(proj.Total.Legal),
+		Servicing: amt(proj.Total.Servicing), Net: amt(proj.Total.Net)}
+	pct := func(price float64) *float64 {
+		if claim <= 0 {
+			return nil
+		}
+		p := 100 * price / claim
+		return &p
+	}
+
+	// Price for the target IRR, and for the target multiple.
+	pr := PriceResult{TargetIRR: in.TargetIRR, TargetMultiple: in.TargetMultiple, Confidence: in.Confidence}
+	price, perr := proj.PriceForIRR(in.TargetIRR)
+	switch {
+	case perr == nil:
+		pr.Price = amt(price)
+		pr.PricePct = pct(price)
+		gm, nm := pricing.Multiple(price, proj.Gross), pricing.Multiple(price, proj.Net)
+		pr.Multiple, pr.NetMultiple = &gm, &nm
+		if pb, ok := proj.Payback(price); ok {
+			pr.PaybackMonth = &pb
+		}
+	case errors.Is(perr, pricing.ErrUnreachable):
+		pr.Explanation = unreachable(perr)
+	default:
+		return perr
+	}
+	if pm, err := proj.PriceForGrossMultiple(in.TargetMultiple); err == nil {
+		pr.PriceForMultiple = amt(pm)
+		pr.PriceForMultiplePct = pct(pm)
+	}
+	for _, row := range proj.PriceTable(nil) {
+		v.PriceTable = append(v.PriceTable, PriceTableRow{Price: amt(row.Price), PricePct: row.PricePct, IRR: row.IRR,
+			Multiple: finiteOr0(row.GrossMultiple), NetMultiple: finiteOr0(row.NetMultiple), PaybackMonth: row.PaybackMonth})
+	}
+
+	// Monte Carlo.
+	cfg := m.Summary.Uncertainty.MonteCarlo(pricing.DefaultMonteCarlo())
+	paths := in.Paths
+	if paths == 0 {
+		paths = DefaultPaths
+	}
+	cfg.Paths = paths
+	if in.MonteCarlo != nil {
+		cfg = *in.MonteCarlo
+		paths = cfg.Paths
+	}
+	var fan *pricing.Fan
+	if paths > 0 {
+		progress("simulating", 0, cfg.Paths)
+		sim, err := eng.SimulateProgress(ctx, cfg, func(done int) { progress("simulating", done, cfg.Paths) })
+		if err != nil {
+			return err
+		}
+		f := sim.Fan()
+		fan = &f
+		if pc, err := sim.PriceAtConfidence(in.TargetIRR, 0.5); err == nil {
+			pr.PriceAtMedian = amt(pc)
+			pr.PriceAtMedianPct = pct(pc)
+		}
+		if pc, err := sim.PriceAtConfidence(in.TargetIRR, in.Confidence); err == nil {
+			pr.PriceAtConfidence = amt(pc)
+			pr.PriceAtConfidencePct = pct(pc)
+		} else if errors.Is(err, pricing.ErrUnreachable) {
+			pr.ConfidenceExplanation = unreachable(err)
+		} else {
+			return err
+		}
+		if perr == nil && price > 0 {
+			d, err := distribution(sim, price, in.TargetIRR)
+			if err != nil {
+				return err
+			}
+			d.Price = pr.Price
+			if r, err := proj.IRR(price); err == nil {
+				d.ExpectedFlowIRR = r
+			}
+			hp := 1 - d.ProbMissHurdle
+			pr.HurdleProbability = &hp
+			v.IRRDistribution = d
+		}
+	} else {
+		pr.ConfidenceExplanation = "no Monte Carlo simulation was run"
+	}
+	v.Price = pr
+
+	// The monthly curve.
+	cum := 0.0
+	for mth := range proj.Horizon {
+		cum += proj.Gross[mth]
+		p := CurvePoint{Month: mth + 1, Expected: amt(proj.Gross[mth]), Cumulative: amt(cum)}
+		if fan != nil {
+			p.P5, p.P50, p.P95 = amt(fan.P5[mth]), amt(fan.P50[mth]), amt(fan.P95[mth])
+		}
+		v.Curve = append(v.Curve, p)
+	}
+	return nil
+}
+
+// toAmount rounds x (major units) half up to an amount in cur; NaN, infinities and overflow give
+// the absent amount.
+func toAmount(x float64, cur money.Currency) money.Amount {
+	if math.IsNaN(x) || math.IsInf(x, 0) {
+		return money.Amount{}
+	}
+	a, err := money.FromFloat(x, cur, money.HalfUp)
+	if err != nil {
+		return money.Amount{}
+	}
+	return a
 }

@@ -36,6 +36,14 @@ import (
 //
 // Collection cost is CollectionCostRate of each path's gross; legal cost is the deterministic
 // expected cost of the projection (litigation is decided at boarding).
+//
+// Cohorts: an engine built by a Builder that did not keep its loans samples the same model by
+// cohort (a curve × a band of Φ⁻¹(PRecovery) of width CohortBand): per path, the systemic draws
+// are the loan-level simulator's (same seed, same path), the number of payers of a cohort is
+// Binomial(n, p̄(Z)) at the cohort's mean threshold, and their total amount is lognormal with the
+// mean and variance of a sum of that many payers; the mean is exact (each cohort's expected
+// collections are Σ Claim × EffectiveRate, as in the projection), the spread within a band is
+// approximated. Exact is refused on such an engine.
 type MonteCarloConfig struct {
 	// Paths is the number of simulated paths, at least 1.
 	Paths int
@@ -219,6 +227,10 @@ func (e *Engine) SimulateProgress(ctx context.Context, cfg MonteCarloConfig, pro
 	if err := cfg.check(); err != nil {
 		return nil, err
 	}
+	if cfg.Exact && e.cohorts != nil {
+		return nil, &InputError{Total: 1, Problems: []Problem{{Loan: -1, Curve: -1, Field: "MonteCarloConfig.Exact", Value: 1,
+			Rule: "needs a loan-level engine; a cohort engine keeps no loan"}}}
+	}
 	workers := cfg.Workers
 	if workers == 0 {
 		workers = runtime.GOMAXPROCS(0)
@@ -247,6 +259,10 @@ func (e *Engine) SimulateProgress(ctx context.Context, cfg MonteCarloConfig, pro
 			amounts[i] = e.actAmount[i] * normCDF(t) / normCDF(t+lift)
 		}
 	}
+	var cs []cohortSim
+	if e.cohorts != nil {
+		cs = e.prepareCohorts(&cfg)
+	}
 	var next atomic.Int64
 	var wg sync.WaitGroup
 	var pmu sync.Mutex
@@ -272,7 +288,7 @@ func (e *Engine) SimulateProgress(ctx context.Context, cfg MonteCarloConfig, pro
 					}
 					return
 				}
-				e.path(&cfg, amounts, p, w, sim)
+				e.path(&cfg, amounts, cs, p, w, sim)
 				if unreported++; progress != nil && unreported >= step {
 					report(unreported)
 					unreported = 0
@@ -308,7 +324,7 @@ func (e *Engine) newWork(exact bool) *pathWork {
 // path simulates path p into sim; amounts are the fast simulator's per-loan amounts given
 // recovery, before the systemic scale and the noise. Its random numbers come from a xoshiro256++
 // stream keyed by (Seed, p), so the path does not depend on which worker runs it.
-func (e *Engine) path(cfg *MonteCarloConfig, amounts []float64, p int, w *pathWork, sim *Simulation) {
+func (e *Engine) path(cfg *MonteCarloConfig, amounts []float64, cs []cohortSim, p int, w *pathWork, sim *Simulation) {
 	r := newXrng(cfg.Seed, uint64(p))
 	st := cfg.state(r.norm(), r.norm())
 	sim.Z[p] = st.z
@@ -322,7 +338,11 @@ func (e *Engine) path(cfg *MonteCarloConfig, amounts []float64, p int, w *pathWo
 	if cfg.Exact {
 		e.exactLoans(cfg, &r, st, w, gross)
 	} else {
-		e.fastLoans(cfg, amounts, &r, st, w)
+		if e.cohorts != nil {
+			e.cohortLoans(cfg, cs, &r, st, w)
+		} else {
+			e.fastLoans(cfg, amounts, &r, st, w)
+		}
 		for c, a := range w.acc {
 			if a == 0 {
 				continue

@@ -9,7 +9,8 @@ import (
 // NewEngine and safe for concurrent use.
 type Engine struct {
 	a      Assumptions
-	loans  []Loan
+	loans  []Loan // nil for a cohort engine
+	nLoans int
 	curves [][]float64 // the curves as given
 	cum    [][]float64 // cum[c][m] = shares of months 1..m of curve c; cum[c][0] = 0
 
@@ -22,6 +23,9 @@ type Engine struct {
 	actThreshold []float64 // Φ⁻¹(PRecovery)
 	actAmount    []float64 // Claim × severity given recovery
 	actCurve     []int32
+
+	// cohorts are a cohort engine's paying-capable loans (see Builder); nil for a loan-level one.
+	cohorts []cohort
 }
 
 // NewEngine validates p under a (see Validate) and prepares it. It copies what it keeps, so p may
@@ -33,6 +37,7 @@ func NewEngine(p Portfolio, a Assumptions) (*Engine, error) {
 	e := &Engine{
 		a:           a,
 		loans:       slices.Clone(p.Loans),
+		nLoans:      len(p.Loans),
 		curves:      make([][]float64, len(p.Curves)),
 		cum:         make([][]float64, len(p.Curves)),
 		curveWeight: make([]float64, len(p.Curves)),
@@ -88,7 +93,7 @@ func Project(p Portfolio, a Assumptions) (*Projection, error) {
 func (e *Engine) Assumptions() Assumptions { return e.a }
 
 // Loans returns the number of loans.
-func (e *Engine) Loans() int { return len(e.loans) }
+func (e *Engine) Loans() int { return e.nLoans }
 
 // Costs holds monthly costs by kind, in yuan; month m is at index m-1.
 type Costs struct {
@@ -193,7 +198,7 @@ func survival(cum []float64, m int) float64 {
 func (e *Engine) Projection() *Projection {
 	h := e.a.Horizon
 	p := newProjection(h)
-	p.Loans = len(e.loans)
+	p.Loans = e.nLoans
 	p.Claim = e.claim
 	for c, w := range e.curveWeight {
 		shares := e.curves[c]
@@ -214,8 +219,12 @@ func (e *Engine) Projection() *Projection {
 
 // LoanProjection returns the expected monthly cash flows of loan i (its index in Portfolio.Loans),
 // by the same rules as Projection, so the loans' projections add up to the portfolio's. An index
-// out of range is an error.
+// out of range is an error, and so is any index for a cohort engine (see Builder), which keeps no
+// loan.
 func (e *Engine) LoanProjection(i int) (*Projection, error) {
+	if e.cohorts != nil {
+		return nil, fmt.Errorf("pricing: a cohort engine keeps no loan-level detail")
+	}
 	if i < 0 || i >= len(e.loans) {
 		return nil, fmt.Errorf("pricing: loan index %d out of range [0, %d)", i, len(e.loans))
 	}

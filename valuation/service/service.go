@@ -35,8 +35,14 @@ type Options struct {
 	// MaxCached bounds the cached valuations (0: 64); the oldest are dropped first.
 	MaxCached int
 	// Progress, when not nil, is told about long work (see valuation.ValueInput.Progress, and
-	// the stage "loading" while a portfolio is read).
+	// the stage "loading" while a portfolio's header is read).
 	Progress func(stage string, done, total int)
+	// Batch is the number of loans a valuation reads and scores at a time (0:
+	// valuation.DefaultBatch).
+	Batch int
+	// KeepLoans is the number of loans up to which the Monte Carlo is simulated loan by loan
+	// (0: pricing.DefaultKeepLoans; negative: never); see valuation.StreamInput.
+	KeepLoans int
 }
 
 // Service values stored portfolios. It is safe for concurrent use.
@@ -462,18 +468,57 @@ func orDefault(x, d float64) float64 {
 	return x
 }
 
+// value values a stored portfolio by streaming it (valuation.ValueStream): the loans and their
+// histories are read Batch at a time and dropped once scored, so memory does not grow with the
+// portfolio. Progress: "loading" while the portfolio's header, history range and import report
+// are read (0 then 1 of 1), then "scoring" (loans read and scored), "projecting", "simulating".
 func (s *Service) value(ctx context.Context, portfolioID int64, m *valuation.RecoveryModel, ref valuation.ModelRef, key valKey, a *pricing.Assumptions) (*valuation.Valuation, error) {
-	p, err := s.LoadPortfolio(ctx, portfolioID)
+	s.progress(ctx, "loading", 0, 1)
+	p, err := s.db.GetPortfolio(ctx, portfolioID)
 	if err != nil {
 		return nil, err
 	}
-	if len(p.Inputs) == 0 {
+	first, _, rows, err := s.db.RepaymentMonths(ctx, portfolioID)
+	if err != nil {
+		return nil, err
+	}
+	var historyStart date.Date
+	if rows > 0 {
+		historyStart = first.StartOfMonth()
+	}
+	absent, err := s.absentFields(ctx, portfolioID)
+	if err != nil {
+		return nil, err
+	}
+	s.progress(ctx, "loading", 1, 1)
+	if p.LoanCount == 0 {
 		return nil, reclaim.Errorf(reclaim.EINVALID, "portfolio %d has no loans to value", portfolioID)
 	}
-	v, err := valuation.Value(ctx, valuation.ValueInput{Model: m, ModelRef: ref, Loans: p.Inputs, AsOf: p.CutOffDate, Currency: p.Currency,
+	batch := s.opts.Batch
+	if batch <= 0 {
+		batch = valuation.DefaultBatch
+	}
+	src := func(ctx context.Context, yield func([]valuation.Input) error) error {
+		return s.db.StreamLoanBatches(ctx, portfolioID, batch, rows > 0, func(loans []reclaim.Loan, history [][]reclaim.Repayment) error {
+			ins := make([]valuation.Input, len(loans))
+			for i := range loans {
+				ins[i] = valuation.Input{Loan: &loans[i], History: history[i], HistoryStart: historyStart, AsOf: loans[i].CutOffDate, Absent: absent}
+			}
+			return yield(ins)
+		})
+	}
+	v, err := valuation.ValueStream(ctx, valuation.ValueInput{Model: m, ModelRef: ref, AsOf: p.CutOffDate, Currency: p.Currency,
 		Paths: key.paths, TargetIRR: key.irr, TargetMultiple: key.mult, Confidence: key.conf, Assumptions: a, LitigationShare: key.litigation,
-		Progress: func(stage string, done, total int) { s.progress(ctx, stage, done, total) }})
+		Progress: func(stage string, done, total int) { s.progress(ctx, stage, done, total) }},
+		valuation.StreamInput{Source: src, Count: int(p.LoanCount), KeepLoans: s.opts.KeepLoans})
 	if err != nil {
+		if ctx.Err() != nil {
+			return nil, err
+		}
+		var re *reclaim.Error
+		if errors.As(err, &re) {
+			return nil, err
+		}
 		return nil, reclaim.WrapError(reclaim.EINVALID, err, "portfolio %d cannot be valued", portfolioID)
 	}
 	return v, nil
