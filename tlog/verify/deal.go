@@ -12,7 +12,7 @@ import (
 // What the verifier checks of a live deal's period reports (deal.report, version 2), and what it
 // does not.
 //
-// It recomputes from the log alone: the period's gross collections (the loan.collection entries
+// It recomputes from the log alone: the period's gross collections (the loan.collection and deal.collections entries
 // sequenced before the report and dated in its collection window), the costs set against them
 // (deal.cost of kind cost dated in the window, plus the costs the previous report carried,
 // capped at the collections) and what is carried on, the net collections, the count and sum of
@@ -82,6 +82,8 @@ func DealReports(entries []Entry) ([]*DealReportResult, DealAccountBalances) {
 			}
 			dealHash = e.DealHash
 		case LoanCollection:
+			colls = append(colls, dated{e.Effective, e.Amount})
+		case DealCollections:
 			colls = append(colls, dated{e.Effective, e.Amount})
 		case DealCost:
 			if e.Kind == CostDisposal {

@@ -8,9 +8,9 @@ package verify
 //     (the tape's product type), "region" (the GB/T 2260 six-digit region code) and "grade" (the
 //     five-category grade), each possibly empty, so that a report's collections by region and
 //     grade can be recomputed from the log;
-//   - five deal entry types, always "v":2: deal.amended (the deal document's hash changes),
+//   - six deal entry types, always "v":2: deal.amended (the deal document's hash changes),
 //     deal.cost (a disposal cost or a claim waiver from servicing), deal.payment (one line of a
-//     payment date's distribution), deal.trigger (one trigger test) and deal.report (the period
+//     payment date's distribution), deal.trigger (one trigger test), deal.collections (servicer-reported pool cash) and deal.report (the period
 //     report's checkpoint: its figures and the SHA-256 of the full report document).
 //
 // Any other version-1 type may be written with "v":2 (Header.V = 2); its keys are unchanged.
@@ -25,6 +25,9 @@ const (
 	TypeDealPayment = "deal.payment"
 	TypeDealTrigger = "deal.trigger"
 	TypeDealReport  = "deal.report"
+	// TypeDealCollections is pool cash reported by the servicer without a loan (an imported
+	// servicer file's date,amount row), for pools whose collections are not posted per loan.
+	TypeDealCollections = "deal.collections"
 )
 
 // Deal cost kinds: the allowed values of DealCost.Kind.
@@ -47,7 +50,7 @@ var (
 	costKinds  = []string{CostDisposal, CostWaiver}
 	whens      = []string{WhenBefore, WhenAfter, WhenWaterfall}
 	yesNo      = []string{"no", "yes"}
-	v2OnlyType = map[string]bool{TypeDealAmended: true, TypeDealCost: true, TypeDealPayment: true, TypeDealTrigger: true, TypeDealReport: true}
+	v2OnlyType = map[string]bool{TypeDealAmended: true, TypeDealCost: true, TypeDealPayment: true, TypeDealTrigger: true, TypeDealReport: true, TypeDealCollections: true}
 )
 
 // Version-2 field rules.
@@ -142,6 +145,32 @@ type DealReport struct {
 	Distributed     Amount
 	ReportHash      string
 }
+
+// DealCollections (type "deal.collections", v2) is Amount of pool cash collected on its
+// effective date as a servicer reported it without a loan breakdown: row Line of the servicer
+// file whose SHA-256 is FileHash. A deal's gross collections of a window are its loan.collection
+// and deal.collections amounts dated in it.
+type DealCollections struct {
+	Header
+	Amount   Amount
+	Line     int64
+	FileHash string
+}
+
+// Type returns TypeDealCollections.
+func (DealCollections) Type() string { return TypeDealCollections }
+
+// Validate checks the entry; see Entry.
+func (e DealCollections) Validate() error { return validate(&e) }
+
+// Encode returns the canonical encoding (always "v":2); see Entry.
+func (e DealCollections) Encode() ([]byte, error) { return encode(&e) }
+
+func (e *DealCollections) fields() []field {
+	return []field{fPos("amount", &e.Amount), fInt("line", &e.Line), fStr("file_hash", ruleHex, &e.FileHash)}
+}
+
+func (e *DealCollections) check() error { return nil }
 
 // Type returns TypeDealAmended.
 func (DealAmended) Type() string { return TypeDealAmended }
@@ -299,6 +328,8 @@ func newBodyV2(t string) body {
 		return &DealTrigger{}
 	case TypeDealReport:
 		return &DealReport{}
+	case TypeDealCollections:
+		return &DealCollections{}
 	}
 	return nil
 }
@@ -319,6 +350,9 @@ func valueV2(b body) Entry {
 		e.V = EntryVersion2
 		return *e
 	case *DealReport:
+		e.V = EntryVersion2
+		return *e
+	case *DealCollections:
 		e.V = EntryVersion2
 		return *e
 	}

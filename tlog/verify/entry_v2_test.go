@@ -21,6 +21,7 @@ func exampleEntriesV2() []Entry {
 		DealAmended{Header: hdr("amend-1", "2025-03-01"), DealHash: hx('3'), PreviousHash: hx('a'), Reason: "trustee fee cap raised"},
 		DealCost{Header: hdr("cost-1", "2025-02-05"), Kind: CostDisposal, Channel: ChannelCourt, Amount: 3000, Memo: "court fee"},
 		DealCost{Header: hdr("waive-1", "2025-02-06"), Kind: CostWaiver, Loan: "L7Q2xK9mZp", Amount: 100000, Memo: "settlement"},
+		DealCollections{Header: hdr("svc-1", "2025-02-28"), Amount: 12345, Line: 2, FileHash: hx('6')},
 		DealPayment{Header: hdr("pay-1-1", "2025-04-26"), Period: 1, PaymentDate: "2025-04-26", From: "pool", To: "collection", Amount: 47000, Memo: "collections of the period"},
 		DealTrigger{Header: hdr("trg-1-1", "2025-04-26"), Period: 1, PaymentDate: "2025-04-26", Trigger: "eod_interest", When: WhenAfter,
 			Metric: "0.00", Threshold: "0.00", Hit: "no", InForce: "no"},
@@ -87,7 +88,7 @@ func TestParseEntryV2Rejects(t *testing.T) {
 		return string(b)
 	}
 	ex := exampleEntriesV2()
-	boarded, cost, report := enc(ex[0]), enc(ex[2]), enc(ex[6])
+	boarded, cost, report := enc(ex[0]), enc(ex[2]), enc(ex[7])
 	cases := []struct {
 		name, in, want string
 	}{
