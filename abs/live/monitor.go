@@ -16,10 +16,10 @@ const NearShare = 0.10
 // the forecast curve, the tranche balances, the reserve levels, each trigger's headroom, and the
 // alerts of the triggers that are near or hit.
 type Snapshot struct {
-	Deal  string    `json:"deal"`
-	Pool  string    `json:"pool"`
-	AsOf  date.Date `json:"as_of"`
-	Hash  string    `json:"deal_hash"`
+	Deal string    `json:"deal"`
+	Pool string    `json:"pool"`
+	AsOf date.Date `json:"as_of"`
+	Hash string    `json:"deal_hash"`
 	// Period is the last payment date whose collection period has ended by AsOf (0: none yet).
 	Period   int               `json:"period"`
 	Status   string            `json:"status"`
