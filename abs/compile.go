@@ -2,6 +2,7 @@ package abs
 
 import (
 	"bytes"
+	"errors"
 	"fmt"
 	"io/fs"
 	"slices"
@@ -77,6 +78,8 @@ type Deal struct {
 	accr     [][]money.Rate // per tranche and payment date: coupon x year fraction
 	feeAmt   [][]int64      // per fee and payment date: annual or fixed amount
 	fcBucket []int64        // the forecast by collection period
+	payee    struct{ fee, interest, principal, residual []string }
+	single   [][]int // single[a] is []int{a}
 }
 
 // Flow is a dated amount of pool cash.
@@ -545,13 +548,12 @@ func (c *checker) pool(d *Deal, p *Pool, opt Options) ([]FlowSpec, string) {
 	return specs, ""
 }
 
+// errDetail returns the detail (the wrapped cause) of a *reclaim.Error, such as the list of bad
+// lines of a CSV, on one line.
 func errDetail(err error) string {
 	var re *reclaim.Error
-	if e, ok := err.(*reclaim.Error); ok {
-		re = e
-	}
-	if re != nil && re.Err != nil {
-		return re.Err.Error()
+	if errors.As(err, &re) && re.Err != nil {
+		return strings.ReplaceAll(re.Err.Error(), "\n", "; ")
 	}
 	return ""
 }
@@ -836,6 +838,7 @@ func (c *checker) step(d *Deal, path string, s Step) step {
 		c.add(path+".action", quote(s.Action), "is not an action ("+strings.Join(Actions, ", ")+")")
 		return st
 	}
+	c.unusedFields(path, s)
 	st.from = c.accountsFrom(d, path, s.From)
 	if s.Limit != "" {
 		st.limit = c.amount(path+".limit", s.Limit, false)
@@ -995,12 +998,32 @@ func (c *checker) step(d *Deal, path string, s Step) step {
 			c.add(path+".trigger", quote(s.Trigger), "is not a trigger")
 		}
 	}
-	for j, a := range st.from {
-		if a >= 0 && st.action != actTransfer && d.accounts[a].kind == "reserve" && st.action == actSplitResidual {
-			c.add(fmt.Sprintf("%s.from[%d]", path, j), quote(d.accounts[a].name), "is a reserve; split the collection account")
+	return st
+}
+
+// stepFields lists the fields each action takes besides action.
+var stepFields = map[string]string{
+	"transfer": "from to limit", "pay_fee": "fees mode from limit", "defer_fee": "fees",
+	"pay_interest": "tranches mode from limit", "top_up_reserve": "account from", "release_reserve": "account to",
+	"pay_principal": "tranches mode from limit", "pay_deferred_fee": "fees mode from limit", "split_residual": "from shares",
+	"if": "if then else", "change_status": "status reason", "run_trigger": "trigger",
+}
+
+// unusedFields reports fields a step sets that its action does not take (a misplaced field is
+// a mistake, not a no-op).
+func (c *checker) unusedFields(path string, s Step) {
+	allowed := strings.Fields(stepFields[s.Action])
+	for _, f := range []struct {
+		name string
+		set  bool
+	}{{"from", len(s.From) > 0}, {"to", s.To != ""}, {"account", s.Account != ""}, {"fees", len(s.Fees) > 0},
+		{"tranches", len(s.Tranches) > 0}, {"mode", s.Mode != ""}, {"limit", s.Limit != ""}, {"shares", len(s.Shares) > 0},
+		{"if", s.If != nil}, {"then", len(s.Then) > 0}, {"else", len(s.Else) > 0}, {"status", s.Status != ""},
+		{"reason", s.Reason != ""}, {"trigger", s.Trigger != ""}} {
+		if f.set && !slices.Contains(allowed, f.name) {
+			c.add(path+"."+f.name, "", "is not used by action "+s.Action)
 		}
 	}
-	return st
 }
 
 // Name returns the deal's name.

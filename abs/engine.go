@@ -93,6 +93,17 @@ func (d *Deal) prepare() error {
 		}
 	}
 	d.fcBucket = d.bucket(d.forecast)
+	for _, f := range d.fees {
+		d.payee.fee = append(d.payee.fee, "fee:"+f.name)
+	}
+	for _, t := range d.tranches {
+		d.payee.interest = append(d.payee.interest, "tranche:"+t.name+":interest")
+		d.payee.principal = append(d.payee.principal, "tranche:"+t.name+":principal")
+		d.payee.residual = append(d.payee.residual, "tranche:"+t.name+":residual")
+	}
+	for a := range d.accounts {
+		d.single = append(d.single, []int{a})
+	}
 	return nil
 }
 
@@ -297,11 +308,12 @@ type runner struct {
 	status  int
 	in, out int64
 	called  bool
+	// shortfall[t]: tranche t had interest unpaid after some payment date
+	shortfall []bool
 
 	// per period, per tranche cash to investors (interest, principal, residual)
 	tInt, tPrin, tRes [][]int64
 	// per period scratch
-	tDueStart []int64
 	fAccr     []int64
 	fPaid     []int64
 	fDefPaid  []int64
@@ -317,7 +329,7 @@ func newRunner(d *Deal, rec bool) *runner {
 		bal: make([]int64, len(d.accounts)), tBal: make([]int64, nt), tDue: make([]int64, nt),
 		fDue: make([]int64, nf), fDef: make([]int64, nf), trig: make([]bool, len(d.triggers)),
 		tInt: make2(nt, n), tPrin: make2(nt, n), tRes: make2(nt, n),
-		tDueStart: make([]int64, nt), fAccr: make([]int64, nf), fPaid: make([]int64, nf), fDefPaid: make([]int64, nf),
+		shortfall: make([]bool, nt), fAccr: make([]int64, nf), fPaid: make([]int64, nf), fDefPaid: make([]int64, nf),
 		scratch: make([]int64, max(nt, nf)), scratch2: make([]int64, max(nt, nf)),
 	}
 	return r
@@ -339,6 +351,7 @@ func (r *runner) reset() {
 	clear(r.fDue)
 	clear(r.fDef)
 	clear(r.trig)
+	clear(r.shortfall)
 	for t := range r.tInt {
 		clear(r.tInt[t])
 		clear(r.tPrin[t])
@@ -417,7 +430,6 @@ func (r *runner) run(coll []int64) error {
 		r.cumF += d.fcBucket[k]
 		r.line("pool", d.accounts[d.collection].name, coll[k], "collections of the period")
 		// accruals
-		copy(r.tDueStart, r.tDue)
 		for t := range d.tranches {
 			i, err := r.mul(r.tBal[t], d.accr[t][k])
 			if err != nil {
@@ -509,6 +521,9 @@ func (r *runner) run(coll []int64) error {
 		for t := range d.tranches {
 			if r.tBal[t] < 0 || r.tDue[t] < 0 {
 				return invariantf("tranche %s balance %d, interest due %d on %s", d.tranches[t].name, r.tBal[t], r.tDue[t], d.pay[k])
+			}
+			if r.tDue[t] > 0 {
+				r.shortfall[t] = true
 			}
 		}
 		if p != nil {
@@ -671,7 +686,7 @@ func (r *runner) step(s *step) error {
 			} else {
 				r.fPaid[f] += paid[i]
 			}
-			r.take(s.from, paid[i], -1, "fee:"+d.fees[f].name, memo)
+			r.take(s.from, paid[i], -1, d.payee.fee[f], memo)
 		}
 	case actDeferFee:
 		for _, f := range s.fees {
@@ -694,7 +709,7 @@ func (r *runner) step(s *step) error {
 			}
 			r.tDue[t] -= paid[i]
 			r.tInt[t][r.k] += paid[i]
-			r.take(s.from, paid[i], -1, "tranche:"+d.tranches[t].name+":interest", "interest")
+			r.take(s.from, paid[i], -1, d.payee.interest[t], "interest")
 		}
 	case actPayPrincipal:
 		due, paid = due[:len(s.tranches)], paid[:len(s.tranches)]
@@ -710,7 +725,7 @@ func (r *runner) step(s *step) error {
 			}
 			r.tBal[t] -= paid[i]
 			r.tPrin[t][r.k] += paid[i]
-			r.take(s.from, paid[i], -1, "tranche:"+d.tranches[t].name+":principal", "principal")
+			r.take(s.from, paid[i], -1, d.payee.principal[t], "principal")
 		}
 	case actTopUpReserve:
 		tgt, err := r.target(s.account)
@@ -718,7 +733,11 @@ func (r *runner) step(s *step) error {
 			return err
 		}
 		if need := tgt - r.bal[s.account]; need > 0 {
-			r.take(s.from, min(need, r.avail(s.from)), s.account, "", "reserve top-up to target "+r.amt(tgt).String())
+			memo := ""
+			if r.rec {
+				memo = "reserve top-up to target " + r.amt(tgt).String()
+			}
+			r.take(s.from, min(need, r.avail(s.from)), s.account, "", memo)
 		}
 	case actReleaseReserve:
 		tgt, err := r.target(s.account)
@@ -726,7 +745,11 @@ func (r *runner) step(s *step) error {
 			return err
 		}
 		if x := r.bal[s.account] - tgt; x > 0 {
-			r.take([]int{s.account}, x, s.to, "", "reserve release above target "+r.amt(tgt).String())
+			memo := ""
+			if r.rec {
+				memo = "reserve release above target " + r.amt(tgt).String()
+			}
+			r.take(d.single[s.account], x, s.to, "", memo)
 		}
 	case actSplitResidual:
 		total := r.avail(s.from)
@@ -744,13 +767,17 @@ func (r *runner) step(s *step) error {
 			if x == 0 {
 				continue
 			}
+			memo := ""
+			if r.rec {
+				memo = "residual split " + sh.pct.Percent(2)
+			}
 			if sh.fee >= 0 {
 				r.fPaid[sh.fee] += x
 				r.fAccr[sh.fee] += x
-				r.take(s.from, x, -1, "fee:"+d.fees[sh.fee].name, "residual split "+sh.pct.Percent(2))
+				r.take(s.from, x, -1, d.payee.fee[sh.fee], memo)
 			} else {
 				r.tRes[sh.tranche][r.k] += x
-				r.take(s.from, x, -1, "tranche:"+d.tranches[sh.tranche].name+":residual", "residual split "+sh.pct.Percent(2))
+				r.take(s.from, x, -1, d.payee.residual[sh.tranche], memo)
 			}
 		}
 	case actIf:

@@ -35,8 +35,8 @@ func ParseFlowsCSV(r io.Reader, cur money.Currency) ([]Flow, error) {
 		if errors.Is(err, io.EOF) {
 			break
 		}
-		line, _ := cr.FieldPos(0)
 		if err != nil {
+			line := 0
 			var pe *csv.ParseError
 			if errors.As(err, &pe) {
 				line = pe.Line
@@ -44,6 +44,7 @@ func ParseFlowsCSV(r io.Reader, cur money.Currency) ([]Flow, error) {
 			bad(line, "", "is not valid CSV: "+err.Error())
 			break
 		}
+		line, _ := cr.FieldPos(0)
 		if len(flows)+len(ps) >= maxFlowRows {
 			bad(line, "", fmt.Sprintf("exceeds the limit of %d rows", maxFlowRows))
 			break

@@ -168,6 +168,7 @@ postgres://... to use PostgreSQL instead.`,
 		newPIICmd(g),
 		newWitnessCmd(),
 		newModelCmd(g), newValueCmd(g), newPriceCmd(g), newBacktestCmd(g),
+		newABSCmd(g),
 	)
 	return root
 }

@@ -37,9 +37,3 @@ func (c *MonteCarloConfig) PoolPath(pRecovery float64, p int) PoolPath {
 
 // CheckPool validates the settings PoolPath uses, as an *InputError.
 func (c *MonteCarloConfig) CheckPool() error { return c.check() }
-
-// WarpShares fills share[m-1] with the share of the curve collected in month m when the curve,
-// given by its cumulative shares cum (cum[0] = 0, cum[m] the share by the end of month m), is
-// stretched by s and delayed by d months, exactly as the Monte Carlo warps collection curves.
-// surv is scratch space of len(share).
-func WarpShares(cum []float64, s, d float64, share, surv []float64) { warp(cum, s, d, share, surv) }
