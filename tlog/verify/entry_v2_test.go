@@ -133,7 +133,7 @@ func dealLog() []Entry {
 			DealHash: hx('a'), Collections: 50000, CostsApplied: 50000, CostsCarried: 10000, Net: 0, Payments: 1, Triggers: 1, Distributed: 1000, ReportHash: hx('4')},
 		coll("c3", "2025-05-02", 30000),
 		DealPayment{Header: h("p2", "2025-07-26"), Period: 2, PaymentDate: "2025-07-26", From: "pool", To: "collection", Amount: 27000, Memo: "collections of the period"},
-		DealPayment{Header: h("p3", "2025-07-26"), Period: 2, PaymentDate: "2025-07-26", From: "collection", To: "interest:A", Amount: 27000, Memo: "pay_interest"},
+		DealPayment{Header: h("p3", "2025-07-26"), Period: 2, PaymentDate: "2025-07-26", From: "collection", To: "tranche:A:interest", Amount: 27000, Memo: "pay_interest"},
 		DealReport{Header: h("r2", "2025-07-26"), Period: 2, PaymentDate: "2025-07-26", CollectionStart: "2025-04-01", CollectionEnd: "2025-06-30",
 			DealHash: hx('a'), Collections: 37000, CostsApplied: 10000, CostsCarried: 0, Net: 27000, Payments: 2, Triggers: 0, Distributed: 54000, ReportHash: hx('5')},
 	}
@@ -174,7 +174,7 @@ func TestDealReports(t *testing.T) {
 
 func TestCheckDealReportDoc(t *testing.T) {
 	doc := []byte(`{"period":2,"distribution":[{"from":"pool","to":"collection","amount":"270.00","memo":"collections of the period"},` +
-		`{"from":"collection","to":"interest:A","amount":"270.00","memo":"pay_interest"}]}`)
+		`{"from":"collection","to":"tranche:A:interest","amount":"270.00","memo":"pay_interest"}]}`)
 	sum := sha256.Sum256(doc)
 	l := dealLog()
 	r := l[11].(DealReport)
