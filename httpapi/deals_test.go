@@ -242,5 +242,92 @@ func TestDealCreateAndCosts(t *testing.T) {
 	if len(snap.Alerts) == 0 {
 		t.Errorf("no alert: %s", b)
 	}
+	// A selection previewed with the registered model: its forecast comes from the valuation.
+	res, b = an.do("POST", "/api/v1/deals/selection", `{"criteria":{},"as_of":"2016-04-30"}`)
+	var sel httpapi.Selection
+	json.Unmarshal(b, &sel)
+	if res.StatusCode != 200 || sel.Loans != 10 || sel.ForecastNote != "" || len(sel.Disclosure.Forecast) == 0 || sel.Disclosure.ForecastRecoveries.Minor() <= 0 {
+		t.Fatalf("selection: %d %.500s", res.StatusCode, b)
+	}
+	var sum int64
+	for _, fl := range sel.Disclosure.Forecast {
+		sum += fl.Amount.Minor()
+	}
+	if sum != sel.Disclosure.ForecastRecoveries.Minor() || sel.Disclosure.Header.Loans != 10 {
+		t.Fatalf("forecast %d vs %s", sum, sel.Disclosure.ForecastRecoveries)
+	}
+	// Opened with the valuation's forecast: the document's pool is the selection's.
+	body, _ = json.Marshal(map[string]any{"pool": "C2", "document": string(doc), "criteria": map[string]any{"limit": 5}, "as_of": "2016-04-30", "effective": "2016-05-01"})
+	res, b = an.do("POST", "/api/v1/deals", string(body))
+	var dv httpapi.DealView
+	json.Unmarshal(b, &dv)
+	if res.StatusCode != 201 || dv.Hash == "" || strings.Contains(dv.Document, "2100000000.00") || !strings.Contains(dv.Document, `"forecast":[{`) {
+		t.Fatalf("create with the valuation's forecast: %d %.400s", res.StatusCode, b)
+	}
 	_ = fmt.Sprint
+}
+
+// TestDealStreamLiveUpdate: the deal.<pool> topic sends a monitor event when it opens and
+// another when the pool's log changes, and an alert event for a trigger near or hit.
+func TestDealStreamLiveUpdate(t *testing.T) {
+	f := newFixture(t, sqldbtest.OpenSQLite(t))
+	dealFixture(t, f)
+	token := f.tokenFor(reclaim.RoleInvestor)
+	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+	defer cancel()
+	req, _ := http.NewRequestWithContext(ctx, "GET", f.ts.URL+"/api/v1/stream?topic=deal.A", nil)
+	req.Header.Set("Authorization", "Bearer "+token)
+	res, err := http.DefaultClient.Do(req)
+	if err != nil || res.StatusCode != 200 {
+		t.Fatalf("stream: %v %v", err, res)
+	}
+	defer res.Body.Close()
+	events := make(chan [2]string, 16)
+	go func() {
+		sc := bufio.NewScanner(res.Body)
+		sc.Buffer(make([]byte, 1<<20), 1<<22)
+		var typ string
+		for sc.Scan() {
+			line := sc.Text()
+			if v, ok := strings.CutPrefix(line, "event: "); ok {
+				typ = v
+			}
+			if v, ok := strings.CutPrefix(line, "data: "); ok {
+				events <- [2]string{typ, v}
+			}
+		}
+		close(events)
+	}()
+	next := func(want string) string {
+		for {
+			select {
+			case e, ok := <-events:
+				if !ok {
+					t.Fatalf("stream ended before a %s event", want)
+				}
+				if e[0] == want {
+					return e[1]
+				}
+			case <-ctx.Done():
+				t.Fatalf("no %s event", want)
+			}
+		}
+	}
+	first := next("monitor")
+	// The pool has collected nothing against its forecast: the senior interest comes from the
+	// reserve, then goes unpaid: an alert.
+	if alert := next("alert"); !strings.Contains(alert, `"trigger":"eod_`) {
+		t.Fatalf("alert %s", alert)
+	}
+	// A servicer file lands on the log: a new snapshot follows.
+	if res, b := f.as(reclaim.RoleTrustee).do("POST", "/api/v1/deals/A/servicer-files", `{"csv":"date,amount\n2016-06-30,1000000.00\n"}`); res.StatusCode != 201 {
+		t.Fatalf("servicer file: %d %s", res.StatusCode, b)
+	}
+	if err := f.ledger.SequenceAndPublish(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	second := next("monitor")
+	if second == first || !strings.Contains(second, `"actual":"1000000.00"`) {
+		t.Fatalf("the snapshot after the change:\n%s\nbefore:\n%s", second, first)
+	}
 }
