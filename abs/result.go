@@ -95,7 +95,11 @@ type TrancheResult struct {
 	LossRate       float64      `json:"loss_rate"`
 	WAL            float64      `json:"wal"`
 	IRR            *float64     `json:"irr"`
-	Repaid         *date.Date   `json:"repaid,omitempty"`
+	// Duration and ModifiedDuration are the Macaulay and modified durations of the tranche's
+	// received flows at its IRR, from the pricing date (zero when there is no IRR).
+	Duration         float64    `json:"duration"`
+	ModifiedDuration float64    `json:"modified_duration"`
+	Repaid           *date.Date `json:"repaid,omitempty"`
 }
 
 func (res *Result) finish(d *Deal, r *runner) {
@@ -128,6 +132,16 @@ func (r *runner) trancheResult(t int) TrancheResult {
 	tres.InterestPaid, tres.PrincipalPaid, tres.ResidualPaid = r.amt(ip), r.amt(pp), r.amt(rp)
 	tres.LossRate = float64(r.tBal[t]) / float64(tr.balance)
 	tres.WAL, tres.IRR = r.analytics(t)
+	if tres.IRR != nil && *tres.IRR > -1 {
+		var flows []CashFlow
+		unit := 1 / float64(pow10(d.cur.Digits()))
+		for k := range r.periods {
+			if c := r.tInt[t][k] + r.tPrin[t][k] + r.tRes[t][k]; c > 0 {
+				flows = append(flows, CashFlow{Date: d.pay[k], Amount: float64(c) * unit})
+			}
+		}
+		tres.Duration, tres.ModifiedDuration = Duration(d.pricing, flows, *tres.IRR)
+	}
 	return tres
 }
 
@@ -190,7 +204,7 @@ func (res *Result) WriteTable(w io.Writer) error {
 	}
 	b.WriteString("\n\n")
 	tw := tabwriter.NewWriter(&b, 0, 0, 2, ' ', tabwriter.AlignRight)
-	fmt.Fprintln(tw, "tranche\tissued\tprice\tinterest\tprincipal\tresidual\toutstanding\tloss\tWAL\tIRR\trepaid\t")
+	fmt.Fprintln(tw, "tranche\tissued\tprice\tinterest\tprincipal\tresidual\toutstanding\tloss\tWAL\tIRR\tduration\trepaid\t")
 	for _, t := range res.Tranches {
 		irr := "n/a"
 		if t.IRR != nil {
@@ -200,8 +214,8 @@ func (res *Result) WriteTable(w io.Writer) error {
 		if t.Repaid != nil {
 			repaid = t.Repaid.String()
 		}
-		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\t%s\t%.4f%%\t%.4f\t%s\t%s\t\n", t.Name, t.Issued, t.IssuePrice, t.InterestPaid, t.PrincipalPaid,
-			t.ResidualPaid, t.Outstanding, t.LossRate*100, t.WAL, irr, repaid)
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\t%s\t%.4f%%\t%.4f\t%s\t%.4f\t%s\t\n", t.Name, t.Issued, t.IssuePrice, t.InterestPaid, t.PrincipalPaid,
+			t.ResidualPaid, t.Outstanding, t.LossRate*100, t.WAL, irr, t.Duration, repaid)
 	}
 	tw.Flush()
 	b.WriteString("\nPeriods\n")

@@ -115,7 +115,7 @@ func (f *scenarioFlags) register(c *cobra.Command, withCollections bool) {
 	fl := c.Flags()
 	if withCollections {
 		fl.StringVar(&f.collections, "collections", "", "CSV of date,amount (yuan) replacing the deal's projected pool flows")
-		fl.StringVar(&f.haircut, "haircut", "", "share of each period's collections lost, e.g. 20% or 0.2")
+		fl.StringVar(&f.haircut, "haircut", "", "share of each period's collections lost: 20%, 0.2 or 20 (a bare number above 1 is a percentage)")
 		fl.IntVar(&f.delay, "delay", 0, "delay every collection by N whole payment periods")
 	}
 	fl.StringVar(&f.stretch, "stretch", "", "stretch recovery timing: a flow tau days after the cut-off moves to F x tau (e.g. 1.5)")
@@ -126,6 +126,10 @@ func (f *scenarioFlags) scenario(g *globals, d *abs.Deal) (abs.Scenario, error) 
 	var err error
 	if s.Haircut, err = rateFlag("haircut", f.haircut); err != nil {
 		return s, err
+	}
+	// A bare number above 1 (--haircut 30) can only mean a percentage.
+	if !strings.Contains(f.haircut, "%") && s.Haircut.Cmp(money.MustRate(1, 1)) > 0 && s.Haircut.Cmp(money.MustRate(100, 1)) <= 0 {
+		s.Haircut, _ = s.Haircut.Mul(money.MustRate(1, 100))
 	}
 	if s.Haircut.Sign() < 0 || s.Haircut.Cmp(money.MustRate(1, 1)) > 0 {
 		return s, usagef("--haircut %s: must be between 0%% and 100%%", f.haircut)

@@ -103,7 +103,13 @@ func TestABSCommands(t *testing.T) {
 	if code != exitOK || !strings.Contains(out, "post_default") {
 		t.Fatalf("stressed run: %d\n%s", code, out)
 	}
-	for _, args := range [][]string{{"--haircut", "abc"}, {"--haircut", "150%"}, {"--delay", "-1"}, {"--stretch", "0"}, {"--delay", "x"}} {
+	for _, h := range []string{"30%", "0.3", "30"} {
+		out, _, code = cli(t, "abs", "run", exampleDeal, "--haircut", h, "--json")
+		if code != exitOK || !strings.Contains(out, `"scenario": "haircut 30.0000%"`) {
+			t.Errorf("--haircut %s: exit %d", h, code)
+		}
+	}
+	for _, args := range [][]string{{"--haircut", "abc"}, {"--haircut", "150%"}, {"--haircut", "150"}, {"--delay", "-1"}, {"--stretch", "0"}, {"--delay", "x"}} {
 		if _, errOut, code := cli(t, append([]string{"abs", "run", exampleDeal}, args...)...); code != exitUsage {
 			t.Errorf("%v: exit %d %s", args, code, errOut)
 		}
