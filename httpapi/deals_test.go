@@ -233,7 +233,7 @@ func TestDealCreateAndCosts(t *testing.T) {
 		t.Fatalf("preview: %d %.600s", res.StatusCode, b)
 	}
 	res, b = tr.do("GET", "/api/v1/deals/A/monitor?as_of=2016-08-01", "")
-	var snap live.Snapshot
+	var snap live.DealSnapshot
 	json.Unmarshal(b, &snap)
 	if res.StatusCode != 200 || snap.Period != 1 || snap.Curve[0].Actual == nil || snap.Curve[0].Actual.String() != "876.55" {
 		t.Fatalf("monitor: %d %s", res.StatusCode, b)

@@ -28,7 +28,7 @@ import (
 
 // Shared shapes (package abs/live, which httpapi reads without importing sqldb).
 type (
-	Deal           = live.Deal
+	Deal           = live.DealRecord
 	DealReportInfo = live.ReportInfo
 	DealLoanRow    = live.LoanRow
 	Investor       = live.Investor
