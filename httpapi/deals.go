@@ -28,7 +28,7 @@ type DealService interface {
 	UserPools(ctx context.Context, userID int64) (map[string]bool, error)
 	UserInvestor(ctx context.Context, userID int64) (string, error)
 	// Select previews a pool selection: the loans the criteria take and their disclosure.
-	Select(ctx context.Context, c live.Criteria, asOf date.Date, model string) (*Selection, error)
+	Select(ctx context.Context, c live.Criteria, asOf date.Date, model string) (*DealSelection, error)
 	// Create selects the pool, inlines the forecast (the valuation's, unless useDocForecast) and
 	// opens the deal.
 	Create(ctx context.Context, req DealCreate) (live.DealRecord, error)
@@ -39,7 +39,7 @@ type DealService interface {
 	ReportDoc(ctx context.Context, pool string, period int) ([]byte, error)
 	PreviewReport(ctx context.Context, pool string, period int) (*live.Report, error)
 	CloseReport(ctx context.Context, pool string, period int) ([]byte, error)
-	Loans(ctx context.Context, pool string) ([]live.LoanRow, error)
+	Loans(ctx context.Context, pool string) ([]live.DealLoanRow, error)
 	RecordCost(ctx context.Context, c DealCost) (string, error)
 	ImportServicerFile(ctx context.Context, pool string, file []byte) (int, error)
 	Investors(ctx context.Context) ([]live.Investor, error)
@@ -49,8 +49,8 @@ type DealService interface {
 	Holdings(ctx context.Context, investor string) ([]live.Holding, error)
 }
 
-// Selection is a previewed pool selection.
-type Selection struct {
+// DealSelection is a previewed pool selection.
+type DealSelection struct {
 	Loans      int              `json:"loans"`
 	Disclosure *live.Disclosure `json:"disclosure"`
 	// ForecastNote says why the disclosure has no forecast (no recovery model registered...).
@@ -231,7 +231,7 @@ func (s *Server) dealRoutes() {
 	}
 	register(s, reclaim.PermDealManage, huma.Operation{OperationID: "select-deal-pool", Method: http.MethodPost, Path: "/api/v1/deals/selection",
 		Summary: "Preview a pool selection: the loans the criteria take, their disclosure tables and forecast (nothing is stored)", Tags: tags},
-		func(ctx context.Context, in *selectIn) (*struct{ Body Selection }, error) {
+		func(ctx context.Context, in *selectIn) (*struct{ Body DealSelection }, error) {
 			asOf, err := s.asOfOrToday("as_of", in.Body.AsOf)
 			if err != nil {
 				return nil, err
@@ -240,7 +240,7 @@ func (s *Server) dealRoutes() {
 			if err != nil {
 				return nil, err
 			}
-			return &struct{ Body Selection }{*sel}, nil
+			return &struct{ Body DealSelection }{*sel}, nil
 		})
 	type createIn struct {
 		Body struct {

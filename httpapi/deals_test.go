@@ -244,7 +244,7 @@ func TestDealCreateAndCosts(t *testing.T) {
 	}
 	// A selection previewed with the registered model: its forecast comes from the valuation.
 	res, b = an.do("POST", "/api/v1/deals/selection", `{"criteria":{},"as_of":"2016-04-30"}`)
-	var sel httpapi.Selection
+	var sel httpapi.DealSelection
 	json.Unmarshal(b, &sel)
 	if res.StatusCode != 200 || sel.Loans != 10 || sel.ForecastNote != "" || len(sel.Disclosure.Forecast) == 0 || sel.Disclosure.ForecastRecoveries.Minor() <= 0 {
 		t.Fatalf("selection: %d %.500s", res.StatusCode, b)

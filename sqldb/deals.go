@@ -30,7 +30,7 @@ import (
 type (
 	Deal           = live.DealRecord
 	DealReportInfo = live.ReportInfo
-	DealLoanRow    = live.LoanRow
+	DealLoanRow    = live.DealLoanRow
 	Investor       = live.Investor
 	Holding        = live.Holding
 )

@@ -140,7 +140,7 @@ func (b *Service) forecast(ctx context.Context, loans []sqldb.DealLoan, model st
 }
 
 // Select previews a pool selection with its disclosure and the valuation's forecast.
-func (b *Service) Select(ctx context.Context, c live.Criteria, asOf date.Date, model string) (*httpapi.Selection, error) {
+func (b *Service) Select(ctx context.Context, c live.Criteria, asOf date.Date, model string) (*httpapi.DealSelection, error) {
 	loans, err := b.selectLoans(ctx, c, asOf)
 	if err != nil {
 		return nil, err
@@ -163,7 +163,7 @@ func (b *Service) Select(ctx context.Context, c live.Criteria, asOf date.Date, m
 	if err != nil {
 		return nil, err
 	}
-	return &httpapi.Selection{Loans: len(loans), Disclosure: d, ForecastNote: note}, nil
+	return &httpapi.DealSelection{Loans: len(loans), Disclosure: d, ForecastNote: note}, nil
 }
 
 // Create validates the document, selects the pool, inlines the valuation's forecast (unless
@@ -314,7 +314,7 @@ func (b *Service) CloseReport(ctx context.Context, pool string, period int) ([]b
 }
 
 // Loans is the loan-level data without personal data.
-func (b *Service) Loans(ctx context.Context, pool string) ([]live.LoanRow, error) {
+func (b *Service) Loans(ctx context.Context, pool string) ([]live.DealLoanRow, error) {
 	return b.db.DealLoans(ctx, pool)
 }
 

@@ -33,9 +33,9 @@ type ReportInfo struct {
 	CreatedAt   time.Time `json:"created_at"`
 }
 
-// LoanRow is a pool loan without personal data: its random per-pool reference, its boarding
+// DealLoanRow is a pool loan without personal data: its random per-pool reference, its boarding
 // attributes (the region cut to its prefecture) and its balance now.
-type LoanRow struct {
+type DealLoanRow struct {
 	Ref        string       `json:"ref"`
 	Product    string       `json:"product"`
 	Prefecture string       `json:"prefecture"`
