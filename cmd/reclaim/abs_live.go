@@ -181,8 +181,9 @@ func (f *criteriaFlags) date(b *dealservice.Service) (date.Date, error) {
 func newABSPoolCmd(g *globals) *cobra.Command {
 	c := &cobra.Command{Use: "pool", Short: "Select owned loans into a deal pool (preview: disclosure tables and forecast)"}
 	var cf criteriaFlags
+	var dealFile string
 	sel := &cobra.Command{
-		Use:   "select [criteria flags]",
+		Use:   "select [criteria flags] [--deal DEAL.yaml]",
 		Short: "Preview a pool selection: the pool header, stratification tables and the valuation's forecast",
 		Args:  cobra.NoArgs,
 		RunE: g.withDeals(nil, func(cmd *cobra.Command, args []string, b *dealservice.Service, a *app) error {
@@ -190,7 +191,16 @@ func newABSPoolCmd(g *globals) *cobra.Command {
 			if err != nil {
 				return err
 			}
-			s, err := b.Select(cmd.Context(), cf.c, asOf, cf.model)
+			var doc []byte
+			if dealFile != "" {
+				if doc, err = os.ReadFile(dealFile); err != nil {
+					return reclaim.WrapError(reclaim.EINVALID, err, "cannot read the deal document")
+				}
+				if _, err := abs.Load(doc, abs.Options{}); err != nil {
+					return g.printProblems(dealFile, err)
+				}
+			}
+			s, err := b.Select(cmd.Context(), cf.c, asOf, cf.model, doc)
 			if err != nil {
 				return err
 			}
@@ -205,6 +215,17 @@ func newABSPoolCmd(g *globals) *cobra.Command {
 			for _, p := range s.Disclosure.Portfolios {
 				fmt.Fprintf(g.stdout, "  portfolio %d: %d loans, claim %s\n", p.Portfolio, p.Loans, p.Claim)
 			}
+			if s.ForecastNote != "" {
+				fmt.Fprintln(g.stdout, s.ForecastNote)
+			}
+			if z := s.Disclosure.Sizing; z != nil {
+				typical := "inside"
+				if !z.Typical {
+					typical = "OUTSIDE"
+				}
+				fmt.Fprintf(g.stdout, "sizing: issue %s = %s of the claim (typical %s); senior = %s of forecast recoveries (typical %s): %s the typical ranges\n",
+					z.Issue, z.IssueOfClaim, z.IssueTypicalRange, z.SeniorOfForecast, z.SeniorTypicalRange, typical)
+			}
 			for _, t := range []struct {
 				name string
 				rows any
@@ -216,6 +237,7 @@ func newABSPoolCmd(g *globals) *cobra.Command {
 		}),
 	}
 	cf.register(sel)
+	sel.Flags().StringVar(&dealFile, "deal", "", "a deal document to size against the selection")
 	c.AddCommand(sel)
 	return c
 }

@@ -51,6 +51,10 @@ func TestABSLiveCommands(t *testing.T) {
 			len(sel.Disclosure.Header.ByProduct) == 0 || sel.ForecastNote == "" {
 			t.Fatalf("pool select: %d %s %s", code, out, errOut)
 		}
+		out, errOut, code = cli(t, append(g, "abs", "pool", "select", "--portfolios", pid, "--as-of", "2016-04-30", "--deal", exampleDeal)...)
+		if code != exitOK || !strings.Contains(out, "sizing: issue 218000000.00") || !strings.Contains(out, "OUTSIDE") {
+			t.Fatalf("pool select --deal: %d %s %s", code, out, errOut)
+		}
 		// Open the deal with the document's own forecast.
 		var lg []string // the default signing key, created in the data directory
 		out, errOut, code = cli(t, append(append(g, "abs", "deal", "create", exampleDeal, "--pool", "D1", "--portfolios", pid, "--limit", "40",
