@@ -99,6 +99,12 @@ func TestABSLiveCommands(t *testing.T) {
 		if !strings.Contains(out, "closed") || !strings.Contains(out, live.Hash([]byte(strings.TrimSuffix(doc, "\n")))) {
 			t.Errorf("report text does not name the stored document's hash:\n%s", out)
 		}
+		if again, _, _ := cli(t, append(g, "abs", "report", "D1", "--period", "2016-07-26", "--json")...); again != doc {
+			t.Errorf("--period by date differs from --period 1")
+		}
+		if _, _, code := cli(t, append(g, "abs", "report", "D1", "--period", "2016-07-27")...); code == exitOK {
+			t.Error("a date that is not a payment date")
+		}
 		out, _, code = cli(t, append(g, "abs", "report", "D1", "--period", "1", "--csv")...)
 		if code != exitOK || !strings.HasPrefix(out, "section,row,field,value") || !strings.Contains(out, "pool,,collections_net,7400.50") {
 			t.Errorf("report --csv: %d %.300s", code, out)
