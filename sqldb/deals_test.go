@@ -99,6 +99,22 @@ func TestDealLifecycle(t *testing.T) {
 		if n != 6 {
 			t.Fatalf("%d candidates left, want 6", n)
 		}
+		// A pool opened from a whole portfolio (before deals) holds its loans too.
+		p3 := importTape(t, db, "deal-hash-3", mixedLoans(3), nil)
+		if _, err := db.OpenPool(ctx, sqldb.PoolSpec{Pool: "OLD", Origin: "test/OLD", PortfolioID: p3.ID, Effective: eff}); err != nil {
+			t.Fatal(err)
+		}
+		n = 0
+		var p3loan *reclaim.Loan
+		db.StreamLoans(ctx, p3.ID, func(l *reclaim.Loan) error { c := *l; p3loan = &c; return nil })
+		db.CandidateLoans(ctx, []int64{p3.ID}, func(int64, *reclaim.Loan) error { n++; return nil })
+		if n != 0 {
+			t.Fatalf("%d candidates in a portfolio pooled whole", n)
+		}
+		if _, err := db.CreateDeal(ctx, sqldb.DealSpec{Pool: "D3", Origin: "test/D3", Doc: doc, Effective: eff,
+			Loans: []sqldb.DealLoan{{PortfolioID: p3.ID, Loan: p3loan}}}); reclaim.ErrorCode(err) != reclaim.ECONFLICT {
+			t.Fatalf("a loan of a whole-portfolio pool pooled again: %v", err)
+		}
 		sequenceAll(t, db, "D1")
 		// Servicing: collections by pool key (portfolio/loan id), a cost, a waiver, a servicer file.
 		key := sel[0].Loan.LoanID
