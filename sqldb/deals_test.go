@@ -158,7 +158,11 @@ func TestDealLifecycle(t *testing.T) {
 		if _, err := db.CloseDealPeriod(ctx, "D1", 1, dealBuilder(t, doc, "D1", 1)); reclaim.ErrorCode(err) != reclaim.ECONFLICT {
 			t.Fatalf("period 1 twice: %v", err)
 		}
-		// A cost dated in the reported period is refused.
+		// A collection or a cost dated in the reported period is refused.
+		if _, err := db.PostCollection(ctx, sqldb.Collection{Pool: "D1", LoanRef: live.PoolKey(p1.ID, key), Amount: money.New(100, "CNY"),
+			Channel: verify.ChannelBankTransfer, TxnID: "T-late", Effective: date.Of(2016, 6, 10), PostedBy: "c"}); reclaim.ErrorCode(err) != reclaim.EINVALID {
+			t.Fatalf("a collection in a closed deal period: %v", err)
+		}
 		if _, err := db.RecordDealCost(ctx, sqldb.DealCostSpec{Pool: "D1", Kind: verify.CostDisposal, Amount: money.New(1, "CNY"),
 			Effective: date.Of(2016, 6, 10)}); reclaim.ErrorCode(err) != reclaim.EINVALID {
 			t.Fatalf("a cost in a closed period: %v", err)
