@@ -70,6 +70,8 @@ const (
 	PermAuctionBid       Permission = "auction.bid"       // act for one's organisation: register, NDA, deposit, bid
 	PermAuctionManage    Permission = "auction.manage"    // list auctions, record court auctions, confirm payment, settle
 	PermOrgManage        Permission = "org.manage"        // qualify bidding organisations, link users, credit deposits
+	PermDealRead         Permission = "deal.read"         // live ABS deals: reports, monitoring, loan-level data (investors: their deals only)
+	PermDealManage       Permission = "deal.manage"       // open and amend deals, close payment dates, costs, investors and holdings
 )
 
 // RolePermissions is the one table that decides who may do what. Roles not listed for a
@@ -104,6 +106,8 @@ var RolePermissions = map[Permission][]Role{
 	PermAuctionBid:       {RoleBidder},
 	PermAuctionManage:    {RoleAdmin, RoleAnalyst},
 	PermOrgManage:        {RoleAdmin},
+	PermDealRead:         {RoleAdmin, RoleAnalyst, RoleInvestor, RoleTrustee, RoleAuditor},
+	PermDealManage:       {RoleAdmin, RoleAnalyst, RoleTrustee},
 }
 
 // Can reports whether role r holds permission p.

@@ -83,6 +83,9 @@ type Config struct {
 	Workout WorkoutService
 	// Market serves the auction marketplace (nil: no market routes; docs/marketplace.md).
 	Market MarketService
+	// Deals serves live ABS deals (nil: no deal routes, and investors' pool access is not
+	// filtered by holdings).
+	Deals DealService
 	// Collectors are more metrics served on /metrics (the ledger's leadership and lag).
 	Collectors []prometheus.Collector
 	// Payments posts, matches and reverses payments (nil: no payment routes).

@@ -13,6 +13,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"reclaim"
+	"reclaim/abs/dealservice"
 	"reclaim/events"
 	"reclaim/httpapi"
 	"reclaim/ingest"
@@ -98,10 +99,12 @@ func serve(ctx context.Context, g *globals, a *app, f serveFlags, ready func(url
 	}
 	mkt := newMarket(a, broker, log)
 	defer mkt.Close()
+	val := service.New(a.db, service.Options{Logger: log})
+	deals := dealservice.New(a.db, val, ledger.Origin(), ledger.VerifierKey(), nil) // live ABS deals (docs/abs-live.md)
 	srv, err := httpapi.New(httpapi.Config{Logger: log, Version: Version, SecureCookies: f.secure, Web: web.Dist(),
-		MaxUploadBytes: f.maxMB << 20, UploadDir: uploadDir, TrustedProxies: proxies, Ledger: ledger, Valuation: service.New(a.db, service.Options{Logger: log}),
+		MaxUploadBytes: f.maxMB << 20, UploadDir: uploadDir, TrustedProxies: proxies, Ledger: ledger, Valuation: val,
 		Collectors: append(ledger.Collectors(), marketCollectors(mkt)...), Workout: newWorkoutService(a.db, bk, broker, log),
-		Payments: sqldb.PaymentDesk{DB: a.db, Blind: sqldb.BlindLookup(bk)}, Market: mkt},
+		Payments: sqldb.PaymentDesk{DB: a.db, Blind: sqldb.BlindLookup(bk)}, Market: mkt, Deals: deals},
 		sqldb.KeyedDB{DB: a.db, Keys: a.keys}, ingest.WithBlindIndex(a.keys, blindTerms(bk)), broker)
 	if err != nil {
 		return err
