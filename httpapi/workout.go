@@ -97,7 +97,7 @@ type ContactBody struct {
 	Number       string    `json:"number,omitempty" maxLength:"40" doc:"the number dialled or texted (calls, SMS); only its blind index is stored"`
 	At           time.Time `json:"at,omitzero" doc:"when, RFC 3339 with the debtor's UTC offset; default now at UTC+8"`
 	Consent      string    `json:"consent,omitempty" doc:"empty or late_hours"`
-	RecordingRef string    `json:"recording_ref,omitempty" maxLength:"200" doc:"required for a visit (CN-6)"`
+	RecordingRef string    `json:"recording_ref,omitempty" maxLength:"200" doc:"recording or proof reference: required for a visit (CN-6); with a delivered letter, SMS or email it makes a demand with proof of delivery, with a promise_to_pay call an acknowledgement (both interrupt the limitation period)"`
 	DebtID       string    `json:"debt_id,omitempty" maxLength:"200" doc:"the loan the contact is about"`
 	Note         string    `json:"note,omitempty" maxLength:"2000"`
 }

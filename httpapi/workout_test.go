@@ -1,10 +1,12 @@
 package httpapi_test
 
 import (
+	"bufio"
 	"bytes"
 	"context"
 	"encoding/json"
 	"fmt"
+	"net/http"
 	"strings"
 	"testing"
 	"time"
@@ -188,4 +190,41 @@ func countAccess(t *testing.T, db *sqldb.DB) int {
 		t.Fatal(err)
 	}
 	return len(as)
+}
+
+// TestWorkoutStream: case.<id> is visible to whoever may see the case, workout to managers; a
+// contact is published on both.
+func TestWorkoutStream(t *testing.T) {
+	f := newFixture(t, sqldbtest.OpenSQLite(t))
+	mgr, col := f.as(reclaim.RoleCollectionManager), f.as(reclaim.RoleCollector)
+	must(t, mgr, "POST", fmt.Sprintf("/api/v1/portfolios/%d/acquisition", f.portfolio), `{"award_date":"2026-03-02","price":"100.00"}`, 201)
+	all := decode[struct{ Items []workout.CaseRow }](t, must(t, mgr, "GET", "/api/v1/cases?limit=1", "", 200))
+	id := all.Items[0].ID
+	must(t, col, "GET", fmt.Sprintf("/api/v1/stream?topic=case.%d", id), "", 404)
+	must(t, col, "GET", "/api/v1/stream?topic=workout", "", 404)
+	must(t, mgr, "GET", "/api/v1/stream?topic=case.x", "", 404)
+	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+	defer cancel()
+	req, _ := http.NewRequestWithContext(ctx, "GET", fmt.Sprintf("%s/api/v1/stream?topic=case.%d", f.ts.URL, id), nil)
+	res, err := mgr.c.Do(req)
+	if err != nil || res.StatusCode != 200 {
+		t.Fatalf("manager's case stream: %v %v", res, err)
+	}
+	defer res.Body.Close()
+	got := make(chan string, 1)
+	go func() {
+		sc := bufio.NewScanner(res.Body)
+		for sc.Scan() {
+			if line := sc.Text(); strings.HasPrefix(line, "event: contact") {
+				got <- line
+				return
+			}
+		}
+	}()
+	must(t, mgr, "POST", fmt.Sprintf("/api/v1/cases/%d/contacts", id), `{"kind":"letter","outcome":"delivered","at":"2026-03-10T10:00:00+08:00"}`, 200)
+	select {
+	case <-got:
+	case <-ctx.Done():
+		t.Fatal("no contact event on the case stream")
+	}
 }

@@ -4,6 +4,7 @@ import (
 	"context"
 	"database/sql"
 	"encoding/hex"
+	"slices"
 	"sort"
 	"strings"
 	"time"
@@ -230,6 +231,7 @@ func (d *DB) BoardPortfolio(ctx context.Context, spec BoardSpec) (BoardResult, e
 		var newCases []int64
 		var nextCase int64
 		var caseSeq string
+		var reserved []int64
 		if d.dialect == SQLite {
 			if err := tx.QueryRow(ctx, `SELECT COALESCE(MAX(id), 0) + 1 FROM cases`).Scan(&nextCase); err != nil {
 				return err
@@ -243,9 +245,28 @@ func (d *DB) BoardPortfolio(ctx context.Context, spec BoardSpec) (BoardResult, e
 				nextCase++
 				return id, nil
 			}
-			var id int64
-			err := tx.tx.QueryRowContext(ctx, `SELECT nextval($1::regclass)`, caseSeq).Scan(&id)
-			return id, err
+			if len(reserved) == 0 { // reserve ids 1,000 at a time: one round trip, not one per case
+				rs, err := tx.tx.QueryContext(ctx, `SELECT nextval($1::regclass) FROM generate_series(1, 1000)`, caseSeq)
+				if err != nil {
+					return 0, err
+				}
+				for rs.Next() {
+					var id int64
+					if err := rs.Scan(&id); err != nil {
+						rs.Close()
+						return 0, err
+					}
+					reserved = append(reserved, id)
+				}
+				rs.Close()
+				if err := rs.Err(); err != nil {
+					return 0, err
+				}
+				slices.Sort(reserved)
+			}
+			id := reserved[0]
+			reserved = reserved[1:]
+			return id, nil
 		}
 		var keyArgs []any
 		for i := range loans {
@@ -277,18 +298,6 @@ func (d *DB) BoardPortfolio(ctx context.Context, spec BoardSpec) (BoardResult, e
 				}
 			}
 		}
-		if len(newCases) > 0 {
-			args := make([]any, 0, len(newCases)*4)
-			for _, id := range newCases {
-				args = append(args, id, CaseOpen, cur, d.instant(now), d.instant(now))
-			}
-			if err := insertBatch(ctx, tx, "cases", "id, status, currency, opened_at, updated_at", 5, args); err != nil {
-				return err
-			}
-		}
-		if err := insertBatch(ctx, tx, "case_keys", "hash, kind, case_id", 3, keyArgs); err != nil {
-			return err
-		}
 
 		// Accounts, boarding movements, per-loan limitation.
 		acc := make([]any, 0, len(loans)*15)
@@ -311,6 +320,20 @@ func (d *DB) BoardPortfolio(ctx context.Context, spec BoardSpec) (BoardResult, e
 				AccountActive, dateArg(spec.AwardDate), dateArg(lim.Expiry))
 			mov = append(mov, l.id, cid, MoveBoarded, claim, p, in, f, cur, dateArg(spec.AwardDate), "acquisition:"+itoa(int(a.ID)), spec.Actor, d.instant(now))
 		}
+		// New cases carry their loans' earliest expiry from the start; cases that existed are
+		// recomputed over all their accounts (old ones too) below.
+		if len(newCases) > 0 {
+			args := make([]any, 0, len(newCases)*7)
+			for _, id := range newCases {
+				args = append(args, id, CaseOpen, cur, dateArg(caseExp[id]), dateArg(caseEnf[id]), d.instant(now), d.instant(now))
+			}
+			if err := insertBatch(ctx, tx, "cases", "id, status, currency, limitation_expiry, enforcement_deadline, opened_at, updated_at", 7, args); err != nil {
+				return err
+			}
+		}
+		if err := insertBatch(ctx, tx, "case_keys", "hash, kind, case_id", 3, keyArgs); err != nil {
+			return err
+		}
 		if err := insertBatch(ctx, tx, "accounts", `loan_id, case_id, acquisition_id, portfolio_id, borrower_id, loan_ref, currency,
 			principal_minor, interest_minor, fees_minor, claim_minor, cost_basis_minor, status, boarded_on, limitation_expiry`, 15, acc); err != nil {
 			if isUniqueViolation(err) {
@@ -326,13 +349,19 @@ func (d *DB) BoardPortfolio(ctx context.Context, spec BoardSpec) (BoardResult, e
 		res.Cases = int64(len(touched))
 		res.NewCases = int64(len(newCases))
 
-		// Each touched case's earliest expiry among all its accounts (old ones too).
 		ids := make([]int64, 0, len(touched))
 		for id := range touched {
 			ids = append(ids, id)
 		}
 		sort.Slice(ids, func(i, j int) bool { return ids[i] < ids[j] })
+		fresh := make(map[int64]bool, len(newCases))
+		for _, id := range newCases {
+			fresh[id] = true
+		}
 		for _, id := range ids {
+			if fresh[id] {
+				continue
+			}
 			if err := tx.refreshCaseLimitation(ctx, id, now); err != nil {
 				return err
 			}

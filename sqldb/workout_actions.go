@@ -52,12 +52,8 @@ func (d *DB) AddAction(ctx context.Context, a workout.Action, lim *workout.Limit
 		if err := tx.insertAction(ctx, &a); err != nil {
 			return err
 		}
-		if lim != nil && !lim.On.IsZero() {
-			if _, err := tx.Exec(ctx, `INSERT INTO limitation_events (case_id, loan_id, kind, on_date, ref, at) VALUES (?, NULL, ?, ?, ?, ?)`,
-				a.CaseID, string(lim.Kind), dateArg(lim.On), "action:"+itoa(int(a.ID)), d.instant(a.At)); err != nil {
-				return err
-			}
-			return tx.refreshCaseLimitation(ctx, a.CaseID, d.nowUTC())
+		if lim != nil {
+			return tx.addLimitationEvent(ctx, a.CaseID, 0, *lim, "action:"+itoa(int(a.ID)))
 		}
 		return nil
 	})
@@ -65,9 +61,10 @@ func (d *DB) AddAction(ctx context.Context, a workout.Action, lim *workout.Limit
 }
 
 // RecordAttempt records a contact attempt with its decision and, when action is not nil (an
-// allowed contact that took place), the action, linked, in one transaction. ENOTFOUND for an
-// unknown case.
-func (d *DB) RecordAttempt(ctx context.Context, at workout.Attempt, action *workout.Action) (workout.Attempt, error) {
+// allowed contact that took place), the action, linked, and the limitation event the contact
+// records (lim: a demand with proof of delivery, an acknowledgement; nil for none), in one
+// transaction. ENOTFOUND for an unknown case.
+func (d *DB) RecordAttempt(ctx context.Context, at workout.Attempt, action *workout.Action, lim *workout.LimitationEvent) (workout.Attempt, error) {
 	err := d.WriteTx(ctx, func(tx *Tx) error {
 		if _, err := caseExists(ctx, tx, at.CaseID); err != nil {
 			return err
@@ -79,6 +76,11 @@ func (d *DB) RecordAttempt(ctx context.Context, at workout.Attempt, action *work
 				return err
 			}
 			at.ActionID = action.ID
+			if lim != nil {
+				if err := tx.addLimitationEvent(ctx, at.CaseID, 0, *lim, "action:"+itoa(int(action.ID))); err != nil {
+					return err
+				}
+			}
 		}
 		return tx.insertAttempt(ctx, &at)
 	})
@@ -108,6 +110,46 @@ func parseReasons(s string) []workout.ContactReason {
 	out := []workout.ContactReason{}
 	_ = json.Unmarshal([]byte(s), &out)
 	return out
+}
+
+// addLimitationEvent records a limitation event of a case (loanID 0: every loan of the case)
+// and moves the case's expiry. A demand without proof of delivery is not recorded (it
+// interrupts nothing).
+func (t *Tx) addLimitationEvent(ctx context.Context, caseID, loanID int64, e workout.LimitationEvent, ref string) error {
+	if e.On.IsZero() || !e.Kind.Valid() || (e.Kind == workout.LimDemand && !e.Delivered) {
+		return nil
+	}
+	var loan any
+	if loanID != 0 {
+		loan = loanID
+	}
+	if _, err := t.Exec(ctx, `INSERT INTO limitation_events (case_id, loan_id, kind, on_date, ref, at) VALUES (?, ?, ?, ?, ?, ?)`,
+		caseID, loan, string(e.Kind), dateArg(e.On), ref, t.db.instant(t.db.nowUTC())); err != nil {
+		return err
+	}
+	return t.refreshCaseLimitation(ctx, caseID, t.db.nowUTC())
+}
+
+// AddLimitationEvent records an event that interrupts the limitation period of one boarded loan
+// (a part-payment posted to it, an acknowledgement) or, with loanID 0, of every loan of the case,
+// and moves the expiries. ref names its source (a payment id). ENOTFOUND for an unknown case, or
+// a loan not in the case.
+func (d *DB) AddLimitationEvent(ctx context.Context, caseID, loanID int64, e workout.LimitationEvent, ref string) error {
+	err := d.WriteTx(ctx, func(tx *Tx) error {
+		if _, err := caseExists(ctx, tx, caseID); err != nil {
+			return err
+		}
+		if loanID != 0 {
+			var one int
+			if err := tx.QueryRow(ctx, `SELECT 1 FROM accounts WHERE loan_id = ? AND case_id = ?`, loanID, caseID).Scan(&one); err == sql.ErrNoRows {
+				return reclaim.Errorf(reclaim.ENOTFOUND, "loan %d is not in case %d", loanID, caseID)
+			} else if err != nil {
+				return err
+			}
+		}
+		return tx.addLimitationEvent(ctx, caseID, loanID, e, ref)
+	})
+	return dbError(err, "recording a limitation event")
 }
 
 // RecordAgencyAttempts records contacts an agency reported (they happened, allowed or flagged),
@@ -556,7 +598,8 @@ func (d *DB) Notices(ctx context.Context, caseID int64) ([]workout.Notice, error
 }
 
 // DeliverNotice records a notice's delivery (channel, date, proof), which interrupts the
-// limitation period of the case's loans (a notice_delivered limitation event), and its action.
+// limitation period of the loans the notice assigned (a notice_delivered limitation event per
+// loan of its acquisition in the case), and its action.
 // ENOTFOUND when the notice is not the case's; ECONFLICT when it was delivered already.
 func (d *DB) DeliverNotice(ctx context.Context, caseID, noticeID int64, on date.Date, channel, proof, actor string) (workout.Notice, error) {
 	var n workout.Notice
@@ -579,8 +622,30 @@ func (d *DB) DeliverNotice(ctx context.Context, caseID, noticeID int64, on date.
 			return err
 		}
 		n.DeliveredOn, n.Channel, n.ProofRef, n.DeliveredBy = on, channel, proof, actor
-		if _, err := tx.Exec(ctx, `INSERT INTO limitation_events (case_id, loan_id, kind, on_date, ref, at) VALUES (?, NULL, ?, ?, ?, ?)`,
-			caseID, string(workout.LimNoticeDelivered), dateArg(on), "notice:"+itoa(int(noticeID)), d.instant(now)); err != nil {
+		// The notice interrupts the limitation of the loans it assigned (this acquisition's loans
+		// in the case), not of the debtor's loans bought elsewhere.
+		rows, err := tx.Query(ctx, `SELECT loan_id FROM accounts WHERE case_id = ? AND acquisition_id = ? ORDER BY loan_id`, caseID, n.AcquisitionID)
+		if err != nil {
+			return err
+		}
+		var loans []int64
+		for rows.Next() {
+			var id int64
+			if err := rows.Scan(&id); err != nil {
+				rows.Close()
+				return err
+			}
+			loans = append(loans, id)
+		}
+		rows.Close()
+		if err := rows.Err(); err != nil {
+			return err
+		}
+		args := make([]any, 0, 6*len(loans))
+		for _, id := range loans {
+			args = append(args, caseID, id, string(workout.LimNoticeDelivered), dateArg(on), "notice:"+itoa(int(noticeID)), d.instant(now))
+		}
+		if err := insertBatch(ctx, tx, "limitation_events", "case_id, loan_id, kind, on_date, ref, at", 6, args); err != nil {
 			return err
 		}
 		if err := tx.insertAction(ctx, &workout.Action{CaseID: caseID, Kind: workout.KindNotice, Channel: channel, Outcome: "delivered", Actor: actor,

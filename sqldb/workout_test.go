@@ -171,6 +171,27 @@ func TestBoardPortfolio(t *testing.T) {
 		if err != nil || a.Price != price || a.Seller != "某银行信用卡中心" || a.AwardDate != date.Of(2026, 3, 2) {
 			t.Fatalf("acquisition %+v %v", a, err)
 		}
+		// The notice of the first acquisition moves only its own loans' expiry.
+		ns, err := db.Notices(ctx, zCase)
+		if err != nil || len(ns) != 2 {
+			t.Fatalf("notices %+v %v", ns, err)
+		}
+		if _, err := db.DeliverNotice(ctx, zCase, ns[0].ID, date.Of(2026, 3, 9), "ems", "EMS1", "tester"); err != nil {
+			t.Fatal(err)
+		}
+		accs, _ = db.CaseAccounts(ctx, zCase)
+		for _, a := range accs {
+			want := date.Of(2029, 3, 9)
+			if a.PortfolioID == p2.ID {
+				want = date.Of(2027, 2, 28)
+			}
+			if a.LimitationExpiry != want {
+				t.Errorf("loan %s expiry %v, want %v", a.LoanRef, a.LimitationExpiry, want)
+			}
+		}
+		if c, _ := db.GetCase(ctx, zCase); c.LimitationExpiry != date.Of(2027, 2, 28) {
+			t.Fatalf("case expiry %v", c.LimitationExpiry)
+		}
 		if err := db.AssignCase(ctx, zCase, "alice"); err != nil {
 			t.Fatal(err)
 		}

@@ -53,8 +53,8 @@ var kindOutcomes = map[string][]string{
 	KindVisit:  {"visited", "not_found"},
 }
 
-// Outcomes lists the outcomes a contact kind accepts (nil for a kind that is not a contact).
-func Outcomes(kind string) []string { return kindOutcomes[kind] }
+// ActionOutcomes lists the outcomes a contact kind accepts (nil for a kind that is not a contact).
+func ActionOutcomes(kind string) []string { return kindOutcomes[kind] }
 
 // ContactOutcome maps a recorded outcome onto the contact log's vocabulary: a conversation
 // (answered, promise to pay, refusal) is answered; a wrong party is failed (the call connected
@@ -130,6 +130,9 @@ func actionInvalid(field, value, rule, format string, args ...any) error {
 // step a known step and its effective date, and for a filing a positive claim. Errors are
 // EINVALID naming the field, the value and the rule.
 func ValidateAction(in ActionInput) error {
+	if !in.At.IsZero() && (in.At.Year() < 1900 || in.At.Year() > 2200) {
+		return actionInvalid("at", in.At.Format(time.RFC3339), "range", "at %s is not a plausible time (years 1900-2200)", in.At.Format(time.RFC3339))
+	}
 	switch in.Kind {
 	case KindCall, KindSMS, KindLetter, KindEmail, KindVisit:
 		if !slices.Contains(kindOutcomes[in.Kind], in.Outcome) {

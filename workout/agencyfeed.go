@@ -104,6 +104,9 @@ func ParseAgencyFeed(r io.Reader) ([]Contact, error) {
 		if err != nil {
 			return nil, feedErr(line, "at", get("at"), "rfc3339", "line %d: at %q is not an RFC 3339 time with a UTC offset (2026-03-02T21:59:00+08:00)", line, get("at"))
 		}
+		if at.Year() < 1900 || at.Year() > 2200 {
+			return nil, feedErr(line, "at", get("at"), "range", "line %d: at %q is not a plausible time (years 1900-2200)", line, get("at"))
+		}
 		c.At = at
 		ids[c.ID] = line
 		out = append(out, c)

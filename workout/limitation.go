@@ -155,3 +155,20 @@ func LimitationWarning(deadline, asOf date.Date) string {
 	}
 	return WarnNone
 }
+
+// ContactLimitationEvent returns the limitation event a contact that took place records, or nil:
+// a letter, SMS or email delivered with a proof reference is a demand with proof of delivery; a
+// call in which the debtor promised to pay, with its recording reference, is an acknowledgement
+// of the debt. Anything else interrupts nothing. on is the contact's local date.
+func ContactLimitationEvent(kind, outcome, proofRef string, on date.Date) *LimitationEvent {
+	if proofRef == "" || on.IsZero() {
+		return nil
+	}
+	switch {
+	case (kind == "letter" || kind == "sms" || kind == "email") && outcome == "delivered":
+		return &LimitationEvent{Kind: LimDemand, On: on, Delivered: true}
+	case kind == "call" && outcome == "promise_to_pay":
+		return &LimitationEvent{Kind: LimAcknowledgement, On: on, Delivered: true}
+	}
+	return nil
+}

@@ -5,6 +5,7 @@ import (
 	"os"
 	"path/filepath"
 	"testing"
+	"time"
 
 	"pgregory.net/rapid"
 
@@ -16,7 +17,7 @@ import (
 
 // update reports whether -update was given (registered here unless another test file of the
 // package registered it first).
-func update() bool {
+func woUpdate() bool {
 	f := flag.Lookup("update")
 	return f != nil && f.Value.String() == "true"
 }
@@ -27,7 +28,7 @@ func init() {
 	}
 }
 
-func yuanFen(m int64) money.Amount { return money.New(m, money.CNY) }
+func woYuan(m int64) money.Amount { return money.New(m, money.CNY) }
 
 func TestLimitationExpiry(t *testing.T) {
 	d := date.Of
@@ -111,21 +112,21 @@ func TestLimitationWarning(t *testing.T) {
 }
 
 func TestCostBasis(t *testing.T) {
-	parts, err := CostBasis(yuanFen(1000), []money.Amount{yuanFen(1), yuanFen(1), yuanFen(1)})
+	parts, err := CostBasis(woYuan(1000), []money.Amount{woYuan(1), woYuan(1), woYuan(1)})
 	if err != nil {
 		t.Fatal(err)
 	}
-	if parts[0] != yuanFen(334) || parts[1] != yuanFen(333) || parts[2] != yuanFen(333) {
+	if parts[0] != woYuan(334) || parts[1] != woYuan(333) || parts[2] != woYuan(333) {
 		t.Fatalf("parts %v", parts)
 	}
-	if p, _ := CostBasis(yuanFen(10), []money.Amount{yuanFen(0), yuanFen(0)}); p[0] != yuanFen(5) || p[1] != yuanFen(5) {
+	if p, _ := CostBasis(woYuan(10), []money.Amount{woYuan(0), woYuan(0)}); p[0] != woYuan(5) || p[1] != woYuan(5) {
 		t.Fatalf("zero claims split evenly: %v", p)
 	}
 	for _, bad := range []struct {
 		price  money.Amount
 		claims []money.Amount
 	}{
-		{yuanFen(1), nil}, {yuanFen(-1), []money.Amount{yuanFen(1)}}, {yuanFen(1), []money.Amount{yuanFen(-1)}}, {yuanFen(1), []money.Amount{money.New(1, "USD")}},
+		{woYuan(1), nil}, {woYuan(-1), []money.Amount{woYuan(1)}}, {woYuan(1), []money.Amount{woYuan(-1)}}, {woYuan(1), []money.Amount{money.New(1, "USD")}},
 	} {
 		if _, err := CostBasis(bad.price, bad.claims); reclaim.ErrorCode(err) != reclaim.EINVALID {
 			t.Errorf("CostBasis(%v, %v) = %v, want EINVALID", bad.price, bad.claims, err)
@@ -135,11 +136,11 @@ func TestCostBasis(t *testing.T) {
 
 func TestCostBasisSumsToPrice(t *testing.T) {
 	rapid.Check(t, func(t *rapid.T) {
-		price := yuanFen(rapid.Int64Range(0, 1e12).Draw(t, "price"))
+		price := woYuan(rapid.Int64Range(0, 1e12).Draw(t, "price"))
 		n := rapid.IntRange(1, 50).Draw(t, "n")
 		claims := make([]money.Amount, n)
 		for i := range claims {
-			claims[i] = yuanFen(rapid.Int64Range(0, 1e10).Draw(t, "claim"))
+			claims[i] = woYuan(rapid.Int64Range(0, 1e10).Draw(t, "claim"))
 		}
 		parts, err := CostBasis(price, claims)
 		if err != nil {
@@ -147,7 +148,7 @@ func TestCostBasisSumsToPrice(t *testing.T) {
 		}
 		var sum int64
 		for i, p := range parts {
-			if p.Sign() < 0 || (claims[i].IsZero() && p.Sign() != 0 && !allZero(claims)) {
+			if p.Sign() < 0 || (claims[i].IsZero() && p.Sign() != 0 && !woAllZero(claims)) {
 				t.Fatalf("part %d = %v for claim %v", i, p, claims[i])
 			}
 			sum += p.Minor()
@@ -158,7 +159,7 @@ func TestCostBasisSumsToPrice(t *testing.T) {
 	})
 }
 
-func allZero(as []money.Amount) bool {
+func woAllZero(as []money.Amount) bool {
 	for _, a := range as {
 		if !a.IsZero() {
 			return false
@@ -214,12 +215,12 @@ func TestCourtFee(t *testing.T) {
 		{1_234_567, 10864, 5432}, // 12,345.67: 50 + 2,345.67 x 2.5% = 108.64175
 	}
 	for _, tt := range tests {
-		got, err := CourtFee(yuanFen(tt.claim), false)
-		if err != nil || got != yuanFen(tt.fee) {
+		got, err := CourtFee(woYuan(tt.claim), false)
+		if err != nil || got != woYuan(tt.fee) {
 			t.Errorf("CourtFee(%d) = %v %v, want %d", tt.claim, got.Minor(), err, tt.fee)
 		}
-		got, err = CourtFee(yuanFen(tt.claim), true)
-		if err != nil || got != yuanFen(tt.simplified) {
+		got, err = CourtFee(woYuan(tt.claim), true)
+		if err != nil || got != woYuan(tt.simplified) {
 			t.Errorf("CourtFee(%d, simplified) = %v %v, want %d", tt.claim, got.Minor(), err, tt.simplified)
 		}
 	}
@@ -232,8 +233,8 @@ func TestCourtFeeNonDecreasing(t *testing.T) {
 	rapid.Check(t, func(t *rapid.T) {
 		x := rapid.Int64Range(0, 1e12).Draw(t, "x")
 		d := rapid.Int64Range(0, 1e9).Draw(t, "d")
-		a, _ := CourtFee(yuanFen(x), false)
-		b, _ := CourtFee(yuanFen(x+d), false)
+		a, _ := CourtFee(woYuan(x), false)
+		b, _ := CourtFee(woYuan(x+d), false)
 		if b.Minor() < a.Minor() {
 			t.Fatalf("fee(%d)=%d > fee(%d)=%d", x, a.Minor(), x+d, b.Minor())
 		}
@@ -242,10 +243,10 @@ func TestCourtFeeNonDecreasing(t *testing.T) {
 
 func TestRenderNoticeGolden(t *testing.T) {
 	text, html := RenderNotice(NoticeData{CaseRef: "C42", MaskedName: "张*", Seller: "某银行<信用卡>中心", Buyer: "本公司 (the AMC)",
-		AwardDate: date.Of(2026, 3, 2), PortfolioRef: "PKG-1", Loans: []NoticeLoan{{"L1", yuanFen(123456)}, {"L2", yuanFen(1)}}})
+		AwardDate: date.Of(2026, 3, 2), PortfolioRef: "PKG-1", Loans: []NoticeLoan{{"L1", woYuan(123456)}, {"L2", woYuan(1)}}})
 	got := text + "\n----\n" + html + "\n"
 	path := filepath.Join("testdata", "notice.golden")
-	if update() {
+	if woUpdate() {
 		if err := os.WriteFile(path, []byte(got), 0o644); err != nil {
 			t.Fatal(err)
 		}
@@ -265,7 +266,7 @@ func TestValidateAction(t *testing.T) {
 		{Kind: KindSMS, Outcome: "delivered", Number: "13800138000", Party: "debtor"},
 		{Kind: KindLetter, Outcome: "delivered"},
 		{Kind: KindVisit, Outcome: "visited", RecordingRef: "rec-1"},
-		{Kind: KindLegal, LegalStep: LegalFiling, Effective: date.Of(2026, 1, 1), Claim: yuanFen(1)},
+		{Kind: KindLegal, LegalStep: LegalFiling, Effective: date.Of(2026, 1, 1), Claim: woYuan(1)},
 		{Kind: KindLegal, LegalStep: LegalTerminated, Effective: date.Of(2026, 1, 1)},
 		{Kind: KindNote, Note: "x"},
 	}
@@ -288,11 +289,12 @@ func TestValidateAction(t *testing.T) {
 		{ActionInput{Kind: KindLegal, LegalStep: LegalJudgment}, "effective"},
 		{ActionInput{Kind: KindLegal, LegalStep: LegalFiling, Effective: date.Of(2026, 1, 1)}, "claim"},
 		{ActionInput{Kind: KindNote}, "note"},
+		{ActionInput{Kind: KindLetter, Outcome: "delivered", At: time.Date(0, 1, 1, 0, 0, 0, 0, time.UTC)}, "at"},
 	}
 	for _, b := range bad {
 		err := ValidateAction(b.in)
 		var re *reclaim.Error
-		if reclaim.ErrorCode(err) != reclaim.EINVALID || !asErr(err, &re) || re.Fields["field"] != b.field {
+		if reclaim.ErrorCode(err) != reclaim.EINVALID || !woAsErr(err, &re) || re.Fields["field"] != b.field {
 			t.Errorf("%+v: %v, want EINVALID on %s", b.in, err, b.field)
 		}
 	}
@@ -320,8 +322,31 @@ func TestSuppression(t *testing.T) {
 	}
 }
 
-func asErr(err error, re **reclaim.Error) bool {
+func woAsErr(err error, re **reclaim.Error) bool {
 	e, ok := err.(*reclaim.Error)
 	*re = e
 	return ok
+}
+
+func TestContactLimitationEvent(t *testing.T) {
+	on := date.Of(2026, 3, 2)
+	for _, tt := range []struct {
+		kind, outcome, proof string
+		want                 LimitationKind
+	}{
+		{"letter", "delivered", "EMS1", LimDemand},
+		{"sms", "delivered", "gw-1", LimDemand},
+		{"email", "delivered", "msg-1", LimDemand},
+		{"letter", "delivered", "", ""},
+		{"letter", "failed", "EMS1", ""},
+		{"call", "promise_to_pay", "rec-1", LimAcknowledgement},
+		{"call", "promise_to_pay", "", ""},
+		{"call", "answered", "rec-1", ""},
+		{"visit", "visited", "rec-1", ""},
+	} {
+		got := ContactLimitationEvent(tt.kind, tt.outcome, tt.proof, on)
+		if (got == nil) != (tt.want == "") || (got != nil && (got.Kind != tt.want || got.On != on || !got.Delivered)) {
+			t.Errorf("%s/%s/%q: %+v, want %q", tt.kind, tt.outcome, tt.proof, got, tt.want)
+		}
+	}
 }

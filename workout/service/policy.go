@@ -1,6 +1,10 @@
 package service
 
-import "reclaim/workout"
+import (
+	"strings"
+
+	"reclaim/workout"
+)
 
 // InterimPolicy is the stand-in contact policy used until the compliance engine
 // (workout.Decide, h-compliance) is wired in its place in cmd/reclaim/workout.go. It applies
@@ -28,4 +32,12 @@ func InterimPolicy(pack workout.Pack, st workout.DebtorState, history []workout.
 		}
 	}
 	return d
+}
+
+// inconvenientWindow turns a stored inconvenient-time record ("HH:MM-HH:MM", validated by
+// AddConsent) into the engine's Window. It is the one place that builds a Window: if the
+// compliance engine's Window type differs from the stand-in's, only this function changes.
+func inconvenientWindow(value string) workout.Window {
+	from, to, _ := strings.Cut(value, "-")
+	return workout.Window{From: from, To: to}
 }

@@ -249,8 +249,7 @@ func (s *Service) debtorState(st workout.ContactState, today date.Date) workout.
 		case workout.ConsentThirdStop:
 			ds.ThirdPartyStopped = append(ds.ThirdPartyStopped, c.Value)
 		case workout.ConsentInconvenient:
-			from, to, _ := strings.Cut(c.Value, "-")
-			ds.Inconvenient = append(ds.Inconvenient, workout.Window{From: from, To: to})
+			ds.Inconvenient = append(ds.Inconvenient, inconvenientWindow(c.Value))
 		}
 	}
 	return ds
@@ -304,7 +303,7 @@ func (s *Service) Contact(ctx context.Context, v workout.Viewer, caseID int64, i
 		return nil, reclaim.Errorf(reclaim.EINVALID, "kind %q is not a contact (call, sms, letter, email, visit)", in.Kind)
 	}
 	if check && in.Outcome == "" {
-		in.Outcome = workout.Outcomes(in.Kind)[0] // any valid outcome: a check decides before the outcome exists
+		in.Outcome = workout.ActionOutcomes(in.Kind)[0] // any valid outcome: a check decides before the outcome exists
 	}
 	if err := workout.ValidateAction(in); err != nil {
 		return nil, err
@@ -364,11 +363,13 @@ func (s *Service) Contact(ctx context.Context, v workout.Viewer, caseID int64, i
 		At: at, LocalAt: at.Format(time.RFC3339), Outcome: outcome, Consent: in.Consent, Agent: agent, Agency: v.Agency, Source: src,
 		Pack: string(s.opts.Pack), Allowed: d.Allowed, Reasons: workout.Reasons(d.Violations)}
 	var act *workout.Action
+	var lim *workout.LimitationEvent
 	if d.Allowed && !check {
 		act = &workout.Action{Kind: in.Kind, Channel: in.Kind, Outcome: in.Outcome, Actor: agent, Agency: v.Agency, At: at,
 			RecordingRef: in.RecordingRef, Note: in.Note}
+		lim = workout.ContactLimitationEvent(in.Kind, in.Outcome, in.RecordingRef, date.FromTime(at))
 	}
-	att, err = s.db.RecordAttempt(ctx, att, act)
+	att, err = s.db.RecordAttempt(ctx, att, act, lim)
 	if err != nil {
 		return nil, err
 	}

@@ -276,16 +276,41 @@ func TestLegalAndNotices(t *testing.T) {
 		if _, err := f.svc.HandleComplaint(ctx, manager, c1, cs[0].ID, "again"); code(err) != reclaim.ECONFLICT {
 			t.Fatalf("handled twice: %v", err)
 		}
+		// A delivered letter with proof is a demand: it moves the expiry of the other case.
+		c2 := f.cases[1]
+		before, _ := db.GetCase(ctx, c2)
+		letter := workout.ActionInput{Kind: workout.KindLetter, Outcome: "delivered", RecordingRef: "EMS-778", At: time.Date(2026, 5, 4, 10, 0, 0, 0, cst)}
+		if res, err := f.svc.Contact(ctx, manager, c2, letter, workout.SourceAPI, false); err != nil || !res.Allowed {
+			t.Fatalf("letter: %+v %v", res, err)
+		}
+		after, _ := db.GetCase(ctx, c2)
+		if before.LimitationExpiry != date.Of(2027, 2, 28) || after.LimitationExpiry != date.Of(2029, 5, 4) {
+			t.Fatalf("demand with proof: expiry %v -> %v", before.LimitationExpiry, after.LimitationExpiry)
+		}
+		if err := db.AddLimitationEvent(ctx, c2, 0, workout.LimitationEvent{Kind: workout.LimPartPayment, On: date.Of(2026, 6, 30)}, "payment:1"); err != nil {
+			t.Fatal(err)
+		}
+		if after, _ = db.GetCase(ctx, c2); after.LimitationExpiry != date.Of(2029, 6, 30) {
+			t.Fatalf("part-payment: expiry %v", after.LimitationExpiry)
+		}
+		if err := db.AddLimitationEvent(ctx, c2, 123456, workout.LimitationEvent{Kind: workout.LimPartPayment, On: date.Of(2026, 7, 1)}, "payment:2"); code(err) != reclaim.ENOTFOUND {
+			t.Fatalf("loan not in the case: %v", err)
+		}
+
 		// Warnings in the queue: on 2029-01-01 the suit's expiry (2029-04-01) is 90 days away;
-		// the other case expired on 2027-02-28 (expired cases stay in the list, flagged).
+		// the other case's (2029-06-30) is not yet due.
 		f.now = time.Date(2029, 1, 1, 9, 0, 0, 0, cst)
 		rows, err := f.svc.Cases(ctx, manager, workout.CaseQuery{ExpiringDays: 90})
-		if err != nil || len(rows) != 2 || rows[0].ID != c1 || rows[0].LimitationWarning != workout.Warn90 || rows[1].LimitationWarning != workout.WarnExpired {
+		if err != nil || len(rows) != 1 || rows[0].ID != c1 || rows[0].LimitationWarning != workout.Warn90 {
 			t.Fatalf("expiring cases %+v %v", rows, err)
 		}
 		f.now = time.Date(2029, 1, 1, 9, 0, 0, 0, cst).AddDate(0, 0, -1)
-		if rows, _ := f.svc.Cases(ctx, manager, workout.CaseQuery{ExpiringDays: 90}); len(rows) != 1 {
+		if rows, _ := f.svc.Cases(ctx, manager, workout.CaseQuery{ExpiringDays: 90}); len(rows) != 0 {
 			t.Fatalf("91 days before the expiry the case is not expiring: %+v", rows)
+		}
+		f.now = time.Date(2029, 7, 1, 9, 0, 0, 0, cst)
+		if rows, _ := f.svc.Cases(ctx, manager, workout.CaseQuery{ExpiringDays: 30}); len(rows) != 2 || rows[0].LimitationWarning != workout.WarnExpired {
+			t.Fatalf("expired cases stay in the list, flagged: %+v", rows)
 		}
 	})
 }
