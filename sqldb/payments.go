@@ -234,6 +234,7 @@ type payTx struct {
 	pooled    map[int64]bool       // portfolio id -> whether a pool was opened from it
 	undone    map[int64]bool       // payments of this transaction reversed in it
 	stmts     map[string]*sql.Stmt // prepared IN-list queries (closed with the transaction)
+	byName    map[string][]int64   // masked name -> borrower ids
 	err       error
 
 	matched, queued, reversals int
@@ -300,7 +301,18 @@ type statusUp struct {
 
 func (d *DB) newPayTx(ctx context.Context, tx *Tx, opt PaymentOptions, pol workout.AllocationPolicy) (*payTx, error) {
 	p := &payTx{d: d, ctx: ctx, tx: tx, opt: opt, pol: pol, now: d.nowUTC(), cases: map[int64]*payCase{}, existing: map[string]*oldPayment{},
-		here: map[string]*payRow{}, poolTxns: map[string]bool{}, pooled: map[int64]bool{}, undone: map[int64]bool{}, stmts: map[string]*sql.Stmt{}, refs: workout.ReferenceIndex{}}
+		here: map[string]*payRow{}, poolTxns: map[string]bool{}, pooled: map[int64]bool{}, undone: map[int64]bool{}, stmts: map[string]*sql.Stmt{}, byName: map[string][]int64{}, refs: workout.ReferenceIndex{}}
+	if tx.Dialect() == Postgres {
+		// The batched updates join a VALUES list of up to 500 keys to accounts and cases: an
+		// index probe per key, never a hash join over the whole table (which, under
+		// SERIALIZABLE, also takes a predicate lock on every row it reads).
+		if _, err := tx.Exec(ctx, `SET LOCAL enable_hashjoin = off`); err != nil {
+			return nil, err
+		}
+		if _, err := tx.Exec(ctx, `SET LOCAL enable_mergejoin = off`); err != nil {
+			return nil, err
+		}
+	}
 	if err := tx.QueryRow(ctx, `SELECT COALESCE(MAX(id), 0) + 1 FROM payments`).Scan(&p.nextPay); err != nil {
 		return nil, err
 	}
@@ -499,13 +511,48 @@ func (p *payTx) candidates(l workout.StatementLine) []workout.Candidate {
 		}
 	}
 	if l.PayerName != "" && l.Amount.Sign() > 0 {
+		// First the borrowers with the masked name (one index probe, remembered for the
+		// transaction: most unmatched names have no borrower at all), then their cases whose
+		// expected amounts fit.
 		masked := ingest.MaskPersonal(reclaim.PersonalData{Name: l.PayerName}).Name
+		ids, ok := p.byName[masked]
+		if !ok {
+			rows, err := p.tx.Query(p.ctx, `SELECT id FROM borrowers WHERE masked_name = ? LIMIT 10001`, masked)
+			if err != nil {
+				p.err = err
+				return nil
+			}
+			for rows.Next() {
+				var id int64
+				if err := rows.Scan(&id); err != nil {
+					rows.Close()
+					p.err = err
+					return nil
+				}
+				ids = append(ids, id)
+			}
+			rows.Close()
+			if err := rows.Err(); err != nil {
+				p.err = err
+				return nil
+			}
+			p.byName[masked] = ids
+		}
 		amt := l.Amount.Minor()
-		add(`SELECT DISTINCT a.case_id, c.status FROM borrowers b JOIN accounts a ON a.borrower_id = b.id JOIN cases c ON c.id = a.case_id
-			WHERE b.masked_name = ? AND c.currency = ? AND (a.principal_minor + a.interest_minor + a.fees_minor = ?
-			OR (SELECT SUM(x.principal_minor + x.interest_minor + x.fees_minor) FROM accounts x WHERE x.case_id = a.case_id) = ?
-			OR EXISTS (SELECT 1 FROM case_actions ca WHERE ca.case_id = a.case_id AND ca.amount_minor = ?))`,
-			workout.MatchNameAmount, masked, string(l.Currency), amt, amt, amt)
+		for start := 0; start < len(ids); start += 500 {
+			part := ids[start:min(len(ids), start+500)]
+			args := make([]any, 0, len(part)+4)
+			for _, id := range part {
+				args = append(args, id)
+			}
+			args = append(args, string(l.Currency), amt, amt, amt)
+			add(`SELECT DISTINCT a.case_id, c.status FROM accounts a JOIN cases c ON c.id = a.case_id
+				WHERE a.borrower_id IN (`+strings.TrimSuffix(strings.Repeat("?,", len(part)), ",")+`) AND c.currency = ?
+				AND (a.principal_minor + a.interest_minor + a.fees_minor = ?
+				OR (SELECT SUM(x.principal_minor + x.interest_minor + x.fees_minor) FROM accounts x WHERE x.case_id = a.case_id) = ?
+				OR EXISTS (SELECT 1 FROM case_actions ca WHERE ca.case_id = a.case_id AND ca.amount_minor = ?))`,
+				workout.MatchNameAmount, args...)
+		}
 	}
 	return out
 }
