@@ -517,7 +517,7 @@ func (p *payTx) candidates(l workout.StatementLine) []workout.Candidate {
 		masked := ingest.MaskPersonal(reclaim.PersonalData{Name: l.PayerName}).Name
 		ids, ok := p.byName[masked]
 		if !ok {
-			rows, err := p.tx.Query(p.ctx, `SELECT id FROM borrowers WHERE masked_name = ? LIMIT 10001`, masked)
+			rows, err := p.tx.Query(p.ctx, `SELECT id FROM borrowers WHERE masked_name = ? LIMIT ?`, masked, maxNameCandidates+1)
 			if err != nil {
 				p.err = err
 				return nil
@@ -535,6 +535,11 @@ func (p *payTx) candidates(l workout.StatementLine) []workout.Candidate {
 			if err := rows.Err(); err != nil {
 				p.err = err
 				return nil
+			}
+			if len(ids) > maxNameCandidates {
+				// A masked name this common (张* is shared by a large share of any book) says
+				// nothing about who paid: the line waits in the queue rather than risk a wrong case.
+				ids = nil
 			}
 			p.byName[masked] = ids
 		}
@@ -556,6 +561,10 @@ func (p *payTx) candidates(l workout.StatementLine) []workout.Candidate {
 	}
 	return out
 }
+
+// maxNameCandidates bounds the borrowers a masked payer name may point at for a name-and-amount
+// match: a name shared by more borrowers matches none of them.
+const maxNameCandidates = 10000
 
 // loadCase reads a case and its active accounts (balances, default dates, limitation expiry)
 // into the cache (ENOTFOUND for an unknown case).
