@@ -3,7 +3,6 @@ package workout
 import (
 	"fmt"
 	"math"
-	"sort"
 
 	"reclaim"
 	"reclaim/date"
@@ -347,5 +346,3 @@ func SplitWaiver(total money.Amount, claims []money.Amount) ([]money.Amount, err
 	}
 	return total.Allocate(w...)
 }
-
-var _ = sort.Ints

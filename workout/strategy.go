@@ -247,7 +247,7 @@ channels:
   visit:  {cost: "120.00"}
 teams:
   - {name: callers, channels: [call], capacity: 1500, agents: 25, shift: "09:00-20:00"}
-  - {name: sms-platform, channels: [sms], capacity: 6000, agents: 1, shift: "10:00-19:00"}
+  - {name: sms-platform, channels: [sms], capacity: 3000, agents: 1, shift: "10:00-19:00"}
   - {name: letters, channels: [letter], capacity: 400, agents: 1, shift: "09:00-17:00"}
   - {name: field-agency, agency: huadong-field, channels: [visit], capacity: 40, agents: 8, shift: "09:00-18:00"}
 `
@@ -276,4 +276,15 @@ func (s *Strategy) Capacity() int {
 		n += t.Capacity
 	}
 	return n
+}
+
+// Scaled returns a copy of s with every team's capacity multiplied by f (> 0), rounded, at least
+// 1: the same strategy for a portfolio of another size, or one arm of a champion/challenger split.
+func (s *Strategy) Scaled(f float64) *Strategy {
+	c := *s
+	c.Teams = append([]Team(nil), s.Teams...)
+	for i := range c.Teams {
+		c.Teams[i].Capacity = max(int(float64(c.Teams[i].Capacity)*f+0.5), 1)
+	}
+	return &c
 }

@@ -236,11 +236,16 @@ type Action struct {
 }
 
 // ChannelValues returns, per channel of s (ChannelIndex order; NaN for channels s does not use),
-// the expected recovery a contact today adds: the contact model's uplift times amountIfPaid, the
-// expected collection from a case that pays or commits.
-func ChannelValues(s *Strategy, m *ContactModel, f *CaseFeatures, amountIfPaid float64) [NumChannels]float64 {
+// the expected recovery of a contact today: P(pay | channel) times amountIfPaid, the expected
+// collection from a case that pays or commits. With uplift, P(pay | no contact) is subtracted
+// first (the recovery the contact adds rather than the recovery that follows it); it is the
+// better target with plenty of training data and a noisy one with little (docs/strategy.md).
+func ChannelValues(s *Strategy, m *ContactModel, f *CaseFeatures, amountIfPaid float64, uplift bool) [NumChannels]float64 {
 	var v [NumChannels]float64
-	base := m.PPay(f, "")
+	base := 0.0
+	if uplift {
+		base = m.PPay(f, "")
+	}
 	for i, ch := range AllChannels {
 		if _, ok := s.Channels[ch]; !ok {
 			v[i] = math.NaN()
