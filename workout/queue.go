@@ -161,11 +161,12 @@ func PlanQueue(s *Strategy, day date.Date, cases []QueueCase, lookup func(i int)
 		q.Rounds++
 		assigned, moves := solveAssignment(caps, start, optTeam, optNet, excluded, order)
 		q.Moves += moves
-		// Planned times: each team's contacts spread evenly over its shift, in case order.
+		// Planned times: each team's contacts spread evenly over its shift.
+		// The most valuable cases get the earliest slots of their team's shift.
 		byTeam := make([][]int, K)
-		for i := 0; i < n; i++ {
+		for _, i := range order {
 			if t := assigned[i]; t >= 0 {
-				byTeam[t] = append(byTeam[t], i)
+				byTeam[t] = append(byTeam[t], int(i))
 			}
 		}
 		items := q.Items[:0]

@@ -288,3 +288,19 @@ func (s *Strategy) Scaled(f float64) *Strategy {
 	}
 	return &c
 }
+
+// Split divides every team's capacity between two arms of a champion/challenger test: the
+// challenger gets the share (rounded) and the champion the rest, so the arms together never
+// exceed the strategy's capacity (an arm may get zero of a small team).
+func (s *Strategy) Split(share float64) (champion, challenger *Strategy) {
+	a, b := *s, *s
+	a.Teams = append([]Team(nil), s.Teams...)
+	b.Teams = append([]Team(nil), s.Teams...)
+	for i, t := range s.Teams {
+		c := int(float64(t.Capacity)*share + 0.5)
+		c = min(max(c, 0), t.Capacity)
+		b.Teams[i].Capacity = c
+		a.Teams[i].Capacity = t.Capacity - c
+	}
+	return &a, &b
+}

@@ -24,7 +24,13 @@ func ChallengerArm(seed uint64, caseID string, share float64) bool {
 	}
 	h.Write(b[:])
 	h.Write([]byte(caseID))
-	u := float64(h.Sum64()>>11) / (1 << 53)
+	x := h.Sum64() // FNV's high bits mix poorly for similar ids: finish with splitmix64's mixer
+	x ^= x >> 30
+	x *= 0xBF58476D1CE4E5B9
+	x ^= x >> 27
+	x *= 0x94D049BB133111EB
+	x ^= x >> 31
+	u := float64(x>>11) / (1 << 53)
 	return u < share
 }
 

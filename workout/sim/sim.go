@@ -562,10 +562,10 @@ func (r *sim) run(ctx context.Context) error {
 	var arms []arm
 	switch r.cfg.Mode {
 	case Split:
-		sh := r.cfg.ChallengerShare
+		champ, chall := r.s.Split(r.cfg.ChallengerShare)
 		arms = []arm{
-			{Rules, r.s.Scaled(1 - sh), func(c *caseState) bool { return !c.challenger }, "champion"},
-			{Optimiser, r.s.Scaled(sh), func(c *caseState) bool { return c.challenger }, "challenger"},
+			{Rules, champ, func(c *caseState) bool { return !c.challenger }, "champion"},
+			{Optimiser, chall, func(c *caseState) bool { return c.challenger }, "challenger"},
 		}
 	default:
 		arms = []arm{{r.cfg.Mode, r.s, func(*caseState) bool { return true }, ""}}
