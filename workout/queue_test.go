@@ -179,8 +179,8 @@ func TestNextBestAction(t *testing.T) {
 	for k := range v {
 		v[k] = math.NaN()
 	}
-	v[ChannelIndex(ChannelCall)] = 9   // net 6, ratio 2
-	v[ChannelIndex(ChannelSMS)] = 0.5  // net 0.4, ratio 4
+	v[ChannelIndex(ChannelCall)] = 9    // net 6, ratio 2
+	v[ChannelIndex(ChannelSMS)] = 0.5   // net 0.4, ratio 4
 	v[ChannelIndex(ChannelVisit)] = 500 // net 380, ratio 3.17
 	a, ok := NextBestAction(s, v)
 	if !ok || a.Channel != ChannelSMS || math.Abs(a.NetPerCost-4) > 1e-9 {
