@@ -61,6 +61,9 @@ func (f *simFlags) register(c *cobra.Command, withStrategy bool) {
 		fl.StringVar(&f.contacts, "contacts", "", "write the contact log (collection-rules.md CSV) to this file")
 		fl.StringVar(&f.payments, "payments", "", "write the payments (bank-statement CSV, docs/payments.md) to this file")
 		fl.Float64Var(&f.share, "challenger-share", 0.5, "split: the challenger's share of cases and capacity")
+	} else {
+		fl.StringVar(&f.contacts, "contacts", "", "write the optimiser run's contact log (collection-rules.md CSV) to this file")
+		fl.StringVar(&f.payments, "payments", "", "write the optimiser run's payments (bank-statement CSV) to this file")
 	}
 	fl.StringVar(&f.strategyFile, "strategy-file", "", "strategy YAML (channels, costs, teams; docs/strategy.md); default: the built-in strategy scaled to --loans")
 	fl.StringVar(&f.profile, "profile", "bank-mixed", "synthetic portfolio profile (see reclaim synth)")
@@ -68,7 +71,7 @@ func (f *simFlags) register(c *cobra.Command, withStrategy bool) {
 	fl.BoolVar(&f.jsonOut, "json", false, "print the result as JSON")
 	fl.StringVar(&f.model, "model", "", "recovery model file for the forecast (default: train one on a seasoned synthetic portfolio)")
 	fl.BoolVar(&f.forecast, "forecast", true, "compute the valuation forecast to compare collections with")
-	fl.IntVar(&f.learnLoans, "learn-loans", 0, "loans of the exploration portfolio the optimiser's models learn from (default loans/4, at least 5,000)")
+	fl.IntVar(&f.learnLoans, "learn-loans", 0, "loans of the exploration portfolio the optimiser's models learn from (default loans/5, at least 5,000)")
 	fl.IntVar(&f.learnMonths, "learn-months", 9, "months of the exploration run")
 	fl.BoolVar(&f.uplift, "uplift", false, "value contacts by P(pay | channel) - P(pay | no contact) instead of P(pay | channel)")
 }
@@ -115,7 +118,7 @@ func loadStrategy(path string, loans int) (*workout.Strategy, error) {
 func (f *simFlags) learn(ctx context.Context, g *globals, base sim.Config) (*sim.Models, error) {
 	n := f.learnLoans
 	if n == 0 {
-		n = max(f.loans/4, 5_000)
+		n = max(f.loans/5, 5_000)
 	}
 	if !g.quiet {
 		fmt.Fprintf(g.stderr, "Exploring %d synthetic loans for %d months to train the strategy models...\n", n, f.learnMonths)
@@ -148,7 +151,7 @@ func (f *simFlags) forecaster(ctx context.Context, g *globals, base sim.Config) 
 		}
 		src = f.model
 	} else {
-		const loans, months = 20_000, 24
+		const loans, months = 10_000, 24
 		cfg := synth.Config{Seed: f.seed ^ 0xf0ca, Loans: loans, PortfolioRef: "SEASONED-SIM", CutOff: base.CutOff.AddMonths(-months),
 			Profile: base.Profile}
 		if !g.quiet {
@@ -162,7 +165,7 @@ func (f *simFlags) forecaster(ctx context.Context, g *globals, base sim.Config) 
 		if err != nil {
 			return nil, "", err
 		}
-		if m, err = valuation.TrainRecoveryModel(ctx, t, valuation.TrainOptions{Trees: 150, MaxDepth: 4, LearningRate: 0.05}, nil); err != nil {
+		if m, err = valuation.TrainRecoveryModel(ctx, t, valuation.TrainOptions{Trees: 100, MaxDepth: 4, LearningRate: 0.08}, nil); err != nil {
 			return nil, "", err
 		}
 		src = fmt.Sprintf("recovery model trained on a seasoned synthetic portfolio (%d loans, %s, %d months)", loans, base.Profile, months)
@@ -383,6 +386,22 @@ confidence interval (normal approximation of the paired difference).`,
 				cfg.Mode, cfg.Models = m, models
 				if k == 1 {
 					cfg.Forecast = nil // the same portfolio: the forecast is the champion's
+					cf, err := createOut(f.contacts)
+					if err != nil {
+						return err
+					}
+					pf, err := createOut(f.payments)
+					if err != nil {
+						return err
+					}
+					if cf != nil {
+						defer cf.Close()
+						cfg.Contacts = cf
+					}
+					if pf != nil {
+						defer pf.Close()
+						cfg.Payments = pf
+					}
 				}
 				p := g.newProgress("simulating "+string(m), int64(base.Months*31))
 				cfg.Progress = func(d, n int) { p.total = int64(n); p.set(int64(d)) }
