@@ -75,6 +75,9 @@ type flowSolver struct {
 	ver      []uint32
 	heaps    [][]flowHeap // heaps[t][u]
 	moves    int
+	dist     []float64 // Bellman-Ford scratch, one per node
+	pred     []int
+	who      []int32
 }
 
 // gain is case i's net at node t (0 for no contact, -Inf when t is not an option).
@@ -129,9 +132,7 @@ const flowTol = 1e-9
 
 func (f *flowSolver) add(i int32) {
 	n := f.K + 1
-	dist := make([]float64, n)
-	pred := make([]int, n)
-	who := make([]int32, n)
+	dist, pred, who := f.dist, f.pred, f.who
 	for u := 0; u < n; u++ {
 		dist[u], pred[u] = f.gain(i, u), -1
 	}
@@ -182,7 +183,8 @@ func solveAssignment(caps []int, start []int32, optTeam []int32, optNet []float6
 	K := len(caps)
 	n := len(start) - 1
 	f := &flowSolver{K: K, caps: caps, count: make([]int, K), start: start, optTeam: optTeam, optNet: optNet,
-		excluded: excluded, where: make([]int32, n), ver: make([]uint32, n), heaps: make([][]flowHeap, K+1)}
+		excluded: excluded, where: make([]int32, n), ver: make([]uint32, n), heaps: make([][]flowHeap, K+1),
+		dist: make([]float64, K+1), pred: make([]int, K+1), who: make([]int32, K+1)}
 	for t := range f.heaps {
 		f.heaps[t] = make([]flowHeap, K+1)
 	}
