@@ -1,6 +1,8 @@
 package workout
 
 import (
+	"context"
+	"math"
 	"strings"
 	"testing"
 
@@ -103,5 +105,65 @@ func TestStrategySplit(t *testing.T) {
 				t.Errorf("share %v team %s: %d + %d != %d", share, tm.Name, a.Teams[i].Capacity, b.Teams[i].Capacity, tm.Capacity)
 			}
 		}
+	}
+}
+
+func TestStrategyModels(t *testing.T) {
+	ctx := context.Background()
+	var cex []ContactExample
+	var aex []AcceptExample
+	for i := 0; i < 400; i++ {
+		f := CaseFeatures{Claim: float64(1000 + 37*i), DPD: 200 + i, Age: 40, PhoneAvailable: i%3 != 0, DaysSinceReach: -1}
+		ch := []Channel{"", ChannelCall, ChannelSMS, ChannelVisit}[i%4]
+		// calls and visits work on debtors with a phone; nothing works without one
+		cex = append(cex, ContactExample{Features: f, Channel: ch, Paid: f.PhoneAvailable && (ch == ChannelCall || ch == ChannelVisit) && i%5 != 0})
+		d := float64(i%20) * 0.04
+		aex = append(aex, AcceptExample{Features: f, Discount: d, Accepted: d > 0.4})
+	}
+	p := ModelParams{Trees: 30, Threads: 1, Seed: 1}
+	cm, err := TrainContactModel(ctx, cex, p)
+	if err != nil {
+		t.Fatal(err)
+	}
+	am, err := TrainAcceptanceModel(ctx, aex, p)
+	if err != nil {
+		t.Fatal(err)
+	}
+	f := CaseFeatures{Claim: 5000, DPD: 300, Age: 40, PhoneAvailable: true, DaysSinceReach: -1}
+	if !(cm.PPay(&f, ChannelCall) > cm.PPay(&f, ChannelSMS)) || cm.Uplift(&f, ChannelCall) <= 0 {
+		t.Errorf("call %v sms %v none %v", cm.PPay(&f, ChannelCall), cm.PPay(&f, ChannelSMS), cm.PPay(&f, ""))
+	}
+	lo, hi := am.PAccept(&f, 0.2), am.PAccept(&f, 0.6)
+	if !(hi > lo) {
+		t.Errorf("acceptance not increasing in the discount: %v at 20%%, %v at 60%%", lo, hi)
+	}
+	for d := 0.0; d < 0.8; d += 0.05 {
+		if am.PAccept(&f, d+0.05) < am.PAccept(&f, d)-1e-12 {
+			t.Errorf("monotone constraint broken at %v", d)
+		}
+	}
+	v := ChannelValues(DefaultStrategy(), cm, &f, 1000, false)
+	if !math.IsNaN(v[ChannelIndex(ChannelEmail)]) || math.IsNaN(v[ChannelIndex(ChannelCall)]) {
+		t.Errorf("values %v: email is not in the default strategy, call is", v)
+	}
+	if _, err := TrainContactModel(ctx, cex[:50], p); err == nil {
+		t.Errorf("50 examples accepted")
+	}
+	one := append([]ContactExample(nil), cex...)
+	for i := range one {
+		one[i].Paid = false
+	}
+	if _, err := TrainContactModel(ctx, one, p); err == nil {
+		t.Errorf("a single label accepted")
+	}
+	bad := append([]ContactExample(nil), cex...)
+	bad[3].Channel = "fax"
+	if _, err := TrainContactModel(ctx, bad, p); err == nil || !strings.Contains(err.Error(), "fax") {
+		t.Errorf("unknown channel: %v", err)
+	}
+	badA := append([]AcceptExample(nil), aex...)
+	badA[0].Discount = 1.5
+	if _, err := TrainAcceptanceModel(ctx, badA, p); err == nil {
+		t.Errorf("discount 1.5 accepted")
 	}
 }
