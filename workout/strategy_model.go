@@ -225,9 +225,9 @@ func (m *AcceptanceModel) PAccept(f *CaseFeatures, d float64) float64 {
 	return m.m.Predict(f.row(append(buf[:0], d)))
 }
 
-// Action is a next best action: a channel with its expected value, cost and the ratios the
+// BestAction is a next best action: a channel with its expected value, cost and the ratios the
 // choice is made by.
-type Action struct {
+type BestAction struct {
 	Channel    Channel
 	Value      float64 // expected recovery the contact adds (yuan)
 	Cost       float64 // cost of the attempt (yuan)
@@ -259,8 +259,8 @@ func ChannelValues(s *Strategy, m *ContactModel, f *CaseFeatures, amountIfPaid f
 // NextBestAction returns the channel with the largest expected net recovery per unit of cost
 // for a case whose channel values are v (ChannelValues), and false when no channel's expected
 // value exceeds its cost (the best action is then no contact).
-func NextBestAction(s *Strategy, v [NumChannels]float64) (Action, bool) {
-	var best Action
+func NextBestAction(s *Strategy, v [NumChannels]float64) (BestAction, bool) {
+	var best BestAction
 	found := false
 	for i, ch := range AllChannels {
 		if math.IsNaN(v[i]) {
@@ -279,7 +279,7 @@ func NextBestAction(s *Strategy, v [NumChannels]float64) (Action, bool) {
 			r = net / c
 		}
 		if !found || r > best.NetPerCost || (r == best.NetPerCost && net > best.Net) {
-			best, found = Action{Channel: ch, Value: v[i], Cost: c, Net: net, NetPerCost: r}, true
+			best, found = BestAction{Channel: ch, Value: v[i], Cost: c, Net: net, NetPerCost: r}, true
 		}
 	}
 	return best, found
