@@ -179,6 +179,7 @@ postgres://... to use PostgreSQL instead.`,
 		newWorkoutCmd(g),
 		newPaymentsCmd(g),
 		newMarketCmd(g),
+		newCollectionsCmd(g),
 	)
 	return root
 }
