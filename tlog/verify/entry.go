@@ -84,6 +84,10 @@ type Header struct {
 	Pool      string
 	EventID   string
 	Effective string
+	// V is the entry schema version the entry is written in: 0 (the default) and 1 mean version
+	// 1; 2 means version 2 (entry_v2.go), which adds the deal entry types and the boarding
+	// attributes of loan.boarded. The deal.* types are always version 2, whatever V says.
+	V int64
 }
 
 // EntryHeader returns the entry's common header.
@@ -147,6 +151,12 @@ type LoanBoarded struct {
 	Fees       Amount
 	DPD        int64
 	Commitment string
+	// Product, Region and Grade are written only in version 2 (Header.V = 2): the loan's product
+	// type, its GB/T 2260 region code (six digits) and its five-category grade at boarding, each
+	// empty when the tape did not say (see entry_v2.go for the allowed values).
+	Product string
+	Region  string
+	Grade   string
 }
 
 // LoanCollection (type "loan.collection") is money collected on a loan: Amount (positive) is
@@ -404,9 +414,14 @@ func (e *PoolOpened) fields() []field {
 }
 
 func (e *LoanBoarded) fields() []field {
-	return []field{fStr("loan", ruleLoan, &e.Loan), fAmt("claim", &e.Claim), fAmt("principal", &e.Principal),
+	fs := []field{fStr("loan", ruleLoan, &e.Loan), fAmt("claim", &e.Claim), fAmt("principal", &e.Principal),
 		fAmt("interest", &e.Interest), fAmt("fees", &e.Fees), fInt("dpd", &e.DPD),
 		fStr("commitment", ruleHex, &e.Commitment)}
+	if e.V == EntryVersion2 {
+		fs = append(fs, fStr("product", ruleProduct, &e.Product), fStr("region", ruleRegion, &e.Region),
+			fStr("grade", ruleGrade, &e.Grade))
+	}
+	return fs
 }
 
 func (e *LoanCollection) fields() []field {
@@ -546,7 +561,7 @@ func newBody(t string) body {
 	case TypeKeyRotation:
 		return &KeyRotation{}
 	}
-	return nil
+	return newBodyV2(t)
 }
 
 // value returns the Entry value held by the pointer b.
@@ -573,7 +588,7 @@ func value(b body) Entry {
 	case *KeyRotation:
 		return *e
 	}
-	return nil
+	return valueV2(b)
 }
 
 // EntryKeys returns the keys of an entry of type t in their required order (header first), or
@@ -583,6 +598,11 @@ func EntryKeys(t string) []string {
 	if b == nil {
 		return nil
 	}
+	return keysOf(b)
+}
+
+// keysOf returns the keys of b's encoding in their required order (header first).
+func keysOf(b body) []string {
 	keys := []string{"v", "pool", "event_id", "type", "effective"}
 	for _, f := range b.fields() {
 		keys = append(keys, f.key)
@@ -592,6 +612,9 @@ func EntryKeys(t string) []string {
 
 func validate(b body) error {
 	h := b.header()
+	if h.V < 0 || h.V > EntryVersion2 {
+		return entryErr("v", "unsupported version %d (this verifier reads versions %d and %d)", h.V, EntryVersion, EntryVersion2)
+	}
 	if err := checkString("pool", rulePool, h.Pool); err != nil {
 		return err
 	}
@@ -638,7 +661,7 @@ func encodeUnchecked(b body) []byte {
 	h := b.header()
 	out := make([]byte, 0, 512)
 	out = append(out, `{"v":`...)
-	out = strconv.AppendInt(out, EntryVersion, 10)
+	out = strconv.AppendInt(out, versionOf(b), 10)
 	out = append(out, `,"pool":`...)
 	out = appendJSONString(out, h.Pool)
 	out = append(out, `,"event_id":`...)
@@ -805,6 +828,8 @@ func checkString(key string, r rule, s string) error {
 		if _, err := note.NewVerifier(s); err != nil {
 			return entryErr(key, "%q is not a note verifier key: %v", s, err)
 		}
+	default:
+		return checkStringV2(key, r, s)
 	}
 	return nil
 }
@@ -906,7 +931,15 @@ func parseEntrySlow(b []byte) (Entry, error) {
 	if bd == nil {
 		return nil, entryErr("type", "unknown entry type %q", typ)
 	}
-	keys := EntryKeys(typ)
+	// The version decides the keys of a type that version 2 extends (entry_v2.go).
+	ver, err := entryVersion(members, typ)
+	if err != nil {
+		return nil, err
+	}
+	if ver == EntryVersion2 {
+		bd.header().V = EntryVersion2
+	}
+	keys := keysOf(bd)
 	want := make(map[string]bool, len(keys))
 	for _, k := range keys {
 		want[k] = true
@@ -929,13 +962,6 @@ func parseEntrySlow(b []byte) (Entry, error) {
 	byKey := make(map[string]*member, len(members))
 	for i := range members {
 		byKey[members[i].key] = &members[i]
-	}
-	v := byKey["v"]
-	if v.kind != kindInt {
-		return nil, entryErr("v", "want the integer %d, got %s", EntryVersion, v.kind)
-	}
-	if v.n != EntryVersion {
-		return nil, entryErr("v", "unsupported version %d (this verifier reads version %d)", v.n, EntryVersion)
 	}
 	h := bd.header()
 	for _, hk := range []struct {

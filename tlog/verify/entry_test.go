@@ -149,7 +149,7 @@ func TestParseEntryRejects(t *testing.T) {
 		{"exponent", rep(`"v":1`, `"v":1e0`), "floats"},
 		{"negative", rep(`"v":1`, `"v":-1`), "signed"},
 		{"leading zero int", rep(`"v":1`, `"v":01`), "leading zeros"},
-		{"version 2", rep(`"v":1`, `"v":2`), "unsupported version"},
+		{"version 3", rep(`"v":1`, `"v":3`), "unsupported version"},
 		{"version string", rep(`"v":1`, `"v":"1"`), "want the integer"},
 		{"unknown type", rep(`"loan.collection"`, `"loan.teleported"`), "unknown entry type"},
 		{"unknown key", rep(`,"channel"`, `,"colour":"red","channel"`), "unknown key"},

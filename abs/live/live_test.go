@@ -1,0 +1,321 @@
+package live
+
+import (
+	"bytes"
+	"encoding/json"
+	"fmt"
+	"os"
+	"strings"
+	"testing"
+
+	"pgregory.net/rapid"
+
+	"reclaim"
+	"reclaim/abs"
+	"reclaim/date"
+	"reclaim/money"
+	"reclaim/tlog/verify"
+	"reclaim/valuation"
+)
+
+func loadDeal(t testing.TB) *abs.Deal {
+	t.Helper()
+	b, err := os.ReadFile("../../docs/examples/deal-npl-2tranche.yaml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	d, err := abs.Load(b, abs.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return d
+}
+
+func hx(c byte) string { return strings.Repeat(string([]byte{c}), 64) }
+
+// poolLog is a pool's log: opening, two boarded loans, collections in the first two windows
+// (2016-05-01..2016-06-30, 2016-07-01..2016-09-30), a cost and a waiver.
+func poolLog(d *abs.Deal) []verify.Entry {
+	h := func(id, eff string) verify.Header { return verify.Header{Pool: "P1", EventID: id, Effective: eff} }
+	h2 := func(id, eff string) verify.Header { x := h(id, eff); x.V = 2; return x }
+	coll := func(id, eff, loan, ch string, a int64) verify.Entry {
+		return verify.LoanCollection{Header: h(id, eff), Loan: loan, Amount: verify.Amount(a), Principal: verify.Amount(a), Channel: ch, BankTxn: hx('c')}
+	}
+	return []verify.Entry{
+		verify.PoolOpened{Header: h("open", "2016-04-30"), Name: "HC", Cutoff: "2016-04-30", Currency: "CNY", WaterfallHash: d.Hash()},
+		verify.LoanBoarded{Header: h2("b1", "2016-04-30"), Loan: "L1", Claim: 150000000000, Principal: 150000000000, Commitment: hx('b'),
+			DPD: 400, Product: "credit_card", Region: "440305", Grade: "loss"},
+		verify.LoanBoarded{Header: h2("b2", "2016-04-30"), Loan: "L2", Claim: 60000000000, Principal: 60000000000, Commitment: hx('b'),
+			DPD: 100, Product: "consumer_loan", Region: "310101", Grade: "doubtful"},
+		coll("c1", "2016-05-20", "L1", verify.ChannelBankTransfer, 1500000000),
+		coll("c2", "2016-06-15", "L2", verify.ChannelCourt, 800000000),
+		verify.DealCost{Header: h("k1", "2016-06-16"), Kind: verify.CostDisposal, Loan: "L2", Channel: verify.ChannelCourt, Amount: 30000000, Memo: "court fee"},
+		verify.DealCost{Header: h("w1", "2016-06-17"), Kind: verify.CostWaiver, Loan: "L2", Amount: 5000000, Memo: "settlement"},
+		verify.DealCollections{Header: h("s1", "2016-06-30"), Amount: 100000000, Line: 2, FileHash: hx('f')},
+		coll("c3", "2016-08-02", "L1", verify.ChannelAgency, 2000000000),
+	}
+}
+
+// close builds period p's report from the log, appends its entries, and returns the report and
+// its document.
+func closePeriod(t *testing.T, d *abs.Deal, log []verify.Entry, p int) ([]verify.Entry, *Report, []byte) {
+	t.Helper()
+	st, err := StateFromEntries(log)
+	if err != nil {
+		t.Fatal(err)
+	}
+	rep, _, err := Build(Input{Deal: d, State: st, Period: p, Origin: "example/P1", LedgerSize: int64(len(log))})
+	if err != nil {
+		t.Fatal(err)
+	}
+	doc, err := rep.Encode()
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, wins, err := Scenario(d, st, p)
+	if err != nil {
+		t.Fatal(err)
+	}
+	es, err := rep.Entries(doc, wins[p-1])
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, e := range es {
+		b, err := e.Encode()
+		if err != nil {
+			t.Fatal(err)
+		}
+		back, err := verify.ParseEntry(b)
+		if err != nil {
+			t.Fatalf("%s: %v", b, err)
+		}
+		log = append(log, back)
+	}
+	if got := int64(len(log) - 1); got != rep.Ledger.ReportIndex {
+		t.Fatalf("report entry at %d, the report says %d", got, rep.Ledger.ReportIndex)
+	}
+	return log, rep, doc
+}
+
+// TestReportAgreesWithVerifier closes two periods and checks that the verifier, reading only the
+// log, recomputes every figure of both reports and finds the published documents' lines.
+func TestReportAgreesWithVerifier(t *testing.T) {
+	d := loadDeal(t)
+	log := poolLog(d)
+	log, r1, doc1 := closePeriod(t, d, log, 1)
+	log, r2, doc2 := closePeriod(t, d, log, 2)
+	res, bal := verify.DealReports(log)
+	if len(res) != 2 {
+		t.Fatalf("%d reports checked", len(res))
+	}
+	for _, r := range res {
+		if len(r.Mismatches) > 0 {
+			t.Errorf("report at %d: %+v", r.Index, r.Mismatches)
+		}
+	}
+	for _, doc := range [][]byte{doc1, doc2} {
+		ms, err := verify.CheckDealReportDoc(log, doc)
+		if err != nil || len(ms) > 0 {
+			t.Errorf("%v %+v", err, ms)
+		}
+	}
+	// Period 1: gross 15,000,000 + 8,000,000 + 1,000,000 (servicer), costs 300,000.
+	if r1.PoolCash.Gross.String() != "24000000.00" || r1.PoolCash.Costs.String() != "300000.00" || r1.PoolCash.Net.String() != "23700000.00" {
+		t.Errorf("period 1 pool cash %+v", r1.PoolCash)
+	}
+	if r1.PoolCash.Waivers.String() != "50000.00" {
+		t.Errorf("waivers %s", r1.PoolCash.Waivers)
+	}
+	// Claim: 2,100,000,000 - 23,000,000 collected on loans - 50,000 waived.
+	if r1.PoolCash.ClosingClaim.String() != "2076950000.00" || r1.PoolCash.OpeningClaim.String() != "2100000000.00" {
+		t.Errorf("claims %s %s", r1.PoolCash.OpeningClaim, r1.PoolCash.ClosingClaim)
+	}
+	if r2.PoolCash.Gross.String() != "20000000.00" || r2.Period != 2 {
+		t.Errorf("period 2 %+v", r2.PoolCash)
+	}
+	// Every report field abs.md names is present.
+	var m map[string]any
+	json.Unmarshal(doc1, &m)
+	for _, k := range []string{"tranches", "pool_cash", "by_channel", "by_region", "by_dpd_bucket", "by_grade", "recoveries", "accounts",
+		"distribution", "triggers", "ledger", "fees"} {
+		if _, ok := m[k]; !ok {
+			t.Errorf("report has no %q", k)
+		}
+	}
+	tr := m["tranches"].([]any)[0].(map[string]any)
+	for _, k := range []string{"opening_balance", "closing_balance", "factor", "interest_due", "interest_paid", "interest_shortfall", "principal_paid", "credit_enhancement"} {
+		if _, ok := tr[k]; !ok {
+			t.Errorf("tranche line has no %q", k)
+		}
+	}
+	reg := fmt.Sprint(r1.ByRegion)
+	if !strings.Contains(reg, "440000") || !strings.Contains(reg, "310000") || !strings.Contains(reg, "unallocated") {
+		t.Errorf("by region %s", reg)
+	}
+	if r1.Accounts[0].Name != "collection" || len(r1.Accounts[0].Lines) == 0 {
+		t.Errorf("accounts %+v", r1.Accounts)
+	}
+	// Tampering with a logged line after the fact is caught.
+	for i, e := range log {
+		if p, ok := e.(verify.DealPayment); ok && p.Period == 2 && p.From != "pool" {
+			p.Amount++
+			log[i] = p
+			break
+		}
+	}
+	res, _ = verify.DealReports(log)
+	if len(res[1].Mismatches) == 0 {
+		t.Error("a changed distribution line was not detected")
+	}
+	_ = bal
+}
+
+func TestRenderings(t *testing.T) {
+	d := loadDeal(t)
+	_, rep, _ := closePeriod(t, d, poolLog(d), 1)
+	var csvb, htmlb bytes.Buffer
+	if err := rep.WriteCSV(&csvb); err != nil {
+		t.Fatal(err)
+	}
+	for _, want := range []string{"section,row,field,value", "tranche,A,credit_enhancement,", "pool,,collections_net,23700000.00",
+		"by_channel,court,costs,300000.00", "distribution,1,from,issuance", "trigger,1,trigger,eod_interest", "ledger,,report_event,deal-report-1"} {
+		if !strings.Contains(csvb.String(), want) {
+			t.Errorf("CSV lacks %q", want)
+		}
+	}
+	if err := rep.WriteHTML(&htmlb); err != nil {
+		t.Fatal(err)
+	}
+	for _, want := range []string{"<svg", "<polyline", "Trigger tests", "Distribution", "credit enhancement", "23700000.00"} {
+		if !strings.Contains(htmlb.String(), want) {
+			t.Errorf("HTML lacks %q", want)
+		}
+	}
+}
+
+func TestMonitorAlerts(t *testing.T) {
+	d := loadDeal(t)
+	log := poolLog(d)
+	st, _ := StateFromEntries(log)
+	snap, err := Monitor(d, st, date.Of(2016, 10, 15))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if snap.Period != 2 || len(snap.Tranches) != 2 || len(snap.Reserves) != 1 {
+		t.Fatalf("snapshot %+v", snap)
+	}
+	if snap.Curve[0].Actual == nil || snap.Curve[0].Actual.String() != "23700000.00" || snap.Curve[3].Actual != nil {
+		t.Errorf("curve %+v", snap.Curve[:4])
+	}
+	if len(snap.Alerts) != 0 {
+		t.Errorf("alerts on a pool collecting close to its forecast: %+v", snap.Alerts)
+	}
+	// Collections far below the forecast (one small collection): the senior interest is paid
+	// from the reserve, then not at all: alerts.
+	st, _ = StateFromEntries(log[:4])
+	st.Collections[0].Amount = 10000000
+	snap, err = Monitor(d, st, date.Of(2016, 10, 15))
+	if err != nil {
+		t.Fatal(err)
+	}
+	found := false
+	for _, a := range snap.Alerts {
+		if a.Trigger == "eod_maturity" || a.Trigger == "eod_interest" {
+			found = true
+		}
+	}
+	if !found {
+		t.Errorf("no alert on a pool collecting a fraction of its forecast: %+v", snap.Triggers)
+	}
+	// On the forecast itself nothing is near.
+	full := []verify.Entry{log[0], log[1], log[2]}
+	st2, _ := StateFromEntries(full)
+	snap2, err := Monitor(d, st2, date.Of(2016, 5, 10))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(snap2.Alerts) != 0 || snap2.Period != 0 {
+		t.Errorf("alerts before any collection period ended: %+v", snap2.Alerts)
+	}
+}
+
+func TestCriteria(t *testing.T) {
+	asOf := date.Of(2026, 1, 1)
+	loan := func(mut func(l *reclaim.Loan)) *reclaim.Loan {
+		l := &reclaim.Loan{ProductType: "credit_card", DaysPastDue: 400, RegionCode: "440305", TotalClaim: money.New(5000000, "CNY"),
+			LegalStatus: "not_sued", LimitationExpiryDate: date.Of(2027, 1, 1)}
+		if mut != nil {
+			mut(l)
+		}
+		return l
+	}
+	cases := []struct {
+		name string
+		c    Criteria
+		l    *reclaim.Loan
+		want bool
+	}{
+		{"no criteria", Criteria{}, loan(nil), true},
+		{"product", Criteria{Products: []string{"consumer_loan"}}, loan(nil), false},
+		{"dpd in range", Criteria{MinDPD: 360, MaxDPD: 720}, loan(nil), true},
+		{"dpd too low", Criteria{MinDPD: 500}, loan(nil), false},
+		{"province prefix", Criteria{Regions: []string{"44"}}, loan(nil), true},
+		{"other prefecture", Criteria{Regions: []string{"4401"}}, loan(nil), false},
+		{"claim bounds", Criteria{MinClaim: "10000", MaxClaim: "60000"}, loan(nil), true},
+		{"claim above", Criteria{MaxClaim: "49999.99"}, loan(nil), false},
+		{"legal status", Criteria{LegalStatuses: []string{"judgment"}}, loan(nil), false},
+		{"limitation headroom", Criteria{MinLimitationDays: 365}, loan(nil), true},
+		{"limitation too close", Criteria{MinLimitationDays: 366}, loan(nil), false},
+		{"limitation unknown", Criteria{MinLimitationDays: 1}, loan(func(l *reclaim.Loan) { l.LimitationExpiryDate = date.Date{} }), false},
+	}
+	for _, c := range cases {
+		m, err := c.c.Compile(asOf)
+		if err != nil {
+			t.Fatalf("%s: %v", c.name, err)
+		}
+		if got := m.Match(c.l); got != c.want {
+			t.Errorf("%s: %v, want %v", c.name, got, c.want)
+		}
+	}
+	for _, bad := range []Criteria{{MinDPD: 10, MaxDPD: 5}, {MinClaim: "x"}, {MinClaim: "10", MaxClaim: "5"}, {Regions: []string{"44a"}}, {MinLimitationDays: -1}} {
+		if _, err := bad.Compile(asOf); reclaim.ErrorCode(err) != reclaim.EINVALID {
+			t.Errorf("%+v: %v", bad, err)
+		}
+	}
+	if PoolKey(12, "LN-1") == PoolKey(13, "LN-1") {
+		t.Error("pool keys collide across portfolios")
+	}
+}
+
+// TestForecastFromCurve: the flows sum to the projection's net total exactly and follow the
+// curve's shape (property).
+func TestForecastFromCurve(t *testing.T) {
+	rapid.Check(t, func(t *rapid.T) {
+		n := rapid.IntRange(1, 60).Draw(t, "months")
+		var curve []valuation.CurvePoint
+		var gross int64
+		for i := range n {
+			g := rapid.Int64Range(0, 1e9).Draw(t, "g")
+			gross += g
+			curve = append(curve, valuation.CurvePoint{Month: i + 1, Expected: money.New(g, "CNY")})
+		}
+		net := rapid.Int64Range(0, 1e12).Draw(t, "net")
+		flows, err := ForecastFromCurve(curve, valuation.ProjectionTotals{Gross: money.New(gross, "CNY"), Net: money.New(net, "CNY")}, date.Of(2025, 1, 31))
+		if err != nil {
+			t.Fatal(err)
+		}
+		var sum int64
+		for i, f := range flows {
+			sum += f.Amount.Minor()
+			if i > 0 && !f.Date.After(flows[i-1].Date) {
+				t.Fatalf("dates not increasing: %v", flows)
+			}
+			if !f.Date.IsEndOfMonth() || !f.Date.After(date.Of(2025, 1, 31)) {
+				t.Fatalf("flow dated %s", f.Date)
+			}
+		}
+		if gross > 0 && net > 0 && sum != net {
+			t.Fatalf("flows sum to %d, net %d", sum, net)
+		}
+	})
+}
