@@ -44,6 +44,8 @@ const (
 	PermLedgerManage    Permission = "ledger.manage"   // publish checkpoints, close reporting periods
 	PermValuationRead   Permission = "valuation.read"  // portfolio valuations, prices and the model registry
 	PermModelManage     Permission = "model.manage"    // activate recovery-model versions
+	PermDealRead        Permission = "deal.read"       // live ABS deals: reports, monitoring, loan-level data (investors: their deals only)
+	PermDealManage      Permission = "deal.manage"     // open and amend deals, close payment dates, costs, investors and holdings
 )
 
 // RolePermissions is the one table that decides who may do what. Roles not listed for a
@@ -62,6 +64,8 @@ var RolePermissions = map[Permission][]Role{
 	PermLedgerManage:    {RoleAdmin, RoleTrustee},
 	PermValuationRead:   {RoleAdmin, RoleAnalyst, RoleAuditor},
 	PermModelManage:     {RoleAdmin, RoleAnalyst},
+	PermDealRead:        {RoleAdmin, RoleAnalyst, RoleInvestor, RoleTrustee, RoleAuditor},
+	PermDealManage:      {RoleAdmin, RoleAnalyst, RoleTrustee},
 }
 
 // Can reports whether role r holds permission p.

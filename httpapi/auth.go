@@ -99,6 +99,12 @@ func (s *Server) authorize(ctx huma.Context, next func(huma.Context)) {
 			Message: "your role (" + string(u.Role) + ") does not have permission to do this (" + string(perm) + ")"})
 		return
 	}
+	if pool := ctx.Param("pool"); pool != "" { // investors see only the deals they hold (deals.go)
+		if err := s.poolVisible(ctx.Context(), u, pool); err != nil {
+			s.writeHuma(ctx, apiError(err))
+			return
+		}
+	}
 	next(ctx)
 }
 

@@ -173,6 +173,9 @@ func (s *Server) ledgerRoutes() {
 			}
 			out := make([]PoolView, 0, len(ps))
 			for _, p := range ps {
+				if s.poolVisible(ctx, reclaim.UserFrom(ctx), p.Pool) != nil {
+					continue // investors: their deals only (deals.go)
+				}
 				v := PoolView{Pool: p, Quorum: l.Quorum(), Integrity: s.poolIntegrity(ctx, p.Pool)}
 				if c, err := l.LatestCheckpoint(ctx, p.Pool); err == nil {
 					v.Checkpoint = &c
@@ -587,6 +590,9 @@ func (s *Server) ledgerRead(h ledgerHandler) http.HandlerFunc {
 		}
 		if !u.Role.Can(reclaim.PermLedgerRead) {
 			return &reclaim.Error{Code: reclaim.EFORBIDDEN, Message: "your role (" + string(u.Role) + ") cannot read pool ledgers (ledger.read)"}
+		}
+		if err := s.poolVisible(r.Context(), u, pool); err != nil { // investors: their deals only (deals.go)
+			return err
 		}
 		return h(w, r.WithContext(reclaim.WithUser(r.Context(), u)), pool)
 	})

@@ -28,6 +28,7 @@ func (s *Server) routes() {
 	s.streamRoutes()
 	s.maskedRoute()
 	s.ledgerRoutes()
+	s.dealRoutes()
 	s.valuationRoutes()
 }
 

@@ -78,6 +78,9 @@ type Config struct {
 	Ledger LedgerService
 	// Valuation serves the model registry and portfolio valuations (nil: no valuation routes).
 	Valuation ValuationService
+	// Deals serves live ABS deals (nil: no deal routes, and investors' pool access is not
+	// filtered by holdings).
+	Deals DealService
 	// Collectors are more metrics served on /metrics (the ledger's leadership and lag).
 	Collectors []prometheus.Collector
 }

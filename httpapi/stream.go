@@ -42,8 +42,12 @@ func (s *Server) topicAllowed(ctx context.Context, topic string) error {
 		if s.cfg.Ledger == nil || !reclaim.UserFrom(ctx).Role.Can(reclaim.PermLedgerRead) {
 			return reclaim.Errorf(reclaim.ENOTFOUND, "no such topic %q", topic)
 		}
-		_, err := s.cfg.Ledger.Pool(ctx, id)
-		return err
+		if _, err := s.cfg.Ledger.Pool(ctx, id); err != nil {
+			return err
+		}
+		return s.poolVisible(ctx, reclaim.UserFrom(ctx), id) // investors: their deals only (deals.go)
+	case "deal": // deal.<pool>: live monitoring (deals.go)
+		return s.dealTopicAllowed(ctx, id)
 	case "valuation": // valuation.<portfolio>: a valuation's progress (ValuationProgress)
 		n, err := strconv.ParseInt(id, 10, 64)
 		if s.cfg.Valuation == nil || !reclaim.UserFrom(ctx).Role.Can(reclaim.PermValuationRead) || err != nil || n <= 0 {
@@ -120,6 +124,9 @@ func (s *Server) streamRoutes() {
 			}
 			if pool, ok := strings.CutPrefix(in.Topic, "ledger."); ok {
 				return s.ledgerStream(ctx, pool, in)
+			}
+			if pool, ok := strings.CutPrefix(in.Topic, "deal."); ok {
+				return s.dealStream(ctx, pool)
 			}
 			var last uint64
 			if in.LastEventID != "" {

@@ -13,6 +13,7 @@ import (
 
 	"reclaim"
 	"reclaim/abs"
+	"reclaim/abs/live"
 	"reclaim/date"
 	"reclaim/money"
 	"reclaim/textnorm"
@@ -24,6 +25,15 @@ import (
 // the abs document hash). The rules (which loans a selection takes, what a report says, what a
 // waterfall pays) are package abs and abs/live's; this file loads what they need, stores what
 // they decided and logs it, each change with its entries in one transaction.
+
+// Shared shapes (package abs/live, which httpapi reads without importing sqldb).
+type (
+	Deal           = live.Deal
+	DealReportInfo = live.ReportInfo
+	DealLoanRow    = live.LoanRow
+	Investor       = live.Investor
+	Holding        = live.Holding
+)
 
 // DealLoan is a loan selected into a deal pool.
 type DealLoan struct {
@@ -42,19 +52,6 @@ type DealSpec struct {
 	Criteria  string // the selection criteria as JSON, kept with the deal
 	CreatedBy string
 	LogKey    string // the note verifier key that will sign the pool's checkpoints, or empty
-}
-
-// Deal is a stored deal.
-type Deal struct {
-	Pool       string    `json:"pool"`
-	Name       string    `json:"name"`
-	Origin     string    `json:"origin"`
-	Hash       string    `json:"hash"`
-	OpenedHash string    `json:"opened_hash"`
-	Criteria   string    `json:"criteria"`
-	CreatedBy  string    `json:"created_by"`
-	CreatedAt  time.Time `json:"created_at"`
-	Doc        []byte    `json:"-"`
 }
 
 // leftPool are the pool_loans statuses of a loan that has left its pool.
@@ -677,15 +674,6 @@ func (d *DB) CloseDealPeriod(ctx context.Context, pool string, period int, build
 	return nil, reclaim.Errorf(reclaim.EUNAVAILABLE, "pool %s keeps receiving entries; retry the report", pool)
 }
 
-// DealReportInfo lists a stored report.
-type DealReportInfo struct {
-	Period      int       `json:"period"`
-	PaymentDate date.Date `json:"payment_date"`
-	EventID     string    `json:"event_id"`
-	Hash        string    `json:"hash"`
-	CreatedAt   time.Time `json:"created_at"`
-}
-
 // DealReports lists a deal's reports, by period.
 func (d *DB) DealReports(ctx context.Context, pool string) ([]DealReportInfo, error) {
 	rows, err := d.r.QueryContext(ctx, d.rebind(`SELECT period, payment_date, event_id, hash, created_at FROM deal_reports WHERE pool = ? ORDER BY period`), pool)
@@ -715,19 +703,6 @@ func (d *DB) DealReportDoc(ctx context.Context, pool string, period int) ([]byte
 	return b, dbError(err, "reading a deal report")
 }
 
-// DealLoanRow is a pool loan without personal data: its random per-pool reference, its boarding
-// attributes (the region cut to its prefecture) and its balance now.
-type DealLoanRow struct {
-	Ref        string       `json:"ref"`
-	Product    string       `json:"product"`
-	Prefecture string       `json:"prefecture"`
-	Grade      string       `json:"grade"`
-	DPD        int64        `json:"dpd_at_boarding"`
-	Claim      money.Amount `json:"claim_at_boarding"`
-	Balance    money.Amount `json:"balance"`
-	Status     string       `json:"status"`
-}
-
 // DealLoans lists a deal pool's loans without personal data (no seller keys, no names or ids),
 // by reference.
 func (d *DB) DealLoans(ctx context.Context, pool string) ([]DealLoanRow, error) {
@@ -754,20 +729,6 @@ func (d *DB) DealLoans(ctx context.Context, pool string) ([]DealLoanRow, error) 
 	return out, dbError(rows.Err(), "reading deal loans")
 }
 
-// Investor is an investor organisation.
-type Investor struct {
-	ID   string `json:"id"`
-	Name string `json:"name"`
-}
-
-// Holding is an investor's holding of a deal's tranche.
-type Holding struct {
-	Investor string       `json:"investor"`
-	Pool     string       `json:"pool"`
-	Tranche  string       `json:"tranche"`
-	Amount   money.Amount `json:"amount"`
-}
-
 // CreateInvestor creates an investor organisation (ECONFLICT when the id or name is taken).
 func (d *DB) CreateInvestor(ctx context.Context, inv Investor) error {
 	if inv.ID == "" || inv.Name == "" || textnorm.Check(inv.ID) != nil || textnorm.Check(inv.Name) != nil {
@@ -778,6 +739,24 @@ func (d *DB) CreateInvestor(ctx context.Context, inv Investor) error {
 		return reclaim.Errorf(reclaim.ECONFLICT, "investor %q or its name already exists", inv.ID)
 	}
 	return dbError(err, "creating an investor")
+}
+
+// Investors lists the investor organisations by id.
+func (d *DB) Investors(ctx context.Context) ([]Investor, error) {
+	rows, err := d.r.QueryContext(ctx, d.rebind(`SELECT id, name FROM investors ORDER BY id`))
+	if err != nil {
+		return nil, dbError(err, "listing investors")
+	}
+	defer rows.Close()
+	out := []Investor{}
+	for rows.Next() {
+		var i Investor
+		if err := rows.Scan(&i.ID, &i.Name); err != nil {
+			return nil, dbError(err, "listing investors")
+		}
+		out = append(out, i)
+	}
+	return out, dbError(rows.Err(), "listing investors")
 }
 
 // SetInvestorUser makes a user a member of an investor organisation (a user belongs to one).

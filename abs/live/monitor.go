@@ -80,28 +80,8 @@ type Alert struct {
 // periods ended by asOf and the forecast after (Scenario), the current period's collections to
 // date, and every trigger's headroom.
 func Monitor(d *abs.Deal, s *State, asOf date.Date) (*Snapshot, error) {
-	periods, err := Windows(d)
+	res, done, wins, periods, err := liveRun(d, s, asOf)
 	if err != nil {
-		return nil, err
-	}
-	done := 0
-	for k, p := range periods {
-		if p.CollectionEnd.Before(asOf) {
-			done = k + 1
-		}
-	}
-	var res *abs.Result
-	var wins []Window
-	if done > 0 {
-		sc, w, err := Scenario(d, s, done)
-		if err != nil {
-			return nil, err
-		}
-		wins = w
-		if res, err = d.Run(sc); err != nil {
-			return nil, err
-		}
-	} else if res, err = d.Run(abs.Scenario{}); err != nil {
 		return nil, err
 	}
 	cur := d.Currency()
@@ -159,6 +139,34 @@ func Monitor(d *abs.Deal, s *State, asOf date.Date) (*Snapshot, error) {
 	}
 	snap.Triggers, snap.Alerts = headrooms(d, res, done, periods)
 	return snap, nil
+}
+
+// Run runs the deal as of asOf: actual cash (Scenario) for the collection periods that ended
+// before asOf, the forecast after. It returns the result and how many periods are actual.
+func Run(d *abs.Deal, s *State, asOf date.Date) (*abs.Result, int, error) {
+	res, done, _, _, err := liveRun(d, s, asOf)
+	return res, done, err
+}
+
+func liveRun(d *abs.Deal, s *State, asOf date.Date) (res *abs.Result, done int, wins []Window, periods []abs.Period, err error) {
+	if periods, err = Windows(d); err != nil {
+		return
+	}
+	for k, p := range periods {
+		if p.CollectionEnd.Before(asOf) {
+			done = k + 1
+		}
+	}
+	if done == 0 {
+		res, err = d.Run(abs.Scenario{})
+		return
+	}
+	var sc abs.Scenario
+	if sc, wins, err = Scenario(d, s, done); err != nil {
+		return
+	}
+	res, err = d.Run(sc)
+	return
 }
 
 // headrooms evaluates each trigger of the document on the live run: its last test at or before

@@ -31,6 +31,7 @@ These commands read one and run the waterfall engine (docs/abs.md). Exit codes: 
 	}
 	c.PersistentFlags().BoolVar(&g.jsonOut, "json", false, "print JSON (amounts as decimal strings)")
 	c.AddCommand(newABSValidateCmd(g), newABSRunCmd(g), newABSBreakevenCmd(g), newABSGridCmd(g), newABSMCCmd(g))
+	addABSLiveCmds(g, c) // live deals: report, pool, deal (abs_live.go)
 	return c
 }
 

@@ -13,6 +13,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"reclaim"
+	"reclaim/abs/dealservice"
 	"reclaim/events"
 	"reclaim/httpapi"
 	"reclaim/sqldb"
@@ -91,9 +92,11 @@ func serve(ctx context.Context, g *globals, a *app, f serveFlags, ready func(url
 	if err != nil {
 		return err
 	}
+	val := service.New(a.db, service.Options{Logger: log})
+	deals := dealservice.New(a.db, val, ledger.Origin(), ledger.VerifierKey(), nil) // live ABS deals (docs/abs-live.md)
 	srv, err := httpapi.New(httpapi.Config{Logger: log, Version: Version, SecureCookies: f.secure, Web: web.Dist(),
-		MaxUploadBytes: f.maxMB << 20, UploadDir: uploadDir, TrustedProxies: proxies, Ledger: ledger, Valuation: service.New(a.db, service.Options{Logger: log}),
-		Collectors: ledger.Collectors()},
+		MaxUploadBytes: f.maxMB << 20, UploadDir: uploadDir, TrustedProxies: proxies, Ledger: ledger, Valuation: val,
+		Deals: deals, Collectors: ledger.Collectors()},
 		sqldb.KeyedDB{DB: a.db, Keys: a.keys}, a.keys, broker)
 	if err != nil {
 		return err
