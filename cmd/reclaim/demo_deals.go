@@ -10,13 +10,15 @@ import (
 
 	"reclaim"
 	"reclaim/abs"
+	"reclaim/abs/dealservice"
 	"reclaim/abs/live"
 	"reclaim/date"
+	"reclaim/httpapi"
 	"reclaim/ledger"
 	"reclaim/money"
-	"reclaim/sqldb"
 	"reclaim/tlog"
 	"reclaim/tlog/verify"
+	"reclaim/valuation/service"
 )
 
 // The demo's live ABS deals (docs/console-deals.md): two deals selected from the demo's loans,
@@ -50,19 +52,20 @@ func demoDeals(ctx context.Context, g *globals, a *app, lf ledgerFlags, serving 
 	if err != nil {
 		return err
 	}
-	today := date.FromTime(time.Now().UTC())
+	b := dealservice.New(a.db, service.New(a.db, service.Options{Logger: g.log}), ls.Origin(), ls.VerifierKey(), nil)
+	today := b.Today()
 	for i, spec := range []struct{ pool, name, investor, investorName string }{
 		{demoDealPool, "Reclaim NPL ABS 2026-1", demoInvestorOrg, "Demo Asset Management"},
 		{demoOtherDealPool, "Reclaim NPL ABS 2026-2", demoOtherInvestor, "Other Securities Co."},
 	} {
 		if _, err := a.db.GetDeal(ctx, spec.pool); reclaim.ErrorCode(err) == reclaim.ENOTFOUND {
-			if err := demoOpenDeal(ctx, g, a, ls, spec.pool, spec.name, today, uint64(i+1)); err != nil {
+			if err := demoOpenDeal(ctx, g, a, b, spec.pool, spec.name, today, uint64(i+1)); err != nil {
 				return fmt.Errorf("deal %s: %w", spec.pool, err)
 			}
 		} else if err != nil {
 			return err
 		}
-		if err := a.db.CreateInvestor(ctx, sqldb.Investor{ID: spec.investor, Name: spec.investorName}); err != nil && reclaim.ErrorCode(err) != reclaim.ECONFLICT {
+		if err := b.CreateInvestor(ctx, live.Investor{ID: spec.investor, Name: spec.investorName}); err != nil && reclaim.ErrorCode(err) != reclaim.ECONFLICT {
 			return err
 		}
 		d, err := a.db.GetDeal(ctx, spec.pool)
@@ -82,7 +85,7 @@ func demoDeals(ctx context.Context, g *globals, a *app, lf ledgerFlags, serving 
 			if k == 0 {
 				amt, _ = amt.MulDiv(1, 2, money.HalfUp)
 			}
-			if err := a.db.SetHolding(ctx, sqldb.Holding{Investor: spec.investor, Pool: spec.pool, Tranche: t.Name, Amount: amt}); err != nil {
+			if err := b.SetHolding(ctx, live.Holding{Investor: spec.investor, Pool: spec.pool, Tranche: t.Name, Amount: amt}); err != nil {
 				return err
 			}
 		}
@@ -91,48 +94,57 @@ func demoDeals(ctx context.Context, g *globals, a *app, lf ledgerFlags, serving 
 	if err != nil {
 		return err
 	}
-	if err := a.db.SetInvestorUser(ctx, demoInvestorOrg, u.ID); err != nil {
+	if err := b.SetInvestorUser(ctx, demoInvestorOrg, u.ID); err != nil {
 		return err
 	}
 	fmt.Fprintf(g.stdout, "Deals %s (held by %s, the demo-investor's organisation) and %s (held by %s) are live.\n",
 		demoDealPool, demoInvestorOrg, demoOtherDealPool, demoOtherInvestor)
+	if err := ls.SequenceAndPublish(ctx); err != nil {
+		return err
+	}
 	if serving {
 		go demoDealServicing(ctx, a, ls, 5*time.Second)
 	}
 	return nil
 }
 
-// demoDealDocument scales the demo deal document to a pool of claim and principal (fen) and
-// borrowers, with its cut-off seven months before today's month: the pool's forecast is the
-// example's shape times claim / the example's claim, as are the tranches, the reserve and the
-// trustee's fee.
-func demoDealDocument(name string, claim, principal int64, borrowers int, today date.Date) ([]byte, error) {
+// demoDealDocument scales the demo deal document to a pool whose forecast net recoveries (from
+// the valuation model) total forecast fen: the tranches, the reserve and the trustee's fee are the
+// example's times forecast / the example's forecast total, so that the structure stands to the
+// pool as the example's stands to its own. The dates are the example's moved to the pool's
+// cut-off (closing on the 26th of the next month, quarterly payments from the 26th of the third,
+// sixteen of them). The pool's claim and forecast are the selection's: the deal service inlines
+// them (live.WithForecast).
+func demoDealDocument(name string, forecast int64, cutoff date.Date) ([]byte, error) {
 	doc, err := abs.Parse(demoDealYAML)
 	if err != nil {
 		return nil, err
 	}
-	base, err := money.Parse(doc.Pool.Claim, "CNY")
-	if err != nil {
-		return nil, err
+	var base int64
+	for _, f := range doc.Pool.Forecast {
+		v, err := money.Parse(f.Amount, "CNY")
+		if err != nil {
+			return nil, err
+		}
+		base += v.Minor()
+	}
+	if forecast <= 0 || base <= 0 {
+		return nil, reclaim.Errorf(reclaim.EINVALID, "the demo deal needs a positive forecast")
 	}
 	scale := func(s string) (string, error) {
 		v, err := money.Parse(s, "CNY")
 		if err != nil {
 			return "", err
 		}
-		out, err := v.MulDiv(claim, base.Minor(), money.HalfUp)
+		out, err := v.MulDiv(forecast, base, money.HalfUp)
 		return out.String(), err
 	}
-	cutoff := today.StartOfMonth().AddMonths(-7).EndOfMonth()
 	first := cutoff.StartOfMonth().AddMonths(3).AddDays(25)
 	doc.Name = name
 	doc.Dates.Cutoff = cutoff.String()
 	doc.Dates.Closing = cutoff.StartOfMonth().AddMonths(1).AddDays(25).String()
 	doc.Dates.FirstPayment = first.String()
 	doc.Dates.LegalMaturity = first.AddMonths(45).String()
-	doc.Pool.Claim = money.New(claim, "CNY").String()
-	doc.Pool.Principal = money.New(principal, "CNY").String()
-	doc.Pool.Borrowers = borrowers
 	for k := range doc.Pool.Forecast {
 		f := &doc.Pool.Forecast[k]
 		if f.Amount, err = scale(f.Amount); err != nil {
@@ -140,6 +152,10 @@ func demoDealDocument(name string, claim, principal int64, borrowers int, today 
 		}
 		f.Date = cutoff.StartOfMonth().AddMonths(k + 1).EndOfMonth().String()
 	}
+	if doc.Pool.Claim, err = scale(doc.Pool.Claim); err != nil {
+		return nil, err
+	}
+	doc.Pool.Principal = ""
 	for k := range doc.Accounts {
 		if doc.Accounts[k].Initial != "" {
 			if doc.Accounts[k].Initial, err = scale(doc.Accounts[k].Initial); err != nil {
@@ -162,10 +178,12 @@ func demoDealDocument(name string, claim, principal int64, borrowers int, today 
 	return json.Marshal(doc)
 }
 
-// demoOpenDeal selects 300 loans of the last portfolio that are in no deal yet, opens the deal,
-// posts collections for the collection periods that have ended (and the current one so far) and
-// closes the ended periods with their reports.
-func demoOpenDeal(ctx context.Context, g *globals, a *app, ls *ledger.Service, pool, name string, today date.Date, seed uint64) error {
+// demoOpenDeal opens a deal through the deal service, as POST /api/v1/deals does: 300 loans of
+// the last portfolio at 90+ days past due that are in no deal yet, the forecast from the
+// registered valuation model, the example document scaled to it. Then it posts collections at
+// demoDealSharePct% of each collection period's forecast from boarding to yesterday and closes
+// the periods whose payment date has passed, each with its report.
+func demoOpenDeal(ctx context.Context, g *globals, a *app, b *dealservice.Service, pool, name string, today date.Date, seed uint64) error {
 	ps, err := a.db.ListPortfolios(ctx)
 	if err != nil {
 		return err
@@ -173,51 +191,37 @@ func demoOpenDeal(ctx context.Context, g *globals, a *app, ls *ledger.Service, p
 	if len(ps) == 0 {
 		return nil
 	}
-	pid := ps[len(ps)-1].ID
-	crit := live.Criteria{Portfolios: []int64{pid}, MinDPD: 90, Limit: 300}
-	m, err := crit.Compile(today)
+	pf := ps[len(ps)-1]
+	cutoff := pf.CutOffDate
+	crit := live.Criteria{Portfolios: []int64{pf.ID}, MinDPD: 90, Limit: 300}
+	sel, err := b.Select(ctx, crit, cutoff, "")
 	if err != nil {
 		return err
 	}
-	var sel []sqldb.DealLoan
-	var claim, principal int64
-	borrowers := map[string]bool{}
-	err = a.db.CandidateLoans(ctx, crit.Portfolios, func(p int64, l *reclaim.Loan) error {
-		if len(sel) >= m.Limit() || !m.Match(l) || l.TotalClaim.Minor() <= 0 {
-			return nil
-		}
-		sel = append(sel, sqldb.DealLoan{PortfolioID: p, Loan: l})
-		claim += l.TotalClaim.Minor()
-		principal += l.PrincipalOutstanding.Minor()
-		borrowers[l.BorrowerID] = true
-		return nil
-	})
+	if sel.Loans == 0 {
+		return reclaim.Errorf(reclaim.ENOTFOUND, "no loan of portfolio %d is free for a deal", pf.ID)
+	}
+	doc, err := demoDealDocument(name, sel.Disclosure.ForecastRecoveries.Minor(), cutoff)
 	if err != nil {
 		return err
 	}
-	if len(sel) == 0 {
-		return reclaim.Errorf(reclaim.ENOTFOUND, "no loan of portfolio %d is free for a deal", pid)
+	if _, err := b.Create(ctx, httpapi.DealCreate{Pool: pool, Name: name, Document: doc, Criteria: crit, AsOf: cutoff,
+		Effective: cutoff.AddDays(1), Actor: "demo"}); err != nil {
+		return err
 	}
-	doc, err := demoDealDocument(name, claim, principal, len(borrowers), today)
+	rec, err := a.db.GetDeal(ctx, pool)
 	if err != nil {
 		return err
 	}
-	deal, err := abs.Load(doc, abs.Options{})
+	deal, err := abs.Load(rec.Doc, abs.Options{})
 	if err != nil {
 		return err
 	}
-	cutoff, _ := date.ParseStrict(deal.Document().Dates.Cutoff)
-	critJSON, _ := json.Marshal(crit)
-	if _, err := a.db.CreateDeal(ctx, sqldb.DealSpec{Pool: pool, Name: name, Origin: ls.Origin() + "/" + pool, Doc: doc,
-		Effective: cutoff.AddDays(1), Loans: sel, Criteria: string(critJSON), CreatedBy: "demo", LogKey: ls.VerifierKey()}); err != nil {
-		return err
-	}
-	ls.SequenceAll(ctx)
 	periods, err := live.Windows(deal)
 	if err != nil {
 		return err
 	}
-	loans, _, err := a.db.PoolLoans(ctx, pool, 0, len(sel))
+	loans, _, err := a.db.PoolLoans(ctx, pool, 0, sel.Loans)
 	if err != nil {
 		return err
 	}
@@ -227,8 +231,7 @@ func demoOpenDeal(ctx context.Context, g *globals, a *app, ls *ledger.Service, p
 		balance[l.Ref] = l.Balance.Minor()
 	}
 	channels := []string{verify.ChannelBankTransfer, verify.ChannelOnline, verify.ChannelAgency, verify.ChannelCourt}
-	closed := 0
-	txn := 0
+	closed, txn := 0, 0
 	for _, p := range periods {
 		if !p.CollectionStart.Before(today) {
 			break
@@ -239,18 +242,18 @@ func demoOpenDeal(ctx context.Context, g *globals, a *app, ls *ledger.Service, p
 			// The current period so far: its share of the window's forecast to yesterday.
 			end = today.AddDays(-1)
 			target = target * int64(end.Sub(p.CollectionStart)+1) / int64(days)
-		} else {
+		}
+		if !p.Date.After(today) {
 			closed++
 		}
-		for target > 0 {
+		for tries := 0; target > 0 && tries < 100000; tries++ {
 			l := loans[rng.IntN(len(loans))]
 			amt := min(balance[l.Ref]/(5+int64(rng.IntN(20))), target)
 			if amt < 100 {
-				if balance[l.Ref] >= target {
-					amt = target
-				} else {
+				if balance[l.Ref] < target {
 					continue
 				}
+				amt = target
 			}
 			txn++
 			eff := p.CollectionStart.AddDays(rng.IntN(end.Sub(p.CollectionStart) + 1))
@@ -262,46 +265,14 @@ func demoOpenDeal(ctx context.Context, g *globals, a *app, ls *ledger.Service, p
 			target -= amt
 		}
 	}
-	ls.SequenceAll(ctx)
 	for period := 1; period <= closed; period++ {
-		if _, err := a.db.CloseDealPeriod(ctx, pool, period, demoDealReport(doc, pool, ls.Origin()+"/"+pool, period)); err != nil {
+		if _, err := b.CloseReport(ctx, pool, period); err != nil {
 			return fmt.Errorf("closing period %d: %w", period, err)
 		}
 	}
-	if err := ls.SequenceAndPublish(ctx); err != nil {
-		return err
-	}
-	fmt.Fprintf(g.stdout, "Deal %s opened on %d loans of portfolio %d (claim %s), %d periods reported.\n",
-		pool, len(sel), pid, money.New(claim, "CNY").Grouped(), closed)
+	fmt.Fprintf(g.stdout, "Deal %s opened on %d loans of portfolio %d (forecast %s from the valuation model), %d periods reported.\n",
+		pool, sel.Loans, pf.ID, sel.Disclosure.ForecastRecoveries.Grouped(), closed)
 	return nil
-}
-
-// demoDealReport closes a period with package abs/live, as the API does.
-func demoDealReport(doc []byte, pool, origin string, period int) sqldb.DealReportBuild {
-	return func(log []verify.Entry, size int64) ([]byte, []verify.Entry, error) {
-		d, err := abs.Load(doc, abs.Options{})
-		if err != nil {
-			return nil, nil, err
-		}
-		st, err := live.StateFromEntries(log)
-		if err != nil {
-			return nil, nil, err
-		}
-		rep, _, err := live.Build(live.Input{Deal: d, State: st, Period: period, Origin: origin, LedgerSize: size})
-		if err != nil {
-			return nil, nil, err
-		}
-		body, err := rep.Encode()
-		if err != nil {
-			return nil, nil, err
-		}
-		_, wins, err := live.Scenario(d, st, period)
-		if err != nil {
-			return nil, nil, err
-		}
-		es, err := rep.Entries(body, wins[period-1])
-		return body, es, err
-	}
 }
 
 // demoDealServicing posts a collection dated today to the demo deal's pool every few seconds

@@ -9,58 +9,63 @@ import (
 	"reclaim/money"
 )
 
-// TestDemoDealDocument: the demo deal is the example scaled to the pool (its claim, tranches and
-// forecast in proportion), valid, with its cut-off seven months back, so that two payment dates
-// have their collection periods ended and today falls in the third.
+// TestDemoDealDocument: the demo deal is the example scaled to the pool's forecast (tranches,
+// reserve and forecast in proportion), valid, with its dates moved to the pool's cut-off.
 func TestDemoDealDocument(t *testing.T) {
+	const exampleForecast = 241_500_000_00 // fen: 11.5% of the example's 2.1 bn claim
 	for _, tc := range []struct {
-		today     date.Date
-		claim     int64 // fen
-		cutoff    string
-		firstPay  string
-		seniorFen int64
+		forecast int64 // fen
+		cutoff   date.Date
+		first    string
+		maturity string
 	}{
-		{date.Of(2026, 12, 6), 2_807_142_643, "2026-05-31", "2026-08-26", 2_807_142_643 * 188 / 2100},
-		{date.Of(2027, 3, 31), 210_000_000_000, "2026-08-31", "2026-11-26", 18_800_000_000},
-		{date.Of(2026, 1, 1), 100_000_000, "2025-06-30", "2025-09-26", 100_000_000 * 188 / 2100},
+		{exampleForecast, date.Of(2016, 4, 30), "2016-07-26", "2020-04-26"},
+		{1_234_567_89, date.Of(2025, 6, 30), "2025-09-26", "2029-06-26"},
+		{98_765_43, date.Of(2024, 12, 31), "2025-03-26", "2028-12-26"},
 	} {
-		doc, err := demoDealDocument("Demo", tc.claim, tc.claim*8/10, 300, tc.today)
+		doc, err := demoDealDocument("Demo", tc.forecast, tc.cutoff)
 		if err != nil {
 			t.Fatal(err)
 		}
 		d, err := abs.Load(doc, abs.Options{})
 		if err != nil {
-			t.Fatalf("%s: the scaled document is invalid: %v", tc.today, err)
+			t.Fatalf("%s: the scaled document is invalid: %v", tc.cutoff, err)
 		}
 		dd := d.Document()
-		if dd.Dates.Cutoff != tc.cutoff || dd.Dates.FirstPayment != tc.firstPay {
-			t.Errorf("%s: cut-off %s first payment %s, want %s %s", tc.today, dd.Dates.Cutoff, dd.Dates.FirstPayment, tc.cutoff, tc.firstPay)
+		if dd.Dates.Cutoff != tc.cutoff.String() || dd.Dates.FirstPayment != tc.first || dd.Dates.LegalMaturity != tc.maturity {
+			t.Errorf("%s: dates %+v", tc.cutoff, dd.Dates)
 		}
-		a, err := money.Parse(dd.Tranches[0].Balance, "CNY")
-		if err != nil || a.Minor()-tc.seniorFen > 1 || tc.seniorFen-a.Minor() > 1 {
-			t.Errorf("%s: senior %s, want about %d fen", tc.today, dd.Tranches[0].Balance, tc.seniorFen)
+		if n := len(d.PaymentDates()); n != 16 {
+			t.Errorf("%s: %d payment dates, want 16", tc.cutoff, n)
+		}
+		senior, _ := money.Parse(dd.Tranches[0].Balance, "CNY")
+		if want := tc.forecast * 1880 / 2415; abs64(senior.Minor()-want) > 1 {
+			t.Errorf("%s: senior %s, want about %d fen", tc.cutoff, dd.Tranches[0].Balance, want)
 		}
 		var sum int64
 		for _, f := range dd.Pool.Forecast {
 			v, _ := money.Parse(f.Amount, "CNY")
 			sum += v.Minor()
 		}
-		// The example forecasts 11.5% of the claim; rounding each month moves it by a fen or so.
-		if want := tc.claim * 115 / 1000; sum-want > 50 || want-sum > 50 {
-			t.Errorf("%s: forecast %d fen, want about %d", tc.today, sum, want)
+		if abs64(sum-tc.forecast) > int64(len(dd.Pool.Forecast)) {
+			t.Errorf("%s: forecast %d fen, want about %d", tc.cutoff, sum, tc.forecast)
 		}
 		ps, err := live.Windows(d)
 		if err != nil {
 			t.Fatal(err)
 		}
-		ended := 0
-		for _, p := range ps {
-			if p.CollectionEnd.Before(tc.today) {
-				ended++
-			}
-		}
-		if ended != 2 || ps[2].CollectionStart.After(tc.today) {
-			t.Errorf("%s: %d periods ended, the third starts %s", tc.today, ended, ps[2].CollectionStart)
+		if !ps[0].CollectionStart.After(tc.cutoff) || ps[0].CollectionStart.After(tc.cutoff.AddDays(31)) {
+			t.Errorf("%s: the first collection period starts %s", tc.cutoff, ps[0].CollectionStart)
 		}
 	}
+	if _, err := demoDealDocument("Demo", 0, date.Of(2025, 6, 30)); err == nil {
+		t.Error("a pool without a forecast makes a deal")
+	}
+}
+
+func abs64(x int64) int64 {
+	if x < 0 {
+		return -x
+	}
+	return x
 }

@@ -133,6 +133,13 @@ test('an investor sees only the deals its organisation holds; another deal is 40
   await page.getByTestId('load-error').waitFor()
   assert.equal(await page.getByTestId('deal-title').count(), 0)
   await shot(page, 'investor-other-deal-404')
+
+  // Its own deal's page, in Chinese.
+  await page.goto(BASE + '/deals/' + DEAL)
+  await page.getByTestId('chart-curve').waitFor()
+  assert.match(await page.locator('.deal-page').innerText(), /实际回收与预测/)
+  assert.match(await page.getByTestId('deal-alert').first().innerText(), /触发事件已触发/)
+  await shot(page, 'investor-deal-zh')
   noProblems(problems, /Failed to load resource.*\b404\b/)
   await ctx.close()
 })
@@ -178,14 +185,10 @@ test('the deal page is live: a collection posted during the test moves it; the t
   // A collector posts a collection to the deal's pool through the API.
   const poster = await open('en')
   await login(poster.page, cfg.postUser, cfg.postPass)
-  const loans = await poster.page.evaluate(async (pool) => {
-    const r = await fetch(`/api/v1/pools/${pool}/loans?limit=20`)
-    return { status: r.status, body: await r.json() }
-  }, DEAL)
-  assert.equal(loans.status, 200, JSON.stringify(loans.body))
-  const items = loans.body.items || loans.body
-  const loan = items.find((l) => Number(l.balance) > 1000) || items[0]
-  assert.ok(loan, 'a loan of the deal pool')
+  // A loan of the pool, by its per-pool reference, from the investor's loan-level data.
+  const rows = await page.evaluate(async (pool) => (await fetch(`/api/v1/deals/${pool}/loans`)).json(), DEAL)
+  const loan = rows.find((l) => Number(l.balance) > 10000)
+  assert.ok(loan, 'a loan of the deal pool with a balance')
   const posted = await poster.page.evaluate(async ({ pool, loan }) => {
     const r = await fetch(`/api/v1/pools/${pool}/collections`, {
       method: 'POST',
