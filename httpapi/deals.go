@@ -53,6 +53,8 @@ type DealService interface {
 type Selection struct {
 	Loans      int              `json:"loans"`
 	Disclosure *live.Disclosure `json:"disclosure"`
+	// ForecastNote says why the disclosure has no forecast (no recovery model registered...).
+	ForecastNote string `json:"forecast_note,omitempty"`
 }
 
 // DealCreate opens a deal.

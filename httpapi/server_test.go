@@ -24,6 +24,7 @@ import (
 	"github.com/danielgtaylor/huma/v2"
 
 	"reclaim"
+	"reclaim/abs/dealservice"
 	"reclaim/auth"
 	"reclaim/date"
 	"reclaim/events"
@@ -117,7 +118,7 @@ func newFixture(t *testing.T, db *sqldb.DB) *fixture {
 		t.Fatal(err)
 	}
 	f.srv, err = httpapi.New(httpapi.Config{Logger: log, UploadDir: f.dir, MaxUploadBytes: 64 << 20, LoginRate: 1000, Ledger: f.ledger,
-		Valuation: f.valuation},
+		Valuation: f.valuation, Deals: dealservice.New(db, f.valuation, "test.example/ledger", "", nil)},
 		sqldb.KeyedDB{DB: db, Keys: keys}, keys, broker)
 	if err != nil {
 		t.Fatal(err)

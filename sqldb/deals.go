@@ -82,7 +82,7 @@ func dealRegion(s string) string {
 }
 
 // CandidateLoans streams the loans of the given portfolios (every portfolio when none is given)
-// that are in no deal pool now (a loan whose pool loan has left its pool is free again), in
+// that are in no pool now (neither a deal pool nor a pool opened from their whole portfolio) (a loan whose pool loan has left its pool is free again), in
 // portfolio and import order, until fn returns an error or errStop.
 func (d *DB) CandidateLoans(ctx context.Context, portfolios []int64, fn func(portfolioID int64, l *reclaim.Loan) error) error {
 	if len(portfolios) == 0 {
@@ -113,6 +113,25 @@ func (d *DB) CandidateLoans(ctx context.Context, portfolios []int64, fn func(por
 	if err := rows.Err(); err != nil {
 		return dbError(err, "reading deal memberships")
 	}
+	// Pools opened from a whole portfolio (OpenPool) hold their loans under the seller's key.
+	rows, err = d.r.QueryContext(ctx, d.rebind(`SELECT lp.portfolio_id, pl.loan_key FROM pool_loans pl JOIN ledger_pools lp ON lp.pool = pl.pool
+		WHERE lp.portfolio_id IS NOT NULL AND pl.status NOT IN `+leftPool))
+	if err != nil {
+		return dbError(err, "reading pool memberships")
+	}
+	for rows.Next() {
+		var pid int64
+		var id string
+		if err := rows.Scan(&pid, &id); err != nil {
+			rows.Close()
+			return dbError(err, "reading pool memberships")
+		}
+		busy[fmt.Sprintf("%d/%s", pid, id)] = true
+	}
+	rows.Close()
+	if err := rows.Err(); err != nil {
+		return dbError(err, "reading pool memberships")
+	}
 	for _, pid := range portfolios {
 		err := d.StreamLoans(ctx, pid, func(l *reclaim.Loan) error {
 			if busy[fmt.Sprintf("%d/%s", pid, l.LoanID)] {
@@ -132,8 +151,9 @@ func (d *DB) CandidateLoans(ctx context.Context, portfolios []int64, fn func(por
 // creates the pool's ledger and boards the selected loans, all in one transaction: the pool.opened
 // entry carries the document's hash; each loan gets a random per-pool reference, its pool key
 // (portfolio/loan id, so that loans of different portfolios cannot collide) and a version-2
-// loan.boarded entry with its product, region and grade. A loan already in another deal pool is
-// ECONFLICT: deal_members' primary key holds each loan in one pool at a time.
+// loan.boarded entry with its product, region and grade. A loan already in another pool is
+// ECONFLICT: deal_members' primary key holds each loan in one deal pool at a time, and a loan of
+// a pool opened from its whole portfolio (OpenPool, which predates deals) is refused too.
 func (d *DB) CreateDeal(ctx context.Context, spec DealSpec) (Deal, error) {
 	deal, err := abs.Load(spec.Doc, abs.Options{})
 	if err != nil {
@@ -229,7 +249,9 @@ func (d *DB) CreateDeal(ctx context.Context, spec DealSpec) (Deal, error) {
 		}
 		for pid := range pids {
 			held := map[string]string{}
-			rows, err := tx.Query(ctx, `SELECT loan_id, pool FROM deal_members WHERE portfolio_id = ?`, pid)
+			rows, err := tx.Query(ctx, `SELECT loan_id, pool FROM deal_members WHERE portfolio_id = ?
+				UNION ALL SELECT pl.loan_key, pl.pool FROM pool_loans pl JOIN ledger_pools lp ON lp.pool = pl.pool
+				WHERE lp.portfolio_id = ? AND pl.status NOT IN `+leftPool, pid, pid)
 			if err != nil {
 				return err
 			}

@@ -150,16 +150,20 @@ func (b *Service) Select(ctx context.Context, c live.Criteria, asOf date.Date, m
 		sel[i] = live.Selected{PortfolioID: l.PortfolioID, Loan: l.Loan}
 	}
 	var flows []abs.Flow
+	note := ""
 	if len(loans) > 0 {
 		if flows, err = b.forecast(ctx, loans, model); err != nil {
-			return nil, err
+			if ctx.Err() != nil {
+				return nil, err
+			}
+			note, flows = "no forecast: "+err.Error(), nil
 		}
 	}
 	d, err := live.Disclose(sel, asOf, flows)
 	if err != nil {
 		return nil, err
 	}
-	return &httpapi.Selection{Loans: len(loans), Disclosure: d}, nil
+	return &httpapi.Selection{Loans: len(loans), Disclosure: d, ForecastNote: note}, nil
 }
 
 // Create validates the document, selects the pool, inlines the valuation's forecast (unless

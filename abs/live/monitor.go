@@ -23,16 +23,16 @@ type Snapshot struct {
 	// Period is the last payment date whose collection period has ended by AsOf (0: none yet).
 	Period   int               `json:"period"`
 	Status   string            `json:"status"`
-	Curve    []CurvePoint      `json:"curve"`
+	Curve    []MonitorPoint    `json:"curve"`
 	Tranches []TrancheBalance  `json:"tranches"`
 	Reserves []ReserveLevel    `json:"reserves"`
 	Triggers []TriggerHeadroom `json:"triggers"`
 	Alerts   []Alert           `json:"alerts"`
 }
 
-// CurvePoint is one collection period: the forecast and, for periods collected so far (the
+// MonitorPoint is one collection period: the forecast and, for periods collected so far (the
 // current one to AsOf), the actual net collections; cumulative sums beside.
-type CurvePoint struct {
+type MonitorPoint struct {
 	Period      int           `json:"period"`
 	Date        date.Date     `json:"date"`
 	Forecast    money.Amount  `json:"forecast"`
@@ -86,12 +86,12 @@ func Monitor(d *abs.Deal, s *State, asOf date.Date) (*Snapshot, error) {
 	}
 	cur := d.Currency()
 	snap := &Snapshot{Deal: d.Name(), Pool: s.Pool, AsOf: asOf, Hash: d.Hash(), Period: done, Status: res.FinalStatus,
-		Curve: []CurvePoint{}, Tranches: []TrancheBalance{}, Reserves: []ReserveLevel{}, Triggers: []TriggerHeadroom{}, Alerts: []Alert{}}
+		Curve: []MonitorPoint{}, Tranches: []TrancheBalance{}, Reserves: []ReserveLevel{}, Triggers: []TriggerHeadroom{}, Alerts: []Alert{}}
 	var cumF, cumA int64
 	var carried int64
 	for k, p := range periods {
 		cumF += p.Forecast.Minor()
-		cp := CurvePoint{Period: k + 1, Date: p.Date, Forecast: p.Forecast, CumForecast: money.New(cumF, cur)}
+		cp := MonitorPoint{Period: k + 1, Date: p.Date, Forecast: p.Forecast, CumForecast: money.New(cumF, cur)}
 		var net int64
 		switch {
 		case k < done:
@@ -124,7 +124,7 @@ func Monitor(d *abs.Deal, s *State, asOf date.Date) (*Snapshot, error) {
 				b = res.Tranches[i].Issued
 			}
 			snap.Tranches = append(snap.Tranches, TrancheBalance{Name: t.Name, Issued: res.Tranches[i].Issued, Balance: b,
-				Factor: pct(b.Minor(), res.Tranches[i].Issued.Minor())})
+				Factor: factor(b.Minor(), res.Tranches[i].Issued.Minor())})
 		}
 		doc := d.Document()
 		for i, a := range per.Accounts {
@@ -223,7 +223,7 @@ func headrooms(d *abs.Deal, res *abs.Result, done int, periods []abs.Period) ([]
 			}
 		case "interest_shortfall":
 			for _, l := range res.Statement {
-				if l.Period <= done && l.Period == done && strings.HasPrefix(l.To, "interest:") && isReserve(doc, l.From) {
+				if l.Period <= done && l.Period == done && strings.HasPrefix(l.To, "tranche:") && strings.HasSuffix(l.To, ":interest") && isReserve(doc, l.From) {
 					h.State, h.Reason = "near", "senior interest was paid from the reserve on the last payment date"
 				}
 			}
@@ -258,4 +258,12 @@ func isReserve(doc *abs.Document, name string) bool {
 		}
 	}
 	return false
+}
+
+// factor is balance / issued with six decimals.
+func factor(bal, issued int64) string {
+	if issued == 0 {
+		return "0.000000"
+	}
+	return fmt.Sprintf("%.6f", float64(bal)/float64(issued))
 }

@@ -238,6 +238,7 @@ Tiles and entries need a bearer token: --token-file FILE, or $` + tokenEnv + `.`
 
 func (c *cli) reportCmd() *cobra.Command {
 	var index int64
+	var dealDoc string
 	cmd := &cobra.Command{
 		Use:   "report --dir DIR [--index N]",
 		Short: "Recompute a period report (default: every report) from the logged entries",
@@ -248,7 +249,11 @@ closing roll-forward, and checks every loan's balance along the way. Periods are
 (value) date, not by log position: a report counts the movements sequenced before it whose date
 is in its period. It then checks the whole log: every movement is in exactly one reported period,
 sequenced before that period's report, or in the open period after the last report. Every
-mismatch and misplaced entry is listed.`,
+mismatch and misplaced entry is listed. For a live ABS deal it also checks every deal.report
+(schema v2): the window's collections, costs and net, the distribution lines' count and sum, the
+pool's line, the trust accounts never overdrawn, the deal hash in force; --deal-report FILE checks a
+downloaded report document's hash and lines against the log. The waterfall is not re-run from
+the deal document (docs/abs-live.md says why).`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
 			var indices []int64
@@ -265,8 +270,15 @@ mismatch and misplaced entry is listed.`,
 					}
 				}
 				if len(indices) == 0 {
-					fmt.Fprintln(c.stdout, "no period reports in the log yet")
-					return nil
+					// A live deal's reports (deal.report, schema v2) are checked on their own (deal.go).
+					found, out, err := c.dealReports(dealDoc)
+					if found && c.jsonOut && out != nil {
+						c.printJSON(out)
+					}
+					if !found {
+						fmt.Fprintln(c.stdout, "no period reports in the log yet")
+					}
+					return err
 				}
 			}
 			var results []*verify.ReportResult
@@ -332,11 +344,22 @@ mismatch and misplaced entry is listed.`,
 					fmt.Fprintf(c.stdout, "  entry %d (%s %s, dated %s): %s\n", p.Index, p.Type, p.EventID, p.Effective, p.Reason)
 				}
 			}
+			if !cmd.Flags().Changed("index") { // a live deal's reports (deal.go)
+				if found, out, err := c.dealReports(dealDoc); found || err != nil {
+					if c.jsonOut && out != nil {
+						c.printJSON(out)
+					}
+					if err != nil && firstErr == nil {
+						firstErr = err
+					}
+				}
+			}
 			return firstErr
 		},
 	}
 	c.dirFlag(cmd, true)
 	cmd.Flags().Int64Var(&index, "index", 0, "log index of the period.report entry")
+	cmd.Flags().StringVar(&dealDoc, "deal-report", "", "a live deal's report document (JSON) to check against the log's deal.report and distribution lines")
 	return cmd
 }
 

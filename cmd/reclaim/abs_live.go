@@ -223,7 +223,6 @@ func newABSPoolCmd(g *globals) *cobra.Command {
 func newABSDealCmd(g *globals) *cobra.Command {
 	var lf ledgerFlags
 	c := &cobra.Command{Use: "deal", Short: "Live deals: open, amend, costs, servicer files, close payment dates, monitor, investors"}
-	lf.register(c)
 	var cf criteriaFlags
 	var pool, name, eff string
 	var docForecast bool
@@ -482,6 +481,9 @@ func newABSDealCmd(g *globals) *cobra.Command {
 	investor.Flags().StringVar(&tranche, "tranche", "", "tranche of the holding")
 	investor.Flags().StringVar(&amount, "amount", "", "face amount held (yuan; 0 removes the holding)")
 
+	for _, w := range []*cobra.Command{create, amend, cost, imp, closeCmd} { // they write the log: the ledger's key and origin
+		lf.register(w)
+	}
 	c.AddCommand(create, list, amend, cost, imp, closeCmd, monitor, loans, investor)
 	return c
 }

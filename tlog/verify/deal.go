@@ -49,7 +49,7 @@ func externalSource(name string) bool {
 }
 
 // isAccount reports whether a line's party is a trust account (not an external source and not a
-// payee such as fee:NAME or interest:A).
+// payee such as fee:NAME or tranche:A:interest).
 func isAccount(name string) bool { return !externalSource(name) && !strings.Contains(name, ":") }
 
 // DealReports checks every deal.report of the log (entries in log order) as described above. It

@@ -92,8 +92,8 @@ type DealCost struct {
 
 // DealPayment (type "deal.payment", v2) is one line of the distribution on payment date
 // PaymentDate (period Period, from 1): Amount moved From a source (the pool, an account, the
-// issuance, the originator) To a destination (an account, "fee:NAME", "interest:TRANCHE",
-// "principal:TRANCHE", "residual:TRANCHE"), with the waterfall step's Memo. The lines of a
+// issuance, the originator) To a destination (an account, "fee:NAME", "tranche:T:interest",
+// "tranche:T:principal", "tranche:T:residual"), with the waterfall step's Memo. The lines of a
 // period are logged in the waterfall's order before its deal.report.
 type DealPayment struct {
 	Header
