@@ -21,25 +21,25 @@ import (
 // DealService is what the live-deal routes read and write (docs/abs-live.md). cmd/reclaim
 // implements it over sqldb, the valuation service and the ledger.
 type DealService interface {
-	Deals(ctx context.Context) ([]live.Deal, error)
+	Deals(ctx context.Context) ([]live.DealRecord, error)
 	// Deal returns a deal (ENOTFOUND when the pool is not a deal).
-	Deal(ctx context.Context, pool string) (live.Deal, error)
+	Deal(ctx context.Context, pool string) (live.DealRecord, error)
 	// UserPools are the pools the user's investor organisation holds a tranche of.
 	UserPools(ctx context.Context, userID int64) (map[string]bool, error)
 	UserInvestor(ctx context.Context, userID int64) (string, error)
 	// Select previews a pool selection: the loans the criteria take and their disclosure.
-	Select(ctx context.Context, c live.Criteria, asOf date.Date, model string) (*Selection, error)
+	Select(ctx context.Context, c live.Criteria, asOf date.Date, model string) (*DealSelection, error)
 	// Create selects the pool, inlines the forecast (the valuation's, unless useDocForecast) and
 	// opens the deal.
-	Create(ctx context.Context, req DealCreate) (live.Deal, error)
-	Amend(ctx context.Context, pool string, doc []byte, reason string, eff date.Date) (live.Deal, error)
+	Create(ctx context.Context, req DealCreate) (live.DealRecord, error)
+	Amend(ctx context.Context, pool string, doc []byte, reason string, eff date.Date) (live.DealRecord, error)
 	Run(ctx context.Context, pool string, asOf date.Date) (*abs.Result, error)
-	Monitor(ctx context.Context, pool string, asOf date.Date) (*live.Snapshot, error)
+	Monitor(ctx context.Context, pool string, asOf date.Date) (*live.DealSnapshot, error)
 	Reports(ctx context.Context, pool string) ([]live.ReportInfo, error)
 	ReportDoc(ctx context.Context, pool string, period int) ([]byte, error)
 	PreviewReport(ctx context.Context, pool string, period int) (*live.Report, error)
 	CloseReport(ctx context.Context, pool string, period int) ([]byte, error)
-	Loans(ctx context.Context, pool string) ([]live.LoanRow, error)
+	Loans(ctx context.Context, pool string) ([]live.DealLoanRow, error)
 	RecordCost(ctx context.Context, c DealCost) (string, error)
 	ImportServicerFile(ctx context.Context, pool string, file []byte) (int, error)
 	Investors(ctx context.Context) ([]live.Investor, error)
@@ -49,8 +49,8 @@ type DealService interface {
 	Holdings(ctx context.Context, investor string) ([]live.Holding, error)
 }
 
-// Selection is a previewed pool selection.
-type Selection struct {
+// DealSelection is a previewed pool selection.
+type DealSelection struct {
 	Loans      int              `json:"loans"`
 	Disclosure *live.Disclosure `json:"disclosure"`
 	// ForecastNote says why the disclosure has no forecast (no recovery model registered...).
@@ -138,18 +138,18 @@ func (s *Server) poolVisible(ctx context.Context, u *reclaim.User, pool string) 
 }
 
 // dealVisible is poolVisible for the deal routes: the pool must be a deal.
-func (s *Server) dealVisible(ctx context.Context, pool string) (live.Deal, error) {
+func (s *Server) dealVisible(ctx context.Context, pool string) (live.DealRecord, error) {
 	d, err := s.cfg.Deals.Deal(ctx, pool)
 	if err != nil {
 		return d, err
 	}
 	if err := s.poolVisible(ctx, reclaim.UserFrom(ctx), pool); err != nil {
-		return live.Deal{}, err
+		return live.DealRecord{}, err
 	}
 	return d, nil
 }
 
-func (s *Server) dealView(ctx context.Context, d live.Deal, withDoc bool) DealView {
+func (s *Server) dealView(ctx context.Context, d live.DealRecord, withDoc bool) DealView {
 	v := DealView{Pool: d.Pool, Name: d.Name, Origin: d.Origin, Hash: d.Hash, OpenedHash: d.OpenedHash, Criteria: json.RawMessage(d.Criteria),
 		CreatedBy: d.CreatedBy, CreatedAt: d.CreatedAt, Tranches: []DealTranche{}, Holdings: []live.Holding{}}
 	if !json.Valid(v.Criteria) {
@@ -231,7 +231,7 @@ func (s *Server) dealRoutes() {
 	}
 	register(s, reclaim.PermDealManage, huma.Operation{OperationID: "select-deal-pool", Method: http.MethodPost, Path: "/api/v1/deals/selection",
 		Summary: "Preview a pool selection: the loans the criteria take, their disclosure tables and forecast (nothing is stored)", Tags: tags},
-		func(ctx context.Context, in *selectIn) (*struct{ Body Selection }, error) {
+		func(ctx context.Context, in *selectIn) (*struct{ Body DealSelection }, error) {
 			asOf, err := s.asOfOrToday("as_of", in.Body.AsOf)
 			if err != nil {
 				return nil, err
@@ -240,7 +240,7 @@ func (s *Server) dealRoutes() {
 			if err != nil {
 				return nil, err
 			}
-			return &struct{ Body Selection }{*sel}, nil
+			return &struct{ Body DealSelection }{*sel}, nil
 		})
 	type createIn struct {
 		Body struct {
@@ -309,7 +309,7 @@ func (s *Server) dealRoutes() {
 	}
 	register(s, reclaim.PermDealRead, huma.Operation{OperationID: "monitor-deal", Method: http.MethodGet, Path: "/api/v1/deals/{pool}/monitor",
 		Summary: "Collections against the forecast, tranche balances, reserve levels, trigger headroom and alerts", Tags: tags, Errors: []int{404}},
-		func(ctx context.Context, in *asOfIn) (*struct{ Body live.Snapshot }, error) {
+		func(ctx context.Context, in *asOfIn) (*struct{ Body live.DealSnapshot }, error) {
 			if _, err := s.dealVisible(ctx, in.Pool); err != nil {
 				return nil, err
 			}
@@ -321,7 +321,7 @@ func (s *Server) dealRoutes() {
 			if err != nil {
 				return nil, err
 			}
-			return &struct{ Body live.Snapshot }{*snap}, nil
+			return &struct{ Body live.DealSnapshot }{*snap}, nil
 		})
 	register(s, reclaim.PermDealRead, huma.Operation{OperationID: "run-deal", Method: http.MethodGet, Path: "/api/v1/deals/{pool}/run",
 		Summary: "The deal's run: actual cash for the collection periods ended by as_of, the forecast after", Tags: tags, Errors: []int{404}},
@@ -647,7 +647,7 @@ func (s *Server) dealStream(ctx context.Context, pool string) (*huma.StreamRespo
 		kicked, recheck, r, rc, bw := ss.kicked, ss.recheck, ss.r, ss.rc, hc.BodyWriter()
 		var id uint64
 		seen := map[string]bool{}
-		send := func(snap *live.Snapshot) bool {
+		send := func(snap *live.DealSnapshot) bool {
 			b, _ := json.Marshal(snap)
 			id++
 			if _, err := fmt.Fprintf(bw, "id: %d\nevent: monitor\ndata: %s\n\n", id, b); err != nil {

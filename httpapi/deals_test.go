@@ -233,7 +233,7 @@ func TestDealCreateAndCosts(t *testing.T) {
 		t.Fatalf("preview: %d %.600s", res.StatusCode, b)
 	}
 	res, b = tr.do("GET", "/api/v1/deals/A/monitor?as_of=2016-08-01", "")
-	var snap live.Snapshot
+	var snap live.DealSnapshot
 	json.Unmarshal(b, &snap)
 	if res.StatusCode != 200 || snap.Period != 1 || snap.Curve[0].Actual == nil || snap.Curve[0].Actual.String() != "876.55" {
 		t.Fatalf("monitor: %d %s", res.StatusCode, b)
@@ -244,7 +244,7 @@ func TestDealCreateAndCosts(t *testing.T) {
 	}
 	// A selection previewed with the registered model: its forecast comes from the valuation.
 	res, b = an.do("POST", "/api/v1/deals/selection", `{"criteria":{},"as_of":"2016-04-30"}`)
-	var sel httpapi.Selection
+	var sel httpapi.DealSelection
 	json.Unmarshal(b, &sel)
 	if res.StatusCode != 200 || sel.Loans != 10 || sel.ForecastNote != "" || len(sel.Disclosure.Forecast) == 0 || sel.Disclosure.ForecastRecoveries.Minor() <= 0 {
 		t.Fatalf("selection: %d %.500s", res.StatusCode, b)

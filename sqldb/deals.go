@@ -28,9 +28,9 @@ import (
 
 // Shared shapes (package abs/live, which httpapi reads without importing sqldb).
 type (
-	Deal           = live.Deal
+	Deal           = live.DealRecord
 	DealReportInfo = live.ReportInfo
-	DealLoanRow    = live.LoanRow
+	DealLoanRow    = live.DealLoanRow
 	Investor       = live.Investor
 	Holding        = live.Holding
 )

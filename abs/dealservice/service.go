@@ -49,12 +49,12 @@ var _ httpapi.DealService = (*Service)(nil)
 func (b *Service) Today() date.Date { return date.FromTime(b.now().UTC()) }
 
 // Deals lists the deals.
-func (b *Service) Deals(ctx context.Context) ([]live.Deal, error) {
+func (b *Service) Deals(ctx context.Context) ([]live.DealRecord, error) {
 	return b.db.ListDeals(ctx, nil)
 }
 
 // Deal reads a deal (ENOTFOUND when the pool is not one).
-func (b *Service) Deal(ctx context.Context, pool string) (live.Deal, error) {
+func (b *Service) Deal(ctx context.Context, pool string) (live.DealRecord, error) {
 	return b.db.GetDeal(ctx, pool)
 }
 
@@ -140,7 +140,7 @@ func (b *Service) forecast(ctx context.Context, loans []sqldb.DealLoan, model st
 }
 
 // Select previews a pool selection with its disclosure and the valuation's forecast.
-func (b *Service) Select(ctx context.Context, c live.Criteria, asOf date.Date, model string) (*httpapi.Selection, error) {
+func (b *Service) Select(ctx context.Context, c live.Criteria, asOf date.Date, model string) (*httpapi.DealSelection, error) {
 	loans, err := b.selectLoans(ctx, c, asOf)
 	if err != nil {
 		return nil, err
@@ -163,31 +163,31 @@ func (b *Service) Select(ctx context.Context, c live.Criteria, asOf date.Date, m
 	if err != nil {
 		return nil, err
 	}
-	return &httpapi.Selection{Loans: len(loans), Disclosure: d, ForecastNote: note}, nil
+	return &httpapi.DealSelection{Loans: len(loans), Disclosure: d, ForecastNote: note}, nil
 }
 
 // Create validates the document, selects the pool, inlines the valuation's forecast (unless
 // req.UseDocForecast) and opens the deal.
-func (b *Service) Create(ctx context.Context, req httpapi.DealCreate) (live.Deal, error) {
+func (b *Service) Create(ctx context.Context, req httpapi.DealCreate) (live.DealRecord, error) {
 	doc := req.Document
 	if _, err := abs.Load(doc, abs.Options{}); err != nil { // nothing is selected for an invalid document
-		return live.Deal{}, err
+		return live.DealRecord{}, err
 	}
 	loans, err := b.selectLoans(ctx, req.Criteria, req.AsOf)
 	if err != nil {
-		return live.Deal{}, err
+		return live.DealRecord{}, err
 	}
 	if len(loans) == 0 {
-		return live.Deal{}, reclaim.Errorf(reclaim.EINVALID, "no loan meets the criteria")
+		return live.DealRecord{}, reclaim.Errorf(reclaim.EINVALID, "no loan meets the criteria")
 	}
 	if !req.UseDocForecast {
 		parsed, err := abs.Parse(doc)
 		if err != nil {
-			return live.Deal{}, err
+			return live.DealRecord{}, err
 		}
 		flows, err := b.forecast(ctx, loans, req.Model)
 		if err != nil {
-			return live.Deal{}, err
+			return live.DealRecord{}, err
 		}
 		sel := make([]live.Selected, len(loans))
 		for i, l := range loans {
@@ -195,14 +195,14 @@ func (b *Service) Create(ctx context.Context, req httpapi.DealCreate) (live.Deal
 		}
 		cutoff, err := date.ParseStrict(parsed.Dates.Cutoff)
 		if err != nil {
-			return live.Deal{}, reclaim.WrapError(reclaim.EINVALID, err, "dates.cutoff: %v", err)
+			return live.DealRecord{}, reclaim.WrapError(reclaim.EINVALID, err, "dates.cutoff: %v", err)
 		}
 		disc, err := live.Disclose(sel, cutoff, flows)
 		if err != nil {
-			return live.Deal{}, err
+			return live.DealRecord{}, err
 		}
 		if doc, err = json.Marshal(live.WithForecast(parsed, disc)); err != nil {
-			return live.Deal{}, err
+			return live.DealRecord{}, err
 		}
 	}
 	crit, _ := json.Marshal(req.Criteria)
@@ -211,13 +211,13 @@ func (b *Service) Create(ctx context.Context, req httpapi.DealCreate) (live.Deal
 }
 
 // Amend replaces the deal document (deal.amended).
-func (b *Service) Amend(ctx context.Context, pool string, doc []byte, reason string, eff date.Date) (live.Deal, error) {
+func (b *Service) Amend(ctx context.Context, pool string, doc []byte, reason string, eff date.Date) (live.DealRecord, error) {
 	return b.db.AmendDeal(ctx, pool, doc, reason, eff)
 }
 
 // loaded returns the deal in force and the state of its log (queued entries included when
 // withQueued).
-func (b *Service) loaded(ctx context.Context, pool string, withQueued bool) (*abs.Deal, live.Deal, *live.State, []verify.Entry, error) {
+func (b *Service) loaded(ctx context.Context, pool string, withQueued bool) (*abs.Deal, live.DealRecord, *live.State, []verify.Entry, error) {
 	rec, err := b.db.GetDeal(ctx, pool)
 	if err != nil {
 		return nil, rec, nil, nil, err
@@ -245,7 +245,7 @@ func (b *Service) Run(ctx context.Context, pool string, asOf date.Date) (*abs.Re
 }
 
 // Monitor is the deal's monitoring snapshot as of asOf.
-func (b *Service) Monitor(ctx context.Context, pool string, asOf date.Date) (*live.Snapshot, error) {
+func (b *Service) Monitor(ctx context.Context, pool string, asOf date.Date) (*live.DealSnapshot, error) {
 	d, _, st, _, err := b.loaded(ctx, pool, true)
 	if err != nil {
 		return nil, err
@@ -314,7 +314,7 @@ func (b *Service) CloseReport(ctx context.Context, pool string, period int) ([]b
 }
 
 // Loans is the loan-level data without personal data.
-func (b *Service) Loans(ctx context.Context, pool string) ([]live.LoanRow, error) {
+func (b *Service) Loans(ctx context.Context, pool string) ([]live.DealLoanRow, error) {
 	return b.db.DealLoans(ctx, pool)
 }
 

@@ -10,11 +10,11 @@ import (
 	"reclaim/csvsafe"
 )
 
-// Loan-level data without personal data: the LoanRow of each pool loan (random per-pool
+// Loan-level data without personal data: the DealLoanRow of each pool loan (random per-pool
 // reference, no seller key, no borrower data; the region cut to its prefecture).
 
 // WriteLoansCSV writes loan rows as CSV: a header row, then one row a loan (amounts in yuan).
-func WriteLoansCSV(w io.Writer, rows []LoanRow) error {
+func WriteLoansCSV(w io.Writer, rows []DealLoanRow) error {
 	cw := csv.NewWriter(w)
 	cw.Write([]string{"ref", "product", "prefecture", "grade", "dpd_at_boarding", "claim_at_boarding", "balance", "status"})
 	for _, r := range rows {
@@ -39,7 +39,7 @@ type parquetLoan struct {
 
 // WriteLoansParquet writes loan rows as a Parquet file (github.com/parquet-go/parquet-go), the
 // same columns as the CSV with amounts as integer fen.
-func WriteLoansParquet(w io.Writer, rows []LoanRow) error {
+func WriteLoansParquet(w io.Writer, rows []DealLoanRow) error {
 	pw := parquet.NewGenericWriter[parquetLoan](w)
 	out := make([]parquetLoan, len(rows))
 	for i, r := range rows {

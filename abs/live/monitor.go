@@ -12,10 +12,10 @@ import (
 // NearShare is how close to its threshold a trigger is "near": within 10% of the threshold.
 const NearShare = 0.10
 
-// Snapshot is what investors watch live (the deal.<id> SSE topic): the pool's collections against
+// DealSnapshot is what investors watch live (the deal.<id> SSE topic): the pool's collections against
 // the forecast curve, the tranche balances, the reserve levels, each trigger's headroom, and the
 // alerts of the triggers that are near or hit.
-type Snapshot struct {
+type DealSnapshot struct {
 	Deal string    `json:"deal"`
 	Pool string    `json:"pool"`
 	AsOf date.Date `json:"as_of"`
@@ -27,7 +27,7 @@ type Snapshot struct {
 	Tranches []TrancheBalance  `json:"tranches"`
 	Reserves []ReserveLevel    `json:"reserves"`
 	Triggers []TriggerHeadroom `json:"triggers"`
-	Alerts   []Alert           `json:"alerts"`
+	Alerts   []DealAlert       `json:"alerts"`
 }
 
 // MonitorPoint is one collection period: the forecast and, for periods collected so far (the
@@ -69,8 +69,8 @@ type TriggerHeadroom struct {
 	Reason    string `json:"reason"`
 }
 
-// Alert is a trigger near or hit.
-type Alert struct {
+// DealAlert is a trigger near or hit.
+type DealAlert struct {
 	Level   string `json:"level"` // warning (near) or critical (hit)
 	Trigger string `json:"trigger"`
 	Message string `json:"message"`
@@ -79,14 +79,14 @@ type Alert struct {
 // Monitor computes the snapshot as of asOf: the deal run with actual cash for the collection
 // periods ended by asOf and the forecast after (Scenario), the current period's collections to
 // date, and every trigger's headroom.
-func Monitor(d *abs.Deal, s *State, asOf date.Date) (*Snapshot, error) {
+func Monitor(d *abs.Deal, s *State, asOf date.Date) (*DealSnapshot, error) {
 	res, done, wins, periods, err := liveRun(d, s, asOf)
 	if err != nil {
 		return nil, err
 	}
 	cur := d.Currency()
-	snap := &Snapshot{Deal: d.Name(), Pool: s.Pool, AsOf: asOf, Hash: d.Hash(), Period: done, Status: res.FinalStatus,
-		Curve: []MonitorPoint{}, Tranches: []TrancheBalance{}, Reserves: []ReserveLevel{}, Triggers: []TriggerHeadroom{}, Alerts: []Alert{}}
+	snap := &DealSnapshot{Deal: d.Name(), Pool: s.Pool, AsOf: asOf, Hash: d.Hash(), Period: done, Status: res.FinalStatus,
+		Curve: []MonitorPoint{}, Tranches: []TrancheBalance{}, Reserves: []ReserveLevel{}, Triggers: []TriggerHeadroom{}, Alerts: []DealAlert{}}
 	var cumF, cumA int64
 	var carried int64
 	for k, p := range periods {
@@ -171,10 +171,10 @@ func liveRun(d *abs.Deal, s *State, asOf date.Date) (res *abs.Result, done int, 
 
 // headrooms evaluates each trigger of the document on the live run: its last test at or before
 // period done, and the projection after it.
-func headrooms(d *abs.Deal, res *abs.Result, done int, periods []abs.Period) ([]TriggerHeadroom, []Alert) {
+func headrooms(d *abs.Deal, res *abs.Result, done int, periods []abs.Period) ([]TriggerHeadroom, []DealAlert) {
 	doc := d.Document()
 	out := []TriggerHeadroom{}
-	alerts := []Alert{}
+	alerts := []DealAlert{}
 	for _, tr := range doc.Triggers {
 		h := TriggerHeadroom{Trigger: tr.Name, Kind: tr.Kind, State: "ok"}
 		var last *abs.TriggerTest
@@ -243,9 +243,9 @@ func headrooms(d *abs.Deal, res *abs.Result, done int, periods []abs.Period) ([]
 		out = append(out, h)
 		switch h.State {
 		case "near":
-			alerts = append(alerts, Alert{Level: "warning", Trigger: tr.Name, Message: tr.Name + " is near: " + h.Reason})
+			alerts = append(alerts, DealAlert{Level: "warning", Trigger: tr.Name, Message: tr.Name + " is near: " + h.Reason})
 		case "hit":
-			alerts = append(alerts, Alert{Level: "critical", Trigger: tr.Name, Message: tr.Name + " is hit: " + h.Reason})
+			alerts = append(alerts, DealAlert{Level: "critical", Trigger: tr.Name, Message: tr.Name + " is hit: " + h.Reason})
 		}
 	}
 	return out, alerts

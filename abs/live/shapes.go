@@ -10,9 +10,9 @@ import (
 // The stored shapes of live deals, shared by sqldb (which stores them) and httpapi (which serves
 // them) without either importing the other.
 
-// Deal is a stored deal: its pool, the document in force (Doc) and its hash, the hash it was
+// DealRecord is a stored deal: its pool, the document in force (Doc) and its hash, the hash it was
 // opened with, and the selection criteria (JSON).
-type Deal struct {
+type DealRecord struct {
 	Pool       string    `json:"pool"`
 	Name       string    `json:"name"`
 	Origin     string    `json:"origin"`
@@ -33,9 +33,9 @@ type ReportInfo struct {
 	CreatedAt   time.Time `json:"created_at"`
 }
 
-// LoanRow is a pool loan without personal data: its random per-pool reference, its boarding
+// DealLoanRow is a pool loan without personal data: its random per-pool reference, its boarding
 // attributes (the region cut to its prefecture) and its balance now.
-type LoanRow struct {
+type DealLoanRow struct {
 	Ref        string       `json:"ref"`
 	Product    string       `json:"product"`
 	Prefecture string       `json:"prefecture"`

@@ -22,8 +22,10 @@ import (
 // 3... with increasing payment dates and contiguous collection windows, and that the deal hash
 // each report names is the one in force (pool.opened's waterfall_hash or the last deal.amended).
 // Given the report document (the JSON the trustee publishes), it checks its SHA-256 against the
-// logged report_hash and its distribution lines, one by one, against the logged deal.payment
-// entries.
+// logged report_hash, its distribution lines, one by one, against the logged deal.payment entries,
+// its pool cash figures against the deal.report, and its four breakdowns (collections and costs
+// by channel, province, DPD bucket and grade) against the ones recomputed from the loans'
+// version-2 boarding entries and the window's collections and costs.
 //
 // It does not re-run the waterfall from the deal document: that would need the deal engine
 // (package abs) inside this dependency-light verifier. Whether each line is the amount the
@@ -194,13 +196,20 @@ type DealReportDocLine struct {
 }
 
 // CheckDealReportDoc checks a published report document against the log: its SHA-256 must be
-// the report_hash of the deal.report of its period, and its "distribution" lines must be the
-// period's deal.payment entries, in order (from, to, amount, memo). doc is the file as
+// the report_hash of the deal.report of its period, its "distribution" lines must be the period's
+// deal.payment entries, in order (from, to, amount, memo), its "pool_cash" gross, costs, carried
+// and net the deal.report's, and its by_channel, by_region, by_dpd_bucket and by_grade rows the
+// ones recomputed from the entries before the report (dealBreakdowns). doc is the file as
 // downloaded (the exact bytes that were hashed). It returns the mismatches (none when it matches).
 func CheckDealReportDoc(entries []Entry, doc []byte) ([]Mismatch, error) {
 	var d struct {
-		Period       int64               `json:"period"`
-		Distribution []DealReportDocLine `json:"distribution"`
+		Period       int64                      `json:"period"`
+		Distribution []DealReportDocLine        `json:"distribution"`
+		ByChannel    []DealReportDocBucket      `json:"by_channel"`
+		ByRegion     []DealReportDocBucket      `json:"by_region"`
+		ByDPD        []DealReportDocBucket      `json:"by_dpd_bucket"`
+		ByGrade      []DealReportDocBucket      `json:"by_grade"`
+		PoolCash     map[string]json.RawMessage `json:"pool_cash"`
 	}
 	if err := json.Unmarshal(doc, &d); err != nil {
 		return nil, fmt.Errorf("the report document is not JSON: %v", err)
@@ -209,16 +218,18 @@ func CheckDealReportDoc(entries []Entry, doc []byte) ([]Mismatch, error) {
 	hash := hex.EncodeToString(sum[:])
 	var rep *DealReport
 	var lines []DealPayment
-	for _, e := range entries {
+	repAt := len(entries)
+	for i, e := range entries {
 		switch e := e.(type) {
 		case DealPayment:
 			if e.Period == d.Period {
 				lines = append(lines, e)
 			}
 		case DealReport:
-			if e.Period == d.Period {
+			if e.Period == d.Period && rep == nil {
 				r := e
 				rep = &r
+				repAt = i
 			}
 		}
 	}
@@ -233,6 +244,40 @@ func CheckDealReportDoc(entries []Entry, doc []byte) ([]Mismatch, error) {
 		ms = append(ms, Mismatch{Field: "distribution", Reported: strconv.Itoa(len(d.Distribution)), Recomputed: strconv.Itoa(len(lines)),
 			Detail: "lines in the document vs deal.payment entries"})
 	}
+	// The breakdowns, recomputed from the entries before the report.
+	tabs := dealBreakdowns(entries[:repAt], rep.CollectionStart, rep.CollectionEnd)
+	for i, got := range [4][]DealReportDocBucket{d.ByChannel, d.ByRegion, d.ByDPD, d.ByGrade} {
+		name := [4]string{"by_channel", "by_region", "by_dpd_bucket", "by_grade"}[i]
+		want := tabs[i]
+		seen := map[string]bool{}
+		for _, b := range got {
+			seen[b.Key] = true
+			w := want[b.Key]
+			g, e1 := parseSigned(b.Gross)
+			c, e2 := parseSigned(b.Costs)
+			n, e3 := parseSigned(b.Net)
+			if e1 != nil || e2 != nil || e3 != nil || w == nil || g != w.gross || c != w.costs || n != w.gross-w.costs || b.Count != w.n {
+				rc := "absent"
+				if w != nil {
+					rc = fmt.Sprintf("count %d gross %s costs %s", w.n, w.gross.Major(), w.costs.Major())
+				}
+				ms = append(ms, Mismatch{Field: name + "[" + b.Key + "]", Reported: fmt.Sprintf("count %d gross %s costs %s net %s", b.Count, b.Gross, b.Costs, b.Net),
+					Recomputed: rc})
+			}
+		}
+		for k, w := range want {
+			if !seen[k] {
+				ms = append(ms, Mismatch{Field: name + "[" + k + "]", Reported: "absent", Recomputed: fmt.Sprintf("count %d gross %s costs %s", w.n, w.gross.Major(), w.costs.Major())})
+			}
+		}
+	}
+	for key, want := range map[string]Amount{"collections_gross": rep.Collections, "costs": rep.CostsApplied, "collections_net": rep.Net, "costs_carried": rep.CostsCarried} {
+		var v string
+		json.Unmarshal(d.PoolCash[key], &v)
+		if a, err := parseMajor(v); err != nil || a != want {
+			ms = append(ms, Mismatch{Field: "pool_cash." + key, Reported: v, Recomputed: want.Major()})
+		}
+	}
 	for i := range min(len(d.Distribution), len(lines)) {
 		dl, ll := d.Distribution[i], lines[i]
 		a, err := parseMajor(dl.Amount)
@@ -243,6 +288,110 @@ func CheckDealReportDoc(entries []Entry, doc []byte) ([]Mismatch, error) {
 		}
 	}
 	return ms, nil
+}
+
+// DealReportDocBucket is a row of a report document's breakdown (by channel, region, DPD bucket or
+// grade), amounts in major units.
+type DealReportDocBucket struct {
+	Key   string `json:"key"`
+	Count int    `json:"count"`
+	Gross string `json:"gross"`
+	Costs string `json:"costs"`
+	Net   string `json:"net"`
+}
+
+type bucketSum struct {
+	n            int
+	gross, costs Amount
+}
+
+// dpdBands are the pool header's days-past-due bands (../shared/design/tape.md), [lower, upper).
+var dpdBands = []struct {
+	key    string
+	lo, hi int64
+}{{"lt180", 0, 180}, {"180_360", 180, 365}, {"1_2y", 365, 730}, {"2_3y", 730, 1095}, {"3_5y", 1095, 1826}, {"gt5y", 1826, 1 << 62}}
+
+func dpdBand(d int64) string {
+	for _, b := range dpdBands {
+		if d >= b.lo && d < b.hi {
+			return b.key
+		}
+	}
+	return dpdBands[0].key
+}
+
+// dealBreakdowns recomputes a report's four breakdowns from the log: the window's collections
+// (loan.collection by the loan's boarding attributes; deal.collections as channel "servicer",
+// elsewhere "unallocated") and its costs (deal.cost of kind cost: by their channel, or
+// "unallocated"; by their loan's attributes, or "unallocated"). Regions are provinces ("440000");
+// empty values are "unknown".
+func dealBreakdowns(entries []Entry, start, end string) [4]map[string]*bucketSum {
+	type member struct{ region, dpd, grade string }
+	members := map[string]member{}
+	tabs := [4]map[string]*bucketSum{{}, {}, {}, {}}
+	unknown := func(s string) string {
+		if s == "" {
+			return "unknown"
+		}
+		return s
+	}
+	keys := func(channel, loan string) [4]string {
+		m, ok := members[loan]
+		if !ok {
+			return [4]string{unknown(channel), "unallocated", "unallocated", "unallocated"}
+		}
+		return [4]string{unknown(channel), m.region, m.dpd, m.grade}
+	}
+	add := func(k [4]string, gross, costs Amount) {
+		for i, key := range k {
+			b := tabs[i][key]
+			if b == nil {
+				b = &bucketSum{}
+				tabs[i][key] = b
+			}
+			if gross > 0 {
+				b.n++
+			}
+			b.gross += gross
+			b.costs += costs
+		}
+	}
+	for _, e := range entries {
+		switch e := e.(type) {
+		case LoanBoarded:
+			region := "unknown"
+			if len(e.Region) == 6 {
+				region = e.Region[:2] + "0000"
+			}
+			members[e.Loan] = member{region: region, dpd: dpdBand(e.DPD), grade: unknown(e.Grade)}
+		case LoanCollection:
+			if InPeriod(e.Effective, start, end) {
+				add(keys(e.Channel, e.Loan), e.Amount, 0)
+			}
+		case DealCollections:
+			if InPeriod(e.Effective, start, end) {
+				add(keys("servicer", ""), e.Amount, 0)
+			}
+		case DealCost:
+			if e.Kind == CostDisposal && InPeriod(e.Effective, start, end) {
+				k := keys(e.Channel, e.Loan)
+				if e.Channel == "" {
+					k[0] = "unallocated"
+				}
+				add(k, 0, e.Amount)
+			}
+		}
+	}
+	return tabs
+}
+
+// parseSigned reads a decimal amount in major units that may be negative (a breakdown's net).
+func parseSigned(s string) (Amount, error) {
+	if rest, ok := strings.CutPrefix(s, "-"); ok {
+		a, err := parseMajor(rest)
+		return -a, err
+	}
+	return parseMajor(s)
 }
 
 // parseMajor reads a non-negative decimal amount in major units with at most two decimals.

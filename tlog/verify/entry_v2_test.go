@@ -173,7 +173,11 @@ func TestDealReports(t *testing.T) {
 }
 
 func TestCheckDealReportDoc(t *testing.T) {
-	doc := []byte(`{"period":2,"distribution":[{"from":"pool","to":"collection","amount":"270.00","memo":"collections of the period"},` +
+	tab := func(k string) string {
+		return `[{"key":"` + k + `","count":2,"gross":"370.00","costs":"0.00","net":"370.00"}]`
+	}
+	doc := []byte(`{"period":2,"pool_cash":{"collections_gross":"370.00","costs":"100.00","costs_carried":"0.00","collections_net":"270.00"},` +
+		`"by_channel":` + tab("bank_transfer") + `,"by_region":` + tab("unknown") + `,"by_dpd_bucket":` + tab("lt180") + `,"by_grade":` + tab("unknown") + `,"distribution":[{"from":"pool","to":"collection","amount":"270.00","memo":"collections of the period"},` +
 		`{"from":"collection","to":"tranche:A:interest","amount":"270.00","memo":"pay_interest"}]}`)
 	sum := sha256.Sum256(doc)
 	l := dealLog()
