@@ -157,6 +157,10 @@ test('the deal page is live: a collection posted during the test moves it; the t
   assert.equal(await alert.getAttribute('data-level'), 'critical')
   assert.match(await alert.innerText(), /recovery_shortfall/)
   assert.match(await page.getByTestId('trigger-state-recovery_shortfall').innerText(), /Hit/)
+  // The cumulative figure is the one the trigger tests: the same ratio as its metric.
+  const metric = (await page.getByTestId('deal-triggers').innerText()).match(/= (\d+\.\d+)%/)
+  assert.ok(metric, 'the recovery_shortfall metric shows its ratio')
+  assert.match(await page.getByTestId('stat-cumulative').innerText(), new RegExp(metric[1].replace('.', '\\.') + '%'))
 
   // Charts drawn, the report archive and the loan data without personal data.
   for (const id of ['chart-curve', 'chart-tranches', 'chart-headroom']) await page.getByTestId(id).waitFor()
