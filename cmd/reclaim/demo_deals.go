@@ -4,6 +4,7 @@ import (
 	"context"
 	_ "embed"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"math/rand/v2"
 	"time"
@@ -41,7 +42,7 @@ const (
 var demoDealYAML []byte
 
 // demoDeals opens the demo deals once (a second run reuses them): for each, a pool of loans
-// selected from the demo's last portfolio, the example deal document scaled to that pool with
+// selected from one of the demo's portfolios, the example deal document scaled to that pool with
 // dates such that the payment dates whose collection periods have ended are closed with their
 // reports (collections at demoDealSharePct% of the forecast: the recovery-shortfall trigger is
 // hit), and the current period is open. The demo-investor account's organisation holds the first
@@ -58,14 +59,19 @@ func demoDeals(ctx context.Context, g *globals, a *app, lf ledgerFlags, serving 
 		{demoDealPool, "Reclaim NPL ABS 2026-1", demoInvestorOrg, "Demo Asset Management"},
 		{demoOtherDealPool, "Reclaim NPL ABS 2026-2", demoOtherInvestor, "Other Securities Co."},
 	} {
+		if err := b.CreateInvestor(ctx, live.Investor{ID: spec.investor, Name: spec.investorName}); err != nil && reclaim.ErrorCode(err) != reclaim.ECONFLICT {
+			return err
+		}
 		if _, err := a.db.GetDeal(ctx, spec.pool); reclaim.ErrorCode(err) == reclaim.ENOTFOUND {
-			if err := demoOpenDeal(ctx, g, a, b, spec.pool, spec.name, today, uint64(i+1)); err != nil {
+			err := demoOpenDeal(ctx, g, a, b, spec.pool, spec.name, today, i)
+			if errors.Is(err, errNoFreeLoans) {
+				fmt.Fprintf(g.stdout, "Deal %s not opened: %v.\n", spec.pool, err)
+				continue
+			}
+			if err != nil {
 				return fmt.Errorf("deal %s: %w", spec.pool, err)
 			}
 		} else if err != nil {
-			return err
-		}
-		if err := b.CreateInvestor(ctx, live.Investor{ID: spec.investor, Name: spec.investorName}); err != nil && reclaim.ErrorCode(err) != reclaim.ECONFLICT {
 			return err
 		}
 		d, err := a.db.GetDeal(ctx, spec.pool)
@@ -178,29 +184,50 @@ func demoDealDocument(name string, forecast int64, cutoff date.Date) ([]byte, er
 	return json.Marshal(doc)
 }
 
-// demoOpenDeal opens a deal through the deal service, as POST /api/v1/deals does: 300 loans of
-// the last portfolio at 90+ days past due that are in no deal yet, the forecast from the
+// errNoFreeLoans is a demo too small for another deal.
+var errNoFreeLoans = errors.New("no portfolio but the demo pool's has loans at 90+ days past due in no deal")
+
+// demoOpenDeal opens a deal through the deal service, as POST /api/v1/deals does: up to 300 loans
+// of one portfolio (the k-th from the last, else the nearest with loans left; never the first,
+// whose loans the demo pool holds) at 90+ days past due that are in no deal yet, the forecast from the
 // registered valuation model, the example document scaled to it. Then it posts collections at
 // demoDealSharePct% of each collection period's forecast from boarding to yesterday and closes
 // the periods whose payment date has passed, each with its report.
-func demoOpenDeal(ctx context.Context, g *globals, a *app, b *dealservice.Service, pool, name string, today date.Date, seed uint64) error {
+func demoOpenDeal(ctx context.Context, g *globals, a *app, b *dealservice.Service, pool, name string, today date.Date, k int) error {
 	ps, err := a.db.ListPortfolios(ctx)
 	if err != nil {
 		return err
 	}
-	if len(ps) == 0 {
-		return nil
+	var order []reclaim.Portfolio
+	for i := len(ps) - 1 - k; i >= 1; i-- {
+		order = append(order, ps[i])
 	}
-	pf := ps[len(ps)-1]
+	for i := len(ps) - k; i < len(ps); i++ {
+		if i >= 1 {
+			order = append(order, ps[i])
+		}
+	}
+	var pf reclaim.Portfolio
+	var crit live.Criteria
+	var sel *httpapi.DealSelection
+	for _, p := range order {
+		crit = live.Criteria{Portfolios: []int64{p.ID}, MinDPD: 90, Limit: 300}
+		s, err := b.Select(ctx, crit, p.CutOffDate, "")
+		if reclaim.ErrorCode(err) == reclaim.EINVALID {
+			continue // the selection is empty
+		} else if err != nil {
+			return err
+		}
+		if s.Loans > 0 {
+			pf, sel = p, s
+			break
+		}
+	}
+	if sel == nil {
+		return errNoFreeLoans
+	}
 	cutoff := pf.CutOffDate
-	crit := live.Criteria{Portfolios: []int64{pf.ID}, MinDPD: 90, Limit: 300}
-	sel, err := b.Select(ctx, crit, cutoff, "")
-	if err != nil {
-		return err
-	}
-	if sel.Loans == 0 {
-		return reclaim.Errorf(reclaim.ENOTFOUND, "no loan of portfolio %d is free for a deal", pf.ID)
-	}
+	seed := uint64(k + 1)
 	doc, err := demoDealDocument(name, sel.Disclosure.ForecastRecoveries.Minor(), cutoff)
 	if err != nil {
 		return err
