@@ -27,8 +27,9 @@ type DealService interface {
 	// UserPools are the pools the user's investor organisation holds a tranche of.
 	UserPools(ctx context.Context, userID int64) (map[string]bool, error)
 	UserInvestor(ctx context.Context, userID int64) (string, error)
-	// Select previews a pool selection: the loans the criteria take and their disclosure.
-	Select(ctx context.Context, c live.Criteria, asOf date.Date, model string) (*DealSelection, error)
+	// Select previews a pool selection: the loans the criteria take and their disclosure, with the
+	// deal's sizing against them when a deal document is given.
+	Select(ctx context.Context, c live.Criteria, asOf date.Date, model string, doc []byte) (*DealSelection, error)
 	// Create selects the pool, inlines the forecast (the valuation's, unless useDocForecast) and
 	// opens the deal.
 	Create(ctx context.Context, req DealCreate) (live.DealRecord, error)
@@ -227,6 +228,7 @@ func (s *Server) dealRoutes() {
 			Criteria live.Criteria `json:"criteria"`
 			AsOf     string        `json:"as_of,omitempty" doc:"YYYY-MM-DD; default today"`
 			Model    string        `json:"model,omitempty" doc:"recovery model (NAME or NAME@VERSION); default the active one"`
+			Document string        `json:"document,omitempty" maxLength:"1000000" doc:"a deal document to size against the selection (optional)"`
 		}
 	}
 	register(s, reclaim.PermDealManage, huma.Operation{OperationID: "select-deal-pool", Method: http.MethodPost, Path: "/api/v1/deals/selection",
@@ -236,7 +238,11 @@ func (s *Server) dealRoutes() {
 			if err != nil {
 				return nil, err
 			}
-			sel, err := ds.Select(ctx, in.Body.Criteria, asOf, in.Body.Model)
+			var doc []byte
+			if in.Body.Document != "" {
+				doc = []byte(in.Body.Document)
+			}
+			sel, err := ds.Select(ctx, in.Body.Criteria, asOf, in.Body.Model, doc)
 			if err != nil {
 				return nil, err
 			}

@@ -243,7 +243,8 @@ func TestDealCreateAndCosts(t *testing.T) {
 		t.Errorf("no alert: %s", b)
 	}
 	// A selection previewed with the registered model: its forecast comes from the valuation.
-	res, b = an.do("POST", "/api/v1/deals/selection", `{"criteria":{},"as_of":"2016-04-30"}`)
+	selBody, _ := json.Marshal(map[string]any{"criteria": map[string]any{}, "as_of": "2016-04-30", "document": string(doc)})
+	res, b = an.do("POST", "/api/v1/deals/selection", string(selBody))
 	var sel httpapi.DealSelection
 	json.Unmarshal(b, &sel)
 	if res.StatusCode != 200 || sel.Loans != 10 || sel.ForecastNote != "" || len(sel.Disclosure.Forecast) == 0 || sel.Disclosure.ForecastRecoveries.Minor() <= 0 {
@@ -253,7 +254,8 @@ func TestDealCreateAndCosts(t *testing.T) {
 	for _, fl := range sel.Disclosure.Forecast {
 		sum += fl.Amount.Minor()
 	}
-	if sum != sel.Disclosure.ForecastRecoveries.Minor() || sel.Disclosure.Header.Loans != 10 {
+	if sum != sel.Disclosure.ForecastRecoveries.Minor() || sel.Disclosure.Header.Loans != 10 || sel.Disclosure.Sizing == nil ||
+		sel.Disclosure.Sizing.Issue.String() != "218000000.00" {
 		t.Fatalf("forecast %d vs %s", sum, sel.Disclosure.ForecastRecoveries)
 	}
 	// Opened with the valuation's forecast: the document's pool is the selection's.

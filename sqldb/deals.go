@@ -415,20 +415,11 @@ type DealCostSpec struct {
 // when none): cash, costs and waivers dated on or before it would change a closed report.
 func lastDealWindowEnd(ctx context.Context, tx *Tx, pool string) (date.Date, error) {
 	var end date.Date
-	var doc []byte
-	err := tx.QueryRow(ctx, `SELECT doc FROM deal_reports WHERE pool = ? ORDER BY period DESC LIMIT 1`, pool).Scan(&doc)
+	err := tx.QueryRow(ctx, `SELECT collection_end FROM deal_reports WHERE pool = ? ORDER BY period DESC LIMIT 1`, pool).Scan(dateScan{&end})
 	if err == sql.ErrNoRows {
-		return end, nil
+		return date.Date{}, nil
 	}
-	if err != nil {
-		return end, err
-	}
-	i := bytes.Index(doc, []byte(`"collection_end":"`))
-	if i < 0 {
-		return end, reclaim.Errorf(reclaim.EINTERNAL, "deal report of pool %s has no collection_end", pool)
-	}
-	s := doc[i+len(`"collection_end":"`):]
-	return date.ParseStrict(string(s[:min(10, len(s))]))
+	return end, err
 }
 
 func checkDealDate(ctx context.Context, tx *Tx, pool string, eff date.Date) error {
@@ -676,8 +667,8 @@ func (d *DB) CloseDealPeriod(ctx context.Context, pool string, period int, build
 					return err
 				}
 			}
-			if _, err := tx.Exec(ctx, `INSERT INTO deal_reports (pool, period, payment_date, event_id, hash, doc, created_at) VALUES (?, ?, ?, ?, ?, ?, ?)`,
-				pool, period, rep.PaymentDate, rep.EventID, rep.ReportHash, body, d.instant(d.nowUTC())); err != nil {
+			if _, err := tx.Exec(ctx, `INSERT INTO deal_reports (pool, period, payment_date, collection_end, event_id, hash, doc, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)`,
+				pool, period, rep.PaymentDate, rep.CollectionEnd, rep.EventID, rep.ReportHash, body, d.instant(d.nowUTC())); err != nil {
 				if isUniqueViolation(err) {
 					return reclaim.Errorf(reclaim.ECONFLICT, "period %d of deal %s is already reported", period, pool)
 				}

@@ -99,6 +99,22 @@ func TestDealLifecycle(t *testing.T) {
 		if n != 6 {
 			t.Fatalf("%d candidates left, want 6", n)
 		}
+		// A pool opened from a whole portfolio (before deals) holds its loans too.
+		p3 := importTape(t, db, "deal-hash-3", mixedLoans(3), nil)
+		if _, err := db.OpenPool(ctx, sqldb.PoolSpec{Pool: "OLD", Origin: "test/OLD", PortfolioID: p3.ID, Effective: eff}); err != nil {
+			t.Fatal(err)
+		}
+		n = 0
+		var p3loan *reclaim.Loan
+		db.StreamLoans(ctx, p3.ID, func(l *reclaim.Loan) error { c := *l; p3loan = &c; return nil })
+		db.CandidateLoans(ctx, []int64{p3.ID}, func(int64, *reclaim.Loan) error { n++; return nil })
+		if n != 0 {
+			t.Fatalf("%d candidates in a portfolio pooled whole", n)
+		}
+		if _, err := db.CreateDeal(ctx, sqldb.DealSpec{Pool: "D3", Origin: "test/D3", Doc: doc, Effective: eff,
+			Loans: []sqldb.DealLoan{{PortfolioID: p3.ID, Loan: p3loan}}}); reclaim.ErrorCode(err) != reclaim.ECONFLICT {
+			t.Fatalf("a loan of a whole-portfolio pool pooled again: %v", err)
+		}
 		sequenceAll(t, db, "D1")
 		// Servicing: collections by pool key (portfolio/loan id), a cost, a waiver, a servicer file.
 		key := sel[0].Loan.LoanID
@@ -142,7 +158,11 @@ func TestDealLifecycle(t *testing.T) {
 		if _, err := db.CloseDealPeriod(ctx, "D1", 1, dealBuilder(t, doc, "D1", 1)); reclaim.ErrorCode(err) != reclaim.ECONFLICT {
 			t.Fatalf("period 1 twice: %v", err)
 		}
-		// A cost dated in the reported period is refused.
+		// A collection or a cost dated in the reported period is refused.
+		if _, err := db.PostCollection(ctx, sqldb.Collection{Pool: "D1", LoanRef: live.PoolKey(p1.ID, key), Amount: money.New(100, "CNY"),
+			Channel: verify.ChannelBankTransfer, TxnID: "T-late", Effective: date.Of(2016, 6, 10), PostedBy: "c"}); reclaim.ErrorCode(err) != reclaim.EINVALID {
+			t.Fatalf("a collection in a closed deal period: %v", err)
+		}
 		if _, err := db.RecordDealCost(ctx, sqldb.DealCostSpec{Pool: "D1", Kind: verify.CostDisposal, Amount: money.New(1, "CNY"),
 			Effective: date.Of(2016, 6, 10)}); reclaim.ErrorCode(err) != reclaim.EINVALID {
 			t.Fatalf("a cost in a closed period: %v", err)

@@ -257,6 +257,9 @@ func (d *DB) PostCollection(ctx context.Context, c Collection) (string, error) {
 		if err := checkOpenPeriod(ctx, tx, c.Pool, c.Effective); err != nil {
 			return err
 		}
+		if err := checkDealDate(ctx, tx, c.Pool, c.Effective); err != nil { // a live deal's reported windows (deals.go)
+			return err
+		}
 		amt := c.Amount.Minor()
 		if amt > l.Balance.Minor() {
 			return reclaim.Errorf(reclaim.EINVALID, "collection %s exceeds loan %s's balance %s", c.Amount, l.Ref, l.Balance)

@@ -139,8 +139,19 @@ func (b *Service) forecast(ctx context.Context, loans []sqldb.DealLoan, model st
 	return live.MergeFlows(sets...), nil
 }
 
-// Select previews a pool selection with its disclosure and the valuation's forecast.
-func (b *Service) Select(ctx context.Context, c live.Criteria, asOf date.Date, model string) (*httpapi.DealSelection, error) {
+// Select previews a pool selection with its disclosure and the valuation's forecast, and the
+// deal's sizing against it when doc (a deal document) is not nil.
+func (b *Service) Select(ctx context.Context, c live.Criteria, asOf date.Date, model string, doc []byte) (*httpapi.DealSelection, error) {
+	var parsed *abs.Document
+	if doc != nil {
+		if _, err := abs.Load(doc, abs.Options{}); err != nil {
+			return nil, err
+		}
+		var err error
+		if parsed, err = abs.Parse(doc); err != nil {
+			return nil, err
+		}
+	}
 	loans, err := b.selectLoans(ctx, c, asOf)
 	if err != nil {
 		return nil, err
@@ -162,6 +173,11 @@ func (b *Service) Select(ctx context.Context, c live.Criteria, asOf date.Date, m
 	d, err := live.Disclose(sel, asOf, flows)
 	if err != nil {
 		return nil, err
+	}
+	if parsed != nil {
+		if d.Sizing, err = live.SizeDeal(parsed, d); err != nil {
+			return nil, err
+		}
 	}
 	return &httpapi.DealSelection{Loans: len(loans), Disclosure: d, ForecastNote: note}, nil
 }

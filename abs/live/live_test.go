@@ -123,6 +123,12 @@ func TestReportAgreesWithVerifier(t *testing.T) {
 	if r1.PoolCash.Gross.String() != "24000000.00" || r1.PoolCash.Costs.String() != "300000.00" || r1.PoolCash.Net.String() != "23700000.00" {
 		t.Errorf("period 1 pool cash %+v", r1.PoolCash)
 	}
+	if r1.Recoveries.PeriodRatio != "94.97%" || r1.Recoveries.PeriodForecast.String() != "24955000.00" {
+		t.Errorf("recoveries %+v", r1.Recoveries)
+	}
+	if ce := r1.Tranches[0].CreditEnhancement; !strings.HasSuffix(ce, "%") || ce < "1" {
+		t.Errorf("senior credit enhancement %s", ce)
+	}
 	if r1.PoolCash.Waivers.String() != "50000.00" {
 		t.Errorf("waivers %s", r1.PoolCash.Waivers)
 	}
@@ -236,6 +242,25 @@ func TestMonitorAlerts(t *testing.T) {
 	}
 	if len(snap2.Alerts) != 0 || snap2.Period != 0 {
 		t.Errorf("alerts before any collection period ended: %+v", snap2.Alerts)
+	}
+}
+
+func TestSizeDeal(t *testing.T) {
+	d := loadDeal(t)
+	doc := d.Document()
+	disc := &Disclosure{ForecastRecoveries: money.New(24150000000, "CNY")}
+	disc.Header.Claim = money.New(210000000000, "CNY")
+	s, err := SizeDeal(doc, disc)
+	if err != nil {
+		t.Fatal(err)
+	}
+	// 16和萃1 scale: senior 188 m of 241.5 m forecast (77.85%), issue 218 m of 2.1 bn (10.38%).
+	if s.SeniorOfForecast != "77.85%" || s.IssueOfClaim != "10.38%" || !s.Typical || s.Tranches[0].Share != "86.24%" {
+		t.Errorf("sizing %+v", s)
+	}
+	disc.ForecastRecoveries = money.New(20000000000, "CNY") // senior 94% of forecast: atypical
+	if s, _ := SizeDeal(doc, disc); s.Typical {
+		t.Errorf("an oversized senior is typical: %+v", s)
 	}
 }
 

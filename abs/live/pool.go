@@ -36,6 +36,8 @@ type Disclosure struct {
 	// ForecastRate is ForecastRecoveries / Header.Claim as a percentage with two decimals.
 	ForecastRate string     `json:"forecast_rate"`
 	Forecast     []abs.Flow `json:"forecast"`
+	// Sizing is the deal's sizing against this pool, when a deal document was given.
+	Sizing *Sizing `json:"sizing,omitempty"`
 }
 
 // Disclose builds the disclosure of the selected loans and their forecast (ForecastFromCurve).
@@ -85,7 +87,7 @@ func pct(a, b int64) string {
 	if b == 0 {
 		return "n/a"
 	}
-	r, err := money.New(a*100, "CNY").MulDiv(1, b, money.HalfUp)
+	r, err := money.New(a, "CNY").MulDiv(10000, b, money.HalfUp) // hundredths of a percent
 	if err != nil {
 		return "n/a"
 	}
@@ -155,4 +157,53 @@ func WithForecast(doc *abs.Document, d *Disclosure) *abs.Document {
 		c.Pool.Forecast = append(c.Pool.Forecast, abs.FlowSpec{Date: f.Date.String(), Amount: f.Amount.String()})
 	}
 	return &c
+}
+
+// Sizing is the deal's sizing against its pool, as ../shared/design/abs.md describes Chinese NPL
+// ABS practice: the senior tranche as a share of forecast recoveries (typically 49%-78%), the
+// issue size as a share of 本息费 (typically 5%-14% for unsecured pools), and each tranche as a
+// share of the issue. Shares are percentages with two decimals; Typical says whether both
+// headline ratios are inside the ranges seen in practice (a warning, not a rule).
+type Sizing struct {
+	Issue              money.Amount   `json:"issue"`
+	SeniorOfForecast   string         `json:"senior_of_forecast"`
+	IssueOfClaim       string         `json:"issue_of_claim"`
+	Tranches           []TrancheShare `json:"tranches"`
+	Typical            bool           `json:"typical"`
+	SeniorTypicalRange string         `json:"senior_typical_range"`
+	IssueTypicalRange  string         `json:"issue_typical_range"`
+}
+
+// TrancheShare is a tranche's share of the issue.
+type TrancheShare struct {
+	Name    string       `json:"name"`
+	Balance money.Amount `json:"balance"`
+	Share   string       `json:"share"`
+}
+
+// SizeDeal sizes a deal document's tranches against a disclosed pool (the first tranche is the
+// senior). A tranche balance that does not parse is an EINVALID error naming it.
+func SizeDeal(doc *abs.Document, d *Disclosure) (*Sizing, error) {
+	if len(doc.Tranches) == 0 {
+		return nil, reclaim.Errorf(reclaim.EINVALID, "the deal has no tranche")
+	}
+	s := &Sizing{SeniorTypicalRange: "49%-78%", IssueTypicalRange: "5%-14%"}
+	var issue int64
+	bal := make([]int64, len(doc.Tranches))
+	for i, t := range doc.Tranches {
+		a, err := money.Parse(t.Balance, "CNY")
+		if err != nil {
+			return nil, reclaim.Errorf(reclaim.EINVALID, "tranches[%d].balance: %q is not an amount", i, t.Balance)
+		}
+		bal[i] = a.Minor()
+		issue += a.Minor()
+	}
+	s.Issue = money.New(issue, "CNY")
+	for i, t := range doc.Tranches {
+		s.Tranches = append(s.Tranches, TrancheShare{Name: t.Name, Balance: money.New(bal[i], "CNY"), Share: pct(bal[i], issue)})
+	}
+	fc, claim := d.ForecastRecoveries.Minor(), d.Header.Claim.Minor()
+	s.SeniorOfForecast, s.IssueOfClaim = pct(bal[0], fc), pct(issue, claim)
+	s.Typical = fc > 0 && claim > 0 && bal[0]*100 >= fc*49 && bal[0]*100 <= fc*78 && issue*100 >= claim*5 && issue*100 <= claim*14
+	return s, nil
 }

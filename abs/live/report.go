@@ -289,7 +289,9 @@ func Build(in Input) (*Report, *abs.Result, error) {
 	// The distribution and the accounts' statements.
 	for _, l := range res.Statement {
 		if l.Period == P {
-			rep.Distribution = append(rep.Distribution, DistLine{From: l.From, To: l.To, Amount: l.Amount, Memo: l.Memo})
+			// The memo as the deal.payment entry carries it (at most 200 characters), so that the
+			// document and the log agree line for line.
+			rep.Distribution = append(rep.Distribution, DistLine{From: l.From, To: l.To, Amount: l.Amount, Memo: truncate(l.Memo, 200)})
 		}
 	}
 	for _, a := range per.Accounts {

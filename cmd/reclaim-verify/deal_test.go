@@ -15,7 +15,9 @@ func TestDealReport(t *testing.T) {
 	t.Setenv(tokenEnv, "tok")
 	e := newEnv(t)
 	e.srv.entries, e.srv.hashes = nil, nil
-	tab := func(k string) string { return `[{"key":"` + k + `","count":1,"gross":"25.00","costs":"0.00","net":"25.00"}]` }
+	tab := func(k string) string {
+		return `[{"key":"` + k + `","count":1,"gross":"25.00","costs":"0.00","net":"25.00"}]`
+	}
 	doc := `{"period":1,"pool_cash":{"collections_gross":"25.00","costs":"0.00","costs_carried":"0.00","collections_net":"25.00"},` +
 		`"by_channel":` + tab("bank_transfer") + `,"by_region":` + tab("440000") + `,"by_dpd_bucket":` + tab("lt180") + `,"by_grade":` + tab("loss") + `,"distribution":[{"from":"pool","to":"collection","amount":"25.00","memo":"collections of the period"},` +
 		`{"from":"collection","to":"tranche:A:interest","amount":"25.00","memo":"interest"}]}`

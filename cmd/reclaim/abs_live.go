@@ -2,10 +2,12 @@ package main
 
 import (
 	"bytes"
+	"context"
 	"encoding/json"
 	"fmt"
 	"io"
 	"os"
+	"strconv"
 	"time"
 
 	"github.com/spf13/cobra"
@@ -46,7 +48,7 @@ func (g *globals) withDeals(lf *ledgerFlags, fn func(cmd *cobra.Command, args []
 }
 
 func newABSReportCmd(g *globals) *cobra.Command {
-	var period int
+	var periodArg string
 	var csvOut, htmlOut bool
 	c := &cobra.Command{
 		Use:   "report DEAL --period P [--json|--csv|--html]",
@@ -61,10 +63,11 @@ section,row,field,value table, --html the printable page with its charts.`,
 			if csvOut && htmlOut || (csvOut || htmlOut) && g.jsonOut {
 				return usagef("choose one of --json, --csv and --html")
 			}
-			if period < 1 {
-				return usagef("--period is required (1 for the first payment date)")
-			}
 			ctx := cmd.Context()
+			period, err := periodOf(ctx, b, args[0], periodArg)
+			if err != nil {
+				return err
+			}
 			doc, err := b.ReportDoc(ctx, args[0], period)
 			preview := false
 			if reclaim.ErrorCode(err) == reclaim.ENOTFOUND {
@@ -100,10 +103,41 @@ section,row,field,value table, --html the printable page with its charts.`,
 			return writeReportText(g.stdout, &rep, preview, live.Hash(doc))
 		}),
 	}
-	c.Flags().IntVar(&period, "period", 0, "payment date number (1 is the first)")
+	c.Flags().StringVar(&periodArg, "period", "", "payment date: its number (1 is the first) or its date YYYY-MM-DD")
 	c.Flags().BoolVar(&csvOut, "csv", false, "print the report as CSV")
 	c.Flags().BoolVar(&htmlOut, "html", false, "print the report as a printable HTML page")
 	return c
+}
+
+// periodOf reads a --period value: a payment date's number (1 is the first) or the date itself.
+func periodOf(ctx context.Context, b *dealservice.Service, pool, v string) (int, error) {
+	if v == "" {
+		return 0, usagef("--period is required (1 for the first payment date, or its date)")
+	}
+	if n, err := strconv.Atoi(v); err == nil {
+		if n < 1 {
+			return 0, usagef("--period %d: payment dates count from 1", n)
+		}
+		return n, nil
+	}
+	d, err := date.ParseStrict(v)
+	if err != nil {
+		return 0, usagef("--period %q is neither a payment date number nor a date YYYY-MM-DD", v)
+	}
+	rec, err := b.DB().GetDeal(ctx, pool)
+	if err != nil {
+		return 0, err
+	}
+	deal, err := abs.Load(rec.Doc, abs.Options{})
+	if err != nil {
+		return 0, err
+	}
+	for i, p := range deal.PaymentDates() {
+		if p == d {
+			return i + 1, nil
+		}
+	}
+	return 0, reclaim.Errorf(reclaim.EINVALID, "%s is not a payment date of deal %s", d, pool)
 }
 
 // writeReportText prints a report's main tables for people.
@@ -181,8 +215,9 @@ func (f *criteriaFlags) date(b *dealservice.Service) (date.Date, error) {
 func newABSPoolCmd(g *globals) *cobra.Command {
 	c := &cobra.Command{Use: "pool", Short: "Select owned loans into a deal pool (preview: disclosure tables and forecast)"}
 	var cf criteriaFlags
+	var dealFile string
 	sel := &cobra.Command{
-		Use:   "select [criteria flags]",
+		Use:   "select [criteria flags] [--deal DEAL.yaml]",
 		Short: "Preview a pool selection: the pool header, stratification tables and the valuation's forecast",
 		Args:  cobra.NoArgs,
 		RunE: g.withDeals(nil, func(cmd *cobra.Command, args []string, b *dealservice.Service, a *app) error {
@@ -190,7 +225,16 @@ func newABSPoolCmd(g *globals) *cobra.Command {
 			if err != nil {
 				return err
 			}
-			s, err := b.Select(cmd.Context(), cf.c, asOf, cf.model)
+			var doc []byte
+			if dealFile != "" {
+				if doc, err = os.ReadFile(dealFile); err != nil {
+					return reclaim.WrapError(reclaim.EINVALID, err, "cannot read the deal document")
+				}
+				if _, err := abs.Load(doc, abs.Options{}); err != nil {
+					return g.printProblems(dealFile, err)
+				}
+			}
+			s, err := b.Select(cmd.Context(), cf.c, asOf, cf.model, doc)
 			if err != nil {
 				return err
 			}
@@ -205,6 +249,17 @@ func newABSPoolCmd(g *globals) *cobra.Command {
 			for _, p := range s.Disclosure.Portfolios {
 				fmt.Fprintf(g.stdout, "  portfolio %d: %d loans, claim %s\n", p.Portfolio, p.Loans, p.Claim)
 			}
+			if s.ForecastNote != "" {
+				fmt.Fprintln(g.stdout, s.ForecastNote)
+			}
+			if z := s.Disclosure.Sizing; z != nil {
+				typical := "inside"
+				if !z.Typical {
+					typical = "OUTSIDE"
+				}
+				fmt.Fprintf(g.stdout, "sizing: issue %s = %s of the claim (typical %s); senior = %s of forecast recoveries (typical %s): %s the typical ranges\n",
+					z.Issue, z.IssueOfClaim, z.IssueTypicalRange, z.SeniorOfForecast, z.SeniorTypicalRange, typical)
+			}
 			for _, t := range []struct {
 				name string
 				rows any
@@ -216,6 +271,7 @@ func newABSPoolCmd(g *globals) *cobra.Command {
 		}),
 	}
 	cf.register(sel)
+	sel.Flags().StringVar(&dealFile, "deal", "", "a deal document to size against the selection")
 	c.AddCommand(sel)
 	return c
 }
@@ -351,10 +407,14 @@ func newABSDealCmd(g *globals) *cobra.Command {
 		}),
 	}
 
-	var period int
+	var closeArg string
 	closeCmd := &cobra.Command{
 		Use: "close DEAL --period P", Short: "Close a payment date: the report and its entries on the pool's log", Args: cobra.ExactArgs(1),
 		RunE: g.withDeals(&lf, func(cmd *cobra.Command, args []string, b *dealservice.Service, a *app) error {
+			period, err := periodOf(cmd.Context(), b, args[0], closeArg)
+			if err != nil {
+				return err
+			}
 			doc, err := b.CloseReport(cmd.Context(), args[0], period)
 			if err != nil {
 				return err
@@ -367,7 +427,7 @@ func newABSDealCmd(g *globals) *cobra.Command {
 			return nil
 		}),
 	}
-	closeCmd.Flags().IntVar(&period, "period", 0, "payment date number (required)")
+	closeCmd.Flags().StringVar(&closeArg, "period", "", "payment date: its number (1 is the first) or its date YYYY-MM-DD (required)")
 	closeCmd.MarkFlagRequired("period")
 
 	var asOf string

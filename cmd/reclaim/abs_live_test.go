@@ -51,6 +51,10 @@ func TestABSLiveCommands(t *testing.T) {
 			len(sel.Disclosure.Header.ByProduct) == 0 || sel.ForecastNote == "" {
 			t.Fatalf("pool select: %d %s %s", code, out, errOut)
 		}
+		out, errOut, code = cli(t, append(g, "abs", "pool", "select", "--portfolios", pid, "--as-of", "2016-04-30", "--deal", exampleDeal)...)
+		if code != exitOK || !strings.Contains(out, "sizing: issue 218000000.00") || !strings.Contains(out, "OUTSIDE") {
+			t.Fatalf("pool select --deal: %d %s %s", code, out, errOut)
+		}
 		// Open the deal with the document's own forecast.
 		var lg []string // the default signing key, created in the data directory
 		out, errOut, code = cli(t, append(append(g, "abs", "deal", "create", exampleDeal, "--pool", "D1", "--portfolios", pid, "--limit", "40",
@@ -94,6 +98,12 @@ func TestABSLiveCommands(t *testing.T) {
 		out, _, _ = cli(t, append(g, "abs", "report", "D1", "--period", "1")...)
 		if !strings.Contains(out, "closed") || !strings.Contains(out, live.Hash([]byte(strings.TrimSuffix(doc, "\n")))) {
 			t.Errorf("report text does not name the stored document's hash:\n%s", out)
+		}
+		if again, _, _ := cli(t, append(g, "abs", "report", "D1", "--period", "2016-07-26", "--json")...); again != doc {
+			t.Errorf("--period by date differs from --period 1")
+		}
+		if _, _, code := cli(t, append(g, "abs", "report", "D1", "--period", "2016-07-27")...); code == exitOK {
+			t.Error("a date that is not a payment date")
 		}
 		out, _, code = cli(t, append(g, "abs", "report", "D1", "--period", "1", "--csv")...)
 		if code != exitOK || !strings.HasPrefix(out, "section,row,field,value") || !strings.Contains(out, "pool,,collections_net,7400.50") {

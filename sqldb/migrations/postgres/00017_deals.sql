@@ -77,6 +77,7 @@ CREATE TABLE deal_reports (
     pool         TEXT NOT NULL,
     period       BIGINT NOT NULL,
     payment_date DATE NOT NULL,
+    collection_end DATE NOT NULL,
     event_id     TEXT NOT NULL,
     hash         TEXT NOT NULL,
     doc          BYTEA NOT NULL,

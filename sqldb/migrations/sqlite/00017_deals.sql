@@ -77,6 +77,7 @@ CREATE TABLE deal_reports (
     pool         TEXT NOT NULL,
     period       INTEGER NOT NULL,
     payment_date TEXT NOT NULL,
+    collection_end TEXT NOT NULL,
     event_id     TEXT NOT NULL,
     hash         TEXT NOT NULL,
     doc          BLOB NOT NULL,
