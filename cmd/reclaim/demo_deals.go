@@ -64,7 +64,7 @@ func demoDeals(ctx context.Context, g *globals, a *app, lf ledgerFlags, serving 
 		}
 		if _, err := a.db.GetDeal(ctx, spec.pool); reclaim.ErrorCode(err) == reclaim.ENOTFOUND {
 			err := demoOpenDeal(ctx, g, a, b, spec.pool, spec.name, today, i)
-			if errors.Is(err, errNoFreeLoans) {
+			if errors.Is(err, errNoFreeLoans) || errors.Is(err, errNoForecast) {
 				fmt.Fprintf(g.stdout, "Deal %s not opened: %v.\n", spec.pool, err)
 				continue
 			}
@@ -187,6 +187,9 @@ func demoDealDocument(name string, forecast int64, cutoff date.Date) ([]byte, er
 // errNoFreeLoans is a demo too small for another deal.
 var errNoFreeLoans = errors.New("no portfolio but the demo pool's has loans at 90+ days past due in no deal")
 
+// errNoForecast is a selection the valuation model forecasts nothing for (no model registered).
+var errNoForecast = errors.New("no forecast")
+
 // demoOpenDeal opens a deal through the deal service, as POST /api/v1/deals does: up to 300 loans
 // of one portfolio (the k-th from the last, else the nearest with loans left; never the first,
 // whose loans the demo pool holds) at 90+ days past due that are in no deal yet, the forecast from the
@@ -212,7 +215,7 @@ func demoOpenDeal(ctx context.Context, g *globals, a *app, b *dealservice.Servic
 	var sel *httpapi.DealSelection
 	for _, p := range order {
 		crit = live.Criteria{Portfolios: []int64{p.ID}, MinDPD: 90, Limit: 300}
-		s, err := b.Select(ctx, crit, p.CutOffDate, "")
+		s, err := b.Select(ctx, crit, p.CutOffDate, "", nil)
 		if reclaim.ErrorCode(err) == reclaim.EINVALID {
 			continue // the selection is empty
 		} else if err != nil {
@@ -225,6 +228,9 @@ func demoOpenDeal(ctx context.Context, g *globals, a *app, b *dealservice.Servic
 	}
 	if sel == nil {
 		return errNoFreeLoans
+	}
+	if sel.Disclosure == nil || sel.Disclosure.ForecastRecoveries.Minor() <= 0 {
+		return fmt.Errorf("%w (%d loans of portfolio %d selected, but the valuation model forecasts nothing for them)", errNoForecast, sel.Loans, pf.ID)
 	}
 	cutoff := pf.CutOffDate
 	seed := uint64(k + 1)
