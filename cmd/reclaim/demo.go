@@ -139,6 +139,9 @@ same data; --fresh starts over.`,
 			if err := demoModel(ctx, g, a); err != nil {
 				return fmt.Errorf("demo model: %w", err)
 			}
+			if err := demoDeals(ctx, g, a, sf.ledger, !noServe); err != nil {
+				return fmt.Errorf("demo deals: %w", err)
+			}
 			if noServe {
 				return nil
 			}

@@ -31,6 +31,8 @@ export const router = createRouter({
         { path: 'pools/:pool', name: 'pool', component: () => import('./views/LedgerPool.vue'), meta: { perm: 'ledger.read', title: 'nav.ledger' } },
         { path: 'models', name: 'models', component: () => import('./views/ModelsView.vue'), meta: { perm: 'valuation.read', title: 'nav.models' } },
         { path: 'audit', name: 'audit', component: () => import('./views/AuditView.vue'), meta: { perm: 'audit.read', title: 'nav.audit' } },
+        { path: 'deals', name: 'deals', component: () => import('./deals/DealsList.vue'), meta: { perm: 'deal.read', title: 'deals.nav' } },
+        { path: 'deals/:pool', name: 'deal', component: () => import('./deals/DealView.vue'), meta: { perm: 'deal.read', title: 'deals.nav' } },
         { path: ':pathMatch(.*)*', name: 'notfound', component: () => import('./views/NotFound.vue'), meta: { title: 'notFound.title' } },
       ],
     },
