@@ -269,13 +269,15 @@ func (s *Service) publishAll(ctx context.Context) {
 // node that does not lead takes the lease for the call when no node holds it, and otherwise
 // refuses (ECONFLICT wrapping sqldb.ErrNotLeader). A pool whose store was found damaged (by the
 // audit, fsck or the publisher's own check of the new batch) is not signed until 'reclaim ledger
-// fsck' finds it clean.
+// fsck' finds it clean. Entries queued before the call are sequenced first, so the checkpoint
+// covers everything posted before it was asked for.
 func (s *Service) Publish(ctx context.Context, pool string) (tlog.Published, error) {
 	release, err := s.leadOnce(ctx)
 	if err != nil {
 		return tlog.Published{}, err
 	}
 	defer release()
+	s.sequenceAll(ctx)
 	in, err := s.db.PoolIntegrity(ctx, pool)
 	if err != nil {
 		return tlog.Published{}, err
