@@ -44,6 +44,10 @@ const (
 	PermLedgerManage    Permission = "ledger.manage"   // publish checkpoints, close reporting periods
 	PermValuationRead   Permission = "valuation.read"  // portfolio valuations, prices and the model registry
 	PermModelManage     Permission = "model.manage"    // activate recovery-model versions
+	PermAuctionRead     Permission = "auction.read"    // marketplace auctions (a bidder: its organisation's registrations only)
+	PermAuctionBid      Permission = "auction.bid"     // act for one's organisation: register, NDA, deposit, bid
+	PermAuctionManage   Permission = "auction.manage"  // list auctions, record court auctions, confirm payment, settle
+	PermOrgManage       Permission = "org.manage"      // qualify bidding organisations, link users, credit deposits
 )
 
 // RolePermissions is the one table that decides who may do what. Roles not listed for a
@@ -62,6 +66,10 @@ var RolePermissions = map[Permission][]Role{
 	PermLedgerManage:    {RoleAdmin, RoleTrustee},
 	PermValuationRead:   {RoleAdmin, RoleAnalyst, RoleAuditor},
 	PermModelManage:     {RoleAdmin, RoleAnalyst},
+	PermAuctionRead:     {RoleAdmin, RoleAnalyst, RoleBidder, RoleAuditor},
+	PermAuctionBid:      {RoleBidder},
+	PermAuctionManage:   {RoleAdmin, RoleAnalyst},
+	PermOrgManage:       {RoleAdmin},
 }
 
 // Can reports whether role r holds permission p.

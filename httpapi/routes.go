@@ -29,6 +29,7 @@ func (s *Server) routes() {
 	s.maskedRoute()
 	s.ledgerRoutes()
 	s.valuationRoutes()
+	s.marketRoutes()
 }
 
 // PortfolioPath identifies a portfolio.

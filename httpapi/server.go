@@ -78,6 +78,8 @@ type Config struct {
 	Ledger LedgerService
 	// Valuation serves the model registry and portfolio valuations (nil: no valuation routes).
 	Valuation ValuationService
+	// Market serves the auction marketplace (nil: no market routes; docs/marketplace.md).
+	Market MarketService
 	// Collectors are more metrics served on /metrics (the ledger's leadership and lag).
 	Collectors []prometheus.Collector
 }

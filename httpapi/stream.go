@@ -51,6 +51,8 @@ func (s *Server) topicAllowed(ctx context.Context, topic string) error {
 		}
 		_, err = s.store.GetPortfolio(ctx, n)
 		return err
+	case "auction": // auction.<id>: stored events ("event") and the close ("closed")
+		return s.auctionTopicAllowed(ctx, topic, id)
 	}
 	return reclaim.Errorf(reclaim.ENOTFOUND, "no such topic %q", topic)
 }

@@ -691,6 +691,11 @@ type AuctionSale struct {
 	Price     money.Amount // the lot's price, split over its loans by balance
 	Winner    string       // the winning bidder's id (committed; never logged)
 	Effective date.Date
+	// Bids and BidHistory are the accepted-bid count and verify.BidHistoryHash of the auction's
+	// accepted bids; with no BidHistory the lot is taken as sold without a published history
+	// (zero bids, the hash of the empty history).
+	Bids       int64
+	BidHistory string
 }
 
 // RecordAuctionResult logs an auction.result entry and a loan.removed (sold) entry for every loan
@@ -702,52 +707,61 @@ func (d *DB) RecordAuctionResult(ctx context.Context, a AuctionSale) (string, er
 	}
 	eventID := newID("auc-", 8)
 	salt := newSalt()
+	if a.BidHistory == "" && a.Bids == 0 {
+		a.BidHistory, _ = verify.BidHistoryHash(nil)
+	}
 	result, err := verify.AuctionResult{Header: hdr(a.Pool, eventID, a.Effective), Auction: a.Auction, Lot: a.Lot, Loans: int64(len(a.LoanRefs)),
-		Price: verify.Amount(a.Price.Minor()), Winner: verify.Commit(salt, verify.TagBidder, []byte(a.Winner))}.Encode()
+		Price: verify.Amount(a.Price.Minor()), Winner: verify.Commit(salt, verify.TagBidder, []byte(a.Winner)),
+		Bids: a.Bids, BidHistory: a.BidHistory}.Encode()
 	if err != nil {
 		return "", entryErr(err)
 	}
-	err = d.WriteTx(ctx, func(tx *Tx) error {
-		loans := make([]PoolLoan, len(a.LoanRefs))
-		weights := make([]int64, len(a.LoanRefs))
-		for i, ref := range a.LoanRefs {
-			l, err := lockPoolLoan(ctx, tx, a.Pool, ref)
-			if err != nil {
-				return err
-			}
-			if slices.Contains([]string{verify.RemovalRemoved, verify.RemovalRepurchased, verify.RemovalSold}, l.Status) {
-				return reclaim.Errorf(reclaim.ECONFLICT, "loan %s has already left the pool (%s)", ref, l.Status)
-			}
-			loans[i], weights[i] = l, max(l.Balance.Minor(), 1)
-		}
-		parts, err := a.Price.Allocate(weights...)
-		if err != nil {
-			return reclaim.WrapError(reclaim.EINVALID, err, "splitting the price: %v", err)
-		}
-		if _, err := tx.Exec(ctx, `INSERT INTO ledger_salts (pool, event_id, tag, salt) VALUES (?, ?, ?, ?)`, a.Pool, eventID, verify.TagBidder, salt); err != nil {
-			return err
-		}
-		if err := tx.Enqueue(ctx, a.Pool, eventID, result); err != nil {
-			return err
-		}
-		for i, l := range loans {
-			rid := newID("rm-", 8)
-			e, err := verify.LoanRemoved{Header: hdr(a.Pool, rid, a.Effective), Loan: l.Ref, Reason: verify.RemovalSold,
-				Balance: verify.Amount(l.Balance.Minor()), Price: verify.Amount(parts[i].Minor())}.Encode()
-			if err != nil {
-				return entryErr(err)
-			}
-			if _, err := tx.Exec(ctx, `UPDATE pool_loans SET status = ?, balance_minor = 0, principal_minor = 0, interest_minor = 0, fees_minor = 0
-				WHERE pool = ? AND loan_ref = ?`, verify.RemovalSold, a.Pool, l.Ref); err != nil {
-				return err
-			}
-			if err := tx.Enqueue(ctx, a.Pool, rid, e); err != nil {
-				return err
-			}
-		}
-		return nil
-	})
+	err = d.WriteTx(ctx, func(tx *Tx) error { return d.recordAuctionResultTx(ctx, tx, a, eventID, salt, result) })
 	return eventID, dbError(err, "recording an auction result")
+}
+
+// recordAuctionResultTx is RecordAuctionResult inside the caller's transaction (the
+// marketplace's settlement writes it with its own changes): result is the encoded
+// auction.result entry with event id eventID and the winner's commitment salt.
+func (d *DB) recordAuctionResultTx(ctx context.Context, tx *Tx, a AuctionSale, eventID string, salt, result []byte) error {
+	loans := make([]PoolLoan, len(a.LoanRefs))
+	weights := make([]int64, len(a.LoanRefs))
+	for i, ref := range a.LoanRefs {
+		l, err := lockPoolLoan(ctx, tx, a.Pool, ref)
+		if err != nil {
+			return err
+		}
+		if slices.Contains([]string{verify.RemovalRemoved, verify.RemovalRepurchased, verify.RemovalSold}, l.Status) {
+			return reclaim.Errorf(reclaim.ECONFLICT, "loan %s has already left the pool (%s)", ref, l.Status)
+		}
+		loans[i], weights[i] = l, max(l.Balance.Minor(), 1)
+	}
+	parts, err := a.Price.Allocate(weights...)
+	if err != nil {
+		return reclaim.WrapError(reclaim.EINVALID, err, "splitting the price: %v", err)
+	}
+	if _, err := tx.Exec(ctx, `INSERT INTO ledger_salts (pool, event_id, tag, salt) VALUES (?, ?, ?, ?)`, a.Pool, eventID, verify.TagBidder, salt); err != nil {
+		return err
+	}
+	if err := tx.Enqueue(ctx, a.Pool, eventID, result); err != nil {
+		return err
+	}
+	for i, l := range loans {
+		rid := newID("rm-", 8)
+		e, err := verify.LoanRemoved{Header: hdr(a.Pool, rid, a.Effective), Loan: l.Ref, Reason: verify.RemovalSold,
+			Balance: verify.Amount(l.Balance.Minor()), Price: verify.Amount(parts[i].Minor())}.Encode()
+		if err != nil {
+			return entryErr(err)
+		}
+		if _, err := tx.Exec(ctx, `UPDATE pool_loans SET status = ?, balance_minor = 0, principal_minor = 0, interest_minor = 0, fees_minor = 0
+			WHERE pool = ? AND loan_ref = ?`, verify.RemovalSold, a.Pool, l.Ref); err != nil {
+			return err
+		}
+		if err := tx.Enqueue(ctx, a.Pool, rid, e); err != nil {
+			return err
+		}
+	}
+	return nil
 }
 
 // backfillTxnKeys gives collections stored before migration 00009 their transaction key. A row

@@ -176,6 +176,7 @@ postgres://... to use PostgreSQL instead.`,
 		newAuctionCmd(g),
 		newComplianceCmd(g),
 		newABSCmd(g),
+		newMarketCmd(g),
 	)
 	return root
 }

@@ -91,9 +91,11 @@ func serve(ctx context.Context, g *globals, a *app, f serveFlags, ready func(url
 	if err != nil {
 		return err
 	}
+	mkt := newMarket(a, broker, log)
+	defer mkt.Close()
 	srv, err := httpapi.New(httpapi.Config{Logger: log, Version: Version, SecureCookies: f.secure, Web: web.Dist(),
 		MaxUploadBytes: f.maxMB << 20, UploadDir: uploadDir, TrustedProxies: proxies, Ledger: ledger, Valuation: service.New(a.db, service.Options{Logger: log}),
-		Collectors: ledger.Collectors()},
+		Collectors: ledger.Collectors(), Market: mkt},
 		sqldb.KeyedDB{DB: a.db, Keys: a.keys}, a.keys, broker)
 	if err != nil {
 		return err

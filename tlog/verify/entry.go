@@ -237,16 +237,21 @@ type PeriodReport struct {
 	ReportHash         string
 }
 
-// AuctionResult (type "auction.result") is the result of an auction of pool loans: the auction
-// and lot identifiers (1 to 200 characters each), how many loans the lot held, the price, and
-// the winner as Commit(salt, TagBidder, bidderID).
+// AuctionResult (type "auction.result") is the result of an auction of pool loans, written at
+// settlement: the auction and lot identifiers (1 to 200 characters each), how many loans the lot
+// held, the price, the winner as Commit(salt, TagBidder, bidderID), how many bids were accepted
+// and BidHistory, the SHA-256 (64 lower-case hex) of the canonical encoding of the accepted-bid
+// history (BidHistoryHash), so that anyone holding the published history can check it against
+// the log.
 type AuctionResult struct {
 	Header
-	Auction string
-	Lot     string
-	Loans   int64
-	Price   Amount
-	Winner  string
+	Auction    string
+	Lot        string
+	Loans      int64
+	Price      Amount
+	Winner     string
+	Bids       int64
+	BidHistory string
 }
 
 // KeyRotation (type "key.rotation") announces that the log's checkpoints will from now on be
@@ -448,7 +453,8 @@ func (e *PeriodReport) fields() []field {
 
 func (e *AuctionResult) fields() []field {
 	return []field{fStr("auction", ruleName, &e.Auction), fStr("lot", ruleName, &e.Lot), fInt("loans", &e.Loans),
-		fAmt("price", &e.Price), fStr("winner", ruleHex, &e.Winner)}
+		fAmt("price", &e.Price), fStr("winner", ruleHex, &e.Winner), fInt("bids", &e.Bids),
+		fStr("bid_history", ruleHex, &e.BidHistory)}
 }
 
 func (e *KeyRotation) fields() []field {

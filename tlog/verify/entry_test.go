@@ -48,7 +48,7 @@ func exampleEntries(t testing.TB) []Entry {
 		PeriodReport{Header: hdr("report-2025-02", "2025-02-28"), PeriodStart: "2025-01-15", PeriodEnd: "2025-02-28", FromIndex: 0, ToIndex: 7,
 			LoansBoarded: 1, LoansRemoved: 0, CollectionsCount: 1, Collections: 50000, PrincipalCollected: 40000,
 			OpeningBalance: 0, BoardedBalance: 1234567, RemovedBalance: 0, ClosingBalance: 1184567, ReportHash: hx('1')},
-		AuctionResult{Header: hdr("auction-1", "2025-03-01"), Auction: "AUC-2025-007", Lot: "Lot 3", Loans: 120, Price: 98765432, Winner: hx('2')},
+		AuctionResult{Header: hdr("auction-1", "2025-03-01"), Auction: "AUC-2025-007", Lot: "Lot 3", Loans: 120, Price: 98765432, Winner: hx('2'), Bids: 37, BidHistory: hx('3')},
 		KeyRotation{Header: hdr("rotate-1", "2025-06-30"), OldKey: testVKey(t, "reclaim.example/pools/RCL-ABS-2025-1", 1), NewKey: testVKey(t, "reclaim.example/pools/RCL-ABS-2025-1", 2)},
 	}
 }
@@ -221,7 +221,7 @@ func TestEncodeValidates(t *testing.T) {
 		PoolOpened{Header: Header{Pool: "", EventID: "o", Effective: "2025-01-01"}, Name: "n", Cutoff: "2025-01-01", Currency: "CNY"},
 		KeyRotation{Header: hdr("k", "2025-01-01"), OldKey: ex[9].(KeyRotation).OldKey, NewKey: ex[9].(KeyRotation).OldKey},
 		KeyRotation{Header: hdr("k", "2025-01-01"), OldKey: "nonsense", NewKey: ex[9].(KeyRotation).NewKey},
-		AuctionResult{Header: hdr("a", "2025-01-01"), Auction: "", Lot: "l", Winner: hx('a')},
+		AuctionResult{Header: hdr("a", "2025-01-01"), Auction: "", Lot: "l", Winner: hx('a'), BidHistory: hx('3')},
 		LoanStatus{Header: hdr("s", "2025-01-01"), Loan: "x", Status: StatusOpen, Reason: "bad \xff"},
 		LoanStatus{Header: hdr("s", "2025-01-01"), Loan: "x", Status: StatusOpen, Reason: strings.Repeat("x", 200)[:0] + strings.Repeat("长", 200)},
 	}
@@ -327,7 +327,7 @@ func FuzzEntryRoundTrip(f *testing.F) {
 			LoanStatus{Header: Header{Pool: "P", EventID: "e", Effective: date}, Loan: loan, Status: StatusPlan, Reason: reason},
 			LoanCollection{Header: hdr("c", "2025-01-01"), Loan: loan, Amount: Amount(amount), Principal: Amount(principal),
 				Interest: Amount(amount - principal), Channel: ChannelCash, BankTxn: hx('a')},
-			AuctionResult{Header: hdr("a", "2025-01-01"), Auction: reason, Lot: loan, Loans: amount, Price: Amount(principal), Winner: hx('b')},
+			AuctionResult{Header: hdr("a", "2025-01-01"), Auction: reason, Lot: loan, Loans: amount, Price: Amount(principal), Winner: hx('b'), Bids: amount, BidHistory: hx('c')},
 		} {
 			b, err := e.Encode()
 			if err != nil {
@@ -440,7 +440,7 @@ func TestParseEntryFastPathAgrees(t *testing.T) {
 		for _, e := range []Entry{
 			LoanStatus{Header: hdr("s-1", "2025-01-01"), Loan: "L1", Status: StatusOpen, Reason: s},
 			PoolOpened{Header: hdr("p-1", "2025-01-01"), Name: s, Cutoff: "2024-12-31", Currency: "CNY"},
-			AuctionResult{Header: hdr("a-1", "2025-01-01"), Auction: s, Lot: "lot " + s, Loans: 1, Price: 1, Winner: hx('2')},
+			AuctionResult{Header: hdr("a-1", "2025-01-01"), Auction: s, Lot: "lot " + s, Loans: 1, Price: 1, Winner: hx('2'), Bids: 1, BidHistory: hx('4')},
 			KeyRotation{Header: hdr("k-1", "2025-01-01"), OldKey: rot.OldKey, NewKey: s},
 			LoanRecordUpdated{Header: hdr("r-1", "2025-01-01"), Loan: "L1", Commitment: hx('d'), Fields: []string{"a", "b" + s}},
 		} {

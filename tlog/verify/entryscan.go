@@ -577,7 +577,8 @@ func (sc *entryScan) entry(b []byte) Entry {
 		}
 		return e
 	case tAuctionResult:
-		e := AuctionResult{Header: h, Auction: x.str(v[0]), Lot: x.str(v[1]), Loans: v[2].n, Price: amt(v[3]), Winner: x.str(v[4])}
+		e := AuctionResult{Header: h, Auction: x.str(v[0]), Lot: x.str(v[1]), Loans: v[2].n, Price: amt(v[3]), Winner: x.str(v[4]),
+			Bids: v[5].n, BidHistory: x.str(v[6])}
 		if e.check() != nil {
 			return nil
 		}

@@ -1,0 +1,459 @@
+package sqldb_test
+
+import (
+	"context"
+	"fmt"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"reclaim"
+	"reclaim/auction"
+	"reclaim/date"
+	"reclaim/market"
+	"reclaim/money"
+	"reclaim/sqldb"
+	"reclaim/sqldb/sqldbtest"
+	"reclaim/tlog/verify"
+)
+
+// testClock is a settable clock shared by the markets of a test ("nodes").
+type testClock struct{ ns atomic.Int64 }
+
+func newTestClock(t time.Time) *testClock { c := &testClock{}; c.ns.Store(t.UnixNano()); return c }
+func (c *testClock) Now() time.Time       { return time.Unix(0, c.ns.Load()).UTC() }
+func (c *testClock) Set(t time.Time)      { c.ns.Store(t.UnixNano()) }
+func (c *testClock) Add(d time.Duration)  { c.ns.Add(int64(d)) }
+
+var t0 = time.Date(2026, 3, 2, 2, 0, 0, 0, time.UTC)
+
+func yuan(y int64) money.Amount { return money.New(y*100, money.CNY) }
+
+// marketFixture is a database with a market, an admin context and bidder contexts whose
+// organisations are approved, credited and registered for one English auction.
+type marketFixture struct {
+	db      *sqldb.DB
+	m       *sqldb.Market
+	clock   *testClock
+	admin   context.Context
+	bidders []context.Context
+	orgs    []int64
+	auction market.Auction
+}
+
+func userCtx(t *testing.T, db *sqldb.DB, name string, role reclaim.Role) context.Context {
+	t.Helper()
+	u, err := db.CreateUser(context.Background(), reclaim.User{Username: name, Role: role, PasswordHash: "x"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return reclaim.WithUser(context.Background(), &u)
+}
+
+func englishSpec() market.ListingSpec {
+	return market.ListingSpec{Title: "Flat, Room 301", Pack: "marketplace", Format: "english", Kind: "real_estate",
+		Appraisal: yuan(1_000_000), StartPrice: yuan(700_000), Increment: yuan(10_000), Deposit: yuan(70_000),
+		NoticeAt: t0.Add(-72 * time.Hour), Start: t0, End: t0.Add(2 * time.Hour)}
+}
+
+func newMarketFixture(t *testing.T, db *sqldb.DB, nBidders int, spec market.ListingSpec) *marketFixture {
+	t.Helper()
+	f := &marketFixture{db: db, clock: newTestClock(t0.Add(time.Minute))}
+	f.m = db.NewMarket(sqldb.MarketOptions{Now: f.clock.Now, CloseEvery: -1})
+	t.Cleanup(f.m.Close)
+	f.admin = userCtx(t, db, "admin", reclaim.RoleAdmin)
+	a, err := f.m.CreateAuction(f.admin, spec)
+	if err != nil {
+		t.Fatal(err)
+	}
+	f.auction = a
+	for i := 0; i < nBidders; i++ {
+		ctx := userCtx(t, db, fmt.Sprintf("bidder%d", i), reclaim.RoleBidder)
+		o, err := f.m.RegisterOrg(ctx, market.OrgSpec{Name: fmt.Sprintf("AMC %d", i), LicenceType: "amc_local", Documents: []string{"licence.pdf"}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, err := f.m.DecideOrg(f.admin, o.ID, true, ""); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := f.m.CreditDeposit(f.admin, o.ID, yuan(100_000), "wire"); err != nil {
+			t.Fatal(err)
+		}
+		if err := f.m.Register(ctx, a.ID); err != nil {
+			t.Fatal(err)
+		}
+		if !spec.Deposit.IsZero() && !spec.Deposit.IsAbsent() {
+			if rc, err := f.m.FreezeDeposit(ctx, a.ID); err != nil || !rc.Accepted {
+				t.Fatalf("deposit: %+v %v", rc, err)
+			}
+		}
+		f.bidders = append(f.bidders, ctx)
+		f.orgs = append(f.orgs, o.ID)
+	}
+	return f
+}
+
+func TestMarketBidsAbuseAndReplay(t *testing.T) {
+	sqldbtest.ForEachEngine(t, func(t *testing.T, db *sqldb.DB) {
+		f := newMarketFixture(t, db, 2, englishSpec())
+		ctx, id := f.bidders[0], f.auction.ID
+		acc, err := f.m.Account(f.admin, f.orgs[0])
+		if err != nil || acc.Frozen != yuan(70_000) || acc.Available != yuan(30_000) || len(acc.Movements) != 2 {
+			t.Fatalf("account after freeze: %+v %v", acc, err)
+		}
+		rc, err := f.m.PlaceBid(ctx, id, market.BidRequest{Amount: yuan(700_000), Key: "k1"})
+		if err != nil || !rc.Accepted || rc.Code != "B001" || rc.Price != yuan(700_000) {
+			t.Fatalf("first bid: %+v %v", rc, err)
+		}
+		// The same key: the original answer, nothing placed twice.
+		again, err := f.m.PlaceBid(ctx, id, market.BidRequest{Amount: yuan(999_000), Key: "k1"})
+		if err != nil || !again.Repeat || again.Seq != rc.Seq || again.Amount != yuan(700_000) {
+			t.Fatalf("replay: %+v %v", again, err)
+		}
+		// Another bidder reusing the key is refused.
+		if _, err := f.m.PlaceBid(f.bidders[1], id, market.BidRequest{Amount: yuan(710_000), Key: "k1"}); reclaim.ErrorCode(err) != reclaim.ECONFLICT {
+			t.Fatalf("key of another bidder: %v", err)
+		}
+		// Engine rejections are stored with their rule.
+		for _, c := range []struct {
+			amount money.Amount
+			rule   string
+		}{{yuan(705_000), "MP-6"}, {yuan(700_000), "MP-6"}} {
+			rc, err := f.m.PlaceBid(f.bidders[1], id, market.BidRequest{Amount: c.amount})
+			if err != nil || rc.Accepted || rc.Rule != c.rule {
+				t.Fatalf("bid %s: %+v %v", c.amount, rc, err)
+			}
+		}
+		// Refused before the engine: absurd amounts.
+		for _, amt := range []money.Amount{money.New(-100, money.CNY), {}, money.New(auction.MaxAmount.Minor()+1, money.CNY)} {
+			if _, err := f.m.PlaceBid(ctx, id, market.BidRequest{Amount: amt}); reclaim.ErrorCode(err) != reclaim.EINVALID {
+				t.Fatalf("amount %v: %v", amt, err)
+			}
+		}
+		// An unqualified organisation, and one not registered.
+		pend := userCtx(t, db, "pending", reclaim.RoleBidder)
+		if _, err := f.m.RegisterOrg(pend, market.OrgSpec{Name: "Pending AMC", LicenceType: "trust"}); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := f.m.PlaceBid(pend, id, market.BidRequest{Amount: yuan(800_000)}); reclaim.ErrorCode(err) != reclaim.EFORBIDDEN {
+			t.Fatalf("unqualified: %v", err)
+		}
+		loner := userCtx(t, db, "loner", reclaim.RoleBidder)
+		o, _ := f.m.RegisterOrg(loner, market.OrgSpec{Name: "Loner AMC", LicenceType: "bank"})
+		f.m.DecideOrg(f.admin, o.ID, true, "")
+		if _, err := f.m.PlaceBid(loner, id, market.BidRequest{Amount: yuan(800_000)}); reclaim.ErrorCode(err) != reclaim.ENOTFOUND {
+			t.Fatalf("another organisation's auction: %v", err)
+		}
+		// Deposit-less: registered but no deposit frozen.
+		if err := f.m.Register(loner, id); err != nil {
+			t.Fatal(err)
+		}
+		if rc, err := f.m.PlaceBid(loner, id, market.BidRequest{Amount: yuan(800_000)}); err != nil || rc.Accepted || rc.Rule != "MP-4" {
+			t.Fatalf("deposit-less: %+v %v", rc, err)
+		}
+		atts, err := f.m.Attempts(f.admin, id, 100)
+		if err != nil || len(atts) < 6 {
+			t.Fatalf("attempts recorded: %d %v", len(atts), err)
+		}
+		st, err := f.m.State(f.bidders[1], id)
+		if err != nil || st.View.Price != yuan(700_000) || st.View.Leader != "B001" || st.MyCode != "B002" || !st.Deposited {
+			t.Fatalf("state: %+v %v", st, err)
+		}
+		// After the close: bid rejected, names revealed, losers' deposits released.
+		f.clock.Set(t0.Add(2*time.Hour + time.Millisecond))
+		if rc, err := f.m.PlaceBid(f.bidders[1], id, market.BidRequest{Amount: yuan(900_000)}); err != nil || rc.Accepted {
+			t.Fatalf("bid after the close: %+v %v", rc, err)
+		}
+		if n, err := f.m.CloseDue(f.admin); err != nil || n != 1 {
+			t.Fatalf("close: %d %v", n, err)
+		}
+		a, _ := f.m.Auction(f.admin, id)
+		if a.Status != market.StatusSold || a.Outcome.WinnerName != "AMC 0" || a.Outcome.Price != yuan(700_000) {
+			t.Fatalf("outcome %+v", a.Outcome)
+		}
+		acc1, _ := f.m.Account(f.admin, f.orgs[1])
+		if acc1.Frozen.Minor() != 0 || acc1.Available != yuan(100_000) {
+			t.Fatalf("loser's deposit not released: %+v", acc1)
+		}
+		st, _ = f.m.State(f.bidders[1], id)
+		if st.View.Winner != "AMC 0" {
+			t.Fatalf("names not revealed after the close: %+v", st.View)
+		}
+		// State after restart = Restore(listing, stored records).
+		m2 := db.NewMarket(sqldb.MarketOptions{Now: f.clock.Now, CloseEvery: -1})
+		defer m2.Close()
+		live, _ := f.m.LiveState(f.admin, id)
+		restored, err := m2.RestoreAuction(f.admin, id)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got := restored.State(); fmt.Sprint(got.Bids, got.End, got.Leader, got.Events, got.Codes) != fmt.Sprint(live.Bids, live.End, live.Leader, live.Events, live.Codes) {
+			t.Fatalf("restored state differs:\n%+v\n%+v", got, live)
+		}
+	})
+}
+
+// TestMarketConcurrentBidsReconcile: many bidders bid at once through the group commit; every
+// acknowledged bid is stored once, the stored history replays to the live state, extensions
+// are kept, and two "nodes" closing at once close the auction once.
+func TestMarketConcurrentBidsReconcile(t *testing.T) {
+	sqldbtest.ForEachEngine(t, func(t *testing.T, db *sqldb.DB) {
+		spec := englishSpec()
+		spec.End = t0.Add(time.Hour + 10*time.Minute)
+		f := newMarketFixture(t, db, 8, spec)
+		f.clock.Set(spec.End.Add(-2 * time.Minute)) // every accepted bid extends
+		id := f.auction.ID
+		var mu sync.Mutex
+		acked := map[int64]market.BidReceipt{}
+		var wg sync.WaitGroup
+		for i, ctx := range f.bidders {
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				for j := 0; j < 25; j++ {
+					st, err := f.m.State(ctx, id)
+					if err != nil {
+						t.Error(err)
+						return
+					}
+					next := st.View.Price
+					if next.IsAbsent() {
+						next = spec.StartPrice
+					} else {
+						next, _ = next.Add(spec.Increment)
+					}
+					rc, err := f.m.PlaceBid(ctx, id, market.BidRequest{Amount: next, Key: fmt.Sprintf("b%d-%d", i, j)})
+					if err != nil {
+						t.Error(err)
+						return
+					}
+					mu.Lock()
+					if _, dup := acked[rc.Seq]; dup {
+						t.Errorf("seq %d acknowledged twice", rc.Seq)
+					}
+					acked[rc.Seq] = rc
+					mu.Unlock()
+				}
+			}()
+		}
+		wg.Wait()
+		evs, err := f.m.Events(f.admin, id, 0, 5000)
+		if err != nil {
+			t.Fatal(err)
+		}
+		stored := map[int64]market.Event{}
+		for _, e := range evs {
+			stored[e.Seq] = e
+		}
+		accepted := 0
+		for seq, rc := range acked {
+			e, ok := stored[seq]
+			if !ok || e.Accepted != rc.Accepted || e.Amount != rc.Amount {
+				t.Fatalf("acknowledged seq %d %+v stored as %+v (found %v)", seq, rc, e, ok)
+			}
+			if rc.Accepted {
+				accepted++
+			}
+		}
+		if accepted == 0 || len(acked) != 8*25 {
+			t.Fatalf("accepted %d of %d", accepted, len(acked))
+		}
+		live, _ := f.m.LiveState(f.admin, id)
+		restored, err := f.m.RestoreAuction(f.admin, id)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if r := restored.State(); !r.End.Equal(live.End) || r.Leader != live.Leader || r.Price != live.Price || r.Events != live.Events {
+			t.Fatalf("replay of the stored history differs: %+v vs %+v", r, live)
+		}
+		if !live.End.After(spec.End) {
+			t.Fatalf("no extension: end %s", live.End)
+		}
+		a, _ := f.m.Auction(f.admin, id)
+		if !a.End.Equal(live.End) {
+			t.Fatalf("stored end %s, live %s", a.End, live.End)
+		}
+		// Two nodes close at once: exactly one closes.
+		f.clock.Set(live.End.Add(time.Second))
+		m2 := db.NewMarket(sqldb.MarketOptions{Now: f.clock.Now, CloseEvery: -1})
+		defer m2.Close()
+		var n1, n2 int
+		var wg2 sync.WaitGroup
+		wg2.Add(2)
+		go func() { defer wg2.Done(); n1, _ = f.m.CloseDue(f.admin) }()
+		go func() { defer wg2.Done(); n2, _ = m2.CloseDue(f.admin) }()
+		wg2.Wait()
+		if n1+n2 != 1 {
+			t.Fatalf("closed %d + %d times", n1, n2)
+		}
+		acc := 0
+		for _, o := range f.orgs {
+			a, _ := f.m.Account(f.admin, o)
+			for _, mv := range a.Movements {
+				if mv.Kind == market.MoveRelease {
+					acc++
+				}
+			}
+		}
+		if acc != 7 {
+			t.Fatalf("%d releases, want 7 (every loser once)", acc)
+		}
+	})
+}
+
+func TestMarketListingChecks(t *testing.T) {
+	sqldbtest.ForEachEngine(t, func(t *testing.T, db *sqldb.DB) {
+		m := db.NewMarket(sqldb.MarketOptions{CloseEvery: -1})
+		defer m.Close()
+		admin := userCtx(t, db, "admin", reclaim.RoleAdmin)
+		spec := englishSpec()
+		spec.Pack = "judicial"
+		spec.StartPrice = yuan(600_000) // below 70% of the appraisal
+		spec.End = t0.Add(time.Hour)    // under 24 hours
+		_, err := m.CreateAuction(admin, spec)
+		var re *reclaim.Error
+		if reclaim.ErrorCode(err) != reclaim.EINVALID || !asErr(err, &re) || re.Fields["JA-1"] == "" || re.Fields["JA-6"] == "" {
+			t.Fatalf("judicial listing breaking JA-1 and JA-6: %v %+v", err, re)
+		}
+		if as, _ := m.Auctions(admin, 0); len(as) != 0 {
+			t.Fatalf("an invalid listing was stored")
+		}
+		// The no-resale promise.
+		p := importTape(t, db, "resale-hash", mixedLoans(10), nil)
+		if err := db.SetAcquired(context.Background(), p.ID, true); err != nil {
+			t.Fatal(err)
+		}
+		pkg := englishSpec()
+		pkg.Kind, pkg.PortfolioID, pkg.Appraisal = "npl_package", p.ID, money.Amount{}
+		pkg.Pack = "yindeng"
+		pkg.NoticeAt = t0.Add(-8 * 24 * time.Hour)
+		_, err = m.CreateAuction(admin, pkg)
+		if !asErr(err, &re) || re.Fields["rule"] != "no_resale" || !strings.Contains(err.Error(), "may not be relisted") {
+			t.Fatalf("relisting an acquired package: %v", err)
+		}
+		db.SetAcquired(context.Background(), p.ID, false)
+		a, err := m.CreateAuction(admin, pkg)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if strings.Contains(string(a.Teaser), "portfolio_ref") || !strings.Contains(string(a.Teaser), "loans") {
+			t.Fatalf("teaser: %s", a.Teaser)
+		}
+	})
+}
+
+func asErr(err error, re **reclaim.Error) bool {
+	e, ok := err.(*reclaim.Error)
+	if ok {
+		*re = e
+	}
+	return ok
+}
+
+// TestMarketSettlementLedger: a package of pool loans is sold, paid and settled; the
+// auction.result entry on the pool's ledger carries the bid count and the hash of the published
+// history, which verify.CheckBidHistory accepts.
+func TestMarketSettlementLedger(t *testing.T) {
+	sqldbtest.ForEachEngine(t, func(t *testing.T, db *sqldb.DB) {
+		ctx := context.Background()
+		p := importTape(t, db, "sale-hash", mixedLoans(12), nil)
+		if _, err := db.OpenPool(ctx, sqldb.PoolSpec{Pool: "RCL-9", Origin: "test.example/ledger/RCL-9", PortfolioID: p.ID, Effective: date.Of(2026, 1, 1)}); err != nil {
+			t.Fatal(err)
+		}
+		sequenceAll(t, db, "RCL-9")
+		spec := englishSpec()
+		spec.Kind, spec.PortfolioID, spec.Pack, spec.Appraisal = "npl_package", p.ID, "yindeng", money.Amount{}
+		spec.NoticeAt = t0.Add(-8 * 24 * time.Hour)
+		f := newMarketFixture(t, db, 2, spec)
+		id := f.auction.ID
+		for i, amt := range []int64{700_000, 710_000, 730_000} {
+			rc, err := f.m.PlaceBid(f.bidders[i%2], id, market.BidRequest{Amount: yuan(amt)})
+			if err != nil || !rc.Accepted {
+				t.Fatalf("bid %d: %+v %v", amt, rc, err)
+			}
+		}
+		f.clock.Set(t0.Add(3 * time.Hour))
+		if n, err := f.m.CloseDue(ctx); n != 1 || err != nil {
+			t.Fatalf("close %d %v", n, err)
+		}
+		if _, err := f.m.Settle(f.admin, id, date.Of(2026, 3, 5)); reclaim.ErrorCode(err) != reclaim.ECONFLICT {
+			t.Fatalf("settling before payment: %v", err)
+		}
+		if s, err := f.m.ConfirmPayment(f.admin, id); err != nil || s.Status != market.SettlePaid {
+			t.Fatalf("payment: %+v %v", s, err)
+		}
+		s, err := f.m.Settle(f.admin, id, date.Of(2026, 3, 5))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if s.Status != market.SettleSettled || s.Bids != 3 || s.LedgerPool != "RCL-9" || s.LedgerEvent == "" || !strings.Contains(s.Notification, "loan_id,") {
+			t.Fatalf("settlement %+v", s)
+		}
+		acc, _ := f.m.Account(f.admin, f.orgs[0])
+		if acc.Frozen.Minor() != 0 || acc.Balance != yuan(30_000) {
+			t.Fatalf("winner's deposit not applied: %+v", acc)
+		}
+		sequenceAll(t, db, "RCL-9")
+		leaf, err := db.LedgerLeafByEvent(ctx, "RCL-9", s.LedgerEvent)
+		if err != nil {
+			t.Fatal(err)
+		}
+		e, err := verify.ParseEntry(leaf.Entry)
+		if err != nil {
+			t.Fatal(err)
+		}
+		ar := e.(verify.AuctionResult)
+		res, err := f.m.Result(f.admin, id)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var hist []verify.HistoryBid
+		for _, b := range res.Bids {
+			hist = append(hist, verify.HistoryBid{At: b.At, Bidder: b.Code, Amount: verify.Amount(b.Amount.Minor())})
+		}
+		if err := verify.CheckBidHistory(ar, hist); err != nil || ar.Loans != 12 || ar.Price != 73000000 {
+			t.Fatalf("ledger entry %+v: %v", ar, err)
+		}
+		hist[0].Amount++
+		if verify.CheckBidHistory(ar, hist) == nil {
+			t.Fatal("a tampered history matched the ledger")
+		}
+		pl, _, _ := db.PoolLoans(ctx, "RCL-9", 0, 100)
+		for _, l := range pl {
+			if l.Status != verify.RemovalSold {
+				t.Fatalf("loan %s still %s", l.Ref, l.Status)
+			}
+		}
+	})
+}
+
+// TestMarketDefault: a winner who does not pay forfeits the deposit and is barred (JA-8); the
+// re-listing bars it in the engine too.
+func TestMarketDefault(t *testing.T) {
+	sqldbtest.ForEachEngine(t, func(t *testing.T, db *sqldb.DB) {
+		f := newMarketFixture(t, db, 2, englishSpec())
+		id := f.auction.ID
+		if rc, err := f.m.PlaceBid(f.bidders[0], id, market.BidRequest{Amount: yuan(700_000)}); err != nil || !rc.Accepted {
+			t.Fatalf("%+v %v", rc, err)
+		}
+		f.clock.Set(t0.Add(3 * time.Hour))
+		f.m.CloseDue(f.admin)
+		s, err := f.m.Default(f.admin, id, "no payment within 5 days")
+		if err != nil || s.Status != market.SettleDefaulted {
+			t.Fatalf("%+v %v", s, err)
+		}
+		acc, _ := f.m.Account(f.admin, f.orgs[0])
+		if acc.Balance != yuan(30_000) || acc.Frozen.Minor() != 0 {
+			t.Fatalf("deposit not forfeited: %+v", acc)
+		}
+		o, _ := f.m.Org(f.admin, f.orgs[0])
+		if !o.Barred {
+			t.Fatalf("defaulter not barred")
+		}
+		if _, err := f.m.PlaceBid(f.bidders[0], id, market.BidRequest{Amount: yuan(800_000)}); reclaim.ErrorCode(err) != reclaim.EFORBIDDEN {
+			t.Fatalf("barred bidder: %v", err)
+		}
+	})
+}
