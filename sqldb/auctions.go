@@ -295,12 +295,15 @@ func (m *Market) DecideOrg(ctx context.Context, orgID int64, approve bool, reaso
 
 const orgSelect = `SELECT id, name, licence_type, documents, status, reason, barred, barred_reason, created_at, created_by, decided_at, decided_by FROM market_orgs`
 
-func scanOrg(sc rowScanner) (market.Org, error) {
+func scanOrg(sc rowScanner) (market.Org, error) { return scanOrgWith(sc) }
+
+// scanOrgWith scans an organisation's columns followed by more.
+func scanOrgWith(sc rowScanner, more ...any) (market.Org, error) {
 	var o market.Org
 	var docs string
 	var decided time.Time
-	if err := sc.Scan(&o.ID, &o.Name, &o.LicenceType, &docs, &o.Status, &o.Reason, boolScan{&o.Barred}, &o.BarredReason,
-		instantScan{&o.CreatedAt}, &o.CreatedBy, instantScan{&decided}, &o.DecidedBy); err != nil {
+	if err := sc.Scan(append([]any{&o.ID, &o.Name, &o.LicenceType, &docs, &o.Status, &o.Reason, boolScan{&o.Barred}, &o.BarredReason,
+		instantScan{&o.CreatedAt}, &o.CreatedBy, instantScan{&decided}, &o.DecidedBy}, more...)...); err != nil {
 		return o, err
 	}
 	_ = json.Unmarshal([]byte(docs), &o.Documents)
@@ -781,21 +784,21 @@ func (m *Market) bidder(ctx context.Context, auctionID int64) (bidderInfo, error
 	if u == nil {
 		return bidderInfo{}, reclaim.Errorf(reclaim.EUNAUTHORIZED, "sign in first")
 	}
-	o, err := m.OrgOfUser(ctx, u.ID)
-	if err != nil {
-		if reclaim.ErrorCode(err) == reclaim.ENOTFOUND {
-			return bidderInfo{}, marketErr(reclaim.EFORBIDDEN, "qualification", "%s", err.(*reclaim.Error).Message)
-		}
-		return bidderInfo{}, err
-	}
-	bi := bidderInfo{org: o}
+	// One read: the organisation and its registration for the auction (the hot path of a bid).
+	var bi bidderInfo
 	var nda time.Time
-	err = m.db.r.QueryRowContext(ctx, m.db.rebind(`SELECT nda_at FROM market_registrations WHERE auction_id = ? AND org_id = ?`), auctionID, o.ID).Scan(instantScan{&nda})
-	if err == nil {
-		bi.registered, bi.nda = true, !nda.IsZero()
-	} else if err != sql.ErrNoRows {
+	var reg sql.NullInt64
+	o, err := scanOrgWith(m.db.readRow(ctx, `SELECT o.id, o.name, o.licence_type, o.documents, o.status, o.reason, o.barred,
+		o.barred_reason, o.created_at, o.created_by, o.decided_at, o.decided_by, r.auction_id, r.nda_at
+		FROM market_org_users u JOIN market_orgs o ON o.id = u.org_id
+		LEFT JOIN market_registrations r ON r.org_id = o.id AND r.auction_id = ? WHERE u.user_id = ?`, auctionID, u.ID), &reg, instantScan{&nda})
+	if err == sql.ErrNoRows {
+		return bi, marketErr(reclaim.EFORBIDDEN, "qualification", "your account does not act for an organisation: register one (POST /api/v1/market/orgs) or ask an administrator to link you")
+	}
+	if err != nil {
 		return bi, dbError(err, "reading a registration")
 	}
+	bi.org, bi.registered, bi.nda = o, reg.Valid, !nda.IsZero()
 	return bi, nil
 }
 
@@ -1331,12 +1334,12 @@ func (m *Market) PlaceBid(ctx context.Context, auctionID int64, req market.BidRe
 	if len(req.Key) > 128 || textnorm.Check(req.Key) != nil {
 		return market.BidReceipt{}, &reclaim.Error{Code: reclaim.EINVALID, Message: "the idempotency key is at most 128 characters of text", Fields: map[string]string{"key": "invalid"}}
 	}
-	a, err := m.Auction(ctx, auctionID)
+	la, err := m.load(ctx, auctionID) // the listing, without another read
 	if err != nil {
 		return market.BidReceipt{}, err
 	}
-	if a.External {
-		e := marketErr(reclaim.EINVALID, "", "auction %d is held on %s: bids are not taken here", auctionID, a.Platform)
+	if sp := la.spec.Spec; sp.External {
+		e := marketErr(reclaim.EINVALID, "", "auction %d is held on %s: bids are not taken here", auctionID, sp.Platform)
 		m.recordAttempt(ctx, auctionID, bi.org.ID, "bid", e.Message)
 		return market.BidReceipt{}, e
 	}

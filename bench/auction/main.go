@@ -1,0 +1,596 @@
+// Command auction is the marketplace's load and fault test (docs/benchmarks.md, "Auction
+// marketplace"): it prepares a database (an admin, N bidder organisations, each approved,
+// credited, registered for one of M English auctions with its deposit frozen), starts
+// 'reclaim serve' on 127.0.0.1, and runs N simulated bidders for a bounded time, each with an
+// SSE subscription to its auction, bidding over the API with idempotency keys. It reports
+// accepted bids/s and the p50/p99 bid latency, then reconciles every acknowledgement against
+// the stored history (none lost, none duplicated) and checks every auction's final state
+// against a replay of its stored history (auction.Restore) and against the server's answer.
+//
+// With -kill-after it SIGKILLs the server during the load, restarts it, and carries on: every
+// acknowledged bid must survive and the auctions resume with their stored end times.
+//
+//	go build -o /tmp/reclaim ./cmd/reclaim
+//	go run ./bench/auction -bin /tmp/reclaim -duration 60s                 # SQLite
+//	go run ./bench/auction -bin /tmp/reclaim -dsn postgres://...           # PostgreSQL
+//	go run ./bench/auction -bin /tmp/reclaim -duration 20s -kill-after 8s  # fault test
+package main
+
+import (
+	"bufio"
+	"bytes"
+	"context"
+	"encoding/base64"
+	"encoding/json"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"log"
+	"math/rand/v2"
+	"net"
+	"net/http"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"slices"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"syscall"
+	"time"
+
+	"reclaim"
+	"reclaim/auth"
+	"reclaim/market"
+	"reclaim/money"
+	"reclaim/sqldb"
+)
+
+type config struct {
+	bin, dsn, dir        string
+	bidders, auctions    int
+	duration, killAfter  time.Duration
+	maxStep              int
+	keepData, verbose    bool
+	serverArgs           string
+}
+
+func main() {
+	var c config
+	flag.StringVar(&c.bin, "bin", "", "the reclaim binary to serve (required)")
+	flag.StringVar(&c.dsn, "dsn", "", "database (default: SQLite in the work directory); a PostgreSQL DSN gets a fresh schema")
+	flag.StringVar(&c.dir, "dir", "", "work directory (default: a new temporary one)")
+	flag.IntVar(&c.bidders, "bidders", 500, "simulated bidders (each its own organisation)")
+	flag.IntVar(&c.auctions, "auctions", 20, "auctions (bidder i bids on auction i mod auctions)")
+	flag.DurationVar(&c.duration, "duration", 60*time.Second, "how long the bidders bid (at most 10m)")
+	flag.DurationVar(&c.killAfter, "kill-after", 0, "SIGKILL the server this long into the load, then restart it (fault test)")
+	flag.IntVar(&c.maxStep, "max-step", 20, "a bid is the price + k increments, k random in [1, max-step]")
+	flag.BoolVar(&c.keepData, "keep", false, "keep the work directory")
+	flag.BoolVar(&c.verbose, "v", false, "print the server's log")
+	flag.StringVar(&c.serverArgs, "server-args", "", "more global flags for the server (space-separated, e.g. --cpuprofile=/tmp/cpu.out)")
+	flag.Parse()
+	if c.bin == "" {
+		log.Fatal("-bin is required (go build -o /tmp/reclaim ./cmd/reclaim)")
+	}
+	c.duration = min(c.duration, 10*time.Minute)
+	if err := run(c); err != nil {
+		log.Fatal(err)
+	}
+}
+
+// bidder is one simulated bidder.
+type bidder struct {
+	i       int
+	token   string
+	auction int64
+}
+
+type ack struct {
+	auction int64
+	seq     int64
+	key     string
+	amount  money.Amount
+	ok      bool
+	at      time.Time
+}
+
+func run(c config) error {
+	ctx := context.Background()
+	if c.dir == "" {
+		d, err := os.MkdirTemp("", "reclaim-auction-bench-")
+		if err != nil {
+			return err
+		}
+		c.dir = d
+	}
+	if !c.keepData {
+		defer os.RemoveAll(c.dir)
+	}
+	dsn := c.dsn
+	if dsn == "" {
+		dsn = "sqlite:" + filepath.Join(c.dir, "reclaim.db")
+	} else if strings.HasPrefix(dsn, "postgres") {
+		var err error
+		if dsn, err = freshSchema(ctx, dsn); err != nil {
+			return err
+		}
+	}
+	engine := "sqlite"
+	if strings.HasPrefix(dsn, "postgres") {
+		engine = "postgres"
+	}
+	fmt.Printf("== auction load: %s, %d bidders on %d auctions, %s", engine, c.bidders, c.auctions, c.duration)
+	if c.killAfter > 0 {
+		fmt.Printf(", SIGKILL at %s", c.killAfter)
+	}
+	fmt.Println()
+	bidders, auctions, err := prepare(ctx, c, dsn)
+	if err != nil {
+		return fmt.Errorf("prepare: %w", err)
+	}
+	srv, err := startServer(c, dsn)
+	if err != nil {
+		return err
+	}
+	defer func() { srv.stop() }()
+
+	client := &http.Client{Transport: &http.Transport{MaxIdleConns: 4 * c.bidders, MaxIdleConnsPerHost: 4 * c.bidders,
+		DialContext: (&net.Dialer{Timeout: 5 * time.Second}).DialContext}, Timeout: 30 * time.Second}
+	stream := &http.Client{Transport: &http.Transport{MaxIdleConnsPerHost: 2 * c.bidders}}
+
+	var (
+		mu        sync.Mutex
+		acks      []ack
+		lat       []time.Duration
+		errs      atomic.Int64
+		sseEvents atomic.Int64
+		prices    = make([]atomic.Int64, c.auctions)
+	)
+	start := time.Now()
+	deadline := start.Add(c.duration)
+	runCtx, cancel := context.WithDeadline(ctx, deadline)
+	defer cancel()
+	var wg sync.WaitGroup
+	for _, b := range bidders {
+		// The SSE subscription: keeps the bidder's view of its auction's price current.
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for runCtx.Err() == nil {
+				subscribe(runCtx, stream, srv.url(), b, func(e market.Event) {
+					sseEvents.Add(1)
+					p := &prices[(b.i)%c.auctions]
+					for {
+						cur := p.Load()
+						if e.Amount.Minor() <= cur || p.CompareAndSwap(cur, e.Amount.Minor()) {
+							break
+						}
+					}
+				})
+				sleep(runCtx, 200*time.Millisecond)
+			}
+		}()
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			rng := rand.New(rand.NewPCG(uint64(b.i), 7))
+			p := &prices[b.i%c.auctions]
+			inc := int64(1_000_00)
+			for n := 0; runCtx.Err() == nil; n++ {
+				cur := p.Load()
+				amount := cur + inc*int64(1+rng.IntN(c.maxStep))
+				if cur == 0 {
+					amount = 1_000_000_00 + inc*int64(rng.IntN(c.maxStep))
+				}
+				key := fmt.Sprintf("b%d-%d", b.i, n)
+				for attempt := 0; runCtx.Err() == nil; attempt++ {
+					t0 := time.Now()
+					rc, status, err := placeBid(runCtx, client, srv.url(), b, amount, key)
+					if err != nil || status != 200 {
+						if runCtx.Err() != nil {
+							break
+						}
+						errs.Add(1)
+						sleep(runCtx, time.Duration(50+rng.IntN(200))*time.Millisecond) // the server is restarting or busy: same key again
+						continue
+					}
+					d := time.Since(t0)
+					mu.Lock()
+					acks = append(acks, ack{auction: b.auction, seq: rc.Seq, key: key, amount: money.New(amount, money.CNY), ok: rc.Accepted, at: time.Now()})
+					lat = append(lat, d)
+					mu.Unlock()
+					if !rc.Price.IsAbsent() {
+						for {
+							c := p.Load()
+							if rc.Price.Minor() <= c || p.CompareAndSwap(c, rc.Price.Minor()) {
+								break
+							}
+						}
+					}
+					break
+				}
+			}
+		}()
+	}
+	var restarted atomic.Int64
+	if c.killAfter > 0 {
+		go func() {
+			sleep(runCtx, c.killAfter)
+			if runCtx.Err() != nil {
+				return
+			}
+			fmt.Printf("   SIGKILL server at %s\n", time.Since(start).Round(time.Millisecond))
+			srv.kill()
+			sleep(ctx, time.Second)
+			if err := srv.restart(); err != nil {
+				log.Printf("restart: %v", err)
+				return
+			}
+			restarted.Store(time.Now().UnixNano())
+			fmt.Printf("   server restarted at %s\n", time.Since(start).Round(time.Millisecond))
+		}()
+	}
+	wg.Wait()
+	elapsed := time.Since(start)
+
+	accepted := 0
+	for _, a := range acks {
+		if a.ok {
+			accepted++
+		}
+	}
+	slices.Sort(lat)
+	pct := func(p float64) time.Duration {
+		if len(lat) == 0 {
+			return 0
+		}
+		return lat[min(len(lat)-1, int(p*float64(len(lat))))]
+	}
+	fmt.Printf("   bids acknowledged: %d (%.0f/s), accepted: %d (%.0f/s); latency p50 %s, p99 %s, max %s; failed requests retried: %d; SSE events received: %d\n",
+		len(acks), float64(len(acks))/elapsed.Seconds(), accepted, float64(accepted)/elapsed.Seconds(),
+		pct(0.50).Round(10*time.Microsecond), pct(0.99).Round(10*time.Microsecond), pct(1).Round(time.Millisecond), errs.Load(), sseEvents.Load())
+	if r := restarted.Load(); r > 0 {
+		after, afterOK := 0, 0
+		for _, a := range acks {
+			if a.at.UnixNano() > r {
+				after++
+				if a.ok {
+					afterOK++
+				}
+			}
+		}
+		fmt.Printf("   after the restart: %d bids acknowledged, %d accepted (the auctions resumed)\n", after, afterOK)
+		if afterOK == 0 {
+			return errors.New("FAILED: no bid was accepted after the restart")
+		}
+	}
+	return verify(ctx, srv, dsn, auctions, bidders, acks)
+}
+
+func sleep(ctx context.Context, d time.Duration) {
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-ctx.Done():
+	case <-t.C:
+	}
+}
+
+// freshSchema creates a schema for this run and returns a DSN using it.
+func freshSchema(ctx context.Context, base string) (string, error) {
+	db, err := sqldb.Open(ctx, base, sqldb.Options{MaxConns: 1})
+	if err != nil {
+		return "", err
+	}
+	defer db.Close()
+	schema := fmt.Sprintf("bench_auction_%d", time.Now().UnixNano())
+	if err := db.WriteTx(ctx, func(tx *sqldb.Tx) error {
+		_, err := tx.Exec(ctx, "CREATE SCHEMA "+schema)
+		return err
+	}); err != nil {
+		return "", err
+	}
+	sep := "?"
+	if strings.Contains(base, "?") {
+		sep = "&"
+	}
+	return base + sep + "search_path=" + schema, nil
+}
+
+// prepare stores the accounts, organisations and auctions, and freezes every deposit, before
+// the server starts (so that it restores every auction from the database). Each auction ends 3
+// minutes from now under the marketplace pack, whose anti-sniping window is 3 minutes: every
+// accepted bid moves its end, so the end times the fault test checks keep changing.
+func prepare(ctx context.Context, c config, dsn string) ([]bidder, []int64, error) {
+	db, err := sqldb.Open(ctx, dsn, sqldb.Options{Migrate: true})
+	if err != nil {
+		return nil, nil, err
+	}
+	defer db.Close()
+	m := db.NewMarket(sqldb.MarketOptions{CloseEvery: -1})
+	defer m.Close()
+	hash, err := auth.HashWith("Bench-Harbour-Lemon-7319", auth.Params{Memory: 64, Time: 1, Threads: 1, KeyLen: 32, SaltLen: 16})
+	if err != nil {
+		return nil, nil, err
+	}
+	adminU, err := db.CreateUser(reclaim.WithActor(ctx, "bench"), reclaim.User{Username: "bench-admin", Role: reclaim.RoleAdmin, PasswordHash: hash})
+	if err != nil {
+		return nil, nil, err
+	}
+	admin := reclaim.WithUser(ctx, &adminU)
+	now := time.Now().UTC()
+	var ids []int64
+	for i := 0; i < c.auctions; i++ {
+		a, err := m.CreateAuction(admin, market.ListingSpec{Title: fmt.Sprintf("Bench lot %d", i+1), Pack: "marketplace", Format: "english", Kind: "movable",
+			StartPrice: money.New(1_000_000_00, money.CNY), Increment: money.New(1_000_00, money.CNY), Deposit: money.New(50_000_00, money.CNY),
+			NoticeAt: now.Add(-72 * time.Hour), Start: now.Add(-time.Hour), End: now.Add(3 * time.Minute)})
+		if err != nil {
+			return nil, nil, err
+		}
+		ids = append(ids, a.ID)
+	}
+	bidders := make([]bidder, c.bidders)
+	for i := range bidders {
+		u, err := db.CreateUser(reclaim.WithActor(ctx, "bench"), reclaim.User{Username: fmt.Sprintf("bench-bidder-%d", i), Role: reclaim.RoleBidder, PasswordHash: hash})
+		if err != nil {
+			return nil, nil, err
+		}
+		tok, th, err := auth.NewToken()
+		if err != nil {
+			return nil, nil, err
+		}
+		if _, err := db.CreateToken(ctx, u.ID, "bench", th); err != nil {
+			return nil, nil, err
+		}
+		uctx := reclaim.WithUser(ctx, &u)
+		o, err := m.RegisterOrg(uctx, market.OrgSpec{Name: fmt.Sprintf("Bench AMC %d", i), LicenceType: "amc_local"})
+		if err != nil {
+			return nil, nil, err
+		}
+		if _, err := m.DecideOrg(admin, o.ID, true, ""); err != nil {
+			return nil, nil, err
+		}
+		if _, err := m.CreditDeposit(admin, o.ID, money.New(100_000_00, money.CNY), "bench"); err != nil {
+			return nil, nil, err
+		}
+		aid := ids[i%c.auctions]
+		if err := m.Register(uctx, aid); err != nil {
+			return nil, nil, err
+		}
+		if rc, err := m.FreezeDeposit(uctx, aid); err != nil || !rc.Accepted {
+			return nil, nil, fmt.Errorf("deposit: %+v %v", rc, err)
+		}
+		bidders[i] = bidder{i: i, token: tok, auction: aid}
+	}
+	return bidders, ids, nil
+}
+
+// server is the 'reclaim serve' process under test.
+type server struct {
+	c    config
+	dsn  string
+	addr string
+	cmd  *exec.Cmd
+	mu   sync.Mutex
+}
+
+func (s *server) url() string { return "http://" + s.addr }
+
+func startServer(c config, dsn string) (*server, error) {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		return nil, err
+	}
+	addr := ln.Addr().String()
+	ln.Close()
+	s := &server{c: c, dsn: dsn, addr: addr}
+	return s, s.restart()
+}
+
+func (s *server) restart() error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	args := append(strings.Fields(s.c.serverArgs), "--data-dir", s.c.dir, "--dsn", s.dsn, "serve", "--addr", s.addr, "--log-level", "error")
+	cmd := exec.Command(s.c.bin, args...)
+	key := make([]byte, 32)
+	cmd.Env = append(os.Environ(), "RECLAIM_PII_KEY="+base64.StdEncoding.EncodeToString(key))
+	if s.c.verbose {
+		cmd.Stdout, cmd.Stderr = os.Stdout, os.Stderr
+	}
+	if err := cmd.Start(); err != nil {
+		return err
+	}
+	s.cmd = cmd
+	for i := 0; i < 300; i++ {
+		res, err := http.Get(s.url() + "/readyz")
+		if err == nil {
+			res.Body.Close()
+			if res.StatusCode == 200 {
+				return nil
+			}
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+	return errors.New("the server did not become ready")
+}
+
+func (s *server) kill() {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.cmd.Process.Signal(syscall.SIGKILL)
+	s.cmd.Wait()
+}
+
+func (s *server) stop() {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.cmd.Process.Signal(syscall.SIGTERM)
+	done := make(chan struct{})
+	go func() { s.cmd.Wait(); close(done) }()
+	select {
+	case <-done:
+	case <-time.After(15 * time.Second):
+		s.cmd.Process.Kill()
+	}
+}
+
+func placeBid(ctx context.Context, c *http.Client, base string, b bidder, amount int64, key string) (market.BidReceipt, int, error) {
+	body := fmt.Sprintf(`{"amount":%q}`, money.New(amount, money.CNY).String())
+	req, _ := http.NewRequestWithContext(ctx, "POST", fmt.Sprintf("%s/api/v1/market/auctions/%d/bids", base, b.auction), strings.NewReader(body))
+	req.Header.Set("Authorization", "Bearer "+b.token)
+	req.Header.Set("Content-Type", "application/json")
+	req.Header.Set("Idempotency-Key", key)
+	res, err := c.Do(req)
+	if err != nil {
+		return market.BidReceipt{}, 0, err
+	}
+	defer res.Body.Close()
+	data, err := io.ReadAll(res.Body)
+	if err != nil {
+		return market.BidReceipt{}, 0, err
+	}
+	var rc market.BidReceipt
+	if res.StatusCode == 200 {
+		if err := json.Unmarshal(data, &rc); err != nil {
+			return rc, 0, err
+		}
+	}
+	return rc, res.StatusCode, nil
+}
+
+func subscribe(ctx context.Context, c *http.Client, base string, b bidder, fn func(market.Event)) {
+	req, _ := http.NewRequestWithContext(ctx, "GET", fmt.Sprintf("%s/api/v1/stream?topic=auction.%d", base, b.auction), nil)
+	req.Header.Set("Authorization", "Bearer "+b.token)
+	res, err := c.Do(req)
+	if err != nil {
+		return
+	}
+	defer res.Body.Close()
+	if res.StatusCode != 200 {
+		return
+	}
+	sc := bufio.NewScanner(res.Body)
+	var typ string
+	for sc.Scan() {
+		line := sc.Bytes()
+		switch {
+		case bytes.HasPrefix(line, []byte("event: ")):
+			typ = string(line[7:])
+		case bytes.HasPrefix(line, []byte("data: ")) && typ == "event":
+			var e market.Event
+			if json.Unmarshal(line[6:], &e) == nil {
+				fn(e)
+			}
+		}
+	}
+}
+
+// verify reconciles the acknowledgements with the stored history and checks each auction's
+// state against a replay of its stored history and the server's answer.
+func verify(ctx context.Context, srv *server, dsn string, auctions []int64, bidders []bidder, acks []ack) error {
+	db, err := sqldb.Open(ctx, dsn, sqldb.Options{})
+	if err != nil {
+		return err
+	}
+	defer db.Close()
+	type row struct {
+		key      string
+		amount   int64
+		accepted bool
+	}
+	stored := map[[2]int64]row{}
+	keys := map[string]int{}
+	err = db.ReadTx(ctx, func(tx *sqldb.Tx) error {
+		rows, err := tx.Query(ctx, `SELECT auction_id, seq, COALESCE(idem_key, ''), COALESCE(amount_minor, 0), accepted FROM market_events`)
+		if err != nil {
+			return err
+		}
+		defer rows.Close()
+		for rows.Next() {
+			var a, s int64
+			var r row
+			var acc any
+			if err := rows.Scan(&a, &s, &r.key, &r.amount, &acc); err != nil {
+				return err
+			}
+			switch v := acc.(type) {
+			case bool:
+				r.accepted = v
+			case int64:
+				r.accepted = v != 0
+			}
+			stored[[2]int64{a, s}] = r
+			if r.key != "" {
+				keys[fmt.Sprint(a, "/", r.key)]++
+			}
+		}
+		return rows.Err()
+	})
+	if err != nil {
+		return err
+	}
+	lost, mismatched, dup := 0, 0, 0
+	for _, a := range acks {
+		r, ok := stored[[2]int64{a.auction, a.seq}]
+		switch {
+		case !ok:
+			lost++
+		case r.key != a.key || r.amount != a.amount.Minor() || r.accepted != a.ok:
+			mismatched++
+		}
+	}
+	for _, n := range keys {
+		if n > 1 {
+			dup++
+		}
+	}
+	fmt.Printf("   reconcile: %d acknowledgements, %d stored events; lost %d, mismatched %d, duplicated keys %d\n", len(acks), len(stored), lost, mismatched, dup)
+
+	m := db.NewMarket(sqldb.MarketOptions{CloseEvery: -1})
+	defer m.Close()
+	client := &http.Client{Timeout: 30 * time.Second}
+	byAuction := map[int64]bidder{}
+	for _, b := range bidders {
+		byAuction[b.auction] = b
+	}
+	bad := 0
+	for _, id := range auctions {
+		eng, err := m.RestoreAuction(ctx, id) // fails if a stored answer differs from the replay's
+		if err != nil {
+			fmt.Printf("   auction %d: replay of the stored history failed: %v\n", id, err)
+			bad++
+			continue
+		}
+		st := eng.State()
+		a, err := m.Auction(ctx, id)
+		if err != nil {
+			return err
+		}
+		if !a.End.Equal(st.End) {
+			fmt.Printf("   auction %d: stored end %s, replay's %s\n", id, a.End, st.End)
+			bad++
+		}
+		req, _ := http.NewRequest("GET", fmt.Sprintf("%s/api/v1/market/auctions/%d", srv.url(), id), nil)
+		req.Header.Set("Authorization", "Bearer "+byAuction[id].token)
+		res, err := client.Do(req)
+		if err != nil {
+			return err
+		}
+		var view market.State
+		json.NewDecoder(res.Body).Decode(&view)
+		res.Body.Close()
+		price, leader := eng.Standing()
+		if !view.View.End.Equal(st.End) || view.View.Price != price || view.View.Leader != leader || view.Auction.Seq != int64(st.Events) {
+			fmt.Printf("   auction %d: server says end %s price %s leader %s seq %d; replay says end %s price %s leader %s events %d\n",
+				id, view.View.End, view.View.Price, view.View.Leader, view.Auction.Seq, st.End, price, leader, st.Events)
+			bad++
+		}
+	}
+	fmt.Printf("   replay: %d of %d auctions' final states equal the replay of their stored history\n", len(auctions)-bad, len(auctions))
+	if lost+mismatched+dup+bad > 0 {
+		return fmt.Errorf("FAILED: lost %d, mismatched %d, duplicated %d, auctions differing from their replay %d", lost, mismatched, dup, bad)
+	}
+	fmt.Println("   OK")
+	return nil
+}
