@@ -30,6 +30,7 @@ func (s *Server) routes() {
 	s.ledgerRoutes()
 	s.valuationRoutes()
 	s.marketRoutes()
+	s.marketConsoleRoutes()
 }
 
 // PortfolioPath identifies a portfolio.

@@ -135,6 +135,9 @@ same data; --fresh starts over.`,
 			if err := demoModel(ctx, g, a); err != nil {
 				return fmt.Errorf("demo model: %w", err)
 			}
+			if err := demoMarket(ctx, g, a, ps); err != nil {
+				return fmt.Errorf("demo market: %w", err)
+			}
 			if noServe {
 				return nil
 			}
