@@ -293,3 +293,13 @@ export function newKey(): string {
   crypto.getRandomValues(b)
   return 'web-' + Array.from(b, (x) => x.toString(16).padStart(2, '0')).join('')
 }
+
+/** fmtSecond formats an instant in local time to the second ("2026-12-06 16:09:42"): in an
+ * auction room an extension of seconds must be visible. */
+export function fmtSecond(v: string | null | undefined): string {
+  if (!v) return '—'
+  const d = new Date(v)
+  if (isNaN(d.getTime())) return v
+  const p2 = (n: number) => String(n).padStart(2, '0')
+  return `${d.getFullYear()}-${p2(d.getMonth() + 1)}-${p2(d.getDate())} ${p2(d.getHours())}:${p2(d.getMinutes())}:${p2(d.getSeconds())}`
+}
