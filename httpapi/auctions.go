@@ -13,6 +13,7 @@ import (
 	"github.com/danielgtaylor/huma/v2"
 
 	"reclaim"
+	"reclaim/csvsafe"
 	"reclaim/date"
 	"reclaim/market"
 	"reclaim/money"
@@ -51,6 +52,7 @@ type MarketService interface {
 	RecordOutside(ctx context.Context, auctionID int64, o market.Outside) (market.Auction, error)
 	Attempts(ctx context.Context, auctionID int64, limit int) ([]market.Attempt, error)
 	TapeAccess(ctx context.Context, auctionID int64, watermark string) (int64, error)
+	FullTape(ctx context.Context, auctionID int64, watermark string, fn func(l *reclaim.Loan, pd reclaim.PersonalData) error) error
 	Downloads(ctx context.Context, auctionID int64) ([]market.Download, error)
 	AddBlob(ctx context.Context, auctionID int64, name, contentType string, data []byte) (market.BlobInfo, error)
 	Blobs(ctx context.Context, auctionID int64) ([]market.BlobInfo, error)
@@ -347,6 +349,44 @@ func (s *Server) marketRoutes() {
 				}
 			}}, nil
 		})
+	register(s, reclaim.PermAuctionBid, huma.Operation{OperationID: "download-auction-full-tape", Method: http.MethodPost, Path: base + "/auctions/{id}/full-tape.csv",
+		Summary: "The buyer's full tape after payment, with personal data (an audited bulk read: one access-log row per borrower; watermarked and logged)",
+		Tags:    tags, Errors: []int{403, 404}, DefaultStatus: http.StatusOK,
+		Responses: map[string]*huma.Response{"200": {Description: "CSV", Content: map[string]*huma.MediaType{"text/csv": {}}}}},
+		func(ctx context.Context, in *AuctionPath) (*huma.StreamResponse, error) {
+			var b [8]byte
+			rand.Read(b[:])
+			wm := hex.EncodeToString(b[:])
+			return &huma.StreamResponse{Body: func(hc huma.Context) {
+				var cw *csvsafe.Writer
+				w := &firstWrite{w: hc.BodyWriter(), start: func() {
+					hc.SetHeader("Content-Type", "text/csv; charset=utf-8")
+					hc.SetHeader("X-Reclaim-Watermark", wm)
+					hc.SetHeader("Cache-Control", "no-store")
+					hc.SetHeader("Content-Disposition", fmt.Sprintf(`attachment; filename="auction-%d-full-%s.csv"`, in.ID, wm))
+				}}
+				err := mk.FullTape(ctx, in.ID, wm, func(l *reclaim.Loan, pd reclaim.PersonalData) error {
+					if cw == nil {
+						cw = csvsafe.NewWriter(w)
+						if err := cw.Write(fullTapeColumns); err != nil {
+							return err
+						}
+					}
+					return cw.Write([]string{wm, l.LoanID, l.BorrowerID, l.PrincipalOutstanding.String(), amountCell(l.InterestOutstanding),
+						amountCell(l.FeesOutstanding), l.TotalClaim.String(), strconv.Itoa(l.DaysPastDue), pd.Name, pd.NationalID, pd.Phone,
+						pd.Address, pd.Employer, pd.BankCard})
+				})
+				if cw != nil {
+					cw.Flush()
+				}
+				if err != nil && !w.started {
+					be := apiError(err)
+					hc.SetHeader("Content-Type", "application/json")
+					hc.SetStatus(be.Status)
+					_ = json.NewEncoder(hc.BodyWriter()).Encode(be)
+				}
+			}}, nil
+		})
 	register(s, reclaim.PermAuctionBid, huma.Operation{OperationID: "get-market-me", Method: http.MethodGet, Path: base + "/me",
 		Summary: "Your organisation, its deposit account (every movement) and your bids", Tags: tags, Errors: []int{404}},
 		func(ctx context.Context, _ *struct{}) (*body[MarketMe], error) {
@@ -391,6 +431,18 @@ func (s *Server) marketRoutes() {
 		func(ctx context.Context, in *OrgPath) (*body[market.Account], error) {
 			return out(mk.Account(ctx, in.ID))
 		})
+}
+
+// fullTapeColumns are the buyer's full tape's columns: the download's watermark on every row,
+// the loan's balances and the borrower's personal data.
+var fullTapeColumns = []string{"download_id", "loan_id", "borrower_ref", "principal", "interest", "fees", "total_claim", "days_past_due",
+	"name", "national_id", "phone", "address", "employer", "bank_card"}
+
+func amountCell(a money.Amount) string {
+	if a.IsAbsent() {
+		return ""
+	}
+	return a.String()
 }
 
 // decimalAmount is the API schema of money.Amount: a decimal string in major units, or null.

@@ -5,6 +5,8 @@ import (
 	"encoding/json"
 	"fmt"
 	"strings"
+	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -204,4 +206,261 @@ func mustAmt(s string) money.Amount {
 		panic(err)
 	}
 	return a
+}
+
+// TestMarketAPITapes: the masked tape goes to a registered bidder after its NDA (watermarked,
+// logged); the full tape, with personal data, only to the buyer after payment, through the
+// audited bulk read (one access-log row per borrower, naming the download).
+func TestMarketAPITapes(t *testing.T) {
+	f := newFixture(t, sqldbtest.OpenSQLite(t))
+	admin := f.as(reclaim.RoleAdmin)
+	now := time.Now().UTC()
+	spec := market.ListingSpec{Title: "Package A", Pack: "marketplace", Format: "sealed", Kind: "npl_package", PortfolioID: f.portfolio,
+		StartPrice: mustAmt("100000.00"), Increment: mustAmt("1000.00"),
+		NoticeAt: now.Add(-72 * time.Hour), Start: now.Add(-time.Hour), End: now.Add(3 * time.Second)}
+	sb, _ := json.Marshal(spec)
+	res, b := admin.do("POST", "/api/v1/market/auctions", string(sb))
+	if res.StatusCode != 201 {
+		t.Fatalf("create: %d %s", res.StatusCode, b)
+	}
+	a := decode[market.Auction](t, b)
+	path := fmt.Sprintf("/api/v1/market/auctions/%d", a.ID)
+	var cs []*client
+	for i := 0; i < 2; i++ {
+		c, _, _ := f.bidderClient(fmt.Sprintf("tapebuyer%d", i))
+		res, b := c.do("POST", "/api/v1/market/orgs", fmt.Sprintf(`{"name":"Buyer %d","licence_type":"amc_national"}`, i))
+		if res.StatusCode != 201 {
+			t.Fatalf("org: %d %s", res.StatusCode, b)
+		}
+		o := decode[market.Org](t, b)
+		admin.do("POST", fmt.Sprintf("/api/v1/market/orgs/%d/decision", o.ID), `{"approve":true}`)
+		if res, b := c.do("POST", path+"/registration", ""); res.StatusCode != 204 {
+			t.Fatalf("register: %d %s", res.StatusCode, b)
+		}
+		cs = append(cs, c)
+	}
+	// No NDA, no tape.
+	if res, b := cs[0].do("POST", path+"/tape.csv", ""); res.StatusCode != 403 || !strings.Contains(string(b), "NDA") {
+		t.Fatalf("tape before the NDA: %d %s", res.StatusCode, b)
+	}
+	cs[0].do("POST", path+"/nda", "")
+	res, b = cs[0].do("POST", path+"/tape.csv", "")
+	wm := res.Header.Get("X-Reclaim-Watermark")
+	if res.StatusCode != 200 || wm == "" || !strings.Contains(string(b), ",") {
+		t.Fatalf("masked tape: %d %.200s", res.StatusCode, b)
+	}
+	res, b = admin.do("GET", path+"/downloads", "")
+	if dl := decode[[]market.Download](t, b); len(dl) != 1 || dl[0].Watermark != wm || dl[0].Kind != "masked" {
+		t.Fatalf("downloads: %s", b)
+	}
+	for i, amt := range []string{"150000.00", "120000.00"} {
+		res, b := cs[i].do("POST", path+"/bids", `{"amount":"`+amt+`"}`)
+		if rc := decode[market.BidReceipt](t, b); res.StatusCode != 200 || !rc.Accepted {
+			t.Fatalf("sealed bid: %d %s", res.StatusCode, b)
+		}
+	}
+	// The full tape is the buyer's, after payment.
+	if res, _ := cs[0].do("POST", path+"/full-tape.csv", ""); res.StatusCode != 403 {
+		t.Fatalf("full tape before the close: %d", res.StatusCode)
+	}
+	deadline := time.Now().Add(15 * time.Second)
+	for {
+		_, b := admin.do("GET", path, "")
+		if st := decode[market.State](t, b); st.Auction.Status == market.StatusSold {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatal("the auction did not close")
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+	if res, b := admin.do("POST", path+"/payment", ""); res.StatusCode != 200 {
+		t.Fatalf("payment: %d %s", res.StatusCode, b)
+	}
+	if res, _ := cs[1].do("POST", path+"/full-tape.csv", ""); res.StatusCode != 403 {
+		t.Fatalf("full tape to the loser: %d", res.StatusCode)
+	}
+	res, b = cs[0].do("POST", path+"/full-tape.csv", "")
+	wm = res.Header.Get("X-Reclaim-Watermark")
+	lines := strings.Split(strings.TrimSpace(string(b)), "\n")
+	if res.StatusCode != 200 || len(lines) != 301 || !strings.HasPrefix(lines[1], wm+",") {
+		t.Fatalf("full tape: %d, %d lines, %.300s", res.StatusCode, len(lines), b)
+	}
+	acc, err := f.db.ListPIIAccess(context.Background(), reclaim.PIIAccessFilter{PortfolioID: f.portfolio, Limit: 1000})
+	if err != nil || len(acc) == 0 || !strings.Contains(acc[0].Purpose, wm) || acc[0].Actor != "user:tapebuyer0" {
+		t.Fatalf("audited reads: %d %v %+v", len(acc), err, acc)
+	}
+	res, b = admin.do("POST", path+"/settle", `{"effective":"`+time.Now().UTC().Format("2006-01-02")+`"}`)
+	if s := decode[market.Settlement](t, b); res.StatusCode != 200 || s.Status != market.SettleSettled || s.Bids != 2 || s.LedgerPool != "P1" {
+		t.Fatalf("settle: %d %s", res.StatusCode, b)
+	}
+	res, b = cs[1].do("GET", path+"/result", "")
+	if r := decode[market.Result](t, b); res.StatusCode != 200 || len(r.Bids) != 2 || r.Bids[0].Name == "" || r.HistoryHash == "" {
+		t.Fatalf("result: %d %s", res.StatusCode, b)
+	}
+}
+
+// TestMarketLoadReconcile is the CI-sized load test (bench/auction is the full one): 20 bidders
+// on 2 auctions bid over HTTP for two seconds, each following its auction on SSE; every
+// acknowledgement is then found, once and as answered, in the stored history, and each
+// auction's state equals a replay of that history (auction.Restore) and the server's answer.
+func TestMarketLoadReconcile(t *testing.T) {
+	sqldbtest.ForEachEngine(t, func(t *testing.T, db *sqldb.DB) {
+		f := newFixture(t, db)
+		admin := f.as(reclaim.RoleAdmin)
+		now := time.Now().UTC()
+		var ids []int64
+		for i := 0; i < 2; i++ {
+			spec := market.ListingSpec{Title: fmt.Sprintf("Lot %d", i), Pack: "marketplace", Format: "english", Kind: "movable",
+				StartPrice: mustAmt("1000.00"), Increment: mustAmt("10.00"),
+				NoticeAt: now.Add(-72 * time.Hour), Start: now.Add(-time.Hour), End: now.Add(2 * time.Minute)}
+			sb, _ := json.Marshal(spec)
+			_, b := admin.do("POST", "/api/v1/market/auctions", string(sb))
+			ids = append(ids, decode[market.Auction](t, b).ID)
+		}
+		type bidderT struct {
+			c   *client
+			tok string
+			aid int64
+		}
+		var bs []bidderT
+		for i := 0; i < 20; i++ {
+			c, tok, _ := f.bidderClient(fmt.Sprintf("loadbidder%d", i))
+			_, b := c.do("POST", "/api/v1/market/orgs", fmt.Sprintf(`{"name":"Load AMC %d","licence_type":"bank"}`, i))
+			o := decode[market.Org](t, b)
+			admin.do("POST", fmt.Sprintf("/api/v1/market/orgs/%d/decision", o.ID), `{"approve":true}`)
+			aid := ids[i%2]
+			if res, b := c.do("POST", fmt.Sprintf("/api/v1/market/auctions/%d/registration", aid), ""); res.StatusCode != 204 {
+				t.Fatalf("%d %s", res.StatusCode, b)
+			}
+			if res, b := c.do("POST", fmt.Sprintf("/api/v1/market/auctions/%d/deposit", aid), ""); res.StatusCode != 200 {
+				t.Fatalf("%d %s", res.StatusCode, b)
+			}
+			bs = append(bs, bidderT{c, tok, aid})
+		}
+		type ackT struct {
+			aid int64
+			rc  market.BidReceipt
+		}
+		var mu sync.Mutex
+		var acks []ackT
+		var live atomic.Int64
+		deadline := time.Now().Add(2 * time.Second)
+		var wg sync.WaitGroup
+		for i, b := range bs {
+			s := openStream(t, f.ts.URL, b.tok, fmt.Sprintf("auction.%d", b.aid), "")
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				price := int64(1000_00)
+				for n := 0; time.Now().Before(deadline); n++ {
+				drain:
+					for {
+						select {
+						case e := <-s.ch:
+							live.Add(1)
+							var ev market.Event
+							if json.Unmarshal([]byte(e.data), &ev) == nil && ev.Amount.Minor() > price {
+								price = ev.Amount.Minor()
+							}
+						default:
+							break drain
+						}
+					}
+					amt := money.New(price+int64(10_00*(1+(i+n)%5)), money.CNY)
+					res, body := b.c.do("POST", fmt.Sprintf("/api/v1/market/auctions/%d/bids", b.aid), `{"amount":"`+amt.String()+`"}`,
+						"Idempotency-Key", fmt.Sprintf("L%d-%d", i, n))
+					if res.StatusCode != 200 {
+						t.Errorf("bid: %d %s", res.StatusCode, body)
+						return
+					}
+					var rc market.BidReceipt
+					json.Unmarshal(body, &rc)
+					if rc.Amount != amt {
+						t.Errorf("receipt amount %s for %s", rc.Amount, amt)
+					}
+					if !rc.Price.IsAbsent() && rc.Price.Minor() > price {
+						price = rc.Price.Minor()
+					}
+					mu.Lock()
+					acks = append(acks, ackT{b.aid, rc})
+					mu.Unlock()
+				}
+			}()
+		}
+		wg.Wait()
+		accepted := 0
+		stored := map[[2]int64]market.Event{}
+		for _, id := range ids {
+			_, b := admin.do("GET", fmt.Sprintf("/api/v1/market/auctions/%d/events?since=0&limit=5000", id), "")
+			for _, e := range decode[[]market.Event](t, b) {
+				stored[[2]int64{id, e.Seq}] = e
+			}
+		}
+		for _, a := range acks {
+			e, ok := stored[[2]int64{a.aid, a.rc.Seq}]
+			if !ok || e.Accepted != a.rc.Accepted || e.Amount != a.rc.Amount {
+				t.Fatalf("acknowledged %+v stored as %+v (%v)", a.rc, e, ok)
+			}
+			if a.rc.Accepted {
+				accepted++
+			}
+		}
+		if accepted == 0 || live.Load() == 0 {
+			t.Fatalf("%d acks, %d accepted, %d live events", len(acks), accepted, live.Load())
+		}
+		for _, id := range ids {
+			eng, err := f.market.RestoreAuction(context.Background(), id)
+			if err != nil {
+				t.Fatal(err)
+			}
+			price, leader := eng.Standing()
+			_, b := admin.do("GET", fmt.Sprintf("/api/v1/market/auctions/%d", id), "")
+			st := decode[market.State](t, b)
+			if !st.View.End.Equal(eng.End()) || st.View.Price != price || st.View.Leader != leader || st.Auction.Seq != int64(eng.State().Events) {
+				t.Fatalf("auction %d: server %+v, replay end %s price %s leader %s", id, st.View, eng.End(), price, leader)
+			}
+		}
+		t.Logf("%d bids acknowledged, %d accepted, %d live events", len(acks), accepted, live.Load())
+	})
+}
+
+// TestMarketFiles: a listing's photos and documents are checked for type (against the bytes)
+// and size; a bidder sees them only for an auction its organisation registered for.
+func TestMarketFiles(t *testing.T) {
+	f := newFixture(t, sqldbtest.OpenSQLite(t))
+	admin := f.as(reclaim.RoleAdmin)
+	now := time.Now().UTC()
+	spec := market.ListingSpec{Title: "Repossessed car", Pack: "marketplace", Format: "english", Kind: "movable",
+		Appraisal: mustAmt("80000.00"), StartPrice: mustAmt("60000.00"), Increment: mustAmt("1000.00"),
+		NoticeAt: now.Add(-72 * time.Hour), Start: now.Add(time.Hour), End: now.Add(3 * time.Hour)}
+	sb, _ := json.Marshal(spec)
+	_, b := admin.do("POST", "/api/v1/market/auctions", string(sb))
+	a := decode[market.Auction](t, b)
+	path := fmt.Sprintf("/api/v1/market/auctions/%d/files", a.ID)
+	png := "\x89PNG\r\n\x1a\n" + strings.Repeat("x", 100)
+	res, b := admin.do("POST", path+"?name=front.png", png, "Content-Type", "image/png")
+	if res.StatusCode != 201 {
+		t.Fatalf("upload: %d %s", res.StatusCode, b)
+	}
+	info := decode[market.BlobInfo](t, b)
+	if info.Kind != "photo" || info.Size != int64(len(png)) || len(info.SHA256) != 64 {
+		t.Fatalf("info %+v", info)
+	}
+	for _, c := range []struct{ ctype, body string }{
+		{"image/png", "%PDF-1.7 not a png"},        // the bytes are not what the type says
+		{"text/html", "<script>alert(1)</script>"}, // not an accepted type
+	} {
+		if res, b := admin.do("POST", path+"?name=x", c.body, "Content-Type", c.ctype); res.StatusCode != 400 {
+			t.Fatalf("%s: %d %s", c.ctype, res.StatusCode, b)
+		}
+	}
+	res, b = admin.do("GET", fmt.Sprintf("%s/%d", path, info.ID), "")
+	if res.StatusCode != 200 || string(b) != png || res.Header.Get("Content-Type") != "image/png" || res.Header.Get("X-Content-Type-Options") != "nosniff" {
+		t.Fatalf("download: %d %q", res.StatusCode, res.Header)
+	}
+	c, _, _ := f.bidderClient("filebuyer")
+	if res, _ := c.do("GET", path, ""); res.StatusCode != 404 {
+		t.Fatalf("files of an auction the bidder did not register for: %d", res.StatusCode)
+	}
 }

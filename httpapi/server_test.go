@@ -118,7 +118,7 @@ func newFixture(t *testing.T, db *sqldb.DB) *fixture {
 	if _, err := f.valuation.SaveModel(ctx, testModelName, "test", testModel(t)); err != nil {
 		t.Fatal(err)
 	}
-	f.market = db.NewMarket(sqldb.MarketOptions{Notify: func(id int64, typ string, data any) {
+	f.market = db.NewMarket(sqldb.MarketOptions{Keys: keys, Notify: func(id int64, typ string, data any) {
 		broker.Publish(context.Background(), "auction."+strconv.FormatInt(id, 10), typ, data)
 	}})
 	t.Cleanup(f.market.Close)

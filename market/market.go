@@ -44,7 +44,7 @@ type Org struct {
 type OrgSpec struct {
 	Name        string   `json:"name" minLength:"1" maxLength:"200"`
 	LicenceType string   `json:"licence_type" enum:"amc_national,amc_local,bank,consumer_finance,trust,other"`
-	Documents   []string `json:"documents" maxItems:"50"`
+	Documents   []string `json:"documents,omitempty" maxItems:"50"`
 }
 
 // Deposit movement kinds. Credit adds money to the account; Freeze sets some of it aside for an
@@ -179,15 +179,16 @@ type State struct {
 // Event is one stored event of an auction (for resynchronisation and the published history):
 // Seq counts from 1; the bidder is a code while bidding runs and the organisation's name after.
 type Event struct {
-	Seq      int64        `json:"seq"`
-	At       time.Time    `json:"at"`
-	Type     string       `json:"type"`
-	Bidder   string       `json:"bidder"`
-	Amount   money.Amount `json:"amount"`
-	Accepted bool         `json:"accepted"`
-	Rule     string       `json:"rule"`
-	Reason   string       `json:"reason"`
-	Mine     bool         `json:"mine,omitempty"`
+	AuctionID int64        `json:"auction_id,omitempty" doc:"set in lists spanning auctions (GET /market/me)"`
+	Seq       int64        `json:"seq"`
+	At        time.Time    `json:"at"`
+	Type      string       `json:"type"`
+	Bidder    string       `json:"bidder"`
+	Amount    money.Amount `json:"amount"`
+	Accepted  bool         `json:"accepted"`
+	Rule      string       `json:"rule"`
+	Reason    string       `json:"reason"`
+	Mine      bool         `json:"mine,omitempty"`
 }
 
 // BidRequest places a bid (or a Dutch acceptance, or a sealed quote: Type "bid" by default).

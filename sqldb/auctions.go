@@ -47,6 +47,8 @@ type MarketOptions struct {
 	Notify func(auctionID int64, typ string, data any)
 	// MaxBatch bounds the records one transaction writes (default 2048).
 	MaxBatch int
+	// Keys open sealed personal data for the buyer's full tape (FullTape); nil: no full tapes.
+	Keys PersonalOpener
 	// CloseEvery is how often the closer looks for auctions past their end (default 250 ms;
 	// negative: no closer goroutine, call CloseDue yourself).
 	CloseEvery time.Duration
@@ -59,12 +61,21 @@ type Market struct {
 	now      func() time.Time
 	notify   func(int64, string, any)
 	maxBatch int
+	keys     PersonalOpener
 
 	mu   sync.Mutex
 	live map[int64]*liveAuction
 	orgs sync.Map // org id -> *sync.Mutex (deposit freezes)
 
+	// who caches what bidder() read for a (user, auction) for bidderTTL: the hot path of a bid
+	// reads the organisation and its registration once a second, not per bid. Every change made
+	// through this node clears it; a change made on another node shows within bidderTTL.
+	whoMu    sync.Mutex
+	who      map[[2]int64]cachedBidder
+	whoEpoch int64
+
 	queue  chan *pendingEvent
+	stats  struct{ batches, records atomic.Int64 }
 	stop   chan struct{}
 	wg     sync.WaitGroup
 	closed atomic.Bool
@@ -127,7 +138,7 @@ func (d *DB) NewMarket(opts MarketOptions) *Market {
 	if opts.CloseEvery == 0 {
 		opts.CloseEvery = 250 * time.Millisecond
 	}
-	m := &Market{db: d, now: opts.Now, notify: opts.Notify, maxBatch: opts.MaxBatch, live: map[int64]*liveAuction{},
+	m := &Market{db: d, now: opts.Now, notify: opts.Notify, maxBatch: opts.MaxBatch, keys: opts.Keys, live: map[int64]*liveAuction{},
 		queue: make(chan *pendingEvent, 1<<16), stop: make(chan struct{})}
 	m.wg.Add(1)
 	go m.batcher()
@@ -150,6 +161,17 @@ func (d *DB) NewMarket(opts MarketOptions) *Market {
 		}()
 	}
 	return m
+}
+
+// MarketStats counts the batcher's work: committed transactions and the records they wrote
+// (records / batches is the group-commit factor).
+type MarketStats struct {
+	Batches, Records int64
+}
+
+// Stats returns the batcher's counts so far.
+func (m *Market) Stats() MarketStats {
+	return MarketStats{Batches: m.stats.batches.Load(), Records: m.stats.records.Load()}
 }
 
 // Close stops the batcher (after writing what is queued) and the closer.
@@ -181,6 +203,7 @@ func marketErr(code, rule, format string, args ...any) *reclaim.Error {
 // RegisterOrg registers an organisation (pending an administrator's decision) and links the
 // calling user to it when that user is a bidder.
 func (m *Market) RegisterOrg(ctx context.Context, spec market.OrgSpec) (market.Org, error) {
+	defer m.forget()
 	name := textnorm.Trim(spec.Name)
 	if name == "" || len(name) > 200 {
 		return market.Org{}, &reclaim.Error{Code: reclaim.EINVALID, Message: "an organisation needs a name (1 to 200 characters)", Fields: map[string]string{"name": "required"}}
@@ -238,6 +261,7 @@ func linkUser(ctx context.Context, tx *Tx, d *DB, userID, orgID int64, now time.
 
 // LinkUser makes a bidder-role user act for an organisation (a user acts for one at most).
 func (m *Market) LinkUser(ctx context.Context, orgID, userID int64) error {
+	defer m.forget()
 	err := m.db.WriteTx(ctx, func(tx *Tx) error {
 		var role string
 		if err := tx.QueryRow(ctx, `SELECT role FROM users WHERE id = ?`, userID).Scan(&role); err == sql.ErrNoRows {
@@ -268,6 +292,7 @@ func orgExists(ctx context.Context, tx *Tx, orgID int64) error {
 
 // DecideOrg approves or rejects an organisation's qualification (with a reason).
 func (m *Market) DecideOrg(ctx context.Context, orgID int64, approve bool, reason string) (market.Org, error) {
+	defer m.forget()
 	status := market.OrgRejected
 	if approve {
 		status = market.OrgApproved
@@ -779,11 +804,51 @@ type bidderInfo struct {
 	nda        bool
 }
 
+// bidderTTL is how long bidder() trusts what it read.
+const bidderTTL = time.Second
+
+type cachedBidder struct {
+	bi bidderInfo
+	at time.Time
+}
+
+// forget clears the bidder cache (after a change to organisations or registrations).
+func (m *Market) forget() {
+	m.whoMu.Lock()
+	m.who = nil
+	m.whoEpoch++
+	m.whoMu.Unlock()
+}
+
 func (m *Market) bidder(ctx context.Context, auctionID int64) (bidderInfo, error) {
 	u := reclaim.UserFrom(ctx)
 	if u == nil {
 		return bidderInfo{}, reclaim.Errorf(reclaim.EUNAUTHORIZED, "sign in first")
 	}
+	k := [2]int64{u.ID, auctionID}
+	now := time.Now()
+	m.whoMu.Lock()
+	c, ok := m.who[k]
+	epoch := m.whoEpoch
+	m.whoMu.Unlock()
+	if ok && now.Sub(c.at) < bidderTTL {
+		return c.bi, nil
+	}
+	bi, err := m.readBidder(ctx, u, auctionID)
+	if err == nil {
+		m.whoMu.Lock()
+		if m.whoEpoch == epoch {
+			if m.who == nil || len(m.who) > 100_000 {
+				m.who = map[[2]int64]cachedBidder{}
+			}
+			m.who[k] = cachedBidder{bi: bi, at: now}
+		}
+		m.whoMu.Unlock()
+	}
+	return bi, err
+}
+
+func (m *Market) readBidder(ctx context.Context, u *reclaim.User, auctionID int64) (bidderInfo, error) {
 	// One read: the organisation and its registration for the auction (the hot path of a bid).
 	var bi bidderInfo
 	var nda time.Time
@@ -829,6 +894,7 @@ func (m *Market) qualified(ctx context.Context, auctionID int64, action string) 
 // Register registers the caller's organisation for an auction (it must be qualified; the
 // auction open and not held elsewhere).
 func (m *Market) Register(ctx context.Context, auctionID int64) error {
+	defer m.forget()
 	bi, err := m.qualified(ctx, auctionID, "register")
 	if err != nil {
 		return err
@@ -859,6 +925,7 @@ func (m *Market) Register(ctx context.Context, auctionID int64) error {
 // AcceptNDA records that the caller accepted the auction's NDA for its organisation (who,
 // when, which listing). The organisation must be registered.
 func (m *Market) AcceptNDA(ctx context.Context, auctionID int64) error {
+	defer m.forget()
 	bi, err := m.registered(ctx, auctionID, "nda")
 	if err != nil {
 		return err
@@ -894,6 +961,12 @@ func (m *Market) registered(ctx context.Context, auctionID int64, action string)
 func (m *Market) Visible(ctx context.Context, auctionID int64) (bidderInfo, error) {
 	u := reclaim.UserFrom(ctx)
 	if u != nil && u.Role != reclaim.RoleBidder {
+		var one int
+		if err := m.db.readRow(ctx, `SELECT 1 FROM market_auctions WHERE id = ?`, auctionID).Scan(&one); err == sql.ErrNoRows {
+			return bidderInfo{}, reclaim.Errorf(reclaim.ENOTFOUND, "auction %d not found", auctionID)
+		} else if err != nil {
+			return bidderInfo{}, dbError(err, "reading an auction")
+		}
 		return bidderInfo{}, nil
 	}
 	bi, err := m.bidder(ctx, auctionID)
@@ -1172,8 +1245,13 @@ func (m *Market) commit(batch []*pendingEvent) {
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
 	defer cancel()
-	err := m.db.WriteTx(ctx, func(tx *Tx) error { return m.writeGroups(ctx, tx, groups) })
+	// REPEATABLE READ on PostgreSQL, not SERIALIZABLE: the arbiter is the conditional update of
+	// last_seq (and the events' primary key), which fails a batch built on a stale engine under
+	// either level; serializable predicate locks only added spurious 40001 aborts under load.
+	err := m.db.sequenceTx(ctx, func(tx *Tx) error { return m.writeGroups(ctx, tx, groups) })
 	if err == nil {
+		m.stats.batches.Add(1)
+		m.stats.records.Add(int64(len(batch)))
 		for _, g := range groups {
 			m.finish(g, nil)
 		}
@@ -1184,7 +1262,7 @@ func (m *Market) commit(batch []*pendingEvent) {
 		return
 	}
 	for _, g := range groups {
-		err := m.db.WriteTx(ctx, func(tx *Tx) error { return m.writeGroups(ctx, tx, [][]*pendingEvent{g}) })
+		err := m.db.sequenceTx(ctx, func(tx *Tx) error { return m.writeGroups(ctx, tx, [][]*pendingEvent{g}) })
 		if err != nil {
 			m.fail(g, err)
 		} else {
@@ -1417,31 +1495,59 @@ func (m *Market) State(ctx context.Context, auctionID int64) (market.State, erro
 	if err != nil {
 		return market.State{}, err
 	}
-	a, err := m.Auction(ctx, auctionID)
-	if err != nil {
-		return market.State{}, err
-	}
-	la, err := m.load(ctx, auctionID)
-	if err != nil {
-		return market.State{}, err
-	}
-	if la.committed.Load() < a.Seq {
-		la.broken.Store(true) // another node moved on
-		if la, err = m.load(ctx, auctionID); err != nil {
+	for attempt := 0; ; attempt++ {
+		a, err := m.Auction(ctx, auctionID)
+		if err != nil {
 			return market.State{}, err
 		}
+		la, err := m.load(ctx, auctionID)
+		if err != nil {
+			return market.State{}, err
+		}
+		// This node's engine must hold every stored event: records it is still writing count
+		// once written; short of that another node moved on, and the engine is reloaded.
+		for until := time.Now().Add(5 * time.Second); la.committed.Load() < a.Seq && la.inflight.Load() > 0 && !la.broken.Load() &&
+			ctx.Err() == nil && time.Now().Before(until); {
+			time.Sleep(time.Millisecond)
+		}
+		if la.committed.Load() < a.Seq {
+			m.drop(la)
+			if la, err = m.load(ctx, auctionID); err != nil {
+				return market.State{}, err
+			}
+		}
+		st := market.State{Auction: a, Registered: bi.registered, NDA: bi.nda}
+		la.mu.Lock()
+		st.View = la.a.PublicView()
+		if bi.org.ID > 0 {
+			st.MyCode = la.a.Code(engineName(bi.org.ID))
+			st.Deposited = slices.Contains(la.a.State().Deposited, engineName(bi.org.ID))
+		}
+		seq := la.seq
+		la.mu.Unlock()
+		// Show only what is durable: wait until every event the view reflects is written.
+		if m.waitCommitted(ctx, la, seq) {
+			m.reveal(ctx, &st.View)
+			st.Auction.End, st.Auction.Seq = st.View.End, seq
+			return st, nil
+		}
+		if attempt >= 3 || ctx.Err() != nil {
+			return market.State{}, reclaim.Errorf(reclaim.EUNAVAILABLE, "auction %d is busy reloading; retry", auctionID)
+		}
 	}
-	st := market.State{Auction: a, Registered: bi.registered, NDA: bi.nda}
-	la.mu.Lock()
-	st.View = la.a.PublicView()
-	if bi.org.ID > 0 {
-		st.MyCode = la.a.Code(engineName(bi.org.ID))
-		st.Deposited = slices.Contains(la.a.State().Deposited, engineName(bi.org.ID))
+}
+
+// waitCommitted waits (at most 10 s) until the engine's records up to seq are written; false
+// when the engine was dropped meanwhile (a write failed) or the wait ended.
+func (m *Market) waitCommitted(ctx context.Context, la *liveAuction, seq int64) bool {
+	deadline := time.Now().Add(10 * time.Second)
+	for la.committed.Load() < seq {
+		if la.broken.Load() || ctx.Err() != nil || time.Now().After(deadline) {
+			return false
+		}
+		time.Sleep(500 * time.Microsecond)
 	}
-	la.mu.Unlock()
-	m.reveal(ctx, &st.View)
-	st.Auction.End = st.View.End
-	return st, nil
+	return true
 }
 
 // reveal replaces the engine's names of organisations ("O12") by their names once bidding has
@@ -1545,8 +1651,7 @@ func (m *Market) MyBids(ctx context.Context) ([]market.Event, error) {
 		if amt.Valid {
 			e.Amount = money.New(amt.Int64, money.CNY)
 		}
-		e.Bidder = strconv.FormatInt(aid, 10) // the auction, for this list
-		e.Mine = true
+		e.AuctionID, e.Mine = aid, true
 		out = append(out, e)
 	}
 	return out, dbError(rows.Err(), "reading bids")

@@ -12,6 +12,7 @@ import (
 	"reclaim"
 	"reclaim/auction"
 	"reclaim/date"
+	"reclaim/ingest"
 	"reclaim/market"
 	"reclaim/money"
 	"reclaim/textnorm"
@@ -63,8 +64,16 @@ func (m *Market) closeOne(ctx context.Context, id int64) (bool, error) {
 	}
 	la.mu.Lock()
 	defer la.mu.Unlock()
-	if la.inflight.Load() > 0 || la.broken.Load() {
-		return false, nil // events still being written: the next round closes it
+	// With the auction locked no event is judged; wait for those already judged to be written
+	// (the batcher needs no lock), so that bids arriving after the end cannot starve the close.
+	for until := time.Now().Add(10 * time.Second); la.inflight.Load() > 0 && !la.broken.Load(); {
+		if time.Now().After(until) || ctx.Err() != nil {
+			return false, nil // the next round closes it
+		}
+		time.Sleep(200 * time.Microsecond)
+	}
+	if la.broken.Load() {
+		return false, nil
 	}
 	now := m.clock()
 	if now.Before(la.last) {
@@ -206,6 +215,7 @@ func (m *Market) ConfirmPayment(ctx context.Context, id int64) (market.Settlemen
 // deposit forfeited, the organisation barred, the auction marked defaulted (re-list it with
 // previous_id; the defaulter is barred from the re-auction).
 func (m *Market) Default(ctx context.Context, id int64, reason string) (market.Settlement, error) {
+	defer m.forget()
 	s, err := m.Settlement(ctx, id)
 	if err != nil {
 		return s, err
@@ -562,6 +572,19 @@ func (m *Market) RecordOutside(ctx context.Context, id int64, o market.Outside) 
 	default:
 		return a, &reclaim.Error{Code: reclaim.EINVALID, Message: "status is sold or failed", Fields: map[string]string{"status": "unknown"}}
 	}
+	// Proceeds go to the loan up to its balance (a surplus belongs to the debtor, not the pool);
+	// the loan is looked up first, so that a wrong loan or pool records nothing.
+	var book money.Amount
+	if out.Status == market.StatusSold && o.LoanKey != "" && o.Pool != "" {
+		var bal int64
+		err := m.db.readRow(ctx, `SELECT balance_minor FROM pool_loans WHERE pool = ? AND (loan_ref = ? OR loan_key = ?)`, o.Pool, o.LoanKey, o.LoanKey).Scan(&bal)
+		if err == sql.ErrNoRows {
+			return a, reclaim.Errorf(reclaim.ENOTFOUND, "loan %q is not in pool %q", o.LoanKey, o.Pool)
+		} else if err != nil {
+			return a, dbError(err, "reading the loan")
+		}
+		book = money.New(min(bal, o.Price.Minor()), money.CNY)
+	}
 	body, _ := json.Marshal(out)
 	err = m.db.WriteTx(ctx, func(tx *Tx) error {
 		res, err := tx.Exec(ctx, `UPDATE market_auctions SET status = ?, outcome = ?, closed_at = ? WHERE id = ? AND status = ?`,
@@ -578,12 +601,12 @@ func (m *Market) RecordOutside(ctx context.Context, id int64, o market.Outside) 
 		return a, dbError(err, "recording a court auction")
 	}
 	m.drop(la)
-	if out.Status == market.StatusSold && o.LoanKey != "" && o.Pool != "" {
+	if book.Sign() > 0 {
 		txn := o.TxnID
 		if txn == "" {
 			txn = fmt.Sprintf("court-auction-%d", id)
 		}
-		if _, err := m.db.PostCollection(ctx, Collection{Pool: o.Pool, LoanRef: o.LoanKey, Amount: o.Price, Channel: verify.ChannelCourt, TxnID: txn,
+		if _, err := m.db.PostCollection(ctx, Collection{Pool: o.Pool, LoanRef: o.LoanKey, Amount: book, Channel: verify.ChannelCourt, TxnID: txn,
 			Effective: date.FromTime(at), PostedBy: reclaim.Actor(ctx)}); err != nil {
 			return a, reclaim.WrapError(reclaim.ErrorCode(err), err, "auction %d recorded, but the proceeds were not booked: %v", id, err)
 		}
@@ -596,4 +619,87 @@ func maxTime(a, b time.Time) time.Time {
 		return a
 	}
 	return b
+}
+
+// FullTape gives the buyer the full tape of a paid NPL package: the caller's organisation must
+// be the winner and the sale paid or settled. The download is logged (kind "full", its
+// watermark) and every borrower's personal data is read through the audited path
+// (ReadPersonalData: one pii_access_log row per borrower, actor the caller, purpose naming the
+// auction, the organisation and the watermark), in one transaction, before fn sees a row. fn is
+// called for each loan sold, in loan order, with its borrower's personal data (empty when none
+// is stored). The Market's Keys decrypt (EUNAVAILABLE without them).
+func (m *Market) FullTape(ctx context.Context, auctionID int64, watermark string, fn func(l *reclaim.Loan, pd reclaim.PersonalData) error) error {
+	if m.keys == nil {
+		return reclaim.Errorf(reclaim.EUNAVAILABLE, "this server holds no personal-data key")
+	}
+	bi, err := m.registered(ctx, auctionID, "full_tape")
+	if err != nil {
+		return err
+	}
+	s, err := m.Settlement(ctx, auctionID)
+	if err != nil || s.WinnerOrg != bi.org.ID || (s.Status != market.SettlePaid && s.Status != market.SettleSettled) {
+		e := marketErr(reclaim.EFORBIDDEN, "full_tape", "the full tape of auction %d goes only to its buyer, after payment", auctionID)
+		m.recordAttempt(ctx, auctionID, bi.org.ID, "full_tape", e.Message)
+		return e
+	}
+	a, err := m.Auction(ctx, auctionID)
+	if err != nil {
+		return err
+	}
+	if a.PortfolioID == 0 {
+		return reclaim.Errorf(reclaim.EINVALID, "auction %d sells no loans: it has no tape", auctionID)
+	}
+	p, err := m.db.GetPortfolio(ctx, a.PortfolioID)
+	if err != nil {
+		return err
+	}
+	var keys []string
+	if err := m.db.ReadTx(ctx, func(tx *Tx) error {
+		var err error
+		keys, err = auctionLoans(ctx, tx, auctionID, a.PortfolioID)
+		return err
+	}); err != nil {
+		return dbError(err, "reading the loans sold")
+	}
+	sold := make(map[string]bool, len(keys))
+	for _, k := range keys {
+		sold[k] = true
+	}
+	var loans []*reclaim.Loan
+	refs := map[string]bool{}
+	var refList []string
+	if err := m.db.StreamLoans(ctx, a.PortfolioID, func(l *reclaim.Loan) error {
+		if sold[l.LoanID] {
+			c := *l
+			loans = append(loans, &c)
+			if !refs[l.BorrowerID] {
+				refs[l.BorrowerID] = true
+				refList = append(refList, l.BorrowerID)
+			}
+		}
+		return nil
+	}); err != nil {
+		return err
+	}
+	if err := m.db.WriteTx(ctx, func(tx *Tx) error {
+		_, err := tx.Exec(ctx, `INSERT INTO market_downloads (watermark, auction_id, org_id, actor, kind, loans, at) VALUES (?, ?, ?, ?, ?, ?, ?)`,
+			watermark, auctionID, bi.org.ID, reclaim.Actor(ctx), "full", len(loans), m.db.instant(m.clock()))
+		return err
+	}); err != nil {
+		return dbError(err, "logging a tape download")
+	}
+	purpose := fmt.Sprintf("full tape of auction %d to its buyer %s (download %s)", auctionID, bi.org.Name, watermark)
+	pds, err := m.db.ReadPersonalData(ctx, Access{Actor: reclaim.Actor(ctx), Purpose: purpose}, a.PortfolioID, refList,
+		func(sealed []byte, _ string, ref string) (reclaim.PersonalData, error) {
+			return m.keys.OpenPersonal(sealed, ingest.PersonalAAD(p.ContentHash, ref))
+		})
+	if err != nil {
+		return err
+	}
+	for _, l := range loans {
+		if err := fn(l, pds[l.BorrowerID]); err != nil {
+			return err
+		}
+	}
+	return nil
 }

@@ -43,7 +43,7 @@ type marketFixture struct {
 	auction market.Auction
 }
 
-func userCtx(t *testing.T, db *sqldb.DB, name string, role reclaim.Role) context.Context {
+func userCtx(t testing.TB, db *sqldb.DB, name string, role reclaim.Role) context.Context {
 	t.Helper()
 	u, err := db.CreateUser(context.Background(), reclaim.User{Username: name, Role: role, PasswordHash: "x"})
 	if err != nil {
@@ -454,6 +454,208 @@ func TestMarketDefault(t *testing.T) {
 		}
 		if _, err := f.m.PlaceBid(f.bidders[0], id, market.BidRequest{Amount: yuan(800_000)}); reclaim.ErrorCode(err) != reclaim.EFORBIDDEN {
 			t.Fatalf("barred bidder: %v", err)
+		}
+	})
+}
+
+// TestMarketCourtAuction: a court auction held elsewhere is checked against the judicial pack,
+// its failure gives the JA-9 bounds the re-auction is held to, and the sale's proceeds are
+// booked to the loan as a court collection on the pool's ledger.
+func TestMarketCourtAuction(t *testing.T) {
+	sqldbtest.ForEachEngine(t, func(t *testing.T, db *sqldb.DB) {
+		ctx := context.Background()
+		m := db.NewMarket(sqldb.MarketOptions{CloseEvery: -1})
+		defer m.Close()
+		admin := userCtx(t, db, "admin", reclaim.RoleAdmin)
+		p := importTape(t, db, "court-hash", mixedLoans(5), nil)
+		if _, err := db.OpenPool(ctx, sqldb.PoolSpec{Pool: "RCL-C", Origin: "test.example/ledger/RCL-C", PortfolioID: p.ID, Effective: date.Of(2026, 1, 1)}); err != nil {
+			t.Fatal(err)
+		}
+		sequenceAll(t, db, "RCL-C")
+		pl, _, _ := db.PoolLoans(ctx, "RCL-C", 0, 10)
+		loan := pl[0]
+		first := market.ListingSpec{Title: "Debtor's flat", Pack: "judicial", Format: "english", Kind: "real_estate", External: true,
+			CaseNumber: "(2026)沪0115执1234号", Platform: "court platform", Appraisal: yuan(1_000_000), StartPrice: yuan(700_000),
+			Increment: yuan(10_000), Deposit: yuan(70_000), NoticeAt: t0.Add(-31 * 24 * time.Hour), Start: t0, End: t0.Add(24 * time.Hour)}
+		short := first
+		short.NoticeAt = t0.Add(-10 * 24 * time.Hour)
+		var re *reclaim.Error
+		if _, err := m.CreateAuction(admin, short); !asErr(err, &re) || re.Fields["JA-3"] == "" {
+			t.Fatalf("10 days' notice for real estate: %v", err)
+		}
+		a, err := m.CreateAuction(admin, first)
+		if err != nil {
+			t.Fatal(err)
+		}
+		a, err = m.RecordOutside(admin, a.ID, market.Outside{Status: "failed", At: t0.Add(24 * time.Hour)})
+		if err != nil || a.Status != market.StatusFailed || a.Outcome.Relist == nil || a.Outcome.Relist.MinStartPrice != yuan(560_000) || a.Outcome.Relist.MinNoticeDays != 15 {
+			t.Fatalf("failed court auction: %+v %v", a.Outcome, err)
+		}
+		second := first
+		second.Stage, second.PreviousID = "second", a.ID
+		second.NoticeAt, second.Start, second.End = t0.Add(5*24*time.Hour), t0.Add(21*24*time.Hour), t0.Add(22*24*time.Hour)
+		second.StartPrice, second.Deposit = yuan(550_000), yuan(55_000)
+		if _, err := m.CreateAuction(admin, second); !asErr(err, &re) || re.Fields["JA-9"] == "" {
+			t.Fatalf("re-auction below 80%%: %v", err)
+		}
+		second.StartPrice, second.Deposit = yuan(560_000), yuan(56_000)
+		b, err := m.CreateAuction(admin, second)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, err := m.RecordOutside(admin, b.ID, market.Outside{Status: "sold", Price: yuan(500_000)}); reclaim.ErrorCode(err) != reclaim.EINVALID {
+			t.Fatalf("sale below the start: %v", err)
+		}
+		if _, err := m.RecordOutside(admin, b.ID, market.Outside{Status: "sold", Price: yuan(600_000), LoanKey: "nope", Pool: "RCL-C"}); reclaim.ErrorCode(err) != reclaim.ENOTFOUND {
+			t.Fatalf("proceeds to an unknown loan: %v", err)
+		}
+		price := yuan(600_000)
+		b, err = m.RecordOutside(admin, b.ID, market.Outside{Status: "sold", At: t0.Add(22 * 24 * time.Hour), Price: price, Buyer: "a buyer", LoanKey: loan.LoanKey, Pool: "RCL-C"})
+		if err != nil || b.Status != market.StatusSold || b.Outcome.Price != price {
+			t.Fatalf("sold: %+v %v", b, err)
+		}
+		booked := min(price.Minor(), loan.Balance.Minor())
+		after, _, _ := db.PoolLoans(ctx, "RCL-C", 0, 10)
+		for _, l := range after {
+			if l.Ref == loan.Ref && l.Balance.Minor() != loan.Balance.Minor()-booked {
+				t.Fatalf("proceeds not booked: %s -> %s", loan.Balance, l.Balance)
+			}
+		}
+	})
+}
+
+// TestMarketTwoNodes: two markets ("nodes") on one database take bids for the same auction
+// alternately and concurrently. A node whose engine is stale loses at the database
+// (last_seq), reloads and judges the bid again; nothing is lost or judged twice, and the
+// stored history replays to the state both nodes end up with.
+func TestMarketTwoNodes(t *testing.T) {
+	sqldbtest.ForEachEngine(t, func(t *testing.T, db *sqldb.DB) {
+		f := newMarketFixture(t, db, 4, englishSpec())
+		m2 := db.NewMarket(sqldb.MarketOptions{Now: f.clock.Now, CloseEvery: -1})
+		defer m2.Close()
+		nodes := []*sqldb.Market{f.m, m2}
+		id := f.auction.ID
+		// Alternating: each node's engine is stale at every other bid.
+		price := int64(700_000)
+		for i := 0; i < 6; i++ {
+			rc, err := nodes[i%2].PlaceBid(f.bidders[i%4], id, market.BidRequest{Amount: yuan(price), Key: fmt.Sprintf("alt-%d", i)})
+			if err != nil || !rc.Accepted || rc.Seq != int64(4+i+1) {
+				t.Fatalf("alternating bid %d on node %d: %+v %v", i, i%2, rc, err)
+			}
+			price += 10_000
+		}
+		// A retry on the other node finds the key in the database.
+		rc, err := m2.PlaceBid(f.bidders[0], id, market.BidRequest{Amount: yuan(999_000), Key: "alt-0"})
+		if err != nil || !rc.Repeat || rc.Seq != 5 {
+			t.Fatalf("retry on the other node: %+v %v", rc, err)
+		}
+		// Concurrent: both nodes at once.
+		var wg sync.WaitGroup
+		var mu sync.Mutex
+		seqs := map[int64]bool{}
+		for i := 0; i < 4; i++ {
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				for k := 0; k < 10; k++ {
+					st, err := nodes[(i+k)%2].State(f.bidders[i], id)
+					if err != nil {
+						t.Error(err)
+						return
+					}
+					next, _ := st.View.Price.Add(yuan(10_000 * int64(1+i)))
+					var rc market.BidReceipt
+					for try := 0; ; try++ {
+						rc, err = nodes[(i+k)%2].PlaceBid(f.bidders[i], id, market.BidRequest{Amount: next, Key: fmt.Sprintf("c%d-%d", i, k)})
+						if reclaim.ErrorCode(err) == reclaim.EUNAVAILABLE && try < 20 {
+							continue // the node was stale: the same key again
+						}
+						break
+					}
+					if err != nil {
+						t.Error(err)
+						return
+					}
+					mu.Lock()
+					if seqs[rc.Seq] && !rc.Repeat {
+						t.Errorf("seq %d acknowledged twice", rc.Seq)
+					}
+					seqs[rc.Seq] = true
+					mu.Unlock()
+				}
+			}()
+		}
+		wg.Wait()
+		a, _ := f.m.Auction(f.admin, id)
+		eng, err := f.m.RestoreAuction(f.admin, id)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if int64(eng.State().Events) != a.Seq || len(seqs) != 40 {
+			t.Fatalf("stored %d events, replayed %d, acknowledged %d distinct", a.Seq, eng.State().Events, len(seqs))
+		}
+		for _, n := range nodes {
+			st, err := n.State(f.admin, id)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if p, _ := eng.Standing(); st.View.Price != p || !st.View.End.Equal(eng.End()) {
+				t.Fatalf("a node's state %+v differs from the replay (%s)", st.View, p)
+			}
+		}
+	})
+}
+
+// TestMarketCloseUnderLoad: bidders keep bidding after the end (every bid rejected and stored);
+// the close still happens, once, and no bid judged after the end is accepted.
+func TestMarketCloseUnderLoad(t *testing.T) {
+	sqldbtest.ForEachEngine(t, func(t *testing.T, db *sqldb.DB) {
+		f := newMarketFixture(t, db, 4, englishSpec())
+		id := f.auction.ID
+		if rc, err := f.m.PlaceBid(f.bidders[0], id, market.BidRequest{Amount: yuan(700_000)}); err != nil || !rc.Accepted {
+			t.Fatalf("%+v %v", rc, err)
+		}
+		f.clock.Set(t0.Add(3 * time.Hour))
+		stop := make(chan struct{})
+		var wg sync.WaitGroup
+		var late atomic.Int64
+		for i := 1; i < 4; i++ {
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				for k := 0; ; k++ {
+					select {
+					case <-stop:
+						return
+					default:
+					}
+					rc, err := f.m.PlaceBid(f.bidders[i], id, market.BidRequest{Amount: yuan(int64(800_000 + 10_000*k))})
+					if err != nil {
+						t.Error(err)
+						return
+					}
+					if rc.Accepted {
+						t.Errorf("a bid after the end was accepted: %+v", rc)
+					}
+					late.Add(1)
+				}
+			}()
+		}
+		for late.Load() < 20 {
+			time.Sleep(time.Millisecond)
+		}
+		n, err := f.m.CloseDue(f.admin)
+		close(stop)
+		wg.Wait()
+		if err != nil || n != 1 {
+			t.Fatalf("close under load: %d %v", n, err)
+		}
+		a, _ := f.m.Auction(f.admin, id)
+		if a.Status != market.StatusSold || a.Outcome.WinnerOrg != f.orgs[0] || a.Outcome.Price != yuan(700_000) {
+			t.Fatalf("outcome %+v", a.Outcome)
+		}
+		if n, _ := f.m.CloseDue(f.admin); n != 0 {
+			t.Fatalf("closed twice")
 		}
 	})
 }

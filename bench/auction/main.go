@@ -34,6 +34,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"slices"
+	"strconv"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -48,12 +49,12 @@ import (
 )
 
 type config struct {
-	bin, dsn, dir        string
-	bidders, auctions    int
-	duration, killAfter  time.Duration
-	maxStep              int
-	keepData, verbose    bool
-	serverArgs           string
+	bin, dsn, dir       string
+	bidders, auctions   int
+	duration, killAfter time.Duration
+	maxStep             int
+	keepData, verbose   bool
+	serverArgs          string
 }
 
 func main() {
@@ -112,8 +113,18 @@ func run(c config) error {
 		dsn = "sqlite:" + filepath.Join(c.dir, "reclaim.db")
 	} else if strings.HasPrefix(dsn, "postgres") {
 		var err error
-		if dsn, err = freshSchema(ctx, dsn); err != nil {
+		var schema string
+		if dsn, schema, err = freshSchema(ctx, dsn); err != nil {
 			return err
+		}
+		if !c.keepData {
+			base := c.dsn
+			defer func() {
+				if db, err := sqldb.Open(ctx, base, sqldb.Options{MaxConns: 1}); err == nil {
+					db.WriteTx(ctx, func(tx *sqldb.Tx) error { _, err := tx.Exec(ctx, "DROP SCHEMA "+schema+" CASCADE"); return err })
+					db.Close()
+				}
+			}()
 		}
 	}
 	engine := "sqlite"
@@ -147,6 +158,8 @@ func run(c config) error {
 		sseEvents atomic.Int64
 		prices    = make([]atomic.Int64, c.auctions)
 	)
+	cpu0 := srv.cpuTime()
+	b0, r0 := scrapeBatches(srv.url())
 	start := time.Now()
 	deadline := start.Add(c.duration)
 	runCtx, cancel := context.WithDeadline(ctx, deadline)
@@ -233,6 +246,7 @@ func run(c config) error {
 	}
 	wg.Wait()
 	elapsed := time.Since(start)
+	cpu := srv.cpuTime() - cpu0
 
 	accepted := 0
 	for _, a := range acks {
@@ -250,6 +264,13 @@ func run(c config) error {
 	fmt.Printf("   bids acknowledged: %d (%.0f/s), accepted: %d (%.0f/s); latency p50 %s, p99 %s, max %s; failed requests retried: %d; SSE events received: %d\n",
 		len(acks), float64(len(acks))/elapsed.Seconds(), accepted, float64(accepted)/elapsed.Seconds(),
 		pct(0.50).Round(10*time.Microsecond), pct(0.99).Round(10*time.Microsecond), pct(1).Round(time.Millisecond), errs.Load(), sseEvents.Load())
+	if len(acks) > 0 {
+		fmt.Printf("   server CPU: %s in %s (%.2f cores), %s per acknowledged bid (SSE fan-out included)\n", cpu.Round(10*time.Millisecond),
+			elapsed.Round(time.Millisecond), cpu.Seconds()/elapsed.Seconds(), (cpu / time.Duration(len(acks))).Round(time.Microsecond))
+	}
+	if b1, r1 := scrapeBatches(srv.url()); restarted.Load() == 0 && b1 > b0 {
+		fmt.Printf("   group commit: %.0f records in %.0f transactions (%.1f per transaction)\n", r1-r0, b1-b0, (r1-r0)/(b1-b0))
+	}
 	if r := restarted.Load(); r > 0 {
 		after, afterOK := 0, 0
 		for _, a := range acks {
@@ -265,7 +286,34 @@ func run(c config) error {
 			return errors.New("FAILED: no bid was accepted after the restart")
 		}
 	}
+	// Requests cut off by the deadline may still be in the server's batcher: their records
+	// commit (or fail) within a batch; let them settle before comparing.
+	time.Sleep(time.Second)
 	return verify(ctx, srv, dsn, auctions, bidders, acks)
+}
+
+// scrapeBatches reads the bid batcher's counters from the server's /metrics.
+func scrapeBatches(base string) (batches, records float64) {
+	res, err := http.Get(base + "/metrics")
+	if err != nil {
+		return 0, 0
+	}
+	defer res.Body.Close()
+	sc := bufio.NewScanner(res.Body)
+	for sc.Scan() {
+		f := strings.Fields(sc.Text())
+		if len(f) != 2 {
+			continue
+		}
+		v, _ := strconv.ParseFloat(f[1], 64)
+		switch f[0] {
+		case "reclaim_market_batches_total":
+			batches = v
+		case "reclaim_market_records_total":
+			records = v
+		}
+	}
+	return batches, records
 }
 
 func sleep(ctx context.Context, d time.Duration) {
@@ -278,10 +326,10 @@ func sleep(ctx context.Context, d time.Duration) {
 }
 
 // freshSchema creates a schema for this run and returns a DSN using it.
-func freshSchema(ctx context.Context, base string) (string, error) {
+func freshSchema(ctx context.Context, base string) (string, string, error) {
 	db, err := sqldb.Open(ctx, base, sqldb.Options{MaxConns: 1})
 	if err != nil {
-		return "", err
+		return "", "", err
 	}
 	defer db.Close()
 	schema := fmt.Sprintf("bench_auction_%d", time.Now().UnixNano())
@@ -289,13 +337,13 @@ func freshSchema(ctx context.Context, base string) (string, error) {
 		_, err := tx.Exec(ctx, "CREATE SCHEMA "+schema)
 		return err
 	}); err != nil {
-		return "", err
+		return "", "", err
 	}
 	sep := "?"
 	if strings.Contains(base, "?") {
 		sep = "&"
 	}
-	return base + sep + "search_path=" + schema, nil
+	return base + sep + "search_path=" + schema, schema, nil
 }
 
 // prepare stores the accounts, organisations and auctions, and freezes every deposit, before
@@ -373,6 +421,26 @@ type server struct {
 	addr string
 	cmd  *exec.Cmd
 	mu   sync.Mutex
+	cpu  time.Duration // CPU time of the server processes that have ended
+}
+
+// cpuTime returns the CPU time (user + system) the server processes used so far.
+func (s *server) cpuTime() time.Duration {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	total := s.cpu
+	if s.cmd != nil && s.cmd.ProcessState == nil {
+		b, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", s.cmd.Process.Pid))
+		if err == nil {
+			f := strings.Fields(string(b[bytes.LastIndexByte(b, ')')+1:]))
+			if len(f) > 12 {
+				u, _ := strconv.ParseInt(f[11], 10, 64)
+				k, _ := strconv.ParseInt(f[12], 10, 64)
+				total += time.Duration(u+k) * 10 * time.Millisecond // USER_HZ = 100
+			}
+		}
+	}
+	return total
 }
 
 func (s *server) url() string { return "http://" + s.addr }
@@ -420,6 +488,7 @@ func (s *server) kill() {
 	defer s.mu.Unlock()
 	s.cmd.Process.Signal(syscall.SIGKILL)
 	s.cmd.Wait()
+	s.cpu += s.cmd.ProcessState.UserTime() + s.cmd.ProcessState.SystemTime()
 }
 
 func (s *server) stop() {

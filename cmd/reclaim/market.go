@@ -6,6 +6,7 @@ import (
 	"log/slog"
 	"strconv"
 
+	"github.com/prometheus/client_golang/prometheus"
 	"github.com/spf13/cobra"
 
 	"reclaim/events"
@@ -23,6 +24,18 @@ func newMarket(a *app, broker *events.Broker, log *slog.Logger) *sqldb.Market {
 			log.Warn("auction event not published", "auction", id, "err", err)
 		}
 	}})
+}
+
+// marketCollectors exposes the bid batcher's work on /metrics: reclaim_market_batches_total
+// (committed transactions) and reclaim_market_records_total (events they wrote); their ratio is
+// the group-commit factor.
+func marketCollectors(m *sqldb.Market) []prometheus.Collector {
+	return []prometheus.Collector{
+		prometheus.NewCounterFunc(prometheus.CounterOpts{Name: "reclaim_market_batches_total",
+			Help: "Transactions the marketplace's bid batcher committed."}, func() float64 { return float64(m.Stats().Batches) }),
+		prometheus.NewCounterFunc(prometheus.CounterOpts{Name: "reclaim_market_records_total",
+			Help: "Auction events (bids, deposits, payments...) the bid batcher committed."}, func() float64 { return float64(m.Stats().Records) }),
+	}
 }
 
 // newMarketCmd is 'reclaim market': the operator's marketplace commands (docs/marketplace.md).

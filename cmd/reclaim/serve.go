@@ -95,7 +95,7 @@ func serve(ctx context.Context, g *globals, a *app, f serveFlags, ready func(url
 	defer mkt.Close()
 	srv, err := httpapi.New(httpapi.Config{Logger: log, Version: Version, SecureCookies: f.secure, Web: web.Dist(),
 		MaxUploadBytes: f.maxMB << 20, UploadDir: uploadDir, TrustedProxies: proxies, Ledger: ledger, Valuation: service.New(a.db, service.Options{Logger: log}),
-		Collectors: ledger.Collectors(), Market: mkt},
+		Collectors: append(ledger.Collectors(), marketCollectors(mkt)...), Market: mkt},
 		sqldb.KeyedDB{DB: a.db, Keys: a.keys}, a.keys, broker)
 	if err != nil {
 		return err

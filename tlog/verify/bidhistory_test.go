@@ -1,11 +1,14 @@
 package verify
 
 import (
+	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
 	"time"
+
+	"pgregory.net/rapid"
 )
 
 func goldenHistory() []HistoryBid {
@@ -75,4 +78,47 @@ func TestCheckBidHistory(t *testing.T) {
 	if b, _ := EncodeBidHistory(nil); string(b) != BidHistoryVersion+"\n" {
 		t.Fatalf("empty history %q", b)
 	}
+}
+
+// TestBidHistoryProperties: a history checks against its own hash, and changing any bid's time
+// (by a microsecond or more), code or amount, or dropping or adding a bid, changes the hash.
+func TestBidHistoryProperties(t *testing.T) {
+	rapid.Check(t, func(t *rapid.T) {
+		n := rapid.IntRange(0, 30).Draw(t, "n")
+		t0 := time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
+		bids := make([]HistoryBid, n)
+		at := t0
+		for i := range bids {
+			at = at.Add(time.Duration(rapid.Int64Range(1, 1e9).Draw(t, "gap")) * time.Microsecond)
+			bids[i] = HistoryBid{At: at, Bidder: fmt.Sprintf("B%03d", rapid.IntRange(1, 999).Draw(t, "code")),
+				Amount: Amount(rapid.Int64Range(0, 1e15).Draw(t, "amount"))}
+		}
+		h, err := BidHistoryHash(bids)
+		if err != nil {
+			t.Fatal(err)
+		}
+		e := AuctionResult{Header: Header{EventID: "e"}, Bids: int64(n), BidHistory: h}
+		if err := CheckBidHistory(e, bids); err != nil {
+			t.Fatal(err)
+		}
+		if n == 0 {
+			return
+		}
+		i := rapid.IntRange(0, n-1).Draw(t, "i")
+		changed := append([]HistoryBid(nil), bids...)
+		switch rapid.IntRange(0, 3).Draw(t, "change") {
+		case 0:
+			changed[i].At = changed[i].At.Add(time.Microsecond)
+		case 1:
+			changed[i].Bidder += "X"
+		case 2:
+			changed[i].Amount++
+		case 3:
+			changed = append(changed[:i], changed[i+1:]...)
+			e.Bids-- // the count alone would not give it away
+		}
+		if CheckBidHistory(e, changed) == nil {
+			t.Fatalf("changed history %v still matches", changed)
+		}
+	})
 }
