@@ -1,6 +1,8 @@
 // The marketplace API (docs/marketplace.md) as the console uses it: types mirror market/market.go
 // and auction/view.go; amounts are decimal strings in yuan (null when absent).
 import { api } from '@/api/client'
+// ElMessage is imported explicitly by the market pages, so the resolver does not add its style.
+import 'element-plus/es/components/message/style/css'
 
 export interface MarketOrg {
   id: number
@@ -107,6 +109,8 @@ export interface AuctionState {
 }
 
 export interface MarketEvent {
+  /** Set in lists spanning auctions (GET /market/me). */
+  auction_id?: number
   seq: number
   at: string
   type: string
