@@ -29,15 +29,20 @@ var demoOrgs = []struct {
 }{
 	{"华东示范资产管理有限公司", "amc_local", "demo-bidder"},
 	{"华南示范资产管理有限公司", "amc_national", demoBidder2},
+	{demoPendingOrg, "consumer_finance", ""}, // registered, awaiting an administrator's decision
 }
+
+// demoPendingOrg is an organisation the demo leaves pending, for the bidder-approval page.
+const demoPendingOrg = "华北示范消费金融有限公司"
 
 // demoMarket fills the marketplace for the console (docs/marketplace-console.md): two approved
 // bidder organisations with credited deposit accounts, demo-bidder and demo-bidder2 acting for
-// them; a live English auction of an NPL package (the marketplace pack, an hour of bidding
-// from now) both registered for with deposits frozen and opening bids; a finished judicial
-// auction of a movable with its bid history (an extension chain), closed, sold and paid; and a
-// judicial real-estate listing in its notice period. A second run reuses everything; when the
-// live auction has ended meanwhile, a new one opens (the old one stays as a result).
+// them, and a third one pending approval; a live English auction of an NPL package (the
+// marketplace pack, an hour of bidding from now) both registered for with deposits frozen and
+// opening bids; a finished judicial auction of a movable with its bid history (an extension
+// chain), closed, sold and paid; and a judicial real-estate listing in its notice period. A
+// second run reuses everything; when the live auction has ended meanwhile, a new one opens (the
+// old one stays as a result).
 func demoMarket(ctx context.Context, g *globals, a *app, ps []reclaim.Portfolio) error {
 	admin, err := a.db.UserByUsername(ctx, "demo-admin")
 	if err != nil {
@@ -45,6 +50,9 @@ func demoMarket(ctx context.Context, g *globals, a *app, ps []reclaim.Portfolio)
 	}
 	bidders := map[string]reclaim.User{}
 	for _, o := range demoOrgs {
+		if o.user == "" {
+			continue
+		}
 		u, err := demoMarketUser(ctx, g, a, o.user)
 		if err != nil {
 			return err
@@ -84,12 +92,18 @@ func demoMarket(ctx context.Context, g *globals, a *app, ps []reclaim.Portfolio)
 			if o, err = m.RegisterOrg(actx, market.OrgSpec{Name: d.name, LicenceType: d.licence, Documents: []string{"营业执照（示范）", "金融许可证（示范）"}}); err != nil {
 				return err
 			}
+			if d.user == "" {
+				continue
+			}
 			if o, err = m.DecideOrg(actx, o.ID, true, ""); err != nil {
 				return err
 			}
 			if _, err := m.CreditDeposit(actx, o.ID, money.New(500_000_000, money.CNY), "示范保证金入账"); err != nil {
 				return err
 			}
+		}
+		if d.user == "" {
+			continue
 		}
 		if err := m.LinkUser(actx, o.ID, bidders[d.user].ID); err != nil && reclaim.ErrorCode(err) != reclaim.ECONFLICT {
 			return err
@@ -109,7 +123,7 @@ func demoMarket(ctx context.Context, g *globals, a *app, ps []reclaim.Portfolio)
 	}
 	yuan := func(y int64) money.Amount { return money.New(y*100, money.CNY) }
 	join := func(id int64) error {
-		for _, d := range demoOrgs {
+		for _, d := range demoOrgs[:2] {
 			bctx := as(d.user)
 			if err := m.Register(bctx, id); err != nil {
 				return err

@@ -13,7 +13,7 @@ import (
 )
 
 // The demo's marketplace: two approved organisations with credited deposits and a bidder account
-// each (demo-bidder2 listed in demo-accounts.txt), a live auction with two opening bids, a sold
+// each, one pending (demo-bidder2 listed in demo-accounts.txt), a live auction with two opening bids, a sold
 // and paid auction whose bids extended its end, and a real-estate listing in its notice period;
 // a second run adds nothing. On SQLite and PostgreSQL.
 func TestDemoMarket(t *testing.T) {
@@ -50,10 +50,16 @@ func TestDemoMarket(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		if len(orgs) != 2 {
-			t.Fatalf("%d organisations, want 2", len(orgs))
+		if len(orgs) != 3 {
+			t.Fatalf("%d organisations, want 3", len(orgs))
 		}
 		for _, o := range orgs {
+			if o.Name == demoPendingOrg {
+				if o.Status != market.OrgPending {
+					t.Errorf("%s is %s, want pending", o.Name, o.Status)
+				}
+				continue
+			}
 			acc, err := m.Account(actx, o.ID)
 			if err != nil {
 				t.Fatal(err)

@@ -117,6 +117,15 @@ test('admin: bidder approval lists the demo organisations; the listing wizard sh
   assert.match(await table.innerText(), /华南示范资产管理有限公司/)
   assert.match(await table.innerText(), /已通过/)
   await shot(page, 'admin-bidders')
+  // The demo leaves one organisation pending: approve it (a fresh demo; skipped once approved).
+  await page.getByTestId('org-table').getByText('华北示范消费金融有限公司').waitFor()
+  const pending = page.locator('[data-testid^="approve-"]')
+  if (await pending.count()) {
+    await pending.first().click()
+    await page.waitForFunction(() => !document.querySelector('[data-testid^="approve-"]'))
+    const row = page.getByTestId('org-table').locator('tr', { hasText: '华北示范消费金融有限公司' })
+    assert.match(await row.innerText(), /已通过/)
+  }
 
   await page.goto(BASE + '/market/new')
   await page.getByTestId('wiz-kind').getByText('动产', { exact: true }).click()
