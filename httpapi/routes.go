@@ -33,6 +33,7 @@ func (s *Server) routes() {
 	s.workoutRoutes()
 	s.paymentRoutes()
 	s.marketRoutes()
+	s.marketConsoleRoutes()
 }
 
 // PortfolioPath identifies a portfolio.

@@ -30,6 +30,7 @@ cd web
 RECLAIM_URL="http://127.0.0.1:$port" \
 RECLAIM_ADMIN_USER=demo-admin RECLAIM_ADMIN_PASS="$(pw demo-admin)" \
 RECLAIM_BIDDER_USER=demo-bidder RECLAIM_BIDDER_PASS="$(pw demo-bidder)" \
+RECLAIM_BIDDER2_USER=demo-bidder2 RECLAIM_BIDDER2_PASS="$(pw demo-bidder2)" \
 RECLAIM_ANALYST_USER=demo-analyst RECLAIM_ANALYST_PASS="$(pw demo-analyst)" \
 RECLAIM_INVESTOR_USER=demo-investor RECLAIM_INVESTOR_PASS="$(pw demo-investor)" \
 RECLAIM_COLLECTOR_USER=demo-collector RECLAIM_COLLECTOR_PASS="$(pw demo-collector)" \

@@ -142,6 +142,9 @@ same data; --fresh starts over.`,
 			if err := demoDeals(ctx, g, a, sf.ledger, !noServe); err != nil {
 				return fmt.Errorf("demo deals: %w", err)
 			}
+			if err := demoMarket(ctx, g, a, ps); err != nil {
+				return fmt.Errorf("demo market: %w", err)
+			}
 			if noServe {
 				return nil
 			}
