@@ -139,6 +139,9 @@ same data; --fresh starts over.`,
 			if err := demoModel(ctx, g, a); err != nil {
 				return fmt.Errorf("demo model: %w", err)
 			}
+			if err := demoWorkout(ctx, g, a, ps); err != nil {
+				return fmt.Errorf("demo workout: %w", err)
+			}
 			if noServe {
 				return nil
 			}
