@@ -67,5 +67,6 @@ export const Perm = {
 export function homePath(): string {
   if (can(Perm.portfolioRead)) return '/portfolios'
   if (can(Perm.ledgerRead)) return '/pools'
+  if (can('case.read')) return '/cases'
   return '/portfolios'
 }
