@@ -96,7 +96,7 @@ export const workoutApi = {
   case: (id: number) => api.get<CasePage>(`/cases/${id}`),
   reveal: (id: number, purpose: string) => api.post<Record<string, unknown>>(`/cases/${id}/personal`, { purpose }),
   contact: (id: number, body: Record<string, unknown>, check = false) =>
-    api.post<ContactResult>(`/cases/${id}/contacts${check ? '/check' : ''}`, body),
+    api.post<ContactResult>(`/cases/${id}/contacts${check ? '/check' : ''}`, body, { headers: { 'X-Reclaim-Client': 'console' } }),
   note: (id: number, note: string) => api.post(`/cases/${id}/notes`, { note }),
   complaint: (id: number, body: Record<string, unknown>) => api.post(`/cases/${id}/complaints`, body),
   consent: (id: number, body: Record<string, unknown>) => api.post(`/cases/${id}/consents`, body),
