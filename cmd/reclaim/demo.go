@@ -145,6 +145,9 @@ same data; --fresh starts over.`,
 			if err := demoMarket(ctx, g, a, ps); err != nil {
 				return fmt.Errorf("demo market: %w", err)
 			}
+			if err := demoWorkout(ctx, g, a, ps); err != nil {
+				return fmt.Errorf("demo workout: %w", err)
+			}
 			if noServe {
 				return nil
 			}

@@ -65,6 +65,8 @@ export const Perm = {
 
 /** homePath is where "/" leads: the first page the signed-in user may open. */
 export function homePath(): string {
+  // Those who work cases (collectors, managers, agencies, legal) start at their queue.
+  if (can('case.work')) return '/cases'
   if (can(Perm.portfolioRead)) return '/portfolios'
   if (can(Perm.ledgerRead)) return '/pools'
   if (can('auction.read')) return '/market'

@@ -64,6 +64,8 @@ export interface RequestOptions {
   /** Do not run the 401 handler (sign-in and the first /auth/me). */
   quiet401?: boolean
   signal?: AbortSignal
+  /** Extra request headers (e.g. X-Reclaim-Client). */
+  headers?: Record<string, string>
 }
 
 export function url(path: string, query?: RequestOptions['query']): string {
@@ -81,7 +83,7 @@ export function url(path: string, query?: RequestOptions['query']): string {
 
 /** request calls the API same-origin with the session cookie and decodes JSON. */
 export async function request<T>(path: string, opts: RequestOptions = {}): Promise<T> {
-  const headers: Record<string, string> = { Accept: 'application/json' }
+  const headers: Record<string, string> = { Accept: 'application/json', ...(opts.headers || {}) }
   let body: BodyInit | undefined
   if (opts.body instanceof FormData) {
     body = opts.body
