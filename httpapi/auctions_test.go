@@ -37,7 +37,6 @@ func (f *fixture) bidderClient(name string) (*client, string, int64) {
 	return c, tok, u.ID
 }
 
-
 // TestMarketAPIFlow walks the marketplace through the API on both engines: an organisation
 // registers and is qualified, credits and freezes its deposit, bids live (SSE auction.<id>),
 // retries with its idempotency key, resynchronises from the database, and every abuse is

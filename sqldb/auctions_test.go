@@ -344,7 +344,6 @@ func TestMarketListingChecks(t *testing.T) {
 	})
 }
 
-
 // TestMarketSettlementLedger: a package of pool loans is sold, paid and settled; the
 // auction.result entry on the pool's ledger carries the bid count and the hash of the published
 // history, which verify.CheckBidHistory accepts.

@@ -615,22 +615,11 @@ func (d *DB) CloseDealPeriod(ctx context.Context, pool string, period int, build
 		busy := false
 		err := d.WriteTx(ctx, func(tx *Tx) error {
 			busy = false
-			q := `SELECT tree_size FROM ledger_pools WHERE pool = ?`
-			if d.dialect == Postgres {
-				q += ` FOR UPDATE`
-			}
-			var size int64
-			if err := tx.QueryRow(ctx, q, pool).Scan(&size); err == sql.ErrNoRows {
-				return reclaim.Errorf(reclaim.ENOTFOUND, "pool %q has no ledger", pool)
-			} else if err != nil {
+			size, queued, err := d.lockPoolTree(ctx, tx, pool)
+			if err != nil {
 				return err
 			}
-			var queued int64
-			if err := tx.QueryRow(ctx, `SELECT COUNT(*) FROM ledger_outbox WHERE pool = ?`, pool).Scan(&queued); err != nil {
-				return err
-			}
-			if queued > 0 {
-				busy = true
+			if busy = queued; busy {
 				return nil
 			}
 			var last sql.NullInt64

@@ -432,26 +432,34 @@ func (d *DB) ClosePeriod(ctx context.Context, pool string, start, end, eff date.
 	return tlog.PeriodReport{}, reclaim.Errorf(reclaim.EUNAVAILABLE, "pool %s keeps receiving entries; retry the period report", pool)
 }
 
+// lockPoolTree reads a pool's tree size for a period close, locking the pool's row on
+// PostgreSQL (SQLite's one writer already serialises), and says whether entries are still queued
+// in its outbox: a period is closed only over a quiet log, so the caller retries when queued.
+func (d *DB) lockPoolTree(ctx context.Context, tx *Tx, pool string) (size int64, queued bool, err error) {
+	q := `SELECT tree_size FROM ledger_pools WHERE pool = ?`
+	if d.dialect == Postgres {
+		q += ` FOR UPDATE`
+	}
+	if err := tx.QueryRow(ctx, q, pool).Scan(&size); err == sql.ErrNoRows {
+		return 0, false, reclaim.Errorf(reclaim.ENOTFOUND, "pool %q has no ledger", pool)
+	} else if err != nil {
+		return 0, false, err
+	}
+	var n int64
+	if err := tx.QueryRow(ctx, `SELECT COUNT(*) FROM ledger_outbox WHERE pool = ?`, pool).Scan(&n); err != nil {
+		return 0, false, err
+	}
+	return size, n > 0, nil
+}
+
 func (d *DB) closePeriodOnce(ctx context.Context, pool string, start, end, eff date.Date) (doc PeriodReportDoc, busy bool, err error) {
 	eventID := newID("rep-", 8)
 	err = d.WriteTx(ctx, func(tx *Tx) error {
-		busy = false
-		q := `SELECT tree_size FROM ledger_pools WHERE pool = ?`
-		if d.dialect == Postgres {
-			q += ` FOR UPDATE`
+		size, queued, lerr := d.lockPoolTree(ctx, tx, pool)
+		if lerr != nil {
+			return lerr
 		}
-		var size int64
-		if err := tx.QueryRow(ctx, q, pool).Scan(&size); err == sql.ErrNoRows {
-			return reclaim.Errorf(reclaim.ENOTFOUND, "pool %q has no ledger", pool)
-		} else if err != nil {
-			return err
-		}
-		var queued int64
-		if err := tx.QueryRow(ctx, `SELECT COUNT(*) FROM ledger_outbox WHERE pool = ?`, pool).Scan(&queued); err != nil {
-			return err
-		}
-		if queued > 0 {
-			busy = true
+		if busy = queued; busy {
 			return nil
 		}
 		var prevTo, scanFrom, opening int64
