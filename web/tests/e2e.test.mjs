@@ -28,6 +28,7 @@ import os from 'node:os'
 import path from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { chromium } from 'playwright-core'
+import { signIn, noProblems } from './lib/console.mjs'
 
 const here = path.dirname(fileURLToPath(import.meta.url))
 const ART = process.env.RECLAIM_ARTIFACTS || path.resolve(here, '..', 'test-artifacts')
@@ -118,30 +119,8 @@ async function shot(page, name, { fullPage = true } = {}) {
   await page.screenshot({ path: path.join(ART, `${String(shotN).padStart(2, '0')}-${name}.png`), fullPage })
 }
 
-/**
- * login signs in through the form. The server slows down repeated failed sign-ins per account and
- * client address (successes never count), so a "too many attempts" refusal only follows failures;
- * it is waited out (up to about 90 s) and the sign-in tried again.
- */
 async function login(page, user, pass) {
-  for (let attempt = 0; ; attempt++) {
-    await page.goto(BASE + '/login')
-    await page.getByTestId('login-username').fill(user)
-    await page.getByTestId('login-password').fill(pass)
-    await page.getByTestId('login-submit').click()
-    const outcome = await Promise.race([
-      page.waitForURL((u) => !u.pathname.startsWith('/login')).then(() => 'in', () => 'timeout'),
-      page.getByTestId('login-error').waitFor().then(() => 'error', () => 'timeout'),
-    ])
-    if (outcome === 'in') return
-    const msg = outcome === 'error' ? await page.getByTestId('login-error').innerText() : 'no answer'
-    if (!/尝试次数过多|too many/i.test(msg) || attempt >= 8) assert.fail(`signing in as ${user} failed: ${msg}`)
-    await page.waitForTimeout(10000)
-  }
-}
-
-function noProblems(problems) {
-  assert.deepEqual(problems.filter((p) => !/ResizeObserver loop/.test(p)), [], 'console errors or CSP violations')
+  return signIn(page, BASE, user, pass)
 }
 
 test('sign in: a wrong password shows an error, the right one lands on portfolios', async () => {

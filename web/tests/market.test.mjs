@@ -14,6 +14,7 @@ import fs from 'node:fs'
 import path from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { chromium } from 'playwright-core'
+import { signIn, noProblems } from './lib/console.mjs'
 
 const here = path.dirname(fileURLToPath(import.meta.url))
 const ART = process.env.RECLAIM_ARTIFACTS || path.resolve(here, '..', 'test-artifacts')
@@ -63,29 +64,12 @@ async function open(locale, width = 1440, height = 900) {
 }
 
 async function login(page, user, pass) {
-  for (let attempt = 0; ; attempt++) {
-    await page.goto(BASE + '/login')
-    await page.getByTestId('login-username').fill(user)
-    await page.getByTestId('login-password').fill(pass)
-    await page.getByTestId('login-submit').click()
-    const outcome = await Promise.race([
-      page.waitForURL((u) => !u.pathname.startsWith('/login')).then(() => 'in', () => 'timeout'),
-      page.getByTestId('login-error').waitFor().then(() => 'error', () => 'timeout'),
-    ])
-    if (outcome === 'in') return
-    const msg = outcome === 'error' ? await page.getByTestId('login-error').innerText() : 'no answer'
-    if (!/尝试次数过多|too many/i.test(msg) || attempt >= 8) assert.fail(`signing in as ${user} failed: ${msg}`)
-    await page.waitForTimeout(10000)
-  }
+  return signIn(page, BASE, user, pass)
 }
 
 async function shot(page, name, { fullPage = true } = {}) {
   await page.waitForTimeout(400)
   await page.screenshot({ path: path.join(ART, `market-${name}.png`), fullPage })
-}
-
-function noProblems(problems) {
-  assert.deepEqual(problems.filter((p) => !/ResizeObserver loop/.test(p)), [], 'console errors or CSP violations')
 }
 
 /** api calls the API from a signed-in page (same origin, its session cookie). */

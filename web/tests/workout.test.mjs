@@ -17,6 +17,7 @@ import fs from 'node:fs'
 import path from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { chromium } from 'playwright-core'
+import { signIn, noProblems } from './lib/console.mjs'
 
 const here = path.dirname(fileURLToPath(import.meta.url))
 const ART = process.env.RECLAIM_ARTIFACTS || path.resolve(here, '..', 'test-artifacts')
@@ -59,24 +60,7 @@ async function shot(page, name, fullPage = true) {
 }
 
 async function login(page, { user, pass }) {
-  for (let attempt = 0; ; attempt++) {
-    await page.goto(BASE + '/login')
-    await page.getByTestId('login-username').fill(user)
-    await page.getByTestId('login-password').fill(pass)
-    await page.getByTestId('login-submit').click()
-    const outcome = await Promise.race([
-      page.waitForURL((u) => !u.pathname.startsWith('/login')).then(() => 'in', () => 'timeout'),
-      page.getByTestId('login-error').waitFor().then(() => 'error', () => 'timeout'),
-    ])
-    if (outcome === 'in') return
-    const msg = outcome === 'error' ? await page.getByTestId('login-error').innerText() : 'no answer'
-    if (!/尝试次数过多|too many/i.test(msg) || attempt >= 8) assert.fail(`signing in as ${user} failed: ${msg}`)
-    await page.waitForTimeout(10000)
-  }
-}
-
-function noProblems(problems) {
-  assert.deepEqual(problems.filter((p) => !/ResizeObserver loop/.test(p)), [], 'console errors')
+  return signIn(page, BASE, user, pass)
 }
 
 /** A past day (UTC+8), different on every run, so that a rerun does not meet its own history. */
