@@ -27,6 +27,13 @@ it to the case's loans by the policy (default fees, interest, principal; oldest 
 writes pool ledger entries for pool loans, and queues what it cannot match. A file with any
 problem is rejected with its lines named, and nothing is imported.`,
 		Args: cobra.ExactArgs(1),
+		// A bad policy is a usage error, found before the database is opened.
+		PreRunE: func(cmd *cobra.Command, args []string) error {
+			if _, err := workout.ParseAllocationPolicy(order, across); err != nil {
+				return usageError{err}
+			}
+			return nil
+		},
 		RunE: g.withApp(func(cmd *cobra.Command, args []string, a *app) error {
 			var m *workout.StatementMapping
 			if mappingFile != "" {
