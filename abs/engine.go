@@ -936,3 +936,29 @@ func (r *runner) testTrigger(i int, when string) error {
 	}
 	return nil
 }
+
+// CheckCollections refuses collections the deal could never count: a flow dated on or before the
+// cut-off, or after the end of the last collection period (Run would silently leave it out). Each
+// such flow is a problem at path collections[i] (its position among flows). Scenario stresses
+// (delay, stretch) may still push counted flows past the end: that is the stress, not the input.
+func (d *Deal) CheckCollections(flows []Flow) error {
+	if len(d.collEnd) == 0 {
+		return nil
+	}
+	var ps []Problem
+	last := d.collEnd[len(d.collEnd)-1]
+	for i, f := range flows {
+		switch {
+		case !f.Date.After(d.cutoff):
+			ps = append(ps, Problem{Path: fmt.Sprintf("collections[%d]", i), Value: f.Date.String() + " " + f.Amount.String(),
+				Rule: fmt.Sprintf("is dated on or before the deal's cut-off %s: the pool's cash starts after it", d.cutoff)})
+		case f.Date.After(last):
+			ps = append(ps, Problem{Path: fmt.Sprintf("collections[%d]", i), Value: f.Date.String() + " " + f.Amount.String(),
+				Rule: fmt.Sprintf("is dated after the deal's last collection period, which ends %s: the deal would never collect it", last)})
+		}
+	}
+	if len(ps) > 0 {
+		return &ValidationError{Problems: ps}
+	}
+	return nil
+}

@@ -154,6 +154,9 @@ func (f *scenarioFlags) scenario(g *globals, d *abs.Deal) (abs.Scenario, error) 
 		if err != nil {
 			return s, g.printProblems(f.collections, err)
 		}
+		if err := d.CheckCollections(flows); err != nil {
+			return s, g.printProblems(f.collections, err)
+		}
 		s.Collections = flows
 	}
 	return s, nil

@@ -99,6 +99,15 @@ func TestABSCommands(t *testing.T) {
 	if code != exitFailed || !strings.Contains(out, "line 3") {
 		t.Fatalf("bad collections: %d %s", code, out)
 	}
+	// Collections the deal could never count (on the cut-off, after its last collection period)
+	// are refused by position, not dropped.
+	outside := filepath.Join(dir, "outside.csv")
+	os.WriteFile(outside, []byte("date,amount\n2016-04-30,5\n2016-05-31,1\n2030-01-31,7\n"), 0o644)
+	out, _, code = cli(t, "abs", "run", exampleDeal, "--collections", outside)
+	if code != exitFailed || !strings.Contains(out, "collections[0]") || !strings.Contains(out, "cut-off") ||
+		!strings.Contains(out, "collections[2]") || !strings.Contains(out, "last collection period") || strings.Contains(out, "collections[1]") {
+		t.Fatalf("collections outside the deal's window: %d %s", code, out)
+	}
 	out, _, code = cli(t, "abs", "run", exampleDeal, "--haircut", "30%", "--delay", "3", "--stretch", "1.2")
 	if code != exitOK || !strings.Contains(out, "post_default") {
 		t.Fatalf("stressed run: %d\n%s", code, out)
