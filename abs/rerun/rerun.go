@@ -255,7 +255,9 @@ func rerunPeriod(pr *PeriodResult, d *abs.Deal, rep verify.DealReport, nets []in
 			logged = append(logged, p)
 		}
 	}
-	show := func(from, to, amount, memo string) string { return fmt.Sprintf("%s -> %s %s %q", from, to, amount, memo) }
+	show := func(from, to, amount, memo string) string {
+		return fmt.Sprintf("%s -> %s %s %q", from, to, amount, memo)
+	}
 	for i := range max(len(pr.Lines), len(logged)) {
 		field := fmt.Sprintf("line %d", i+1)
 		switch {
