@@ -20,6 +20,7 @@
 package rerun
 
 import (
+	"encoding/json"
 	"fmt"
 	"io/fs"
 	"strconv"
@@ -68,6 +69,10 @@ type PeriodResult struct {
 	Lines       []Line            `json:"lines"`
 	Triggers    int               `json:"triggers"`
 	Mismatches  []verify.Mismatch `json:"mismatches"`
+	// Status and Tranches are the recomputed payment date's deal status and tranche figures
+	// (empty when it was not re-run).
+	Status   string              `json:"status,omitempty"`
+	Tranches []abs.TranchePeriod `json:"tranches,omitempty"`
 }
 
 // Result is the outcome of Check.
@@ -244,6 +249,7 @@ func rerunPeriod(pr *PeriodResult, d *abs.Deal, rep verify.DealReport, nets []in
 		return
 	}
 	pr.Rerun = true
+	pr.Status, pr.Tranches = run.Periods[P-1].Status, run.Periods[P-1].Tranches
 	for _, l := range run.Statement {
 		if l.Period == P {
 			pr.Lines = append(pr.Lines, Line{From: l.From, To: l.To, Amount: l.Amount.String(), Memo: truncate(l.Memo, memoLimit)})
@@ -313,4 +319,68 @@ func rerunPeriod(pr *PeriodResult, d *abs.Deal, rep verify.DealReport, nets []in
 			mis(field, g, w, "")
 		}
 	}
+}
+
+// CheckDocument compares a published report document (the JSON whose SHA-256 the deal.report
+// carries; tlog/verify.CheckDealReportDoc checks its hash and lines against the log) with the
+// re-run of its period: the deal status and, per tranche, the opening and closing balance,
+// interest due, paid and short, principal and residual paid. It returns the mismatches, each
+// naming the period, the tranche and the field with both values.
+func (r *Result) CheckDocument(doc []byte) ([]verify.Mismatch, error) {
+	var d struct {
+		Period   int64  `json:"period"`
+		Status   string `json:"status"`
+		Tranches []struct {
+			Name              string `json:"name"`
+			Opening           string `json:"opening_balance"`
+			Closing           string `json:"closing_balance"`
+			InterestDue       string `json:"interest_due"`
+			InterestPaid      string `json:"interest_paid"`
+			InterestShortfall string `json:"interest_shortfall"`
+			PrincipalPaid     string `json:"principal_paid"`
+			ResidualPaid      string `json:"residual_paid"`
+		} `json:"tranches"`
+	}
+	if err := json.Unmarshal(doc, &d); err != nil {
+		return nil, fmt.Errorf("the report document is not JSON: %v", err)
+	}
+	var pr *PeriodResult
+	for _, p := range r.Periods {
+		if p.Period == d.Period {
+			pr = p
+		}
+	}
+	if pr == nil {
+		return nil, fmt.Errorf("the log has no deal.report for the document's period %d", d.Period)
+	}
+	if !pr.Rerun {
+		return []verify.Mismatch{{Field: fmt.Sprintf("period %d document", d.Period), Reported: "published", Recomputed: "not re-run",
+			Detail: "the period's waterfall was not re-run, so the document's tranche figures are not checked"}}, nil
+	}
+	var ms []verify.Mismatch
+	mis := func(field, doc, rc string) {
+		if doc != rc {
+			ms = append(ms, verify.Mismatch{Field: fmt.Sprintf("period %d %s", d.Period, field), Reported: doc, Recomputed: rc})
+		}
+	}
+	mis("status", d.Status, pr.Status)
+	if len(d.Tranches) != len(pr.Tranches) {
+		mis("tranches", strconv.Itoa(len(d.Tranches)), strconv.Itoa(len(pr.Tranches)))
+	}
+	for i := range min(len(d.Tranches), len(pr.Tranches)) {
+		g, w := d.Tranches[i], pr.Tranches[i]
+		if g.Name != w.Name {
+			mis(fmt.Sprintf("tranches[%d].name", i), g.Name, w.Name)
+			continue
+		}
+		for _, f := range []struct{ name, doc, rc string }{
+			{"opening_balance", g.Opening, w.Opening.String()}, {"closing_balance", g.Closing, w.Closing.String()},
+			{"interest_due", g.InterestDue, w.InterestDue.String()}, {"interest_paid", g.InterestPaid, w.InterestPaid.String()},
+			{"interest_shortfall", g.InterestShortfall, w.InterestShortfall.String()}, {"principal_paid", g.PrincipalPaid, w.PrincipalPaid.String()},
+			{"residual_paid", g.ResidualPaid, w.ResidualPaid.String()},
+		} {
+			mis("tranche "+g.Name+" "+f.name, f.doc, f.rc)
+		}
+	}
+	return ms, nil
 }

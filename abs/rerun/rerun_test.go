@@ -340,3 +340,32 @@ func TestAmendment(t *testing.T) {
 		t.Fatalf("unlogged amendment: %s", text(res))
 	}
 }
+
+// TestCheckDocument: the published report documents of the test vector agree with the re-run;
+// a document whose senior interest was edited is caught on that field with both values.
+func TestCheckDocument(t *testing.T) {
+	res := mustCheck(t, goldenLog(t), docs("deal.yaml", exampleDoc(t)))
+	for p := 1; p <= 2; p++ {
+		doc, err := os.ReadFile(fmt.Sprintf("../live/testdata/report-period-%d.json", p))
+		if err != nil {
+			t.Fatal(err)
+		}
+		ms, err := res.CheckDocument(doc)
+		if err != nil || len(ms) != 0 {
+			t.Fatalf("period %d: %v %+v", p, err, ms)
+		}
+		if p == 1 {
+			bad := bytes.Replace(doc, []byte(`"interest_paid":"942575.34"`), []byte(`"interest_paid":"942575.00"`), 1)
+			if bytes.Equal(bad, doc) {
+				t.Fatal("the senior's interest moved in the vector")
+			}
+			ms, err := res.CheckDocument(bad)
+			if err != nil || len(ms) != 1 || ms[0].Field != "period 1 tranche A interest_paid" || ms[0].Reported != "942575.00" || ms[0].Recomputed != "942575.34" {
+				t.Fatalf("edited document: %v %+v", err, ms)
+			}
+		}
+	}
+	if _, err := res.CheckDocument([]byte("{")); err == nil {
+		t.Error("a document that is not JSON")
+	}
+}

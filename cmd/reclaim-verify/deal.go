@@ -22,8 +22,9 @@ func (c *cli) dealReports(docFile string, dealDocs []string) (found bool, out an
 	}
 	res, bal := verify.DealReports(l.Parsed)
 	var docMs []verify.Mismatch
+	var doc []byte
 	if docFile != "" {
-		doc, err := os.ReadFile(docFile)
+		doc, err = os.ReadFile(docFile)
 		if err != nil {
 			return false, nil, err
 		}
@@ -35,6 +36,7 @@ func (c *cli) dealReports(docFile string, dealDocs []string) (found bool, out an
 		return false, nil, nil
 	}
 	var wf *rerun.Result
+	var wfDocMs []verify.Mismatch // the report document against the re-run
 	if len(dealDocs) > 0 {
 		var docs []rerun.Document
 		for _, name := range dealDocs {
@@ -47,20 +49,28 @@ func (c *cli) dealReports(docFile string, dealDocs []string) (found bool, out an
 		if wf, err = rerun.Check(l.Parsed, docs); err != nil {
 			return true, nil, &verify.Failure{Kind: "deal-document", Err: err}
 		}
+		if doc != nil {
+			ms, err := wf.CheckDocument(doc)
+			if err != nil {
+				return true, nil, &verify.Failure{Kind: "deal-report-document", Err: err}
+			}
+			wfDocMs = ms
+		}
 	}
 	bad := len(docMs)
 	for _, r := range res {
 		bad += len(r.Mismatches)
 	}
 	if wf != nil {
-		bad += wf.Mismatches()
+		bad += wf.Mismatches() + len(wfDocMs)
 	}
 	out = struct {
 		DealReports []*verify.DealReportResult `json:"deal_reports"`
 		Accounts    verify.DealAccountBalances `json:"accounts"`
 		Document    []verify.Mismatch          `json:"document_mismatches,omitempty"`
 		Waterfall   *rerun.Result              `json:"waterfall,omitempty"`
-	}{res, bal, docMs, wf}
+		DocRerun    []verify.Mismatch          `json:"document_rerun_mismatches,omitempty"`
+	}{res, bal, docMs, wf, wfDocMs}
 	if !c.jsonOut {
 		for _, r := range res {
 			status := "OK"
@@ -89,6 +99,16 @@ func (c *cli) dealReports(docFile string, dealDocs []string) (found bool, out an
 			fmt.Fprintln(c.stdout, "  (the distribution lines are checked to add up and match; the waterfall is not re-run: give the deal documents with --deal-doc)")
 		} else {
 			c.printWaterfall(wf)
+			if doc != nil {
+				status := "OK"
+				if len(wfDocMs) > 0 {
+					status = "MISMATCH"
+				}
+				fmt.Fprintf(c.stdout, "%s report document %s against the re-run (status and tranche figures)\n", status, docFile)
+				for _, m := range wfDocMs {
+					fmt.Fprintf(c.stdout, "  %s: document %s, recomputed %s %s\n", m.Field, m.Reported, m.Recomputed, m.Detail)
+				}
+			}
 		}
 	}
 	if bad > 0 {

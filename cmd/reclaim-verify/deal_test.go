@@ -97,6 +97,10 @@ func TestDealWaterfallRerun(t *testing.T) {
 		!strings.Contains(out, "OK waterfall of period 2") || !strings.Contains(out, "fixed by pool.opened at 0") {
 		t.Fatalf("clean deal: %d\n%s\n%s", code, out, errs)
 	}
+	code, out, errs = e.run("report", "--dir", e.dir, "--deal-doc", deal, "--deal-report", "../../abs/live/testdata/report-period-2.json")
+	if code != 0 || !strings.Contains(out, "OK report document ../../abs/live/testdata/report-period-2.json against the re-run") {
+		t.Fatalf("document against the re-run: %d\n%s\n%s", code, out, errs)
+	}
 	code, out, _ = e.run("report", "--dir", e.dir)
 	if code != 0 || !strings.Contains(out, "give the deal documents with --deal-doc") {
 		t.Fatalf("without documents: %d %s", code, out)

@@ -259,8 +259,9 @@ downloaded report document's hash and lines against the log. With --deal-doc (th
 fixed at pool opening, and one --deal-doc per logged amendment), it re-runs every reported
 payment date's waterfall from the document in force and the cash the log records, and compares
 each distribution line and trigger test with the logged ones: a mismatch names the period, the
-line and both amounts. A document that does not hash to a deal the log fixes is a mismatch, and so
-is a period whose deal in force was not given.`,
+line and both amounts; with --deal-report too, the document's status and tranche figures are
+compared with the re-run. A document that does not hash to a deal the log fixes is a mismatch,
+and so is a period whose deal in force was not given.`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
 			var indices []int64
