@@ -406,7 +406,9 @@ func TestRerunProperty(t *testing.T) {
 		periods := rapid.IntRange(1, 3).Draw(rt, "periods")
 		// Entries dated in a window already closed would be refused by the server: keep each
 		// period's servicing before its close by sorting the servicing by date first.
-		slices.SortStableFunc(log[4:], func(a, b verify.Entry) int { return strings.Compare(a.EntryHeader().Effective, b.EntryHeader().Effective) })
+		slices.SortStableFunc(log[4:], func(a, b verify.Entry) int {
+			return strings.Compare(a.EntryHeader().Effective, b.EntryHeader().Effective)
+		})
 		for p := 1; p <= periods; p++ {
 			log = closeWith(t, d, log, p)
 		}
