@@ -400,7 +400,7 @@ func TestRerunProperty(t *testing.T) {
 					Amount: amt, Line: int64(i + 1), FileHash: strings.Repeat("f", 64)})
 			default:
 				log = append(log, verify.DealCost{Header: verify.Header{Pool: "P1", EventID: fmt.Sprintf("k%d", i), Effective: eff, V: 2},
-					Kind: verify.CostDisposal, Amount: amt / 10, Memo: "fee"})
+					Kind: verify.CostDisposal, Amount: amt/10 + 1, Memo: "fee"})
 			}
 		}
 		periods := rapid.IntRange(1, 3).Draw(rt, "periods")
