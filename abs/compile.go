@@ -1041,5 +1041,9 @@ func (d *Deal) Currency() money.Currency { return d.cur }
 // PaymentDates returns the payment dates; the last is the legal maturity.
 func (d *Deal) PaymentDates() []date.Date { return slices.Clone(d.pay) }
 
+// PayerRate returns pool.payer_rate: the share of borrowers expected to pay something, the
+// probability the Monte Carlo's factor model applies to the pool (20% when the document omits it).
+func (d *Deal) PayerRate() float64 { return d.payerRate }
+
 // Forecast returns the pool's projected recoveries.
 func (d *Deal) Forecast() []Flow { return slices.Clone(d.forecast) }

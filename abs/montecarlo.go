@@ -20,6 +20,19 @@ type MonteCarloResult struct {
 	Tranches []TrancheMC `json:"tranches"`
 	// Collections summarises the pool's cash collected within the deal per path, in yuan.
 	Collections Quantiles `json:"collections"`
+	// Settings are the factor model's settings the paths were drawn with.
+	Settings MonteCarloSettings `json:"settings"`
+}
+
+// MonteCarloSettings are the settings of pricing.MonteCarloConfig that a pool-level path uses
+// (see PoolPath), and the payer rate it was drawn at.
+type MonteCarloSettings struct {
+	PayerRate           float64 `json:"payer_rate"`
+	Rho                 float64 `json:"rho"`
+	SeverityVol         float64 `json:"severity_vol"`
+	SeverityCorrelation float64 `json:"severity_correlation"`
+	TimingStretch       float64 `json:"timing_stretch"`
+	TimingDelay         float64 `json:"timing_delay"`
 }
 
 // TrancheMC is one tranche's outcome distribution. Loss is the principal not repaid by the last
@@ -36,6 +49,11 @@ type TrancheMC struct {
 	Loss Quantiles `json:"loss"`
 	// IRR gives quantiles of the IRR at the issue price (paths with no yield count as −100%).
 	IRR Quantiles `json:"irr"`
+	// WAL gives quantiles of the weighted average life of the principal repaid (ACT/365 years
+	// from the pricing date, as Result's WAL), over the WALPaths paths on which the tranche
+	// received some principal; unpaid principal is a loss and does not enter the WAL.
+	WAL      Quantiles `json:"wal"`
+	WALPaths int       `json:"wal_paths"`
 }
 
 // Quantiles are the mean and the 1st, 5th, 50th, 95th and 99th percentiles of a sample.
@@ -109,6 +127,11 @@ func (d *Deal) MonteCarlo(ctx context.Context, cfg pricing.MonteCarloConfig) (*M
 	nt := len(d.tranches)
 	loss := make([]float64, cfg.Paths*nt)
 	irr := make([]float64, cfg.Paths*nt)
+	wal := make([]float64, cfg.Paths*nt) // NaN: no principal repaid on the path
+	yrs := make([]float64, len(d.pay))
+	for k, pd := range d.pay {
+		yrs[k] = years(d.pricing, pd)
+	}
 	short := make([]bool, cfg.Paths*nt)
 	cash := make([]float64, cfg.Paths)
 	var next atomic.Int64
@@ -156,6 +179,15 @@ func (d *Deal) MonteCarlo(ctx context.Context, cfg pricing.MonteCarloConfig) (*M
 					loss[p*nt+t] = float64(r.tBal[t]) / float64(tr.balance)
 					short[p*nt+t] = r.shortfall[t]
 					irr[p*nt+t] = r.fastIRR(t, flows)
+					var pw, pr float64
+					for k, x := range r.tPrin[t][:r.periods] {
+						pw += float64(x) * yrs[k]
+						pr += float64(x)
+					}
+					wal[p*nt+t] = math.NaN()
+					if pr > 0 {
+						wal[p*nt+t] = pw / pr
+					}
 				}
 			}
 		}()
@@ -167,7 +199,9 @@ func (d *Deal) MonteCarlo(ctx context.Context, cfg pricing.MonteCarloConfig) (*M
 	if err := ctx.Err(); err != nil {
 		return nil, reclaim.WrapError(reclaim.ECANCELED, err, "Monte Carlo cancelled")
 	}
-	res := &MonteCarloResult{Paths: cfg.Paths, Seed: cfg.Seed, Workers: workers, Collections: quantiles(cash)}
+	res := &MonteCarloResult{Paths: cfg.Paths, Seed: cfg.Seed, Workers: workers, Collections: quantiles(cash),
+		Settings: MonteCarloSettings{PayerRate: d.payerRate, Rho: cfg.Rho, SeverityVol: cfg.SeverityVol, SeverityCorrelation: cfg.SeverityCorrelation,
+			TimingStretch: cfg.TimingStretch, TimingDelay: cfg.TimingDelay}}
 	col := make([]float64, cfg.Paths)
 	for t, tr := range d.tranches {
 		tm := TrancheMC{Name: tr.name}
@@ -189,6 +223,14 @@ func (d *Deal) MonteCarlo(ctx context.Context, cfg pricing.MonteCarloConfig) (*M
 			col[p] = irr[p*nt+t]
 		}
 		tm.IRR = quantiles(col)
+		col = col[:0]
+		for p := range cfg.Paths {
+			if w := wal[p*nt+t]; !math.IsNaN(w) {
+				col = append(col, w)
+			}
+		}
+		tm.WAL, tm.WALPaths = quantiles(col), len(col)
+		col = col[:cfg.Paths]
 		res.Tranches = append(res.Tranches, tm)
 	}
 	return res, nil

@@ -2,6 +2,7 @@ package abs
 
 import (
 	"context"
+	"math"
 	"reflect"
 	"testing"
 
@@ -53,5 +54,37 @@ func TestMonteCarlo(t *testing.T) {
 	cfg.Rho = 2
 	if _, err := d.MonteCarlo(context.Background(), cfg); err == nil {
 		t.Error("rho 2 accepted")
+	}
+}
+
+// TestMonteCarloWAL: with no systemic spread every path is the base case, so each tranche's WAL
+// distribution collapses on the run's WAL; with spread, the senior's WAL spreads around it.
+func TestMonteCarloWAL(t *testing.T) {
+	d := loadFile(t, "../docs/examples/deal-npl-2tranche.yaml")
+	base, err := d.Run(Scenario{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	cfg := pricing.DefaultMonteCarlo()
+	cfg.Paths, cfg.Rho, cfg.SeverityVol, cfg.TimingStretch, cfg.TimingDelay = 50, 0, 0, 0, 0
+	res, err := d.MonteCarlo(context.Background(), cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i, tm := range res.Tranches {
+		w := base.Tranches[i].WAL
+		if tm.WALPaths != cfg.Paths || math.Abs(tm.WAL.P01-w) > 1e-9 || math.Abs(tm.WAL.P99-w) > 1e-9 || tm.ExpectedLoss != base.Tranches[i].LossRate {
+			t.Errorf("%s: WAL %+v over %d paths, loss %v; the run's WAL %v, loss %v", tm.Name, tm.WAL, tm.WALPaths, tm.ExpectedLoss, w, base.Tranches[i].LossRate)
+		}
+	}
+	cfg = pricing.DefaultMonteCarlo()
+	cfg.Paths = 2000
+	res, err = d.MonteCarlo(context.Background(), cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	sen := res.Tranches[0]
+	if !(sen.WAL.P05 < sen.WAL.P50 && sen.WAL.P50 < sen.WAL.P95) || sen.WALPaths > cfg.Paths || sen.WALPaths < cfg.Paths*9/10 {
+		t.Errorf("senior WAL %+v over %d paths", sen.WAL, sen.WALPaths)
 	}
 }

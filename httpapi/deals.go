@@ -499,11 +499,11 @@ func (s *Server) dealRoutes() {
 	type servicerIn struct {
 		DealPath
 		Body struct {
-			CSV string `json:"csv" minLength:"1" maxLength:"1000000" doc:"the servicer's file: date,amount rows (yuan)"`
+			CSV string `json:"csv" minLength:"1" maxLength:"1000000" doc:"the servicer's file: a header date,loan,amount[,channel][,txn_id] (one loan.collection per row, allocated to its loan), or date,amount rows (yuan; pool cash without a loan)"`
 		}
 	}
 	register(s, reclaim.PermDealManage, huma.Operation{OperationID: "import-deal-servicer-file", Method: http.MethodPost, Path: "/api/v1/deals/{pool}/servicer-files",
-		Summary: "Import a servicer's collections file (deal.collections per row; a file once)", Tags: tags, DefaultStatus: http.StatusCreated, Errors: []int{404}},
+		Summary: "Import a servicer's collections file (per loan: loan.collection per row; date,amount: deal.collections per row; a file once)", Tags: tags, DefaultStatus: http.StatusCreated, Errors: []int{404}},
 		func(ctx context.Context, in *servicerIn) (*struct {
 			Body struct {
 				Entries int `json:"entries"`

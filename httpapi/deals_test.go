@@ -242,6 +242,41 @@ func TestDealCreateAndCosts(t *testing.T) {
 	if len(snap.Alerts) == 0 {
 		t.Errorf("no alert: %s", b)
 	}
+	// A per-loan servicer file: refused naming the line when a loan is unknown (nothing stored),
+	// refused to a role without deal.manage, and posted to the loan when good.
+	res, b = tr.do("GET", "/api/v1/deals/A/loans", "")
+	var loans []live.DealLoanRow
+	if err := json.Unmarshal(b, &loans); err != nil || res.StatusCode != 200 || len(loans) == 0 {
+		t.Fatalf("loans: %d %v %.300s", res.StatusCode, err, b)
+	}
+	var target live.DealLoanRow
+	for _, l := range loans {
+		if l.Balance.Minor() >= 1000 {
+			target = l
+		}
+	}
+	perLoan := func(loan string) string {
+		body, _ := json.Marshal(map[string]string{"csv": "date,loan,amount,channel\n2016-07-15," + loan + ",10.00,agency\n"})
+		return string(body)
+	}
+	res, b = tr.do("POST", "/api/v1/deals/A/servicer-files", perLoan("NO-SUCH-LOAN"))
+	if res.StatusCode/100 != 4 || !strings.Contains(string(b), "line 2 loan") {
+		t.Fatalf("unknown loan: %d %s", res.StatusCode, b)
+	}
+	if res, b := f.as(reclaim.RoleCollector).do("POST", "/api/v1/deals/A/servicer-files", perLoan(target.Ref)); res.StatusCode != 403 && res.StatusCode != 404 {
+		t.Fatalf("a collector imported a servicer file: %d %s", res.StatusCode, b)
+	}
+	res, b = tr.do("POST", "/api/v1/deals/A/servicer-files", perLoan(target.Ref))
+	if res.StatusCode != 201 || !strings.Contains(string(b), `"entries":1`) {
+		t.Fatalf("per-loan servicer file: %d %s", res.StatusCode, b)
+	}
+	res, b = tr.do("GET", "/api/v1/deals/A/loans", "")
+	json.Unmarshal(b, &loans)
+	for _, l := range loans {
+		if l.Ref == target.Ref && l.Balance.Minor() != target.Balance.Minor()-1000 {
+			t.Fatalf("loan %s balance %s, was %s", l.Ref, l.Balance, target.Balance)
+		}
+	}
 	// A selection previewed with the registered model: its forecast comes from the valuation.
 	selBody, _ := json.Marshal(map[string]any{"criteria": map[string]any{}, "as_of": "2016-04-30", "document": string(doc)})
 	res, b = an.do("POST", "/api/v1/deals/selection", string(selBody))

@@ -1,7 +1,6 @@
 package sqldb
 
 import (
-	"bytes"
 	"context"
 	"crypto/sha256"
 	"database/sql"
@@ -489,12 +488,17 @@ func (d *DB) RecordDealCost(ctx context.Context, c DealCostSpec) (string, error)
 	return eventID, dbError(err, "recording a deal cost")
 }
 
-// ImportServicerFile logs a servicer's collections file (CSV date,amount in yuan, package abs's
-// ParseFlowsCSV) as one deal.collections entry per row, for a pool whose collections are not
-// posted per loan. A file already imported (the same SHA-256) is ECONFLICT; a row dated in a
-// reported collection period is EINVALID; nothing is stored from a bad file.
+// ImportServicerFile imports a servicer's collections file (live.ParseServicerFile), once per
+// file (its SHA-256; a second import is ECONFLICT). A per-loan file (with a loan column) is
+// allocated to its loans by live.AllocateServicerRows and each row is posted like a collection:
+// the loan's parts fall, a pool_collections row and a loan.collection entry (by the loan's
+// per-pool reference; the row's txn_id, or "servicer FILEHASH12 line N", committed as its bank
+// transaction). An older date,amount file logs one deal.collections entry per row (pool cash
+// without a loan). A row dated in a reported collection period, a loan not in the pool, an
+// amount above what the loan owes or a transaction already posted is EINVALID or ECONFLICT naming
+// the line; nothing is stored from a refused file. It returns the number of entries logged.
 func (d *DB) ImportServicerFile(ctx context.Context, pool string, file []byte) (int, error) {
-	flows, err := abs.ParseFlowsCSV(bytes.NewReader(file), "CNY")
+	sf, err := live.ParseServicerFile(file)
 	if err != nil {
 		return 0, err
 	}
@@ -514,7 +518,12 @@ func (d *DB) ImportServicerFile(ctx context.Context, pool string, file []byte) (
 		} else if err != sql.ErrNoRows {
 			return err
 		}
-		for i, f := range flows {
+		if sf.Rows != nil {
+			var err error
+			n, err = d.importServicerLoans(ctx, tx, pool, fh, sf.Rows)
+			return err
+		}
+		for i, f := range sf.Flows {
 			if f.Amount.Minor() == 0 {
 				continue
 			}
@@ -538,6 +547,96 @@ func (d *DB) ImportServicerFile(ctx context.Context, pool string, file []byte) (
 		return nil
 	})
 	return n, dbError(err, "importing a servicer file")
+}
+
+// servicerPoster is who posts a servicer file's collections (pool_collections.posted_by).
+const servicerPoster = "servicer-file"
+
+// importServicerLoans posts a per-loan servicer file's rows inside the import's transaction: it
+// loads the balances of the loans the rows name, lets live.AllocateServicerRows decide each row's
+// parts, and stores each as a loan's collection (postLoanCollectionTx) with its
+// deal_servicer_flows row (the file is imported once).
+func (d *DB) importServicerLoans(ctx context.Context, tx *Tx, pool, fh string, rows []live.ServicerRow) (int, error) {
+	loans := map[string]live.LoanBalance{}
+	for _, r := range rows {
+		if _, ok := loans[r.Loan]; ok {
+			continue
+		}
+		l, err := lockPoolLoanBy(ctx, tx, pool, r.Loan, "loan_key")
+		if reclaim.ErrorCode(err) == reclaim.ENOTFOUND {
+			continue // the allocation names the line
+		} else if err != nil {
+			return 0, err
+		}
+		loans[r.Loan] = live.LoanBalance{Ref: l.Ref, Fees: l.Fees.Minor(), Interest: l.Interest.Minor(), Principal: l.Principal.Minor()}
+	}
+	posts, err := live.AllocateServicerRows(rows, loans)
+	if err != nil {
+		return 0, err
+	}
+	for _, p := range posts {
+		line := func(err error) error {
+			var re *reclaim.Error
+			if errors.As(err, &re) {
+				return &reclaim.Error{Code: re.Code, Message: fmt.Sprintf("line %d: %s", p.Row.Line, re.Message), Fields: map[string]string{fmt.Sprintf("line %d", p.Row.Line): re.Message}}
+			}
+			return err
+		}
+		if err := checkOpenPeriod(ctx, tx, pool, p.Row.Date); err != nil {
+			return 0, line(err)
+		}
+		if err := checkDealDate(ctx, tx, pool, p.Row.Date); err != nil {
+			return 0, line(err)
+		}
+		txn := p.Row.TxnID
+		if txn == "" {
+			txn = fmt.Sprintf("servicer %s line %d", fh[:12], p.Row.Line)
+		}
+		id, err := d.postLoanCollectionTx(ctx, tx, pool, p.Ref, p.Fees, p.Interest, p.Principal, p.Row.Channel, txn, p.Row.Date, servicerPoster)
+		if err != nil {
+			return 0, line(err)
+		}
+		if _, err := tx.Exec(ctx, `INSERT INTO deal_servicer_flows (pool, event_id, file_hash, line, effective, amount_minor) VALUES (?, ?, ?, ?, ?, ?)`,
+			pool, id, fh, p.Row.Line, dateArg(p.Row.Date), p.Row.Amount.Minor()); err != nil {
+			return 0, err
+		}
+	}
+	return len(posts), nil
+}
+
+// postLoanCollectionTx stores a collection already allocated to a pool loan's parts: the
+// pool_collections row (the transaction id is unique per pool: ECONFLICT), the loan's lower
+// parts and balance, the bank transaction's commitment salt, and the loan.collection entry. It
+// returns the entry's event id.
+func (d *DB) postLoanCollectionTx(ctx context.Context, tx *Tx, pool, ref string, fees, interest, principal int64, channel, txnID string,
+	eff date.Date, postedBy string) (string, error) {
+	amt := fees + interest + principal
+	eventID := newID("col-", 8)
+	salt := newSalt()
+	entry, err := verify.LoanCollection{Header: hdr(pool, eventID, eff), Loan: ref, Amount: verify.Amount(amt), Principal: verify.Amount(principal),
+		Interest: verify.Amount(interest), Fees: verify.Amount(fees), Channel: channel,
+		BankTxn: verify.Commit(salt, verify.TagBankTxn, verify.BankTxnRecord(txnID))}.Encode()
+	if err != nil {
+		return "", entryErr(err)
+	}
+	if _, err := tx.Exec(ctx, `INSERT INTO pool_collections (pool, event_id, loan_ref, amount_minor, channel, txn_id, txn_key, effective, posted_by, posted_at)
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`, pool, eventID, ref, amt, channel, txnID, textnorm.TxnKey(txnID), dateArg(eff), postedBy,
+		d.instant(d.nowUTC())); err != nil {
+		if isUniqueViolation(err) {
+			return "", reclaim.Errorf(reclaim.ECONFLICT, "transaction %q is already posted to pool %q", txnID, pool)
+		}
+		return "", err
+	}
+	if _, err := tx.Exec(ctx, `UPDATE pool_loans SET fees_minor = fees_minor - ?, interest_minor = interest_minor - ?,
+		principal_minor = principal_minor - ?, balance_minor = balance_minor - ? WHERE pool = ? AND loan_ref = ?`,
+		fees, interest, principal, amt, pool, ref); err != nil {
+		return "", err
+	}
+	if _, err := tx.Exec(ctx, `INSERT INTO ledger_salts (pool, event_id, tag, loan_ref, salt) VALUES (?, ?, ?, ?, ?)`,
+		pool, eventID, verify.TagBankTxn, ref, salt); err != nil {
+		return "", err
+	}
+	return eventID, tx.Enqueue(ctx, pool, eventID, entry)
 }
 
 // DealLog returns a pool's log entries, parsed, in log order: the sequenced leaves, then (when

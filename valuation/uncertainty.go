@@ -334,3 +334,21 @@ func (u *Uncertainty) MonteCarlo(base pricing.MonteCarloConfig) pricing.MonteCar
 	base.TimingKeepsTotal = true
 	return base
 }
+
+// PoolMonteCarlo returns base with this estimate's settings for a pool simulated at pool level
+// (pricing.MonteCarloConfig.PoolPath, as the ABS engine does) whose borrowers pay with
+// probability payerRate: as MonteCarlo, except that ρ is solved at payerRate instead of the
+// training data's MeanP, so that the pool's payer count keeps the estimated CountVol (the same ρ
+// gives a larger relative spread at a lower payer rate). The pool multiplier's standard deviation
+// is then the estimated TotalVol: √((1 + CountVol²)(1 + AmountVol²) − 1). A model without an
+// estimate returns base unchanged.
+func (u *Uncertainty) PoolMonteCarlo(base pricing.MonteCarloConfig, payerRate float64) pricing.MonteCarloConfig {
+	if u == nil || u.Method == "" {
+		return base
+	}
+	cfg := u.MonteCarlo(base)
+	if payerRate > 0 && payerRate < 1 {
+		cfg.Rho = rhoForCountVol(payerRate, u.CountVol)
+	}
+	return cfg
+}

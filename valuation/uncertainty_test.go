@@ -202,3 +202,43 @@ func TestPriceAgreement(t *testing.T) {
 		}
 	}
 }
+
+// TestPoolMonteCarlo: at any payer rate, the pool-level settings give the pool multiplier the
+// estimated total systemic spread (TotalVol), with mean 1; the loan-level ρ (solved at MeanP)
+// would not at a lower payer rate.
+func TestPoolMonteCarlo(t *testing.T) {
+	u := &Uncertainty{Method: "test", TotalVol: 0.12, CountVol: 0.08, MeanP: 0.6}
+	u.AmountVol = math.Sqrt((1+u.TotalVol*u.TotalVol)/(1+u.CountVol*u.CountVol) - 1)
+	u.SeverityVol = math.Sqrt(math.Log1p(u.AmountVol * u.AmountVol))
+	u.Rho = rhoForCountVol(u.MeanP, u.CountVol)
+	spread := func(cfg pricing.MonteCarloConfig, p float64) (mean, sd float64) {
+		const n = 200_000
+		var s, s2 float64
+		for i := range n {
+			m := cfg.PoolPath(p, i).Multiplier
+			s += m
+			s2 += m * m
+		}
+		mean = s / n
+		return mean, math.Sqrt(s2/n - mean*mean)
+	}
+	for _, p := range []float64{0.05, 0.2, 0.6} {
+		cfg := u.PoolMonteCarlo(pricing.DefaultMonteCarlo(), p)
+		mean, sd := spread(cfg, p)
+		if math.Abs(mean-1) > 0.002 || math.Abs(sd-u.TotalVol) > 0.004 {
+			t.Errorf("payer rate %v: multiplier mean %.4f sd %.4f, want 1 and %.4f (rho %.5f)", p, mean, sd, u.TotalVol, cfg.Rho)
+		}
+		if cfg.TimingDelay != 0 || cfg.SeverityCorrelation != 0 || cfg.SeverityVol != u.SeverityVol {
+			t.Errorf("settings %+v", cfg)
+		}
+	}
+	// The loan-level ρ at a payer rate of 5% overstates the spread.
+	if _, sd := spread(u.MonteCarlo(pricing.DefaultMonteCarlo()), 0.05); sd < u.TotalVol+0.01 {
+		t.Errorf("loan-level rho at 5%%: sd %.4f, expected it above %.4f", sd, u.TotalVol)
+	}
+	// No estimate: base unchanged.
+	var none *Uncertainty
+	if got := none.PoolMonteCarlo(pricing.DefaultMonteCarlo(), 0.2); got != pricing.DefaultMonteCarlo() {
+		t.Errorf("no estimate changed the settings: %+v", got)
+	}
+}

@@ -2,8 +2,10 @@
 // copy of a pool's transparency log, checks the log's signatures, witness cosignatures and
 // append-only consistency, recomputes the servicer's period reports, reconciles collections with
 // the trustee's bank statements, opens record commitments, draws audit samples and checks
-// receipts offline. Everything it checks is done with package reclaim/tlog/verify, which imports
-// only the Go standard library and golang.org/x/mod/sumdb.
+// receipts offline. Everything it checks of the log is done with package reclaim/tlog/verify,
+// which imports only the Go standard library and golang.org/x/mod/sumdb. Re-running a live deal's
+// waterfall (report --deal-doc) needs the deal engine: package reclaim/abs/rerun drives the pure
+// engine (reclaim/abs) with the log's entries and the investor's deal documents only.
 //
 // Exit codes: 0 when every check passed, 1 when a check failed (the evidence is printed and
 // written to a JSON file) or an operation failed, 2 for a usage error.
@@ -239,8 +241,9 @@ Tiles and entries need a bearer token: --token-file FILE, or $` + tokenEnv + `.`
 func (c *cli) reportCmd() *cobra.Command {
 	var index int64
 	var dealDoc string
+	var dealDocs []string
 	cmd := &cobra.Command{
-		Use:   "report --dir DIR [--index N]",
+		Use:   "report --dir DIR [--index N] [--deal-report FILE] [--deal-doc DEAL.yaml ...]",
 		Short: "Recompute a period report (default: every report) from the logged entries",
 		Long: `Replays the entries in DIR (run sync first) and recomputes every figure of the period.report at
 log index N (all period reports when --index is not given): counts, collections, principal
@@ -252,8 +255,13 @@ sequenced before that period's report, or in the open period after the last repo
 mismatch and misplaced entry is listed. For a live ABS deal it also checks every deal.report
 (schema v2): the window's collections, costs and net, the distribution lines' count and sum, the
 pool's line, the trust accounts never overdrawn, the deal hash in force; --deal-report FILE checks a
-downloaded report document's hash and lines against the log. The waterfall is not re-run from
-the deal document (docs/abs-live.md says why).`,
+downloaded report document's hash and lines against the log. With --deal-doc (the deal document
+fixed at pool opening, and one --deal-doc per logged amendment), it re-runs every reported
+payment date's waterfall from the document in force and the cash the log records, and compares
+each distribution line and trigger test with the logged ones: a mismatch names the period, the
+line and both amounts; with --deal-report too, the document's status and tranche figures are
+compared with the re-run. A document that does not hash to a deal the log fixes is a mismatch,
+and so is a period whose deal in force was not given.`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
 			var indices []int64
@@ -271,7 +279,7 @@ the deal document (docs/abs-live.md says why).`,
 				}
 				if len(indices) == 0 {
 					// A live deal's reports (deal.report, schema v2) are checked on their own (deal.go).
-					found, out, err := c.dealReports(dealDoc)
+					found, out, err := c.dealReports(dealDoc, dealDocs)
 					if found && c.jsonOut && out != nil {
 						c.printJSON(out)
 					}
@@ -345,7 +353,7 @@ the deal document (docs/abs-live.md says why).`,
 				}
 			}
 			if !cmd.Flags().Changed("index") { // a live deal's reports (deal.go)
-				if found, out, err := c.dealReports(dealDoc); found || err != nil {
+				if found, out, err := c.dealReports(dealDoc, dealDocs); found || err != nil {
 					if c.jsonOut && out != nil {
 						c.printJSON(out)
 					}
@@ -360,6 +368,7 @@ the deal document (docs/abs-live.md says why).`,
 	c.dirFlag(cmd, true)
 	cmd.Flags().Int64Var(&index, "index", 0, "log index of the period.report entry")
 	cmd.Flags().StringVar(&dealDoc, "deal-report", "", "a live deal's report document (JSON) to check against the log's deal.report and distribution lines")
+	cmd.Flags().StringArrayVar(&dealDocs, "deal-doc", nil, "a live deal's document (YAML or JSON; repeat for each amendment's) to re-run the waterfall of every reported period")
 	return cmd
 }
 

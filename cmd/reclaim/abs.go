@@ -341,12 +341,20 @@ func newABSGridCmd(g *globals) *cobra.Command {
 
 func newABSMCCmd(g *globals) *cobra.Command {
 	cfg := pricing.DefaultMonteCarlo()
+	var model string
 	c := &cobra.Command{
-		Use:   "mc DEAL.yaml",
+		Use:   "mc DEAL.yaml [--model NAME|FILE]",
 		Short: "Monte Carlo of recovery amount and timing: each tranche's expected loss, probability of loss and quantiles",
 		Long: `Simulates the pool's recoveries with the pricing engine's systemic factor (one draw per path moves
 the amount and the timing of every flow; docs/abs.md) and runs the waterfall on every path.
-Deterministic in --seed whatever the number of workers.`,
+Deterministic in --seed whatever the number of workers.
+
+The factor's settings are the pricing engine's defaults unless --model names the recovery model
+the pool was valued with (a registry name, or a model file from 'reclaim model export'): then
+they are calibrated from that model's own estimate of the systemic spread (its cohorts'
+dispersion, docs/valuation.md "Uncertainty"), with ρ solved at the deal's payer rate
+(docs/abs.md "Calibration"). --rho, --severity-vol, --timing-stretch and --timing-delay, when
+given, override either.`,
 		Args: cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			if cfg.Paths < 1 || cfg.Paths > 1_000_000 {
@@ -356,7 +364,29 @@ Deterministic in --seed whatever the number of workers.`,
 			if err != nil {
 				return err
 			}
-			res, err := d.MonteCarlo(cmd.Context(), cfg)
+			run := cfg
+			source := "the pricing engine's defaults (pricing.DefaultMonteCarlo)"
+			if model != "" {
+				m, label, err := loadModelArg(cmd.Context(), g, model)
+				if err != nil {
+					return err
+				}
+				u := m.Summary.Uncertainty
+				if u == nil || u.Method == "" {
+					return reclaim.Errorf(reclaim.EINVALID, "model %s has no estimate of the systemic spread (trained before it existed): retrain it", label)
+				}
+				run = u.PoolMonteCarlo(cfg, d.PayerRate())
+				fl := cmd.Flags()
+				for name, v := range map[string]*float64{"rho": &run.Rho, "severity-vol": &run.SeverityVol, "timing-stretch": &run.TimingStretch,
+					"timing-delay": &run.TimingDelay} {
+					if fl.Changed(name) {
+						*v, _ = fl.GetFloat64(name)
+					}
+				}
+				source = fmt.Sprintf("model %s (systemic spread %.3f over %d %s cohorts, count %.3f, amount %.3f, timing stretch %.3f)",
+					label, u.TotalVol, u.Cohorts, u.Grouping, u.CountVol, u.AmountVol, u.TimingStretch)
+			}
+			res, err := d.MonteCarlo(cmd.Context(), run)
 			var ie *pricing.InputError
 			if errors.As(err, &ie) {
 				return usageError{err}
@@ -367,14 +397,17 @@ Deterministic in --seed whatever the number of workers.`,
 			if g.jsonOut {
 				return writeJSON(g.stdout, res)
 			}
+			st := res.Settings
 			fmt.Fprintf(g.stdout, "Monte Carlo of %s: %d paths, seed %d, %d workers\n", d.Name(), res.Paths, res.Seed, res.Workers)
+			fmt.Fprintf(g.stdout, "Factor: %s\n  payer rate %.4g, rho %.4g, severity vol %.4g (correlation %.2g), timing stretch %.4g, delay %.4g months per sd\n",
+				source, st.PayerRate, st.Rho, st.SeverityVol, st.SeverityCorrelation, st.TimingStretch, st.TimingDelay)
 			q := res.Collections
 			fmt.Fprintf(g.stdout, "Collections within the deal (yuan): mean %.0f, p5 %.0f, p50 %.0f, p95 %.0f\n", q.Mean, q.P05, q.P50, q.P95)
 			tw := tabwriter.NewWriter(g.stdout, 0, 0, 2, ' ', tabwriter.AlignRight)
-			fmt.Fprintln(tw, "tranche\texpected loss\tP(loss)\tP(interest shortfall)\tloss p95\tloss p99\tIRR p5\tIRR p50\tIRR p95\t")
+			fmt.Fprintln(tw, "tranche\texpected loss\tP(loss)\tP(interest shortfall)\tloss p95\tloss p99\tIRR p5\tIRR p50\tIRR p95\tWAL p5\tWAL p50\tWAL p95\t")
 			for _, t := range res.Tranches {
-				fmt.Fprintf(tw, "%s\t%.4f%%\t%.4f%%\t%.4f%%\t%.4f%%\t%.4f%%\t%.2f%%\t%.2f%%\t%.2f%%\t\n", t.Name, t.ExpectedLoss*100, t.ProbLoss*100,
-					t.ProbShortfall*100, t.Loss.P95*100, t.Loss.P99*100, t.IRR.P05*100, t.IRR.P50*100, t.IRR.P95*100)
+				fmt.Fprintf(tw, "%s\t%.4f%%\t%.4f%%\t%.4f%%\t%.4f%%\t%.4f%%\t%.2f%%\t%.2f%%\t%.2f%%\t%.2f\t%.2f\t%.2f\t\n", t.Name, t.ExpectedLoss*100, t.ProbLoss*100,
+					t.ProbShortfall*100, t.Loss.P95*100, t.Loss.P99*100, t.IRR.P05*100, t.IRR.P50*100, t.IRR.P95*100, t.WAL.P05, t.WAL.P50, t.WAL.P95)
 			}
 			return tw.Flush()
 		},
@@ -383,6 +416,7 @@ Deterministic in --seed whatever the number of workers.`,
 	fl.IntVar(&cfg.Paths, "paths", 10_000, "number of simulated paths")
 	fl.Uint64Var(&cfg.Seed, "seed", 1, "random seed")
 	fl.IntVar(&cfg.Workers, "workers", 0, "goroutines (0: all cores)")
+	fl.StringVar(&model, "model", "", "calibrate the factor from this recovery model's systemic-spread estimate (registry NAME or a model file)")
 	fl.Float64Var(&cfg.Rho, "rho", cfg.Rho, "asset correlation of the systemic factor")
 	fl.Float64Var(&cfg.SeverityVol, "severity-vol", cfg.SeverityVol, "volatility of the systemic recovery-amount scale")
 	fl.Float64Var(&cfg.TimingDelay, "timing-delay", cfg.TimingDelay, "months of delay per standard deviation of bad factor")

@@ -391,7 +391,7 @@ func newABSDealCmd(g *globals) *cobra.Command {
 	cost.Flags().StringVar(&memo, "memo", "", "memo")
 
 	imp := &cobra.Command{
-		Use: "import-collections DEAL FILE.csv", Short: "Import a servicer's collections file (date,amount in yuan; deal.collections per row)",
+		Use: "import-collections DEAL FILE.csv", Short: "Import a servicer's collections file (date,loan,amount[,channel][,txn_id]: posted to each loan; or date,amount: pool cash without a loan)",
 		Args: cobra.ExactArgs(2),
 		RunE: g.withDeals(&lf, func(cmd *cobra.Command, args []string, b *dealservice.Service, a *app) error {
 			file, err := os.ReadFile(args[1])

@@ -167,3 +167,52 @@ func TestABSCommands(t *testing.T) {
 		}
 	}
 }
+
+// TestABSMCModelCalibration: `abs mc --model FILE` draws the factor from the model's own
+// systemic-spread estimate at the deal's payer rate (no timing delay, amounts uncorrelated with
+// the count), a flag given overrides it, and the senior's expected loss falls from the defaults'.
+func TestABSMCModelCalibration(t *testing.T) {
+	dir := t.TempDir()
+	mf := filepath.Join(dir, "m.model")
+	g := []string{"--data-dir", filepath.Join(dir, "data"), "-q"}
+	if _, errOut, code := cli(t, append(g, "model", "train", "--synthetic", "3000", "--months", "12", "--trees", "30", "--name", "m", "--out", mf)...); code != exitOK {
+		t.Fatalf("train: %s", errOut)
+	}
+	type mcOut struct {
+		Settings struct {
+			PayerRate           float64 `json:"payer_rate"`
+			Rho                 float64 `json:"rho"`
+			SeverityCorrelation float64 `json:"severity_correlation"`
+			TimingDelay         float64 `json:"timing_delay"`
+		} `json:"settings"`
+		Tranches []struct {
+			ExpectedLoss float64 `json:"expected_loss"`
+			WALPaths     int     `json:"wal_paths"`
+		} `json:"tranches"`
+	}
+	mc := func(args ...string) mcOut {
+		t.Helper()
+		out, errOut, code := cli(t, append([]string{"abs", "mc", exampleDeal, "--paths", "3000", "--json"}, args...)...)
+		var r mcOut
+		if err := json.Unmarshal([]byte(out), &r); err != nil || code != exitOK {
+			t.Fatalf("mc %v: %d %v %s %s", args, code, err, out, errOut)
+		}
+		return r
+	}
+	def, cal, over := mc(), mc("--model", mf), mc("--model", mf, "--rho", "0.05")
+	if def.Settings.Rho != 0.1 || def.Settings.TimingDelay != 1 || def.Settings.PayerRate != 0.2 {
+		t.Errorf("default settings %+v", def.Settings)
+	}
+	if cal.Settings.Rho == 0.1 || cal.Settings.SeverityCorrelation != 0 || cal.Settings.TimingDelay != 0 || over.Settings.Rho != 0.05 {
+		t.Errorf("calibrated %+v, overridden %+v", cal.Settings, over.Settings)
+	}
+	if !(cal.Tranches[0].ExpectedLoss < def.Tranches[0].ExpectedLoss/2) || cal.Tranches[0].WALPaths == 0 {
+		t.Errorf("senior expected loss %v calibrated, %v with the defaults", cal.Tranches[0].ExpectedLoss, def.Tranches[0].ExpectedLoss)
+	}
+	if out, errOut, code := cli(t, "abs", "mc", exampleDeal, "--model", filepath.Join(dir, "no", "such.model")); code == exitOK {
+		t.Errorf("a missing model file: %s %s", out, errOut)
+	}
+	if out, _, code := cli(t, "abs", "mc", exampleDeal, "--paths", "500", "--model", mf); code != exitOK || !strings.Contains(out, "Factor: model "+mf) || !strings.Contains(out, "WAL p50") {
+		t.Errorf("text output: %d %s", code, out)
+	}
+}

@@ -27,12 +27,11 @@ import (
 // by channel, province, DPD bucket and grade) against the ones recomputed from the loans'
 // version-2 boarding entries and the window's collections and costs.
 //
-// It does not re-run the waterfall from the deal document: that would need the deal engine
-// (package abs) inside this dependency-light verifier. Whether each line is the amount the
-// document's waterfall prescribes is checked by `reclaim abs report` (which re-runs the engine)
-// and by anyone who runs the published deal document through an engine of their own; the log
-// guarantees that the lines, the report and the collections they were computed from cannot
-// change afterwards.
+// This package does not re-run the waterfall from the deal document: that needs the deal engine
+// (package abs), which this dependency-light package does not import. Package abs/rerun does it
+// for reclaim-verify (report --deal-doc), driven by these entries and the investor's deal
+// documents only; the log guarantees that the lines, the report and the collections they were
+// computed from cannot change afterwards.
 
 // DealReportResult is the outcome of checking one deal.report.
 type DealReportResult struct {
