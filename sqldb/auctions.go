@@ -1208,7 +1208,10 @@ func (m *Market) submit(ctx context.Context, id int64, ev auction.Event, extra f
 				return market.BidReceipt{}, reclaim.Errorf(reclaim.ECANCELED, "request cancelled before the bid was confirmed; retry with the same key")
 			}
 			if p.err != nil {
-				if errors.Is(p.err, ErrStale) && !errors.Is(p.err, errNoDeposit) && attempt < 3 && !repeat {
+				// A freeze the account row refused is final for the deposit itself; other
+				// records of its batch were only caught up in it and are judged again.
+				final := ev.Type == auction.Deposit && errors.Is(p.err, errNoDeposit)
+				if errors.Is(p.err, ErrStale) && !final && attempt < 3 && !repeat {
 					continue // this node's copy was stale; reload and judge again
 				}
 				return market.BidReceipt{}, p.err
