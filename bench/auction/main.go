@@ -2,7 +2,9 @@
 // marketplace"): it prepares a database (an admin, N bidder organisations, each approved,
 // credited, registered for one of M English auctions with its deposit frozen), starts
 // 'reclaim serve' on 127.0.0.1, and runs N simulated bidders for a bounded time, each with an
-// SSE subscription to its auction, bidding over the API with idempotency keys. It reports
+// SSE subscription to its auction, bidding over the API with idempotency keys (from the freshest
+// price it has, the stream's or its last receipt's, plus k increments; while it holds the highest
+// bid it waits to be outbid, unless -self-outbid). It reports
 // accepted bids/s and the p50/p99 bid latency, then reconciles every acknowledgement against
 // the stored history (none lost, none duplicated) and checks every auction's final state
 // against a replay of its stored history (auction.Restore) and against the server's answer.
