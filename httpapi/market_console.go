@@ -68,11 +68,15 @@ func CheckListing(s market.ListingSpec) (ListingCheck, error) {
 	}
 	l := auction.Listing{Pack: pack, Format: auction.Format(s.Format), Kind: kind, Appraisal: s.Appraisal, StartPrice: s.StartPrice,
 		Increment: s.Increment, Deposit: s.Deposit, Reserve: s.Reserve, ReservePublic: s.ReservePublic,
-		NoticeAt: s.NoticeAt.UTC(), Start: s.Start.UTC(), End: s.End.UTC(), Stage: auction.First}
+		NoticeAt: s.NoticeAt.UTC(), Start: s.Start.UTC(), End: s.End.UTC(), Stage: auction.First, Dutch: s.Dutch.Schedule()}
 	for _, r := range s.Rounds {
 		l.Rounds = append(l.Rounds, r.UTC())
 	}
-	for _, a := range []money.Amount{l.Appraisal, l.StartPrice, l.Increment, l.Deposit, l.Reserve} {
+	amounts := []money.Amount{l.Appraisal, l.StartPrice, l.Increment, l.Deposit, l.Reserve}
+	if s.Dutch != nil {
+		amounts = append(amounts, s.Dutch.Step, s.Dutch.Floor)
+	}
+	for _, a := range amounts {
 		if !a.IsAbsent() && (a.Currency() != money.CNY || a.Sign() < 0 || a.Cmp(auction.MaxAmount) > 0) {
 			return ListingCheck{}, &reclaim.Error{Code: reclaim.EINVALID, Message: fmt.Sprintf("amount %s is out of range (0 to one trillion yuan)", a), Fields: map[string]string{"amount": "out of range"}}
 		}

@@ -198,6 +198,23 @@ func (s *Server) streamRoutes() {
 						if !write(e) {
 							return
 						}
+						// Events already queued go out with this one: one flush (one write to
+						// the socket) for a burst, not one per event.
+					drain:
+						for n := 0; n < 64; n++ {
+							select {
+							case e, ok := <-sub.C:
+								if !ok {
+									rc.Flush()
+									return
+								}
+								if !write(e) {
+									return
+								}
+							default:
+								break drain
+							}
+						}
 						rc.Flush()
 					}
 				}

@@ -114,6 +114,8 @@ type ListingSpec struct {
 	End           time.Time    `json:"end"`
 	PreviousID    int64        `json:"previous_id,omitempty" doc:"the failed auction this one re-lists (second stage or sell-off)"`
 	Rounds        []time.Time  `json:"rounds,omitempty" maxItems:"20"`
+	// Dutch is the price schedule of a Dutch auction (format dutch only).
+	Dutch *DutchSpec `json:"dutch,omitempty"`
 	// DepositExempt lists organisations that need no deposit (a creditor-applicant, JA-4);
 	// Preemption the holders of pre-emption rights with their rank, 1 the highest (JA-7).
 	DepositExempt []int64      `json:"deposit_exempt,omitempty" maxItems:"100"`
@@ -199,6 +201,22 @@ type Event struct {
 	Rule      string       `json:"rule"`
 	Reason    string       `json:"reason"`
 	Mine      bool         `json:"mine,omitempty"`
+}
+
+// DutchSpec is a Dutch auction's price schedule: from the start price the price falls by Step
+// every EverySeconds, never below Floor (absent: zero).
+type DutchSpec struct {
+	Step         money.Amount `json:"step"`
+	EverySeconds int64        `json:"every_seconds" minimum:"1" maximum:"2592000"`
+	Floor        money.Amount `json:"floor"`
+}
+
+// Schedule is the engine's schedule for d (nil for nil).
+func (d *DutchSpec) Schedule() *auction.DutchSchedule {
+	if d == nil {
+		return nil
+	}
+	return &auction.DutchSchedule{Step: d.Step, Every: time.Duration(d.EverySeconds) * time.Second, Floor: d.Floor}
 }
 
 // BidRequest places a bid (or a Dutch acceptance, or a sealed quote: Type "bid" by default).

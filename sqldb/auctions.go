@@ -395,18 +395,67 @@ func (m *Market) CreditDeposit(ctx context.Context, orgID int64, amount money.Am
 	return m.Account(ctx, orgID)
 }
 
+// errNoDeposit marks a freeze refused by the account row: the deposit is not available (any
+// more). It is not a stale engine: the request is not retried.
+var errNoDeposit = errors.New("the deposit is not available in the account")
+
+// addMovement records one movement of an organisation's deposit account and moves the
+// account's row (market_accounts) with it, in the caller's transaction. A freeze is a
+// conditional UPDATE ... WHERE balance - frozen >= amount whose row count decides: of two
+// transactions freezing the same account at once (two app nodes), the second either sees the
+// first's row (SQLite's single writer; PostgreSQL's READ COMMITTED re-check) or fails to
+// serialise and is retried (REPEATABLE READ, SERIALIZABLE), and then finds too little.
 func addMovement(ctx context.Context, tx *Tx, d *DB, orgID, auctionID int64, kind string, minor int64, at time.Time, actor, note string) error {
-	_, err := tx.Exec(ctx, `INSERT INTO market_deposits (org_id, auction_id, kind, amount_minor, at, actor, note) VALUES (?, ?, ?, ?, ?, ?, ?)`,
+	if minor <= 0 {
+		return reclaim.Errorf(reclaim.EINTERNAL, "deposit movement %s of %d minor units", kind, minor)
+	}
+	var q string
+	switch kind {
+	case market.MoveCredit:
+		q = `INSERT INTO market_accounts (org_id, balance_minor, frozen_minor) VALUES (?, ?, 0)
+			ON CONFLICT (org_id) DO UPDATE SET balance_minor = market_accounts.balance_minor + excluded.balance_minor`
+	case market.MoveFreeze:
+		q = `UPDATE market_accounts SET frozen_minor = frozen_minor + ? WHERE org_id = ? AND balance_minor - frozen_minor >= ?`
+	case market.MoveRelease:
+		q = `UPDATE market_accounts SET frozen_minor = frozen_minor - ? WHERE org_id = ? AND frozen_minor >= ?`
+	case market.MoveApply, market.MoveForfeit:
+		q = `UPDATE market_accounts SET balance_minor = balance_minor - ?, frozen_minor = frozen_minor - ? WHERE org_id = ? AND frozen_minor >= ?`
+	default:
+		return reclaim.Errorf(reclaim.EINTERNAL, "unknown deposit movement %q", kind)
+	}
+	var args []any
+	switch kind {
+	case market.MoveCredit:
+		args = []any{orgID, minor}
+	case market.MoveApply, market.MoveForfeit:
+		args = []any{minor, minor, orgID, minor}
+	default:
+		args = []any{minor, orgID, minor}
+	}
+	res, err := tx.Exec(ctx, q, args...)
+	if err != nil {
+		return err
+	}
+	if n, err := res.RowsAffected(); err != nil {
+		return err
+	} else if n != 1 {
+		if kind == market.MoveFreeze {
+			return errNoDeposit
+		}
+		return reclaim.Errorf(reclaim.EINTERNAL, "deposit movement %s of %d for organisation %d exceeds its frozen amount", kind, minor, orgID)
+	}
+	_, err = tx.Exec(ctx, `INSERT INTO market_deposits (org_id, auction_id, kind, amount_minor, at, actor, note) VALUES (?, ?, ?, ?, ?, ?, ?)`,
 		orgID, nullID(auctionID), kind, minor, d.instant(at), actor, note)
 	return err
 }
 
-// balances returns an organisation's balance and frozen amount (minor units).
+// balances returns an organisation's balance and frozen amount (minor units) from its account
+// row; an organisation never credited has none (0, 0).
 func balances(ctx context.Context, q func(ctx context.Context, query string, args ...any) *sql.Row, orgID int64) (bal, frozen int64, err error) {
-	err = q(ctx, `SELECT
-		COALESCE(SUM(CASE kind WHEN 'credit' THEN amount_minor WHEN 'apply' THEN -amount_minor WHEN 'forfeit' THEN -amount_minor ELSE 0 END), 0),
-		COALESCE(SUM(CASE kind WHEN 'freeze' THEN amount_minor WHEN 'release' THEN -amount_minor WHEN 'apply' THEN -amount_minor WHEN 'forfeit' THEN -amount_minor ELSE 0 END), 0)
-		FROM market_deposits WHERE org_id = ?`, orgID).Scan(&bal, &frozen)
+	err = q(ctx, `SELECT balance_minor, frozen_minor FROM market_accounts WHERE org_id = ?`, orgID).Scan(&bal, &frozen)
+	if errors.Is(err, sql.ErrNoRows) {
+		return 0, 0, nil
+	}
 	return bal, frozen, err
 }
 
@@ -526,7 +575,7 @@ func engineListing(sl storedListing) (auction.Listing, error) {
 	}
 	l := auction.Listing{Pack: pack, Format: auction.Format(s.Format), Kind: kind, Appraisal: s.Appraisal, StartPrice: s.StartPrice,
 		Increment: s.Increment, Deposit: s.Deposit, Reserve: s.Reserve, ReservePublic: s.ReservePublic,
-		NoticeAt: s.NoticeAt.UTC(), Start: s.Start.UTC(), End: s.End.UTC(), Stage: auction.Stage(s.Stage)}
+		NoticeAt: s.NoticeAt.UTC(), Start: s.Start.UTC(), End: s.End.UTC(), Stage: auction.Stage(s.Stage), Dutch: s.Dutch.Schedule()}
 	for _, r := range s.Rounds {
 		l.Rounds = append(l.Rounds, r.UTC())
 	}
@@ -551,7 +600,14 @@ func engineListing(sl storedListing) (auction.Listing, error) {
 			l.Barred[b] = true
 		}
 	}
-	for _, a := range []money.Amount{l.Appraisal, l.StartPrice, l.Increment, l.Deposit, l.Reserve} {
+	amounts := []money.Amount{l.Appraisal, l.StartPrice, l.Increment, l.Deposit, l.Reserve}
+	if s.Dutch != nil {
+		if s.Format != string(auction.Dutch) {
+			return l, &reclaim.Error{Code: reclaim.EINVALID, Message: fmt.Sprintf("a price schedule (dutch) is for the dutch format, not %s", s.Format), Fields: map[string]string{"dutch": "only for the dutch format"}}
+		}
+		amounts = append(amounts, s.Dutch.Step, s.Dutch.Floor)
+	}
+	for _, a := range amounts {
 		if !a.IsAbsent() && (a.Currency() != money.CNY || a.Sign() < 0 || a.Cmp(auction.MaxAmount) > 0) {
 			return l, &reclaim.Error{Code: reclaim.EINVALID, Message: fmt.Sprintf("amount %s is out of range (0 to one trillion yuan)", a), Fields: map[string]string{"amount": "out of range"}}
 		}
@@ -878,7 +934,7 @@ func (m *Market) readBidder(ctx context.Context, u *reclaim.User, auctionID int6
 	var bi bidderInfo
 	var nda time.Time
 	var reg sql.NullInt64
-	o, err := scanOrgWith(m.db.readRow(ctx, `SELECT o.id, o.name, o.licence_type, o.documents, o.status, o.reason, o.barred,
+	o, err := scanOrgWith(m.db.hotRow(ctx, `SELECT o.id, o.name, o.licence_type, o.documents, o.status, o.reason, o.barred,
 		o.barred_reason, o.created_at, o.created_by, o.decided_at, o.decided_by, r.auction_id, r.nda_at
 		FROM market_org_users u JOIN market_orgs o ON o.id = u.org_id
 		LEFT JOIN market_registrations r ON r.org_id = o.id AND r.auction_id = ? WHERE u.user_id = ?`, auctionID, u.ID), &reg, instantScan{&nda})
@@ -1152,7 +1208,10 @@ func (m *Market) submit(ctx context.Context, id int64, ev auction.Event, extra f
 				return market.BidReceipt{}, reclaim.Errorf(reclaim.ECANCELED, "request cancelled before the bid was confirmed; retry with the same key")
 			}
 			if p.err != nil {
-				if errors.Is(p.err, ErrStale) && attempt < 3 && !repeat {
+				// A freeze the account row refused is final for the deposit itself; other
+				// records of its batch were only caught up in it and are judged again.
+				final := ev.Type == auction.Deposit && errors.Is(p.err, errNoDeposit)
+				if errors.Is(p.err, ErrStale) && !final && attempt < 3 && !repeat {
 					continue // this node's copy was stale; reload and judge again
 				}
 				return market.BidReceipt{}, p.err
@@ -1487,22 +1546,27 @@ func (m *Market) FreezeDeposit(ctx context.Context, auctionID int64) (market.Bid
 	}
 	actor := reclaim.Actor(ctx)
 	orgID := bi.org.ID
-	return m.submit(ctx, auctionID, auction.Event{Type: auction.Deposit, Bidder: engineName(orgID), Key: "deposit:" + engineName(orgID)},
+	rc, err := m.submit(ctx, auctionID, auction.Event{Type: auction.Deposit, Bidder: engineName(orgID), Key: "deposit:" + engineName(orgID)},
 		func(r auction.Result) func(context.Context, *Tx) error {
 			if !r.Accepted || dep.Sign() <= 0 {
 				return nil
 			}
 			return func(ctx context.Context, tx *Tx) error {
-				bal, frozen, err := balances(ctx, tx.QueryRow, orgID)
-				if err != nil {
-					return err
-				}
-				if bal-frozen < dep.Minor() {
-					return reclaim.Errorf(reclaim.EINVALID, "the deposit is no longer available")
-				}
+				// The account row decides (another node may have frozen it since the check above).
 				return addMovement(ctx, tx, m.db, orgID, auctionID, market.MoveFreeze, dep.Minor(), m.clock(), actor, "deposit before bidding")
 			}
 		})
+	if errors.Is(err, errNoDeposit) {
+		var bal, frozen int64
+		if b, f, berr := balances(ctx, m.db.readRow, orgID); berr == nil {
+			bal, frozen = b, f
+		}
+		e := marketErr(reclaim.EINVALID, packCode(a.Pack, auction.RuleDeposit), "the deposit of %s needs that much available in organisation %q's account (available %s)",
+			dep, bi.org.Name, money.New(bal-frozen, money.CNY))
+		m.recordAttempt(ctx, auctionID, orgID, "deposit", e.Message)
+		return market.BidReceipt{}, e
+	}
+	return rc, err
 }
 
 func packCode(pack string, rule int) string {

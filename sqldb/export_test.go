@@ -1,6 +1,9 @@
 package sqldb
 
-import "context"
+import (
+	"context"
+	"time"
+)
 
 // MigrateToForTest applies the migrations up to and including version, for tests that load data
 // in an older schema and then run a later migration over it.
@@ -28,4 +31,11 @@ func MigrateDownToForTest(ctx context.Context, d *DB, version int64) error {
 	}
 	_, err = p.DownTo(ctx, version)
 	return err
+}
+
+// SetTokenClockForTest replaces the clock of d's API-token cache.
+func SetTokenClockForTest(d *DB, now func() time.Time) {
+	d.tokens.mu.Lock()
+	d.tokens.now = now
+	d.tokens.mu.Unlock()
 }

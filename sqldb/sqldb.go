@@ -72,6 +72,10 @@ type Options struct {
 	// MaxRetries bounds how many times ReadTx and WriteTx re-run a transaction that failed with
 	// SQLITE_BUSY, a serialization failure or a deadlock; zero means 8.
 	MaxRetries int
+	// TokenCacheTTL is how long a verified API token is trusted before the database is asked
+	// again: the bound on how long a token revoked by another node or process keeps working
+	// here. Zero means DefaultTokenCacheTTL (2s); negative turns the cache off.
+	TokenCacheTTL time.Duration
 }
 
 // DB is a handle on a Reclaim database. It is safe for concurrent use.
@@ -84,6 +88,8 @@ type DB struct {
 
 	rebound sync.Map // query -> rebound query (PostgreSQL)
 	txc     txCounters
+	tokens  *tokenCache // verified API tokens (nil: off)
+	hot     sync.Map    // query -> *sql.Stmt (hotRow)
 
 	mu      sync.Mutex
 	imports map[*Import]struct{} // open import sessions, rolled back by Close
@@ -95,7 +101,7 @@ type DB struct {
 // set, applies pending migrations. Errors are *reclaim.Error with code EUNAVAILABLE (cannot
 // connect) or EINTERNAL.
 func Open(ctx context.Context, dsn string, opts Options) (*DB, error) {
-	d := &DB{now: opts.Now, retries: opts.MaxRetries, imports: map[*Import]struct{}{}}
+	d := &DB{now: opts.Now, retries: opts.MaxRetries, imports: map[*Import]struct{}{}, tokens: newTokenCache(opts.TokenCacheTTL)}
 	if d.now == nil {
 		d.now = time.Now
 	}

@@ -169,6 +169,7 @@ func (d *DB) UpdateUser(ctx context.Context, u reclaim.User) (reclaim.User, erro
 	if err := validUser(u); err != nil {
 		return u, err
 	}
+	defer d.tokens.invalidate() // after the commit: no lookup that began before it caches the old answer
 	err := d.WriteTx(ctx, func(tx *Tx) error {
 		old, err := scanUser(tx.QueryRow(ctx, userSelect+` WHERE id = ?`, u.ID))
 		if err == sql.ErrNoRows {
@@ -304,12 +305,28 @@ func (d *DB) CreateToken(ctx context.Context, userID int64, name string, tokenHa
 	return id, dbError(err, "creating a token")
 }
 
-// UserByToken returns the owner of an unrevoked token with this SHA-256, or ENOTFOUND.
+// UserByToken returns the owner of an unrevoked token with this SHA-256, or ENOTFOUND. A
+// token verified within Options.TokenCacheTTL is answered from memory; revoking a token or
+// changing a user through this handle empties that cache at once.
 func (d *DB) UserByToken(ctx context.Context, tokenHash []byte) (reclaim.User, error) {
-	u, err := scanUser(d.r.QueryRowContext(ctx, d.rebind(`SELECT `+userColumnsU+`
-		FROM api_tokens t JOIN users u ON u.id = t.user_id WHERE t.token_hash = ? AND t.revoked = ?`), tokenHash, false))
+	var h [32]byte
+	cacheable := d.tokens != nil && len(tokenHash) == len(h)
+	var gen uint64
+	if cacheable {
+		copy(h[:], tokenHash)
+		var u reclaim.User
+		var ok bool
+		if u, ok, gen = d.tokens.get(h); ok {
+			return u, nil
+		}
+	}
+	u, err := scanUser(d.hotRow(ctx, `SELECT `+userColumnsU+`
+		FROM api_tokens t JOIN users u ON u.id = t.user_id WHERE t.token_hash = ? AND t.revoked = ?`, tokenHash, false))
 	if err == sql.ErrNoRows {
 		return u, reclaim.Errorf(reclaim.ENOTFOUND, "unknown token")
+	}
+	if err == nil && cacheable && !u.Disabled {
+		d.tokens.put(h, u, gen)
 	}
 	return u, dbError(err, "reading a token")
 }
@@ -361,6 +378,7 @@ func (d *DB) RevokeToken(ctx context.Context, userID, tokenID int64, reason stri
 		reason = "revoked"
 	}
 	var t reclaim.APIToken
+	defer d.tokens.invalidate() // after the commit: no lookup that began before it caches the old answer
 	err := d.WriteTx(ctx, func(tx *Tx) error {
 		var err error
 		t, err = scanToken(tx.QueryRow(ctx, tokenSelect+` WHERE id = ?`, tokenID))

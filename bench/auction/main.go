@@ -2,7 +2,9 @@
 // marketplace"): it prepares a database (an admin, N bidder organisations, each approved,
 // credited, registered for one of M English auctions with its deposit frozen), starts
 // 'reclaim serve' on 127.0.0.1, and runs N simulated bidders for a bounded time, each with an
-// SSE subscription to its auction, bidding over the API with idempotency keys. It reports
+// SSE subscription to its auction, bidding over the API with idempotency keys (from the freshest
+// price it has, the stream's or its last receipt's, plus k increments; while it holds the highest
+// bid it waits to be outbid, unless -self-outbid). It reports
 // accepted bids/s and the p50/p99 bid latency, then reconciles every acknowledgement against
 // the stored history (none lost, none duplicated) and checks every auction's final state
 // against a replay of its stored history (auction.Restore) and against the server's answer.
@@ -54,6 +56,7 @@ type config struct {
 	duration, killAfter time.Duration
 	maxStep             int
 	keepData, verbose   bool
+	selfOutbid          bool
 	serverArgs          string
 }
 
@@ -67,6 +70,7 @@ func main() {
 	flag.DurationVar(&c.duration, "duration", 60*time.Second, "how long the bidders bid (at most 10m)")
 	flag.DurationVar(&c.killAfter, "kill-after", 0, "SIGKILL the server this long into the load, then restart it (fault test)")
 	flag.IntVar(&c.maxStep, "max-step", 20, "a bid is the price + k increments, k random in [1, max-step]")
+	flag.BoolVar(&c.selfOutbid, "self-outbid", false, "bid while holding the highest bid too (the load generator before 2026-12-06 evening; real bidders wait to be outbid)")
 	flag.BoolVar(&c.keepData, "keep", false, "keep the work directory")
 	flag.BoolVar(&c.verbose, "v", false, "print the server's log")
 	flag.StringVar(&c.serverArgs, "server-args", "", "more global flags for the server (space-separated, e.g. --cpuprofile=/tmp/cpu.out)")
@@ -157,7 +161,26 @@ func run(c config) error {
 		errs      atomic.Int64
 		sseEvents atomic.Int64
 		prices    = make([]atomic.Int64, c.auctions)
+		moved     = make([]priceSignal, c.auctions) // closed when an auction's price moves
+		refusals  = map[string]int{}                // refused bids by rule
+		waits     atomic.Int64                      // times a leading bidder waited to be outbid
 	)
+	for i := range moved {
+		moved[i].ch = make(chan struct{})
+	}
+	raise := func(i int, minor int64) {
+		p := &prices[i]
+		for {
+			cur := p.Load()
+			if minor <= cur {
+				return
+			}
+			if p.CompareAndSwap(cur, minor) {
+				moved[i].signal()
+				return
+			}
+		}
+	}
 	cpu0 := srv.cpuTime()
 	b0, r0 := scrapeBatches(srv.url())
 	start := time.Now()
@@ -173,13 +196,7 @@ func run(c config) error {
 			for runCtx.Err() == nil {
 				subscribe(runCtx, stream, srv.url(), b, func(e market.Event) {
 					sseEvents.Add(1)
-					p := &prices[(b.i)%c.auctions]
-					for {
-						cur := p.Load()
-						if e.Amount.Minor() <= cur || p.CompareAndSwap(cur, e.Amount.Minor()) {
-							break
-						}
-					}
+					raise(b.i%c.auctions, e.Amount.Minor())
 				})
 				sleep(runCtx, 200*time.Millisecond)
 			}
@@ -190,7 +207,23 @@ func run(c config) error {
 			rng := rand.New(rand.NewPCG(uint64(b.i), 7))
 			p := &prices[b.i%c.auctions]
 			inc := int64(1_000_00)
+			var mine int64 // the amount of this bidder's last accepted bid
 			for n := 0; runCtx.Err() == nil; n++ {
+				if !c.selfOutbid {
+					// A real bidder holding the highest bid waits to be outbid (the SSE stream
+					// says when) instead of raising its own bid.
+					for w := moved[b.i%c.auctions].wait(); mine != 0 && p.Load() == mine && runCtx.Err() == nil; w = moved[b.i%c.auctions].wait() {
+						waits.Add(1)
+						select {
+						case <-w:
+						case <-runCtx.Done():
+						case <-time.After(2 * time.Second):
+						}
+					}
+					if runCtx.Err() != nil {
+						break
+					}
+				}
 				cur := p.Load()
 				amount := cur + inc*int64(1+rng.IntN(c.maxStep))
 				if cur == 0 {
@@ -212,14 +245,15 @@ func run(c config) error {
 					mu.Lock()
 					acks = append(acks, ack{auction: b.auction, seq: rc.Seq, key: key, amount: money.New(amount, money.CNY), ok: rc.Accepted, at: time.Now()})
 					lat = append(lat, d)
+					if !rc.Accepted {
+						refusals[rc.Rule]++
+					}
 					mu.Unlock()
+					if rc.Accepted {
+						mine = amount
+					}
 					if !rc.Price.IsAbsent() {
-						for {
-							c := p.Load()
-							if rc.Price.Minor() <= c || p.CompareAndSwap(c, rc.Price.Minor()) {
-								break
-							}
-						}
+						raise(b.i%c.auctions, rc.Price.Minor())
 					}
 					break
 				}
@@ -264,6 +298,12 @@ func run(c config) error {
 	fmt.Printf("   bids acknowledged: %d (%.0f/s), accepted: %d (%.0f/s); latency p50 %s, p99 %s, max %s; failed requests retried: %d; SSE events received: %d\n",
 		len(acks), float64(len(acks))/elapsed.Seconds(), accepted, float64(accepted)/elapsed.Seconds(),
 		pct(0.50).Round(10*time.Microsecond), pct(0.99).Round(10*time.Microsecond), pct(1).Round(time.Millisecond), errs.Load(), sseEvents.Load())
+	if len(refusals) > 0 || waits.Load() > 0 {
+		fmt.Printf("   refused by rule: %v; a leading bidder waited to be outbid %d times (-self-outbid=%v)\n", refusals, waits.Load(), c.selfOutbid)
+	}
+	if len(acks) > 0 && accepted > 0 {
+		fmt.Printf("   server CPU per accepted bid: %s\n", (cpu / time.Duration(accepted)).Round(time.Microsecond))
+	}
 	if len(acks) > 0 {
 		fmt.Printf("   server CPU: %s in %s (%.2f cores), %s per acknowledged bid (SSE fan-out included)\n", cpu.Round(10*time.Millisecond),
 			elapsed.Round(time.Millisecond), cpu.Seconds()/elapsed.Seconds(), (cpu / time.Duration(len(acks))).Round(time.Microsecond))
@@ -290,6 +330,25 @@ func run(c config) error {
 	// commit (or fail) within a batch; let them settle before comparing.
 	time.Sleep(time.Second)
 	return verify(ctx, srv, dsn, auctions, bidders, acks)
+}
+
+// priceSignal broadcasts "the price moved": wait returns a channel closed at the next move.
+type priceSignal struct {
+	mu sync.Mutex
+	ch chan struct{}
+}
+
+func (s *priceSignal) wait() <-chan struct{} {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.ch
+}
+
+func (s *priceSignal) signal() {
+	s.mu.Lock()
+	close(s.ch)
+	s.ch = make(chan struct{})
+	s.mu.Unlock()
 }
 
 // scrapeBatches reads the bid batcher's counters from the server's /metrics.

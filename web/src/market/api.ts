@@ -188,6 +188,8 @@ export interface ListingSpec {
   notice_at: string
   start: string
   end: string
+  rounds?: string[]
+  dutch?: { step: string | null; every_seconds: number; floor: string | null }
 }
 
 export interface ListingCheck {
