@@ -37,9 +37,9 @@ func TestPerformanceGolden(t *testing.T) {
 		cs = append(cs, Collection{On: date.Of(2025, 3, 15).AddMonths(k), Amount: 0.85 * 120000 * math.Pow(0.93, float64(k-1))})
 	}
 	cs = append(cs, Collection{On: date.Of(2025, 3, 20), Amount: 5000}, // the award month: counts in month 1
-		Collection{On: date.Of(2025, 5, 2), Amount: -1200},           // a bounced payment
-		Collection{On: date.Of(2025, 3, 1), Amount: 999999},          // before the purchase: not counted
-		Collection{On: date.Of(2026, 1, 1), Amount: 999999})          // after the as-of date: not counted
+		Collection{On: date.Of(2025, 5, 2), Amount: -1200},  // a bounced payment
+		Collection{On: date.Of(2025, 3, 1), Amount: 999999}, // before the purchase: not counted
+		Collection{On: date.Of(2026, 1, 1), Amount: 999999}) // after the as-of date: not counted
 	asOf := date.Of(2025, 12, 31)
 	one, err := PerformanceOf(PerformanceInput{Key: "7", Price: 1e6, Purchased: bought, Forecast: perfForecast(), Collections: cs}, asOf)
 	if err != nil {
