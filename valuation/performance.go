@@ -368,3 +368,33 @@ func summarise(key string, n int, s series, asOf date.Date) Performance {
 
 // monthLabel formats a date's month as YYYY-MM.
 func monthLabel(d date.Date) string { return fmt.Sprintf("%04d-%02d", d.Year(), int(d.Month())) }
+
+// ForecastBetween returns the forecast's gross collections over the days from..to (inclusive),
+// on the month axis of PerformanceOf: month k is the calendar month k months after the purchase's
+// month, spread evenly over its days (the purchase's own month expects nothing).
+func ForecastBetween(purchased date.Date, f *Forecast, from, to date.Date) float64 {
+	if f == nil || to.Before(from) {
+		return 0
+	}
+	start := purchased.StartOfMonth()
+	total := 0.0
+	for k := 1; k <= len(f.Months); k++ {
+		lo := start.AddMonths(k)
+		hi := lo.EndOfMonth()
+		if hi.Before(from) {
+			continue
+		}
+		if lo.After(to) {
+			break
+		}
+		a, b := lo, hi
+		if from.After(a) {
+			a = from
+		}
+		if to.Before(b) {
+			b = to
+		}
+		total += f.Months[k-1].Gross * float64(b.Sub(a)+1) / float64(hi.Sub(lo)+1)
+	}
+	return total
+}

@@ -220,3 +220,31 @@ func TestPerformanceMonotoneAndVintageOfOne(t *testing.T) {
 		}
 	})
 }
+
+func TestForecastBetween(t *testing.T) {
+	f := &Forecast{Months: []ForecastMonth{{Gross: 3100}, {Gross: 2800}, {Gross: 930}}}
+	bought := date.Of(2025, 12, 20) // month 1 is January 2026
+	for _, c := range []struct {
+		from, to date.Date
+		want     float64
+	}{
+		{date.Of(2025, 12, 1), date.Of(2025, 12, 31), 0},
+		{date.Of(2026, 1, 1), date.Of(2026, 1, 31), 3100},
+		{date.Of(2026, 1, 22), date.Of(2026, 2, 14), 1000 + 1400},
+		{date.Of(2026, 3, 31), date.Of(2027, 1, 1), 30},
+		{date.Of(2025, 1, 1), date.Of(2030, 1, 1), 6830},
+		{date.Of(2026, 2, 1), date.Of(2026, 1, 1), 0},
+	} {
+		if got := ForecastBetween(bought, f, c.from, c.to); math.Abs(got-c.want) > 1e-9 {
+			t.Errorf("%s..%s: %v, want %v", c.from, c.to, got, c.want)
+		}
+	}
+	// Over the whole horizon, month by month, it is the forecast itself.
+	p, err := PerformanceOf(PerformanceInput{Key: "x", Price: 1, Purchased: bought, Forecast: f}, date.Of(2026, 3, 31))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := ForecastBetween(bought, f, bought, date.Of(2026, 3, 31)); math.Abs(got-*p.ForecastToDate) > 1e-9 {
+		t.Errorf("between %v, performance's forecast to date %v", got, *p.ForecastToDate)
+	}
+}
