@@ -33,11 +33,22 @@ type Experiment struct {
 	Share float64
 }
 
-// afterBoarding freezes the boarded portfolio's forecast and draws the new cases' arms. Neither
-// undoes the boarding when it fails: a portfolio without a forecast is reported as such (and can
-// be backfilled with 'reclaim workout forecast'); cases without an arm are drawn by the next
-// boarding or 'reclaim workout arms'.
-func (s *Service) afterBoarding(ctx context.Context, spec workout.BoardSpec) {
+// Boarded says what AfterBoarding did.
+type Boarded struct {
+	// Forecast is true when the forecast at purchase was frozen; ForecastNote says why not.
+	Forecast     bool   `json:"forecast"`
+	ForecastNote string `json:"forecast_note,omitempty"`
+	// Arms is the number of cases drawn into an arm.
+	Arms int `json:"arms"`
+}
+
+// AfterBoarding freezes the boarded portfolio's forecast (Options.Forecaster) and draws the new
+// cases' arms (Options.Experiment). Neither undoes the boarding when it fails: a portfolio
+// without a forecast is reported as such (and can be backfilled with 'reclaim workout
+// forecast'); cases without an arm are drawn by the next boarding or 'reclaim workout arms'.
+// Board calls it; the CLI, which boards through sqldb, calls it itself.
+func (s *Service) AfterBoarding(ctx context.Context, spec workout.BoardSpec) Boarded {
+	var b Boarded
 	if s.opts.Forecaster != nil {
 		f, err := s.opts.Forecaster(ctx, spec.PortfolioID)
 		if err == nil {
@@ -46,14 +57,22 @@ func (s *Service) afterBoarding(ctx context.Context, spec workout.BoardSpec) {
 			err = s.db.SaveForecast(ctx, f)
 		}
 		if err != nil {
+			b.ForecastNote = err.Error()
 			slog.Warn("boarded without a forecast at purchase", "portfolio", spec.PortfolioID, "err", err)
+		} else {
+			b.Forecast = true
 		}
+	} else {
+		b.ForecastNote = "no forecaster configured"
 	}
 	if e := s.opts.Experiment; e != nil {
-		if _, err := s.db.AssignArms(ctx, e.Name, e.Seed, e.Share, spec.AwardDate); err != nil {
+		n, err := s.db.AssignArms(ctx, e.Name, e.Seed, e.Share, spec.AwardDate)
+		if err != nil {
 			slog.Warn("strategy arms not drawn at boarding", "portfolio", spec.PortfolioID, "err", err)
 		}
+		b.Arms = n
 	}
+	return b
 }
 
 // Performance reports every acquisition (portfolioID 0) or one (with its origination years) as

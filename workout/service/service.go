@@ -118,7 +118,7 @@ func (s *Service) scoped(ctx context.Context, v workout.Viewer, id int64) (worko
 func (s *Service) Board(ctx context.Context, spec workout.BoardSpec) (workout.BoardResult, error) {
 	res, err := s.db.BoardPortfolio(ctx, spec)
 	if err == nil {
-		s.afterBoarding(ctx, spec)
+		s.AfterBoarding(ctx, spec)
 	}
 	if err == nil && s.opts.Publish != nil {
 		s.opts.Publish(ctx, "workout", "boarded", res)
