@@ -33,6 +33,9 @@ func demoDashboard(ctx context.Context, g *globals, a *app, ps []reclaim.Portfol
 	if err != nil {
 		return err
 	}
+	if err := demoOlderVintage(ctx, g, a, ps); err != nil {
+		return err
+	}
 	if _, err := a.db.GetForecast(ctx, p.ID); err == nil {
 		return nil
 	} else if reclaim.ErrorCode(err) != reclaim.ENOTFOUND {
@@ -169,5 +172,116 @@ func demoDashboard(ctx context.Context, g *globals, a *app, ps []reclaim.Portfol
 	}
 	fmt.Fprintf(g.stdout, "Froze portfolio %d's forecast at purchase (model %s); %d contacts and %d payments (%s CNY) for the manager's dashboard.\n",
 		p.ID, f.Model, len(touched), imp.Matched, imp.Applied.Grouped())
+	return nil
+}
+
+// demoOlderVintage boards a third portfolio as bought eight months ago at the price the demo
+// model values it at for the default target IRR (so its underwritten IRR is that target), with
+// its forecast frozen and about eight months of payments running near the forecast: a second
+// vintage, old enough for an IRR to date, on the dashboard's vintage chart. Skipped with fewer
+// than four portfolios (the first two are the pool and the workout demo, the last the
+// marketplace's) and when the portfolio was already acquired.
+func demoOlderVintage(ctx context.Context, g *globals, a *app, ps []reclaim.Portfolio) error {
+	if len(ps) < 4 {
+		return nil
+	}
+	p := ps[2]
+	if _, err := a.db.GetAcquisition(ctx, p.ID); err == nil {
+		return nil
+	} else if reclaim.ErrorCode(err) != reclaim.ENOTFOUND {
+		return err
+	}
+	ctx = reclaim.WithActor(ctx, "demo")
+	v, err := service.New(a.db, service.Options{}).PortfolioValuation(ctx, p.ID, valuation.Request{Paths: -1})
+	if err != nil {
+		return fmt.Errorf("demo vintage valuation: %w", err)
+	}
+	if v.Price.Price.IsAbsent() || v.Price.Price.Minor() <= 0 {
+		return nil // no positive price reaches the target: nothing sensible to buy
+	}
+	f, err := forecastFromValuation(p.ID, v)
+	if err != nil {
+		return err
+	}
+	var maxID int64
+	for {
+		cs, err := a.db.ListCases(ctx, sqldb.CaseFilter{AfterID: maxID, Limit: 1000})
+		if err != nil {
+			return err
+		}
+		if len(cs) == 0 {
+			break
+		}
+		maxID = cs[len(cs)-1].ID
+	}
+	today := date.FromTime(time.Now().In(time.FixedZone("CST", 8*3600)))
+	award := today.AddMonths(-8)
+	if _, err := a.db.BoardPortfolio(ctx, workout.BoardSpec{PortfolioID: p.ID, AwardDate: award, Price: v.Price.Price,
+		Buyer: "演示资产管理公司", Actor: "demo"}); err != nil {
+		return fmt.Errorf("board portfolio %d: %w", p.ID, err)
+	}
+	f.Source, f.Actor = sqldb.ForecastAtBoarding, "demo"
+	if err := a.db.SaveForecast(ctx, f); err != nil {
+		return err
+	}
+	if _, err := a.db.AssignArms(ctx, defaultExperiment.Name, defaultExperiment.Seed, defaultExperiment.Share, award); err != nil {
+		return err
+	}
+	var ids []int64
+	for after := maxID; ; {
+		cs, err := a.db.ListCases(ctx, sqldb.CaseFilter{AfterID: after, Limit: 1000})
+		if err != nil {
+			return err
+		}
+		if len(cs) == 0 {
+			break
+		}
+		for _, c := range cs {
+			ids = append(ids, c.ID)
+		}
+		after = cs[len(cs)-1].ID
+	}
+	if len(ids) == 0 {
+		return nil
+	}
+	// Each month since the award: about its forecast (85% to 105%) in 30 payments.
+	rng := rand.New(rand.NewPCG(2026, uint64(p.ID)))
+	var b strings.Builder
+	b.WriteString("txn_id,date,amount,payer_name,reference,reverses\n")
+	n := 0
+	eng := f.Engine()
+	for k := 1; k <= 8; k++ {
+		lo := award.StartOfMonth().AddMonths(k)
+		hi := lo.EndOfMonth()
+		if !hi.Before(today) {
+			hi = today.AddDays(-1)
+		}
+		if hi.Before(lo) {
+			break
+		}
+		want := valuation.ForecastBetween(award, eng, lo, hi) * (0.85 + 0.2*rng.Float64())
+		for range 30 {
+			amt, err := money.FromFloat(want/30*(0.5+rng.Float64()), money.CNY, money.HalfUp)
+			if err != nil {
+				return err
+			}
+			n++
+			fmt.Fprintf(&b, "VINT%06d,%s,%s,,还款 %s,\n", n, lo.AddDays(rng.IntN(hi.Sub(lo)+1)), amt, workout.CaseRef(ids[rng.IntN(len(ids))]))
+		}
+	}
+	bk, err := g.blindKey(ctx, a.db)
+	if err != nil {
+		return err
+	}
+	st, err := workout.ParseStatement(strings.NewReader(b.String()), workout.DefaultStatementMapping())
+	if err != nil {
+		return fmt.Errorf("demo vintage statement: %w", err)
+	}
+	imp, err := a.db.ImportStatement(ctx, "demo-vintage-statement.csv", st, sqldb.PaymentOptions{Blind: sqldb.BlindLookup(bk), Actor: "demo"})
+	if err != nil {
+		return fmt.Errorf("demo vintage statement: %w", err)
+	}
+	fmt.Fprintf(g.stdout, "Boarded portfolio %d as bought on %s at the model's price for %.0f%% (%s CNY), %d payments since.\n",
+		p.ID, award, 100*v.Price.TargetIRR, v.Price.Price.Grouped(), imp.Matched)
 	return nil
 }
