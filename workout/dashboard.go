@@ -125,12 +125,13 @@ func Collections(in DashInput) CollectionsBreakdown {
 		window = 30
 	}
 	inWindow := func(d date.Date) bool { return !d.Before(in.From) && !d.After(in.To) }
-	cases := make(map[int64]*DashCase, len(in.Cases))
+	idx := make(map[int64]int32, len(in.Cases)) // case id -> index in in.Cases
 	for i := range in.Cases {
-		cases[in.Cases[i].ID] = &in.Cases[i]
+		idx[in.Cases[i].ID] = int32(i)
 	}
 	type acc struct {
-		cases    map[int64]bool
+		cases    map[int64]bool // channel groups: the distinct cases paid
+		n        int            // other groups: the cases in them (each case is in one)
 		row      CollectionRow
 		fc       float64
 		fcMissed bool
@@ -139,7 +140,10 @@ func Collections(in DashInput) CollectionsBreakdown {
 	get := func(kind, key string) *acc {
 		a := groups[kind][key]
 		if a == nil {
-			a = &acc{cases: map[int64]bool{}, row: CollectionRow{Key: key}}
+			a = &acc{row: CollectionRow{Key: key}}
+			if kind == "channel" {
+				a.cases = map[int64]bool{}
+			}
 			groups[kind][key] = a
 		}
 		return a
@@ -160,40 +164,45 @@ func Collections(in DashInput) CollectionsBreakdown {
 	agentOf := func(c *DashCase) string { return cmp.Or(c.Assignee, KeyUnassigned) }
 	agencyOf := func(c *DashCase) string { return cmp.Or(c.Agency, KeyInHouse) }
 	var total acc
-	total.cases = map[int64]bool{}
+	// Each case's agent and agency groups, looked up once.
+	agentAcc := make([]*acc, len(in.Cases))
+	agencyAcc := make([]*acc, len(in.Cases))
 	for i := range in.Cases {
 		c := &in.Cases[i]
 		f, ok := caseForecast(c)
-		for _, a := range []*acc{get("agent", agentOf(c)), get("agency", agencyOf(c)), &total} {
-			a.cases[c.ID] = true
+		agentAcc[i], agencyAcc[i] = get("agent", agentOf(c)), get("agency", agencyOf(c))
+		for _, a := range [...]*acc{agentAcc[i], agencyAcc[i], &total} {
+			a.n++
 			a.fc += f
 			a.fcMissed = a.fcMissed || !ok
 		}
 	}
 	// Contacts by case, in day order, for last-touch attribution.
-	byCase := map[int64][]DashContact{}
+	byCase := make([][]DashContact, len(in.Cases))
 	for _, ct := range in.Contacts {
-		c := cases[ct.CaseID]
-		if c == nil || !inWindow(ct.On) {
+		i, known := idx[ct.CaseID]
+		if !known || !inWindow(ct.On) {
 			continue
 		}
-		byCase[ct.CaseID] = append(byCase[ct.CaseID], ct)
+		byCase[i] = append(byCase[i], ct)
 		cost := in.ChannelCost[ct.Channel]
-		for _, a := range []*acc{get("channel", ct.Channel), get("agent", agentOf(c)), get("agency", agencyOf(c)), &total} {
+		for _, a := range [...]*acc{get("channel", ct.Channel), agentAcc[i], agencyAcc[i], &total} {
 			a.row.Contacts++
 			a.row.ContactCost += cost
 		}
 	}
-	for id := range byCase {
-		slices.SortStableFunc(byCase[id], func(a, b DashContact) int { return a.On.Compare(b.On) })
+	for _, cs := range byCase {
+		if len(cs) > 1 {
+			slices.SortStableFunc(cs, func(a, b DashContact) int { return a.On.Compare(b.On) })
+		}
 	}
 	for _, p := range in.Payments {
-		c := cases[p.CaseID]
-		if c == nil || !inWindow(p.On) {
+		i, known := idx[p.CaseID]
+		if !known || !inWindow(p.On) {
 			continue
 		}
 		ch := KeyNoContact
-		for _, ct := range byCase[p.CaseID] {
+		for _, ct := range byCase[i] {
 			if ct.On.After(p.On) {
 				break
 			}
@@ -202,15 +211,18 @@ func Collections(in DashInput) CollectionsBreakdown {
 			}
 		}
 		chAcc := get("channel", ch)
-		chAcc.cases[c.ID] = true
-		for _, a := range []*acc{chAcc, get("agent", agentOf(c)), get("agency", agencyOf(c)), &total} {
+		chAcc.cases[p.CaseID] = true
+		for _, a := range [...]*acc{chAcc, agentAcc[i], agencyAcc[i], &total} {
 			a.row.Collected += p.Amount
 		}
 	}
 	finish := func(a *acc, withForecast bool) CollectionRow {
 		r := a.row
-		r.Cases = len(a.cases)
-		if withForecast && !a.fcMissed && len(a.cases) > 0 {
+		r.Cases = a.n
+		if a.cases != nil {
+			r.Cases = len(a.cases)
+		}
+		if withForecast && !a.fcMissed && r.Cases > 0 {
 			f := a.fc
 			r.Forecast = &f
 			if f > 0 {
