@@ -72,6 +72,7 @@ const (
 	PermOrgManage        Permission = "org.manage"        // qualify bidding organisations, link users, credit deposits
 	PermDealRead         Permission = "deal.read"         // live ABS deals: reports, monitoring, loan-level data (investors: their deals only)
 	PermDealManage       Permission = "deal.manage"       // open and amend deals, close payment dates, costs, investors and holdings
+	PermWorkoutDashboard Permission = "workout.dashboard" // performance against the price paid and the manager's dashboard
 )
 
 // RolePermissions is the one table that decides who may do what. Roles not listed for a
@@ -108,6 +109,7 @@ var RolePermissions = map[Permission][]Role{
 	PermOrgManage:        {RoleAdmin},
 	PermDealRead:         {RoleAdmin, RoleAnalyst, RoleInvestor, RoleTrustee, RoleAuditor},
 	PermDealManage:       {RoleAdmin, RoleAnalyst, RoleTrustee},
+	PermWorkoutDashboard: {RoleAdmin, RoleCollectionManager, RoleAuditor},
 }
 
 // Can reports whether role r holds permission p.

@@ -90,6 +90,9 @@ type Config struct {
 	Collectors []prometheus.Collector
 	// Payments posts, matches and reverses payments (nil: no payment routes).
 	Payments PaymentService
+	// Performance serves performance against the price paid and the manager's dashboard (nil:
+	// no such routes; performance.go).
+	Performance PerformanceService
 }
 
 // Leadership is implemented by a LedgerService that runs on several nodes: its role ("leader" or

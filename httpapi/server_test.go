@@ -127,7 +127,7 @@ func newFixture(t *testing.T, db *sqldb.DB) *fixture {
 	}})
 	t.Cleanup(f.market.Close)
 	f.srv, err = httpapi.New(httpapi.Config{Logger: log, UploadDir: f.dir, MaxUploadBytes: 64 << 20, LoginRate: 1000, Ledger: f.ledger,
-		Valuation: f.valuation, Workout: f.workout, Payments: sqldb.PaymentDesk{DB: db}, Market: f.market,
+		Valuation: f.valuation, Workout: f.workout, Performance: f.workout, Payments: sqldb.PaymentDesk{DB: db}, Market: f.market,
 		Deals: dealservice.New(db, f.valuation, "test.example/ledger", "", nil)},
 		sqldb.KeyedDB{DB: db, Keys: keys}, keys, broker)
 	if err != nil {

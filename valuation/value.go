@@ -243,6 +243,10 @@ type Valuation struct {
 	Baseline Baseline `json:"baseline"`
 	// Assumptions are the projection's parameters.
 	Assumptions Assumptions `json:"assumptions"`
+	// FixedCosts is the projection's legal and servicing cost of each month (month 1 first, in
+	// major units), the part of the costs that does not scale with collections: what the forecast
+	// frozen at purchase keeps beside Curve (docs/performance.md). Not part of the JSON.
+	FixedCosts []float64 `json:"-"`
 }
 
 // Assumptions are the projection's parameters as a valuation reports them (pricing.Assumptions,
@@ -626,6 +630,10 @@ func (in *ValueInput) price(ctx context.Context, v *Valuation, eng *pricing.Engi
 	amt := func(x float64) money.Amount { return toAmount(x, in.Currency) }
 	proj := eng.Projection()
 	progress("projecting", 1, 1)
+	v.FixedCosts = make([]float64, proj.Horizon)
+	for m := range v.FixedCosts {
+		v.FixedCosts[m] = proj.Costs.Legal[m] + proj.Costs.Servicing[m]
+	}
 	v.Totals = ProjectionTotals{Gross: amt(proj.Total.Gross), Collection: amt(proj.Total.Collection), Legal: amt(proj.Total.Legal),
 		Servicing: amt(proj.Total.Servicing), Net: amt(proj.Total.Net)}
 	pct := func(price float64) *float64 {

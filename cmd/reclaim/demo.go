@@ -148,6 +148,9 @@ same data; --fresh starts over.`,
 			if err := demoWorkout(ctx, g, a, ps); err != nil {
 				return fmt.Errorf("demo workout: %w", err)
 			}
+			if err := demoDashboard(ctx, g, a, ps); err != nil { // demo_dashboard.go
+				return fmt.Errorf("demo dashboard: %w", err)
+			}
 			if noServe {
 				return nil
 			}

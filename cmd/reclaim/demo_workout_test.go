@@ -26,7 +26,11 @@ func TestDemoBoardsServicing(t *testing.T) {
 				t.Fatalf("migrate: %s", errOut)
 			}
 		}
-		type counts struct{ mine, queued, attempts, denied int }
+		type counts struct {
+			mine, queued, attempts, denied int
+			forecasts                      int
+			collected                      float64
+		}
 		count := func() counts {
 			db, err := sqldb.Open(ctx, dsn, sqldb.Options{})
 			if err != nil {
@@ -66,9 +70,13 @@ func TestDemoBoardsServicing(t *testing.T) {
 				t.Fatalf("demo run %d: %d\n%s\n%s", run, code, out, errOut)
 			}
 			got := count()
+			got.forecasts, got.collected = demoPerformance(t, ctx, dsn) // demo_dashboard.go
 			if run == 1 {
 				if !strings.Contains(out, "into servicing") {
 					t.Errorf("the demo does not say it boarded a portfolio:\n%s", out)
+				}
+				if got.forecasts < 1 || got.collected <= 0 {
+					t.Errorf("the dashboard demo: %d forecasts at purchase, %.2f collected", got.forecasts, got.collected)
 				}
 				if got.mine < 40 || got.queued != 2 || got.attempts != 40 || got.denied < 1 {
 					t.Fatalf("after the demo: %+v, want >= 40 cases for %s, 2 queued credits, 40 attempts, >= 1 denied", got, demoCollector)
@@ -79,4 +87,28 @@ func TestDemoBoardsServicing(t *testing.T) {
 			}
 		}
 	})
+}
+
+// demoPerformance counts the acquisitions with a forecast at purchase and their collections.
+func demoPerformance(t *testing.T, ctx context.Context, dsn string) (int, float64) {
+	t.Helper()
+	db, err := sqldb.Open(ctx, dsn, sqldb.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	recs, err := db.PerformanceRecords(ctx, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	n, sum := 0, 0.0
+	for _, r := range recs {
+		if r.Forecast != nil {
+			n++
+		}
+		for _, c := range r.Collections {
+			sum += c.Amount
+		}
+	}
+	return n, sum
 }

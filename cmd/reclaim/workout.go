@@ -15,6 +15,7 @@ import (
 	"reclaim/money"
 	"reclaim/pii"
 	"reclaim/sqldb"
+	"reclaim/valuation/service"
 	"reclaim/workout"
 	wsvc "reclaim/workout/service"
 )
@@ -60,7 +61,8 @@ func (g *globals) sealer(ctx context.Context, a *app) (ingest.Sealer, error) {
 // newWorkoutService wires the workout service: the compliance policy (the compliance engine,
 // workout.Decide, asked before every contact), blind-indexed numbers, live events.
 func newWorkoutService(db *sqldb.DB, bk *pii.BlindKey, broker *events.Broker, log *slog.Logger) *wsvc.Service {
-	opts := wsvc.Options{Policy: workout.Decide, NumberKey: wsvc.HexKey(bk.PhoneHash)}
+	opts := wsvc.Options{Policy: workout.Decide, NumberKey: wsvc.HexKey(bk.PhoneHash),
+		Forecaster: forecasterFor(service.New(db, service.Options{Logger: log}), "", 0), Experiment: &defaultExperiment} // workout_perf.go
 	if broker != nil {
 		opts.Publish = func(ctx context.Context, topic, typ string, data any) {
 			if err := broker.Publish(ctx, topic, typ, data); err != nil && log != nil {
@@ -117,11 +119,13 @@ assignment per case (CN-7) waiting for its delivery to be recorded.`,
 			if err != nil {
 				return err
 			}
+			extra := afterCLIBoard(cmd.Context(), a, workout.BoardSpec{PortfolioID: id, AwardDate: d, Actor: "cli"}) // workout_perf.go
 			if jsonOut {
 				return writeJSON(g.stdout, res)
 			}
 			fmt.Fprintf(g.stdout, "boarded portfolio %d (acquisition %d, price %s %s): %d accounts in %d cases (%d new), %d notices of assignment to deliver\n",
 				id, res.Acquisition.ID, pr.Grouped(), pr.Currency(), res.Accounts, res.Cases, res.NewCases, res.Notices)
+			printBoarded(g.stdout, id, extra)
 			return nil
 		}),
 	}
@@ -208,6 +212,7 @@ only borrowers without blind-index rows are read. With no PORTFOLIO it covers ev
 		}),
 	}
 	c.AddCommand(board, backfill, member, assign)
+	c.AddCommand(newPerformanceCmds(g)...) // workout_perf.go
 	return c
 }
 

@@ -43,6 +43,10 @@ type Options struct {
 	Publish func(ctx context.Context, topic, typ string, data any)
 	// HistoryDays is how far back the contact history given to the policy reaches (default 90).
 	HistoryDays int
+	// Forecaster, when set, computes the forecast a boarded portfolio is frozen with
+	// (performance.go); Experiment, when set, draws the strategy arm of every new case at boarding.
+	Forecaster Forecaster
+	Experiment *Experiment
 }
 
 // Service is the workout service.
@@ -113,6 +117,9 @@ func (s *Service) scoped(ctx context.Context, v workout.Viewer, id int64) (worko
 // Board records an acquisition and boards the portfolio.
 func (s *Service) Board(ctx context.Context, spec workout.BoardSpec) (workout.BoardResult, error) {
 	res, err := s.db.BoardPortfolio(ctx, spec)
+	if err == nil {
+		s.AfterBoarding(ctx, spec)
+	}
 	if err == nil && s.opts.Publish != nil {
 		s.opts.Publish(ctx, "workout", "boarded", res)
 	}
