@@ -195,5 +195,25 @@ func (t *tailSums) info(tail Tail, claim float64, cur money.Currency) *TailInfo 
 		Factor: tail.Factor, Within: toAmount(t.within, cur), Amount: toAmount(t.tail, cur), Rate: ratio0(t.tail, claim)}
 }
 
+// TailCard states on a model card how valuations beyond the model's training horizon are
+// extended: the method, its source, the horizon and the factor up to month 60 (where market.md's
+// lifetime curve ends).
+type TailCard struct {
+	Method          string  `json:"method"`
+	Source          string  `json:"source"`
+	TrainingHorizon int     `json:"training_horizon"`
+	FactorTo60      float64 `json:"factor_to_60"`
+}
+
+// ModelTailCard is the TailCard of a model trained on trainingHorizon months, nil when no
+// valuation of it gets a tail (no horizon, or 60 months or more).
+func ModelTailCard(trainingHorizon int) *TailCard {
+	t := MarketTail(trainingHorizon, len(MarketTiming()))
+	if !t.Active() {
+		return nil
+	}
+	return &TailCard{Method: TailMethod, Source: TailSource, TrainingHorizon: trainingHorizon, FactorTo60: t.Factor}
+}
+
 // tailOf is the valuation's tail: market.md's beyond the model's training horizon.
 func tailOf(m *RecoveryModel, horizon int) Tail { return MarketTail(m.Horizon, horizon) }

@@ -51,6 +51,20 @@ func TestMarketTailFactor(t *testing.T) {
 	}
 }
 
+// TestModelTailCard: a model card states the tail to month 60 for a model with a horizon below
+// it, and none otherwise.
+func TestModelTailCard(t *testing.T) {
+	c := ModelTailCard(24)
+	if c == nil || c.Method != TailMethod || c.Source != TailSource || c.TrainingHorizon != 24 || math.Abs(c.FactorTo60-0.33/0.67) > 1e-12 {
+		t.Errorf("ModelTailCard(24) = %+v", c)
+	}
+	for _, h := range []int{0, 60, 84} {
+		if c := ModelTailCard(h); c != nil {
+			t.Errorf("ModelTailCard(%d) = %+v, want none", h, c)
+		}
+	}
+}
+
 // TestTailProperties: for any training and valuation horizon, loan and timing curve, the tail
 // is never negative, adds nothing when the valuation's horizon is not beyond the training
 // horizon, never takes a loan beyond its exposure, keeps the collections within the training

@@ -613,6 +613,9 @@ type ModelCard struct {
 	Size   int64  `json:"size"`
 	// ModelSummary holds metrics, calibration, importance and training facts.
 	ModelSummary
+	// Tail states how valuations beyond the training horizon are extended (absent when they
+	// are not: a model without a horizon, or of 60 months or more).
+	Tail *TailCard `json:"tail,omitempty"`
 }
 
 type progressKey struct{}

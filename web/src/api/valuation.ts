@@ -77,6 +77,8 @@ export interface ModelInfo {
   importance: FeatureGain[] | null
   material_importance?: FeatureGain[] | null
   info?: TrainInfo | null
+  /** How valuations beyond the training horizon are extended (absent: they are not). */
+  tail?: { method: string; source: string; training_horizon: number; factor_to_60: number } | null
 }
 
 /** The reason that sums the contributions of the features a top-k list leaves out. */
