@@ -142,6 +142,7 @@ export function curveOption(v: Valuation, currency: string): EChartsCoreOption {
         color: COLORS.axis,
         interval: (i: number) => (i + 1) % 6 === 0 || i === 0,
         formatter: (m: string) => t('valuation.curve.monthTick', { n: m }),
+        hideOverlap: true,
       },
     },
     yAxis: [
