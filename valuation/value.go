@@ -278,7 +278,8 @@ type ValueInput struct {
 	// Assumptions of the projection. nil means pricing.DefaultAssumptions with the horizon set to
 	// the model's timing (its Horizon, or 60 months for a model without timing); in given
 	// assumptions a zero Horizon means that same horizon and a LegalFeeMonth beyond the horizon
-	// is moved to its last month.
+	// is moved to its last month. A Horizon beyond the model's training horizon adds the tail of
+	// tail.go to the months after it (Valuation.Tail states it).
 	Assumptions *pricing.Assumptions
 	// MonteCarlo configures the simulation (zero: pricing.DefaultMonteCarlo with Paths paths).
 	MonteCarlo *pricing.MonteCarloConfig
