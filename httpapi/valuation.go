@@ -11,6 +11,7 @@ import (
 
 	"reclaim"
 	"reclaim/valuation"
+	"reclaim/valuation/pricing"
 )
 
 // ValuationService is what the valuation routes read. cmd/reclaim implements it with package
@@ -52,6 +53,7 @@ type ValuationInput struct {
 	Paths          int     `query:"paths" default:"500" minimum:"0" maximum:"20000" doc:"Monte Carlo paths (0: no simulation)"`
 	Confidence     float64 `query:"confidence" default:"0.9" exclusiveMinimum:"0" exclusiveMaximum:"1" doc:"share of paths that must earn the target for the price at confidence"`
 	TargetMultiple float64 `query:"target_multiple" default:"2" exclusiveMinimum:"0" maximum:"100" doc:"gross money multiple to price for"`
+	Horizon        int     `query:"horizon" default:"0" minimum:"0" maximum:"600" doc:"months to value (0: the model's training horizon); months beyond the training horizon get market.md's lifetime tail, stated apart in tail"`
 }
 
 // LoanValuationInput asks for one loan's scores and reason codes.
@@ -99,8 +101,14 @@ func (s *Server) valuationRoutes() {
 				paths = -1 // the route's 0 means no simulation
 			}
 			// The computation stops when the client goes away (ctx is the request's).
-			val, err := v.PortfolioValuation(s.valuationProgress(ctx, in.ID), in.ID, valuation.Request{Model: in.Model, TargetIRR: in.TargetIRR, Paths: paths,
-				Confidence: in.Confidence, TargetMultiple: in.TargetMultiple})
+			req := valuation.Request{Model: in.Model, TargetIRR: in.TargetIRR, Paths: paths,
+				Confidence: in.Confidence, TargetMultiple: in.TargetMultiple}
+			if in.Horizon > 0 {
+				a := pricing.DefaultAssumptions()
+				a.Horizon = in.Horizon
+				req.Assumptions = &a
+			}
+			val, err := v.PortfolioValuation(s.valuationProgress(ctx, in.ID), in.ID, req)
 			if err != nil {
 				return nil, err
 			}

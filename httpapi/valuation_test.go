@@ -105,7 +105,18 @@ func TestValuationRoutes(t *testing.T) {
 		if err := json.Unmarshal(b, &v); err != nil || res.StatusCode != 200 || v.IRRDistribution != nil || v.Price.Price.IsAbsent() {
 			t.Errorf("paths=0: %d %.300s", res.StatusCode, b)
 		}
-		for _, q := range []string{"?target_irr=-2", "?paths=999999", "?confidence=1", "?model=no-such-model", "?model=" + testModelName + "@7"} {
+		// Beyond the 12-month training horizon: the tail, stated apart; nothing of the kind within it.
+		if v.Tail != nil || strings.Contains(string(b), `"tail"`) {
+			t.Errorf("a tail within the training horizon: %.300s", b)
+		}
+		res, b = c.do("GET", path+"?paths=0&horizon=36", "")
+		var tv valuation.Valuation
+		if err := json.Unmarshal(b, &tv); err != nil || res.StatusCode != 200 || tv.Horizon != 36 || len(tv.Curve) != 36 || tv.Tail == nil ||
+			tv.Tail.TrainingHorizon != 12 || tv.Tail.Method != valuation.TailMethod || !tv.Tail.Within.Equal(v.ExpectedRecovery) ||
+			!(tv.Tail.Amount.Float() > 0) || !tv.Curve[12].Tail || tv.Curve[11].Tail {
+			t.Errorf("horizon=36: %d %.400s", res.StatusCode, b)
+		}
+		for _, q := range []string{"?target_irr=-2", "?paths=999999", "?confidence=1", "?model=no-such-model", "?model=" + testModelName + "@7", "?horizon=-1", "?horizon=601", "?horizon=x"} {
 			res, b := c.do("GET", path+q, "")
 			if res.StatusCode != 422 && res.StatusCode != 400 && res.StatusCode != 404 {
 				t.Errorf("%s: %d %s", q, res.StatusCode, b)

@@ -80,7 +80,7 @@ func ValueStream(ctx context.Context, in ValueInput, s StreamInput) (*Valuation,
 		return nil, err
 	}
 	m := in.Model
-	agg := &streamAgg{in: &in, m: m, b: pricing.NewBuilder(a, s.KeepLoans), curveIdx: map[string]int{}, cov: m.NewCoverage(),
+	agg := &streamAgg{in: &in, m: m, tail: tailOf(m, a.Horizon), b: pricing.NewBuilder(a, s.KeepLoans), curveIdx: map[string]int{}, cov: m.NewCoverage(),
 		top: topList{k: in.TopLoans, before: topBefore}, bottom: topList{k: in.TopLoans, before: bottomBefore},
 		missing: map[string]int{}}
 	total := s.Count
@@ -117,6 +117,7 @@ func ValueStream(ctx context.Context, in ValueInput, s StreamInput) (*Valuation,
 	v.ExpectedRate = ratio0(agg.expected, agg.claim)
 	v.PMaterialMean = agg.pSum / float64(n)
 	v.Baseline = Baseline{ExpectedRecovery: toAmount(agg.baseline, in.Currency), ExpectedRate: ratio0(agg.baseline, agg.claim)}
+	v.Tail = agg.tails.info(agg.tail, agg.claim, in.Currency)
 
 	in.progress("projecting", 0, 1)
 	eng, err := agg.b.Engine()
@@ -186,6 +187,8 @@ var errStopped = errors.New("valuation: stopped")
 type streamAgg struct {
 	in       *ValueInput
 	m        *RecoveryModel
+	tail     Tail
+	tails    tailSums
 	b        *pricing.Builder
 	curveIdx map[string]int
 	cov      *Coverage
@@ -199,16 +202,18 @@ type streamAgg struct {
 func (g *streamAgg) add(batch []Input, scores []LoanScore) {
 	for i := range scores {
 		s := &scores[i]
-		c, ok := g.curveIdx[s.CurveSegment]
+		pl := priceLoan(s, g.tail, g.in.LitigationShare)
+		c, ok := g.curveIdx[pl.key]
 		if !ok {
-			c = g.b.AddCurve(s.Timing)
-			g.curveIdx[s.CurveSegment] = c
+			c = g.b.AddCurve(g.tail.Curve(s.Timing, pl.within))
+			g.curveIdx[pl.key] = c
 		}
-		l := pricing.Loan{ID: s.LoanID, Claim: s.Exposure, PRecovery: s.PRecovery, ExpectedRate: s.ExpectedRate,
-			Curve: c, PLitigation: g.in.LitigationShare, Open: true}
+		pl.loan.Curve = c
+		l := pl.loan
 		g.b.Add(l)
 		g.claim += s.Exposure
 		g.expected += pricing.EffectiveRate(l) * s.Exposure
+		g.tails.add(&pl, s.Exposure)
 		g.baseline += s.Exposure * g.m.Baseline(s.Segment).Rate
 		g.pSum += s.PRecovery
 		for _, f := range s.Missing {

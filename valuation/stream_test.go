@@ -49,6 +49,8 @@ func TestValueStreamEqualsValue(t *testing.T) {
 	ins, _ := seasonedInputs(t, 15, 2000, 12)
 	a := pricing.DefaultAssumptions()
 	a.Horizon, a.ServicingCost, a.LegalCostPerCase, a.SimplifiedShare = 0, 5, 300, 0.4
+	long := pricing.DefaultAssumptions()
+	long.Horizon = 60 // beyond the model's 12 months: the tail (tail.go) on both paths
 	for _, c := range []struct {
 		name  string
 		in    ValueInput
@@ -58,6 +60,7 @@ func TestValueStreamEqualsValue(t *testing.T) {
 		{"one batch", ValueInput{Paths: 200, TargetIRR: 0.25, TargetMultiple: 1.5, Confidence: 0.8}, 0},
 		{"assumptions", ValueInput{Paths: 200, Assumptions: &a, LitigationShare: 0.3, TopLoans: 7, Reasons: 3}, 333},
 		{"no simulation", ValueInput{Paths: -1}, 1},
+		{"tail beyond the training horizon", ValueInput{Paths: 200, Assumptions: &long}, 450},
 	} {
 		t.Run(c.name, func(t *testing.T) {
 			in := c.in

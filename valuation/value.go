@@ -56,6 +56,9 @@ type CurvePoint struct {
 	P95 money.Amount `json:"p95"`
 	// Cumulative is the expected gross collections of months 1..Month.
 	Cumulative money.Amount `json:"cumulative"`
+	// Tail is true for a month beyond the model's training horizon: its collections are the
+	// tail's (Valuation.Tail), not the model's; absent (false) otherwise.
+	Tail bool `json:"tail,omitempty"`
 }
 
 // PriceResult is the price for the target IRR and the related figures. When no positive price
@@ -247,6 +250,10 @@ type Valuation struct {
 	// major units), the part of the costs that does not scale with collections: what the forecast
 	// frozen at purchase keeps beside Curve (docs/performance.md). Not part of the JSON.
 	FixedCosts []float64 `json:"-"`
+	// Tail states the collections added beyond the model's training horizon when Horizon
+	// exceeds it (tail.go; ExpectedRecovery and the projection include them); absent
+	// otherwise.
+	Tail *TailInfo `json:"tail,omitempty"`
 }
 
 // Assumptions are the projection's parameters as a valuation reports them (pricing.Assumptions,
@@ -275,7 +282,8 @@ type ValueInput struct {
 	// Assumptions of the projection. nil means pricing.DefaultAssumptions with the horizon set to
 	// the model's timing (its Horizon, or 60 months for a model without timing); in given
 	// assumptions a zero Horizon means that same horizon and a LegalFeeMonth beyond the horizon
-	// is moved to its last month.
+	// is moved to its last month. A Horizon beyond the model's training horizon adds the tail of
+	// tail.go to the months after it (Valuation.Tail states it).
 	Assumptions *pricing.Assumptions
 	// MonteCarlo configures the simulation (zero: pricing.DefaultMonteCarlo with Paths paths).
 	MonteCarlo *pricing.MonteCarloConfig
@@ -326,7 +334,9 @@ func Value(ctx context.Context, in ValueInput) (*Valuation, error) {
 		return nil, err
 	}
 
-	// The pricing portfolio: one curve per distinct timing curve.
+	// The pricing portfolio: one curve per distinct timing curve (and share within the training
+	// horizon, when a tail extends it).
+	tail := tailOf(m, a.Horizon)
 	curveIdx := map[string]int{}
 	var curves [][]float64
 	port := pricing.Portfolio{Loans: make([]pricing.Loan, n)}
@@ -335,18 +345,21 @@ func Value(ctx context.Context, in ValueInput) (*Valuation, error) {
 			ServicingCost: a.ServicingCost, LegalFeeMonth: a.LegalFeeMonth, SimplifiedShare: a.SimplifiedShare,
 			LegalCostPerCase: a.LegalCostPerCase, LitigationShare: in.LitigationShare}}
 	var claim, expected, baseline, pSum float64
+	var tails tailSums
 	for i := range scores {
 		s := &scores[i]
-		c, ok := curveIdx[s.CurveSegment]
+		pl := priceLoan(s, tail, in.LitigationShare)
+		c, ok := curveIdx[pl.key]
 		if !ok {
 			c = len(curves)
-			curveIdx[s.CurveSegment] = c
-			curves = append(curves, s.Timing)
+			curveIdx[pl.key] = c
+			curves = append(curves, tail.Curve(s.Timing, pl.within))
 		}
-		port.Loans[i] = pricing.Loan{ID: s.LoanID, Claim: s.Exposure, PRecovery: s.PRecovery, ExpectedRate: s.ExpectedRate,
-			Curve: c, PLitigation: in.LitigationShare, Open: true}
+		pl.loan.Curve = c
+		port.Loans[i] = pl.loan
 		claim += s.Exposure
 		expected += pricing.EffectiveRate(port.Loans[i]) * s.Exposure
+		tails.add(&pl, s.Exposure)
 		baseline += s.Exposure * m.Baseline(s.Segment).Rate
 		pSum += s.PRecovery
 		for _, f := range s.Missing {
@@ -360,6 +373,7 @@ func Value(ctx context.Context, in ValueInput) (*Valuation, error) {
 	v.ExpectedRate = ratio0(expected, claim)
 	v.PMaterialMean = pSum / float64(n)
 	v.Baseline = Baseline{ExpectedRecovery: amt(baseline), ExpectedRate: ratio0(baseline, claim)}
+	v.Tail = tails.info(tail, claim, in.Currency)
 
 	if err := ctx.Err(); err != nil {
 		return nil, err
@@ -604,6 +618,9 @@ type ModelCard struct {
 	Size   int64  `json:"size"`
 	// ModelSummary holds metrics, calibration, importance and training facts.
 	ModelSummary
+	// Tail states how valuations beyond the training horizon are extended (absent when they
+	// are not: a model without a horizon, or of 60 months or more).
+	Tail *TailCard `json:"tail,omitempty"`
 }
 
 type progressKey struct{}
@@ -724,7 +741,7 @@ func (in *ValueInput) price(ctx context.Context, v *Valuation, eng *pricing.Engi
 	cum := 0.0
 	for mth := range proj.Horizon {
 		cum += proj.Gross[mth]
-		p := CurvePoint{Month: mth + 1, Expected: amt(proj.Gross[mth]), Cumulative: amt(cum)}
+		p := CurvePoint{Month: mth + 1, Expected: amt(proj.Gross[mth]), Cumulative: amt(cum), Tail: v.Tail != nil && mth >= v.Tail.TrainingHorizon}
 		if fan != nil {
 			p.P5, p.P50, p.P95 = amt(fan.P5[mth]), amt(fan.P50[mth]), amt(fan.P95[mth])
 		}

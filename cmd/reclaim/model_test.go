@@ -130,6 +130,18 @@ func TestModelWorkflow(t *testing.T) {
 			math.Abs(v.IRRDistribution.ExpectedFlowIRR-0.25) > 1e-6 {
 			t.Fatalf("price --json: %d %v %.400s", code, err, out)
 		}
+		// Beyond the training horizon: the tail, stated apart; the months within it unchanged.
+		out, _, code = cli(t, append(g, "value", "1", "--horizon", "60", "--paths", "0", "--json")...)
+		var lv valuation.Valuation
+		if err := json.Unmarshal([]byte(out), &lv); err != nil || code != exitOK || lv.Horizon != 60 || lv.Tail == nil ||
+			lv.Tail.Method != valuation.TailMethod || lv.Tail.TrainingHorizon >= 60 || !(lv.Tail.Amount.Float() > 0) ||
+			!lv.Tail.Within.Equal(v.ExpectedRecovery) || len(lv.Curve) != 60 || !lv.Curve[59].Tail || lv.Curve[0].Tail {
+			t.Fatalf("value --horizon 60 --json: %d %v %.600s", code, err, out)
+		}
+		out, _, code = cli(t, append(g, "value", "1", "--horizon", "60", "--paths", "0")...)
+		if code != exitOK || !strings.Contains(out, "tail, months ") || !strings.Contains(out, valuation.TailMethod) {
+			t.Errorf("value --horizon 60: %d %s", code, out)
+		}
 		out, _, code = cli(t, append(g, "price", "1", "--collection-cost", "1", "--paths", "50")...)
 		if code != exitOK || !strings.Contains(out, "Price for a 18.00% IRR: none. no positive price reaches the target") {
 			t.Errorf("unreachable target: %d %s", code, out)
@@ -138,7 +150,7 @@ func TestModelWorkflow(t *testing.T) {
 		if code != exitOK || !strings.Contains(out, "nothing to compare yet") {
 			t.Errorf("backtest: %d %s", code, out)
 		}
-		for _, args := range [][]string{{"value", "abc"}, {"price", "1", "--confidence", "2"}, {"model", "train", "--name", "x"},
+		for _, args := range [][]string{{"value", "abc"}, {"price", "1", "--confidence", "2"}, {"value", "1", "--horizon", "-1"}, {"price", "1", "--horizon", "601"}, {"model", "train", "--name", "x"},
 			{"model", "train", "--name", "bad name", "--synthetic", "10"}, {"model", "train", "--name", "x", "--synthetic", "10", "--data", tp},
 			{"model", "predict", "--model", "t1", "--data", filepath.Join(dir, "missing.csv"), "--out", preds}} {
 			if _, errOut, code := cli(t, append(g, args...)...); code != exitUsage {

@@ -45,6 +45,7 @@ type valueFlags struct {
 	legalCost  float64
 	litigation float64
 	simplified float64
+	horizon    int
 }
 
 func (f *valueFlags) register(c *cobra.Command) {
@@ -61,6 +62,7 @@ func (f *valueFlags) register(c *cobra.Command) {
 	fl.Float64Var(&f.litigation, "litigation-share", 0, "probability that each loan is sued (court fee paid in month 3)")
 	fl.Float64Var(&f.simplified, "simplified-share", d.SimplifiedShare, "share of suits under the simplified procedure (half the court fee)")
 	fl.Float64Var(&f.legalCost, "legal-cost", d.LegalCostPerCase, "further legal cost per suit (lawyer, service)")
+	fl.IntVar(&f.horizon, "horizon", 0, "months to value (0: the model's training horizon; beyond it market.md's lifetime tail is added and stated apart)")
 }
 
 func (f *valueFlags) request() (valuation.Request, error) {
@@ -77,9 +79,11 @@ func (f *valueFlags) request() (valuation.Request, error) {
 		return valuation.Request{}, usagef("--collection-cost, --litigation-share and --simplified-share must be in [0, 1]")
 	case !(f.servicing >= 0) || math.IsInf(f.servicing, 0) || !(f.legalCost >= 0) || math.IsInf(f.legalCost, 0):
 		return valuation.Request{}, usagef("--servicing-cost and --legal-cost must be finite and not negative")
+	case f.horizon < 0 || f.horizon > pricing.MaxHorizon:
+		return valuation.Request{}, usagef("--horizon must be in [0, %d] months (0: the model's), got %d", pricing.MaxHorizon, f.horizon)
 	}
 	a := pricing.DefaultAssumptions()
-	a.Horizon = 0 // the model's
+	a.Horizon = f.horizon // 0: the model's
 	a.CollectionCostRate, a.ServicingCost, a.SimplifiedShare, a.LegalCostPerCase = f.collection, f.servicing, f.simplified, f.legalCost
 	paths := f.paths
 	if paths == 0 {
@@ -168,6 +172,10 @@ table. A target IRR no positive price reaches is explained, and the command stil
 			}
 			fmt.Fprintf(g.stdout, "Portfolio %s, %d loans, claim %s %s, model %s@%d, %d-month horizon.\n\n", args[0], v.Loans, v.Claim.Grouped(),
 				v.Currency, v.Model.Name, v.Model.Version, v.Horizon)
+			if rows := tailRows(v); rows != nil {
+				table(g.stdout, []string{"EXPECTED RECOVERY", "AMOUNT"}, append([][]string{{"total", v.ExpectedRecovery.Grouped()}}, rows...))
+				fmt.Fprintln(g.stdout)
+			}
 			printPrice(g.stdout, v)
 			printPriceTable(g.stdout, v)
 			return nil
@@ -189,20 +197,24 @@ func share(x float64) string { return fmt.Sprintf("%.2f%%", 100*x) }
 func printValuation(w io.Writer, arg string, v *valuation.Valuation) {
 	fmt.Fprintf(w, "Portfolio %s valued with %s@%d as of %s (%d-month horizon, amounts in %s).\n\n", arg, v.Model.Name, v.Model.Version,
 		v.AsOf, v.Horizon, v.Currency)
-	table(w, []string{"FIGURE", "VALUE"}, [][]string{
+	rows := [][]string{
 		{"loans", strconv.Itoa(v.Loans)},
 		{"claim", v.Claim.Grouped()},
 		{"expected recovery (model)", v.ExpectedRecovery.Grouped() + " (" + share(v.ExpectedRate) + ")"},
+	}
+	rows = append(rows, tailRows(v)...)
+	rows = append(rows, [][]string{
 		{"expected recovery (static pool)", v.Baseline.ExpectedRecovery.Grouped() + " (" + share(v.Baseline.ExpectedRate) + ")"},
 		{"mean P(material recovery)", share(v.PMaterialMean)},
 		{"projected gross collections", v.Totals.Gross.Grouped()},
 		{"costs: collection / legal / servicing", v.Totals.Collection.Grouped() + " / " + v.Totals.Legal.Grouped() + " / " + v.Totals.Servicing.Grouped()},
 		{"projected net flows", v.Totals.Net.Grouped()},
-	})
+	}...)
+	table(w, []string{"FIGURE", "VALUE"}, rows)
 	fmt.Fprintln(w)
 	printPrice(w, v)
 	printPriceTable(w, v)
-	var rows [][]string
+	rows = nil
 	for _, l := range v.TopLoans[:min(5, len(v.TopLoans))] {
 		rows = append(rows, loanRow(l))
 	}
@@ -211,6 +223,18 @@ func printValuation(w io.Writer, arg string, v *valuation.Valuation) {
 		table(w, []string{"LOAN", "CLAIM", "P(MATERIAL)", "RATE", "EXPECTED", "TOP REASON"}, rows)
 	}
 	printMissing(w, v.MissingFeatures, v.Loans)
+}
+
+// tailRows states a valuation's tail beyond the model's training horizon (none without one).
+func tailRows(v *valuation.Valuation) [][]string {
+	t := v.Tail
+	if t == nil {
+		return nil
+	}
+	return [][]string{
+		{fmt.Sprintf("  within the training horizon (months 1-%d)", t.TrainingHorizon), t.Within.Grouped()},
+		{fmt.Sprintf("  tail, months %d-%d (%s, factor %.3f)", t.TrainingHorizon+1, t.Horizon, t.Method, t.Factor), t.Amount.Grouped() + " (" + share(t.Rate) + ")"},
+	}
 }
 
 func loanRow(l valuation.LoanValuation) []string {

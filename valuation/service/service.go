@@ -154,6 +154,7 @@ func card(r sqldb.ModelRecord) (valuation.ModelCard, error) {
 	if err := json.Unmarshal(r.MetricsJSON, &c.ModelSummary); err != nil {
 		return c, reclaim.WrapError(reclaim.EINTERNAL, err, "the stored summary of model %s version %d is unreadable", r.Name, r.Version)
 	}
+	c.Tail = valuation.ModelTailCard(c.Info.Horizon)
 	return c, nil
 }
 

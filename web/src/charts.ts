@@ -1,12 +1,12 @@
 // ECharts, tree-shaken: only the charts and components the console draws.
 import * as echarts from 'echarts/core'
 import { BarChart, LineChart, PieChart, ScatterChart } from 'echarts/charts'
-import { GridComponent, TooltipComponent, LegendComponent, MarkLineComponent, MarkPointComponent } from 'echarts/components'
+import { GridComponent, TooltipComponent, LegendComponent, MarkLineComponent, MarkPointComponent, MarkAreaComponent } from 'echarts/components'
 import { CanvasRenderer } from 'echarts/renderers'
 
 echarts.use([
   BarChart, LineChart, PieChart, ScatterChart,
-  GridComponent, TooltipComponent, LegendComponent, MarkLineComponent, MarkPointComponent,
+  GridComponent, TooltipComponent, LegendComponent, MarkLineComponent, MarkPointComponent, MarkAreaComponent,
   CanvasRenderer,
 ])
 

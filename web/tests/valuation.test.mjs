@@ -66,7 +66,7 @@ test('amounts are read from decimal strings and from numbers alike', () => {
   const v = N.normalize(raw())
   assert.equal(v.claim, 1000000)
   assert.equal(v.expectedRecovery, 80000)
-  assert.deepEqual(v.curve[0], { month: 1, expected: 1000.5, p5: 500, p50: 990, p95: 1600, cumulative: 1000.5 })
+  assert.deepEqual(v.curve[0], { month: 1, expected: 1000.5, p5: 500, p50: 990, p95: 1600, cumulative: 1000.5, tail: false })
   assert.equal(v.curve[1].cumulative, 3000.5)
   assert.equal(v.cumulativeIsShare, false)
   assert.equal(v.price, 45000)
@@ -124,6 +124,22 @@ test('null lists are empty, missing features are counted and sorted, levels are 
   assert.equal(v.baseline, null)
   assert.deepEqual(v.missing, [{ feature: 'b', count: 5 }, { feature: 'a', count: 1 }])
   assert.deepEqual(v.irrPercentiles.map((x) => x.p), [5, 50])
+})
+
+test('the tail beyond the training horizon: read apart, months flagged; absent means none', () => {
+  assert.equal(N.normalize(raw()).tail, null)
+  assert.deepEqual(N.normalize(raw()).curve.map((c) => c.tail), [false, false])
+  const v = N.normalize(raw({
+    horizon: 3,
+    curve: [
+      { month: 1, expected: '1000.50', p5: 500, p50: '990', p95: 1600, cumulative: '1000.50' },
+      { month: 2, expected: 2000, p5: 1200, p50: 1980, p95: 2900, cumulative: 3000.5 },
+      { month: 3, expected: '700.00', p5: 300, p50: 650, p95: 1200, cumulative: '3700.50', tail: true },
+    ],
+    tail: { method: 'market-lifetime-shares', source: 'design/market.md', training_horizon: 2, horizon: 3, factor: 0.2333, within: '3000.50', amount: '700.00', rate: 0.0007 },
+  }))
+  assert.deepEqual(v.curve.map((c) => c.tail), [false, false, true])
+  assert.deepEqual(v.tail, { method: 'market-lifetime-shares', source: 'design/market.md', trainingHorizon: 2, horizon: 3, factor: 0.2333, within: 3000.5, amount: 700, rate: 0.0007 })
 })
 
 test('a cumulative curve that ends at a share of the claim is recognised', () => {

@@ -77,6 +77,8 @@ export interface ModelInfo {
   importance: FeatureGain[] | null
   material_importance?: FeatureGain[] | null
   info?: TrainInfo | null
+  /** How valuations beyond the training horizon are extended (absent: they are not). */
+  tail?: { method: string; source: string; training_horizon: number; factor_to_60: number } | null
 }
 
 /** The reason that sums the contributions of the features a top-k list leaves out. */
@@ -122,7 +124,17 @@ export interface ValuationRaw {
   expected_rate: number | null
   p_material_mean: number | null
   missing_features: Record<string, number> | null
-  curve: { month: number; expected: Amount; p5: Amount; p50: Amount; p95: Amount; cumulative: Amount }[] | null
+  curve: { month: number; expected: Amount; p5: Amount; p50: Amount; p95: Amount; cumulative: Amount; tail?: boolean }[] | null
+  tail?: {
+    method: string
+    source: string
+    training_horizon: number
+    horizon: number
+    factor: number
+    within: Amount
+    amount: Amount
+    rate: number
+  } | null
   totals?: { gross: Amount; collection_cost: Amount; legal_cost: Amount; servicing_cost: Amount; net: Amount } | null
   price: {
     target_irr: number
@@ -185,6 +197,21 @@ export interface CurvePoint {
   p50: number
   p95: number
   cumulative: number
+  /** True for a month beyond the model's training horizon (the tail's collections). */
+  tail: boolean
+}
+
+/** The collections a valuation adds beyond the model's training horizon (docs/valuation.md). */
+export interface TailInfo {
+  method: string
+  source: string
+  trainingHorizon: number
+  horizon: number
+  factor: number
+  within: number
+  amount: number
+  /** Fraction of the claim. */
+  rate: number
 }
 
 export interface PriceRow {
@@ -215,6 +242,8 @@ export interface Valuation {
   pMaterial: number
   missing: { feature: string; count: number }[]
   curve: CurvePoint[]
+  /** The tail beyond the training horizon, or null when the valuation stays within it. */
+  tail: TailInfo | null
   /** True when curve[].cumulative is a share of the claim rather than an amount. */
   cumulativeIsShare: boolean
   totals: { gross: number; collectionCost: number; legalCost: number; servicingCost: number; net: number } | null
@@ -248,12 +277,14 @@ export interface ValuationQuery {
   model?: string
   targetIrr: number
   paths: number
+  /** Months to value; 0 or absent: the model's training horizon. */
+  horizon?: number
 }
 
 export async function getValuation(portfolioId: string, q: ValuationQuery, signal?: AbortSignal): Promise<Valuation> {
   const raw = await api.get<ValuationRaw>(
     `/portfolios/${encodeURIComponent(portfolioId)}/valuation`,
-    { model: q.model, target_irr: q.targetIrr, paths: q.paths },
+    { model: q.model, target_irr: q.targetIrr, paths: q.paths, horizon: q.horizon || undefined },
     { signal },
   )
   return normalize(raw)

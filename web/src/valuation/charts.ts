@@ -19,6 +19,8 @@ export const COLORS = {
   secondary: '#3e7cc9',
   band: 'rgba(62, 124, 201, 0.18)',
   accent: '#d98c2b',
+  tail: '#7a5af8',
+  tailSoft: 'rgba(122, 90, 248, 0.08)',
   good: '#2f7d5b',
   bad: '#c4553a',
   badSoft: '#e7a08c',
@@ -58,8 +60,15 @@ export function curveOption(v: Valuation, currency: string): EChartsCoreOption {
     median: t('valuation.curve.median'),
     band: t('valuation.curve.band'),
     cumulative: t('valuation.curve.cumulative'),
+    tail: t('valuation.curve.tail'),
   }
   const lineOnly = { symbol: 'none' }
+  // Months beyond the model's training horizon carry the tail (docs/valuation.md): drawn in their
+  // own colour over a shaded span, joined to the expected line at the last month of the horizon.
+  const firstTail = c.findIndex((p) => p.tail)
+  const hasTail = firstTail > 0
+  const expectedData = c.map((p, i) => (hasTail && i >= firstTail ? null : p.expected))
+  const tailData = c.map((p, i) => (hasTail && i >= firstTail - 1 ? p.expected : null))
   // One unit per axis (and one in the tooltip): the monthly axis and, when it is money, the
   // cumulative axis are scaled to a single unit named at the axis end.
   const monthly = amountAxis(c.map((p) => p.p95).concat(c.map((p) => p.expected)), currency)
@@ -77,7 +86,7 @@ export function curveOption(v: Valuation, currency: string): EChartsCoreOption {
     },
     { name: names.median, type: 'line', data: c.map((p) => p.p50), lineStyle: { width: 1.5, type: 'dashed', color: COLORS.secondary }, itemStyle: { color: COLORS.secondary }, ...lineOnly, z: 2 },
     {
-      name: names.expected, type: 'line', data: c.map((p) => p.expected), lineStyle: { width: 2.5, color: COLORS.primary }, itemStyle: { color: COLORS.primary }, ...lineOnly, z: 3,
+      name: names.expected, type: 'line', data: expectedData, lineStyle: { width: 2.5, color: COLORS.primary }, itemStyle: { color: COLORS.primary }, ...lineOnly, z: 3,
       markLine: v.paybackMonth && v.paybackMonth <= c.length
         ? {
             symbol: 'none', silent: true,
@@ -92,10 +101,21 @@ export function curveOption(v: Valuation, currency: string): EChartsCoreOption {
       lineStyle: { width: 2, color: COLORS.accent }, itemStyle: { color: COLORS.accent }, ...lineOnly, z: 2,
     },
   ]
+  if (hasTail) {
+    series.push({
+      name: names.tail, type: 'line', data: tailData, lineStyle: { width: 2.5, color: COLORS.tail }, itemStyle: { color: COLORS.tail }, ...lineOnly, z: 3,
+      markArea: {
+        silent: true,
+        itemStyle: { color: COLORS.tailSoft },
+        label: { show: true, position: 'insideTop', color: COLORS.tail, fontSize: 11, formatter: t('valuation.curve.tailSpan', { n: firstTail }) },
+        data: [[{ xAxis: String(c[firstTail].month) }, { xAxis: String(c[c.length - 1].month) }]],
+      },
+    })
+  }
   return {
     textStyle,
     animationDuration: 500,
-    legend: { top: 0, left: 0, data: [names.expected, names.median, names.band, names.cumulative], textStyle: { color: COLORS.text }, itemWidth: 18 },
+    legend: { top: 0, left: 0, data: [names.expected, ...(hasTail ? [names.tail] : []), names.median, names.band, names.cumulative], textStyle: { color: COLORS.text }, itemWidth: 18 },
     grid: { left: 8, right: 8, top: 52, bottom: 8, containLabel: true },
     tooltip: {
       trigger: 'axis',
@@ -108,7 +128,7 @@ export function curveOption(v: Valuation, currency: string): EChartsCoreOption {
           `<div style="display:flex;gap:16px;justify-content:space-between"><span><i style="display:inline-block;width:8px;height:8px;border-radius:4px;background:${color};margin-right:6px"></i>${escapeHtml(label)}</span><b>${val}</b></div>`
         return (
           `<b>${escapeHtml(t('valuation.curve.monthN', { n: p.month }))}</b>` +
-          row(names.expected, fmtAmount(p.expected, currency), COLORS.primary) +
+          (p.tail ? row(names.tail, fmtAmount(p.expected, currency), COLORS.tail) : row(names.expected, fmtAmount(p.expected, currency), COLORS.primary)) +
           row(names.median, fmtAmount(p.p50, currency), COLORS.secondary) +
           row(names.band, `${fmtAmount(p.p5, currency, { unit: false })} – ${fmtAmount(p.p95, currency)}`, 'rgba(62, 124, 201, 0.45)') +
           row(names.cumulative, v.cumulativeIsShare ? fmtPct(p.cumulative) : fmtAmountRaw(p.cumulative, currency, { wan: cumWan }), COLORS.accent)
@@ -122,6 +142,7 @@ export function curveOption(v: Valuation, currency: string): EChartsCoreOption {
         color: COLORS.axis,
         interval: (i: number) => (i + 1) % 6 === 0 || i === 0,
         formatter: (m: string) => t('valuation.curve.monthTick', { n: m }),
+        hideOverlap: true,
       },
     },
     yAxis: [

@@ -78,7 +78,9 @@ export function normalize(v: ValuationRaw): Valuation {
     p50: num(c.p50),
     p95: num(c.p95),
     cumulative: num(c.cumulative),
+    tail: c.tail === true,
   }))
+  const tr = v.tail
   const lastCum = curve.length ? curve[curve.length - 1].cumulative : NaN
   const sumExpected = curve.reduce((a, c) => a + (Number.isFinite(c.expected) ? c.expected : 0), 0)
   // A cumulative that ends at or below 1 while the monthly amounts are sums of money is a share.
@@ -104,6 +106,18 @@ export function normalize(v: ValuationRaw): Valuation {
       .filter((m) => m.count > 0)
       .sort((a, b) => b.count - a.count || a.feature.localeCompare(b.feature)),
     curve,
+    tail: tr
+      ? {
+          method: tr.method || '',
+          source: tr.source || '',
+          trainingHorizon: num(tr.training_horizon),
+          horizon: num(tr.horizon),
+          factor: num(tr.factor),
+          within: num(tr.within),
+          amount: num(tr.amount),
+          rate: num(tr.rate),
+        }
+      : null,
     cumulativeIsShare,
     totals: t
       ? { gross: num(t.gross), collectionCost: num(t.collection_cost), legalCost: num(t.legal_cost), servicingCost: num(t.servicing_cost), net: num(t.net) }
