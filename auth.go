@@ -74,6 +74,10 @@ const (
 	PermDealManage       Permission = "deal.manage"       // open and amend deals, close payment dates, costs, investors and holdings
 )
 
+// PermSettlementApprove lets a user decide (approve or reject) settlement offers above their
+// maker's limits, as the checker of maker-checker; the approval policy decides which offers.
+const PermSettlementApprove Permission = "settlement.approve"
+
 // RolePermissions is the one table that decides who may do what. Roles not listed for a
 // permission are refused with EFORBIDDEN.
 var RolePermissions = map[Permission][]Role{
@@ -108,6 +112,8 @@ var RolePermissions = map[Permission][]Role{
 	PermOrgManage:        {RoleAdmin},
 	PermDealRead:         {RoleAdmin, RoleAnalyst, RoleInvestor, RoleTrustee, RoleAuditor},
 	PermDealManage:       {RoleAdmin, RoleAnalyst, RoleTrustee},
+
+	PermSettlementApprove: {RoleCollectionManager},
 }
 
 // Can reports whether role r holds permission p.

@@ -31,6 +31,7 @@ func (s *Server) routes() {
 	s.dealRoutes()
 	s.valuationRoutes()
 	s.workoutRoutes()
+	s.settleRoutes()
 	s.paymentRoutes()
 	s.marketRoutes()
 	s.marketConsoleRoutes()

@@ -123,3 +123,47 @@ type CommitmentCheck struct {
 	// failure leaves the others done), "offer 7: ...".
 	Errors []string `json:"errors"`
 }
+
+// SettlementPage is a case's settlement page: the claim, the suggested offer and who would have to
+// approve it if the viewer made it, the viewer's own limits, and the case's offers (newest
+// first), plans, promises and waivers.
+type SettlementPage struct {
+	CaseID     int64             `json:"case_id"`
+	Claim      money.Amount      `json:"claim"`
+	Suggestion *Offer            `json:"suggestion,omitempty"`
+	Approval   *Approval         `json:"approval,omitempty"`
+	Limit      *RoleLimit        `json:"limit,omitempty"`
+	Offers     []SettlementOffer `json:"offers"`
+	Plans      []StoredPlan      `json:"plans"`
+	Promises   []StoredPromise   `json:"promises"`
+	Waivers    []StoredWaiver    `json:"waivers"`
+}
+
+// OfferRequest is a settlement offer as a maker proposes it: Amount or Discount (exactly one).
+type OfferRequest struct {
+	Amount    money.Amount // absent: use Discount
+	Discount  *float64
+	ExpiresOn date.Date // zero: today + ExpiryDays
+	PayBy     date.Date // zero: acceptance deadline + PayDays
+	GraceDays *int
+	Note      string
+}
+
+// PlanRequest is an instalment plan as a request gives it: either Instalments written out, or
+// Months (with First and an optional DownPayment) for NewPlan to schedule.
+type PlanRequest struct {
+	Total       money.Amount
+	First       date.Date
+	Months      int
+	DownPayment money.Amount
+	Instalments []Instalment
+}
+
+// Build returns the plan of total the request describes (ValidatePlan checks written-out
+// instalments when the plan is stored).
+func (p PlanRequest) Build(total money.Amount) (Plan, error) {
+	if len(p.Instalments) > 0 {
+		return Plan{Total: total, Instalments: p.Instalments}, nil
+	}
+	return NewPlan("", total, p.First, p.Months, p.DownPayment)
+}
