@@ -208,6 +208,7 @@ only borrowers without blind-index rows are read. With no PORTFOLIO it covers ev
 		}),
 	}
 	c.AddCommand(board, backfill, member, assign)
+	c.AddCommand(newSettleCmds(g)...)
 	return c
 }
 
