@@ -148,6 +148,9 @@ same data; --fresh starts over.`,
 			if err := demoWorkout(ctx, g, a, ps); err != nil {
 				return fmt.Errorf("demo workout: %w", err)
 			}
+			if err := demoSettle(ctx, g, a); err != nil {
+				return fmt.Errorf("demo settlements: %w", err)
+			}
 			if noServe {
 				return nil
 			}

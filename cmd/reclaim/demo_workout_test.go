@@ -26,7 +26,7 @@ func TestDemoBoardsServicing(t *testing.T) {
 				t.Fatalf("migrate: %s", errOut)
 			}
 		}
-		type counts struct{ mine, queued, attempts, denied int }
+		type counts struct{ mine, queued, attempts, denied, proposed, accepted int }
 		count := func() counts {
 			db, err := sqldb.Open(ctx, dsn, sqldb.Options{})
 			if err != nil {
@@ -57,6 +57,21 @@ func TestDemoBoardsServicing(t *testing.T) {
 					}
 				}
 			}
+			// demo_settle.go: one offer waiting for a checker, one accepted with a 6-month plan.
+			for _, st := range []string{workout.OfferProposed, workout.OfferAccepted} {
+				os, err := db.ListOffers(ctx, sqldb.OfferFilter{Status: st})
+				if err != nil {
+					t.Fatal(err)
+				}
+				for _, o := range os {
+					if st == workout.OfferProposed && o.CheckerRole == "collection_manager" {
+						c.proposed++
+					}
+					if st == workout.OfferAccepted && o.Plan != nil && len(o.Plan.Instalments) == 6 {
+						c.accepted++
+					}
+				}
+			}
 			return c
 		}
 		var first counts
@@ -70,8 +85,8 @@ func TestDemoBoardsServicing(t *testing.T) {
 				if !strings.Contains(out, "into servicing") {
 					t.Errorf("the demo does not say it boarded a portfolio:\n%s", out)
 				}
-				if got.mine < 40 || got.queued != 2 || got.attempts != 40 || got.denied < 1 {
-					t.Fatalf("after the demo: %+v, want >= 40 cases for %s, 2 queued credits, 40 attempts, >= 1 denied", got, demoCollector)
+				if got.mine < 40 || got.queued != 2 || got.attempts != 40 || got.denied < 1 || got.proposed != 1 || got.accepted != 1 {
+					t.Fatalf("after the demo: %+v, want >= 40 cases for %s, 2 queued credits, 40 attempts, >= 1 denied, 1 offer waiting, 1 accepted with a plan", got, demoCollector)
 				}
 				first = got
 			} else if got != first {
