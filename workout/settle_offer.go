@@ -107,6 +107,33 @@ func SuggestOffer(claim money.Amount, accept func(float64) float64, maxDiscount 
 		AnnualRate: 0.15, MaxDiscount: maxDiscount})
 }
 
+// DiscountPoint is one discount of the suggestion's curve: P(accept) and the expected NPV (yuan).
+type DiscountPoint struct {
+	Discount    float64 `json:"discount"`
+	PAccept     float64 `json:"p_accept"`
+	ExpectedNPV float64 `json:"expected_npv"`
+}
+
+// SuggestCurve is the curve SuggestOffer maximises, on DiscountGrid up to the cap, for the
+// console's chart.
+func SuggestCurve(claim money.Amount, accept func(float64) float64, maxDiscount float64) []DiscountPoint {
+	if accept == nil {
+		accept = DefaultAcceptance
+	}
+	if maxDiscount == 0 {
+		maxDiscount = 0.8
+	}
+	in := SettlementInput{Claim: claim, Accept: accept, Fallback: 0.10 * claim.Float(), PayDays: 30, AnnualRate: 0.15}
+	var out []DiscountPoint
+	for _, d := range DiscountGrid {
+		if d > maxDiscount+1e-12 {
+			break
+		}
+		out = append(out, DiscountPoint{Discount: d, PAccept: accept(d), ExpectedNPV: in.OfferNPV(d)})
+	}
+	return out
+}
+
 // DecideOffer checks that checker (in role checkerRole) may approve or reject a proposed offer
 // made by maker in role makerRole: the maker never decides their own offer, and the checker's
 // role must be one that RequiredApproval names (EFORBIDDEN otherwise).

@@ -121,6 +121,19 @@ func TestSuggestOffer(t *testing.T) {
 		t.Fatalf("suggested %v", o.Discount)
 	}
 	in := SettlementInput{Claim: claim, Accept: DefaultAcceptance, Fallback: 0.1 * claim.Float(), PayDays: 30, AnnualRate: 0.15}
+	// The chart's curve is the same function: its maximum is the suggestion.
+	best := DiscountPoint{ExpectedNPV: -1}
+	for _, p := range SuggestCurve(claim, nil, 0.6) {
+		if p.Discount > 0.6+1e-12 {
+			t.Fatalf("curve beyond the cap: %v", p.Discount)
+		}
+		if p.ExpectedNPV > best.ExpectedNPV {
+			best = p
+		}
+	}
+	if best.Discount != o.Discount || best.ExpectedNPV != o.ExpectedNPV {
+		t.Errorf("curve maximum %+v, suggestion %+v", best, o)
+	}
 	for _, d := range DiscountGrid {
 		if d <= 0.6 && in.OfferNPV(d) > o.ExpectedNPV+1e-9 {
 			t.Errorf("grid %v beats the suggestion %v", d, o.Discount)

@@ -77,6 +77,9 @@ test('maker-checker: a collector proposes above its limit, a manager approves, t
   await col.page.getByTestId('settle-panel').waitFor()
   const sug = await col.page.getByTestId('settle-suggestion').innerText()
   assert.match(sug, /建议减免\s*\d+\.\d%/)
+  // The expected-NPV curve the suggestion maximises, with the collector's limit marked.
+  await col.page.getByTestId('settle-curve').locator('canvas').waitFor()
+  await shot(col.page, 'panel-desktop', false)
 
   // Settle at 50%: above the collector's 30%, the dialog warns; the offer waits for a checker.
   await col.page.getByTestId('settle-btn').click()

@@ -77,6 +77,7 @@ func (s *Service) Settlements(ctx context.Context, v workout.Viewer, caseID int6
 			return nil, err
 		}
 		out.Suggestion = &sug
+		out.Curve = workout.SuggestCurve(out.Claim, o.Accept, o.MaxDiscount)
 		if a, err := workout.RequiredApproval(o.Policy, string(v.Role), sug); err == nil {
 			out.Approval = &a
 		}

@@ -54,6 +54,7 @@ export interface SettlementPage {
   case_id: number
   claim: string
   suggestion?: Suggestion
+  curve?: { discount: number; p_accept: number; expected_npv: number }[]
   approval?: { maker: string; checker?: string; roles?: string[] }
   limit?: { role: string; max_discount: number; max_waiver: string }
   offers: Offer[]
