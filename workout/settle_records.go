@@ -131,7 +131,7 @@ type SettlementPage struct {
 	CaseID     int64             `json:"case_id"`
 	Claim      money.Amount      `json:"claim"`
 	Suggestion *Offer            `json:"suggestion,omitempty"`
-	Curve      []DiscountPoint      `json:"curve,omitempty"` // the expected NPV by discount the suggestion maximises
+	Curve      []DiscountPoint   `json:"curve,omitempty"` // the expected NPV by discount the suggestion maximises
 	Approval   *Approval         `json:"approval,omitempty"`
 	Limit      *RoleLimit        `json:"limit,omitempty"`
 	Offers     []SettlementOffer `json:"offers"`
