@@ -116,6 +116,14 @@ test('maker-checker: a collector proposes above its limit, a manager approves, t
   const rows = await col.page.getByTestId('settle-schedule').locator('tbody tr').count()
   assert.equal(rows, 6, 'a 6-month schedule')
   await shot(col.page, 'schedule-desktop')
+  // A promise to pay recorded through the API appears live on the panel (event promise).
+  const st = await col.page.evaluate(async (i) => {
+    const due = new Date(Date.now() + 8 * 3600e3 + 7 * 86400e3).toISOString().slice(0, 10)
+    const r = await fetch(`/api/v1/workout/cases/${i}/promises`, { method: 'POST', headers: { 'Content-Type': 'application/json' }, body: JSON.stringify({ amount: '500.00', due }) })
+    return r.status
+  }, id)
+  assert.equal(st, 201)
+  await col.page.getByTestId('settle-commitments').getByText('待履行').waitFor()
 
   // The same case on a 390 px phone.
   const phone = await open('zh-CN', 390, 844)
