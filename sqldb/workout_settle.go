@@ -612,7 +612,12 @@ func (d *DB) checkOffer(ctx context.Context, id int64, asOf date.Date, actor str
 			return err
 		}
 		if o.Plan != nil {
-			ps, _ := workout.CheckPlan(o.Plan.Plan, rs, asOf, o.GraceDays)
+			// The plan's standing counts the payments from acceptance, as SettlementStanding does.
+			from := slices.DeleteFunc(slices.Clone(rs), func(r workout.Receipt) bool { return r.On.Before(o.AcceptedOn) })
+			ps, err := workout.CheckPlan(o.Plan.Plan, from, asOf, o.GraceDays)
+			if err != nil {
+				return err
+			}
 			pst := workout.PlanActive
 			switch st {
 			case workout.OfferPaid:
