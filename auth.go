@@ -75,6 +75,10 @@ const (
 	PermWorkoutDashboard Permission = "workout.dashboard" // performance against the price paid and the manager's dashboard
 )
 
+// PermSettlementApprove lets a user decide (approve or reject) settlement offers above their
+// maker's limits, as the checker of maker-checker; the approval policy decides which offers.
+const PermSettlementApprove Permission = "settlement.approve"
+
 // RolePermissions is the one table that decides who may do what. Roles not listed for a
 // permission are refused with EFORBIDDEN.
 var RolePermissions = map[Permission][]Role{
@@ -110,6 +114,8 @@ var RolePermissions = map[Permission][]Role{
 	PermDealRead:         {RoleAdmin, RoleAnalyst, RoleInvestor, RoleTrustee, RoleAuditor},
 	PermDealManage:       {RoleAdmin, RoleAnalyst, RoleTrustee},
 	PermWorkoutDashboard: {RoleAdmin, RoleCollectionManager, RoleAuditor},
+
+	PermSettlementApprove: {RoleCollectionManager},
 }
 
 // Can reports whether role r holds permission p.

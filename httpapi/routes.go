@@ -32,6 +32,7 @@ func (s *Server) routes() {
 	s.valuationRoutes()
 	s.workoutRoutes()
 	s.performanceRoutes()
+	s.settleRoutes()
 	s.paymentRoutes()
 	s.marketRoutes()
 	s.marketConsoleRoutes()

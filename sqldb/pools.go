@@ -486,7 +486,7 @@ func (d *DB) closePeriodOnce(ctx context.Context, pool string, start, end, eff d
 		from, carry := prevTo, size
 		doc = tlog.PeriodReport{Pool: pool, EventID: eventID, PeriodStart: start.String(), PeriodEnd: end.String(), ToIndex: size,
 			ByChannel: map[string]int64{}, StatusChanges: map[string]int64{}}
-		var coll, prin, boarded, removed, revAmt, revPrin verify.Amount
+		var coll, prin, boarded, removed, revAmt, revPrin, waived verify.Amount
 		rows, err := tx.Query(ctx, `SELECT idx, entry FROM ledger_leaves WHERE pool = ? AND idx >= ? AND idx < ? ORDER BY idx`, pool, scanFrom, size)
 		if err != nil {
 			return err
@@ -543,6 +543,9 @@ func (d *DB) closePeriodOnce(ctx context.Context, pool string, start, end, eff d
 				doc.ReversalsCount++
 				revAmt += e.Amount
 				revPrin += e.Principal
+			case verify.LoanWaiver:
+				doc.WaiversCount++
+				waived += e.Amount
 			case verify.LoanRemoved:
 				doc.LoansRemoved++
 				removed += e.Balance
@@ -569,7 +572,10 @@ func (d *DB) closePeriodOnce(ctx context.Context, pool string, start, end, eff d
 		}
 		coll -= revAmt
 		prin -= revPrin
-		closing := verify.Amount(opening) + boarded - coll - removed
+		closing := verify.Amount(opening) + boarded - coll - removed - waived
+		if waived > 0 {
+			doc.Waived = waived.String()
+		}
 		if closing < 0 {
 			return reclaim.Errorf(reclaim.EINTERNAL, "pool %s: negative closing balance %d", pool, closing)
 		}
@@ -581,7 +587,12 @@ func (d *DB) closePeriodOnce(ctx context.Context, pool string, start, end, eff d
 			return err
 		}
 		sum := sha256.Sum256(body)
-		entry, err := verify.PeriodReport{Header: hdr(pool, eventID, eff), PeriodStart: doc.PeriodStart, PeriodEnd: doc.PeriodEnd,
+		// A period with waivers is reported in version 2, which carries them in the roll-forward.
+		h := hdr(pool, eventID, eff)
+		if waived > 0 {
+			h.V = verify.EntryVersion2
+		}
+		entry, err := verify.PeriodReport{Header: h, WaiversCount: doc.WaiversCount, Waived: waived, PeriodStart: doc.PeriodStart, PeriodEnd: doc.PeriodEnd,
 			FromIndex: doc.FromIndex, ToIndex: size, LoansBoarded: doc.LoansBoarded, LoansRemoved: doc.LoansRemoved, CollectionsCount: doc.CollectionsCount,
 			Collections: coll, PrincipalCollected: prin, OpeningBalance: verify.Amount(opening), BoardedBalance: boarded,
 			RemovedBalance: removed, ClosingBalance: closing, ReportHash: hex.EncodeToString(sum[:])}.Encode()

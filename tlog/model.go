@@ -80,6 +80,10 @@ type PeriodReport struct {
 	// gross. Absent (zero) when there were none, so older reports hash as before.
 	ReversalsCount int64  `json:"reversals_count,omitempty"`
 	Reversals      string `json:"reversals,omitempty"`
+	// WaiversCount and Waived (canonical amount) are the loan.waiver entries dated in the
+	// period; ClosingBalance is net of them. Absent when there were none.
+	WaiversCount int64  `json:"waivers_count,omitempty"`
+	Waived       string `json:"waived,omitempty"`
 }
 
 // Collection is money received on a loan of a pool.

@@ -164,9 +164,9 @@ func GoldenDiscount(in SettlementInput, lo, hi, tol float64) (Offer, error) {
 // RoleLimit is what one role may approve alone: settlements up to MaxDiscount and waivers up to
 // MaxWaiver (a zero MaxWaiver amount means no amount limit).
 type RoleLimit struct {
-	Role        string
-	MaxDiscount float64
-	MaxWaiver   money.Amount
+	Role        string       `json:"role"`
+	MaxDiscount float64      `json:"max_discount"`
+	MaxWaiver   money.Amount `json:"max_waiver"`
 }
 
 // ApprovalPolicy lists the roles that may approve settlements, from the most junior to the most

@@ -247,8 +247,9 @@ func (c *cli) reportCmd() *cobra.Command {
 		Short: "Recompute a period report (default: every report) from the logged entries",
 		Long: `Replays the entries in DIR (run sync first) and recomputes every figure of the period.report at
 log index N (all period reports when --index is not given): counts, collections, principal
-collected, boarded and removed balances, the opening balance from the previous report and the
-closing roll-forward, and checks every loan's balance along the way. Periods are cut by effective
+collected (net of loan.collection_reversal), boarded and removed balances, the waivers
+(loan.waiver, reported in version-2 reports), the opening balance from the previous report and the
+closing roll-forward (opening + boarded - collections - removed - waived), and checks every loan's balance along the way. Periods are cut by effective
 (value) date, not by log position: a report counts the movements sequenced before it whose date
 is in its period. It then checks the whole log: every movement is in exactly one reported period,
 sequenced before that period's report, or in the open period after the last report. Every

@@ -327,3 +327,39 @@ func TestReportReversal(t *testing.T) {
 		}
 	}
 }
+
+// TestReportWaiver: report knows loan.waiver: February's version-2 report rolls the balance
+// forward net of the waiver (7500 - 3000 collected - 4500 waived = 0); a report that leaves the
+// waiver out of its closing balance fails naming waived.
+func TestReportWaiver(t *testing.T) {
+	t.Setenv(tokenEnv, "tok")
+	for _, c := range []struct {
+		waived verify.Amount
+		code   int
+	}{{4500, 0}, {0, 1}} {
+		e := newEnv(t)
+		h := func(id, eff string) verify.Header { return verify.Header{Pool: "P1", EventID: id, Effective: eff} }
+		h2 := func(id, eff string) verify.Header { x := h(id, eff); x.V = verify.EntryVersion2; return x }
+		e.srv.add(t, verify.LoanCollection{Header: h("c2", "2025-02-03"), Loan: "A", Amount: 3000, Principal: 3000, Channel: verify.ChannelBankTransfer,
+			BankTxn: verify.Commit(e.salt, verify.TagBankTxn, verify.BankTxnRecord("T2"))})
+		e.srv.add(t, verify.LoanWaiver{Header: h("w1", "2025-02-05"), Loan: "A", Amount: 4500, Principal: 4500, Settlement: "offer-1",
+			Reason: "settlement paid in full"})
+		e.srv.add(t, verify.PeriodReport{Header: h2("r2", "2025-02-28"), PeriodStart: "2025-02-01", PeriodEnd: "2025-02-28", FromIndex: 3, ToIndex: 6,
+			CollectionsCount: 1, Collections: 3000, PrincipalCollected: 3000, OpeningBalance: 7500, WaiversCount: 1, Waived: c.waived,
+			ClosingBalance: 7500 - 3000 - c.waived, ReportHash: strings.Repeat("b", 64)})
+		e.srv.publish(t)
+		if code, out, errs := e.run("sync", "--policy", e.policy, "--dir", e.dir); code != 0 {
+			t.Fatalf("sync: %d %s %s", code, out, errs)
+		}
+		code, out, errs := e.run("report", "--dir", e.dir)
+		if code != c.code {
+			t.Fatalf("waived %s: %d %s %s", c.waived, code, out, errs)
+		}
+		if c.code == 0 && !strings.Contains(out, "OK report at 6") {
+			t.Fatalf("report: %s", out)
+		}
+		if c.code == 1 && !strings.Contains(out+errs, "waived") {
+			t.Fatalf("a report without its waiver: %s %s", out, errs)
+		}
+	}
+}

@@ -151,6 +151,9 @@ same data; --fresh starts over.`,
 			if err := demoDashboard(ctx, g, a, ps); err != nil { // demo_dashboard.go
 				return fmt.Errorf("demo dashboard: %w", err)
 			}
+			if err := demoSettle(ctx, g, a); err != nil {
+				return fmt.Errorf("demo settlements: %w", err)
+			}
 			if noServe {
 				return nil
 			}

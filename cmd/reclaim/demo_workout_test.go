@@ -28,6 +28,7 @@ func TestDemoBoardsServicing(t *testing.T) {
 		}
 		type counts struct {
 			mine, queued, attempts, denied int
+			proposed, accepted             int
 			forecasts                      int
 			collected                      float64
 		}
@@ -61,6 +62,21 @@ func TestDemoBoardsServicing(t *testing.T) {
 					}
 				}
 			}
+			// demo_settle.go: one offer waiting for a checker, one accepted with a 6-month plan.
+			for _, st := range []string{workout.OfferProposed, workout.OfferAccepted} {
+				os, err := db.ListOffers(ctx, sqldb.OfferFilter{Status: st})
+				if err != nil {
+					t.Fatal(err)
+				}
+				for _, o := range os {
+					if st == workout.OfferProposed && o.CheckerRole == "collection_manager" {
+						c.proposed++
+					}
+					if st == workout.OfferAccepted && o.Plan != nil && len(o.Plan.Instalments) == 6 {
+						c.accepted++
+					}
+				}
+			}
 			return c
 		}
 		var first counts
@@ -78,8 +94,8 @@ func TestDemoBoardsServicing(t *testing.T) {
 				if got.forecasts < 1 || got.collected <= 0 {
 					t.Errorf("the dashboard demo: %d forecasts at purchase, %.2f collected", got.forecasts, got.collected)
 				}
-				if got.mine < 40 || got.queued != 2 || got.attempts != 40 || got.denied < 1 {
-					t.Fatalf("after the demo: %+v, want >= 40 cases for %s, 2 queued credits, 40 attempts, >= 1 denied", got, demoCollector)
+				if got.mine < 40 || got.queued != 2 || got.attempts != 40 || got.denied < 1 || got.proposed != 1 || got.accepted != 1 {
+					t.Fatalf("after the demo: %+v, want >= 40 cases for %s, 2 queued credits, 40 attempts, >= 1 denied, 1 offer waiting, 1 accepted with a plan", got, demoCollector)
 				}
 				first = got
 			} else if got != first {

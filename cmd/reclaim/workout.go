@@ -213,6 +213,7 @@ only borrowers without blind-index rows are read. With no PORTFOLIO it covers ev
 	}
 	c.AddCommand(board, backfill, member, assign)
 	c.AddCommand(newPerformanceCmds(g)...) // workout_perf.go
+	c.AddCommand(newSettleCmds(g)...)
 	return c
 }
 

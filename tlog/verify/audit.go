@@ -54,6 +54,7 @@ func Report(dir string, reportIndex int64) (*ReportResult, error) {
 // loans_boarded, loans_removed, collections_count (loan.collection entries), collections and
 // principal_collected (net of the loan.collection_reversal entries dated in the period),
 // boarded_balance (sum of boarded claims), removed_balance (sum of removal balances),
+// waivers_count and waived (the loan.waiver entries dated in the period; version-2 reports),
 // opening_balance (the previous report's closing_balance, 0.00 for the first) and the closing
 // roll-forward. Replaying the whole log from index 0 in log order, it also checks that every
 // collection and removal refers to a loan in the pool, that every reversal undoes an earlier
@@ -212,6 +213,26 @@ func ReportEntries(entries []Entry, reportIndex int64) (*ReportResult, error) {
 				sum(&revAmount, e.Amount)
 				sum(&revPrincipal, e.Principal)
 			}
+		case LoanWaiver:
+			b, ok := balance[e.Loan]
+			switch {
+			case !ok:
+				add("waived", "", "", fmt.Sprintf("entry %d waives %s on loan %s, which is not in the pool", i, e.Amount.Major(), e.Loan))
+			case e.Amount > b:
+				add("waived", "", "", fmt.Sprintf("entry %d waives %s on loan %s, whose balance is only %s", i, e.Amount.Major(), e.Loan, b.Major()))
+				balance[e.Loan] = 0
+			default:
+				balance[e.Loan] = b - e.Amount
+			}
+			if upto && ok {
+				d := dated[e.Loan]
+				sub(&d, e.Amount)
+				dated[e.Loan] = d
+			}
+			if in {
+				rc.WaiversCount++
+				sum(&rc.Waived, e.Amount)
+			}
 		case LoanRemoved:
 			b, ok := balance[e.Loan]
 			switch {
@@ -246,6 +267,7 @@ func ReportEntries(entries []Entry, reportIndex int64) (*ReportResult, error) {
 	}
 	inflow, ok1 := rc.OpeningBalance.Add(rc.BoardedBalance)
 	outflow, ok2 := rc.Collections.Add(rc.RemovedBalance)
+	outflow, ok3 := outflow.Add(rc.Waived)
 	rc.ClosingBalance, _ = inflow.Sub(outflow)
 	for loan, b := range dated {
 		if b < 0 {
@@ -253,7 +275,7 @@ func ReportEntries(entries []Entry, reportIndex int64) (*ReportResult, error) {
 		}
 		sum(&res.Outstanding, b)
 	}
-	if overflow || !ok1 || !ok2 {
+	if overflow || !ok1 || !ok2 || !ok3 {
 		add("", "", "", "a sum overflowed")
 	}
 	cmpInt := func(field string, rep, rec int64) {
@@ -275,7 +297,13 @@ func ReportEntries(entries []Entry, reportIndex int64) (*ReportResult, error) {
 	cmpAmt("opening_balance", rep.OpeningBalance, rc.OpeningBalance, "the previous report's closing_balance (0.00 for the first report)")
 	cmpAmt("boarded_balance", rep.BoardedBalance, rc.BoardedBalance, "")
 	cmpAmt("removed_balance", rep.RemovedBalance, rc.RemovedBalance, "")
-	cmpAmt("closing_balance", rep.ClosingBalance, rc.ClosingBalance, "opening + boarded - collections - removed, recomputed")
+	cmpInt("waivers_count", rep.WaiversCount, rc.WaiversCount)
+	detail := ""
+	if rep.V != EntryVersion2 && rc.Waived != 0 {
+		detail = "the period has loan.waiver entries: its report must be written in version 2, which carries waived"
+	}
+	cmpAmt("waived", rep.Waived, rc.Waived, detail)
+	cmpAmt("closing_balance", rep.ClosingBalance, rc.ClosingBalance, "opening + boarded - collections - removed - waived, recomputed")
 	cmpAmt("closing_balance", rep.ClosingBalance, res.Outstanding, "the sum of the outstanding balances of the loans in the pool")
 	res.Recomputed = rc
 	if len(res.Mismatches) > 0 {

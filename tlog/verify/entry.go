@@ -35,6 +35,8 @@ const (
 	// TypeLoanCollectionReversal undoes a loan.collection whose payment bounced (see
 	// LoanCollectionReversal).
 	TypeLoanCollectionReversal = "loan.collection_reversal"
+	// TypeLoanWaiver forgives part of a loan's claim in a settlement (see LoanWaiver).
+	TypeLoanWaiver = "loan.waiver"
 )
 
 // Collection channels: the allowed values of LoanCollection.Channel.
@@ -195,6 +197,24 @@ type LoanCollectionReversal struct {
 	Reason    string
 }
 
+// LoanWaiver (type "loan.waiver") records the part of a loan's claim forgiven when a settlement
+// was paid in full: no cash moves, the loan's balance falls by Amount (positive, the sum of
+// Principal, Interest and Fees, and at most the loan's balance). Settlement names the settlement
+// (an opaque reference such as "offer-12", 1 to 64 characters of an event id); Reason is free
+// text of at most 200 characters. A period report counts the waivers dated in the period in its
+// roll-forward: closing = opening + boarded - collections - removed - waived (a report of a
+// period with waivers is written in version 2, which carries waivers_count and waived).
+type LoanWaiver struct {
+	Header
+	Loan       string
+	Amount     Amount
+	Principal  Amount
+	Interest   Amount
+	Fees       Amount
+	Settlement string
+	Reason     string
+}
+
 // LoanStatus (type "loan.status") records a workout status change (one of the Status*
 // constants) with an optional free-text Reason of at most 200 characters.
 type LoanStatus struct {
@@ -248,7 +268,8 @@ type CashStatement struct {
 // movement, or the previous report's ToIndex (0 for the first) if that is smaller, so
 // [FromIndex, ToIndex) holds every counted movement. PeriodStart is the day after the previous
 // report's PeriodEnd. OpeningBalance is the previous report's ClosingBalance (0.00 for the first) and
-// ClosingBalance = OpeningBalance + BoardedBalance - Collections - RemovedBalance.
+// ClosingBalance = OpeningBalance + BoardedBalance - Collections - RemovedBalance (- Waived in
+// version 2).
 // ReportHash is the hex SHA-256 of the full report document.
 type PeriodReport struct {
 	Header
@@ -266,6 +287,11 @@ type PeriodReport struct {
 	RemovedBalance     Amount
 	ClosingBalance     Amount
 	ReportHash         string
+	// WaiversCount and Waived (version 2 only, Header.V = 2) count the loan.waiver entries
+	// dated in the period; ClosingBalance is then also net of Waived. A period with waivers is
+	// reported in version 2; one without may be reported in either.
+	WaiversCount int64
+	Waived       Amount
 }
 
 // AuctionResult (type "auction.result") is the result of an auction of pool loans, written at
@@ -310,6 +336,15 @@ func (e LoanCollectionReversal) Validate() error { return validate(&e) }
 
 // Encode returns the canonical encoding; see Entry.
 func (e LoanCollectionReversal) Encode() ([]byte, error) { return encode(&e) }
+
+// Type returns TypeLoanWaiver.
+func (LoanWaiver) Type() string { return TypeLoanWaiver }
+
+// Validate checks the entry; see Entry.
+func (e LoanWaiver) Validate() error { return validate(&e) }
+
+// Encode returns the canonical encoding; see Entry.
+func (e LoanWaiver) Encode() ([]byte, error) { return encode(&e) }
 
 // Type returns TypeLoanStatus.
 func (LoanStatus) Type() string { return TypeLoanStatus }
@@ -471,6 +506,12 @@ func (e *LoanCollectionReversal) fields() []field {
 		fStr("reason", ruleText, &e.Reason)}
 }
 
+func (e *LoanWaiver) fields() []field {
+	return []field{fStr("loan", ruleLoan, &e.Loan), fPos("amount", &e.Amount), fAmt("principal", &e.Principal),
+		fAmt("interest", &e.Interest), fAmt("fees", &e.Fees), fStr("settlement", ruleEventID, &e.Settlement),
+		fStr("reason", ruleText, &e.Reason)}
+}
+
 func (e *LoanStatus) fields() []field {
 	return []field{fStr("loan", ruleLoan, &e.Loan), fStr("status", ruleStatus, &e.Status),
 		fStr("reason", ruleText, &e.Reason)}
@@ -493,13 +534,17 @@ func (e *CashStatement) fields() []field {
 }
 
 func (e *PeriodReport) fields() []field {
-	return []field{fStr("period_start", ruleDate, &e.PeriodStart), fStr("period_end", ruleDate, &e.PeriodEnd),
+	fs := []field{fStr("period_start", ruleDate, &e.PeriodStart), fStr("period_end", ruleDate, &e.PeriodEnd),
 		fInt("from_index", &e.FromIndex), fInt("to_index", &e.ToIndex), fInt("loans_boarded", &e.LoansBoarded),
 		fInt("loans_removed", &e.LoansRemoved), fInt("collections_count", &e.CollectionsCount),
 		fAmt("collections", &e.Collections), fAmt("principal_collected", &e.PrincipalCollected),
 		fAmt("opening_balance", &e.OpeningBalance), fAmt("boarded_balance", &e.BoardedBalance),
 		fAmt("removed_balance", &e.RemovedBalance), fAmt("closing_balance", &e.ClosingBalance),
 		fStr("report_hash", ruleHex, &e.ReportHash)}
+	if e.V == EntryVersion2 {
+		fs = append(fs, fInt("waivers_count", &e.WaiversCount), fAmt("waived", &e.Waived))
+	}
+	return fs
 }
 
 func (e *AuctionResult) fields() []field {
@@ -526,6 +571,10 @@ func (e *LoanCollectionReversal) check() error {
 	if e.Reverses == e.EventID {
 		return entryErr("reverses", "an entry cannot reverse itself")
 	}
+	return sumCheck("amount", e.Amount, e.Principal, e.Interest, e.Fees)
+}
+
+func (e *LoanWaiver) check() error {
 	return sumCheck("amount", e.Amount, e.Principal, e.Interest, e.Fees)
 }
 
@@ -556,11 +605,18 @@ func (e *PeriodReport) check() error {
 	if e.PrincipalCollected > e.Collections {
 		return entryErr("principal_collected", "%s exceeds collections %s", e.PrincipalCollected, e.Collections)
 	}
+	if e.V != EntryVersion2 && (e.WaiversCount != 0 || e.Waived != 0) {
+		return entryErr("waived", "waivers are reported in version %d", EntryVersion2)
+	}
+	if e.WaiversCount < 0 {
+		return entryErr("waivers_count", "%d is negative", e.WaiversCount)
+	}
 	in, ok := e.OpeningBalance.Add(e.BoardedBalance)
 	out, ok2 := e.Collections.Add(e.RemovedBalance)
-	if !ok || !ok2 || in < out || in-out != e.ClosingBalance {
-		return entryErr("closing_balance", "%s is not opening_balance %s + boarded_balance %s - collections %s - removed_balance %s",
-			e.ClosingBalance, e.OpeningBalance, e.BoardedBalance, e.Collections, e.RemovedBalance)
+	out, ok3 := out.Add(e.Waived)
+	if !ok || !ok2 || !ok3 || in < out || in-out != e.ClosingBalance {
+		return entryErr("closing_balance", "%s is not opening_balance %s + boarded_balance %s - collections %s - removed_balance %s - waived %s",
+			e.ClosingBalance, e.OpeningBalance, e.BoardedBalance, e.Collections, e.RemovedBalance, e.Waived)
 	}
 	return nil
 }
@@ -611,6 +667,8 @@ func newBody(t string) body {
 		return &KeyRotation{}
 	case TypeLoanCollectionReversal:
 		return &LoanCollectionReversal{}
+	case TypeLoanWaiver:
+		return &LoanWaiver{}
 	}
 	return newBodyV2(t)
 }
@@ -639,6 +697,8 @@ func value(b body) Entry {
 	case *KeyRotation:
 		return *e
 	case *LoanCollectionReversal:
+		return *e
+	case *LoanWaiver:
 		return *e
 	}
 	return valueV2(b)

@@ -51,6 +51,7 @@ func exampleEntries(t testing.TB) []Entry {
 		AuctionResult{Header: hdr("auction-1", "2025-03-01"), Auction: "AUC-2025-007", Lot: "Lot 3", Loans: 120, Price: 98765432, Winner: hx('2'), Bids: 37, BidHistory: hx('3')},
 		KeyRotation{Header: hdr("rotate-1", "2025-06-30"), OldKey: testVKey(t, "reclaim.example/pools/RCL-ABS-2025-1", 1), NewKey: testVKey(t, "reclaim.example/pools/RCL-ABS-2025-1", 2)},
 		LoanCollectionReversal{Header: hdr("colrev-1", "2025-02-05"), Loan: "L7Q2xK9mZp", Amount: 50000, Principal: 40000, Interest: 9000, Fees: 1000, Reverses: "coll-1", Reason: "bounced: 账户余额不足"},
+		LoanWaiver{Header: hdr("waiver-1", "2025-02-20"), Loan: "L7Q2xK9mZp", Amount: 600000, Principal: 500000, Interest: 90000, Fees: 10000, Settlement: "offer-12", Reason: "settlement paid in full"},
 	}
 }
 

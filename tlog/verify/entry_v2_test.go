@@ -27,6 +27,9 @@ func exampleEntriesV2() []Entry {
 			Metric: "0.00", Threshold: "0.00", Hit: "no", InForce: "no"},
 		DealReport{Header: hdr("rep-1", "2025-04-26"), Period: 1, PaymentDate: "2025-04-26", CollectionStart: "2025-01-01", CollectionEnd: "2025-03-31",
 			DealHash: hx('3'), Collections: 50000, CostsApplied: 3000, CostsCarried: 0, Net: 47000, Payments: 1, Triggers: 1, Distributed: 47000, ReportHash: hx('4')},
+		PeriodReport{Header: h2("report-w", "2025-02-28"), PeriodStart: "2025-01-15", PeriodEnd: "2025-02-28", FromIndex: 0, ToIndex: 4,
+			LoansBoarded: 1, CollectionsCount: 1, Collections: 50000, PrincipalCollected: 40000, BoardedBalance: 1234567,
+			ClosingBalance: 584567, ReportHash: hx('5'), WaiversCount: 1, Waived: 600000},
 	}
 }
 

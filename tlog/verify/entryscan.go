@@ -44,12 +44,13 @@ const (
 	tAuctionResult
 	tKeyRotation
 	tLoanCollectionReversal
+	tLoanWaiver
 	numEntryTypes
 )
 
 var entryTypeNames = [numEntryTypes]string{TypePoolOpened, TypeLoanBoarded, TypeLoanCollection, TypeLoanStatus,
 	TypeLoanRemoved, TypeLoanRecordUpdated, TypeCashStatement, TypePeriodReport, TypeAuctionResult, TypeKeyRotation,
-	TypeLoanCollectionReversal}
+	TypeLoanCollectionReversal, TypeLoanWaiver}
 
 // entryTypeIndex returns the index of the type named s, or -1.
 func entryTypeIndex(s []byte) int {
@@ -76,6 +77,8 @@ func entryTypeIndex(s []byte) int {
 		return tKeyRotation
 	case TypeLoanCollectionReversal:
 		return tLoanCollectionReversal
+	case TypeLoanWaiver:
+		return tLoanWaiver
 	}
 	return -1
 }
@@ -596,6 +599,13 @@ func (sc *entryScan) entry(b []byte) Entry {
 	case tLoanCollectionReversal:
 		e := LoanCollectionReversal{Header: h, Loan: x.str(v[0]), Amount: amt(v[1]), Principal: amt(v[2]), Interest: amt(v[3]),
 			Fees: amt(v[4]), Reverses: x.str(v[5]), Reason: x.str(v[6])}
+		if e.check() != nil {
+			return nil
+		}
+		return e
+	case tLoanWaiver:
+		e := LoanWaiver{Header: h, Loan: x.str(v[0]), Amount: amt(v[1]), Principal: amt(v[2]), Interest: amt(v[3]),
+			Fees: amt(v[4]), Settlement: x.str(v[5]), Reason: x.str(v[6])}
 		if e.check() != nil {
 			return nil
 		}

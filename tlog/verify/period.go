@@ -6,7 +6,7 @@ import (
 )
 
 // How periods are cut. A period report counts the movements (loan.boarded, loan.collection,
-// loan.collection_reversal, loan.removed and loan.status entries) by their effective (value) date, not by their place in
+// loan.collection_reversal, loan.waiver, loan.removed and loan.status entries) by their effective (value) date, not by their place in
 // the log:
 //
 //   - the report for the period [period_start, period_end] (both inclusive) counts exactly the
@@ -30,7 +30,7 @@ import (
 // effective date.
 func IsMovement(e Entry) bool {
 	switch e.(type) {
-	case LoanBoarded, LoanCollection, LoanCollectionReversal, LoanRemoved, LoanStatus:
+	case LoanBoarded, LoanCollection, LoanCollectionReversal, LoanWaiver, LoanRemoved, LoanStatus:
 		return true
 	}
 	return false

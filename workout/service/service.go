@@ -51,8 +51,9 @@ type Options struct {
 
 // Service is the workout service.
 type Service struct {
-	db   *sqldb.DB
-	opts Options
+	db     *sqldb.DB
+	opts   Options
+	settle SettleOptions // settle.go
 }
 
 // New returns a service over db.
