@@ -1,13 +1,16 @@
 package sqldb
 
 import (
+	"cmp"
 	"context"
 	"database/sql"
 	"fmt"
+	"maps"
 	"regexp"
 	"slices"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 
 	"reclaim"
@@ -88,7 +91,7 @@ func (d *DB) ImportStatement(ctx context.Context, filename string, st *workout.S
 		filename = "statement.csv"
 	}
 	var out StatementImport
-	err = d.WriteTx(ctx, func(tx *Tx) error {
+	err = d.writeTxConn(ctx, func(tx *Tx) error {
 		var one int64
 		switch err := tx.QueryRow(ctx, `SELECT id FROM statement_imports WHERE sha256 = ?`, st.SHA256).Scan(&one); {
 		case err == nil:
@@ -139,7 +142,7 @@ func (d *DB) PostPayment(ctx context.Context, in PaymentInput, opt PaymentOption
 		return Payment{}, err
 	}
 	var id int64
-	err = d.WriteTx(ctx, func(tx *Tx) error {
+	err = d.writeTxConn(ctx, func(tx *Tx) error {
 		p, err := d.newPayTx(ctx, tx, opt, pol)
 		if err != nil {
 			return err
@@ -230,11 +233,12 @@ type payTx struct {
 	lims      []limRow
 	dropLims  []int64 // payments (stored before) whose part-payment no longer counts
 	statusUps []statusUp
-	poolTxns  map[string]bool      // pool|txnkey already used by a collection of this transaction
-	pooled    map[int64]bool       // portfolio id -> whether a pool was opened from it
-	undone    map[int64]bool       // payments of this transaction reversed in it
-	stmts     map[string]*sql.Stmt // prepared IN-list queries (closed with the transaction)
-	byName    map[string][]int64   // masked name -> borrower ids
+	poolTxns  map[string]bool    // pool|txnkey already used by a collection of this transaction
+	pooled    map[int64]bool     // portfolio id -> whether a pool was opened from it
+	undone    map[int64]bool     // payments of this transaction reversed in it
+	w         *chunker           // IN-list queries on the writer's transaction
+	side      *chunker           // IN-list queries on a reader's transaction (sideReads), or nil
+	byName    map[string][]int64 // masked name -> borrower ids
 	err       error
 
 	matched, queued, reversals int
@@ -301,7 +305,8 @@ type statusUp struct {
 
 func (d *DB) newPayTx(ctx context.Context, tx *Tx, opt PaymentOptions, pol workout.AllocationPolicy) (*payTx, error) {
 	p := &payTx{d: d, ctx: ctx, tx: tx, opt: opt, pol: pol, now: d.nowUTC(), cases: map[int64]*payCase{}, existing: map[string]*oldPayment{},
-		here: map[string]*payRow{}, poolTxns: map[string]bool{}, pooled: map[int64]bool{}, undone: map[int64]bool{}, stmts: map[string]*sql.Stmt{}, byName: map[string][]int64{}, refs: workout.ReferenceIndex{}}
+		here: map[string]*payRow{}, poolTxns: map[string]bool{}, pooled: map[int64]bool{}, undone: map[int64]bool{}, byName: map[string][]int64{}, refs: workout.ReferenceIndex{}}
+	p.w = &chunker{p: p, tx: tx.tx, stmts: map[string]*sql.Stmt{}}
 	if tx.Dialect() == Postgres {
 		// The batched updates join a VALUES list of up to 500 keys to accounts and cases: an
 		// index probe per key, never a hash join over the whole table (which, under
@@ -322,8 +327,45 @@ func (d *DB) newPayTx(ctx context.Context, tx *Tx, opt PaymentOptions, pol worko
 	return p, nil
 }
 
-// inChunks runs q (whose IN list is written as "(%s)") over the values in chunks of 500.
+// inChunks runs q (whose IN list is written as "IN (%s)") over the values: on PostgreSQL once,
+// with the values as one array parameter (= ANY), on SQLite in chunks of 500.
 func (p *payTx) inChunks(q string, vals []any, each func(*sql.Rows) error) error {
+	return p.w.inChunks(q, vals, each)
+}
+
+// chunker runs IN-list queries on one transaction: the writer's, or (SQLite) a read
+// transaction on a reader connection that sees what the writer's sees (see payTx.sideReads).
+type chunker struct {
+	p     *payTx
+	tx    *sql.Tx
+	stmts map[string]*sql.Stmt // prepared full-chunk queries (closed with the transaction)
+}
+
+func (c *chunker) inChunks(q string, vals []any, each func(*sql.Rows) error) error {
+	p := c.p
+	if len(vals) > 0 && p.tx.Dialect() == Postgres {
+		if err := checkArgs(vals); err != nil {
+			return err
+		}
+		arr, typ, err := pgArray(vals)
+		if err != nil {
+			return err
+		}
+		if !strings.Contains(q, " IN (%s)") {
+			return fmt.Errorf("sqldb: inChunks: no IN list in %q", q)
+		}
+		rows, err := c.tx.QueryContext(p.ctx, p.d.rebind(strings.Replace(q, " IN (%s)", " = ANY(CAST(? AS "+typ+"[]))", 1)), arr)
+		if err != nil {
+			return err
+		}
+		defer rows.Close()
+		for rows.Next() {
+			if err := each(rows); err != nil {
+				return err
+			}
+		}
+		return rows.Err()
+	}
 	for start := 0; start < len(vals); start += 500 {
 		part := vals[start:min(len(vals), start+500)]
 		if err := checkArgs(part); err != nil {
@@ -334,16 +376,16 @@ func (p *payTx) inChunks(q string, vals []any, each func(*sql.Rows) error) error
 		var rows *sql.Rows
 		var err error
 		if len(part) == 500 {
-			st := p.stmts[text]
+			st := c.stmts[text]
 			if st == nil {
-				if st, err = p.tx.tx.PrepareContext(p.ctx, text); err != nil {
+				if st, err = c.tx.PrepareContext(p.ctx, text); err != nil {
 					return err
 				}
-				p.stmts[text] = st
+				c.stmts[text] = st
 			}
 			rows, err = st.QueryContext(p.ctx, part...)
 		} else {
-			rows, err = p.tx.tx.QueryContext(p.ctx, text, part...)
+			rows, err = c.tx.QueryContext(p.ctx, text, part...)
 		}
 		if err != nil {
 			return err
@@ -362,6 +404,60 @@ func (p *payTx) inChunks(q string, vals []any, each func(*sql.Rows) error) error
 	return nil
 }
 
+// sideReads returns a chunker on a read transaction of a SQLite reader connection, begun
+// after the writer's BEGIN IMMEDIATE: the writer holds the database's write lock until it
+// commits, so the reader's snapshot is the last commit, exactly what the writer's transaction
+// sees of the tables it has not yet written. Large statements load on it and on the writer at
+// once (two cores). nil on PostgreSQL (another session's snapshot may differ) and for small
+// batches (under 1,000). The caller ends it with endSide.
+func (p *payTx) sideReads(lines int) *chunker {
+	if p.side != nil || p.tx.Dialect() != SQLite || lines < 1000 || p.d.r == p.d.w {
+		return p.side
+	}
+	tx, err := p.d.r.BeginTx(p.ctx, &sql.TxOptions{ReadOnly: true})
+	if err != nil {
+		return nil // the writer does the reading alone
+	}
+	p.side = &chunker{p: p, tx: tx, stmts: map[string]*sql.Stmt{}}
+	return p.side
+}
+
+// endSide ends the side read transaction, if any.
+func (p *payTx) endSide() {
+	if p.side != nil {
+		p.side.tx.Rollback()
+		p.side = nil
+	}
+}
+
+// pgArray turns values that are all int64 or all strings into a typed slice for a PostgreSQL
+// array parameter, with its element type.
+func pgArray(vals []any) (any, string, error) {
+	switch vals[0].(type) {
+	case int64:
+		out := make([]int64, len(vals))
+		for i, v := range vals {
+			n, ok := v.(int64)
+			if !ok {
+				return nil, "", fmt.Errorf("sqldb: mixed key types %T and %T", vals[0], v)
+			}
+			out[i] = n
+		}
+		return out, "BIGINT", nil
+	case string:
+		out := make([]string, len(vals))
+		for i, v := range vals {
+			s, ok := v.(string)
+			if !ok {
+				return nil, "", fmt.Errorf("sqldb: mixed key types %T and %T", vals[0], v)
+			}
+			out[i] = s
+		}
+		return out, "TEXT", nil
+	}
+	return nil, "", fmt.Errorf("sqldb: unsupported key type %T", vals[0])
+}
+
 var caseRefRE = regexp.MustCompile(`^C([1-9][0-9]{0,17})$`)
 
 // prepare loads the payments already stored under the lines' transaction ids (and the credits
@@ -377,16 +473,33 @@ func (p *payTx) prepare(lines []workout.StatementLine) error {
 			}
 		}
 	}
-	if err := p.inChunks(`SELECT txn_key, id, amount_minor, currency, status, COALESCE(case_id, 0) FROM payments WHERE txn_key IN (%s)`, keys, func(r *sql.Rows) error {
-		var k string
-		o := &oldPayment{}
-		if err := r.Scan(&k, &o.id, &o.amount, &o.currency, &o.status, &o.caseID); err != nil {
-			return err
-		}
-		p.existing[k] = o
-		return nil
-	}); err != nil {
+	exist := func(c *chunker) error {
+		return c.inChunks(`SELECT txn_key, id, amount_minor, currency, status, COALESCE(case_id, 0) FROM payments WHERE txn_key IN (%s)`, keys, func(r *sql.Rows) error {
+			var k string
+			o := &oldPayment{}
+			if err := r.Scan(&k, &o.id, &o.amount, &o.currency, &o.status, &o.caseID); err != nil {
+				return err
+			}
+			p.existing[k] = o
+			return nil
+		})
+	}
+	// The transaction ids are looked up on a reader while the writer looks up the references.
+	var wg sync.WaitGroup
+	var existErr error
+	if side := p.sideReads(len(lines)); side != nil {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			existErr = exist(side)
+		}()
+	} else if err := exist(p.w); err != nil {
 		return err
+	}
+	refErr := p.loadRefs(lines)
+	wg.Wait()
+	if existErr != nil {
+		return existErr
 	}
 	// A transaction posted before is refused: the file (or request) changes nothing.
 	var dup workout.StatementErrors
@@ -401,6 +514,11 @@ func (p *payTx) prepare(lines []workout.StatementLine) error {
 		e.Code = reclaim.ECONFLICT
 		return e
 	}
+	return refErr
+}
+
+// loadRefs loads the reference index of every token in the lines' references.
+func (p *payTx) loadRefs(lines []workout.StatementLine) error {
 	// References: case refs (C123) and the seller's loan ids, as written or in lower case.
 	var caseIDs, loanRefs []any
 	seenTok := map[string]bool{}
@@ -594,20 +712,49 @@ func (p *payTx) loadCases(ids []int64) error {
 			want = append(want, id)
 		}
 	}
-	if err := p.inChunks(`SELECT id, status, currency, limitation_expiry FROM cases WHERE id IN (%s)`, want, func(r *sql.Rows) error {
+	if side := p.sideReads(len(want)); side != nil {
+		// Half the cases on a reader, half on the writer, at once; each half a range of ids.
+		slices.SortFunc(want, func(a, b any) int { return cmp.Compare(a.(int64), b.(int64)) })
+		half := len(want) / 2
+		other := map[int64]*payCase{}
+		var wg sync.WaitGroup
+		var sideErr error
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			sideErr = loadCasesInto(side, want[half:], other)
+		}()
+		err := loadCasesInto(p.w, want[:half], p.cases)
+		wg.Wait()
+		if err != nil {
+			return err
+		}
+		if sideErr != nil {
+			return sideErr
+		}
+		maps.Copy(p.cases, other)
+		return nil
+	}
+	return loadCasesInto(p.w, want, p.cases)
+}
+
+// loadCasesInto reads the cases want (ids), their active accounts and, for cases of several
+// loans, the loans' default dates, through q into into.
+func loadCasesInto(q *chunker, want []any, into map[int64]*payCase) error {
+	if err := q.inChunks(`SELECT id, status, currency, limitation_expiry FROM cases WHERE id IN (%s)`, want, func(r *sql.Rows) error {
 		c := &payCase{info: map[string]*acctInfo{}}
 		var cur string
 		if err := r.Scan(&c.id, &c.status, &cur, dateScan{&c.expiry}); err != nil {
 			return err
 		}
 		c.currency = money.Currency(cur)
-		p.cases[c.id] = c
+		into[c.id] = c
 		return nil
 	}); err != nil {
 		return err
 	}
 	var loaded []*payCase
-	if err := p.inChunks(`SELECT a.case_id, a.loan_id, a.portfolio_id, a.loan_ref, a.principal_minor, a.interest_minor, a.fees_minor, a.limitation_expiry
+	if err := q.inChunks(`SELECT a.case_id, a.loan_id, a.portfolio_id, a.loan_ref, a.principal_minor, a.interest_minor, a.fees_minor, a.limitation_expiry
 		FROM accounts a WHERE a.status = '`+AccountActive+`' AND a.case_id IN (%s) ORDER BY a.case_id, a.loan_id`, want, func(r *sql.Rows) error {
 		var caseID int64
 		ai := &acctInfo{}
@@ -615,7 +762,7 @@ func (p *payTx) loadCases(ids []int64) error {
 		if err := r.Scan(&caseID, &ai.loanID, &ai.portfolioID, &ai.loanRef, &pr, &in, &fe, dateScan{&ai.expiry}); err != nil {
 			return err
 		}
-		c := p.cases[caseID]
+		c := into[caseID]
 		if c == nil {
 			return nil
 		}
@@ -644,7 +791,7 @@ func (p *payTx) loadCases(ids []int64) error {
 			where[ai.loanID] = &c.loans[i]
 		}
 	}
-	return p.inChunks(`SELECT id, default_date FROM loans WHERE id IN (%s)`, multi, func(r *sql.Rows) error {
+	return q.inChunks(`SELECT id, default_date FROM loans WHERE id IN (%s)`, multi, func(r *sql.Rows) error {
 		var id int64
 		var def date.Date
 		if err := r.Scan(&id, dateScan{&def}); err != nil {
@@ -692,6 +839,7 @@ func (p *payTx) poolOf(ai *acctInfo) error {
 
 // run decides and applies the lines in order. force, when set, is the decision of the one line.
 func (p *payTx) run(lines []workout.StatementLine, force *workout.MatchResult) error {
+	defer p.endSide()
 	if err := p.prepare(lines); err != nil {
 		return err
 	}
@@ -1026,14 +1174,12 @@ func (p *payTx) flush() error {
 			ins = append(ins, r)
 		}
 	}
-	if err := p.insertMany(`INSERT INTO payments (id, txn_id, txn_key, import_id, line, source, value_date, amount_minor, currency, reference,
-		payer_masked, status, case_id, method, queue_reason, queue_detail, credit_minor, reverses_id, reversed_by, reason, actor, created_at) VALUES `,
-		22, len(ins), func(i int, a []any) []any {
-			r := ins[i].p
-			return append(a, r.ID, r.TxnID, ins[i].key, nullID(r.ImportID), nullID(int64(r.Line)), r.Source, dateArg(r.ValueDate), r.Amount.Minor(),
-				string(r.Amount.Currency()), r.Reference, r.PayerMasked, r.Status, nullID(r.CaseID), r.Method, r.QueueReason, r.QueueDetail,
-				r.Credit.Minor(), nullID(r.ReversesID), nullID(r.ReversedBy), r.Reason, r.Actor, d.instant(r.CreatedAt))
-		}); err != nil {
+	if err := tx.bulkInsert(ctx, "payments", paymentInsertCols, len(ins), func(i int, a []any) []any {
+		r := ins[i].p
+		return append(a, r.ID, r.TxnID, ins[i].key, nullID(r.ImportID), nullID(int64(r.Line)), r.Source, tx.dateValue(r.ValueDate), r.Amount.Minor(),
+			string(r.Amount.Currency()), r.Reference, r.PayerMasked, r.Status, nullID(r.CaseID), r.Method, r.QueueReason, r.QueueDetail,
+			r.Credit.Minor(), nullID(r.ReversesID), nullID(r.ReversedBy), r.Reason, r.Actor, d.instant(r.CreatedAt))
+	}); err != nil {
 		return err
 	}
 	for _, r := range p.pays {
@@ -1051,8 +1197,7 @@ func (p *payTx) flush() error {
 		}
 	}
 	base := p.nextAlloc
-	if err := p.insertMany(`INSERT INTO payment_allocations (id, payment_id, kind, loan_id, case_id, principal_minor, interest_minor, fees_minor,
-		pool, pool_loan, pool_event) VALUES `, 11, len(p.allocs), func(i int, a []any) []any {
+	if err := tx.bulkInsert(ctx, "payment_allocations", allocInsertCols, len(p.allocs), func(i int, a []any) []any {
 		x := p.allocs[i]
 		return append(a, base+int64(i), x.paymentID, x.a.Kind, x.a.LoanID, x.a.CaseID, x.a.Principal.Minor(), x.a.Interest.Minor(), x.a.Fees.Minor(),
 			textArg(x.a.Pool), textArg(x.a.PoolLoan), textArg(x.a.PoolEvent))
@@ -1060,10 +1205,14 @@ func (p *payTx) flush() error {
 		return err
 	}
 	now := d.instant(p.now)
-	if err := p.insertMany(`INSERT INTO account_movements (loan_id, case_id, type, amount_minor, principal_minor, interest_minor, fees_minor,
-		currency, effective, reference, actor, at) VALUES `, 12, len(p.moves), func(i int, a []any) []any {
+	// Movements and part-payments go in case order (stable: a case's own rows keep the order
+	// they were decided in), so that their case and loan indexes (cases and loans are numbered
+	// together at boarding) grow at a few places instead of at random ones: on SQLite a random
+	// index insert costs about four times a sequential one at this volume.
+	slices.SortStableFunc(p.moves, func(a, b moveRow) int { return cmp.Compare(a.caseID, b.caseID) })
+	if err := tx.bulkInsert(ctx, "account_movements", moveInsertCols, len(p.moves), func(i int, a []any) []any {
 		m := p.moves[i]
-		return append(a, m.loanID, m.caseID, m.typ, m.p+m.i+m.f, m.p, m.i, m.f, m.cur, dateArg(m.eff), m.ref, p.opt.Actor, now)
+		return append(a, m.loanID, m.caseID, m.typ, m.p+m.i+m.f, m.p, m.i, m.f, m.cur, tx.dateValue(m.eff), m.ref, p.opt.Actor, now)
 	}); err != nil {
 		return err
 	}
@@ -1099,21 +1248,12 @@ func (p *payTx) flush() error {
 		}
 		cases = append(cases, id, dateArg(caseExp))
 	}
-	if err := p.updateFrom("accounts", "loan_id", []string{"principal_minor", "interest_minor", "fees_minor", "limitation_expiry"},
-		[]string{"BIGINT", "BIGINT", "BIGINT", "DATE"}, accts); err != nil {
+	if err := tx.bulkUpdate(ctx, "accounts", "loan_id", []string{"principal_minor", "interest_minor", "fees_minor", "limitation_expiry"},
+		[]string{"BIGINT", "BIGINT", "BIGINT", "DATE"}, accts, nil); err != nil {
 		return err
 	}
-	if err := p.updateFrom("cases", "id", []string{"limitation_expiry"}, []string{"DATE"}, cases); err != nil {
+	if err := tx.bulkUpdate(ctx, "cases", "id", []string{"limitation_expiry"}, []string{"DATE"}, cases, map[string]any{"updated_at": now}); err != nil {
 		return err
-	}
-	if len(cases) > 0 {
-		var ids []any
-		for i := 0; i < len(cases); i += 2 {
-			ids = append(ids, cases[i])
-		}
-		if err := p.execChunks(`UPDATE cases SET updated_at = ? WHERE id IN (%s)`, now, ids); err != nil {
-			return err
-		}
 	}
 	// A part-payment interrupts the limitation period (workout.LimPartPayment); a reversed one
 	// no longer does.
@@ -1123,9 +1263,10 @@ func (p *payTx) flush() error {
 		}
 	}
 	p.lims = slices.DeleteFunc(p.lims, func(r limRow) bool { return p.undone[r.paymentID] })
-	if err := p.insertMany(`INSERT INTO limitation_events (case_id, loan_id, kind, on_date, ref, at) VALUES `, 6, len(p.lims), func(i int, a []any) []any {
+	slices.SortStableFunc(p.lims, func(a, b limRow) int { return cmp.Compare(a.caseID, b.caseID) })
+	if err := tx.bulkInsert(ctx, "limitation_events", []string{"case_id", "loan_id", "kind", "on_date", "ref", "at"}, len(p.lims), func(i int, a []any) []any {
 		l := p.lims[i]
-		return append(a, l.caseID, l.loanID, string(workout.LimPartPayment), dateArg(l.on), payRef(l.paymentID), now)
+		return append(a, l.caseID, l.loanID, string(workout.LimPartPayment), tx.dateValue(l.on), payRef(l.paymentID), now)
 	}); err != nil {
 		return err
 	}
@@ -1138,114 +1279,12 @@ func (p *payTx) flush() error {
 	return nil
 }
 
-// insertMany inserts n rows with multi-row INSERTs of up to 200 rows; the statement for a full
-// batch is prepared once and reused (SQLite parses a 200-row statement once, not per batch).
-func (p *payTx) insertMany(prefix string, cols, n int, row func(i int, args []any) []any) error {
-	const per = 200
-	text := func(rows int) string {
-		var b strings.Builder
-		b.WriteString(prefix)
-		one := "(" + strings.TrimSuffix(strings.Repeat("?,", cols), ",") + ")"
-		for i := 0; i < rows; i++ {
-			if i > 0 {
-				b.WriteByte(',')
-			}
-			b.WriteString(one)
-		}
-		return p.d.rebind(b.String())
-	}
-	var full *sql.Stmt
-	defer func() {
-		if full != nil {
-			full.Close()
-		}
-	}()
-	args := make([]any, 0, per*cols)
-	for start := 0; start < n; start += per {
-		end := min(n, start+per)
-		args = args[:0]
-		for i := start; i < end; i++ {
-			args = row(i, args)
-		}
-		if err := checkArgs(args); err != nil {
-			return err
-		}
-		var err error
-		if end-start == per {
-			if full == nil {
-				if full, err = p.tx.tx.PrepareContext(p.ctx, text(per)); err != nil {
-					return err
-				}
-			}
-			_, err = full.ExecContext(p.ctx, args...)
-		} else {
-			_, err = p.tx.tx.ExecContext(p.ctx, text(end-start), args...)
-		}
-		if err != nil {
-			return err
-		}
-	}
-	return nil
-}
-
-// updateFrom sets cols of table's rows from vals (key, then one value per column, row after
-// row) with one statement per 500 rows: WITH v(...) AS (VALUES ...) UPDATE ... FROM v.
-// types are the PostgreSQL types of the columns (BIGINT, DATE), cast there; SQLite takes the
-// values as they are.
-func (p *payTx) updateFrom(table, key string, cols, types []string, vals []any) error {
-	per := 1 + len(cols)
-	n := len(vals) / per
-	for start := 0; start < n; start += 500 {
-		end := min(n, start+500)
-		var b strings.Builder
-		b.WriteString("WITH v(k")
-		for i := range cols {
-			fmt.Fprintf(&b, ", c%d", i)
-		}
-		b.WriteString(") AS (VALUES ")
-		for r := start; r < end; r++ {
-			if r > start {
-				b.WriteByte(',')
-			}
-			b.WriteString("(" + p.cast("BIGINT"))
-			for _, t := range types {
-				b.WriteString(", " + p.cast(t))
-			}
-			b.WriteByte(')')
-		}
-		b.WriteString(") UPDATE " + table + " SET ")
-		for i, c := range cols {
-			if i > 0 {
-				b.WriteString(", ")
-			}
-			fmt.Fprintf(&b, "%s = v.c%d", c, i)
-		}
-		b.WriteString(" FROM v WHERE " + table + "." + key + " = v.k")
-		if _, err := p.tx.Exec(p.ctx, b.String(), vals[start*per:end*per]...); err != nil {
-			return err
-		}
-	}
-	return nil
-}
-
-func (p *payTx) cast(t string) string {
-	if p.tx.Dialect() == Postgres {
-		return "CAST(? AS " + t + ")"
-	}
-	return "?"
-}
-
-// execChunks runs q (whose IN list is "(%s)") with first and then the ids, 500 ids at a time.
-func (p *payTx) execChunks(q string, first any, ids []any) error {
-	for start := 0; start < len(ids); start += 500 {
-		part := ids[start:min(len(ids), start+500)]
-		marks := strings.TrimSuffix(strings.Repeat("?,", len(part)), ",")
-		if _, err := p.tx.Exec(p.ctx, fmt.Sprintf(q, marks), append([]any{first}, part...)...); err != nil {
-			return err
-		}
-	}
-	return nil
-}
+var (
+	paymentInsertCols = strings.Fields(`id txn_id txn_key import_id line source value_date amount_minor currency reference
+		payer_masked status case_id method queue_reason queue_detail credit_minor reverses_id reversed_by reason actor created_at`)
+	allocInsertCols = strings.Fields(`id payment_id kind loan_id case_id principal_minor interest_minor fees_minor pool pool_loan pool_event`)
+	moveInsertCols  = strings.Fields(`loan_id case_id type amount_minor principal_minor interest_minor fees_minor currency effective reference actor at`)
+)
 
 func payRef(id int64) string { return "payment:" + strconv.FormatInt(id, 10) }
 
@@ -1346,7 +1385,7 @@ func (d *DB) MatchPayment(ctx context.Context, id, caseID int64, loans []int64, 
 	if err != nil {
 		return Payment{}, err
 	}
-	err = d.WriteTx(ctx, func(tx *Tx) error {
+	err = d.writeTxConn(ctx, func(tx *Tx) error {
 		var cur Payment
 		if err := scanPayment(tx.QueryRow(ctx, `SELECT `+paymentCols+` FROM payments WHERE id = ?`, id), &cur); err == sql.ErrNoRows {
 			return reclaim.Errorf(reclaim.ENOTFOUND, "payment %d not found", id)
@@ -1405,7 +1444,7 @@ func (d *DB) ReversePayment(ctx context.Context, id int64, on date.Date, reason 
 		return Payment{}, reclaim.Errorf(reclaim.EINVALID, "a reversal reason is at most 200 characters of text")
 	}
 	var revID int64
-	err := d.WriteTx(ctx, func(tx *Tx) error {
+	err := d.writeTxConn(ctx, func(tx *Tx) error {
 		var cur Payment
 		if err := scanPayment(tx.QueryRow(ctx, `SELECT `+paymentCols+` FROM payments WHERE id = ?`, id), &cur); err == sql.ErrNoRows {
 			return reclaim.Errorf(reclaim.ENOTFOUND, "payment %d not found", id)

@@ -262,6 +262,9 @@ func (d *DB) Close() error {
 type Tx struct {
 	tx *sql.Tx
 	db *DB
+	// conn is the connection the transaction runs on when it was begun by writeTxConn (nil
+	// otherwise): Tx.raw reaches its driver for bulk writes.
+	conn *sql.Conn
 }
 
 // Dialect returns the engine of the transaction's database.
@@ -316,9 +319,41 @@ func (d *DB) WriteTx(ctx context.Context, fn func(*Tx) error) error {
 }
 
 func (d *DB) runTx(ctx context.Context, db *sql.DB, opts *sql.TxOptions, fn func(*Tx) error) error {
+	return d.retryTx(ctx, func() (bool, error) { return d.runTxOnce(ctx, db, opts, fn) })
+}
+
+// writeTxConn is WriteTx on a connection held for the whole transaction, so that fn may reach
+// the driver underneath (Tx.raw) for bulk writes: prepared multi-row inserts on SQLite, COPY on
+// PostgreSQL, inside the same transaction.
+func (d *DB) writeTxConn(ctx context.Context, fn func(*Tx) error) error {
+	opts := &sql.TxOptions{}
+	if d.dialect == Postgres {
+		opts.Isolation = sql.LevelSerializable
+	}
+	return d.retryTx(ctx, func() (bool, error) {
+		conn, err := d.w.Conn(ctx)
+		if err != nil {
+			return false, err
+		}
+		defer conn.Close()
+		tx, err := conn.BeginTx(ctx, opts)
+		if err != nil {
+			return false, err
+		}
+		if err := fn(&Tx{tx: tx, db: d, conn: conn}); err != nil {
+			tx.Rollback()
+			return true, err
+		}
+		return false, tx.Commit()
+	})
+}
+
+// retryTx runs once until it succeeds, fails with an error that is not transient, or has been
+// retried Options.MaxRetries times; once reports whether its error is fn's own.
+func (d *DB) retryTx(ctx context.Context, once func() (bool, error)) error {
 	backoff := 5 * time.Millisecond
 	for attempt := 0; ; attempt++ {
-		fromFn, err := d.runTxOnce(ctx, db, opts, fn)
+		fromFn, err := once()
 		if err == nil {
 			return nil
 		}
