@@ -373,11 +373,20 @@ func (s *Server) workoutRoutes() {
 			if err != nil {
 				return nil, err
 			}
+			acc := reclaim.Access{Actor: reclaim.Actor(ctx), Purpose: "case " + strconv.FormatInt(in.ID, 10) + ": " + purpose}
 			pid, ref, err := w.RevealTarget(ctx, v, in.ID, in.Body.LoanRef)
 			if err != nil {
+				if reclaim.ErrorCode(err) == reclaim.ENOTFOUND {
+					if rerr := s.store.RecordPIIRefusal(ctx, reclaim.PIIRefusal{Actor: acc.Actor, Role: string(v.Role), Route: "case", CaseID: in.ID,
+						BorrowerRef: in.Body.LoanRef, Purpose: acc.Purpose, Reason: reclaim.RefusedNotFound}); rerr != nil {
+						return nil, rerr
+					}
+				}
 				return nil, err
 			}
-			p, err := s.store.ReadPersonal(ctx, reclaim.Access{Actor: reclaim.Actor(ctx), Purpose: "case " + strconv.FormatInt(in.ID, 10) + ": " + purpose}, pid, ref)
+			// The same scoped read as the portfolio route: the scope is checked again in the
+			// read's own transaction.
+			p, err := s.store.ReadPersonalAs(ctx, acc, v, "case", in.ID, pid, ref)
 			return &personalOut{Body: p}, err
 		})
 	contact := func(check bool) func(ctx context.Context, in *ContactInput) (*contactOut, error) {

@@ -13,7 +13,7 @@
 //   RECLAIM_POOL         the pool whose ledger the ledger tests open (default RCL-DEMO-1, as `reclaim demo` opens)
 //   RECLAIM_ANALYST_USER an analyst account (valuation.read), for the valuation pages (mock default: analyst)
 //   RECLAIM_ANALYST_PASS its password                (mock default: analyst-pass-123)
-//   RECLAIM_COLLECTOR_USER a collector account (pii.read, collection.post)  (mock default: collector)
+//   RECLAIM_COLLECTOR_USER a collector account (case.personal, collection.post)  (mock default: collector)
 //   RECLAIM_COLLECTOR_PASS its password              (mock default: collector-pass-123)
 //   RECLAIM_BAD_TAPE     path to a loan tape with invalid rows (mock: a generated bad-tape.csv)
 //   RECLAIM_GOOD_TAPE    optional: a valid tape, uploaded first when the server has no portfolio yet
@@ -843,14 +843,41 @@ test('a collector reveals personal data with a purpose (audited) and posts a col
     return null
   })
   assert.ok(pid, 'no portfolio has a pool ledger (reclaim demo opens one)')
-  await page.goto(BASE + '/portfolios/' + pid)
+  // Personal data: only of the debtors of the collector's own cases (issue 12 item 6). The real
+  // server has cases (the demo assigns some to the collector); the mock has none and lets the
+  // collector read the pool portfolio's first borrower.
+  const mineRef = await page.evaluate(async () => {
+    const r = await fetch('/api/v1/cases?mine=true&limit=1')
+    if (!r.ok) return null
+    const items = (await r.json()).items || []
+    if (!items.length) return null
+    const c = await (await fetch('/api/v1/cases/' + items[0].id)).json()
+    return { pid: c.accounts[0].portfolio_id, ref: c.accounts[0].borrower_ref }
+  })
+  await page.goto(BASE + '/portfolios/' + (mineRef ? mineRef.pid : pid))
   await page.getByRole('tab', { name: '贷款明细' }).click()
-  const first = page.getByTestId('loans-table').locator('.el-table__body-wrapper .el-table__row').first()
-  await first.waitFor()
+  const rows = page.getByTestId('loans-table').locator('.el-table__body-wrapper .el-table__row')
+  await rows.first().waitFor()
   await shot(page, 'collector-loans')
+  const mineRow = mineRef ? rows.filter({ hasText: mineRef.ref }).first() : rows.first()
+  if (mineRef) {
+    // A borrower of somebody else's case is refused with the reason, and nothing is shown.
+    const otherRef = await page.evaluate(async ({ pid, ref }) => {
+      const page = await (await fetch(`/api/v1/portfolios/${pid}/loans?limit=50`)).json()
+      for (const l of page.items) {
+        if (l.borrower_id === ref) continue
+        const r = await fetch(`/api/v1/portfolios/${pid}/borrowers/${encodeURIComponent(l.borrower_id)}/personal`, {
+          method: 'POST', headers: { 'Content-Type': 'application/json' }, body: JSON.stringify({ purpose: 'e2e scope probe' }) })
+        if (r.status === 404) return l.borrower_id
+        if (r.status !== 200) return 'status ' + r.status
+      }
+      return null
+    }, mineRef)
+    assert.ok(otherRef && !otherRef.startsWith('status '), `another collector's borrower must be 404 (got ${otherRef})`)
+  }
 
   // Reveal: the purpose is required (at least 5 characters once trimmed), then the data is shown.
-  await page.getByTestId('loan-reveal').first().click()
+  await mineRow.getByTestId('loan-reveal').click()
   const dlg = page.getByTestId('reveal-dialog')
   await dlg.locator('textarea').fill('   abc   ')
   await dlg.getByTestId('reveal-submit').click()
@@ -869,6 +896,11 @@ test('a collector reveals personal data with a purpose (audited) and posts a col
   await result.waitFor({ state: 'detached' })
 
   // Post a collection: the amount is checked here and by the server, then it is on the ledger.
+  if (mineRef && String(mineRef.pid) !== String(pid)) {
+    await page.goto(BASE + '/portfolios/' + pid)
+    await page.getByRole('tab', { name: '贷款明细' }).click()
+    await rows.first().waitFor()
+  }
   await page.getByTestId('loan-collect').first().click()
   const cd = page.getByTestId('collect-dialog')
   await field(cd.getByTestId('collect-amount')).fill('12.345')
