@@ -1,6 +1,6 @@
 // Package service runs the workout: it wires the rules of package workout (and the compliance
-// policy) to the storage of sqldb. Every contact path (console, API, agency feeds) goes through
-// Contact or AgencyContacts, which ask the policy first and record every attempt, allowed or
+// policy) to the storage of sqldb. Every contact path (console, API, agency feeds, bulk
+// campaigns) goes through Contact, AgencyContacts or the campaign runner, which ask the policy first and record every attempt, allowed or
 // denied, before they answer. Case scope (workout.CanSee) is checked here for every case read or
 // write, so that no caller can forget it.
 package service
@@ -43,12 +43,16 @@ type Options struct {
 	Publish func(ctx context.Context, topic, typ string, data any)
 	// HistoryDays is how far back the contact history given to the policy reaches (default 90).
 	HistoryDays int
+	// CampaignBatch is how many cases a campaign decides and records per transaction (default
+	// 500).
+	CampaignBatch int
 }
 
 // Service is the workout service.
 type Service struct {
 	db   *sqldb.DB
 	opts Options
+	kick chan struct{} // wakes the campaign runner
 }
 
 // New returns a service over db.
@@ -65,7 +69,7 @@ func New(db *sqldb.DB, opts Options) *Service {
 	if opts.HistoryDays <= 0 {
 		opts.HistoryDays = 90
 	}
-	return &Service{db: db, opts: opts}
+	return &Service{db: db, opts: opts, kick: make(chan struct{}, 1)}
 }
 
 func (s *Service) publish(ctx context.Context, caseID int64, typ string, data any) {
