@@ -62,6 +62,7 @@ const (
 	PermLegalAct         Permission = "legal.act"         // record legal steps
 	PermAgencyReport     Permission = "agency.report"     // report an agency's contacts (API or file)
 	PermComplianceReport Permission = "compliance.report" // the compliance report per day, agent and agency
+	PermCampaignRun      Permission = "campaign.run"      // start bulk contact campaigns (SMS, letter, email)
 	PermPaymentRead      Permission = "payment.read"      // payments, statement imports and the unmatched queue
 	PermPaymentPost      Permission = "payment.post"      // post payments, upload statements, record bounces
 	PermPaymentMatch     Permission = "payment.match"     // match a queued payment to a case by hand
@@ -97,6 +98,7 @@ var RolePermissions = map[Permission][]Role{
 	PermLegalAct:         {RoleCollectionManager, RoleLegal},
 	PermAgencyReport:     {RoleAgency, RoleCollectionManager},
 	PermComplianceReport: {RoleAdmin, RoleCollectionManager, RoleAuditor},
+	PermCampaignRun:      {RoleCollectionManager},
 	PermPaymentRead:      {RoleAdmin, RoleCollectionManager, RoleCollector, RoleAuditor},
 	PermPaymentPost:      {RoleAdmin, RoleCollectionManager, RoleCollector},
 	PermPaymentMatch:     {RoleAdmin, RoleCollectionManager, RoleCollector},

@@ -101,9 +101,10 @@ func serve(ctx context.Context, g *globals, a *app, f serveFlags, ready func(url
 	defer mkt.Close()
 	val := service.New(a.db, service.Options{Logger: log})
 	deals := dealservice.New(a.db, val, ledger.Origin(), ledger.VerifierKey(), nil) // live ABS deals (docs/abs-live.md)
+	wsv := newWorkoutService(a.db, bk, broker, log)
 	srv, err := httpapi.New(httpapi.Config{Logger: log, Version: Version, SecureCookies: f.secure, Web: web.Dist(),
 		MaxUploadBytes: f.maxMB << 20, UploadDir: uploadDir, TrustedProxies: proxies, Ledger: ledger, Valuation: val,
-		Collectors: append(ledger.Collectors(), marketCollectors(mkt)...), Workout: newWorkoutService(a.db, bk, broker, log),
+		Collectors: append(ledger.Collectors(), marketCollectors(mkt)...), Workout: wsv,
 		Payments: sqldb.PaymentDesk{DB: a.db, Blind: sqldb.BlindLookup(bk)}, Market: mkt, Deals: deals},
 		sqldb.KeyedDB{DB: a.db, Keys: a.keys}, ingest.WithBlindIndex(a.keys, blindTerms(bk)), broker)
 	if err != nil {
@@ -115,6 +116,14 @@ func serve(ctx context.Context, g *globals, a *app, f serveFlags, ready func(url
 	go func() {
 		defer ledgerDone.Done()
 		ledger.Run(lctx)
+	}()
+	ledgerDone.Add(1)
+	go func() { // bulk campaigns: sent when due, resumed after a restart (docs/workout-api.md)
+		defer ledgerDone.Done()
+		host, _ := os.Hostname()
+		wsv.RunCampaignLoop(lctx, fmt.Sprintf("%s:%d", host, os.Getpid()), 5*time.Second, func(err error) {
+			log.Warn("campaign runner", "err", err)
+		})
 	}()
 	if f.demoServicing {
 		ledgerDone.Add(1)

@@ -49,7 +49,9 @@ func (s *Service) CreateCampaign(ctx context.Context, v workout.Viewer, spec wor
 }
 
 // Campaign returns one campaign with its progress and result.
-func (s *Service) Campaign(ctx context.Context, id int64) (workout.Campaign, error) { return s.db.GetCampaign(ctx, id) }
+func (s *Service) Campaign(ctx context.Context, id int64) (workout.Campaign, error) {
+	return s.db.GetCampaign(ctx, id)
+}
 
 // Campaigns lists campaigns, newest first.
 func (s *Service) Campaigns(ctx context.Context, limit int) ([]workout.Campaign, error) {

@@ -353,7 +353,9 @@ func TestCampaignValidation(t *testing.T) {
 		{"max_per_day", func(s *workout.CampaignSpec) { s.MaxPerDay = -1 }},
 		{"scheduled_at", func(s *workout.CampaignSpec) { s.ScheduledAt = time.Time{} }},
 		{"selection", func(s *workout.CampaignSpec) { s.Selection = workout.CampaignSelection{} }},
-		{"selection", func(s *workout.CampaignSpec) { s.Selection = workout.CampaignSelection{CaseIDs: []int64{1}, Assignee: "alice"} }},
+		{"selection", func(s *workout.CampaignSpec) {
+			s.Selection = workout.CampaignSelection{CaseIDs: []int64{1}, Assignee: "alice"}
+		}},
 		{"selection.case_ids", func(s *workout.CampaignSpec) { s.Selection = workout.CampaignSelection{CaseIDs: []int64{0}} }},
 		{"selection.case_ids", func(s *workout.CampaignSpec) { s.Selection = workout.CampaignSelection{CaseIDs: make([]int64, 10001)} }},
 		{"selection.portfolio_id", func(s *workout.CampaignSpec) { s.Selection = workout.CampaignSelection{PortfolioID: -3} }},
