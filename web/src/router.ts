@@ -41,6 +41,7 @@ export const router = createRouter({
         { path: 'cases', name: 'workout-queue', component: () => import('./workout/CaseQueue.vue'), meta: { perm: 'case.read', title: 'workout.nav.cases' } },
         { path: 'cases/:id', name: 'workout-case', component: () => import('./workout/CasePage.vue'), meta: { perm: 'case.read', title: 'workout.nav.cases' } },
         { path: 'statements', name: 'workout-statements', component: () => import('./workout/StatementsView.vue'), meta: { perm: 'payment.read', title: 'workout.nav.statements' } },
+        { path: 'campaigns', name: 'campaigns', component: () => import('./campaigns/CampaignsView.vue'), meta: { perm: 'compliance.report', title: 'campaigns.nav' } },
         { path: 'compliance', name: 'workout-compliance', component: () => import('./workout/ComplianceReport.vue'), meta: { perm: 'compliance.report', title: 'workout.nav.compliance' } },
         { path: ':pathMatch(.*)*', name: 'notfound', component: () => import('./views/NotFound.vue'), meta: { title: 'notFound.title' } },
       ],
