@@ -392,27 +392,23 @@ func (d *DB) RecordCampaignBatch(ctx context.Context, id int64, owner string, it
 				return err
 			}
 		}
+		var todo []CampaignItem
 		for _, it := range items {
+			if !done[it.Attempt.CaseID] {
+				done[it.Attempt.CaseID] = true
+				todo = append(todo, it)
+			}
+		}
+		// Multi-row inserts, a chunk at a time: actions, then attempts (with their action ids),
+		// then the campaign's items. One case appears once per batch, so RETURNING's case_id
+		// maps each new row back to its case.
+		for start := 0; start < len(todo); start += campaignInsertChunk {
+			if err := tx.insertCampaignChunk(ctx, id, todo[start:min(start+campaignInsertChunk, len(todo))]); err != nil {
+				return err
+			}
+		}
+		for _, it := range todo {
 			at := it.Attempt
-			if done[at.CaseID] {
-				continue
-			}
-			done[at.CaseID] = true
-			if it.Action != nil {
-				act := *it.Action
-				act.CaseID = at.CaseID
-				if err := tx.insertAction(ctx, &act); err != nil {
-					return err
-				}
-				at.ActionID = act.ID
-			}
-			if err := tx.insertAttempt(ctx, &at); err != nil {
-				return err
-			}
-			if _, err := tx.Exec(ctx, `INSERT INTO campaign_items (campaign_id, case_id, attempt_id, allowed) VALUES (?, ?, ?, ?)`,
-				id, at.CaseID, at.ID, at.Allowed); err != nil {
-				return err
-			}
 			c.Done++
 			if at.Allowed {
 				c.Sent++
@@ -449,4 +445,91 @@ func (d *DB) FinishCampaign(ctx context.Context, id int64, owner string) (workou
 		return scanCampaign(tx.QueryRow(ctx, `SELECT `+campaignCols+` FROM campaigns WHERE id = ?`, id), &c)
 	})
 	return c, dbError(err, "finishing a campaign")
+}
+
+// campaignInsertChunk bounds the rows of one multi-row insert (17 parameters an attempt: well
+// under SQLite's and PostgreSQL's limits).
+const campaignInsertChunk = 250
+
+func (t *Tx) insertCampaignChunk(ctx context.Context, campaignID int64, items []CampaignItem) error {
+	scanIDs := func(rows *sql.Rows, into map[int64]int64) error {
+		for rows.Next() {
+			var id, caseID int64
+			if err := rows.Scan(&id, &caseID); err != nil {
+				rows.Close()
+				return err
+			}
+			into[caseID] = id
+		}
+		return closeRows(rows)
+	}
+	actionIDs := map[int64]int64{}
+	var q strings.Builder
+	var args []any
+	for _, it := range items {
+		if it.Action == nil {
+			continue
+		}
+		a := *it.Action
+		if a.At.IsZero() {
+			a.At = t.db.nowUTC()
+		}
+		if len(args) > 0 {
+			q.WriteString(",")
+		}
+		q.WriteString("(?, ?, ?, ?, ?, ?, ?, ?)")
+		args = append(args, it.Attempt.CaseID, a.Kind, a.Channel, a.Outcome, a.Actor, textArg(a.Agency), t.db.instant(a.At), a.Note)
+	}
+	if len(args) > 0 {
+		rows, err := t.Query(ctx, `INSERT INTO case_actions (case_id, kind, channel, outcome, actor, agency, at, note) VALUES `+q.String()+
+			` RETURNING id, case_id`, args...)
+		if err != nil {
+			return err
+		}
+		if err := scanIDs(rows, actionIDs); err != nil {
+			return err
+		}
+	}
+	q.Reset()
+	args = args[:0]
+	for i, it := range items {
+		at := it.Attempt
+		if at.Reasons == nil {
+			at.Reasons = []workout.ContactReason{}
+		}
+		reasons, err := json.Marshal(at.Reasons)
+		if err != nil {
+			return err
+		}
+		var action any
+		if id, ok := actionIDs[at.CaseID]; ok {
+			action = id
+		}
+		if i > 0 {
+			q.WriteString(",")
+		}
+		q.WriteString("(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)")
+		args = append(args, at.CaseID, at.ContactID, at.DebtID, at.Channel, at.Party, at.NumberKey, t.db.instant(at.At), at.LocalAt, at.Outcome,
+			at.Consent, at.Agent, at.Agency, at.Source, at.Pack, at.Allowed, string(reasons), action)
+	}
+	attemptIDs := map[int64]int64{}
+	rows, err := t.Query(ctx, `INSERT INTO contact_attempts (case_id, contact_id, debt_id, channel, party, number_key, at, local_at, outcome,
+		consent, agent, agency, source, pack, allowed, reasons, action_id) VALUES `+q.String()+` RETURNING id, case_id`, args...)
+	if err != nil {
+		return err
+	}
+	if err := scanIDs(rows, attemptIDs); err != nil {
+		return err
+	}
+	q.Reset()
+	args = args[:0]
+	for i, it := range items {
+		if i > 0 {
+			q.WriteString(",")
+		}
+		q.WriteString("(?, ?, ?, ?)")
+		args = append(args, campaignID, it.Attempt.CaseID, attemptIDs[it.Attempt.CaseID], it.Attempt.Allowed)
+	}
+	_, err = t.Exec(ctx, `INSERT INTO campaign_items (campaign_id, case_id, attempt_id, allowed) VALUES `+q.String(), args...)
+	return err
 }

@@ -213,6 +213,14 @@ func TestCampaignSuppressionAndCaps(t *testing.T) {
 				t.Fatalf("case %d: %+v, want %s", i, last, want)
 			}
 		}
+		// A sent SMS is an action on the case's timeline, linked from its attempt.
+		sent := f.attempts(t, c[4])
+		if len(sent) != 1 || !sent[0].Allowed || sent[0].ActionID == 0 || sent[0].Outcome != workout.CampaignSent {
+			t.Fatalf("sent attempt %+v", sent)
+		}
+		if tl, _ := db.Timeline(ctx, c[4], 50); countKind(tl, workout.KindSMS) != 1 {
+			t.Fatalf("the sent SMS is not on the timeline: %+v", tl)
+		}
 		// A second campaign the same day: the first campaign's SMS count against the cap.
 		f.now = f.now.Add(time.Hour)
 		s2 := spec("cap-2", workout.CampaignSelection{CaseIDs: []int64{c[4], c[5]}}, f.now)
