@@ -139,10 +139,24 @@ func (s *Service) sendCampaign(ctx context.Context, owner string, c workout.Camp
 			it := s.decideCampaignContact(c, *st, at, agent)
 			items = append(items, it)
 		}
-		c, err = s.db.RecordCampaignBatch(ctx, c.ID, owner, items, cursor, s.opts.Now().Add(campaignLease))
+		// A busy database (PostgreSQL's serialization failures under load, after WriteTx's own
+		// retries) is waited out: the batch is idempotent and our lease is renewed by it.
+		var rec workout.Campaign
+		for attempt := 0; ; attempt++ {
+			rec, err = s.db.RecordCampaignBatch(ctx, c.ID, owner, items, cursor, s.opts.Now().Add(campaignLease))
+			if err == nil || reclaim.ErrorCode(err) != reclaim.EUNAVAILABLE || attempt >= 5 {
+				break
+			}
+			select {
+			case <-ctx.Done():
+				return ctx.Err()
+			case <-time.After(time.Duration(attempt+1) * 200 * time.Millisecond):
+			}
+		}
 		if err != nil {
 			return err
 		}
+		c = rec
 		if s.opts.Publish != nil {
 			s.opts.Publish(ctx, "workout", "campaign", c)
 		}
