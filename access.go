@@ -43,3 +43,32 @@ type LoanView struct {
 	Loan
 	Borrower Masked `json:"borrower"`
 }
+
+// PIIRefusal is one refused personal-data reveal (docs/security-pii.md): who asked, through
+// which route, for what, and why it was refused. It holds no personal value.
+type PIIRefusal struct {
+	ID          int64     `json:"id"`
+	At          time.Time `json:"at"`
+	Actor       string    `json:"actor"`
+	Role        string    `json:"role"`
+	Route       string    `json:"route"` // "portfolio" (/portfolios/{id}/borrowers/{ref}/personal) or "case" (/cases/{id}/personal)
+	PortfolioID int64     `json:"portfolio_id,omitempty"`
+	BorrowerRef string    `json:"borrower_ref,omitempty"`
+	CaseID      int64     `json:"case_id,omitempty"`
+	Purpose     string    `json:"purpose"`
+	Reason      string    `json:"reason"` // not_in_scope, not_found
+}
+
+// Refusal reasons of a PIIRefusal.
+const (
+	RefusedNotInScope = "not_in_scope" // the borrower exists but is in none of the caller's cases
+	RefusedNotFound   = "not_found"    // no such portfolio, borrower or case
+)
+
+// PIIRefusalFilter selects refusals; zero fields do not filter.
+type PIIRefusalFilter struct {
+	Actor string
+	Since time.Time // inclusive
+	Until time.Time // exclusive
+	Limit int       // at most this many rows, newest first; <= 0 means 1000
+}

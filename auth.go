@@ -43,7 +43,6 @@ const (
 	PermPortfolioRead   Permission = "portfolio.read"
 	PermTapeImport      Permission = "tape.import"
 	PermTapeExportMask  Permission = "tape.export_masked"
-	PermPersonalRead    Permission = "pii.read"
 	PermUserManage      Permission = "user.manage"
 	PermAuditRead       Permission = "audit.read"
 	PermSignedIn        Permission = "session" // any signed-in user
@@ -58,11 +57,12 @@ const (
 	PermPortfolioBoard   Permission = "portfolio.board"   // record an acquisition and board a portfolio
 	PermCaseRead         Permission = "case.read"         // list cases and read a case page (masked)
 	PermCaseWork         Permission = "case.work"         // record contacts and actions on a case
-	PermCasePersonal     Permission = "case.personal"     // reveal a case's personal data with a purpose (audited)
+	PermCasePersonal     Permission = "case.personal"     // reveal the personal data of a debtor in my cases, with a purpose (audited; workout.MayReadPersonal)
 	PermCaseAssign       Permission = "case.assign"       // assign cases, place them with agencies and recall them
 	PermLegalAct         Permission = "legal.act"         // record legal steps
 	PermAgencyReport     Permission = "agency.report"     // report an agency's contacts (API or file)
 	PermComplianceReport Permission = "compliance.report" // the compliance report per day, agent and agency
+	PermCampaignRun      Permission = "campaign.run"      // start bulk contact campaigns (SMS, letter, email)
 	PermPaymentRead      Permission = "payment.read"      // payments, statement imports and the unmatched queue
 	PermPaymentPost      Permission = "payment.post"      // post payments, upload statements, record bounces
 	PermPaymentMatch     Permission = "payment.match"     // match a queued payment to a case by hand
@@ -87,7 +87,6 @@ var RolePermissions = map[Permission][]Role{
 	PermPortfolioRead:   {RoleAdmin, RoleAnalyst, RoleCollector, RoleAuditor},
 	PermTapeImport:      {RoleAdmin, RoleAnalyst},
 	PermTapeExportMask:  {RoleAdmin, RoleAnalyst},
-	PermPersonalRead:    {RoleCollector},
 	PermUserManage:      {RoleAdmin},
 	PermAuditRead:       {RoleAdmin, RoleAuditor},
 	PermLedgerRead:      {RoleAdmin, RoleAnalyst, RoleInvestor, RoleTrustee, RoleAuditor},
@@ -104,6 +103,7 @@ var RolePermissions = map[Permission][]Role{
 	PermLegalAct:         {RoleCollectionManager, RoleLegal},
 	PermAgencyReport:     {RoleAgency, RoleCollectionManager},
 	PermComplianceReport: {RoleAdmin, RoleCollectionManager, RoleAuditor},
+	PermCampaignRun:      {RoleCollectionManager},
 	PermPaymentRead:      {RoleAdmin, RoleCollectionManager, RoleCollector, RoleAuditor},
 	PermPaymentPost:      {RoleAdmin, RoleCollectionManager, RoleCollector},
 	PermPaymentMatch:     {RoleAdmin, RoleCollectionManager, RoleCollector},

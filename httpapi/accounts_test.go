@@ -72,6 +72,7 @@ func TestAdminSetPasswordIsTemporary(t *testing.T) {
 		if res.StatusCode != 200 || !strings.Contains(string(b), `"must_change_password":true`) {
 			t.Fatalf("first sign-in: %d %s", res.StatusCode, b)
 		}
+		f.assignBorrowers(t, "col2", f.borrower) // personal data: only of the collector's own cases
 		personal := fmt.Sprintf("/api/v1/portfolios/%d/borrowers/%s/personal", f.portfolio, f.borrower)
 		const purpose = `{"purpose": "collection call"}`
 		if res, b := col.do("POST", personal, purpose); res.StatusCode != 403 || errorCode(b) != httpapi.CodePasswordChangeRequired {

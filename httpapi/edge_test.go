@@ -213,6 +213,7 @@ func TestTxnIDVariantsOverAPI(t *testing.T) {
 func TestPurposeTrimmedFirst(t *testing.T) {
 	sqldbtest.ForEachEngine(t, func(t *testing.T, db *sqldb.DB) {
 		f := newFixture(t, db)
+		f.assignBorrowers(t, "collector1", f.borrower)
 		path := fmt.Sprintf("/api/v1/portfolios/%d/borrowers/%s/personal", f.portfolio, f.borrower)
 		col := f.as(reclaim.RoleCollector)
 		for _, p := range []string{"     ab", "ab     ", "\u3000\u3000\u3000\u3000ab", "\u200b\u200b\u200b\u200bab", "\u00a0\u2003\u2003\u2003\u2003x", "\t\n\r  ok"} {
@@ -241,6 +242,7 @@ func TestSideEffectsArePOSTAndUncached(t *testing.T) {
 	sqldbtest.ForEachEngine(t, func(t *testing.T, db *sqldb.DB) {
 		f := newFixture(t, db)
 		ctx := context.Background()
+		f.assignBorrowers(t, "collector1", f.borrower)
 		personal := fmt.Sprintf("/api/v1/portfolios/%d/borrowers/%s/personal", f.portfolio, f.borrower)
 		masked := fmt.Sprintf("/api/v1/portfolios/%d/masked-tape.csv", f.portfolio)
 		col, ana := f.as(reclaim.RoleCollector), f.as(reclaim.RoleAnalyst)

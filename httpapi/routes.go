@@ -17,6 +17,7 @@ import (
 	"reclaim/ingest"
 	"reclaim/tape"
 	"reclaim/textnorm"
+	"reclaim/workout"
 )
 
 func (s *Server) routes() {
@@ -147,19 +148,36 @@ func (s *Server) portfolioRoutes() {
 			}
 			return &loansOut{Body: LoansPage{Items: items, Total: total, Offset: in.Offset, Limit: in.Limit}}, err
 		})
-	register(s, reclaim.PermPersonalRead, huma.Operation{OperationID: "read-personal-data", Method: http.MethodPost,
-		Path: "/api/v1/portfolios/{id}/borrowers/{ref}/personal", Summary: "Decrypted personal data of one borrower (audited)",
-		Description: "A POST because every read is written to the audit log. The response is never cached (Cache-Control: no-store).",
-		Tags:        tags, Errors: []int{404}, DefaultStatus: http.StatusOK},
+	register(s, reclaim.PermCasePersonal, huma.Operation{OperationID: "read-personal-data", Method: http.MethodPost,
+		Path: "/api/v1/portfolios/{id}/borrowers/{ref}/personal", Summary: "Decrypted personal data of one borrower in my cases (purpose required, audited)",
+		Description: "The same scope as POST /api/v1/cases/{id}/personal: a collector reads only borrowers of cases assigned to it, an agency user only borrowers of cases placed with its agency and not recalled, legal staff borrowers of any case; a borrower outside that scope, or not boarded, is 404 (and the refusal is recorded). A POST because every read is written to the audit log. The response is never cached (Cache-Control: no-store).",
+		Tags:        tags, Errors: []int{400, 404}, DefaultStatus: http.StatusOK},
 		func(ctx context.Context, in *PersonalInput) (*personalOut, error) {
 			purpose := textnorm.Trim(in.Body.Purpose)
 			if textnorm.Len(purpose) < minPurpose {
 				return nil, &reclaim.Error{Code: reclaim.EINVALID, Message: "say why you need the data, in at least 5 characters",
 					Fields: map[string]string{"purpose": "at least 5 characters once leading and trailing spaces are removed"}}
 			}
-			p, err := s.store.ReadPersonal(ctx, reclaim.Access{Actor: reclaim.Actor(ctx), Purpose: purpose}, in.ID, in.Ref)
+			v, err := s.personalViewer(ctx)
+			if err != nil {
+				return nil, err
+			}
+			p, err := s.store.ReadPersonalAs(ctx, reclaim.Access{Actor: reclaim.Actor(ctx), Purpose: purpose}, v, "portfolio", 0, in.ID, in.Ref)
 			return &personalOut{Body: p}, err
 		})
+}
+
+// personalViewer is the caller as the personal-data scope sees it: with its agency when the
+// workout is served (an agency user without one reads nothing).
+func (s *Server) personalViewer(ctx context.Context) (workout.Viewer, error) {
+	if s.cfg.Workout != nil {
+		return s.viewer(ctx)
+	}
+	u := reclaim.UserFrom(ctx)
+	if u == nil {
+		return workout.Viewer{}, reclaim.Errorf(reclaim.EUNAUTHORIZED, "sign in first")
+	}
+	return workout.Viewer{Role: u.Role, Username: u.Username}, nil
 }
 
 // Users.
@@ -279,7 +297,28 @@ func (s *Server) auditRoutes() {
 			}
 			return &auditOut{Body: rows}, err
 		})
+	register(s, reclaim.PermAuditRead, huma.Operation{OperationID: "list-pii-refusals", Method: http.MethodGet,
+		Path: "/api/v1/audit/refusals", Summary: "Refused personal-data reveals: who asked for whom, through which route, why refused",
+		Description: "A reveal of a borrower outside the caller's cases (or of one that does not exist) is answered 404 and recorded here; no personal values.",
+		Tags:        []string{"audit"}},
+		func(ctx context.Context, in *RefusalsInput) (*refusalsOut, error) {
+			rows, err := s.store.ListPIIRefusals(ctx, reclaim.PIIRefusalFilter{Actor: in.Actor, Since: in.From, Until: in.To, Limit: in.Limit})
+			if rows == nil {
+				rows = []reclaim.PIIRefusal{}
+			}
+			return &refusalsOut{Body: rows}, err
+		})
 }
+
+// RefusalsInput filters the refused personal-data reveals.
+type RefusalsInput struct {
+	Actor string    `query:"actor" maxLength:"100"`
+	From  time.Time `query:"from" doc:"RFC 3339, inclusive"`
+	To    time.Time `query:"to" doc:"RFC 3339, exclusive"`
+	Limit int       `query:"limit" minimum:"1" maximum:"1000" default:"100"`
+}
+
+type refusalsOut struct{ Body []reclaim.PIIRefusal }
 
 // MaskedInput asks for a portfolio's masked bidder tape. It is a POST (the export is logged and
 // watermarked: a side effect), so cross-site requests are refused.

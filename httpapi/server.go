@@ -33,6 +33,7 @@ import (
 	"reclaim/events"
 	"reclaim/ingest"
 	"reclaim/spill"
+	"reclaim/workout"
 )
 
 // Store is everything the API reads and writes. cmd/reclaim implements it over sqldb and pii.
@@ -45,9 +46,14 @@ type Store interface {
 	// LoansPage returns loans in id order with their borrowers' masked personal data.
 	LoansPage(ctx context.Context, portfolioID int64, offset, limit int) ([]reclaim.LoanView, int64, error)
 	StreamLoans(ctx context.Context, portfolioID int64, fn func(*reclaim.Loan) error) error
-	// ReadPersonal decrypts one borrower's personal data and writes the audit record of the read
-	// in the same transaction.
-	ReadPersonal(ctx context.Context, access reclaim.Access, portfolioID int64, borrowerRef string) (reclaim.PersonalData, error)
+	// ReadPersonalAs decrypts one borrower's personal data for viewer v, only when the borrower
+	// is in a case v may reveal (workout.MayReadPersonal), and writes the audit record of the
+	// read in the same transaction; otherwise ENOTFOUND, recorded as a refusal (route "portfolio"
+	// or "case", caseID when the route names one). There is no unscoped read on this interface.
+	ReadPersonalAs(ctx context.Context, access reclaim.Access, v workout.Viewer, route string, caseID, portfolioID int64, borrowerRef string) (reclaim.PersonalData, error)
+	// RecordPIIRefusal records a refused reveal that never reached ReadPersonalAs.
+	RecordPIIRefusal(ctx context.Context, r reclaim.PIIRefusal) error
+	ListPIIRefusals(ctx context.Context, f reclaim.PIIRefusalFilter) ([]reclaim.PIIRefusal, error)
 	ListPIIAccess(ctx context.Context, f reclaim.PIIAccessFilter) ([]reclaim.PIIAccess, error)
 	AddEvent(ctx context.Context, e reclaim.Event) (reclaim.Event, error)
 	Ping(ctx context.Context) error

@@ -452,6 +452,7 @@ func truncate(b []byte) string {
 func TestPersonalDataIsAudited(t *testing.T) {
 	sqldbtest.ForEachEngine(t, func(t *testing.T, db *sqldb.DB) {
 		f := newFixture(t, db)
+		f.assignBorrowers(t, "collector1", f.borrower)
 		path := fmt.Sprintf("/api/v1/portfolios/%d/borrowers/%s/personal", f.portfolio, f.borrower)
 		res, b := f.as(reclaim.RoleAnalyst).do("POST", path, `{"purpose":"curious analyst"}`)
 		if res.StatusCode != 403 {

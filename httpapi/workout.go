@@ -44,6 +44,9 @@ type WorkoutService interface {
 	AgencyFile(ctx context.Context, v workout.Viewer, r io.Reader) (*workout.FeedResult, error)
 	Report(ctx context.Context, from, to date.Date, agent, agency string) ([]workout.AttemptSummary, error)
 	SetAgencyMember(ctx context.Context, username, agency string) error
+	CreateCampaign(ctx context.Context, v workout.Viewer, spec workout.CampaignSpec) (workout.Campaign, bool, error)
+	Campaign(ctx context.Context, id int64) (workout.Campaign, error)
+	Campaigns(ctx context.Context, limit int) ([]workout.Campaign, error)
 }
 
 // CasePath identifies a case.
@@ -373,11 +376,20 @@ func (s *Server) workoutRoutes() {
 			if err != nil {
 				return nil, err
 			}
+			acc := reclaim.Access{Actor: reclaim.Actor(ctx), Purpose: "case " + strconv.FormatInt(in.ID, 10) + ": " + purpose}
 			pid, ref, err := w.RevealTarget(ctx, v, in.ID, in.Body.LoanRef)
 			if err != nil {
+				if reclaim.ErrorCode(err) == reclaim.ENOTFOUND {
+					if rerr := s.store.RecordPIIRefusal(ctx, reclaim.PIIRefusal{Actor: acc.Actor, Role: string(v.Role), Route: "case", CaseID: in.ID,
+						BorrowerRef: in.Body.LoanRef, Purpose: acc.Purpose, Reason: reclaim.RefusedNotFound}); rerr != nil {
+						return nil, rerr
+					}
+				}
 				return nil, err
 			}
-			p, err := s.store.ReadPersonal(ctx, reclaim.Access{Actor: reclaim.Actor(ctx), Purpose: "case " + strconv.FormatInt(in.ID, 10) + ": " + purpose}, pid, ref)
+			// The same scoped read as the portfolio route: the scope is checked again in the
+			// read's own transaction.
+			p, err := s.store.ReadPersonalAs(ctx, acc, v, "case", in.ID, pid, ref)
 			return &personalOut{Body: p}, err
 		})
 	contact := func(check bool) func(ctx context.Context, in *ContactInput) (*contactOut, error) {
@@ -621,6 +633,78 @@ func (s *Server) workoutRoutes() {
 				out.Body.Rows = []workout.AttemptSummary{}
 			}
 			return out, err
+		})
+	s.campaignRoutes()
+}
+
+// CampaignInput starts a bulk campaign.
+type CampaignInput struct {
+	Body struct {
+		Key         string                    `json:"key" maxLength:"100" doc:"idempotency key chosen by the client: the same key and request again returns the campaign made the first time (200), the same key with another request is 409"`
+		Name        string                    `json:"name" maxLength:"200"`
+		Channel     string                    `json:"channel" doc:"sms, letter or email"`
+		Template    string                    `json:"template" maxLength:"64" doc:"the message template's id"`
+		Selection   workout.CampaignSelection `json:"selection" doc:"case_ids (at most 10,000), or filters portfolio_id, assignee, agency (all of them must match), or all: true; only open cases"`
+		MaxPerDay   int                       `json:"max_per_day,omitempty" doc:"per-debtor cap of contacts on this channel per local day, counting every source (0: none)"`
+		ScheduledAt time.Time                 `json:"scheduled_at" doc:"when to send, RFC 3339; each contact is decided by the compliance engine when it is sent"`
+	}
+}
+
+// CampaignPath identifies a campaign.
+type CampaignPath struct {
+	ID int64 `path:"id" minimum:"1"`
+}
+
+// CampaignsInput lists campaigns.
+type CampaignsInput struct {
+	Limit int `query:"limit" minimum:"0" maximum:"1000" doc:"default 100"`
+}
+
+type campaignOut struct {
+	Status int
+	Body   workout.Campaign
+}
+
+type campaignsOut struct{ Body []workout.Campaign }
+
+func (s *Server) campaignRoutes() {
+	w := s.cfg.Workout
+	tags := []string{"workout"}
+	register(s, reclaim.PermCampaignRun, huma.Operation{OperationID: "create-campaign", Method: http.MethodPost,
+		Path: "/api/v1/workout/campaigns", Summary: "Start a bulk contact campaign (SMS, letter, email); each contact is decided by the compliance engine when sent",
+		Description: "201 with the new campaign; 200 with the stored one when the same key and request come again (a retry sends nothing twice); 409 when the key was used for another request. Progress and the result by rule id: GET /api/v1/workout/campaigns/{id} or the SSE topic workout (type campaign).",
+		Tags:        tags, Errors: []int{400, 409}, DefaultStatus: http.StatusCreated},
+		func(ctx context.Context, in *CampaignInput) (*campaignOut, error) {
+			v, err := s.viewer(ctx)
+			if err != nil {
+				return nil, err
+			}
+			b := in.Body
+			c, created, err := w.CreateCampaign(ctx, v, workout.CampaignSpec{Key: b.Key, Name: b.Name, Channel: b.Channel, Template: b.Template,
+				Selection: b.Selection, MaxPerDay: b.MaxPerDay, ScheduledAt: b.ScheduledAt})
+			if err != nil {
+				return nil, err
+			}
+			out := &campaignOut{Status: http.StatusCreated, Body: c}
+			if !created {
+				out.Status = http.StatusOK
+			}
+			return out, nil
+		})
+	register(s, reclaim.PermComplianceReport, huma.Operation{OperationID: "list-campaigns", Method: http.MethodGet,
+		Path: "/api/v1/workout/campaigns", Summary: "Bulk campaigns, newest first, with progress and results", Tags: tags},
+		func(ctx context.Context, in *CampaignsInput) (*campaignsOut, error) {
+			cs, err := w.Campaigns(ctx, in.Limit)
+			if cs == nil {
+				cs = []workout.Campaign{}
+			}
+			return &campaignsOut{Body: cs}, err
+		})
+	register(s, reclaim.PermComplianceReport, huma.Operation{OperationID: "get-campaign", Method: http.MethodGet,
+		Path: "/api/v1/workout/campaigns/{id}", Summary: "One campaign: progress (done of total) and result (sent, denied by rule id)", Tags: tags, Errors: []int{404}},
+		func(ctx context.Context, in *CampaignPath) (*campaignOut, error) {
+			c, err := w.Campaign(ctx, in.ID)
+			return &campaignOut{Status: http.StatusOK, Body: c}, err
 		})
 }
 

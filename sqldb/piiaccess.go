@@ -27,6 +27,13 @@ type (
 // a borrower if the transaction is retried.
 func (d *DB) ReadPersonalData(ctx context.Context, acc Access, portfolioID int64, borrowerRefs []string,
 	open func(sealed []byte, keyID string, borrowerRef string) (reclaim.PersonalData, error)) (map[string]reclaim.PersonalData, error) {
+	return d.readPersonalData(ctx, acc, portfolioID, borrowerRefs, open, nil)
+}
+
+// readPersonalData is ReadPersonalData with a scope check run first in the read's own
+// transaction (nil: none): when it fails, nothing is decrypted or logged.
+func (d *DB) readPersonalData(ctx context.Context, acc Access, portfolioID int64, borrowerRefs []string,
+	open func(sealed []byte, keyID string, borrowerRef string) (reclaim.PersonalData, error), check func(tx *Tx) error) (map[string]reclaim.PersonalData, error) {
 	acc.Actor, acc.Purpose = textnorm.Trim(acc.Actor), textnorm.Trim(acc.Purpose)
 	for name, v := range map[string]string{"actor": acc.Actor, "purpose": acc.Purpose} {
 		if err := textnorm.Check(v); err != nil {
@@ -47,6 +54,11 @@ func (d *DB) ReadPersonalData(ctx context.Context, acc Access, portfolioID int64
 		out = make(map[string]reclaim.PersonalData, len(borrowerRefs))
 		if err := portfolioExists(ctx, tx, portfolioID); err != nil {
 			return err
+		}
+		if check != nil {
+			if err := check(tx); err != nil {
+				return err
+			}
 		}
 		type sealedRow struct {
 			ref, keyID string

@@ -22,3 +22,21 @@ func CanSee(v Viewer, c Case) bool {
 	}
 	return v.Role.Can(reclaim.PermCaseRead)
 }
+
+// MayReadPersonal is the personal-data scope rule, the same for every address that reveals a
+// debtor (the case route and the portfolio borrower route): the viewer's role must hold
+// case.personal, and the borrower must belong to at least one case the viewer can see
+// (CanSee: a collector's own assigned case, an agency user's case placed with its agency and
+// not recalled, any case for legal staff). A borrower in no case (not boarded) is readable by
+// no one through these routes. cases are the cases holding the borrower's loans.
+func MayReadPersonal(v Viewer, cases []Case) bool {
+	if !v.Role.Can(reclaim.PermCasePersonal) {
+		return false
+	}
+	for _, c := range cases {
+		if CanSee(v, c) {
+			return true
+		}
+	}
+	return false
+}

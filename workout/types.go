@@ -161,10 +161,11 @@ type Attempt struct {
 
 // Attempt sources.
 const (
-	SourceConsole = "console" // a collector in the console
-	SourceAPI     = "api"     // an API client
-	SourceCheck   = "check"   // a pre-dial check: not a contact
-	SourceAgency  = "agency"  // reported by an agency (API or file): it happened
+	SourceConsole  = "console"  // a collector in the console
+	SourceAPI      = "api"      // an API client
+	SourceCheck    = "check"    // a pre-dial check: not a contact
+	SourceAgency   = "agency"   // reported by an agency (API or file): it happened
+	SourceCampaign = "campaign" // sent by a bulk campaign (counts in the limits when allowed)
 )
 
 // Happened reports whether the attempt is a contact that took place (and so counts in the

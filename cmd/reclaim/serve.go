@@ -117,6 +117,14 @@ func serve(ctx context.Context, g *globals, a *app, f serveFlags, ready func(url
 		defer ledgerDone.Done()
 		ledger.Run(lctx)
 	}()
+	ledgerDone.Add(1)
+	go func() { // bulk campaigns: sent when due, resumed after a restart (docs/workout-api.md)
+		defer ledgerDone.Done()
+		host, _ := os.Hostname()
+		wk.RunCampaignLoop(lctx, fmt.Sprintf("%s:%d", host, os.Getpid()), 5*time.Second, func(err error) {
+			log.Warn("campaign runner", "err", err)
+		})
+	}()
 	if f.demoServicing {
 		ledgerDone.Add(1)
 		go func() {

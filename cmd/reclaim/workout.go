@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"log/slog"
+	"os"
 	"strconv"
 
 	"github.com/spf13/cobra"
@@ -211,7 +212,42 @@ only borrowers without blind-index rows are read. With no PORTFOLIO it covers ev
 			return a.db.AssignCase(cmd.Context(), id, args[1])
 		}),
 	}
-	c.AddCommand(board, backfill, member, assign)
+	campaign := &cobra.Command{Use: "campaign", Short: "Bulk contact campaigns (docs/workout-api.md, \"Campaigns\")"}
+	campaignList := &cobra.Command{
+		Use:   "list",
+		Short: "List campaigns, newest first, with progress and the result by rule id",
+		Args:  cobra.NoArgs,
+		RunE: g.withApp(func(cmd *cobra.Command, _ []string, a *app) error {
+			cs, err := a.db.ListCampaigns(cmd.Context(), 100)
+			if err != nil {
+				return err
+			}
+			for _, c := range cs {
+				fmt.Fprintf(g.stdout, "%d\t%s\t%s\t%s\t%d/%d\tsent %d\tdenied %d\t%v\n", c.ID, c.Status, c.Channel, c.Name, c.Done, c.Total, c.Sent, c.Denied, c.ByRule)
+			}
+			return nil
+		}),
+	}
+	campaignRun := &cobra.Command{
+		Use:   "run",
+		Short: "Send every campaign that is due now, to the end (what 'reclaim serve' does every 5 seconds)",
+		Long: `Sends the campaigns whose time has come, batch by batch, each contact decided by the compliance
+engine when it is sent; resumes a campaign a stopped server left running once its lease (2 minutes)
+has expired. Safe to run beside a server: one runner holds a campaign at a time.`,
+		Args: cobra.NoArgs,
+		RunE: g.withApp(func(cmd *cobra.Command, _ []string, a *app) error {
+			bk, err := g.blindKey(cmd.Context(), a.db)
+			if err != nil {
+				return err
+			}
+			host, _ := os.Hostname()
+			n, err := newWorkoutService(a.db, bk, nil, nil).RunCampaigns(cmd.Context(), fmt.Sprintf("cli:%s:%d", host, os.Getpid()))
+			fmt.Fprintf(g.stdout, "%d campaign(s) sent\n", n)
+			return err
+		}),
+	}
+	campaign.AddCommand(campaignList, campaignRun)
+	c.AddCommand(board, backfill, member, assign, campaign)
 	c.AddCommand(newPerformanceCmds(g)...) // workout_perf.go
 	c.AddCommand(newSettleCmds(g)...)
 	return c

@@ -43,6 +43,7 @@ export const router = createRouter({
         { path: 'statements', name: 'workout-statements', component: () => import('./workout/StatementsView.vue'), meta: { perm: 'payment.read', title: 'workout.nav.statements' } },
         { path: 'dashboard', name: 'workout-dashboard', component: () => import('./dashboard/DashboardView.vue'), meta: { perm: 'workout.dashboard', title: 'dashboard.nav' } },
         { path: 'approvals', name: 'settle-approvals', component: () => import('./workout/ApprovalsView.vue'), meta: { perm: 'settlement.approve', title: 'settle.approvals' } },
+        { path: 'campaigns', name: 'campaigns', component: () => import('./campaigns/CampaignsView.vue'), meta: { perm: 'compliance.report', title: 'campaigns.nav' } },
         { path: 'compliance', name: 'workout-compliance', component: () => import('./workout/ComplianceReport.vue'), meta: { perm: 'compliance.report', title: 'workout.nav.compliance' } },
         { path: ':pathMatch(.*)*', name: 'notfound', component: () => import('./views/NotFound.vue'), meta: { title: 'notFound.title' } },
       ],

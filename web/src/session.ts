@@ -57,7 +57,7 @@ export const Perm = {
   portfolioRead: 'portfolio.read',
   tapeImport: 'tape.import',
   exportMasked: 'tape.export_masked',
-  piiRead: 'pii.read',
+  casePersonal: 'case.personal',
   userManage: 'user.manage',
   auditRead: 'audit.read',
   ledgerRead: 'ledger.read',

@@ -13,7 +13,7 @@
 //   RECLAIM_POOL         the pool whose ledger the ledger tests open (default RCL-DEMO-1, as `reclaim demo` opens)
 //   RECLAIM_ANALYST_USER an analyst account (valuation.read), for the valuation pages (mock default: analyst)
 //   RECLAIM_ANALYST_PASS its password                (mock default: analyst-pass-123)
-//   RECLAIM_COLLECTOR_USER a collector account (pii.read, collection.post)  (mock default: collector)
+//   RECLAIM_COLLECTOR_USER a collector account (case.personal, collection.post)  (mock default: collector)
 //   RECLAIM_COLLECTOR_PASS its password              (mock default: collector-pass-123)
 //   RECLAIM_BAD_TAPE     path to a loan tape with invalid rows (mock: a generated bad-tape.csv)
 //   RECLAIM_GOOD_TAPE    optional: a valid tape, uploaded first when the server has no portfolio yet
@@ -873,14 +873,51 @@ test('a collector reveals personal data with a purpose (audited) and posts a col
     return null
   })
   assert.ok(pid, 'no portfolio has a pool ledger (reclaim demo opens one)')
-  await page.goto(BASE + '/portfolios/' + pid)
+  // Personal data: only of the debtors of the collector's own cases (issue 12 item 6). The real
+  // server has cases (the demo assigns some to the collector); the mock has none and lets the
+  // collector read the pool portfolio's first borrower.
+  const mineRef = await page.evaluate(async () => {
+    const r = await fetch('/api/v1/cases?mine=true&limit=1000')
+    if (!r.ok) return null
+    const items = (await r.json()).items || []
+    if (!items.length) return null
+    // The lowest case id holds the first boarded loans: on the first page of the loan list.
+    const c = await (await fetch('/api/v1/cases/' + Math.min(...items.map((x) => x.id)))).json()
+    return { pid: c.accounts[0].portfolio_id, ref: c.accounts[0].borrower_ref }
+  })
+  // (the mock answers /cases with 404, which the browser logs)
+  if (!mineRef) problems.splice(0, problems.length, ...problems.filter((p) => !/status of 404/.test(p)))
+  await page.goto(BASE + '/portfolios/' + (mineRef ? mineRef.pid : pid))
   await page.getByRole('tab', { name: '贷款明细' }).click()
-  const first = page.getByTestId('loans-table').locator('.el-table__body-wrapper .el-table__row').first()
-  await first.waitFor()
+  const rows = page.getByTestId('loans-table').locator('.el-table__body-wrapper .el-table__row')
+  await rows.first().waitFor()
   await shot(page, 'collector-loans')
+  const mineRow = mineRef ? rows.filter({ hasText: mineRef.ref }).first() : rows.first()
+  if (mineRef) {
+    // A borrower outside the collector's cases (the other portfolio's, not boarded, or the last
+    // loans of the boarded one, whose cases the demo leaves unassigned) is refused with 404.
+    const otherRef = await page.evaluate(async ({ pid, mine }) => {
+      const read = (p, ref) => fetch(`/api/v1/portfolios/${p}/borrowers/${encodeURIComponent(ref)}/personal`, {
+        method: 'POST', headers: { 'Content-Type': 'application/json' }, body: JSON.stringify({ purpose: 'e2e scope probe' }) })
+      const target = String(pid) !== String(mine.pid) ? pid : mine.pid
+      const first = await (await fetch(`/api/v1/portfolios/${target}/loans?limit=1`)).json()
+      const offset = String(target) === String(mine.pid) ? Math.max(0, first.total - 50) : 0
+      const ls = (await (await fetch(`/api/v1/portfolios/${target}/loans?limit=50&offset=${offset}`)).json()).items.reverse()
+      const seen = []
+      for (const l of ls) {
+        if (l.borrower_id === mine.ref) continue
+        const r = await read(target, l.borrower_id)
+        if (r.status === 404) return l.borrower_id
+        seen.push(r.status)
+      }
+      return 'status ' + seen.join(',')
+    }, { pid, mine: mineRef })
+    assert.ok(otherRef && !otherRef.startsWith('status '), `another collector's borrower must be 404 (got ${otherRef})`)
+    problems.splice(0, problems.length, ...problems.filter((p) => !/status of 404/.test(p))) // that refusal is logged by the browser on purpose
+  }
 
   // Reveal: the purpose is required (at least 5 characters once trimmed), then the data is shown.
-  await page.getByTestId('loan-reveal').first().click()
+  await mineRow.getByTestId('loan-reveal').click()
   const dlg = page.getByTestId('reveal-dialog')
   await dlg.locator('textarea').fill('   abc   ')
   await dlg.getByTestId('reveal-submit').click()
@@ -899,6 +936,11 @@ test('a collector reveals personal data with a purpose (audited) and posts a col
   await result.waitFor({ state: 'detached' })
 
   // Post a collection: the amount is checked here and by the server, then it is on the ledger.
+  if (mineRef && String(mineRef.pid) !== String(pid)) {
+    await page.goto(BASE + '/portfolios/' + pid)
+    await page.getByRole('tab', { name: '贷款明细' }).click()
+    await rows.first().waitFor()
+  }
   await page.getByTestId('loan-collect').first().click()
   const cd = page.getByTestId('collect-dialog')
   await field(cd.getByTestId('collect-amount')).fill('12.345')

@@ -41,11 +41,11 @@ export const CSP =
   "default-src 'self'; script-src 'self'; style-src 'self' 'unsafe-inline'; img-src 'self' data:; " +
   "connect-src 'self'; font-src 'self' data:; object-src 'none'; frame-ancestors 'none'"
 
-const ALL = ['portfolio.read', 'tape.import', 'tape.export_masked', 'pii.read', 'user.manage', 'audit.read', 'ledger.read', 'valuation.read', 'model.manage', 'collection.post']
+const ALL = ['portfolio.read', 'tape.import', 'tape.export_masked', 'user.manage', 'audit.read', 'ledger.read', 'valuation.read', 'model.manage', 'collection.post']
 const PERMS = {
   admin: ALL,
   analyst: ['portfolio.read', 'tape.import', 'tape.export_masked', 'ledger.read', 'valuation.read', 'model.manage'],
-  collector: ['portfolio.read', 'pii.read', 'collection.post'],
+  collector: ['portfolio.read', 'case.personal', 'collection.post'],
   bidder: ['portfolio.read'],
   investor: ['ledger.read'],
   trustee: ['ledger.read'],
@@ -542,7 +542,7 @@ export function createMock({ dist = DIST, stepMs = 120, ledgerMs = Number(proces
       }
       if (p[2] === 'borrowers' && p[4] === 'personal' && p.length === 5) {
         if (method !== 'POST') return fail(res, 405, 'unsupported', 'reading personal data is a POST')
-        if (!need('pii.read')) return
+        if (!need('case.personal')) return // the real server also limits it to the collector's own cases
         const b = JSON.parse((await readBody(req)).toString() || '{}')
         const purpose = String(b.purpose || '').trim()
         if ([...purpose].length < 5) return fail(res, 400, 'invalid', 'say why you need the data, in at least 5 characters', { purpose: 'at least 5 characters once leading and trailing spaces are removed' })

@@ -1,6 +1,6 @@
 // Package service runs the workout: it wires the rules of package workout (and the compliance
-// policy) to the storage of sqldb. Every contact path (console, API, agency feeds) goes through
-// Contact or AgencyContacts, which ask the policy first and record every attempt, allowed or
+// policy) to the storage of sqldb. Every contact path (console, API, agency feeds, bulk
+// campaigns) goes through Contact, AgencyContacts or the campaign runner, which ask the policy first and record every attempt, allowed or
 // denied, before they answer. Case scope (workout.CanSee) is checked here for every case read or
 // write, so that no caller can forget it.
 package service
@@ -47,6 +47,9 @@ type Options struct {
 	// (performance.go); Experiment, when set, draws the strategy arm of every new case at boarding.
 	Forecaster Forecaster
 	Experiment *Experiment
+	// CampaignBatch is how many cases a campaign decides and records per transaction (default
+	// 500).
+	CampaignBatch int
 }
 
 // Service is the workout service.
@@ -54,6 +57,7 @@ type Service struct {
 	db     *sqldb.DB
 	opts   Options
 	settle SettleOptions // settle.go
+	kick   chan struct{} // wakes the campaign runner
 }
 
 // New returns a service over db.
@@ -70,7 +74,7 @@ func New(db *sqldb.DB, opts Options) *Service {
 	if opts.HistoryDays <= 0 {
 		opts.HistoryDays = 90
 	}
-	return &Service{db: db, opts: opts}
+	return &Service{db: db, opts: opts, kick: make(chan struct{}, 1)}
 }
 
 func (s *Service) publish(ctx context.Context, caseID int64, typ string, data any) {
