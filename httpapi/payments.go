@@ -84,6 +84,8 @@ type PaymentListInput struct {
 	CaseID  int64  `query:"case_id" minimum:"0"`
 	Import  int64  `query:"import_id" minimum:"0"`
 	AfterID int64  `query:"after" minimum:"0" doc:"keyset paging: ids after this one"`
+	Before  int64  `query:"before" minimum:"0" doc:"keyset paging with order=newest: ids before this one"`
+	Order   string `query:"order" enum:"oldest,newest" default:"oldest" doc:"oldest first (the default) or newest first"`
 	Limit   int    `query:"limit" minimum:"1" maximum:"1000" default:"100"`
 }
 
@@ -200,7 +202,7 @@ func (s *Server) paymentRoutes() {
 		Summary: "List payments (status=queued: the unmatched queue)", Tags: tags},
 		func(ctx context.Context, in *PaymentListInput) (*paymentsOut, error) {
 			ps, err := svc.ListPayments(ctx, workout.PaymentFilter{Status: in.Status, Reason: in.Reason, CaseID: in.CaseID, ImportID: in.Import,
-				AfterID: in.AfterID, Limit: in.Limit})
+				AfterID: in.AfterID, BeforeID: in.Before, Newest: in.Order == "newest", Limit: in.Limit})
 			if ps == nil {
 				ps = []workout.Payment{}
 			}

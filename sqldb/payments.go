@@ -1334,8 +1334,8 @@ func (d *DB) GetPayment(ctx context.Context, id int64) (Payment, error) {
 	return p, dbError(rows.Err(), "reading a payment")
 }
 
-// ListPayments lists payments in id order (the unmatched queue is Status PaymentQueued),
-// without their allocations.
+// ListPayments lists payments in id order, or newest first with f.Newest (the unmatched queue is
+// Status PaymentQueued), without their allocations.
 func (d *DB) ListPayments(ctx context.Context, f PaymentFilter) ([]Payment, error) {
 	var where []string
 	var args []any
@@ -1344,7 +1344,7 @@ func (d *DB) ListPayments(ctx context.Context, f PaymentFilter) ([]Payment, erro
 		v    any
 		on   bool
 	}{{"status = ?", f.Status, f.Status != "" && f.Status != PaymentQueued}, {"queue_reason = ?", f.Reason, f.Reason != ""}, {"case_id = ?", f.CaseID, f.CaseID != 0},
-		{"import_id = ?", f.ImportID, f.ImportID != 0}, {"id > ?", f.AfterID, f.AfterID > 0}} {
+		{"import_id = ?", f.ImportID, f.ImportID != 0}, {"id > ?", f.AfterID, f.AfterID > 0}, {"id < ?", f.BeforeID, f.BeforeID > 0}} {
 		if c.on {
 			where, args = append(where, c.cond), append(args, c.v)
 		}
@@ -1360,7 +1360,11 @@ func (d *DB) ListPayments(ctx context.Context, f PaymentFilter) ([]Payment, erro
 	if lim <= 0 {
 		lim = 100
 	}
-	q += " ORDER BY id LIMIT " + itoa(min(lim, 1000))
+	order := " ORDER BY id"
+	if f.Newest {
+		order = " ORDER BY id DESC"
+	}
+	q += order + " LIMIT " + itoa(min(lim, 1000))
 	rows, err := d.r.QueryContext(ctx, d.rebind(q), args...)
 	if err != nil {
 		return nil, dbError(err, "listing payments")

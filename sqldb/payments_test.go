@@ -150,6 +150,19 @@ T5,2026-04-04,2000.00,,,%s 结清,
 		if _, err := db.MatchPayment(ctx, q[0].ID, f.wCase, nil, f.opt); reclaim.ErrorCode(err) != reclaim.ECONFLICT {
 			t.Fatalf("matched twice: %v", err)
 		}
+		// Newest first, paged with BeforeID: the console's "recently applied" list.
+		all, err := db.ListPayments(ctx, sqldb.PaymentFilter{Status: sqldb.PaymentApplied})
+		if err != nil || len(all) < 3 {
+			t.Fatalf("applied %d %v", len(all), err)
+		}
+		newest, err := db.ListPayments(ctx, sqldb.PaymentFilter{Status: sqldb.PaymentApplied, Newest: true, Limit: 2})
+		if err != nil || len(newest) != 2 || newest[0].ID != all[len(all)-1].ID || newest[1].ID != all[len(all)-2].ID {
+			t.Fatalf("newest first: %+v %v", newest, err)
+		}
+		older, err := db.ListPayments(ctx, sqldb.PaymentFilter{Status: sqldb.PaymentApplied, Newest: true, BeforeID: newest[1].ID})
+		if err != nil || len(older) != len(all)-2 || (len(older) > 0 && older[0].ID != all[len(all)-3].ID) {
+			t.Fatalf("the page before %d: %+v %v", newest[1].ID, older, err)
+		}
 		// A bounce reported through the API reverses T2.
 		p2 := paymentByTxn(t, db, "T2")
 		r2, err := db.ReversePayment(ctx, p2.ID, date.Of(2026, 4, 5), "bounced", f.opt)

@@ -110,5 +110,7 @@ type PaymentFilter struct {
 	CaseID   int64
 	ImportID int64
 	AfterID  int64 // keyset paging: ids greater than this
+	BeforeID int64 // keyset paging, newest first: ids smaller than this
+	Newest   bool  // newest first (descending id) instead of oldest first
 	Limit    int   // default 100, at most 1000
 }
