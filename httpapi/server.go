@@ -44,6 +44,8 @@ type Store interface {
 	PortfolioReportJSON(ctx context.Context, id int64) ([]byte, error)
 	// LoansPage returns loans in id order with their borrowers' masked personal data.
 	LoansPage(ctx context.Context, portfolioID int64, offset, limit int) ([]reclaim.LoanView, int64, error)
+	// LoansPageAfter returns the loans after the one with loan_id after (keyset paging).
+	LoansPageAfter(ctx context.Context, portfolioID int64, after string, limit int) ([]reclaim.LoanView, int64, error)
 	StreamLoans(ctx context.Context, portfolioID int64, fn func(*reclaim.Loan) error) error
 	// ReadPersonal decrypts one borrower's personal data and writes the audit record of the read
 	// in the same transaction.
