@@ -5,7 +5,8 @@
 # Usage: bench/scale_api.sh STORE [REQUESTS] [CONCURRENCY]     (defaults 300 and 4)
 #   STORE is a data directory (SQLite) or a postgres:// DSN holding the portfolio; import it first
 #   (reclaim synth + reclaim tape import, as bench/scale.sh does).
-# Env: BIN (default bin/reclaim), PORTFOLIO (default: the newest), VALUE=0 to skip the
+# Env: BIN (default bin/reclaim), DATA_DIR (with PostgreSQL: the data directory the import used,
+# for its keys), PORTFOLIO (default: the newest), VALUE=0 to skip the
 # `reclaim value` that precomputes (and stores) the valuation before the server starts, DIRECT=0
 # to skip the direct reads (needed with a binary older than this tool's sqldb: the "before" run).
 # Needs: a recovery model in the store; one is trained (--synthetic 20000) when none is active.
@@ -18,7 +19,7 @@ bin=${BIN:-$PWD/bin/reclaim}
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
 go build -o "$work/apiload" ./bench/apiload
-if [[ $store == postgres* ]]; then args=(--data-dir "$work" --dsn "$store"); dsn=$store
+if [[ $store == postgres* ]]; then args=(--data-dir "${DATA_DIR:-$work}" --dsn "$store"); dsn=$store
 else args=(--data-dir "$store"); dsn="sqlite:$store/reclaim.db"; fi
 pass=Kite-Harbour-Lemon-7319
 "$bin" "${args[@]}" migrate >/dev/null
@@ -33,6 +34,7 @@ fi
 port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
 "$bin" "${args[@]}" serve --addr "127.0.0.1:$port" --log-level error &
 server=$!
+trap 'kill $server 2>/dev/null; rm -rf "$work"' EXIT
 for _ in $(seq 1 300); do curl -fsS "http://127.0.0.1:$port/readyz" >/dev/null 2>&1 && break; sleep 0.2; done
 echo "== $dsn (portfolio $id, $n requests per route, $c clients, load $(cut -d' ' -f1 /proc/loadavg))"
 direct=(-dsn "$dsn"); [ "${DIRECT:-1}" = 1 ] || direct=()

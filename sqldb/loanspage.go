@@ -31,10 +31,7 @@ func (d *DB) LoansPage(ctx context.Context, portfolioID int64, offset, limit int
 	if err != nil {
 		return nil, 0, err
 	}
-	if int64(offset) >= p.LoanCount {
-		return []reclaim.LoanView{}, p.LoanCount, nil
-	}
-	if st.LastLoanID-st.FirstLoanID+1 == p.LoanCount {
+	if st.FirstLoanID > 0 && st.LastLoanID-st.FirstLoanID+1 == p.LoanCount {
 		return d.loansFrom(ctx, p, loanSelectFrom+` AND id >= ? ORDER BY id LIMIT ?`, portfolioID, st.FirstLoanID+int64(offset), limit)
 	}
 	return d.loansFrom(ctx, p, loanSelect+` LIMIT ? OFFSET ?`, portfolioID, limit, offset)
