@@ -6,7 +6,9 @@
 // Loaded models are kept in memory by name and version, and each portfolio valuation is cached
 // per (portfolio, model version, target IRR, target multiple, confidence, paths) for the life of
 // the Service: imported portfolios do not change, and a new model version is a new key. Two
-// requests for the same valuation share one computation.
+// requests for the same valuation share one computation. With Options.ReadStored and
+// WriteStored (the server) completed valuations are also kept in the database
+// (sqldb.SaveValuation), so that they outlive the process.
 package service
 
 import (
@@ -475,10 +477,8 @@ func orDefault(x, d float64) float64 {
 	return x
 }
 
-// value values a stored portfolio by streaming it (valuation.ValueStream): the loans and their
-// histories are read Batch at a time and dropped once scored, so memory does not grow with the
-// portfolio. Progress: "loading" while the portfolio's header, history range and import report
-// are read (0 then 1 of 1), then "scoring" (loans read and scored), "projecting", "simulating".
+// value answers a valuation from the database when Options.ReadStored and one is stored under
+// the same key, and otherwise computes it (valueNow) and, with Options.WriteStored, stores it.
 func (s *Service) value(ctx context.Context, portfolioID int64, m *valuation.RecoveryModel, ref valuation.ModelRef, key valKey, a *pricing.Assumptions) (*valuation.Valuation, error) {
 	if s.opts.ReadStored {
 		body, ok, err := s.db.LoadValuation(ctx, portfolioID, key.String(s.opts))
@@ -519,7 +519,10 @@ func (k valKey) String(o Options) string {
 		k.model.Name, k.model.Version, k.irr, k.mult, k.conf, k.paths, k.litigation, batch, o.KeepLoans, k.assumptions)
 }
 
-// valueNow computes a valuation (see value).
+// valueNow values a stored portfolio by streaming it (valuation.ValueStream): the loans and their
+// histories are read Batch at a time and dropped once scored, so memory does not grow with the
+// portfolio. Progress: "loading" while the portfolio's header, history range and import report
+// are read (0 then 1 of 1), then "scoring" (loans read and scored), "projecting", "simulating".
 func (s *Service) valueNow(ctx context.Context, portfolioID int64, m *valuation.RecoveryModel, ref valuation.ModelRef, key valKey, a *pricing.Assumptions) (*valuation.Valuation, error) {
 	s.progress(ctx, "loading", 0, 1)
 	p, err := s.db.GetPortfolio(ctx, portfolioID)
