@@ -5,6 +5,7 @@
 # Usage: bench/scale_api.sh STORE [REQUESTS] [CONCURRENCY]     (defaults 300 and 4)
 #   STORE is a data directory (SQLite) or a postgres:// DSN holding the portfolio; import it first
 #   (reclaim synth + reclaim tape import, as bench/scale.sh does).
+# VALUE=skip leaves the valuation routes out (no model, nothing computed).
 # Env: BIN (default bin/reclaim), DATA_DIR (with PostgreSQL: the data directory the import used,
 # for its keys), PORTFOLIO (default: the newest), VALUE=0 to skip the
 # `reclaim value` that precomputes (and stores) the valuation before the server starts, DIRECT=0
@@ -24,7 +25,8 @@ else args=(--data-dir "$store"); dsn="sqlite:$store/reclaim.db"; fi
 pass=Kite-Harbour-Lemon-7319
 "$bin" "${args[@]}" migrate >/dev/null
 "$bin" "${args[@]}" user add bench --role analyst --must-change=false --password "$pass" >/dev/null 2>&1 || true
-if ! "$bin" "${args[@]}" model list 2>/dev/null | grep -qE '^recovery +[0-9]+ +\*'; then
+noval=(); [ "${VALUE:-1}" != skip ] || noval=(-no-valuation)
+if [ "${VALUE:-1}" != skip ] && ! "$bin" "${args[@]}" model list 2>/dev/null | grep -qE '^recovery +[0-9]+ +\*'; then
   "$bin" "${args[@]}" model train --synthetic 20000 --months 24 --name recovery -q >/dev/null
 fi
 id=${PORTFOLIO:-$("$bin" "${args[@]}" portfolio list --json | python3 -c 'import json,sys; print(max(p["id"] for p in json.load(sys.stdin)))')}
@@ -38,6 +40,6 @@ trap 'kill $server 2>/dev/null; rm -rf "$work"' EXIT
 for _ in $(seq 1 300); do curl -fsS "http://127.0.0.1:$port/readyz" >/dev/null 2>&1 && break; sleep 0.2; done
 echo "== $dsn (portfolio $id, $n requests per route, $c clients, load $(cut -d' ' -f1 /proc/loadavg))"
 direct=(-dsn "$dsn"); [ "${DIRECT:-1}" = 1 ] || direct=()
-"$work/apiload" -url "http://127.0.0.1:$port" -user bench -pass "$pass" "${direct[@]}" -portfolio "$id" -n "$n" -c "$c" -scale
+"$work/apiload" -url "http://127.0.0.1:$port" -user bench -pass "$pass" "${direct[@]}" "${noval[@]}" -portfolio "$id" -n "$n" -c "$c" -scale
 echo "load after: $(cut -d' ' -f1 /proc/loadavg)"
 kill $server; wait $server 2>/dev/null || true

@@ -40,6 +40,7 @@ func main() {
 	c := flag.Int("c", 8, "concurrent clients")
 	scale := flag.Bool("scale", false, "also the portfolio page's other routes (issue 17 item 3): the portfolio, its report and pools, "+
 		"loans pages at the first, middle and last offset and by keyset, the valuation (default parameters) and one loan's valuation")
+	noVal := flag.Bool("no-valuation", false, "with -scale: leave out the valuation routes (no model needed, nothing computed)")
 	valTimeout := flag.Duration("valuation-timeout", 30*time.Minute, "how long the first (possibly computing) valuation request may take")
 	flag.Parse()
 	u, err := url.Parse(*base)
@@ -70,7 +71,7 @@ func main() {
 		{"portfolio header", fmt.Sprintf("/api/v1/portfolios/%d/header", *id), func() error { _, err := db.PortfolioHeaderJSON(ctx, *id); return err }},
 	}
 	if *scale {
-		targets = append(targets, scaleTargets(ctx, hc, *base, db, *id, *valTimeout)...)
+		targets = append(targets, scaleTargets(ctx, hc, *base, db, *id, *valTimeout, !*noVal)...)
 	}
 	fmt.Printf("%-22s %-8s %9s %9s %9s %9s\n", "endpoint", "via", "p50 ms", "p90 ms", "p99 ms", "req/s")
 	for _, t := range targets {
