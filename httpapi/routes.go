@@ -59,6 +59,9 @@ type LoansInput struct {
 	PortfolioPath
 	Offset int `query:"offset" minimum:"0" default:"0"`
 	Limit  int `query:"limit" minimum:"1" maximum:"500" default:"50"`
+	// After asks for keyset paging: the page starts after the loan with this loan_id (the
+	// previous page's next_after). Not with an offset.
+	After string `query:"after" maxLength:"200" doc:"start after this loan_id (keyset paging: pass the previous page's next_after); not with offset"`
 }
 
 // LoansPage is a page of loans with masked personal data.
@@ -67,6 +70,8 @@ type LoansPage struct {
 	Total  int64              `json:"total"`
 	Offset int                `json:"offset"`
 	Limit  int                `json:"limit"`
+	// NextAfter is the loan_id to pass as after for the next page ("" on the last page).
+	NextAfter string `json:"next_after"`
 }
 
 type loansOut struct{ Body LoansPage }
@@ -142,11 +147,29 @@ func (s *Server) portfolioRoutes() {
 			if _, err := s.store.GetPortfolio(ctx, in.ID); err != nil {
 				return nil, err
 			}
-			items, total, err := s.store.LoansPage(ctx, in.ID, in.Offset, in.Limit)
+			var items []reclaim.LoanView
+			var total int64
+			var err error
+			if in.After != "" {
+				if in.Offset != 0 {
+					return nil, &reclaim.Error{Code: reclaim.EINVALID, Message: "give either offset or after, not both",
+						Fields: map[string]string{"after": "not with offset"}}
+				}
+				items, total, err = s.store.LoansPageAfter(ctx, in.ID, in.After, in.Limit)
+			} else {
+				items, total, err = s.store.LoansPage(ctx, in.ID, in.Offset, in.Limit)
+			}
+			if err != nil {
+				return nil, err
+			}
 			if items == nil {
 				items = []reclaim.LoanView{}
 			}
-			return &loansOut{Body: LoansPage{Items: items, Total: total, Offset: in.Offset, Limit: in.Limit}}, err
+			page := LoansPage{Items: items, Total: total, Offset: in.Offset, Limit: in.Limit}
+			if len(items) == in.Limit {
+				page.NextAfter = items[len(items)-1].LoanID
+			}
+			return &loansOut{Body: page}, nil
 		})
 	register(s, reclaim.PermCasePersonal, huma.Operation{OperationID: "read-personal-data", Method: http.MethodPost,
 		Path: "/api/v1/portfolios/{id}/borrowers/{ref}/personal", Summary: "Decrypted personal data of one borrower in my cases (purpose required, audited)",

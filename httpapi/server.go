@@ -45,6 +45,8 @@ type Store interface {
 	PortfolioReportJSON(ctx context.Context, id int64) ([]byte, error)
 	// LoansPage returns loans in id order with their borrowers' masked personal data.
 	LoansPage(ctx context.Context, portfolioID int64, offset, limit int) ([]reclaim.LoanView, int64, error)
+	// LoansPageAfter returns the loans after the one with loan_id after (keyset paging).
+	LoansPageAfter(ctx context.Context, portfolioID int64, after string, limit int) ([]reclaim.LoanView, int64, error)
 	StreamLoans(ctx context.Context, portfolioID int64, fn func(*reclaim.Loan) error) error
 	// ReadPersonalAs decrypts one borrower's personal data for viewer v, only when the borrower
 	// is in a case v may reveal (workout.MayReadPersonal), and writes the audit record of the

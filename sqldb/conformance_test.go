@@ -122,7 +122,7 @@ func count(t *testing.T, db *sqldb.DB, table string) int {
 
 func assertEmpty(t *testing.T, db *sqldb.DB) {
 	t.Helper()
-	for _, table := range []string{"portfolios", "borrowers", "borrower_pii", "loans", "repayments", "events"} {
+	for _, table := range []string{"portfolios", "borrowers", "borrower_pii", "loans", "repayments", "events", "portfolio_stats", "valuation_results"} {
 		if n := count(t, db, table); n != 0 {
 			t.Errorf("table %s has %d rows, want 0", table, n)
 		}

@@ -807,6 +807,10 @@ func (imp *Import) Commit(ctx context.Context, sum ImportSummary) (reclaim.Portf
 	if err != nil {
 		return reclaim.Portfolio{}, imp.fail(err, "finishing portfolio")
 	}
+	// The figures requests read without scanning the loans (summary.go; issue 17 item 3).
+	if err := storePortfolioStats(ctx, imp.tx, d, imp.portfolioID); err != nil {
+		return reclaim.Portfolio{}, imp.fail(err, "storing portfolio stats")
+	}
 	detail, _ := json.Marshal(map[string]any{
 		"portfolio_id": imp.portfolioID, "content_hash": imp.meta.ContentHash, "source_file": imp.meta.SourceFile,
 		"loans": imp.loans, "borrowers": nb, "total_claim": money.New(imp.claim, imp.meta.Currency),

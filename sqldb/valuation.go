@@ -63,11 +63,17 @@ func (d *DB) StreamRepayments(ctx context.Context, portfolioID int64, fn func(*r
 }
 
 // RepaymentMonths returns the first and last month of the portfolio's repayment history and its
-// number of rows (zero dates and 0 when it has none).
+// number of rows (zero dates and 0 when it has none), from the stats stored at import
+// (PortfolioStats): no scan of the history.
 func (d *DB) RepaymentMonths(ctx context.Context, portfolioID int64) (first, last date.Date, rows int64, err error) {
-	err = d.r.QueryRowContext(ctx, d.rebind(`SELECT MIN(month), MAX(month), COUNT(*) FROM repayments WHERE portfolio_id = ?`), portfolioID).
-		Scan(dateScan{&first}, dateScan{&last}, &rows)
-	return first, last, rows, dbError(err, "reading repayments")
+	s, err := d.PortfolioStats(ctx, portfolioID)
+	if err != nil {
+		if reclaim.ErrorCode(err) == reclaim.ENOTFOUND {
+			return first, last, 0, nil
+		}
+		return first, last, 0, err
+	}
+	return s.RepaymentFirst, s.RepaymentLast, s.RepaymentRows, nil
 }
 
 // PoolCollectionRow is one collection posted to a pool, with the loan's tape key.

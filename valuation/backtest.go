@@ -93,18 +93,53 @@ type BackTestReport struct {
 // BackTest compares the predicted collections of loans with the actual collections (by loan id:
 // the amounts collected in months 1, 2, ... after the as-of date, in major units) over months
 // months. Predictions or actuals shorter than months count as zero for the missing months; longer
-// ones are cut.
+// ones are cut. It is BackTestAccumulator over loans held in memory: actual collections of loan
+// ids no loan has are counted as unmatched, in the order of their ids.
 func BackTest(loans []BackTestLoan, actual map[string][]float64, months int) *BackTestReport {
+	acc := NewBackTestAccumulator(months)
+	known := make(map[string]bool, len(loans))
+	for i := range loans {
+		known[loans[i].LoanID] = true
+		acc.Add(&loans[i], actual[loans[i].LoanID])
+	}
+	ids := make([]string, 0, len(actual))
+	for id := range actual {
+		if !known[id] {
+			ids = append(ids, id)
+		}
+	}
+	slices.Sort(ids)
+	for _, id := range ids {
+		acc.Unmatched(actual[id])
+	}
+	return acc.Report()
+}
+
+// BackTestAccumulator builds a back-test loan by loan, so that a portfolio can be back-tested in
+// batches without holding it (its memory is the groups', not the loans'). The report does not
+// depend on how the loans are cut into batches: it is the same as BackTest's for the same loans
+// in the same order.
+type BackTestAccumulator struct {
+	r        *BackTestReport
+	months   int
+	seg, vin map[string]*BackTestRow
+}
+
+// NewBackTestAccumulator starts a back-test over months months (see BackTest).
+func NewBackTestAccumulator(months int) *BackTestAccumulator {
 	months = max(months, 0)
 	r := &BackTestReport{Months: months, ByMonth: make([]BackTestMonth, months)}
 	for k := range r.ByMonth {
 		r.ByMonth[k].Month = k + 1
 	}
-	seg := map[string]*BackTestRow{}
-	vin := map[string]*BackTestRow{}
-	known := make(map[string]bool, len(loans))
 	r.Total.Key = "all"
-	add := func(m map[string]*BackTestRow, key string, l *BackTestLoan, p, a float64) {
+	return &BackTestAccumulator{r: r, months: months, seg: map[string]*BackTestRow{}, vin: map[string]*BackTestRow{}}
+}
+
+// Add adds one loan's prediction and its actual collections (nil when nothing was collected).
+func (b *BackTestAccumulator) Add(l *BackTestLoan, act []float64) {
+	r := b.r
+	add := func(m map[string]*BackTestRow, key string, p, a float64) {
 		row, ok := m[key]
 		if !ok {
 			row = &BackTestRow{Key: key}
@@ -115,44 +150,45 @@ func BackTest(loans []BackTestLoan, actual map[string][]float64, months int) *Ba
 		row.Predicted += p
 		row.Actual += a
 	}
-	for i := range loans {
-		l := &loans[i]
-		known[l.LoanID] = true
-		act := actual[l.LoanID]
-		var p, a float64
-		for k := range months {
-			var pk, ak float64
-			if k < len(l.Predicted) {
-				pk = l.Predicted[k]
-			}
-			if k < len(act) {
-				ak = act[k]
-			}
-			r.ByMonth[k].Predicted += pk
-			r.ByMonth[k].Actual += ak
-			p += pk
-			a += ak
+	var p, a float64
+	for k := range b.months {
+		var pk, ak float64
+		if k < len(l.Predicted) {
+			pk = l.Predicted[k]
 		}
-		r.Total.Loans++
-		r.Total.Exposure += l.Exposure
-		r.Total.Predicted += p
-		r.Total.Actual += a
-		add(seg, l.Segment, l, p, a)
-		vk := "unknown"
-		if l.Vintage > 0 {
-			vk = strconv.Itoa(l.Vintage)
+		if k < len(act) {
+			ak = act[k]
 		}
-		add(vin, vk, l, p, a)
+		r.ByMonth[k].Predicted += pk
+		r.ByMonth[k].Actual += ak
+		p += pk
+		a += ak
 	}
-	for id, act := range actual {
-		if known[id] {
-			continue
-		}
-		r.UnmatchedLoans++
-		for k := 0; k < months && k < len(act); k++ {
-			r.UnmatchedAmount += act[k]
-		}
+	r.Total.Loans++
+	r.Total.Exposure += l.Exposure
+	r.Total.Predicted += p
+	r.Total.Actual += a
+	add(b.seg, l.Segment, p, a)
+	vk := "unknown"
+	if l.Vintage > 0 {
+		vk = strconv.Itoa(l.Vintage)
 	}
+	add(b.vin, vk, p, a)
+}
+
+// Unmatched counts the actual collections of a loan that has no prediction: they are left out
+// of every row.
+func (b *BackTestAccumulator) Unmatched(act []float64) {
+	b.r.UnmatchedLoans++
+	for k := 0; k < b.months && k < len(act); k++ {
+		b.r.UnmatchedAmount += act[k]
+	}
+}
+
+// Report finishes the back-test: cumulative months, errors, and the groups in order. The
+// accumulator must not be used afterwards.
+func (b *BackTestAccumulator) Report() *BackTestReport {
+	r := b.r
 	var cp, ca float64
 	for k := range r.ByMonth {
 		cp += r.ByMonth[k].Predicted
@@ -174,14 +210,14 @@ func BackTest(loans []BackTestLoan, actual map[string][]float64, months int) *Ba
 		}
 		return out
 	}
-	r.BySegment = flatten(seg)
+	r.BySegment = flatten(b.seg)
 	slices.SortFunc(r.BySegment, func(a, b BackTestRow) int {
 		if c := cmp.Compare(b.Exposure, a.Exposure); c != 0 {
 			return c
 		}
 		return cmp.Compare(a.Key, b.Key)
 	})
-	r.ByVintage = flatten(vin)
+	r.ByVintage = flatten(b.vin)
 	slices.SortFunc(r.ByVintage, func(a, b BackTestRow) int {
 		if (a.Key == "unknown") != (b.Key == "unknown") {
 			if a.Key == "unknown" {

@@ -22,6 +22,14 @@ import (
 	"reclaim/sqldb"
 )
 
+// target is one route measured: its path, and the same read made directly on the database (nil:
+// none).
+type target struct {
+	name   string
+	http   string
+	direct func() error
+}
+
 func main() {
 	base := flag.String("url", "http://127.0.0.1:8080", "server (must be on 127.0.0.1)")
 	user := flag.String("user", "", "username")
@@ -30,6 +38,10 @@ func main() {
 	id := flag.Int64("portfolio", 1, "portfolio id for the header")
 	n := flag.Int("n", 2000, "requests per endpoint")
 	c := flag.Int("c", 8, "concurrent clients")
+	scale := flag.Bool("scale", false, "also the portfolio page's other routes (issue 17 item 3): the portfolio, its report and pools, "+
+		"loans pages at the first, middle and last offset and by keyset, the valuation (default parameters) and one loan's valuation")
+	noVal := flag.Bool("no-valuation", false, "with -scale: leave out the valuation routes (no model needed, nothing computed)")
+	valTimeout := flag.Duration("valuation-timeout", 30*time.Minute, "how long the first (possibly computing) valuation request may take")
 	flag.Parse()
 	u, err := url.Parse(*base)
 	if err != nil || (u.Hostname() != "127.0.0.1" && u.Hostname() != "localhost") {
@@ -54,16 +66,14 @@ func main() {
 		defer db.Close()
 	}
 	ctx := context.Background()
-	type target struct {
-		name   string
-		http   string
-		direct func() error
-	}
 	targets := []target{
 		{"portfolio list", "/api/v1/portfolios", func() error { _, err := db.ListPortfolios(ctx); return err }},
 		{"portfolio header", fmt.Sprintf("/api/v1/portfolios/%d/header", *id), func() error { _, err := db.PortfolioHeaderJSON(ctx, *id); return err }},
 	}
-	fmt.Printf("%-18s %-8s %9s %9s %9s %9s\n", "endpoint", "via", "p50 ms", "p90 ms", "p99 ms", "req/s")
+	if *scale {
+		targets = append(targets, scaleTargets(ctx, hc, *base, db, *id, *valTimeout, !*noVal)...)
+	}
+	fmt.Printf("%-22s %-8s %9s %9s %9s %9s\n", "endpoint", "via", "p50 ms", "p90 ms", "p99 ms", "req/s")
 	for _, t := range targets {
 		h := run(*n, *c, func() error {
 			res, err := hc.Get(*base + t.http)
@@ -78,10 +88,10 @@ func main() {
 			return nil
 		})
 		report(t.name, "http", h)
-		if db != nil {
+		if db != nil && t.direct != nil {
 			d := run(*n, *c, t.direct)
 			report(t.name, "direct", d)
-			fmt.Printf("%-18s p99 ratio http/direct = %.2f\n", t.name, pct(h.lat, 0.99)/pct(d.lat, 0.99))
+			fmt.Printf("%-22s p99 ratio http/direct = %.2f\n", t.name, pct(h.lat, 0.99)/pct(d.lat, 0.99))
 		}
 	}
 }
@@ -128,7 +138,7 @@ func pct(l []time.Duration, p float64) float64 {
 }
 
 func report(name, via string, r result) {
-	fmt.Printf("%-18s %-8s %9.2f %9.2f %9.2f %9.0f\n", name, via, pct(r.lat, .5), pct(r.lat, .9), pct(r.lat, .99),
+	fmt.Printf("%-22s %-8s %9.2f %9.2f %9.2f %9.0f\n", name, via, pct(r.lat, .5), pct(r.lat, .9), pct(r.lat, .99),
 		float64(len(r.lat))/r.wall.Seconds())
 }
 

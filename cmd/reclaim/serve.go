@@ -99,7 +99,7 @@ func serve(ctx context.Context, g *globals, a *app, f serveFlags, ready func(url
 	}
 	mkt := newMarket(a, broker, log)
 	defer mkt.Close()
-	val := service.New(a.db, service.Options{Logger: log})
+	val := service.New(a.db, service.Options{Logger: log, ReadStored: true, WriteStored: true})
 	deals := dealservice.New(a.db, val, ledger.Origin(), ledger.VerifierKey(), nil) // live ABS deals (docs/abs-live.md)
 	wk := newWorkoutService(a.db, bk, broker, log)
 	srv, err := httpapi.New(httpapi.Config{Logger: log, Version: Version, SecureCookies: f.secure, Web: web.Dist(),

@@ -114,7 +114,7 @@ func runValuation(cmd *cobra.Command, g *globals, a *app, arg string, f *valueFl
 	if hook := valuationProgressHook; hook != nil {
 		report = func(stage string, done, total int) { bar.report(stage, done, total); hook(stage, done, total) }
 	}
-	svc := service.New(a.db, service.Options{Logger: g.log, Progress: report})
+	svc := service.New(a.db, service.Options{Logger: g.log, Progress: report, WriteStored: true})
 	// Ctrl-C cancels cmd's context (main): the valuation stops between chunks of loans or Monte
 	// Carlo paths and returns ECANCELED ("valuation cancelled; nothing was stored"), exit 130.
 	v, err := svc.PortfolioValuation(cmd.Context(), id, req)

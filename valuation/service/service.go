@@ -6,7 +6,9 @@
 // Loaded models are kept in memory by name and version, and each portfolio valuation is cached
 // per (portfolio, model version, target IRR, target multiple, confidence, paths) for the life of
 // the Service: imported portfolios do not change, and a new model version is a new key. Two
-// requests for the same valuation share one computation.
+// requests for the same valuation share one computation. With Options.ReadStored and
+// WriteStored (the server) completed valuations are also kept in the database
+// (sqldb.SaveValuation), so that they outlive the process.
 package service
 
 import (
@@ -43,6 +45,13 @@ type Options struct {
 	// KeepLoans is the number of loans up to which the Monte Carlo is simulated loan by loan
 	// (0: pricing.DefaultKeepLoans; negative: never); see valuation.StreamInput.
 	KeepLoans int
+	// ReadStored answers a valuation from the database (sqldb.LoadValuation) when one was
+	// computed and stored for the same request before, by this process or another; WriteStored
+	// stores every valuation computed (sqldb.SaveValuation). The server does both, so that the
+	// valuation view answers at once after a restart and after `reclaim value`, which only
+	// writes (it always computes). Portfolios and model versions do not change, so a stored
+	// valuation stays right.
+	ReadStored, WriteStored bool
 }
 
 // Service values stored portfolios. It is safe for concurrent use.
@@ -469,11 +478,53 @@ func orDefault(x, d float64) float64 {
 	return x
 }
 
-// value values a stored portfolio by streaming it (valuation.ValueStream): the loans and their
+// value answers a valuation from the database when Options.ReadStored and one is stored under
+// the same key, and otherwise computes it (valueNow) and, with Options.WriteStored, stores it.
+func (s *Service) value(ctx context.Context, portfolioID int64, m *valuation.RecoveryModel, ref valuation.ModelRef, key valKey, a *pricing.Assumptions) (*valuation.Valuation, error) {
+	if s.opts.ReadStored {
+		body, ok, err := s.db.LoadValuation(ctx, portfolioID, key.String(s.opts))
+		if err != nil {
+			return nil, err
+		}
+		if ok {
+			var v valuation.Valuation
+			if err := json.Unmarshal(body, &v); err == nil {
+				return &v, nil
+			}
+			s.opts.Logger.Warn("stored valuation unreadable; computing it again", "portfolio", portfolioID, "err", err)
+		}
+	}
+	v, err := s.valueNow(ctx, portfolioID, m, ref, key, a)
+	if err == nil && s.opts.WriteStored && ctx.Err() == nil {
+		body, jerr := json.Marshal(v)
+		if jerr == nil {
+			jerr = s.db.SaveValuation(context.WithoutCancel(ctx), sqldb.StoredValuation{PortfolioID: portfolioID, Key: key.String(s.opts),
+				ModelName: ref.Name, ModelVersion: ref.Version, Body: body})
+		}
+		if jerr != nil {
+			// The valuation is right and is returned; only the next process will compute it again.
+			s.opts.Logger.Warn("valuation not stored", "portfolio", portfolioID, "err", jerr)
+		}
+	}
+	return v, err
+}
+
+// String is the key a valuation is stored under (sqldb.SaveValuation): every parameter that
+// changes the result, including the service's batch and loan-level simulation bound.
+func (k valKey) String(o Options) string {
+	batch := o.Batch
+	if batch <= 0 {
+		batch = valuation.DefaultBatch
+	}
+	return fmt.Sprintf("model=%s@%d irr=%g mult=%g conf=%g paths=%d litigation=%g batch=%d keep=%d assumptions=%s",
+		k.model.Name, k.model.Version, k.irr, k.mult, k.conf, k.paths, k.litigation, batch, o.KeepLoans, k.assumptions)
+}
+
+// valueNow values a stored portfolio by streaming it (valuation.ValueStream): the loans and their
 // histories are read Batch at a time and dropped once scored, so memory does not grow with the
 // portfolio. Progress: "loading" while the portfolio's header, history range and import report
 // are read (0 then 1 of 1), then "scoring" (loans read and scored), "projecting", "simulating".
-func (s *Service) value(ctx context.Context, portfolioID int64, m *valuation.RecoveryModel, ref valuation.ModelRef, key valKey, a *pricing.Assumptions) (*valuation.Valuation, error) {
+func (s *Service) valueNow(ctx context.Context, portfolioID int64, m *valuation.RecoveryModel, ref valuation.ModelRef, key valKey, a *pricing.Assumptions) (*valuation.Valuation, error) {
 	s.progress(ctx, "loading", 0, 1)
 	p, err := s.db.GetPortfolio(ctx, portfolioID)
 	if err != nil {
@@ -563,7 +614,138 @@ func (s *Service) LoanValuation(ctx context.Context, portfolioID int64, loanRef,
 // and the collections posted to every pool opened from the portfolio, both by month after the
 // cut-off's month (a collection dated in that month counts as month 1). The months compared run
 // to the latest month with an actual collection, within the model's timing curves.
+//
+// It streams like a valuation: the pools' collections are read first (they are held, by loan),
+// then the loans and their histories Batch at a time, each batch scored and added to the
+// back-test (valuation.BackTestAccumulator) and dropped, so memory does not grow with the
+// portfolio. The result is the same as backTestInMemory's (a test).
 func (s *Service) BackTest(ctx context.Context, portfolioID int64, model string) (*valuation.BackTestReport, valuation.ModelRef, error) {
+	m, ref, err := s.Model(ctx, model)
+	if err != nil {
+		return nil, ref, err
+	}
+	p, err := s.db.GetPortfolio(ctx, portfolioID)
+	if err != nil {
+		return nil, ref, err
+	}
+	first, _, rows, err := s.db.RepaymentMonths(ctx, portfolioID)
+	if err != nil {
+		return nil, ref, err
+	}
+	var historyStart date.Date
+	if rows > 0 {
+		historyStart = first.StartOfMonth()
+	}
+	absent, err := s.absentFields(ctx, portfolioID)
+	if err != nil {
+		return nil, ref, err
+	}
+	base := p.CutOffDate.StartOfMonth()
+	monthOf := func(d date.Date) int { return max(date.MonthsBetween(base, d.StartOfMonth()), 1) }
+	months := 0
+	// The pools' collections after the cut-off, by loan id, in the order they are read.
+	type collected struct {
+		k      int
+		amount float64
+	}
+	pooled := map[string][]collected{}
+	pools, err := s.db.LedgerPools(ctx)
+	if err != nil {
+		return nil, ref, err
+	}
+	for _, pool := range pools {
+		if pool.PortfolioID != portfolioID {
+			continue
+		}
+		err := s.db.StreamPoolCollections(ctx, pool.Pool, func(c sqldb.PoolCollectionRow) error {
+			if !c.Effective.Before(p.CutOffDate) {
+				k := monthOf(c.Effective)
+				pooled[c.LoanKey] = append(pooled[c.LoanKey], collected{k, c.Amount.Float()})
+				months = max(months, k)
+			}
+			return nil
+		})
+		if err != nil {
+			return nil, ref, err
+		}
+	}
+	if rows > 0 {
+		last, err := s.db.LastRepaymentCollected(ctx, portfolioID, base.AddMonths(1))
+		if err != nil {
+			return nil, ref, err
+		}
+		if !last.IsZero() {
+			months = max(months, monthOf(last))
+		}
+	}
+	timing, _ := m.Timing("")
+	months = min(months, len(timing))
+	// actualOf builds a loan's actual collections the way they are collected: its history first,
+	// then its pool collections.
+	actualOf := func(id string, history []reclaim.Repayment) []float64 {
+		var a []float64
+		put := func(k int, amount float64) {
+			for len(a) < k {
+				a = append(a, 0)
+			}
+			a[k-1] += amount
+		}
+		for _, r := range history {
+			if r.Month.StartOfMonth().After(base) && r.Amount.Sign() > 0 {
+				put(monthOf(r.Month), r.Amount.Float())
+			}
+		}
+		for _, c := range pooled[id] {
+			put(c.k, c.amount)
+		}
+		return a
+	}
+	batch := s.opts.Batch
+	if batch <= 0 {
+		batch = valuation.DefaultBatch
+	}
+	acc := valuation.NewBackTestAccumulator(months)
+	cov := m.NewCoverage()
+	done, total := 0, int(p.LoanCount)
+	err = s.db.StreamLoanBatches(ctx, portfolioID, batch, rows > 0, func(loans []reclaim.Loan, history [][]reclaim.Repayment) error {
+		ins := make([]valuation.Input, len(loans))
+		for i := range loans {
+			ins[i] = valuation.Input{Loan: &loans[i], History: history[i], HistoryStart: historyStart, AsOf: loans[i].CutOffDate, Absent: absent}
+		}
+		scores, err := m.ScoreBatch(ctx, ins, valuation.ScoreOptions{}, cov)
+		if err != nil {
+			return err
+		}
+		bl := valuation.BackTestLoans(scores, ins, months)
+		for i := range bl {
+			acc.Add(&bl[i], actualOf(bl[i].LoanID, history[i]))
+			delete(pooled, bl[i].LoanID)
+		}
+		done += len(loans)
+		s.progress(ctx, "scoring", done, total)
+		return nil
+	})
+	if err != nil {
+		return nil, ref, err
+	}
+	if err := cov.Check(); err != nil {
+		return nil, ref, err
+	}
+	// Pool collections of loan ids the portfolio does not have.
+	rest := make([]string, 0, len(pooled))
+	for id := range pooled {
+		rest = append(rest, id)
+	}
+	slices.Sort(rest)
+	for _, id := range rest {
+		acc.Unmatched(actualOf(id, nil))
+	}
+	return acc.Report(), ref, nil
+}
+
+// backTestInMemory is BackTest over the whole portfolio loaded at once (LoadPortfolio): the
+// reference the streaming BackTest is tested against.
+func (s *Service) backTestInMemory(ctx context.Context, portfolioID int64, model string) (*valuation.BackTestReport, valuation.ModelRef, error) {
 	m, ref, err := s.Model(ctx, model)
 	if err != nil {
 		return nil, ref, err
