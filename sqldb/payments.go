@@ -804,8 +804,8 @@ func loadCasesInto(q *chunker, want []any, into map[int64]*payCase) error {
 	})
 }
 
-// poolOf finds the pool a servicing account's loan is in (a pool opened from its portfolio that
-// still holds the loan), or "".
+// poolOf finds the pool a servicing account's loan is in (a pool opened from its portfolio, or a
+// live deal's pool that selected it, that still holds the loan; poolOfLoan), or "".
 func (p *payTx) poolOf(ai *acctInfo) error {
 	if ai.poolLoaded {
 		return nil
@@ -814,7 +814,8 @@ func (p *payTx) poolOf(ai *acctInfo) error {
 	has, ok := p.pooled[ai.portfolioID]
 	if !ok {
 		var n int64
-		if err := p.tx.QueryRow(p.ctx, `SELECT COUNT(*) FROM ledger_pools WHERE portfolio_id = ?`, ai.portfolioID).Scan(&n); err != nil {
+		if err := p.tx.QueryRow(p.ctx, `SELECT CASE WHEN EXISTS (SELECT 1 FROM ledger_pools WHERE portfolio_id = ?)
+			OR EXISTS (SELECT 1 FROM deal_members WHERE portfolio_id = ?) THEN 1 ELSE 0 END`, ai.portfolioID, ai.portfolioID).Scan(&n); err != nil {
 			return err
 		}
 		has = n > 0
@@ -823,13 +824,7 @@ func (p *payTx) poolOf(ai *acctInfo) error {
 	if !has {
 		return nil
 	}
-	var pool, ref string
-	err := p.tx.QueryRow(p.ctx, `SELECT pl.pool, pl.loan_ref FROM ledger_pools lp JOIN pool_loans pl ON pl.pool = lp.pool
-		WHERE lp.portfolio_id = ? AND pl.loan_key = ? AND pl.status NOT IN (?, ?, ?) ORDER BY pl.pool LIMIT 1`,
-		ai.portfolioID, ai.loanRef, verify.RemovalRemoved, verify.RemovalRepurchased, verify.RemovalSold).Scan(&pool, &ref)
-	if err == sql.ErrNoRows {
-		return nil
-	}
+	pool, ref, err := poolOfLoan(p.ctx, p.tx, ai.portfolioID, ai.loanRef)
 	if err != nil {
 		return err
 	}
@@ -989,6 +984,9 @@ func (p *payTx) poolCollection(ai *acctInfo, mv workout.LoanMovement, l workout.
 	if err := checkOpenPeriod(p.ctx, p.tx, ai.pool, l.Date); err != nil {
 		return "", "", "", err
 	}
+	if err := checkDealDate(p.ctx, p.tx, ai.pool, l.Date); err != nil { // a live deal's reported windows (deals.go)
+		return "", "", "", err
+	}
 	amt := mv.Total()
 	if amt > pl.Balance.Minor() {
 		return "", "", "", reclaim.Errorf(reclaim.EINVALID, "the payment of %s on loan %s exceeds its balance %s in pool %s",
@@ -1146,6 +1144,9 @@ func (p *payTx) poolReversal(a PaymentAllocation, l workout.StatementLine) (stri
 		return "", reclaim.Errorf(reclaim.ECONFLICT, "loan %s has left pool %s (%s): its collection cannot be reversed on the ledger", pl.Ref, a.Pool, pl.Status)
 	}
 	if err := checkOpenPeriod(p.ctx, p.tx, a.Pool, l.Date); err != nil {
+		return "", err
+	}
+	if err := checkDealDate(p.ctx, p.tx, a.Pool, l.Date); err != nil {
 		return "", err
 	}
 	eventID := newID("colrev-", 8)
