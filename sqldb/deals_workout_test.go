@@ -179,6 +179,17 @@ func TestDealWorkoutFlow(t *testing.T) {
 		if p := paymentByTxn(t, db, "P-1"); p.Status != sqldb.PaymentApplied {
 			t.Fatalf("the refused bounce changed the credit: %+v", p)
 		}
+		// So is a statement whose pool line is dated there: the error names the line (line 3 of the file,
+		// after the header); nothing is imported.
+		np0, _ := sqldb.CountRowsForTest(ctx, db, "payments")
+		src := "txn_id,date,amount,reference\nQ-1,2028-07-02,1.00," + workout.CaseRef(f.wCase) + "\nQ-2,2028-06-10,1.00," + workout.CaseRef(f.wCase) + "\n"
+		if _, err := db.ImportStatement(ctx, "late.csv", parseStmt(t, src), f.opt); reclaim.ErrorCode(err) != reclaim.EINVALID ||
+			!strings.Contains(err.Error(), "line 3") || !strings.Contains(err.Error(), "already reported") {
+			t.Fatalf("a statement line in a reported window: %v", err)
+		}
+		if np1, _ := sqldb.CountRowsForTest(ctx, db, "payments"); np1 != np0 {
+			t.Fatalf("a refused statement stored %d payments", np1-np0)
+		}
 		sequenceAll(t, db, "DW")
 		// The verifier and the re-run (reclaim-verify report --deal-doc) agree.
 		log, err := db.DealLog(ctx, "DW", false)
