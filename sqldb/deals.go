@@ -426,6 +426,11 @@ func checkDealDate(ctx context.Context, tx *Tx, pool string, eff date.Date) erro
 	if err != nil {
 		return err
 	}
+	return dealDateOpen(end, eff)
+}
+
+// dealDateOpen refuses a date on or before end, the last reported deal window's end (zero: none).
+func dealDateOpen(end, eff date.Date) error {
 	if !end.IsZero() && !eff.After(end) {
 		e := reclaim.Errorf(reclaim.EINVALID, "%s is in a collection period already reported (through %s): date it in the open period", eff, end)
 		e.Fields = map[string]string{"rule": "deal_period_closed"}

@@ -233,12 +233,13 @@ type payTx struct {
 	lims      []limRow
 	dropLims  []int64 // payments (stored before) whose part-payment no longer counts
 	statusUps []statusUp
-	poolTxns  map[string]bool    // pool|txnkey already used by a collection of this transaction
-	pooled    map[int64]bool     // portfolio id -> whether a pool was opened from it
-	undone    map[int64]bool     // payments of this transaction reversed in it
-	w         *chunker           // IN-list queries on the writer's transaction
-	side      *chunker           // IN-list queries on a reader's transaction (sideReads), or nil
-	byName    map[string][]int64 // masked name -> borrower ids
+	poolTxns  map[string]bool      // pool|txnkey already used by a collection of this transaction
+	pooled    map[int64]bool       // portfolio id -> whether a pool was opened from it or a deal selected from it
+	dealEnd   map[string]date.Date // pool -> end of its last reported deal window (zero: none), read once a transaction
+	undone    map[int64]bool       // payments of this transaction reversed in it
+	w         *chunker             // IN-list queries on the writer's transaction
+	side      *chunker             // IN-list queries on a reader's transaction (sideReads), or nil
+	byName    map[string][]int64   // masked name -> borrower ids
 	err       error
 
 	matched, queued, reversals int
@@ -305,7 +306,7 @@ type statusUp struct {
 
 func (d *DB) newPayTx(ctx context.Context, tx *Tx, opt PaymentOptions, pol workout.AllocationPolicy) (*payTx, error) {
 	p := &payTx{d: d, ctx: ctx, tx: tx, opt: opt, pol: pol, now: d.nowUTC(), cases: map[int64]*payCase{}, existing: map[string]*oldPayment{},
-		here: map[string]*payRow{}, poolTxns: map[string]bool{}, pooled: map[int64]bool{}, undone: map[int64]bool{}, byName: map[string][]int64{}, refs: workout.ReferenceIndex{}}
+		here: map[string]*payRow{}, poolTxns: map[string]bool{}, pooled: map[int64]bool{}, dealEnd: map[string]date.Date{}, undone: map[int64]bool{}, byName: map[string][]int64{}, refs: workout.ReferenceIndex{}}
 	p.w = &chunker{p: p, tx: tx.tx, stmts: map[string]*sql.Stmt{}}
 	if tx.Dialect() == Postgres {
 		// The batched updates join a VALUES list of up to 500 keys to accounts and cases: an
@@ -804,8 +805,8 @@ func loadCasesInto(q *chunker, want []any, into map[int64]*payCase) error {
 	})
 }
 
-// poolOf finds the pool a servicing account's loan is in (a pool opened from its portfolio that
-// still holds the loan), or "".
+// poolOf finds the pool a servicing account's loan is in (a pool opened from its portfolio, or a
+// live deal's pool that selected it, that still holds the loan; poolOfLoan), or "".
 func (p *payTx) poolOf(ai *acctInfo) error {
 	if ai.poolLoaded {
 		return nil
@@ -814,7 +815,8 @@ func (p *payTx) poolOf(ai *acctInfo) error {
 	has, ok := p.pooled[ai.portfolioID]
 	if !ok {
 		var n int64
-		if err := p.tx.QueryRow(p.ctx, `SELECT COUNT(*) FROM ledger_pools WHERE portfolio_id = ?`, ai.portfolioID).Scan(&n); err != nil {
+		if err := p.tx.QueryRow(p.ctx, `SELECT CASE WHEN EXISTS (SELECT 1 FROM ledger_pools WHERE portfolio_id = ?)
+			OR EXISTS (SELECT 1 FROM deal_members WHERE portfolio_id = ?) THEN 1 ELSE 0 END`, ai.portfolioID, ai.portfolioID).Scan(&n); err != nil {
 			return err
 		}
 		has = n > 0
@@ -823,13 +825,7 @@ func (p *payTx) poolOf(ai *acctInfo) error {
 	if !has {
 		return nil
 	}
-	var pool, ref string
-	err := p.tx.QueryRow(p.ctx, `SELECT pl.pool, pl.loan_ref FROM ledger_pools lp JOIN pool_loans pl ON pl.pool = lp.pool
-		WHERE lp.portfolio_id = ? AND pl.loan_key = ? AND pl.status NOT IN (?, ?, ?) ORDER BY pl.pool LIMIT 1`,
-		ai.portfolioID, ai.loanRef, verify.RemovalRemoved, verify.RemovalRepurchased, verify.RemovalSold).Scan(&pool, &ref)
-	if err == sql.ErrNoRows {
-		return nil
-	}
+	pool, ref, err := poolOfLoan(p.ctx, p.tx, ai.portfolioID, ai.loanRef)
 	if err != nil {
 		return err
 	}
@@ -977,6 +973,20 @@ func (p *payTx) apply(row *payRow, l workout.StatementLine, caseID int64, prefer
 	return nil
 }
 
+// checkDealDate refuses a pool movement dated in a live deal's reported collection window
+// (checkDealDate in deals.go), reading the pool's last window once a transaction.
+func (p *payTx) checkDealDate(pool string, eff date.Date) error {
+	end, ok := p.dealEnd[pool]
+	if !ok {
+		var err error
+		if end, err = lastDealWindowEnd(p.ctx, p.tx, pool); err != nil {
+			return err
+		}
+		p.dealEnd[pool] = end
+	}
+	return dealDateOpen(end, eff)
+}
+
 // poolCollection writes a loan.collection for the part of a payment that pays a pool loan.
 func (p *payTx) poolCollection(ai *acctInfo, mv workout.LoanMovement, l workout.StatementLine) (string, string, string, error) {
 	if mv.Principal.Currency() != money.CNY {
@@ -987,6 +997,9 @@ func (p *payTx) poolCollection(ai *acctInfo, mv workout.LoanMovement, l workout.
 		return "", "", "", err
 	}
 	if err := checkOpenPeriod(p.ctx, p.tx, ai.pool, l.Date); err != nil {
+		return "", "", "", err
+	}
+	if err := p.checkDealDate(ai.pool, l.Date); err != nil {
 		return "", "", "", err
 	}
 	amt := mv.Total()
@@ -1146,6 +1159,9 @@ func (p *payTx) poolReversal(a PaymentAllocation, l workout.StatementLine) (stri
 		return "", reclaim.Errorf(reclaim.ECONFLICT, "loan %s has left pool %s (%s): its collection cannot be reversed on the ledger", pl.Ref, a.Pool, pl.Status)
 	}
 	if err := checkOpenPeriod(p.ctx, p.tx, a.Pool, l.Date); err != nil {
+		return "", err
+	}
+	if err := p.checkDealDate(a.Pool, l.Date); err != nil {
 		return "", err
 	}
 	eventID := newID("colrev-", 8)

@@ -513,7 +513,7 @@ func receipts(ctx context.Context, tx *Tx, caseID int64) ([]workout.Receipt, err
 // on the same day changes nothing.
 func (d *DB) CheckCommitments(ctx context.Context, asOf date.Date, actor string) (workout.CommitmentCheck, error) {
 	res := workout.CommitmentCheck{AsOf: asOf, OffersExpired: []int64{}, OffersPaid: []int64{}, OffersBroken: []int64{}, PlansComplete: []int64{},
-		PlansBroken: []int64{}, PromisesKept: []int64{}, PromisesBroken: []int64{}, Waivers: []int64{}, Errors: []string{}}
+		PlansBroken: []int64{}, PromisesKept: []int64{}, PromisesBroken: []int64{}, Waivers: []int64{}, CasesClosed: []int64{}, Errors: []string{}}
 	var offers []int64
 	var plans []int64
 	var promises []int64
@@ -577,10 +577,10 @@ func errText(err error) string {
 }
 
 func (d *DB) checkOffer(ctx context.Context, id int64, asOf date.Date, actor string, res *workout.CommitmentCheck) error {
-	var expired, paid, broken bool
-	var waiverID int64
+	var expired, paid, broken, caseClosed bool
+	var waiverID, caseID int64
 	err := d.WriteTx(ctx, func(tx *Tx) error {
-		expired, paid, broken, waiverID = false, false, false, 0
+		expired, paid, broken, caseClosed, waiverID = false, false, false, false, 0
 		o, err := getOffer(ctx, tx, id)
 		if err != nil {
 			return err
@@ -643,7 +643,11 @@ func (d *DB) checkOffer(ctx context.Context, id int64, asOf date.Date, actor str
 			return nil
 		}
 		paid = true
-		waiverID, err = d.writeWaiver(ctx, tx, o, got, asOf, actor)
+		if waiverID, err = d.writeWaiver(ctx, tx, o, got, asOf, actor); err != nil {
+			return err
+		}
+		caseID = o.CaseID
+		caseClosed, err = d.closeSettled(ctx, tx, o, got, asOf, actor)
 		return err
 	})
 	switch {
@@ -658,8 +662,41 @@ func (d *DB) checkOffer(ctx context.Context, id int64, asOf date.Date, actor str
 		if waiverID > 0 {
 			res.Waivers = append(res.Waivers, waiverID)
 		}
+		if caseClosed {
+			res.CasesClosed = append(res.CasesClosed, caseID)
+		}
 	}
 	return nil
+}
+
+// closeSettled closes, after a settlement paid in full (and its waiver), the case's accounts
+// with nothing left and, when none stays active, the case itself with a case_closed action on
+// its timeline (workout.CloseSettled decides). It reports whether the case closed.
+func (d *DB) closeSettled(ctx context.Context, tx *Tx, o workout.SettlementOffer, paid money.Amount, on date.Date, actor string) (bool, error) {
+	ls, _, err := caseBalances(ctx, tx, o.CaseID)
+	if err != nil {
+		return false, err
+	}
+	cl := workout.CloseSettled(ls)
+	for _, l := range cl.Loans {
+		if _, err := tx.Exec(ctx, `UPDATE accounts SET status = ? WHERE loan_id = ? AND status = ?`, AccountClosed, l, AccountActive); err != nil {
+			return false, err
+		}
+	}
+	if !cl.Case {
+		return false, nil
+	}
+	now := d.nowUTC()
+	r, err := tx.Exec(ctx, `UPDATE cases SET status = ?, updated_at = ? WHERE id = ? AND status = ?`, CaseClosed, d.instant(now), o.CaseID, CaseOpen)
+	if err != nil {
+		return false, err
+	}
+	if n, err := r.RowsAffected(); err != nil || n == 0 {
+		return false, err
+	}
+	a := workout.Action{CaseID: o.CaseID, Kind: workout.KindCaseClosed, Outcome: "settled", Actor: actor, At: now, Effective: on, Amount: paid,
+		Note: fmt.Sprintf("settlement offer %d paid in full: %d account(s) closed, the case leaves the queue", o.ID, len(cl.Loans))}
+	return true, tx.insertAction(ctx, &a)
 }
 
 func closedArg(closed bool, on date.Date) any {
@@ -734,12 +771,20 @@ func (d *DB) writeWaiver(ctx context.Context, tx *Tx, o workout.SettlementOffer,
 	return wid, nil
 }
 
-// poolOfLoan finds the pool a servicing account's loan is in (a pool opened from its portfolio
-// that still holds the loan) and its reference there, or "".
+// poolOfLoan finds the pool a servicing account's loan is in and its reference there, or "": a
+// pool opened from its whole portfolio that still holds the loan, or a live deal's pool that
+// selected it (deal_members, whose row goes when the loan leaves the pool). A loan is in one
+// pool at a time (docs/abs-live.md), so there is at most one.
 func poolOfLoan(ctx context.Context, tx *Tx, portfolioID int64, loanRef string) (string, string, error) {
 	var pool, ref string
-	err := tx.QueryRow(ctx, `SELECT pl.pool, pl.loan_ref FROM ledger_pools lp JOIN pool_loans pl ON pl.pool = lp.pool
-		WHERE lp.portfolio_id = ? AND pl.loan_key = ? AND pl.status NOT IN (?, ?, ?) ORDER BY pl.pool LIMIT 1`,
+	err := tx.QueryRow(ctx, `SELECT pool, loan_ref FROM (
+			SELECT pl.pool, pl.loan_ref FROM ledger_pools lp JOIN pool_loans pl ON pl.pool = lp.pool
+			WHERE lp.portfolio_id = ? AND pl.loan_key = ? AND pl.status NOT IN (?, ?, ?)
+			UNION ALL
+			SELECT dm.pool, dm.loan_ref FROM deal_members dm JOIN pool_loans pl ON pl.pool = dm.pool AND pl.loan_ref = dm.loan_ref
+			WHERE dm.portfolio_id = ? AND dm.loan_id = ? AND pl.status NOT IN (?, ?, ?)
+		) m ORDER BY pool LIMIT 1`,
+		portfolioID, loanRef, verify.RemovalRemoved, verify.RemovalRepurchased, verify.RemovalSold,
 		portfolioID, loanRef, verify.RemovalRemoved, verify.RemovalRepurchased, verify.RemovalSold).Scan(&pool, &ref)
 	if err == sql.ErrNoRows {
 		return "", "", nil
@@ -758,6 +803,9 @@ func poolWaiver(ctx context.Context, tx *Tx, pool, ref string, m workout.LoanMov
 		return "", err
 	}
 	if err := checkOpenPeriod(ctx, tx, pool, on); err != nil {
+		return "", err
+	}
+	if err := checkDealDate(ctx, tx, pool, on); err != nil { // a live deal's reported windows (deals.go)
 		return "", err
 	}
 	amt := m.Total()

@@ -27,6 +27,9 @@ const (
 	KindNotice      = "notice_delivered"
 	KindAssign      = "assign"
 	KindNote        = "note"
+	// KindCaseClosed is written by the system when a case closes (a settlement paid in full
+	// closed its last active account; outcome "settled").
+	KindCaseClosed = "case_closed"
 )
 
 // ContactKinds are the action kinds that contact someone and so ask the compliance engine first.

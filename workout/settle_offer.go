@@ -195,3 +195,28 @@ func WaiveRemainder(loans []LoanBalance) []LoanMovement {
 	}
 	return out
 }
+
+// Closure is what a settlement paid in full closes: the accounts with nothing left (Loans, in
+// the order given) and whether the case closes with them (Case: no account of the case stays
+// active). A case closed this way leaves the work queue; a later payment for it is queued as
+// case_closed, never applied (MatchLine).
+type Closure struct {
+	Loans []string
+	Case  bool
+}
+
+// CloseSettled decides the closure after a paid settlement from the balances of the case's
+// active accounts after its waiver: every account at zero (or below, which a waiver never
+// leaves) closes; the case closes when all of them do. An account with a balance left (one the
+// settlement did not cover) keeps the case open. No accounts: the case closes.
+func CloseSettled(active []LoanBalance) Closure {
+	c := Closure{Loans: []string{}, Case: true}
+	for _, l := range active {
+		if l.Total() > 0 || l.Fees.Sign() > 0 || l.Interest.Sign() > 0 || l.Principal.Sign() > 0 {
+			c.Case = false
+			continue
+		}
+		c.Loans = append(c.Loans, l.Loan)
+	}
+	return c
+}

@@ -199,3 +199,64 @@ func TestWaiveRemainder(t *testing.T) {
 		}
 	}
 }
+
+func TestCloseSettled(t *testing.T) {
+	c := money.CNY
+	bal := func(loan string, f, i, p int64) LoanBalance {
+		return LoanBalance{Loan: loan, Fees: money.New(f, c), Interest: money.New(i, c), Principal: money.New(p, c)}
+	}
+	for _, tc := range []struct {
+		name  string
+		in    []LoanBalance
+		loans []string
+		cas   bool
+	}{
+		{"all waived to zero", []LoanBalance{bal("1", 0, 0, 0), bal("2", 0, 0, 0)}, []string{"1", "2"}, true},
+		{"one account left", []LoanBalance{bal("1", 0, 0, 0), bal("2", 0, 0, 1)}, []string{"1"}, false},
+		{"fees left only", []LoanBalance{bal("1", 5, 0, 0)}, []string{}, false},
+		{"a credit in one component does not hide a debt in another", []LoanBalance{bal("1", 5, -5, 0)}, []string{}, false},
+		{"no active account", nil, []string{}, true},
+	} {
+		got := CloseSettled(tc.in)
+		if got.Case != tc.cas || len(got.Loans) != len(tc.loans) {
+			t.Errorf("%s: %+v", tc.name, got)
+			continue
+		}
+		for i := range got.Loans {
+			if got.Loans[i] != tc.loans[i] {
+				t.Errorf("%s: %+v", tc.name, got)
+			}
+		}
+	}
+}
+
+// TestCloseSettledAfterWaiverProperty: whatever the balances, waiving the remainder
+// (WaiveRemainder applied) closes every account and the case.
+func TestCloseSettledAfterWaiverProperty(t *testing.T) {
+	rapid.Check(t, func(rt *rapid.T) {
+		n := rapid.IntRange(0, 6).Draw(rt, "loans")
+		var ls []LoanBalance
+		for i := range n {
+			ls = append(ls, LoanBalance{Loan: string(rune('a' + i)), Fees: money.New(rapid.Int64Range(0, 1e6).Draw(rt, "f"), money.CNY),
+				Interest: money.New(rapid.Int64Range(0, 1e6).Draw(rt, "i"), money.CNY), Principal: money.New(rapid.Int64Range(0, 1e8).Draw(rt, "p"), money.CNY)})
+		}
+		mv := WaiveRemainder(ls)
+		after := make([]LoanBalance, len(ls))
+		for i, l := range ls {
+			after[i] = l
+			for _, m := range mv {
+				if m.Loan == l.Loan {
+					after[i] = LoanBalance{Loan: l.Loan, Fees: money.New(l.Fees.Minor()-m.Fees.Minor(), money.CNY),
+						Interest: money.New(l.Interest.Minor()-m.Interest.Minor(), money.CNY), Principal: money.New(l.Principal.Minor()-m.Principal.Minor(), money.CNY)}
+				}
+			}
+		}
+		got := CloseSettled(after)
+		if !got.Case || len(got.Loans) != n {
+			rt.Fatalf("after the waiver %+v: %+v", after, got)
+		}
+		if n > 0 && !CloseSettled(ls).Case && len(mv) == 0 {
+			rt.Fatalf("open balances with nothing to waive: %+v", ls)
+		}
+	})
+}

@@ -119,6 +119,8 @@ type CommitmentCheck struct {
 	PromisesKept   []int64   `json:"promises_kept"`
 	PromisesBroken []int64   `json:"promises_broken"`
 	Waivers        []int64   `json:"waivers"`
+	// CasesClosed are the cases a settlement paid in full closed (no active account left).
+	CasesClosed []int64 `json:"cases_closed"`
 	// Errors lists the items that could not be settled (each in its own transaction: one
 	// failure leaves the others done), "offer 7: ...".
 	Errors []string `json:"errors"`

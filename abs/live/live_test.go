@@ -348,6 +348,10 @@ func TestForecastFromCurve(t *testing.T) {
 // TestReportsAgreeWithVerifierProperty: for random servicing (collections on random loans and
 // dates, servicer rows, costs that may exceed a window's collections and carry over), closing
 // periods one after another, the verifier recomputes every logged figure from the log alone.
+// TestReportsAgreeWithVerifierProperty: random collections, servicer rows, costs, bounces (of a
+// collection of this window or an earlier one) and settlement waivers over up to five periods;
+// every report the server builds is recomputed by the verifier from the log, and its document
+// (breakdowns, pool cash, waivers) matches.
 func TestReportsAgreeWithVerifierProperty(t *testing.T) {
 	d := loadDeal(t)
 	wins, err := Windows(d)
@@ -356,6 +360,7 @@ func TestReportsAgreeWithVerifierProperty(t *testing.T) {
 	}
 	rapid.Check(t, func(rt *rapid.T) {
 		log := poolLog(d)[:3] // opened, two loans boarded
+		reversed := map[string]bool{}
 		periods := rapid.IntRange(1, 5).Draw(rt, "periods")
 		n := 0
 		for p := 1; p <= periods; p++ {
@@ -366,7 +371,7 @@ func TestReportsAgreeWithVerifierProperty(t *testing.T) {
 				eff := w.CollectionStart.AddDays(rapid.IntRange(0, days).Draw(rt, "day")).String()
 				h := verify.Header{Pool: "P1", EventID: fmt.Sprintf("e%d", n), Effective: eff}
 				amt := verify.Amount(rapid.Int64Range(1, 2e9).Draw(rt, "amount"))
-				switch rapid.IntRange(0, 3).Draw(rt, "kind") {
+				switch rapid.IntRange(0, 5).Draw(rt, "kind") {
 				case 0, 1:
 					loan := []string{"L1", "L2"}[rapid.IntRange(0, 1).Draw(rt, "loan")]
 					log = append(log, verify.LoanCollection{Header: h, Loan: loan, Amount: amt, Principal: amt, Channel: verify.ChannelOnline, BankTxn: hx('c')})
@@ -374,6 +379,26 @@ func TestReportsAgreeWithVerifierProperty(t *testing.T) {
 					log = append(log, verify.DealCollections{Header: h, Amount: amt, Line: int64(n), FileHash: hx('f')})
 				case 3:
 					log = append(log, verify.DealCost{Header: h, Kind: verify.CostDisposal, Amount: amt / 3, Memo: "cost"})
+				case 4: // the bounce of an earlier collection (maybe of a closed window: carried)
+					var open []verify.LoanCollection
+					for _, e := range log {
+						switch e := e.(type) {
+						case verify.LoanCollection:
+							if e.Effective <= eff && !reversed[e.EventID] {
+								open = append(open, e)
+							}
+						}
+					}
+					if len(open) == 0 {
+						continue
+					}
+					c := open[rapid.IntRange(0, len(open)-1).Draw(rt, "reversed")]
+					reversed[c.EventID] = true
+					log = append(log, verify.LoanCollectionReversal{Header: h, Loan: c.Loan, Amount: c.Amount, Principal: c.Principal,
+						Reverses: c.EventID, Reason: "bounced"})
+				case 5:
+					loan := []string{"L1", "L2"}[rapid.IntRange(0, 1).Draw(rt, "loan")]
+					log = append(log, verify.LoanWaiver{Header: h, Loan: loan, Amount: amt/7 + 1, Principal: amt/7 + 1, Settlement: "offer-1", Reason: "settled"})
 				}
 			}
 			st, err := StateFromEntries(log)
@@ -405,4 +430,76 @@ func TestReportsAgreeWithVerifierProperty(t *testing.T) {
 			}
 		}
 	})
+}
+
+// TestReversalsAndWaivers: a bounce nets the collections of the window it is dated in; bounces
+// beyond the window's collections (of cash an earlier window distributed) leave a gross of zero
+// and are carried with the costs; a settlement's loan.waiver is a waiver of the report (beside
+// deal.cost waivers) and lowers the claim. The verifier agrees with every figure.
+func TestReversalsAndWaivers(t *testing.T) {
+	d := loadDeal(t)
+	log := poolLog(d)
+	log, _, _ = closePeriod(t, d, log, 1)
+	h := func(id, eff string) verify.Header { return verify.Header{Pool: "P1", EventID: id, Effective: eff} }
+	// Window 2 (2016-07-01..09-30): c3 (20,000,000.00) is logged already; c1 and c2 of window 1
+	// (23,000,000.00) bounce, and L2's settlement waives 100,000.00.
+	log = append(log,
+		verify.LoanCollectionReversal{Header: h("r1", "2016-07-10"), Loan: "L1", Amount: 1500000000, Principal: 1500000000, Reverses: "c1", Reason: "bounced"},
+		verify.LoanCollectionReversal{Header: h("r2", "2016-07-11"), Loan: "L2", Amount: 800000000, Principal: 800000000, Reverses: "c2", Reason: "bounced"},
+		verify.LoanWaiver{Header: h("w2", "2016-07-12"), Loan: "L2", Amount: 10000000, Principal: 10000000, Settlement: "offer-7", Reason: "settled"})
+	log, r2, doc2 := closePeriod(t, d, log, 2)
+	pc := r2.PoolCash
+	if pc.Gross.String() != "0.00" || pc.Net.String() != "0.00" || pc.Costs.String() != "0.00" || pc.CostsCarried.String() != "3000000.00" {
+		t.Errorf("period 2 pool cash %+v", pc)
+	}
+	if pc.Waivers.String() != "100000.00" {
+		t.Errorf("period 2 waivers %s", pc.Waivers)
+	}
+	// 2,100,000,000 - (23,000,000 + 20,000,000 - 23,000,000) collected - 50,000 - 100,000 waived.
+	if pc.ClosingClaim.String() != "2079850000.00" {
+		t.Errorf("closing claim %s", pc.ClosingClaim)
+	}
+	ch := map[string]Bucket{}
+	for _, b := range r2.ByChannel {
+		ch[b.Key] = b
+	}
+	if ch[verify.ChannelBankTransfer].Gross.String() != "-15000000.00" || ch[verify.ChannelAgency].Gross.String() != "20000000.00" ||
+		ch[verify.ChannelCourt].Gross.String() != "-8000000.00" || ch[verify.ChannelAgency].Count != 1 || ch[verify.ChannelBankTransfer].Count != 0 {
+		t.Errorf("by channel %+v", r2.ByChannel)
+	}
+	// Window 3: 5,000,000.00 collected pays the 3,000,000.00 carried.
+	log = append(log, verify.LoanCollection{Header: h("c4", "2016-10-05"), Loan: "L1", Amount: 500000000, Principal: 500000000,
+		Channel: verify.ChannelOnline, BankTxn: hx('c')})
+	log, r3, doc3 := closePeriod(t, d, log, 3)
+	if r3.PoolCash.Gross.String() != "5000000.00" || r3.PoolCash.Costs.String() != "3000000.00" || r3.PoolCash.Net.String() != "2000000.00" ||
+		r3.PoolCash.CostsCarried.String() != "0.00" {
+		t.Errorf("period 3 pool cash %+v", r3.PoolCash)
+	}
+	res, _ := verify.DealReports(log)
+	for _, r := range res {
+		if len(r.Mismatches) > 0 {
+			t.Errorf("report at %d: %+v", r.Index, r.Mismatches)
+		}
+	}
+	for _, doc := range [][]byte{doc2, doc3} {
+		if ms, err := verify.CheckDealReportDoc(log, doc); err != nil || len(ms) > 0 {
+			t.Errorf("%v %+v", err, ms)
+		}
+	}
+	// A log that drops a bounce, or a settlement waiver, no longer matches.
+	drop := func(id string) []verify.Entry {
+		var out []verify.Entry
+		for _, e := range log {
+			if e.EntryHeader().EventID != id {
+				out = append(out, e)
+			}
+		}
+		return out
+	}
+	if res, _ := verify.DealReports(drop("r1")); len(res[1].Mismatches) == 0 {
+		t.Error("a dropped bounce was not detected")
+	}
+	if ms, _ := verify.CheckDealReportDoc(drop("w2"), doc2); len(ms) == 0 {
+		t.Error("a dropped settlement waiver was not detected")
+	}
 }

@@ -19,7 +19,9 @@ type Member struct {
 }
 
 // Cash is one amount of pool cash from servicing: a loan's collection (Loan set) or a servicer
-// file's row (Loan empty, Channel "servicer").
+// file's row (Loan empty, Channel "servicer"). A reversal of a loan's collection (a bounced
+// payment, loan.collection_reversal) is Cash with a negative Amount, the loan and the channel
+// of the collection it reverses, dated when it was posted.
 type Cash struct {
 	Index   int64
 	Date    date.Date
@@ -28,7 +30,8 @@ type Cash struct {
 	Loan    string
 }
 
-// Cost is a cost (paid from collections) or a waiver (claim forgiven) from servicing.
+// Cost is a cost (paid from collections) or a waiver (claim forgiven) from servicing: a
+// deal.cost entry, or a settlement's loan.waiver (Kind verify.CostWaiver, Memo the settlement).
 type Cost struct {
 	Index   int64
 	Date    date.Date
@@ -65,6 +68,7 @@ type State struct {
 // StateFromEntries reads a pool's log (every entry, in log order).
 func StateFromEntries(entries []verify.Entry) (*State, error) {
 	s := &State{Members: map[string]Member{}}
+	channels := map[string]string{} // event id of each loan.collection -> its channel
 	for i, e := range entries {
 		h := e.EntryHeader()
 		eff, err := date.ParseStrict(h.Effective)
@@ -80,6 +84,11 @@ func StateFromEntries(entries []verify.Entry) (*State, error) {
 			s.Members[e.Loan] = Member{Ref: e.Loan, Product: e.Product, Region: e.Region, Grade: e.Grade, DPD: e.DPD, Claim: int64(e.Claim)}
 		case verify.LoanCollection:
 			s.Collections = append(s.Collections, Cash{Index: int64(i), Date: eff, Amount: int64(e.Amount), Channel: e.Channel, Loan: e.Loan})
+			channels[e.EventID] = e.Channel
+		case verify.LoanCollectionReversal:
+			s.Collections = append(s.Collections, Cash{Index: int64(i), Date: eff, Amount: -int64(e.Amount), Channel: channels[e.Reverses], Loan: e.Loan})
+		case verify.LoanWaiver:
+			s.Costs = append(s.Costs, Cost{Index: int64(i), Date: eff, Kind: verify.CostWaiver, Loan: e.Loan, Amount: int64(e.Amount), Memo: e.Settlement})
 		case verify.DealCollections:
 			s.Collections = append(s.Collections, Cash{Index: int64(i), Date: eff, Amount: int64(e.Amount), Channel: "servicer"})
 		case verify.DealCost:
@@ -95,9 +104,12 @@ func StateFromEntries(entries []verify.Entry) (*State, error) {
 }
 
 // Window is one collection period's cash as the deal counts it (see verify.DealReport): gross
-// collections dated in [Start, End], the costs applied against them (those of the window plus
-// the carried ones, at most the gross), the costs carried on, and the net that the waterfall
-// distributes.
+// collections dated in [Start, End] net of the reversals dated there, the costs applied against
+// them (those of the window plus the carried ones, at most the gross), the costs carried on, and
+// the net that the waterfall distributes. Reversals beyond the window's collections (a bounce of
+// cash that an earlier window already distributed) leave a gross of zero and are carried on with
+// the costs, to be recovered from the next windows' collections. Waivers are the deal.cost
+// waivers and the settlements' loan.waiver entries dated in the window (claim forgiven, no cash).
 type Window struct {
 	Start, End   date.Date
 	Gross        int64
@@ -127,7 +139,11 @@ func (s *State) Window(start, end date.Date, carriedIn int64) Window {
 			w.Waivers += c.Amount
 		}
 	}
-	due := carriedIn + w.WindowCosts
+	var excess int64
+	if w.Gross < 0 {
+		excess, w.Gross = -w.Gross, 0
+	}
+	due := carriedIn + w.WindowCosts + excess
 	w.CostsApplied = min(due, w.Gross)
 	w.CostsCarried = due - w.CostsApplied
 	w.Net = w.Gross - w.CostsApplied
@@ -135,7 +151,7 @@ func (s *State) Window(start, end date.Date, carriedIn int64) Window {
 }
 
 // ClaimAt is the pool's claim (本息费) at the end of day d: the boarded claims less the
-// collections, waivers and removal balances dated on or before d.
+// collections (net of their reversals), waivers and removal balances dated on or before d.
 func (s *State) ClaimAt(d date.Date) int64 {
 	var c int64
 	for _, m := range s.Members {

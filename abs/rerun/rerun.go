@@ -10,7 +10,8 @@
 //     and a logged hash with no document given is reported (that report is not re-run);
 //   - each period's cash is the net the verifier itself recomputes from the log
 //     (tlog/verify.DealReports: the loan.collection and deal.collections entries dated in the
-//     window, less the deal.cost costs applied), put at the end of the period's collection
+//     window less its loan.collection_reversal entries, less the deal.cost costs applied and any
+//     bounces carried), put at the end of the period's collection
 //     window; after the reported period, the document's own forecast (as the servicer does, so
 //     that the run is the same);
 //   - the collection windows and payment dates come from the document (a base run).

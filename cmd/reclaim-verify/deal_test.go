@@ -7,6 +7,8 @@ import (
 	"strings"
 	"testing"
 
+	"reclaim/abs"
+	"reclaim/abs/live"
 	"reclaim/tlog/verify"
 )
 
@@ -132,4 +134,86 @@ func mustRead(t *testing.T, name string) string {
 		t.Fatal(err)
 	}
 	return string(b)
+}
+
+// TestDealRerunWithBounceAndWaiver: the published vector (two payment dates) goes on with a
+// third window in which a collection of window 1 bounces (loan.collection_reversal), a
+// settlement waives part of a loan (loan.waiver) and a new collection comes in; the server's
+// report of period 3 (package abs/live) is logged. `report --deal-doc --deal-report` re-runs
+// all three waterfalls clean and accepts the document; a log that drops the bounce fails.
+func TestDealRerunWithBounceAndWaiver(t *testing.T) {
+	t.Setenv(tokenEnv, "tok")
+	vector, err := os.ReadFile("../../tlog/testdata/deal-log-v2.jsonl")
+	if err != nil {
+		t.Fatal(err)
+	}
+	deal := "../../docs/examples/deal-npl-2tranche.yaml"
+	d, err := abs.Load([]byte(mustRead(t, deal)), abs.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var log []verify.Entry
+	for _, line := range strings.Split(strings.TrimSpace(string(vector)), "\n") {
+		x, err := verify.ParseEntry([]byte(line))
+		if err != nil {
+			t.Fatal(err)
+		}
+		log = append(log, x)
+	}
+	wins, err := live.Windows(d)
+	if err != nil {
+		t.Fatal(err)
+	}
+	w3 := wins[2]
+	h := func(id string, days int) verify.Header {
+		return verify.Header{Pool: "P1", EventID: id, Effective: w3.CollectionStart.AddDays(days).String()}
+	}
+	log = append(log,
+		verify.LoanCollection{Header: h("c9", 3), Loan: "L1", Amount: 900000000, Principal: 900000000, Channel: verify.ChannelOnline,
+			BankTxn: strings.Repeat("c", 64)},
+		verify.LoanCollectionReversal{Header: h("r1", 5), Loan: "L1", Amount: 1500000000, Principal: 1500000000, Reverses: "c1", Reason: "bounced"},
+		verify.LoanWaiver{Header: h("w9", 6), Loan: "L2", Amount: 12345600, Principal: 12345600, Settlement: "offer-9", Reason: "settled"})
+	st, err := live.StateFromEntries(log)
+	if err != nil {
+		t.Fatal(err)
+	}
+	rep, _, err := live.Build(live.Input{Deal: d, State: st, Period: 3, Origin: "example/P1", LedgerSize: int64(len(log))})
+	if err != nil {
+		t.Fatal(err)
+	}
+	doc, _ := rep.Encode()
+	_, ws, _ := live.Scenario(d, st, 3)
+	es, err := rep.Entries(doc, ws[2])
+	if err != nil {
+		t.Fatal(err)
+	}
+	log = append(log, es...)
+	// 9,000,000 collected less the 15,000,000 bounce: gross 0, 6,000,000 carried; 123,456 waived.
+	if rep.PoolCash.Gross.String() != "0.00" || rep.PoolCash.CostsCarried.String() != "6000000.00" || rep.PoolCash.Waivers.String() != "123456.00" {
+		t.Fatalf("period 3 pool cash %+v", rep.PoolCash)
+	}
+	serve := func(drop string) *env {
+		e := newEnv(t)
+		e.srv.entries, e.srv.hashes = nil, nil
+		for _, x := range log {
+			if x.EntryHeader().EventID != drop {
+				e.srv.add(t, x)
+			}
+		}
+		e.srv.publish(t)
+		if code, out, errs := e.run("sync", "--policy", e.policy, "--dir", e.dir); code != 0 {
+			t.Fatalf("sync: %d %s %s", code, out, errs)
+		}
+		return e
+	}
+	e := serve("")
+	code, out, errs := e.run("report", "--dir", e.dir, "--deal-doc", deal, "--deal-report", e.file("report-3.json", string(doc)))
+	if code != 0 || !strings.Contains(out, "OK waterfall of period 3") || !strings.Contains(out, "OK report document") {
+		t.Fatalf("clean: %d\n%s\n%s", code, out, errs)
+	}
+	e = serve("r1")
+	code, out, errs = e.run("report", "--dir", e.dir, "--deal-doc", deal, "--deal-report", e.file("report-3.json", string(doc)))
+	if code != 1 || !strings.Contains(out, "MISMATCH") {
+		t.Fatalf("a dropped bounce: %d\n%s\n%s", code, out, errs)
+	}
 }

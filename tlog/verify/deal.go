@@ -13,9 +13,12 @@ import (
 // does not.
 //
 // It recomputes from the log alone: the period's gross collections (the loan.collection and deal.collections entries
-// sequenced before the report and dated in its collection window), the costs set against them
-// (deal.cost of kind cost dated in the window, plus the costs the previous report carried,
-// capped at the collections) and what is carried on, the net collections, the count and sum of
+// sequenced before the report and dated in its collection window, less the
+// loan.collection_reversal entries dated there: a bounce counts in the window it is dated in,
+// as in a pool period report), the costs set against them
+// (deal.cost of kind cost dated in the window, plus the costs the previous report carried, plus
+// the reversals beyond the window's collections, which leave a gross of zero; capped at the
+// collections) and what is carried on, the net collections, the count and sum of
 // the period's distribution lines (deal.payment) and trigger tests (deal.trigger), that the
 // pool's line into the trust is the net collections, that no trust account's balance, rolled
 // forward line by line from zero over every period, ever goes negative, that periods run 1, 2,
@@ -23,7 +26,8 @@ import (
 // each report names is the one in force (pool.opened's waterfall_hash or the last deal.amended).
 // Given the report document (the JSON the trustee publishes), it checks its SHA-256 against the
 // logged report_hash, its distribution lines, one by one, against the logged deal.payment entries,
-// its pool cash figures against the deal.report, and its four breakdowns (collections and costs
+// its pool cash figures against the deal.report (and its waivers against the window's deal.cost
+// waivers and loan.waiver entries), and its four breakdowns (collections and costs
 // by channel, province, DPD bucket and grade) against the ones recomputed from the loans'
 // version-2 boarding entries and the window's collections and costs.
 //
@@ -86,6 +90,8 @@ func DealReports(entries []Entry) ([]*DealReportResult, DealAccountBalances) {
 			colls = append(colls, dated{e.Effective, e.Amount})
 		case DealCollections:
 			colls = append(colls, dated{e.Effective, e.Amount})
+		case LoanCollectionReversal:
+			colls = append(colls, dated{e.Effective, -e.Amount})
 		case DealCost:
 			if e.Kind == CostDisposal {
 				costs = append(costs, dated{e.Effective, e.Amount})
@@ -133,7 +139,11 @@ func DealReports(entries []Entry) ([]*DealReportResult, DealAccountBalances) {
 					windowCosts += c.amt
 				}
 			}
-			due := carried + windowCosts
+			var excess Amount
+			if rc.Collections < 0 { // reversals of cash already distributed: carried with the costs
+				excess, rc.Collections = -rc.Collections, 0
+			}
+			due := carried + windowCosts + excess
 			rc.CostsApplied = min(due, rc.Collections)
 			rc.CostsCarried = due - rc.CostsApplied
 			rc.Net = rc.Collections - rc.CostsApplied
@@ -197,8 +207,9 @@ type DealReportDocLine struct {
 // CheckDealReportDoc checks a published report document against the log: its SHA-256 must be
 // the report_hash of the deal.report of its period, its "distribution" lines must be the period's
 // deal.payment entries, in order (from, to, amount, memo), its "pool_cash" gross, costs, carried
-// and net the deal.report's, and its by_channel, by_region, by_dpd_bucket and by_grade rows the
-// ones recomputed from the entries before the report (dealBreakdowns). doc is the file as
+// and net the deal.report's, its waivers (when given, or when the window has any) the window's
+// deal.cost waivers plus loan.waiver entries, and its by_channel, by_region, by_dpd_bucket and
+// by_grade rows the ones recomputed from the entries before the report (dealBreakdowns). doc is the file as
 // downloaded (the exact bytes that were hashed). It returns the mismatches (none when it matches).
 func CheckDealReportDoc(entries []Entry, doc []byte) ([]Mismatch, error) {
 	var d struct {
@@ -270,7 +281,25 @@ func CheckDealReportDoc(entries []Entry, doc []byte) ([]Mismatch, error) {
 			}
 		}
 	}
-	for key, want := range map[string]Amount{"collections_gross": rep.Collections, "costs": rep.CostsApplied, "collections_net": rep.Net, "costs_carried": rep.CostsCarried} {
+	// The window's waivers: deal.cost waivers and settlements' loan.waiver entries, each once.
+	var waived Amount
+	for _, e := range entries[:repAt] {
+		switch e := e.(type) {
+		case DealCost:
+			if e.Kind == CostWaiver && InPeriod(e.Effective, rep.CollectionStart, rep.CollectionEnd) {
+				waived += e.Amount
+			}
+		case LoanWaiver:
+			if InPeriod(e.Effective, rep.CollectionStart, rep.CollectionEnd) {
+				waived += e.Amount
+			}
+		}
+	}
+	for key, want := range map[string]Amount{"collections_gross": rep.Collections, "costs": rep.CostsApplied, "collections_net": rep.Net,
+		"costs_carried": rep.CostsCarried, "waivers": waived} {
+		if _, given := d.PoolCash[key]; key == "waivers" && !given && waived == 0 {
+			continue
+		}
 		var v string
 		json.Unmarshal(d.PoolCash[key], &v)
 		if a, err := parseMajor(v); err != nil || a != want {
@@ -320,7 +349,8 @@ func dpdBand(d int64) string {
 }
 
 // dealBreakdowns recomputes a report's four breakdowns from the log: the window's collections
-// (loan.collection by the loan's boarding attributes; deal.collections as channel "servicer",
+// (loan.collection by the loan's boarding attributes, less the window's loan.collection_reversal
+// entries under their collection's channel and loan; deal.collections as channel "servicer",
 // elsewhere "unallocated") and its costs (deal.cost of kind cost: by their channel, or
 // "unallocated"; by their loan's attributes, or "unallocated"). Regions are provinces ("440000");
 // empty values are "unknown".
@@ -355,6 +385,7 @@ func dealBreakdowns(entries []Entry, start, end string) [4]map[string]*bucketSum
 			b.costs += costs
 		}
 	}
+	channels := map[string]string{} // event id of each loan.collection -> its channel
 	for _, e := range entries {
 		switch e := e.(type) {
 		case LoanBoarded:
@@ -364,8 +395,14 @@ func dealBreakdowns(entries []Entry, start, end string) [4]map[string]*bucketSum
 			}
 			members[e.Loan] = member{region: region, dpd: dpdBand(e.DPD), grade: unknown(e.Grade)}
 		case LoanCollection:
+			channels[e.EventID] = e.Channel
 			if InPeriod(e.Effective, start, end) {
 				add(keys(e.Channel, e.Loan), e.Amount, 0)
+			}
+		case LoanCollectionReversal:
+			// A bounce nets the gross of its collection's channel and loan (count unchanged).
+			if InPeriod(e.Effective, start, end) {
+				add(keys(channels[e.Reverses], e.Loan), -e.Amount, 0)
 			}
 		case DealCollections:
 			if InPeriod(e.Effective, start, end) {
