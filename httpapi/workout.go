@@ -622,6 +622,7 @@ func (s *Server) workoutRoutes() {
 			}
 			return out, err
 		})
+	s.courtFeeRoute(tags)
 }
 
 func writeCSVLine(b *bytes.Buffer, fields ...string) {
