@@ -9,9 +9,9 @@
 // What it shows: on one of the collector's cases, a lawyer (desktop) sees the statutory court fee
 // the server computes before saving a filing (1,050.00 for 50,000.00; 525.00 simplified) and
 // records it; the collector (a 390 px phone) records the notice of assignment's delivery and sees
-// the limitation expiry move, the lawyer logs a 12378 complaint, the collector marks the debtor
-// do-not-contact and the contact check is refused by the engine (DNC); each appears live (SSE) on
-// the other's timeline. Each role sees only the parts it may use. A manager places the case of
+// the limitation expiry move, the lawyer logs a 12378 complaint and its handling, the collector
+// marks the debtor do-not-contact and the contact check is refused by the engine (DNC); each
+// appears live (SSE) on the other's timeline. Each role sees only the parts it may use. A manager places the case of
 // another debtor with an agency, recalls it, marks the debtor bankrupt (the contact check is then
 // refused: BANKRUPT) and clears the mark. The test leaves no suppression behind (DNC revoked,
 // bankrupt cleared). Screenshots (desktop and phone) go to web/test-artifacts/.
@@ -164,6 +164,12 @@ test('legal filing with its court fee, notice delivery, complaint, do-not-contac
   await compl.waitFor()
   assert.match(await compl.innerText(), /12378/)
   await shot(law.page, 'complaint-desktop', false)
+  // Its handling: the complaint shows as handled, and so does the timeline.
+  await law.page.getByTestId('complaint-handle').first().click()
+  await law.page.getByTestId('complaint-resolution').fill('已致电解释并调整联系频率 ' + tag)
+  await law.page.getByTestId('complaint-handle-save').click()
+  await law.page.locator('[data-testid^=complaint-]', { hasText: '已致电解释并调整联系频率 ' + tag }).getByText('已处理').first().waitFor()
+  await col.page.getByTestId('timeline').locator('.tl', { hasText: '已致电解释并调整联系频率 ' + tag }).getByText('投诉已处理').waitFor()
 
   // 4. The collector marks do-not-contact; the engine then refuses the contact check (DNC).
   await tab(col.page, 'consents').click()
@@ -183,6 +189,7 @@ test('legal filing with its court fee, notice delivery, complaint, do-not-contac
   assert.ok(reasons.some((r) => /DNC/.test(r) && /禁止联系/.test(r)), 'refused with DNC: ' + reasons.join(' | '))
   await shot(col.page, 'dnc-refused-phone', false)
   await col.page.getByTestId('contact-dialog').getByRole('button', { name: '关闭', exact: true }).click()
+  await col.page.getByTestId('contact-dialog').waitFor({ state: 'hidden' })
   // On the lawyer's desktop, live: the flag, the banner, the refused check on the timeline.
   await law.page.getByTestId('suppressed').waitFor()
   await law.page.getByTestId('timeline').getByText('DNC').first().waitFor()
@@ -237,8 +244,10 @@ test('manager: place with an agency and recall; bankrupt suppresses contacts (en
   assert.ok(reasons.some((r) => /BANKRUPT/.test(r)), 'refused with BANKRUPT: ' + reasons.join(' | '))
   await shot(page, 'bankrupt-refused', false)
   await page.getByTestId('contact-dialog').getByRole('button', { name: 'Close', exact: true }).click()
+  await page.getByTestId('contact-dialog').waitFor({ state: 'hidden' })
   // Clear the mark again.
   await page.getByTestId('supp-bankrupt').click()
+  await page.locator('[data-testid=supp-save]:not([disabled])').waitFor()
   await page.getByTestId('supp-save').click()
   await page.getByTestId('suppressed').waitFor({ state: 'detached' })
   await page.setViewportSize({ width: 390, height: 844 })
