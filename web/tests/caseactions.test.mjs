@@ -198,6 +198,16 @@ test('legal filing with its court fee, notice delivery, complaint, do-not-contac
   assert.ok(overflow <= 1, `the case page fits a 390 px phone (overflow ${overflow}px)`)
   await shot(col.page, 'case-phone')
 
+  // The lawyer's legal tab on a phone: the fee before saving, no horizontal overflow.
+  await law.page.setViewportSize({ width: 390, height: 844 })
+  await tab(law.page, 'legal').click()
+  await law.page.getByTestId('legal-claim').fill('120000.00')
+  await law.page.locator('[data-testid=legal-fee][data-fee="2700.00"]').waitFor()
+  await law.page.getByTestId('legal-form').scrollIntoViewIfNeeded()
+  await shot(law.page, 'legal-phone', false)
+  const lawOverflow = await law.page.evaluate(() => document.documentElement.scrollWidth - window.innerWidth)
+  assert.ok(lawOverflow <= 1, `the legal tab fits a 390 px phone (overflow ${lawOverflow}px)`)
+
   // Leave the demo data as it was: revoke the do-not-contact record.
   await tab(col.page, 'consents').click()
   await col.page.getByTestId('consent-revoke-do_not_contact').first().click()
