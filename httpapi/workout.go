@@ -635,6 +635,7 @@ func (s *Server) workoutRoutes() {
 			return out, err
 		})
 	s.campaignRoutes()
+	s.courtFeeRoute(tags)
 }
 
 // CampaignInput starts a bulk campaign.
