@@ -17,7 +17,7 @@ import fs from 'node:fs'
 import path from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { chromium } from 'playwright-core'
-import { signIn, noProblems } from './lib/console.mjs'
+import { signIn, noProblems, launchChromium, openPage, screenshotter } from './lib/console.mjs'
 
 const here = path.dirname(fileURLToPath(import.meta.url))
 const ART = process.env.RECLAIM_ARTIFACTS || path.resolve(here, '..', 'test-artifacts')
@@ -30,34 +30,17 @@ let browser
 before(async () => {
   if (skip) return
   fs.mkdirSync(ART, { recursive: true })
-  browser = await chromium.launch({
-    executablePath: process.env.CHROMIUM || '/usr/bin/chromium',
-    args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking'],
-  })
+  browser = await launchChromium(chromium)
 })
 after(async () => {
   await browser?.close()
 })
 
-async function open(locale, width = 1440, height = 900) {
-  const ctx = await browser.newContext({ viewport: { width, height }, locale, isMobile: width < 500, hasTouch: width < 500 })
-  await ctx.addInitScript((l) => localStorage.setItem('reclaim.locale', l), locale)
-  const page = await ctx.newPage()
-  page.setDefaultTimeout(15000)
-  const problems = []
-  page.on('pageerror', (e) => problems.push('pageerror: ' + e.message))
-  page.on('console', (m) => {
-    if (m.type() === 'warning' && /\[ElementPlus\]|deprecat/i.test(m.text())) problems.push('warning: ' + m.text())
-    if (m.type() !== 'error' || /Failed to load resource.*\b(400|401|403|409|429)\b/.test(m.text())) return
-    problems.push('console: ' + m.text())
-  })
-  return { ctx, page, problems }
+function open(locale, width = 1440, height = 900) {
+  return openPage(browser, locale, { width, height, timeout: 15000, allowStatus: [400, 401, 403, 409, 429] })
 }
 
-async function shot(page, name, fullPage = true) {
-  await page.waitForTimeout(300)
-  await page.screenshot({ path: path.join(ART, `workout-${name}.png`), fullPage })
-}
+const shot = screenshotter(ART, 'workout', 300)
 
 async function login(page, { user, pass }) {
   return signIn(page, BASE, user, pass)
