@@ -6,6 +6,7 @@ import (
 
 	"reclaim"
 	"reclaim/date"
+	"reclaim/workout"
 )
 
 // The live daily queue's loads and stores (workout/service/queue.go plans; workout.PlanQueue
@@ -93,21 +94,8 @@ func (d *DB) PlacedAgencies(ctx context.Context) ([]string, error) {
 	return out, dbError(err, "loading the agencies")
 }
 
-// PlanItem is one planned contact of a day's queue as stored.
-type PlanItem struct {
-	Day       date.Date `json:"day"`
-	CaseID    int64     `json:"case_id"`
-	Arm       string    `json:"arm"`
-	Team      string    `json:"team"`
-	Assignee  string    `json:"assignee,omitempty"` // the collector, for a collector's item
-	Agency    string    `json:"agency,omitempty"`   // the agency, for an agency's item
-	Channel   string    `json:"channel"`
-	PlannedAt string    `json:"planned_at"` // RFC 3339 in the debtors' offset
-	Value     float64   `json:"value"`      // expected recovery the contact adds (yuan)
-	Net       float64   `json:"net"`        // Value minus the channel's cost (yuan)
-	Rank      int       `json:"rank"`       // 1.. within the day, in the planner's order
-	PlannedBy string    `json:"planned_by"`
-}
+// PlanItem is one planned contact of a day's queue as stored (workout.PlanItem).
+type PlanItem = workout.PlanItem
 
 // ReplacePlan stores the plan of day, replacing every earlier plan of that day, in one
 // transaction (planning a day twice leaves only the second plan).

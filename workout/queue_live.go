@@ -2,6 +2,7 @@ package workout
 
 import (
 	"math"
+	"reclaim/date"
 	"slices"
 )
 
@@ -136,4 +137,35 @@ func RulesValues(s *Strategy, claim float64, daysPastDue, sinceContact int, phon
 		}
 	}
 	return v
+}
+
+// PlanItem is one planned contact of a day's live queue (stored by the service, shown to the
+// collector, the agency and the manager).
+type PlanItem struct {
+	Day       date.Date `json:"day"`
+	CaseID    int64     `json:"case_id"`
+	Arm       string    `json:"arm"`
+	Team      string    `json:"team"`
+	Assignee  string    `json:"assignee,omitempty"` // the collector, for a collector's item
+	Agency    string    `json:"agency,omitempty"`   // the agency, for an agency's item
+	Channel   string    `json:"channel"`
+	PlannedAt string    `json:"planned_at"` // RFC 3339 in the debtors' offset
+	Value     float64   `json:"value"`      // expected recovery the contact adds (yuan)
+	Net       float64   `json:"net"`        // Value minus the channel's cost (yuan)
+	Rank      int       `json:"rank"`       // 1.. within the day, in the planner's order
+	PlannedBy string    `json:"planned_by"`
+}
+
+// DayPlan is what PlanDay planned.
+type DayPlan struct {
+	Day      date.Date      `json:"day"`
+	Cases    int            `json:"cases"`    // open cases considered
+	Skipped  int            `json:"skipped"`  // suppressed (do not contact, deceased, bankrupt) or contacted within the strategy's gap
+	Planned  int            `json:"planned"`  // contacts planned
+	Refused  int            `json:"refused"`  // assignments the compliance engine refused at their planned time (re-planned without them)
+	PerArm   map[string]int `json:"per_arm"`  // planned contacts per arm
+	PerTeam  map[string]int `json:"per_team"` // planned contacts per team
+	Capacity map[string]int `json:"capacity"` // each team's capacity (both arms together)
+	Items    []PlanItem     `json:"items"`    // by rank
+	Strategy string         `json:"strategy"` // the strategy's name
 }

@@ -18,20 +18,6 @@ import (
 // planBatch is how many cases' contact states are loaded per read.
 const planBatch = 1000
 
-// DayPlan is what PlanDay planned.
-type DayPlan struct {
-	Day      date.Date        `json:"day"`
-	Cases    int              `json:"cases"`    // open cases considered
-	Skipped  int              `json:"skipped"`  // suppressed (do not contact, deceased, bankrupt) or contacted within the strategy's gap
-	Planned  int              `json:"planned"`  // contacts planned
-	Refused  int              `json:"refused"`  // assignments the compliance engine refused at their planned time (re-planned without them)
-	PerArm   map[string]int   `json:"per_arm"`  // planned contacts per arm
-	PerTeam  map[string]int   `json:"per_team"` // planned contacts per team
-	Capacity map[string]int   `json:"capacity"` // each team's capacity (both arms together)
-	Items    []sqldb.PlanItem `json:"items"`    // by rank
-	Strategy string           `json:"strategy"` // the strategy's name
-}
-
 // PlanDay plans day's contacts under strat (workout.DefaultStrategy when nil) and stores the plan,
 // replacing any earlier plan of the day. Cases of the challenger arm are planned by the challenger
 // half of every team's capacity, the others (champion, or no arm drawn) by the champion half
@@ -39,7 +25,7 @@ type DayPlan struct {
 // workout.RulesValues: no trained contact model is stored in the live system yet. Every planned
 // contact is allowed by the service's policy and the suppression rule at its planned time (a
 // refused one is left out and counted). Only a viewer holding case.assign may plan.
-func (s *Service) PlanDay(ctx context.Context, v workout.Viewer, day date.Date, strat *workout.Strategy) (*DayPlan, error) {
+func (s *Service) PlanDay(ctx context.Context, v workout.Viewer, day date.Date, strat *workout.Strategy) (*workout.DayPlan, error) {
 	if !v.Role.Can(reclaim.PermCaseAssign) {
 		return nil, reclaim.Errorf(reclaim.EFORBIDDEN, "planning the queue needs case.assign")
 	}
@@ -67,8 +53,8 @@ func (s *Service) PlanDay(ctx context.Context, v workout.Viewer, day date.Date, 
 		share = s.opts.Experiment.Share
 	}
 	champ, chall := live.Split(share)
-	out := &DayPlan{Day: day, Cases: len(cands), PerArm: map[string]int{}, PerTeam: map[string]int{}, Capacity: map[string]int{},
-		Items: []sqldb.PlanItem{}, Strategy: strat.Name}
+	out := &workout.DayPlan{Day: day, Cases: len(cands), PerArm: map[string]int{}, PerTeam: map[string]int{}, Capacity: map[string]int{},
+		Items: []workout.PlanItem{}, Strategy: strat.Name}
 	for _, t := range live.Teams {
 		out.Capacity[t.Name] = t.Capacity
 	}
@@ -146,7 +132,7 @@ func (s *Service) PlanDay(ctx context.Context, v workout.Viewer, day date.Date, 
 				out.Refused++
 				continue
 			}
-			pi := sqldb.PlanItem{Day: day, CaseID: a.states[it.Case].Case.ID, Arm: a.name, Team: it.Team, Agency: it.Agency,
+			pi := workout.PlanItem{Day: day, CaseID: a.states[it.Case].Case.ID, Arm: a.name, Team: it.Team, Agency: it.Agency,
 				Channel: string(it.Channel), PlannedAt: it.At.Format(time.RFC3339), Value: it.Value, Net: it.Net, PlannedBy: v.Username}
 			if isCollector[it.Team] && it.Agency == "" {
 				pi.Assignee = it.Team
@@ -177,7 +163,7 @@ func (s *Service) PlanDay(ctx context.Context, v workout.Viewer, day date.Date, 
 // Queue returns day's planned contacts the viewer may see, by rank: a collector its own items
 // on cases still assigned to it, an agency user its agency's items on cases still placed with
 // it, any other role holding case.read every item. A viewer without case.read is refused.
-func (s *Service) Queue(ctx context.Context, v workout.Viewer, day date.Date) ([]sqldb.PlanItem, error) {
+func (s *Service) Queue(ctx context.Context, v workout.Viewer, day date.Date) ([]workout.PlanItem, error) {
 	if day.IsZero() {
 		return nil, &reclaim.Error{Code: reclaim.EINVALID, Message: "day: a day (YYYY-MM-DD) is required", Fields: map[string]string{"field": "day"}}
 	}
@@ -194,7 +180,7 @@ func (s *Service) Queue(ctx context.Context, v workout.Viewer, day date.Date) ([
 	}
 	items, err := s.db.Plan(ctx, day, f)
 	if items == nil {
-		items = []sqldb.PlanItem{}
+		items = []workout.PlanItem{}
 	}
 	return items, err
 }
