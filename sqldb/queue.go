@@ -29,30 +29,60 @@ func (d *DB) QueueCandidates(ctx context.Context) ([]QueueCandidate, error) {
 	var out []QueueCandidate
 	err := d.ReadTx(ctx, func(tx *Tx) error {
 		out = out[:0]
-		rows, err := tx.Query(ctx, `SELECT c.id, c.assignee, c.agency, x.arm,
-			(SELECT MAX(l.days_past_due) FROM accounts a JOIN loans l ON l.id = a.loan_id WHERE a.case_id = c.id),
-			(SELECT k.hash FROM case_keys k WHERE k.case_id = c.id AND k.kind = 'phone' ORDER BY k.hash LIMIT 1)
+		at := map[int64]int{}
+		rows, err := tx.Query(ctx, `SELECT c.id, c.assignee, c.agency, x.arm
 			FROM cases c LEFT JOIN case_arms x ON x.case_id = c.id WHERE c.status = 'open' ORDER BY c.id`)
 		if err != nil {
 			return err
 		}
-		defer rows.Close()
 		for rows.Next() {
 			var q QueueCandidate
-			var dpd *int64
-			var key []byte
-			if err := rows.Scan(&q.CaseID, textScan{&q.Assignee}, textScan{&q.Agency}, textScan{&q.Arm}, &dpd, &key); err != nil {
+			if err := rows.Scan(&q.CaseID, textScan{&q.Assignee}, textScan{&q.Agency}, textScan{&q.Arm}); err != nil {
+				rows.Close()
 				return err
 			}
-			if dpd != nil {
-				q.DaysPastDue = int(*dpd)
-			}
-			if len(key) > 0 {
-				q.NumberKey = hex.EncodeToString(key)
-			}
+			at[q.CaseID] = len(out)
 			out = append(out, q)
 		}
-		return rows.Err()
+		if err := closeRows(rows); err != nil {
+			return err
+		}
+		// One grouped read each (case_keys has no index by case: a per-case subquery would
+		// scan it once per case).
+		if rows, err = tx.Query(ctx, `SELECT a.case_id, MAX(l.days_past_due) FROM accounts a JOIN loans l ON l.id = a.loan_id GROUP BY a.case_id`); err != nil {
+			return err
+		}
+		for rows.Next() {
+			var id, dpd int64
+			if err := rows.Scan(&id, &dpd); err != nil {
+				rows.Close()
+				return err
+			}
+			if k, ok := at[id]; ok {
+				out[k].DaysPastDue = int(dpd)
+			}
+		}
+		if err := closeRows(rows); err != nil {
+			return err
+		}
+		if rows, err = tx.Query(ctx, `SELECT case_id, hash FROM case_keys WHERE kind = 'phone'`); err != nil {
+			return err
+		}
+		for rows.Next() {
+			var id int64
+			var key []byte
+			if err := rows.Scan(&id, &key); err != nil {
+				rows.Close()
+				return err
+			}
+			// The smallest hash of the case's numbers: the same number on every run.
+			if k, ok := at[id]; ok && len(key) > 0 {
+				if h := hex.EncodeToString(key); out[k].NumberKey == "" || h < out[k].NumberKey {
+					out[k].NumberKey = h
+				}
+			}
+		}
+		return closeRows(rows)
 	})
 	return out, dbError(err, "loading the queue's cases")
 }
