@@ -47,6 +47,8 @@ type WorkoutService interface {
 	CreateCampaign(ctx context.Context, v workout.Viewer, spec workout.CampaignSpec) (workout.Campaign, bool, error)
 	Campaign(ctx context.Context, id int64) (workout.Campaign, error)
 	Campaigns(ctx context.Context, limit int) ([]workout.Campaign, error)
+	PlanDay(ctx context.Context, v workout.Viewer, day date.Date, strat *workout.Strategy) (*workout.DayPlan, error)
+	Queue(ctx context.Context, v workout.Viewer, day date.Date) ([]workout.PlanItem, error)
 }
 
 // CasePath identifies a case.
@@ -636,6 +638,7 @@ func (s *Server) workoutRoutes() {
 		})
 	s.campaignRoutes()
 	s.courtFeeRoute(tags)
+	s.queueRoutes()
 }
 
 // CampaignInput starts a bulk campaign.

@@ -3,6 +3,7 @@ package workout
 import (
 	"fmt"
 	"math"
+	"slices"
 	"sort"
 	"time"
 
@@ -47,6 +48,10 @@ type QueueCase struct {
 	// that share the case's debtor, debt or number (docs/compliance.md, "One rule function").
 	State   DebtorState
 	History []Contact
+	// Teams, when not nil, names the only teams that may take the case (the live queue gives a
+	// collector only the cases assigned to it and an agency only the cases placed with it); nil
+	// lets every team take it.
+	Teams []string
 }
 
 // QueueItem is one planned contact.
@@ -117,6 +122,9 @@ func PlanQueue(s *Strategy, day date.Date, cases []QueueCase, lookup func(i int)
 	for i := range cases {
 		start[i] = int32(len(opts))
 		for t, tm := range s.Teams {
+			if cases[i].Teams != nil && !slices.Contains(cases[i].Teams, tm.Name) {
+				continue
+			}
 			best, bestNet := -1, 0.0
 			for _, ch := range tm.Channels {
 				ci := ChannelIndex(ch)

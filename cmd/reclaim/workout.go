@@ -250,6 +250,7 @@ has expired. Safe to run beside a server: one runner holds a campaign at a time.
 	c.AddCommand(board, backfill, member, assign, campaign)
 	c.AddCommand(newPerformanceCmds(g)...) // workout_perf.go
 	c.AddCommand(newSettleCmds(g)...)
+	c.AddCommand(newQueueCmds(g)...) // workout_queue.go
 	return c
 }
 

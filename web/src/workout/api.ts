@@ -20,6 +20,20 @@ export interface CaseRow {
   enforcement_warning?: string
   updated_at?: string
 }
+// One planned contact of a day's live queue (GET /workout/queue, docs/strategy.md).
+export interface PlanItem {
+  day: string
+  case_id: number
+  arm: string
+  team: string
+  assignee?: string
+  agency?: string
+  channel: string
+  planned_at: string
+  value: number
+  net: number
+  rank: number
+}
 export interface Reason {
   rule: string
   message: string
@@ -93,6 +107,7 @@ export interface ReportRow {
 
 export const workoutApi = {
   cases: (q: Record<string, string | number | boolean>) => api.get<{ items: CaseRow[] }>('/cases', q),
+  queue: (day: string) => api.get<{ day: string; items: PlanItem[] }>('/workout/queue', { day }),
   case: (id: number) => api.get<CasePage>(`/cases/${id}`),
   reveal: (id: number, purpose: string) => api.post<Record<string, unknown>>(`/cases/${id}/personal`, { purpose }),
   contact: (id: number, body: Record<string, unknown>, check = false) =>
