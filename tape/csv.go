@@ -110,7 +110,7 @@ func newCSVSource(br *bufio.Reader, c io.Closer, name string, opts OpenOptions) 
 	s.r.LazyQuotes = false
 	s.r.Comma = opts.Delimiter
 	if s.r.Comma == 0 {
-		s.r.Comma = detectDelimiter(head, opts.headerRow())
+		s.r.Comma = detectDelimiter(sniffText(head, enc), opts.headerRow())
 	}
 	if err := s.readHeader(opts.headerRow()); err != nil {
 		return nil, err
@@ -178,6 +178,20 @@ func invalidUTF8At(b []byte) int {
 		i += n
 	}
 	return len(b)
+}
+
+// sniffText returns the start of the file as UTF-8 for delimiter detection: a GBK or GB18030
+// character's second byte can be 0x7C, the byte of '|' (亅 is 0x81 0x7C in GBK), so counting
+// delimiters in the undecoded bytes could take a one-column GBK file for a '|'-separated one.
+func sniffText(head []byte, enc string) []byte {
+	if enc != "gbk" && enc != "gb18030" {
+		return head
+	}
+	d, err := simplifiedchinese.GB18030.NewDecoder().Bytes(head)
+	if err != nil {
+		return head
+	}
+	return d
 }
 
 // detectDelimiter picks the most frequent of comma, tab, semicolon and '|' outside quotes on the

@@ -392,3 +392,29 @@ func TestCSVDetectShortGBK(t *testing.T) {
 		}
 	}
 }
+
+// TestCSVDelimiterInGBKTrailByte: 亅 is 0x81 0x7C in GBK, and 0x7C is '|'. A one-column GBK
+// file whose header holds it, with a value holding a real '|', is still one column: delimiters
+// are counted in the decoded text, not in the raw bytes (found by TestWriterRoundTripProperty).
+func TestCSVDelimiterInGBKTrailByte(t *testing.T) {
+	for _, enc := range []string{"gbk", "gb18030", ""} {
+		data, err := simplifiedchinese.GBK.NewEncoder().Bytes([]byte("亅\na|\n"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !bytes.Contains(data[:2], []byte("|")) {
+			t.Fatalf("the fixture lost its point: 亅 encodes as % x", data[:2])
+		}
+		src, err := OpenReader(bytes.NewReader(data), "s.csv", OpenOptions{Encoding: enc})
+		if err != nil {
+			t.Fatalf("encoding %q: %v", enc, err)
+		}
+		if h := src.Header(); len(h) != 1 || h[0] != "亅" {
+			t.Fatalf("encoding %q: header %q, want one column 亅", enc, h)
+		}
+		row, err := src.Next()
+		if err != nil || len(row.Cells) != 1 || row.Cells[0] != "a|" {
+			t.Fatalf("encoding %q: row %+v %v, want one cell a|", enc, row, err)
+		}
+	}
+}
