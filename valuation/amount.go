@@ -191,6 +191,17 @@ type recipe struct {
 	crossFit   bool
 	matDataset *gbdt.Dataset // LabelMaterial, every row
 	sevDataset *gbdt.Dataset // LabelRate, every row, weights by exposure when sevWeight
+	// direct (a variant measured in docs/benchmarks.md, not the default): the second model
+	// learns the expected rate of every loan, E[rate | x], instead of the severity of the
+	// material ones, and the severity is that expectation divided by P(material), clamped to
+	// [MaterialThreshold, 1], so that expected = P(material) × severity still holds.
+	direct bool
+	// sevRho is the Tweedie power of the second model when its objective is Tweedie (0: the
+	// learner's default).
+	sevRho float64
+	// heldOut, when set, receives the held-out rows with their P(material) and expected rates
+	// (the variants' harness).
+	heldOut func(rows []int, p, rate []float64)
 }
 
 func (r *recipe) params(obj gbdt.Objective, trees int, es bool) gbdt.Params {
@@ -218,6 +229,14 @@ func (r *recipe) material(rows []int, t *Table) []int {
 	return out
 }
 
+// sevRows are the rows the second model learns from: the material ones (or all, direct).
+func (r *recipe) sevRows(rows []int, t *Table) []int {
+	if r.direct {
+		return rows
+	}
+	return r.material(rows, t)
+}
+
 // fit trains P(material) and the severity on rows; with es (early-stopping rows) not nil it
 // stops early on them, else it grows matTrees and sevTrees trees.
 func (r *recipe) fit(ctx context.Context, t *Table, rows, es []int, matTrees, sevTrees int, progress func(string) func(gbdt.Progress)) (mat, sev *gbdt.Model, err error) {
@@ -238,11 +257,14 @@ func (r *recipe) fit(ctx context.Context, t *Table, rows, es []int, matTrees, se
 	if err != nil {
 		return nil, nil, fmt.Errorf("valuation: training P(material): %w", err)
 	}
-	sr := r.material(rows, t)
+	sr := r.sevRows(rows, t)
 	if len(sr) == 0 {
 		return nil, nil, fmt.Errorf("valuation: no training loan has a material recovery (>= %g of its exposure): the severity cannot be learnt", MaterialThreshold)
 	}
 	sp := r.params(r.sevObj, st, useES && sv != nil)
+	if r.sevRho > 0 {
+		sp.TweedieVariancePower = r.sevRho
+	}
 	sev, err = gbdt.Train(ctx, sp, r.sevDataset.Subset(sr), sv, progress("severity/"+string(r.sevObj)))
 	if err != nil {
 		return nil, nil, fmt.Errorf("valuation: training the severity (%s): %w", r.sevObj, err)
@@ -250,8 +272,14 @@ func (r *recipe) fit(ctx context.Context, t *Table, rows, es []int, matTrees, se
 	return mat, sev, nil
 }
 
-// predict returns P(material) and the (uncalibrated, clamped) severity of rows.
+// predictParts returns P(material) and the (uncalibrated, clamped) severity of rows.
 func predictParts(mat, sev *gbdt.Model, d *gbdt.Dataset) (p, s []float64, err error) {
+	return predictPartsOf(mat, sev, d, false)
+}
+
+// predictPartsOf is predictParts; with direct the second model is E[rate | x] and the severity
+// its ratio to P(material).
+func predictPartsOf(mat, sev *gbdt.Model, d *gbdt.Dataset, direct bool) (p, s []float64, err error) {
 	p = make([]float64, d.Rows())
 	s = make([]float64, d.Rows())
 	if err := mat.PredictDataset(d, p); err != nil {
@@ -262,6 +290,9 @@ func predictParts(mat, sev *gbdt.Model, d *gbdt.Dataset) (p, s []float64, err er
 	}
 	clip01(p)
 	for i := range s {
+		if direct {
+			s[i] /= math.Max(p[i], 1e-9)
+		}
 		s[i] = clampSeverity(s[i])
 	}
 	return p, s, nil

@@ -83,8 +83,8 @@ type NoiseReport struct {
 	// PAllSim the frequency in the simulation.
 	PAll    float64 `json:"p_all"`
 	PAllSim float64 `json:"p_all_sim"`
-	// BinVariance is the estimated Var(rate | x) per bin, with the bins' upper bounds of the
-	// predicted rate in BinUpper (the last is +Inf).
+	// BinVariance is the estimated Var(rate | x) per bin, BinMean its mean rate and BinUpper
+	// its largest predicted rate.
 	BinVariance []float64 `json:"bin_variance"`
 	BinMean     []float64 `json:"bin_mean"`
 	BinUpper    []float64 `json:"bin_upper"`
@@ -151,7 +151,6 @@ func SamplingNoise(exposure, pred, rate []float64, pkg []int, opts NoiseOptions)
 		}
 		rep.BinUpper[b] = pred[m[len(m)-1]]
 	}
-	rep.BinUpper[nb-1] = math.Inf(1)
 
 	rng := rand.New(rand.NewPCG(opts.Seed, 0x6e6f697365))
 	rows := make([][]int, k)

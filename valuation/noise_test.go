@@ -4,6 +4,8 @@ import (
 	"math"
 	"math/rand/v2"
 	"testing"
+
+	"pgregory.net/rapid"
 )
 
 // noiseWorld is a synthetic book with a known law: loan i recovers sev_i of its exposure with
@@ -154,4 +156,57 @@ func TestSamplingNoiseEdges(t *testing.T) {
 	if rep.PAll != 1 || rep.PAllSim != 1 {
 		t.Errorf("a certain book: P(all) %v / %v", rep.PAll, rep.PAllSim)
 	}
+}
+
+// TestSamplingNoiseProperties (rapid): for any book, the probabilities lie in [0, 1], the joint
+// one is the product of the packages' and no larger than any of them, the estimates are
+// non-negative, and neither the order of the loans nor the scale of the exposures changes the
+// standard deviations.
+func TestSamplingNoiseProperties(t *testing.T) {
+	rapid.Check(t, func(rt *rapid.T) {
+		n := rapid.IntRange(1, 60).Draw(rt, "loans")
+		k := rapid.IntRange(1, 4).Draw(rt, "packages")
+		exposure, pred, rate := make([]float64, n), make([]float64, n), make([]float64, n)
+		pkg := make([]int, n)
+		for i := range n {
+			exposure[i] = rapid.Float64Range(1, 1e6).Draw(rt, "exposure")
+			pred[i] = rapid.Float64Range(0.001, 1).Draw(rt, "pred")
+			rate[i] = rapid.Float64Range(0, 1).Draw(rt, "rate")
+			pkg[i] = i % k
+		}
+		opts := NoiseOptions{Bins: rapid.IntRange(1, 12).Draw(rt, "bins"), Draws: 50, Seed: 9}
+		rep := SamplingNoise(exposure, pred, rate, pkg, opts)
+		prod := 1.0
+		for _, pn := range rep.Packages {
+			for _, p := range []float64{pn.PWithin, pn.PWithinSim} {
+				if !(p >= 0 && p <= 1) {
+					rt.Fatalf("probability %v outside [0, 1]: %+v", p, pn)
+				}
+			}
+			if !(pn.SDPct >= 0 && pn.ResidualSDPct >= 0 && pn.BootstrapSDPct >= 0) {
+				rt.Fatalf("negative sd: %+v", pn)
+			}
+			if rep.PAll > pn.PWithin+1e-12 || rep.PAllSim > pn.PWithinSim+1e-12 {
+				rt.Fatalf("P(all) %v / %v above a package's %v / %v", rep.PAll, rep.PAllSim, pn.PWithin, pn.PWithinSim)
+			}
+			prod *= pn.PWithin
+		}
+		if math.Abs(prod-rep.PAll) > 1e-12 {
+			rt.Fatalf("P(all) %v, product %v", rep.PAll, prod)
+		}
+		// Reverse the loans and scale the exposures: the sds stay.
+		m := rapid.Float64Range(0.01, 100).Draw(rt, "scale")
+		e2, p2, r2, k2 := make([]float64, n), make([]float64, n), make([]float64, n), make([]int, n)
+		for i := range n {
+			j := n - 1 - i
+			e2[j], p2[j], r2[j], k2[j] = m*exposure[i], pred[i], rate[i], pkg[i]
+		}
+		rep2 := SamplingNoise(e2, p2, r2, k2, opts)
+		for p := range rep.Packages {
+			a, b := rep.Packages[p], rep2.Packages[p]
+			if math.Abs(a.ResidualSDPct-b.ResidualSDPct) > 1e-6*(1+a.ResidualSDPct) || math.Abs(a.ErrorPct-b.ErrorPct) > 1e-6*(1+math.Abs(a.ErrorPct)) {
+				rt.Fatalf("package %d moved: %+v against %+v", p, a, b)
+			}
+		}
+	})
 }

@@ -425,7 +425,7 @@ func trainRecipe(ctx context.Context, t *Table, opts TrainOptions, r recipe, pro
 		if err != nil {
 			return nil, err
 		}
-		p, s, err := predictParts(mat, sev, r.matDataset.Subset(es))
+		p, s, err := predictPartsOf(mat, sev, r.matDataset.Subset(es), r.direct)
 		if err != nil {
 			return nil, err
 		}
@@ -456,7 +456,7 @@ func trainRecipe(ctx context.Context, t *Table, opts TrainOptions, r recipe, pro
 	// Held-out predictions of every fold: the held-out fold by the final model and calibration,
 	// each training fold by its cross-fitted models and a calibration fitted without it.
 	pred, pAll := make([]float64, n), make([]float64, n)
-	pHeld, sHeld, err := predictParts(material, severity, r.matDataset.Subset(valid))
+	pHeld, sHeld, err := predictPartsOf(material, severity, r.matDataset.Subset(valid), r.direct)
 	if err != nil {
 		return nil, err
 	}
@@ -464,6 +464,9 @@ func trainRecipe(ctx context.Context, t *Table, opts TrainOptions, r recipe, pro
 	for k, i := range valid {
 		ratePred[k] = pHeld[k] * cal.Severity(t.Exposure[i], pHeld[k], sHeld[k])
 		pred[i], pAll[i] = ratePred[k], pHeld[k]
+	}
+	if r.heldOut != nil {
+		r.heldOut(valid, pHeld, ratePred)
 	}
 	base := make([]float64, n)
 	var folds []FoldError

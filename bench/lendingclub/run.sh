@@ -36,4 +36,10 @@ for r in rows:
     print(f"| {r:<28} | " + " | ".join(f"{res[c][r]:>20.4f}" for c in cols) + " |")
 for f in range(d["folds"]):
     print(f"| {'portfolio error, fold ' + str(f):<28} | " + " | ".join(f"{res[c]['fold_portfolio_err_pct'][f]:>+20.2f}" for c in cols) + " |")
+sn = ours["sampling_noise"]
+print(f"sampling noise of a fold's sum under a perfect model (ours' predictions, {sn['bins']} bins, tolerance {100*sn['tolerance']:g}%):")
+for p in sn["packages"]:
+    print(f"  fold {p['package']}: {p['loans']} loans, sd {p['sd_pct']:.2f}% (residual {p['residual_sd_pct']:.2f}%, bootstrap {p['bootstrap_sd_pct']:.2f}%), "
+          f"P(|err| <= tol) {p['p_within']:.3f} (simulated {p['p_within_sim']:.3f})")
+print(f"  P(every fold within tolerance): {sn['p_all']:.4f} (simulated {sn['p_all_sim']:.4f}, {sn['draws']} draws)")
 PY

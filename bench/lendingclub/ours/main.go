@@ -72,7 +72,12 @@ func run(data, mapping string, threads int) (any, error) {
 		trees = append(trees, [2]int{info.MaterialTrees, info.SeverityTrees})
 	}
 	res := score(t, pMat, pRate)
+	// The sampling noise of each fold's sum (docs/valuation.md, "How close can a fold be?"):
+	// how far a model right in expectation would still miss it, and the chance that such a
+	// model lands within ±3% on every fold.
+	noise := valuation.SamplingNoise(t.Exposure, pRate, t.Rate, t.Folds, valuation.NoiseOptions{Tolerance: 0.03, Seed: 1})
 	return map[string]any{
+		"sampling_noise": noise,
 		"data": map[string]any{"feature_set": fs.Name(), "fingerprint": fs.Fingerprint(), "rows": n,
 			"features": fs.Len(), "folds": t.NumFolds},
 		"params": map[string]any{"material": info.MaterialParams, "severity": info.SeverityParams, "severity_weighted": info.SeverityWeighted,
