@@ -2,7 +2,9 @@
 // path of 'reclaim model train') on the LendingClub recovery data once per fold, each time holding
 // that fold out, and prints the held-out metrics as JSON in the form bench/lendingclub/peers.py
 // prints its learners' (see peers.py for their definitions; peers.py trains XGBoost and
-// scikit-learn with the same recipe).
+// scikit-learn with the same recipe), with the sampling noise of each fold's sum
+// (valuation.SamplingNoise: how far a model right in expectation would still miss each fold, and
+// the probability that it lands within ±3% on every fold).
 //
 // Usage (from the repository root):
 //
