@@ -1,8 +1,11 @@
 package valuation
 
 import (
+	"encoding/json"
 	"math"
 	"math/rand/v2"
+	"os"
+	"path/filepath"
 	"testing"
 
 	"pgregory.net/rapid"
@@ -209,4 +212,45 @@ func TestSamplingNoiseProperties(t *testing.T) {
 			}
 		}
 	})
+}
+
+// TestSamplingNoiseGolden pins the report on a small seeded book (testdata/noise.golden.json;
+// `go test ./valuation -run TestSamplingNoiseGolden -update` rewrites it): bins, per-package
+// estimates and probabilities, stated and simulated.
+func TestSamplingNoiseGolden(t *testing.T) {
+	rng := rand.New(rand.NewPCG(21, 4))
+	w := newNoiseWorld(rng, 3, 300)
+	rep := SamplingNoise(w.exposure, w.mu, w.draw(rng), w.pkg, NoiseOptions{Bins: 5, Tolerance: 0.05, Draws: 500, Seed: 8})
+	r := func(x []float64) {
+		for i := range x {
+			x[i] = round9(x[i])
+		}
+	}
+	r(rep.BinVariance)
+	r(rep.BinMean)
+	r(rep.BinUpper)
+	rep.PAll = round9(rep.PAll)
+	for i := range rep.Packages {
+		p := &rep.Packages[i]
+		for _, x := range []*float64{&p.Predicted, &p.Recovered, &p.ErrorPct, &p.SDPct, &p.ResidualSDPct, &p.BootstrapSDPct, &p.PWithin} {
+			*x = round9(*x)
+		}
+	}
+	b, err := json.MarshalIndent(rep, "", " ")
+	if err != nil {
+		t.Fatal(err)
+	}
+	path := filepath.Join("testdata", "noise.golden.json")
+	if *update {
+		if err := os.WriteFile(path, append(b, '\n'), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	want, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatalf("%v (run with -update to create it)", err)
+	}
+	if string(want) != string(b)+"\n" {
+		t.Errorf("the report differs from %s: %s", path, firstDiff(string(b)+"\n", string(want)))
+	}
 }

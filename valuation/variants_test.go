@@ -129,8 +129,12 @@ func TestRecipeVariants(t *testing.T) {
 		}
 		res := variantScore(tab, pMat, pRate)
 		if v.name == "default" {
-			rep := SamplingNoise(tab.Exposure, pRate, tab.Rate, tab.Folds, NoiseOptions{Seed: 1})
-			res["noise"] = rep
+			res["noise"] = SamplingNoise(tab.Exposure, pRate, tab.Rate, tab.Folds, NoiseOptions{Seed: 1})
+			// The binning's sensitivity: P(all folds within 3%) with 5 and 20 bins.
+			for _, b := range []int{5, 20} {
+				rep := SamplingNoise(tab.Exposure, pRate, tab.Rate, tab.Folds, NoiseOptions{Bins: b, Seed: 1})
+				res[fmt.Sprintf("p_all_bins%d", b)] = []float64{rep.PAll, rep.PAllSim}
+			}
 		}
 		b, _ := json.Marshal(map[string]any{"data": data, "variant": v.name, "results": res})
 		fmt.Println(string(b))
