@@ -75,6 +75,8 @@ type Store interface {
 
 // Tx is one import's transaction. Nothing it wrote is visible, or survives a crash, before Commit.
 type Tx interface {
+	// AddLoans may return before the rows are stored; an error in storing them (ECONFLICT for a
+	// loan id stored twice) is then returned by a later call, at the latest by Commit.
 	AddLoans(ctx context.Context, rows []LoanRow) error
 	AddRepayments(ctx context.Context, rs []reclaim.Repayment) error
 	// HasLoans reports, for each id, whether this transaction added a loan with that loan id.
@@ -703,7 +705,7 @@ func importPass(ctx context.Context, store Store, sealer Sealer, in *io.SectionR
 		rep.History = hr
 		if err != nil {
 			hr.Imported = 0 // rolled back with the rest
-			return rep, err
+			return rep, retry(err)
 		}
 		if hr.Rejected > 0 && !opts.SkipInvalid {
 			hr.Imported = 0
@@ -724,6 +726,9 @@ func importPass(ctx context.Context, store Store, sealer Sealer, in *io.SectionR
 		return rep, err
 	}
 	p, err := tx.Commit(ctx, Summary{LoanCount: rep.Imported, BorrowerCount: h.Borrowers, TotalClaim: h.Claim, HeaderJSON: hj, ReportJSON: rj})
+	if err != nil && retry(err) == errRetry { // a store may report a repeated loan id as late as this
+		return rep, errRetry
+	}
 	if err != nil {
 		rep.Status = StatusRejected
 		rep.Imported, rep.Rejected = 0, rep.Rows
