@@ -138,3 +138,60 @@ func TestImportPipeline(t *testing.T) {
 		}
 	})
 }
+
+// Migration 00028 keeps every blind-index row and its look-ups, up and down; on SQLite the table
+// has no rowid afterwards.
+func TestMigration00028(t *testing.T) {
+	sqldbtest.ForEachEngineDSN(t, func(t *testing.T, dsn string) {
+		ctx := context.Background()
+		db, err := sqldb.Open(ctx, dsn, sqldb.Options{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer db.Close()
+		if err := sqldb.MigrateToForTest(ctx, db, 26); err != nil {
+			t.Fatal(err)
+		}
+		h := func(i int) []byte { s := sha256.Sum256([]byte{byte(i)}); return s[:] }
+		if err := db.WriteTx(ctx, func(tx *sqldb.Tx) error {
+			for i := 0; i < 50; i++ {
+				if _, err := tx.Exec(ctx, `INSERT INTO borrower_blind (borrower_id, kind, hash) VALUES (?, ?, ?)`, int64(i/2), []string{"nid", "phone"}[i%2], h(i)); err != nil {
+					return err
+				}
+			}
+			return nil
+		}); err != nil {
+			t.Fatal(err)
+		}
+		check := func(what string) {
+			t.Helper()
+			var n, bid int64
+			if err := db.ReadTx(ctx, func(tx *sqldb.Tx) error {
+				if err := tx.QueryRow(ctx, `SELECT COUNT(*) FROM borrower_blind`).Scan(&n); err != nil {
+					return err
+				}
+				return tx.QueryRow(ctx, `SELECT borrower_id FROM borrower_blind WHERE hash = ?`, h(31)).Scan(&bid)
+			}); err != nil || n != 50 || bid != 15 {
+				t.Errorf("%s: %d rows, hash 31 -> borrower %d (%v)", what, n, bid, err)
+			}
+		}
+		check("before")
+		if err := db.Migrate(ctx); err != nil {
+			t.Fatal(err)
+		}
+		check("after 00028")
+		if db.Dialect() == sqldb.SQLite {
+			err := db.ReadTx(ctx, func(tx *sqldb.Tx) error {
+				var r int64
+				return tx.QueryRow(ctx, `SELECT rowid FROM borrower_blind LIMIT 1`).Scan(&r)
+			})
+			if err == nil {
+				t.Error("borrower_blind still has a rowid")
+			}
+		}
+		if err := sqldb.MigrateDownToForTest(ctx, db, 26); err != nil {
+			t.Fatal(err)
+		}
+		check("down again")
+	})
+}
