@@ -1,11 +1,13 @@
 package sqldb
 
 import (
+	"bytes"
 	"context"
 	"database/sql"
 	"database/sql/driver"
 	"encoding/json"
 	"fmt"
+	"slices"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -88,13 +90,14 @@ type Import struct {
 	loans      int64
 	claim      int64
 
-	pipe  *importPipe             // SQLite, after Pipeline: the goroutine that runs the INSERTs
-	stmts map[stmtKey]driver.Stmt // SQLite multi-row INSERTs by table and row count, on the driver
-	nv    []driver.NamedValue     // SQLite: reused arguments, ordinals preset
-	dates map[date.Date]any       // SQLite: boxed 'YYYY-MM-DD' strings, so each distinct date allocates once
-	args  []any
-	brows []borrowerRow
-	prows []borrowerRow
+	pipe     *importPipe             // SQLite, after Pipeline: the goroutine that runs the INSERTs
+	blindBuf []blindRow              // SQLite: blind-index rows not yet inserted (flushBlind)
+	stmts    map[stmtKey]driver.Stmt // SQLite multi-row INSERTs by table and row count, on the driver
+	nv       []driver.NamedValue     // SQLite: reused arguments, ordinals preset
+	dates    map[date.Date]any       // SQLite: boxed 'YYYY-MM-DD' strings, so each distinct date allocates once
+	args     []any
+	brows    []borrowerRow
+	prows    []borrowerRow
 }
 
 type borrowerState struct {
@@ -590,12 +593,49 @@ func (imp *Import) execChunk(c *sqliteChunk) error {
 			return err
 		}
 	}
-	if len(c.blind) > 0 {
-		if err := imp.flushRows(c.ctx, "borrower_blind", "borrower_id, kind, hash", 3, c.blind); err != nil {
+	for i := 0; i+2 < len(c.blind); i += 3 {
+		imp.blindBuf = append(imp.blindBuf, blindRow{c.blind[i].(int64), c.blind[i+1].(string), c.blind[i+2].([]byte)})
+	}
+	if len(imp.blindBuf) >= blindBufRows {
+		if err := imp.flushBlind(c.ctx); err != nil {
 			return err
 		}
 	}
 	return imp.flushRows(c.ctx, "loans", loanColumns, nLoanColumns, c.loanArgs)
+}
+
+// blindBufRows is how many blind-index rows an import on SQLite holds back to insert in the
+// order of their hash: the index on hash takes uniformly random keys, and once it outgrows the
+// page cache (about a million loans) inserting them as they come touches a random page each;
+// sorted, a flush sweeps the index once. About 5 MiB.
+var blindBufRows = 1 << 16
+
+type blindRow struct {
+	bid  int64
+	kind string
+	hash []byte
+}
+
+// flushBlind inserts the held-back blind-index rows in hash order.
+func (imp *Import) flushBlind(ctx context.Context) error {
+	b := imp.blindBuf
+	if len(b) == 0 {
+		return nil
+	}
+	slices.SortFunc(b, func(x, y blindRow) int { return bytes.Compare(x.hash, y.hash) })
+	args := make([]any, 0, 3*min(len(b), 4*sqliteBatch))
+	for start := 0; start < len(b); start += 4 * sqliteBatch {
+		args = args[:0]
+		for _, r := range b[start:min(len(b), start+4*sqliteBatch)] {
+			args = append(args, r.bid, r.kind, r.hash)
+		}
+		if err := imp.flushRows(ctx, "borrower_blind", "borrower_id, kind, hash", 3, args); err != nil {
+			return err
+		}
+	}
+	clear(b)
+	imp.blindBuf = b[:0]
+	return nil
 }
 
 // Pipeline makes AddLoans on SQLite return once its rows are prepared (borrower ids assigned,
@@ -937,6 +977,9 @@ func (imp *Import) Commit(ctx context.Context, sum ImportSummary) (reclaim.Portf
 	}
 	if err := imp.drain(); err != nil {
 		return reclaim.Portfolio{}, err
+	}
+	if err := imp.flushBlind(ctx); err != nil {
+		return reclaim.Portfolio{}, imp.fail(err, "adding the blind index")
 	}
 	nb := imp.nBorrowers
 	switch {
