@@ -75,6 +75,8 @@ type Store interface {
 
 // Tx is one import's transaction. Nothing it wrote is visible, or survives a crash, before Commit.
 type Tx interface {
+	// AddLoans may return before the rows are stored; an error in storing them (ECONFLICT for a
+	// loan id stored twice) is then returned by a later call, at the latest by Commit.
 	AddLoans(ctx context.Context, rows []LoanRow) error
 	AddRepayments(ctx context.Context, rs []reclaim.Repayment) error
 	// HasLoans reports, for each id, whether this transaction added a loan with that loan id.
@@ -111,6 +113,8 @@ func (b blindSealer) BlindTerms(p reclaim.PersonalData) []workout.BlindTerm { re
 
 // Options control an import.
 type Options struct {
+	// exactOnly skips the optimistic first attempt (tests compare the two).
+	exactOnly   bool
 	Mapping     *tape.Mapping
 	Open        tape.OpenOptions
 	SkipInvalid bool   // import the valid rows and report the rest, instead of all-or-nothing
@@ -417,24 +421,92 @@ func runImport(ctx context.Context, store Store, sealer Sealer, in *io.SectionRe
 		}
 	}()
 
+	// The first attempt is optimistic: it skips the pass over the loan ids, remembers no id, and
+	// stops at the first row that breaks a rule. When every row is valid and the store (whose
+	// unique index on the portfolio's loan ids sees every row) accepted them all, no id occurs
+	// twice, so the result is the one the exact import gives. Otherwise, and for a dry run or a
+	// tape that will not be stored, the import runs exactly: the pass over the ids, every rule,
+	// every row reported (docs/import.md, "One pass when the tape is clean").
+	base := *rep
+	if p := opts.Progress; p != nil {
+		var last int64 // a retry starts again: the bar waits until it is past where it was
+		opts.Progress = func(rows, read, size int64) {
+			last = max(last, read)
+			p(rows, last, size)
+		}
+	}
+	optimistic := !opts.DryRun && !missing && !opts.exactOnly
+	if optimistic {
+		r, err := importPass(ctx, store, sealer, in, path, opts, src, layout, info, rep, rejects, hash, salt, display, missing, true, &tx, &committed)
+		if err != errRetry {
+			return r, err
+		}
+		if tx != nil {
+			_ = tx.Rollback()
+			tx = nil
+		}
+		*rep = base
+		if src, err = tape.OpenReaderAt(in, size, path, oo); err != nil {
+			return rep, reclaim.WrapError(reclaim.EINVALID, err, "cannot open tape %s", display)
+		}
+		defer src.Close()
+	}
+	return importPass(ctx, store, sealer, in, path, opts, src, layout, info, rep, rejects, hash, salt, display, missing, false, &tx, &committed)
+}
+
+// errRetry ends an optimistic import pass that cannot prove its result exact.
+var errRetry = errors.New("ingest: retry the import exactly")
+
+// importPass reads, checks and (unless dry) stores the rows of src. With optimistic, it
+// remembers no loan id and returns errRetry at the first invalid row, at an unreadable tape and
+// when the store finds a loan id twice; otherwise it runs the pass over the loan ids first and
+// reports every row.
+func importPass(ctx context.Context, store Store, sealer Sealer, in *io.SectionReader, path string, opts Options,
+	src tape.Source, layout *tape.Layout, info tape.SourceInfo, rep *Report, rejects *rejectWriter, hash string, salt []byte,
+	display string, missing, optimistic bool, txp *Tx, committedp *bool) (*Report, error) {
+	size := in.Size()
+	oo := opts.Open
+	if m := opts.Mapping; m != nil {
+		if oo.Encoding == "" {
+			oo.Encoding = m.Encoding
+		}
+		if oo.Sheet == "" {
+			oo.Sheet = m.Sheet
+		}
+		if oo.HeaderRow == 0 {
+			oo.HeaderRow = m.HeaderRow
+		}
+	}
+	tx := *txp
+	defer func() { *txp = tx }()
+	retry := func(err error) error {
+		if optimistic && reclaim.ErrorCode(err) == reclaim.ECONFLICT {
+			return errRetry
+		}
+		return err
+	}
 	conv := tape.NewConverter(layout, info)
 	// The loan_id rule remembers only the ids a first pass over the keys found repeated (or
 	// could not rule out): memory that does not grow with the tape (unique.go).
 	// Progress runs once from 0 to size over both passes: the pass over the loan ids is the first
 	// tenth (it reads only one column), the import the rest.
-	var idProgress func(rows, read, size int64)
-	if p := opts.Progress; p != nil {
-		idProgress = func(_, read, size int64) { p(0, read/10, size) }
-		opts.Progress = func(rows, read, size int64) { p(rows, size/10+read-read/10, size) }
-	}
-	repeated, err := repeatedLoanIDs(ctx, in, path, oo, conv, size, idProgress)
-	if err != nil {
-		if ctx.Err() != nil {
-			return rep, reclaim.WrapError(reclaim.ECANCELED, ctx.Err(), "import cancelled; nothing was imported")
+	if optimistic {
+		conv.TrackOnly(map[string]struct{}{}) // remember no id: the store's unique index checks them
+	} else {
+		var idProgress func(rows, read, size int64)
+		if p := opts.Progress; p != nil {
+			idProgress = func(_, read, size int64) { p(0, read/10, size) }
+			opts.Progress = func(rows, read, size int64) { p(rows, size/10+read-read/10, size) }
 		}
-		return rep, reclaim.WrapError(reclaim.EINVALID, err, "cannot read tape %s", display)
+		repeated, err := repeatedLoanIDs(ctx, in, path, oo, conv, size, idProgress)
+		if err != nil {
+			if ctx.Err() != nil {
+				return rep, reclaim.WrapError(reclaim.ECANCELED, ctx.Err(), "import cancelled; nothing was imported")
+			}
+			return rep, reclaim.WrapError(reclaim.EINVALID, err, "cannot read tape %s", display)
+		}
+		conv.TrackOnly(repeated)
 	}
-	conv.TrackOnly(repeated)
 	hb := tape.NewHeaderBuilder()
 	defer hb.Close()
 	ruleRows := map[string]int64{}
@@ -500,6 +572,9 @@ func runImport(ctx context.Context, store Store, sealer Sealer, in *io.SectionRe
 				}
 			}
 			if len(rowErrs) > 0 {
+				if optimistic {
+					return rep, errRetry
+				}
 				rep.Invalid++
 				seen := map[string]bool{}
 				for _, e := range rowErrs {
@@ -552,7 +627,7 @@ func runImport(ctx context.Context, store Store, sealer Sealer, in *io.SectionRe
 			batch = append(batch, lr)
 			if len(batch) >= opts.BatchSize {
 				if err := flush(); err != nil {
-					return rep, err
+					return rep, retry(err)
 				}
 			}
 		}
@@ -561,6 +636,9 @@ func runImport(ctx context.Context, store Store, sealer Sealer, in *io.SectionRe
 			nextProgress = rep.Rows + 10000
 		}
 		if ch.fatal != nil {
+			if optimistic {
+				return rep, errRetry
+			}
 			rep.setMessage("report.unreadable", msg.A("detail", ch.fatal.Error()))
 			if reclaim.ErrorCode(ch.fatal) == reclaim.ETOOLARGE {
 				return rep, reclaim.WrapError(reclaim.ETOOLARGE, ch.fatal, "the tape cannot be read past line %d: %s", rep.Rows+1, reclaim.ErrorMessage(ch.fatal))
@@ -609,11 +687,11 @@ func runImport(ctx context.Context, store Store, sealer Sealer, in *io.SectionRe
 		return rep, &reclaim.Error{Code: reclaim.EINVALID, Message: rep.Message}
 	}
 	if err := flush(); err != nil {
-		return rep, err
+		return rep, retry(err)
 	}
 	if w != nil {
 		if err := w.close(); err != nil {
-			return rep, err
+			return rep, retry(err)
 		}
 	}
 	if wantHistory {
@@ -627,7 +705,7 @@ func runImport(ctx context.Context, store Store, sealer Sealer, in *io.SectionRe
 		rep.History = hr
 		if err != nil {
 			hr.Imported = 0 // rolled back with the rest
-			return rep, err
+			return rep, retry(err)
 		}
 		if hr.Rejected > 0 && !opts.SkipInvalid {
 			hr.Imported = 0
@@ -648,12 +726,15 @@ func runImport(ctx context.Context, store Store, sealer Sealer, in *io.SectionRe
 		return rep, err
 	}
 	p, err := tx.Commit(ctx, Summary{LoanCount: rep.Imported, BorrowerCount: h.Borrowers, TotalClaim: h.Claim, HeaderJSON: hj, ReportJSON: rj})
+	if err != nil && retry(err) == errRetry { // a store may report a repeated loan id as late as this
+		return rep, errRetry
+	}
 	if err != nil {
 		rep.Status = StatusRejected
 		rep.Imported, rep.Rejected = 0, rep.Rows
 		return rep, err
 	}
-	committed = true
+	*committedp = true
 	rep.PortfolioID = p.ID
 	return rep, nil
 }

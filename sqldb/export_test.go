@@ -39,3 +39,11 @@ func SetTokenClockForTest(d *DB, now func() time.Time) {
 	d.tokens.now = now
 	d.tokens.mu.Unlock()
 }
+
+// SetBlindBufRowsForTest sets how many blind-index rows an import holds back, until the
+// returned function restores it.
+func SetBlindBufRowsForTest(n int) (restore func()) {
+	old := blindBufRows
+	blindBufRows = n
+	return func() { blindBufRows = old }
+}

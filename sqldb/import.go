@@ -1,12 +1,16 @@
 package sqldb
 
 import (
+	"bytes"
 	"context"
 	"database/sql"
 	"database/sql/driver"
 	"encoding/json"
 	"fmt"
+	"slices"
 	"strings"
+	"sync"
+	"sync/atomic"
 
 	"github.com/jackc/pgx/v5"
 
@@ -86,12 +90,14 @@ type Import struct {
 	loans      int64
 	claim      int64
 
-	stmts map[stmtKey]driver.Stmt // SQLite multi-row INSERTs by table and row count, on the driver
-	nv    []driver.NamedValue     // SQLite: reused arguments, ordinals preset
-	dates map[date.Date]any       // SQLite: boxed 'YYYY-MM-DD' strings, so each distinct date allocates once
-	args  []any
-	brows []borrowerRow
-	prows []borrowerRow
+	pipe     *importPipe             // SQLite, after Pipeline: the goroutine that runs the INSERTs
+	blindBuf []blindRow              // SQLite: blind-index rows not yet inserted (flushBlind)
+	stmts    map[stmtKey]driver.Stmt // SQLite multi-row INSERTs by table and row count, on the driver
+	nv       []driver.NamedValue     // SQLite: reused arguments, ordinals preset
+	dates    map[date.Date]any       // SQLite: boxed 'YYYY-MM-DD' strings, so each distinct date allocates once
+	args     []any
+	brows    []borrowerRow
+	prows    []borrowerRow
 }
 
 type borrowerState struct {
@@ -227,6 +233,12 @@ func (imp *Import) AddLoans(ctx context.Context, rows []LoanRow) error {
 	if err := imp.check(); err != nil {
 		return err
 	}
+	if imp.pipe != nil {
+		if err := imp.pipe.failed(); err != nil {
+			imp.err = err
+			return err
+		}
+	}
 	for i := range rows {
 		if err := imp.validate(&rows[i]); err != nil {
 			imp.err = err
@@ -240,11 +252,13 @@ func (imp *Import) AddLoans(ctx context.Context, rows []LoanRow) error {
 		err = imp.addLoansSQLite(ctx, rows)
 	}
 	if err != nil {
-		if isUniqueViolation(err) {
-			imp.err = reclaim.WrapError(reclaim.ECONFLICT, err, "import: a loan id occurs twice in the portfolio")
-			return imp.err
+		if imp.err == nil {
+			imp.err = err
+			if _, ok := err.(*reclaim.Error); !ok {
+				imp.err = imp.wrapAddErr(err)
+			}
 		}
-		return imp.fail(err, "adding loans")
+		return imp.err
 	}
 	return nil
 }
@@ -307,6 +321,12 @@ func (imp *Import) resolveBorrowers(ctx context.Context, rows []LoanRow) error {
 		}
 		asked[ref] = true
 		ask = append(ask, ref)
+	}
+	if len(ask) > 0 {
+		// The borrowers may be in chunks still being stored.
+		if err := imp.drain(); err != nil {
+			return err
+		}
 	}
 	for len(ask) > 0 {
 		part := ask[:min(len(ask), sqliteBatch)]
@@ -502,6 +522,13 @@ func (imp *Import) flushRows(ctx context.Context, table, cols string, ncols int,
 	})
 }
 
+// sqliteChunk holds the values of one chunk of rows for the four tables an import writes on
+// SQLite, in the order they are inserted.
+type sqliteChunk struct {
+	ctx                             context.Context
+	borrowers, pii, blind, loanArgs []any
+}
+
 func (imp *Import) addLoansSQLite(ctx context.Context, rows []LoanRow) error {
 	newID := func() int64 { id := imp.nextBorrow; imp.nextBorrow++; return id }
 	for len(rows) > 0 {
@@ -511,45 +538,204 @@ func (imp *Import) addLoansSQLite(ctx context.Context, rows []LoanRow) error {
 			return err
 		}
 		imp.brows, imp.prows = imp.brows[:0], imp.prows[:0]
-		args := imp.args[:0]
+		c := &sqliteChunk{ctx: ctx}
+		if imp.pipe == nil {
+			c.loanArgs = imp.args[:0] // executed before the next chunk is built: reuse
+		} else {
+			c.loanArgs = make([]any, 0, len(chunk)*nLoanColumns)
+		}
 		var err error
 		for i := range chunk {
 			bid := imp.borrower(&chunk[i], newID)
-			if args, err = imp.appendLoan(args, imp.portfolioID, bid, &chunk[i].Loan); err != nil {
+			if c.loanArgs, err = imp.appendLoan(c.loanArgs, imp.portfolioID, bid, &chunk[i].Loan); err != nil {
 				return err
 			}
 		}
-		imp.args = args
 		if len(imp.brows) > 0 {
-			b := make([]any, 0, 6*len(imp.brows))
+			c.borrowers = make([]any, 0, 6*len(imp.brows))
 			for _, r := range imp.brows {
-				b = append(b, r.id, imp.portfolioID, r.ref, textArg(r.masked.Name), textArg(r.masked.NationalID), textArg(r.masked.Phone))
-			}
-			if err := imp.flushRows(ctx, "borrowers", "id, portfolio_id, borrower_ref, masked_name, masked_national_id, masked_phone", 6, b); err != nil {
-				return err
+				c.borrowers = append(c.borrowers, r.id, imp.portfolioID, r.ref, textArg(r.masked.Name), textArg(r.masked.NationalID), textArg(r.masked.Phone))
 			}
 		}
 		if len(imp.prows) > 0 {
-			b := make([]any, 0, 3*len(imp.prows))
+			c.pii = make([]any, 0, 3*len(imp.prows))
 			for _, r := range imp.prows {
-				b = append(b, r.id, r.keyID, r.sealed)
+				c.pii = append(c.pii, r.id, r.keyID, r.sealed)
 			}
-			if err := imp.flushRows(ctx, "borrower_pii", "borrower_id, key_id, sealed", 3, b); err != nil {
-				return err
-			}
-			if b := blindRows(imp.prows); len(b) > 0 {
-				if err := imp.flushRows(ctx, "borrower_blind", "borrower_id, kind, hash", 3, b); err != nil {
-					return err
-				}
-			}
-		}
-		if err := imp.flushRows(ctx, "loans", loanColumns, nLoanColumns, args); err != nil {
-			return err
+			c.blind = blindRows(imp.prows)
 		}
 		imp.loans += int64(len(chunk))
-		clear(args) // drop references to the caller's strings and blobs
+		if imp.pipe == nil {
+			err := imp.execChunk(c)
+			imp.args = c.loanArgs[:0]
+			clear(c.loanArgs) // drop references to the caller's strings and blobs
+			if err != nil {
+				return err
+			}
+			continue
+		}
+		if err := imp.pipe.send(c); err != nil {
+			return err
+		}
 	}
 	return nil
+}
+
+// execChunk inserts a chunk's rows.
+func (imp *Import) execChunk(c *sqliteChunk) error {
+	if len(c.borrowers) > 0 {
+		if err := imp.flushRows(c.ctx, "borrowers", "id, portfolio_id, borrower_ref, masked_name, masked_national_id, masked_phone", 6, c.borrowers); err != nil {
+			return err
+		}
+	}
+	if len(c.pii) > 0 {
+		if err := imp.flushRows(c.ctx, "borrower_pii", "borrower_id, key_id, sealed", 3, c.pii); err != nil {
+			return err
+		}
+	}
+	for i := 0; i+2 < len(c.blind); i += 3 {
+		imp.blindBuf = append(imp.blindBuf, blindRow{c.blind[i].(int64), c.blind[i+1].(string), c.blind[i+2].([]byte)})
+	}
+	if len(imp.blindBuf) >= blindBufRows {
+		if err := imp.flushBlind(c.ctx); err != nil {
+			return err
+		}
+	}
+	return imp.flushRows(c.ctx, "loans", loanColumns, nLoanColumns, c.loanArgs)
+}
+
+// blindBufRows is how many blind-index rows an import on SQLite holds back to insert in the
+// order of their hash: the index on hash takes uniformly random keys, and once it outgrows the
+// page cache (about a million loans) inserting them as they come touches a random page each;
+// sorted, a flush sweeps the index once. About 5 MiB.
+var blindBufRows = 1 << 16
+
+type blindRow struct {
+	bid  int64
+	kind string
+	hash []byte
+}
+
+// flushBlind inserts the held-back blind-index rows in hash order.
+func (imp *Import) flushBlind(ctx context.Context) error {
+	b := imp.blindBuf
+	if len(b) == 0 {
+		return nil
+	}
+	slices.SortFunc(b, func(x, y blindRow) int { return bytes.Compare(x.hash, y.hash) })
+	args := make([]any, 0, 3*min(len(b), 4*sqliteBatch))
+	for start := 0; start < len(b); start += 4 * sqliteBatch {
+		args = args[:0]
+		for _, r := range b[start:min(len(b), start+4*sqliteBatch)] {
+			args = append(args, r.bid, r.kind, r.hash)
+		}
+		if err := imp.flushRows(ctx, "borrower_blind", "borrower_id, kind, hash", 3, args); err != nil {
+			return err
+		}
+	}
+	clear(b)
+	imp.blindBuf = b[:0]
+	return nil
+}
+
+// Pipeline makes AddLoans on SQLite return once its rows are prepared (borrower ids assigned,
+// values built) and run the INSERTs on a goroutine of the session, so that the caller prepares
+// the next rows while SQLite stores these: the Go half and the SQLite half of storing a loan
+// overlap on two cores. An error the INSERTs meet (ECONFLICT for a loan id stored twice) is
+// returned by a later AddLoans, HasLoans, AddRepayments or Commit, and the session can then only
+// be rolled back. Call it before the first AddLoans. On PostgreSQL it changes nothing: COPY
+// already builds rows while the server stores the earlier ones.
+func (imp *Import) Pipeline() {
+	if imp.db.dialect != SQLite || imp.pipe != nil {
+		return
+	}
+	p := &importPipe{ch: make(chan *sqliteChunk, 4), done: make(chan struct{})}
+	imp.pipe = p
+	go func() {
+		defer close(p.done)
+		for c := range p.ch {
+			if p.failed() == nil && !p.stop.Load() {
+				if err := imp.execChunk(c); err != nil {
+					p.setErr(imp.wrapAddErr(err))
+				}
+			}
+			clear(c.loanArgs)
+			p.inflight.Done()
+		}
+	}()
+}
+
+// importPipe is the goroutine of a pipelined import and what it owes its caller.
+type importPipe struct {
+	ch       chan *sqliteChunk
+	done     chan struct{}
+	inflight sync.WaitGroup
+	stop     atomic.Bool // set by release: skip what is still queued
+	mu       sync.Mutex
+	err      error
+	closed   bool
+}
+
+func (p *importPipe) failed() error {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	return p.err
+}
+
+func (p *importPipe) setErr(err error) {
+	p.mu.Lock()
+	if p.err == nil {
+		p.err = err
+	}
+	p.mu.Unlock()
+}
+
+func (p *importPipe) send(c *sqliteChunk) error {
+	if err := p.failed(); err != nil {
+		return err
+	}
+	p.inflight.Add(1)
+	p.ch <- c
+	return nil
+}
+
+// wait returns once every chunk sent has been stored (or skipped after an error), with the
+// first error.
+func (p *importPipe) wait() error {
+	p.inflight.Wait()
+	return p.failed()
+}
+
+// close stops the goroutine; chunks still queued are skipped.
+func (p *importPipe) close() {
+	if p.closed {
+		return
+	}
+	p.closed = true
+	p.stop.Store(true)
+	close(p.ch)
+	<-p.done
+}
+
+// drain waits for a pipelined import's INSERTs, recording their error as the session's.
+func (imp *Import) drain() error {
+	if imp.pipe == nil {
+		return nil
+	}
+	if err := imp.pipe.wait(); err != nil {
+		if imp.err == nil {
+			imp.err = err
+		}
+		return imp.err
+	}
+	return nil
+}
+
+func (imp *Import) wrapAddErr(err error) error {
+	if isUniqueViolation(err) {
+		return reclaim.WrapError(reclaim.ECONFLICT, err, "import: a loan id occurs twice in the portfolio")
+	}
+	return dbError(err, "import: adding loans")
 }
 
 // copySource feeds pgx.CopyFrom from a flat slice of values, ncols per row, reusing no memory
@@ -693,6 +879,9 @@ func (imp *Import) HasLoans(ctx context.Context, ids []string) ([]bool, error) {
 	if err := imp.check(); err != nil {
 		return nil, err
 	}
+	if err := imp.drain(); err != nil {
+		return nil, err
+	}
 	found := make(map[string]bool, min(len(ids), sqliteBatch))
 	out := make([]bool, len(ids))
 	for start := 0; start < len(ids); start += sqliteBatch {
@@ -731,6 +920,9 @@ const repaymentColumns = "portfolio_id, loan_ref, month, amount_minor, currency,
 // must be present; the loan need not have been added yet (history is keyed by loan id).
 func (imp *Import) AddRepayments(ctx context.Context, reps []reclaim.Repayment) error {
 	if err := imp.check(); err != nil {
+		return err
+	}
+	if err := imp.drain(); err != nil {
 		return err
 	}
 	pg := imp.db.dialect == Postgres
@@ -782,6 +974,12 @@ func (imp *Import) AddRepayments(ctx context.Context, reps []reclaim.Repayment) 
 func (imp *Import) Commit(ctx context.Context, sum ImportSummary) (reclaim.Portfolio, error) {
 	if err := imp.check(); err != nil {
 		return reclaim.Portfolio{}, err
+	}
+	if err := imp.drain(); err != nil {
+		return reclaim.Portfolio{}, err
+	}
+	if err := imp.flushBlind(ctx); err != nil {
+		return reclaim.Portfolio{}, imp.fail(err, "adding the blind index")
 	}
 	nb := imp.nBorrowers
 	switch {
@@ -844,6 +1042,11 @@ func (imp *Import) Rollback() error {
 	if imp.done {
 		return nil
 	}
+	if imp.pipe != nil {
+		// Stop the INSERTs first: one that ran after the rollback would run outside the
+		// transaction and stay.
+		imp.pipe.close()
+	}
 	var err error
 	if imp.tx != nil {
 		err = imp.tx.Rollback()
@@ -861,6 +1064,9 @@ func (imp *Import) release() {
 		return
 	}
 	imp.done = true
+	if imp.pipe != nil {
+		imp.pipe.close() // before the statements close and the transaction ends
+	}
 	if len(imp.stmts) > 0 && imp.conn != nil {
 		imp.conn.Raw(func(any) error {
 			for _, s := range imp.stmts {

@@ -37,6 +37,7 @@ func (s ingestStore) Begin(ctx context.Context, m ingest.Meta) (ingest.Tx, error
 	if err != nil {
 		return nil, err
 	}
+	imp.Pipeline() // package ingest hands over batches from its own goroutine and reads errors late
 	return &ingestTx{imp: imp}, nil
 }
 
