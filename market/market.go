@@ -229,8 +229,9 @@ func (d *DutchSpec) Schedule() *auction.DutchSchedule {
 }
 
 // BidRequest places a bid (or a Dutch acceptance, or a sealed quote: Type "bid" by default).
+// An acceptance needs no amount (the price at the server's receipt applies).
 type BidRequest struct {
-	Amount money.Amount `json:"amount"`
+	Amount money.Amount `json:"amount,omitempty" doc:"the bid or quote in yuan; omitted or null for a Dutch acceptance"`
 	Key    string       `json:"key,omitempty" maxLength:"128" doc:"idempotency key: a retry with the same key gets the original answer"`
 	Type   string       `json:"type,omitempty" enum:"bid,quote,accept,"`
 }
