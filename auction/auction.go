@@ -199,10 +199,14 @@ func (a *Auction) Outcome() Outcome {
 
 // Apply applies one event received at now (server receipt time, which must not go backwards)
 // and returns the answer. A rejected event changes nothing but the clock; every event, accepted,
-// rejected or repeated, is appended to the history. Reaching the end (now at or after it) closes
+// rejected or repeated, is appended to the history (an accepted Dutch acceptance with the price
+// it took as its amount). Reaching the end (now at or after it) closes
 // the auction before the event is judged, so a bid at the end is rejected.
 func (a *Auction) Apply(ev Event, now time.Time) Result {
 	r := a.apply(ev, now)
+	if ev.Type == Accept && r.Accepted && !r.Repeat && ev.Amount.IsAbsent() && a.lead != nil {
+		ev.Amount = a.lead.Amount // the record names the price the acceptance took
+	}
 	a.hist = append(a.hist, Record{At: now, Event: ev, Result: r})
 	return r
 }
@@ -529,6 +533,24 @@ func (l Listing) DutchPrice(t time.Time) money.Amount {
 		p = floor
 	}
 	return money.New(p, money.CNY)
+}
+
+// DutchNextStep returns the instant of the next price step after t of a Dutch auction, and false
+// when the price will not fall again (no schedule, or the floor reached at t).
+func (l Listing) DutchNextStep(t time.Time) (time.Time, bool) {
+	d := l.Dutch
+	if d == nil || d.Every <= 0 || d.Step.Minor() <= 0 {
+		return time.Time{}, false
+	}
+	if t.Before(l.Start) {
+		return l.Start.Add(d.Every), l.DutchPrice(l.Start.Add(d.Every)) != l.StartPrice
+	}
+	n := int64(t.Sub(l.Start)/d.Every) + 1
+	next := l.Start.Add(time.Duration(n) * d.Every)
+	if l.DutchPrice(next) == l.DutchPrice(t) {
+		return time.Time{}, false
+	}
+	return next, true
 }
 
 // acceptDutch gives a Dutch auction to the first acceptance, at the scheduled price.

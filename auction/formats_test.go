@@ -1,6 +1,7 @@
 package auction
 
 import (
+	"reflect"
 	"testing"
 	"time"
 
@@ -149,5 +150,78 @@ func TestPackFormats(t *testing.T) {
 	}
 	if _, ok := Packs("nope"); ok {
 		t.Fatal("unknown pack found")
+	}
+}
+
+// TestDutchEndAndNextStep: an acceptance ends bidding at its receipt time (ClosesAt moves there,
+// so the store closes the auction at once; End, which never moves back, stays), and DutchNextStep names the next step until the floor.
+func TestDutchEndAndNextStep(t *testing.T) {
+	l := Listing{Pack: Marketplace, Format: Dutch, Kind: Movable, StartPrice: y(10_000), NoticeAt: t0.Add(-day),
+		Start: t0, End: t0.Add(3 * time.Hour), Dutch: &DutchSchedule{Step: y(500), Every: 10 * time.Minute, Floor: y(8_000)}}
+	for _, c := range []struct {
+		at   time.Duration
+		next time.Duration
+		ok   bool
+	}{{-time.Hour, 10 * time.Minute, true}, {0, 10 * time.Minute, true}, {10*time.Minute - time.Nanosecond, 10 * time.Minute, true},
+		{10 * time.Minute, 20 * time.Minute, true}, {35 * time.Minute, 40 * time.Minute, true}, {40 * time.Minute, 0, false}, {2 * time.Hour, 0, false}} {
+		next, ok := l.DutchNextStep(t0.Add(c.at))
+		if ok != c.ok || (ok && !next.Equal(t0.Add(c.next))) {
+			t.Errorf("next step after +%v: %v %v, want +%v %v", c.at, next, ok, c.next, c.ok)
+		}
+		if ok && l.DutchPrice(next).Cmp(l.DutchPrice(t0.Add(c.at))) >= 0 {
+			t.Errorf("the price does not fall at the next step after +%v", c.at)
+		}
+	}
+	if _, ok := (Listing{Start: t0, StartPrice: y(1)}).DutchNextStep(t0); ok {
+		t.Error("a listing without a schedule has a next step")
+	}
+	a, _ := New(l)
+	if r := a.Apply(Event{Type: Accept, Bidder: "A"}, t0.Add(25*time.Minute)); !r.Accepted {
+		t.Fatalf("accept: %+v", r)
+	}
+	if !a.ClosesAt().Equal(t0.Add(25*time.Minute)) || !a.Closed() || !a.End().Equal(l.End) {
+		t.Fatalf("after the acceptance: closes at %v (end %v) closed %v", a.ClosesAt(), a.End(), a.Closed())
+	}
+	if v := a.PublicView(); v.Status != Sold || !v.End.Equal(t0.Add(25*time.Minute)) || v.Price != y(9_000) {
+		t.Fatalf("view after the acceptance: %+v", v)
+	}
+	// The record names the price taken, and replays to the same state.
+	h := a.History()
+	if got := h[len(h)-1].Event.Amount; got != y(9_000) {
+		t.Fatalf("the acceptance is recorded with amount %s", got)
+	}
+	if b, err := Restore(l, h); err != nil || !reflect.DeepEqual(b.State(), a.State()) {
+		t.Fatalf("restore: %v", err)
+	}
+}
+
+// TestRoundDue: a round whose deadline passed without an event is due for a tick; the tick
+// publishes its best and the next round is not due before its own deadline.
+func TestRoundDue(t *testing.T) {
+	r1, r2 := t0.Add(time.Hour), t0.Add(2*time.Hour)
+	l := Listing{Pack: Yindeng, Format: MultiRound, Kind: NPLPackage, StartPrice: y(1_000_000), Increment: y(10_000),
+		NoticeAt: t0.Add(-7 * day), Start: t0, End: t0.Add(3 * time.Hour), Rounds: []time.Time{r1, r2}}
+	a, err := New(l)
+	if err != nil {
+		t.Fatal(err)
+	}
+	a.Apply(Event{Type: Quote, Bidder: "A", Amount: y(1_050_000)}, t0.Add(time.Minute))
+	if a.RoundDue(r1.Add(-time.Nanosecond)) || !a.RoundDue(r1) || a.Round() != 0 {
+		t.Fatal("round 1 due before its deadline, or not at it")
+	}
+	a.Apply(Event{Type: Tick}, r1)
+	if a.RoundDue(r1.Add(time.Minute)) || a.Round() != 1 || len(a.PublicView().Rounds) != 1 {
+		t.Fatalf("after the tick: round %d, view %+v", a.Round(), a.PublicView())
+	}
+	if !a.RoundDue(r2) {
+		t.Fatal("round 2 not due at its deadline")
+	}
+	a.Apply(Event{Type: Tick}, r2)
+	if a.RoundDue(r2.Add(time.Hour)) {
+		t.Fatal("the final phase is due for a round")
+	}
+	e, _ := New(Listing{Pack: Marketplace, Format: English, Kind: Movable, StartPrice: y(1), Increment: y(1), NoticeAt: t0.Add(-day), Start: t0, End: t0.Add(3 * time.Hour)})
+	if e == nil || e.RoundDue(t0.Add(time.Hour)) {
+		t.Fatal("an English auction has rounds due")
 	}
 }

@@ -156,11 +156,15 @@ type Auction struct {
 	Increment   money.Amount    `json:"increment"`
 	Deposit     money.Amount    `json:"deposit"`
 	Teaser      json.RawMessage `json:"teaser"`
-	Seq         int64           `json:"seq" doc:"events stored so far"`
-	CreatedAt   time.Time       `json:"created_at"`
-	CreatedBy   string          `json:"created_by"`
-	ClosedAt    *time.Time      `json:"closed_at,omitempty"`
-	Outcome     *Outcome        `json:"outcome,omitempty"`
+	// Rounds is a multi-round auction's sealed-round deadlines and Dutch a Dutch auction's
+	// price schedule, as listed (the room shows them; absent in public teasers).
+	Rounds    []time.Time `json:"rounds,omitempty"`
+	Dutch     *DutchSpec  `json:"dutch,omitempty"`
+	Seq       int64       `json:"seq" doc:"events stored so far"`
+	CreatedAt time.Time   `json:"created_at"`
+	CreatedBy string      `json:"created_by"`
+	ClosedAt  *time.Time  `json:"closed_at,omitempty"`
+	Outcome   *Outcome    `json:"outcome,omitempty"`
 }
 
 // Outcome is a closed auction's result: sold to the winner (an organisation, named once bidding
@@ -186,6 +190,11 @@ type State struct {
 	NDA        bool         `json:"nda"`
 	Deposited  bool         `json:"deposited"`
 	MyCode     string       `json:"my_code,omitempty"`
+	// Now is the server's clock when the state was read: a Dutch auction's View.DutchPrice is
+	// the price at Now, and a client counts down to the next step and deadlines from it.
+	Now time.Time `json:"now"`
+	// DutchNext is when an open Dutch auction's price falls next (absent at the floor).
+	DutchNext *time.Time `json:"dutch_next,omitempty"`
 }
 
 // Event is one stored event of an auction (for resynchronisation and the published history):
@@ -220,8 +229,9 @@ func (d *DutchSpec) Schedule() *auction.DutchSchedule {
 }
 
 // BidRequest places a bid (or a Dutch acceptance, or a sealed quote: Type "bid" by default).
+// An acceptance needs no amount (the price at the server's receipt applies).
 type BidRequest struct {
-	Amount money.Amount `json:"amount"`
+	Amount money.Amount `json:"amount,omitempty" doc:"the bid or quote in yuan; omitted or null for a Dutch acceptance"`
 	Key    string       `json:"key,omitempty" maxLength:"128" doc:"idempotency key: a retry with the same key gets the original answer"`
 	Type   string       `json:"type,omitempty" enum:"bid,quote,accept,"`
 }

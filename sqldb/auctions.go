@@ -154,6 +154,7 @@ func (d *DB) NewMarket(opts MarketOptions) *Market {
 					return
 				case <-t.C:
 					ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+					_, _ = m.TickRounds(ctx)
 					_, _ = m.CloseDue(ctx)
 					cancel()
 				}
@@ -805,6 +806,13 @@ func scanAuction(sc rowScanner) (market.Auction, storedListing, error) {
 	a.NoticeAt, a.Start = s.NoticeAt.UTC(), s.Start.UTC()
 	a.Appraisal, a.StartPrice, a.Increment, a.Deposit = s.Appraisal, s.StartPrice, s.Increment, s.Deposit
 	a.Teaser = json.RawMessage(teaser)
+	for _, r := range s.Rounds {
+		a.Rounds = append(a.Rounds, r.UTC())
+	}
+	if s.Dutch != nil {
+		d := *s.Dutch
+		a.Dutch = &d
+	}
 	if outcome.Valid {
 		var o market.Outcome
 		if err := json.Unmarshal([]byte(outcome.String), &o); err == nil {
@@ -1247,10 +1255,15 @@ func (m *Market) apply(la *liveAuction, ev auction.Event, extra func(auction.Res
 		now = la.last
 	}
 	r := la.a.Apply(ev, now)
+	if ev.Type == auction.Accept && r.Accepted && !r.Repeat {
+		// Store the price the acceptance took (as the engine's record does): the published
+		// history and its hash list it like any winning bid.
+		ev.Amount, _ = la.a.Standing()
+	}
 	la.last = now
 	la.seq++
 	rec := auction.Record{At: now, Event: ev, Result: r}
-	p := &pendingEvent{la: la, seq: la.seq, rec: rec, end: la.a.End(), code: la.a.Code(ev.Bidder), done: make(chan struct{}),
+	p := &pendingEvent{la: la, seq: la.seq, rec: rec, end: la.a.ClosesAt(), code: la.a.Code(ev.Bidder), done: make(chan struct{}),
 		seal: la.spec.Spec.Format == string(auction.Sealed) || ev.Type == auction.Quote}
 	if extra != nil {
 		p.extra = extra(r)
@@ -1270,7 +1283,7 @@ func (m *Market) apply(la *liveAuction, ev auction.Event, extra func(auction.Res
 func (la *liveAuction) receipt(seq int64, r auction.Record) market.BidReceipt {
 	price, _ := la.a.Standing()
 	return market.BidReceipt{AuctionID: la.id, Seq: seq, At: r.At, Accepted: r.Result.Accepted, Rule: r.Result.Rule, Reason: r.Result.Reason,
-		Amount: r.Event.Amount, Price: price, End: la.a.End(), Code: la.a.Code(r.Event.Bidder)}
+		Amount: r.Event.Amount, Price: price, End: la.a.ClosesAt(), Code: la.a.Code(r.Event.Bidder)}
 }
 
 // batcher commits queued records in groups: everything queued while the previous transaction
@@ -1496,6 +1509,13 @@ func (m *Market) PlaceBid(ctx context.Context, auctionID int64, req market.BidRe
 	if len(req.Key) > 128 || textnorm.Check(req.Key) != nil {
 		return market.BidReceipt{}, &reclaim.Error{Code: reclaim.EINVALID, Message: "the idempotency key is at most 128 characters of text", Fields: map[string]string{"key": "invalid"}}
 	}
+	if strings.HasPrefix(req.Key, "deposit:") || strings.HasPrefix(req.Key, roundKeyPrefix) {
+		// The marketplace's own events use these keys: a bidder taking one would block another
+		// organisation's deposit or a round's close.
+		e := &reclaim.Error{Code: reclaim.EINVALID, Message: "idempotency keys starting with \"deposit:\" or \"" + roundKeyPrefix + "\" are reserved", Fields: map[string]string{"key": "reserved"}}
+		m.recordAttempt(ctx, auctionID, bi.org.ID, "bid", e.Message)
+		return market.BidReceipt{}, e
+	}
 	la, err := m.load(ctx, auctionID) // the listing, without another read
 	if err != nil {
 		return market.BidReceipt{}, err
@@ -1605,9 +1625,17 @@ func (m *Market) State(ctx context.Context, auctionID int64) (market.State, erro
 				return market.State{}, err
 			}
 		}
-		st := market.State{Auction: a, Registered: bi.registered, NDA: bi.nda}
+		st := market.State{Auction: a, Registered: bi.registered, NDA: bi.nda, Now: m.clock()}
 		la.mu.Lock()
 		st.View = la.a.PublicView()
+		if l := la.a.Listing(); l.Format == auction.Dutch && !la.a.Closed() {
+			// The scheduled price now (the view's is as of the last event), and its next step.
+			at := maxTime(st.Now, la.last)
+			st.View.DutchPrice = l.DutchPrice(at)
+			if next, ok := l.DutchNextStep(at); ok && next.Before(la.a.End()) {
+				st.DutchNext = &next
+			}
+		}
 		if bi.org.ID > 0 {
 			st.MyCode = la.a.Code(engineName(bi.org.ID))
 			st.Deposited = slices.Contains(la.a.State().Deposited, engineName(bi.org.ID))

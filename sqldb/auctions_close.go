@@ -79,7 +79,7 @@ func (m *Market) closeOne(ctx context.Context, id int64) (bool, error) {
 	if now.Before(la.last) {
 		now = la.last
 	}
-	if now.Before(la.a.End()) {
+	if now.Before(la.a.ClosesAt()) {
 		return false, nil // extended by an event this node judged
 	}
 	out, err := la.a.Close(now)
@@ -702,4 +702,44 @@ func (m *Market) FullTape(ctx context.Context, auctionID int64, watermark string
 		}
 	}
 	return nil
+}
+
+// roundKeyPrefix starts the idempotency key of the tick that closes a sealed round; keys
+// starting with it (or with the deposit's "deposit:") are the marketplace's, never a bidder's.
+const roundKeyPrefix = "round-close:"
+
+// TickRounds closes the sealed rounds of multi-round auctions whose deadline passed with no
+// event since (the engine closes a round when the next event arrives): for each such auction
+// this node holds, it stores a tick, which publishes the round's best quote and is announced on
+// auction.<id> like any event, so rooms follow the rounds live. The tick's idempotency key names
+// the round: nodes racing to close the same round store one tick. It returns the ticks stored.
+// The closer calls it with CloseDue.
+func (m *Market) TickRounds(ctx context.Context) (int, error) {
+	now := m.clock()
+	m.mu.Lock()
+	all := make([]*liveAuction, 0, len(m.live))
+	for _, la := range m.live {
+		all = append(all, la)
+	}
+	m.mu.Unlock()
+	n := 0
+	var errs []error
+	for _, la := range all {
+		la.mu.Lock()
+		due := !la.broken.Load() && la.a.RoundDue(now)
+		round := la.a.Round()
+		la.mu.Unlock()
+		if !due {
+			continue
+		}
+		rc, err := m.submit(ctx, la.id, auction.Event{Type: auction.Tick, Key: fmt.Sprintf("%s%d", roundKeyPrefix, round+1)}, nil)
+		if err != nil {
+			errs = append(errs, err)
+			continue
+		}
+		if !rc.Repeat {
+			n++
+		}
+	}
+	return n, errors.Join(errs...)
 }

@@ -1,6 +1,7 @@
 // The marketplace API (docs/marketplace.md) as the console uses it: types mirror market/market.go
 // and auction/view.go; amounts are decimal strings in yuan (null when absent).
 import { api } from '@/api/client'
+import type { DutchSchedule } from './schedule'
 // ElMessage is imported explicitly by the market pages, so the resolver does not add its style.
 import 'element-plus/es/components/message/style/css'
 
@@ -71,6 +72,10 @@ export interface Auction {
   increment: string | null
   deposit: string | null
   teaser: Record<string, unknown> | null
+  /** A multi-round auction's sealed-round deadlines, in order. */
+  rounds?: string[]
+  /** A Dutch auction's price schedule. */
+  dutch?: DutchSchedule
   seq: number
   created_at: string
   created_by: string
@@ -106,6 +111,10 @@ export interface AuctionState {
   nda: boolean
   deposited: boolean
   my_code?: string
+  /** The server's clock when the state was read (the room counts down from it). */
+  now: string
+  /** When an open Dutch auction's price falls next (absent at the floor). */
+  dutch_next?: string
 }
 
 export interface MarketEvent {
@@ -212,6 +221,9 @@ export interface ListingCheck {
   }
 }
 
+/** What a bid request is: a bid, a sealed quote of a multi-round auction, a Dutch acceptance. */
+export type BidType = 'bid' | 'quote' | 'accept'
+
 const B = '/market'
 
 export const market = {
@@ -223,8 +235,10 @@ export const market = {
   register: (id: number) => api.post<void>(`${B}/auctions/${id}/registration`),
   nda: (id: number) => api.post<void>(`${B}/auctions/${id}/nda`),
   deposit: (id: number) => api.post<BidReceipt>(`${B}/auctions/${id}/deposit`),
-  bid: (id: number, amount: string, key: string) =>
-    api.post<BidReceipt>(`${B}/auctions/${id}/bids`, { amount, key }),
+  /** bid places a bid, a sealed quote (multi-round) or a Dutch acceptance (amount null: the
+   * price at the server's receipt time). */
+  bid: (id: number, amount: string | null, key: string, type: BidType = 'bid') =>
+    api.post<BidReceipt>(`${B}/auctions/${id}/bids`, { amount, key, type }),
   me: () => api.get<MarketMe>(`${B}/me`),
   orgs: () => api.get<MarketOrg[]>(`${B}/orgs`),
   decide: (id: number, approve: boolean, reason: string) => api.post<MarketOrg>(`${B}/orgs/${id}/decision`, { approve, reason }),
