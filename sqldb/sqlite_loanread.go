@@ -22,8 +22,8 @@ import (
 // and allocates every text value and every integer as an interface. Here the batch's statement
 // runs on a read-only connection of its own, opened without mutexes (SQLite's multi-thread
 // mode: the connection is used by one goroutine), and each column is decoded from SQLite's
-// memory straight into the loan: dates are parsed in place, repeated text (product, currency,
-// region, ...) is interned, and only the loan and borrower references are copied. The values are
+// memory straight into the loan: dates are parsed in place, the enumerations and the currency are
+// interned, and only the references, the region and the court are copied. The values are
 // exactly those newLoanScan's destinations give (the same NULL rules and the same errors for a
 // value of the wrong type); sqldb/valuation_stream_test.go compares the two paths.
 
@@ -32,6 +32,7 @@ type sqliteLoanReader struct {
 	tls        *libc.TLS
 	db, stmt   uintptr
 	intern     map[string]string
+	few        [35][]string // the first values of each column, for interned
 	extrasJSON []byte
 }
 
@@ -160,13 +161,24 @@ func (r *sqliteLoanReader) integer(i int32) (int64, bool, error) {
 	}
 }
 
-// interned returns a Go copy of v, shared with every equal value this reader returned.
-func (r *sqliteLoanReader) interned(v string) string {
+// interned returns a Go copy of column i's value v, shared with every equal value this reader
+// returned for the column: a column of few values (product, currency, ...) is looked up in a short
+// list, a column of more in a map.
+func (r *sqliteLoanReader) interned(i int32, v string) string {
+	few := &r.few[i]
+	for _, s := range *few {
+		if s == v {
+			return s
+		}
+	}
 	if s, ok := r.intern[v]; ok {
 		return s
 	}
 	s := strings.Clone(v)
-	if len(r.intern) < 1<<16 {
+	switch {
+	case len(*few) < 8:
+		*few = append(*few, s)
+	case len(r.intern) < 1<<16:
 		r.intern[s] = s
 	}
 	return s
@@ -228,7 +240,7 @@ func (r *sqliteLoanReader) row(l *reclaim.Loan) error {
 			return ""
 		}
 		if intern {
-			return r.interned(v)
+			return r.interned(i, v)
 		}
 		return strings.Clone(v)
 	}
@@ -288,11 +300,11 @@ func (r *sqliteLoanReader) row(l *reclaim.Loan) error {
 	l.LastPaymentAmount = amount(18)
 	l.LegalStatus = reclaim.LegalStatus(text(19, true, false))
 	l.LegalStartDate = day(20)
-	l.Court = text(21, true, false)
+	l.Court = text(21, false, false)
 	l.LimitationExpiryDate = day(22)
 	l.BirthYear = num(23, 0)
 	l.Age = num(24, -1)
-	l.RegionCode = text(25, true, false)
+	l.RegionCode = text(25, false, false)
 	l.Deceased = flag(26)
 	l.Bankrupt = flag(27)
 	l.PhoneAvailable = flag(28)
