@@ -9,6 +9,7 @@ import (
 	"runtime"
 	"strings"
 	"sync"
+	"sync/atomic"
 
 	"reclaim"
 	"reclaim/money"
@@ -59,7 +60,7 @@ func (d *DB) StreamLoanBatches(ctx context.Context, portfolioID int64, size int,
 	}
 	q := d.rebind(loanBatchSelect)
 	var readers *sqliteLoanReaders
-	if d.sqliteFile != "" && !driverLoanReads {
+	if d.sqliteFile != "" && !driverLoanReads.Load() {
 		readers = &sqliteLoanReaders{file: d.sqliteFile, busy: int32(d.sqliteBusy.Milliseconds()), q: q}
 		defer readers.close()
 	}
@@ -154,7 +155,7 @@ func (d *DB) loanBatch(ctx context.Context, readers *sqliteLoanReaders, q string
 
 // driverLoanReads makes StreamLoanBatches read SQLite through database/sql's driver, as on
 // PostgreSQL, instead of its own connections (tests compare the two).
-var driverLoanReads = false
+var driverLoanReads atomic.Bool
 
 // minPartWidth is the narrowest range of ids loanBatch reads as a part of its own.
 const minPartWidth = 4096
@@ -163,10 +164,10 @@ const minPartWidth = 4096
 func readParts() int { return min(4, max(1, runtime.GOMAXPROCS(0))) }
 
 // loanRange reads up to size loans of the portfolio whose loans.id is in [lo, hi), in id order,
-// with their ids. capacity is the capacity of the slice returned (at
-// least the number of loans). It decodes the driver's values itself (the destinations of
-// newLoanScan), without database/sql's per-row conversion: the statement is run on the driver's
-// connection.
+// with their ids; capacity is the capacity of the slice returned (0: the most the range can
+// hold). On SQLite (readers not nil) a reader of the stream's own reads them; otherwise the
+// statement runs on the driver's connection and the driver's values are decoded here (into
+// newLoanScan's destinations), without database/sql's per-row conversion.
 func (d *DB) loanRange(ctx context.Context, readers *sqliteLoanReaders, q string, portfolioID, lo, hi int64, size, capacity int, p reclaim.Portfolio) ([]reclaim.Loan, []int64, error) {
 	if capacity <= 0 {
 		capacity = int(min(int64(size), hi-lo))

@@ -15,9 +15,7 @@ func ThinLoansForTest(ctx context.Context, d *DB, portfolioID int64, keep int64)
 // SetDriverLoanReadsForTest makes StreamLoanBatches read SQLite through database/sql's driver
 // (true) or through its own connections (false, the default); it returns the previous setting.
 func SetDriverLoanReadsForTest(on bool) bool {
-	was := driverLoanReads
-	driverLoanReads = on
-	return was
+	return driverLoanReads.Swap(on)
 }
 
 // ExecForTest runs a statement on the writer (tests that store what the API never would).
