@@ -3,13 +3,15 @@
 #   synth --loans N (no history) -> tape import -> value 1 -> price 1 --paths 200
 # on SQLite, and on PostgreSQL at the sizes in PG_SIZES. A recovery model is trained into each new
 # store before valuing (`model train --synthetic 20000 --months 24`, timed as its own step: it does
-# not depend on N). Per-loan cost against the smallest size at the end.
+# not depend on N). Per-loan cost against the smallest size at the end, and per size and engine the
+# "tape to priced bid" total: import + price wall time (price values the portfolio itself, so no
+# separate value step is needed; the model training, which does not depend on N, is shown apart).
 # Usage: bench/scale_value.sh [N ...]      (default: 1000000 3000000)
 # Env: BIN (default bin/reclaim), BENCH_DIR (default /tmp/stream-bench; removed at the end),
 #      PG_SIZES (default: empty, no PostgreSQL run; e.g. "1000000"), BENCH_DB (PostgreSQL
 #      database, default reclaim_stream; dropped and created), PATHS (default 200), OLD_BIN and
 #      OLD_SIZES (another build, e.g. the one before streaming, whose value and price are timed on
-#      the same SQLite store at those sizes).
+#      the same store at those sizes, on SQLite and on PostgreSQL).
 # Needs: GNU time (apt: time); PostgreSQL on 127.0.0.1 when PG_SIZES is set
 # (scripts/ensure-postgres.sh). Each tape is deleted after its imports.
 set -euo pipefail
@@ -65,6 +67,10 @@ for n in "${sizes[@]}"; do
     timed train-postgres "$n" "$bin" --dsn "$benchdsn" model train --synthetic 20000 --months 24 --name recovery -q
     timed value-postgres "$n" "$bin" --dsn "$benchdsn" value "$pid" -q
     timed price-postgres "$n" "$bin" --dsn "$benchdsn" price "$pid" --paths "$paths" -q
+    if [ -n "${OLD_BIN:-}" ] && [[ " ${OLD_SIZES:-} " == *" $n "* ]]; then
+      timed value-postgres-old "$n" "$OLD_BIN" --dsn "$benchdsn" value "$pid" -q
+      timed price-postgres-old "$n" "$OLD_BIN" --dsn "$benchdsn" price "$pid" --paths "$paths" -q
+    fi
     psql -q "$pgbase/postgres?sslmode=disable" -c "drop database if exists $benchdb"
   fi
   rm -f "$work/tape.csv"
@@ -80,5 +86,19 @@ for label, n, secs, cpu, mb, load in rows:
     n = int(n); per = float(secs) / n * 1e6; cper = float(cpu) / n * 1e6
     f = first.setdefault(label, (per, cper))
     print(f"{label:18s} {n:>10,d}  {float(secs):8.2f} s  {per:6.2f} µs/loan (x{per/f[0]:.2f})  CPU {cper:6.2f} µs/loan (x{cper/f[1]:.2f})  peak {mb} MB  load {load}")
+PY
+echo "== tape to priced bid (wall: import + price; training apart)"
+python3 - "$work/results.txt" <<'PY'
+import sys
+t = {}
+for label, n, secs, cpu, mb, load in (l.split() for l in open(sys.argv[1])):
+    t[(label, int(n))] = (float(secs), float(cpu))
+for engine in ("sqlite", "postgres"):
+    for n in sorted({n for (_, n) in t}):
+        imp, price, train = (t.get((f"{s}-{engine}", n)) for s in ("import", "price", "train"))
+        if imp and price:
+            tr = f"  (+ training {train[0]:.1f} s)" if train else ""
+            print(f"tape to priced bid, {engine:8s} {n:>10,d} loans: {imp[0] + price[0]:8.1f} s wall"
+                  f" = import {imp[0]:.1f} + price {price[0]:.1f}  (CPU {imp[1] + price[1]:.1f} s){tr}")
 PY
 rm -rf "$work"

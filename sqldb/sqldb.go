@@ -83,8 +83,12 @@ type DB struct {
 	dialect string
 	w       *sql.DB // SQLite: the single writer; PostgreSQL: the pool
 	r       *sql.DB // SQLite: the reader pool; PostgreSQL: same as w
-	now     func() time.Time
-	retries int
+	// sqliteFile is the SQLite database's file when it was opened without DSN parameters (""
+	// otherwise, and on PostgreSQL): readLoansSQLite opens its own connections to it.
+	sqliteFile string
+	sqliteBusy time.Duration
+	now        func() time.Time
+	retries    int
 
 	rebound sync.Map // query -> rebound query (PostgreSQL)
 	txc     txCounters
@@ -212,6 +216,9 @@ func (d *DB) openSQLite(ctx context.Context, dsn string, opts Options) error {
 		return reclaim.WrapError(reclaim.EUNAVAILABLE, err, "cannot open SQLite database %s", path)
 	}
 	d.w, d.r = w, r
+	if query == "" {
+		d.sqliteFile, d.sqliteBusy = path, busy
+	}
 	return nil
 }
 

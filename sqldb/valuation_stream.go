@@ -3,7 +3,13 @@ package sqldb
 import (
 	"context"
 	"database/sql"
+	"database/sql/driver"
+	"fmt"
+	"io"
+	"runtime"
 	"strings"
+	"sync"
+	"sync/atomic"
 
 	"reclaim"
 	"reclaim/money"
@@ -53,6 +59,11 @@ func (d *DB) StreamLoanBatches(ctx context.Context, portfolioID int64, size int,
 		return nil
 	}
 	q := d.rebind(loanBatchSelect)
+	var readers *sqliteLoanReaders
+	if d.sqliteFile != "" && !driverLoanReads.Load() {
+		readers = &sqliteLoanReaders{file: d.sqliteFile, busy: int32(d.sqliteBusy.Milliseconds()), q: q}
+		defer readers.close()
+	}
 	// Read the ids [lo, lo+width) a batch at a time. The ids of one portfolio are dense when it
 	// was imported alone; where they are sparse (imports interleaved) the window widens so that
 	// batches stay near size, and narrows again when a batch is full.
@@ -62,7 +73,7 @@ func (d *DB) StreamLoanBatches(ctx context.Context, portfolioID int64, size int,
 			return err
 		}
 		hi := lo + width
-		loans, firstID, lastID, err := d.loanBatch(ctx, q, portfolioID, lo, hi, size, p)
+		loans, firstID, lastID, err := d.loanBatch(ctx, readers, q, portfolioID, lo, hi, size, p)
 		if err != nil {
 			return err
 		}
@@ -94,34 +105,151 @@ func (d *DB) StreamLoanBatches(ctx context.Context, portfolioID int64, size int,
 }
 
 // loanBatch reads up to size loans of the portfolio whose loans.id is in [lo, hi), and returns
-// them with the ids of the first and the last.
-func (d *DB) loanBatch(ctx context.Context, q string, portfolioID, lo, hi int64, size int, p reclaim.Portfolio) ([]reclaim.Loan, int64, int64, error) {
-	rows, err := d.r.QueryContext(ctx, q, portfolioID, lo, hi, size)
+// them with the ids of the first and the last. The range is cut into up to readParts parts read
+// at once, each on its own connection (a part's rows are the first size of its own range, so the
+// parts in order, cut at size, are the first size of the whole range): on a dense portfolio the
+// batch is read by as many goroutines as there are parts.
+func (d *DB) loanBatch(ctx context.Context, readers *sqliteLoanReaders, q string, portfolioID, lo, hi int64, size int, p reclaim.Portfolio) ([]reclaim.Loan, int64, int64, error) {
+	parts := int64(readParts())
+	if hi-lo < 2*minPartWidth {
+		parts = 1
+	}
+	parts = min(parts, max(1, (hi-lo)/minPartWidth))
+	type part struct {
+		loans []reclaim.Loan
+		ids   []int64
+		err   error
+	}
+	res := make([]part, parts)
+	bound := func(k int64) int64 { return lo + (hi-lo)*k/parts }
+	var wg sync.WaitGroup
+	for k := int64(1); k < parts; k++ {
+		wg.Go(func() {
+			r := &res[k]
+			r.loans, r.ids, r.err = d.loanRange(ctx, readers, q, portfolioID, bound(k), bound(k+1), size, 0, p)
+		})
+	}
+	r := &res[0]
+	r.loans, r.ids, r.err = d.loanRange(ctx, readers, q, portfolioID, lo, bound(1), size, size, p)
+	wg.Wait()
+	var loans []reclaim.Loan
+	var firstID, lastID int64
+	for k := range res {
+		r := &res[k]
+		if r.err != nil {
+			return nil, 0, 0, r.err
+		}
+		take := min(len(r.loans), size-len(loans))
+		if take == 0 {
+			continue
+		}
+		if loans == nil {
+			loans, firstID = r.loans[:take], r.ids[0]
+		} else {
+			loans = append(loans, r.loans[:take]...)
+		}
+		lastID = r.ids[take-1]
+	}
+	return loans, firstID, lastID, nil
+}
+
+// driverLoanReads makes StreamLoanBatches read SQLite through database/sql's driver, as on
+// PostgreSQL, instead of its own connections (tests compare the two).
+var driverLoanReads atomic.Bool
+
+// minPartWidth is the narrowest range of ids loanBatch reads as a part of its own.
+const minPartWidth = 4096
+
+// readParts is the number of parts loanBatch cuts a batch into: one per core, at most 4.
+func readParts() int { return min(4, max(1, runtime.GOMAXPROCS(0))) }
+
+// loanRange reads up to size loans of the portfolio whose loans.id is in [lo, hi), in id order,
+// with their ids; capacity is the capacity of the slice returned (0: the most the range can
+// hold). On SQLite (readers not nil) a reader of the stream's own reads them; otherwise the
+// statement runs on the driver's connection and the driver's values are decoded here (into
+// newLoanScan's destinations), without database/sql's per-row conversion.
+func (d *DB) loanRange(ctx context.Context, readers *sqliteLoanReaders, q string, portfolioID, lo, hi int64, size, capacity int, p reclaim.Portfolio) ([]reclaim.Loan, []int64, error) {
+	if capacity <= 0 {
+		capacity = int(min(int64(size), hi-lo))
+	}
+	if readers != nil {
+		loans, ids, err := readers.read(ctx, portfolioID, lo, hi, size, capacity, p)
+		return loans, ids, dbError(err, "reading loans")
+	}
+	conn, err := d.r.Conn(ctx)
 	if err != nil {
-		return nil, 0, 0, dbError(err, "reading loans")
+		return nil, nil, dbError(err, "reading loans")
 	}
-	defer rows.Close()
-	s := newLoanScan()
-	var id, firstID int64
-	dest := append([]any{&id}, s.dest...)
-	loans := make([]reclaim.Loan, 0, size)
-	for rows.Next() {
-		if err := rows.Scan(dest...); err != nil {
-			return nil, 0, 0, dbError(err, "reading loans")
+	defer conn.Close()
+	var loans []reclaim.Loan
+	var ids []int64
+	err = conn.Raw(func(dc any) error {
+		qc, ok := dc.(driver.QueryerContext)
+		if !ok {
+			return fmt.Errorf("sqldb: the %s driver cannot run a query on its connection", d.dialect)
 		}
-		if err := s.finish(); err != nil {
-			return nil, 0, 0, dbError(err, "reading loans")
+		rows, err := qc.QueryContext(ctx, q, []driver.NamedValue{{Ordinal: 1, Value: portfolioID}, {Ordinal: 2, Value: lo},
+			{Ordinal: 3, Value: hi}, {Ordinal: 4, Value: int64(size)}})
+		if err != nil {
+			return err
 		}
-		s.l.PortfolioRef, s.l.CutOffDate = p.Ref, p.CutOffDate
-		if len(loans) == 0 {
-			firstID = id
+		defer rows.Close()
+		s := newLoanScan()
+		vals := make([]driver.Value, 1+len(s.dest))
+		if n := len(rows.Columns()); n != len(vals) {
+			return fmt.Errorf("sqldb: %d columns read, %d expected", n, len(vals))
 		}
-		loans = append(loans, s.l)
+		loans = make([]reclaim.Loan, 0, capacity)
+		ids = make([]int64, 0, capacity)
+		for {
+			if err := rows.Next(vals); err == io.EOF {
+				break
+			} else if err != nil {
+				return err
+			}
+			id, ok := vals[0].(int64)
+			if !ok {
+				return fmt.Errorf("sqldb: loans.id read as %T", vals[0])
+			}
+			for i, dst := range s.dest {
+				if err := assign(dst, vals[i+1]); err != nil {
+					return fmt.Errorf("column %d: %w", i+2, err)
+				}
+			}
+			if err := s.finish(); err != nil {
+				return err
+			}
+			s.l.PortfolioRef, s.l.CutOffDate = p.Ref, p.CutOffDate
+			loans = append(loans, s.l)
+			ids = append(ids, id)
+		}
+		return nil
+	})
+	if err != nil {
+		return nil, nil, dbError(err, "reading loans")
 	}
-	if err := rows.Err(); err != nil {
-		return nil, 0, 0, dbError(err, "reading loans")
+	return loans, ids, nil
+}
+
+// assign stores a driver value in one of newLoanScan's destinations, as database/sql's Scan
+// does for them: a Scanner scans it, and a *string takes text (NULL and other types are
+// errors).
+func assign(dst any, v driver.Value) error {
+	switch x := dst.(type) {
+	case sql.Scanner:
+		return x.Scan(v)
+	case *string:
+		switch t := v.(type) {
+		case string:
+			*x = t
+		case []byte:
+			*x = string(t)
+		default:
+			return fmt.Errorf("sqldb: cannot read %T as text", v)
+		}
+		return nil
 	}
-	return loans, firstID, id, nil
+	return fmt.Errorf("sqldb: no decoder for %T", dst)
 }
 
 // repaymentBatch fills history with the repayments of the loans whose loans.id is in

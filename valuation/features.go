@@ -177,12 +177,18 @@ func (fs *FeatureSet) Compute(in Input) Row {
 
 // Fill computes the loan's row into r, reusing r's slices.
 func (fs *FeatureSet) Fill(in Input, r *Row) {
+	fs.fill(newCtx(&in), r)
+}
+
+// fill computes the row of c's loan into r, reusing r's slices (r.Values has room for every
+// feature).
+func (fs *FeatureSet) fill(c *ctx, r *Row) {
 	if cap(r.Values) < len(fs.defs) {
 		r.Values = make([]float64, len(fs.defs))
 	}
 	r.Values = r.Values[:len(fs.defs)]
 	r.Missing = r.Missing[:0]
-	c := newCtx(&in)
+	in := c.in
 	for i := range fs.defs {
 		d := &fs.defs[i]
 		if len(in.Absent) > 0 && slices.ContainsFunc(d.Sources, func(src string) bool { return slices.Contains(in.Absent, src) }) {
@@ -216,9 +222,19 @@ type ctx struct {
 	lastPayAmt float64
 }
 
+// featureCtx names ctx where a context.Context is called ctx.
+type featureCtx = ctx
+
 func newCtx(in *Input) *ctx {
+	c := new(ctx)
+	c.init(in)
+	return c
+}
+
+// init sets c to describe in (c may be reused from loan to loan).
+func (c *ctx) init(in *Input) {
 	l := in.Loan
-	c := &ctx{in: in, l: l, asOf: in.AsOf}
+	*c = ctx{in: in, l: l, asOf: in.AsOf}
 	if c.asOf.IsZero() {
 		c.asOf = l.CutOffDate
 	}
@@ -260,7 +276,6 @@ func newCtx(in *Input) *ctx {
 			}
 		}
 	}
-	return c
 }
 
 // known reports whether a history month is at or before the as-of month.

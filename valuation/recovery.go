@@ -991,6 +991,9 @@ func (m *RecoveryModel) scoreBatch(ctx context.Context, inputs []Input, opts Sco
 		go func() {
 			defer wg.Done()
 			var row Row
+			var c featureCtx
+			// The segment's figures, by segment: a few dozen segments cover a portfolio.
+			segs := map[segmentKey]*segmentInfo{}
 			for ctx.Err() == nil {
 				mu.Lock()
 				lo := int(next)
@@ -1002,7 +1005,8 @@ func (m *RecoveryModel) scoreBatch(ctx context.Context, inputs []Input, opts Sco
 				hi := min(n, lo+block)
 				for i := lo; i < hi; i++ {
 					in := &inputs[i]
-					m.fs.Fill(*in, &row)
+					c.init(in)
+					m.fs.fill(&c, &row)
 					for j, v := range row.Values {
 						cols[j][i] = v
 					}
@@ -1015,8 +1019,14 @@ func (m *RecoveryModel) scoreBatch(ctx context.Context, inputs []Input, opts Sco
 					if len(row.Missing) > 0 {
 						s.Missing = slices.Clone(row.Missing)
 					}
-					s.Segment = StandardSegment(in)
-					s.Timing, s.CurveSegment = m.Timing(s.Segment)
+					k := standardSegment(&c)
+					seg, ok := segs[k]
+					if !ok {
+						seg = &segmentInfo{name: k.String()}
+						seg.timing, seg.curve = m.Timing(seg.name)
+						segs[k] = seg
+					}
+					s.Segment, s.Timing, s.CurveSegment = seg.name, seg.timing, seg.curve
 				}
 				if opts.Progress != nil {
 					mu.Lock()
@@ -1070,6 +1080,12 @@ func (m *RecoveryModel) scoreBatch(ctx context.Context, inputs []Input, opts Sco
 		}
 	}
 	return out, nil
+}
+
+// segmentInfo is what scoring gives every loan of a segment.
+type segmentInfo struct {
+	name, curve string
+	timing      []float64
 }
 
 // MaxAbsentGain is the largest share of a model's gain (the mean of its two models' shares)

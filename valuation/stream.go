@@ -80,7 +80,7 @@ func ValueStream(ctx context.Context, in ValueInput, s StreamInput) (*Valuation,
 		return nil, err
 	}
 	m := in.Model
-	agg := &streamAgg{in: &in, m: m, tail: tailOf(m, a.Horizon), b: pricing.NewBuilder(a, s.KeepLoans), curveIdx: map[string]int{}, cov: m.NewCoverage(),
+	agg := &streamAgg{in: &in, m: m, tail: tailOf(m, a.Horizon), b: pricing.NewBuilder(a, s.KeepLoans), curveIdx: map[string]int{}, baseRate: map[string]float64{}, cov: m.NewCoverage(),
 		top: topList{k: in.TopLoans, before: topBefore}, bottom: topList{k: in.TopLoans, before: bottomBefore},
 		missing: map[string]int{}}
 	total := s.Count
@@ -191,6 +191,7 @@ type streamAgg struct {
 	tails    tailSums
 	b        *pricing.Builder
 	curveIdx map[string]int
+	baseRate map[string]float64 // the static pool's rate by segment
 	cov      *Coverage
 	n        int
 
@@ -214,7 +215,12 @@ func (g *streamAgg) add(batch []Input, scores []LoanScore) {
 		g.claim += s.Exposure
 		g.expected += pricing.EffectiveRate(l) * s.Exposure
 		g.tails.add(&pl, s.Exposure)
-		g.baseline += s.Exposure * g.m.Baseline(s.Segment).Rate
+		rate, ok := g.baseRate[s.Segment]
+		if !ok {
+			rate = g.m.Baseline(s.Segment).Rate
+			g.baseRate[s.Segment] = rate
+		}
+		g.baseline += s.Exposure * rate
 		g.pSum += s.PRecovery
 		for _, f := range s.Missing {
 			g.missing[f]++

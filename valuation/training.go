@@ -76,25 +76,32 @@ var balanceBands = []struct {
 // date (the pool header's buckets, tape.DPDBuckets) × balance band of the claim in major units
 // (< 5k, 5k-20k, 20k-50k, 50k-100k, >= 100k). Unknown components are "unknown".
 func StandardSegment(in *Input) string {
-	c := newCtx(in)
-	prod := string(in.Loan.ProductType)
-	if prod == "" {
-		prod = "unknown"
+	return standardSegment(newCtx(in)).String()
+}
+
+// segmentKey is a StandardSegment by its components.
+type segmentKey struct{ prod, dpd, band string }
+
+func (k segmentKey) String() string { return k.prod + "|" + k.dpd + "|" + k.band }
+
+// standardSegment returns the StandardSegment of c's loan by its components.
+func standardSegment(c *ctx) segmentKey {
+	k := segmentKey{prod: string(c.l.ProductType), dpd: "unknown", band: "unknown"}
+	if k.prod == "" {
+		k.prod = "unknown"
 	}
-	dpd := "unknown"
 	if !c.def.IsZero() && !c.asOf.IsZero() {
-		dpd = tape.DPDBucket(c.asOf.Sub(c.def))
+		k.dpd = tape.DPDBucket(c.asOf.Sub(c.def))
 	}
-	band := "unknown"
 	if c.claimOK {
 		for _, b := range balanceBands {
 			if c.claim < b.hi {
-				band = b.key
+				k.band = b.key
 				break
 			}
 		}
 	}
-	return prod + "|" + dpd + "|" + band
+	return k
 }
 
 // FoldKey is the key a loan's fold is drawn from: the portfolio and the borrower (the loan id
