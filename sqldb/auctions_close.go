@@ -135,9 +135,9 @@ func (m *Market) closeOne(ctx context.Context, id int64) (bool, error) {
 		m.drop(la)
 		return false, dbError(err, "closing an auction")
 	}
-	if m.notify != nil {
+	if m.notifying() {
 		if a, err := m.Auction(ctx, id); err == nil {
-			m.notify(id, "closed", a)
+			m.announce([]Note{{AuctionID: id, Type: "closed", Data: a}})
 		}
 	}
 	return true, nil
