@@ -87,12 +87,16 @@ type Market struct {
 	live map[int64]*liveAuction
 	orgs sync.Map // org id -> *sync.Mutex (deposit freezes)
 
-	// who caches what bidder() read for a (user, auction) for bidderTTL: the hot path of a bid
-	// reads the organisation and its registration once a second, not per bid. Every change made
-	// through this node clears it; a change made on another node shows within bidderTTL.
+	// who caches what bidder() read for a (user, auction), for at most bidderTTL: the hot path
+	// of a bid does not read the organisation and its registration. Every change made through
+	// this node clears it at once; every change made anywhere adds one to market_epoch in its
+	// transaction, and the node reads that one row every epochEvery (not each bidder's rows) and
+	// clears the cache when it moved: a change made on another node shows within epochEvery.
 	whoMu    sync.Mutex
 	who      map[[2]int64]cachedBidder
 	whoEpoch int64
+	epochAt  atomic.Int64 // when market_epoch was last read (UnixNano)
+	epochN   atomic.Int64 // what it said
 
 	queue  chan *pendingEvent
 	stats  struct{ batches, records atomic.Int64 }
@@ -315,7 +319,16 @@ func linkUser(ctx context.Context, tx *Tx, d *DB, userID, orgID int64, now time.
 	if err != sql.ErrNoRows {
 		return err
 	}
-	_, err = tx.Exec(ctx, `INSERT INTO market_org_users (user_id, org_id, linked_at) VALUES (?, ?, ?)`, userID, orgID, d.instant(now))
+	if _, err = tx.Exec(ctx, `INSERT INTO market_org_users (user_id, org_id, linked_at) VALUES (?, ?, ?)`, userID, orgID, d.instant(now)); err != nil {
+		return err
+	}
+	return bumpMarketEpoch(ctx, tx)
+}
+
+// bumpMarketEpoch counts a change to what a bidder's qualification rests on (migration 00030),
+// in the transaction that makes it: every node's bidder cache is dropped within epochEvery.
+func bumpMarketEpoch(ctx context.Context, tx *Tx) error {
+	_, err := tx.Exec(ctx, `UPDATE market_epoch SET n = n + 1 WHERE id = 1`)
 	return err
 }
 
@@ -370,7 +383,7 @@ func (m *Market) DecideOrg(ctx context.Context, orgID int64, approve bool, reaso
 		if n, _ := res.RowsAffected(); n == 0 {
 			return reclaim.Errorf(reclaim.ENOTFOUND, "organisation %d not found", orgID)
 		}
-		return nil
+		return bumpMarketEpoch(ctx, tx)
 	})
 	if err != nil {
 		return market.Org{}, dbError(err, "deciding an organisation")
@@ -945,8 +958,31 @@ type bidderInfo struct {
 	nda        bool
 }
 
-// bidderTTL is how long bidder() trusts what it read.
-const bidderTTL = time.Second
+// bidderTTL is how long bidder() trusts what it read at most (a safety net: market_epoch,
+// read every epochEvery, says when to drop it sooner).
+const bidderTTL = 30 * time.Second
+
+// epochEvery is how often a node reads market_epoch (the cross-node staleness bound of the
+// bidder cache).
+const epochEvery = 250 * time.Millisecond
+
+// checkEpoch reads market_epoch when epochEvery has passed since the last read (one caller at a
+// time; the others go on) and clears the bidder cache when it moved or cannot be read.
+func (m *Market) checkEpoch(ctx context.Context, now time.Time) {
+	last := m.epochAt.Load()
+	if now.UnixNano()-last < int64(epochEvery) || !m.epochAt.CompareAndSwap(last, now.UnixNano()) {
+		return
+	}
+	var n int64
+	if err := m.db.hotRow(ctx, `SELECT n FROM market_epoch WHERE id = 1`).Scan(&n); err != nil {
+		m.forget()
+		m.epochAt.Store(0) // read again next time
+		return
+	}
+	if m.epochN.Swap(n) != n {
+		m.forget()
+	}
+}
 
 type cachedBidder struct {
 	bi bidderInfo
@@ -968,6 +1004,7 @@ func (m *Market) bidder(ctx context.Context, auctionID int64) (bidderInfo, error
 	}
 	k := [2]int64{u.ID, auctionID}
 	now := time.Now()
+	m.checkEpoch(ctx, now)
 	m.whoMu.Lock()
 	c, ok := m.who[k]
 	epoch := m.whoEpoch
@@ -1058,7 +1095,10 @@ func (m *Market) Register(ctx context.Context, auctionID int64) error {
 		if isUniqueViolation(err) {
 			return nil
 		}
-		return err
+		if err != nil {
+			return err
+		}
+		return bumpMarketEpoch(ctx, tx)
 	})
 	return dbError(err, "registering for an auction")
 }
@@ -1077,7 +1117,10 @@ func (m *Market) AcceptNDA(ctx context.Context, auctionID int64) error {
 	err = m.db.WriteTx(ctx, func(tx *Tx) error {
 		_, err := tx.Exec(ctx, `UPDATE market_registrations SET nda_at = ?, nda_by = ? WHERE auction_id = ? AND org_id = ? AND nda_at IS NULL`,
 			m.db.instant(m.clock()), reclaim.Actor(ctx), auctionID, bi.org.ID)
-		return err
+		if err != nil {
+			return err
+		}
+		return bumpMarketEpoch(ctx, tx)
 	})
 	return dbError(err, "recording an NDA")
 }

@@ -247,6 +247,9 @@ func (m *Market) Default(ctx context.Context, id int64, reason string) (market.S
 				truncate(fmt.Sprintf("defaulted on auction %d (JA-8): %s", id, reason), 500), s.WinnerOrg); err != nil {
 				return err
 			}
+			if err := bumpMarketEpoch(ctx, tx); err != nil {
+				return err
+			}
 			if _, err := tx.Exec(ctx, `UPDATE market_settlements SET status = ? WHERE auction_id = ?`, market.SettleDefaulted, id); err != nil {
 				return err
 			}

@@ -777,3 +777,31 @@ func TestMarketNotifyAll(t *testing.T) {
 		}
 	})
 }
+
+// A change made on one node (an organisation's qualification withdrawn) reaches another node's
+// bidder cache through market_epoch within epochEvery (250 ms), not after the cache's 30 s TTL.
+func TestMarketBidderCacheAcrossNodes(t *testing.T) {
+	sqldbtest.ForEachEngine(t, func(t *testing.T, db *sqldb.DB) {
+		f := newMarketFixture(t, db, 2, englishSpec())
+		other := db.NewMarket(sqldb.MarketOptions{Now: f.clock.Now, CloseEvery: -1}) // node B
+		defer other.Close()
+		ctx, id := f.bidders[0], f.auction.ID
+		if _, err := other.PlaceBid(ctx, id, market.BidRequest{Amount: yuan(700_000)}); err != nil {
+			t.Fatal(err) // node B has cached the bidder's organisation (approved)
+		}
+		if _, err := f.m.DecideOrg(f.admin, f.orgs[0], false, "licence withdrawn"); err != nil { // on node A
+			t.Fatal(err)
+		}
+		deadline := time.Now().Add(5 * time.Second)
+		for {
+			_, err := other.PlaceBid(ctx, id, market.BidRequest{Amount: yuan(800_000)})
+			if reclaim.ErrorCode(err) == reclaim.EFORBIDDEN {
+				break
+			}
+			if time.Now().After(deadline) {
+				t.Fatalf("node B still takes the rejected organisation's bids after 5 s: %v", err)
+			}
+			time.Sleep(50 * time.Millisecond)
+		}
+	})
+}
