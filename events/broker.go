@@ -11,6 +11,7 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"strconv"
 	"strings"
 	"sync"
 	"time"
@@ -23,6 +24,28 @@ type Event struct {
 	Type  string          `json:"type"`
 	Data  json.RawMessage `json:"data"`
 	At    time.Time       `json:"at"`
+
+	wire []byte // the SSE record, encoded once on delivery and shared by every subscriber
+}
+
+// SSE returns the event as a server-sent-events record ("id: <ID>\nevent: <Type>\ndata:
+// <Data>\n\n"). A delivered event carries it already encoded, the same bytes for every
+// subscriber of its topic: the caller must not modify them.
+func (e Event) SSE() []byte {
+	if e.wire != nil {
+		return e.wire
+	}
+	return appendSSE(nil, e)
+}
+
+func appendSSE(b []byte, e Event) []byte {
+	b = append(b, "id: "...)
+	b = strconv.AppendUint(b, e.ID, 10)
+	b = append(b, "\nevent: "...)
+	b = append(b, e.Type...)
+	b = append(b, "\ndata: "...)
+	b = append(b, e.Data...)
+	return append(b, "\n\n"...)
 }
 
 // Fanout carries events between app nodes. Publish assigns the event its ID and delivers it to
@@ -31,6 +54,19 @@ type Fanout interface {
 	Publish(ctx context.Context, e Event) error
 	// Listen calls deliver for every event published by any node until ctx ends.
 	Listen(ctx context.Context, deliver func(Event)) error
+}
+
+// BatchFanout is a Fanout that can also publish several events in one round (on PostgreSQL one
+// transaction for all of them, instead of one each), numbered and delivered in the given order.
+type BatchFanout interface {
+	Fanout
+	PublishAll(ctx context.Context, es []Event) error
+}
+
+// Message is one event for PublishAll: data is marshalled to JSON as by Publish.
+type Message struct {
+	Topic, Type string
+	Data        any
 }
 
 // Errors.
@@ -156,6 +192,59 @@ func (b *Broker) Publish(ctx context.Context, topicName, typ string, data any) e
 	return nil
 }
 
+// PublishAll publishes msgs in order, as Publish would one by one, except that a BatchFanout
+// carries them all in one round. A message with an invalid topic or data is left out and its
+// error returned (joined with any others); the rest are published.
+func (b *Broker) PublishAll(ctx context.Context, msgs []Message) error {
+	var errs []error
+	es := make([]Event, 0, len(msgs))
+	at := b.opts.Now().UTC()
+	for _, m := range msgs {
+		if !ValidTopic(m.Topic) {
+			errs = append(errs, ErrBadTopic)
+			continue
+		}
+		raw, err := json.Marshal(m.Data)
+		if err != nil {
+			errs = append(errs, err)
+			continue
+		}
+		if len(raw) > MaxData {
+			errs = append(errs, ErrTooLarge)
+			continue
+		}
+		es = append(es, Event{Topic: m.Topic, Type: m.Type, Data: raw, At: at})
+	}
+	if len(es) == 0 {
+		return errors.Join(errs...)
+	}
+	switch f := b.opts.Fanout.(type) {
+	case nil:
+		b.mu.Lock()
+		if b.closed {
+			b.mu.Unlock()
+			return errors.Join(append(errs, ErrClosed)...)
+		}
+		for _, e := range es {
+			t := b.topicLocked(e.Topic)
+			e.ID = t.last + 1
+			b.deliverLocked(t, e)
+		}
+		b.mu.Unlock()
+	case BatchFanout:
+		if err := f.PublishAll(ctx, es); err != nil {
+			errs = append(errs, err)
+		}
+	default:
+		for _, e := range es {
+			if err := f.Publish(ctx, e); err != nil {
+				errs = append(errs, err)
+			}
+		}
+	}
+	return errors.Join(errs...)
+}
+
 // deliver hands an event that came through the Fanout to local subscribers. Events older than
 // the last one seen on the topic are dropped (a replay after a reconnect).
 func (b *Broker) deliver(e Event) {
@@ -200,6 +289,7 @@ func (b *Broker) evictLocked() {
 
 func (b *Broker) deliverLocked(t *topic, e Event) {
 	t.last = e.ID
+	e.wire = appendSSE(make([]byte, 0, len(e.Type)+len(e.Data)+40), e)
 	if len(t.ring) >= b.opts.Replay {
 		t.dropped = t.ring[0].ID
 		copy(t.ring, t.ring[1:])

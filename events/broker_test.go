@@ -213,3 +213,50 @@ func TestFanoutAcrossNodes(t *testing.T) {
 		}
 	}
 }
+
+// PublishAll numbers and delivers messages in order, as Publish one by one would, carries the
+// encoded SSE record with every event (the same bytes for every subscriber), leaves out a bad
+// message with its error, and goes through a plain Fanout one event at a time.
+func TestPublishAll(t *testing.T) {
+	b := New(Options{})
+	defer b.Close()
+	s1, _, _, _ := b.Subscribe("t", 0)
+	s2, _, _, _ := b.Subscribe("t", 0)
+	b.Publish(context.Background(), "t", "x", 0)
+	err := b.PublishAll(context.Background(), []Message{{"t", "x", 1}, {"bad topic!", "x", 2}, {"t", "y", map[string]int{"a": 3}}, {"u", "x", 4}})
+	if !errors.Is(err, ErrBadTopic) {
+		t.Errorf("bad topic: %v", err)
+	}
+	var got [2][]Event
+	for i, s := range []*Subscription{s1, s2} {
+		for n := 0; n < 3; n++ {
+			got[i] = append(got[i], <-s.C)
+		}
+	}
+	want := []string{"id: 1\nevent: x\ndata: 0\n\n", "id: 2\nevent: x\ndata: 1\n\n", "id: 3\nevent: y\ndata: {\"a\":3}\n\n"}
+	for n, w := range want {
+		if a, c := got[0][n].SSE(), got[1][n].SSE(); string(a) != w || &a[0] != &c[0] {
+			t.Errorf("event %d: %q and %q (shared: %v), want %q", n, a, c, &a[0] == &c[0], w)
+		}
+	}
+	if b.Last("u") != 1 {
+		t.Errorf("topic u: last %d", b.Last("u"))
+	}
+	if e := (Event{ID: 7, Type: "z", Data: []byte(`{}`)}); string(e.SSE()) != "id: 7\nevent: z\ndata: {}\n\n" {
+		t.Errorf("undelivered event's SSE: %q", e.SSE())
+	}
+	// Through a Fanout without PublishAll: one Publish per event, in order, on every node.
+	f := &memFanout{last: map[string]uint64{}, ready: make(chan struct{}, 2)}
+	a, c := New(Options{Fanout: f}), New(Options{Fanout: f})
+	defer a.Close()
+	defer c.Close()
+	<-f.ready
+	<-f.ready
+	sc, _, _, _ := c.Subscribe("t", 0)
+	if err := a.PublishAll(context.Background(), []Message{{"t", "x", 1}, {"t", "x", 2}}); err != nil {
+		t.Fatal(err)
+	}
+	if e1, e2 := <-sc.C, <-sc.C; e1.ID != 1 || e2.ID != 2 || string(e2.Data) != "2" {
+		t.Errorf("fan-out: %+v %+v", e1, e2)
+	}
+}

@@ -20,6 +20,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/alexedwards/scs/v2"
@@ -118,6 +119,7 @@ type Server struct {
 	log      *slog.Logger
 	api      huma.API
 	mux      *http.ServeMux
+	fastBids atomic.Int64 // bids served by fastBid (bidfast.go)
 	handler  http.Handler
 	sessions *scs.SessionManager
 	perms    map[string]reclaim.Permission // operation id -> permission ("" = public)
@@ -395,12 +397,19 @@ func methodLabel(m string) string {
 
 // serveMux routes the request and records the matched pattern for observe (ServeMux sets
 // r.Pattern on the request it is given).
+// The bid route's ordinary requests are served by fastBid (bidfast.go), the rest by the mux.
 func (s *Server) serveMux(w http.ResponseWriter, r *http.Request) {
 	defer func() {
 		if rp, ok := r.Context().Value(routeKey{}).(*routePattern); ok {
 			rp.pattern = r.Pattern
 		}
 	}()
+	if r.Method == http.MethodPost {
+		if id := fastBidPath(r.URL.Path); id > 0 && s.fastBid(w, r, id) {
+			r.Pattern = bidRoutePattern
+			return
+		}
+	}
 	s.mux.ServeHTTP(w, r)
 }
 

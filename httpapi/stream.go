@@ -156,7 +156,7 @@ func (s *Server) streamRoutes() {
 				defer ss.stop()
 				kicked, recheck, r, rc, bw := ss.kicked, ss.recheck, ss.r, ss.rc, hc.BodyWriter()
 				write := func(e events.Event) bool {
-					_, err := fmt.Fprintf(bw, "id: %d\nevent: %s\ndata: %s\n\n", e.ID, e.Type, e.Data)
+					_, err := bw.Write(e.SSE()) // encoded once per event, shared by its subscribers
 					return err == nil
 				}
 				fmt.Fprintf(bw, "retry: 2000\n\n")

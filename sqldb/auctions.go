@@ -45,6 +45,12 @@ type MarketOptions struct {
 	// (type "event", a market.Event, bidder by code) and after each close (type "closed", the
 	// market.Auction), for the live topic auction.<id>. It must not block.
 	Notify func(auctionID int64, typ string, data any)
+	// NotifyAll, when set, is used instead of Notify: it is called once per committed batch
+	// with all the batch's notes (so that a publisher can send them in one round, one
+	// transaction on PostgreSQL, instead of one each) and once per close, from one goroutine
+	// of its own, in commit order. The batcher does not wait for it: it hands the notes over
+	// (up to 256 batches queued) and goes on to the next batch.
+	NotifyAll func(notes []Note)
 	// MaxBatch bounds the records one transaction writes (default 2048).
 	MaxBatch int
 	// Keys open sealed personal data for the buyer's full tape (FullTape); nil: no full tapes.
@@ -54,25 +60,43 @@ type MarketOptions struct {
 	CloseEvery time.Duration
 }
 
+// Note is one live event for the topic auction.<AuctionID>: Type "event" with a market.Event
+// (the bidder by code), or "closed" with the market.Auction.
+type Note struct {
+	AuctionID int64
+	Type      string
+	Data      any
+}
+
 // Market is the marketplace service over a DB. It is safe for concurrent use. Close stops its
 // batcher and closer.
 type Market struct {
-	db       *DB
-	now      func() time.Time
-	notify   func(int64, string, any)
-	maxBatch int
-	keys     PersonalOpener
+	db     *DB
+	now    func() time.Time
+	notify func(int64, string, any)
+
+	notifyAll   func([]Note)
+	notes       chan []Note // to the notifier goroutine (NotifyAll)
+	notesMu     sync.Mutex  // guards sending on notes against its close
+	notesClosed bool
+	notifier    sync.WaitGroup
+	maxBatch    int
+	keys        PersonalOpener
 
 	mu   sync.Mutex
 	live map[int64]*liveAuction
 	orgs sync.Map // org id -> *sync.Mutex (deposit freezes)
 
-	// who caches what bidder() read for a (user, auction) for bidderTTL: the hot path of a bid
-	// reads the organisation and its registration once a second, not per bid. Every change made
-	// through this node clears it; a change made on another node shows within bidderTTL.
+	// who caches what bidder() read for a (user, auction), for at most bidderTTL: the hot path
+	// of a bid does not read the organisation and its registration. Every change made through
+	// this node clears it at once; every change made anywhere adds one to market_epoch in its
+	// transaction, and the node reads that one row every epochEvery (not each bidder's rows) and
+	// clears the cache when it moved: a change made on another node shows within epochEvery.
 	whoMu    sync.Mutex
 	who      map[[2]int64]cachedBidder
 	whoEpoch int64
+	epochAt  atomic.Int64 // when market_epoch was last read (UnixNano)
+	epochN   atomic.Int64 // what it said
 
 	queue  chan *pendingEvent
 	stats  struct{ batches, records atomic.Int64 }
@@ -140,6 +164,16 @@ func (d *DB) NewMarket(opts MarketOptions) *Market {
 	}
 	m := &Market{db: d, now: opts.Now, notify: opts.Notify, maxBatch: opts.MaxBatch, keys: opts.Keys, live: map[int64]*liveAuction{},
 		queue: make(chan *pendingEvent, 1<<16), stop: make(chan struct{})}
+	if opts.NotifyAll != nil {
+		m.notifyAll, m.notes = opts.NotifyAll, make(chan []Note, 256)
+		m.notifier.Add(1)
+		go func() {
+			defer m.notifier.Done()
+			for ns := range m.notes {
+				m.notifyAll(ns)
+			}
+		}()
+	}
 	m.wg.Add(1)
 	go m.batcher()
 	if opts.CloseEvery > 0 {
@@ -182,7 +216,37 @@ func (m *Market) Close() {
 	}
 	close(m.stop)
 	m.wg.Wait()
+	if m.notes != nil {
+		m.notesMu.Lock()
+		m.notesClosed = true
+		close(m.notes)
+		m.notesMu.Unlock()
+		m.notifier.Wait()
+	}
 }
+
+// announce hands notes to NotifyAll's goroutine, or calls Notify for each.
+func (m *Market) announce(ns []Note) {
+	if len(ns) == 0 {
+		return
+	}
+	if m.notes != nil {
+		m.notesMu.Lock()
+		if !m.notesClosed {
+			m.notes <- ns
+		}
+		m.notesMu.Unlock()
+		return
+	}
+	if m.notify != nil {
+		for _, n := range ns {
+			m.notify(n.AuctionID, n.Type, n.Data)
+		}
+	}
+}
+
+// notifying reports whether anyone listens for notes.
+func (m *Market) notifying() bool { return m.notify != nil || m.notes != nil }
 
 // readRow is QueryRowContext on the reader pool with the query rebound.
 func (d *DB) readRow(ctx context.Context, query string, args ...any) *sql.Row {
@@ -256,7 +320,16 @@ func linkUser(ctx context.Context, tx *Tx, d *DB, userID, orgID int64, now time.
 	if err != sql.ErrNoRows {
 		return err
 	}
-	_, err = tx.Exec(ctx, `INSERT INTO market_org_users (user_id, org_id, linked_at) VALUES (?, ?, ?)`, userID, orgID, d.instant(now))
+	if _, err = tx.Exec(ctx, `INSERT INTO market_org_users (user_id, org_id, linked_at) VALUES (?, ?, ?)`, userID, orgID, d.instant(now)); err != nil {
+		return err
+	}
+	return bumpMarketEpoch(ctx, tx)
+}
+
+// bumpMarketEpoch counts a change to what a bidder's qualification rests on (migration 00030),
+// in the transaction that makes it: every node's bidder cache is dropped within epochEvery.
+func bumpMarketEpoch(ctx context.Context, tx *Tx) error {
+	_, err := tx.Exec(ctx, `UPDATE market_epoch SET n = n + 1 WHERE id = 1`)
 	return err
 }
 
@@ -311,7 +384,7 @@ func (m *Market) DecideOrg(ctx context.Context, orgID int64, approve bool, reaso
 		if n, _ := res.RowsAffected(); n == 0 {
 			return reclaim.Errorf(reclaim.ENOTFOUND, "organisation %d not found", orgID)
 		}
-		return nil
+		return bumpMarketEpoch(ctx, tx)
 	})
 	if err != nil {
 		return market.Org{}, dbError(err, "deciding an organisation")
@@ -893,8 +966,31 @@ type bidderInfo struct {
 	nda        bool
 }
 
-// bidderTTL is how long bidder() trusts what it read.
-const bidderTTL = time.Second
+// bidderTTL is how long bidder() trusts what it read at most (a safety net: market_epoch,
+// read every epochEvery, says when to drop it sooner).
+const bidderTTL = 30 * time.Second
+
+// epochEvery is how often a node reads market_epoch (the cross-node staleness bound of the
+// bidder cache).
+const epochEvery = 250 * time.Millisecond
+
+// checkEpoch reads market_epoch when epochEvery has passed since the last read (one caller at a
+// time; the others go on) and clears the bidder cache when it moved or cannot be read.
+func (m *Market) checkEpoch(ctx context.Context, now time.Time) {
+	last := m.epochAt.Load()
+	if now.UnixNano()-last < int64(epochEvery) || !m.epochAt.CompareAndSwap(last, now.UnixNano()) {
+		return
+	}
+	var n int64
+	if err := m.db.hotRow(ctx, `SELECT n FROM market_epoch WHERE id = 1`).Scan(&n); err != nil {
+		m.forget()
+		m.epochAt.Store(0) // read again next time
+		return
+	}
+	if m.epochN.Swap(n) != n {
+		m.forget()
+	}
+}
 
 type cachedBidder struct {
 	bi bidderInfo
@@ -916,6 +1012,7 @@ func (m *Market) bidder(ctx context.Context, auctionID int64) (bidderInfo, error
 	}
 	k := [2]int64{u.ID, auctionID}
 	now := time.Now()
+	m.checkEpoch(ctx, now)
 	m.whoMu.Lock()
 	c, ok := m.who[k]
 	epoch := m.whoEpoch
@@ -1006,7 +1103,10 @@ func (m *Market) Register(ctx context.Context, auctionID int64) error {
 		if isUniqueViolation(err) {
 			return nil
 		}
-		return err
+		if err != nil {
+			return err
+		}
+		return bumpMarketEpoch(ctx, tx)
 	})
 	return dbError(err, "registering for an auction")
 }
@@ -1025,7 +1125,10 @@ func (m *Market) AcceptNDA(ctx context.Context, auctionID int64) error {
 	err = m.db.WriteTx(ctx, func(tx *Tx) error {
 		_, err := tx.Exec(ctx, `UPDATE market_registrations SET nda_at = ?, nda_by = ? WHERE auction_id = ? AND org_id = ? AND nda_at IS NULL`,
 			m.db.instant(m.clock()), reclaim.Actor(ctx), auctionID, bi.org.ID)
-		return err
+		if err != nil {
+			return err
+		}
+		return bumpMarketEpoch(ctx, tx)
 	})
 	return dbError(err, "recording an NDA")
 }
@@ -1326,7 +1429,7 @@ func (m *Market) commit(batch []*pendingEvent) {
 	idx := map[*liveAuction]int{}
 	for _, p := range batch {
 		if p.la.broken.Load() {
-			m.finish([]*pendingEvent{p}, reclaim.WrapError(reclaim.EUNAVAILABLE, ErrStale, "auction %d is reloading; retry", p.la.id))
+			m.finish([]*pendingEvent{p}, reclaim.WrapError(reclaim.EUNAVAILABLE, ErrStale, "auction %d is reloading; retry", p.la.id), nil)
 			continue
 		}
 		i, ok := idx[p.la]
@@ -1346,12 +1449,14 @@ func (m *Market) commit(batch []*pendingEvent) {
 	// last_seq (and the events' primary key), which fails a batch built on a stale engine under
 	// either level; serializable predicate locks only added spurious 40001 aborts under load.
 	err := m.db.sequenceTx(ctx, func(tx *Tx) error { return m.writeGroups(ctx, tx, groups) })
+	var notes []Note
 	if err == nil {
 		m.stats.batches.Add(1)
 		m.stats.records.Add(int64(len(batch)))
 		for _, g := range groups {
-			m.finish(g, nil)
+			notes = m.finish(g, nil, notes)
 		}
+		m.announce(notes)
 		return
 	}
 	if len(groups) == 1 {
@@ -1363,9 +1468,10 @@ func (m *Market) commit(batch []*pendingEvent) {
 		if err != nil {
 			m.fail(g, err)
 		} else {
-			m.finish(g, nil)
+			notes = m.finish(g, nil, notes)
 		}
 	}
+	m.announce(notes)
 }
 
 func (m *Market) writeGroups(ctx context.Context, tx *Tx, groups [][]*pendingEvent) error {
@@ -1413,10 +1519,11 @@ func (m *Market) writeGroups(ctx context.Context, tx *Tx, groups [][]*pendingEve
 	return nil
 }
 
-// finish acknowledges committed records (err nil) or fails them.
-func (m *Market) finish(g []*pendingEvent, err error) {
+// finish acknowledges committed records (err nil) or fails them; it returns notes with the
+// committed records' notes appended (for announce).
+func (m *Market) finish(g []*pendingEvent, err error, notes []Note) []Note {
 	if len(g) == 0 {
-		return
+		return notes
 	}
 	la := g[0].la
 	if err == nil {
@@ -1432,13 +1539,14 @@ func (m *Market) finish(g []*pendingEvent, err error) {
 		la.inflight.Add(-1)
 		close(p.done)
 	}
-	if err == nil && m.notify != nil {
+	if err == nil && m.notifying() {
 		for _, p := range g {
 			if p.rec.Result.Accepted { // a rejection is its bidder's business (it has the answer)
-				m.notify(la.id, "event", eventView(p.seq, p.rec, p.code, p.seal))
+				notes = append(notes, Note{AuctionID: la.id, Type: "event", Data: eventView(p.seq, p.rec, p.code, p.seal)})
 			}
 		}
 	}
+	return notes
 }
 
 // fail drops the auction's engine (the next request reloads it from the database) and fails
@@ -1454,7 +1562,7 @@ func (m *Market) fail(g []*pendingEvent, err error) {
 	if !errors.Is(err, ErrStale) {
 		err = reclaim.WrapError(reclaim.EUNAVAILABLE, errors.Join(ErrStale, err), "the bid could not be stored; retry with the same key")
 	}
-	m.finish(g, err)
+	m.finish(g, err, nil)
 }
 
 // publicEvent is a stored event as everyone may see it live: the bidder by code.

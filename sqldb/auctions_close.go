@@ -135,9 +135,9 @@ func (m *Market) closeOne(ctx context.Context, id int64) (bool, error) {
 		m.drop(la)
 		return false, dbError(err, "closing an auction")
 	}
-	if m.notify != nil {
+	if m.notifying() {
 		if a, err := m.Auction(ctx, id); err == nil {
-			m.notify(id, "closed", a)
+			m.announce([]Note{{AuctionID: id, Type: "closed", Data: a}})
 		}
 	}
 	return true, nil
@@ -245,6 +245,9 @@ func (m *Market) Default(ctx context.Context, id int64, reason string) (market.S
 			}
 			if _, err := tx.Exec(ctx, `UPDATE market_orgs SET barred = ?, barred_reason = ? WHERE id = ?`, true,
 				truncate(fmt.Sprintf("defaulted on auction %d (JA-8): %s", id, reason), 500), s.WinnerOrg); err != nil {
+				return err
+			}
+			if err := bumpMarketEpoch(ctx, tx); err != nil {
 				return err
 			}
 			if _, err := tx.Exec(ctx, `UPDATE market_settlements SET status = ? WHERE auction_id = ?`, market.SettleDefaulted, id); err != nil {

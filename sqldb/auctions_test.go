@@ -3,6 +3,7 @@ package sqldb_test
 import (
 	"context"
 	"fmt"
+	"slices"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -706,6 +707,101 @@ func TestMarketPreemptionAndExemption(t *testing.T) {
 		st, _ := f.m.State(f.admin, a.ID)
 		if st.View.Leader != rc.Code {
 			t.Fatalf("the holder does not lead: %+v", st.View)
+		}
+	})
+}
+
+// NotifyAll gets each committed batch's accepted events together, in commit order, off the
+// batcher's goroutine, then the close; rejections are not announced; Close delivers what is
+// queued.
+func TestMarketNotifyAll(t *testing.T) {
+	sqldbtest.ForEachEngine(t, func(t *testing.T, db *sqldb.DB) {
+		f := newMarketFixture(t, db, 4, englishSpec())
+		f.m.Close()
+		var mu sync.Mutex
+		var calls [][]sqldb.Note
+		m := db.NewMarket(sqldb.MarketOptions{Now: f.clock.Now, CloseEvery: -1, NotifyAll: func(ns []sqldb.Note) {
+			mu.Lock()
+			calls = append(calls, ns)
+			mu.Unlock()
+		}})
+		defer m.Close()
+		id := f.auction.ID
+		var wg sync.WaitGroup
+		var accepted atomic.Int64
+		for i, ctx := range f.bidders {
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				for n := 0; n < 25; n++ {
+					rc, err := m.PlaceBid(ctx, id, market.BidRequest{Amount: yuan(700_000 + int64(10_000*(4*n+i)))})
+					if err != nil {
+						t.Error(err)
+						return
+					}
+					if rc.Accepted {
+						accepted.Add(1)
+					}
+				}
+			}()
+		}
+		wg.Wait()
+		f.clock.Add(3 * time.Hour)
+		if n, err := m.CloseDue(context.Background()); err != nil || n != 1 {
+			t.Fatalf("close: %d %v", n, err)
+		}
+		m.Close() // delivers what is queued
+		mu.Lock()
+		defer mu.Unlock()
+		var seqs []int64
+		for i, ns := range calls {
+			for j, n := range ns {
+				if n.AuctionID != id {
+					t.Fatalf("note for auction %d", n.AuctionID)
+				}
+				if i == len(calls)-1 {
+					if n.Type != "closed" || len(ns) != 1 {
+						t.Fatalf("last call: %+v", ns)
+					}
+					continue
+				}
+				e, ok := n.Data.(market.Event)
+				if n.Type != "event" || !ok || !e.Accepted {
+					t.Fatalf("call %d note %d: %+v", i, j, n)
+				}
+				seqs = append(seqs, e.Seq)
+			}
+		}
+		if int64(len(seqs)) != accepted.Load() || !slices.IsSorted(seqs) || len(seqs) < 2 {
+			t.Fatalf("%d notes for %d accepted bids: %v", len(seqs), accepted.Load(), seqs)
+		}
+	})
+}
+
+// A change made on one node (an organisation's qualification withdrawn) reaches another node's
+// bidder cache through market_epoch within epochEvery (250 ms), not after the cache's 30 s TTL.
+func TestMarketBidderCacheAcrossNodes(t *testing.T) {
+	sqldbtest.ForEachEngine(t, func(t *testing.T, db *sqldb.DB) {
+		f := newMarketFixture(t, db, 2, englishSpec())
+		other := db.NewMarket(sqldb.MarketOptions{Now: f.clock.Now, CloseEvery: -1}) // node B
+		defer other.Close()
+		ctx, id := f.bidders[0], f.auction.ID
+		if _, err := other.PlaceBid(ctx, id, market.BidRequest{Amount: yuan(700_000)}); err != nil {
+			t.Fatal(err) // node B has cached the bidder's organisation (approved)
+		}
+		if _, err := f.m.DecideOrg(f.admin, f.orgs[0], false, "licence withdrawn"); err != nil { // on node A
+			t.Fatal(err)
+		}
+		deadline := time.Now().Add(5 * time.Second)
+		for {
+			_, err := other.PlaceBid(ctx, id, market.BidRequest{Amount: yuan(800_000)})
+			if reclaim.ErrorCode(err) == reclaim.EFORBIDDEN {
+				break
+			}
+			if time.Now().After(deadline) {
+				t.Fatalf("node B still takes the rejected organisation's bids after 5 s: %v", err)
+			}
+			time.Sleep(50 * time.Millisecond)
 		}
 	})
 }

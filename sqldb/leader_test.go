@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"strconv"
 	"sync"
 	"testing"
 	"time"
@@ -325,4 +326,41 @@ func TestClosePeriodUnderAnotherLeader(t *testing.T) {
 			t.Fatalf("report to index %d, want 11 (pool.opened + 10 boardings)", rep.ToIndex)
 		}
 	})
+}
+
+// PublishAll on PostgreSQL numbers a batch of events in one transaction and every node's
+// broker receives them, in order, with consecutive ids.
+func TestFanoutPublishAll(t *testing.T) {
+	dsn := sqldbtest.PostgresDSN(t)
+	db := sqldbtest.Open(t, dsn)
+	other := sqldbtest.Open(t, dsn)
+	topic := "auction.pa" + time.Now().Format("150405000000")
+	b1 := events.New(events.Options{Fanout: db.Fanout(nil)})
+	defer b1.Close()
+	b2 := events.New(events.Options{Fanout: other.Fanout(nil)})
+	defer b2.Close()
+	s1, _, _, _ := b1.Subscribe(topic, 0)
+	s2, _, _, _ := b2.Subscribe(topic, 0)
+	time.Sleep(300 * time.Millisecond) // both LISTENs are up
+	var msgs []events.Message
+	for i := 0; i < 150; i++ { // more than one NOTIFY statement's worth
+		msgs = append(msgs, events.Message{Topic: topic, Type: "event", Data: i})
+	}
+	if err := b1.PublishAll(context.Background(), msgs); err != nil {
+		t.Fatal(err)
+	}
+	for n, s := range []*events.Subscription{s1, s2} {
+		var prev uint64
+		for i := 0; i < len(msgs); i++ {
+			select {
+			case e := <-s.C:
+				if string(e.Data) != strconv.Itoa(i) || (prev != 0 && e.ID != prev+1) {
+					t.Fatalf("node %d: event %d is %s id %d after %d", n, i, e.Data, e.ID, prev)
+				}
+				prev = e.ID
+			case <-time.After(5 * time.Second):
+				t.Fatalf("node %d got %d of %d events", n, i, len(msgs))
+			}
+		}
+	}
 }

@@ -181,7 +181,7 @@ func run(c config) error {
 			}
 		}
 	}
-	cpu0 := srv.cpuTime()
+	cpu0, gen0 := srv.cpuTime(), selfCPU()
 	b0, r0 := scrapeBatches(srv.url())
 	start := time.Now()
 	deadline := start.Add(c.duration)
@@ -194,9 +194,9 @@ func run(c config) error {
 		go func() {
 			defer wg.Done()
 			for runCtx.Err() == nil {
-				subscribe(runCtx, stream, srv.url(), b, func(e market.Event) {
+				subscribe(runCtx, stream, srv.url(), b, func(minor int64) {
 					sseEvents.Add(1)
-					raise(b.i%c.auctions, e.Amount.Minor())
+					raise(b.i%c.auctions, minor)
 				})
 				sleep(runCtx, 200*time.Millisecond)
 			}
@@ -280,7 +280,7 @@ func run(c config) error {
 	}
 	wg.Wait()
 	elapsed := time.Since(start)
-	cpu := srv.cpuTime() - cpu0
+	cpu, gen := srv.cpuTime()-cpu0, selfCPU()-gen0
 
 	accepted := 0
 	for _, a := range acks {
@@ -308,6 +308,10 @@ func run(c config) error {
 		fmt.Printf("   server CPU: %s in %s (%.2f cores), %s per acknowledged bid (SSE fan-out included)\n", cpu.Round(10*time.Millisecond),
 			elapsed.Round(time.Millisecond), cpu.Seconds()/elapsed.Seconds(), (cpu / time.Duration(len(acks))).Round(time.Microsecond))
 	}
+	if len(acks) > 0 {
+		fmt.Printf("   load generator CPU: %s (%.2f cores), %s per acknowledged bid\n", gen.Round(10*time.Millisecond),
+			gen.Seconds()/elapsed.Seconds(), (gen / time.Duration(len(acks))).Round(time.Microsecond))
+	}
 	if b1, r1 := scrapeBatches(srv.url()); restarted.Load() == 0 && b1 > b0 {
 		fmt.Printf("   group commit: %.0f records in %.0f transactions (%.1f per transaction)\n", r1-r0, b1-b0, (r1-r0)/(b1-b0))
 	}
@@ -330,6 +334,15 @@ func run(c config) error {
 	// commit (or fail) within a batch; let them settle before comparing.
 	time.Sleep(time.Second)
 	return verify(ctx, srv, dsn, auctions, bidders, acks)
+}
+
+// selfCPU returns the CPU time (user + system) this process (the load generator) used so far.
+func selfCPU() time.Duration {
+	var ru syscall.Rusage
+	if syscall.Getrusage(syscall.RUSAGE_SELF, &ru) != nil {
+		return 0
+	}
+	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
 }
 
 // priceSignal broadcasts "the price moved": wait returns a channel closed at the next move.
@@ -563,22 +576,30 @@ func (s *server) stop() {
 	}
 }
 
-func placeBid(ctx context.Context, c *http.Client, base string, b bidder, amount int64, key string) (market.BidReceipt, int, error) {
-	body := fmt.Sprintf(`{"amount":%q}`, money.New(amount, money.CNY).String())
-	req, _ := http.NewRequestWithContext(ctx, "POST", fmt.Sprintf("%s/api/v1/market/auctions/%d/bids", base, b.auction), strings.NewReader(body))
+// receipt is the part of a bid's answer (market.BidReceipt) the generator uses.
+type receipt struct {
+	Seq      int64        `json:"seq"`
+	Accepted bool         `json:"accepted"`
+	Rule     string       `json:"rule"`
+	Price    money.Amount `json:"price"`
+}
+
+func placeBid(ctx context.Context, c *http.Client, base string, b bidder, amount int64, key string) (receipt, int, error) {
+	body := `{"amount":"` + money.New(amount, money.CNY).String() + `"}`
+	req, _ := http.NewRequestWithContext(ctx, "POST", base+"/api/v1/market/auctions/"+strconv.FormatInt(b.auction, 10)+"/bids", strings.NewReader(body))
 	req.Header.Set("Authorization", "Bearer "+b.token)
 	req.Header.Set("Content-Type", "application/json")
 	req.Header.Set("Idempotency-Key", key)
 	res, err := c.Do(req)
 	if err != nil {
-		return market.BidReceipt{}, 0, err
+		return receipt{}, 0, err
 	}
 	defer res.Body.Close()
 	data, err := io.ReadAll(res.Body)
 	if err != nil {
-		return market.BidReceipt{}, 0, err
+		return receipt{}, 0, err
 	}
-	var rc market.BidReceipt
+	var rc receipt
 	if res.StatusCode == 200 {
 		if err := json.Unmarshal(data, &rc); err != nil {
 			return rc, 0, err
@@ -587,8 +608,10 @@ func placeBid(ctx context.Context, c *http.Client, base string, b bidder, amount
 	return rc, res.StatusCode, nil
 }
 
-func subscribe(ctx context.Context, c *http.Client, base string, b bidder, fn func(market.Event)) {
-	req, _ := http.NewRequestWithContext(ctx, "GET", fmt.Sprintf("%s/api/v1/stream?topic=auction.%d", base, b.auction), nil)
+// subscribe follows the auction's stream and calls fn with the amount of every accepted bid
+// ("event" records carrying an amount); it reads only that field of each record.
+func subscribe(ctx context.Context, c *http.Client, base string, b bidder, fn func(minor int64)) {
+	req, _ := http.NewRequestWithContext(ctx, "GET", base+"/api/v1/stream?topic=auction."+strconv.FormatInt(b.auction, 10), nil)
 	req.Header.Set("Authorization", "Bearer "+b.token)
 	res, err := c.Do(req)
 	if err != nil {
@@ -599,19 +622,36 @@ func subscribe(ctx context.Context, c *http.Client, base string, b bidder, fn fu
 		return
 	}
 	sc := bufio.NewScanner(res.Body)
-	var typ string
+	isEvent := false
 	for sc.Scan() {
 		line := sc.Bytes()
 		switch {
 		case bytes.HasPrefix(line, []byte("event: ")):
-			typ = string(line[7:])
-		case bytes.HasPrefix(line, []byte("data: ")) && typ == "event":
-			var e market.Event
-			if json.Unmarshal(line[6:], &e) == nil {
-				fn(e)
+			isEvent = string(line[7:]) == "event" // no allocation: the conversion is only compared
+		case isEvent && bytes.HasPrefix(line, []byte("data: ")):
+			if minor, ok := amountOf(line[6:]); ok {
+				fn(minor)
 			}
 		}
 	}
+}
+
+// amountOf reads the "amount" of a market.Event's JSON (a decimal string, as the API writes
+// amounts) without decoding the rest; ok is false when it is absent (null) or unreadable.
+func amountOf(data []byte) (int64, bool) {
+	_, rest, found := bytes.Cut(data, []byte(`"amount":"`))
+	if !found {
+		return 0, false
+	}
+	end := bytes.IndexByte(rest, '"')
+	if end < 0 {
+		return 0, false
+	}
+	a, err := money.Parse(string(rest[:end]), money.CNY)
+	if err != nil {
+		return 0, false
+	}
+	return a.Minor(), true
 }
 
 // verify reconciles the acknowledgements with the stored history and checks each auction's

@@ -1,5 +1,8 @@
 #!/usr/bin/env bash
-# Side by side (docs/benchmarks.md, "Auction marketplace: server CPU per bid, before and after"):
+# Side by side (docs/benchmarks.md, "Auction marketplace: server CPU per bid, before and after", and
+# "Auction marketplace: the bid route's fast path and batched live events"): build BENCH from the newest
+# tree: it migrates the fresh database, and a PostgreSQL server does not start with a migration pending.
+#
 # two reclaim binaries, BASE and NEW, under the same load generator, alternating, on SQLite then
 # PostgreSQL; then NEW under the old generator (-self-outbid). Everything on 127.0.0.1.
 # Usage: BASE=/tmp/ab/reclaim-base NEW=/tmp/ab/reclaim-new BENCH=/tmp/ab/bench-new D=30s bench/auction/sidebyside.sh

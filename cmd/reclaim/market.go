@@ -17,11 +17,16 @@ import (
 
 // newMarket starts the marketplace service of a serving node: bids are judged by per-auction
 // engines and group-committed (sqldb.Market); every committed event and every close is
-// published on the topic auction.<id>.
+// published on the topic auction.<id>, a committed batch's events together (one transaction
+// on PostgreSQL's fan-out, not one per event).
 func newMarket(a *app, broker *events.Broker, log *slog.Logger) *sqldb.Market {
-	return a.db.NewMarket(sqldb.MarketOptions{Notify: func(id int64, typ string, data any) {
-		if err := broker.Publish(context.Background(), "auction."+strconv.FormatInt(id, 10), typ, data); err != nil {
-			log.Warn("auction event not published", "auction", id, "err", err)
+	return a.db.NewMarket(sqldb.MarketOptions{NotifyAll: func(notes []sqldb.Note) {
+		msgs := make([]events.Message, len(notes))
+		for i, n := range notes {
+			msgs[i] = events.Message{Topic: "auction." + strconv.FormatInt(n.AuctionID, 10), Type: n.Type, Data: n.Data}
+		}
+		if err := broker.PublishAll(context.Background(), msgs); err != nil {
+			log.Warn("auction events not published", "events", len(msgs), "err", err)
 		}
 	}})
 }
