@@ -49,6 +49,8 @@ type WorkoutService interface {
 	Campaigns(ctx context.Context, limit int) ([]workout.Campaign, error)
 	PlanDay(ctx context.Context, v workout.Viewer, day date.Date, strat *workout.Strategy) (*workout.DayPlan, error)
 	Queue(ctx context.Context, v workout.Viewer, day date.Date) ([]workout.PlanItem, error)
+	TrainContactModel(ctx context.Context, v workout.Viewer, req workout.ContactTrainRequest) (workout.ContactModelInfo, error)
+	ContactModel(ctx context.Context, v workout.Viewer) (workout.ContactModelCard, error)
 }
 
 // CasePath identifies a case.

@@ -185,7 +185,7 @@ type ContactModelSummary struct {
 	Positives    int            `json:"positives"`
 	ByChannel    map[string]int `json:"rows_by_channel"`
 	PosByChannel map[string]int `json:"positives_by_channel"`
-	AUC          float64        `json:"auc"` // on the held-out cases; NaN when they hold one label only
+	AUC          float64        `json:"auc"` // on the held-out cases; -1 when not computed (too few rows or one label held out)
 	PayShare     float64        `json:"pay_share"`
 	HorizonDays  int            `json:"horizon_days"`
 	MinRows      int            `json:"min_rows"`
@@ -224,7 +224,7 @@ func TrainLiveContactModel(ctx context.Context, examples []LiveExample, o LiveTr
 	if !(o.HoldoutFrac > 0 && o.HoldoutFrac < 1) {
 		o.HoldoutFrac = 0.25
 	}
-	s := ContactModelSummary{Rows: len(examples), ByChannel: map[string]int{}, PosByChannel: map[string]int{}, MinRows: o.MinRows, AUC: math.NaN()}
+	s := ContactModelSummary{Rows: len(examples), ByChannel: map[string]int{}, PosByChannel: map[string]int{}, MinRows: o.MinRows, AUC: -1}
 	if len(examples) < o.MinRows {
 		return nil, s, &reclaim.Error{Code: reclaim.EINVALID,
 			Message: fmt.Sprintf("the contact log has %d usable contacts (contacts whose horizon has ended); training needs at least %d", len(examples), o.MinRows),
@@ -265,7 +265,9 @@ func TrainLiveContactModel(ctx context.Context, examples []LiveExample, o LiveTr
 				label[i] = b2f(test[i].Paid)
 				score[i] = m.PPay(&test[i].Features, test[i].Channel)
 			}
-			s.AUC = gbdt.AUC(label, score, nil)
+			if auc := gbdt.AUC(label, score, nil); !math.IsNaN(auc) {
+				s.AUC = auc
+			}
 		} else if ctx.Err() != nil {
 			return nil, s, ctx.Err()
 		}
@@ -319,4 +321,31 @@ func ModelValues(s *Strategy, m *ContactModel, f *CaseFeatures, amountIfPaid flo
 		v[ChannelIndex(ChannelCall)], v[ChannelIndex(ChannelSMS)] = math.NaN(), math.NaN()
 	}
 	return v
+}
+
+// ContactModelInfo describes a stored contact model.
+type ContactModelInfo struct {
+	ID        int64               `json:"id"`
+	Name      string              `json:"name"`
+	CreatedAt time.Time           `json:"created_at"`
+	Trainer   string              `json:"trainer"`
+	Summary   ContactModelSummary `json:"summary"`
+}
+
+// ContactModelCard is the newest stored model as the console shows it: Model false (and Info
+// nil) when none is stored, the challenger arm then being valued by rules; Valuation is what a
+// plan made now would say in DayPlan.ChallengerValuation.
+type ContactModelCard struct {
+	Model     bool              `json:"model"`
+	Info      *ContactModelInfo `json:"info,omitempty"`
+	Valuation string            `json:"challenger_valuation"`
+}
+
+// ContactTrainRequest says how to train: the fewest usable contacts (0: DefaultMinRows), the
+// label's horizon in days (0: ContactHorizonDays) and an optional name (default
+// contact-YYYYMMDD-HHMMSS).
+type ContactTrainRequest struct {
+	MinRows int    `json:"min_rows,omitempty"`
+	Horizon int    `json:"horizon_days,omitempty"`
+	Name    string `json:"name,omitempty"`
 }

@@ -141,21 +141,21 @@ func TestTrainContactModel(t *testing.T) {
 		}
 
 		// Refusals store nothing.
-		if _, err := svc.TrainContactModel(ctx, alice, service.ContactTrainRequest{Horizon: 10}); code(err) != reclaim.EFORBIDDEN {
+		if _, err := svc.TrainContactModel(ctx, alice, workout.ContactTrainRequest{Horizon: 10}); code(err) != reclaim.EFORBIDDEN {
 			t.Fatalf("a collector trained: %v", err)
 		}
-		_, err = svc.TrainContactModel(ctx, manager, service.ContactTrainRequest{Horizon: 10, MinRows: 5000})
+		_, err = svc.TrainContactModel(ctx, manager, workout.ContactTrainRequest{Horizon: 10, MinRows: 5000})
 		if code(err) != reclaim.EINVALID || !strings.Contains(err.Error(), "has 720 usable contacts") || !strings.Contains(err.Error(), "at least 5000") {
 			t.Fatalf("too small a log: %v", err)
 		}
-		if _, err := svc.TrainContactModel(ctx, manager, service.ContactTrainRequest{Horizon: -3}); code(err) != reclaim.EINVALID {
+		if _, err := svc.TrainContactModel(ctx, manager, workout.ContactTrainRequest{Horizon: -3}); code(err) != reclaim.EINVALID {
 			t.Fatalf("negative horizon: %v", err)
 		}
 		if n, _ := db.CountContactModels(ctx); n != 0 {
 			t.Fatalf("%d models stored after refusals", n)
 		}
 
-		rec, err := svc.TrainContactModel(ctx, manager, service.ContactTrainRequest{Horizon: 10, Name: "cm-test"})
+		rec, err := svc.TrainContactModel(ctx, manager, workout.ContactTrainRequest{Horizon: 10, Name: "cm-test"})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -165,11 +165,11 @@ func TestTrainContactModel(t *testing.T) {
 			!(s.PayShare > 0 && s.PayShare < 1) || s.TrainRows+s.HoldoutRows != s.Rows || s.HoldoutRows == 0 {
 			t.Fatalf("summary %+v", s)
 		}
-		if _, err := svc.TrainContactModel(ctx, manager, service.ContactTrainRequest{Horizon: 10, Name: "cm-test"}); code(err) != reclaim.ECONFLICT {
+		if _, err := svc.TrainContactModel(ctx, manager, workout.ContactTrainRequest{Horizon: 10, Name: "cm-test"}); code(err) != reclaim.ECONFLICT {
 			t.Fatalf("duplicate name: %v", err)
 		}
 		card, err = svc.ContactModel(ctx, manager)
-		if err != nil || !card.Model || card.Valuation != "model:cm-test" || card.Summary.Rows != 720 {
+		if err != nil || !card.Model || card.Valuation != "model:cm-test" || card.Info.Summary.Rows != 720 {
 			t.Fatalf("card %+v %v", card, err)
 		}
 
@@ -222,7 +222,7 @@ func TestTrainContactModel(t *testing.T) {
 			Source: workout.SourceAgency, Pack: "cn", Allowed: true, Reasons: []workout.ContactReason{}}}); err != nil {
 			t.Fatal(err)
 		}
-		_, err = svc.TrainContactModel(ctx, manager, service.ContactTrainRequest{Horizon: 10})
+		_, err = svc.TrainContactModel(ctx, manager, workout.ContactTrainRequest{Horizon: 10})
 		if code(err) != reclaim.EINVALID || !strings.Contains(err.Error(), `unknown channel "pigeon"`) {
 			t.Fatalf("unknown channel: %v", err)
 		}
