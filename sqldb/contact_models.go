@@ -186,14 +186,10 @@ func repeatPlaceholders(n int) string {
 	return string(b)
 }
 
-// ContactModelRecord is a stored contact model.
+// ContactModelRecord is a stored contact model: its description and the model file.
 type ContactModelRecord struct {
-	ID        int64                       `json:"id"`
-	Name      string                      `json:"name"`
-	CreatedAt time.Time                   `json:"created_at"`
-	Trainer   string                      `json:"trainer"`
-	Summary   workout.ContactModelSummary `json:"summary"`
-	Model     []byte                      `json:"-"`
+	workout.ContactModelInfo
+	Model []byte `json:"-"`
 }
 
 // SaveContactModel stores a trained model; a name already used is ECONFLICT.
