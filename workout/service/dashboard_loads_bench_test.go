@@ -56,7 +56,7 @@ func BenchmarkDashboardLoads(b *testing.B) {
 			seed := time.Since(t0)
 			day := date.Of(2026, 5, 2)
 			from, to := date.Of(2026, 4, 3), date.Of(2026, 5, 2)
-			col := workout.Viewer{Role: reclaim.RoleCollector, Username: "c07"}
+			col := workout.Viewer{Role: reclaim.RoleCollector, Username: "c01"}
 			loads := []struct {
 				name string
 				fn   func() (int, error)
@@ -82,6 +82,21 @@ func BenchmarkDashboardLoads(b *testing.B) {
 					})
 					return k, err
 				}},
+				// The dashboard's and the performance report's queries one by one (as in
+				// sqldb/performance.go), to see which one costs what.
+				{"q-dash-cases", rawCount(db, `SELECT c.id, c.assignee, c.agency, c.limitation_expiry, x.arm, a.portfolio_id, SUM(a.claim_minor)
+					FROM cases c JOIN accounts a ON a.case_id = c.id LEFT JOIN case_arms x ON x.case_id = c.id
+					GROUP BY c.id, c.assignee, c.agency, c.limitation_expiry, x.arm, a.portfolio_id ORDER BY c.id, a.portfolio_id`)},
+				{"q-dash-payments", rawCount(db, `SELECT case_id, effective, SUM(amount_minor) FROM account_movements WHERE type IN (?, ?) AND effective >= ? AND effective <= ?
+					GROUP BY case_id, effective ORDER BY case_id, effective`, workout.MovePayment, workout.MoveReversal, dtArg(db, from), dtArg(db, to))},
+				{"q-dash-contacts", rawCount(db, `SELECT case_id, local_at, channel FROM contact_attempts
+					WHERE at >= ? AND at < ? AND (source = ? OR (allowed AND source <> ?)) ORDER BY case_id, at, id`,
+					instArg(db, from.Time().Add(-14*time.Hour)), instArg(db, to.AddDays(1).Time().Add(14*time.Hour)), workout.SourceAgency, workout.SourceCheck)},
+				{"q-perf-basis", rawCount(db, `SELECT a.portfolio_id, l.origination_date, COUNT(*), SUM(a.cost_basis_minor) FROM accounts a JOIN loans l ON l.id = a.loan_id
+					GROUP BY a.portfolio_id, l.origination_date`)},
+				{"q-perf-collections", rawCount(db, `SELECT a.portfolio_id, l.origination_date, m.effective, SUM(m.amount_minor) FROM account_movements m
+					JOIN accounts a ON a.loan_id = m.loan_id JOIN loans l ON l.id = m.loan_id WHERE m.type IN (?, ?)
+					GROUP BY a.portfolio_id, l.origination_date, m.effective ORDER BY a.portfolio_id, m.effective`, workout.MovePayment, workout.MoveReversal)},
 				{"dashboard", func() (int, error) {
 					d, err := svc.Dashboard(ctx, from, to, nil)
 					if err != nil {
@@ -283,4 +298,38 @@ func seedDashboard(b *testing.B, db *sqldb.DB, svc *service.Service, n int, now 
 	if err := db.ReplacePlan(ctx, day, items); err != nil {
 		b.Fatal(err)
 	}
+}
+
+// rawCount runs q and counts its rows.
+func rawCount(db *sqldb.DB, q string, args ...any) func() (int, error) {
+	return func() (int, error) {
+		k := 0
+		err := db.ReadTx(context.Background(), func(tx *sqldb.Tx) error {
+			rows, err := tx.Query(context.Background(), q, args...)
+			if err != nil {
+				return err
+			}
+			defer rows.Close()
+			for rows.Next() {
+				k++
+			}
+			return rows.Err()
+		})
+		return k, err
+	}
+}
+
+func instArg(db *sqldb.DB, t time.Time) any {
+	t = t.UTC().Truncate(time.Microsecond)
+	if db.Dialect() == sqldb.SQLite {
+		return t.Format("2006-01-02T15:04:05.000000Z")
+	}
+	return t
+}
+
+func dtArg(db *sqldb.DB, d date.Date) any {
+	if db.Dialect() == sqldb.SQLite {
+		return d.String()
+	}
+	return d.Time()
 }
