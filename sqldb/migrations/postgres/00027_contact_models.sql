@@ -13,5 +13,16 @@ CREATE TABLE contact_models (
     summary_json TEXT NOT NULL
 );
 
+-- The manager's dashboard at 100,000 cases (docs/benchmarks.md): covering indexes for its three
+-- loads and the performance report. Claims by case and portfolio read in index order without the
+-- table; the payment movements of a window (and of every acquisition) without scanning the
+-- boarding movements; the contacts of a window in (at, id) order without a table lookup a row.
+CREATE INDEX accounts_case_claim ON accounts (case_id, portfolio_id, claim_minor);
+CREATE INDEX account_movements_type ON account_movements (type, effective, case_id, amount_minor, loan_id);
+CREATE INDEX contact_attempts_window ON contact_attempts (at, id, case_id, source, allowed, local_at, channel);
+
 -- +goose Down
+DROP INDEX contact_attempts_window;
+DROP INDEX account_movements_type;
+DROP INDEX accounts_case_claim;
 DROP TABLE contact_models;
