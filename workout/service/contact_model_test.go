@@ -231,3 +231,59 @@ func TestTrainContactModel(t *testing.T) {
 		}
 	})
 }
+
+// TestAttemptDaysMatchesSummary: the dashboard's set-based denial summary (sqldb.AttemptDays)
+// gives the per-day attempts, denials and rules that SummarizeAttempts gives over every attempt:
+// contacts allowed and refused (22:30 is outside the CN-1 hours), agency reports, and pre-dial
+// checks (left out of both).
+func TestAttemptDaysMatchesSummary(t *testing.T) {
+	sqldbtest.ForEachEngine(t, func(t *testing.T, db *sqldb.DB) {
+		ctx := context.Background()
+		svc, ids := queueFixture(t, db)
+		for i, id := range ids[:10] {
+			h := 10 + i
+			if i%3 == 0 {
+				h = 22
+			}
+			at := time.Date(2026, 3, 3+i%4, h, 30, 0, 0, cst)
+			if _, err := svc.Contact(ctx, manager, id, workout.ActionInput{Kind: "call", Outcome: "answered", Party: "debtor", At: at, Number: "13900139000"},
+				workout.SourceConsole, i == 4); err != nil {
+				t.Fatal(err)
+			}
+		}
+		from, to := date.Of(2026, 3, 1), date.Of(2026, 3, 31)
+		lo, hi := from.Time().Add(-14*time.Hour), to.AddDays(1).Time().Add(14*time.Hour)
+		ats, err := db.Attempts(ctx, sqldb.AttemptFilter{From: lo, To: hi})
+		if err != nil {
+			t.Fatal(err)
+		}
+		want := map[string]workout.AttemptSummary{}
+		for _, r := range service.SummarizeAttempts(ats, from, to) {
+			w := want[r.Day]
+			w.Day, w.Attempts, w.Denied = r.Day, w.Attempts+r.Attempts, w.Denied+r.Denied
+			if w.ByRule == nil {
+				w.ByRule = map[string]int{}
+			}
+			for k, n := range r.ByRule {
+				w.ByRule[k] += n
+			}
+			want[r.Day] = w
+		}
+		got, err := db.AttemptDays(ctx, lo, hi)
+		if err != nil {
+			t.Fatal(err)
+		}
+		denied := 0
+		for _, g := range got {
+			w := want[g.Day]
+			if g.Attempts != w.Attempts || g.Denied != w.Denied || fmt.Sprint(g.ByRule) != fmt.Sprint(w.ByRule) {
+				t.Fatalf("day %s: got %+v, want %+v", g.Day, g, w)
+			}
+			denied += g.Denied
+			delete(want, g.Day)
+		}
+		if len(want) != 0 || denied == 0 {
+			t.Fatalf("days missing %v, %d denied", want, denied)
+		}
+	})
+}
