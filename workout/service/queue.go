@@ -213,10 +213,15 @@ func (s *Service) Queue(ctx context.Context, v workout.Viewer, day date.Date) ([
 	return items, err
 }
 
-// liveHistory turns a case's stored attempts into the contact model's history (debtor-local days).
+// liveHistory turns a case's stored attempts into the contact model's history (debtor-local
+// days): the contacts that happened, as the trainer reads them (sqldb.ContactLog: allowed, or
+// reported by an agency; pre-dial checks and refused attempts left out).
 func liveHistory(h []workout.Attempt) []workout.LiveContact {
 	out := make([]workout.LiveContact, 0, len(h))
 	for _, a := range h {
+		if a.Source == workout.SourceCheck || (!a.Allowed && a.Source != workout.SourceAgency) {
+			continue
+		}
 		c := asContact(a)
 		out = append(out, workout.LiveContact{CaseID: a.CaseID, At: a.At, Day: date.Of(c.At.Year(), c.At.Month(), c.At.Day()), Channel: a.Channel, Outcome: a.Outcome})
 	}
