@@ -97,6 +97,10 @@ func BenchmarkDashboardLoads(b *testing.B) {
 				{"q-perf-collections", rawCount(db, `SELECT a.portfolio_id, l.origination_date, m.effective, SUM(m.amount_minor) FROM account_movements m
 					JOIN accounts a ON a.loan_id = m.loan_id JOIN loans l ON l.id = m.loan_id WHERE m.type IN (?, ?)
 					GROUP BY a.portfolio_id, l.origination_date, m.effective ORDER BY a.portfolio_id, m.effective`, workout.MovePayment, workout.MoveReversal)},
+				{"attempt-days", func() (int, error) {
+					ds, err := db.AttemptDays(ctx, from.Time().Add(-14*time.Hour), to.AddDays(1).Time().Add(14*time.Hour))
+					return len(ds), err
+				}},
 				{"dashboard", func() (int, error) {
 					d, err := svc.Dashboard(ctx, from, to, nil)
 					if err != nil {
