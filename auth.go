@@ -26,11 +26,15 @@ const (
 	RoleAgency Role = "agency"
 	// RoleLegal is legal staff: records legal steps (filing, judgment, enforcement).
 	RoleLegal Role = "legal"
+	// RoleCreditCommittee is a member of the credit committee: the checker of settlements beyond
+	// a collection manager's limits (workout.DefaultApprovalPolicy: above 60% discount or 500,000
+	// yuan waived). It reads cases (masked) and the manager's dashboard; it works no case.
+	RoleCreditCommittee Role = "credit_committee"
 )
 
 // Roles lists every role.
 var Roles = []Role{RoleAdmin, RoleAnalyst, RoleCollector, RoleBidder, RoleInvestor, RoleTrustee, RoleAuditor,
-	RoleCollectionManager, RoleAgency, RoleLegal}
+	RoleCollectionManager, RoleAgency, RoleLegal, RoleCreditCommittee}
 
 // Valid reports whether r is a known role.
 func (r Role) Valid() bool { return slices.Contains(Roles, r) }
@@ -96,7 +100,7 @@ var RolePermissions = map[Permission][]Role{
 	PermModelManage:     {RoleAdmin, RoleAnalyst},
 
 	PermPortfolioBoard:   {RoleAdmin, RoleCollectionManager},
-	PermCaseRead:         {RoleAdmin, RoleCollectionManager, RoleCollector, RoleAgency, RoleLegal, RoleAuditor},
+	PermCaseRead:         {RoleAdmin, RoleCollectionManager, RoleCollector, RoleAgency, RoleLegal, RoleAuditor, RoleCreditCommittee},
 	PermCaseWork:         {RoleCollectionManager, RoleCollector, RoleAgency, RoleLegal},
 	PermCasePersonal:     {RoleCollector, RoleAgency, RoleLegal},
 	PermCaseAssign:       {RoleAdmin, RoleCollectionManager},
@@ -113,9 +117,9 @@ var RolePermissions = map[Permission][]Role{
 	PermOrgManage:        {RoleAdmin},
 	PermDealRead:         {RoleAdmin, RoleAnalyst, RoleInvestor, RoleTrustee, RoleAuditor},
 	PermDealManage:       {RoleAdmin, RoleAnalyst, RoleTrustee},
-	PermWorkoutDashboard: {RoleAdmin, RoleCollectionManager, RoleAuditor},
+	PermWorkoutDashboard: {RoleAdmin, RoleCollectionManager, RoleAuditor, RoleCreditCommittee},
 
-	PermSettlementApprove: {RoleCollectionManager},
+	PermSettlementApprove: {RoleCollectionManager, RoleCreditCommittee},
 }
 
 // Can reports whether role r holds permission p.

@@ -33,6 +33,19 @@ type queueOut struct {
 	}
 }
 
+// ContactTrainInput trains the contact model from the live contact log.
+type ContactTrainInput struct {
+	Body struct {
+		MinRows int    `json:"min_rows,omitempty" minimum:"0" maximum:"100000000" doc:"fewest usable contacts to train on (default 200, never below 100)"`
+		Horizon int    `json:"horizon_days,omitempty" minimum:"0" maximum:"365" doc:"a contact is labelled paid when the case paid within this many days after it (default 30)"`
+		Name    string `json:"name,omitempty" maxLength:"80" doc:"the model's name (default contact-YYYYMMDD-HHMMSS)"`
+	}
+}
+
+type contactModelOut struct{ Body workout.ContactModelInfo }
+
+type contactCardOut struct{ Body workout.ContactModelCard }
+
 func (s *Server) queueRoutes() {
 	w := s.cfg.Workout
 	tags := []string{"workout"}
@@ -68,5 +81,28 @@ func (s *Server) queueRoutes() {
 			out := &queueOut{}
 			out.Body.Day, out.Body.Items = day.String(), items
 			return out, err
+		})
+	register(s, reclaim.PermCaseAssign, huma.Operation{OperationID: "train-contact-model", Method: http.MethodPost,
+		Path: "/api/v1/workout/contact-model/train", Summary: "Train the contact model from the live contact log and payments and store it (the challenger arm is valued with the newest)",
+		Description: "Each contact that happened (allowed, or reported by an agency) whose horizon has ended is one example: the case's features at the contact, its channel, and whether the case paid within the horizon. Too small a log, one outcome only or an unknown channel is 400 and stores nothing.",
+		Tags:        tags, Errors: []int{400, 409}, DefaultStatus: http.StatusCreated},
+		func(ctx context.Context, in *ContactTrainInput) (*contactModelOut, error) {
+			v, err := s.viewer(ctx)
+			if err != nil {
+				return nil, err
+			}
+			m, err := w.TrainContactModel(ctx, v, workout.ContactTrainRequest{MinRows: in.Body.MinRows, Horizon: in.Body.Horizon, Name: in.Body.Name})
+			return &contactModelOut{Body: m}, err
+		})
+	register(s, reclaim.PermWorkoutDashboard, huma.Operation{OperationID: "get-contact-model", Method: http.MethodGet,
+		Path: "/api/v1/workout/contact-model", Summary: "The newest stored contact model (training summary, held-out AUC) and how the challenger arm is valued",
+		Tags: tags},
+		func(ctx context.Context, _ *struct{}) (*contactCardOut, error) {
+			v, err := s.viewer(ctx)
+			if err != nil {
+				return nil, err
+			}
+			c, err := w.ContactModel(ctx, v)
+			return &contactCardOut{Body: c}, err
 		})
 }

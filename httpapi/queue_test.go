@@ -80,3 +80,37 @@ func TestQueueAPI(t *testing.T) {
 		}
 	})
 }
+
+// TestContactModelAPI: only case.assign trains; a log too small to train on is 400 naming how
+// many usable contacts were found and needed, and stores nothing (the card still says rules);
+// malformed bodies are 4xx; the card is for workout.dashboard holders only.
+func TestContactModelAPI(t *testing.T) {
+	sqldbtest.ForEachEngine(t, func(t *testing.T, db *sqldb.DB) {
+		f := newFixture(t, db)
+		f.board(t)
+		mgr := f.as(reclaim.RoleCollectionManager)
+		for _, r := range []reclaim.Role{reclaim.RoleCollector, reclaim.RoleAgency, reclaim.RoleLegal, reclaim.RoleAuditor, reclaim.RoleCreditCommittee, reclaim.RoleAnalyst} {
+			must(t, f.as(r), "POST", "/api/v1/workout/contact-model/train", `{}`, 403)
+		}
+		for _, r := range []reclaim.Role{reclaim.RoleCollector, reclaim.RoleAgency, reclaim.RoleBidder, reclaim.RoleAnalyst} {
+			must(t, f.as(r), "GET", "/api/v1/workout/contact-model", "", 403)
+		}
+		b := must(t, mgr, "POST", "/api/v1/workout/contact-model/train", `{"min_rows":150}`, 400)
+		if errorCode(b) != reclaim.EINVALID || !strings.Contains(string(b), "has 0 usable contacts") || !strings.Contains(string(b), "at least 150") {
+			t.Fatalf("empty log: %s", b)
+		}
+		for _, bad := range []string{`{"min_rows":-1}`, `{"horizon_days":9999}`, `{"min_rows":"many"}`, `{"name":"` + strings.Repeat("x", 81) + `"}`, `[`} {
+			if res, b := mgr.do("POST", "/api/v1/workout/contact-model/train", bad); res.StatusCode < 400 || res.StatusCode >= 500 {
+				t.Fatalf("%s: %d %s", bad, res.StatusCode, b)
+			}
+		}
+		card := decode[workout.ContactModelCard](t, must(t, f.as(reclaim.RoleAuditor), "GET", "/api/v1/workout/contact-model", "", 200))
+		if card.Model || card.Valuation != workout.ValuationRules || card.Info != nil {
+			t.Fatalf("card after refusals: %+v", card)
+		}
+		plan := decode[workout.DayPlan](t, must(t, mgr, "POST", "/api/v1/workout/queue/plan", `{"day":"2026-03-11"}`, 200))
+		if plan.ChallengerValuation != workout.ValuationRules {
+			t.Fatalf("plan without a model: %+v", plan)
+		}
+	})
+}

@@ -210,7 +210,7 @@ type UserCreate struct {
 	Body struct {
 		Username    string       `json:"username" pattern:"^[a-zA-Z0-9._-]{2,64}$" doc:"letters, digits, . _ -"`
 		DisplayName string       `json:"display_name" maxLength:"100"`
-		Role        reclaim.Role `json:"role" enum:"admin,analyst,collector,bidder,investor,trustee,auditor,collection_manager,agency,legal"`
+		Role        reclaim.Role `json:"role" enum:"admin,analyst,collector,bidder,investor,trustee,auditor,collection_manager,agency,legal,credit_committee"`
 		Password    string       `json:"password" minLength:"12" maxLength:"1024" doc:"temporary: the user must change it at the first sign-in"`
 	}
 }
@@ -220,7 +220,7 @@ type UserPatch struct {
 	ID   int64 `path:"id" minimum:"1"`
 	Body struct {
 		DisplayName *string       `json:"display_name,omitempty" maxLength:"100"`
-		Role        *reclaim.Role `json:"role,omitempty" enum:"admin,analyst,collector,bidder,investor,trustee,auditor,collection_manager,agency,legal"`
+		Role        *reclaim.Role `json:"role,omitempty" enum:"admin,analyst,collector,bidder,investor,trustee,auditor,collection_manager,agency,legal,credit_committee"`
 		Disabled    *bool         `json:"disabled,omitempty"`
 		Password    *string       `json:"password,omitempty" minLength:"12" maxLength:"1024" doc:"temporary: the user must change it at the next sign-in; ends the user's sessions and tokens"`
 	}

@@ -167,3 +167,46 @@ func TestSettlementAPI(t *testing.T) {
 }
 
 func yuanStr(minor int64) string { return fmt.Sprintf("%d.%02d", minor/100, minor%100) }
+
+// TestCreditCommitteeApproval: an offer at 75% discount (above a collection manager's 60%) needs
+// the credit committee: a manager is refused with 403 naming the role, the offer waits on the
+// committee's approvals page (and not the manager's), and a committee member approves it.
+func TestCreditCommitteeApproval(t *testing.T) {
+	sqldbtest.ForEachEngine(t, func(t *testing.T, db *sqldb.DB) {
+		f := newFixture(t, db)
+		mgr := f.as(reclaim.RoleCollectionManager)
+		col := f.as(reclaim.RoleCollector)
+		cc := f.as(reclaim.RoleCreditCommittee)
+		must(t, mgr, "POST", fmt.Sprintf("/api/v1/portfolios/%d/acquisition", f.portfolio), `{"award_date":"2026-03-02","price":"123456.78"}`, 201)
+		all := decode[struct{ Items []workout.CaseRow }](t, must(t, mgr, "GET", "/api/v1/cases?limit=5", "", 200))
+		c1 := all.Items[0].ID
+		must(t, mgr, "POST", fmt.Sprintf("/api/v1/cases/%d/assign", c1), `{"assignee":"collector1"}`, 200)
+		// The committee works no case: it may not propose.
+		must(t, cc, "POST", fmt.Sprintf("/api/v1/workout/cases/%d/offers", c1), `{"discount":0.75}`, 403)
+		o := decode[workout.SettlementOffer](t, must(t, col, "POST", fmt.Sprintf("/api/v1/workout/cases/%d/offers", c1), `{"discount":0.75}`, 201))
+		if o.Status != workout.OfferProposed || o.CheckerRole != "credit_committee" {
+			t.Fatalf("75%% offer %+v", o)
+		}
+		if q := decode[struct{ Items []workout.SettlementOffer }](t, must(t, mgr, "GET", "/api/v1/workout/approvals", "", 200)); len(q.Items) != 0 {
+			t.Fatalf("a manager is offered a 75%% approval: %+v", q.Items)
+		}
+		q := decode[struct{ Items []workout.SettlementOffer }](t, must(t, cc, "GET", "/api/v1/workout/approvals", "", 200))
+		if len(q.Items) != 1 || q.Items[0].ID != o.ID {
+			t.Fatalf("committee approvals %+v", q.Items)
+		}
+		ap := fmt.Sprintf("/api/v1/workout/offers/%d/approve", o.ID)
+		res, b := mgr.do("POST", ap, `{}`)
+		if res.StatusCode != 403 || !strings.Contains(string(b), "credit_committee") {
+			t.Fatalf("manager approving 75%%: %d %s", res.StatusCode, b)
+		}
+		if g, _ := db.GetOffer(context.Background(), o.ID); g.Status != workout.OfferProposed || g.Checker != "" {
+			t.Fatalf("a refused approval changed the offer: %+v", g)
+		}
+		o = decode[workout.SettlementOffer](t, must(t, cc, "POST", ap, `{"note":"committee 2026-12"}`, 200))
+		if o.Status != workout.OfferApproved || o.Checker != "credit_committee1" {
+			t.Fatalf("committee approval %+v", o)
+		}
+		// Above every limit (90%) nobody approves: the offer is refused when made.
+		must(t, col, "POST", fmt.Sprintf("/api/v1/workout/cases/%d/offers", c1), `{"discount":0.95}`, 400)
+	})
+}

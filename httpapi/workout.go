@@ -49,6 +49,8 @@ type WorkoutService interface {
 	Campaigns(ctx context.Context, limit int) ([]workout.Campaign, error)
 	PlanDay(ctx context.Context, v workout.Viewer, day date.Date, strat *workout.Strategy) (*workout.DayPlan, error)
 	Queue(ctx context.Context, v workout.Viewer, day date.Date) ([]workout.PlanItem, error)
+	TrainContactModel(ctx context.Context, v workout.Viewer, req workout.ContactTrainRequest) (workout.ContactModelInfo, error)
+	ContactModel(ctx context.Context, v workout.Viewer) (workout.ContactModelCard, error)
 }
 
 // CasePath identifies a case.
@@ -729,14 +731,15 @@ func writeCSVLine(b *bytes.Buffer, fields ...string) {
 }
 
 // workoutTopicAllowed decides the SSE topics case.<id> (the case's changes: anyone who may see
-// the case) and workout (every case's changes: managers and auditors with compliance.report).
+// the case) and workout (every case's changes: managers and auditors with compliance.report, and
+// settlement checkers, whose Approvals page follows it; every one of them reads every case).
 func (s *Server) workoutTopicAllowed(ctx context.Context, kind, id string) error {
 	u := reclaim.UserFrom(ctx)
 	if s.cfg.Workout == nil || u == nil {
 		return reclaim.Errorf(reclaim.ENOTFOUND, "no such topic")
 	}
 	if kind == "workout" {
-		if !u.Role.Can(reclaim.PermComplianceReport) && !u.Role.Can(reclaim.PermCaseAssign) {
+		if !u.Role.Can(reclaim.PermComplianceReport) && !u.Role.Can(reclaim.PermCaseAssign) && !u.Role.Can(reclaim.PermSettlementApprove) {
 			return reclaim.Errorf(reclaim.ENOTFOUND, "no such topic %q", kind)
 		}
 		return nil

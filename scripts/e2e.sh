@@ -36,5 +36,6 @@ RECLAIM_INVESTOR_USER=demo-investor RECLAIM_INVESTOR_PASS="$(pw demo-investor)" 
 RECLAIM_COLLECTOR_USER=demo-collector RECLAIM_COLLECTOR_PASS="$(pw demo-collector)" \
 RECLAIM_MANAGER_USER=demo-collection_manager RECLAIM_MANAGER_PASS="$(pw demo-collection_manager)" \
 RECLAIM_LEGAL_USER=demo-legal RECLAIM_LEGAL_PASS="$(pw demo-legal)" \
+RECLAIM_COMMITTEE_USER=demo-credit_committee RECLAIM_COMMITTEE_PASS="$(pw demo-credit_committee)" \
 RECLAIM_BAD_TAPE="$work/bad-tape.csv" \
 npm run --silent test:e2e

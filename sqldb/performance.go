@@ -1,10 +1,12 @@
 package sqldb
 
 import (
+	"cmp"
 	"context"
 	"database/sql"
 	"fmt"
 	"math"
+	"slices"
 	"time"
 
 	"reclaim"
@@ -373,9 +375,11 @@ func (d *DB) DashboardData(ctx context.Context, from, to date.Date) (*DashboardD
 	out := &DashboardData{PortfolioClaim: map[int64]float64{}}
 	err := d.ReadTx(ctx, func(tx *Tx) error {
 		*out = DashboardData{PortfolioClaim: map[int64]float64{}}
-		rows, err := tx.Query(ctx, `SELECT c.id, c.assignee, c.agency, c.limitation_expiry, x.arm, a.portfolio_id, SUM(a.claim_minor)
-			FROM cases c JOIN accounts a ON a.case_id = c.id LEFT JOIN case_arms x ON x.case_id = c.id
-			GROUP BY c.id, c.assignee, c.agency, c.limitation_expiry, x.arm, a.portfolio_id ORDER BY c.id, a.portfolio_id`)
+		// Claims summed per case and portfolio first (in the order of the covering index
+		// accounts_case_claim), then joined to their case: no grouping over the case's columns.
+		rows, err := tx.Query(ctx, `SELECT c.id, c.assignee, c.agency, c.limitation_expiry, x.arm, s.portfolio_id, s.claim
+			FROM (SELECT case_id, portfolio_id, SUM(claim_minor) AS claim FROM accounts GROUP BY case_id, portfolio_id) s
+			JOIN cases c ON c.id = s.case_id LEFT JOIN case_arms x ON x.case_id = c.id ORDER BY s.case_id, s.portfolio_id`)
 		if err != nil {
 			return err
 		}
@@ -418,8 +422,10 @@ func (d *DB) DashboardData(ctx context.Context, from, to date.Date) (*DashboardD
 		}
 		// Local days may lie up to 14 hours either side of UTC: read a margin and keep the
 		// contacts whose local day is in range.
+		// In (at, id) order from the covering index contact_attempts_window, then ordered by
+		// case (stable: by case, at, id) here, rather than sorted by the database.
 		rows, err = tx.Query(ctx, `SELECT case_id, local_at, channel FROM contact_attempts
-			WHERE at >= ? AND at < ? AND (source = ? OR (allowed AND source <> ?)) ORDER BY case_id, at, id`,
+			WHERE at >= ? AND at < ? AND (source = ? OR (allowed AND source <> ?)) ORDER BY at, id`,
 			d.instant(from.Time().Add(-14*time.Hour)), d.instant(to.AddDays(1).Time().Add(14*time.Hour)), workout.SourceAgency, workout.SourceCheck)
 		if err != nil {
 			return err
@@ -441,7 +447,62 @@ func (d *DB) DashboardData(ctx context.Context, from, to date.Date) (*DashboardD
 			c.On = day
 			out.Contacts = append(out.Contacts, c)
 		}
-		return rows.Err()
+		if err := rows.Err(); err != nil {
+			return err
+		}
+		slices.SortStableFunc(out.Contacts, func(a, b workout.DashContact) int { return cmp.Compare(a.CaseID, b.CaseID) })
+		return nil
 	})
 	return out, dbError(err, "reading the dashboard's cases, payments and contacts")
+}
+
+// AttemptDays summarises the contact attempts made in [from, to) (instants; pre-dial checks
+// excluded) by debtor-local day, in two grouped reads: the attempts and denials per day, and
+// the compliance rules of the attempts that carry reasons (few: denials and flags) per day. It
+// is what SummarizeAttempts gives summed over agents and agencies, without loading every
+// attempt. Summaries are by day; Agent and Agency are empty.
+func (d *DB) AttemptDays(ctx context.Context, from, to time.Time) ([]workout.AttemptSummary, error) {
+	var out []workout.AttemptSummary
+	err := d.ReadTx(ctx, func(tx *Tx) error {
+		out = out[:0]
+		at := map[string]int{}
+		rows, err := tx.Query(ctx, `SELECT substr(local_at, 1, 10), COUNT(*), SUM(CASE WHEN allowed THEN 0 ELSE 1 END) FROM contact_attempts
+			WHERE at >= ? AND at < ? AND source <> ? GROUP BY substr(local_at, 1, 10) ORDER BY 1`, d.instant(from), d.instant(to), workout.SourceCheck)
+		if err != nil {
+			return err
+		}
+		defer rows.Close()
+		for rows.Next() {
+			var s workout.AttemptSummary
+			var n, denied int64
+			if err := rows.Scan(&s.Day, &n, &denied); err != nil {
+				return err
+			}
+			s.Attempts, s.Denied, s.ByRule = int(n), int(denied), map[string]int{}
+			at[s.Day] = len(out)
+			out = append(out, s)
+		}
+		if err := rows.Err(); err != nil {
+			return err
+		}
+		rows, err = tx.Query(ctx, `SELECT substr(local_at, 1, 10), reasons FROM contact_attempts
+			WHERE at >= ? AND at < ? AND source <> ? AND reasons NOT IN ('[]', 'null', '')`, d.instant(from), d.instant(to), workout.SourceCheck)
+		if err != nil {
+			return err
+		}
+		defer rows.Close()
+		for rows.Next() {
+			var day, reasons string
+			if err := rows.Scan(&day, &reasons); err != nil {
+				return err
+			}
+			if k, ok := at[day]; ok {
+				for _, r := range parseReasons(reasons) {
+					out[k].ByRule[r.Rule]++
+				}
+			}
+		}
+		return rows.Err()
+	})
+	return out, dbError(err, "summarising the contact attempts by day")
 }

@@ -168,4 +168,11 @@ type DayPlan struct {
 	Capacity map[string]int `json:"capacity"` // each team's capacity (both arms together)
 	Items    []PlanItem     `json:"items"`    // by rank
 	Strategy string         `json:"strategy"` // the strategy's name
+	// ChallengerValuation says how the challenger arm's contacts were valued: "model:<name>"
+	// (the newest stored contact model, ModelValues) or ValuationRules (no model stored). The
+	// champion is always valued by RulesValues.
+	ChallengerValuation string `json:"challenger_valuation"`
 }
+
+// ValuationRules is DayPlan.ChallengerValuation when no contact model is stored.
+const ValuationRules = "rules (no model)"

@@ -154,6 +154,9 @@ same data; --fresh starts over.`,
 			if err := demoSettle(ctx, g, a); err != nil {
 				return fmt.Errorf("demo settlements: %w", err)
 			}
+			if err := demoContactModel(ctx, g, a); err != nil { // demo_dashboard.go
+				return fmt.Errorf("demo contact model: %w", err)
+			}
 			if noServe {
 				return nil
 			}

@@ -103,6 +103,7 @@ func demoDashboard(ctx context.Context, g *globals, a *app, ps []reclaim.Portfol
 	type touch struct {
 		caseID int64
 		day    date.Date
+		kind   string
 	}
 	var touched []touch
 	kinds := []string{"call", "call", "sms", "letter"}
@@ -128,7 +129,7 @@ func demoDashboard(ctx context.Context, g *globals, a *app, ps []reclaim.Portfol
 			return fmt.Errorf("demo contact on case %d: %w", c.ID, err)
 		}
 		if res.Allowed {
-			touched = append(touched, touch{c.ID, day})
+			touched = append(touched, touch{c.ID, day, kind})
 		}
 	}
 	// Payments since the award, about 90% of what the forecast expected by yesterday, mostly a
@@ -145,7 +146,12 @@ func demoDashboard(ctx context.Context, g *globals, a *app, ps []reclaim.Portfol
 		var caseID int64
 		var day date.Date
 		if i < n {
+			// Calls bring payments four times as often as an SMS or a letter: the channel
+			// effect the trained contact model (demoContactModel) finds.
 			t := touched[rng.IntN(len(touched))]
+			for t.kind != "call" && rng.IntN(4) > 0 {
+				t = touched[rng.IntN(len(touched))]
+			}
 			caseID, day = t.caseID, t.day.AddDays(1+rng.IntN(6))
 		} else {
 			caseID, day = cases[rng.IntN(len(cases))].ID, start.AddDays(rng.IntN(span))
@@ -280,5 +286,31 @@ func demoOlderVintage(ctx context.Context, g *globals, a *app, ps []reclaim.Port
 	}
 	fmt.Fprintf(g.stdout, "Boarded portfolio %d as bought on %s at the model's price for %.0f%% (%s CNY), %d payments since.\n",
 		p.ID, award, 100*v.Price.TargetIRR, v.Price.Price.Grouped(), imp.Matched)
+	return nil
+}
+
+// demoContactModel trains the contact model from the demo's contact log and payments (a 7-day
+// horizon: the demo's payments follow their contacts within a week) so that the console's queue
+// shows the challenger arm valued by a model. Skipped when a model is stored; a log too small to
+// train on is reported, not an error.
+func demoContactModel(ctx context.Context, g *globals, a *app) error {
+	if n, err := a.db.CountContactModels(ctx); err != nil || n > 0 {
+		return err
+	}
+	bk, err := g.blindKey(ctx, a.db)
+	if err != nil {
+		return err
+	}
+	svc := newWorkoutService(a.db, bk, nil, nil)
+	mgr := workout.Viewer{Role: reclaim.RoleCollectionManager, Username: "demo-collection_manager"}
+	m, err := svc.TrainContactModel(reclaim.WithActor(ctx, "demo"), mgr, workout.ContactTrainRequest{Horizon: 7, MinRows: 150, Name: "demo-contact"})
+	if reclaim.ErrorCode(err) == reclaim.EINVALID {
+		fmt.Fprintf(g.stdout, "No contact model trained: %v\n", err)
+		return nil
+	}
+	if err != nil {
+		return err
+	}
+	fmt.Fprint(g.stdout, contactModelText(m))
 	return nil
 }

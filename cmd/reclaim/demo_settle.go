@@ -14,7 +14,8 @@ import (
 
 // demoSettle gives the settlement console something to show: on two of demo-collector's cases,
 // an offer at 50% (above a collector's 30%: it waits on the Approvals page of
-// demo-collection_manager) and one at 25% (less when that would waive more than 19,000 yuan: within
+// demo-collection_manager), one at 75% (above a manager's 60%: it waits for demo-credit_committee)
+// and one at 25% (less when that would waive more than 19,000 yuan: within
 // the collector's limits, approved at once), which
 // the debtor accepted today with a 6-month plan. Idempotent: nothing happens once any offer
 // exists.
@@ -41,6 +42,12 @@ func demoSettle(ctx context.Context, g *globals, a *app) error {
 	}
 	if _, err := svc.ProposeOffer(ctx, v, waiting.ID, workout.OfferRequest{Discount: &half, Note: "演示：困难减免"}); err != nil {
 		return fmt.Errorf("demo offer on case %d: %w", waiting.ID, err)
+	}
+	if len(cs) >= 3 { // beyond a manager's 60%: waits for demo-credit_committee
+		deep := 0.75
+		if _, err := svc.ProposeOffer(ctx, v, cs[len(cs)-3].ID, workout.OfferRequest{Discount: &deep, Note: "演示：重大困难，报信贷审批委员会"}); err != nil {
+			return fmt.Errorf("demo offer on case %d: %w", cs[len(cs)-3].ID, err)
+		}
 	}
 	o, err := svc.ProposeOffer(ctx, v, accepted.ID, workout.OfferRequest{Discount: &quarter})
 	if err != nil {

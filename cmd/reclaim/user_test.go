@@ -42,6 +42,10 @@ func TestUserCommands(t *testing.T) {
 		if pw == nil || auth.CheckPassword(pw[1], "alice") != nil || !strings.Contains(out, "must change") {
 			t.Fatalf("user add: %s", out)
 		}
+		if out := run(exitOK, "user", "add", "carol", "--role", "credit_committee"); !strings.Contains(out, "Password:") {
+			t.Fatalf("user add credit_committee: %s", out)
+		}
+		run(exitUsage, "user", "add", "dave", "--role", "committee")
 		run(exitUsage, "user", "add", "bob", "--role", "analyst", "--password", "password1234")
 		run(exitUsage, "user", "add", "bob", "--role", "analyst", "--password", "bob-the-builder-9")
 		run(exitFailed, "user", "add", "ALICE", "--role", "analyst")

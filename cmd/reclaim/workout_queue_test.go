@@ -60,8 +60,17 @@ func TestPlanDayCLI(t *testing.T) {
 			}
 		}
 		out, _, code = cli(t, append(g, "workout", "plan-day", "--day", "2026-03-11")...)
-		if code != exitOK || !strings.Contains(out, "contact(s) planned") {
+		if code != exitOK || !strings.Contains(out, "contact(s) planned") || !strings.Contains(out, "valued by rules (no model)") {
 			t.Fatalf("text output: %s", out)
+		}
+		// train-contact: no contacts yet, so nothing to train on; the error says how many were
+		// found and needed; bad flags are usage errors.
+		_, errOut, code = cli(t, append(g, "workout", "train-contact", "--min-rows", "150")...)
+		if code != exitFailed || !strings.Contains(errOut, "has 0 usable contacts") || !strings.Contains(errOut, "at least 150") {
+			t.Fatalf("train-contact on an empty log: %d %s", code, errOut)
+		}
+		if _, _, code := cli(t, append(g, "workout", "train-contact", "--min-rows", "-1")...); code != exitUsage {
+			t.Fatalf("negative --min-rows: exit %d", code)
 		}
 	})
 }

@@ -85,6 +85,11 @@ func (s *Service) Performance(ctx context.Context, portfolioID int64, asOf date.
 	if err != nil {
 		return nil, err
 	}
+	return performanceOf(recs, portfolioID, asOf)
+}
+
+// performanceOf is Performance over loaded records.
+func performanceOf(recs []sqldb.PerformanceRecord, portfolioID int64, asOf date.Date) (*dash.PerformanceReport, error) {
 	out := &dash.PerformanceReport{AsOf: asOf, Portfolios: []valuation.Performance{}, Vintages: []valuation.Performance{}}
 	vintages := map[string][]valuation.PerformanceInput{}
 	for _, r := range recs {
@@ -181,12 +186,17 @@ func (s *Service) Dashboard(ctx context.Context, from, to date.Date, channelCost
 	if e := s.opts.Experiment; e != nil {
 		d.Experiment = e.Name
 	}
-	ats, err := s.db.Attempts(ctx, sqldb.AttemptFilter{From: from.Time().Add(-14 * time.Hour), To: to.AddDays(1).Time().Add(14 * time.Hour)})
+	// Denials by local day and rule, summarised in SQL (sqldb.AttemptDays: the same figures as
+	// SummarizeAttempts over every attempt, without loading them).
+	days, err := s.db.AttemptDays(ctx, from.Time().Add(-14*time.Hour), to.AddDays(1).Time().Add(14*time.Hour))
 	if err != nil {
 		return nil, err
 	}
 	byRule := map[string]int{}
-	for _, r := range SummarizeAttempts(ats, from, to) {
+	for _, r := range days {
+		if r.Day < from.String() || r.Day > to.String() {
+			continue
+		}
 		d.Denials.Attempts += r.Attempts
 		d.Denials.Denied += r.Denied
 		for k, n := range r.ByRule {
@@ -207,7 +217,7 @@ func (s *Service) Dashboard(ctx context.Context, from, to date.Date, channelCost
 	if d.Denials.ByDay == nil {
 		d.Denials.ByDay = []dash.DayDenials{}
 	}
-	perf, err := s.Performance(ctx, 0, to)
+	perf, err := performanceOf(recs, 0, to) // the records loaded above: read once
 	if err != nil {
 		return nil, err
 	}

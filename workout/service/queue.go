@@ -21,8 +21,10 @@ const planBatch = 1000
 // PlanDay plans day's contacts under strat (workout.DefaultStrategy when nil) and stores the plan,
 // replacing any earlier plan of the day. Cases of the challenger arm are planned by the challenger
 // half of every team's capacity, the others (champion, or no arm drawn) by the champion half
-// (Strategy.Split with the experiment's share, 0.5 without one). Both arms are valued by
-// workout.RulesValues: no trained contact model is stored in the live system yet. Every planned
+// (Strategy.Split with the experiment's share, 0.5 without one). The champion arm is valued by
+// workout.RulesValues; the challenger by workout.ModelValues under the newest stored contact
+// model (contact_model.go), or by RulesValues when none is stored (the plan's
+// ChallengerValuation says which). Every planned
 // contact is allowed by the service's policy and the suppression rule at its planned time (a
 // refused one is left out and counted). Only a viewer holding case.assign may plan.
 func (s *Service) PlanDay(ctx context.Context, v workout.Viewer, day date.Date, strat *workout.Strategy) (*workout.DayPlan, error) {
@@ -53,8 +55,15 @@ func (s *Service) PlanDay(ctx context.Context, v workout.Viewer, day date.Date, 
 		share = s.opts.Experiment.Share
 	}
 	champ, chall := live.Split(share)
+	model, rec, err := s.challengerModel(ctx)
+	if err != nil {
+		return nil, err
+	}
 	out := &workout.DayPlan{Day: day, Cases: len(cands), PerArm: map[string]int{}, PerTeam: map[string]int{}, Capacity: map[string]int{},
-		Items: []workout.PlanItem{}, Strategy: strat.Name}
+		Items: []workout.PlanItem{}, Strategy: strat.Name, ChallengerValuation: workout.ValuationRules}
+	if model != nil {
+		out.ChallengerValuation = "model:" + rec.Name
+	}
 	for _, t := range live.Teams {
 		out.Capacity[t.Name] = t.Capacity
 	}
@@ -83,6 +92,18 @@ func (s *Service) PlanDay(ctx context.Context, v workout.Viewer, day date.Date, 
 		if err != nil {
 			return nil, err
 		}
+		var facts map[int64]*workout.LiveCase
+		if model != nil {
+			var chall []int64
+			for _, c := range batch {
+				if c.Arm == workout.ArmChallenger {
+					chall = append(chall, c.CaseID)
+				}
+			}
+			if facts, err = s.db.LiveCases(ctx, chall); err != nil {
+				return nil, err
+			}
+		}
 		for _, c := range batch {
 			st := states[c.CaseID]
 			if st == nil {
@@ -109,11 +130,18 @@ func (s *Service) PlanDay(ctx context.Context, v workout.Viewer, day date.Date, 
 				continue
 			}
 			a := arms[0]
+			value := workout.RulesValues(live, st.Case.Balance.Float(), c.DaysPastDue, since, c.NumberKey != "")
 			if c.Arm == workout.ArmChallenger {
 				a = arms[1]
+				if lc := facts[c.CaseID]; model != nil && lc != nil {
+					f := workout.LiveFeatures(lc, liveHistory(st.History), day)
+					f.PhoneAvailable = c.NumberKey != ""
+					// A paying case brings the model's pay share of what is left to collect.
+					value = workout.ModelValues(live, model, &f, st.Case.Balance.Float()*rec.Summary.PayShare)
+				}
 			}
 			a.cases = append(a.cases, workout.QueueCase{CaseID: workout.CaseRef(c.CaseID), DebtorID: workout.CaseRef(c.CaseID),
-				Number: c.NumberKey, Value: workout.RulesValues(live, st.Case.Balance.Float(), c.DaysPastDue, since, c.NumberKey != ""),
+				Number: c.NumberKey, Value: value,
 				State: s.debtorState(*st, day), History: hist, Teams: workout.LiveOwners(live, collectors, st.Case.Assignee, st.Case.Agency)})
 			a.states = append(a.states, st)
 		}
@@ -183,4 +211,19 @@ func (s *Service) Queue(ctx context.Context, v workout.Viewer, day date.Date) ([
 		items = []workout.PlanItem{}
 	}
 	return items, err
+}
+
+// liveHistory turns a case's stored attempts into the contact model's history (debtor-local
+// days): the contacts that happened, as the trainer reads them (sqldb.ContactLog: allowed, or
+// reported by an agency; pre-dial checks and refused attempts left out).
+func liveHistory(h []workout.Attempt) []workout.LiveContact {
+	out := make([]workout.LiveContact, 0, len(h))
+	for _, a := range h {
+		if a.Source == workout.SourceCheck || (!a.Allowed && a.Source != workout.SourceAgency) {
+			continue
+		}
+		c := asContact(a)
+		out = append(out, workout.LiveContact{CaseID: a.CaseID, At: a.At, Day: date.Of(c.At.Year(), c.At.Month(), c.At.Day()), Channel: a.Channel, Outcome: a.Outcome})
+	}
+	return out
 }

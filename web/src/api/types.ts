@@ -1,6 +1,17 @@
 // Shapes of the JSON API (docs/api.md). Amounts are decimal strings in major units.
 
-export type Role = 'admin' | 'analyst' | 'collector' | 'bidder' | 'investor' | 'trustee' | 'auditor'
+export type Role =
+  | 'admin'
+  | 'analyst'
+  | 'collector'
+  | 'bidder'
+  | 'investor'
+  | 'trustee'
+  | 'auditor'
+  | 'collection_manager'
+  | 'agency'
+  | 'legal'
+  | 'credit_committee'
 
 export interface User {
   id: number

@@ -64,7 +64,28 @@ export interface Dashboard {
   vintages: Performance[]
 }
 
+// The newest trained contact model (GET /workout/contact-model, docs/strategy.md).
+export interface ContactModelSummary {
+  rows: number
+  train_rows: number
+  holdout_rows: number
+  positives: number
+  rows_by_channel: Record<string, number>
+  positives_by_channel: Record<string, number>
+  auc: number
+  pay_share: number
+  horizon_days: number
+  min_rows: number
+}
+export interface ContactModelCard {
+  model: boolean
+  info?: { id: number; name: string; created_at: string; trainer: string; summary: ContactModelSummary }
+  challenger_valuation: string
+}
+
 export const dashboardApi = {
+  contactModel: () => api.get<ContactModelCard>('/workout/contact-model'),
+  trainContactModel: (body: { min_rows?: number; horizon_days?: number }) => api.post<ContactModelCard['info']>('/workout/contact-model/train', body),
   dashboard: (q: Record<string, string>) => api.get<Dashboard>('/workout/dashboard', q),
   performance: (q: Record<string, string> = {}) => api.get<{ as_of: string; portfolios: Performance[]; vintages: Performance[] }>('/workout/performance', q),
 }
