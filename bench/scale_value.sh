@@ -11,7 +11,10 @@
 #      PG_SIZES (default: empty, no PostgreSQL run; e.g. "1000000"), BENCH_DB (PostgreSQL
 #      database, default reclaim_stream; dropped and created), PATHS (default 200), OLD_BIN and
 #      OLD_SIZES (another build, e.g. the one before streaming, whose value and price are timed on
-#      the same store at those sizes, on SQLite and on PostgreSQL).
+#      the same store at those sizes, on SQLite and on PostgreSQL), TAPE_DIR (a directory holding
+#      tape-N.csv made by the same synth command: used instead of generating, and kept),
+#      KEEP_DATA (a path prefix: the SQLite store of size N is kept as KEEP_DATA-N, e.g. for
+#      bench/scale_api.sh).
 # Needs: GNU time (apt: time); PostgreSQL on 127.0.0.1 when PG_SIZES is set
 # (scripts/ensure-postgres.sh). Each tape is deleted after its imports.
 set -euo pipefail
@@ -42,7 +45,11 @@ timed() { # timed LABEL LOANS CMD...
 
 for n in "${sizes[@]}"; do
   echo "== $n loans"
-  timed synth "$n" "$bin" synth --loans "$n" --seed 7 --profile bank_mixed --out "$work/tape.csv" -q
+  if [ -n "${TAPE_DIR:-}" ] && [ -f "$TAPE_DIR/tape-$n.csv" ]; then
+    ln -sf "$TAPE_DIR/tape-$n.csv" "$work/tape.csv" # generated before (same command), not timed again
+  else
+    timed synth "$n" "$bin" synth --loans "$n" --seed 7 --profile bank_mixed --out "$work/tape.csv" -q
+  fi
   rm -rf "$work/data"
   timed import-sqlite "$n" "$bin" --data-dir "$work/data" tape import "$work/tape.csv" -q
   timed train-sqlite "$n" "$bin" --data-dir "$work/data" model train --synthetic 20000 --months 24 --name recovery -q
@@ -55,6 +62,7 @@ for n in "${sizes[@]}"; do
     timed price-sqlite-old "$n" "$OLD_BIN" --data-dir "$work/data" price 1 --paths "$paths" -q
     cp "$work/out.txt" "$work/price-old-$n.txt"
   fi
+  if [ -n "${KEEP_DATA:-}" ]; then rm -rf "$KEEP_DATA-$n"; mv "$work/data" "$KEEP_DATA-$n"; fi
   rm -rf "$work/data"
   if [[ "$pgsizes" == *" $n "* ]]; then
     pgdsn=$(./scripts/ensure-postgres.sh)
