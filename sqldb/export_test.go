@@ -47,3 +47,11 @@ func SetBlindBufRowsForTest(n int) (restore func()) {
 	blindBufRows = n
 	return func() { blindBufRows = old }
 }
+
+// SetBlindIndexRebuildMaxForTest sets the largest blind index an import drops and builds again
+// at its commit, until the returned function restores it.
+func SetBlindIndexRebuildMaxForTest(n int64) (restore func()) {
+	old := blindIndexRebuildMax
+	blindIndexRebuildMax = n
+	return func() { blindIndexRebuildMax = old }
+}

@@ -92,6 +92,7 @@ type Import struct {
 
 	pipe     *importPipe             // SQLite, after Pipeline: the goroutine that runs the INSERTs
 	blindBuf []blindRow              // SQLite: blind-index rows not yet inserted (flushBlind)
+	blindIdx int                     // SQLite: 0 undecided, 1 index kept, 2 dropped until Commit (flushBlind)
 	stmts    map[stmtKey]driver.Stmt // SQLite multi-row INSERTs by table and row count, on the driver
 	nv       []driver.NamedValue     // SQLite: reused arguments, ordinals preset
 	dates    map[date.Date]any       // SQLite: boxed 'YYYY-MM-DD' strings, so each distinct date allocates once
@@ -622,6 +623,11 @@ func (imp *Import) flushBlind(ctx context.Context) error {
 	if len(b) == 0 {
 		return nil
 	}
+	if imp.blindIdx == 0 {
+		if err := imp.deferBlindIndex(ctx); err != nil {
+			return err
+		}
+	}
 	slices.SortFunc(b, func(x, y blindRow) int { return bytes.Compare(x.hash, y.hash) })
 	args := make([]any, 0, 3*min(len(b), 4*sqliteBatch))
 	for start := 0; start < len(b); start += 4 * sqliteBatch {
@@ -635,6 +641,46 @@ func (imp *Import) flushBlind(ctx context.Context) error {
 	}
 	clear(b)
 	imp.blindBuf = b[:0]
+	return nil
+}
+
+// blindIndexRebuildMax is the largest blind index (in rows) that an import on SQLite drops and
+// builds again at its commit rather than keeping up to date row by row. The index on hash takes
+// uniformly random keys: once it outgrows the page cache every insert touches a random page, and
+// at 10 million loans (about 30 million rows) that made the import several times slower than its
+// other tables; CREATE INDEX sorts the rows once instead. Rebuilding costs time in proportion to
+// the whole table, so a store that already holds a large index keeps it and pays the inserts.
+var blindIndexRebuildMax int64 = 2_000_000
+
+// deferBlindIndex decides, at the first flush of held-back blind-index rows (so only for imports
+// of tens of thousands of loans or more), whether to drop the hash index until Commit. DDL is
+// transactional in SQLite: a rollback or a crash restores the index with everything else, and
+// readers keep their snapshot (index included) until the commit.
+func (imp *Import) deferBlindIndex(ctx context.Context) error {
+	imp.blindIdx = 1
+	var n int64
+	if err := imp.tx.QueryRowContext(ctx, `SELECT COUNT(*) FROM borrower_blind`).Scan(&n); err != nil {
+		return fmt.Errorf("counting the blind index: %w", err)
+	}
+	if n > blindIndexRebuildMax {
+		return nil
+	}
+	if _, err := imp.tx.ExecContext(ctx, `DROP INDEX IF EXISTS borrower_blind_hash`); err != nil {
+		return fmt.Errorf("deferring the blind index: %w", err)
+	}
+	imp.blindIdx = 2
+	return nil
+}
+
+// restoreBlindIndex builds the hash index again if deferBlindIndex dropped it.
+func (imp *Import) restoreBlindIndex(ctx context.Context) error {
+	if imp.blindIdx != 2 {
+		return nil
+	}
+	if _, err := imp.tx.ExecContext(ctx, `CREATE INDEX borrower_blind_hash ON borrower_blind (hash)`); err != nil {
+		return err
+	}
+	imp.blindIdx = 1
 	return nil
 }
 
@@ -980,6 +1026,9 @@ func (imp *Import) Commit(ctx context.Context, sum ImportSummary) (reclaim.Portf
 	}
 	if err := imp.flushBlind(ctx); err != nil {
 		return reclaim.Portfolio{}, imp.fail(err, "adding the blind index")
+	}
+	if err := imp.restoreBlindIndex(ctx); err != nil {
+		return reclaim.Portfolio{}, imp.fail(err, "building the blind index")
 	}
 	nb := imp.nBorrowers
 	switch {
