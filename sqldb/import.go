@@ -93,6 +93,7 @@ type Import struct {
 	pipe     *importPipe             // SQLite, after Pipeline: the goroutine that runs the INSERTs
 	blindBuf []blindRow              // SQLite: blind-index rows not yet inserted (flushBlind)
 	blindIdx int                     // SQLite: 0 undecided, 1 index kept, 2 dropped until Commit (flushBlind)
+	tempFile bool                    // SQLite: the session's temp_store is FILE until release
 	stmts    map[stmtKey]driver.Stmt // SQLite multi-row INSERTs by table and row count, on the driver
 	nv       []driver.NamedValue     // SQLite: reused arguments, ordinals preset
 	dates    map[date.Date]any       // SQLite: boxed 'YYYY-MM-DD' strings, so each distinct date allocates once
@@ -158,6 +159,16 @@ func (d *DB) BeginImport(ctx context.Context, meta ImportMeta) (_ *Import, err e
 			imp.release()
 		}
 	}()
+	if d.dialect == SQLite {
+		// Sorts (the blind index built at the commit, restoreBlindIndex) go to temporary files
+		// for this session: under the pool's temp_store MEMORY SQLite's sorter never spills,
+		// and sorting 30 million blind-index rows took 2.5 GB. release puts MEMORY back. The
+		// setting can only change outside a transaction.
+		if _, err = imp.conn.ExecContext(ctx, `PRAGMA temp_store = FILE`); err != nil {
+			return nil, dbError(err, "import: temp_store")
+		}
+		imp.tempFile = true
+	}
 	imp.tx, err = imp.conn.BeginTx(ctx, nil) // SQLite: BEGIN IMMEDIATE; PostgreSQL: READ COMMITTED
 	if err != nil {
 		return nil, dbError(err, "import: beginning transaction")
@@ -677,6 +688,8 @@ func (imp *Import) restoreBlindIndex(ctx context.Context) error {
 	if imp.blindIdx != 2 {
 		return nil
 	}
+	// The build sorts every row of the table, in temporary files (BeginImport set the session's
+	// temp_store to FILE), so that the import's memory stays flat.
 	if _, err := imp.tx.ExecContext(ctx, `CREATE INDEX borrower_blind_hash ON borrower_blind (hash)`); err != nil {
 		return err
 	}
@@ -1128,6 +1141,11 @@ func (imp *Import) release() {
 		imp.tx.Rollback() // no-op after Commit
 	}
 	if imp.conn != nil {
+		if imp.tempFile {
+			if _, err := imp.conn.ExecContext(context.Background(), `PRAGMA temp_store = MEMORY`); err != nil {
+				imp.conn.Raw(func(any) error { return driver.ErrBadConn }) // not back to the pool with FILE
+			}
+		}
 		imp.conn.Close()
 	}
 	imp.db.mu.Lock()

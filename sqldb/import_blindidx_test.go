@@ -109,6 +109,15 @@ func TestImportBlindIndexDeferred(t *testing.T) {
 		restore()
 		indexed("after an import that kept it")
 		lookup("after an import that kept it", first, 2)
+		if db.Dialect() == sqldb.SQLite { // the session's temp_store FILE does not leak into the pool
+			var ts int
+			if err := db.WriteTx(ctx, func(tx *sqldb.Tx) error { return tx.QueryRow(ctx, `PRAGMA temp_store`).Scan(&ts) }); err != nil {
+				t.Fatal(err)
+			}
+			if ts != 2 {
+				t.Errorf("the writer's temp_store is %d after the imports, want 2 (MEMORY)", ts)
+			}
+		}
 		if n := count(t, db, "borrower_blind"); n != 8000 {
 			t.Errorf("borrower_blind has %d rows, want 8000", n)
 		}
