@@ -337,18 +337,7 @@ func runImport(ctx context.Context, store Store, sealer Sealer, in *io.SectionRe
 		}
 	}
 
-	oo := opts.Open
-	if m := opts.Mapping; m != nil {
-		if oo.Encoding == "" {
-			oo.Encoding = m.Encoding
-		}
-		if oo.Sheet == "" {
-			oo.Sheet = m.Sheet
-		}
-		if oo.HeaderRow == 0 {
-			oo.HeaderRow = m.HeaderRow
-		}
-	}
+	oo := openOptions(opts)
 	src, err := tape.OpenReaderAt(in, size, path, oo)
 	if err != nil {
 		rep.setMessage("report.cannot_open", msg.A("detail", err.Error()))
@@ -465,18 +454,7 @@ func importPass(ctx context.Context, store Store, sealer Sealer, in *io.SectionR
 	src tape.Source, layout *tape.Layout, info tape.SourceInfo, rep *Report, rejects *rejectWriter, hash string, salt []byte,
 	display string, missing, optimistic bool, txp *Tx, committedp *bool) (*Report, error) {
 	size := in.Size()
-	oo := opts.Open
-	if m := opts.Mapping; m != nil {
-		if oo.Encoding == "" {
-			oo.Encoding = m.Encoding
-		}
-		if oo.Sheet == "" {
-			oo.Sheet = m.Sheet
-		}
-		if oo.HeaderRow == 0 {
-			oo.HeaderRow = m.HeaderRow
-		}
-	}
+	oo := openOptions(opts)
 	tx := *txp
 	defer func() { *txp = tx }()
 	retry := func(err error) error {
@@ -986,4 +964,22 @@ func ruleCounts(m map[string]int64) []RuleCount {
 		return order[out[i].Rule] < order[out[j].Rule]
 	})
 	return out
+}
+
+// openOptions are the tape's open options: the caller's, with the mapping's encoding, sheet and
+// header row where the caller left them unset.
+func openOptions(opts Options) tape.OpenOptions {
+	oo := opts.Open
+	if m := opts.Mapping; m != nil {
+		if oo.Encoding == "" {
+			oo.Encoding = m.Encoding
+		}
+		if oo.Sheet == "" {
+			oo.Sheet = m.Sheet
+		}
+		if oo.HeaderRow == 0 {
+			oo.HeaderRow = m.HeaderRow
+		}
+	}
+	return oo
 }
