@@ -141,6 +141,12 @@ func TestPerformanceForecastEqualsActuals(t *testing.T) {
 		if err != nil || price < 1 {
 			t.Skip("no positive price")
 		}
+		if total := sumOf(net); total <= price {
+			// Months whose fixed cost outweighs their collections, late in the horizon, can give
+			// a price at 15% above the undiscounted total: flows of two sign changes, with no
+			// single IRR (irrOf refuses them, by design).
+			t.Skip("net flows never repay the price undiscounted")
+		}
 		elapsed := rapid.IntRange(1, len(f.Months)).Draw(t, "elapsed")
 		asOf := bought.StartOfMonth().AddMonths(elapsed).EndOfMonth()
 		var cs []Collection
@@ -152,7 +158,7 @@ func TestPerformanceForecastEqualsActuals(t *testing.T) {
 			t.Fatal(err)
 		}
 		if p.UnderwrittenIRR == nil || math.Abs(*p.UnderwrittenIRR-0.15) > 1e-7 {
-			t.Fatalf("underwritten %v (%s), want 0.15", p.UnderwrittenIRR, p.UnderwrittenIRRNote)
+			t.Fatalf("underwritten %v (%s), want 0.15", deref(p.UnderwrittenIRR), p.UnderwrittenIRRNote)
 		}
 		if p.ProjectedIRR == nil || math.Abs(*p.ProjectedIRR-*p.UnderwrittenIRR) > 1e-7 {
 			t.Fatalf("projected %v (%s), underwritten %v", p.ProjectedIRR, p.ProjectedIRRNote, *p.UnderwrittenIRR)
@@ -247,4 +253,19 @@ func TestForecastBetween(t *testing.T) {
 	if got := ForecastBetween(bought, f, bought, date.Of(2026, 3, 31)); math.Abs(got-*p.ForecastToDate) > 1e-9 {
 		t.Errorf("between %v, performance's forecast to date %v", got, *p.ForecastToDate)
 	}
+}
+
+func deref(p *float64) any {
+	if p == nil {
+		return nil
+	}
+	return *p
+}
+
+func sumOf(xs []float64) float64 {
+	var s float64
+	for _, x := range xs {
+		s += x
+	}
+	return s
 }
