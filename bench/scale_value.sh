@@ -14,7 +14,8 @@
 #      the same store at those sizes, on SQLite and on PostgreSQL), TAPE_DIR (a directory holding
 #      tape-N.csv made by the same synth command: used instead of generating, and kept),
 #      KEEP_DATA (a path prefix: the SQLite store of size N is kept as KEEP_DATA-N, e.g. for
-#      bench/scale_api.sh).
+#      bench/scale_api.sh), SQLITE=0 (PostgreSQL only: skip the SQLite steps), KEEP_PG=1 (keep
+#      the PostgreSQL database BENCH_DB of the last size, e.g. for bench/scale_api.sh).
 # Needs: GNU time (apt: time); PostgreSQL on 127.0.0.1 when PG_SIZES is set
 # (scripts/ensure-postgres.sh). Each tape is deleted after its imports.
 set -euo pipefail
@@ -27,7 +28,7 @@ paths=${PATHS:-200}
 pgsizes=" ${PG_SIZES:-} "
 benchdb=${BENCH_DB:-reclaim_stream}
 rm -rf "$work" && mkdir -p "$work"
-export RECLAIM_PII_KEY=$(head -c 32 /dev/urandom | base64)
+export RECLAIM_PII_KEY=${RECLAIM_PII_KEY:-$(head -c 32 /dev/urandom | base64)} # set it to reuse a kept store
 
 timed() { # timed LABEL LOANS CMD...
   local label=$1 n=$2; shift 2
@@ -51,6 +52,7 @@ for n in "${sizes[@]}"; do
     timed synth "$n" "$bin" synth --loans "$n" --seed 7 --profile bank_mixed --out "$work/tape.csv" -q
   fi
   rm -rf "$work/data"
+  if [ "${SQLITE:-1}" != 0 ]; then
   timed import-sqlite "$n" "$bin" --data-dir "$work/data" tape import "$work/tape.csv" -q
   timed train-sqlite "$n" "$bin" --data-dir "$work/data" model train --synthetic 20000 --months 24 --name recovery -q
   timed value-sqlite "$n" "$bin" --data-dir "$work/data" value 1 -q
@@ -64,6 +66,7 @@ for n in "${sizes[@]}"; do
   fi
   if [ -n "${KEEP_DATA:-}" ]; then rm -rf "$KEEP_DATA-$n"; mv "$work/data" "$KEEP_DATA-$n"; fi
   rm -rf "$work/data"
+  fi
   if [[ "$pgsizes" == *" $n "* ]]; then
     pgdsn=$(./scripts/ensure-postgres.sh)
     pgbase=${pgdsn%%/test*}
@@ -79,7 +82,7 @@ for n in "${sizes[@]}"; do
       timed value-postgres-old "$n" "$OLD_BIN" --dsn "$benchdsn" value "$pid" -q
       timed price-postgres-old "$n" "$OLD_BIN" --dsn "$benchdsn" price "$pid" --paths "$paths" -q
     fi
-    psql -q "$pgbase/postgres?sslmode=disable" -c "drop database if exists $benchdb"
+    [ "${KEEP_PG:-0}" = 1 ] || psql -q "$pgbase/postgres?sslmode=disable" -c "drop database if exists $benchdb"
   fi
   rm -f "$work/tape.csv"
 done
