@@ -35,6 +35,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"runtime/pprof"
 	"slices"
 	"strconv"
 	"strings"
@@ -58,6 +59,8 @@ type config struct {
 	keepData, verbose   bool
 	selfOutbid          bool
 	serverArgs          string
+	cpuProfile          string
+	client              string
 }
 
 func main() {
@@ -74,7 +77,12 @@ func main() {
 	flag.BoolVar(&c.keepData, "keep", false, "keep the work directory")
 	flag.BoolVar(&c.verbose, "v", false, "print the server's log")
 	flag.StringVar(&c.serverArgs, "server-args", "", "more global flags for the server (space-separated, e.g. --cpuprofile=/tmp/cpu.out)")
+	flag.StringVar(&c.client, "client", "raw", "the generator's HTTP client: raw (persistent connections, hand-written HTTP/1.1; bench/auction/rawhttp.go) or nethttp (net/http's client, the generator before 2026-12-07)")
+	flag.StringVar(&c.cpuProfile, "cpuprofile", "", "write the load generator's own CPU profile (the load only) to this file")
 	flag.Parse()
+	if c.client != "raw" && c.client != "nethttp" {
+		log.Fatal("-client is raw or nethttp")
+	}
 	if c.bin == "" {
 		log.Fatal("-bin is required (go build -o /tmp/reclaim ./cmd/reclaim)")
 	}
@@ -135,7 +143,7 @@ func run(c config) error {
 	if strings.HasPrefix(dsn, "postgres") {
 		engine = "postgres"
 	}
-	fmt.Printf("== auction load: %s, %d bidders on %d auctions, %s", engine, c.bidders, c.auctions, c.duration)
+	fmt.Printf("== auction load: %s, %d bidders on %d auctions, %s, client %s", engine, c.bidders, c.auctions, c.duration, c.client)
 	if c.killAfter > 0 {
 		fmt.Printf(", SIGKILL at %s", c.killAfter)
 	}
@@ -181,6 +189,16 @@ func run(c config) error {
 			}
 		}
 	}
+	if c.cpuProfile != "" {
+		f, err := os.Create(c.cpuProfile)
+		if err != nil {
+			return err
+		}
+		if err := pprof.StartCPUProfile(f); err != nil {
+			return err
+		}
+		defer f.Close()
+	}
 	cpu0, gen0 := srv.cpuTime(), selfCPU()
 	b0, r0 := scrapeBatches(srv.url())
 	start := time.Now()
@@ -194,10 +212,15 @@ func run(c config) error {
 		go func() {
 			defer wg.Done()
 			for runCtx.Err() == nil {
-				subscribe(runCtx, stream, srv.url(), b, func(minor int64) {
+				onEvent := func(minor int64) {
 					sseEvents.Add(1)
 					raise(b.i%c.auctions, minor)
-				})
+				}
+				if c.client == "raw" {
+					rawSubscribe(runCtx, srv.addr, b, onEvent)
+				} else {
+					subscribe(runCtx, stream, srv.url(), b, onEvent)
+				}
 				sleep(runCtx, 200*time.Millisecond)
 			}
 		}()
@@ -208,6 +231,8 @@ func run(c config) error {
 			p := &prices[b.i%c.auctions]
 			inc := int64(1_000_00)
 			var mine int64 // the amount of this bidder's last accepted bid
+			conn := &rawConn{addr: srv.addr}
+			defer conn.close()
 			for n := 0; runCtx.Err() == nil; n++ {
 				if !c.selfOutbid {
 					// A real bidder holding the highest bid waits to be outbid (the SSE stream
@@ -232,12 +257,21 @@ func run(c config) error {
 				key := fmt.Sprintf("b%d-%d", b.i, n)
 				for attempt := 0; runCtx.Err() == nil; attempt++ {
 					t0 := time.Now()
-					rc, status, err := placeBid(runCtx, client, srv.url(), b, amount, key)
+					var rc receipt
+					var status int
+					var err error
+					if c.client == "raw" {
+						rc, status, err = rawBid(runCtx, conn, b, amount, key)
+					} else {
+						rc, status, err = placeBid(runCtx, client, srv.url(), b, amount, key)
+					}
 					if err != nil || status != 200 {
 						if runCtx.Err() != nil {
 							break
 						}
-						errs.Add(1)
+						if n := errs.Add(1); n <= 5 && c.verbose {
+							log.Printf("bid failed (status %d): %v", status, err)
+						}
 						sleep(runCtx, time.Duration(50+rng.IntN(200))*time.Millisecond) // the server is restarting or busy: same key again
 						continue
 					}
@@ -280,6 +314,9 @@ func run(c config) error {
 	}
 	wg.Wait()
 	elapsed := time.Since(start)
+	if c.cpuProfile != "" {
+		pprof.StopCPUProfile()
+	}
 	cpu, gen := srv.cpuTime()-cpu0, selfCPU()-gen0
 
 	accepted := 0
@@ -621,19 +658,7 @@ func subscribe(ctx context.Context, c *http.Client, base string, b bidder, fn fu
 	if res.StatusCode != 200 {
 		return
 	}
-	sc := bufio.NewScanner(res.Body)
-	isEvent := false
-	for sc.Scan() {
-		line := sc.Bytes()
-		switch {
-		case bytes.HasPrefix(line, []byte("event: ")):
-			isEvent = string(line[7:]) == "event" // no allocation: the conversion is only compared
-		case isEvent && bytes.HasPrefix(line, []byte("data: ")):
-			if minor, ok := amountOf(line[6:]); ok {
-				fn(minor)
-			}
-		}
-	}
+	readSSE(res.Body, fn)
 }
 
 // amountOf reads the "amount" of a market.Event's JSON (a decimal string, as the API writes
