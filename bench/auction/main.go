@@ -200,7 +200,8 @@ func run(c config) error {
 		defer f.Close()
 	}
 	cpu0, gen0 := srv.cpuTime(), selfCPU()
-	b0, r0 := scrapeBatches(srv.url())
+	m0 := scrapeMetrics(srv.url())
+	b0, r0 := m0["reclaim_market_batches_total"], m0["reclaim_market_records_total"]
 	start := time.Now()
 	deadline := start.Add(c.duration)
 	runCtx, cancel := context.WithDeadline(ctx, deadline)
@@ -349,8 +350,10 @@ func run(c config) error {
 		fmt.Printf("   load generator CPU: %s (%.2f cores), %s per acknowledged bid\n", gen.Round(10*time.Millisecond),
 			gen.Seconds()/elapsed.Seconds(), (gen / time.Duration(len(acks))).Round(time.Microsecond))
 	}
-	if b1, r1 := scrapeBatches(srv.url()); restarted.Load() == 0 && b1 > b0 {
+	m1 := scrapeMetrics(srv.url())
+	if b1, r1 := m1["reclaim_market_batches_total"], m1["reclaim_market_records_total"]; restarted.Load() == 0 && b1 > b0 {
 		fmt.Printf("   group commit: %.0f records in %.0f transactions (%.1f per transaction)\n", r1-r0, b1-b0, (r1-r0)/(b1-b0))
+		fmt.Printf("   tail: %s\n", tail(m0, m1, lat))
 	}
 	if r := restarted.Load(); r > 0 {
 		after, afterOK := 0, 0
@@ -401,28 +404,72 @@ func (s *priceSignal) signal() {
 	s.mu.Unlock()
 }
 
-// scrapeBatches reads the bid batcher's counters from the server's /metrics.
-func scrapeBatches(base string) (batches, records float64) {
+// scrapeMetrics reads the server's /metrics: sample (name and labels as written) -> value.
+func scrapeMetrics(base string) map[string]float64 {
+	out := map[string]float64{}
 	res, err := http.Get(base + "/metrics")
 	if err != nil {
-		return 0, 0
+		return out
 	}
 	defer res.Body.Close()
 	sc := bufio.NewScanner(res.Body)
+	sc.Buffer(nil, 1<<20)
 	for sc.Scan() {
-		f := strings.Fields(sc.Text())
-		if len(f) != 2 {
+		line := sc.Text()
+		i := strings.LastIndexByte(line, ' ')
+		if i < 0 || strings.HasPrefix(line, "#") {
 			continue
 		}
-		v, _ := strconv.ParseFloat(f[1], 64)
-		switch f[0] {
-		case "reclaim_market_batches_total":
-			batches = v
-		case "reclaim_market_records_total":
-			records = v
+		if v, err := strconv.ParseFloat(line[i+1:], 64); err == nil {
+			out[line[:i]] = v
 		}
 	}
-	return batches, records
+	return out
+}
+
+// tail compares where the bid latency goes: the share of bids answered within 50, 100 and
+// 250 ms as the server's handler measured them (reclaim_http_request_duration_seconds of the
+// bid route, from its entry to its return: apply, the batcher's queue and commit, the answer
+// written to the socket's buffer) and as the generator measured them (request written to answer
+// read: adds the socket, the server's and the generator's scheduling); and the server's GC.
+func tail(before, after map[string]float64, lat []time.Duration) string {
+	les := []string{"0.05", "0.1", "0.25"}
+	var srv [3]float64
+	var total float64
+	for k, v := range after {
+		if !strings.HasPrefix(k, "reclaim_http_request_duration_seconds_") || !strings.Contains(k, "/bids") {
+			continue
+		}
+		d := v - before[k]
+		if strings.HasPrefix(k, "reclaim_http_request_duration_seconds_count") {
+			total += d
+		}
+		for i, le := range les {
+			if strings.HasPrefix(k, "reclaim_http_request_duration_seconds_bucket") && strings.Contains(k, `le="`+le+`"`) {
+				srv[i] += d
+			}
+		}
+	}
+	var cli [3]int
+	for _, d := range lat {
+		for i, lim := range []time.Duration{50 * time.Millisecond, 100 * time.Millisecond, 250 * time.Millisecond} {
+			if d <= lim {
+				cli[i]++
+			}
+		}
+	}
+	pc := func(a, b float64) string {
+		if b == 0 {
+			return "?"
+		}
+		return strconv.FormatFloat(100*a/b, 'f', 1, 64) + "%"
+	}
+	n := float64(len(lat))
+	gcs := after["go_gc_duration_seconds_count"] - before["go_gc_duration_seconds_count"]
+	pause := after["go_gc_duration_seconds_sum"] - before["go_gc_duration_seconds_sum"]
+	return fmt.Sprintf("bids answered within 50 / 100 / 250 ms: server handler %s / %s / %s of %.0f, generator %s / %s / %s; server GC: %.0f cycles, %.1f ms of pauses in all, longest recent pause %.2f ms",
+		pc(srv[0], total), pc(srv[1], total), pc(srv[2], total), total, pc(float64(cli[0]), n), pc(float64(cli[1]), n), pc(float64(cli[2]), n),
+		gcs, 1000*pause, 1000*after[`go_gc_duration_seconds{quantile="1"}`])
 }
 
 func sleep(ctx context.Context, d time.Duration) {
