@@ -433,7 +433,9 @@ func (a *Auction) ascending(ev Event, now time.Time) Result {
 		cur := a.lead.Amount
 		switch c := x.Cmp(cur); {
 		case c < 0:
-			return reject(rule, "bid %s is below the current price %s", x, cur)
+			// Most refusals under load (racing bidders on the same price): the reason is
+			// concatenated, not formatted (the same text: TestBelowPriceReason).
+			return Result{Rule: rule, Reason: belowPrice(x, cur)}
 		case c == 0:
 			rank, ok := a.holder(ev.Bidder)
 			if !ok {
@@ -647,6 +649,12 @@ func (a *Auction) code(b string) {
 
 func accept(rule, format string, args ...any) Result {
 	return Result{Accepted: true, Rule: rule, Reason: fmt.Sprintf(format, args...)}
+}
+
+// belowPrice is the reason of a bid below the current price: "bid %s is below the current
+// price %s" without fmt.
+func belowPrice(x, cur money.Amount) string {
+	return "bid " + x.String() + " is below the current price " + cur.String()
 }
 
 func reject(rule, format string, args ...any) Result {

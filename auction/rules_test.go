@@ -1,11 +1,14 @@
 package auction
 
 import (
+	"fmt"
 	"strings"
 	"testing"
 	"time"
 
 	"reclaim/money"
+
+	"pgregory.net/rapid"
 )
 
 var cst = time.FixedZone("CST", 8*3600)
@@ -515,4 +518,16 @@ func TestOtherPackListingChecks(t *testing.T) {
 	if vs := (Listing{}).Check(); len(vs) != 1 || !strings.Contains(vs[0].Message, "no rule pack") {
 		t.Errorf("a listing without a pack: %v", vs)
 	}
+}
+
+// TestBelowPriceReason: the concatenated reason of a bid below the current price is the text
+// fmt writes for it (stored reasons are compared on replay, so it must never change).
+func TestBelowPriceReason(t *testing.T) {
+	rapid.Check(t, func(t *rapid.T) {
+		x := money.New(rapid.Int64().Draw(t, "x"), money.CNY)
+		cur := money.New(rapid.Int64().Draw(t, "cur"), money.CNY)
+		if got, want := belowPrice(x, cur), fmt.Sprintf("bid %s is below the current price %s", x, cur); got != want {
+			t.Fatalf("%q, want %q", got, want)
+		}
+	})
 }

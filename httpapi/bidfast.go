@@ -219,9 +219,10 @@ func (s *Server) fastBid(w http.ResponseWriter, r *http.Request, id int64) bool 
 	if len(idem) == 1 {
 		in.IdempotencyKey = idem[0]
 	}
-	if checkInput(&in) != nil {
-		return restore()
-	}
+	// No checkInput walk (reflection, about 3% of the server's CPU under load): every string of
+	// in is plain printable ASCII by construction (parseBidBody's strings and the
+	// Idempotency-Key are plainText, checked above), which textnorm.Check always accepts
+	// (FuzzParseBidBody checks that checkInput agrees).
 	if in.IdempotencyKey != "" {
 		req.Key = in.IdempotencyKey
 	}

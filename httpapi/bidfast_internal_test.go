@@ -109,6 +109,10 @@ func FuzzParseBidBody(f *testing.F) {
 		if got.Amount != want.Amount || got.Key != want.Key || got.Type != want.Type || got.Amount.IsAbsent() || len(got.Key) > 128 {
 			t.Fatalf("%q: fast path %+v, encoding/json %+v", b, got, want)
 		}
+		// fastBid does not run the edge's text walk: what it accepts must always pass it.
+		if err := checkInput(&BidInput{AuctionPath: AuctionPath{ID: 1}, IdempotencyKey: "k-1", Body: got}); err != nil {
+			t.Fatalf("%q: accepted by the fast path, refused by checkInput: %v", b, err)
+		}
 	})
 }
 

@@ -33,6 +33,9 @@ func MigrateDownToForTest(ctx context.Context, d *DB, version int64) error {
 	return err
 }
 
+// TokenEpochEvery is how often a node reads auth_epoch.
+const TokenEpochEvery = tokenEpochEvery
+
 // SetTokenClockForTest replaces the clock of d's API-token cache.
 func SetTokenClockForTest(d *DB, now func() time.Time) {
 	d.tokens.mu.Lock()

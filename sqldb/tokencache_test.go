@@ -27,12 +27,13 @@ func (c *fakeClock) Add(d time.Duration) {
 
 // TestTokenCacheRevocationBound: two app nodes (two handles on one database) that both have a
 // token cached. Revoked on node 1, the token stops working on node 1 at once; node 2 trusts its
-// cached answer for at most the cache's TTL and then refuses it too. The same for a role
-// change and a disabled account (which revoke every token of the user).
+// cached answer until it next reads auth_epoch (every 250 ms, well inside the cache's TTL) and
+// then refuses it too. The same for a role change and a disabled account (which revoke every
+// token of the user).
 func TestTokenCacheRevocationBound(t *testing.T) {
 	sqldbtest.ForEachEngineDSN(t, func(t *testing.T, dsn string) {
 		ctx := context.Background()
-		const ttl = 2 * time.Second
+		const ttl = 30 * time.Second
 		open := func() (*sqldb.DB, *fakeClock) {
 			db, err := sqldb.Open(ctx, dsn, sqldb.Options{Migrate: true, TokenCacheTTL: ttl})
 			if err != nil {
@@ -86,15 +87,16 @@ func TestTokenCacheRevocationBound(t *testing.T) {
 			if _, err := node1.UserByToken(ctx, auth.TokenHash(tok)); reclaim.ErrorCode(err) != reclaim.ENOTFOUND {
 				t.Fatalf("%s: node 1 still accepts the token: %v", tc.name, err)
 			}
-			// The other node answered from its cache inside the TTL (so the cache is real) ...
-			clock2.Add(ttl - time.Millisecond)
+			// The other node answered from its cache before its next read of auth_epoch (so
+			// the cache is real) ...
+			clock2.Add(sqldb.TokenEpochEvery - time.Millisecond)
 			if got, err := node2.UserByToken(ctx, auth.TokenHash(tok)); err != nil || got.ID != u.ID {
-				t.Fatalf("%s: node 2 inside the TTL: %+v %v (the cache should answer)", tc.name, got, err)
+				t.Fatalf("%s: node 2 before its epoch read: %+v %v (the cache should answer)", tc.name, got, err)
 			}
-			// ... and refuses it once the TTL has passed.
+			// ... and refuses it at that read, long before the TTL.
 			clock2.Add(time.Millisecond)
 			if _, err := node2.UserByToken(ctx, auth.TokenHash(tok)); reclaim.ErrorCode(err) != reclaim.ENOTFOUND {
-				t.Fatalf("%s: node 2 accepts the token after the TTL: %v", tc.name, err)
+				t.Fatalf("%s: node 2 accepts the token after reading auth_epoch: %v", tc.name, err)
 			}
 		}
 		// An unknown token is never cached as known, nor a known one as unknown.
@@ -135,6 +137,49 @@ func TestTokenCacheOff(t *testing.T) {
 		}
 		if _, err := nodes[1].UserByToken(ctx, auth.TokenHash(tok)); reclaim.ErrorCode(err) != reclaim.ENOTFOUND {
 			t.Fatalf("without a cache the revocation must be seen at once: %v", err)
+		}
+	})
+}
+
+// TestTokenCacheTTLSafetyNet: without any change counted in auth_epoch (here a revocation
+// written straight to the table, as no code path of Reclaim does), a node still re-reads a
+// cached token once the TTL has passed.
+func TestTokenCacheTTLSafetyNet(t *testing.T) {
+	sqldbtest.ForEachEngineDSN(t, func(t *testing.T, dsn string) {
+		ctx := context.Background()
+		const ttl = 2 * time.Second
+		db, err := sqldb.Open(ctx, dsn, sqldb.Options{Migrate: true, TokenCacheTTL: ttl})
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { db.Close() })
+		clock := &fakeClock{t: time.Unix(1_000_000, 0)}
+		sqldb.SetTokenClockForTest(db, clock.Now)
+		u, err := db.CreateUser(ctx, reclaim.User{Username: "safety-net", Role: reclaim.RoleBidder, PasswordHash: "x"})
+		if err != nil {
+			t.Fatal(err)
+		}
+		tok, h, _ := auth.NewToken()
+		id, err := db.CreateToken(ctx, u.ID, "t", h)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, err := db.UserByToken(ctx, auth.TokenHash(tok)); err != nil {
+			t.Fatal(err)
+		}
+		if err := db.WriteTx(ctx, func(tx *sqldb.Tx) error {
+			_, err := tx.Exec(ctx, `UPDATE api_tokens SET revoked = ? WHERE id = ?`, true, id)
+			return err
+		}); err != nil {
+			t.Fatal(err)
+		}
+		clock.Add(ttl - time.Millisecond)
+		if _, err := db.UserByToken(ctx, auth.TokenHash(tok)); err != nil {
+			t.Fatalf("inside the TTL, with auth_epoch unmoved, the cache answers: %v", err)
+		}
+		clock.Add(time.Millisecond)
+		if _, err := db.UserByToken(ctx, auth.TokenHash(tok)); reclaim.ErrorCode(err) != reclaim.ENOTFOUND {
+			t.Fatalf("after the TTL the token is read again and refused: %v", err)
 		}
 	})
 }

@@ -225,6 +225,9 @@ func (d *DB) UpdateUser(ctx context.Context, u reclaim.User) (reclaim.User, erro
 			credential_epoch = ? WHERE id = ?`, u.DisplayName, string(u.Role), u.PasswordHash, u.Disabled, u.MustChangePassword, epoch, u.ID); err != nil {
 			return err
 		}
+		if err := bumpAuthEpoch(ctx, tx); err != nil { // the cached user is this row: other nodes drop it
+			return err
+		}
 		if revoke != "" {
 			if err := d.revokeAll(ctx, tx, at, old, revoke); err != nil {
 				return err
@@ -307,12 +310,14 @@ func (d *DB) CreateToken(ctx context.Context, userID int64, name string, tokenHa
 
 // UserByToken returns the owner of an unrevoked token with this SHA-256, or ENOTFOUND. A
 // token verified within Options.TokenCacheTTL is answered from memory; revoking a token or
-// changing a user through this handle empties that cache at once.
+// changing a user through this handle empties that cache at once, and through another handle
+// (another node, the CLI) within tokenEpochEvery (auth_epoch).
 func (d *DB) UserByToken(ctx context.Context, tokenHash []byte) (reclaim.User, error) {
 	var h [32]byte
 	cacheable := d.tokens != nil && len(tokenHash) == len(h)
 	var gen uint64
 	if cacheable {
+		d.tokens.checkEpoch(ctx, d.authEpoch)
 		copy(h[:], tokenHash)
 		var u reclaim.User
 		var ok bool
@@ -329,6 +334,20 @@ func (d *DB) UserByToken(ctx context.Context, tokenHash []byte) (reclaim.User, e
 		d.tokens.put(h, u, gen)
 	}
 	return u, dbError(err, "reading a token")
+}
+
+// authEpoch reads the API-token change counter (migration 00031).
+func (d *DB) authEpoch(ctx context.Context) (int64, error) {
+	var n int64
+	err := d.hotRow(ctx, `SELECT n FROM auth_epoch WHERE id = 1`).Scan(&n)
+	return n, err
+}
+
+// bumpAuthEpoch adds one to the API-token change counter in tx: every node's token cache is
+// emptied within tokenEpochEvery of the commit.
+func bumpAuthEpoch(ctx context.Context, tx *Tx) error {
+	_, err := tx.Exec(ctx, `UPDATE auth_epoch SET n = n + 1 WHERE id = 1`)
+	return err
 }
 
 const tokenSelect = `SELECT id, user_id, name, created_at, revoked, revoked_at, revoked_reason FROM api_tokens`
@@ -395,6 +414,9 @@ func (d *DB) RevokeToken(ctx context.Context, userID, tokenID int64, reason stri
 		at := d.nowUTC()
 		if _, err := tx.Exec(ctx, `UPDATE api_tokens SET revoked = ?, revoked_at = ?, revoked_reason = ? WHERE id = ?`,
 			true, d.instant(at), reason, t.ID); err != nil {
+			return err
+		}
+		if err := bumpAuthEpoch(ctx, tx); err != nil {
 			return err
 		}
 		t.Revoked, t.RevokedAt, t.RevokedReason = true, &at, reason

@@ -35,6 +35,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"runtime/pprof"
 	"slices"
 	"strconv"
 	"strings"
@@ -58,6 +59,8 @@ type config struct {
 	keepData, verbose   bool
 	selfOutbid          bool
 	serverArgs          string
+	cpuProfile          string
+	client              string
 }
 
 func main() {
@@ -74,7 +77,12 @@ func main() {
 	flag.BoolVar(&c.keepData, "keep", false, "keep the work directory")
 	flag.BoolVar(&c.verbose, "v", false, "print the server's log")
 	flag.StringVar(&c.serverArgs, "server-args", "", "more global flags for the server (space-separated, e.g. --cpuprofile=/tmp/cpu.out)")
+	flag.StringVar(&c.client, "client", "raw", "the generator's HTTP client: raw (persistent connections, hand-written HTTP/1.1; bench/auction/rawhttp.go) or nethttp (net/http's client, the generator before 2026-12-07)")
+	flag.StringVar(&c.cpuProfile, "cpuprofile", "", "write the load generator's own CPU profile (the load only) to this file")
 	flag.Parse()
+	if c.client != "raw" && c.client != "nethttp" {
+		log.Fatal("-client is raw or nethttp")
+	}
 	if c.bin == "" {
 		log.Fatal("-bin is required (go build -o /tmp/reclaim ./cmd/reclaim)")
 	}
@@ -135,7 +143,7 @@ func run(c config) error {
 	if strings.HasPrefix(dsn, "postgres") {
 		engine = "postgres"
 	}
-	fmt.Printf("== auction load: %s, %d bidders on %d auctions, %s", engine, c.bidders, c.auctions, c.duration)
+	fmt.Printf("== auction load: %s, %d bidders on %d auctions, %s, client %s", engine, c.bidders, c.auctions, c.duration, c.client)
 	if c.killAfter > 0 {
 		fmt.Printf(", SIGKILL at %s", c.killAfter)
 	}
@@ -181,8 +189,19 @@ func run(c config) error {
 			}
 		}
 	}
+	if c.cpuProfile != "" {
+		f, err := os.Create(c.cpuProfile)
+		if err != nil {
+			return err
+		}
+		if err := pprof.StartCPUProfile(f); err != nil {
+			return err
+		}
+		defer f.Close()
+	}
 	cpu0, gen0 := srv.cpuTime(), selfCPU()
-	b0, r0 := scrapeBatches(srv.url())
+	m0 := scrapeMetrics(srv.url())
+	b0, r0 := m0["reclaim_market_batches_total"], m0["reclaim_market_records_total"]
 	start := time.Now()
 	deadline := start.Add(c.duration)
 	runCtx, cancel := context.WithDeadline(ctx, deadline)
@@ -194,10 +213,15 @@ func run(c config) error {
 		go func() {
 			defer wg.Done()
 			for runCtx.Err() == nil {
-				subscribe(runCtx, stream, srv.url(), b, func(minor int64) {
+				onEvent := func(minor int64) {
 					sseEvents.Add(1)
 					raise(b.i%c.auctions, minor)
-				})
+				}
+				if c.client == "raw" {
+					rawSubscribe(runCtx, srv.addr, b, onEvent)
+				} else {
+					subscribe(runCtx, stream, srv.url(), b, onEvent)
+				}
 				sleep(runCtx, 200*time.Millisecond)
 			}
 		}()
@@ -208,6 +232,8 @@ func run(c config) error {
 			p := &prices[b.i%c.auctions]
 			inc := int64(1_000_00)
 			var mine int64 // the amount of this bidder's last accepted bid
+			conn := &rawConn{addr: srv.addr}
+			defer conn.close()
 			for n := 0; runCtx.Err() == nil; n++ {
 				if !c.selfOutbid {
 					// A real bidder holding the highest bid waits to be outbid (the SSE stream
@@ -232,12 +258,21 @@ func run(c config) error {
 				key := fmt.Sprintf("b%d-%d", b.i, n)
 				for attempt := 0; runCtx.Err() == nil; attempt++ {
 					t0 := time.Now()
-					rc, status, err := placeBid(runCtx, client, srv.url(), b, amount, key)
+					var rc receipt
+					var status int
+					var err error
+					if c.client == "raw" {
+						rc, status, err = rawBid(runCtx, conn, b, amount, key)
+					} else {
+						rc, status, err = placeBid(runCtx, client, srv.url(), b, amount, key)
+					}
 					if err != nil || status != 200 {
 						if runCtx.Err() != nil {
 							break
 						}
-						errs.Add(1)
+						if n := errs.Add(1); n <= 5 && c.verbose {
+							log.Printf("bid failed (status %d): %v", status, err)
+						}
 						sleep(runCtx, time.Duration(50+rng.IntN(200))*time.Millisecond) // the server is restarting or busy: same key again
 						continue
 					}
@@ -280,6 +315,9 @@ func run(c config) error {
 	}
 	wg.Wait()
 	elapsed := time.Since(start)
+	if c.cpuProfile != "" {
+		pprof.StopCPUProfile()
+	}
 	cpu, gen := srv.cpuTime()-cpu0, selfCPU()-gen0
 
 	accepted := 0
@@ -312,8 +350,10 @@ func run(c config) error {
 		fmt.Printf("   load generator CPU: %s (%.2f cores), %s per acknowledged bid\n", gen.Round(10*time.Millisecond),
 			gen.Seconds()/elapsed.Seconds(), (gen / time.Duration(len(acks))).Round(time.Microsecond))
 	}
-	if b1, r1 := scrapeBatches(srv.url()); restarted.Load() == 0 && b1 > b0 {
+	m1 := scrapeMetrics(srv.url())
+	if b1, r1 := m1["reclaim_market_batches_total"], m1["reclaim_market_records_total"]; restarted.Load() == 0 && b1 > b0 {
 		fmt.Printf("   group commit: %.0f records in %.0f transactions (%.1f per transaction)\n", r1-r0, b1-b0, (r1-r0)/(b1-b0))
+		fmt.Printf("   tail: %s\n", tail(m0, m1, lat))
 	}
 	if r := restarted.Load(); r > 0 {
 		after, afterOK := 0, 0
@@ -364,28 +404,72 @@ func (s *priceSignal) signal() {
 	s.mu.Unlock()
 }
 
-// scrapeBatches reads the bid batcher's counters from the server's /metrics.
-func scrapeBatches(base string) (batches, records float64) {
+// scrapeMetrics reads the server's /metrics: sample (name and labels as written) -> value.
+func scrapeMetrics(base string) map[string]float64 {
+	out := map[string]float64{}
 	res, err := http.Get(base + "/metrics")
 	if err != nil {
-		return 0, 0
+		return out
 	}
 	defer res.Body.Close()
 	sc := bufio.NewScanner(res.Body)
+	sc.Buffer(nil, 1<<20)
 	for sc.Scan() {
-		f := strings.Fields(sc.Text())
-		if len(f) != 2 {
+		line := sc.Text()
+		i := strings.LastIndexByte(line, ' ')
+		if i < 0 || strings.HasPrefix(line, "#") {
 			continue
 		}
-		v, _ := strconv.ParseFloat(f[1], 64)
-		switch f[0] {
-		case "reclaim_market_batches_total":
-			batches = v
-		case "reclaim_market_records_total":
-			records = v
+		if v, err := strconv.ParseFloat(line[i+1:], 64); err == nil {
+			out[line[:i]] = v
 		}
 	}
-	return batches, records
+	return out
+}
+
+// tail compares where the bid latency goes: the share of bids answered within 50, 100 and
+// 250 ms as the server's handler measured them (reclaim_http_request_duration_seconds of the
+// bid route, from its entry to its return: apply, the batcher's queue and commit, the answer
+// written to the socket's buffer) and as the generator measured them (request written to answer
+// read: adds the socket, the server's and the generator's scheduling); and the server's GC.
+func tail(before, after map[string]float64, lat []time.Duration) string {
+	les := []string{"0.05", "0.1", "0.25"}
+	var srv [3]float64
+	var total float64
+	for k, v := range after {
+		if !strings.HasPrefix(k, "reclaim_http_request_duration_seconds_") || !strings.Contains(k, "/bids") {
+			continue
+		}
+		d := v - before[k]
+		if strings.HasPrefix(k, "reclaim_http_request_duration_seconds_count") {
+			total += d
+		}
+		for i, le := range les {
+			if strings.HasPrefix(k, "reclaim_http_request_duration_seconds_bucket") && strings.Contains(k, `le="`+le+`"`) {
+				srv[i] += d
+			}
+		}
+	}
+	var cli [3]int
+	for _, d := range lat {
+		for i, lim := range []time.Duration{50 * time.Millisecond, 100 * time.Millisecond, 250 * time.Millisecond} {
+			if d <= lim {
+				cli[i]++
+			}
+		}
+	}
+	pc := func(a, b float64) string {
+		if b == 0 {
+			return "?"
+		}
+		return strconv.FormatFloat(100*a/b, 'f', 1, 64) + "%"
+	}
+	n := float64(len(lat))
+	gcs := after["go_gc_duration_seconds_count"] - before["go_gc_duration_seconds_count"]
+	pause := after["go_gc_duration_seconds_sum"] - before["go_gc_duration_seconds_sum"]
+	return fmt.Sprintf("bids answered within 50 / 100 / 250 ms: server handler %s / %s / %s of %.0f, generator %s / %s / %s; server GC: %.0f cycles, %.1f ms of pauses in all, longest recent pause %.2f ms",
+		pc(srv[0], total), pc(srv[1], total), pc(srv[2], total), total, pc(float64(cli[0]), n), pc(float64(cli[1]), n), pc(float64(cli[2]), n),
+		gcs, 1000*pause, 1000*after[`go_gc_duration_seconds{quantile="1"}`])
 }
 
 func sleep(ctx context.Context, d time.Duration) {
@@ -621,19 +705,7 @@ func subscribe(ctx context.Context, c *http.Client, base string, b bidder, fn fu
 	if res.StatusCode != 200 {
 		return
 	}
-	sc := bufio.NewScanner(res.Body)
-	isEvent := false
-	for sc.Scan() {
-		line := sc.Bytes()
-		switch {
-		case bytes.HasPrefix(line, []byte("event: ")):
-			isEvent = string(line[7:]) == "event" // no allocation: the conversion is only compared
-		case isEvent && bytes.HasPrefix(line, []byte("data: ")):
-			if minor, ok := amountOf(line[6:]); ok {
-				fn(minor)
-			}
-		}
-	}
+	readSSE(res.Body, fn)
 }
 
 // amountOf reads the "amount" of a market.Event's JSON (a decimal string, as the API writes
