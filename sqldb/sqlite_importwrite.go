@@ -207,7 +207,7 @@ func (imp *Import) appendLoanVals(s *sqliteVals, pid, bid int64, l *reclaim.Loan
 type sqliteWriter struct {
 	tls   *libc.TLS
 	db    uintptr
-	stmts map[stmtKey]*sqliteStmt
+	stmts map[stmtKey]uintptr
 	buf   uintptr // libc memory, bufN bytes (at least 1, so that no text is bound from NULL)
 	bufN  int
 }
@@ -236,7 +236,7 @@ func openSQLiteWriter(dc any) *sqliteWriter {
 	if !ok {
 		return nil
 	}
-	w := &sqliteWriter{tls: libc.NewTLS(), db: h, stmts: map[stmtKey]*sqliteStmt{}}
+	w := &sqliteWriter{tls: libc.NewTLS(), db: h, stmts: map[stmtKey]uintptr{}}
 	// The session's transaction is open on this connection: a handle in autocommit mode is not
 	// the one we think it is.
 	if sqlite3.Xsqlite3_get_autocommit(w.tls, h) != 0 {
@@ -249,7 +249,7 @@ func openSQLiteWriter(dc any) *sqliteWriter {
 // close finalizes the statements and frees the buffer. Called inside conn.Raw.
 func (w *sqliteWriter) close() {
 	for _, st := range w.stmts {
-		sqlite3.Xsqlite3_finalize(w.tls, st.p)
+		sqlite3.Xsqlite3_finalize(w.tls, st)
 	}
 	w.stmts = nil
 	if w.buf != 0 {
@@ -282,38 +282,23 @@ func (w *sqliteWriter) err(rc int32) error {
 	return &sqliteStepError{int(code), fmt.Sprintf("%s: %s (%d)", str, msg, code)}
 }
 
-// sqliteStmt is a prepared INSERT and the integers and NULLs its parameters hold: SQLite keeps a
-// statement's bindings across sqlite3_reset, so a parameter that is to hold the integer or the
-// NULL it already holds is not bound again (each bind takes the connection's mutex and releases
-// the old value). Texts and blobs are views of the buffer, which changes from flush to flush:
-// they are always bound.
-type sqliteStmt struct {
-	p     uintptr
-	bound []sqliteVal // kind valUnknown: not known
-}
-
-const valUnknown uint8 = 0xff
-
 // stmt returns the prepared INSERT of n rows into table.
-func (w *sqliteWriter) stmt(table, cols string, ncols, n int) (*sqliteStmt, error) {
+func (w *sqliteWriter) stmt(table, cols string, ncols, n int) (uintptr, error) {
 	k := stmtKey{table, n}
 	if st, ok := w.stmts[k]; ok {
 		return st, nil
 	}
 	q, err := libc.CString(multiInsertSQL(table, cols, ncols, n))
 	if err != nil {
-		return nil, err
+		return 0, err
 	}
 	defer libc.Xfree(w.tls, q)
 	pp := w.tls.Alloc(int(unsafe.Sizeof(uintptr(0))))
 	defer w.tls.Free(int(unsafe.Sizeof(uintptr(0))))
 	if rc := sqlite3.Xsqlite3_prepare_v3(w.tls, w.db, q, -1, sqlite3.SQLITE_PREPARE_PERSISTENT, pp, 0); rc != sqlite3.SQLITE_OK {
-		return nil, w.err(rc)
+		return 0, w.err(rc)
 	}
-	st := &sqliteStmt{p: *(*uintptr)(unsafe.Add(nil, pp)), bound: make([]sqliteVal, n*ncols)}
-	for i := range st.bound {
-		st.bound[i].kind = valUnknown
-	}
+	st := *(*uintptr)(unsafe.Add(nil, pp))
 	w.stmts[k] = st
 	return st, nil
 }
@@ -356,44 +341,36 @@ func (w *sqliteWriter) insert(ctx context.Context, table, cols string, ncols int
 		if err := w.bind(st, vals[:n*ncols]); err != nil {
 			return err
 		}
-		rc := sqlite3.Xsqlite3_step(w.tls, st.p)
+		rc := sqlite3.Xsqlite3_step(w.tls, st)
 		if rc != sqlite3.SQLITE_DONE {
 			err := w.err(rc)
-			sqlite3.Xsqlite3_reset(w.tls, st.p)
+			sqlite3.Xsqlite3_reset(w.tls, st)
 			return err
 		}
-		sqlite3.Xsqlite3_reset(w.tls, st.p)
+		sqlite3.Xsqlite3_reset(w.tls, st)
 		vals = vals[n*ncols:]
 	}
 	return nil
 }
 
 // bind binds vals to st's parameters 1..len(vals); texts and blobs are views of the buffer.
-func (w *sqliteWriter) bind(st *sqliteStmt, vals []sqliteVal) error {
-	tls, buf, p, bound := w.tls, w.buf, st.p, st.bound[:len(vals)]
+func (w *sqliteWriter) bind(st uintptr, vals []sqliteVal) error {
+	tls, buf := w.tls, w.buf
 	for i, v := range vals {
 		var rc int32
 		switch v.kind {
 		case valNull:
-			if bound[i].kind == valNull {
-				continue
-			}
-			rc = sqlite3.Xsqlite3_bind_null(tls, p, int32(i+1))
+			rc = sqlite3.Xsqlite3_bind_null(tls, st, int32(i+1))
 		case valInt:
-			if bound[i].kind == valInt && bound[i].i == v.i {
-				continue
-			}
-			rc = sqlite3.Xsqlite3_bind_int64(tls, p, int32(i+1), v.i)
+			rc = sqlite3.Xsqlite3_bind_int64(tls, st, int32(i+1), v.i)
 		case valText:
-			rc = sqlite3.Xsqlite3_bind_text(tls, p, int32(i+1), buf+uintptr(v.i), v.n, 0)
+			rc = sqlite3.Xsqlite3_bind_text(tls, st, int32(i+1), buf+uintptr(v.i), v.n, 0)
 		case valBlob:
-			rc = sqlite3.Xsqlite3_bind_blob(tls, p, int32(i+1), buf+uintptr(v.i), v.n, 0)
+			rc = sqlite3.Xsqlite3_bind_blob(tls, st, int32(i+1), buf+uintptr(v.i), v.n, 0)
 		}
 		if rc != sqlite3.SQLITE_OK {
-			bound[i].kind = valUnknown
 			return w.err(rc)
 		}
-		bound[i] = v
 	}
 	return nil
 }
