@@ -7,3 +7,17 @@ func SetRecentBorrowers(n int) (restore func()) {
 	recentBorrowers = n
 	return func() { recentBorrowers = old }
 }
+
+// SetImportDriverBindForTest makes imports bind their INSERTs through the driver rather than
+// below database/sql; it returns the restore.
+func SetImportDriverBindForTest(on bool) (restore func()) {
+	old := importDriverBind
+	importDriverBind = on
+	return func() { importDriverBind = old }
+}
+
+// ImportBindsRawForTest reports whether the session's INSERTs went below database/sql.
+func ImportBindsRawForTest(imp *Import) bool { return imp.rawMode == 1 }
+
+// LoanColumnsForTest lists the loans columns an import writes.
+const LoanColumnsForTest = loanColumns

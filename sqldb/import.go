@@ -96,6 +96,10 @@ type Import struct {
 	tempFile bool                    // SQLite: the session's temp_store is FILE until release
 	stmts    map[stmtKey]driver.Stmt // SQLite multi-row INSERTs by table and row count, on the driver
 	nv       []driver.NamedValue     // SQLite: reused arguments, ordinals preset
+	raw      *sqliteWriter           // SQLite: the INSERTs below database/sql (sqlite_importwrite.go), nil through the driver
+	rawMode  int8                    // SQLite: 0 undecided, 1 raw, 2 through the driver
+	spare    chan *sqliteChunk       // SQLite, raw: chunks stored and reset, for reuse
+	blindVal sqliteVals              // SQLite, raw: flushBlind's values
 	dates    map[date.Date]any       // SQLite: boxed 'YYYY-MM-DD' strings, so each distinct date allocates once
 	args     []any
 	brows    []borrowerRow
@@ -538,7 +542,89 @@ func (imp *Import) flushRows(ctx context.Context, table, cols string, ncols int,
 // SQLite, in the order they are inserted.
 type sqliteChunk struct {
 	ctx                             context.Context
-	borrowers, pii, blind, loanArgs []any
+	borrowers, pii, blind, loanArgs []any // through the driver
+	// The raw path (Import.raw): the borrowers', borrower_pii's and loans' values and the
+	// blind-index rows.
+	vb, vp, vl sqliteVals
+	blindRows  []blindRow
+}
+
+// useRaw decides, at the first chunk, whether the session's INSERTs go below database/sql.
+func (imp *Import) useRaw() bool {
+	if imp.rawMode == 0 {
+		imp.rawMode = 2
+		if !importDriverBind {
+			imp.conn.Raw(func(dc any) error { imp.raw = openSQLiteWriter(dc); return nil })
+		}
+		if imp.raw != nil {
+			imp.rawMode = 1
+			imp.spare = make(chan *sqliteChunk, 8)
+		}
+	}
+	return imp.rawMode == 1
+}
+
+// importDriverBind makes imports bind through the driver (tests compare the two paths).
+var importDriverBind bool
+
+// rawChunk returns a chunk for the raw path, reused when one is spare.
+func (imp *Import) rawChunk(ctx context.Context) *sqliteChunk {
+	select {
+	case c := <-imp.spare:
+		c.ctx = ctx
+		return c
+	default:
+		return &sqliteChunk{ctx: ctx}
+	}
+}
+
+// recycle resets a stored raw chunk and keeps it for reuse.
+func (imp *Import) recycle(c *sqliteChunk) {
+	c.ctx = nil
+	c.vb.reset()
+	c.vp.reset()
+	c.vl.reset()
+	clear(c.blindRows)
+	c.blindRows = c.blindRows[:0]
+	select {
+	case imp.spare <- c:
+	default:
+	}
+}
+
+// addChunkRaw builds a chunk's values for the raw path.
+func (imp *Import) addChunkRaw(ctx context.Context, chunk []LoanRow, newID func() int64) (*sqliteChunk, error) {
+	c := imp.rawChunk(ctx)
+	for i := range chunk {
+		bid := imp.borrower(&chunk[i], newID)
+		if err := imp.appendLoanVals(&c.vl, imp.portfolioID, bid, &chunk[i].Loan); err != nil {
+			imp.recycle(c)
+			return nil, err
+		}
+	}
+	for _, r := range imp.brows {
+		c.vb.int(r.id)
+		c.vb.int(imp.portfolioID)
+		c.vb.text(r.ref)
+		c.vb.textOrNull(r.masked.Name)
+		c.vb.textOrNull(r.masked.NationalID)
+		c.vb.textOrNull(r.masked.Phone)
+	}
+	for _, r := range imp.prows {
+		c.vp.int(r.id)
+		c.vp.text(r.keyID)
+		c.vp.blob(r.sealed)
+	}
+	c.blindRows = appendBlindRows(c.blindRows, imp.prows)
+	return c, nil
+}
+
+// insertVals runs the raw INSERTs of s on the session's connection.
+func (imp *Import) insertVals(ctx context.Context, table, cols string, ncols int, s *sqliteVals) error {
+	if s.len() == 0 {
+		return nil
+	}
+	return imp.conn.Raw(func(any) error { return imp.raw.insert(ctx, table, cols, ncols, s) })
 }
 
 func (imp *Import) addLoansSQLite(ctx context.Context, rows []LoanRow) error {
@@ -550,6 +636,24 @@ func (imp *Import) addLoansSQLite(ctx context.Context, rows []LoanRow) error {
 			return err
 		}
 		imp.brows, imp.prows = imp.brows[:0], imp.prows[:0]
+		if imp.useRaw() {
+			c, err := imp.addChunkRaw(ctx, chunk, newID)
+			if err != nil {
+				return err
+			}
+			imp.loans += int64(len(chunk))
+			if imp.pipe == nil {
+				err := imp.execChunk(c)
+				imp.recycle(c)
+				if err != nil {
+					return err
+				}
+			} else if err := imp.pipe.send(c); err != nil {
+				imp.recycle(c)
+				return err
+			}
+			continue
+		}
 		c := &sqliteChunk{ctx: ctx}
 		if imp.pipe == nil {
 			c.loanArgs = imp.args[:0] // executed before the next chunk is built: reuse
@@ -595,13 +699,28 @@ func (imp *Import) addLoansSQLite(ctx context.Context, rows []LoanRow) error {
 
 // execChunk inserts a chunk's rows.
 func (imp *Import) execChunk(c *sqliteChunk) error {
+	if imp.raw != nil {
+		if err := imp.insertVals(c.ctx, "borrowers", borrowerColumns, 6, &c.vb); err != nil {
+			return err
+		}
+		if err := imp.insertVals(c.ctx, "borrower_pii", piiColumns, 3, &c.vp); err != nil {
+			return err
+		}
+		imp.blindBuf = append(imp.blindBuf, c.blindRows...)
+		if len(imp.blindBuf) >= blindBufRows {
+			if err := imp.flushBlind(c.ctx); err != nil {
+				return err
+			}
+		}
+		return imp.insertVals(c.ctx, "loans", loanColumns, nLoanColumns, &c.vl)
+	}
 	if len(c.borrowers) > 0 {
-		if err := imp.flushRows(c.ctx, "borrowers", "id, portfolio_id, borrower_ref, masked_name, masked_national_id, masked_phone", 6, c.borrowers); err != nil {
+		if err := imp.flushRows(c.ctx, "borrowers", borrowerColumns, 6, c.borrowers); err != nil {
 			return err
 		}
 	}
 	if len(c.pii) > 0 {
-		if err := imp.flushRows(c.ctx, "borrower_pii", "borrower_id, key_id, sealed", 3, c.pii); err != nil {
+		if err := imp.flushRows(c.ctx, "borrower_pii", piiColumns, 3, c.pii); err != nil {
 			return err
 		}
 	}
@@ -615,6 +734,12 @@ func (imp *Import) execChunk(c *sqliteChunk) error {
 	}
 	return imp.flushRows(c.ctx, "loans", loanColumns, nLoanColumns, c.loanArgs)
 }
+
+// The columns of the borrowers and borrower_pii rows an import on SQLite writes.
+const (
+	borrowerColumns = "id, portfolio_id, borrower_ref, masked_name, masked_national_id, masked_phone"
+	piiColumns      = "borrower_id, key_id, sealed"
+)
 
 // blindBufRows is how many blind-index rows an import on SQLite holds back to insert in the
 // order of their hash: the index on hash takes uniformly random keys, and once it outgrows the
@@ -640,6 +765,19 @@ func (imp *Import) flushBlind(ctx context.Context) error {
 		}
 	}
 	slices.SortFunc(b, func(x, y blindRow) int { return bytes.Compare(x.hash, y.hash) })
+	if imp.raw != nil {
+		s := &imp.blindVal
+		s.reset()
+		for _, r := range b {
+			s.int(r.bid)
+			s.text(r.kind)
+			s.blob(r.hash)
+		}
+		err := imp.insertVals(ctx, "borrower_blind", "borrower_id, kind, hash", 3, s)
+		clear(b)
+		imp.blindBuf = b[:0]
+		return err
+	}
 	args := make([]any, 0, 3*min(len(b), 4*sqliteBatch))
 	for start := 0; start < len(b); start += 4 * sqliteBatch {
 		args = args[:0]
@@ -719,6 +857,9 @@ func (imp *Import) Pipeline() {
 				}
 			}
 			clear(c.loanArgs)
+			if imp.raw != nil {
+				imp.recycle(c)
+			}
 			p.inflight.Done()
 		}
 	}()
@@ -1129,6 +1270,10 @@ func (imp *Import) release() {
 	if imp.pipe != nil {
 		imp.pipe.close() // before the statements close and the transaction ends
 	}
+	if imp.raw != nil && imp.conn != nil {
+		imp.conn.Raw(func(any) error { imp.raw.close(); return nil })
+		imp.raw = nil
+	}
 	if len(imp.stmts) > 0 && imp.conn != nil {
 		imp.conn.Raw(func(any) error {
 			for _, s := range imp.stmts {
@@ -1173,14 +1318,37 @@ func blindRows(prows []borrowerRow) []any {
 	var b []any
 	for _, r := range prows {
 		for i, t := range r.blind {
-			dup := false
-			for _, u := range r.blind[:i] {
-				dup = dup || workout.SameTerms(t, u)
-			}
-			if !dup && t.Kind != "" && len(t.Hash) > 0 {
+			if blindKept(r.blind, i) {
 				b = append(b, r.id, t.Kind, t.Hash)
 			}
 		}
 	}
 	return b
+}
+
+// appendBlindRows appends the rows blindRows returns, as blindRows.
+func appendBlindRows(dst []blindRow, prows []borrowerRow) []blindRow {
+	for _, r := range prows {
+		for i, t := range r.blind {
+			if blindKept(r.blind, i) {
+				dst = append(dst, blindRow{r.id, t.Kind, t.Hash})
+			}
+		}
+	}
+	return dst
+}
+
+// blindKept reports whether term i of a borrower is stored: it has a kind and a hash, and no
+// earlier term is the same.
+func blindKept(terms []workout.BlindTerm, i int) bool {
+	t := terms[i]
+	if t.Kind == "" || len(t.Hash) == 0 {
+		return false
+	}
+	for _, u := range terms[:i] {
+		if workout.SameTerms(t, u) {
+			return false
+		}
+	}
+	return true
 }

@@ -405,6 +405,11 @@ func retryable(err error) bool {
 		c := se.Code() & 0xff
 		return c == 5 || c == 6 // SQLITE_BUSY, SQLITE_LOCKED
 	}
+	var re *sqliteStepError // an import's INSERT below database/sql
+	if errors.As(err, &re) {
+		c := re.Code() & 0xff
+		return c == 5 || c == 6
+	}
 	var pe *pgconn.PgError
 	if errors.As(err, &pe) {
 		return pe.Code == "40001" || pe.Code == "40P01"
@@ -417,6 +422,10 @@ func isUniqueViolation(err error) bool {
 	var se *sqlite.Error
 	if errors.As(err, &se) {
 		return se.Code() == 2067 || se.Code() == 1555 // SQLITE_CONSTRAINT_UNIQUE, _PRIMARYKEY
+	}
+	var re *sqliteStepError // an import's INSERT below database/sql
+	if errors.As(err, &re) {
+		return re.Code() == 2067 || re.Code() == 1555
 	}
 	var pe *pgconn.PgError
 	if errors.As(err, &pe) {
