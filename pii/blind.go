@@ -61,7 +61,7 @@ func NewBlindKey(raw []byte) (*BlindKey, error) {
 		return nil, fmt.Errorf("%w: blind-index key must be %d bytes, got %d", ErrKey, KeySize, len(raw))
 	}
 	k := &BlindKey{raw: append([]byte(nil), raw...), source: "memory"}
-	k.macs.New = func() any { return hmac.New(sha256.New, k.raw) }
+	k.macs.New = func() any { return &blindMAC{mac: hmac.New(sha256.New, k.raw)} }
 	m := hmac.New(sha256.New, k.raw)
 	m.Write([]byte(blindTag + "fingerprint"))
 	k.fp = fmt.Sprintf("%x", m.Sum(nil))
@@ -224,25 +224,22 @@ func (k *BlindKey) Hash(kind, normalized string) []byte {
 // appendHash appends the blind-index hash of an already normalised value of a kind to dst:
 // HMAC-SHA256 under the key of blindTag, kind, a zero byte and the value.
 func (k *BlindKey) appendHash(dst []byte, kind, normalized string) []byte {
-	m := k.macs.Get().(hash.Hash)
-	m.Reset()
-	var pre [64]byte // blindTag, kind and the separator, without an allocation
-	m.Write(append(append(append(pre[:0], blindTag...), kind...), 0))
-	writeString(m, normalized)
-	dst = m.Sum(dst)
+	m := k.macs.Get().(*blindMAC)
+	m.mac.Reset()
+	// The message goes through the pooled buffer: a slice of a local array or of the string
+	// handed to the hash (an interface) would be allocated on the heap each time.
+	msg := append(append(append(append(m.buf[:0], blindTag...), kind...), 0), normalized...)
+	m.mac.Write(msg)
+	dst = m.mac.Sum(dst)
+	clear(msg) // the identifier does not linger in the pool
 	k.macs.Put(m)
 	return dst
 }
 
-// writeString writes s to h through a stack buffer (h.Write would otherwise take a copy of s
-// on the heap).
-func writeString(h hash.Hash, s string) {
-	var buf [128]byte
-	for len(s) > 0 {
-		n := copy(buf[:], s)
-		h.Write(buf[:n])
-		s = s[n:]
-	}
+// blindMAC is a reusable HMAC keyed with the blind-index key and a buffer for its message.
+type blindMAC struct {
+	mac hash.Hash
+	buf [128]byte
 }
 
 // PhoneHash returns the hash of one phone number as typed (normalised first); nil when it
