@@ -23,6 +23,7 @@ import (
 	"strings"
 	"sync"
 	"time"
+	"unicode/utf8"
 
 	"reclaim"
 	"reclaim/cnid"
@@ -522,11 +523,21 @@ func importPass(ctx context.Context, store Store, sealer Sealer, in *io.SectionR
 	// accounting and the batches for the writer goroutine.
 	pctx, cancelPipeline := context.WithCancel(ctx)
 	seal := sealer != nil && !opts.DryRun
-	chunks, pipelineDone := convertChunks(pctx, src, conv, func(res *tape.Result) ([]byte, error) {
-		if !seal || res.Personal.IsEmpty() {
-			return nil, nil
+	indexer, _ := sealer.(BlindIndexer)
+	chunks, recycle, pipelineDone := convertChunks(pctx, src, conv, func(res *tape.Result, out *sealedRow) {
+		// Everything that a stored row needs and that depends on the row alone: its masked
+		// forms, its sealed personal data and its blind index.
+		if opts.DryRun {
+			return
 		}
-		return sealer.SealPersonal(res.Personal, PersonalAAD(hash, res.Loan.BorrowerID))
+		out.masked = MaskPersonal(res.Personal)
+		if !seal || res.Personal.IsEmpty() {
+			return
+		}
+		out.sealed, out.err = sealer.SealPersonal(res.Personal, PersonalAAD(hash, res.Loan.BorrowerID))
+		if out.sealed != nil && indexer != nil {
+			out.blind = indexer.BlindTerms(res.Personal)
+		}
 	})
 	// Stop the pipeline's goroutines, and wait for them, before the source closes.
 	defer func() { cancelPipeline(); pipelineDone() }()
@@ -545,8 +556,8 @@ func importPass(ctx context.Context, store Store, sealer Sealer, in *io.SectionR
 			} else {
 				conv.CheckAcross(res)
 				rowErrs = res.Errors
-				if len(rowErrs) == 0 && ch.sealErrs[i] != nil {
-					return rep, ch.sealErrs[i]
+				if len(rowErrs) == 0 && ch.sealed[i].err != nil {
+					return rep, ch.sealed[i].err
 				}
 			}
 			if len(rowErrs) > 0 {
@@ -595,12 +606,10 @@ func importPass(ctx context.Context, store Store, sealer Sealer, in *io.SectionR
 				// All-or-nothing and already doomed, or a dry run: keep validating, store nothing.
 				continue
 			}
-			lr := LoanRow{Loan: res.Loan, Masked: MaskPersonal(res.Personal)}
-			if sealed := ch.sealed[i]; sealed != nil {
-				lr.Sealed, lr.KeyID = sealed, sealer.KeyID()
-				if bi, ok := sealer.(BlindIndexer); ok {
-					lr.Blind = bi.BlindTerms(res.Personal)
-				}
+			sr := &ch.sealed[i]
+			lr := LoanRow{Loan: res.Loan, Masked: sr.masked}
+			if sr.sealed != nil {
+				lr.Sealed, lr.KeyID, lr.Blind = sr.sealed, sealer.KeyID(), sr.blind
 			}
 			batch = append(batch, lr)
 			if len(batch) >= opts.BatchSize {
@@ -623,6 +632,7 @@ func importPass(ctx context.Context, store Store, sealer Sealer, in *io.SectionR
 			}
 			return rep, reclaim.WrapError(reclaim.EINVALID, ch.fatal, "the tape cannot be read past line %d", rep.Rows+1)
 		}
+		recycle(ch) // the stored rows hold copies of what they need from it
 	}
 	if err := ctx.Err(); err != nil {
 		return rep, reclaim.WrapError(reclaim.ECANCELED, err, "import cancelled; nothing was imported")
@@ -724,10 +734,15 @@ func importPass(ctx context.Context, store Store, sealer Sealer, in *io.SectionR
 // lists show the loan's birth year instead (docs/security-pii.md).
 func MaskPersonal(p reclaim.PersonalData) reclaim.Masked {
 	var m reclaim.Masked
-	if r := []rune(p.Name); len(r) > 0 {
-		m.Name = string(r[0]) + strings.Repeat("*", min(len(r)-1, 3))
-		if len(r) == 1 {
+	if p.Name != "" {
+		// The first character and a star for each other, at most three (an invalid byte counts
+		// as one character, U+FFFD).
+		first, _ := utf8.DecodeRuneInString(p.Name)
+		switch n := utf8.RuneCountInString(p.Name); n {
+		case 1:
 			m.Name = "*"
+		default:
+			m.Name = string(first) + "***"[:min(n-1, 3)]
 		}
 	}
 	if p.NationalID != "" {
@@ -739,35 +754,56 @@ func MaskPersonal(p reclaim.PersonalData) reclaim.Masked {
 	return m
 }
 
-// chunk is a run of consecutive tape rows on their way through the import pipeline.
+// chunk is a run of consecutive tape rows on their way through the import pipeline. Its slices
+// are reused: once the import loop is done with a chunk, the reader fills it again.
 type chunk struct {
 	seq      int
 	rows     []tape.Row
 	readErrs []*tape.RowError // a malformed row, as the reader reported it
 	res      []tape.Result    // the row converted, rules across rows not yet applied
-	sealed   [][]byte         // the row's personal data, sealed
-	sealErrs []error
+	sealed   []sealedRow
 	offset   int64 // bytes of the file read when the chunk was cut (-1: unknown)
 	fatal    error // the reader stopped after this chunk
 }
 
+// sealedRow is what the converters prepare for storing a valid row: its personal data masked,
+// sealed, and blind-indexed.
+type sealedRow struct {
+	masked reclaim.Masked
+	sealed []byte
+	blind  []workout.BlindTerm
+	err    error // sealing failed
+}
+
 const chunkRows = 512
 
-// convertChunks reads src on one goroutine and converts and seals rows on two workers. It
-// returns the chunks in tape order; the channel closes after the last one (or when ctx ends).
-// wait returns once every goroutine of the pipeline has ended (cancel ctx first to stop early).
-func convertChunks(ctx context.Context, src tape.Source, conv *tape.Converter, seal func(*tape.Result) ([]byte, error)) (_ <-chan *chunk, wait func()) {
+// convertChunks reads src on one goroutine and converts rows on two workers, which call prepare
+// for every row that converted without an error. It returns the chunks in tape order; the
+// channel closes after the last one (or when ctx ends). recycle hands a chunk the caller is done
+// with back to the reader. wait returns once every goroutine of the pipeline has ended (cancel
+// ctx first to stop early).
+func convertChunks(ctx context.Context, src tape.Source, conv *tape.Converter, prepare func(*tape.Result, *sealedRow)) (_ <-chan *chunk, recycle func(*chunk), wait func()) {
 	const workers = 2
 	raw := make(chan *chunk, 2*workers)
 	done := make(chan *chunk, 2*workers)
 	out := make(chan *chunk, 2)
+	// Chunks in flight: up to 2*workers in each channel, one at each goroutine, and the ones
+	// waiting for their turn; a chunk the free list has no room for is left to the collector.
+	free := make(chan *chunk, 6*workers)
 	var all sync.WaitGroup
 	all.Add(2)
 	go func() { // reader
 		defer all.Done()
 		defer close(raw)
 		for seq := 0; ; seq++ {
-			ch := &chunk{seq: seq}
+			var ch *chunk
+			select {
+			case ch = <-free:
+				*ch = chunk{rows: ch.rows[:0], readErrs: ch.readErrs[:0], res: ch.res, sealed: ch.sealed}
+			default:
+				ch = &chunk{}
+			}
+			ch.seq = seq
 			for len(ch.rows) < chunkRows {
 				row, err := src.Next()
 				if err == io.EOF {
@@ -806,16 +842,25 @@ func convertChunks(ctx context.Context, src tape.Source, conv *tape.Converter, s
 		go func() { // converters
 			defer wg.Done()
 			for ch := range raw {
-				ch.res = make([]tape.Result, len(ch.rows))
-				ch.sealed = make([][]byte, len(ch.rows))
-				ch.sealErrs = make([]error, len(ch.rows))
+				n := len(ch.rows)
+				if cap(ch.res) < n {
+					ch.res = make([]tape.Result, n)
+				}
+				if cap(ch.sealed) < n {
+					ch.sealed = make([]sealedRow, n)
+				}
+				// A reused Result keeps its Errors array (ConvertRow empties it); a row read in
+				// error keeps none of the last use's.
+				ch.res, ch.sealed = ch.res[:n], ch.sealed[:n]
+				clear(ch.sealed)
 				for i := range ch.rows {
 					if ch.readErrs[i] != nil {
+						ch.res[i] = tape.Result{}
 						continue
 					}
 					conv.ConvertRow(ch.rows[i], &ch.res[i])
 					if ch.res[i].OK() {
-						ch.sealed[i], ch.sealErrs[i] = seal(&ch.res[i])
+						prepare(&ch.res[i], &ch.sealed[i])
 					}
 				}
 				select {
@@ -845,7 +890,13 @@ func convertChunks(ctx context.Context, src tape.Source, conv *tape.Converter, s
 			}
 		}
 	}()
-	return out, func() { all.Wait(); wg.Wait() }
+	recycle = func(ch *chunk) {
+		select {
+		case free <- ch:
+		default:
+		}
+	}
+	return out, recycle, func() { all.Wait(); wg.Wait() }
 }
 
 // batchWriter stores batches of loans on its own goroutine, in order. The first error stops it;

@@ -7,10 +7,12 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
+	"hash"
 	"io/fs"
 	"os"
 	"path/filepath"
 	"strings"
+	"sync"
 
 	"reclaim"
 	"reclaim/cnid"
@@ -47,6 +49,10 @@ type BlindKey struct {
 	raw    []byte
 	fp     string
 	source string
+	// macs holds HMAC states keyed with raw, for reuse: after its first Reset an HMAC restores
+	// the key's padded inner and outer states instead of hashing the key again, and reusing
+	// one allocates nothing (an import hashes two or three identifiers per loan).
+	macs sync.Pool
 }
 
 // NewBlindKey returns the blind-index key for 32 raw bytes (copied).
@@ -55,6 +61,7 @@ func NewBlindKey(raw []byte) (*BlindKey, error) {
 		return nil, fmt.Errorf("%w: blind-index key must be %d bytes, got %d", ErrKey, KeySize, len(raw))
 	}
 	k := &BlindKey{raw: append([]byte(nil), raw...), source: "memory"}
+	k.macs.New = func() any { return &blindMAC{mac: hmac.New(sha256.New, k.raw)} }
 	m := hmac.New(sha256.New, k.raw)
 	m.Write([]byte(blindTag + "fingerprint"))
 	k.fp = fmt.Sprintf("%x", m.Sum(nil))
@@ -111,6 +118,14 @@ func LoadBlindKey(file, dataDir string) (*BlindKey, error) {
 // characters and a lower-case x made half-width upper case, a 15-digit first-generation ID
 // upgraded to 18 digits when it is valid. Empty when nothing is left.
 func NormalizeNationalID(id string) string {
+	if len(id) != 15 && plainID(id) {
+		return id // already in normal form: the usual case, without an allocation
+	}
+	return normalizeNationalID(id)
+}
+
+// normalizeNationalID is NormalizeNationalID for any input.
+func normalizeNationalID(id string) string {
 	var b strings.Builder
 	for _, r := range id {
 		switch {
@@ -132,10 +147,47 @@ func NormalizeNationalID(id string) string {
 	return s
 }
 
+// plainID reports whether id holds only ASCII digits and 'X', which NormalizeNationalID keeps.
+func plainID(id string) bool {
+	for i := 0; i < len(id); i++ {
+		if c := id[i]; (c < '0' || c > '9') && c != 'X' {
+			return false
+		}
+	}
+	return true
+}
+
+// digitsOnly reports whether s is made of ASCII digits alone (true for "").
+func digitsOnly(s string) bool {
+	for i := 0; i < len(s); i++ {
+		if s[i] < '0' || s[i] > '9' {
+			return false
+		}
+	}
+	return true
+}
+
 // NormalizePhones splits a phone field on the usual separators (, ; / 、 and white space) and
 // returns each number in its normalised mobile form (cnid.NormalizeMobile) or, for a landline,
 // its digits; duplicates are dropped, order kept.
 func NormalizePhones(field string) []string {
+	if digitsOnly(field) {
+		// One number without separators (the usual case): what the general path below makes
+		// of it, without splitting the field or a set of the numbers seen.
+		n := field
+		if m, err := cnid.NormalizeMobile(field); err == nil {
+			n = m
+		}
+		if len(n) < 5 {
+			return nil
+		}
+		return []string{n}
+	}
+	return normalizePhones(field)
+}
+
+// normalizePhones is NormalizePhones for any field.
+func normalizePhones(field string) []string {
 	parts := strings.FieldsFunc(field, func(r rune) bool {
 		return r == ',' || r == ';' || r == '/' || r == '、' || r == '，' || r == '；' || r == '|' || r == '\n'
 	})
@@ -166,10 +218,28 @@ func NormalizePhones(field string) []string {
 
 // Hash returns the blind-index hash of an already normalised value of a kind.
 func (k *BlindKey) Hash(kind, normalized string) []byte {
-	m := hmac.New(sha256.New, k.raw)
-	m.Write([]byte(blindTag + kind + "\x00"))
-	m.Write([]byte(normalized))
-	return m.Sum(nil)
+	return k.appendHash(make([]byte, 0, sha256.Size), kind, normalized)
+}
+
+// appendHash appends the blind-index hash of an already normalised value of a kind to dst:
+// HMAC-SHA256 under the key of blindTag, kind, a zero byte and the value.
+func (k *BlindKey) appendHash(dst []byte, kind, normalized string) []byte {
+	m := k.macs.Get().(*blindMAC)
+	m.mac.Reset()
+	// The message goes through the pooled buffer: a slice of a local array or of the string
+	// handed to the hash (an interface) would be allocated on the heap each time.
+	msg := append(append(append(append(m.buf[:0], blindTag...), kind...), 0), normalized...)
+	m.mac.Write(msg)
+	dst = m.mac.Sum(dst)
+	clear(msg) // the identifier does not linger in the pool
+	k.macs.Put(m)
+	return dst
+}
+
+// blindMAC is a reusable HMAC keyed with the blind-index key and a buffer for its message.
+type blindMAC struct {
+	mac hash.Hash
+	buf [128]byte
 }
 
 // PhoneHash returns the hash of one phone number as typed (normalised first); nil when it
@@ -185,12 +255,28 @@ func (k *BlindKey) PhoneHash(number string) []byte {
 // Terms returns the blind-index hashes of a borrower's personal data: the national ID (when
 // present) and each phone. It never fails and never keeps the data.
 func (k *BlindKey) Terms(p reclaim.PersonalData) []BlindTerm {
-	var out []BlindTerm
-	if id := NormalizeNationalID(p.NationalID); id != "" {
-		out = append(out, BlindTerm{Kind: BlindNationalID, Hash: k.Hash(BlindNationalID, id)})
+	id := NormalizeNationalID(p.NationalID)
+	phones := NormalizePhones(p.Phone)
+	n := len(phones)
+	if id != "" {
+		n++
 	}
-	for _, ph := range NormalizePhones(p.Phone) {
-		out = append(out, BlindTerm{Kind: BlindPhone, Hash: k.Hash(BlindPhone, ph)})
+	if n == 0 {
+		return nil
+	}
+	// One array holds every hash of the borrower, each term a full slice of its own 32 bytes.
+	out := make([]BlindTerm, 0, n)
+	hashes := make([]byte, 0, n*sha256.Size)
+	add := func(kind, v string) {
+		at := len(hashes)
+		hashes = k.appendHash(hashes, kind, v)
+		out = append(out, BlindTerm{Kind: kind, Hash: hashes[at:len(hashes):len(hashes)]})
+	}
+	if id != "" {
+		add(BlindNationalID, id)
+	}
+	for _, ph := range phones {
+		add(BlindPhone, ph)
 	}
 	return out
 }

@@ -2,9 +2,15 @@ package pii
 
 import (
 	"bytes"
+	"crypto/hmac"
+	"crypto/sha256"
+	"fmt"
+	"math/rand/v2"
 	"os"
 	"path/filepath"
 	"slices"
+	"strings"
+	"sync"
 	"testing"
 
 	"reclaim"
@@ -121,6 +127,92 @@ func FuzzNormalizePhones(f *testing.F) {
 			if again := NormalizePhones(n); len(again) != 1 || again[0] != n {
 				t.Fatalf("not idempotent: %q -> %q", n, again)
 			}
+		}
+	})
+}
+
+// hmacReference is the blind-index hash as first written: a fresh HMAC per hash.
+func hmacReference(raw []byte, kind, v string) []byte {
+	m := hmac.New(sha256.New, raw)
+	m.Write([]byte(blindTag + kind + "\x00"))
+	m.Write([]byte(v))
+	return m.Sum(nil)
+}
+
+// The reused HMAC states give the hashes a fresh HMAC gives, from any goroutine, and each term
+// owns its bytes (appending to one does not change the next).
+func TestBlindHashReuseMatchesFreshHMAC(t *testing.T) {
+	raw := make([]byte, KeySize)
+	rng := rand.New(rand.NewPCG(1, 2))
+	for i := range raw {
+		raw[i] = byte(rng.Uint32())
+	}
+	k, err := NewBlindKey(raw)
+	if err != nil {
+		t.Fatal(err)
+	}
+	values := []string{"", "11010519491231002X", "13800138000", strings.Repeat("长", 200)}
+	for i := 0; i < 200; i++ {
+		b := make([]byte, rng.IntN(300))
+		for j := range b {
+			b[j] = byte(rng.Uint32())
+		}
+		values = append(values, string(b))
+	}
+	var wg sync.WaitGroup
+	errs := make(chan string, 4*len(values))
+	for g := 0; g < 4; g++ {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for _, v := range values {
+				for _, kind := range []string{BlindNationalID, BlindPhone, strings.Repeat("k", 70)} {
+					if got, want := k.Hash(kind, v), hmacReference(raw, kind, v); !bytes.Equal(got, want) {
+						errs <- fmt.Sprintf("Hash(%q, %q) = %x, want %x", kind, v, got, want)
+					}
+				}
+			}
+		}()
+	}
+	wg.Wait()
+	close(errs)
+	for e := range errs {
+		t.Fatal(e)
+	}
+	p := reclaim.PersonalData{NationalID: "11010519491231002x", Phone: "13800138000; 13900000000"}
+	terms := k.Terms(p)
+	want := []BlindTerm{
+		{BlindNationalID, hmacReference(raw, BlindNationalID, "11010519491231002X")},
+		{BlindPhone, hmacReference(raw, BlindPhone, "13800138000")},
+		{BlindPhone, hmacReference(raw, BlindPhone, "13900000000")},
+	}
+	if len(terms) != len(want) {
+		t.Fatalf("Terms = %d terms, want %d", len(terms), len(want))
+	}
+	for i := range want {
+		if terms[i].Kind != want[i].Kind || !bytes.Equal(terms[i].Hash, want[i].Hash) {
+			t.Fatalf("term %d = %s %x, want %s %x", i, terms[i].Kind, terms[i].Hash, want[i].Kind, want[i].Hash)
+		}
+	}
+	_ = append(terms[0].Hash, 0xFF)
+	if !bytes.Equal(terms[1].Hash, want[1].Hash) {
+		t.Fatal("appending to one term's hash overwrote the next")
+	}
+}
+
+// The shortcuts for an identifier already in normal form and for a phone field of digits alone
+// give what the general normalisation gives.
+func FuzzNormalizeShortcuts(f *testing.F) {
+	for _, s := range []string{"", "13800138000", "11010519491231002X", "110105491231002", "1234", "8613800138000",
+		"008613800138000", "123456789012345678901", "X", "+86 138 0013 8000"} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, s string) {
+		if got, want := NormalizeNationalID(s), normalizeNationalID(s); got != want {
+			t.Fatalf("NormalizeNationalID(%q) = %q, want %q", s, got, want)
+		}
+		if got, want := NormalizePhones(s), normalizePhones(s); !slices.Equal(got, want) {
+			t.Fatalf("NormalizePhones(%q) = %q, want %q", s, got, want)
 		}
 	})
 }

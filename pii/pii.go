@@ -362,11 +362,16 @@ func BlobKeyID(blob []byte) (string, error) {
 // (for example "portfolio:<content hash>/borrower:<ref>") so that a blob cannot be swapped
 // between borrowers.
 func (r *Keyring) SealPersonal(p reclaim.PersonalData, aad []byte) ([]byte, error) {
-	b, err := json.Marshal(p)
+	bp := plaintexts.Get().(*[]byte)
+	b, err := appendPersonalJSON((*bp)[:0], &p)
 	if err != nil {
 		return nil, err
 	}
-	return r.Seal(b, aad)
+	sealed, err := r.Seal(b, aad)
+	clear(b) // the plaintext does not linger in the pool
+	*bp = b[:0]
+	plaintexts.Put(bp)
+	return sealed, err
 }
 
 // OpenPersonal opens a blob made by SealPersonal with the same aad.

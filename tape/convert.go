@@ -323,7 +323,8 @@ func (c *Converter) crossCheck(cx *rowCtx) {
 
 	// Region and personal identifiers.
 	chinese := l.Currency == money.CNY
-	if chinese && l.RegionCode != "" && !region.Valid(l.RegionCode) {
+	regionValid := chinese && l.RegionCode != "" && region.Valid(l.RegionCode) // looked up once
+	if chinese && l.RegionCode != "" && !regionValid {
 		cx.fail(FRegionCode, l.RegionCode, RuleRegionCode, "row.region_code", nil)
 	}
 	// Keys are stored, listed and written to bidder tapes (hashed) in clear: a seller who keys its
@@ -353,7 +354,7 @@ func (c *Converter) crossCheck(cx *rowCtx) {
 			if l.BirthDate.IsZero() {
 				l.BirthDate = info.Birth
 			}
-			if chinese && len(l.RegionCode) == 6 && region.Valid(l.RegionCode) && l.RegionCode[:2] != info.Region[:2] {
+			if len(l.RegionCode) == 6 && regionValid && l.RegionCode[:2] != info.Region[:2] {
 				cx.fail(FRegionCode, l.RegionCode, RuleNationalIDRegion, "row.id_region", msg.A("province", info.Region[:2]+"0000"))
 			}
 		}
