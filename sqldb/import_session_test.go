@@ -2,6 +2,8 @@ package sqldb_test
 
 import (
 	"context"
+	"os"
+	"path/filepath"
 	"testing"
 
 	"reclaim"
@@ -121,4 +123,48 @@ func TestImportSessionSettingsAndBlindOrder(t *testing.T) {
 			t.Errorf("borrower_blind has %d rows, want %d", n, terms)
 		}
 	})
+}
+
+// TestSQLiteWALCutBack: an import is one transaction, so the WAL grows to the size of everything it
+// wrote (about 8 GB at 10 million loans). Once checkpointed, the next write cuts the file back to
+// the writer's journal_size_limit instead of leaving it at its largest until every connection
+// closes. SQLite only (PostgreSQL manages its own WAL).
+func TestSQLiteWALCutBack(t *testing.T) {
+	const limit = 256 << 10
+	defer sqldb.SetWALSizeLimitForTest(limit)()
+	ctx := context.Background()
+	path := filepath.Join(t.TempDir(), "reclaim.db")
+	db := sqldbtest.Open(t, "sqlite:"+path)
+	walSize := func() int64 {
+		t.Helper()
+		st, err := os.Stat(path + "-wal")
+		if err != nil {
+			t.Fatal(err)
+		}
+		return st.Size()
+	}
+	imp, err := db.BeginImport(ctx, meta("wal"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	imp.Pipeline()
+	// 6,000 loans write more than the 1,000 pages after which a commit checkpoints the WAL.
+	if err := imp.AddLoans(ctx, pipelineRows(6000)); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := imp.Commit(ctx, sqldb.ImportSummary{}); err != nil {
+		t.Fatal(err)
+	}
+	if n := walSize(); n <= limit {
+		t.Fatalf("the import left a WAL of %d bytes, not above the %d-byte limit: the test proves nothing", n, limit)
+	}
+	if _, err := db.CreateUser(ctx, reclaim.User{Username: "after-import", Role: reclaim.RoleAnalyst, PasswordHash: "x"}); err != nil {
+		t.Fatal(err)
+	}
+	if n := walSize(); n > limit {
+		t.Errorf("after the next write the WAL is %d bytes, want at most %d", n, limit)
+	}
+	if got := count(t, db, "loans"); got != 6000 {
+		t.Errorf("%d loans stored, want 6000", got)
+	}
 }
