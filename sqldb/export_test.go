@@ -58,3 +58,11 @@ func SetBlindIndexRebuildMaxForTest(n int64) (restore func()) {
 	blindIndexRebuildMax = n
 	return func() { blindIndexRebuildMax = old }
 }
+
+// SetWALSizeLimitForTest sets the size the writer cuts the SQLite WAL back to, for the DBs opened
+// until the returned function restores it.
+func SetWALSizeLimitForTest(n int64) (restore func()) {
+	old := walSizeLimit
+	walSizeLimit = n
+	return func() { walSizeLimit = old }
+}

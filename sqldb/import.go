@@ -2,6 +2,7 @@ package sqldb
 
 import (
 	"bytes"
+	"cmp"
 	"context"
 	"database/sql"
 	"database/sql/driver"
@@ -93,7 +94,7 @@ type Import struct {
 	pipe     *importPipe             // SQLite, after Pipeline: the goroutine that runs the INSERTs
 	blindBuf []blindRow              // SQLite: blind-index rows not yet inserted (flushBlind)
 	blindIdx int                     // SQLite: 0 undecided, 1 index kept, 2 dropped until Commit (flushBlind)
-	tempFile bool                    // SQLite: the session's temp_store is FILE until release
+	tempFile bool                    // SQLite: the session has its import settings (sqliteImportSession) until release
 	stmts    map[stmtKey]driver.Stmt // SQLite multi-row INSERTs by table and row count, on the driver
 	nv       []driver.NamedValue     // SQLite: reused arguments, ordinals preset
 	raw      *sqliteWriter           // SQLite: the INSERTs below database/sql (sqlite_importwrite.go), nil through the driver
@@ -132,6 +133,14 @@ const sqliteBatch = 500
 // pgChunk is the number of loans per round of COPY on PostgreSQL.
 const pgChunk = 20000
 
+// sqliteImportSession are the settings of an import session's connection on SQLite, and
+// sqlitePoolSession what release puts back (the writer pool's DSN: temp_store MEMORY, no sorter
+// threads).
+var (
+	sqliteImportSession = []string{`PRAGMA temp_store = FILE`, `PRAGMA threads = 1`}
+	sqlitePoolSession   = []string{`PRAGMA temp_store = MEMORY`, `PRAGMA threads = 0`}
+)
+
 // BeginImport opens an import session and creates the (still invisible) portfolio and, if new,
 // the seller. It fails with EINVALID for incomplete meta and with ECONFLICT, naming the existing
 // portfolio, when ContentHash was imported before.
@@ -166,12 +175,18 @@ func (d *DB) BeginImport(ctx context.Context, meta ImportMeta) (_ *Import, err e
 	if d.dialect == SQLite {
 		// Sorts (the blind index built at the commit, restoreBlindIndex) go to temporary files
 		// for this session: under the pool's temp_store MEMORY SQLite's sorter never spills,
-		// and sorting 30 million blind-index rows took 2.5 GB. release puts MEMORY back. The
-		// setting can only change outside a transaction.
-		if _, err = imp.conn.ExecContext(ctx, `PRAGMA temp_store = FILE`); err != nil {
-			return nil, dbError(err, "import: temp_store")
+		// and sorting 30 million blind-index rows took 2.5 GB. The sorter may use one helper
+		// thread: it sorts and writes each full run while the session reads the next, and the
+		// runs are merged on two threads (the build runs at the commit, when the import's other
+		// goroutines are done, so the second core is free), for one more run buffer in memory
+		// (the page cache size, 32 MiB). release puts both back. temp_store can only change
+		// outside a transaction.
+		imp.tempFile = true // from here on release resets the session, even after a failure
+		for _, q := range sqliteImportSession {
+			if _, err = imp.conn.ExecContext(ctx, q); err != nil {
+				return nil, dbError(err, "import: session settings")
+			}
 		}
-		imp.tempFile = true
 	}
 	imp.tx, err = imp.conn.BeginTx(ctx, nil) // SQLite: BEGIN IMMEDIATE; PostgreSQL: READ COMMITTED
 	if err != nil {
@@ -753,7 +768,8 @@ type blindRow struct {
 	hash []byte
 }
 
-// flushBlind inserts the held-back blind-index rows in hash order.
+// flushBlind inserts the held-back blind-index rows: in hash order while the hash index is kept,
+// in the table's key order while it is dropped (deferBlindIndex).
 func (imp *Import) flushBlind(ctx context.Context) error {
 	b := imp.blindBuf
 	if len(b) == 0 {
@@ -764,7 +780,24 @@ func (imp *Import) flushBlind(ctx context.Context) error {
 			return err
 		}
 	}
-	slices.SortFunc(b, func(x, y blindRow) int { return bytes.Compare(x.hash, y.hash) })
+	if imp.blindIdx == 2 {
+		// The hash index is dropped until the commit: the rows go into the table's own B-tree
+		// alone, keyed (borrower_id, kind, hash). Borrower ids ascend through the import, so in
+		// key order every flush appends at the tree's right edge (full pages, no splits in the
+		// middle, fewer pages for the WAL and the checkpoint); in hash order each row landed at
+		// a random place among the last flush's borrowers.
+		slices.SortFunc(b, func(x, y blindRow) int {
+			if c := cmp.Compare(x.bid, y.bid); c != 0 {
+				return c
+			}
+			if c := strings.Compare(x.kind, y.kind); c != 0 {
+				return c
+			}
+			return bytes.Compare(x.hash, y.hash)
+		})
+	} else {
+		slices.SortFunc(b, func(x, y blindRow) int { return bytes.Compare(x.hash, y.hash) })
+	}
 	if imp.raw != nil {
 		s := &imp.blindVal
 		s.reset()
@@ -1287,8 +1320,11 @@ func (imp *Import) release() {
 	}
 	if imp.conn != nil {
 		if imp.tempFile {
-			if _, err := imp.conn.ExecContext(context.Background(), `PRAGMA temp_store = MEMORY`); err != nil {
-				imp.conn.Raw(func(any) error { return driver.ErrBadConn }) // not back to the pool with FILE
+			for _, q := range sqlitePoolSession {
+				if _, err := imp.conn.ExecContext(context.Background(), q); err != nil {
+					imp.conn.Raw(func(any) error { return driver.ErrBadConn }) // not back to the pool with FILE
+					break
+				}
 			}
 		}
 		imp.conn.Close()

@@ -1,0 +1,170 @@
+package sqldb_test
+
+import (
+	"context"
+	"os"
+	"path/filepath"
+	"testing"
+
+	"reclaim"
+	"reclaim/sqldb"
+	"reclaim/sqldb/sqldbtest"
+)
+
+// An import session on SQLite changes its connection's settings (temporary files for sorts, a
+// sorter helper thread) and, with the hash index dropped, inserts the held-back blind-index rows
+// in the table's key order. The writer connection goes back to the pool with the pool's settings
+// after a commit, a rollback and a BeginImport that failed; the rebuilt index finds every term of
+// every borrower, the right one, including a borrower whose PII (and terms) arrived after
+// borrowers with larger ids (out of key order within a flush). Both engines (on PostgreSQL nothing
+// is dropped and no setting changes).
+func TestImportSessionSettingsAndBlindOrder(t *testing.T) {
+	sqldbtest.ForEachEngine(t, func(t *testing.T, db *sqldb.DB) {
+		ctx := context.Background()
+		defer sqldb.SetBlindBufRowsForTest(700)()
+		rows := pipelineRows(3000)
+		// Borrower C000000 (the smallest id) first comes without PII; its PII and terms come with
+		// a last loan, after about 2,000 borrowers with larger ids.
+		late := rows[0]
+		late.Loan = fullLoan(3000)
+		late.Loan.BorrowerID = rows[0].Loan.BorrowerID
+		rows[0].Sealed, rows[0].KeyID, rows[0].Blind = nil, "", nil
+		rows = append(rows, late)
+
+		poolSettings := func(what string) {
+			t.Helper()
+			if db.Dialect() != sqldb.SQLite {
+				return
+			}
+			for _, c := range []struct {
+				pragma string
+				want   int
+			}{{"temp_store", 2}, {"threads", 0}} {
+				var got int
+				if err := db.WriteTx(ctx, func(tx *sqldb.Tx) error {
+					return tx.QueryRow(ctx, `PRAGMA `+c.pragma).Scan(&got)
+				}); err != nil {
+					t.Fatal(err)
+				}
+				if got != c.want {
+					t.Errorf("%s: the writer's %s is %d, want %d", what, c.pragma, got, c.want)
+				}
+			}
+		}
+		importAll := func(name string, commit bool) error {
+			t.Helper()
+			imp, err := db.BeginImport(ctx, meta(name))
+			if err != nil {
+				return err
+			}
+			imp.Pipeline()
+			for i := 0; i < len(rows); i += 400 {
+				if err := imp.AddLoans(ctx, rows[i:min(i+400, len(rows))]); err != nil {
+					t.Fatal(err)
+				}
+			}
+			if !commit {
+				return imp.Rollback()
+			}
+			_, err = imp.Commit(ctx, sqldb.ImportSummary{LoanCount: int64(len(rows)), BorrowerCount: 2000})
+			return err
+		}
+
+		if err := importAll("rolled-back", false); err != nil {
+			t.Fatal(err)
+		}
+		poolSettings("after a rollback")
+		if n := count(t, db, "borrower_blind"); n != 0 {
+			t.Fatalf("after a rollback borrower_blind has %d rows", n)
+		}
+		if err := importAll("stored", true); err != nil {
+			t.Fatal(err)
+		}
+		poolSettings("after a commit")
+		err := importAll("stored", true) // the same content hash: BeginImport refuses it
+		mustCode(t, err, reclaim.ECONFLICT)
+		poolSettings("after a refused BeginImport")
+
+		terms := 0
+		if err := db.ReadTx(ctx, func(tx *sqldb.Tx) error {
+			for _, r := range rows {
+				for _, bt := range r.Blind {
+					terms++
+					rs, err := tx.Query(ctx, `SELECT b.borrower_ref, bb.kind FROM borrower_blind bb
+						JOIN borrowers b ON b.id = bb.borrower_id WHERE bb.hash = ?`, bt.Hash)
+					if err != nil {
+						return err
+					}
+					var found []string
+					for rs.Next() {
+						var ref, kind string
+						if err := rs.Scan(&ref, &kind); err != nil {
+							rs.Close()
+							return err
+						}
+						found = append(found, ref+"/"+kind)
+					}
+					if err := rs.Close(); err != nil {
+						return err
+					}
+					if want := r.Loan.BorrowerID + "/" + bt.Kind; len(found) != 1 || found[0] != want {
+						t.Errorf("hash %x: found %v, want [%s]", bt.Hash[:4], found, want)
+					}
+				}
+			}
+			return nil
+		}); err != nil {
+			t.Fatal(err)
+		}
+		if terms != 4000 {
+			t.Fatalf("the test tape has %d terms, want 4000", terms)
+		}
+		if n := count(t, db, "borrower_blind"); n != terms {
+			t.Errorf("borrower_blind has %d rows, want %d", n, terms)
+		}
+	})
+}
+
+// TestSQLiteWALCutBack: an import is one transaction, so the WAL grows to the size of everything it
+// wrote (about 8 GB at 10 million loans). Once checkpointed, the next write cuts the file back to
+// the writer's journal_size_limit instead of leaving it at its largest until every connection
+// closes. SQLite only (PostgreSQL manages its own WAL).
+func TestSQLiteWALCutBack(t *testing.T) {
+	const limit = 256 << 10
+	defer sqldb.SetWALSizeLimitForTest(limit)()
+	ctx := context.Background()
+	path := filepath.Join(t.TempDir(), "reclaim.db")
+	db := sqldbtest.Open(t, "sqlite:"+path)
+	walSize := func() int64 {
+		t.Helper()
+		st, err := os.Stat(path + "-wal")
+		if err != nil {
+			t.Fatal(err)
+		}
+		return st.Size()
+	}
+	imp, err := db.BeginImport(ctx, meta("wal"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	imp.Pipeline()
+	// 6,000 loans write more than the 1,000 pages after which a commit checkpoints the WAL.
+	if err := imp.AddLoans(ctx, pipelineRows(6000)); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := imp.Commit(ctx, sqldb.ImportSummary{}); err != nil {
+		t.Fatal(err)
+	}
+	if n := walSize(); n <= limit {
+		t.Fatalf("the import left a WAL of %d bytes, not above the %d-byte limit: the test proves nothing", n, limit)
+	}
+	if _, err := db.CreateUser(ctx, reclaim.User{Username: "after-import", Role: reclaim.RoleAnalyst, PasswordHash: "x"}); err != nil {
+		t.Fatal(err)
+	}
+	if n := walSize(); n > limit {
+		t.Errorf("after the next write the WAL is %d bytes, want at most %d", n, limit)
+	}
+	if got := count(t, db, "loans"); got != 6000 {
+		t.Errorf("%d loans stored, want 6000", got)
+	}
+}
