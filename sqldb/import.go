@@ -90,6 +90,7 @@ type Import struct {
 	loans      int64
 	claim      int64
 
+	pg       *pgBufs                 // PostgreSQL: the COPY buffers (addLoansPG)
 	pipe     *importPipe             // SQLite, after Pipeline: the goroutine that runs the INSERTs
 	blindBuf []blindRow              // SQLite: blind-index rows not yet inserted (flushBlind)
 	blindIdx int                     // SQLite: 0 undecided, 1 index kept, 2 dropped until Commit (flushBlind)
@@ -810,43 +811,74 @@ func (s *copySource) Values() ([]any, error)          { return s.vals[(s.i-1)*s.
 func (s *copySource) Err() error                      { return nil }
 func newCopySource(vals []any, ncols int) *copySource { return &copySource{vals: vals, ncols: ncols} }
 
-// loanSource feeds pgx.CopyFrom one loan row at a time from LoanRows, reusing one buffer.
-type loanSource struct {
-	imp   *Import
-	rows  []LoanRow
-	newID func() int64
-	buf   []any
-	i     int
-	err   error
-}
-
-func (s *loanSource) Next() bool {
-	if s.err != nil || s.i >= len(s.rows) {
-		return false
+// copyLoan writes the loan's row of loansCopy, with the values appendLoan gives SQLite.
+func (imp *Import) copyLoan(c *copyBuf, bid int64, l *reclaim.Loan) error {
+	extras, err := extrasJSON(l.Extras)
+	if err != nil {
+		return err
 	}
-	r := &s.rows[s.i]
-	s.i++
-	bid := s.imp.borrower(r, s.newID)
-	s.buf, s.err = s.imp.appendLoan(s.buf[:0], s.imp.portfolioID, bid, &r.Loan)
-	return s.err == nil
+	c.row(nLoanColumns)
+	c.int8(imp.portfolioID)
+	c.int8(bid)
+	c.text(l.LoanID)
+	c.text(l.BorrowerID)
+	c.textOrNull(string(l.ProductType))
+	c.date(l.OriginationDate)
+	c.minor(l.OriginalAmount)
+	c.text(string(l.Currency))
+	c.minor(l.PrincipalOutstanding)
+	c.minor(l.InterestOutstanding)
+	c.minor(l.FeesOutstanding)
+	c.minor(l.TotalClaim)
+	c.date(l.DefaultDate)
+	c.int4(int64(l.DaysPastDue))
+	c.textOrNull(string(l.FiveCategory))
+	c.bool(l.WrittenOff)
+	c.date(l.WriteOffDate)
+	c.textOrNull(string(l.SecurityType))
+	c.date(l.LastPaymentDate)
+	c.minor(l.LastPaymentAmount)
+	c.textOrNull(string(l.LegalStatus))
+	c.date(l.LegalStartDate)
+	c.textOrNull(l.Court)
+	c.date(l.LimitationExpiryDate)
+	// The birth date is never written: the birth year and the age it implies (appendLoan).
+	by, age := l.BirthYear, l.Age
+	if by <= 0 && !l.BirthDate.IsZero() {
+		by = l.BirthDate.Year()
+	}
+	if by > 0 {
+		c.int4(int64(by))
+		age = imp.meta.CutOffDate.Year() - by
+	} else {
+		c.null()
+	}
+	c.count(age)
+	c.textOrNull(l.RegionCode)
+	c.bool(l.Deceased)
+	c.bool(l.Bankrupt)
+	c.bool(l.PhoneAvailable)
+	c.date(l.LastContactDate)
+	c.count(l.ForbearanceCount)
+	c.bool(l.RepaymentPlanActive)
+	c.int4(int64(l.AgencyPlacements))
+	c.bool(l.ComplaintFlag)
+	if extras == nil {
+		c.null()
+	} else {
+		c.text(extras.(string))
+	}
+	return c.err
 }
 
-func (s *loanSource) Values() ([]any, error) { return s.buf, nil }
-func (s *loanSource) Err() error             { return s.err }
-
-var (
-	loanCopyColumns = func() []string {
-		f := strings.Fields(strings.ReplaceAll(loanColumns, ",", " "))
-		if len(f) != nLoanColumns {
-			panic("sqldb: loanColumns and nLoanColumns disagree")
-		}
-		return f
-	}()
-	borrowerCopyColumns = []string{"id", "portfolio_id", "borrower_ref", "masked_name", "masked_national_id", "masked_phone"}
-	piiCopyColumns      = []string{"borrower_id", "key_id", "sealed"}
-)
+// pgBufs are the COPY buffers of an import on PostgreSQL, reused from chunk to chunk.
+type pgBufs struct{ loans, borrowers, pii, blind copyBuf }
 
 func (imp *Import) addLoansPG(ctx context.Context, rows []LoanRow) error {
+	if imp.pg == nil {
+		imp.pg = &pgBufs{}
+	}
+	bufs := imp.pg
 	for len(rows) > 0 {
 		chunk := rows[:min(len(rows), pgChunk)]
 		rows = rows[len(chunk):]
@@ -863,74 +895,104 @@ func (imp *Import) addLoansPG(ctx context.Context, rows []LoanRow) error {
 				fresh++
 			}
 		}
-		ids := make([]int64, 0, fresh)
-		if fresh > 0 {
-			rs, err := imp.tx.QueryContext(ctx, `SELECT nextval($1::regclass) FROM generate_series(1, $2)`, imp.borrowSeq, fresh)
-			if err != nil {
-				return err
-			}
-			for rs.Next() {
-				var id int64
-				if err := rs.Scan(&id); err != nil {
-					rs.Close()
-					return err
-				}
-				ids = append(ids, id)
-			}
-			if err := rs.Err(); err != nil { // a cancelled context ends the rows early
-				rs.Close()
-				return err
-			}
-			if err := rs.Close(); err != nil {
-				return err
-			}
-			if len(ids) != fresh {
-				return fmt.Errorf("sqldb: reserved %d borrower ids, wanted %d", len(ids), fresh)
-			}
+		ids, err := imp.reserveBorrowerIDs(ctx, fresh)
+		if err != nil {
+			return err
 		}
 		next := 0
 		newID := func() int64 { id := ids[next]; next++; return id }
 		imp.brows, imp.prows = imp.brows[:0], imp.prows[:0]
-		// Loans first: their rows are built lazily while COPY streams, so that encoding overlaps
-		// with the server's work; building them also collects the new borrowers and their PII.
-		src := &loanSource{imp: imp, rows: chunk, newID: newID, buf: imp.args[:0]}
-		err := pgxConn(ctx, imp.conn, func(c *pgx.Conn) error {
-			if _, err := c.CopyFrom(ctx, pgx.Identifier{"loans"}, loanCopyColumns, src); err != nil {
+		// The rows of the four tables are encoded first (building the loans' rows collects the
+		// new borrowers and their PII), then sent in one COPY per table.
+		bufs.loans.start()
+		for i := range chunk {
+			r := &chunk[i]
+			if err := imp.copyLoan(&bufs.loans, imp.borrower(r, newID), &r.Loan); err != nil {
 				return err
 			}
-			if len(imp.brows) > 0 {
-				b := make([]any, 0, 6*len(imp.brows))
-				for _, r := range imp.brows {
-					b = append(b, r.id, imp.portfolioID, r.ref, textArg(r.masked.Name), textArg(r.masked.NationalID), textArg(r.masked.Phone))
+		}
+		bufs.borrowers.start()
+		for _, r := range imp.brows {
+			c := &bufs.borrowers
+			c.row(6)
+			c.int8(r.id)
+			c.int8(imp.portfolioID)
+			c.text(r.ref)
+			c.textOrNull(r.masked.Name)
+			c.textOrNull(r.masked.NationalID)
+			c.textOrNull(r.masked.Phone)
+		}
+		bufs.pii.start()
+		bufs.blind.start()
+		for _, r := range imp.prows {
+			c := &bufs.pii
+			c.row(3)
+			c.int8(r.id)
+			c.text(r.keyID)
+			c.bytea(r.sealed)
+			for i, t := range r.blind {
+				if t.Kind == "" || len(t.Hash) == 0 || slices.ContainsFunc(r.blind[:i], func(u workout.BlindTerm) bool { return workout.SameTerms(t, u) }) {
+					continue
 				}
-				if _, err := c.CopyFrom(ctx, pgx.Identifier{"borrowers"}, borrowerCopyColumns, newCopySource(b, 6)); err != nil {
-					return err
-				}
+				c := &bufs.blind
+				c.row(3)
+				c.int8(r.id)
+				c.text(t.Kind)
+				c.bytea(t.Hash)
 			}
-			if len(imp.prows) > 0 {
-				b := make([]any, 0, 3*len(imp.prows))
-				for _, r := range imp.prows {
-					b = append(b, r.id, r.keyID, r.sealed)
+		}
+		err = pgxConn(ctx, imp.conn, func(c *pgx.Conn) error {
+			for _, t := range [...]struct {
+				t *copyTable
+				b *copyBuf
+			}{{loansCopy, &bufs.loans}, {borrowersCopy, &bufs.borrowers}, {piiCopy, &bufs.pii}, {blindCopy, &bufs.blind}} {
+				if !t.b.rows() {
+					continue
 				}
-				if _, err := c.CopyFrom(ctx, pgx.Identifier{"borrower_pii"}, piiCopyColumns, newCopySource(b, 3)); err != nil {
+				if err := copyIn(ctx, c, t.t, t.b.finish()); err != nil {
 					return err
-				}
-				if b := blindRows(imp.prows); len(b) > 0 {
-					if _, err := c.CopyFrom(ctx, pgx.Identifier{"borrower_blind"}, []string{"borrower_id", "kind", "hash"}, newCopySource(b, 3)); err != nil {
-						return err
-					}
 				}
 			}
 			return nil
 		})
-		imp.args = src.buf[:0]
-		clear(src.buf)
+		clear(imp.prows) // drop references to the caller's sealed data
+		clear(imp.brows)
 		if err != nil {
 			return err
 		}
 		imp.loans += int64(len(chunk))
 	}
 	return nil
+}
+
+// reserveBorrowerIDs takes n ids from the borrowers.id sequence in one round trip.
+func (imp *Import) reserveBorrowerIDs(ctx context.Context, n int) ([]int64, error) {
+	if n == 0 {
+		return nil, nil
+	}
+	ids := make([]int64, 0, n)
+	err := pgxConn(ctx, imp.conn, func(c *pgx.Conn) error {
+		rs, err := c.Query(ctx, `SELECT nextval($1::regclass) FROM generate_series(1, $2)`, imp.borrowSeq, n)
+		if err != nil {
+			return err
+		}
+		defer rs.Close()
+		for rs.Next() {
+			var id int64
+			if err := rs.Scan(&id); err != nil {
+				return err
+			}
+			ids = append(ids, id)
+		}
+		return rs.Err() // a cancelled context ends the rows early
+	})
+	if err != nil {
+		return nil, err
+	}
+	if len(ids) != n {
+		return nil, fmt.Errorf("sqldb: reserved %d borrower ids, wanted %d", len(ids), n)
+	}
+	return ids, nil
 }
 
 // HasLoans reports, for each id, whether the import added a loan with that loan id.
@@ -1151,7 +1213,7 @@ func (imp *Import) release() {
 	imp.db.mu.Lock()
 	delete(imp.db.imports, imp)
 	imp.db.mu.Unlock()
-	imp.borrowers, imp.args, imp.seenRefs = nil, nil, nil
+	imp.borrowers, imp.args, imp.seenRefs, imp.pg = nil, nil, nil, nil
 }
 
 // inList ends q, which ends in a column name, with a membership test for the values of part
