@@ -14,7 +14,8 @@ import (
 // several times slower). Whatever happens, the index is there afterwards and answers: after a
 // commit that rebuilt it, after a commit into a store whose index was too large to rebuild, and
 // after a rollback (DDL is transactional), and a reader in the middle of the import keeps its
-// snapshot with the index. Both engines (on PostgreSQL nothing is dropped).
+// snapshot with the index. Both engines: PostgreSQL has no hash index since its migration 00035
+// (no query used it; docs/benchmarks.md, issue 11), and the look-ups by hash answer all the same.
 func TestImportBlindIndexDeferred(t *testing.T) {
 	sqldbtest.ForEachEngine(t, func(t *testing.T, db *sqldb.DB) {
 		ctx := context.Background()
@@ -30,8 +31,8 @@ func TestImportBlindIndexDeferred(t *testing.T) {
 			if err := db.ReadTx(ctx, func(tx *sqldb.Tx) error { return tx.QueryRow(ctx, q).Scan(&n) }); err != nil {
 				t.Fatal(err)
 			}
-			if n != 1 {
-				t.Fatalf("%s: the hash index is missing", what)
+			if want := map[bool]int{true: 1, false: 0}[db.Dialect() == sqldb.SQLite]; n != want {
+				t.Fatalf("%s: %d hash indexes, want %d", what, n, want)
 			}
 			if db.Dialect() == sqldb.SQLite {
 				var plan string
