@@ -6,7 +6,9 @@ import (
 	"database/sql"
 	"database/sql/driver"
 	"encoding/json"
+	"errors"
 	"fmt"
+	"io"
 	"slices"
 	"strings"
 	"sync"
@@ -872,7 +874,10 @@ func (imp *Import) copyLoan(c *copyBuf, bid int64, l *reclaim.Loan) error {
 }
 
 // pgBufs are the COPY buffers of an import on PostgreSQL, reused from chunk to chunk.
-type pgBufs struct{ loans, borrowers, pii, blind copyBuf }
+type pgBufs struct {
+	loans, borrowers, pii, blind copyBuf
+	bids                         []int64 // the chunk's borrower ids, row by row
+}
 
 func (imp *Import) addLoansPG(ctx context.Context, rows []LoanRow) error {
 	if imp.pg == nil {
@@ -902,50 +907,31 @@ func (imp *Import) addLoansPG(ctx context.Context, rows []LoanRow) error {
 		next := 0
 		newID := func() int64 { id := ids[next]; next++; return id }
 		imp.brows, imp.prows = imp.brows[:0], imp.prows[:0]
-		// The rows of the four tables are encoded first (building the loans' rows collects the
-		// new borrowers and their PII), then sent in one COPY per table.
-		bufs.loans.start()
+		// Borrower ids first (this collects the new borrowers and their PII); then the loans'
+		// rows are encoded on a goroutine while COPY sends them, so that the server stores the
+		// first rows of a chunk while the last are encoded, and the rows of the three other
+		// tables are encoded while the server finishes the loans.
+		bids := bufs.bids[:0]
 		for i := range chunk {
-			r := &chunk[i]
-			if err := imp.copyLoan(&bufs.loans, imp.borrower(r, newID), &r.Loan); err != nil {
-				return err
-			}
+			bids = append(bids, imp.borrower(&chunk[i], newID))
 		}
-		bufs.borrowers.start()
-		for _, r := range imp.brows {
-			c := &bufs.borrowers
-			c.row(6)
-			c.int8(r.id)
-			c.int8(imp.portfolioID)
-			c.text(r.ref)
-			c.textOrNull(r.masked.Name)
-			c.textOrNull(r.masked.NationalID)
-			c.textOrNull(r.masked.Phone)
-		}
-		bufs.pii.start()
-		bufs.blind.start()
-		for _, r := range imp.prows {
-			c := &bufs.pii
-			c.row(3)
-			c.int8(r.id)
-			c.text(r.keyID)
-			c.bytea(r.sealed)
-			for i, t := range r.blind {
-				if t.Kind == "" || len(t.Hash) == 0 || slices.ContainsFunc(r.blind[:i], func(u workout.BlindTerm) bool { return workout.SameTerms(t, u) }) {
-					continue
-				}
-				c := &bufs.blind
-				c.row(3)
-				c.int8(r.id)
-				c.text(t.Kind)
-				c.bytea(t.Hash)
-			}
-		}
+		bufs.bids = bids
+		pr, pw := io.Pipe()
+		encoded := make(chan error, 1)
+		go func() { encoded <- imp.encodeChunk(pw, chunk, bids) }()
 		err = pgxConn(ctx, imp.conn, func(c *pgx.Conn) error {
+			_, cerr := c.PgConn().CopyFrom(ctx, pr, loansCopy.sql)
+			pr.CloseWithError(errCopyEnded) // the encoder stops if the COPY ended early
+			if eerr := <-encoded; eerr != nil && eerr != errCopyEnded {
+				return eerr // the cause of the COPY's failure, if it failed
+			}
+			if cerr != nil {
+				return fmt.Errorf("copying into loans: %w", cerr)
+			}
 			for _, t := range [...]struct {
 				t *copyTable
 				b *copyBuf
-			}{{loansCopy, &bufs.loans}, {borrowersCopy, &bufs.borrowers}, {piiCopy, &bufs.pii}, {blindCopy, &bufs.blind}} {
+			}{{borrowersCopy, &bufs.borrowers}, {piiCopy, &bufs.pii}, {blindCopy, &bufs.blind}} {
 				if !t.b.rows() {
 					continue
 				}
@@ -961,6 +947,68 @@ func (imp *Import) addLoansPG(ctx context.Context, rows []LoanRow) error {
 			return err
 		}
 		imp.loans += int64(len(chunk))
+	}
+	return nil
+}
+
+// errCopyEnded stops encodeChunk when the COPY it feeds has ended before reading everything.
+var errCopyEnded = errors.New("sqldb: COPY ended")
+
+// encodeChunk writes the binary COPY rows of chunk's loans (bids[i] is row i's borrower id) to
+// w in pieces of about 64 KiB and closes it, then encodes the chunk's new borrowers, PII and
+// blind-index rows into imp.pg's buffers. It runs on its own goroutine while addLoansPG waits on
+// the COPY: it reads chunk, bids, imp.brows, imp.prows and the session's constants, which
+// nothing changes until addLoansPG has received its result.
+func (imp *Import) encodeChunk(w *io.PipeWriter, chunk []LoanRow, bids []int64) error {
+	bufs := imp.pg
+	c := &bufs.loans
+	c.start()
+	for i := range chunk {
+		if err := imp.copyLoan(c, bids[i], &chunk[i].Loan); err != nil {
+			w.CloseWithError(err)
+			return err
+		}
+		if len(c.b) >= 64<<10 || i == len(chunk)-1 {
+			if i == len(chunk)-1 {
+				c.finish()
+			}
+			if _, err := w.Write(c.b); err != nil {
+				return err // the COPY ended: addLoansPG reports why
+			}
+			c.b = c.b[:0]
+		}
+	}
+	w.Close()
+
+	c = &bufs.borrowers
+	c.start()
+	for _, r := range imp.brows {
+		c.row(6)
+		c.int8(r.id)
+		c.int8(imp.portfolioID)
+		c.text(r.ref)
+		c.textOrNull(r.masked.Name)
+		c.textOrNull(r.masked.NationalID)
+		c.textOrNull(r.masked.Phone)
+	}
+	bufs.pii.start()
+	bufs.blind.start()
+	for _, r := range imp.prows {
+		c := &bufs.pii
+		c.row(3)
+		c.int8(r.id)
+		c.text(r.keyID)
+		c.bytea(r.sealed)
+		for i, t := range r.blind {
+			if t.Kind == "" || len(t.Hash) == 0 || slices.ContainsFunc(r.blind[:i], func(u workout.BlindTerm) bool { return workout.SameTerms(t, u) }) {
+				continue
+			}
+			c := &bufs.blind
+			c.row(3)
+			c.int8(r.id)
+			c.text(t.Kind)
+			c.bytea(t.Hash)
+		}
 	}
 	return nil
 }
