@@ -919,10 +919,13 @@ func (imp *Import) addLoansPG(ctx context.Context, rows []LoanRow) error {
 		pr, pw := io.Pipe()
 		encoded := make(chan error, 1)
 		go func() { encoded <- imp.encodeChunk(pw, chunk, bids) }()
+		waited := false
 		err = pgxConn(ctx, imp.conn, func(c *pgx.Conn) error {
 			_, cerr := c.PgConn().CopyFrom(ctx, pr, loansCopy.sql)
 			pr.CloseWithError(errCopyEnded) // the encoder stops if the COPY ended early
-			if eerr := <-encoded; eerr != nil && eerr != errCopyEnded {
+			eerr := <-encoded
+			waited = true
+			if eerr != nil && eerr != errCopyEnded {
 				return eerr // the cause of the COPY's failure, if it failed
 			}
 			if cerr != nil {
@@ -941,6 +944,10 @@ func (imp *Import) addLoansPG(ctx context.Context, rows []LoanRow) error {
 			}
 			return nil
 		})
+		if !waited { // the connection was not reached: stop the encoder all the same
+			pr.CloseWithError(errCopyEnded)
+			<-encoded
+		}
 		clear(imp.prows) // drop references to the caller's sealed data
 		clear(imp.brows)
 		if err != nil {
