@@ -7,7 +7,9 @@ import (
 	"database/sql"
 	"database/sql/driver"
 	"encoding/json"
+	"errors"
 	"fmt"
+	"io"
 	"slices"
 	"strings"
 	"sync"
@@ -91,6 +93,7 @@ type Import struct {
 	loans      int64
 	claim      int64
 
+	pg       *pgBufs                 // PostgreSQL: the COPY buffers (addLoansPG)
 	pipe     *importPipe             // SQLite, after Pipeline: the goroutine that runs the INSERTs
 	blindBuf []blindRow              // SQLite: blind-index rows not yet inserted (flushBlind)
 	blindIdx int                     // SQLite: 0 undecided, 1 index kept, 2 dropped until Commit (flushBlind)
@@ -984,43 +987,77 @@ func (s *copySource) Values() ([]any, error)          { return s.vals[(s.i-1)*s.
 func (s *copySource) Err() error                      { return nil }
 func newCopySource(vals []any, ncols int) *copySource { return &copySource{vals: vals, ncols: ncols} }
 
-// loanSource feeds pgx.CopyFrom one loan row at a time from LoanRows, reusing one buffer.
-type loanSource struct {
-	imp   *Import
-	rows  []LoanRow
-	newID func() int64
-	buf   []any
-	i     int
-	err   error
-}
-
-func (s *loanSource) Next() bool {
-	if s.err != nil || s.i >= len(s.rows) {
-		return false
+// copyLoan writes the loan's row of loansCopy, with the values appendLoan gives SQLite.
+func (imp *Import) copyLoan(c *copyBuf, bid int64, l *reclaim.Loan) error {
+	extras, err := extrasJSON(l.Extras)
+	if err != nil {
+		return err
 	}
-	r := &s.rows[s.i]
-	s.i++
-	bid := s.imp.borrower(r, s.newID)
-	s.buf, s.err = s.imp.appendLoan(s.buf[:0], s.imp.portfolioID, bid, &r.Loan)
-	return s.err == nil
+	c.row(nLoanColumns)
+	c.int8(imp.portfolioID)
+	c.int8(bid)
+	c.text(l.LoanID)
+	c.text(l.BorrowerID)
+	c.textOrNull(string(l.ProductType))
+	c.date(l.OriginationDate)
+	c.minor(l.OriginalAmount)
+	c.text(string(l.Currency))
+	c.minor(l.PrincipalOutstanding)
+	c.minor(l.InterestOutstanding)
+	c.minor(l.FeesOutstanding)
+	c.minor(l.TotalClaim)
+	c.date(l.DefaultDate)
+	c.int4(int64(l.DaysPastDue))
+	c.textOrNull(string(l.FiveCategory))
+	c.bool(l.WrittenOff)
+	c.date(l.WriteOffDate)
+	c.textOrNull(string(l.SecurityType))
+	c.date(l.LastPaymentDate)
+	c.minor(l.LastPaymentAmount)
+	c.textOrNull(string(l.LegalStatus))
+	c.date(l.LegalStartDate)
+	c.textOrNull(l.Court)
+	c.date(l.LimitationExpiryDate)
+	// The birth date is never written: the birth year and the age it implies (appendLoan).
+	by, age := l.BirthYear, l.Age
+	if by <= 0 && !l.BirthDate.IsZero() {
+		by = l.BirthDate.Year()
+	}
+	if by > 0 {
+		c.int4(int64(by))
+		age = imp.meta.CutOffDate.Year() - by
+	} else {
+		c.null()
+	}
+	c.count(age)
+	c.textOrNull(l.RegionCode)
+	c.bool(l.Deceased)
+	c.bool(l.Bankrupt)
+	c.bool(l.PhoneAvailable)
+	c.date(l.LastContactDate)
+	c.count(l.ForbearanceCount)
+	c.bool(l.RepaymentPlanActive)
+	c.int4(int64(l.AgencyPlacements))
+	c.bool(l.ComplaintFlag)
+	if extras == nil {
+		c.null()
+	} else {
+		c.text(extras.(string))
+	}
+	return c.err
 }
 
-func (s *loanSource) Values() ([]any, error) { return s.buf, nil }
-func (s *loanSource) Err() error             { return s.err }
-
-var (
-	loanCopyColumns = func() []string {
-		f := strings.Fields(strings.ReplaceAll(loanColumns, ",", " "))
-		if len(f) != nLoanColumns {
-			panic("sqldb: loanColumns and nLoanColumns disagree")
-		}
-		return f
-	}()
-	borrowerCopyColumns = []string{"id", "portfolio_id", "borrower_ref", "masked_name", "masked_national_id", "masked_phone"}
-	piiCopyColumns      = []string{"borrower_id", "key_id", "sealed"}
-)
+// pgBufs are the COPY buffers of an import on PostgreSQL, reused from chunk to chunk.
+type pgBufs struct {
+	loans, borrowers, pii, blind copyBuf
+	bids                         []int64 // the chunk's borrower ids, row by row
+}
 
 func (imp *Import) addLoansPG(ctx context.Context, rows []LoanRow) error {
+	if imp.pg == nil {
+		imp.pg = &pgBufs{}
+	}
+	bufs := imp.pg
 	for len(rows) > 0 {
 		chunk := rows[:min(len(rows), pgChunk)]
 		rows = rows[len(chunk):]
@@ -1037,74 +1074,154 @@ func (imp *Import) addLoansPG(ctx context.Context, rows []LoanRow) error {
 				fresh++
 			}
 		}
-		ids := make([]int64, 0, fresh)
-		if fresh > 0 {
-			rs, err := imp.tx.QueryContext(ctx, `SELECT nextval($1::regclass) FROM generate_series(1, $2)`, imp.borrowSeq, fresh)
-			if err != nil {
-				return err
-			}
-			for rs.Next() {
-				var id int64
-				if err := rs.Scan(&id); err != nil {
-					rs.Close()
-					return err
-				}
-				ids = append(ids, id)
-			}
-			if err := rs.Err(); err != nil { // a cancelled context ends the rows early
-				rs.Close()
-				return err
-			}
-			if err := rs.Close(); err != nil {
-				return err
-			}
-			if len(ids) != fresh {
-				return fmt.Errorf("sqldb: reserved %d borrower ids, wanted %d", len(ids), fresh)
-			}
+		ids, err := imp.reserveBorrowerIDs(ctx, fresh)
+		if err != nil {
+			return err
 		}
 		next := 0
 		newID := func() int64 { id := ids[next]; next++; return id }
 		imp.brows, imp.prows = imp.brows[:0], imp.prows[:0]
-		// Loans first: their rows are built lazily while COPY streams, so that encoding overlaps
-		// with the server's work; building them also collects the new borrowers and their PII.
-		src := &loanSource{imp: imp, rows: chunk, newID: newID, buf: imp.args[:0]}
-		err := pgxConn(ctx, imp.conn, func(c *pgx.Conn) error {
-			if _, err := c.CopyFrom(ctx, pgx.Identifier{"loans"}, loanCopyColumns, src); err != nil {
-				return err
+		// Borrower ids first (this collects the new borrowers and their PII); then the loans'
+		// rows are encoded on a goroutine while COPY sends them, so that the server stores the
+		// first rows of a chunk while the last are encoded, and the rows of the three other
+		// tables are encoded while the server finishes the loans.
+		bids := bufs.bids[:0]
+		for i := range chunk {
+			bids = append(bids, imp.borrower(&chunk[i], newID))
+		}
+		bufs.bids = bids
+		pr, pw := io.Pipe()
+		encoded := make(chan error, 1)
+		go func() { encoded <- imp.encodeChunk(pw, chunk, bids) }()
+		waited := false
+		err = pgxConn(ctx, imp.conn, func(c *pgx.Conn) error {
+			_, cerr := c.PgConn().CopyFrom(ctx, pr, loansCopy.sql)
+			pr.CloseWithError(errCopyEnded) // the encoder stops if the COPY ended early
+			eerr := <-encoded
+			waited = true
+			if eerr != nil && eerr != errCopyEnded {
+				return eerr // the cause of the COPY's failure, if it failed
 			}
-			if len(imp.brows) > 0 {
-				b := make([]any, 0, 6*len(imp.brows))
-				for _, r := range imp.brows {
-					b = append(b, r.id, imp.portfolioID, r.ref, textArg(r.masked.Name), textArg(r.masked.NationalID), textArg(r.masked.Phone))
-				}
-				if _, err := c.CopyFrom(ctx, pgx.Identifier{"borrowers"}, borrowerCopyColumns, newCopySource(b, 6)); err != nil {
-					return err
-				}
+			if cerr != nil {
+				return fmt.Errorf("copying into loans: %w", cerr)
 			}
-			if len(imp.prows) > 0 {
-				b := make([]any, 0, 3*len(imp.prows))
-				for _, r := range imp.prows {
-					b = append(b, r.id, r.keyID, r.sealed)
+			for _, t := range [...]struct {
+				t *copyTable
+				b *copyBuf
+			}{{borrowersCopy, &bufs.borrowers}, {piiCopy, &bufs.pii}, {blindCopy, &bufs.blind}} {
+				if !t.b.rows() {
+					continue
 				}
-				if _, err := c.CopyFrom(ctx, pgx.Identifier{"borrower_pii"}, piiCopyColumns, newCopySource(b, 3)); err != nil {
+				if err := copyIn(ctx, c, t.t, t.b.finish()); err != nil {
 					return err
-				}
-				if b := blindRows(imp.prows); len(b) > 0 {
-					if _, err := c.CopyFrom(ctx, pgx.Identifier{"borrower_blind"}, []string{"borrower_id", "kind", "hash"}, newCopySource(b, 3)); err != nil {
-						return err
-					}
 				}
 			}
 			return nil
 		})
-		imp.args = src.buf[:0]
-		clear(src.buf)
+		if !waited { // the connection was not reached: stop the encoder all the same
+			pr.CloseWithError(errCopyEnded)
+			<-encoded
+		}
+		clear(imp.prows) // drop references to the caller's sealed data
+		clear(imp.brows)
 		if err != nil {
 			return err
 		}
 		imp.loans += int64(len(chunk))
 	}
 	return nil
+}
+
+// errCopyEnded stops encodeChunk when the COPY it feeds has ended before reading everything.
+var errCopyEnded = errors.New("sqldb: COPY ended")
+
+// encodeChunk writes the binary COPY rows of chunk's loans (bids[i] is row i's borrower id) to
+// w in pieces of about 64 KiB and closes it, then encodes the chunk's new borrowers, PII and
+// blind-index rows into imp.pg's buffers. It runs on its own goroutine while addLoansPG waits on
+// the COPY: it reads chunk, bids, imp.brows, imp.prows and the session's constants, which
+// nothing changes until addLoansPG has received its result.
+func (imp *Import) encodeChunk(w *io.PipeWriter, chunk []LoanRow, bids []int64) error {
+	bufs := imp.pg
+	c := &bufs.loans
+	c.start()
+	for i := range chunk {
+		if err := imp.copyLoan(c, bids[i], &chunk[i].Loan); err != nil {
+			w.CloseWithError(err)
+			return err
+		}
+		if len(c.b) >= 64<<10 || i == len(chunk)-1 {
+			if i == len(chunk)-1 {
+				c.finish()
+			}
+			if _, err := w.Write(c.b); err != nil {
+				return err // the COPY ended: addLoansPG reports why
+			}
+			c.b = c.b[:0]
+		}
+	}
+	w.Close()
+
+	c = &bufs.borrowers
+	c.start()
+	for _, r := range imp.brows {
+		c.row(6)
+		c.int8(r.id)
+		c.int8(imp.portfolioID)
+		c.text(r.ref)
+		c.textOrNull(r.masked.Name)
+		c.textOrNull(r.masked.NationalID)
+		c.textOrNull(r.masked.Phone)
+	}
+	bufs.pii.start()
+	bufs.blind.start()
+	for _, r := range imp.prows {
+		c := &bufs.pii
+		c.row(3)
+		c.int8(r.id)
+		c.text(r.keyID)
+		c.bytea(r.sealed)
+		for i, t := range r.blind {
+			if t.Kind == "" || len(t.Hash) == 0 || slices.ContainsFunc(r.blind[:i], func(u workout.BlindTerm) bool { return workout.SameTerms(t, u) }) {
+				continue
+			}
+			c := &bufs.blind
+			c.row(3)
+			c.int8(r.id)
+			c.text(t.Kind)
+			c.bytea(t.Hash)
+		}
+	}
+	return nil
+}
+
+// reserveBorrowerIDs takes n ids from the borrowers.id sequence in one round trip.
+func (imp *Import) reserveBorrowerIDs(ctx context.Context, n int) ([]int64, error) {
+	if n == 0 {
+		return nil, nil
+	}
+	ids := make([]int64, 0, n)
+	err := pgxConn(ctx, imp.conn, func(c *pgx.Conn) error {
+		rs, err := c.Query(ctx, `SELECT nextval($1::regclass) FROM generate_series(1, $2)`, imp.borrowSeq, n)
+		if err != nil {
+			return err
+		}
+		defer rs.Close()
+		for rs.Next() {
+			var id int64
+			if err := rs.Scan(&id); err != nil {
+				return err
+			}
+			ids = append(ids, id)
+		}
+		return rs.Err() // a cancelled context ends the rows early
+	})
+	if err != nil {
+		return nil, err
+	}
+	if len(ids) != n {
+		return nil, fmt.Errorf("sqldb: reserved %d borrower ids, wanted %d", len(ids), n)
+	}
+	return ids, nil
 }
 
 // HasLoans reports, for each id, whether the import added a loan with that loan id.
@@ -1332,7 +1449,7 @@ func (imp *Import) release() {
 	imp.db.mu.Lock()
 	delete(imp.db.imports, imp)
 	imp.db.mu.Unlock()
-	imp.borrowers, imp.args, imp.seenRefs = nil, nil, nil
+	imp.borrowers, imp.args, imp.seenRefs, imp.pg = nil, nil, nil, nil
 }
 
 // inList ends q, which ends in a column name, with a membership test for the values of part

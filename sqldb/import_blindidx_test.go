@@ -14,7 +14,8 @@ import (
 // several times slower). Whatever happens, the index is there afterwards and answers: after a
 // commit that rebuilt it, after a commit into a store whose index was too large to rebuild, and
 // after a rollback (DDL is transactional), and a reader in the middle of the import keeps its
-// snapshot with the index. Both engines (on PostgreSQL nothing is dropped).
+// snapshot with the index. Both engines: PostgreSQL has no hash index since its migration 00035
+// (no query used it; docs/benchmarks.md, issue 11), and the look-ups by hash answer all the same.
 func TestImportBlindIndexDeferred(t *testing.T) {
 	sqldbtest.ForEachEngine(t, func(t *testing.T, db *sqldb.DB) {
 		ctx := context.Background()
@@ -24,14 +25,15 @@ func TestImportBlindIndexDeferred(t *testing.T) {
 			t.Helper()
 			q := `SELECT COUNT(*) FROM sqlite_master WHERE type = 'index' AND name = 'borrower_blind_hash'`
 			if db.Dialect() != sqldb.SQLite {
-				q = `SELECT COUNT(*) FROM pg_indexes WHERE indexname = 'borrower_blind_hash'`
+				// This test's schema only: the tests of other packages run beside it in theirs.
+				q = `SELECT COUNT(*) FROM pg_indexes WHERE indexname = 'borrower_blind_hash' AND schemaname = current_schema()`
 			}
 			var n int
 			if err := db.ReadTx(ctx, func(tx *sqldb.Tx) error { return tx.QueryRow(ctx, q).Scan(&n) }); err != nil {
 				t.Fatal(err)
 			}
-			if n != 1 {
-				t.Fatalf("%s: the hash index is missing", what)
+			if want := map[bool]int{true: 1, false: 0}[db.Dialect() == sqldb.SQLite]; n != want {
+				t.Fatalf("%s: %d hash indexes, want %d", what, n, want)
 			}
 			if db.Dialect() == sqldb.SQLite {
 				var plan string
