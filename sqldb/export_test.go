@@ -51,14 +51,6 @@ func SetBlindBufRowsForTest(n int) (restore func()) {
 	return func() { blindBufRows = old }
 }
 
-// SetBlindIndexRebuildMaxForTest sets the largest blind index an import drops and builds again
-// at its commit, until the returned function restores it.
-func SetBlindIndexRebuildMaxForTest(n int64) (restore func()) {
-	old := blindIndexRebuildMax
-	blindIndexRebuildMax = n
-	return func() { blindIndexRebuildMax = old }
-}
-
 // SetWALSizeLimitForTest sets the size the writer cuts the SQLite WAL back to, for the DBs opened
 // until the returned function restores it.
 func SetWALSizeLimitForTest(n int64) (restore func()) {

@@ -96,8 +96,6 @@ type Import struct {
 	pg       *pgBufs                 // PostgreSQL: the COPY buffers (addLoansPG)
 	pipe     *importPipe             // SQLite, after Pipeline: the goroutine that runs the INSERTs
 	blindBuf []blindRow              // SQLite: blind-index rows not yet inserted (flushBlind)
-	blindIdx int                     // SQLite: 0 undecided, 1 index kept, 2 dropped until Commit (flushBlind)
-	tempFile bool                    // SQLite: the session has its import settings (sqliteImportSession) until release
 	stmts    map[stmtKey]driver.Stmt // SQLite multi-row INSERTs by table and row count, on the driver
 	nv       []driver.NamedValue     // SQLite: reused arguments, ordinals preset
 	raw      *sqliteWriter           // SQLite: the INSERTs below database/sql (sqlite_importwrite.go), nil through the driver
@@ -136,14 +134,6 @@ const sqliteBatch = 500
 // pgChunk is the number of loans per round of COPY on PostgreSQL.
 const pgChunk = 20000
 
-// sqliteImportSession are the settings of an import session's connection on SQLite, and
-// sqlitePoolSession what release puts back (the writer pool's DSN: temp_store MEMORY, no sorter
-// threads).
-var (
-	sqliteImportSession = []string{`PRAGMA temp_store = FILE`, `PRAGMA threads = 1`}
-	sqlitePoolSession   = []string{`PRAGMA temp_store = MEMORY`, `PRAGMA threads = 0`}
-)
-
 // BeginImport opens an import session and creates the (still invisible) portfolio and, if new,
 // the seller. It fails with EINVALID for incomplete meta and with ECONFLICT, naming the existing
 // portfolio, when ContentHash was imported before.
@@ -175,22 +165,6 @@ func (d *DB) BeginImport(ctx context.Context, meta ImportMeta) (_ *Import, err e
 			imp.release()
 		}
 	}()
-	if d.dialect == SQLite {
-		// Sorts (the blind index built at the commit, restoreBlindIndex) go to temporary files
-		// for this session: under the pool's temp_store MEMORY SQLite's sorter never spills,
-		// and sorting 30 million blind-index rows took 2.5 GB. The sorter may use one helper
-		// thread: it sorts and writes each full run while the session reads the next, and the
-		// runs are merged on two threads (the build runs at the commit, when the import's other
-		// goroutines are done, so the second core is free), for one more run buffer in memory
-		// (the page cache size, 32 MiB). release puts both back. temp_store can only change
-		// outside a transaction.
-		imp.tempFile = true // from here on release resets the session, even after a failure
-		for _, q := range sqliteImportSession {
-			if _, err = imp.conn.ExecContext(ctx, q); err != nil {
-				return nil, dbError(err, "import: session settings")
-			}
-		}
-	}
 	imp.tx, err = imp.conn.BeginTx(ctx, nil) // SQLite: BEGIN IMMEDIATE; PostgreSQL: READ COMMITTED
 	if err != nil {
 		return nil, dbError(err, "import: beginning transaction")
@@ -760,9 +734,8 @@ const (
 )
 
 // blindBufRows is how many blind-index rows an import on SQLite holds back to insert in the
-// order of their hash: the index on hash takes uniformly random keys, and once it outgrows the
-// page cache (about a million loans) inserting them as they come touches a random page each;
-// sorted, a flush sweeps the index once. About 5 MiB.
+// table's key order (flushBlind): a borrower whose personal data comes with a later loan would
+// otherwise land among the borrowers stored after it. About 5 MiB.
 var blindBufRows = 1 << 16
 
 type blindRow struct {
@@ -771,36 +744,23 @@ type blindRow struct {
 	hash []byte
 }
 
-// flushBlind inserts the held-back blind-index rows: in hash order while the hash index is kept,
-// in the table's key order while it is dropped (deferBlindIndex).
+// flushBlind inserts the held-back blind-index rows in the table's key order (borrower, kind,
+// hash): borrower ids ascend through an import, so each flush appends at the right edge of the
+// table's B-tree, the only one it has (no index on hash: migration 00035).
 func (imp *Import) flushBlind(ctx context.Context) error {
 	b := imp.blindBuf
 	if len(b) == 0 {
 		return nil
 	}
-	if imp.blindIdx == 0 {
-		if err := imp.deferBlindIndex(ctx); err != nil {
-			return err
+	slices.SortFunc(b, func(x, y blindRow) int {
+		if c := cmp.Compare(x.bid, y.bid); c != 0 {
+			return c
 		}
-	}
-	if imp.blindIdx == 2 {
-		// The hash index is dropped until the commit: the rows go into the table's own B-tree
-		// alone, keyed (borrower_id, kind, hash). Borrower ids ascend through the import, so in
-		// key order every flush appends at the tree's right edge (full pages, no splits in the
-		// middle, fewer pages for the WAL and the checkpoint); in hash order each row landed at
-		// a random place among the last flush's borrowers.
-		slices.SortFunc(b, func(x, y blindRow) int {
-			if c := cmp.Compare(x.bid, y.bid); c != 0 {
-				return c
-			}
-			if c := strings.Compare(x.kind, y.kind); c != 0 {
-				return c
-			}
-			return bytes.Compare(x.hash, y.hash)
-		})
-	} else {
-		slices.SortFunc(b, func(x, y blindRow) int { return bytes.Compare(x.hash, y.hash) })
-	}
+		if c := strings.Compare(x.kind, y.kind); c != 0 {
+			return c
+		}
+		return bytes.Compare(x.hash, y.hash)
+	})
 	if imp.raw != nil {
 		s := &imp.blindVal
 		s.reset()
@@ -826,48 +786,6 @@ func (imp *Import) flushBlind(ctx context.Context) error {
 	}
 	clear(b)
 	imp.blindBuf = b[:0]
-	return nil
-}
-
-// blindIndexRebuildMax is the largest blind index (in rows) that an import on SQLite drops and
-// builds again at its commit rather than keeping up to date row by row. The index on hash takes
-// uniformly random keys: once it outgrows the page cache every insert touches a random page, and
-// at 10 million loans (about 30 million rows) that made the import several times slower than its
-// other tables; CREATE INDEX sorts the rows once instead. Rebuilding costs time in proportion to
-// the whole table, so a store that already holds a large index keeps it and pays the inserts.
-var blindIndexRebuildMax int64 = 2_000_000
-
-// deferBlindIndex decides, at the first flush of held-back blind-index rows (so only for imports
-// of tens of thousands of loans or more), whether to drop the hash index until Commit. DDL is
-// transactional in SQLite: a rollback or a crash restores the index with everything else, and
-// readers keep their snapshot (index included) until the commit.
-func (imp *Import) deferBlindIndex(ctx context.Context) error {
-	imp.blindIdx = 1
-	var n int64
-	if err := imp.tx.QueryRowContext(ctx, `SELECT COUNT(*) FROM borrower_blind`).Scan(&n); err != nil {
-		return fmt.Errorf("counting the blind index: %w", err)
-	}
-	if n > blindIndexRebuildMax {
-		return nil
-	}
-	if _, err := imp.tx.ExecContext(ctx, `DROP INDEX IF EXISTS borrower_blind_hash`); err != nil {
-		return fmt.Errorf("deferring the blind index: %w", err)
-	}
-	imp.blindIdx = 2
-	return nil
-}
-
-// restoreBlindIndex builds the hash index again if deferBlindIndex dropped it.
-func (imp *Import) restoreBlindIndex(ctx context.Context) error {
-	if imp.blindIdx != 2 {
-		return nil
-	}
-	// The build sorts every row of the table, in temporary files (BeginImport set the session's
-	// temp_store to FILE), so that the import's memory stays flat.
-	if _, err := imp.tx.ExecContext(ctx, `CREATE INDEX borrower_blind_hash ON borrower_blind (hash)`); err != nil {
-		return err
-	}
-	imp.blindIdx = 1
 	return nil
 }
 
@@ -1331,9 +1249,6 @@ func (imp *Import) Commit(ctx context.Context, sum ImportSummary) (reclaim.Portf
 	if err := imp.flushBlind(ctx); err != nil {
 		return reclaim.Portfolio{}, imp.fail(err, "adding the blind index")
 	}
-	if err := imp.restoreBlindIndex(ctx); err != nil {
-		return reclaim.Portfolio{}, imp.fail(err, "building the blind index")
-	}
 	nb := imp.nBorrowers
 	switch {
 	case sum.LoanCount != 0 && sum.LoanCount != imp.loans:
@@ -1436,14 +1351,6 @@ func (imp *Import) release() {
 		imp.tx.Rollback() // no-op after Commit
 	}
 	if imp.conn != nil {
-		if imp.tempFile {
-			for _, q := range sqlitePoolSession {
-				if _, err := imp.conn.ExecContext(context.Background(), q); err != nil {
-					imp.conn.Raw(func(any) error { return driver.ErrBadConn }) // not back to the pool with FILE
-					break
-				}
-			}
-		}
 		imp.conn.Close()
 	}
 	imp.db.mu.Lock()

@@ -5,8 +5,8 @@
 -- on uniformly random 32-byte HMACs up to date cost the server about 1.6 s of its 5.3 s of CPU in
 -- a 300,000-loan import (every insert a binary search down to a random leaf, and a full-page
 -- image in the WAL for each leaf first touched after a checkpoint), and it grows past the buffer
--- cache long before 10 million loans. A look-up by hash still answers, by a scan. SQLite keeps
--- its index (its import builds it again at the commit: docs/import.md); its 00035 changes nothing.
+-- cache long before 10 million loans. A look-up by hash still answers, by a scan. SQLite's 00035
+-- drops its index too.
 -- Dropping an index takes an exclusive lock on borrower_blind for a moment, here once.
 
 -- +goose Up
