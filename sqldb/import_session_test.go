@@ -2,6 +2,7 @@ package sqldb_test
 
 import (
 	"context"
+	"database/sql"
 	"os"
 	"path/filepath"
 	"testing"
@@ -146,8 +147,8 @@ func TestSQLiteWALCutBack(t *testing.T) {
 		t.Fatal(err)
 	}
 	imp.Pipeline()
-	// 12,000 loans write well over the 1,000 pages after which a commit checkpoints the WAL.
-	if err := imp.AddLoans(ctx, pipelineRows(12000)); err != nil {
+	// 30,000 loans write well over the 1,000 pages (of 8 KiB) after which a commit checkpoints the WAL.
+	if err := imp.AddLoans(ctx, pipelineRows(30000)); err != nil {
 		t.Fatal(err)
 	}
 	if _, err := imp.Commit(ctx, sqldb.ImportSummary{}); err != nil {
@@ -162,7 +163,39 @@ func TestSQLiteWALCutBack(t *testing.T) {
 	if n := walSize(); n > limit {
 		t.Errorf("after the next write the WAL is %d bytes, want at most %d", n, limit)
 	}
-	if got := count(t, db, "loans"); got != 12000 {
-		t.Errorf("%d loans stored, want 12000", got)
+	if got := count(t, db, "loans"); got != 30000 {
+		t.Errorf("%d loans stored, want 30000", got)
+	}
+}
+
+// TestSQLitePageSize: a new SQLite store has 8 KiB pages (half the WAL frames of an import, and
+// a quarter of SQLite's cost of looking each written page up among them); a store created with
+// another page size keeps it when opened again. SQLite only.
+func TestSQLitePageSize(t *testing.T) {
+	ctx := context.Background()
+	pageSize := func(db *sqldb.DB) int {
+		t.Helper()
+		var n int
+		if err := db.ReadTx(ctx, func(tx *sqldb.Tx) error { return tx.QueryRow(ctx, `PRAGMA page_size`).Scan(&n) }); err != nil {
+			t.Fatal(err)
+		}
+		return n
+	}
+	dir := t.TempDir()
+	if n := pageSize(sqldbtest.Open(t, "sqlite:"+filepath.Join(dir, "new.db"))); n != 8192 {
+		t.Errorf("a new store's page size is %d, want 8192", n)
+	}
+	// A store made with 4 KiB pages (as every store before this setting was) keeps them.
+	old := filepath.Join(dir, "old.db")
+	raw, err := sql.Open("sqlite", "file:"+old+"?_pragma=page_size(4096)&_pragma=journal_mode(WAL)")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := raw.Exec(`CREATE TABLE t (x INTEGER)`); err != nil {
+		t.Fatal(err)
+	}
+	raw.Close()
+	if n := pageSize(sqldbtest.Open(t, "sqlite:"+old)); n != 4096 {
+		t.Errorf("an existing 4 KiB store's page size is %d after opening, want 4096", n)
 	}
 }
