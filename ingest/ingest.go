@@ -1019,18 +1019,4 @@ func ruleCounts(m map[string]int64) []RuleCount {
 
 // openOptions are the tape's open options: the caller's, with the mapping's encoding, sheet and
 // header row where the caller left them unset.
-func openOptions(opts Options) tape.OpenOptions {
-	oo := opts.Open
-	if m := opts.Mapping; m != nil {
-		if oo.Encoding == "" {
-			oo.Encoding = m.Encoding
-		}
-		if oo.Sheet == "" {
-			oo.Sheet = m.Sheet
-		}
-		if oo.HeaderRow == 0 {
-			oo.HeaderRow = m.HeaderRow
-		}
-	}
-	return oo
-}
+func openOptions(opts Options) tape.OpenOptions { return opts.Open.WithMapping(opts.Mapping) }

@@ -557,14 +557,7 @@ func TestMarketTwoNodes(t *testing.T) {
 						return
 					}
 					next, _ := st.View.Price.Add(yuan(10_000 * int64(1+i)))
-					var rc market.BidReceipt
-					for try := 0; ; try++ {
-						rc, err = nodes[(i+k)%2].PlaceBid(f.bidders[i], id, market.BidRequest{Amount: next, Key: fmt.Sprintf("c%d-%d", i, k)})
-						if reclaim.ErrorCode(err) == reclaim.EUNAVAILABLE && try < 20 {
-							continue // the node was stale: the same key again
-						}
-						break
-					}
+					rc, err := placeRetrying(f.bidders[i], nodes[(i+k)%2], id, market.BidRequest{Amount: next, Key: fmt.Sprintf("c%d-%d", i, k)}, 20)
 					if err != nil {
 						t.Error(err)
 						return
@@ -858,14 +851,7 @@ func TestMarketTwoNodesSeveralAuctions(t *testing.T) {
 						return
 					}
 					next, _ := st.View.Price.Add(yuan(10_000 * int64(1+i)))
-					var rc market.BidReceipt
-					for try := 0; ; try++ {
-						rc, err = node.PlaceBid(f.bidders[i], id, market.BidRequest{Amount: next, Key: fmt.Sprintf("n%d-%d", i, k)})
-						if reclaim.ErrorCode(err) == reclaim.EUNAVAILABLE && try < 50 {
-							continue // the node was stale: the same key again
-						}
-						break
-					}
+					rc, err := placeRetrying(f.bidders[i], node, id, market.BidRequest{Amount: next, Key: fmt.Sprintf("n%d-%d", i, k)}, 50)
 					if err != nil {
 						t.Error(err)
 						return
@@ -908,4 +894,16 @@ func TestMarketTwoNodesSeveralAuctions(t *testing.T) {
 			}
 		}
 	})
+}
+
+// placeRetrying places a bid on a node, again with the same key while the node answers that its
+// engine was stale (EUNAVAILABLE: another node moved the auction), at most tries more times.
+func placeRetrying(ctx context.Context, m *sqldb.Market, id int64, req market.BidRequest, tries int) (market.BidReceipt, error) {
+	for try := 0; ; try++ {
+		rc, err := m.PlaceBid(ctx, id, req)
+		if reclaim.ErrorCode(err) == reclaim.EUNAVAILABLE && try < tries {
+			continue
+		}
+		return rc, err
+	}
 }

@@ -436,17 +436,10 @@ func (imp *Import) appendLoan(dst []any, pid, bid int64, l *reclaim.Loan) ([]any
 	if err != nil {
 		return dst, err
 	}
-	// The birth date is personal data (sealed with the rest by the caller) and is never written
-	// here: the row keeps the birth year, and an age that is a function of it, so that nothing in
-	// clear narrows the birth date below a year (docs/security-pii.md).
-	by, age := l.BirthYear, l.Age
-	if by <= 0 && !l.BirthDate.IsZero() {
-		by = l.BirthDate.Year()
-	}
+	by, age := imp.storedBirth(l)
 	var birthYear any
 	if by > 0 {
 		birthYear = int64(by)
-		age = imp.meta.CutOffDate.Year() - by
 	}
 	return append(dst,
 		pid, bid, l.LoanID, l.BorrowerID, textArg(string(l.ProductType)), dt(l.OriginationDate),
@@ -461,6 +454,22 @@ func (imp *Import) appendLoan(dst []any, pid, bid int64, l *reclaim.Loan) ([]any
 		dt(l.LastContactDate), countArg(l.ForbearanceCount), l.RepaymentPlanActive,
 		int64(l.AgencyPlacements), l.ComplaintFlag,
 		extras), nil
+}
+
+// storedBirth returns what a loans row keeps of the borrower's birth: the birth year (0 when
+// unknown) and the age, which is then the cut-off year minus that year. The birth date itself is
+// personal data (sealed with the rest by the caller) and is never written to the row, so that
+// nothing in clear narrows it below a year (docs/security-pii.md). All three writers (appendLoan,
+// appendLoanVals, copyLoan) use it.
+func (imp *Import) storedBirth(l *reclaim.Loan) (year, age int) {
+	year, age = l.BirthYear, l.Age
+	if year <= 0 && !l.BirthDate.IsZero() {
+		year = l.BirthDate.Year()
+	}
+	if year > 0 {
+		age = imp.meta.CutOffDate.Year() - year
+	}
+	return max(year, 0), age
 }
 
 // multiInsertSQL returns INSERT OR FAIL INTO table (cols) VALUES (?,...), ... for n rows. OR
@@ -936,14 +945,9 @@ func (imp *Import) copyLoan(c *copyBuf, bid int64, l *reclaim.Loan) error {
 	c.date(l.LegalStartDate)
 	c.textOrNull(l.Court)
 	c.date(l.LimitationExpiryDate)
-	// The birth date is never written: the birth year and the age it implies (appendLoan).
-	by, age := l.BirthYear, l.Age
-	if by <= 0 && !l.BirthDate.IsZero() {
-		by = l.BirthDate.Year()
-	}
+	by, age := imp.storedBirth(l) // the birth year, never the birth date
 	if by > 0 {
 		c.int4(int64(by))
-		age = imp.meta.CutOffDate.Year() - by
 	} else {
 		c.null()
 	}

@@ -145,11 +145,7 @@ func (imp *Import) appendLoanVals(s *sqliteVals, pid, bid int64, l *reclaim.Loan
 			s.text(v.(string))
 		}
 	}
-	// As appendLoan: the birth year, never the birth date, and the age a function of it.
-	by, age := l.BirthYear, l.Age
-	if by <= 0 && !l.BirthDate.IsZero() {
-		by = l.BirthDate.Year()
-	}
+	by, age := imp.storedBirth(l) // the birth year, never the birth date
 	s.int(pid)
 	s.int(bid)
 	s.text(l.LoanID)
@@ -176,7 +172,6 @@ func (imp *Import) appendLoanVals(s *sqliteVals, pid, bid int64, l *reclaim.Loan
 	day(l.LimitationExpiryDate)
 	if by > 0 {
 		s.int(int64(by))
-		age = imp.meta.CutOffDate.Year() - by
 	} else {
 		s.null()
 	}
