@@ -3,6 +3,7 @@ package sqldb_test
 import (
 	"fmt"
 	"reflect"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
@@ -138,11 +139,21 @@ func TestMarketRoundsTick(t *testing.T) {
 		if n, err := f.m.TickRounds(f.admin); n != 0 || err != nil {
 			t.Fatalf("node 1 ticked the closed round again: %d (%v)", n, err)
 		}
-		mu.Lock()
-		if len(notes) != 1 || notes[0].Type != "tick" || !notes[0].Accepted {
-			t.Fatalf("announced: %+v", notes)
+		// The batcher announces a committed batch after it has answered the callers, so the note
+		// may come a moment after TickRounds returns: wait for it (never holding mu in Fatalf, which
+		// would block the batcher's Notify and so the cleanup's Close).
+		var got []market.Event
+		for deadline := time.Now().Add(5 * time.Second); ; time.Sleep(5 * time.Millisecond) {
+			mu.Lock()
+			got = slices.Clone(notes)
+			mu.Unlock()
+			if len(got) > 0 || time.Now().After(deadline) {
+				break
+			}
 		}
-		mu.Unlock()
+		if len(got) != 1 || got[0].Type != "tick" || !got[0].Accepted {
+			t.Fatalf("announced: %+v", got)
+		}
 		st, err = f.m.State(f.bidders[0], id)
 		if err != nil || len(st.View.Rounds) != 1 || st.View.Rounds[0].Amount != yuan(750_000) || st.View.Price != yuan(750_000) ||
 			st.View.Rounds[0].Bidder == "" || strings.HasPrefix(st.View.Rounds[0].Bidder, "O") {
