@@ -36,6 +36,17 @@ import (
 // drops its copy and answers EUNAVAILABLE (the client retries with its idempotency key and the
 // node reloads the auction from the database). The close is one conditional UPDATE ... WHERE
 // status = 'open': it happens once however many nodes run the closer.
+//
+// Idempotency keys. A key is stored at most once per auction, and no index enforces it
+// (migration 00038 dropped market_events_key: with the clients' scattered keys it cost one B-tree
+// page written per bid). It follows from three things: (1) only the batcher (writeGroups) writes
+// market_events; (2) an engine is built from the whole stored history (restore), keys included,
+// and judges a key against that history plus the records it queued since (apply), answering a
+// known key with its record; (3) a batch commits only if market_auctions.last_seq still equals
+// the seq its records follow (and the primary key (auction_id, seq) refuses a seq stored twice),
+// so the history an engine extends is exactly the stored one: a node that missed another node's
+// records fails its batch, drops its engine and reloads them, keys included, before it stores
+// anything. TestMarketIdemKeysTwoNodes checks it on both engines.
 
 // MarketOptions tunes a Market. The zero value is usable.
 type MarketOptions struct {
@@ -100,6 +111,8 @@ type Market struct {
 	epochN   atomic.Int64 // what it said
 
 	queue  chan *pendingEvent
+	ew     *sqliteWriter // the batcher's prepared INSERT on SQLite (batcher goroutine only)
+	evVals sqliteVals    // the batch's values for ew (batcher goroutine only)
 	stats  struct{ batches, records atomic.Int64 }
 	stop   chan struct{}
 	wg     sync.WaitGroup
@@ -217,6 +230,7 @@ func (m *Market) Close() {
 	}
 	close(m.stop)
 	m.wg.Wait()
+	m.closeEventWriter()
 	if m.notes != nil {
 		m.notesMu.Lock()
 		m.notesClosed = true
@@ -1449,7 +1463,7 @@ func (m *Market) commit(batch []*pendingEvent) {
 	// REPEATABLE READ on PostgreSQL, not SERIALIZABLE: the arbiter is the conditional update of
 	// last_seq (and the events' primary key), which fails a batch built on a stale engine under
 	// either level; serializable predicate locks only added spurious 40001 aborts under load.
-	err := m.db.sequenceTx(ctx, func(tx *Tx) error { return m.writeGroups(ctx, tx, groups) })
+	err := m.batchTx(ctx, func(tx *Tx) error { return m.writeGroups(ctx, tx, groups) })
 	var notes []Note
 	if err == nil {
 		m.stats.batches.Add(1)
@@ -1465,7 +1479,7 @@ func (m *Market) commit(batch []*pendingEvent) {
 		return
 	}
 	for _, g := range groups {
-		err := m.db.sequenceTx(ctx, func(tx *Tx) error { return m.writeGroups(ctx, tx, [][]*pendingEvent{g}) })
+		err := m.batchTx(ctx, func(tx *Tx) error { return m.writeGroups(ctx, tx, [][]*pendingEvent{g}) })
 		if err != nil {
 			m.fail(g, err)
 		} else {
@@ -1475,24 +1489,28 @@ func (m *Market) commit(batch []*pendingEvent) {
 	m.announce(notes)
 }
 
+// batchTx runs a batch's transaction: sequenceTx, on SQLite on a connection held for the
+// transaction (writeTxConn), so that writeGroups reaches the driver's handle.
+func (m *Market) batchTx(ctx context.Context, fn func(*Tx) error) error {
+	if m.db.dialect == SQLite {
+		return m.db.writeTxConn(ctx, fn)
+	}
+	return m.db.sequenceTx(ctx, fn)
+}
+
 func (m *Market) writeGroups(ctx context.Context, tx *Tx, groups [][]*pendingEvent) error {
 	var all []*pendingEvent
 	for _, g := range groups {
 		all = append(all, g...)
 	}
-	if err := insertRows(ctx, tx, `INSERT INTO market_events (auction_id, seq, at, type, bidder, amount_minor, idem_key, accepted, rule, reason, actor) VALUES `, 11, len(all),
-		func(i int, a []any) []any {
-			p := all[i]
-			var amt, key any
-			if !p.rec.Event.Amount.IsAbsent() {
-				amt = p.rec.Event.Amount.Minor()
-			}
-			if p.rec.Event.Key != "" {
-				key = p.rec.Event.Key
-			}
-			return append(a, p.la.id, p.seq, m.db.instant(p.rec.At), string(p.rec.Event.Type), p.rec.Event.Bidder, amt, key, p.rec.Result.Accepted,
-				p.rec.Result.Rule, truncate(p.rec.Result.Reason, 1000), p.actor)
-		}); err != nil {
+	err := errNoRawHandle
+	if m.db.dialect == SQLite && tx.conn != nil {
+		err = m.insertEventsRaw(ctx, tx, all)
+	}
+	if err == errNoRawHandle {
+		err = m.insertEvents(ctx, tx, all)
+	}
+	if err != nil {
 		if isUniqueViolation(err) {
 			return reclaim.WrapError(reclaim.EUNAVAILABLE, ErrStale, "auction events conflict with another node's; retry")
 		}
@@ -1521,6 +1539,24 @@ func (m *Market) writeGroups(ctx context.Context, tx *Tx, groups [][]*pendingEve
 		return reclaim.WrapError(reclaim.EUNAVAILABLE, ErrStale, "%d of %d auctions in the batch changed on another node; retry", int64(len(groups))-n, len(groups))
 	}
 	return nil
+}
+
+// insertEvents inserts the records through database/sql (PostgreSQL, and SQLite when the raw
+// handle cannot be read).
+func (m *Market) insertEvents(ctx context.Context, tx *Tx, all []*pendingEvent) error {
+	return insertRows(ctx, tx, `INSERT INTO market_events (auction_id, seq, at, type, bidder, amount_minor, idem_key, accepted, rule, reason, actor) VALUES `, 11, len(all),
+		func(i int, a []any) []any {
+			p := all[i]
+			var amt, key any
+			if !p.rec.Event.Amount.IsAbsent() {
+				amt = p.rec.Event.Amount.Minor()
+			}
+			if p.rec.Event.Key != "" {
+				key = p.rec.Event.Key
+			}
+			return append(a, p.la.id, p.seq, m.db.instant(p.rec.At), string(p.rec.Event.Type), p.rec.Event.Bidder, amt, key, p.rec.Result.Accepted,
+				p.rec.Result.Rule, truncate(p.rec.Result.Reason, 1000), p.actor)
+		})
 }
 
 // advanceSQL is the statement that moves n auctions' last_seq and end_at, each only from the

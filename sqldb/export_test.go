@@ -58,3 +58,10 @@ func SetWALSizeLimitForTest(n int64) (restore func()) {
 	walSizeLimit = n
 	return func() { walSizeLimit = old }
 }
+
+// SetMarketDriverInsertForTest makes the bid batcher write market_events through database/sql
+// (true) instead of its prepared statement below the driver on SQLite, until restore.
+func SetMarketDriverInsertForTest(on bool) (restore func()) {
+	old := marketDriverInsert.Swap(on)
+	return func() { marketDriverInsert.Store(old) }
+}

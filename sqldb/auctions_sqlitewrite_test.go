@@ -1,0 +1,45 @@
+package sqldb_test
+
+import (
+	"reflect"
+	"testing"
+
+	"reclaim/market"
+	"reclaim/sqldb"
+	"reclaim/sqldb/sqldbtest"
+)
+
+// TestMarketEventsRawMatchesDriver: on SQLite the batcher's INSERT below database/sql stores
+// what the INSERT through the driver stores, values and SQLite types, for the same events on two
+// fresh stores: deposits (no amount, no key), accepted and refused bids, a bid without a key, a
+// repeated key.
+func TestMarketEventsRawMatchesDriver(t *testing.T) {
+	run := func(driver bool) [][]string {
+		restore := sqldb.SetMarketDriverInsertForTest(driver)
+		defer restore()
+		db := sqldbtest.OpenSQLite(t)
+		f := newMarketFixture(t, db, 2, englishSpec())
+		id := f.auction.ID
+		for i, req := range []market.BidRequest{
+			{Amount: yuan(700_000), Key: "a-1"},
+			{Amount: yuan(705_000), Key: "a-2"}, // off the increment: refused
+			{Amount: yuan(690_000)},             // below the price: refused, no key
+			{Amount: yuan(720_000)},
+			{Amount: yuan(730_000), Key: "a-3"},
+			{Amount: yuan(730_000), Key: "a-3"}, // repeat: not stored again
+		} {
+			if _, err := f.m.PlaceBid(f.bidders[[]int{0, 1, 0, 1, 0, 0}[i]], id, req); err != nil {
+				t.Fatalf("bid %d: %v", i, err)
+			}
+		}
+		f.m.Close()
+		return storedEventRows(t, db, id)
+	}
+	raw, drv := run(false), run(true)
+	if len(raw) != 2+5 {
+		t.Fatalf("the raw path stored %d records, want 7: %q", len(raw), raw)
+	}
+	if !reflect.DeepEqual(raw, drv) {
+		t.Fatalf("stored records differ:\nraw    %q\ndriver %q", raw, drv)
+	}
+}
