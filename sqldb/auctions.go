@@ -1528,11 +1528,20 @@ func (m *Market) writeGroups(ctx context.Context, tx *Tx, groups [][]*pendingEve
 	// Every auction of the batch advances its last_seq (and end) from the value its records were
 	// built on, in one statement: a round trip per auction made the batch's transaction, and so
 	// every bid's acknowledgement, wait on 20 round trips under load on PostgreSQL.
-	res, err := tx.Exec(ctx, m.advanceSQL(len(groups)), advanceArgs(m.db, groups)...)
+	n, err := int64(0), errNoRawHandle
+	if m.db.dialect == SQLite && tx.conn != nil {
+		n, err = m.advanceRaw(ctx, tx, groups)
+	}
+	if err == errNoRawHandle {
+		var res sql.Result
+		if res, err = tx.Exec(ctx, m.advanceSQL(len(groups)), advanceArgs(m.db, groups)...); err == nil {
+			n, _ = res.RowsAffected()
+		}
+	}
 	if err != nil {
 		return err
 	}
-	if n, _ := res.RowsAffected(); n != int64(len(groups)) {
+	if n != int64(len(groups)) {
 		if len(groups) == 1 {
 			return reclaim.WrapError(reclaim.EUNAVAILABLE, ErrStale, "auction %d changed on another node; retry", groups[0][0].la.id)
 		}

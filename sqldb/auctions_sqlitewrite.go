@@ -6,7 +6,9 @@ import (
 	"sync/atomic"
 	"time"
 	"unicode/utf8"
+	"unsafe"
 
+	"modernc.org/libc"
 	sqlite3 "modernc.org/sqlite/lib"
 )
 
@@ -68,6 +70,74 @@ func (m *Market) eventVals(s *sqliteVals, all []*pendingEvent) error {
 	return nil
 }
 
+// rawWriter returns the batcher's writer on the driver connection dc (inside tx.raw), opening
+// it on first use or when the pool replaced the connection; nil when the handle cannot be read.
+func (m *Market) rawWriter(dc any) *sqliteWriter {
+	h, ok := sqliteHandle(dc)
+	if !ok {
+		return nil
+	}
+	if m.ew != nil && m.ew.db != h {
+		// The pool replaced the writer connection: the old handle is closed (a zombie until
+		// its statements are finalized, which close does).
+		m.ew.close()
+		m.ew = nil
+	}
+	if m.ew == nil {
+		m.ew = openSQLiteWriter(dc)
+	}
+	return m.ew
+}
+
+// prepared returns the writer's statement k, preparing q once.
+func prepared(w *sqliteWriter, k stmtKey, q func() string) (uintptr, error) {
+	if st, ok := w.stmts[k]; ok {
+		return st, nil
+	}
+	cq, err := libc.CString(q())
+	if err != nil {
+		return 0, err
+	}
+	defer libc.Xfree(w.tls, cq)
+	pp := w.tls.Alloc(int(unsafe.Sizeof(uintptr(0))))
+	defer w.tls.Free(int(unsafe.Sizeof(uintptr(0))))
+	if rc := sqlite3.Xsqlite3_prepare_v3(w.tls, w.db, cq, -1, sqlite3.SQLITE_PREPARE_PERSISTENT, pp, 0); rc != sqlite3.SQLITE_OK {
+		return 0, w.err(rc)
+	}
+	st := *(*uintptr)(unsafe.Add(nil, pp))
+	w.stmts[k] = st
+	return st, nil
+}
+
+// stepEach binds and steps st once per ncols values of s (texts as views of s.bytes, loaded
+// into the writer's buffer) and returns the rows the steps changed.
+func stepEach(ctx context.Context, w *sqliteWriter, st uintptr, s *sqliteVals, ncols int) (int64, error) {
+	if err := w.load(s.bytes); err != nil {
+		return 0, err
+	}
+	var changed int64
+	for i := 0; i < len(s.v); i += ncols {
+		if i%(ncols*64) == 0 {
+			if err := ctx.Err(); err != nil {
+				return 0, err
+			}
+		}
+		if err := w.bind(st, s.v[i:i+ncols]); err != nil {
+			sqlite3.Xsqlite3_reset(w.tls, st)
+			return 0, err
+		}
+		rc := sqlite3.Xsqlite3_step(w.tls, st)
+		if rc != sqlite3.SQLITE_DONE {
+			err := w.err(rc)
+			sqlite3.Xsqlite3_reset(w.tls, st)
+			return 0, err
+		}
+		changed += int64(sqlite3.Xsqlite3_changes64(w.tls, w.db))
+		sqlite3.Xsqlite3_reset(w.tls, st)
+	}
+	return changed, nil
+}
+
 // insertEventsRaw inserts the records on the transaction's connection (tx begun by writeTxConn)
 // with the batcher's prepared one-row INSERT. Only the batcher goroutine calls it. It returns
 // errNoRawHandle, having written nothing, when the handle cannot be read.
@@ -81,49 +151,64 @@ func (m *Market) insertEventsRaw(ctx context.Context, tx *Tx, all []*pendingEven
 		return err
 	}
 	return tx.raw(func(dc any) error {
-		h, ok := sqliteHandle(dc)
-		if !ok {
+		w := m.rawWriter(dc)
+		if w == nil {
 			return errNoRawHandle
 		}
-		if m.ew != nil && m.ew.db != h {
-			// The pool replaced the writer connection: the old handle is closed (a zombie
-			// until its statements are finalized, which close does).
-			m.ew.close()
-			m.ew = nil
-		}
-		if m.ew == nil {
-			if m.ew = openSQLiteWriter(dc); m.ew == nil {
-				return errNoRawHandle
-			}
-		}
-		w := m.ew
 		st, err := w.stmt("market_events", marketEventCols, 11, 1)
 		if err != nil {
 			return err
 		}
+		_, err = stepEach(ctx, w, st, s, 11)
+		return err
+	})
+}
+
+// advanceRaw runs advanceSQL for the groups with a statement prepared once per number of
+// auctions on the transaction's connection, and returns the rows it updated. It returns
+// errNoRawHandle, having run nothing, when the handle cannot be read.
+func (m *Market) advanceRaw(ctx context.Context, tx *Tx, groups [][]*pendingEvent) (int64, error) {
+	if marketDriverInsert.Load() || len(groups) >= len(m.advance) {
+		return 0, errNoRawHandle
+	}
+	s := &m.evVals
+	s.reset()
+	for _, g := range groups {
+		last := g[len(g)-1]
+		s.int(last.la.id)
+		s.int(last.seq)
+		s.text(m.db.instant(last.end).(string))
+		s.int(g[0].seq - 1)
+	}
+	var n int64
+	err := tx.raw(func(dc any) error {
+		w := m.rawWriter(dc)
+		if w == nil {
+			return errNoRawHandle
+		}
+		st, err := prepared(w, stmtKey{"market_auctions advance", len(groups)}, func() string { return m.advanceSQL(len(groups)) })
+		if err != nil {
+			return err
+		}
+		// One statement of 4 x len(groups) parameters: bind them all, step once.
 		if err := w.load(s.bytes); err != nil {
 			return err
 		}
-		for i := 0; i < len(s.v); i += 11 {
-			if i%(11*64) == 0 {
-				if err := ctx.Err(); err != nil {
-					return err
-				}
-			}
-			if err := w.bind(st, s.v[i:i+11]); err != nil {
-				sqlite3.Xsqlite3_reset(w.tls, st)
-				return err
-			}
-			rc := sqlite3.Xsqlite3_step(w.tls, st)
-			if rc != sqlite3.SQLITE_DONE {
-				err := w.err(rc)
-				sqlite3.Xsqlite3_reset(w.tls, st)
-				return err
-			}
+		if err := w.bind(st, s.v); err != nil {
 			sqlite3.Xsqlite3_reset(w.tls, st)
+			return err
 		}
+		rc := sqlite3.Xsqlite3_step(w.tls, st)
+		if rc != sqlite3.SQLITE_DONE {
+			err := w.err(rc)
+			sqlite3.Xsqlite3_reset(w.tls, st)
+			return err
+		}
+		n = int64(sqlite3.Xsqlite3_changes64(w.tls, w.db))
+		sqlite3.Xsqlite3_reset(w.tls, st)
 		return nil
 	})
+	return n, err
 }
 
 // closeEventWriter finalizes the batcher's prepared statement (after the batcher stopped).
