@@ -222,9 +222,13 @@ func (m *Market) closeEventWriter() {
 	m.ew = nil
 	conn, err := m.db.w.Conn(ctx)
 	if err != nil {
-		// The database is closed: its handle is a zombie until the statement is finalized,
-		// which needs no lock of a connection nobody else can use any more.
-		w.close()
+		if ctx.Err() == nil {
+			// The database is closed: its handle is a zombie until the statements are
+			// finalized, and nobody else can use it any more.
+			w.close()
+		}
+		// Otherwise the connection stayed busy (an import holds it): the statements are left
+		// to the connection's close rather than finalized under another user of the handle.
 		return
 	}
 	defer conn.Close()
