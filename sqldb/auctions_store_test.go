@@ -13,8 +13,7 @@ import (
 	"reclaim/sqldb/sqldbtest"
 )
 
-// Tests of how market_events is stored (migration 00038: no unique index on idempotency keys;
-// on SQLite a WITHOUT ROWID table written below database/sql).
+// Tests of how market_events is stored (migration 00038: no unique index on idempotency keys).
 
 // storedKeyDups lists the (auction, key) pairs stored more than once.
 func storedKeyDups(t *testing.T, db *sqldb.DB) []string {
@@ -191,8 +190,9 @@ func marketEventsKeyIndex(t *testing.T, db *sqldb.DB) bool {
 	return n > 0
 }
 
-// Migration 00038 converts a store with market events: every record kept, the key index gone
-// (and on SQLite no rowid), bidding and the replay go on; down again, the index is back.
+// Migration 00038 on a store with market events: every record kept, the key index gone, bidding
+// and the replay go on (a key stored before is still answered as a repeat); down again, the
+// index is back.
 func TestMigration00038(t *testing.T) {
 	sqldbtest.ForEachEngineDSN(t, func(t *testing.T, dsn string) {
 		ctx := context.Background()
@@ -224,14 +224,6 @@ func TestMigration00038(t *testing.T) {
 		}
 		if marketEventsKeyIndex(t, db) {
 			t.Error("market_events_key still exists")
-		}
-		if db.Dialect() == sqldb.SQLite {
-			if err := db.ReadTx(ctx, func(tx *sqldb.Tx) error {
-				var r int64
-				return tx.QueryRow(ctx, `SELECT rowid FROM market_events LIMIT 1`).Scan(&r)
-			}); err == nil {
-				t.Error("market_events still has a rowid")
-			}
 		}
 		m := db.NewMarket(sqldb.MarketOptions{Now: f.clock.Now, CloseEvery: -1})
 		if r, err := m.PlaceBid(f.bidders[0], id, market.BidRequest{Amount: yuan(700_000), Key: "m-0"}); err != nil || !r.Repeat || r.Seq != 4 {
