@@ -160,3 +160,57 @@ func BenchmarkBidRoundTrip(b *testing.B) {
 	}
 	b.ReportMetric(float64(cpuTime()-cpu0)/float64(b.N)/1e3, "cpu-µs/op")
 }
+
+func (m *benchMarket) CanSee(context.Context, int64) error { return nil }
+
+// BenchmarkSSEFanout: subs subscribers of one auction's stream over loopback, each reading its
+// own connection; each op publishes one event (as the bid batcher's notifier does) and waits
+// until every subscriber has read it: the server's cost of one live event, its readers' too.
+//
+//	go test ./httpapi -run XXX -bench SSEFanout -benchtime 5000x -count 3
+func BenchmarkSSEFanout(b *testing.B) {
+	const subs = 25
+	addr, tok, broker := benchServer(b)
+	got := make(chan struct{}, subs*64)
+	var conns []net.Conn
+	for i := 0; i < subs; i++ {
+		c, err := net.Dial("tcp", addr)
+		if err != nil {
+			b.Fatal(err)
+		}
+		conns = append(conns, c)
+		c.Write([]byte("GET /api/v1/stream?topic=auction.3 HTTP/1.1\r\nHost: " + addr + "\r\nAuthorization: Bearer " + tok + "\r\n\r\n"))
+		go func() {
+			r := bufio.NewReader(c)
+			for {
+				line, err := r.ReadSlice('\n')
+				if err != nil {
+					return
+				}
+				if bytes.HasPrefix(line, []byte("data: {")) {
+					got <- struct{}{}
+				}
+			}
+		}()
+	}
+	defer func() {
+		for _, c := range conns {
+			c.Close()
+		}
+	}()
+	for broker.Subscribers("auction.3") < subs {
+		time.Sleep(time.Millisecond)
+	}
+	ctx := context.Background()
+	data := map[string]any{"seq": 1, "type": "bid", "bidder": "B007", "amount": "1000.00", "accepted": true, "rule": "MP-6", "reason": "B007 leads at 1000.00"}
+	b.ReportAllocs()
+	b.ResetTimer()
+	cpu0 := cpuTime()
+	for i := 0; i < b.N; i++ {
+		broker.PublishAll(ctx, []events.Message{{Topic: "auction.3", Type: "event", Data: data}})
+		for j := 0; j < subs; j++ {
+			<-got
+		}
+	}
+	b.ReportMetric(float64(cpuTime()-cpu0)/float64(b.N*subs)/1e3, "cpu-µs/event")
+}
