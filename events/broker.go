@@ -102,7 +102,8 @@ type Broker struct {
 type topic struct {
 	last    uint64
 	dropped uint64  // id of the newest event no longer in the ring
-	ring    []Event // the last Replay events, oldest first
+	ring    []Event // the last Replay events: a circular buffer once full, oldest at head
+	head    int     // index of the oldest event in ring when it is full
 	subs    map[*Subscription]struct{}
 	used    time.Time
 }
@@ -291,11 +292,14 @@ func (b *Broker) deliverLocked(t *topic, e Event) {
 	t.last = e.ID
 	e.wire = appendSSE(make([]byte, 0, len(e.Type)+len(e.Data)+40), e)
 	if len(t.ring) >= b.opts.Replay {
-		t.dropped = t.ring[0].ID
-		copy(t.ring, t.ring[1:])
-		t.ring = t.ring[:len(t.ring)-1]
+		// Full: the newest replaces the oldest (moving the whole ring, 512 events, on every
+		// event was a visible part of the broker's cost under load).
+		t.dropped = t.ring[t.head].ID
+		t.ring[t.head] = e
+		t.head = (t.head + 1) % len(t.ring)
+	} else {
+		t.ring = append(t.ring, e)
 	}
-	t.ring = append(t.ring, e)
 	for s := range t.subs {
 		select {
 		case s.ch <- e:
@@ -321,8 +325,8 @@ func (b *Broker) Subscribe(topicName string, lastID uint64) (s *Subscription, re
 	}
 	t := b.topicLocked(topicName)
 	if lastID > 0 {
-		for _, e := range t.ring {
-			if e.ID > lastID {
+		for i := range t.ring {
+			if e := t.ring[(t.head+i)%len(t.ring)]; e.ID > lastID {
 				replay = append(replay, e)
 			}
 		}

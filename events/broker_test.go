@@ -4,9 +4,12 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"slices"
 	"sync"
 	"testing"
 	"time"
+
+	"pgregory.net/rapid"
 )
 
 func publishN(t *testing.T, b *Broker, topic string, n int) {
@@ -259,4 +262,43 @@ func TestPublishAll(t *testing.T) {
 	if e1, e2 := <-sc.C, <-sc.C; e1.ID != 1 || e2.ID != 2 || string(e2.Data) != "2" {
 		t.Errorf("fan-out: %+v %+v", e1, e2)
 	}
+}
+
+// The replay ring keeps the last Replay events in order however often it wraps: a subscriber
+// resuming after any id gets exactly the kept events after it, and gap says whether some after
+// it are gone.
+func TestReplayRingProperty(t *testing.T) {
+	rapid.Check(t, func(rt *rapid.T) {
+		keep := rapid.IntRange(1, 12).Draw(rt, "replay")
+		n := rapid.IntRange(0, 60).Draw(rt, "events")
+		b := New(Options{Replay: keep})
+		defer b.Close()
+		for i := 1; i <= n; i++ {
+			if err := b.Publish(context.Background(), "t", "tick", map[string]int{"i": i}); err != nil {
+				rt.Fatal(err)
+			}
+		}
+		for last := 1; last <= n+1; last++ {
+			_, replay, gap, err := b.Subscribe("t", uint64(last))
+			if err != nil {
+				rt.Fatal(err)
+			}
+			first := max(last+1, n-keep+1)
+			var want []uint64
+			for id := first; id <= n; id++ {
+				want = append(want, uint64(id))
+			}
+			if got := ids(replay); !slices.Equal(got, want) {
+				rt.Fatalf("replay after %d of %d (ring %d): %v, want %v", last, n, keep, got, want)
+			}
+			for _, e := range replay {
+				if seq(e) != int(e.ID) || string(e.SSE()) != string(appendSSE(nil, e)) {
+					rt.Fatalf("event %d: data %s, record %q", e.ID, e.Data, e.SSE())
+				}
+			}
+			if wantGap := last < n-keep; gap != wantGap {
+				rt.Fatalf("gap after %d of %d (ring %d): %v", last, n, keep, gap)
+			}
+		}
+	})
 }

@@ -263,11 +263,10 @@ var dummyHash = sync.OnceValue(func() string {
 	return h
 })
 
-type remoteKey struct{}
-
+// remoteFrom returns the client's address of the request (observe's reqInfo), or "unknown".
 func remoteFrom(ctx context.Context) string {
-	if s, ok := ctx.Value(remoteKey{}).(string); ok {
-		return s
+	if info := infoOf(ctx); info != nil {
+		return info.remote
 	}
 	return "unknown"
 }

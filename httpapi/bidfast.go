@@ -8,6 +8,7 @@ import (
 	"net/http"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/danielgtaylor/huma/v2"
@@ -187,10 +188,24 @@ func decimalText(s []byte) bool {
 }
 
 // fastBid serves a bid request when it is the ordinary case (see above) and reports whether it
-// did; when it returns false it has written nothing and changed nothing (r.Body is restored).
+// did; when it returns false it has written nothing and changed nothing (r.Body is restored),
+// and the request goes through the whole chain.
+//
+// It runs in front of the middleware that every other request passes (front, server.go), so it
+// makes their checks itself, or declines: the body is at most MaxBodyBytes (limitBodies) and
+// declared by Content-Length; CrossOriginProtection passes it (a browser sends no
+// Authorization header cross-origin without a preflight, which this server never grants, but
+// the check costs two header lookups); its path, query and body are plain printable ASCII
+// (checkText: the path is checked by fastBidPath, a query is refused, the body by parseBidBody).
+// It needs no session: the caller is its API token (userOf reads the token first, and never
+// the session when a request has one).
 func (s *Server) fastBid(w http.ResponseWriter, r *http.Request, id int64) bool {
 	mk := s.cfg.Market
-	if mk == nil || r.Header.Get("Content-Type") != "application/json" || r.Body == nil {
+	n := r.ContentLength
+	if mk == nil || n <= 0 || n > maxFastBody || n > s.cfg.MaxBodyBytes || r.URL.RawQuery != "" || r.Body == nil {
+		return false
+	}
+	if ct := r.Header["Content-Type"]; len(ct) != 1 || ct[0] != "application/json" {
 		return false
 	}
 	switch r.Header.Get("Accept") {
@@ -198,38 +213,39 @@ func (s *Server) fastBid(w http.ResponseWriter, r *http.Request, id int64) bool 
 	default:
 		return false // content negotiation: huma's
 	}
-	idem := r.Header.Values("Idempotency-Key")
+	idem := r.Header["Idempotency-Key"]
 	if len(idem) > 1 || (len(idem) == 1 && (len(idem[0]) > 128 || !plainText([]byte(idem[0])))) {
 		return false
+	}
+	if s.cop.Check(r) != nil {
+		return false // the chain's CrossOriginProtection answers
 	}
 	u, err := s.userOf(r)
 	if err != nil || u == nil || u.MustChangePassword || !u.Role.Can(reclaim.PermAuctionBid) {
 		return false // huma's authorize answers (500, 401, 403 or the password change)
 	}
-	raw, err := io.ReadAll(io.LimitReader(r.Body, 4096))
-	restore := func() bool { r.Body = io.NopCloser(io.MultiReader(bytes.NewReader(raw), r.Body)); return false }
-	if err != nil || len(raw) == 4096 {
-		return restore()
+	raw := make([]byte, n)
+	if got, err := io.ReadFull(r.Body, raw); err != nil {
+		r.Body = io.NopCloser(io.MultiReader(bytes.NewReader(raw[:got]), r.Body))
+		return false
 	}
 	req, ok := parseBidBody(raw)
 	if !ok {
-		return restore()
+		r.Body = io.NopCloser(bytes.NewReader(raw))
+		return false
 	}
-	in := BidInput{AuctionPath: AuctionPath{ID: id}, Body: req}
-	if len(idem) == 1 {
-		in.IdempotencyKey = idem[0]
+	if len(idem) == 1 && idem[0] != "" {
+		req.Key = idem[0]
 	}
 	// No checkInput walk (reflection, about 3% of the server's CPU under load): every string of
-	// in is plain printable ASCII by construction (parseBidBody's strings and the
+	// the input is plain printable ASCII by construction (parseBidBody's strings and the
 	// Idempotency-Key are plainText, checked above), which textnorm.Check always accepts
 	// (FuzzParseBidBody checks that checkInput agrees).
-	if in.IdempotencyKey != "" {
-		req.Key = in.IdempotencyKey
-	}
 	ctx := reclaim.WithUser(r.Context(), u)
 	rc, err := mk.PlaceBid(ctx, id, req)
 	h := w.Header()
-	h.Set("Content-Type", "application/json")
+	h[jsonType.k] = jsonType.v
+	h[varyCookie.k] = varyCookie.v // as the session layer's answers say
 	if err != nil {
 		// As register and huma write a handler's error.
 		be := apiError(err)
@@ -253,11 +269,20 @@ func (s *Server) fastBid(w http.ResponseWriter, r *http.Request, id int64) bool 
 		s.fastBids.Add(1)
 		return true
 	}
+	out := receiptBufs.Get().(*[]byte)
+	b := appendReceipt((*out)[:0], rc)
 	w.WriteHeader(http.StatusOK)
-	w.Write(appendReceipt(make([]byte, 0, 384), rc))
+	w.Write(b) // copied into the connection's buffer
+	*out = b
+	receiptBufs.Put(out)
 	s.fastBids.Add(1)
 	return true
 }
+
+// maxFastBody is the largest body fastBid reads (a bid's body is about 30 bytes).
+const maxFastBody = 1024
+
+var receiptBufs = sync.Pool{New: func() any { b := make([]byte, 0, 512); return &b }}
 
 // FastBids returns how many bid requests the bid route's fast path has served (the rest went
 // through the huma operation).
@@ -291,20 +316,46 @@ func appendReceipt(b []byte, rc market.BidReceipt) []byte {
 	return append(b, "}\n"...)
 }
 
+// appendTime appends t as encoding/json writes it (time.Time.MarshalJSON: RFC 3339 with
+// nanoseconds, quoted).
 func appendTime(b []byte, t time.Time) []byte {
-	j, err := t.MarshalJSON()
+	n0 := len(b)
+	b, err := t.AppendText(append(b, '"'))
 	if err != nil {
-		return append(b, "null"...) // unreachable for receipt times (years 0-9999)
+		return append(b[:n0], "null"...) // unreachable for receipt times (years 0-9999)
 	}
-	return append(b, j...)
+	return append(b, '"')
 }
 
+// appendAmount appends a as its MarshalJSON writes it (a.String() quoted, or null), without
+// the intermediate strings.
 func appendAmount(b []byte, a money.Amount) []byte {
 	if a.IsAbsent() {
 		return append(b, "null"...)
 	}
+	digits := a.Currency().Digits()
+	minor := a.Minor()
+	if digits < 0 || digits > 18 {
+		return append(append(append(b, '"'), a.String()...), '"')
+	}
 	b = append(b, '"')
-	b = append(b, a.String()...)
+	u := uint64(minor)
+	if minor < 0 {
+		b = append(b, '-')
+		u = uint64(-(minor + 1)) + 1
+	}
+	var num [24]byte
+	d := strconv.AppendUint(num[:0], u, 10)
+	for len(d) <= digits { // at least one digit before the point
+		d = append(d, 0)
+		copy(d[1:], d)
+		d[0] = '0'
+	}
+	b = append(b, d[:len(d)-digits]...)
+	if digits > 0 {
+		b = append(b, '.')
+		b = append(b, d[len(d)-digits:]...)
+	}
 	return append(b, '"')
 }
 

@@ -3,6 +3,7 @@ package httpapi_test
 import (
 	"encoding/json"
 	"fmt"
+	"net/http"
 	"regexp"
 	"strings"
 	"testing"
@@ -14,17 +15,19 @@ import (
 	"reclaim/sqldb/sqldbtest"
 )
 
-// TestFastBidMatchesHuma runs the same bids on two identical auctions, one through the bid
-// route's fast path and one through the huma operation (the client's Accept header, which the
-// fast path leaves to huma's negotiation, is the only difference), and compares every answer:
-// status, Content-Type and body (the auction id and the receipt times aside). Then malformed and
-// unusual requests: each goes to huma and is refused as before, nothing stored.
+// TestFastBidMatchesHuma runs the same bids on three identical auctions: through the bid
+// route's fast path with the bidder's API token (served in front of the session layer), through
+// the fast path with the bidder's session (served behind it), and through the huma operation
+// (the client's Accept header, which the fast path leaves to huma's negotiation, is the only
+// difference), and compares every answer: status, Content-Type, body (the auction id and the
+// receipt times aside) and the headers. Then malformed and unusual requests, with a session and
+// with a token: each goes to huma and is refused as before, nothing stored.
 func TestFastBidMatchesHuma(t *testing.T) {
 	sqldbtest.ForEachEngine(t, func(t *testing.T, db *sqldb.DB) {
 		f := newFixture(t, db)
 		admin := f.as(reclaim.RoleAdmin)
 		now := time.Now().UTC()
-		var ids [2]int64
+		var ids [3]int64
 		for i := range ids {
 			spec := market.ListingSpec{Title: fmt.Sprintf("Lot %d", i), Pack: "marketplace", Format: "english", Kind: "movable",
 				StartPrice: mustAmt("1000.00"), Increment: mustAmt("10.00"), Deposit: mustAmt("100.00"),
@@ -38,8 +41,10 @@ func TestFastBidMatchesHuma(t *testing.T) {
 		}
 		// Two bidders registered (deposit frozen) on both auctions, a third registered nowhere.
 		var bidders []*client
+		var tokens []string
 		for i := 0; i < 3; i++ {
-			c, _, _ := f.bidderClient(fmt.Sprintf("fast%d", i))
+			c, tok, _ := f.bidderClient(fmt.Sprintf("fast%d", i))
+			tokens = append(tokens, tok)
 			_, b := c.do("POST", "/api/v1/market/orgs", fmt.Sprintf(`{"name":"Fast AMC %d","licence_type":"bank"}`, i))
 			o := decode[market.Org](t, b)
 			admin.do("POST", fmt.Sprintf("/api/v1/market/orgs/%d/decision", o.ID), `{"approve":true}`)
@@ -76,17 +81,37 @@ func TestFastBidMatchesHuma(t *testing.T) {
 		}
 		times := regexp.MustCompile(`"(at|end)":"[^"]*"`)
 		norm := func(b []byte) string { return times.ReplaceAllString(string(b), `"$1":"T"`) }
+		// The headers of an answer, but the request's own id.
+		headers := func(h http.Header) string {
+			h = h.Clone()
+			if len(h.Values("X-Request-Id")) != 1 {
+				t.Errorf("X-Request-Id: %q", h.Values("X-Request-Id"))
+			}
+			for _, k := range []string{"X-Request-Id", "Date", "Content-Length"} {
+				h.Del(k)
+			}
+			var b strings.Builder
+			h.Write(&b)
+			return b.String()
+		}
 		before := f.srv.FastBids()
+		var hdrs [3]string
 		for i, st := range steps {
 			n0 := f.srv.FastBids()
-			var answers [2]string
+			var answers [3]string
 			for j, id := range ids {
 				hdr := append([]string{}, st.hdr...)
-				if j == 1 {
+				c := bidders[st.who]
+				switch j {
+				case 0:
+					c = f.anon()
+					hdr = append(hdr, "Authorization", "Bearer "+tokens[st.who])
+				case 2:
 					hdr = append(hdr, "Accept", "application/json;q=0.9") // huma negotiates; the fast path declines
 				}
 				path := fmt.Sprintf("/api/v1/market/auctions/%d/bids", id)
-				res, b := bidders[st.who].do("POST", path, st.body, hdr...)
+				res, b := c.do("POST", path, st.body, hdr...)
+				hdrs[j] = headers(res.Header)
 				var rc struct {
 					AuctionID int64 `json:"auction_id"`
 				}
@@ -101,24 +126,29 @@ func TestFastBidMatchesHuma(t *testing.T) {
 				body = regexp.MustCompile(fmt.Sprintf(`auction %d\b`, id)).ReplaceAllString(body, "auction N")
 				answers[j] = fmt.Sprintf("%d %s %s", res.StatusCode, res.Header.Get("Content-Type"), body)
 			}
-			if n := f.srv.FastBids() - n0; n != 1 {
-				t.Errorf("step %d: %d requests served by the fast path, want 1 (the first): %s", i, n, answers[0])
+			if n := f.srv.FastBids() - n0; n != 2 {
+				t.Errorf("step %d: %d requests served by the fast path, want 2 (the token's and the session's): %s", i, n, answers[0])
 			}
-			if answers[0] != answers[1] {
-				t.Errorf("step %d (%s): fast path and huma differ:\nfast: %s\nhuma: %s", i, st.body, answers[0], answers[1])
+			for j, how := range []string{"fast path with a token", "fast path with a session"} {
+				if answers[j] != answers[2] {
+					t.Errorf("step %d (%s): %s and huma differ:\nfast: %s\nhuma: %s", i, st.body, how, answers[j], answers[2])
+				}
+				if hdrs[j] != hdrs[2] {
+					t.Errorf("step %d (%s): %s and huma write different headers:\nfast:\n%shuma:\n%s", i, st.body, how, hdrs[j], hdrs[2])
+				}
 			}
 		}
-		if got := f.srv.FastBids() - before; got != int64(len(steps)) {
-			t.Errorf("the fast path served %d of %d requests", got, len(steps))
+		if got := f.srv.FastBids() - before; got != 2*int64(len(steps)) {
+			t.Errorf("the fast path served %d of %d requests", got, 2*len(steps))
 		}
-		// Both auctions stored the same history (times aside).
-		var hist [2]string
+		// The auctions stored the same history (times aside).
+		var hist [3]string
 		for j, id := range ids {
 			_, b := admin.do("GET", fmt.Sprintf("/api/v1/market/auctions/%d/events", id), "")
 			hist[j] = norm(b)
 		}
-		if hist[0] != hist[1] {
-			t.Errorf("histories differ:\n%s\n%s", hist[0], hist[1])
+		if hist[0] != hist[2] || hist[1] != hist[2] {
+			t.Errorf("histories differ:\n%s\n%s\n%s", hist[0], hist[1], hist[2])
 		}
 
 		// Malformed or unusual requests: huma's answers, nothing stored, nothing served fast.
@@ -143,6 +173,23 @@ func TestFastBidMatchesHuma(t *testing.T) {
 			if res.StatusCode != c.status || errorCode(b) != reclaim.EINVALID {
 				t.Errorf("%q: %d %s, want %d", c.body, res.StatusCode, b, c.status)
 			}
+			res, b = f.anon().do("POST", path, c.body, append(c.hdr, "Authorization", "Bearer "+tokens[0])...)
+			if res.StatusCode != c.status || errorCode(b) != reclaim.EINVALID {
+				t.Errorf("%q with a token: %d %s, want %d", c.body, res.StatusCode, b, c.status)
+			}
+		}
+		// A token request the fast path leaves to the chain: a query string, a cross-site
+		// browser request (refused by CrossOriginProtection), a revoked or unknown token.
+		if res, b := f.anon().do("POST", path+"?x=1", `{"amount":"1200.00","key":"q-1"}`, "Authorization", "Bearer "+tokens[0]); res.StatusCode != 200 {
+			t.Errorf("bid with a query string: %d %s", res.StatusCode, b)
+		} else {
+			stored++
+		}
+		if res, b := f.anon().do("POST", path, `{"amount":"1300.00"}`, "Authorization", "Bearer "+tokens[0], "Sec-Fetch-Site", "cross-site"); res.StatusCode != 403 {
+			t.Errorf("cross-site bid: %d %s", res.StatusCode, b)
+		}
+		if res, b := f.anon().do("POST", path, `{"amount":"1300.00"}`, "Authorization", "Bearer rcl_unknown"); res.StatusCode != 401 {
+			t.Errorf("bid with an unknown token: %d %s", res.StatusCode, b)
 		}
 		// Signed out, or a role without the permission: huma's authorisation answers.
 		if res, b := f.anon().do("POST", path, `{"amount":"1200.00"}`); res.StatusCode != 401 {

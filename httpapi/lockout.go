@@ -180,6 +180,9 @@ func ClientAddr(r *http.Request, proxies []netip.Prefix) string {
 	if err != nil {
 		return host
 	}
+	if len(proxies) == 0 && peer.Is4() {
+		return host // what peer.String() would return (ParseAddr takes only the canonical form of IPv4), without a copy
+	}
 	peer = peer.Unmap()
 	if len(proxies) == 0 || !trusted(peer, proxies) {
 		return peer.String()

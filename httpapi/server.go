@@ -121,6 +121,7 @@ type Server struct {
 	mux      *http.ServeMux
 	fastBids atomic.Int64 // bids served by fastBid (bidfast.go)
 	handler  http.Handler
+	cop      *http.CrossOriginProtection
 	sessions *scs.SessionManager
 	perms    map[string]reclaim.Permission // operation id -> permission ("" = public)
 	guard    *loginGuard
@@ -221,12 +222,33 @@ func New(cfg Config, store Store, sealer ingest.Sealer, broker *events.Broker) (
 	var h http.Handler = http.HandlerFunc(s.serveMux)
 	h = s.sessions.LoadAndSave(h)
 	h = s.checkText(h)
-	h = http.NewCrossOriginProtection().Handler(h)
+	s.cop = http.NewCrossOriginProtection()
+	h = s.cop.Handler(h)
 	h = s.limitBodies(h)
+	h = s.front(h)
 	h = securityHeaders(h, cfg.SecureCookies)
 	h = s.observe(h)
 	s.handler = h
 	return s, nil
+}
+
+// front serves the bid route's ordinary token-authenticated requests itself (fastBid, which
+// makes the checks of the layers it skips: the body limit, CrossOriginProtection and the text
+// checks; it needs no session) and hands everything else to next: the body limit, CSRF
+// protection, the text checks, the session and the mux (where fastBid serves the ordinary bids
+// of a session).
+func (s *Server) front(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.Method == http.MethodPost && len(r.Header["Authorization"]) == 1 {
+			if id := fastBidPath(r.URL.Path); id > 0 && s.fastBid(w, r, id) {
+				if info := infoOf(r.Context()); info != nil {
+					info.pattern = bidRoutePattern
+				}
+				return
+			}
+		}
+		next.ServeHTTP(w, r)
+	})
 }
 
 // Handler returns the server's root handler.
@@ -291,27 +313,51 @@ func (s *Server) readyz(w http.ResponseWriter, r *http.Request) {
 // securityHeaders sets a strict Content-Security-Policy and the usual hardening headers, and
 // Cache-Control: no-store on every /api/ response.
 func securityHeaders(next http.Handler, hsts bool) http.Handler {
+	all := secHeaders
+	if hsts {
+		all = append(all[:len(all):len(all)], header("Strict-Transport-Security", "max-age=63072000; includeSubDomains"))
+	}
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		h := w.Header()
-		h.Set("Content-Security-Policy", "default-src 'self'; script-src 'self'; style-src 'self' 'unsafe-inline'; "+
-			"img-src 'self' data:; connect-src 'self'; font-src 'self' data:; object-src 'none'; base-uri 'none'; "+
-			"form-action 'self'; frame-ancestors 'none'")
-		h.Set("X-Content-Type-Options", "nosniff")
-		h.Set("X-Frame-Options", "DENY")
-		h.Set("Referrer-Policy", "no-referrer")
-		h.Set("Cross-Origin-Opener-Policy", "same-origin")
-		h.Set("Permissions-Policy", "camera=(), microphone=(), geolocation=()")
-		if hsts {
-			h.Set("Strict-Transport-Security", "max-age=63072000; includeSubDomains")
+		for _, kv := range all {
+			h[kv.k] = kv.v
 		}
 		if strings.HasPrefix(r.URL.Path, "/api/") {
 			// API answers carry personal data, accounts and audit records: no browser or proxy
 			// keeps a copy (a handler may still set its own Cache-Control).
-			h.Set("Cache-Control", "no-store")
+			h[noStore.k] = noStore.v
 		}
 		next.ServeHTTP(w, r)
 	})
 }
+
+// headerKV is a header set on many answers: its canonical name and its value, a slice shared
+// by every answer (its capacity is its length, so that Header.Add copies it instead of writing
+// into it; nothing in this program writes into a header's value slice).
+type headerKV struct {
+	k string
+	v []string
+}
+
+func header(k, v string) headerKV {
+	return headerKV{k: http.CanonicalHeaderKey(k), v: []string{v}[:1:1]}
+}
+
+var (
+	secHeaders = []headerKV{
+		header("Content-Security-Policy", "default-src 'self'; script-src 'self'; style-src 'self' 'unsafe-inline'; "+
+			"img-src 'self' data:; connect-src 'self'; font-src 'self' data:; object-src 'none'; base-uri 'none'; "+
+			"form-action 'self'; frame-ancestors 'none'"),
+		header("X-Content-Type-Options", "nosniff"),
+		header("X-Frame-Options", "DENY"),
+		header("Referrer-Policy", "no-referrer"),
+		header("Cross-Origin-Opener-Policy", "same-origin"),
+		header("Permissions-Policy", "camera=(), microphone=(), geolocation=()"),
+	}
+	noStore    = header("Cache-Control", "no-store")
+	jsonType   = header("Content-Type", "application/json")
+	varyCookie = header("Vary", "Cookie")
+)
 
 // limitBodies caps request bodies; the upload route has its own, larger limit (enforced by
 // huma per operation), so only its path is exempt here.
@@ -331,7 +377,22 @@ func (s *Server) limitBodies(next http.Handler) http.Handler {
 	})
 }
 
-type requestIDKey struct{}
+// reqInfo is what observe keeps about a request, in its context: the client's address (for
+// the sign-in backoff and the log) and the route the mux matched (for the metrics: the
+// middlewares in between pass copies of the request, so observe's own r.Pattern stays empty).
+// It shares one allocation with the status recorder.
+type reqInfo struct {
+	rec     statusRecorder
+	remote  string
+	pattern string
+}
+
+type reqInfoKey struct{}
+
+func infoOf(ctx context.Context) *reqInfo {
+	info, _ := ctx.Value(reqInfoKey{}).(*reqInfo)
+	return info
+}
 
 // observe assigns a request id, logs one line per request, and records metrics.
 func (s *Server) observe(next http.Handler) http.Handler {
@@ -343,46 +404,42 @@ func (s *Server) observe(next http.Handler) http.Handler {
 			rand.Read(b[:])
 			id = hex.EncodeToString(b[:])
 		}
-		w.Header().Set("X-Request-ID", id)
-		rec := &statusRecorder{ResponseWriter: w, status: http.StatusOK}
-		rp := new(routePattern)
-		remote := ClientAddr(r, s.cfg.TrustedProxies)
-		ctx := context.WithValue(context.WithValue(r.Context(), requestIDKey{}, id), remoteKey{}, remote)
-		next.ServeHTTP(rec, r.WithContext(context.WithValue(ctx, routeKey{}, rp)))
-		if rp.pattern == "" {
+		w.Header()["X-Request-Id"] = []string{id}
+		info := &reqInfo{rec: statusRecorder{ResponseWriter: w, status: http.StatusOK}, remote: ClientAddr(r, s.cfg.TrustedProxies)}
+		ctx := context.WithValue(r.Context(), reqInfoKey{}, info)
+		next.ServeHTTP(&info.rec, r.WithContext(ctx))
+		if info.pattern == "" {
 			// Refused before routing (CSRF, body limit, bad text): still counted under its route.
-			_, rp.pattern = s.mux.Handler(r)
+			_, info.pattern = s.mux.Handler(r)
 		}
-		route := rp.route()
+		route := routeLabel(info.pattern)
+		status := info.rec.status
 		d := s.cfg.Now().Sub(start)
-		s.metrics.observe(route, methodLabel(r.Method), rec.status, d)
+		s.metrics.observe(route, methodLabel(r.Method), status, d)
 		lvl := slog.LevelInfo
-		if rec.status >= 500 {
+		if status >= 500 {
 			lvl = slog.LevelError
 		}
-		s.log.LogAttrs(ctx, lvl, "request", slog.String("id", id), slog.String("method", r.Method),
-			slog.String("path", r.URL.Path), slog.Int("status", rec.status), slog.Duration("duration", d),
-			slog.String("remote", remote))
+		if s.log.Enabled(ctx, lvl) {
+			s.log.LogAttrs(ctx, lvl, "request", slog.String("id", id), slog.String("method", r.Method),
+				slog.String("path", r.URL.Path), slog.Int("status", status), slog.Duration("duration", d),
+				slog.String("remote", info.remote))
+		}
 	})
 }
 
-// routePattern carries the route the mux matched back out to observe: the middlewares in between
-// pass copies of the request, so observe's own r.Pattern stays empty.
-type routePattern struct{ pattern string }
-
-type routeKey struct{}
-
-// route is the metrics label: the matched pattern without its method ("/api/v1/portfolios/{id}",
-// "/" for the console and unknown paths), or "unmatched" when no pattern matches at all (a
-// method no route of the path allows). Patterns are few and fixed, so the label's cardinality is bounded.
-func (p *routePattern) route() string {
-	if p.pattern == "" {
+// routeLabel is the metrics label of a matched pattern: the pattern without its method
+// ("/api/v1/portfolios/{id}", "/" for the console and unknown paths), or "unmatched" when no
+// pattern matches at all (a method no route of the path allows). Patterns are few and fixed, so
+// the label's cardinality is bounded.
+func routeLabel(pattern string) string {
+	if pattern == "" {
 		return "unmatched"
 	}
-	if _, path, ok := strings.Cut(p.pattern, " "); ok {
+	if _, path, ok := strings.Cut(pattern, " "); ok {
 		return path
 	}
-	return p.pattern
+	return pattern
 }
 
 // methodLabel is the method as a metrics label: the standard methods by name, anything else
@@ -396,15 +453,16 @@ func methodLabel(m string) string {
 }
 
 // serveMux routes the request and records the matched pattern for observe (ServeMux sets
-// r.Pattern on the request it is given).
-// The bid route's ordinary requests are served by fastBid (bidfast.go), the rest by the mux.
+// r.Pattern on the request it is given). The bid route's ordinary requests are served by
+// fastBid (bidfast.go): those with an API token already by front, those of a session here.
 func (s *Server) serveMux(w http.ResponseWriter, r *http.Request) {
 	defer func() {
-		if rp, ok := r.Context().Value(routeKey{}).(*routePattern); ok {
-			rp.pattern = r.Pattern
+		if info := infoOf(r.Context()); info != nil {
+			info.pattern = r.Pattern
 		}
 	}()
-	if r.Method == http.MethodPost {
+	if r.Method == http.MethodPost && len(r.Header["Authorization"]) == 0 {
+		// A console bidder's (session) bid: front tried the token-authenticated ones already.
 		if id := fastBidPath(r.URL.Path); id > 0 && s.fastBid(w, r, id) {
 			r.Pattern = bidRoutePattern
 			return
@@ -438,6 +496,16 @@ type metrics struct {
 	requests *prometheus.CounterVec
 	duration *prometheus.HistogramVec
 	imports  *prometheus.CounterVec
+	// The children of requests and duration already used, by their labels: looking a child up
+	// in its vector hashes and checks the label values and takes the vector's lock on every
+	// request.
+	counters  sync.Map // counterKey -> prometheus.Counter
+	observers sync.Map // route -> prometheus.Observer
+}
+
+type counterKey struct {
+	route, method string
+	status        int
 }
 
 func newMetrics() *metrics {
@@ -450,9 +518,20 @@ func newMetrics() *metrics {
 	return m
 }
 
+// observe counts a request and its latency. Its labels are bounded (routeLabel, methodLabel,
+// the status codes the server writes), so the caches stay small.
 func (m *metrics) observe(route, method string, status int, d time.Duration) {
-	m.requests.WithLabelValues(route, method, strconv.Itoa(status)).Inc()
-	m.duration.WithLabelValues(route).Observe(d.Seconds())
+	k := counterKey{route, method, status}
+	c, ok := m.counters.Load(k)
+	if !ok {
+		c, _ = m.counters.LoadOrStore(k, m.requests.WithLabelValues(route, method, strconv.Itoa(status)))
+	}
+	c.(prometheus.Counter).Inc()
+	o, ok := m.observers.Load(route)
+	if !ok {
+		o, _ = m.observers.LoadOrStore(route, m.duration.WithLabelValues(route))
+	}
+	o.(prometheus.Observer).Observe(d.Seconds())
 }
 
 // prefixedSchemaPackages are domain packages whose type names repeat other packages' (an

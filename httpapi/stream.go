@@ -3,6 +3,7 @@ package httpapi
 import (
 	"context"
 	"fmt"
+	"io"
 	"net/http"
 	"strconv"
 	"strings"
@@ -109,6 +110,26 @@ func (s *Server) startSSE(hc huma.Context, me reclaim.User) *sseStream {
 		stop: func() { recheck.Stop(); unregister() }}
 }
 
+// directWriter returns the connection's own ResponseWriter under the middleware's wrappers
+// (the session layer's, observe's status recorder) and its FlushError, or ok false when it has
+// none. A stream writes through the wrappers until its first flush, which commits its status
+// and headers; after that they only pass writes and flushes on, and the session layer's flush
+// made a ResponseController and walked the wrappers again on every flush.
+func directWriter(w http.ResponseWriter) (bw io.Writer, flush func() error, ok bool) {
+	for {
+		u, ok := w.(interface{ Unwrap() http.ResponseWriter })
+		if !ok {
+			break
+		}
+		w = u.Unwrap()
+	}
+	f, ok := w.(interface{ FlushError() error })
+	if !ok {
+		return nil, nil, false
+	}
+	return w, f.FlushError, true
+}
+
 // endStream tells the client its credentials ended (it reconnects and gets 401), then the
 // handler returns.
 func (s *Server) endStream(bw interface{ Write([]byte) (int, error) }, rc *http.ResponseController) {
@@ -169,6 +190,12 @@ func (s *Server) streamRoutes() {
 					}
 				}
 				rc.Flush()
+				flush := rc.Flush
+				if rw, ok := bw.(http.ResponseWriter); ok {
+					if w, f, ok := directWriter(rw); ok {
+						bw, flush = w, f
+					}
+				}
 				tick := time.NewTicker(Heartbeat)
 				defer tick.Stop()
 				done := hc.Context().Done()
@@ -177,10 +204,10 @@ func (s *Server) streamRoutes() {
 					case <-done:
 						return
 					case <-tick.C:
-						if _, err := fmt.Fprint(bw, ": ping\n\n"); err != nil {
+						if _, err := io.WriteString(bw, ": ping\n\n"); err != nil {
 							return
 						}
-						rc.Flush()
+						flush()
 					case <-recheck.C:
 						if !s.stillSignedIn(r, me) {
 							s.endStream(bw, rc)
@@ -205,7 +232,7 @@ func (s *Server) streamRoutes() {
 							select {
 							case e, ok := <-sub.C:
 								if !ok {
-									rc.Flush()
+									flush()
 									return
 								}
 								if !write(e) {
@@ -215,7 +242,7 @@ func (s *Server) streamRoutes() {
 								break drain
 							}
 						}
-						rc.Flush()
+						flush()
 					}
 				}
 			}}, nil

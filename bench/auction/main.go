@@ -162,8 +162,14 @@ func run(c config) error {
 		DialContext: (&net.Dialer{Timeout: 5 * time.Second}).DialContext}, Timeout: 30 * time.Second}
 	stream := &http.Client{Transport: &http.Transport{MaxIdleConnsPerHost: 2 * c.bidders}}
 
+	// own is each bidder's acknowledgements, latencies and refusals during the load.
+	type records struct {
+		acks     []ack
+		lat      []time.Duration
+		refusals map[string]int
+	}
+	own := make([]records, len(bidders))
 	var (
-		mu        sync.Mutex
 		acks      []ack
 		lat       []time.Duration
 		errs      atomic.Int64
@@ -255,7 +261,7 @@ func run(c config) error {
 				if cur == 0 {
 					amount = 1_000_000_00 + inc*int64(rng.IntN(c.maxStep))
 				}
-				key := fmt.Sprintf("b%d-%d", b.i, n)
+				key := "b" + strconv.Itoa(b.i) + "-" + strconv.Itoa(n)
 				for attempt := 0; runCtx.Err() == nil; attempt++ {
 					t0 := time.Now()
 					var rc receipt
@@ -277,13 +283,17 @@ func run(c config) error {
 						continue
 					}
 					d := time.Since(t0)
-					mu.Lock()
-					acks = append(acks, ack{auction: b.auction, seq: rc.Seq, key: key, amount: money.New(amount, money.CNY), ok: rc.Accepted, at: time.Now()})
-					lat = append(lat, d)
+					// This bidder's own records (merged after the load): no lock shared by 500
+					// bidders, and no copying of one ever-growing slice while holding it.
+					rec := &own[b.i]
+					rec.acks = append(rec.acks, ack{auction: b.auction, seq: rc.Seq, key: key, amount: money.New(amount, money.CNY), ok: rc.Accepted, at: time.Now()})
+					rec.lat = append(rec.lat, d)
 					if !rc.Accepted {
-						refusals[rc.Rule]++
+						if rec.refusals == nil {
+							rec.refusals = map[string]int{}
+						}
+						rec.refusals[rc.Rule]++
 					}
-					mu.Unlock()
 					if rc.Accepted {
 						mine = amount
 					}
@@ -319,6 +329,13 @@ func run(c config) error {
 		pprof.StopCPUProfile()
 	}
 	cpu, gen := srv.cpuTime()-cpu0, selfCPU()-gen0
+	for _, o := range own {
+		acks = append(acks, o.acks...)
+		lat = append(lat, o.lat...)
+		for r, n := range o.refusals {
+			refusals[r] += n
+		}
+	}
 
 	accepted := 0
 	for _, a := range acks {
@@ -719,7 +736,29 @@ func amountOf(data []byte) (int64, bool) {
 	if end < 0 {
 		return 0, false
 	}
-	a, err := money.Parse(string(rest[:end]), money.CNY)
+	return parseMinor(rest[:end])
+}
+
+// parseMinor reads a CNY amount as the server writes it ("1234.56": digits, a point, two
+// decimals) into minor units without a string; anything else goes to money.Parse.
+func parseMinor(b []byte) (int64, bool) {
+	if n := len(b); n >= 4 && n <= 18 && b[n-3] == '.' {
+		var v int64
+		for i, c := range b {
+			if i == n-3 {
+				continue
+			}
+			if c < '0' || c > '9' {
+				v = -1
+				break
+			}
+			v = v*10 + int64(c-'0')
+		}
+		if v >= 0 {
+			return v, true
+		}
+	}
+	a, err := money.Parse(string(b), money.CNY)
 	if err != nil {
 		return 0, false
 	}

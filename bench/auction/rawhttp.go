@@ -204,9 +204,15 @@ func parseReceipt(data []byte) (receipt, error) {
 	if !ok {
 		return r, errors.New("receipt without seq")
 	}
-	seq, err := strconv.ParseInt(string(v), 10, 64)
-	if err != nil {
-		return r, err
+	var seq int64
+	for _, c := range v {
+		if c < '0' || c > '9' || seq > 1e15 {
+			return r, errors.New("receipt with a bad seq")
+		}
+		seq = seq*10 + int64(c-'0')
+	}
+	if len(v) == 0 {
+		return r, errors.New("receipt with a bad seq")
 	}
 	r.Seq = seq
 	if v, ok = field(data, `"accepted":`); !ok {
@@ -214,14 +220,19 @@ func parseReceipt(data []byte) (receipt, error) {
 	}
 	r.Accepted = string(v) == "true"
 	if v, ok = field(data, `"rule":`); ok && len(v) >= 2 && v[0] == '"' {
-		r.Rule = string(v[1 : len(v)-1])
+		switch rule := v[1 : len(v)-1]; string(rule) {
+		case "MP-6": // the usual refusal, without a copy
+			r.Rule = "MP-6"
+		default:
+			r.Rule = string(rule)
+		}
 	}
 	if v, ok = field(data, `"price":`); ok && len(v) >= 2 && v[0] == '"' {
-		p, err := money.Parse(string(v[1:len(v)-1]), money.CNY)
-		if err != nil {
-			return r, err
+		p, ok := parseMinor(v[1 : len(v)-1])
+		if !ok {
+			return r, errors.New("receipt with a bad price")
 		}
-		r.Price = p
+		r.Price = money.New(p, money.CNY)
 	}
 	return r, nil
 }

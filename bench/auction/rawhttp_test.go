@@ -13,6 +13,8 @@ import (
 	"testing"
 	"time"
 
+	"pgregory.net/rapid"
+
 	"reclaim/market"
 	"reclaim/money"
 )
@@ -93,4 +95,22 @@ func TestRawClientAgainstNetHTTP(t *testing.T) {
 	if fmt.Sprint(got) != "[100010000 100020050]" {
 		t.Fatalf("SSE amounts %v", got)
 	}
+}
+
+// parseMinor reads every amount as money.Parse does (CNY minor units), and refuses what it
+// refuses.
+func TestParseMinorMatchesMoneyParse(t *testing.T) {
+	rapid.Check(t, func(t *rapid.T) {
+		var s string
+		if rapid.Bool().Draw(t, "written") {
+			s = money.New(rapid.Int64Range(0, 1<<50).Draw(t, "minor"), money.CNY).String()
+		} else {
+			s = rapid.StringMatching(`[-0-9.,a ]{0,20}`).Draw(t, "text")
+		}
+		got, ok := parseMinor([]byte(s))
+		a, err := money.Parse(s, money.CNY)
+		if ok != (err == nil) || (ok && got != a.Minor()) {
+			t.Fatalf("parseMinor(%q) = %d, %v; money.Parse: %v, %v", s, got, ok, a, err)
+		}
+	})
 }
