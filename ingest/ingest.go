@@ -49,12 +49,18 @@ type Meta struct {
 
 // LoanRow is a validated loan ready to store, with its borrower's personal data already sealed.
 type LoanRow struct {
-	Loan   reclaim.Loan
-	Sealed []byte // nil when the tape carries no personal data for the borrower
-	KeyID  string
-	Masked reclaim.Masked // the masked forms shown in lists
+	Loan reclaim.Loan
+	// Sealed is the borrower's personal data sealed by the Sealer, nil when the tape carries none
+	// for the borrower. The first row of a borrower that carries Sealed supplies the borrower's
+	// stored personal data.
+	Sealed []byte
+	// KeyID names the key Sealed was sealed with (Sealer.KeyID); required with Sealed.
+	KeyID string
+	// Masked is the borrower's masked personal data, stored in the clear for lists (the first
+	// row of a borrower supplies it).
+	Masked reclaim.Masked
 	// Blind is the borrower's keyed blind index (set when the Sealer is a BlindIndexer and the
-	// row's personal data was sealed).
+	// row's personal data was sealed), stored with the row that supplies Sealed.
 	Blind []workout.BlindTerm
 }
 
