@@ -49,12 +49,18 @@ type Meta struct {
 
 // LoanRow is a validated loan ready to store, with its borrower's personal data already sealed.
 type LoanRow struct {
-	Loan   reclaim.Loan
-	Sealed []byte // nil when the tape carries no personal data for the borrower
-	KeyID  string
-	Masked reclaim.Masked // the masked forms shown in lists
+	Loan reclaim.Loan
+	// Sealed is the borrower's personal data sealed by the Sealer, nil when the tape carries none
+	// for the borrower. The first row of a borrower that carries Sealed supplies the borrower's
+	// stored personal data.
+	Sealed []byte
+	// KeyID names the key Sealed was sealed with (Sealer.KeyID); required with Sealed.
+	KeyID string
+	// Masked is the borrower's masked personal data, stored in the clear for lists (the first
+	// row of a borrower supplies it).
+	Masked reclaim.Masked
 	// Blind is the borrower's keyed blind index (set when the Sealer is a BlindIndexer and the
-	// row's personal data was sealed).
+	// row's personal data was sealed), stored with the row that supplies Sealed.
 	Blind []workout.BlindTerm
 }
 
@@ -77,7 +83,8 @@ type Store interface {
 // Tx is one import's transaction. Nothing it wrote is visible, or survives a crash, before Commit.
 type Tx interface {
 	// AddLoans may return before the rows are stored; an error in storing them (ECONFLICT for a
-	// loan id stored twice) is then returned by a later call, at the latest by Commit.
+	// loan id stored twice) is then returned by a later call, at the latest by Commit. It does
+	// not retain rows: the import reuses the slice for a later batch once AddLoans returned.
 	AddLoans(ctx context.Context, rows []LoanRow) error
 	AddRepayments(ctx context.Context, rs []reclaim.Repayment) error
 	// HasLoans reports, for each id, whether this transaction added a loan with that loan id.
@@ -490,6 +497,10 @@ func importPass(ctx context.Context, store Store, sealer Sealer, in *io.SectionR
 	defer hb.Close()
 	ruleRows := map[string]int64{}
 	batch := make([]LoanRow, 0, opts.BatchSize)
+	// The first batches are smaller (an eighth of BatchSize, doubling): the store starts writing
+	// as soon as a few rows are ready instead of waiting for a whole batch to be converted and
+	// sealed (a quarter of a second of an idle PostgreSQL server at 300,000 loans).
+	batchLimit := max(1, opts.BatchSize/8)
 	wantHistory := opts.HistoryPath != ""
 	var ref string
 	var cutOff date.Date
@@ -509,7 +520,7 @@ func importPass(ctx context.Context, store Store, sealer Sealer, in *io.SectionR
 		if err := w.send(batch); err != nil {
 			return err
 		}
-		batch = make([]LoanRow, 0, opts.BatchSize)
+		batch = w.spare(opts.BatchSize)
 		return nil
 	}
 	defer func() {
@@ -607,12 +618,14 @@ func importPass(ctx context.Context, store Store, sealer Sealer, in *io.SectionR
 				continue
 			}
 			sr := &ch.sealed[i]
-			lr := LoanRow{Loan: res.Loan, Masked: sr.masked}
+			batch = append(batch, LoanRow{}) // filled in place: a Loan is large, and copied once
+			lr := &batch[len(batch)-1]
+			lr.Loan, lr.Masked = res.Loan, sr.masked
 			if sr.sealed != nil {
 				lr.Sealed, lr.KeyID, lr.Blind = sr.sealed, sealer.KeyID(), sr.blind
 			}
-			batch = append(batch, lr)
-			if len(batch) >= opts.BatchSize {
+			if len(batch) >= batchLimit {
+				batchLimit = min(2*batchLimit, opts.BatchSize)
 				if err := flush(); err != nil {
 					return rep, retry(err)
 				}
@@ -900,17 +913,20 @@ func convertChunks(ctx context.Context, src tape.Source, conv *tape.Converter, p
 }
 
 // batchWriter stores batches of loans on its own goroutine, in order. The first error stops it;
-// send and close report it.
+// send and close report it. A batch it has stored is emptied and handed back (spare) for a later
+// one: a fresh batch of 8,000 loans is some 6 MB of new memory, and filling it cost the loop that
+// builds the batches about a third of its time (docs/benchmarks.md, issue 11, h-pgimp2).
 type batchWriter struct {
 	ch     chan []LoanRow
-	done   chan struct{} // closed when the goroutine ends
-	failed chan struct{} // closed at the first error
-	err    error         // written before failed or done is closed
+	free   chan []LoanRow // stored batches, emptied, for reuse
+	done   chan struct{}  // closed when the goroutine ends
+	failed chan struct{}  // closed at the first error
+	err    error          // written before failed or done is closed
 	closed bool
 }
 
 func newBatchWriter(ctx context.Context, tx Tx) *batchWriter {
-	w := &batchWriter{ch: make(chan []LoanRow, 2), done: make(chan struct{}), failed: make(chan struct{})}
+	w := &batchWriter{ch: make(chan []LoanRow, 2), free: make(chan []LoanRow, 4), done: make(chan struct{}), failed: make(chan struct{})}
 	go func() {
 		defer close(w.done)
 		for b := range w.ch {
@@ -921,9 +937,26 @@ func newBatchWriter(ctx context.Context, tx Tx) *batchWriter {
 				}
 				return
 			}
+			clear(b) // AddLoans does not retain the rows: drop their references for the collector
+			select {
+			case w.free <- b[:0]:
+			default:
+			}
 		}
 	}()
 	return w
+}
+
+// spare returns an empty batch with room for n rows, one the writer has stored if there is one.
+func (w *batchWriter) spare(n int) []LoanRow {
+	select {
+	case b := <-w.free:
+		if cap(b) >= n {
+			return b
+		}
+	default:
+	}
+	return make([]LoanRow, 0, n)
 }
 
 // send queues a batch, or returns the writer's error if it has failed.

@@ -25,7 +25,13 @@ import (
 
 // recordingStore keeps the rows each import transaction was given; the last committed
 // transaction's rows are what the import stored.
-type recordingStore struct{ committed [][]ingest.LoanRow }
+type recordingStore struct {
+	committed [][]ingest.LoanRow
+	// batches and arrays: the last committed transaction's AddLoans calls and the distinct
+	// backing arrays of their rows.
+	batches, arrays int
+	sizes           []int
+}
 
 func (s *recordingStore) FindByHash(context.Context, string) (int64, bool, error) {
 	return 0, false, nil
@@ -38,12 +44,20 @@ type recordingTx struct {
 	s    *recordingStore
 	rows []ingest.LoanRow
 	ids  map[string]bool
+	// arrays counts the batches by backing array: the import reuses a stored batch's.
+	arrays map[*ingest.LoanRow]int
+	sizes  []int // the batches' lengths
 }
 
 func (x *recordingTx) AddLoans(_ context.Context, rows []ingest.LoanRow) error {
 	if x.ids == nil {
 		x.ids = map[string]bool{}
+		x.arrays = map[*ingest.LoanRow]int{}
 	}
+	if len(rows) > 0 {
+		x.arrays[&rows[:1][0]]++
+	}
+	x.sizes = append(x.sizes, len(rows))
 	for _, r := range rows {
 		if x.ids[r.Loan.LoanID] {
 			return reclaim.Errorf(reclaim.ECONFLICT, "loan id stored twice")
@@ -63,6 +77,10 @@ func (x *recordingTx) HasLoans(_ context.Context, ids []string) ([]bool, error) 
 }
 func (x *recordingTx) Commit(context.Context, ingest.Summary) (reclaim.Portfolio, error) {
 	x.s.committed = append(x.s.committed, x.rows)
+	x.s.batches, x.s.arrays, x.s.sizes = 0, len(x.arrays), x.sizes
+	for _, n := range x.arrays {
+		x.s.batches += n
+	}
 	return reclaim.Portfolio{ID: int64(len(x.s.committed))}, nil
 }
 func (x *recordingTx) Rollback() error { return nil }
@@ -258,6 +276,15 @@ func TestPipelineMatchesSerialImport(t *testing.T) {
 			// Stored rows.
 			if len(store.committed) != 1 {
 				t.Fatalf("%d transactions committed", len(store.committed))
+			}
+			// The batches the writer stored were reused (and the rows below are still right).
+			if store.batches < 8 || store.arrays > 6 {
+				t.Fatalf("%d batches in %d arrays: stored batches are not reused", store.batches, store.arrays)
+			}
+			// The first batches ramp up (BatchSize 700: 87, 174, 348, 696, then 700), so that the
+			// store starts early.
+			if want := []int{87, 174, 348, 696, 700}; len(store.sizes) < len(want) || !reflect.DeepEqual(store.sizes[:len(want)], want) {
+				t.Fatalf("batch sizes %v, want %v first", store.sizes, want)
 			}
 			stored := store.committed[0]
 			if len(stored) != len(ref.stored) {

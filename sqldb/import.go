@@ -20,6 +20,7 @@ import (
 	"reclaim"
 	"reclaim/bloom"
 	"reclaim/date"
+	"reclaim/ingest"
 	"reclaim/money"
 	"reclaim/workout"
 )
@@ -37,21 +38,13 @@ type ImportMeta struct {
 	Actor       string         // who imports, for the tape.imported event
 }
 
-// LoanRow is one loan to import with its borrower's sealed personal data.
-type LoanRow struct {
-	Loan reclaim.Loan
-	// Sealed is the borrower's personal data sealed by package pii, nil when the row has none.
-	// The first row of a borrower that carries Sealed supplies the borrower's stored PII.
-	Sealed []byte
-	// KeyID names the key Sealed was sealed with (pii.Keyring.KeyID); required with Sealed.
-	KeyID string
-	// Masked is the borrower's masked personal data, stored in the clear for lists (the first
-	// row of a borrower supplies it).
-	Masked reclaim.Masked
-	// Blind holds the keyed blind-index hashes of the borrower's national ID and phones
-	// (pii.BlindKey.Terms), stored with the row that supplies Sealed; nil when none.
-	Blind []workout.BlindTerm
-}
+// LoanRow is one loan to import with its borrower's sealed personal data: ingest's row type, so
+// that a batch from an import passes to the session as it is, without a copy of every loan on the
+// path between the client's conversion and the COPY (docs/benchmarks.md, issue 11, h-pgimp2). The
+// first row of a borrower that carries Sealed supplies the borrower's stored PII; KeyID is
+// required with Sealed; the first row of a borrower supplies its Masked forms; Blind is stored
+// with the row that supplies Sealed.
+type LoanRow = ingest.LoanRow
 
 // ImportSummary is what the caller computed over the whole tape, written by Commit.
 type ImportSummary struct {
@@ -318,7 +311,7 @@ var recentBorrowers = 1 << 13
 // that is not in the map afterwards is new. Call it at the start of a chunk, before borrower.
 func (imp *Import) resolveBorrowers(ctx context.Context, rows []LoanRow) error {
 	if len(imp.borrowers) > recentBorrowers {
-		imp.borrowers = map[string]borrowerState{}
+		clear(imp.borrowers) // keeps its room: the next chunks fill it again (no rehash as it grows)
 	}
 	var ask []string
 	asked := map[string]bool{}
@@ -972,7 +965,8 @@ func (imp *Import) copyLoan(c *copyBuf, bid int64, l *reclaim.Loan) error {
 // pgBufs are the COPY buffers of an import on PostgreSQL, reused from chunk to chunk.
 type pgBufs struct {
 	loans, borrowers, pii, blind copyBuf
-	bids                         []int64 // the chunk's borrower ids, row by row
+	bids                         []int64             // the chunk's borrower ids, row by row
+	seen                         map[string]struct{} // the chunk's new borrowers, counted before their ids are reserved
 }
 
 func (imp *Import) addLoansPG(ctx context.Context, rows []LoanRow) error {
@@ -988,12 +982,18 @@ func (imp *Import) addLoansPG(ctx context.Context, rows []LoanRow) error {
 		}
 		// Count the new borrowers, then reserve their ids from the sequence in one round trip.
 		fresh := 0
-		seen := map[string]bool{}
+		if bufs.seen == nil {
+			bufs.seen = make(map[string]struct{}, len(chunk))
+		}
+		seen := bufs.seen
+		clear(seen) // reused from chunk to chunk: a new map rehashed as it grew
 		for i := range chunk {
 			ref := chunk[i].Loan.BorrowerID
-			if _, ok := imp.borrowers[ref]; !ok && !seen[ref] {
-				seen[ref] = true
-				fresh++
+			if _, ok := imp.borrowers[ref]; !ok {
+				if _, dup := seen[ref]; !dup {
+					seen[ref] = struct{}{}
+					fresh++
+				}
 			}
 		}
 		ids, err := imp.reserveBorrowerIDs(ctx, fresh)

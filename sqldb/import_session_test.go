@@ -8,6 +8,7 @@ import (
 	"testing"
 
 	"reclaim"
+	"reclaim/ingest"
 	"reclaim/sqldb"
 	"reclaim/sqldb/sqldbtest"
 )
@@ -198,4 +199,12 @@ func TestSQLitePageSize(t *testing.T) {
 	if n := pageSize(sqldbtest.Open(t, "sqlite:"+old)); n != 4096 {
 		t.Errorf("an existing 4 KiB store's page size is %d after opening, want 4096", n)
 	}
+}
+
+// An import's batch reaches the session as it is: sqldb.LoanRow is ingest.LoanRow, not a copy of
+// its fields (this does not compile if they become two types again).
+func TestLoanRowIsIngestRow(t *testing.T) {
+	var rows []ingest.LoanRow
+	var same []sqldb.LoanRow = rows
+	_ = same
 }

@@ -42,18 +42,11 @@ func (s ingestStore) Begin(ctx context.Context, m ingest.Meta) (ingest.Tx, error
 }
 
 type ingestTx struct {
-	imp  *Import
-	rows []LoanRow
+	imp *Import
 }
 
 func (t *ingestTx) AddLoans(ctx context.Context, rows []ingest.LoanRow) error {
-	t.rows = t.rows[:0]
-	for i := range rows {
-		t.rows = append(t.rows, LoanRow{Loan: rows[i].Loan, Sealed: rows[i].Sealed, KeyID: rows[i].KeyID, Masked: rows[i].Masked, Blind: rows[i].Blind})
-	}
-	err := t.imp.AddLoans(ctx, t.rows)
-	clear(t.rows)
-	return err
+	return t.imp.AddLoans(ctx, rows) // the same row type; Import does not retain rows
 }
 
 func (t *ingestTx) AddRepayments(ctx context.Context, rs []reclaim.Repayment) error {
