@@ -7,11 +7,13 @@ import (
 	"encoding/json"
 	"io"
 	"mime/multipart"
+	"net"
 	"net/http"
 	"os"
 	"strconv"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"syscall"
 	"testing"
 	"time"
@@ -156,4 +158,90 @@ func (f *fixture) upload(c *client, path string) string {
 		json.Unmarshal(b, &up)
 	}
 	return up.ID
+}
+
+// readCounter counts the reads of a connection that returned data.
+type readCounter struct {
+	net.Conn
+	reads *atomic.Int64
+}
+
+func (c readCounter) Read(p []byte) (int, error) {
+	n, err := c.Conn.Read(p)
+	if n > 0 {
+		c.reads.Add(1)
+	}
+	return n, err
+}
+
+// TestStreamHoldsABurst: events published 1 ms apart reach a subscriber in fewer socket writes
+// than events (the stream holds an event up to EventHold for those that follow it), in order,
+// and within a second.
+func TestStreamHoldsABurst(t *testing.T) {
+	sqldbtest.ForEachEngine(t, func(t *testing.T, db *sqldb.DB) {
+		const evs = 10
+		f := newFixture(t, db)
+		c := f.as(reclaim.RoleAnalyst)
+		id := f.upload(c, f.writeTape("burst.csv", 20, nil))
+		var reads atomic.Int64
+		tr := &http.Transport{DialContext: func(ctx context.Context, network, addr string) (net.Conn, error) {
+			conn, err := (&net.Dialer{}).DialContext(ctx, network, addr)
+			if err != nil {
+				return nil, err
+			}
+			return readCounter{Conn: conn, reads: &reads}, nil
+		}}
+		defer tr.CloseIdleConnections()
+		ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+		defer cancel()
+		req, _ := http.NewRequestWithContext(ctx, "GET", f.ts.URL+"/api/v1/stream?topic=upload."+id, nil)
+		for _, ck := range c.c.Jar.Cookies(mustURL(f.ts.URL)) {
+			req.AddCookie(ck)
+		}
+		res, err := (&http.Client{Transport: tr}).Do(req)
+		if err != nil || res.StatusCode != 200 {
+			t.Fatalf("connect: %s", errString(err, res))
+		}
+		defer res.Body.Close()
+		sc := bufio.NewScanner(res.Body)
+		for sc.Scan() && !strings.HasPrefix(sc.Text(), "retry:") {
+		}
+		before := reads.Load()
+		start := time.Now()
+		go func() {
+			for n := 1; n <= evs; n++ {
+				if err := f.broker.Publish(ctx, "upload."+id, "burst", map[string]int{"n": n}); err != nil {
+					t.Error(err)
+					return
+				}
+				time.Sleep(time.Millisecond)
+			}
+		}()
+		next := 1
+		for next <= evs && sc.Scan() {
+			d, ok := strings.CutPrefix(sc.Text(), "data: ")
+			if !ok {
+				continue
+			}
+			var v struct{ N int }
+			if json.Unmarshal([]byte(d), &v) != nil || v.N == 0 {
+				continue
+			}
+			if v.N != next {
+				t.Fatalf("event %d arrived when %d was due", v.N, next)
+			}
+			next++
+		}
+		if next <= evs {
+			t.Fatalf("the stream ended after %d of %d events: %v", next-1, evs, sc.Err())
+		}
+		took, n := time.Since(start), reads.Load()-before
+		if took > time.Second {
+			t.Errorf("%d events took %v to arrive", evs, took)
+		}
+		if n >= evs {
+			t.Errorf("%d events 1 ms apart came in %d reads: the stream wrote each on its own", evs, n)
+		}
+		t.Logf("%d events in %d reads, %v", evs, n, took)
+	})
 }
