@@ -383,9 +383,16 @@ func TestMarketLoadReconcile(t *testing.T) {
 		accepted := 0
 		stored := map[[2]int64]market.Event{}
 		for _, id := range ids {
-			_, b := admin.do("GET", fmt.Sprintf("/api/v1/market/auctions/%d/events?since=0&limit=5000", id), "")
-			for _, e := range decode[[]market.Event](t, b) {
-				stored[[2]int64{id, e.Seq}] = e
+			for since := int64(0); ; { // page by page: a fast run stores more than one page
+				_, b := admin.do("GET", fmt.Sprintf("/api/v1/market/auctions/%d/events?since=%d&limit=5000", id, since), "")
+				page := decode[[]market.Event](t, b)
+				for _, e := range page {
+					stored[[2]int64{id, e.Seq}] = e
+					since = max(since, e.Seq)
+				}
+				if len(page) < 5000 {
+					break
+				}
 			}
 		}
 		for _, a := range acks {

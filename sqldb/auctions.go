@@ -64,6 +64,10 @@ type MarketOptions struct {
 	NotifyAll func(notes []Note)
 	// MaxBatch bounds the records one transaction writes (default 2048).
 	MaxBatch int
+	// Linger is how long the batcher waits for more records before it commits a batch, when
+	// the batch before it held LingerAfter records or more (under load: bids keep coming while
+	// a commit runs); a lone bid is committed at once. Default 1 ms; negative: never wait.
+	Linger time.Duration
 	// Keys open sealed personal data for the buyer's full tape (FullTape); nil: no full tapes.
 	Keys PersonalOpener
 	// CloseEvery is how often the closer looks for auctions past their end (default 250 ms;
@@ -92,6 +96,7 @@ type Market struct {
 	notesClosed bool
 	notifier    sync.WaitGroup
 	maxBatch    int
+	linger      time.Duration
 	advance     [65]string // advanceSQL's statements by number of auctions (up to 64 cached)
 	keys        PersonalOpener
 
@@ -114,6 +119,8 @@ type Market struct {
 	ew     *sqliteWriter // the batcher's prepared INSERT on SQLite (batcher goroutine only)
 	evVals sqliteVals    // the batch's values for ew (batcher goroutine only)
 	stats  struct{ batches, records atomic.Int64 }
+	prev   atomic.Int64 // the records of the batcher's last batch (its linger decision)
+	held   atomic.Int64 // the records of a batch that lingers, while it does (tests)
 	stop   chan struct{}
 	wg     sync.WaitGroup
 	closed atomic.Bool
@@ -176,7 +183,10 @@ func (d *DB) NewMarket(opts MarketOptions) *Market {
 	if opts.CloseEvery == 0 {
 		opts.CloseEvery = 250 * time.Millisecond
 	}
-	m := &Market{db: d, now: opts.Now, notify: opts.Notify, maxBatch: opts.MaxBatch, keys: opts.Keys, live: map[int64]*liveAuction{},
+	if opts.Linger == 0 {
+		opts.Linger = DefaultLinger
+	}
+	m := &Market{db: d, now: opts.Now, notify: opts.Notify, maxBatch: opts.MaxBatch, linger: opts.Linger, keys: opts.Keys, live: map[int64]*liveAuction{},
 		queue: make(chan *pendingEvent, 1<<16), stop: make(chan struct{})}
 	if opts.NotifyAll != nil {
 		m.notifyAll, m.notes = opts.NotifyAll, make(chan []Note, 256)
@@ -1408,6 +1418,8 @@ func (la *liveAuction) receipt(seq int64, r auction.Record) market.BidReceipt {
 // ran goes into the next one.
 func (m *Market) batcher() {
 	defer m.wg.Done()
+	linger := time.NewTimer(time.Hour)
+	linger.Stop()
 	for {
 		var first *pendingEvent
 		select {
@@ -1433,9 +1445,39 @@ func (m *Market) batcher() {
 				break drain
 			}
 		}
+		if m.linger > 0 && m.prev.Load() >= LingerAfter && len(batch) < m.maxBatch {
+			// Under load, wait a little for the bids that are on their way: fewer, larger
+			// commits (a commit's fixed cost, the WAL write and its sync, is most of a small
+			// batch's), at the cost of at most Linger on each acknowledgement (docs/benchmarks.md,
+			// "Group commit linger").
+			linger.Reset(m.linger)
+			m.held.Store(int64(len(batch)))
+		wait:
+			for len(batch) < m.maxBatch {
+				select {
+				case p := <-m.queue:
+					batch = append(batch, p)
+					m.held.Store(int64(len(batch)))
+				case <-linger.C:
+					break wait
+				case <-m.stop:
+					break wait
+				}
+			}
+			linger.Stop()
+			m.held.Store(0)
+		}
+		m.prev.Store(int64(len(batch)))
 		m.commit(batch)
 	}
 }
+
+// DefaultLinger is MarketOptions.Linger's default, and LingerAfter the batch size from which
+// the batcher lingers before the next commit.
+const (
+	DefaultLinger = time.Millisecond
+	LingerAfter   = 4
+)
 
 // commit writes a batch in one transaction; when that fails, each auction's records in their
 // own, so that one stale auction does not fail the others.

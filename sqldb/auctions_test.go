@@ -61,8 +61,16 @@ func englishSpec() market.ListingSpec {
 
 func newMarketFixture(t *testing.T, db *sqldb.DB, nBidders int, spec market.ListingSpec) *marketFixture {
 	t.Helper()
+	return newMarketFixtureOpts(t, db, nBidders, spec, sqldb.MarketOptions{})
+}
+
+// newMarketFixtureOpts is newMarketFixture with the market's options (its clock and closer are
+// the fixture's).
+func newMarketFixtureOpts(t *testing.T, db *sqldb.DB, nBidders int, spec market.ListingSpec, opts sqldb.MarketOptions) *marketFixture {
+	t.Helper()
 	f := &marketFixture{db: db, clock: newTestClock(t0.Add(time.Minute))}
-	f.m = db.NewMarket(sqldb.MarketOptions{Now: f.clock.Now, CloseEvery: -1})
+	opts.Now, opts.CloseEvery = f.clock.Now, -1
+	f.m = db.NewMarket(opts)
 	t.Cleanup(f.m.Close)
 	f.admin = userCtx(t, db, "admin", reclaim.RoleAdmin)
 	a, err := f.m.CreateAuction(f.admin, spec)

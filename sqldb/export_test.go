@@ -65,3 +65,10 @@ func SetMarketDriverInsertForTest(on bool) (restore func()) {
 	old := marketDriverInsert.Swap(on)
 	return func() { marketDriverInsert.Store(old) }
 }
+
+// SetLastBatchForTest makes the batcher take its last batch to have held n records: from
+// LingerAfter on, its next batch waits up to MarketOptions.Linger for more.
+func SetLastBatchForTest(m *Market, n int) { m.prev.Store(int64(n)) }
+
+// LingeringForTest is the number of records a lingering batch holds (0 when none lingers).
+func LingeringForTest(m *Market) int { return int(m.held.Load()) }
