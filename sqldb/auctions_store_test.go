@@ -125,16 +125,8 @@ func TestMarketIdemKeysTwoNodes(t *testing.T) {
 		if d := storedKeyDups(t, db); len(d) > 0 {
 			t.Fatalf("keys stored twice: %v", d)
 		}
-		a, err := f.m.Auction(f.admin, id)
-		if err != nil {
-			t.Fatal(err)
-		}
-		eng, err := f.m.RestoreAuction(f.admin, id)
-		if err != nil {
-			t.Fatal(err)
-		}
-		if int64(eng.State().Events) != a.Seq {
-			t.Fatalf("stored %d events, last_seq %d", eng.State().Events, a.Seq)
+		if last, replayed, _ := lastSeqAndReplay(t, f, id); replayed != last {
+			t.Fatalf("stored %d events, last_seq %d", replayed, last)
 		}
 	})
 }
@@ -196,14 +188,7 @@ func marketEventsKeyIndex(t *testing.T, db *sqldb.DB) bool {
 func TestMigration00038(t *testing.T) {
 	sqldbtest.ForEachEngineDSN(t, func(t *testing.T, dsn string) {
 		ctx := context.Background()
-		db, err := sqldb.Open(ctx, dsn, sqldb.Options{})
-		if err != nil {
-			t.Fatal(err)
-		}
-		defer db.Close()
-		if err := sqldb.MigrateToForTest(ctx, db, 35); err != nil {
-			t.Fatal(err)
-		}
+		db := openMigratedTo(t, dsn, 35)
 		f := newMarketFixture(t, db, 3, englishSpec())
 		id := f.auction.ID
 		for i := 0; i < 12; i++ {

@@ -53,6 +53,21 @@ func userCtx(t testing.TB, db *sqldb.DB, name string, role reclaim.Role) context
 	return reclaim.WithUser(context.Background(), &u)
 }
 
+// lastSeqAndReplay returns the auction's last_seq and the engine replayed from its stored
+// history, with the number of events it replayed.
+func lastSeqAndReplay(t *testing.T, f *marketFixture, id int64) (last, replayed int64, eng *auction.Auction) {
+	t.Helper()
+	a, err := f.m.Auction(f.admin, id)
+	if err != nil {
+		t.Fatal(err)
+	}
+	eng, err = f.m.RestoreAuction(f.admin, id)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return a.Seq, int64(eng.State().Events), eng
+}
+
 func englishSpec() market.ListingSpec {
 	return market.ListingSpec{Title: "Flat, Room 301", Pack: "marketplace", Format: "english", Kind: "real_estate",
 		Appraisal: yuan(1_000_000), StartPrice: yuan(700_000), Increment: yuan(10_000), Deposit: yuan(70_000),
@@ -875,20 +890,13 @@ func TestMarketTwoNodesSeveralAuctions(t *testing.T) {
 		}
 		wg.Wait()
 		for _, id := range ids {
-			a, err := f.m.Auction(f.admin, id)
-			if err != nil {
-				t.Fatal(err)
-			}
-			eng, err := f.m.RestoreAuction(f.admin, id)
-			if err != nil {
-				t.Fatal(err)
-			}
-			if int64(eng.State().Events) != a.Seq || len(seqs[id]) != 24 {
-				t.Fatalf("auction %d: stored %d events, replayed %d, acknowledged %d distinct (want 24)", id, a.Seq, eng.State().Events, len(seqs[id]))
+			last, replayed, eng := lastSeqAndReplay(t, f, id)
+			if replayed != last || len(seqs[id]) != 24 {
+				t.Fatalf("auction %d: stored %d events, replayed %d, acknowledged %d distinct (want 24)", id, last, replayed, len(seqs[id]))
 			}
 			for s := range seqs[id] {
-				if s < 1 || s > a.Seq {
-					t.Fatalf("auction %d: acknowledged seq %d outside the stored 1..%d", id, s, a.Seq)
+				if s < 1 || s > last {
+					t.Fatalf("auction %d: acknowledged seq %d outside the stored 1..%d", id, s, last)
 				}
 			}
 			for _, n := range nodes {

@@ -148,14 +148,7 @@ func TestImportPipeline(t *testing.T) {
 func TestMigration00028(t *testing.T) {
 	sqldbtest.ForEachEngineDSN(t, func(t *testing.T, dsn string) {
 		ctx := context.Background()
-		db, err := sqldb.Open(ctx, dsn, sqldb.Options{})
-		if err != nil {
-			t.Fatal(err)
-		}
-		defer db.Close()
-		if err := sqldb.MigrateToForTest(ctx, db, 26); err != nil {
-			t.Fatal(err)
-		}
+		db := openMigratedTo(t, dsn, 26)
 		h := func(i int) []byte { s := sha256.Sum256([]byte{byte(i)}); return s[:] }
 		if err := db.WriteTx(ctx, func(tx *sqldb.Tx) error {
 			for i := 0; i < 50; i++ {

@@ -222,6 +222,22 @@ func TestCollectorsStillReadBirthDates(t *testing.T) {
 	})
 }
 
+// openMigratedTo opens the store at dsn with the migrations up to and including version applied
+// (a migration test loads data in that schema, then runs the next); closed when the test ends.
+func openMigratedTo(t *testing.T, dsn string, version int64) *sqldb.DB {
+	t.Helper()
+	ctx := context.Background()
+	db, err := sqldb.Open(ctx, dsn, sqldb.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { db.Close() })
+	if err := sqldb.MigrateToForTest(ctx, db, version); err != nil {
+		t.Fatal(err)
+	}
+	return db
+}
+
 // TestMigration00006 loads loans in the schema before 00006 (birth_date in clear, masked IDs
 // showing the first 6 and last 4 characters), runs the migration and checks, with raw SQL, that
 // the birth date is gone, the birth year and the age derived from it are there, and the stored
@@ -229,16 +245,9 @@ func TestCollectorsStillReadBirthDates(t *testing.T) {
 func TestMigration00006(t *testing.T) {
 	sqldbtest.ForEachEngineDSN(t, func(t *testing.T, dsn string) {
 		ctx := context.Background()
-		db, err := sqldb.Open(ctx, dsn, sqldb.Options{})
-		if err != nil {
-			t.Fatal(err)
-		}
-		defer db.Close()
-		if err := sqldb.MigrateToForTest(ctx, db, 5); err != nil {
-			t.Fatal(err)
-		}
+		db := openMigratedTo(t, dsn, 5)
 		id := cnid.Generate("440502", date.Of(1985, 7, 7), 635, true)
-		err = db.WriteTx(ctx, func(tx *sqldb.Tx) error {
+		err := db.WriteTx(ctx, func(tx *sqldb.Tx) error {
 			stmts := []struct {
 				q    string
 				args []any

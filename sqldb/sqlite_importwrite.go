@@ -279,23 +279,7 @@ func (w *sqliteWriter) err(rc int32) error {
 
 // stmt returns the prepared INSERT of n rows into table.
 func (w *sqliteWriter) stmt(table, cols string, ncols, n int) (uintptr, error) {
-	k := stmtKey{table, n}
-	if st, ok := w.stmts[k]; ok {
-		return st, nil
-	}
-	q, err := libc.CString(multiInsertSQL(table, cols, ncols, n))
-	if err != nil {
-		return 0, err
-	}
-	defer libc.Xfree(w.tls, q)
-	pp := w.tls.Alloc(int(unsafe.Sizeof(uintptr(0))))
-	defer w.tls.Free(int(unsafe.Sizeof(uintptr(0))))
-	if rc := sqlite3.Xsqlite3_prepare_v3(w.tls, w.db, q, -1, sqlite3.SQLITE_PREPARE_PERSISTENT, pp, 0); rc != sqlite3.SQLITE_OK {
-		return 0, w.err(rc)
-	}
-	st := *(*uintptr)(unsafe.Add(nil, pp))
-	w.stmts[k] = st
-	return st, nil
+	return prepared(w, stmtKey{table, n}, func() string { return multiInsertSQL(table, cols, ncols, n) })
 }
 
 // load copies b into the libc buffer, growing it as needed. A statement may still hold views of
