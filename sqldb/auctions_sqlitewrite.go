@@ -122,18 +122,11 @@ func stepEach(ctx context.Context, w *sqliteWriter, st uintptr, s *sqliteVals, n
 				return 0, err
 			}
 		}
-		if err := w.bind(st, s.v[i:i+ncols]); err != nil {
-			sqlite3.Xsqlite3_reset(w.tls, st)
+		n, err := w.exec(st, s.v[i:i+ncols])
+		if err != nil {
 			return 0, err
 		}
-		rc := sqlite3.Xsqlite3_step(w.tls, st)
-		if rc != sqlite3.SQLITE_DONE {
-			err := w.err(rc)
-			sqlite3.Xsqlite3_reset(w.tls, st)
-			return 0, err
-		}
-		changed += int64(sqlite3.Xsqlite3_changes64(w.tls, w.db))
-		sqlite3.Xsqlite3_reset(w.tls, st)
+		changed += n
 	}
 	return changed, nil
 }
@@ -194,19 +187,8 @@ func (m *Market) advanceRaw(ctx context.Context, tx *Tx, groups [][]*pendingEven
 		if err := w.load(s.bytes); err != nil {
 			return err
 		}
-		if err := w.bind(st, s.v); err != nil {
-			sqlite3.Xsqlite3_reset(w.tls, st)
-			return err
-		}
-		rc := sqlite3.Xsqlite3_step(w.tls, st)
-		if rc != sqlite3.SQLITE_DONE {
-			err := w.err(rc)
-			sqlite3.Xsqlite3_reset(w.tls, st)
-			return err
-		}
-		n = int64(sqlite3.Xsqlite3_changes64(w.tls, w.db))
-		sqlite3.Xsqlite3_reset(w.tls, st)
-		return nil
+		n, err = w.exec(st, s.v)
+		return err
 	})
 	return n, err
 }

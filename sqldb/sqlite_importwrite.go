@@ -317,22 +317,28 @@ func (w *sqliteWriter) insert(ctx context.Context, table, cols string, ncols int
 		if err != nil {
 			return err
 		}
-		if err := w.bind(st, vals[:n*ncols]); err != nil {
+		if _, err := w.exec(st, vals[:n*ncols]); err != nil {
 			return err
 		}
-		rc := sqlite3.Xsqlite3_step(w.tls, st)
-		if rc != sqlite3.SQLITE_DONE {
-			err := w.err(rc)
-			sqlite3.Xsqlite3_reset(w.tls, st)
-			return err
-		}
-		sqlite3.Xsqlite3_reset(w.tls, st)
 		vals = vals[n*ncols:]
 	}
 	return nil
 }
 
 // bind binds vals to st's parameters 1..len(vals); texts and blobs are views of the buffer.
+// exec binds vals to st, steps it once (a statement that returns no row) and resets it, and
+// returns the rows it changed.
+func (w *sqliteWriter) exec(st uintptr, vals []sqliteVal) (int64, error) {
+	defer sqlite3.Xsqlite3_reset(w.tls, st)
+	if err := w.bind(st, vals); err != nil {
+		return 0, err
+	}
+	if rc := sqlite3.Xsqlite3_step(w.tls, st); rc != sqlite3.SQLITE_DONE {
+		return 0, w.err(rc)
+	}
+	return int64(sqlite3.Xsqlite3_changes64(w.tls, w.db)), nil
+}
+
 func (w *sqliteWriter) bind(st uintptr, vals []sqliteVal) error {
 	tls, buf := w.tls, w.buf
 	for i, v := range vals {
