@@ -158,14 +158,14 @@ func liveHeap() uint64 {
 }
 
 // An import's memory does not grow with the tape: from 50,000 to 200,000 loans (about 160,000
-// borrowers) the live heap grows by less than 12 MiB (measured: 4-6 MiB). The heap is sampled at
+// borrowers) the live heap grows by less than 12 MiB (measured: 1-6 MiB). The heap is sampled at
 // every progress report (about every 10,000 rows); each side of the comparison is the least of
 // its window's samples (40,000-60,000 rows, and 150,000 rows up to the last report, which comes
 // after the writer has drained), so that a batch in flight when one sample is taken (the writer
 // queue holds a few) does not count as growth, while memory kept per loan raises every late
-// sample (a mutation keeping 180 bytes a loan fails it). Before the loan_id rule, the pool header and the
-// store stopped keeping every loan id and borrower in maps, it grew by 25-28 MiB over the same
-// rows (about 180 bytes a loan).
+// sample (a mutation keeping 180 bytes a loan fails it). Before the loan_id rule, the pool header
+// and the store stopped keeping every loan id and borrower in maps, it grew by 25-28 MiB over the
+// same rows (about 180 bytes a loan).
 func TestImportMemoryFlat(t *testing.T) {
 	if testing.Short() {
 		t.Skip("imports 200,000 loans")

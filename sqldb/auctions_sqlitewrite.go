@@ -6,10 +6,6 @@ import (
 	"sync/atomic"
 	"time"
 	"unicode/utf8"
-	"unsafe"
-
-	"modernc.org/libc"
-	sqlite3 "modernc.org/sqlite/lib"
 )
 
 // The bid batcher's INSERT of market_events on SQLite, below database/sql (issue 14; the
@@ -89,26 +85,6 @@ func (m *Market) rawWriter(dc any) *sqliteWriter {
 	return m.ew
 }
 
-// prepared returns the writer's statement k, preparing q once.
-func prepared(w *sqliteWriter, k stmtKey, q func() string) (uintptr, error) {
-	if st, ok := w.stmts[k]; ok {
-		return st, nil
-	}
-	cq, err := libc.CString(q())
-	if err != nil {
-		return 0, err
-	}
-	defer libc.Xfree(w.tls, cq)
-	pp := w.tls.Alloc(int(unsafe.Sizeof(uintptr(0))))
-	defer w.tls.Free(int(unsafe.Sizeof(uintptr(0))))
-	if rc := sqlite3.Xsqlite3_prepare_v3(w.tls, w.db, cq, -1, sqlite3.SQLITE_PREPARE_PERSISTENT, pp, 0); rc != sqlite3.SQLITE_OK {
-		return 0, w.err(rc)
-	}
-	st := *(*uintptr)(unsafe.Add(nil, pp))
-	w.stmts[k] = st
-	return st, nil
-}
-
 // stepEach binds and steps st once per ncols values of s (texts as views of s.bytes, loaded
 // into the writer's buffer) and returns the rows the steps changed.
 func stepEach(ctx context.Context, w *sqliteWriter, st uintptr, s *sqliteVals, ncols int) (int64, error) {
@@ -179,7 +155,7 @@ func (m *Market) advanceRaw(ctx context.Context, tx *Tx, groups [][]*pendingEven
 		if w == nil {
 			return errNoRawHandle
 		}
-		st, err := prepared(w, stmtKey{"market_auctions advance", len(groups)}, func() string { return m.advanceSQL(len(groups)) })
+		st, err := w.prepared(stmtKey{"market_auctions advance", len(groups)}, func() string { return m.advanceSQL(len(groups)) })
 		if err != nil {
 			return err
 		}

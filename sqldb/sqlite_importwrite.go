@@ -277,9 +277,29 @@ func (w *sqliteWriter) err(rc int32) error {
 	return &sqliteStepError{int(code), fmt.Sprintf("%s: %s (%d)", str, msg, code)}
 }
 
+// prepared returns the writer's statement k, preparing q once.
+func (w *sqliteWriter) prepared(k stmtKey, q func() string) (uintptr, error) {
+	if st, ok := w.stmts[k]; ok {
+		return st, nil
+	}
+	cq, err := libc.CString(q())
+	if err != nil {
+		return 0, err
+	}
+	defer libc.Xfree(w.tls, cq)
+	pp := w.tls.Alloc(int(unsafe.Sizeof(uintptr(0))))
+	defer w.tls.Free(int(unsafe.Sizeof(uintptr(0))))
+	if rc := sqlite3.Xsqlite3_prepare_v3(w.tls, w.db, cq, -1, sqlite3.SQLITE_PREPARE_PERSISTENT, pp, 0); rc != sqlite3.SQLITE_OK {
+		return 0, w.err(rc)
+	}
+	st := *(*uintptr)(unsafe.Add(nil, pp))
+	w.stmts[k] = st
+	return st, nil
+}
+
 // stmt returns the prepared INSERT of n rows into table.
 func (w *sqliteWriter) stmt(table, cols string, ncols, n int) (uintptr, error) {
-	return prepared(w, stmtKey{table, n}, func() string { return multiInsertSQL(table, cols, ncols, n) })
+	return w.prepared(stmtKey{table, n}, func() string { return multiInsertSQL(table, cols, ncols, n) })
 }
 
 // load copies b into the libc buffer, growing it as needed. A statement may still hold views of
@@ -325,7 +345,6 @@ func (w *sqliteWriter) insert(ctx context.Context, table, cols string, ncols int
 	return nil
 }
 
-// bind binds vals to st's parameters 1..len(vals); texts and blobs are views of the buffer.
 // exec binds vals to st, steps it once (a statement that returns no row) and resets it, and
 // returns the rows it changed.
 func (w *sqliteWriter) exec(st uintptr, vals []sqliteVal) (int64, error) {
@@ -339,6 +358,7 @@ func (w *sqliteWriter) exec(st uintptr, vals []sqliteVal) (int64, error) {
 	return int64(sqlite3.Xsqlite3_changes64(w.tls, w.db)), nil
 }
 
+// bind binds vals to st's parameters 1..len(vals); texts and blobs are views of the buffer.
 func (w *sqliteWriter) bind(st uintptr, vals []sqliteVal) error {
 	tls, buf := w.tls, w.buf
 	for i, v := range vals {
