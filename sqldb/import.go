@@ -7,9 +7,7 @@ import (
 	"database/sql"
 	"database/sql/driver"
 	"encoding/json"
-	"errors"
 	"fmt"
-	"io"
 	"slices"
 	"strings"
 	"sync"
@@ -791,39 +789,60 @@ func (imp *Import) flushBlind(ctx context.Context) error {
 	return nil
 }
 
-// Pipeline makes AddLoans on SQLite return once its rows are prepared (borrower ids assigned,
-// values built) and run the INSERTs on a goroutine of the session, so that the caller prepares
-// the next rows while SQLite stores these: the Go half and the SQLite half of storing a loan
-// overlap on two cores. An error the INSERTs meet (ECONFLICT for a loan id stored twice) is
+// Pipeline makes AddLoans return once its rows are prepared (borrower ids assigned, values or
+// COPY rows built) and store them on a goroutine of the session, so that the caller prepares the
+// next rows while the database stores these: the Go half and the database half of storing a loan
+// overlap on two cores. An error the goroutine meets (ECONFLICT for a loan id stored twice) is
 // returned by a later AddLoans, HasLoans, AddRepayments or Commit, and the session can then only
-// be rolled back. Call it before the first AddLoans. On PostgreSQL it changes nothing: COPY
-// already builds rows while the server stores the earlier ones.
+// be rolled back. Call it before the first AddLoans. On PostgreSQL it needs a pool of two
+// connections or more (the session's, and one to reserve borrower ids on while it sends rows);
+// with one it changes nothing.
 func (imp *Import) Pipeline() {
-	if imp.db.dialect != SQLite || imp.pipe != nil {
-		return
+	if imp.pipe != nil || (imp.db.dialect == Postgres && imp.db.pgConns < 2) {
+		return // PostgreSQL reserves borrower ids on a second connection while the first sends
 	}
-	p := &importPipe{ch: make(chan *sqliteChunk, 4), done: make(chan struct{})}
+	queue := 4
+	if imp.db.dialect == Postgres {
+		queue = pgPipeBatches
+	}
+	p := &importPipe{ch: make(chan pipeJob, queue), done: make(chan struct{})}
 	imp.pipe = p
 	go func() {
 		defer close(p.done)
-		for c := range p.ch {
+		for j := range p.ch {
 			if p.failed() == nil && !p.stop.Load() {
-				if err := imp.execChunk(c); err != nil {
+				if err := j.store(imp); err != nil {
 					p.setErr(imp.wrapAddErr(err))
 				}
 			}
-			clear(c.loanArgs)
-			if imp.raw != nil {
-				imp.recycle(c)
-			}
+			j.release(imp)
 			p.inflight.Done()
 		}
 	}()
 }
 
+// pipeJob is one chunk queued for a pipelined session's goroutine: store writes it, release
+// returns its memory for reuse (after store, or instead of it once the session has failed).
+type pipeJob interface {
+	store(imp *Import) error
+	release(imp *Import)
+}
+
+func (c *sqliteChunk) store(imp *Import) error { return imp.execChunk(c) }
+
+func (c *sqliteChunk) release(imp *Import) {
+	clear(c.loanArgs)
+	if imp.raw != nil {
+		imp.recycle(c)
+	}
+}
+
+func (b *pgBatch) store(imp *Import) error { return imp.copyBatch(b) }
+func (b *pgBatch) release(imp *Import)     { imp.recyclePG(b) }
+
 // importPipe is the goroutine of a pipelined import and what it owes its caller.
 type importPipe struct {
-	ch       chan *sqliteChunk
+	ch       chan pipeJob
 	done     chan struct{}
 	inflight sync.WaitGroup
 	stop     atomic.Bool // set by release: skip what is still queued
@@ -846,12 +865,12 @@ func (p *importPipe) setErr(err error) {
 	p.mu.Unlock()
 }
 
-func (p *importPipe) send(c *sqliteChunk) error {
+func (p *importPipe) send(j pipeJob) error {
 	if err := p.failed(); err != nil {
 		return err
 	}
 	p.inflight.Add(1)
-	p.ch <- c
+	p.ch <- j
 	return nil
 }
 
@@ -962,16 +981,28 @@ func (imp *Import) copyLoan(c *copyBuf, bid int64, l *reclaim.Loan) error {
 	return c.err
 }
 
-// pgBufs are the COPY buffers of an import on PostgreSQL, reused from chunk to chunk.
-type pgBufs struct {
+// pgBatch is one chunk's rows in binary COPY format for the four tables an import fills on
+// PostgreSQL, built whole before any is sent (encodeBatch), so that a pipelined session's
+// goroutine sends one chunk while the caller builds the next.
+type pgBatch struct {
+	ctx                          context.Context
 	loans, borrowers, pii, blind copyBuf
-	bids                         []int64             // the chunk's borrower ids, row by row
-	seen                         map[string]struct{} // the chunk's new borrowers, counted before their ids are reserved
 }
+
+// pgBufs is what an import on PostgreSQL reuses from chunk to chunk.
+type pgBufs struct {
+	free chan *pgBatch       // batches sent, kept for reuse
+	bids []int64             // the chunk's borrower ids, row by row
+	seen map[string]struct{} // the chunk's new borrowers, counted before their ids are reserved
+}
+
+// pgPipeBatches is how many encoded chunks a pipelined import on PostgreSQL queues for its
+// goroutine: one being sent and one waiting keeps the server busy while the next is built.
+const pgPipeBatches = 2
 
 func (imp *Import) addLoansPG(ctx context.Context, rows []LoanRow) error {
 	if imp.pg == nil {
-		imp.pg = &pgBufs{}
+		imp.pg = &pgBufs{free: make(chan *pgBatch, pgPipeBatches+2)}
 	}
 	bufs := imp.pg
 	for len(rows) > 0 {
@@ -1003,87 +1034,78 @@ func (imp *Import) addLoansPG(ctx context.Context, rows []LoanRow) error {
 		next := 0
 		newID := func() int64 { id := ids[next]; next++; return id }
 		imp.brows, imp.prows = imp.brows[:0], imp.prows[:0]
-		// Borrower ids first (this collects the new borrowers and their PII); then the loans'
-		// rows are encoded on a goroutine while COPY sends them, so that the server stores the
-		// first rows of a chunk while the last are encoded, and the rows of the three other
-		// tables are encoded while the server finishes the loans.
 		bids := bufs.bids[:0]
 		for i := range chunk {
 			bids = append(bids, imp.borrower(&chunk[i], newID))
 		}
 		bufs.bids = bids
-		pr, pw := io.Pipe()
-		encoded := make(chan error, 1)
-		go func() { encoded <- imp.encodeChunk(pw, chunk, bids) }()
-		waited := false
-		err = pgxConn(ctx, imp.conn, func(c *pgx.Conn) error {
-			_, cerr := c.PgConn().CopyFrom(ctx, pr, loansCopy.sql)
-			pr.CloseWithError(errCopyEnded) // the encoder stops if the COPY ended early
-			eerr := <-encoded
-			waited = true
-			if eerr != nil && eerr != errCopyEnded {
-				return eerr // the cause of the COPY's failure, if it failed
-			}
-			if cerr != nil {
-				return fmt.Errorf("copying into loans: %w", cerr)
-			}
-			for _, t := range [...]struct {
-				t *copyTable
-				b *copyBuf
-			}{{borrowersCopy, &bufs.borrowers}, {piiCopy, &bufs.pii}, {blindCopy, &bufs.blind}} {
-				if !t.b.rows() {
-					continue
-				}
-				if err := copyIn(ctx, c, t.t, t.b.finish()); err != nil {
-					return err
-				}
-			}
-			return nil
-		})
-		if !waited { // the connection was not reached: stop the encoder all the same
-			pr.CloseWithError(errCopyEnded)
-			<-encoded
+		var b *pgBatch
+		select {
+		case b = <-bufs.free:
+		default:
+			b = &pgBatch{}
 		}
+		b.ctx = ctx
+		err = imp.encodeBatch(b, chunk, bids)
 		clear(imp.prows) // drop references to the caller's sealed data
 		clear(imp.brows)
 		if err != nil {
+			imp.recyclePG(b)
 			return err
 		}
 		imp.loans += int64(len(chunk))
+		if imp.pipe == nil {
+			err := imp.copyBatch(b)
+			imp.recyclePG(b)
+			if err != nil {
+				return err
+			}
+		} else if err := imp.pipe.send(b); err != nil {
+			imp.recyclePG(b)
+			return err
+		}
 	}
 	return nil
 }
 
-// errCopyEnded stops encodeChunk when the COPY it feeds has ended before reading everything.
-var errCopyEnded = errors.New("sqldb: COPY ended")
+// recyclePG keeps a sent batch for reuse.
+func (imp *Import) recyclePG(b *pgBatch) {
+	b.ctx = nil
+	select {
+	case imp.pg.free <- b:
+	default:
+	}
+}
 
-// encodeChunk writes the binary COPY rows of chunk's loans (bids[i] is row i's borrower id) to
-// w in pieces of about 64 KiB and closes it, then encodes the chunk's new borrowers, PII and
-// blind-index rows into imp.pg's buffers. It runs on its own goroutine while addLoansPG waits on
-// the COPY: it reads chunk, bids, imp.brows, imp.prows and the session's constants, which
-// nothing changes until addLoansPG has received its result.
-func (imp *Import) encodeChunk(w *io.PipeWriter, chunk []LoanRow, bids []int64) error {
-	bufs := imp.pg
-	c := &bufs.loans
+// copyBatch sends a batch's rows, one COPY per table, on the session's connection.
+func (imp *Import) copyBatch(b *pgBatch) error {
+	return pgxConn(b.ctx, imp.conn, func(c *pgx.Conn) error {
+		for _, t := range [...]struct {
+			t *copyTable
+			b *copyBuf
+		}{{loansCopy, &b.loans}, {borrowersCopy, &b.borrowers}, {piiCopy, &b.pii}, {blindCopy, &b.blind}} {
+			if !t.b.rows() {
+				continue
+			}
+			if err := copyIn(b.ctx, c, t.t, t.b.finish()); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+}
+
+// encodeBatch writes the binary COPY rows of chunk's loans (bids[i] is row i's borrower id) and
+// of the chunk's new borrowers, their PII and their blind-index rows (imp.brows, imp.prows) into b.
+func (imp *Import) encodeBatch(b *pgBatch, chunk []LoanRow, bids []int64) error {
+	c := &b.loans
 	c.start()
 	for i := range chunk {
 		if err := imp.copyLoan(c, bids[i], &chunk[i].Loan); err != nil {
-			w.CloseWithError(err)
 			return err
 		}
-		if len(c.b) >= 64<<10 || i == len(chunk)-1 {
-			if i == len(chunk)-1 {
-				c.finish()
-			}
-			if _, err := w.Write(c.b); err != nil {
-				return err // the COPY ended: addLoansPG reports why
-			}
-			c.b = c.b[:0]
-		}
 	}
-	w.Close()
-
-	c = &bufs.borrowers
+	c = &b.borrowers
 	c.start()
 	for _, r := range imp.brows {
 		c.row(6)
@@ -1094,19 +1116,19 @@ func (imp *Import) encodeChunk(w *io.PipeWriter, chunk []LoanRow, bids []int64) 
 		c.textOrNull(r.masked.NationalID)
 		c.textOrNull(r.masked.Phone)
 	}
-	bufs.pii.start()
-	bufs.blind.start()
+	b.pii.start()
+	b.blind.start()
 	for _, r := range imp.prows {
-		c := &bufs.pii
+		c := &b.pii
 		c.row(3)
 		c.int8(r.id)
 		c.text(r.keyID)
 		c.bytea(r.sealed)
 		for i, t := range r.blind {
-			if t.Kind == "" || len(t.Hash) == 0 || slices.ContainsFunc(r.blind[:i], func(u workout.BlindTerm) bool { return workout.SameTerms(t, u) }) {
+			if !blindKept(r.blind, i) {
 				continue
 			}
-			c := &bufs.blind
+			c := &b.blind
 			c.row(3)
 			c.int8(r.id)
 			c.text(t.Kind)
@@ -1116,18 +1138,19 @@ func (imp *Import) encodeChunk(w *io.PipeWriter, chunk []LoanRow, bids []int64) 
 	return nil
 }
 
-// reserveBorrowerIDs takes n ids from the borrowers.id sequence in one round trip.
+// reserveBorrowerIDs takes n ids from the borrowers.id sequence in one round trip. A pipelined
+// session takes them on another of the pool's connections, as its own may be sending a chunk: a
+// sequence's values are not transactional, so ids taken there are the session's all the same.
 func (imp *Import) reserveBorrowerIDs(ctx context.Context, n int) ([]int64, error) {
 	if n == 0 {
 		return nil, nil
 	}
 	ids := make([]int64, 0, n)
-	err := pgxConn(ctx, imp.conn, func(c *pgx.Conn) error {
-		rs, err := c.Query(ctx, `SELECT nextval($1::regclass) FROM generate_series(1, $2)`, imp.borrowSeq, n)
-		if err != nil {
-			return err
-		}
-		defer rs.Close()
+	scan := func(rs interface {
+		Next() bool
+		Scan(...any) error
+		Err() error
+	}) error {
 		for rs.Next() {
 			var id int64
 			if err := rs.Scan(&id); err != nil {
@@ -1136,7 +1159,25 @@ func (imp *Import) reserveBorrowerIDs(ctx context.Context, n int) ([]int64, erro
 			ids = append(ids, id)
 		}
 		return rs.Err() // a cancelled context ends the rows early
-	})
+	}
+	const q = `SELECT nextval($1::regclass) FROM generate_series(1, $2)`
+	var err error
+	if imp.pipe != nil {
+		var rs *sql.Rows
+		if rs, err = imp.db.w.QueryContext(ctx, q, imp.borrowSeq, n); err == nil {
+			err = scan(rs)
+			rs.Close()
+		}
+	} else {
+		err = pgxConn(ctx, imp.conn, func(c *pgx.Conn) error {
+			rs, err := c.Query(ctx, q, imp.borrowSeq, n)
+			if err != nil {
+				return err
+			}
+			defer rs.Close()
+			return scan(rs)
+		})
+	}
 	if err != nil {
 		return nil, err
 	}

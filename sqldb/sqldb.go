@@ -95,6 +95,8 @@ type DB struct {
 	tokens  *tokenCache // verified API tokens (nil: off)
 	hot     sync.Map    // query -> *sql.Stmt (hotRow)
 
+	pgConns int // PostgreSQL: the pool's size
+
 	mu      sync.Mutex
 	imports map[*Import]struct{} // open import sessions, rolled back by Close
 }
@@ -143,6 +145,7 @@ func (d *DB) openPostgres(ctx context.Context, dsn string, opts Options) error {
 	}
 	db.SetMaxOpenConns(n)
 	db.SetMaxIdleConns(n)
+	d.pgConns = n
 	db.SetConnMaxIdleTime(5 * time.Minute)
 	if err := db.PingContext(ctx); err != nil {
 		db.Close()
