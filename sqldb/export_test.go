@@ -2,6 +2,7 @@ package sqldb
 
 import (
 	"context"
+	"fmt"
 	"time"
 )
 
@@ -43,12 +44,43 @@ func SetTokenClockForTest(d *DB, now func() time.Time) {
 	d.tokens.mu.Unlock()
 }
 
-// SetBlindBufRowsForTest sets how many blind-index rows an import holds back, until the
-// returned function restores it.
-func SetBlindBufRowsForTest(n int) (restore func()) {
-	old := blindBufRows
-	blindBufRows = n
-	return func() { blindBufRows = old }
+// BlindTermForTest is one stored blind-index term and its borrower.
+type BlindTermForTest struct {
+	BorrowerID  int64
+	BorrowerRef string
+	Kind        string
+	Hash        []byte
+}
+
+// BlindTermsForTest returns every blind-index term stored in borrower_pii.blind, by borrower id:
+// what borrower_blind's rows held before migration 00039.
+func BlindTermsForTest(ctx context.Context, d *DB) ([]BlindTermForTest, error) {
+	var out []BlindTermForTest
+	err := d.ReadTx(ctx, func(tx *Tx) error {
+		rs, err := tx.Query(ctx, `SELECT p.borrower_id, b.borrower_ref, p.blind FROM borrower_pii p
+			JOIN borrowers b ON b.id = p.borrower_id WHERE p.blind IS NOT NULL ORDER BY p.borrower_id`)
+		if err != nil {
+			return err
+		}
+		defer rs.Close()
+		for rs.Next() {
+			var id int64
+			var ref string
+			var enc []byte
+			if err := rs.Scan(&id, &ref, &enc); err != nil {
+				return err
+			}
+			terms, err := decodeBlindTerms(enc)
+			if err != nil {
+				return fmt.Errorf("borrower %d: %w", id, err)
+			}
+			for _, t := range terms {
+				out = append(out, BlindTermForTest{id, ref, t.Kind, t.Hash})
+			}
+		}
+		return rs.Err()
+	})
+	return out, err
 }
 
 // SetWALSizeLimitForTest sets the size the writer cuts the SQLite WAL back to, for the DBs opened

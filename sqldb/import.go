@@ -1,14 +1,11 @@
 package sqldb
 
 import (
-	"bytes"
-	"cmp"
 	"context"
 	"database/sql"
 	"database/sql/driver"
 	"encoding/json"
 	"fmt"
-	"slices"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -84,19 +81,17 @@ type Import struct {
 	loans      int64
 	claim      int64
 
-	pg       *pgBufs                 // PostgreSQL: the COPY buffers (addLoansPG)
-	pipe     *importPipe             // SQLite, after Pipeline: the goroutine that runs the INSERTs
-	blindBuf []blindRow              // SQLite: blind-index rows not yet inserted (flushBlind)
-	stmts    map[stmtKey]driver.Stmt // SQLite multi-row INSERTs by table and row count, on the driver
-	nv       []driver.NamedValue     // SQLite: reused arguments, ordinals preset
-	raw      *sqliteWriter           // SQLite: the INSERTs below database/sql (sqlite_importwrite.go), nil through the driver
-	rawMode  int8                    // SQLite: 0 undecided, 1 raw, 2 through the driver
-	spare    chan *sqliteChunk       // SQLite, raw: chunks stored and reset, for reuse
-	blindVal sqliteVals              // SQLite, raw: flushBlind's values
-	dates    map[date.Date]any       // SQLite: boxed 'YYYY-MM-DD' strings, so each distinct date allocates once
-	args     []any
-	brows    []borrowerRow
-	prows    []borrowerRow
+	pg      *pgBufs                 // PostgreSQL: the COPY buffers (addLoansPG)
+	pipe    *importPipe             // SQLite, after Pipeline: the goroutine that runs the INSERTs
+	stmts   map[stmtKey]driver.Stmt // SQLite multi-row INSERTs by table and row count, on the driver
+	nv      []driver.NamedValue     // SQLite: reused arguments, ordinals preset
+	raw     *sqliteWriter           // SQLite: the INSERTs below database/sql (sqlite_importwrite.go), nil through the driver
+	rawMode int8                    // SQLite: 0 undecided, 1 raw, 2 through the driver
+	spare   chan *sqliteChunk       // SQLite, raw: chunks stored and reset, for reuse
+	dates   map[date.Date]any       // SQLite: boxed 'YYYY-MM-DD' strings, so each distinct date allocates once
+	args    []any
+	brows   []borrowerRow
+	prows   []borrowerRow
 }
 
 type borrowerState struct {
@@ -533,12 +528,11 @@ func (imp *Import) flushRows(ctx context.Context, table, cols string, ncols int,
 // sqliteChunk holds the values of one chunk of rows for the four tables an import writes on
 // SQLite, in the order they are inserted.
 type sqliteChunk struct {
-	ctx                             context.Context
-	borrowers, pii, blind, loanArgs []any // through the driver
-	// The raw path (Import.raw): the borrowers', borrower_pii's and loans' values and the
-	// blind-index rows.
+	ctx                      context.Context
+	borrowers, pii, loanArgs []any // through the driver
+	// The raw path (Import.raw): the borrowers', borrower_pii's and loans' values.
 	vb, vp, vl sqliteVals
-	blindRows  []blindRow
+	blind      []byte // scratch: a borrower's blind-index terms
 }
 
 // useRaw decides, at the first chunk, whether the session's INSERTs go below database/sql.
@@ -576,8 +570,7 @@ func (imp *Import) recycle(c *sqliteChunk) {
 	c.vb.reset()
 	c.vp.reset()
 	c.vl.reset()
-	clear(c.blindRows)
-	c.blindRows = c.blindRows[:0]
+	c.blind = c.blind[:0]
 	select {
 	case imp.spare <- c:
 	default:
@@ -606,8 +599,13 @@ func (imp *Import) addChunkRaw(ctx context.Context, chunk []LoanRow, newID func(
 		c.vp.int(r.id)
 		c.vp.text(r.keyID)
 		c.vp.blob(r.sealed)
+		var kept bool
+		if c.blind, kept = appendBlindTerms(c.blind[:0], r.blind); kept {
+			c.vp.blob(c.blind) // copied
+		} else {
+			c.vp.null()
+		}
 	}
-	c.blindRows = appendBlindRows(c.blindRows, imp.prows)
 	return c, nil
 }
 
@@ -668,9 +666,8 @@ func (imp *Import) addLoansSQLite(ctx context.Context, rows []LoanRow) error {
 		if len(imp.prows) > 0 {
 			c.pii = make([]any, 0, 3*len(imp.prows))
 			for _, r := range imp.prows {
-				c.pii = append(c.pii, r.id, r.keyID, r.sealed)
+				c.pii = append(c.pii, r.id, r.keyID, r.sealed, encodeBlindTerms(r.blind))
 			}
-			c.blind = blindRows(imp.prows)
 		}
 		imp.loans += int64(len(chunk))
 		if imp.pipe == nil {
@@ -695,14 +692,8 @@ func (imp *Import) execChunk(c *sqliteChunk) error {
 		if err := imp.insertVals(c.ctx, "borrowers", borrowerColumns, 6, &c.vb); err != nil {
 			return err
 		}
-		if err := imp.insertVals(c.ctx, "borrower_pii", piiColumns, 3, &c.vp); err != nil {
+		if err := imp.insertVals(c.ctx, "borrower_pii", piiColumns, 4, &c.vp); err != nil {
 			return err
-		}
-		imp.blindBuf = append(imp.blindBuf, c.blindRows...)
-		if len(imp.blindBuf) >= blindBufRows {
-			if err := imp.flushBlind(c.ctx); err != nil {
-				return err
-			}
 		}
 		return imp.insertVals(c.ctx, "loans", loanColumns, nLoanColumns, &c.vl)
 	}
@@ -712,15 +703,7 @@ func (imp *Import) execChunk(c *sqliteChunk) error {
 		}
 	}
 	if len(c.pii) > 0 {
-		if err := imp.flushRows(c.ctx, "borrower_pii", piiColumns, 3, c.pii); err != nil {
-			return err
-		}
-	}
-	for i := 0; i+2 < len(c.blind); i += 3 {
-		imp.blindBuf = append(imp.blindBuf, blindRow{c.blind[i].(int64), c.blind[i+1].(string), c.blind[i+2].([]byte)})
-	}
-	if len(imp.blindBuf) >= blindBufRows {
-		if err := imp.flushBlind(c.ctx); err != nil {
+		if err := imp.flushRows(c.ctx, "borrower_pii", piiColumns, 4, c.pii); err != nil {
 			return err
 		}
 	}
@@ -730,64 +713,8 @@ func (imp *Import) execChunk(c *sqliteChunk) error {
 // The columns of the borrowers and borrower_pii rows an import on SQLite writes.
 const (
 	borrowerColumns = "id, portfolio_id, borrower_ref, masked_name, masked_national_id, masked_phone"
-	piiColumns      = "borrower_id, key_id, sealed"
+	piiColumns      = "borrower_id, key_id, sealed, blind"
 )
-
-// blindBufRows is how many blind-index rows an import on SQLite holds back to insert in the
-// table's key order (flushBlind): a borrower whose personal data comes with a later loan would
-// otherwise land among the borrowers stored after it. About 5 MiB.
-var blindBufRows = 1 << 16
-
-type blindRow struct {
-	bid  int64
-	kind string
-	hash []byte
-}
-
-// flushBlind inserts the held-back blind-index rows in the table's key order (borrower, kind,
-// hash): borrower ids ascend through an import, so each flush appends at the right edge of the
-// table's B-tree, the only one it has (no index on hash: migration 00035).
-func (imp *Import) flushBlind(ctx context.Context) error {
-	b := imp.blindBuf
-	if len(b) == 0 {
-		return nil
-	}
-	slices.SortFunc(b, func(x, y blindRow) int {
-		if c := cmp.Compare(x.bid, y.bid); c != 0 {
-			return c
-		}
-		if c := strings.Compare(x.kind, y.kind); c != 0 {
-			return c
-		}
-		return bytes.Compare(x.hash, y.hash)
-	})
-	if imp.raw != nil {
-		s := &imp.blindVal
-		s.reset()
-		for _, r := range b {
-			s.int(r.bid)
-			s.text(r.kind)
-			s.blob(r.hash)
-		}
-		err := imp.insertVals(ctx, "borrower_blind", "borrower_id, kind, hash", 3, s)
-		clear(b)
-		imp.blindBuf = b[:0]
-		return err
-	}
-	args := make([]any, 0, 3*min(len(b), 4*sqliteBatch))
-	for start := 0; start < len(b); start += 4 * sqliteBatch {
-		args = args[:0]
-		for _, r := range b[start:min(len(b), start+4*sqliteBatch)] {
-			args = append(args, r.bid, r.kind, r.hash)
-		}
-		if err := imp.flushRows(ctx, "borrower_blind", "borrower_id, kind, hash", 3, args); err != nil {
-			return err
-		}
-	}
-	clear(b)
-	imp.blindBuf = b[:0]
-	return nil
-}
 
 // Pipeline makes AddLoans return once its rows are prepared (borrower ids assigned, values or
 // COPY rows built) and store them on a goroutine of the session, so that the caller prepares the
@@ -985,8 +912,9 @@ func (imp *Import) copyLoan(c *copyBuf, bid int64, l *reclaim.Loan) error {
 // PostgreSQL, built whole before any is sent (encodeBatch), so that a pipelined session's
 // goroutine sends one chunk while the caller builds the next.
 type pgBatch struct {
-	ctx                          context.Context
-	loans, borrowers, pii, blind copyBuf
+	ctx                   context.Context
+	loans, borrowers, pii copyBuf
+	blind                 []byte // scratch: a borrower's blind-index terms
 }
 
 // pgBufs is what an import on PostgreSQL reuses from chunk to chunk.
@@ -1083,7 +1011,7 @@ func (imp *Import) copyBatch(b *pgBatch) error {
 		for _, t := range [...]struct {
 			t *copyTable
 			b *copyBuf
-		}{{loansCopy, &b.loans}, {borrowersCopy, &b.borrowers}, {piiCopy, &b.pii}, {blindCopy, &b.blind}} {
+		}{{loansCopy, &b.loans}, {borrowersCopy, &b.borrowers}, {piiCopy, &b.pii}} {
 			if !t.b.rows() {
 				continue
 			}
@@ -1116,23 +1044,18 @@ func (imp *Import) encodeBatch(b *pgBatch, chunk []LoanRow, bids []int64) error 
 		c.textOrNull(r.masked.NationalID)
 		c.textOrNull(r.masked.Phone)
 	}
-	b.pii.start()
-	b.blind.start()
+	c = &b.pii
+	c.start()
 	for _, r := range imp.prows {
-		c := &b.pii
-		c.row(3)
+		c.row(4)
 		c.int8(r.id)
 		c.text(r.keyID)
 		c.bytea(r.sealed)
-		for i, t := range r.blind {
-			if !blindKept(r.blind, i) {
-				continue
-			}
-			c := &b.blind
-			c.row(3)
-			c.int8(r.id)
-			c.text(t.Kind)
-			c.bytea(t.Hash)
+		var kept bool
+		if b.blind, kept = appendBlindTerms(b.blind[:0], r.blind); kept {
+			c.bytea(b.blind)
+		} else {
+			c.null()
 		}
 	}
 	return nil
@@ -1291,9 +1214,6 @@ func (imp *Import) Commit(ctx context.Context, sum ImportSummary) (reclaim.Portf
 	if err := imp.drain(); err != nil {
 		return reclaim.Portfolio{}, err
 	}
-	if err := imp.flushBlind(ctx); err != nil {
-		return reclaim.Portfolio{}, imp.fail(err, "adding the blind index")
-	}
 	nb := imp.nBorrowers
 	switch {
 	case sum.LoanCount != 0 && sum.LoanCount != imp.loans:
@@ -1417,34 +1337,8 @@ func (d *DB) inList(q string, args []any, part []string) (string, []any) {
 	return q, args
 }
 
-// blindRows returns the borrower_blind rows (borrower_id, kind, hash) of the borrowers whose
-// personal data is being stored, without duplicates.
-func blindRows(prows []borrowerRow) []any {
-	var b []any
-	for _, r := range prows {
-		for i, t := range r.blind {
-			if blindKept(r.blind, i) {
-				b = append(b, r.id, t.Kind, t.Hash)
-			}
-		}
-	}
-	return b
-}
-
-// appendBlindRows appends the rows blindRows returns, as blindRows.
-func appendBlindRows(dst []blindRow, prows []borrowerRow) []blindRow {
-	for _, r := range prows {
-		for i, t := range r.blind {
-			if blindKept(r.blind, i) {
-				dst = append(dst, blindRow{r.id, t.Kind, t.Hash})
-			}
-		}
-	}
-	return dst
-}
-
-// blindKept reports whether term i of a borrower is stored: it has a kind and a hash, and no
-// earlier term is the same.
+// blindKept reports whether terms[i] is a blind-index term stored: it has a kind and a hash and
+// is not a repeat of an earlier term.
 func blindKept(terms []workout.BlindTerm, i int) bool {
 	t := terms[i]
 	if t.Kind == "" || len(t.Hash) == 0 {

@@ -157,8 +157,7 @@ var (
 		"agency_placements integer", "complaint_flag boolean", "extras_json text")
 	borrowersCopy = newCopyTable("borrowers", "id bigint", "portfolio_id bigint", "borrower_ref text",
 		"masked_name text", "masked_national_id text", "masked_phone text")
-	piiCopy   = newCopyTable("borrower_pii", "borrower_id bigint", "key_id text", "sealed bytea")
-	blindCopy = newCopyTable("borrower_blind", "borrower_id bigint", "kind text", "hash bytea")
+	piiCopy = newCopyTable("borrower_pii", "borrower_id bigint", "key_id text", "sealed bytea", "blind bytea")
 )
 
 // copyIn runs one COPY of data (built by a copyBuf for t) on the session's connection.

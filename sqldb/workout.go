@@ -1,9 +1,12 @@
 package sqldb
 
 import (
+	"bytes"
+	"cmp"
 	"context"
 	"database/sql"
 	"encoding/hex"
+	"fmt"
 	"slices"
 	"sort"
 	"strings"
@@ -175,21 +178,31 @@ func (d *DB) BoardPortfolio(ctx context.Context, spec BoardSpec) (BoardResult, e
 
 		// The borrowers' blind-index terms and the cases they lead to.
 		terms := map[int64][]workout.BlindTerm{}
-		rows, err = tx.Query(ctx, `SELECT bb.borrower_id, bb.kind, bb.hash FROM borrower_blind bb
-			JOIN borrowers b ON b.id = bb.borrower_id WHERE b.portfolio_id = ? ORDER BY bb.borrower_id, bb.kind, bb.hash`, spec.PortfolioID)
+		rows, err = tx.Query(ctx, `SELECT p.borrower_id, p.blind FROM borrower_pii p
+			JOIN borrowers b ON b.id = p.borrower_id WHERE b.portfolio_id = ? AND p.blind IS NOT NULL ORDER BY p.borrower_id`, spec.PortfolioID)
 		if err != nil {
 			return err
 		}
 		var hashes [][]byte
 		for rows.Next() {
 			var bid int64
-			var t workout.BlindTerm
-			if err := rows.Scan(&bid, &t.Kind, &t.Hash); err != nil {
+			var enc []byte
+			if err := rows.Scan(&bid, &enc); err != nil {
 				rows.Close()
 				return err
 			}
-			terms[bid] = append(terms[bid], t)
-			hashes = append(hashes, t.Hash)
+			ts, err := decodeBlindTerms(enc)
+			if err != nil {
+				rows.Close()
+				return fmt.Errorf("borrower %d: %w", bid, err)
+			}
+			slices.SortFunc(ts, func(x, y workout.BlindTerm) int {
+				return cmp.Or(strings.Compare(x.Kind, y.Kind), bytes.Compare(x.Hash, y.Hash))
+			})
+			terms[bid] = ts
+			for _, t := range ts {
+				hashes = append(hashes, t.Hash)
+			}
 		}
 		rows.Close()
 		if err := rows.Err(); err != nil {

@@ -1,8 +1,10 @@
 package sqldb
 
 import (
+	"bytes"
 	"context"
 	"database/sql"
+	"fmt"
 	"strings"
 
 	"reclaim"
@@ -33,11 +35,11 @@ func (d *DB) BindBlindKey(ctx context.Context, fingerprint string) error {
 }
 
 // BorrowersWithoutBlindIndex returns up to limit borrower refs of a portfolio that have sealed
-// personal data but no blind-index rows (imported before the index existed), in id order after
-// the borrower id afterID, with the last id returned.
+// personal data but no blind-index terms (imported before the index existed, or without its
+// key), in id order after the borrower id afterID, with the last id returned.
 func (d *DB) BorrowersWithoutBlindIndex(ctx context.Context, portfolioID, afterID int64, limit int) (refs []string, lastID int64, err error) {
 	rows, err := d.r.QueryContext(ctx, d.rebind(`SELECT b.id, b.borrower_ref FROM borrowers b JOIN borrower_pii p ON p.borrower_id = b.id
-		WHERE b.portfolio_id = ? AND b.id > ? AND NOT EXISTS (SELECT 1 FROM borrower_blind x WHERE x.borrower_id = b.id)
+		WHERE b.portfolio_id = ? AND b.id > ? AND p.blind IS NULL
 		ORDER BY b.id LIMIT ?`), portfolioID, afterID, limit)
 	if err != nil {
 		return nil, 0, dbError(err, "finding borrowers without a blind index")
@@ -53,25 +55,35 @@ func (d *DB) BorrowersWithoutBlindIndex(ctx context.Context, portfolioID, afterI
 	return refs, lastID, dbError(rows.Err(), "finding borrowers without a blind index")
 }
 
-// AddBlindIndex writes the blind-index rows of a portfolio's borrowers (by borrower ref), in one
-// transaction; rows already present are kept (a resumed backfill). ENOTFOUND for an unknown ref.
+// AddBlindIndex writes the blind-index terms of a portfolio's borrowers (by borrower ref), in one
+// transaction, beside their sealed personal data; terms already present are kept (a resumed
+// backfill). ENOTFOUND for an unknown ref, or for a borrower without sealed personal data.
 func (d *DB) AddBlindIndex(ctx context.Context, portfolioID int64, terms map[string][]workout.BlindTerm) error {
 	err := d.WriteTx(ctx, func(tx *Tx) error {
 		for ref, ts := range terms {
 			var id int64
-			if err := tx.QueryRow(ctx, `SELECT id FROM borrowers WHERE portfolio_id = ? AND borrower_ref = ?`, portfolioID, ref).Scan(&id); err == sql.ErrNoRows {
+			var have []byte
+			var sealed bool
+			err := tx.QueryRow(ctx, `SELECT b.id, p.blind, p.borrower_id IS NOT NULL FROM borrowers b
+				LEFT JOIN borrower_pii p ON p.borrower_id = b.id WHERE b.portfolio_id = ? AND b.borrower_ref = ?`, portfolioID, ref).Scan(&id, &have, &sealed)
+			switch {
+			case err == sql.ErrNoRows:
 				return reclaim.Errorf(reclaim.ENOTFOUND, "borrower %q not found in portfolio %d", ref, portfolioID)
-			} else if err != nil {
+			case err != nil:
 				return err
+			case !sealed:
+				return reclaim.Errorf(reclaim.ENOTFOUND, "borrower %q of portfolio %d has no sealed personal data to index", ref, portfolioID)
 			}
-			for _, t := range ts {
-				if t.Kind == "" || len(t.Hash) == 0 {
-					continue
-				}
-				if _, err := tx.Exec(ctx, `INSERT INTO borrower_blind (borrower_id, kind, hash) VALUES (?, ?, ?) ON CONFLICT DO NOTHING`,
-					id, t.Kind, t.Hash); err != nil {
-					return err
-				}
+			old, err := decodeBlindTerms(have)
+			if err != nil {
+				return fmt.Errorf("borrower %q: %w", ref, err)
+			}
+			enc := encodeBlindTerms(append(old, ts...))
+			if enc == nil || bytes.Equal(enc, have) {
+				continue
+			}
+			if _, err := tx.Exec(ctx, `UPDATE borrower_pii SET blind = ? WHERE borrower_id = ?`, enc, id); err != nil {
+				return err
 			}
 		}
 		return nil
@@ -79,11 +91,11 @@ func (d *DB) AddBlindIndex(ctx context.Context, portfolioID int64, terms map[str
 	return dbError(err, "writing the blind index")
 }
 
-// BlindIndexCount returns how many borrowers of a portfolio have blind-index rows and how many
+// BlindIndexCount returns how many borrowers of a portfolio have blind-index terms and how many
 // have sealed personal data.
 func (d *DB) BlindIndexCount(ctx context.Context, portfolioID int64) (indexed, sealed int64, err error) {
 	err = d.r.QueryRowContext(ctx, d.rebind(strings.TrimSpace(`SELECT
-		(SELECT COUNT(DISTINCT x.borrower_id) FROM borrower_blind x JOIN borrowers b ON b.id = x.borrower_id WHERE b.portfolio_id = ?),
+		(SELECT COUNT(*) FROM borrower_pii x JOIN borrowers b ON b.id = x.borrower_id WHERE b.portfolio_id = ? AND x.blind IS NOT NULL),
 		(SELECT COUNT(*) FROM borrower_pii p JOIN borrowers b ON b.id = p.borrower_id WHERE b.portfolio_id = ?)`)), portfolioID, portfolioID).Scan(&indexed, &sealed)
 	return indexed, sealed, dbError(err, "counting the blind index")
 }

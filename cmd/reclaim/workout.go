@@ -143,11 +143,11 @@ assignment per case (CN-7) waiting for its delivery to be recorded.`,
 		Use:   "backfill-blind-index [PORTFOLIO...] --purpose TEXT",
 		Short: "Write the blind index of borrowers imported before it existed (decrypts each once, audited)",
 		Long: `Portfolios imported before the blind index existed have sealed personal data but no
-borrower_blind rows, so their debtors cannot be matched across portfolios. This command reads each
+blind-index terms, so their debtors cannot be matched across portfolios. This command reads each
 such borrower's sealed record once through the audited personal-data path (one pii_access_log row
 per borrower, with the purpose given), computes the HMAC of the normalised national ID and phones
 under the blind-index key, and writes them. It never stores the decrypted data. It is resumable:
-only borrowers without blind-index rows are read. With no PORTFOLIO it covers every portfolio.`,
+only borrowers without blind-index terms are read. With no PORTFOLIO it covers every portfolio.`,
 		RunE: g.withApp(func(cmd *cobra.Command, args []string, a *app) error {
 			ctx := cmd.Context()
 			if len(purpose) < 5 {
