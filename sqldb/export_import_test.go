@@ -21,3 +21,7 @@ func ImportBindsRawForTest(imp *Import) bool { return imp.rawMode == 1 }
 
 // LoanColumnsForTest lists the loans columns an import writes.
 const LoanColumnsForTest = loanColumns
+
+// ImportLookupsForTest returns how many chunks of a session looked borrowers up in the
+// transaction, and how many of those first waited for every queued chunk to be stored.
+func ImportLookupsForTest(imp *Import) (lookups, drained int) { return imp.lookups, imp.lookupDrains }

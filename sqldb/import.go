@@ -73,13 +73,18 @@ type Import struct {
 	// borrowers holds the borrowers of the current chunk and a few before it (bounded by
 	// recentBorrowers); seenRefs answers "certainly new" for most borrowers, and the others are
 	// looked up in the transaction (resolveBorrowers), so memory does not grow with the tape.
-	borrowers  map[string]borrowerState
-	seenRefs   *bloom.Growing
-	nBorrowers int64
-	nextBorrow int64  // SQLite: next borrowers.id to assign
-	borrowSeq  string // PostgreSQL: the borrowers.id sequence
-	loans      int64
-	claim      int64
+	borrowers    map[string]borrowerState
+	older        map[string]borrowerState // the generation before borrowers (resolveBorrowers)
+	olderUpTo    int64                    // older holds borrowers of chunks up to this one
+	dropped      int64                    // the generation dropped last held borrowers of chunks up to this one
+	lookups      int                      // chunks whose borrowers were looked up in the transaction
+	lookupDrains int                      // ... of which waited for every queued chunk first
+	seenRefs     *bloom.Growing
+	nBorrowers   int64
+	nextBorrow   int64  // SQLite: next borrowers.id to assign
+	borrowSeq    string // PostgreSQL: the borrowers.id sequence
+	loans        int64
+	claim        int64
 
 	pg      *pgBufs                 // PostgreSQL: the COPY buffers (addLoansPG)
 	pipe    *importPipe             // SQLite, after Pipeline: the goroutine that runs the INSERTs
@@ -140,7 +145,7 @@ func (d *DB) BeginImport(ctx context.Context, meta ImportMeta) (_ *Import, err e
 	case len(meta.Salt) == 0:
 		return nil, reclaim.Errorf(reclaim.EINVALID, "import needs a portfolio salt")
 	}
-	imp := &Import{db: d, meta: meta, borrowers: map[string]borrowerState{}, seenRefs: bloom.NewGrowing(16, 64<<20), stmts: map[stmtKey]driver.Stmt{},
+	imp := &Import{db: d, meta: meta, borrowers: map[string]borrowerState{}, older: map[string]borrowerState{}, seenRefs: bloom.NewGrowing(seenRefsBits, 64<<20), stmts: map[stmtKey]driver.Stmt{},
 		dates: map[date.Date]any{}}
 	imp.conn, err = d.w.Conn(ctx)
 	if err != nil {
@@ -296,29 +301,78 @@ func (imp *Import) validate(r *LoanRow) error {
 	return nil
 }
 
-// recentBorrowers bounds the borrowers an import keeps in memory between chunks.
+// seenRefsBits is the bits per borrower of the import's Bloom filter of borrower refs: 28 bits
+// (19 probes) answer "maybe" for about one new borrower in 200,000 over the filter's chain, so
+// that a chunk of a few thousand borrowers needs a look-up about once in 30 chunks; at 16 bits
+// (11 probes) it was about one in 700, several in every chunk, and each look-up of a pipelined
+// session waits for the chunk being stored (resolveBorrowers).
+const seenRefsBits = 28
+
+// recentBorrowers bounds the borrowers of each of the two generations an import keeps in memory
+// (Import.borrowers and Import.older), so that memory does not grow with the tape. The borrowers
+// of the chunks a pipelined session may still be storing (pgPipeBatches+1 chunks) can outnumber
+// them: a look-up then waits for those chunks (resolveBorrowers), which the Bloom filter makes
+// rare (about once an import of 300,000 loans).
 var recentBorrowers = 1 << 13
 
-// resolveBorrowers makes imp.borrowers hold every borrower of rows that an earlier chunk stored:
-// those the Bloom filter cannot rule out are looked up in the transaction. Every borrower of rows
-// that is not in the map afterwards is new. Call it at the start of a chunk, before borrower.
+// known returns what the import remembers of the borrower ref.
+func (imp *Import) known(ref string) (borrowerState, bool) {
+	if st, ok := imp.borrowers[ref]; ok {
+		return st, true
+	}
+	st, ok := imp.older[ref]
+	return st, ok
+}
+
+// resolveBorrowers makes the import remember every borrower of rows that an earlier chunk
+// stored: the recent ones are in memory; the Bloom filter proves most others new, and those it
+// cannot are looked up in the transaction. Every borrower of rows the import does not remember
+// afterwards is new. Call it at the start of a chunk, before borrower.
+//
+// A pipelined session looks them up between two of its goroutine's chunks, without waiting for
+// the chunks still queued: the borrowers of those are in memory, since the generation dropped
+// last holds only borrowers of chunks already stored (checked: stored >= dropped; otherwise it
+// waits for them all). Waiting for every chunk at each look-up, as it did, emptied the queue at
+// almost every chunk (the bloom filter's false positives and the borrowers across a chunk's edge
+// made a look-up of a few refs in most chunks) and left the server idle while the next was built.
 func (imp *Import) resolveBorrowers(ctx context.Context, rows []LoanRow) error {
 	if len(imp.borrowers) > recentBorrowers {
-		clear(imp.borrowers) // keeps its room: the next chunks fill it again (no rehash as it grows)
+		// The current generation becomes the older one; the older one is dropped, its map kept
+		// for its room (no rehash as the new generation grows).
+		imp.borrowers, imp.older = imp.older, imp.borrowers
+		clear(imp.borrowers)
+		imp.dropped = imp.olderUpTo
+		if imp.pipe != nil {
+			imp.olderUpTo = imp.pipe.sent
+		}
 	}
 	var ask []string
 	asked := map[string]bool{}
 	for i := range rows {
 		ref := rows[i].Loan.BorrowerID
-		if _, ok := imp.borrowers[ref]; ok || asked[ref] || !imp.seenRefs.Has(ref) {
+		if _, ok := imp.known(ref); ok || asked[ref] || !imp.seenRefs.Has(ref) {
 			continue
 		}
 		asked[ref] = true
 		ask = append(ask, ref)
 	}
-	if len(ask) > 0 {
-		// The borrowers may be in chunks still being stored.
-		if err := imp.drain(); err != nil {
+	if len(ask) == 0 {
+		return nil
+	}
+	imp.lookups++
+	if p := imp.pipe; p != nil {
+		p.conn.Lock() // the goroutine is between two chunks
+		if p.stored.Load() < imp.dropped {
+			imp.lookupDrains++
+			p.conn.Unlock()
+			if err := imp.drain(); err != nil {
+				return err
+			}
+			p.conn.Lock()
+		}
+		defer p.conn.Unlock()
+		if err := p.failed(); err != nil {
+			imp.err = err
 			return err
 		}
 	}
@@ -356,7 +410,7 @@ func (imp *Import) resolveBorrowers(ctx context.Context, rows []LoanRow) error {
 // resolveBorrowers must have run for the chunk that holds r.
 func (imp *Import) borrower(r *LoanRow, newID func() int64) int64 {
 	ref := r.Loan.BorrowerID
-	st, ok := imp.borrowers[ref]
+	st, ok := imp.known(ref)
 	if !ok {
 		st.id = newID()
 		imp.seenRefs.Add(ref)
@@ -367,8 +421,8 @@ func (imp *Import) borrower(r *LoanRow, newID func() int64) int64 {
 		st.hasPII = true
 		imp.prows = append(imp.prows, borrowerRow{id: st.id, keyID: r.KeyID, sealed: r.Sealed, blind: r.Blind})
 	}
-	if !ok || st.hasPII != imp.borrowers[ref].hasPII {
-		imp.borrowers[ref] = st
+	if cur, inCur := imp.borrowers[ref]; !inCur || cur != st {
+		imp.borrowers[ref] = st // a borrower of the older generation is recent again
 	}
 	return st.id
 }
@@ -737,11 +791,14 @@ func (imp *Import) Pipeline() {
 	go func() {
 		defer close(p.done)
 		for j := range p.ch {
+			p.conn.Lock()
 			if p.failed() == nil && !p.stop.Load() {
 				if err := j.store(imp); err != nil {
 					p.setErr(imp.wrapAddErr(err))
 				}
 			}
+			p.stored.Add(1)
+			p.conn.Unlock()
 			j.release(imp)
 			p.inflight.Done()
 		}
@@ -772,7 +829,10 @@ type importPipe struct {
 	ch       chan pipeJob
 	done     chan struct{}
 	inflight sync.WaitGroup
-	stop     atomic.Bool // set by release: skip what is still queued
+	conn     sync.Mutex   // held while a chunk is stored, and by resolveBorrowers' look-ups
+	sent     int64        // chunks sent (by the session's caller)
+	stored   atomic.Int64 // chunks stored (or skipped after an error), in the order sent
+	stop     atomic.Bool  // set by release: skip what is still queued
 	mu       sync.Mutex
 	err      error
 	closed   bool
@@ -797,6 +857,7 @@ func (p *importPipe) send(j pipeJob) error {
 		return err
 	}
 	p.inflight.Add(1)
+	p.sent++
 	p.ch <- j
 	return nil
 }
@@ -948,7 +1009,7 @@ func (imp *Import) addLoansPG(ctx context.Context, rows []LoanRow) error {
 		clear(seen) // reused from chunk to chunk: a new map rehashed as it grew
 		for i := range chunk {
 			ref := chunk[i].Loan.BorrowerID
-			if _, ok := imp.borrowers[ref]; !ok {
+			if _, ok := imp.known(ref); !ok {
 				if _, dup := seen[ref]; !dup {
 					seen[ref] = struct{}{}
 					fresh++
@@ -1321,7 +1382,7 @@ func (imp *Import) release() {
 	imp.db.mu.Lock()
 	delete(imp.db.imports, imp)
 	imp.db.mu.Unlock()
-	imp.borrowers, imp.args, imp.seenRefs, imp.pg = nil, nil, nil, nil
+	imp.borrowers, imp.older, imp.args, imp.seenRefs, imp.pg = nil, nil, nil, nil, nil
 }
 
 // inList ends q, which ends in a column name, with a membership test for the values of part
