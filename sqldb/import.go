@@ -1122,46 +1122,28 @@ func (imp *Import) encodeBatch(b *pgBatch, chunk []LoanRow, bids []int64) error 
 	return nil
 }
 
-// reserveBorrowerIDs takes n ids from the borrowers.id sequence in one round trip. A pipelined
-// session takes them on another of the pool's connections, as its own may be sending a chunk: a
-// sequence's values are not transactional, so ids taken there are the session's all the same.
+// reserveBorrowerIDs takes n ids from the borrowers.id sequence in one round trip, as one array
+// (a row per id cost the client a database/sql scan each, a quarter of a second in a 300,000-loan
+// import). A pipelined session takes them on another of the pool's connections, as its own may be
+// sending a chunk: a sequence's values are not transactional, so ids taken there are the
+// session's all the same.
 func (imp *Import) reserveBorrowerIDs(ctx context.Context, n int) ([]int64, error) {
 	if n == 0 {
 		return nil, nil
 	}
-	ids := make([]int64, 0, n)
-	scan := func(rs interface {
-		Next() bool
-		Scan(...any) error
-		Err() error
-	}) error {
-		for rs.Next() {
-			var id int64
-			if err := rs.Scan(&id); err != nil {
-				return err
-			}
-			ids = append(ids, id)
-		}
-		return rs.Err() // a cancelled context ends the rows early
-	}
-	const q = `SELECT nextval($1::regclass) FROM generate_series(1, $2)`
-	var err error
+	conn := imp.conn
 	if imp.pipe != nil {
-		var rs *sql.Rows
-		if rs, err = imp.db.w.QueryContext(ctx, q, imp.borrowSeq, n); err == nil {
-			err = scan(rs)
-			rs.Close()
+		c, err := imp.db.w.Conn(ctx)
+		if err != nil {
+			return nil, err
 		}
-	} else {
-		err = pgxConn(ctx, imp.conn, func(c *pgx.Conn) error {
-			rs, err := c.Query(ctx, q, imp.borrowSeq, n)
-			if err != nil {
-				return err
-			}
-			defer rs.Close()
-			return scan(rs)
-		})
+		defer c.Close()
+		conn = c
 	}
+	var ids []int64
+	err := pgxConn(ctx, conn, func(c *pgx.Conn) error {
+		return c.QueryRow(ctx, `SELECT array_agg(nextval($1::regclass)) FROM generate_series(1, $2)`, imp.borrowSeq, n).Scan(&ids)
+	})
 	if err != nil {
 		return nil, err
 	}
