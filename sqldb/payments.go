@@ -630,13 +630,13 @@ func (p *payTx) candidates(l workout.StatementLine) []workout.Candidate {
 		}
 	}
 	if l.PayerName != "" && l.Amount.Sign() > 0 {
-		// First the borrowers with the masked name (one index probe, remembered for the
-		// transaction: most unmatched names have no borrower at all), then their cases whose
-		// expected amounts fit.
+		// First the boarded borrowers with the masked name (one index probe of borrower_names,
+		// which boarding fills; remembered for the transaction: most unmatched names have no
+		// borrower at all), then their cases whose expected amounts fit.
 		masked := ingest.MaskPersonal(reclaim.PersonalData{Name: l.PayerName}).Name
 		ids, ok := p.byName[masked]
 		if !ok {
-			rows, err := p.tx.Query(p.ctx, `SELECT id FROM borrowers WHERE masked_name = ? LIMIT ?`, masked, maxNameCandidates+1)
+			rows, err := p.tx.Query(p.ctx, `SELECT borrower_id FROM borrower_names WHERE masked_name = ? LIMIT ?`, masked, maxNameCandidates+1)
 			if err != nil {
 				p.err = err
 				return nil
@@ -681,8 +681,8 @@ func (p *payTx) candidates(l workout.StatementLine) []workout.Candidate {
 	return out
 }
 
-// maxNameCandidates bounds the borrowers a masked payer name may point at for a name-and-amount
-// match: a name shared by more borrowers matches none of them.
+// maxNameCandidates bounds the boarded borrowers a masked payer name may point at for a
+// name-and-amount match: a name shared by more borrowers matches none of them.
 const maxNameCandidates = 10000
 
 // loadCase reads a case and its active accounts (balances, default dates, limitation expiry)

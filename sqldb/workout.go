@@ -354,6 +354,12 @@ func (d *DB) BoardPortfolio(ctx context.Context, spec BoardSpec) (BoardResult, e
 			}
 			return err
 		}
+		// The boarded borrowers' masked names, for name-and-amount payment matching (payments.go).
+		if _, err := tx.Exec(ctx, `INSERT INTO borrower_names (masked_name, borrower_id)
+			SELECT DISTINCT b.masked_name, b.id FROM accounts a JOIN borrowers b ON b.id = a.borrower_id
+			WHERE a.portfolio_id = ? AND b.masked_name IS NOT NULL ON CONFLICT DO NOTHING`, spec.PortfolioID); err != nil {
+			return err
+		}
 		if err := insertBatch(ctx, tx, "account_movements", `loan_id, case_id, type, amount_minor, principal_minor, interest_minor,
 			fees_minor, currency, effective, reference, actor, at`, 12, mov); err != nil {
 			return err
