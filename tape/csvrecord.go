@@ -1,0 +1,161 @@
+package tape
+
+import (
+	"bufio"
+	"bytes"
+	"encoding/csv"
+	"errors"
+	"io"
+	"unicode/utf8"
+)
+
+// recordReader reads CSV records as an encoding/csv Reader does with FieldsPerRecord -1 (and no
+// lazy quotes, comments or trimming): the same records, line numbers and errors. A line that holds
+// no quote and fits the buffer is split on the delimiter here, without encoding/csv's copying
+// through its own buffer and record buffer; any other line, and every line when the delimiter is
+// not a single byte, is handed to an encoding/csv Reader that reads through lineFeeder, which gives
+// it one line at a time, so that it never reads ahead of the record it parses (FuzzRecordReader).
+type recordReader struct {
+	br    *bufio.Reader
+	comma byte // the delimiter when the fast path may split on it; 0: every record goes to cr
+	bad   bool // encoding/csv rejects the delimiter (and every Read)
+	line  int  // lines consumed
+	feed  lineFeeder
+	cr    *csv.Reader
+}
+
+// lineFeeder hands the lines of br to the encoding/csv Reader, never past the end of a line per
+// Read, and stops a record at limit bytes (tripped).
+type lineFeeder struct {
+	br      *bufio.Reader
+	pending []byte // the rest of a line taken from br
+	lines   int    // lines ('\n') delivered
+	n       int64  // bytes delivered
+	start   int64  // n when the current record started
+	limit   int64
+	tripped bool
+}
+
+func (f *lineFeeder) Read(p []byte) (int, error) {
+	if len(f.pending) == 0 {
+		line, err := f.br.ReadSlice('\n')
+		if err == bufio.ErrBufferFull {
+			err = nil
+		}
+		if len(line) == 0 {
+			return 0, err
+		}
+		f.pending = line
+	}
+	room := f.limit - (f.n - f.start)
+	if room <= 0 {
+		f.tripped = true
+		return 0, errRecordTooLarge
+	}
+	m := min(len(p), len(f.pending))
+	if int64(m) > room {
+		m = int(room)
+	}
+	copy(p, f.pending[:m])
+	if f.pending[m-1] == '\n' {
+		f.lines++
+	}
+	f.pending = f.pending[m:]
+	f.n += int64(m)
+	return m, nil
+}
+
+func newRecordReader(br *bufio.Reader, comma rune, limit int64) *recordReader {
+	r := &recordReader{br: br}
+	r.feed = lineFeeder{br: br, limit: limit}
+	r.cr = csv.NewReader(&r.feed)
+	r.cr.FieldsPerRecord = -1
+	r.cr.Comma = comma
+	// The fast path takes a delimiter that encoding/csv accepts and that is one byte.
+	r.bad = comma == 0 || comma == '"' || comma == '\r' || comma == '\n' || !utf8.ValidRune(comma) || comma == utf8.RuneError
+	if !r.bad && comma < utf8.RuneSelf {
+		r.comma = byte(comma)
+	}
+	return r
+}
+
+// read returns the next record and the line it starts on. valid reports that every cell is known
+// to be valid UTF-8 (false: not checked). Errors are those of encoding/csv's Read, *csv.ParseError
+// with lines counted from the start of br; errRecordTooLarge when a record is longer than the limit
+// (tripped is then set).
+func (r *recordReader) read() (rec []string, line int, valid bool, err error) {
+	if r.bad {
+		_, err := r.cr.Read() // its error, having read nothing
+		return nil, 0, false, err
+	}
+	for {
+		b, err := r.br.ReadSlice('\n')
+		switch {
+		case err == nil:
+		case err == io.EOF:
+			if len(b) == 0 {
+				return nil, 0, false, io.EOF
+			}
+		case err == bufio.ErrBufferFull:
+			return r.slow(b)
+		default:
+			// encoding/csv returns what it read with the error, which is final for the caller.
+			return nil, 0, false, err
+		}
+		if r.comma == 0 || int64(len(b)) > r.feed.limit || bytes.IndexByte(b, '"') >= 0 {
+			return r.slow(b)
+		}
+		r.line++
+		// encoding/csv drops the line's "\n" or "\r\n", or a "\r" before the end of the file.
+		content := b
+		if err == nil {
+			content = content[:len(content)-1]
+		}
+		if n := len(content); n > 0 && content[n-1] == '\r' {
+			content = content[:n-1]
+		}
+		if len(content) == 0 {
+			continue // an empty line
+		}
+		valid = utf8.Valid(content)
+		s := string(content)
+		rec = make([]string, bytes.Count(content, []byte{r.comma})+1)
+		for i := 0; i < len(rec)-1; i++ {
+			j := indexByteString(s, r.comma)
+			rec[i], s = s[:j], s[j+1:]
+		}
+		rec[len(rec)-1] = s
+		return rec, r.line, valid, nil
+	}
+}
+
+func indexByteString(s string, c byte) int {
+	for i := 0; i < len(s); i++ {
+		if s[i] == c {
+			return i
+		}
+	}
+	return -1
+}
+
+// slow reads the record that starts with b (a line, or the first part of one, just taken from
+// br) with encoding/csv.
+func (r *recordReader) slow(b []byte) ([]string, int, bool, error) {
+	r.feed.pending = b
+	r.feed.start = r.feed.n
+	delta := r.line - r.feed.lines // the reader's line numbers are ours less delta
+	rec, err := r.cr.Read()
+	r.line = r.feed.lines + delta
+	if err != nil {
+		var pe *csv.ParseError
+		if errors.As(err, &pe) {
+			p := *pe
+			p.StartLine += delta
+			p.Line += delta
+			return nil, 0, false, &p
+		}
+		return nil, 0, false, err
+	}
+	line, _ := r.cr.FieldPos(0)
+	return rec, line + delta, false, nil
+}
