@@ -529,7 +529,7 @@ func (cx *rowCtx) sumOf(f Field, b *Binding, cur money.Currency) money.Amount {
 		if p.Column >= len(cx.row.Cells) {
 			continue
 		}
-		v := strings.TrimSpace(cx.row.Cells[p.Column])
+		v := trimCell(cx.row.Cells[p.Column])
 		if v == "" {
 			continue
 		}
