@@ -60,24 +60,19 @@ func appendJSONString(dst []byte, s string) []byte {
 }
 
 // plainJSON reports whether encoding/json writes s between quotes as it is: valid UTF-8 with no
-// control character, quote, backslash, '<', '>', '&', U+2028 or U+2029.
+// control character, quote, backslash, '<', '>', '&', U+2028 or U+2029. It looks at bytes (in
+// valid UTF-8, E2 80 A8 and E2 80 A9 are U+2028 and U+2029 and nothing else) and checks the
+// encoding once, rather than decoding each character of a Chinese name or address.
 func plainJSON(s string) bool {
-	for i := 0; i < len(s); {
-		c := s[i]
-		if c < utf8.RuneSelf {
-			if c < 0x20 || c == '"' || c == '\\' || c == '<' || c == '>' || c == '&' {
-				return false
-			}
-			i++
-			continue
-		}
-		r, n := utf8.DecodeRuneInString(s[i:])
-		if (r == utf8.RuneError && n == 1) || r == '\u2028' || r == '\u2029' {
+	for i := 0; i < len(s); i++ {
+		switch c := s[i]; {
+		case c < 0x20 || c == '"' || c == '\\' || c == '<' || c == '>' || c == '&':
+			return false
+		case c == 0xE2 && i+2 < len(s) && s[i+1] == 0x80 && (s[i+2] == 0xA8 || s[i+2] == 0xA9):
 			return false
 		}
-		i += n
 	}
-	return true
+	return utf8.ValidString(s)
 }
 
 // plaintexts recycles the buffers personal data is encoded into before sealing (cleared first).
