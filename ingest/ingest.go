@@ -982,7 +982,9 @@ func (w *batchWriter) close() error {
 // PersonalAAD is the additional authenticated data that binds a borrower's sealed personal data to
 // its tape and borrower key.
 func PersonalAAD(contentHash, borrowerID string) []byte {
-	return []byte("reclaim/pii/v1\x00" + contentHash + "\x00" + borrowerID)
+	const prefix = "reclaim/pii/v1\x00"
+	b := make([]byte, 0, len(prefix)+len(contentHash)+1+len(borrowerID)) // one allocation, not two
+	return append(append(append(append(b, prefix...), contentHash...), 0), borrowerID...)
 }
 
 func hashReader(r io.Reader) (string, error) {
