@@ -6,6 +6,7 @@ import (
 	"encoding/csv"
 	"errors"
 	"io"
+	"strings"
 	"unicode/utf8"
 )
 
@@ -17,9 +18,10 @@ import (
 // it one line at a time, so that it never reads ahead of the record it parses (FuzzRecordReader).
 type recordReader struct {
 	br    *bufio.Reader
-	comma byte // the delimiter when the fast path may split on it; 0: every record goes to cr
-	bad   bool // encoding/csv rejects the delimiter (and every Read)
-	line  int  // lines consumed
+	comma byte     // the delimiter when the fast path may split on it; 0: every record goes to cr
+	bad   bool     // encoding/csv rejects the delimiter (and every Read)
+	line  int      // lines consumed
+	cells []string // room for the cells of the next records
 	feed  lineFeeder
 	cr    *csv.Reader
 }
@@ -119,23 +121,21 @@ func (r *recordReader) read() (rec []string, line int, valid bool, err error) {
 		}
 		valid = utf8.Valid(content)
 		s := string(content)
-		rec = make([]string, bytes.Count(content, []byte{r.comma})+1)
-		for i := 0; i < len(rec)-1; i++ {
-			j := indexByteString(s, r.comma)
+		n := bytes.Count(content, []byte{r.comma}) + 1
+		if len(r.cells) < n {
+			// The cells of many records are cut from one array, each record's slice capped at
+			// its own cells. A part is never handed out twice: a row's cells live as long as
+			// the row.
+			r.cells = make([]string, max(32*n, 1024))
+		}
+		rec, r.cells = r.cells[:n:n], r.cells[n:]
+		for i := 0; i < n-1; i++ {
+			j := strings.IndexByte(s, r.comma)
 			rec[i], s = s[:j], s[j+1:]
 		}
-		rec[len(rec)-1] = s
+		rec[n-1] = s
 		return rec, r.line, valid, nil
 	}
-}
-
-func indexByteString(s string, c byte) int {
-	for i := 0; i < len(s); i++ {
-		if s[i] == c {
-			return i
-		}
-	}
-	return -1
 }
 
 // slow reads the record that starts with b (a line, or the first part of one, just taken from
