@@ -146,3 +146,19 @@ func BenchmarkRecordReader(b *testing.B) {
 		}
 	}
 }
+
+// FuzzSplitCells: splitCells cuts as strings.Split does, whatever the delimiter byte (bytes
+// next to it that differ by one bit, as '-' does from ',', included).
+func FuzzSplitCells(f *testing.F) {
+	f.Add("a,-1,,b-,c,,,,,,,,,d,,", byte(','))
+	f.Add("\x00\x01\x00\x80\xff\x00", byte(0))
+	f.Add("长,度\t中,文", byte('\t'))
+	f.Fuzz(func(t *testing.T, s string, c byte) {
+		want := strings.Split(s, string([]byte{c}))
+		got := make([]string, len(want))
+		splitCells(got, s, []byte(s), c)
+		if !slices.Equal(got, want) {
+			t.Fatalf("splitCells(%q, %q) = %q, want %q", s, c, got, want)
+		}
+	})
+}
