@@ -281,6 +281,18 @@ func (s *csvSource) Close() error {
 	return nil
 }
 
+// NextInto is Next, except that the cells of a row read without encoding/csv (a record without
+// quotes) are cut from the front of buf when it has room; it returns the rest of buf. The caller
+// lends buf's memory to the rows: it must not write to it, or lend it again, while it uses them.
+// (An import reads its rows in chunks and lends each chunk the same memory every time it is
+// filled, instead of allocating each row's cells.)
+func (s *csvSource) NextInto(buf []string) (Row, []string, error) {
+	s.r.lend = buf
+	row, err := s.Next()
+	buf, s.r.lend = s.r.lend, nil
+	return row, buf, err
+}
+
 // Next implements Source. Syntax errors and rows whose cell count differs from the header come
 // back as *RowError with the row's line, and the next call reads on; any other error (I/O, an
 // over-long record) is final and returned again on every later call.

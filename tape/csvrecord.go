@@ -23,6 +23,7 @@ type recordReader struct {
 	bad   bool     // encoding/csv rejects the delimiter (and every Read)
 	line  int      // lines consumed
 	cells []string // room for the cells of the next records
+	lend  []string // room a caller lends for the cells of the next records (csvSource.NextInto)
 	feed  lineFeeder
 	cr    *csv.Reader
 }
@@ -123,13 +124,18 @@ func (r *recordReader) read() (rec []string, line int, valid bool, err error) {
 		valid = utf8.Valid(content)
 		s := string(content)
 		n := bytes.Count(content, []byte{r.comma}) + 1
-		if len(r.cells) < n {
-			// The cells of many records are cut from one array, each record's slice capped at
-			// its own cells. A part is never handed out twice: a row's cells live as long as
-			// the row.
-			r.cells = make([]string, max(32*n, 1024))
+		switch {
+		case len(r.lend) >= n:
+			rec, r.lend = r.lend[:n:n], r.lend[n:]
+		default:
+			if len(r.cells) < n {
+				// The cells of many records are cut from one array, each record's slice
+				// capped at its own cells. A part is never handed out twice: a row's cells
+				// live as long as the row.
+				r.cells = make([]string, max(32*n, 1024))
+			}
+			rec, r.cells = r.cells[:n:n], r.cells[n:]
 		}
-		rec, r.cells = r.cells[:n:n], r.cells[n:]
 		splitCells(rec, s, content, r.comma)
 		return rec, r.line, valid, nil
 	}
