@@ -165,14 +165,18 @@ func (t Date) String() string {
 	if t.IsZero() {
 		return ""
 	}
-	y, m, d := t.Date()
 	var b [10]byte
-	b[0], b[1], b[2], b[3] = byte('0'+y/1000), byte('0'+y/100%10), byte('0'+y/10%10), byte('0'+y%10)
-	b[4] = '-'
-	b[5], b[6] = byte('0'+int(m)/10), byte('0'+int(m)%10)
-	b[7] = '-'
-	b[8], b[9] = byte('0'+d/10), byte('0'+d%10)
-	return string(b[:])
+	return string(t.AppendISO(b[:0]))
+}
+
+// AppendISO appends String's form of t to dst (nothing for the zero Date).
+func (t Date) AppendISO(dst []byte) []byte {
+	if t.IsZero() {
+		return dst
+	}
+	y, m, d := t.Date()
+	return append(dst, byte('0'+y/1000), byte('0'+y/100%10), byte('0'+y/10%10), byte('0'+y%10), '-',
+		byte('0'+int(m)/10), byte('0'+int(m)%10), '-', byte('0'+d/10), byte('0'+d%10))
 }
 
 // Compare returns -1, 0 or +1 as t is before, equal to or after u.

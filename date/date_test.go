@@ -3,6 +3,7 @@ package date
 import (
 	"encoding/json"
 	"errors"
+	"fmt"
 	"math"
 	"testing"
 	"time"
@@ -449,4 +450,19 @@ func FuzzParseISO(f *testing.F) {
 			t.Fatalf("parseISO(%q) = %v %v, want %v %v", s, got, ok, want, wok)
 		}
 	})
+}
+
+// TestAppendISO: AppendISO appends, and String returns, YYYY-MM-DD, for every day of years 1 to
+// 9999.
+func TestAppendISO(t *testing.T) {
+	for d := Of(1, 1, 1); !d.After(Of(9999, 12, 31)); d = d.AddDays(1) {
+		y, m, dd := d.Date()
+		want := fmt.Sprintf("%04d-%02d-%02d", y, int(m), dd)
+		if got := string(d.AppendISO([]byte("x"))); got != "x"+want || d.String() != want {
+			t.Fatalf("AppendISO(%v) = %q, String %q, want %q", want, got, d.String(), want)
+		}
+	}
+	if got := (Date{}).AppendISO(nil); len(got) != 0 {
+		t.Fatalf("zero Date: %q", got)
+	}
 }

@@ -39,11 +39,8 @@ func appendPersonalJSON(dst []byte, p *reclaim.PersonalData) ([]byte, error) {
 		if !first {
 			dst = append(dst, ',')
 		}
-		b, err := p.BirthDate.MarshalJSON()
-		if err != nil {
-			return nil, err
-		}
-		dst = append(append(dst, `"birth_date":`...), b...)
+		// What Date.MarshalJSON writes, without its allocations.
+		dst = append(p.BirthDate.AppendISO(append(dst, `"birth_date":"`...)), '"')
 	}
 	return append(dst, '}'), nil
 }
