@@ -331,8 +331,11 @@ func (s *csvSource) Next() (Row, error) {
 			}
 		}
 		row.Cells = rec[:len(s.header)]
+		if s.utf8 && valid {
+			return row, nil // the whole line is valid UTF-8
+		}
 		for i, c := range row.Cells {
-			if s.utf8 && !valid && !utf8.ValidString(c) {
+			if s.utf8 && !utf8.ValidString(c) {
 				return row, rowError(line, s.header[i], strings.ToValidUTF8(c, "\uFFFD"), "encoding", "row.encoding_utf8", nil)
 			}
 			if !s.utf8 && strings.ContainsRune(c, utf8.RuneError) {
