@@ -165,14 +165,18 @@ func (t Date) String() string {
 	if t.IsZero() {
 		return ""
 	}
-	y, m, d := t.Date()
 	var b [10]byte
-	b[0], b[1], b[2], b[3] = byte('0'+y/1000), byte('0'+y/100%10), byte('0'+y/10%10), byte('0'+y%10)
-	b[4] = '-'
-	b[5], b[6] = byte('0'+int(m)/10), byte('0'+int(m)%10)
-	b[7] = '-'
-	b[8], b[9] = byte('0'+d/10), byte('0'+d%10)
-	return string(b[:])
+	return string(t.AppendISO(b[:0]))
+}
+
+// AppendISO appends String's form of t to dst (nothing for the zero Date).
+func (t Date) AppendISO(dst []byte) []byte {
+	if t.IsZero() {
+		return dst
+	}
+	y, m, d := t.Date()
+	return append(dst, byte('0'+y/1000), byte('0'+y/100%10), byte('0'+y/10%10), byte('0'+y%10), '-',
+		byte('0'+int(m)/10), byte('0'+int(m)%10), '-', byte('0'+d/10), byte('0'+d%10))
 }
 
 // Compare returns -1, 0 or +1 as t is before, equal to or after u.
@@ -305,24 +309,20 @@ func parseISO(s string) (Date, bool) {
 	if len(s) != 10 || s[4] != '-' || s[7] != '-' {
 		return Date{}, false
 	}
-	var n [8]int
-	j := 0
-	for i := 0; i < 10; i++ {
-		if i == 4 || i == 7 {
-			continue
-		}
-		c := s[i]
-		if c < '0' || c > '9' {
-			return Date{}, false
-		}
-		n[j] = int(c - '0')
-		j++
+	// Bytes below '0' wrap around to more than 9.
+	y0, y1, y2, y3 := s[0]-'0', s[1]-'0', s[2]-'0', s[3]-'0'
+	m0, m1, d0, d1 := s[5]-'0', s[6]-'0', s[8]-'0', s[9]-'0'
+	if y0 > 9 || y1 > 9 || y2 > 9 || y3 > 9 || m0 > 9 || m1 > 9 || d0 > 9 || d1 > 9 {
+		return Date{}, false
 	}
-	y := n[0]*1000 + n[1]*100 + n[2]*10 + n[3]
-	m := n[4]*10 + n[5]
-	d := n[6]*10 + n[7]
-	t, err := New(y, time.Month(m), d)
-	return t, err == nil
+	y := int(y0)*1000 + int(y1)*100 + int(y2)*10 + int(y3)
+	m := int(m0)*10 + int(m1)
+	d := int(d0)*10 + int(d1)
+	// New's checks, without building its error for a day that does not exist.
+	if y < 1 || m < 1 || m > 12 || d < 1 || d > DaysIn(y, time.Month(m)) {
+		return Date{}, false
+	}
+	return Date{n: int32(daysFromCivil(y, m, d) + offset)}, true
 }
 
 // ParseLayout reads s with a Go time layout such as "02/01/2006" or "Jan-2006" (a missing day

@@ -3,6 +3,7 @@ package date
 import (
 	"encoding/json"
 	"errors"
+	"fmt"
 	"math"
 	"testing"
 	"time"
@@ -418,5 +419,50 @@ func TestTextAndJSON(t *testing.T) {
 	}
 	if err := d.UnmarshalText(nil); err != nil || !d.IsZero() {
 		t.Errorf("empty UnmarshalText = %v, %v", d, err)
+	}
+}
+
+// FuzzParseISO: parseISO agrees with reading the eight digits and asking New.
+func FuzzParseISO(f *testing.F) {
+	for _, s := range []string{"2024-09-25", "2024-02-29", "2023-02-29", "0000-01-01", "0001-01-01", "9999-12-31", "2024-13-01", "2024-00-10", "2024-1-010", "2024/09/25", "20a4-09-25", "2024-09-2/"} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, s string) {
+		got, ok := parseISO(s)
+		var want Date
+		wok := len(s) == 10 && s[4] == '-' && s[7] == '-'
+		var n []int
+		for i := 0; wok && i < 10; i++ {
+			if i == 4 || i == 7 {
+				continue
+			}
+			if s[i] < '0' || s[i] > '9' {
+				wok = false
+			}
+			n = append(n, int(s[i]-'0'))
+		}
+		if wok {
+			var err error
+			want, err = New(n[0]*1000+n[1]*100+n[2]*10+n[3], time.Month(n[4]*10+n[5]), n[6]*10+n[7])
+			wok = err == nil
+		}
+		if got != want || ok != wok {
+			t.Fatalf("parseISO(%q) = %v %v, want %v %v", s, got, ok, want, wok)
+		}
+	})
+}
+
+// TestAppendISO: AppendISO appends, and String returns, YYYY-MM-DD, for every day of years 1 to
+// 9999.
+func TestAppendISO(t *testing.T) {
+	for d := Of(1, 1, 1); !d.After(Of(9999, 12, 31)); d = d.AddDays(1) {
+		y, m, dd := d.Date()
+		want := fmt.Sprintf("%04d-%02d-%02d", y, int(m), dd)
+		if got := string(d.AppendISO([]byte("x"))); got != "x"+want || d.String() != want {
+			t.Fatalf("AppendISO(%v) = %q, String %q, want %q", want, got, d.String(), want)
+		}
+	}
+	if got := (Date{}).AppendISO(nil); len(got) != 0 {
+		t.Fatalf("zero Date: %q", got)
 	}
 }

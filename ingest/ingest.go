@@ -775,8 +775,16 @@ type chunk struct {
 	readErrs []*tape.RowError // a malformed row, as the reader reported it
 	res      []tape.Result    // the row converted, rules across rows not yet applied
 	sealed   []sealedRow
-	offset   int64 // bytes of the file read when the chunk was cut (-1: unknown)
-	fatal    error // the reader stopped after this chunk
+	offset   int64    // bytes of the file read when the chunk was cut (-1: unknown)
+	fatal    error    // the reader stopped after this chunk
+	cells    []string // memory lent to the source for the rows' cells (cellLender), reused
+}
+
+// cellLender is a Source that can cut the cells of the rows it reads from memory the caller
+// lends (tape's CSV source): the import lends each chunk's, which it reuses once it is done with
+// the chunk's rows, instead of allocating every row's cells (some 200 MB at 300,000 loans).
+type cellLender interface {
+	NextInto(buf []string) (tape.Row, []string, error)
 }
 
 // sealedRow is what the converters prepare for storing a valid row: its personal data masked,
@@ -803,6 +811,7 @@ func convertChunks(ctx context.Context, src tape.Source, conv *tape.Converter, p
 	// Chunks in flight: up to 2*workers in each channel, one at each goroutine, and the ones
 	// waiting for their turn; a chunk the free list has no room for is left to the collector.
 	free := make(chan *chunk, 6*workers)
+	lender, _ := src.(cellLender)
 	var all sync.WaitGroup
 	all.Add(2)
 	go func() { // reader
@@ -812,13 +821,26 @@ func convertChunks(ctx context.Context, src tape.Source, conv *tape.Converter, p
 			var ch *chunk
 			select {
 			case ch = <-free:
-				*ch = chunk{rows: ch.rows[:0], readErrs: ch.readErrs[:0], res: ch.res, sealed: ch.sealed}
+				*ch = chunk{rows: ch.rows[:0], readErrs: ch.readErrs[:0], res: ch.res, sealed: ch.sealed, cells: ch.cells}
 			default:
 				ch = &chunk{}
 			}
 			ch.seq = seq
+			var buf []string
+			if lender != nil {
+				if ch.cells == nil {
+					ch.cells = make([]string, chunkRows*(len(src.Header())+1))
+				}
+				buf = ch.cells
+			}
 			for len(ch.rows) < chunkRows {
-				row, err := src.Next()
+				var row tape.Row
+				var err error
+				if lender != nil {
+					row, buf, err = lender.NextInto(buf)
+				} else {
+					row, err = src.Next()
+				}
 				if err == io.EOF {
 					break
 				}
@@ -982,7 +1004,9 @@ func (w *batchWriter) close() error {
 // PersonalAAD is the additional authenticated data that binds a borrower's sealed personal data to
 // its tape and borrower key.
 func PersonalAAD(contentHash, borrowerID string) []byte {
-	return []byte("reclaim/pii/v1\x00" + contentHash + "\x00" + borrowerID)
+	const prefix = "reclaim/pii/v1\x00"
+	b := make([]byte, 0, len(prefix)+len(contentHash)+1+len(borrowerID)) // one allocation, not two
+	return append(append(append(append(b, prefix...), contentHash...), 0), borrowerID...)
 }
 
 func hashReader(r io.Reader) (string, error) {

@@ -32,14 +32,15 @@ const (
 // DefaultCurrency is used where a tape or a JSON document does not name one.
 const DefaultCurrency = CNY
 
-// minorDigits lists currencies whose minor unit is not two decimal digits.
-var minorDigits = map[Currency]int{JPY: 0, "KRW": 0, "VND": 0, "BHD": 3, "KWD": 3, "OMR": 3, "JOD": 3, "TND": 3}
-
 // Digits returns the number of decimal digits of the currency's minor unit (2 unless ISO 4217 says
-// otherwise).
+// otherwise). The currencies whose minor unit is not two decimal digits are listed here (a switch:
+// every amount parsed asks, and a map look-up cost an import of 300,000 loans 40 ms).
 func (c Currency) Digits() int {
-	if d, ok := minorDigits[c]; ok {
-		return d
+	switch c {
+	case JPY, "KRW", "VND":
+		return 0
+	case "BHD", "KWD", "OMR", "JOD", "TND":
+		return 3
 	}
 	return 2
 }

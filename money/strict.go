@@ -65,5 +65,5 @@ func ParseStrict(s string, c Currency) (Amount, error) {
 	return Amount{minor: int64(v), cur: c}, nil
 }
 
-// zeros pads a fraction to the currency's minor digits (at most 3, see minorDigits).
+// zeros pads a fraction to the currency's minor digits (at most 3, see Digits).
 const zeros = "000000"

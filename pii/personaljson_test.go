@@ -79,3 +79,16 @@ func FuzzPersonalJSON(f *testing.F) {
 		checkPersonalJSON(t, p)
 	})
 }
+
+// FuzzPlainJSON: plainJSON says a string is written as it is exactly when encoding/json does.
+func FuzzPlainJSON(f *testing.F) {
+	for _, s := range []string{"", "abc", "邹燕", "a\u2028b", "\u2029", "\xe2\x80", "\xe2\x80\xa8", "\xe2\x80\xa7", "长\xff", "<", "\x1f", "\x7f", "\xe0\x9f\x80", "\xe0\xa0\x80", "\xed\x9f\xbf", "\xed\xa0\x80", "\xef\xbf\xbf", "a\xe4\xb8", "\xf0\x9f\x98\x80", "\xc3\xa9"} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, s string) {
+		b, _ := json.Marshal(s)
+		if want := string(b) == `"`+s+`"`; plainJSON(s) != want {
+			t.Fatalf("plainJSON(%q) = %v, encoding/json writes %s", s, !want, b)
+		}
+	})
+}

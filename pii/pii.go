@@ -27,6 +27,7 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"sync"
 
 	"reclaim"
 )
@@ -314,8 +315,17 @@ func (r *Keyring) Seal(plaintext, aad []byte) ([]byte, error) {
 		return nil, err
 	}
 	nonce := out[hlen : hlen+nonceSize]
-	return k.aead.Seal(out, nonce, plaintext, fullAAD(out[:hlen], aad)), nil
+	// fullAAD's bytes, in a recycled buffer: the AEAD does not keep them.
+	ap := aadBuffers.Get().(*[]byte)
+	full := append(append((*ap)[:0], out[:hlen]...), aad...)
+	sealed := k.aead.Seal(out, nonce, plaintext, full)
+	*ap = full[:0]
+	aadBuffers.Put(ap)
+	return sealed, nil
 }
+
+// aadBuffers recycles the buffers Seal writes the full additional data into.
+var aadBuffers = sync.Pool{New: func() any { b := make([]byte, 0, 256); return &b }}
 
 // Open decrypts a blob made by Seal with any key of the keyring, given the same aad. It returns
 // ErrTruncated, ErrVersion, ErrUnknownKey (naming the blob's key id) or ErrAuth; it never returns

@@ -116,7 +116,13 @@ type Division struct {
 var divisionsCSV []byte
 
 var (
-	byCode      map[string]Division
+	byCode map[string]Division
+	// byNumber mirrors byCode for the codes "nnnn00" by their first four digits: Province and
+	// Valid, asked for every loan of an import, index it instead of building a key to hash.
+	byNumber [10000]struct {
+		d  Division
+		ok bool
+	}
 	provinces   []Division
 	prefectures map[string][]Division // province code -> its prefectures, by code
 	sampler     struct {
@@ -149,6 +155,7 @@ func load(data []byte) error {
 		return fmt.Errorf("unexpected header %q", header)
 	}
 	byCode = map[string]Division{}
+	clear(byNumber[:])
 	provinces = nil
 	prefectures = map[string][]Division{}
 	for {
@@ -196,6 +203,8 @@ func load(data []byte) error {
 			return fmt.Errorf("%s: county-level codes are not listed", d.Code)
 		}
 		byCode[d.Code] = d
+		n := digits4(d.Code)
+		byNumber[n].d, byNumber[n].ok = d, true
 	}
 	sort.Slice(provinces, func(i, j int) bool { return provinces[i].Code < provinces[j].Code })
 	for _, p := range provinces {
@@ -244,6 +253,11 @@ func prefectureShare(d Division) float64 {
 	return 1
 }
 
+// digits4 is the number the first four characters of a 6-digit code make.
+func digits4(code string) int {
+	return int(code[0]-'0')*1000 + int(code[1]-'0')*100 + int(code[2]-'0')*10 + int(code[3]-'0')
+}
+
 func isDigits6(s string) bool {
 	if len(s) != 6 {
 		return false
@@ -270,7 +284,8 @@ func Province(code string) (Division, bool) {
 	if !isDigits6(code) {
 		return Division{}, false
 	}
-	return Lookup(code[:2] + "0000")
+	p := &byNumber[int(code[0]-'0')*1000+int(code[1]-'0')*100]
+	return p.d, p.ok
 }
 
 // Prefecture returns the prefecture code of a 6-digit code (its first four digits followed by
@@ -294,8 +309,7 @@ func Valid(code string) bool {
 	case code[2:4] == "00":
 		return code[4:] == "00"
 	default:
-		_, ok := byCode[code[:4]+"00"]
-		return ok
+		return byNumber[digits4(code)].ok
 	}
 }
 

@@ -3,6 +3,7 @@ package region
 import (
 	"bufio"
 	"bytes"
+	"fmt"
 	"math"
 	"math/rand/v2"
 	"strings"
@@ -340,5 +341,33 @@ func TestLoadRejectsBadData(t *testing.T) {
 	}
 	if err := load([]byte("# c\n" + head + "110000,北京市,Beijing,North,21.89\n110100,x,x,,\n")); err != nil {
 		t.Errorf("minimal table: %v", err)
+	}
+}
+
+// TestIndexedLookups: Province and Valid, which index byNumber, answer as look-ups in byCode do,
+// for every 6-digit code and a few that are not.
+func TestIndexedLookups(t *testing.T) {
+	codes := []string{"", "11000", "1100000", "11000a", "a10000", "１10000"}
+	for n := 0; n < 1000000; n++ {
+		codes = append(codes, fmt.Sprintf("%06d", n))
+	}
+	for _, code := range codes {
+		var want Division
+		ok := isDigits6(code)
+		if ok {
+			want, ok = byCode[code[:2]+"0000"]
+		}
+		if got, gok := Province(code); got != want || gok != ok {
+			t.Fatalf("Province(%q) = %v %v, want %v %v", code, got, gok, want, ok)
+		}
+		valid := ok
+		if valid && code[2:4] == "00" {
+			valid = code[4:] == "00"
+		} else if valid {
+			_, valid = byCode[code[:4]+"00"]
+		}
+		if Valid(code) != valid {
+			t.Fatalf("Valid(%q) = %v", code, !valid)
+		}
 	}
 }

@@ -3,6 +3,7 @@ package tape
 import (
 	"strconv"
 	"strings"
+	"sync/atomic"
 
 	"reclaim"
 	"reclaim/cnid"
@@ -122,6 +123,21 @@ type Converter struct {
 	ref      string
 	cutOff   date.Date
 	derived  []Field
+	// lastRef and lastCur hold copies of the portfolio id and currency of a recent row: a tape
+	// has one of each, so rows share them instead of pointing into their own records (which the
+	// loans would otherwise keep alive until they are stored), and the rules across rows compare
+	// them without reading each record again.
+	lastRef, lastCur atomic.Pointer[string]
+}
+
+// shared returns v, as the copy p holds when that is equal, else as a new copy p then holds.
+func shared(p *atomic.Pointer[string], v string) string {
+	if s := p.Load(); s != nil && *s == v {
+		return *s
+	}
+	s := strings.Clone(v)
+	p.Store(&s)
+	return s
 }
 
 // NewConverter returns a converter for rows of a source with the given info.
@@ -170,7 +186,7 @@ func (c *Converter) ConvertRow(row Row, out *Result) {
 
 	cur := money.DefaultCurrency
 	if raw, _, ok := c.layout.Value(FCurrency, row.Cells); ok {
-		cc := money.Currency(strings.ToUpper(raw))
+		cc := money.Currency(shared(&c.lastCur, strings.ToUpper(raw)))
 		if !cc.Valid() {
 			cx.fail(FCurrency, raw, RuleCurrency, "row.currency", nil)
 		} else {
@@ -179,7 +195,7 @@ func (c *Converter) ConvertRow(row Row, out *Result) {
 	}
 	l.Currency = cur
 
-	l.PortfolioRef = cx.text(FPortfolioID)
+	l.PortfolioRef = shared(&c.lastRef, cx.text(FPortfolioID))
 	l.CutOffDate = cx.date(FCutOffDate)
 	// Clone the keys: maps that outlive the row (uniqueness, borrowers) would otherwise pin the
 	// whole record the reader allocated.
@@ -208,11 +224,11 @@ func (c *Converter) ConvertRow(row Row, out *Result) {
 	l.LastPaymentAmount = cx.money(FLastPaymentAmount, cur)
 	l.LegalStatus = reclaim.LegalStatus(cx.enum(FLegalStatus))
 	l.LegalStartDate = cx.date(FLegalStartDate)
-	l.Court = cx.text(FCourt)
+	l.Court = strings.Clone(cx.text(FCourt)) // the loan keeps no part of the record alive
 	l.LimitationExpiryDate = cx.date(FLimitationExpiry)
 	l.BirthDate = cx.date(FBirthDate)
 	l.Age = cx.count(FAge, -1)
-	l.RegionCode = cx.text(FRegionCode)
+	l.RegionCode = strings.Clone(cx.text(FRegionCode))
 	l.Deceased = cx.boolean(FDeceased)
 	l.Bankrupt = cx.boolean(FBankrupt)
 	l.PhoneAvailable = cx.boolean(FPhoneAvailable)
@@ -529,7 +545,7 @@ func (cx *rowCtx) sumOf(f Field, b *Binding, cur money.Currency) money.Amount {
 		if p.Column >= len(cx.row.Cells) {
 			continue
 		}
-		v := strings.TrimSpace(cx.row.Cells[p.Column])
+		v := trimCell(cx.row.Cells[p.Column])
 		if v == "" {
 			continue
 		}

@@ -21,8 +21,7 @@ import (
 // time, so memory use is bounded by the longest record.
 type csvSource struct {
 	closer io.Closer
-	r      *csv.Reader
-	guard  *guardReader
+	r      *recordReader
 	name   string
 	header []string
 	width  int // cells in the header record as written (before trailing empty cells are dropped)
@@ -32,26 +31,7 @@ type csvSource struct {
 	fatal  error
 }
 
-// guardReader counts decoded bytes and fails once a single record grows beyond limit.
-type guardReader struct {
-	r       io.Reader
-	n       int64
-	start   int64
-	limit   int64
-	tripped bool
-}
-
 var errRecordTooLarge = errors.New("record too large")
-
-func (g *guardReader) Read(p []byte) (int, error) {
-	if g.n-g.start > g.limit {
-		g.tripped = true
-		return 0, errRecordTooLarge
-	}
-	n, err := g.r.Read(p)
-	g.n += int64(n)
-	return n, err
-}
 
 func newCSVSource(br *bufio.Reader, c io.Closer, name string, opts OpenOptions) (*csvSource, error) {
 	enc, ok := normalizeEncoding(opts.Encoding)
@@ -85,7 +65,7 @@ func newCSVSource(br *bufio.Reader, c io.Closer, name string, opts OpenOptions) 
 			enc = "gb18030"
 		}
 	}
-	var text io.Reader = br
+	text := br
 	switch enc {
 	case "utf-8":
 		s.utf8 = true
@@ -95,23 +75,20 @@ func newCSVSource(br *bufio.Reader, c io.Closer, name string, opts OpenOptions) 
 		}
 	case "gbk":
 		s.info.Encoding = "gbk"
-		text = transform.NewReader(br, simplifiedchinese.GBK.NewDecoder())
+		text = bufio.NewReaderSize(transform.NewReader(br, simplifiedchinese.GBK.NewDecoder()), sniffSize)
 	case "gb18030":
 		s.info.Encoding = "gb18030"
-		text = transform.NewReader(br, simplifiedchinese.GB18030.NewDecoder())
+		text = bufio.NewReaderSize(transform.NewReader(br, simplifiedchinese.GB18030.NewDecoder()), sniffSize)
 	}
 	limit := int64(opts.MaxRecordBytes)
 	if limit <= 0 {
 		limit = defaultMaxRecordBytes
 	}
-	s.guard = &guardReader{r: text, limit: limit}
-	s.r = csv.NewReader(s.guard)
-	s.r.FieldsPerRecord = -1
-	s.r.LazyQuotes = false
-	s.r.Comma = opts.Delimiter
-	if s.r.Comma == 0 {
-		s.r.Comma = detectDelimiter(sniffText(head, enc), opts.headerRow())
+	comma := opts.Delimiter
+	if comma == 0 {
+		comma = detectDelimiter(sniffText(head, enc), opts.headerRow())
 	}
+	s.r = newRecordReader(text, comma, limit)
 	if err := s.readHeader(opts.headerRow()); err != nil {
 		return nil, err
 	}
@@ -223,15 +200,13 @@ func detectDelimiter(head []byte, headerRow int) rune {
 
 func (s *csvSource) readHeader(headerRow int) error {
 	for {
-		rec, err := s.r.Read()
+		rec, line, _, err := s.r.read()
 		if err != nil {
 			if err == io.EOF {
 				return fmt.Errorf("tape: %s: no header row (the file is empty, or has fewer than %d lines)", s.name, headerRow)
 			}
 			return fmt.Errorf("tape: %s: reading the header: %w", s.name, s.readError(err))
 		}
-		s.guard.start = s.r.InputOffset()
-		line, _ := s.r.FieldPos(0)
 		s.last = line
 		if line < headerRow || blankRecord(rec) {
 			continue
@@ -259,8 +234,8 @@ func (s *csvSource) readHeader(headerRow int) error {
 
 // readError turns a csv.Reader error into a located message.
 func (s *csvSource) readError(err error) error {
-	if s.guard.tripped {
-		return fmt.Errorf("the record after line %d is longer than %d bytes: a quote that is never closed, or not a CSV file", s.last, s.guard.limit)
+	if s.r.feed.tripped {
+		return fmt.Errorf("the record after line %d is longer than %d bytes: a quote that is never closed, or not a CSV file", s.last, s.r.feed.limit)
 	}
 	var pe *csv.ParseError
 	if errors.As(err, &pe) {
@@ -306,6 +281,18 @@ func (s *csvSource) Close() error {
 	return nil
 }
 
+// NextInto is Next, except that the cells of a row read without encoding/csv (a record without
+// quotes) are cut from the front of buf when it has room; it returns the rest of buf. The caller
+// lends buf's memory to the rows: it must not write to it, or lend it again, while it uses them.
+// (An import reads its rows in chunks and lends each chunk the same memory every time it is
+// filled, instead of allocating each row's cells.)
+func (s *csvSource) NextInto(buf []string) (Row, []string, error) {
+	s.r.lend = buf
+	row, err := s.Next()
+	buf, s.r.lend = s.r.lend, nil
+	return row, buf, err
+}
+
 // Next implements Source. Syntax errors and rows whose cell count differs from the header come
 // back as *RowError with the row's line, and the next call reads on; any other error (I/O, an
 // over-long record) is final and returned again on every later call.
@@ -314,23 +301,20 @@ func (s *csvSource) Next() (Row, error) {
 		return Row{}, s.fatal
 	}
 	for {
-		rec, err := s.r.Read()
+		rec, line, valid, err := s.r.read()
 		if err != nil {
-			if err == io.EOF && !s.guard.tripped {
+			if err == io.EOF && !s.r.feed.tripped {
 				return Row{}, io.EOF
 			}
 			e := s.readError(err)
 			var re *RowError
 			if errors.As(e, &re) {
-				s.guard.start = s.r.InputOffset()
 				s.last = re.Line
 				return Row{Line: re.Line}, re
 			}
 			s.fatal = fmt.Errorf("tape: %s: %w", s.name, e)
 			return Row{}, s.fatal
 		}
-		s.guard.start = s.r.InputOffset()
-		line, _ := s.r.FieldPos(0)
 		s.last = line
 		if blankRecord(rec) {
 			continue
@@ -347,6 +331,9 @@ func (s *csvSource) Next() (Row, error) {
 			}
 		}
 		row.Cells = rec[:len(s.header)]
+		if s.utf8 && valid {
+			return row, nil // the whole line is valid UTF-8
+		}
 		for i, c := range row.Cells {
 			if s.utf8 && !utf8.ValidString(c) {
 				return row, rowError(line, s.header[i], strings.ToValidUTF8(c, "\uFFFD"), "encoding", "row.encoding_utf8", nil)

@@ -3,8 +3,10 @@ package tape
 import (
 	"bytes"
 	"errors"
+	"fmt"
 	"io"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 
@@ -417,4 +419,53 @@ func TestCSVDelimiterInGBKTrailByte(t *testing.T) {
 			t.Fatalf("encoding %q: row %+v %v, want one cell a|", enc, row, err)
 		}
 	}
+}
+
+// FuzzCSVSourceNextInto: reading with NextInto, lending memory that is reused every few rows as
+// an import reuses its chunks', gives the rows and errors Next gives.
+func FuzzCSVSourceNextInto(f *testing.F) {
+	for _, name := range []string{"basic.csv", "gbk_zh.csv", "utf8_bom_zh.csv", "truncated.csv", "ragged.csv", "empty_rows.csv", "multiline.csv", "bare_quote.csv", "semicolon.csv"} {
+		b, err := readTestdata(name)
+		if err != nil {
+			f.Fatal(err)
+		}
+		f.Add(b, uint8(0))
+	}
+	f.Add([]byte("a,b\nc,d\ne,f,g\n\"h\",i\n"), uint8(3))
+	f.Fuzz(func(t *testing.T, data []byte, size uint8) {
+		opts := OpenOptions{MaxRecordBytes: 1 << 16}
+		want, err := OpenReader(bytes.NewReader(data), "fuzz.csv", opts)
+		if err != nil {
+			return
+		}
+		defer want.Close()
+		got, err := OpenReader(bytes.NewReader(data), "fuzz.csv", opts)
+		if err != nil {
+			t.Fatalf("opened once, not twice: %v", err)
+		}
+		defer got.Close()
+		lender := got.(interface {
+			NextInto([]string) (Row, []string, error)
+		})
+		mem := make([]string, int(size%64))
+		buf := mem
+		for i := 0; i < 1<<16; i++ {
+			if i%3 == 0 {
+				buf = mem // the rows read before are done with: lend the memory again
+			}
+			wrow, werr := want.Next()
+			row, rest, err := lender.NextInto(buf)
+			buf = rest
+			if fmt.Sprint(err) != fmt.Sprint(werr) || row.Line != wrow.Line || !slices.Equal(row.Cells, wrow.Cells) {
+				t.Fatalf("row %d: NextInto %+v %v, Next %+v %v", i, row, err, wrow, werr)
+			}
+			if werr != nil {
+				var re *RowError
+				if errors.As(werr, &re) {
+					continue
+				}
+				return
+			}
+		}
+	})
 }

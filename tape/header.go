@@ -9,6 +9,7 @@ import (
 	"os"
 	"slices"
 	"sort"
+	"strings"
 
 	"reclaim"
 	"reclaim/date"
@@ -89,10 +90,13 @@ func DPDBucket(dpd int) string {
 	return DPDBuckets[0].Key
 }
 
-// HeaderBuilder accumulates a PoolHeader one loan at a time in bounded memory: each borrower's
-// claim (for the borrower count and the largest and average claim per borrower) is summed in a map
-// of at most borrowerSpill borrowers, spilled to a temporary file as a sorted run when full, and
-// the runs are merged when the header is asked for. Call Close to release the files.
+// HeaderBuilder accumulates a PoolHeader one loan at a time in bounded memory: each loan's
+// borrower and claim (for the borrower count and the largest and average claim per borrower) is
+// appended to a list of at most borrowerSpill entries; a full list is sorted and summed by
+// borrower, and kept if that halved it, else spilled to a temporary file as a sorted run; the runs
+// are merged when the header is asked for. Call Close to release the files. (A list sorted now and
+// then costs less than a map of the borrowers, which an import updated for every loan at random
+// places in a few megabytes.)
 type HeaderBuilder struct {
 	h                         PoolHeader
 	cur                       money.Currency
@@ -101,20 +105,27 @@ type HeaderBuilder struct {
 	w, wDPD                   float64
 	wAge, wAgeSum             float64
 	wLine, wLineSum           float64
-	borrowers                 map[string]int64
+	borrowers                 []borrowerClaim
 	runs                      []*os.File // sorted (borrower, claim) runs, already unlinked
 	err                       error      // a run could not be written
 	strata                    [7]map[string]*Stratum
 	overflow                  bool
 }
 
-// borrowerSpill is the number of borrowers a HeaderBuilder sums in memory before it spills them
-// to a sorted run (about 100 bytes each in the map).
+// borrowerSpill is the number of claims a HeaderBuilder holds in memory (24 bytes each, and the
+// borrower ids) before it sums them by borrower and, unless that halves them, spills them to a
+// sorted run.
 var borrowerSpill = 1 << 16
+
+// borrowerClaim is a borrower's claim: one loan's, or the sum of several.
+type borrowerClaim struct {
+	id    string
+	claim int64
+}
 
 // NewHeaderBuilder returns an empty builder.
 func NewHeaderBuilder() *HeaderBuilder {
-	b := &HeaderBuilder{borrowers: make(map[string]int64, 1024)}
+	b := &HeaderBuilder{}
 	for i := range b.strata {
 		b.strata[i] = map[string]*Stratum{}
 	}
@@ -150,9 +161,12 @@ func (b *HeaderBuilder) Add(l *reclaim.Loan) {
 		b.wLine += w * float64(l.OriginalAmount.Minor())
 		b.wLineSum += w
 	}
-	b.borrowers[l.BorrowerID] += l.TotalClaim.Minor()
+	b.borrowers = append(b.borrowers, borrowerClaim{l.BorrowerID, l.TotalClaim.Minor()})
 	if len(b.borrowers) >= borrowerSpill && b.err == nil {
-		b.err = b.spill()
+		b.sumBorrowers()
+		if len(b.borrowers) >= borrowerSpill/2 {
+			b.err = b.spill()
+		}
 	}
 
 	b.stratum(0, string(l.FiveCategory), l)
@@ -364,8 +378,26 @@ func (b *HeaderBuilder) Close() error {
 	return first
 }
 
-// spill writes the borrowers in memory to a new run, sorted by borrower, and empties the map.
-// The file is unlinked at once, so nothing is left behind if the process dies.
+// sumBorrowers sorts the claims in memory by borrower and sums each borrower's into one.
+func (b *HeaderBuilder) sumBorrowers() {
+	bs := b.borrowers
+	slices.SortFunc(bs, func(x, y borrowerClaim) int { return strings.Compare(x.id, y.id) })
+	n := 0
+	for i := range bs {
+		if n > 0 && bs[n-1].id == bs[i].id {
+			bs[n-1].claim += bs[i].claim
+			continue
+		}
+		bs[n] = bs[i]
+		n++
+	}
+	clear(bs[n:])
+	b.borrowers = bs[:n]
+}
+
+// spill writes the claims in memory, summed by borrower (sumBorrowers), to a new run, sorted by
+// borrower, and empties the list. The file is unlinked at once, so nothing is left behind if the
+// process dies.
 func (b *HeaderBuilder) spill() error {
 	f, err := os.CreateTemp("", "reclaim-header-*.run")
 	if err != nil {
@@ -373,18 +405,13 @@ func (b *HeaderBuilder) spill() error {
 	}
 	os.Remove(f.Name())
 	b.runs = append(b.runs, f)
-	keys := make([]string, 0, len(b.borrowers))
-	for k := range b.borrowers {
-		keys = append(keys, k)
-	}
-	slices.Sort(keys)
 	w := bufio.NewWriterSize(f, 1<<16)
 	var buf [2 * binary.MaxVarintLen64]byte
-	for _, k := range keys {
-		n := binary.PutUvarint(buf[:], uint64(len(k)))
+	for _, c := range b.borrowers {
+		n := binary.PutUvarint(buf[:], uint64(len(c.id)))
 		w.Write(buf[:n])
-		w.WriteString(k)
-		n = binary.PutVarint(buf[:], b.borrowers[k])
+		w.WriteString(c.id)
+		n = binary.PutVarint(buf[:], c.claim)
 		if _, err := w.Write(buf[:n]); err != nil {
 			return err
 		}
@@ -393,25 +420,22 @@ func (b *HeaderBuilder) spill() error {
 		return err
 	}
 	clear(b.borrowers)
+	b.borrowers = b.borrowers[:0]
 	return nil
 }
 
 // borrowerTotals returns the number of distinct borrowers and the largest claim of one, merging
 // the spilled runs with the borrowers still in memory.
 func (b *HeaderBuilder) borrowerTotals() (count, largest int64, err error) {
+	b.sumBorrowers()
 	if len(b.runs) == 0 {
-		for _, v := range b.borrowers {
-			largest = max(largest, v)
+		for _, c := range b.borrowers {
+			largest = max(largest, c.claim)
 		}
 		return int64(len(b.borrowers)), largest, nil
 	}
-	keys := make([]string, 0, len(b.borrowers))
-	for k := range b.borrowers {
-		keys = append(keys, k)
-	}
-	slices.Sort(keys)
 	h := &runHeap{}
-	mem := &runCursor{keys: keys, mem: b.borrowers}
+	mem := &runCursor{mem: b.borrowers}
 	if mem.next() {
 		h.cs = append(h.cs, mem)
 	}
@@ -456,22 +480,21 @@ func (b *HeaderBuilder) borrowerTotals() (count, largest int64, err error) {
 	return count, largest, nil
 }
 
-// runCursor walks one sorted run: a spilled file, or the sorted keys of the map in memory.
+// runCursor walks one sorted run: a spilled file, or the claims in memory (summed).
 type runCursor struct {
-	r    *bufio.Reader
-	keys []string
-	mem  map[string]int64
-	key  string
-	val  int64
-	err  error
+	r   *bufio.Reader
+	mem []borrowerClaim
+	key string
+	val int64
+	err error
 }
 
 func (c *runCursor) next() bool {
 	if c.r == nil {
-		if len(c.keys) == 0 {
+		if len(c.mem) == 0 {
 			return false
 		}
-		c.key, c.val, c.keys = c.keys[0], c.mem[c.keys[0]], c.keys[1:]
+		c.key, c.val, c.mem = c.mem[0].id, c.mem[0].claim, c.mem[1:]
 		return true
 	}
 	n, err := binary.ReadUvarint(c.r)

@@ -6,6 +6,7 @@ import (
 	"sort"
 	"strconv"
 	"strings"
+	"unicode/utf8"
 
 	"reclaim/money"
 )
@@ -358,7 +359,7 @@ func (l *Layout) Value(f Field, cells []string) (raw string, b *Binding, ok bool
 		var parts []string
 		for _, p := range b.Parts {
 			if p.Column < len(cells) {
-				if v := strings.TrimSpace(cells[p.Column]); v != "" {
+				if v := trimCell(cells[p.Column]); v != "" {
 					parts = append(parts, v)
 				}
 			}
@@ -368,9 +369,9 @@ func (l *Layout) Value(f Field, cells []string) (raw string, b *Binding, ok bool
 	} else if b.Column < 0 {
 		raw = b.Const
 	} else if b.Column < len(cells) {
-		raw = strings.TrimSpace(cells[b.Column])
+		raw = trimCell(cells[b.Column])
 		if raw == "" && b.FallbackHeader != "" && b.Fallback < len(cells) {
-			raw = strings.TrimSpace(cells[b.Fallback])
+			raw = trimCell(cells[b.Fallback])
 		}
 	}
 	if b.Values != nil {
@@ -401,7 +402,7 @@ func (l *Layout) ExtrasOf(cells []string) map[string]string {
 	for _, e := range l.Extras {
 		v := ""
 		if e.Column < len(cells) {
-			v = strings.TrimSpace(cells[e.Column])
+			v = trimCell(cells[e.Column])
 		}
 		out[e.Name] = v
 	}
@@ -419,4 +420,42 @@ func (l *Layout) Missing() []Field {
 		}
 	}
 	return out
+}
+
+// trimCell is strings.TrimSpace(s), returning s at once when neither end can be white space: an
+// ASCII character other than a space, or a character whose first byte (or, at the end, whose
+// last two or three bytes) no white-space character of Unicode has (those start with C2, E1, E2
+// or E3). Chinese text then needs no decoding.
+func trimCell(s string) string {
+	n := len(s)
+	if n == 0 {
+		return s
+	}
+	switch c := s[0]; {
+	case c < utf8.RuneSelf:
+		if asciiSpace(c) {
+			return strings.TrimSpace(s)
+		}
+	case c == 0xC2 || c == 0xE1 || c == 0xE2 || c == 0xE3:
+		return strings.TrimSpace(s)
+	}
+	if c := s[n-1]; c < utf8.RuneSelf {
+		if asciiSpace(c) {
+			return strings.TrimSpace(s)
+		}
+		return s
+	}
+	if n >= 2 && s[n-2] == 0xC2 {
+		return strings.TrimSpace(s)
+	}
+	if n >= 3 {
+		if c := s[n-3]; c == 0xE1 || c == 0xE2 || c == 0xE3 {
+			return strings.TrimSpace(s)
+		}
+	}
+	return s
+}
+
+func asciiSpace(c byte) bool {
+	return c == ' ' || c == '\t' || c == '\n' || c == '\v' || c == '\f' || c == '\r'
 }

@@ -6,6 +6,7 @@ import (
 	"os"
 	"strings"
 	"testing"
+	"unicode"
 
 	"github.com/google/go-cmp/cmp"
 
@@ -280,5 +281,30 @@ func TestLayoutFallback(t *testing.T) {
 	}
 	if _, err := ParseMapping([]byte("fallbacks:\n  default_dat: issued\n"), "m.yaml"); err == nil || !strings.Contains(err.Error(), "default_date") {
 		t.Errorf("unknown field in fallbacks: %v", err)
+	}
+}
+
+// FuzzTrimCell: trimCell is strings.TrimSpace.
+func FuzzTrimCell(f *testing.F) {
+	for _, s := range []string{"", " ", "a", " a", "a ", "长", "\u3000长\u3000", "长\u00a0", "\u0085x", "x\u2028", "\u1680", "长\u205f",
+		"\xe3", "\xc2", "a\xe2\x80", "\xe2\x80\x8a", "a\xc2\xa0", "\xe3\x80\x80", "中文\t", "\x85", "\xff "} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, s string) {
+		if got, want := trimCell(s), strings.TrimSpace(s); got != want {
+			t.Fatalf("trimCell(%q) = %q, want %q", s, got, want)
+		}
+	})
+}
+
+// TestTrimCellEveryRune: every character, alone or between letters, at either end.
+func TestTrimCellEveryRune(t *testing.T) {
+	for r := rune(0); r <= unicode.MaxRune; r++ {
+		c := string(r)
+		for _, s := range []string{c, "a" + c, c + "a", "长" + c, c + "长"} {
+			if got, want := trimCell(s), strings.TrimSpace(s); got != want {
+				t.Fatalf("trimCell(%q) = %q, want %q", s, got, want)
+			}
+		}
 	}
 }

@@ -166,6 +166,37 @@ func foldValueSlow(v string) string {
 
 // lookupEnum returns the canonical value of a seller's label for an enum field.
 func lookupEnum(f Field, v string) (string, bool) {
+	if f >= 0 && int(f) < NumFields {
+		for _, w := range enumExact[f] {
+			if v == w.v {
+				return w.e, w.ok
+			}
+		}
+	}
+	return lookupEnumFolded(f, v)
+}
+
+// exactEnum is lookupEnum's answer for a cell that is written exactly v.
+type exactEnum struct {
+	v, e string
+	ok   bool
+}
+
+// enumExact holds lookupEnum's answers for each enum field's canonical values as written, the
+// usual cells of a tape in Reclaim's schema: they are found by comparing strings, without folding
+// the cell ("consumer_loan" would be copied without its '_') and two map look-ups.
+var enumExact = func() [NumFields][]exactEnum {
+	var m [NumFields][]exactEnum
+	for i := range Fields {
+		for _, e := range Fields[i].Enum {
+			c, ok := lookupEnumFolded(Field(i), e)
+			m[i] = append(m[i], exactEnum{v: e, e: c, ok: ok})
+		}
+	}
+	return m
+}()
+
+func lookupEnumFolded(f Field, v string) (string, bool) {
 	k := foldValue(v)
 	if e, ok := foldedEnum[f][k]; ok {
 		return e, true
@@ -195,6 +226,41 @@ var foldedEnum = func() [NumFields]map[string]string {
 // lookupBool reads a yes/no cell for field f. absolute reports a word that means one thing for
 // the field whatever its column's header (失联), to which a column's inversion does not apply.
 func lookupBool(f Field, v string) (value, absolute, ok bool) {
+	if f >= 0 && int(f) < NumFields {
+		for _, w := range boolExact[f] {
+			if v == w.v {
+				return w.value, w.absolute, w.ok
+			}
+		}
+	}
+	return lookupBoolFolded(f, v)
+}
+
+// exactBool is lookupBool's answer for a cell that is written exactly v.
+type exactBool struct {
+	v                   string
+	value, absolute, ok bool
+}
+
+// commonBoolCells are the yes/no cells most tapes write, whose look-up boolExact holds for every
+// field, so that they are found without folding the cell and two map look-ups.
+var commonBoolCells = []string{"true", "false", "是", "否", "Y", "N", "y", "n", "1", "0", "有", "无", "TRUE", "FALSE", "yes", "no"}
+
+var boolExact = func() [NumFields][]exactBool {
+	var m [NumFields][]exactBool
+	for i := range Fields {
+		if Fields[i].Kind != Bool {
+			continue
+		}
+		for _, v := range commonBoolCells {
+			t, abs, ok := lookupBoolFolded(Field(i), v)
+			m[i] = append(m[i], exactBool{v: v, value: t, absolute: abs, ok: ok})
+		}
+	}
+	return m
+}()
+
+func lookupBoolFolded(f Field, v string) (value, absolute, ok bool) {
 	k := foldValue(v)
 	if s, hit := fieldBoolWords[f][k]; hit {
 		return s == "true", true, true

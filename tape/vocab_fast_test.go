@@ -6,8 +6,9 @@ import (
 	"pgregory.net/rapid"
 )
 
-// The allocation-free path of foldValue and the precomputed canonical forms of lookupEnum give
-// exactly what folding every value (and every canonical value, in order) gives.
+// The allocation-free path of foldValue and the precomputed canonical forms of lookupEnum (and the
+// precomputed common cells of lookupBool) give exactly what folding every value (and every
+// canonical value, in order) gives.
 func TestFoldFastPathEqualsSlow(t *testing.T) {
 	alphabet := []rune("abcXYZ019 -_\t\r\n·\u3000ＡＢｃ－是否有无NnYy.%/\u00a0\u0085")
 	rapid.Check(t, func(rt *rapid.T) {
@@ -18,6 +19,19 @@ func TestFoldFastPathEqualsSlow(t *testing.T) {
 		}
 		for i := range Fields {
 			f := Field(i)
+			if Fields[i].Kind == Bool {
+				for _, c := range append([]string{v}, commonBoolCells...) {
+					k := foldValueSlow(c)
+					s, abs := fieldBoolWords[f][k], true
+					if s == "" {
+						s, abs = boolWords[k], false
+					}
+					t1, abs1, ok1 := lookupBool(f, c)
+					if want := s == "true"; t1 != want || abs1 != (abs && s != "") || ok1 != (s != "") {
+						rt.Fatalf("lookupBool(%s, %q) = %v %v %v, want %q (absolute %v)", f, c, t1, abs1, ok1, s, abs)
+					}
+				}
+			}
 			if len(Fields[i].Enum) == 0 {
 				continue
 			}
