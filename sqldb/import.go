@@ -70,9 +70,10 @@ type Import struct {
 
 	portfolioID int64
 	sellerID    int64
-	// borrowers holds the borrowers of the current chunk and a few before it (bounded by
-	// recentBorrowers); seenRefs answers "certainly new" for most borrowers, and the others are
-	// looked up in the transaction (resolveBorrowers), so memory does not grow with the tape.
+	// borrowers and older hold the borrowers of the recent chunks, in two generations (each
+	// bounded by recentBorrowers); seenRefs answers "certainly new" for most other borrowers, and
+	// the rest are looked up in the transaction (resolveBorrowers), so memory does not grow with
+	// the tape.
 	borrowers    map[string]borrowerState
 	older        map[string]borrowerState // the generation before borrowers (resolveBorrowers)
 	olderUpTo    int64                    // older holds borrowers of chunks up to this one
@@ -87,7 +88,7 @@ type Import struct {
 	claim        int64
 
 	pg      *pgBufs                 // PostgreSQL: the COPY buffers (addLoansPG)
-	pipe    *importPipe             // SQLite, after Pipeline: the goroutine that runs the INSERTs
+	pipe    *importPipe             // after Pipeline: the goroutine that stores the chunks
 	stmts   map[stmtKey]driver.Stmt // SQLite multi-row INSERTs by table and row count, on the driver
 	nv      []driver.NamedValue     // SQLite: reused arguments, ordinals preset
 	raw     *sqliteWriter           // SQLite: the INSERTs below database/sql (sqlite_importwrite.go), nil through the driver
@@ -579,7 +580,7 @@ func (imp *Import) flushRows(ctx context.Context, table, cols string, ncols int,
 	})
 }
 
-// sqliteChunk holds the values of one chunk of rows for the four tables an import writes on
+// sqliteChunk holds the values of one chunk of rows for the three tables an import writes on
 // SQLite, in the order they are inserted.
 type sqliteChunk struct {
 	ctx                      context.Context
@@ -718,7 +719,7 @@ func (imp *Import) addLoansSQLite(ctx context.Context, rows []LoanRow) error {
 			}
 		}
 		if len(imp.prows) > 0 {
-			c.pii = make([]any, 0, 3*len(imp.prows))
+			c.pii = make([]any, 0, 4*len(imp.prows))
 			for _, r := range imp.prows {
 				c.pii = append(c.pii, r.id, r.keyID, r.sealed, encodeBlindTerms(r.blind))
 			}
@@ -969,7 +970,7 @@ func (imp *Import) copyLoan(c *copyBuf, bid int64, l *reclaim.Loan) error {
 	return c.err
 }
 
-// pgBatch is one chunk's rows in binary COPY format for the four tables an import fills on
+// pgBatch is one chunk's rows in binary COPY format for the three tables an import fills on
 // PostgreSQL, built whole before any is sent (encodeBatch), so that a pipelined session's
 // goroutine sends one chunk while the caller builds the next.
 type pgBatch struct {
@@ -1085,7 +1086,8 @@ func (imp *Import) copyBatch(b *pgBatch) error {
 }
 
 // encodeBatch writes the binary COPY rows of chunk's loans (bids[i] is row i's borrower id) and
-// of the chunk's new borrowers, their PII and their blind-index rows (imp.brows, imp.prows) into b.
+// of the chunk's new borrowers and their PII with its blind-index terms (imp.brows, imp.prows)
+// into b.
 func (imp *Import) encodeBatch(b *pgBatch, chunk []LoanRow, bids []int64) error {
 	c := &b.loans
 	c.start()

@@ -1,6 +1,7 @@
 package sqldb_test
 
 import (
+	"bytes"
 	"context"
 	"os"
 	"path/filepath"
@@ -98,6 +99,41 @@ func TestBlindIndexImportAndBackfill(t *testing.T) {
 		}
 		if err := db.AddBlindIndex(ctx, p2.ID, map[string][]workout.BlindTerm{"nobody": nil}); reclaim.ErrorCode(err) != reclaim.ENOTFOUND {
 			t.Fatalf("unknown borrower: %v", err)
+		}
+		// A term added later joins the borrower's terms (stored beside its sealed data); the same
+		// term again changes nothing.
+		termsOf := func(ref string) int {
+			all, err := sqldb.BlindTermsForTest(ctx, db)
+			if err != nil {
+				t.Fatal(err)
+			}
+			n := 0
+			for _, x := range all {
+				if x.BorrowerRef == ref {
+					n++
+				}
+			}
+			return n
+		}
+		refs, _, err := db.BorrowersWithoutBlindIndex(ctx, rep.PortfolioID, 0, 1)
+		if err != nil || len(refs) != 0 {
+			t.Fatalf("the indexed portfolio has borrowers without terms: %v %v", refs, err)
+		}
+		var ref string
+		if err := db.ReadTx(ctx, func(tx *sqldb.Tx) error {
+			return tx.QueryRow(ctx, `SELECT borrower_ref FROM borrowers WHERE portfolio_id = ? ORDER BY id LIMIT 1`, p2.ID).Scan(&ref)
+		}); err != nil {
+			t.Fatal(err)
+		}
+		had := termsOf(ref)
+		extra := map[string][]workout.BlindTerm{ref: {{Kind: "phone", Hash: bytes.Repeat([]byte{9}, 32)}}}
+		for round := 0; round < 2; round++ {
+			if err := db.AddBlindIndex(ctx, p2.ID, extra); err != nil {
+				t.Fatal(err)
+			}
+			if got := termsOf(ref); had == 0 || got != had+1 {
+				t.Fatalf("round %d: borrower %s has %d terms, had %d", round, ref, got, had)
+			}
 		}
 		if err := db.BindBlindKey(ctx, bk.Fingerprint()); err != nil {
 			t.Fatal(err)
