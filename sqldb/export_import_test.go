@@ -1,5 +1,7 @@
 package sqldb
 
+import "time"
+
 // SetRecentBorrowers lowers the number of borrowers an import keeps in memory, so that a small
 // test exercises the look-ups of borrowers seen in earlier chunks; it returns the restore.
 func SetRecentBorrowers(n int) (restore func()) {
@@ -25,3 +27,11 @@ const LoanColumnsForTest = loanColumns
 // ImportLookupsForTest returns how many chunks of a session looked borrowers up in the
 // transaction, and how many of those first waited for every queued chunk to be stored.
 func ImportLookupsForTest(imp *Import) (lookups, drained int) { return imp.lookups, imp.lookupDrains }
+
+// SetPipeStoreDelayForTest makes a pipelined import's goroutine wait d before each chunk, so that
+// the session's caller runs ahead and finds chunks queued; it returns the restore.
+func SetPipeStoreDelayForTest(d time.Duration) (restore func()) {
+	old := pipeStoreDelay
+	pipeStoreDelay = d
+	return func() { pipeStoreDelay = old }
+}

@@ -9,6 +9,7 @@ import (
 	"strings"
 	"sync"
 	"sync/atomic"
+	"time"
 
 	"github.com/jackc/pgx/v5"
 
@@ -363,6 +364,7 @@ func (imp *Import) resolveBorrowers(ctx context.Context, rows []LoanRow) error {
 	imp.lookups++
 	if p := imp.pipe; p != nil {
 		p.conn.Lock() // the goroutine is between two chunks
+		p.settle(imp) // the connection must owe no reply before the look-up's statement
 		if p.stored.Load() < imp.dropped {
 			imp.lookupDrains++
 			p.conn.Unlock()
@@ -792,28 +794,48 @@ func (imp *Import) Pipeline() {
 	go func() {
 		defer close(p.done)
 		for j := range p.ch {
+			if pipeStoreDelay > 0 {
+				time.Sleep(pipeStoreDelay)
+			}
 			p.conn.Lock()
 			if p.failed() == nil && !p.stop.Load() {
 				if err := j.store(imp); err != nil {
 					p.setErr(imp.wrapAddErr(err))
 				}
 			}
-			p.stored.Add(1)
+			// The chunk before this one is confirmed only now, so that the server had this
+			// one's rows to work on while its replies were on their way (copyWire). With
+			// nothing queued, this one is confirmed at once: the connection owes no reply
+			// while the goroutine waits.
+			p.settle(imp)
+			p.pending = j
+			if _, sqlite := j.(*sqliteChunk); sqlite || len(p.ch) == 0 {
+				p.settle(imp)
+			}
 			p.conn.Unlock()
-			j.release(imp)
-			p.inflight.Done()
 		}
+		p.conn.Lock()
+		p.settle(imp)
+		p.conn.Unlock()
 	}()
 }
 
-// pipeJob is one chunk queued for a pipelined session's goroutine: store writes it, release
-// returns its memory for reuse (after store, or instead of it once the session has failed).
+// pipeStoreDelay slows a pipelined session's goroutine down before each chunk, so that a test
+// finds chunks queued (SetPipeStoreDelayForTest); zero outside tests.
+var pipeStoreDelay time.Duration
+
+// pipeJob is one chunk queued for a pipelined session's goroutine: store writes it (on
+// PostgreSQL it only sends it), confirm waits for the database's replies to what store sent,
+// release returns its memory for reuse (after confirm, or instead of store and confirm once the
+// session has failed).
 type pipeJob interface {
 	store(imp *Import) error
+	confirm(imp *Import) error
 	release(imp *Import)
 }
 
 func (c *sqliteChunk) store(imp *Import) error { return imp.execChunk(c) }
+func (c *sqliteChunk) confirm(*Import) error   { return nil }
 
 func (c *sqliteChunk) release(imp *Import) {
 	clear(c.loanArgs)
@@ -822,17 +844,19 @@ func (c *sqliteChunk) release(imp *Import) {
 	}
 }
 
-func (b *pgBatch) store(imp *Import) error { return imp.copyBatch(b) }
-func (b *pgBatch) release(imp *Import)     { imp.recyclePG(b) }
+func (b *pgBatch) store(imp *Import) error   { return imp.sendBatch(b) }
+func (b *pgBatch) confirm(imp *Import) error { return imp.confirmBatch(b) }
+func (b *pgBatch) release(imp *Import)       { imp.recyclePG(b) }
 
 // importPipe is the goroutine of a pipelined import and what it owes its caller.
 type importPipe struct {
 	ch       chan pipeJob
 	done     chan struct{}
 	inflight sync.WaitGroup
-	conn     sync.Mutex   // held while a chunk is stored, and by resolveBorrowers' look-ups
+	conn     sync.Mutex   // held while a chunk is stored or confirmed, and by resolveBorrowers' look-ups
+	pending  pipeJob      // the chunk stored last and not yet confirmed (guarded by conn)
 	sent     int64        // chunks sent (by the session's caller)
-	stored   atomic.Int64 // chunks stored (or skipped after an error), in the order sent
+	stored   atomic.Int64 // chunks stored and confirmed (or skipped after an error), in the order sent
 	stop     atomic.Bool  // set by release: skip what is still queued
 	mu       sync.Mutex
 	err      error
@@ -861,6 +885,22 @@ func (p *importPipe) send(j pipeJob) error {
 	p.sent++
 	p.ch <- j
 	return nil
+}
+
+// settle confirms the pending chunk, if any, and returns its memory. The connection is then
+// free for another statement. Call it with conn held.
+func (p *importPipe) settle(imp *Import) {
+	j := p.pending
+	if j == nil {
+		return
+	}
+	p.pending = nil
+	if err := j.confirm(imp); err != nil {
+		p.setErr(imp.wrapAddErr(err))
+	}
+	p.stored.Add(1)
+	j.release(imp)
+	p.inflight.Done()
 }
 
 // wait returns once every chunk sent has been stored (or skipped after an error), with the
@@ -976,7 +1016,8 @@ func (imp *Import) copyLoan(c *copyBuf, bid int64, l *reclaim.Loan) error {
 type pgBatch struct {
 	ctx                   context.Context
 	loans, borrowers, pii copyBuf
-	blind                 []byte // scratch: a borrower's blind-index terms
+	wire                  copyWire // the three COPY statements as sent, and the replies owed
+	blind                 []byte   // scratch: a borrower's blind-index terms
 }
 
 // pgBufs is what an import on PostgreSQL reuses from chunk to chunk.
@@ -1045,7 +1086,10 @@ func (imp *Import) addLoansPG(ctx context.Context, rows []LoanRow) error {
 		}
 		imp.loans += int64(len(chunk))
 		if imp.pipe == nil {
-			err := imp.copyBatch(b)
+			err := imp.sendBatch(b)
+			if err == nil {
+				err = imp.confirmBatch(b)
+			}
 			imp.recyclePG(b)
 			if err != nil {
 				return err
@@ -1061,28 +1105,34 @@ func (imp *Import) addLoansPG(ctx context.Context, rows []LoanRow) error {
 // recyclePG keeps a sent batch for reuse.
 func (imp *Import) recyclePG(b *pgBatch) {
 	b.ctx = nil
+	b.wire.reset()
 	select {
 	case imp.pg.free <- b:
 	default:
 	}
 }
 
-// copyBatch sends a batch's rows, one COPY per table, on the session's connection.
-func (imp *Import) copyBatch(b *pgBatch) error {
-	return pgxConn(b.ctx, imp.conn, func(c *pgx.Conn) error {
-		for _, t := range [...]struct {
-			t *copyTable
-			b *copyBuf
-		}{{loansCopy, &b.loans}, {borrowersCopy, &b.borrowers}, {piiCopy, &b.pii}} {
-			if !t.b.rows() {
-				continue
-			}
-			if err := copyIn(b.ctx, c, t.t, t.b.finish()); err != nil {
-				return err
-			}
+// sendBatch sends a batch's rows, one COPY per table, on the session's connection, without
+// waiting for the replies (confirmBatch reads them).
+func (imp *Import) sendBatch(b *pgBatch) error {
+	b.wire.reset()
+	for _, t := range [...]struct {
+		t *copyTable
+		b *copyBuf
+	}{{loansCopy, &b.loans}, {borrowersCopy, &b.borrowers}, {piiCopy, &b.pii}} {
+		if t.b.rows() {
+			b.wire.add(t.t, t.b.finish())
 		}
+	}
+	return pgxConn(b.ctx, imp.conn, func(c *pgx.Conn) error { return b.wire.send(b.ctx, c.PgConn()) })
+}
+
+// confirmBatch reads the replies to what sendBatch sent and returns the first error.
+func (imp *Import) confirmBatch(b *pgBatch) error {
+	if b.wire.owed == 0 {
 		return nil
-	})
+	}
+	return pgxConn(b.ctx, imp.conn, func(c *pgx.Conn) error { return b.wire.confirm(b.ctx, c.PgConn()) })
 }
 
 // encodeBatch writes the binary COPY rows of chunk's loans (bids[i] is row i's borrower id) and
@@ -1142,9 +1192,24 @@ func (imp *Import) reserveBorrowerIDs(ctx context.Context, n int) ([]int64, erro
 		defer c.Close()
 		conn = c
 	}
+	const reserve = `SELECT array_agg(nextval($1::regclass)) FROM generate_series(1, $2)`
 	var ids []int64
 	err := pgxConn(ctx, conn, func(c *pgx.Conn) error {
-		return c.QueryRow(ctx, `SELECT array_agg(nextval($1::regclass)) FROM generate_series(1, $2)`, imp.borrowSeq, n).Scan(&ids)
+		if imp.pipe == nil {
+			return c.QueryRow(ctx, reserve, imp.borrowSeq, n).Scan(&ids) // in the session's transaction
+		}
+		// On its own connection nextval gives the statement's transaction an id, so that its
+		// commit flushes the sequence's WAL: as an autocommit statement that was a WAL sync per
+		// chunk, in the middle of the session's COPY (which waited for the WAL write lock
+		// meanwhile). It commits asynchronously instead: the session's own commit flushes the
+		// WAL past these records, so an id stored by a committed import is never handed out
+		// again after a crash, and ids an uncommitted import took may be, harmlessly.
+		var b pgx.Batch
+		b.Queue(`BEGIN`)
+		b.Queue(`SET LOCAL synchronous_commit TO OFF`)
+		b.Queue(reserve, imp.borrowSeq, n).QueryRow(func(row pgx.Row) error { return row.Scan(&ids) })
+		b.Queue(`COMMIT`)
+		return c.SendBatch(ctx, &b).Close()
 	})
 	if err != nil {
 		return nil, err

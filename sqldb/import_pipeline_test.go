@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"reflect"
 	"testing"
+	"time"
 
 	"reclaim"
 	"reclaim/sqldb"
@@ -186,5 +187,58 @@ func TestMigration00028(t *testing.T) {
 			t.Fatal(err)
 		}
 		check("down again")
+	})
+}
+
+// A pipelined import whose context is cancelled with chunks queued and replies owed (on
+// PostgreSQL the goroutine sends a chunk before it reads the previous one's replies) fails,
+// stores nothing, and leaves the pool able to serve the next import. Both engines.
+func TestImportPipelineCancel(t *testing.T) {
+	defer sqldb.SetPipeStoreDelayForTest(5 * time.Millisecond)()
+	sqldbtest.ForEachEngine(t, func(t *testing.T, db *sqldb.DB) {
+		rows := pipelineRows(6000)
+		for _, cancelAt := range []int{700, 2800, 5600} {
+			ctx, cancel := context.WithCancel(context.Background())
+			imp, err := db.BeginImport(ctx, meta(fmt.Sprintf("cancel-%d", cancelAt)))
+			if err != nil {
+				t.Fatal(err)
+			}
+			imp.Pipeline()
+			for i := 0; i < len(rows) && err == nil; i += 350 {
+				if i == cancelAt {
+					cancel()
+				}
+				err = imp.AddLoans(ctx, rows[i:min(i+350, len(rows))])
+			}
+			if err == nil {
+				_, err = imp.Commit(ctx, sqldb.ImportSummary{})
+			}
+			if err == nil {
+				t.Fatalf("cancelled at row %d: the import committed", cancelAt)
+			}
+			imp.Rollback()
+			cancel()
+			assertEmpty(t, db)
+		}
+		// Every connection the pool holds still works: imports back to back.
+		for round := 0; round < 3; round++ {
+			ctx := context.Background()
+			imp, err := db.BeginImport(ctx, meta(fmt.Sprintf("after-cancel-%d", round)))
+			if err != nil {
+				t.Fatal(err)
+			}
+			imp.Pipeline()
+			for i := 0; i < 1400; i += 350 {
+				if err := imp.AddLoans(ctx, rows[i:i+350]); err != nil {
+					t.Fatalf("round %d: %v", round, err)
+				}
+			}
+			if _, err := imp.Commit(ctx, sqldb.ImportSummary{LoanCount: 1400}); err != nil {
+				t.Fatalf("round %d: %v", round, err)
+			}
+		}
+		if got := count(t, db, "loans"); got != 3*1400 {
+			t.Errorf("%d loans stored, want %d", got, 3*1400)
+		}
 	})
 }

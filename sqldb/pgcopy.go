@@ -1,14 +1,16 @@
 package sqldb
 
 import (
-	"bytes"
 	"context"
 	"encoding/binary"
 	"fmt"
 	"math"
+	"net"
 	"strings"
+	"time"
 
-	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgconn"
+	"github.com/jackc/pgx/v5/pgproto3"
 
 	"reclaim/date"
 	"reclaim/money"
@@ -160,10 +162,140 @@ var (
 	piiCopy = newCopyTable("borrower_pii", "borrower_id bigint", "key_id text", "sealed bytea", "blind bytea")
 )
 
-// copyIn runs one COPY of data (built by a copyBuf for t) on the session's connection.
-func copyIn(ctx context.Context, c *pgx.Conn, t *copyTable, data []byte) error {
-	if _, err := c.PgConn().CopyFrom(ctx, bytes.NewReader(data), t.sql); err != nil {
-		return fmt.Errorf("copying into %s: %w", t.name, err)
+// copyDataMax is the largest CopyData message a copyWire sends. The server reads a whole message
+// before it parses any of it, so a chunk's megabytes in small messages let it start on the first
+// rows while the rest arrive (pgx's CopyFrom sends 64 KiB too).
+const copyDataMax = 64 << 10
+
+// copyWire sends the COPY ... FROM STDIN statements of one chunk (one per table) as one stream of
+// protocol messages, without waiting for any reply, and reads the replies later (confirm).
+//
+// pgx's CopyFrom waits for each statement's replies before it returns, and the session sent a
+// chunk as three of them: the server went idle at each statement's end until the client's
+// goroutine (on a core busy converting the next rows) read the reply and sent the next
+// statement. Sent this way, the server reads the next statement's rows from its socket as soon
+// as it is done with one, and a pipelined session sends the next chunk before it reads this
+// one's replies (importPipe.settle), so the server has rows queued from the first chunk to the
+// last. The protocol allows it: a simple-query COPY that fails is answered by ErrorResponse and
+// ReadyForQuery, and the server then ignores the CopyData and CopyDone that follow until the next
+// statement (the "COPY Operations" section of the protocol chapter of PostgreSQL's manual); every
+// statement after the failure then fails in the aborted transaction, and confirm returns the
+// first error.
+type copyWire struct {
+	tables []*copyTable
+	data   [][]byte
+	hdr    []byte      // the messages' headers and the statements' text, back to back
+	bufs   net.Buffers // what send writes: slices of hdr and of data, in order
+	owed   int         // statements sent whose replies are unread
+}
+
+// reset empties w for the next chunk.
+func (w *copyWire) reset() {
+	w.tables, w.data, w.owed = w.tables[:0], w.data[:0], 0
+	clear(w.bufs[:cap(w.bufs)])
+	w.bufs = w.bufs[:0]
+}
+
+// add queues one COPY of data (finished by a copyBuf for t) into t.
+func (w *copyWire) add(t *copyTable, data []byte) {
+	w.tables = append(w.tables, t)
+	w.data = append(w.data, data)
+}
+
+// send writes every queued statement and its rows to the connection in one writev, and records
+// that their replies are owed. A failed write leaves the connection unusable: it is closed, so
+// that the pool drops it.
+func (w *copyWire) send(ctx context.Context, pc *pgconn.PgConn) error {
+	size := 0
+	for i, t := range w.tables {
+		size += 1 + 4 + len(t.sql) + 1 // Query
+		size += (len(w.data[i]) + copyDataMax - 1) / copyDataMax * (1 + 4)
+		size += 1 + 4 // CopyDone
 	}
+	if cap(w.hdr) < size {
+		w.hdr = make([]byte, 0, size)
+	}
+	hdr := w.hdr[:0]
+	w.bufs = w.bufs[:0]
+	// Each header is appended within hdr's capacity, so the slices taken stay valid.
+	put := func(b []byte) {
+		w.bufs = append(w.bufs, b)
+	}
+	for i, t := range w.tables {
+		start := len(hdr)
+		hdr = append(hdr, 'Q')
+		hdr = binary.BigEndian.AppendUint32(hdr, uint32(4+len(t.sql)+1))
+		hdr = append(append(hdr, t.sql...), 0)
+		put(hdr[start:])
+		for d := w.data[i]; len(d) > 0; {
+			n := min(len(d), copyDataMax)
+			start = len(hdr)
+			hdr = append(hdr, 'd')
+			hdr = binary.BigEndian.AppendUint32(hdr, uint32(4+n))
+			put(hdr[start:])
+			put(d[:n])
+			d = d[n:]
+		}
+		start = len(hdr)
+		hdr = append(hdr, 'c', 0, 0, 0, 4)
+		put(hdr[start:])
+	}
+	w.hdr = hdr
+	conn := pc.Conn()
+	stop := context.AfterFunc(ctx, func() { conn.SetWriteDeadline(time.Unix(1, 0)) })
+	bufs := w.bufs // WriteTo consumes its receiver
+	_, err := bufs.WriteTo(conn)
+	if !stop() || err != nil {
+		pc.Close(context.Background())
+		if err == nil {
+			err = ctx.Err()
+		}
+		return fmt.Errorf("sending rows to the server: %w", err)
+	}
+	w.owed = len(w.tables)
 	return nil
+}
+
+// confirm reads the replies send left unread, a ReadyForQuery per statement, and returns the
+// first statement's error, naming its table. An error reading leaves the connection unusable: it
+// is closed.
+func (w *copyWire) confirm(ctx context.Context, pc *pgconn.PgConn) error {
+	if w.owed == 0 {
+		return nil
+	}
+	conn := pc.Conn()
+	stop := context.AfterFunc(ctx, func() { conn.SetReadDeadline(time.Unix(1, 0)) })
+	defer func() {
+		if !stop() {
+			// Cancelled: the read deadline is set (or being set) in the past, and the
+			// connection must not go back to the pool as it is.
+			pc.Close(context.Background())
+		}
+	}()
+	fe := pc.Frontend()
+	var first error
+	for i := len(w.tables) - w.owed; w.owed > 0; {
+		msg, err := fe.Receive()
+		if err != nil {
+			w.owed = 0
+			pc.Close(context.Background()) // no longer in step with the server
+			if ctx.Err() != nil {
+				err = ctx.Err()
+			}
+			return fmt.Errorf("reading the server's replies to COPY: %w", err)
+		}
+		switch m := msg.(type) {
+		case *pgproto3.ErrorResponse:
+			if first == nil {
+				first = fmt.Errorf("copying into %s: %w", w.tables[i].name, pgconn.ErrorResponseToPgError(m))
+			}
+		case *pgproto3.ReadyForQuery:
+			w.owed--
+			i++
+		}
+	}
+	if first == nil && ctx.Err() != nil {
+		return ctx.Err() // the connection is closed on the way out
+	}
+	return first
 }
