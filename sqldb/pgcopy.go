@@ -181,6 +181,11 @@ const copyDataMax = 64 << 10
 // statement (the "COPY Operations" section of the protocol chapter of PostgreSQL's manual); every
 // statement after the failure then fails in the aborted transaction, and confirm returns the
 // first error.
+//
+// The messages are written to pgx's net.Conn directly and the replies read through pgx's
+// frontend, which reads through pgx's own buffer: nothing pgx buffered is skipped (what
+// PgConn.SyncConn guards against when a caller reads the net.Conn itself), and pgx leaves no
+// message unwritten between two of its operations.
 type copyWire struct {
 	tables []*copyTable
 	data   [][]byte
