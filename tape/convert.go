@@ -128,6 +128,21 @@ type Converter struct {
 	// loans would otherwise keep alive until they are stored), and the rules across rows compare
 	// them without reading each record again.
 	lastRef, lastCur atomic.Pointer[string]
+	// okCur holds the last currency code isoCurrency accepted: a tape has one, so the code
+	// table is searched once, not for every row.
+	okCur atomic.Pointer[money.Currency]
+}
+
+// validCurrency is isoCurrency, remembering the last code it accepted.
+func (c *Converter) validCurrency(cc money.Currency) bool {
+	if p := c.okCur.Load(); p != nil && *p == cc {
+		return true
+	}
+	if !isoCurrency(cc) {
+		return false
+	}
+	c.okCur.Store(&cc)
+	return true
 }
 
 // shared returns v, as the copy p holds when that is equal, else as a new copy p then holds.
@@ -187,7 +202,7 @@ func (c *Converter) ConvertRow(row Row, out *Result) {
 	cur := money.DefaultCurrency
 	if raw, _, ok := c.layout.Value(FCurrency, row.Cells); ok {
 		cc := money.Currency(shared(&c.lastCur, strings.ToUpper(raw)))
-		if !cc.Valid() {
+		if !c.validCurrency(cc) {
 			cx.fail(FCurrency, raw, RuleCurrency, "row.currency", nil)
 		} else {
 			cur = cc

@@ -408,6 +408,11 @@ func TestConvertBoundaries(t *testing.T) {
 		{"region of 5 digits", cells{FRegionCode: "31011"}, RuleRegionCode},
 		{"region of 6 digits", cells{FRegionCode: "310115"}, ""},
 		{"region of 7 digits", cells{FRegionCode: "3101150"}, RuleRegionCode},
+		// Currency: an ISO 4217 code; empty is CNY.
+		{"currency empty", cells{FCurrency: ""}, ""},
+		{"currency lower case", cells{FCurrency: "cny"}, ""},
+		{"currency not in ISO 4217", cells{FCurrency: "ABC"}, RuleCurrency},
+		{"currency RMB", cells{FCurrency: "RMB"}, RuleCurrency},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
@@ -431,5 +436,21 @@ func TestConvertBoundaries(t *testing.T) {
 				}
 			}
 		})
+	}
+}
+
+// TestISOCurrency: ISO 4217 codes, current, withdrawn and issued after x/text's table, pass;
+// three letters that are no ISO code do not.
+func TestISOCurrency(t *testing.T) {
+	for c, want := range map[money.Currency]bool{
+		"CNY": true, "USD": true, "HKD": true, "JPY": true, "EUR": true,
+		"DEM": true,              // withdrawn (2002): older tapes still read
+		"VES": true, "ZWG": true, // issued after CLDR 32 (newISOCodes)
+		"ABC": false, "RMB": false, "YUA": false,
+		"cny": false, "CN": false, "CNYY": false, "": false,
+	} {
+		if got := isoCurrency(c); got != want {
+			t.Errorf("isoCurrency(%q) = %v, want %v", c, got, want)
+		}
 	}
 }
