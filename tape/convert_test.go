@@ -454,3 +454,38 @@ func TestISOCurrency(t *testing.T) {
 		}
 	}
 }
+
+// TestConvertDerivesLimitationAcrossLeapDay: without a limitation_expiry_date column the expiry
+// is 3 years after the later of the default and the last payment; from 29 February it is the
+// last day of February three years on, and a payment the day after moves it to 1 March.
+func TestConvertDerivesLimitationAcrossLeapDay(t *testing.T) {
+	l, p := fixture()
+	var cols []Field
+	for _, f := range AllColumns(true) {
+		if f != FLimitationExpiry {
+			cols = append(cols, f)
+		}
+	}
+	l.DefaultDate = date.Of(2024, 2, 29)
+	l.DaysPastDue = l.CutOffDate.Sub(l.DefaultDate)
+	for _, tc := range []struct {
+		lastPayment, want date.Date
+	}{
+		{date.Of(2024, 1, 31), date.Of(2027, 2, 28)},
+		{date.Of(2024, 2, 29), date.Of(2027, 2, 28)},
+		{date.Of(2024, 3, 1), date.Of(2027, 3, 1)},
+		{date.Date{}, date.Of(2027, 2, 28)},
+	} {
+		l.LastPaymentDate, l.LastPaymentAmount = tc.lastPayment, money.New(100_00, money.CNY)
+		if tc.lastPayment.IsZero() {
+			l.LastPaymentAmount = money.Amount{}
+		}
+		res := convertCells(t, HeaderRow(cols, EncodeOptions{}), nil, EncodeLoan(&l, &p, cols, EncodeOptions{}))[0]
+		if !res.OK() {
+			t.Fatalf("last payment %v: %v", tc.lastPayment, res.Errors)
+		}
+		if got := res.Loan.LimitationExpiryDate; got != tc.want {
+			t.Errorf("last payment %v: expiry %v, want %v", tc.lastPayment, got, tc.want)
+		}
+	}
+}
