@@ -489,3 +489,34 @@ func TestConvertDerivesLimitationAcrossLeapDay(t *testing.T) {
 		}
 	}
 }
+
+// TestConvertCellUnitUnderUnitHeader: design/tape.md scales amounts by 万元 "where the header
+// says so"; a cell that writes the header's unit again is in that unit, not in 万 × 万.
+func TestConvertCellUnitUnderUnitHeader(t *testing.T) {
+	for _, tc := range []struct {
+		header, cell string
+		want         int64 // fen
+	}{
+		{"本金余额(万元)", "1", 1_0000_00},
+		{"本金余额(万元)", "1万", 1_0000_00},
+		{"本金余额(万元)", "1万元", 1_0000_00},
+		{"本金余额(万元)", "1.5 万元", 1_5000_00},
+		{"本金余额(万元)", "(1万元)", -1_0000_00},
+		{"本金余额(万元)", "1,000", 1000_0000_00},
+		{"本金余额(万元)", "1.2345675", 1_2345_68}, // half up to the fen
+		{"本金余额(千元)", "2千元", 2000_00},
+		{"本金余额(亿元)", "0.5亿", 5000_0000_00},
+		{"本金余额", "1万", 1_0000_00},     // a plain column: the cell's unit alone
+		{"本金余额(元)", "1万元", 1_0000_00}, // a yuan column: the cell's unit alone
+	} {
+		res := convertCells(t, []string{tc.header}, nil, []string{tc.cell})[0]
+		for _, e := range res.Errors {
+			if e.Rule == RuleAmountFormat {
+				t.Errorf("%s %q: %v", tc.header, tc.cell, e)
+			}
+		}
+		if got := res.Loan.PrincipalOutstanding.Minor(); got != tc.want || res.Loan.PrincipalOutstanding.IsAbsent() {
+			t.Errorf("%s %q = %d fen, want %d", tc.header, tc.cell, got, tc.want)
+		}
+	}
+}
