@@ -4,6 +4,7 @@ import (
 	"strconv"
 	"strings"
 	"sync/atomic"
+	"unicode/utf8"
 
 	"reclaim"
 	"reclaim/cnid"
@@ -128,6 +129,21 @@ type Converter struct {
 	// loans would otherwise keep alive until they are stored), and the rules across rows compare
 	// them without reading each record again.
 	lastRef, lastCur atomic.Pointer[string]
+	// okCur holds the last currency code isoCurrency accepted: a tape has one, so the code
+	// table is searched once, not for every row.
+	okCur atomic.Pointer[money.Currency]
+}
+
+// validCurrency is isoCurrency, remembering the last code it accepted.
+func (c *Converter) validCurrency(cc money.Currency) bool {
+	if p := c.okCur.Load(); p != nil && *p == cc {
+		return true
+	}
+	if !isoCurrency(cc) {
+		return false
+	}
+	c.okCur.Store(&cc)
+	return true
 }
 
 // shared returns v, as the copy p holds when that is equal, else as a new copy p then holds.
@@ -187,7 +203,7 @@ func (c *Converter) ConvertRow(row Row, out *Result) {
 	cur := money.DefaultCurrency
 	if raw, _, ok := c.layout.Value(FCurrency, row.Cells); ok {
 		cc := money.Currency(shared(&c.lastCur, strings.ToUpper(raw)))
-		if !cc.Valid() {
+		if !c.validCurrency(cc) {
 			cx.fail(FCurrency, raw, RuleCurrency, "row.currency", nil)
 		} else {
 			cur = cc
@@ -527,7 +543,7 @@ func (cx *rowCtx) money(f Field, cur money.Currency) money.Amount {
 	}
 	unit, mode := money.Major, money.Exact
 	if b != nil && b.Unit != money.Major {
-		unit, mode = b.Unit, money.HalfUp
+		unit, mode = columnUnit(v, b.Unit), money.HalfUp
 	}
 	a, err := money.ParseUnit(v, cur, unit, mode)
 	if err != nil {
@@ -549,11 +565,11 @@ func (cx *rowCtx) sumOf(f Field, b *Binding, cur money.Currency) money.Amount {
 		if v == "" {
 			continue
 		}
-		mode := money.Exact
+		unit, mode := p.Unit, money.Exact
 		if p.Unit != money.Major {
-			mode = money.HalfUp
+			unit, mode = columnUnit(v, p.Unit), money.HalfUp
 		}
-		a, err := money.ParseUnit(v, cur, p.Unit, mode)
+		a, err := money.ParseUnit(v, cur, unit, mode)
 		if err != nil {
 			cx.fail(f, v, RuleAmountFormat, "row.part_"+amountCode(err), msg.A("column", p.Header))
 			return money.Amount{}
@@ -564,6 +580,36 @@ func (cx *rowCtx) sumOf(f Field, b *Binding, cur money.Currency) money.Amount {
 		}
 	}
 	return total
+}
+
+// columnUnit returns the unit to read cell v of a column in unit u with: u, or Major when the cell
+// writes that same unit itself ("1.5万元" under 本金(万元)). money.ParseUnit multiplies a cell's
+// unit suffix by the column's, which read such a cell as 1.5亿元: ten thousand times the amount
+// both the header and the cell state. A cell naming another unit than its header is left to
+// that rule.
+func columnUnit(v string, u money.Unit) money.Unit {
+	n := len(v)
+	for n > 0 && (v[n-1] == ')' || v[n-1] == ' ') {
+		n-- // "(1.5万元)" is a negative amount in 万元
+	}
+	if n < 3 || v[n-1] < utf8.RuneSelf {
+		return u // no Chinese unit at the end: the common case, decided on one byte
+	}
+	var suffix money.Unit
+	switch t := v[:n]; {
+	case strings.HasSuffix(t, "亿元"), strings.HasSuffix(t, "亿"):
+		suffix = money.Yi
+	case strings.HasSuffix(t, "万元"), strings.HasSuffix(t, "万"):
+		suffix = money.Wan
+	case strings.HasSuffix(t, "千元"):
+		suffix = money.Thousand
+	default:
+		return u
+	}
+	if suffix == u {
+		return money.Major
+	}
+	return u
 }
 
 func (cx *rowCtx) count(f Field, absent int) int {

@@ -306,3 +306,217 @@ func TestConvertProperty(t *testing.T) {
 		}
 	})
 }
+
+// TestConvertBoundaries checks each rule of design/tape.md just below, at and just above its
+// edge: a case with rule "" must convert cleanly, any other must break exactly that rule. The
+// fixture's cut-off is 2025-06-30, its default date 2023-03-15 (838 days before), and its
+// balances 32450.67 + 8123.45 + 100.00 = 40674.12.
+func TestConvertBoundaries(t *testing.T) {
+	l, p := fixture()
+	cols := AllColumns(true)
+	header := HeaderRow(cols, EncodeOptions{})
+	base := EncodeLoan(&l, &p, cols, EncodeOptions{})
+	idx := func(f Field) int { return slices.Index(cols, f) }
+	// idX is a valid ID of the fixture's borrower whose check character is X.
+	idX := ""
+	for seq := 1; idX == ""; seq += 2 {
+		if id := cnid.Generate("310115", date.Of(1982, 7, 9), seq, true); id[17] == 'X' {
+			idX = id
+		}
+	}
+	// An ID whose birth date is 29 February of a year that has none, with a correct check character.
+	first17 := "310115" + "19830229" + "123"
+	check, err := cnid.CheckDigit(first17)
+	if err != nil {
+		t.Fatal(err)
+	}
+	noLeapDay := first17 + string(check)
+	leapDayID := cnid.Generate("310115", date.Of(1984, 2, 29), 123, true)
+
+	type cells = map[Field]string
+	tests := []struct {
+		name string
+		set  cells
+		rule string
+	}{
+		// total_claim == principal + interest + fees, to the cent.
+		{"claim a fen below the sum", cells{FTotalClaim: "40674.11"}, RuleClaimSum},
+		{"claim equal to the sum", cells{FTotalClaim: "40674.12"}, ""},
+		{"claim a fen above the sum", cells{FTotalClaim: "40674.13"}, RuleClaimSum},
+		{"claim with thousand separators", cells{FTotalClaim: "40,674.12"}, ""},
+		{"claim with separators misplaced", cells{FTotalClaim: "4,0674.12"}, RuleAmountFormat},
+		{"claim with a third decimal zero", cells{FTotalClaim: "40674.120"}, ""},
+		{"claim with a third decimal", cells{FTotalClaim: "40674.121"}, RuleAmountFormat},
+		{"claim in 万 with six decimals", cells{FTotalClaim: "4.067412万"}, ""},
+		{"fees empty count as zero", cells{FFees: "", FTotalClaim: "40574.12"}, ""},
+		{"fees empty but claimed", cells{FFees: ""}, RuleClaimSum},
+		// Balances are not negative; minus zero is zero.
+		{"fees minus one fen", cells{FFees: "-0.01"}, RuleNegativeAmount},
+		{"fees minus zero", cells{FFees: "-0.00", FTotalClaim: "40574.12"}, ""},
+		{"fees in accounting brackets", cells{FFees: "(100.00)"}, RuleNegativeAmount},
+		// days_past_due == cut_off_date - default_date.
+		{"dpd a day short", cells{FDaysPastDue: "837"}, RuleDPDConsistent},
+		{"dpd exact", cells{FDaysPastDue: "838"}, ""},
+		{"dpd a day over", cells{FDaysPastDue: "839"}, RuleDPDConsistent},
+		{"dpd written as 838.0", cells{FDaysPastDue: "838.0"}, ""},
+		{"dpd negative", cells{FDaysPastDue: "-1"}, RuleIntFormat},
+		{"dpd across 29 February", cells{FCutOffDate: "2024-03-01", FDefaultDate: "2024-02-28", FDaysPastDue: "2", FLastPaymentDate: "2024-02-01"}, ""},
+		{"dpd across 29 February counted as 28", cells{FCutOffDate: "2024-03-01", FDefaultDate: "2024-02-28", FDaysPastDue: "1", FLastPaymentDate: "2024-02-01"}, RuleDPDConsistent},
+		{"dpd from 29 February", cells{FDefaultDate: "2024-02-29", FDaysPastDue: "487"}, ""},
+		// default_date <= cut_off_date: the cut-off itself is allowed.
+		{"default a day before the cut-off", cells{FDefaultDate: "2025-06-29", FDaysPastDue: "1", FLastPaymentDate: "2025-06-01"}, ""},
+		{"default on the cut-off", cells{FDefaultDate: "2025-06-30", FDaysPastDue: "0", FLastPaymentDate: "2025-06-01"}, ""},
+		{"default a day after the cut-off", cells{FDefaultDate: "2025-07-01", FDaysPastDue: "0", FLastPaymentDate: "2025-06-01"}, RuleDefaultCutoff},
+		// last_payment_date <= cut_off_date: the cut-off itself is allowed.
+		{"last payment a day before the cut-off", cells{FLastPaymentDate: "2025-06-29"}, ""},
+		{"last payment on the cut-off", cells{FLastPaymentDate: "2025-06-30"}, ""},
+		{"last payment a day after the cut-off", cells{FLastPaymentDate: "2025-07-01"}, RuleLastPaymentCutoff},
+		// Dates: the forms of the design, and days that do not exist.
+		{"cut-off with slashes", cells{FCutOffDate: "2025/06/30"}, ""},
+		{"cut-off with slashes, no zeros", cells{FCutOffDate: "2025/6/30"}, ""},
+		{"cut-off in Chinese", cells{FCutOffDate: "2025年6月30日"}, ""},
+		{"cut-off as an Excel serial", cells{FCutOffDate: "45838"}, ""},
+		{"cut-off day first", cells{FCutOffDate: "30/06/2025"}, RuleDateFormat},
+		{"29 February of a leap year", cells{FOriginationDate: "2000-02-29"}, ""},
+		{"29 February of a common year", cells{FOriginationDate: "2019-02-29"}, RuleDateFormat},
+		{"29 February of a century year", cells{FOriginationDate: "2100-02-29"}, RuleDateFormat},
+		{"Excel serial 59 (1900-02-28)", cells{FOriginationDate: "59"}, ""},
+		{"Excel serial 60 (the 1900-02-29 Excel invented)", cells{FOriginationDate: "60"}, RuleDateFormat},
+		{"Excel serial 61 (1900-03-01)", cells{FOriginationDate: "61"}, ""},
+		{"Excel serial 0", cells{FOriginationDate: "0"}, RuleDateFormat},
+		// Required critical fields: empty and blank are both missing.
+		{"portfolio empty", cells{FPortfolioID: ""}, RuleRequired},
+		{"portfolio blank", cells{FPortfolioID: " \t"}, RuleRequired},
+		{"portfolio an ideographic space", cells{FPortfolioID: "\u3000"}, RuleRequired},
+		{"critical yes/no empty", cells{FWrittenOff: ""}, RuleRequired},
+		{"critical count empty", cells{FAgencyPlacements: ""}, RuleRequired},
+		{"optional enum empty", cells{FSecurityType: ""}, ""},
+		// National ID: 18 characters, check character, a real birth date.
+		{"national id of 17 characters", cells{FNationalID: p.NationalID[:17]}, RuleNationalID},
+		{"national id of 19 characters", cells{FNationalID: p.NationalID + "1"}, RuleNationalID},
+		{"national id with a lower-case x", cells{FNationalID: strings.ToLower(idX)}, ""},
+		{"national id born 29 February of a leap year", cells{FNationalID: leapDayID, FBirthDate: "1984-02-29"}, ""},
+		{"national id born 29 February of a common year", cells{FNationalID: noLeapDay, FBirthDate: ""}, RuleNationalID},
+		{"national id and birth date a day apart", cells{FBirthDate: "1982-07-08"}, RuleNationalIDBirth},
+		{"national id and birth date absent", cells{FBirthDate: ""}, ""},
+		// Mobile: 11 digits starting with 1.
+		{"mobile of 10 digits", cells{FPhone: "1381234567"}, RuleMobile},
+		{"mobile of 11 digits", cells{FPhone: "13812345678"}, ""},
+		{"mobile of 12 digits", cells{FPhone: "138123456789"}, RuleMobile},
+		{"mobile starting with 2", cells{FPhone: "23812345678"}, RuleMobile},
+		// Region: a 6-digit GB/T 2260 code.
+		{"region of 5 digits", cells{FRegionCode: "31011"}, RuleRegionCode},
+		{"region of 6 digits", cells{FRegionCode: "310115"}, ""},
+		{"region of 7 digits", cells{FRegionCode: "3101150"}, RuleRegionCode},
+		// Currency: an ISO 4217 code; empty is CNY.
+		{"currency empty", cells{FCurrency: ""}, ""},
+		{"currency lower case", cells{FCurrency: "cny"}, ""},
+		{"currency not in ISO 4217", cells{FCurrency: "ABC"}, RuleCurrency},
+		{"currency RMB", cells{FCurrency: "RMB"}, RuleCurrency},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			row := slices.Clone(base)
+			for f, v := range tc.set {
+				row[idx(f)] = v
+			}
+			res := convertCells(t, header, nil, row)[0]
+			if tc.rule == "" {
+				if !res.OK() {
+					t.Fatalf("want no error, got %v", res.Errors)
+				}
+				return
+			}
+			if len(res.Errors) == 0 {
+				t.Fatalf("want rule %s, got none", tc.rule)
+			}
+			for _, e := range res.Errors {
+				if e.Rule != tc.rule {
+					t.Errorf("want only %s, got %+v", tc.rule, e)
+				}
+			}
+		})
+	}
+}
+
+// TestISOCurrency: ISO 4217 codes, current, withdrawn and issued after x/text's table, pass;
+// three letters that are no ISO code do not.
+func TestISOCurrency(t *testing.T) {
+	for c, want := range map[money.Currency]bool{
+		"CNY": true, "USD": true, "HKD": true, "JPY": true, "EUR": true,
+		"DEM": true,              // withdrawn (2002): older tapes still read
+		"VES": true, "ZWG": true, // issued after CLDR 32 (newISOCodes)
+		"ABC": false, "RMB": false, "YUA": false,
+		"cny": false, "CN": false, "CNYY": false, "": false,
+	} {
+		if got := isoCurrency(c); got != want {
+			t.Errorf("isoCurrency(%q) = %v, want %v", c, got, want)
+		}
+	}
+}
+
+// TestConvertDerivesLimitationAcrossLeapDay: without a limitation_expiry_date column the expiry
+// is 3 years after the later of the default and the last payment; from 29 February it is the
+// last day of February three years on, and a payment the day after moves it to 1 March.
+func TestConvertDerivesLimitationAcrossLeapDay(t *testing.T) {
+	l, p := fixture()
+	var cols []Field
+	for _, f := range AllColumns(true) {
+		if f != FLimitationExpiry {
+			cols = append(cols, f)
+		}
+	}
+	l.DefaultDate = date.Of(2024, 2, 29)
+	l.DaysPastDue = l.CutOffDate.Sub(l.DefaultDate)
+	for _, tc := range []struct {
+		lastPayment, want date.Date
+	}{
+		{date.Of(2024, 1, 31), date.Of(2027, 2, 28)},
+		{date.Of(2024, 2, 29), date.Of(2027, 2, 28)},
+		{date.Of(2024, 3, 1), date.Of(2027, 3, 1)},
+		{date.Date{}, date.Of(2027, 2, 28)},
+	} {
+		l.LastPaymentDate, l.LastPaymentAmount = tc.lastPayment, money.New(100_00, money.CNY)
+		if tc.lastPayment.IsZero() {
+			l.LastPaymentAmount = money.Amount{}
+		}
+		res := convertCells(t, HeaderRow(cols, EncodeOptions{}), nil, EncodeLoan(&l, &p, cols, EncodeOptions{}))[0]
+		if !res.OK() {
+			t.Fatalf("last payment %v: %v", tc.lastPayment, res.Errors)
+		}
+		if got := res.Loan.LimitationExpiryDate; got != tc.want {
+			t.Errorf("last payment %v: expiry %v, want %v", tc.lastPayment, got, tc.want)
+		}
+	}
+}
+
+// TestConvertCellUnitUnderUnitHeader: design/tape.md scales amounts by 万元 "where the header
+// says so"; a cell that writes the header's unit again is in that unit, not in 万 × 万.
+func TestConvertCellUnitUnderUnitHeader(t *testing.T) {
+	for _, tc := range []struct {
+		header, cell string
+		want         int64 // fen
+	}{
+		{"本金余额(万元)", "1", 1_0000_00},
+		{"本金余额(万元)", "1万", 1_0000_00},
+		{"本金余额(万元)", "1万元", 1_0000_00},
+		{"本金余额(万元)", "1.5 万元", 1_5000_00},
+		{"本金余额(万元)", "(1万元)", -1_0000_00},
+		{"本金余额(万元)", "1,000", 1000_0000_00},
+		{"本金余额(万元)", "1.2345675", 1_2345_68}, // half up to the fen
+		{"本金余额(千元)", "2千元", 2000_00},
+		{"本金余额(亿元)", "0.5亿", 5000_0000_00},
+		{"本金余额", "1万", 1_0000_00},     // a plain column: the cell's unit alone
+		{"本金余额(元)", "1万元", 1_0000_00}, // a yuan column: the cell's unit alone
+	} {
+		res := convertCells(t, []string{tc.header}, nil, []string{tc.cell})[0]
+		for _, e := range res.Errors {
+			if e.Rule == RuleAmountFormat {
+				t.Errorf("%s %q: %v", tc.header, tc.cell, e)
+			}
+		}
+		if got := res.Loan.PrincipalOutstanding.Minor(); got != tc.want || res.Loan.PrincipalOutstanding.IsAbsent() {
+			t.Errorf("%s %q = %d fen, want %d", tc.header, tc.cell, got, tc.want)
+		}
+	}
+}

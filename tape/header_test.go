@@ -1,6 +1,7 @@
 package tape
 
 import (
+	"fmt"
 	"math"
 	"testing"
 
@@ -182,5 +183,33 @@ func TestMaskerGeneralises(t *testing.T) {
 	// Ten loans a quarter (and one prefecture, one age band) reach k=5 at the quarter level.
 	if ka.Level != 1 || row[4] != "2020-Q1" {
 		t.Errorf("level %d, origination period %q; want level 1 and 2020-Q1", ka.Level, row[4])
+	}
+}
+
+// TestMaskerKAnonymityEdge: design/tape.md asks for k-anonymity >= 5, so a class of exactly K
+// rows is safe and one of K-1 is not.
+func TestMaskerKAnonymityEdge(t *testing.T) {
+	for _, n := range []int{4, 5, 6} {
+		t.Run(fmt.Sprint(n), func(t *testing.T) {
+			m := NewMasker(MaskOptions{Salt: []byte("s"), K: 5})
+			var loans []reclaim.Loan
+			for i := 0; i < n; i++ { // one class of n rows in Shanghai
+				loans = append(loans, loanFor(fmt.Sprint("S", i), "B", 1_000_00, 0, 100, 40, "310115"))
+			}
+			for i := 0; i < 5; i++ { // one class of 5 rows in Urumqi, never merged with it
+				loans = append(loans, loanFor(fmt.Sprint("U", i), "C", 1_000_00, 0, 100, 40, "650102"))
+			}
+			for i := range loans {
+				m.Observe(&loans[i])
+			}
+			ka := m.checkLevel(0)
+			small := n < 5
+			if ka.Classes != 2 || ka.Satisfied == small || (ka.SmallClasses == 1) != small {
+				t.Errorf("class of %d rows: %+v", n, ka)
+			}
+			if want := min(n, 5); ka.MinClassSize != int64(want) {
+				t.Errorf("smallest class %d, want %d", ka.MinClassSize, want)
+			}
+		})
 	}
 }

@@ -975,7 +975,7 @@ func checkConstant(f Field, s, layout string) string {
 			return fmt.Sprintf("%q is not valid%s (valid: %s)", s, suggest(s, spec.Enum), strings.Join(spec.Enum, ", "))
 		}
 	case CurrencyCode:
-		if !money.Currency(strings.ToUpper(s)).Valid() {
+		if !isoCurrency(money.Currency(strings.ToUpper(s))) {
 			return fmt.Sprintf("%q is not an ISO 4217 currency code such as CNY or USD", s)
 		}
 	}

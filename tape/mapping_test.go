@@ -112,6 +112,8 @@ func TestParseMappingCases(t *testing.T) {
 		{"invert on text", "m.yaml", "columns: {a: {field: court, invert: true}}", "yes/no fields only"},
 		{"bad constant int", "m.yaml", "constants: {agency_placements: many}", "whole number"},
 		{"bad currency", "m.yaml", "constants: {currency: dollars}", "ISO 4217"},
+		{"currency of three letters not in ISO 4217", "m.yaml", "constants: {currency: ABC}", "ISO 4217"},
+		{"currency in ISO 4217", "m.yaml", "constants: {currency: usd}", ""},
 		{"no field", "m.yaml", "columns: {a: {unit: wan}}", "name no field"},
 		{"null column", "m.yaml", "columns: {a: }", "names no field"},
 		{"merge key", "m.yaml", "base: &b {a: loan_id}\ncolumns: {<<: *b}", "merge keys"},

@@ -33,6 +33,7 @@ func TestSplitInterestIsSummedExactly(t *testing.T) {
 		{"yuan", [4]string{"5000.10", "2000.01", "1023.33", "100.01"}, "(元)"},
 		{"blank parts are zero", [4]string{"8123.45", "", "", "0"}, ""},
 		{"wan", [4]string{"0.500010", "0.200001", "0.102333", "0.010001"}, "(万元)"},
+		{"wan written in the cells too", [4]string{"0.500010万元", "0.200001万", "0.102333", "0.010001 万元"}, "(万元)"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			header, row := splitInterestTape(t, tc.parts, tc.suffix)
