@@ -202,7 +202,7 @@ func (c *Converter) ConvertRow(row Row, out *Result) {
 
 	cur := money.DefaultCurrency
 	if raw, _, ok := c.layout.Value(FCurrency, row.Cells); ok {
-		cc := money.Currency(shared(&c.lastCur, strings.ToUpper(raw)))
+		cc := money.Currency(shared(&c.lastCur, currencyCode(raw)))
 		if !c.validCurrency(cc) {
 			cx.fail(FCurrency, raw, RuleCurrency, "row.currency", nil)
 		} else {

@@ -412,7 +412,9 @@ func TestConvertBoundaries(t *testing.T) {
 		{"currency empty", cells{FCurrency: ""}, ""},
 		{"currency lower case", cells{FCurrency: "cny"}, ""},
 		{"currency not in ISO 4217", cells{FCurrency: "ABC"}, RuleCurrency},
-		{"currency RMB", cells{FCurrency: "RMB"}, RuleCurrency},
+		{"currency RMB, the yuan", cells{FCurrency: "RMB"}, ""},
+		{"currency 人民币", cells{FCurrency: "人民币"}, ""},
+		{"currency 美金", cells{FCurrency: "美金"}, RuleCurrency},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
@@ -446,11 +448,28 @@ func TestISOCurrency(t *testing.T) {
 		"CNY": true, "USD": true, "HKD": true, "JPY": true, "EUR": true,
 		"DEM": true,              // withdrawn (2002): older tapes still read
 		"VES": true, "ZWG": true, // issued after CLDR 32 (newISOCodes)
-		"ABC": false, "RMB": false, "YUA": false,
+		"ABC": false, "RMB": false, "YUA": false, // RMB is read as CNY before (currencyCode)
 		"cny": false, "CN": false, "CNYY": false, "": false,
 	} {
 		if got := isoCurrency(c); got != want {
 			t.Errorf("isoCurrency(%q) = %v, want %v", c, got, want)
+		}
+	}
+}
+
+// TestCurrencyCode: the yuan written the ways Chinese tapes write it reads as CNY; other cells are
+// only upper-cased and trimmed, and a code that is not ISO 4217 stays refused.
+func TestCurrencyCode(t *testing.T) {
+	for raw, want := range map[string]string{
+		"人民币": "CNY", "元": "CNY", "RMB": "CNY", "rmb": "CNY", " Rmb ": "CNY",
+		"cny": "CNY", "usd": "USD", "ABC": "ABC", "人民币元": "人民币元", "": "",
+	} {
+		got := currencyCode(raw)
+		if got != want {
+			t.Errorf("currencyCode(%q) = %q, want %q", raw, got, want)
+		}
+		if ok := isoCurrency(money.Currency(got)); ok != (want == "CNY" || want == "USD") {
+			t.Errorf("currencyCode(%q) = %q: isoCurrency %v", raw, got, ok)
 		}
 	}
 }

@@ -1,6 +1,8 @@
 package tape
 
 import (
+	"strings"
+
 	"golang.org/x/text/currency"
 
 	"reclaim/money"
@@ -33,4 +35,17 @@ func isoCurrency(c money.Currency) bool {
 	}
 	_, err := currency.ParseISO(string(c))
 	return err == nil
+}
+
+// currencyCode returns the currency a currency cell or mapping constant names, upper case: the
+// cell itself, or CNY for the ways Chinese tapes write the yuan instead of its ISO code
+// (人民币, 元, RMB, the renminbi's common abbreviation, which is not an ISO 4217 code). Anything else
+// is checked by isoCurrency as it is.
+func currencyCode(raw string) string {
+	up := strings.ToUpper(strings.TrimSpace(raw))
+	switch up {
+	case "人民币", "元", "RMB":
+		return string(money.CNY)
+	}
+	return up
 }

@@ -975,7 +975,7 @@ func checkConstant(f Field, s, layout string) string {
 			return fmt.Sprintf("%q is not valid%s (valid: %s)", s, suggest(s, spec.Enum), strings.Join(spec.Enum, ", "))
 		}
 	case CurrencyCode:
-		if !isoCurrency(money.Currency(strings.ToUpper(s))) {
+		if !isoCurrency(money.Currency(currencyCode(s))) {
 			return fmt.Sprintf("%q is not an ISO 4217 currency code such as CNY or USD", s)
 		}
 	}
