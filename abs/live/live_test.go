@@ -264,6 +264,44 @@ func TestSizeDeal(t *testing.T) {
 	}
 }
 
+// TestSizeDealBoundaries: abs.md, "the senior tranche is 49%-78% of forecast recoveries; issue
+// size 5%-14% of 本息费": both ends of each range are typical, a fen beyond either is not.
+func TestSizeDealBoundaries(t *testing.T) {
+	for _, c := range []struct {
+		senior, sub, forecast, claim string
+		typical                      bool
+	}{
+		{"78.00", "22.00", "100.00", "1000.00", true},  // senior 78%, issue 10%
+		{"78.01", "21.99", "100.00", "1000.00", false}, // senior 78.01%
+		{"49.00", "51.00", "100.00", "1000.00", true},  // senior 49%
+		{"48.99", "51.01", "100.00", "1000.00", false}, // senior 48.99%
+		{"60.00", "40.00", "100.00", "2000.00", true},  // issue 5%
+		{"60.00", "40.00", "100.00", "2000.01", false}, // issue just under 5%
+		{"7.00", "7.00", "10.00", "100.00", true},      // issue 14%
+		{"7.00", "7.00", "10.00", "99.99", false},      // issue just over 14%
+	} {
+		doc := &abs.Document{Tranches: []abs.Tranche{{Name: "A", Balance: c.senior}, {Name: "Sub", Balance: c.sub}}}
+		fc, err := money.ParseStrict(c.forecast, "CNY")
+		if err != nil {
+			t.Fatal(err)
+		}
+		claim, err := money.ParseStrict(c.claim, "CNY")
+		if err != nil {
+			t.Fatal(err)
+		}
+		disc := &Disclosure{ForecastRecoveries: fc}
+		disc.Header.Claim = claim
+		s, err := SizeDeal(doc, disc)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if s.Typical != c.typical {
+			t.Errorf("senior %s, sub %s, forecast %s, claim %s: typical %v (senior %s of forecast, issue %s of claim), want %v",
+				c.senior, c.sub, c.forecast, c.claim, s.Typical, s.SeniorOfForecast, s.IssueOfClaim, c.typical)
+		}
+	}
+}
+
 func TestCriteria(t *testing.T) {
 	asOf := date.Of(2026, 1, 1)
 	loan := func(mut func(l *reclaim.Loan)) *reclaim.Loan {
