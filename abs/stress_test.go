@@ -213,10 +213,12 @@ func TestEventOfDefaultMaturity(t *testing.T) {
 
 // TestCumulativeRecoveryThreshold: abs.md's "recovery-performance tests (cumulative recoveries
 // vs forecast)"; docs/abs-deal.md: hit when collections / forecast is below the threshold, so
-// exactly 90% of the 100.00 forecast passes and a fen less fails.
+// exactly 90% of the 100.00 forecast passes and a fen less fails. abs.md's run loop tests such
+// triggers "before distribution" and then chooses "the waterfall by status".
 func TestCumulativeRecoveryThreshold(t *testing.T) {
 	doc := miniDoc()
-	doc.Triggers = []Trigger{{Name: "perf", Kind: "cumulative_recovery", Threshold: "90%"}}
+	doc.Triggers = []Trigger{{Name: "perf", Kind: "cumulative_recovery", Threshold: "90%", Status: "lockout"}}
+	doc.Waterfalls["lockout"] = doc.Waterfalls["normal"]
 	d := compileDoc(t, doc)
 	for _, c := range []struct {
 		coll string
@@ -229,6 +231,14 @@ func TestCumulativeRecoveryThreshold(t *testing.T) {
 		tt := testOf(r, "perf", 1)
 		if tt == nil || tt.When != "before" || tt.Hit != c.hit {
 			t.Errorf("collections %s: test %+v, want hit %v before distribution", c.coll, tt, c.hit)
+		}
+		// Tested before the distribution, a hit switches the waterfall of the same payment date.
+		want := "normal"
+		if c.hit {
+			want = "lockout"
+		}
+		if r.Periods[0].Status != want {
+			t.Errorf("collections %s: period 1 ran %s, want %s", c.coll, r.Periods[0].Status, want)
 		}
 	}
 }
@@ -329,6 +339,38 @@ func TestRunStops(t *testing.T) {
 		}
 		if len(r.Periods) != c.periods {
 			t.Errorf("%v: %d periods, want %d", c.flows, len(r.Periods), c.periods)
+		}
+	}
+}
+
+// TestProRataLimit: abs.md, "pay fee (sequential or pro rata, with a limit)". Two fixed fees of
+// 0.10 and 0.20 paid pro rata within a limit of 0.10 split it by the amounts due, largest
+// remainder (0.033 and 0.067: 0.03 and 0.07); at a limit of 0.30 both are paid; at 0.31 the
+// extra fen stays for the next step. Sequentially within 0.10, the first fee takes it all.
+func TestProRataLimit(t *testing.T) {
+	for _, c := range []struct {
+		mode, limit, a, b string
+	}{
+		{"pro_rata", "0.10", "0.03", "0.07"},
+		{"pro_rata", "0.29", "0.10", "0.19"}, // 0.0967 and 0.1933: the fen left goes to the larger remainder
+		{"pro_rata", "0.30", "0.10", "0.20"},
+		{"pro_rata", "0.31", "0.10", "0.20"},
+		{"sequential", "0.10", "0.10", "0.00"},
+		{"sequential", "0.29", "0.10", "0.19"},
+	} {
+		doc := miniDoc()
+		doc.Fees = []Fee{{Name: "a", Basis: "fixed", Amount: "0.10"}, {Name: "b", Basis: "fixed", Amount: "0.20"}}
+		doc.Waterfalls["normal"] = append([]Step{{Action: "pay_fee", Fees: []string{"a", "b"}, Mode: c.mode, Limit: c.limit}}, doc.Waterfalls["normal"]...)
+		r, err := compileDoc(t, doc).Run(Scenario{Collections: flows(t, "2024-02-15", "10.00")})
+		if err != nil {
+			t.Fatal(err)
+		}
+		fa, fb := r.Periods[0].Fees[0], r.Periods[0].Fees[1]
+		if fa.Paid.String() != c.a || fb.Paid.String() != c.b {
+			t.Errorf("%s within %s: paid %s and %s, want %s and %s", c.mode, c.limit, fa.Paid, fb.Paid, c.a, c.b)
+		}
+		if fa.Paid.Minor()+fa.Unpaid.Minor() != 10 || fb.Paid.Minor()+fb.Unpaid.Minor() != 20 {
+			t.Errorf("%s within %s: unpaid %s and %s do not carry the rest", c.mode, c.limit, fa.Unpaid, fb.Unpaid)
 		}
 	}
 }
