@@ -1041,6 +1041,27 @@ func (d *Deal) Currency() money.Currency { return d.cur }
 // PaymentDates returns the payment dates; the last is the legal maturity.
 func (d *Deal) PaymentDates() []date.Date { return slices.Clone(d.pay) }
 
+// Schedule returns one Period per payment date, up to the legal maturity: its date, its
+// collection window (from the day after the previous window's end, or after the cut-off for the
+// first, to its end, both days included) and the forecast the window collects, alone and
+// cumulated; the other fields, a run's, are zero. A run's periods stop early once everything is
+// paid and the forecast has no more cash; the schedule does not, because actual collections may
+// fall short of the forecast and keep a live deal running (and reporting) to its legal maturity.
+func (d *Deal) Schedule() []Period {
+	out := make([]Period, len(d.pay))
+	var cum int64
+	for k := range d.pay {
+		start := d.cutoff.AddDays(1)
+		if k > 0 {
+			start = d.collEnd[k-1].AddDays(1)
+		}
+		cum += d.fcBucket[k]
+		out[k] = Period{Period: k + 1, Date: d.pay[k], CollectionStart: start, CollectionEnd: d.collEnd[k],
+			Forecast: money.New(d.fcBucket[k], d.cur), CumForecast: money.New(cum, d.cur)}
+	}
+	return out
+}
+
 // PayerRate returns pool.payer_rate: the share of borrowers expected to pay something, the
 // probability the Monte Carlo's factor model applies to the pool (20% when the document omits it).
 func (d *Deal) PayerRate() float64 { return d.payerRate }

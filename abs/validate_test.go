@@ -3,11 +3,14 @@ package abs
 import (
 	"errors"
 	"os"
+	"slices"
 	"strings"
 	"testing"
 	"testing/fstest"
 
 	"reclaim"
+	"reclaim/date"
+	"reclaim/money"
 )
 
 func exampleDoc(t testing.TB) *Document {
@@ -201,5 +204,145 @@ func TestDocExample(t *testing.T) {
 	block, _, ok2 := strings.Cut(rest, "```\n")
 	if !ok || !ok2 || block != string(file) {
 		t.Error("the example in docs/abs-deal.md differs from docs/examples/deal-npl-2tranche.yaml")
+	}
+}
+
+// miniDoc is a one-tranche deal small enough to check by hand at the fen: cut-off 2024-01-31,
+// closing 2024-02-29, monthly payments on the 26th from 2024-03-26 to the legal maturity
+// 2024-05-26, each collection period ending on the last day of the month before (lag 26); tranche
+// A of 365.00 at 1% ACT/365F, so that it accrues one fen a day (26, 31 and 30 fen on the three
+// dates); the waterfall pays A's interest, then its principal, then gives the rest to A's holders.
+func miniDoc() *Document {
+	return &Document{Name: "mini", Currency: "CNY",
+		Dates: Dates{Cutoff: "2024-01-31", Closing: "2024-02-29", FirstPayment: "2024-03-26", Frequency: "monthly",
+			CollectionLagDays: 26, LegalMaturity: "2024-05-26"},
+		Pool: Pool{Claim: "10000.00", Forecast: []FlowSpec{{Date: "2024-02-15", Amount: "100.00"},
+			{Date: "2024-03-15", Amount: "100.00"}, {Date: "2024-04-15", Amount: "200.00"}}},
+		Accounts: []Account{{Name: "collection", Kind: "collection"}},
+		Tranches: []Tranche{{Name: "A", Balance: "365.00", Coupon: "1%", Retained: "5%"}},
+		Waterfalls: map[string][]Step{"normal": {
+			{Action: "pay_interest", Tranches: []string{"A"}},
+			{Action: "pay_principal", Tranches: []string{"A"}, Mode: "pass_through"},
+			{Action: "split_residual", Shares: []Share{{Tranche: "A", Pct: "100%"}}},
+		}},
+	}
+}
+
+func compileDoc(t testing.TB, doc *Document) *Deal {
+	t.Helper()
+	d, err := Compile(doc, Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return d
+}
+
+// flows builds collections from "date amount" pairs.
+func flows(t testing.TB, pairs ...string) []Flow {
+	t.Helper()
+	var out []Flow
+	for i := 0; i+1 < len(pairs); i += 2 {
+		d, err := date.ParseStrict(pairs[i])
+		if err != nil {
+			t.Fatal(err)
+		}
+		a, err := money.ParseStrict(pairs[i+1], "CNY")
+		if err != nil {
+			t.Fatal(err)
+		}
+		out = append(out, Flow{Date: d, Amount: a})
+	}
+	return out
+}
+
+// TestRetentionBoundary: abs.md, "originators retain >= 5% of each tranche": 5% exactly is
+// enough, one hundredth of a percent less is not.
+func TestRetentionBoundary(t *testing.T) {
+	for _, c := range []struct {
+		retained string
+		ok       bool
+	}{{"4.99%", false}, {"0.0499999", false}, {"5%", true}, {"1/20", true}, {"0.05", true}, {"5.01%", true}, {"100%", true}} {
+		doc := exampleDoc(t)
+		doc.Tranches[1].Retained = c.retained
+		_, err := Compile(doc, Options{})
+		if (err == nil) != c.ok {
+			t.Errorf("retained %s: error %v, want ok %v", c.retained, err, c.ok)
+		}
+		if err != nil && !strings.Contains(err.(*reclaim.Error).Err.Error(), "tranches[1].retained") {
+			t.Errorf("retained %s: problem not at tranches[1].retained: %v", c.retained, err)
+		}
+	}
+}
+
+// TestScheduleEndOfMonth: abs.md, "months stepped from the anchor date with end-of-month
+// clipping": a schedule anchored on 31 January keeps the month's last day after a short month
+// (31 March, not 29 March), and a legal maturity off the stepping is appended as the last date.
+func TestScheduleEndOfMonth(t *testing.T) {
+	for _, c := range []struct {
+		legal string
+		want  []string
+	}{
+		{"2024-05-31", []string{"2024-01-31", "2024-02-29", "2024-03-31", "2024-04-30", "2024-05-31"}},
+		{"2024-05-15", []string{"2024-01-31", "2024-02-29", "2024-03-31", "2024-04-30", "2024-05-15"}},
+		{"2024-01-31", []string{"2024-01-31"}},
+	} {
+		doc := miniDoc()
+		doc.Dates = Dates{Cutoff: "2023-12-15", Closing: "2023-12-20", FirstPayment: "2024-01-31", Frequency: "monthly", LegalMaturity: c.legal}
+		d := compileDoc(t, doc)
+		var got []string
+		for _, p := range d.PaymentDates() {
+			got = append(got, p.String())
+		}
+		if strings.Join(got, " ") != strings.Join(c.want, " ") {
+			t.Errorf("legal %s: payment dates %v, want %v", c.legal, got, c.want)
+		}
+	}
+}
+
+// TestCollectionPeriodEdges: abs.md, "collect cash for the period (interim collections to the
+// first period)" and "Collections between the cut-off date and closing belong to the trust and
+// fund the first payment". A period runs from the day after the previous period's end (the day
+// after the cut-off for the first) to its end, both days included; cash on the cut-off is the
+// seller's, cash after the last period's end is never collected, and CheckCollections refuses
+// both rather than leave them out silently.
+func TestCollectionPeriodEdges(t *testing.T) {
+	d := compileDoc(t, miniDoc())
+	actual := flows(t,
+		"2024-01-31", "1.00", // the cut-off: the seller's
+		"2024-02-01", "2.00", // first day of period 1
+		"2024-02-29", "4.00", // last day of period 1 (interim: before closing)
+		"2024-03-01", "8.00", // first day of period 2
+		"2024-04-30", "16.00", // last day of period 3, the last period
+		"2024-05-01", "32.00", // after the last period
+	)
+	if got, want := d.collections(Scenario{Collections: actual}), []int64{600, 800, 1600}; !slices.Equal(got, want) {
+		t.Errorf("collections by period %v, want %v", got, want)
+	}
+	r, err := d.Run(Scenario{Collections: actual})
+	if err != nil {
+		t.Fatal(err)
+	}
+	wantDates := [][2]string{{"2024-02-01", "2024-02-29"}, {"2024-03-01", "2024-03-31"}, {"2024-04-01", "2024-04-30"}}
+	if len(r.Periods) != len(wantDates) {
+		t.Fatalf("%d periods, want %d", len(r.Periods), len(wantDates))
+	}
+	for k, p := range r.Periods {
+		if p.CollectionStart.String() != wantDates[k][0] || p.CollectionEnd.String() != wantDates[k][1] {
+			t.Errorf("period %d collects %s..%s, want %s..%s", k+1, p.CollectionStart, p.CollectionEnd, wantDates[k][0], wantDates[k][1])
+		}
+	}
+	var ve *ValidationError
+	if err := d.CheckCollections(actual); !errors.As(err, &ve) {
+		t.Fatalf("CheckCollections: %v, want a *ValidationError", err)
+	}
+	var paths []string
+	for _, p := range ve.Problems {
+		paths = append(paths, p.Path)
+	}
+	if strings.Join(paths, " ") != "collections[0] collections[5]" {
+		t.Errorf("CheckCollections refused %v, want collections[0] and collections[5]", paths)
+	}
+	if err := d.CheckCollections(actual[1:5]); err != nil {
+		t.Errorf("flows inside the periods refused: %v", err)
 	}
 }

@@ -264,6 +264,105 @@ func TestSizeDeal(t *testing.T) {
 	}
 }
 
+// TestWindowsReachLegalMaturity: abs.md's run loop stops "at legal maturity or when everything
+// is paid and the pool is exhausted", and there is a report per period. With the legal maturity a
+// year after the date on which the forecast repays the example deal (period 17 of 20), a live
+// deal whose collections fall short still has a collection window, a run and a report for every
+// payment date up to the legal maturity; the windows follow one another day after day.
+func TestWindowsReachLegalMaturity(t *testing.T) {
+	doc := loadDeal(t).Document()
+	doc.Dates.LegalMaturity = "2021-04-26"
+	d, err := abs.Compile(doc, abs.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	base, err := d.Run(abs.Scenario{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	pay := d.PaymentDates()
+	if len(base.Periods) >= len(pay) {
+		t.Fatalf("the forecast runs %d of %d payment dates; the test needs it to stop early", len(base.Periods), len(pay))
+	}
+	wins, err := Windows(d)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(wins) != len(pay) {
+		t.Fatalf("%d windows for %d payment dates", len(wins), len(pay))
+	}
+	var cum int64
+	for k, w := range wins {
+		start := date.Of(2016, 5, 1)
+		if k > 0 {
+			start = wins[k-1].CollectionEnd.AddDays(1)
+		}
+		if w.Period != k+1 || w.Date != pay[k] || w.CollectionStart != start || w.CollectionEnd != pay[k].AddDays(-26) {
+			t.Errorf("window %d: %+v", k+1, w)
+		}
+		if k < len(base.Periods) && (w.CollectionStart != base.Periods[k].CollectionStart || w.Forecast != base.Periods[k].Forecast) {
+			t.Errorf("window %d differs from the run's period: %+v, %+v", k+1, w, base.Periods[k])
+		}
+		cum += w.Forecast.Minor()
+		if w.CumForecast.Minor() != cum {
+			t.Errorf("window %d: cumulative forecast %s, want %d fen", k+1, w.CumForecast, cum)
+		}
+	}
+	if last := wins[len(wins)-1]; last.CollectionEnd != date.Of(2021, 3, 31) {
+		t.Errorf("last window ends %s", last.CollectionEnd)
+	}
+	// The pool's log collects far less than the forecast: the deal is still running at period 18.
+	st, err := StateFromEntries(poolLog(d))
+	if err != nil {
+		t.Fatal(err)
+	}
+	rep, res, err := Build(Input{Deal: d, State: st, Period: 18})
+	if err != nil {
+		t.Fatalf("period 18: %v", err)
+	}
+	if rep.CollectionStart != wins[17].CollectionStart || rep.CollectionEnd != wins[17].CollectionEnd || res.Tranches[0].Outstanding.IsZero() {
+		t.Errorf("period 18 report %s..%s, senior outstanding %s", rep.CollectionStart, rep.CollectionEnd, res.Tranches[0].Outstanding)
+	}
+}
+
+// TestSizeDealBoundaries: abs.md, "the senior tranche is 49%-78% of forecast recoveries; issue
+// size 5%-14% of 本息费": both ends of each range are typical, a fen beyond either is not.
+func TestSizeDealBoundaries(t *testing.T) {
+	for _, c := range []struct {
+		senior, sub, forecast, claim string
+		typical                      bool
+	}{
+		{"78.00", "22.00", "100.00", "1000.00", true},  // senior 78%, issue 10%
+		{"78.01", "21.99", "100.00", "1000.00", false}, // senior 78.01%
+		{"49.00", "51.00", "100.00", "1000.00", true},  // senior 49%
+		{"48.99", "51.01", "100.00", "1000.00", false}, // senior 48.99%
+		{"60.00", "40.00", "100.00", "2000.00", true},  // issue 5%
+		{"60.00", "40.00", "100.00", "2000.01", false}, // issue just under 5%
+		{"7.00", "7.00", "10.00", "100.00", true},      // issue 14%
+		{"7.00", "7.00", "10.00", "99.99", false},      // issue just over 14%
+	} {
+		doc := &abs.Document{Tranches: []abs.Tranche{{Name: "A", Balance: c.senior}, {Name: "Sub", Balance: c.sub}}}
+		fc, err := money.ParseStrict(c.forecast, "CNY")
+		if err != nil {
+			t.Fatal(err)
+		}
+		claim, err := money.ParseStrict(c.claim, "CNY")
+		if err != nil {
+			t.Fatal(err)
+		}
+		disc := &Disclosure{ForecastRecoveries: fc}
+		disc.Header.Claim = claim
+		s, err := SizeDeal(doc, disc)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if s.Typical != c.typical {
+			t.Errorf("senior %s, sub %s, forecast %s, claim %s: typical %v (senior %s of forecast, issue %s of claim), want %v",
+				c.senior, c.sub, c.forecast, c.claim, s.Typical, s.SeniorOfForecast, s.IssueOfClaim, c.typical)
+		}
+	}
+}
+
 func TestCriteria(t *testing.T) {
 	asOf := date.Of(2026, 1, 1)
 	loan := func(mut func(l *reclaim.Loan)) *reclaim.Loan {

@@ -169,13 +169,13 @@ type Input struct {
 	LedgerSize int64
 }
 
-// Windows returns the deal's collection windows (from a base run's periods).
+// Windows returns the deal's collection windows, one per payment date up to the legal maturity,
+// each with the forecast it collects (abs.Deal.Schedule). They come from the schedule, not from a
+// run on the forecast: such a run stops once the forecast has repaid everything, and a deal whose
+// actual collections fall short of the forecast must still close (and report) its later periods.
+// The error is always nil; it is kept for the callers.
 func Windows(d *abs.Deal) ([]abs.Period, error) {
-	base, err := d.Run(abs.Scenario{})
-	if err != nil {
-		return nil, err
-	}
-	return base.Periods, nil
+	return d.Schedule(), nil
 }
 
 // Scenario builds the live run's collections through period upto: for each period already
