@@ -389,6 +389,11 @@ func TestDecideLiveOnly(t *testing.T) {
 		{"only visits inconvenient", PackUS, DebtorState{Inconvenient: []Window{{Channels: []Channel{ChannelVisit}}}}, base, nil},
 		{"validation notice day 5", PackUS, DebtorState{FirstCommunication: at("2026-03-05T20:00:00-05:00")}, base, nil},
 		{"validation notice day 6", PackUS, DebtorState{FirstCommunication: at("2026-03-04T20:00:00-05:00")}, base, []string{RuleUS3Notice}},
+		// The first communication stored as a UTC instant: its day is New York's, not UTC's.
+		// 2026-03-05T01:00:00Z is 4 March 20:00 in New York, day 6 before 10 March.
+		{"validation notice: first communication in UTC, New York day 6", PackUS, DebtorState{FirstCommunication: at("2026-03-05T01:00:00Z")}, base, []string{RuleUS3Notice}},
+		{"validation notice: New York 23:59:59 on day 6", PackUS, DebtorState{FirstCommunication: at("2026-03-05T04:59:59Z")}, base, []string{RuleUS3Notice}},
+		{"validation notice: New York 00:00:00 on day 5", PackUS, DebtorState{FirstCommunication: at("2026-03-05T05:00:00Z")}, base, nil},
 		{"validation notice sent", PackUS, DebtorState{FirstCommunication: at("2026-03-01T20:00:00-05:00"), ValidationNoticeSent: true}, base, nil},
 		{"the notice itself", PackUS, DebtorState{FirstCommunication: at("2026-03-01T20:00:00-05:00")}, notice, nil},
 		{"suit on time-barred", PackUS, DebtorState{TimeBarred: true, Purpose: PurposeSuit}, base, []string{RuleUS4Suit}},
