@@ -248,7 +248,9 @@ func (d *DB) ClaimCampaign(ctx context.Context, owner string, now time.Time, lea
 
 // ContactStates loads the contact state of many cases at once (what ContactState loads for one):
 // the case, its live consents, whether a notice was delivered, its first contact and the
-// contacts that happened since.
+// contacts that happened since. Unlike ContactState it does not add the debtor's older contacts
+// that CN-4 reads: its callers (campaigns, the day's queue) decide contacts with the debtor
+// only, which CN-4 never checks.
 func (d *DB) ContactStates(ctx context.Context, ids []int64, since time.Time) (map[int64]*workout.ContactState, error) {
 	out := make(map[int64]*workout.ContactState, len(ids))
 	if len(ids) == 0 {

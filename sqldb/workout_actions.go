@@ -214,6 +214,10 @@ func queryAttempts(ctx context.Context, q func(string, ...any) (*sql.Rows, error
 // ContactState loads what a compliance decision on a case needs: the case, its live consents,
 // whether a notice was delivered, the first contact ever, and the contacts that happened at or
 // after since (agency reports included; checks and denied attempts excluded), in time order.
+// The history starts with the debtor's own contacts before since that CN-4 still reads (the
+// last three, and the latest invalid_number), because whether the debtor is unreachable does
+// not expire with the history window (workout.Decide's contract); they are older than every
+// other contact of the history, so it stays in time order.
 func (d *DB) ContactState(ctx context.Context, caseID int64, since time.Time) (workout.ContactState, error) {
 	var st workout.ContactState
 	err := d.ReadTx(ctx, func(tx *Tx) error {
@@ -238,9 +242,21 @@ func (d *DB) ContactState(ctx context.Context, caseID int64, since time.Time) (w
 			return err
 		}
 		st.FirstContact = firstT
-		st.History, err = queryAttempts(ctx, func(q string, a ...any) (*sql.Rows, error) { return tx.Query(ctx, q, a...) },
+		q := func(q string, a ...any) (*sql.Rows, error) { return tx.Query(ctx, q, a...) }
+		// rn numbers the debtor's contacts before since from the latest, rk the same within
+		// invalid_number and the rest, so rk = 1 on an invalid_number row is the latest one.
+		older, err := queryAttempts(ctx, q, `SELECT `+attemptCols+` FROM (SELECT `+attemptCols+`,
+				ROW_NUMBER() OVER (PARTITION BY case_id ORDER BY at DESC, id DESC) AS rn,
+				ROW_NUMBER() OVER (PARTITION BY case_id, outcome = 'invalid_number' ORDER BY at DESC, id DESC) AS rk
+			FROM contact_attempts WHERE case_id = ? AND party = 'debtor' AND at < ? AND (source = 'agency' OR (allowed AND source <> 'check'))) x
+			WHERE rn <= 3 OR (outcome = 'invalid_number' AND rk = 1) ORDER BY at, id`, caseID, d.instant(since))
+		if err != nil {
+			return err
+		}
+		recent, err := queryAttempts(ctx, q,
 			`SELECT `+attemptCols+` FROM contact_attempts WHERE case_id = ? AND at >= ? AND (source = 'agency' OR (allowed AND source <> 'check'))
 			ORDER BY at, id`, caseID, d.instant(since))
+		st.History = append(older, recent...)
 		return err
 	})
 	return st, dbError(err, "loading a case's contact state")

@@ -242,7 +242,10 @@ func evaluate(pack Pack, st *DebtorState, c *Contact, s stamp, f *facts) []Viola
 			add(RuleUS2Window, "%s at %s local time: a time or place the consumer marked inconvenient", c.Channel, clock(s.tod))
 		}
 		if !st.ValidationNoticeSent && !c.ValidationNotice && !st.FirstCommunication.IsZero() {
-			first := localDay(st.FirstCommunication)
+			// The first communication's day is the consumer's local day, read at the offset of
+			// the contact decided (the consumer's): a store that keeps the instant in UTC would
+			// otherwise count from the UTC date, a day off for an evening contact in New York.
+			first := localDay(st.FirstCommunication.In(c.At.Location()))
 			if s.day-first > validationPeriod {
 				add(RuleUS3Notice, "no validation notice %d days after the first communication on %s", s.day-first, dayString(first))
 			}

@@ -389,6 +389,11 @@ func TestDecideLiveOnly(t *testing.T) {
 		{"only visits inconvenient", PackUS, DebtorState{Inconvenient: []Window{{Channels: []Channel{ChannelVisit}}}}, base, nil},
 		{"validation notice day 5", PackUS, DebtorState{FirstCommunication: at("2026-03-05T20:00:00-05:00")}, base, nil},
 		{"validation notice day 6", PackUS, DebtorState{FirstCommunication: at("2026-03-04T20:00:00-05:00")}, base, []string{RuleUS3Notice}},
+		// The first communication stored as a UTC instant: its day is New York's, not UTC's.
+		// 2026-03-05T01:00:00Z is 4 March 20:00 in New York, day 6 before 10 March.
+		{"validation notice: first communication in UTC, New York day 6", PackUS, DebtorState{FirstCommunication: at("2026-03-05T01:00:00Z")}, base, []string{RuleUS3Notice}},
+		{"validation notice: New York 23:59:59 on day 6", PackUS, DebtorState{FirstCommunication: at("2026-03-05T04:59:59Z")}, base, []string{RuleUS3Notice}},
+		{"validation notice: New York 00:00:00 on day 5", PackUS, DebtorState{FirstCommunication: at("2026-03-05T05:00:00Z")}, base, nil},
 		{"validation notice sent", PackUS, DebtorState{FirstCommunication: at("2026-03-01T20:00:00-05:00"), ValidationNoticeSent: true}, base, nil},
 		{"the notice itself", PackUS, DebtorState{FirstCommunication: at("2026-03-01T20:00:00-05:00")}, notice, nil},
 		{"suit on time-barred", PackUS, DebtorState{TimeBarred: true, Purpose: PurposeSuit}, base, []string{RuleUS4Suit}},
@@ -438,4 +443,122 @@ func TestDecideIgnoresOwnOutcome(t *testing.T) {
 			t.Errorf("outcome %q: %+v", o, d)
 		}
 	}
+}
+
+// Edges of CN-1 that the table above leaves out: just above each edge, the last instant of the
+// local day, the extreme offsets, and the same instant read in Beijing and in UTC (the debtor's
+// own offset decides, never UTC).
+func TestCN1_MoreBoundaries(t *testing.T) {
+	sms := func(id, at, consent string) string {
+		return line(id, "d1", "L1", "sms", "debtor", "n1", at, "delivered", consent)
+	}
+	visit := func(id, at string) string { return line(id, "d1", "L1", "visit", "debtor", "", at, "visited", "") }
+	runCases(t, PackCN, []ruleCase{
+		{"08:00:00.001 allowed", []string{call("a", "2026-03-02T08:00:00.001+08:00", "no_answer")}, nil},
+		{"22:00:00.001 flagged", []string{call("a", "2026-03-02T22:00:00.001+08:00", "no_answer")}, map[string]string{"a": "CN-1"}},
+		{"23:59:59.999 flagged", []string{call("a", "2026-03-02T23:59:59.999+08:00", "no_answer")}, map[string]string{"a": "CN-1"}},
+		{"sms 21:59:59 allowed, 22:00:00 flagged", []string{sms("a", "2026-03-02T21:59:59+08:00", ""), sms("b", "2026-03-02T22:00:00+08:00", "")},
+			map[string]string{"b": "CN-1"}},
+		{"sms consent at 22:00:00", []string{sms("a", "2026-03-02T22:00:00+08:00", "late_hours")}, nil},
+		{"visit 07:59:59 flagged, 08:00:00 allowed", []string{visit("a", "2026-03-02T07:59:59+08:00"), visit("b", "2026-03-02T08:00:00+08:00")},
+			map[string]string{"a": "CN-1"}},
+		{"call consent at 07:59:59", []string{line("a", "d1", "L1", "call", "debtor", "n1", "2026-03-02T07:59:59+08:00", "answered", "late_hours")}, nil},
+		// 2026-03-02T00:00:00Z and 2026-03-02T08:00:00+08:00 are one instant: only the contact
+		// written in UTC is at local midnight.
+		{"Beijing 08:00:00 allowed", []string{call("a", "2026-03-02T08:00:00+08:00", "no_answer")}, nil},
+		{"the same instant in UTC flagged", []string{call("a", "2026-03-02T00:00:00Z", "no_answer")}, map[string]string{"a": "CN-1"}},
+		// 2026-03-02T13:59:59Z is 21:59:59 in Beijing, 14:00:00Z is 22:00:00.
+		{"Beijing 21:59:59 written in UTC is 13:59:59 local", []string{call("a", "2026-03-02T13:59:59Z", "no_answer")}, nil},
+		{"offset +14:00 at 07:59:59", []string{call("a", "2026-03-02T07:59:59+14:00", "no_answer")}, map[string]string{"a": "CN-1"}},
+		{"offset -12:00 at 22:00:00", []string{call("a", "2026-03-02T22:00:00-12:00", "no_answer")}, map[string]string{"a": "CN-1"}},
+		{"offset -12:00 at 21:59:59", []string{call("a", "2026-03-02T21:59:59-12:00", "no_answer")}, nil},
+	})
+}
+
+// CN-2 and CN-3 count per local day of the debtor (Beijing here), whose midnight is 16:00 UTC:
+// calls on one UTC day can fall on two Beijing days and the reverse.
+func TestCN2CN3_BeijingDayNotUTCDay(t *testing.T) {
+	late := func(id, at, outcome string) string {
+		return line(id, "d1", "L1", "call", "debtor", "n1", at, outcome, "late_hours")
+	}
+	// 09:00-09:02 Beijing on 2 March is 01:00-01:02 UTC on 2 March.
+	answered3 := seq(1, 3, "2026-03-02", "+08:00", 9, "answered")
+	// 06:00-06:05 Beijing on 2 March is 22:00-22:05 UTC on 1 March.
+	var early6 []string
+	for k := range 6 {
+		early6 = append(early6, late(fmt.Sprintf("u%d", k+1), fmt.Sprintf("2026-03-02T06:%02d:00+08:00", k), "no_answer"))
+	}
+	runCases(t, PackCN, []ruleCase{
+		// 00:30 Beijing on 3 March is 16:30 UTC on 2 March, the UTC day of the three.
+		{"CN-2: next Beijing day, same UTC day: allowed", append(slices.Clone(answered3), late("c4", "2026-03-03T00:30:00+08:00", "answered")), nil},
+		{"CN-2: 23:59:59 Beijing, same day: flagged", append(slices.Clone(answered3), late("c4", "2026-03-02T23:59:59+08:00", "answered")),
+			map[string]string{"c4": "CN-2"}},
+		// Three answered at 06:00 Beijing (1 March UTC), the fourth at 09:00 Beijing (2 March UTC).
+		{"CN-2: same Beijing day, previous UTC day: flagged", []string{late("c1", "2026-03-02T06:00:00+08:00", "answered"),
+			late("c2", "2026-03-02T06:10:00+08:00", "answered"), late("c3", "2026-03-02T06:20:00+08:00", "answered"),
+			call("c4", "2026-03-02T09:00:00+08:00", "no_answer")},
+			map[string]string{"c4": "CN-2"}},
+		{"CN-3: 7th dial at 23:59:59 Beijing: flagged", append(slices.Clone(early6), late("u7", "2026-03-02T23:59:59+08:00", "no_answer")),
+			map[string]string{"u7": "CN-3"}},
+		{"CN-3: 7th dial at 00:00:00 next Beijing day: allowed", append(slices.Clone(early6), late("u7", "2026-03-03T00:00:00+08:00", "no_answer")), nil},
+		// 07:59 Beijing on 2 March is 23:59 UTC on 1 March, the UTC day of the six; 00:00 UTC on
+		// 2 March is 08:00 Beijing, the same Beijing day as the six.
+		{"CN-3: same Beijing day, next UTC day: flagged", append(slices.Clone(early6), call("u7", "2026-03-02T08:00:00+08:00", "busy")),
+			map[string]string{"u7": "CN-3"}},
+	})
+}
+
+// US-1 counts local calendar days, not 24-hour periods: the window and the bar after a
+// conversation both move at the debtor's local midnight.
+func TestUS1_MidnightEdges(t *testing.T) {
+	late := func(id, debt, at, outcome string) string {
+		return line(id, "d1", debt, "call", "debtor", "n1", at, outcome, "late_hours")
+	}
+	seven := seq(1, 7, "2026-03-02", "-05:00", 10, "busy")
+	runCases(t, PackUS, []ruleCase{
+		{"window: 8th call at 23:59:59 on day 7 flagged", append(slices.Clone(seven), late("c8", "L1", "2026-03-08T23:59:59-05:00", "no_answer")),
+			map[string]string{"c8": "US-1"}},
+		{"window: 8th call at 00:00:00 on day 8 allowed", append(slices.Clone(seven), late("c8", "L1", "2026-03-09T00:00:00-05:00", "no_answer")), nil},
+		{"window: 6 calls then a 7th allowed, 8th flagged", append(seq(1, 6, "2026-03-02", "-05:00", 10, "busy"),
+			late("c7", "L1", "2026-03-08T23:00:00-05:00", "no_answer"), late("c8", "L1", "2026-03-08T23:59:59-05:00", "no_answer")),
+			map[string]string{"c8": "US-1"}},
+		// A conversation at 23:59:59: one second later is day 2, still barred.
+		{"conversation at 23:59:59, call at 00:00:00 is day 2", []string{late("v", "L1", "2026-03-02T23:59:59-05:00", "answered"),
+			late("a", "L1", "2026-03-03T00:00:00-05:00", "no_answer")}, map[string]string{"a": "US-1"}},
+		// 6 days and 1 second after a conversation at 23:59:59 is already day 8.
+		{"conversation at 23:59:59, day 8 at 00:00:00 allowed", []string{late("v", "L1", "2026-03-02T23:59:59-05:00", "answered"),
+			late("a", "L1", "2026-03-09T00:00:00-05:00", "no_answer")}, nil},
+		// 7 days less 1 second after a conversation at 00:00:00 is still day 7.
+		{"conversation at 00:00:00, day 7 at 23:59:59 flagged", []string{late("v", "L1", "2026-03-02T00:00:00-05:00", "answered"),
+			late("a", "L1", "2026-03-08T23:59:59-05:00", "no_answer")}, map[string]string{"a": "US-1"}},
+		{"conversation at 00:00:00, day 8 at 00:00:00 allowed", []string{late("v", "L1", "2026-03-02T00:00:00-05:00", "answered"),
+			late("a", "L1", "2026-03-09T00:00:00-05:00", "no_answer")}, nil},
+		{"busy and no_answer are not conversations", []string{late("v", "L1", "2026-03-02T10:00:00-05:00", "busy"),
+			late("w", "L1", "2026-03-02T11:00:00-05:00", "no_answer"), late("a", "L1", "2026-03-03T10:00:00-05:00", "no_answer")}, nil},
+		// Were calls without a debt id one debt "", the 8th and the call after the answered one
+		// would be flagged.
+		{"calls with no debt id are neither counted nor checked", []string{late("x1", "", "2026-03-02T10:00:00-05:00", "answered"),
+			late("x2", "", "2026-03-02T10:01:00-05:00", "no_answer"), late("x3", "", "2026-03-02T10:02:00-05:00", "no_answer"),
+			late("x4", "", "2026-03-02T10:03:00-05:00", "no_answer"), late("x5", "", "2026-03-02T10:04:00-05:00", "no_answer"),
+			late("x6", "", "2026-03-02T10:05:00-05:00", "no_answer"), late("x7", "", "2026-03-02T10:06:00-05:00", "no_answer"),
+			late("x8", "", "2026-03-02T10:07:00-05:00", "no_answer")}, nil},
+	})
+}
+
+// US-2's edges just above and below each limit, and the limits read at the consumer's offset.
+func TestUS2_MoreBoundaries(t *testing.T) {
+	runCases(t, PackUS, []ruleCase{
+		{"07:59:59.999 flagged", []string{call("a", "2026-03-02T07:59:59.999-05:00", "no_answer")}, map[string]string{"a": "US-2"}},
+		{"08:00:00.001 allowed", []string{call("a", "2026-03-02T08:00:00.001-05:00", "no_answer")}, nil},
+		{"20:59:59 allowed", []string{call("a", "2026-03-02T20:59:59-05:00", "no_answer")}, nil},
+		{"consent at 21:00:01", []string{line("a", "d1", "L1", "call", "debtor", "n1", "2026-03-02T21:00:01-05:00", "no_answer", "late_hours")}, nil},
+		{"email 21:00:00 allowed, 21:00:01 flagged", []string{line("a", "d1", "L1", "email", "debtor", "", "2026-03-02T21:00:00-05:00", "delivered", ""),
+			line("b", "d1", "L2", "email", "debtor", "", "2026-03-02T21:00:01-05:00", "delivered", "")},
+			map[string]string{"b": "US-2"}},
+		{"letter at 03:00 not covered", []string{line("a", "d1", "L1", "letter", "debtor", "", "2026-03-02T03:00:00-05:00", "delivered", "")}, nil},
+		// 2026-03-02T13:00:00Z is 08:00 in New York (-05:00) but 13:00 in UTC: the UTC reading would
+		// allow 2026-03-02T12:59:59Z, New York reads it as 07:59:59.
+		{"07:59:59 in New York", []string{call("a", "2026-03-02T07:59:59-05:00", "no_answer")}, map[string]string{"a": "US-2"}},
+		{"the same instant in UTC", []string{call("a", "2026-03-02T12:59:59Z", "no_answer")}, nil},
+	})
 }

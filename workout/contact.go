@@ -152,7 +152,7 @@ type DebtorState struct {
 	ThirdPartyStopped    []string  // CN-4-STOP: numbers of third parties who asked to stop
 	Inconvenient         []Window  // US-2-INCONVENIENT: times/places the consumer marked inconvenient
 	ValidationNoticeSent bool      // US-3: the validation notice has been sent
-	FirstCommunication   time.Time // US-3: the first communication with the consumer (zero: none yet)
+	FirstCommunication   time.Time // US-3: the first communication with the consumer (zero: none yet); its day is read at the decided contact's offset
 	TimeBarred           bool      // US-4-SUIT: the debt is time-barred: no suit, no threat of suit
 	Purpose              string    // what the contact is for: PurposeCollection ("" means the same) or PurposeSuit
 	// CallConsent is when the consumer last gave direct consent to calls about the debt; it lifts

@@ -55,6 +55,19 @@ func TestLimitationExpiry(t *testing.T) {
 		{"enforcement before a later judgment", []LimitationEvent{{Kind: LimEnforcementFiled, On: d(2023, 9, 1)}, {Kind: LimJudgment, On: d(2024, 3, 1)}}, date.Date{}, "", d(2026, 3, 1)},
 		{"zero dates ignored", []LimitationEvent{{Kind: LimSuit}, {Kind: LimDefault, On: d(2023, 1, 1)}}, d(2026, 1, 1), LimDefault, date.Date{}},
 		{"unknown kind ignored", []LimitationEvent{{Kind: "gossip", On: d(2025, 1, 1)}, {Kind: LimDefault, On: d(2023, 1, 1)}}, d(2026, 1, 1), LimDefault, date.Date{}},
+		// 3 years from the interruption's own date: the same day three years on is the last day.
+		{"part-payment: last day is the same date 3 years on", []LimitationEvent{{Kind: LimDefault, On: d(2023, 1, 1)}, {Kind: LimPartPayment, On: d(2026, 3, 2)}}, d(2029, 3, 2), LimPartPayment, date.Date{}},
+		{"month end stays month end", []LimitationEvent{{Kind: LimDefault, On: d(2023, 8, 31)}}, d(2026, 8, 31), LimDefault, date.Date{}},
+		{"interruption on the default's day", []LimitationEvent{{Kind: LimDefault, On: d(2023, 5, 6)}, {Kind: LimAcknowledgement, On: d(2023, 5, 6)}}, d(2026, 5, 6), LimAcknowledgement, date.Date{}},
+		// Below, at and above the last day of a period that started on 2023-01-01 (expiry 2026-01-01).
+		{"part-payment the day before expiry", []LimitationEvent{{Kind: LimDefault, On: d(2023, 1, 1)}, {Kind: LimPartPayment, On: d(2025, 12, 31)}}, d(2028, 12, 31), LimPartPayment, date.Date{}},
+		{"part-payment on the expiry day", []LimitationEvent{{Kind: LimDefault, On: d(2023, 1, 1)}, {Kind: LimPartPayment, On: d(2026, 1, 1)}}, d(2029, 1, 1), LimPartPayment, date.Date{}},
+		{"the latest of several interruptions", []LimitationEvent{{Kind: LimSuit, On: d(2024, 1, 1)}, {Kind: LimDefault, On: d(2023, 1, 1)},
+			{Kind: LimDemand, On: d(2025, 7, 1), Delivered: true}, {Kind: LimAcknowledgement, On: d(2025, 6, 30)}}, d(2028, 7, 1), LimDemand, date.Date{}},
+		{"judgment: deadline 2 years on, enforcement the day before meets nothing", []LimitationEvent{{Kind: LimJudgment, On: d(2024, 3, 1)},
+			{Kind: LimEnforcementFiled, On: d(2024, 2, 29)}}, date.Date{}, "", d(2026, 3, 1)},
+		{"enforcement on the judgment's day meets the deadline", []LimitationEvent{{Kind: LimJudgment, On: d(2024, 3, 1)},
+			{Kind: LimEnforcementFiled, On: d(2024, 3, 1)}}, date.Date{}, "", date.Date{}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -348,5 +361,9 @@ func TestContactLimitationEvent(t *testing.T) {
 		if (got == nil) != (tt.want == "") || (got != nil && (got.Kind != tt.want || got.On != on || !got.Delivered)) {
 			t.Errorf("%s/%s/%q: %+v, want %q", tt.kind, tt.outcome, tt.proof, got, tt.want)
 		}
+	}
+	// A contact without a local date interrupts nothing (it has no day to restart the period from).
+	if got := ContactLimitationEvent("letter", "delivered", "EMS1", date.Date{}); got != nil {
+		t.Errorf("zero date: %+v, want nil", got)
 	}
 }

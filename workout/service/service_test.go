@@ -382,3 +382,60 @@ func TestAgencyFeed(t *testing.T) {
 		_ = hex.EncodeToString
 	})
 }
+
+// CN-4 reads the debtor's contacts of any age (collection-rules.md: "no earlier invalid_number
+// on the debtor's numbers", "the last 3"), not only the contacts of the history window (90
+// days): with the real engine, a third-party call is allowed after an invalid number or three
+// failed contacts beyond the window's edge, and still refused when the old contacts do not make
+// the debtor unreachable.
+func TestContactCN4ReadsOldDebtorContacts(t *testing.T) {
+	sqldbtest.ForEachEngine(t, func(t *testing.T, db *sqldb.DB) {
+		ctx := context.Background()
+		f := setup(t, db)
+		bk, _ := pii.NewBlindKey(bytes.Repeat([]byte{9}, 32))
+		svc := service.New(db, service.Options{Policy: workout.Decide, NumberKey: service.HexKey(bk.PhoneHash), Now: func() time.Time { return f.now }})
+		// Each scenario decides a third-party call at its own day, 400 days after the previous
+		// one's, after the debtor calls it lists (days before that day, and their outcomes). An
+		// invalid number counts forever, so the scenario that has one runs on its own case.
+		day := 0
+		check := func(name string, caseID int64, ago []int, outcomes []string, want bool) {
+			t.Helper()
+			day++
+			at := f.now.AddDate(0, 0, 400*day)
+			for i, a := range ago {
+				res, err := svc.Contact(ctx, manager, caseID, workout.ActionInput{Kind: workout.KindCall, Outcome: outcomes[i], Number: "13800138001",
+					At: at.AddDate(0, 0, -a)}, workout.SourceConsole, false)
+				if err != nil || !res.Allowed {
+					t.Fatalf("%s: debtor call %d days before: %+v %v", name, a, res, err)
+				}
+			}
+			res, err := svc.Contact(ctx, manager, caseID, workout.ActionInput{Kind: workout.KindCall, Outcome: workout.CallAnswered,
+				Number: "13900139009", Party: "third_party", At: at}, workout.SourceConsole, true)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if res.Allowed != want || (!want && !hasRule(res.Reasons, "CN-4")) {
+				t.Errorf("%s: allowed %v %+v, want allowed %v", name, res.Allowed, res.Reasons, want)
+			}
+		}
+		c1, c2 := f.cases[0], f.cases[1]
+		no, busy, ans := workout.CallNoAnswer, workout.CallBusy, workout.CallAnswered
+		// A refused call did not happen: its invalid_number, beyond the window, makes nobody unreachable.
+		day++
+		at := f.now.AddDate(0, 0, 400*day)
+		night := time.Date(at.Year(), at.Month(), at.Day()-100, 23, 0, 0, 0, cst)
+		if res, err := svc.Contact(ctx, manager, c1, workout.ActionInput{Kind: workout.KindCall, Outcome: workout.CallInvalidNumber,
+			Number: "13800138001", At: night}, workout.SourceConsole, false); err != nil || res.Allowed {
+			t.Fatalf("night call: %+v %v", res, err)
+		}
+		if res, err := svc.Contact(ctx, manager, c1, workout.ActionInput{Kind: workout.KindCall, Outcome: ans, Number: "13900139009",
+			Party: "third_party", At: at}, workout.SourceConsole, true); err != nil || res.Allowed || !hasRule(res.Reasons, "CN-4") {
+			t.Errorf("after a refused invalid_number: %+v %v", res, err)
+		}
+		check("answered, then 2 failed, all beyond the window", c1, []int{200, 150, 140}, []string{ans, no, busy}, false)
+		check("3 failed beyond the window, then answered inside it", c1, []int{150, 140, 130, 5}, []string{no, busy, no, ans}, false)
+		check("3 failed 91, 90 and 89 days before", c1, []int{91, 90, 89}, []string{no, busy, no}, true)
+		check("3 failed, 2 beyond the window", c1, []int{120, 110, 10}, []string{busy, no, busy}, true)
+		check("invalid number 91 days before", c2, []int{91}, []string{workout.CallInvalidNumber}, true)
+	})
+}
