@@ -25,7 +25,7 @@ func genListing(t *rapid.T) Listing {
 		End:        t0.Add(time.Duration(rapid.IntRange(24, 30).Draw(t, "hours")) * time.Hour),
 		Preemption: map[string]int{}, DepositExempt: map[string]bool{}, Barred: map[string]bool{}}
 	if pack.Name == Judicial.Name || rapid.Bool().Draw(t, "deposit") {
-		l.Deposit = pctHalfUp(start, 10)
+		l.Deposit = PctCeil(start, 10)
 	}
 	if rapid.Bool().Draw(t, "preemption") {
 		l.Preemption["P1"] = rapid.IntRange(1, 2).Draw(t, "rankP1")

@@ -296,8 +296,8 @@ func TestJA9_FailedAuctionRelistAndSellOff(t *testing.T) {
 		days  int
 	}{
 		{Movable, y(700_000), y(560_000), 7},
-		{RealEstate, fen(70_000_003), fen(56_000_002), 15},    // 560000.024 half up
-		{PropertyRight, fen(70_000_007), fen(56_000_006), 15}, // 560000.056 half up
+		{RealEstate, fen(70_000_003), fen(56_000_003), 15},    // 560000.024 rounded up: 560000.02 is below 80%
+		{PropertyRight, fen(70_000_007), fen(56_000_006), 15}, // 560000.056 rounded up
 	} {
 		l := judicial()
 		l.Kind, l.StartPrice, l.Appraisal = c.kind, c.start, c.start
@@ -530,4 +530,84 @@ func TestBelowPriceReason(t *testing.T) {
 			t.Fatalf("%q, want %q", got, want)
 		}
 	})
+}
+
+// TestJA9_RelistBoundPassesTheReauction: the re-listing bound a failure reports is the least
+// price the re-auction's own JA-9 check accepts: a re-auction at the bound passes, one fen
+// below it fails, one fen above passes, whether 80% of the failed start is a whole fen, falls
+// below half a fen or above it.
+func TestJA9_RelistBoundPassesTheReauction(t *testing.T) {
+	for _, c := range []struct {
+		start, min money.Amount
+	}{
+		{y(700_000), y(560_000)},           // exact
+		{fen(7_000_003), fen(5_600_003)},   // 5600002.4 fen: up, not half up
+		{fen(7_000_007), fen(5_600_006)},   // 5600005.6 fen
+		{fen(21), fen(17)},                 // 16.8 fen
+		{fen(70_000_006), fen(56_000_005)}, // 56000004.8 fen
+	} {
+		l := judicial()
+		l.Kind, l.StartPrice, l.Appraisal, l.Deposit = Movable, c.start, c.start, PctCeil(c.start, 10)
+		a, err := New(l)
+		if err != nil {
+			t.Fatalf("start %s: %v", c.start, err)
+		}
+		o, _ := a.Close(l.End)
+		if o.Relist == nil || o.Relist.MinStartPrice != c.min {
+			t.Fatalf("start %s: relist %+v, want min %s", c.start, o.Relist, c.min)
+		}
+		for _, d := range []struct {
+			delta int64
+			want  string
+		}{{-1, "JA-9"}, {0, ""}, {1, ""}} {
+			s := judicial()
+			s.Kind, s.Stage = Movable, Second
+			s.StartPrice = fen(c.min.Minor() + d.delta)
+			s.Deposit = PctCeil(s.StartPrice, 10)
+			s.Previous = &Previous{StartPrice: c.start, End: l.End}
+			s.Start, s.End = o.Relist.LatestStart, o.Relist.LatestStart.Add(day)
+			s.NoticeAt = s.Start.Add(-time.Duration(o.Relist.MinNoticeDays) * day)
+			if got := rules(s.Check()); got != d.want {
+				t.Errorf("start %s, re-auction at bound %+d fen (%s): %q, want %q (%v)", c.start, d.delta, s.StartPrice, got, d.want, s.Check())
+			}
+		}
+	}
+}
+
+// TestBoundsInMessagesPass: the threshold a violation message names in brackets is itself on
+// the passing side of the rule (rounded up for a minimum, down for a maximum), so a seller who
+// copies it gets a valid listing.
+func TestBoundsInMessagesPass(t *testing.T) {
+	l := judicial()
+	l.Appraisal, l.StartPrice, l.Increment, l.Deposit = fen(10_003), fen(7_002), fen(100), fen(701) // 70% is 70.021
+	vs := l.Check()
+	if len(vs) != 1 || vs[0].Rule != "JA-1" || !strings.Contains(vs[0].Message, "(70.03)") {
+		t.Fatalf("start 70.02 of appraisal 100.03: %v", vs)
+	}
+	l.StartPrice = fen(7_003)
+	if vs := l.Check(); len(vs) != 0 {
+		t.Fatalf("start 70.03, the bound named: %v", vs)
+	}
+	l = judicial()
+	l.StartPrice, l.Appraisal, l.Increment = fen(10_003), fen(10_003), fen(100) // 5% is 5.0015, 20% is 20.006
+	for _, c := range []struct {
+		dep  money.Amount
+		want string
+	}{{fen(500), "JA-4"}, {fen(501), ""}, {fen(2_000), ""}, {fen(2_001), "JA-4"}} {
+		l.Deposit = c.dep
+		vs := l.Check()
+		if got := rules(vs); got != c.want {
+			t.Errorf("deposit %s of start 100.03: %q, want %q", c.dep, got, c.want)
+		}
+		if c.want != "" && !strings.Contains(vs[0].Message, "(5.01-20.00)") {
+			t.Errorf("deposit %s: message %q does not name the passing bounds 5.01-20.00", c.dep, vs[0].Message)
+		}
+	}
+	s := judicial()
+	s.Stage, s.StartPrice, s.Deposit = Second, fen(5_600_002), fen(560_001)
+	s.NoticeAt = t0.Add(-15 * day)
+	s.Previous = &Previous{StartPrice: fen(7_000_003), End: t0.Add(-10 * day)}
+	if vs := s.Check(); len(vs) != 1 || vs[0].Rule != "JA-9" || !strings.Contains(vs[0].Message, "(56000.03)") {
+		t.Fatalf("re-auction at 56000.02 after 70000.03: %v", vs)
+	}
 }
