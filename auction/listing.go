@@ -228,6 +228,11 @@ func (l Listing) Check() []Violation {
 			add(RuleBidding, "the dutch schedule needs a positive step and interval")
 		case !d.Floor.IsAbsent() && (d.Floor.Sign() < 0 || d.Floor.Cmp(l.StartPrice) > 0):
 			add(RuleBidding, "dutch floor %s must be between 0 and the start price %s", d.Floor, l.StartPrice)
+		case d.Floor.Sign() <= 0 && d.Step.Cmp(l.StartPrice) > 0:
+			// Without a floor the price never falls below one step (DutchPrice); a step above
+			// the start would make that floor the price from the first instant, above the start
+			// of a descending auction.
+			add(RuleBidding, "dutch step %s exceeds the start price %s: without a floor the price stops at one step", d.Step, l.StartPrice)
 		}
 	}
 	if l.Format == MultiRound {
