@@ -111,7 +111,7 @@ type Violation struct {
 // amounts are absurd and refused, and every product the rules form stays within int64.
 var MaxAmount = money.New(100_000_000_000_000, money.CNY)
 
-// pct reports whether a*100 >= b*p (a is at least p% of b), exactly.
+// atLeastPct reports whether a*100 >= b*p (a is at least p% of b), exactly.
 func atLeastPct(a, b money.Amount, p int64) bool { return a.Minor()*100 >= b.Minor()*p }
 
 // atMostPct reports whether a is at most p% of b, exactly.
