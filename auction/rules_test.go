@@ -674,8 +674,11 @@ func TestJA6_BoundaryTable(t *testing.T) {
 		}
 	}
 	// The extension: E = 5 minutes (judicial, yindeng), 3 minutes (marketplace).
-	for _, p := range []Pack{Judicial, Yindeng, Marketplace} {
-		e := p.Extension
+	for _, pe := range []struct {
+		p Pack
+		e time.Duration // E as auction-rules.md states it, not read from the pack
+	}{{Judicial, 5 * time.Minute}, {Yindeng, 5 * time.Minute}, {Marketplace, 3 * time.Minute}} {
+		p, e := pe.p, pe.e
 		for _, c := range []struct {
 			before time.Duration // end - t
 			end    time.Duration // the end after the bid, from t0
