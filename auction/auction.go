@@ -76,8 +76,9 @@ const (
 	Failed Status = "failed"
 )
 
-// Relist is the bounds of the re-auction after a failure (JA-9): the lowest starting price (a
-// percentage of this start, half up to the fen), the least notice in days, and the latest start.
+// Relist is the bounds of the re-auction after a failure (JA-9): the lowest starting price (the
+// least amount in fen at or above the percentage of this start, so that a re-auction listed at
+// exactly MinStartPrice passes Listing.Check), the least notice in days, and the latest start.
 type Relist struct {
 	MinStartPrice money.Amount `json:"min_start_price"`
 	MinNoticeDays int          `json:"min_notice_days"`
@@ -342,7 +343,7 @@ func (a *Auction) fail(why string) {
 	a.out.Status = Failed
 	a.out.Reason = fmt.Sprintf("%s: failed (%s)", p.Code(RuleFailed), why)
 	a.out.Relist = &Relist{
-		MinStartPrice: pctHalfUp(a.l.StartPrice, p.RelistPct),
+		MinStartPrice: PctCeil(a.l.StartPrice, p.RelistPct), // the least price JA-9's check accepts
 		MinNoticeDays: p.noticeDays(a.l.Kind, true),
 		LatestStart:   a.out.End.Add(days(p.RelistWithinDays)),
 	}

@@ -88,6 +88,35 @@ func TestDutch(t *testing.T) {
 	}
 }
 
+// TestDutchStepAgainstStart: without a floor (absent or zero) the price stops at one step, so a
+// step above the start price is refused (the price would open above the start); a step equal to
+// the start, or any step with a floor, is a valid listing whose price never exceeds the start.
+func TestDutchStepAgainstStart(t *testing.T) {
+	for _, c := range []struct {
+		step, floor money.Amount
+		want        string
+	}{
+		{fen(9_999), money.Amount{}, ""},
+		{y(100), money.Amount{}, ""},
+		{fen(10_001), money.Amount{}, "MP-6"},
+		{fen(10_001), money.Zero(money.CNY), "MP-6"},
+		{y(500), y(50), ""},
+	} {
+		l := Listing{Pack: Marketplace, Format: Dutch, Kind: Movable, StartPrice: y(100), NoticeAt: t0.Add(-day),
+			Start: t0, End: t0.Add(2 * time.Hour), Dutch: &DutchSchedule{Step: c.step, Every: time.Minute, Floor: c.floor}}
+		if got := rules(l.Check()); got != c.want {
+			t.Errorf("step %s floor %s: %q, want %q", c.step, c.floor, got, c.want)
+		}
+		if c.want == "" {
+			for _, at := range []time.Duration{0, time.Minute, time.Hour} {
+				if p := l.DutchPrice(t0.Add(at)); p.Cmp(l.StartPrice) > 0 || (at == 0 && p != l.StartPrice) {
+					t.Errorf("step %s floor %s: price %s at +%v (start %s)", c.step, c.floor, p, at, l.StartPrice)
+				}
+			}
+		}
+	}
+}
+
 func TestMultiRound(t *testing.T) {
 	r1, r2 := t0.Add(time.Hour), t0.Add(2*time.Hour)
 	l := Listing{Pack: Yindeng, Format: MultiRound, Kind: NPLPackage, StartPrice: y(1_000_000), Increment: y(10_000),

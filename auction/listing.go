@@ -111,15 +111,24 @@ type Violation struct {
 // amounts are absurd and refused, and every product the rules form stays within int64.
 var MaxAmount = money.New(100_000_000_000_000, money.CNY)
 
-// pct reports whether a*100 >= b*p (a is at least p% of b), exactly.
+// atLeastPct reports whether a*100 >= b*p (a is at least p% of b), exactly.
 func atLeastPct(a, b money.Amount, p int64) bool { return a.Minor()*100 >= b.Minor()*p }
 
 // atMostPct reports whether a is at most p% of b, exactly.
 func atMostPct(a, b money.Amount, p int64) bool { return a.Minor()*100 <= b.Minor()*p }
 
-// pctHalfUp returns p% of a rounded half up to the minor unit (a >= 0).
-func pctHalfUp(a money.Amount, p int64) money.Amount {
-	return money.New((a.Minor()*p+50)/100, money.CNY)
+// PctCeil returns the least amount in fen that is at least p% of a (a >= 0): the lowest price
+// an "at least p%" rule accepts. It rounds up, not half up, because the rules compare exactly
+// (atLeastPct): 80% of 70000.03 is 56000.024, and 56000.02 would be refused by the very rule
+// that named it as the bound.
+func PctCeil(a money.Amount, p int64) money.Amount {
+	return money.New((a.Minor()*p+99)/100, money.CNY)
+}
+
+// PctFloor returns the greatest amount in fen that is at most p% of a (a >= 0): the highest
+// amount an "at most p%" rule accepts (rounded down for the same reason as PctCeil).
+func PctFloor(a money.Amount, p int64) money.Amount {
+	return money.New(a.Minor()*p/100, money.CNY)
 }
 
 func inRange(a money.Amount) bool { return a.Sign() > 0 && a.Cmp(MaxAmount) <= 0 }
@@ -157,7 +166,7 @@ func (l Listing) Check() []Violation {
 		add(RuleStart, "appraisal %s must be positive and at most %s", l.Appraisal, MaxAmount)
 	case p.MinStartPct > 0 && stage == First && !atLeastPct(l.StartPrice, l.Appraisal, p.MinStartPct):
 		add(RuleStart, "start price %s is below %d%% of the appraisal %s (%s)", l.StartPrice, p.MinStartPct,
-			l.Appraisal, pctHalfUp(l.Appraisal, p.MinStartPct))
+			l.Appraisal, PctCeil(l.Appraisal, p.MinStartPct))
 	}
 	if !l.Reserve.IsAbsent() {
 		switch {
@@ -186,7 +195,7 @@ func (l Listing) Check() []Violation {
 		}
 		if !atLeastPct(d, l.StartPrice, p.DepositMinPct) || !atMostPct(d, l.StartPrice, p.DepositMaxPct) {
 			add(RuleDeposit, "deposit %s is outside %d%%-%d%% of the start price %s (%s-%s)", d, p.DepositMinPct,
-				p.DepositMaxPct, l.StartPrice, pctHalfUp(l.StartPrice, p.DepositMinPct), pctHalfUp(l.StartPrice, p.DepositMaxPct))
+				p.DepositMaxPct, l.StartPrice, PctCeil(l.StartPrice, p.DepositMinPct), PctFloor(l.StartPrice, p.DepositMaxPct))
 		}
 	}
 	// Rule 6: format, increment, window.
@@ -219,6 +228,11 @@ func (l Listing) Check() []Violation {
 			add(RuleBidding, "the dutch schedule needs a positive step and interval")
 		case !d.Floor.IsAbsent() && (d.Floor.Sign() < 0 || d.Floor.Cmp(l.StartPrice) > 0):
 			add(RuleBidding, "dutch floor %s must be between 0 and the start price %s", d.Floor, l.StartPrice)
+		case d.Floor.Sign() <= 0 && d.Step.Cmp(l.StartPrice) > 0:
+			// Without a floor the price never falls below one step (DutchPrice); a step above
+			// the start would make that floor the price from the first instant, above the start
+			// of a descending auction.
+			add(RuleBidding, "dutch step %s exceeds the start price %s: without a floor the price stops at one step", d.Step, l.StartPrice)
 		}
 	}
 	if l.Format == MultiRound {
@@ -252,7 +266,7 @@ func (l Listing) Check() []Violation {
 		if pv := l.Previous; pv != nil {
 			if !atLeastPct(l.StartPrice, pv.StartPrice, p.RelistPct) {
 				add(RuleFailed, "re-auction start %s is below %d%% of the failed start %s (%s)", l.StartPrice, p.RelistPct,
-					pv.StartPrice, pctHalfUp(pv.StartPrice, p.RelistPct))
+					pv.StartPrice, PctCeil(pv.StartPrice, p.RelistPct))
 			}
 			if !pv.End.IsZero() && l.Start.Sub(pv.End) > days(p.RelistWithinDays) {
 				add(RuleFailed, "re-auction starts %s after the failure, later than %d days", fmtDur(l.Start.Sub(pv.End)), p.RelistWithinDays)

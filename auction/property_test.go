@@ -25,7 +25,7 @@ func genListing(t *rapid.T) Listing {
 		End:        t0.Add(time.Duration(rapid.IntRange(24, 30).Draw(t, "hours")) * time.Hour),
 		Preemption: map[string]int{}, DepositExempt: map[string]bool{}, Barred: map[string]bool{}}
 	if pack.Name == Judicial.Name || rapid.Bool().Draw(t, "deposit") {
-		l.Deposit = pctHalfUp(start, 10)
+		l.Deposit = PctCeil(start, 10)
 	}
 	if rapid.Bool().Draw(t, "preemption") {
 		l.Preemption["P1"] = rapid.IntRange(1, 2).Draw(t, "rankP1")
@@ -39,7 +39,11 @@ func genListing(t *rapid.T) Listing {
 	}
 	switch format {
 	case Dutch:
-		l.Dutch = &DutchSchedule{Step: l.Increment, Every: time.Duration(rapid.IntRange(1, 120).Draw(t, "every")) * time.Minute}
+		step := l.Increment
+		if step.Cmp(start) > 0 { // without a floor the step may not exceed the start
+			step = start
+		}
+		l.Dutch = &DutchSchedule{Step: step, Every: time.Duration(rapid.IntRange(1, 120).Draw(t, "every")) * time.Minute}
 	case MultiRound:
 		n := rapid.IntRange(1, 3).Draw(t, "rounds")
 		for i := 1; i <= n; i++ {
@@ -117,6 +121,9 @@ func TestPropertyStreams(t *testing.T) {
 				}
 				if r.At.Before(l.Start) {
 					t.Fatalf("event %d: bid before the start accepted", i)
+				}
+				if r.Event.Type == Accept && r.Event.Amount.Cmp(l.StartPrice) > 0 {
+					t.Fatalf("event %d: a dutch acceptance at %s, above the start %s", i, r.Event.Amount, l.StartPrice)
 				}
 			}
 		}

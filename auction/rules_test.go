@@ -81,6 +81,7 @@ func TestJA1_StartAtLeast70PercentOfAppraisal(t *testing.T) {
 		want string
 	}{
 		{"exactly 70%", func(l *Listing) {}, ""},
+		{"one fen above 70%", func(l *Listing) { l.StartPrice = fen(70_000_001) }, ""},
 		{"one fen below 70%", func(l *Listing) {
 			l.StartPrice = fen(69_999_999)
 			l.Deposit = y(35_000)
@@ -115,6 +116,9 @@ func TestJA3_NoticeBeforeStart(t *testing.T) {
 		{Movable, 15 * day, ""}, {Movable, 15*day - time.Second, "JA-3"},
 		{RealEstate, 30 * day, ""}, {RealEstate, 29 * day, "JA-3"},
 		{PropertyRight, 29 * day, "JA-3"}, {NPLPackage, 30 * day, ""},
+		{Movable, 15*day + time.Second, ""}, {RealEstate, 30*day - time.Second, "JA-3"},
+		{PropertyRight, 30 * day, ""}, {NPLPackage, 30*day - time.Second, "JA-3"},
+		{Movable, -time.Second, "JA-3"}, // notice after the start
 	} {
 		l := judicial()
 		l.Kind, l.NoticeAt = c.kind, t0.Add(-c.notice)
@@ -128,7 +132,8 @@ func TestJA4_DepositBoundsAndDepositBeforeBid(t *testing.T) {
 	for _, c := range []struct {
 		dep  money.Amount
 		want string
-	}{{y(35_000), ""}, {fen(3_499_999), "JA-4"}, {y(140_000), ""}, {fen(14_000_001), "JA-4"}, {money.Amount{}, "JA-4"}} {
+	}{{y(35_000), ""}, {fen(3_499_999), "JA-4"}, {fen(3_500_001), ""}, {y(140_000), ""}, {fen(13_999_999), ""},
+		{fen(14_000_001), "JA-4"}, {money.Amount{}, "JA-4"}, {money.Zero(money.CNY), "JA-4"}} {
 		l := judicial()
 		l.Deposit = c.dep
 		if got := rules(l.Check()); got != c.want {
@@ -296,8 +301,8 @@ func TestJA9_FailedAuctionRelistAndSellOff(t *testing.T) {
 		days  int
 	}{
 		{Movable, y(700_000), y(560_000), 7},
-		{RealEstate, fen(70_000_003), fen(56_000_002), 15},    // 560000.024 half up
-		{PropertyRight, fen(70_000_007), fen(56_000_006), 15}, // 560000.056 half up
+		{RealEstate, fen(70_000_003), fen(56_000_003), 15},    // 560000.024 rounded up: 560000.02 is below 80%
+		{PropertyRight, fen(70_000_007), fen(56_000_006), 15}, // 560000.056 rounded up
 	} {
 		l := judicial()
 		l.Kind, l.StartPrice, l.Appraisal = c.kind, c.start, c.start
@@ -530,4 +535,275 @@ func TestBelowPriceReason(t *testing.T) {
 			t.Fatalf("%q, want %q", got, want)
 		}
 	})
+}
+
+// TestJA9_RelistBoundPassesTheReauction: the re-listing bound a failure reports is the least
+// price the re-auction's own JA-9 check accepts: a re-auction at the bound passes, one fen
+// below it fails, one fen above passes, whether 80% of the failed start is a whole fen, falls
+// below half a fen or above it.
+func TestJA9_RelistBoundPassesTheReauction(t *testing.T) {
+	for _, c := range []struct {
+		start, min money.Amount
+	}{
+		{y(700_000), y(560_000)},           // exact
+		{fen(7_000_003), fen(5_600_003)},   // 5600002.4 fen: up, not half up
+		{fen(7_000_007), fen(5_600_006)},   // 5600005.6 fen
+		{fen(21), fen(17)},                 // 16.8 fen
+		{fen(70_000_006), fen(56_000_005)}, // 56000004.8 fen
+	} {
+		l := judicial()
+		l.Kind, l.StartPrice, l.Appraisal, l.Deposit = Movable, c.start, c.start, PctCeil(c.start, 10)
+		a, err := New(l)
+		if err != nil {
+			t.Fatalf("start %s: %v", c.start, err)
+		}
+		o, _ := a.Close(l.End)
+		if o.Relist == nil || o.Relist.MinStartPrice != c.min {
+			t.Fatalf("start %s: relist %+v, want min %s", c.start, o.Relist, c.min)
+		}
+		for _, d := range []struct {
+			delta int64
+			want  string
+		}{{-1, "JA-9"}, {0, ""}, {1, ""}} {
+			s := judicial()
+			s.Kind, s.Stage = Movable, Second
+			s.StartPrice = fen(c.min.Minor() + d.delta)
+			s.Deposit = PctCeil(s.StartPrice, 10)
+			s.Previous = &Previous{StartPrice: c.start, End: l.End}
+			s.Start, s.End = o.Relist.LatestStart, o.Relist.LatestStart.Add(day)
+			s.NoticeAt = s.Start.Add(-time.Duration(o.Relist.MinNoticeDays) * day)
+			if got := rules(s.Check()); got != d.want {
+				t.Errorf("start %s, re-auction at bound %+d fen (%s): %q, want %q (%v)", c.start, d.delta, s.StartPrice, got, d.want, s.Check())
+			}
+		}
+	}
+}
+
+// TestBoundsInMessagesPass: the threshold a violation message names in brackets is itself on
+// the passing side of the rule (rounded up for a minimum, down for a maximum), so a seller who
+// copies it gets a valid listing.
+func TestBoundsInMessagesPass(t *testing.T) {
+	l := judicial()
+	l.Appraisal, l.StartPrice, l.Increment, l.Deposit = fen(10_003), fen(7_002), fen(100), fen(701) // 70% is 70.021
+	vs := l.Check()
+	if len(vs) != 1 || vs[0].Rule != "JA-1" || !strings.Contains(vs[0].Message, "(70.03)") {
+		t.Fatalf("start 70.02 of appraisal 100.03: %v", vs)
+	}
+	l.StartPrice = fen(7_003)
+	if vs := l.Check(); len(vs) != 0 {
+		t.Fatalf("start 70.03, the bound named: %v", vs)
+	}
+	l = judicial()
+	l.StartPrice, l.Appraisal, l.Increment = fen(10_003), fen(10_003), fen(100) // 5% is 5.0015, 20% is 20.006
+	for _, c := range []struct {
+		dep  money.Amount
+		want string
+	}{{fen(500), "JA-4"}, {fen(501), ""}, {fen(2_000), ""}, {fen(2_001), "JA-4"}} {
+		l.Deposit = c.dep
+		vs := l.Check()
+		if got := rules(vs); got != c.want {
+			t.Errorf("deposit %s of start 100.03: %q, want %q", c.dep, got, c.want)
+		}
+		if c.want != "" && !strings.Contains(vs[0].Message, "(5.01-20.00)") {
+			t.Errorf("deposit %s: message %q does not name the passing bounds 5.01-20.00", c.dep, vs[0].Message)
+		}
+	}
+	s := judicial()
+	s.Stage, s.StartPrice, s.Deposit = Second, fen(5_600_002), fen(560_001)
+	s.NoticeAt = t0.Add(-15 * day)
+	s.Previous = &Previous{StartPrice: fen(7_000_003), End: t0.Add(-10 * day)}
+	if vs := s.Check(); len(vs) != 1 || vs[0].Rule != "JA-9" || !strings.Contains(vs[0].Message, "(56000.03)") {
+		t.Fatalf("re-auction at 56000.02 after 70000.03: %v", vs)
+	}
+}
+
+// TestJA6_BoundaryTable checks every edge JA-6 names, one fen or one nanosecond on each side:
+// the bidding period (>= 24 hours), the first bid (start + k x increment, k >= 0), later bids
+// (current + k x increment, k >= 1), the window (at or after the start, strictly before the
+// end) and the extension (end - t <= E moves the end to t + E) under both extension lengths.
+func TestJA6_BoundaryTable(t *testing.T) {
+	for _, c := range []struct {
+		d    time.Duration
+		want string
+	}{{day - time.Nanosecond, "JA-6"}, {day, ""}, {day + time.Second, ""}} {
+		l := judicial()
+		l.End = t0.Add(c.d)
+		if got := rules(l.Check()); got != c.want {
+			t.Errorf("bidding for %v: %q, want %q", c.d, got, c.want)
+		}
+	}
+	exempt := func() Listing {
+		l := judicial()
+		l.DepositExempt = map[string]bool{"A": true, "B": true}
+		return l
+	}
+	// The first bid: start 700,000.00, increment 10,000.00.
+	for _, c := range []struct {
+		amount money.Amount
+		ok     bool
+	}{
+		{fen(69_999_999), false}, {y(700_000), true}, {fen(70_000_001), false},
+		{fen(70_999_999), false}, {y(710_000), true}, {fen(71_000_001), false}, {y(750_000), true},
+	} {
+		a, _ := New(exempt())
+		if r := a.Apply(bidOf("A", c.amount), t0); r.Accepted != c.ok || r.Rule != "JA-6" {
+			t.Errorf("first bid %s: %+v, want accepted=%v under JA-6", c.amount, r, c.ok)
+		}
+	}
+	// A later bid over A's 720,000.00.
+	for _, c := range []struct {
+		amount money.Amount
+		ok     bool
+	}{
+		{fen(71_999_999), false}, {y(720_000), false}, {fen(72_000_001), false}, {fen(72_999_999), false},
+		{y(730_000), true}, {fen(73_000_001), false}, {y(740_000), true},
+	} {
+		a := play(t, exempt(), []step{{0, bidOf("A", y(720_000)), true, "JA-6"}})
+		if r := a.Apply(bidOf("B", c.amount), t0.Add(time.Hour)); r.Accepted != c.ok || r.Rule != "JA-6" {
+			t.Errorf("bid %s over 720000.00: %+v, want accepted=%v under JA-6", c.amount, r, c.ok)
+		}
+	}
+	// The window: at or after the start, strictly before the end.
+	for _, c := range []struct {
+		at time.Duration
+		ok bool
+	}{{-time.Nanosecond, false}, {0, true}, {day - time.Nanosecond, true}, {day, false}, {day + time.Nanosecond, false}} {
+		a, _ := New(exempt())
+		if r := a.Apply(bidOf("A", y(700_000)), t0.Add(c.at)); r.Accepted != c.ok || r.Rule != "JA-6" {
+			t.Errorf("bid at start%+v: %+v, want accepted=%v under JA-6", c.at, r, c.ok)
+		}
+	}
+	// The extension: E = 5 minutes (judicial, yindeng), 3 minutes (marketplace).
+	for _, pe := range []struct {
+		p Pack
+		e time.Duration // E as auction-rules.md states it, not read from the pack
+	}{{Judicial, 5 * time.Minute}, {Yindeng, 5 * time.Minute}, {Marketplace, 3 * time.Minute}} {
+		p, e := pe.p, pe.e
+		for _, c := range []struct {
+			before time.Duration // end - t
+			end    time.Duration // the end after the bid, from t0
+		}{
+			{e + time.Nanosecond, day}, // outside the window
+			{e, day},                   // inside, but t + E is the end itself
+			{e - time.Nanosecond, day + time.Nanosecond}, // t + E is later
+			{time.Nanosecond, day - time.Nanosecond + e}, // the last instant
+			{3 * time.Minute, day + e - 3*time.Minute},   // the worked example's end - 3 min
+		} {
+			l := exempt()
+			if p.Name != Judicial.Name {
+				l.Pack, l.Kind, l.Appraisal, l.Deposit = p, NPLPackage, money.Amount{}, money.Amount{}
+				l.NoticeAt = t0.Add(-7 * day)
+			}
+			a, err := New(l)
+			if err != nil {
+				t.Fatal(err)
+			}
+			r := a.Apply(bidOf("A", y(700_000)), t0.Add(day-c.before))
+			if !r.Accepted || !a.End().Equal(t0.Add(c.end)) {
+				t.Errorf("%s: bid at end - %v: %+v, end %v, want %v", p.Name, c.before, r, a.End(), t0.Add(c.end))
+			}
+		}
+	}
+}
+
+// TestJA8_DefaultAndPaymentAfterTheEnd: a default (or a payment) is judged only once bidding has
+// ended: one nanosecond before the end it is refused, at the end (the auction closes at that
+// instant, before the event is judged) it is taken; an extended end counts.
+func TestJA8_DefaultAndPaymentAfterTheEnd(t *testing.T) {
+	for _, typ := range []EventType{Default, Payment} {
+		for _, c := range []struct {
+			at time.Duration
+			ok bool
+		}{{day + 2*time.Minute - time.Nanosecond, false}, {day + 2*time.Minute, true}, {day + 3*time.Minute, true}} {
+			a := play(t, judicial(), []step{{0, dep("A"), true, ""}, {day - 3*time.Minute, bidOf("A", y(700_000)), true, "JA-6"}})
+			// The bid at end - 3 min moved the end to t0 + 1 day + 2 min.
+			if r := a.Apply(Event{Type: typ, Bidder: "A"}, t0.Add(c.at)); r.Accepted != c.ok {
+				t.Errorf("%s at t0+%v (end t0+%v): %+v, want accepted=%v", typ, c.at, day+2*time.Minute, r, c.ok)
+			}
+		}
+	}
+	// A defaulting winner without a deposit (exempt) forfeits nothing but is barred.
+	l := judicial()
+	l.DepositExempt = map[string]bool{"C": true}
+	a := play(t, l, []step{{time.Hour, bidOf("C", y(700_000)), true, "JA-6"}, {day, Event{Type: Default}, true, "JA-8"}})
+	if o := a.Outcome(); !o.Defaulted || !o.Forfeited.IsAbsent() || len(o.Barred) != 1 || o.Barred[0] != "C" {
+		t.Fatalf("exempt winner's default: %+v", o)
+	}
+}
+
+// TestJA9_BoundaryTable checks the re-auction's edges one unit on each side: start >= 80% of the
+// failed start, notice >= 7 days (movables) / 15 days (otherwise), start within 30 days of the
+// failure; and the sell-off's: a window of at most 60 days at exactly the second start, a first
+// bid opening 24 hours of bidding.
+func TestJA9_BoundaryTable(t *testing.T) {
+	second := func(kind AssetKind, start money.Amount, notice, after time.Duration) Listing {
+		l := judicial()
+		l.Kind, l.Stage, l.StartPrice, l.Deposit = kind, Second, start, y(56_000)
+		l.Previous = &Previous{StartPrice: y(700_000), End: t0.Add(-after)}
+		l.NoticeAt = t0.Add(-notice)
+		return l
+	}
+	for _, c := range []struct {
+		name string
+		l    Listing
+		want string
+	}{
+		{"start 80% - 1 fen", second(RealEstate, fen(55_999_999), 15*day, 20*day), "JA-9"},
+		{"start 80%", second(RealEstate, y(560_000), 15*day, 20*day), ""},
+		{"start 80% + 1 fen", second(RealEstate, fen(56_000_001), 15*day, 20*day), ""},
+		{"movable notice 7 days - 1 s", second(Movable, y(560_000), 7*day-time.Second, 20*day), "JA-9"},
+		{"movable notice 7 days", second(Movable, y(560_000), 7*day, 20*day), ""},
+		{"movable notice 8 days", second(Movable, y(560_000), 8*day, 20*day), ""},
+		{"real estate notice 15 days - 1 s", second(RealEstate, y(560_000), 15*day-time.Second, 20*day), "JA-9"},
+		{"property right notice 15 days", second(PropertyRight, y(560_000), 15*day, 20*day), ""},
+		{"npl package notice 14 days", second(NPLPackage, y(560_000), 14*day, 20*day), "JA-9"},
+		{"29 days after the failure", second(RealEstate, y(560_000), 15*day, 29*day), ""},
+		{"30 days after the failure", second(RealEstate, y(560_000), 15*day, 30*day), ""},
+		{"30 days + 1 s after the failure", second(RealEstate, y(560_000), 15*day, 30*day+time.Second), "JA-9"},
+	} {
+		if got := rules(c.l.Check()); got != c.want {
+			t.Errorf("re-auction, %s: %q, want %q (%v)", c.name, got, c.want, c.l.Check())
+		}
+	}
+	selloff := func(price money.Amount, window time.Duration) Listing {
+		l := judicial()
+		l.Stage, l.StartPrice, l.Deposit = SellOff, price, y(56_000)
+		l.Previous = &Previous{StartPrice: y(560_000)}
+		l.End = t0.Add(window)
+		return l
+	}
+	for _, c := range []struct {
+		name string
+		l    Listing
+		want string
+	}{
+		{"window 60 days", selloff(y(560_000), 60*day), ""},
+		{"window 60 days + 1 s", selloff(y(560_000), 60*day+time.Second), "JA-9"},
+		{"window 1 hour", selloff(y(560_000), time.Hour), ""},
+		{"price 1 fen below the second start", selloff(fen(55_999_999), 60*day), "JA-9"},
+		{"price 1 fen above the second start", selloff(fen(56_000_001), 60*day), "JA-9"},
+	} {
+		if got := rules(c.l.Check()); got != c.want {
+			t.Errorf("sell-off, %s: %q, want %q (%v)", c.name, got, c.want, c.l.Check())
+		}
+	}
+	// A first bid at t opens bidding until exactly t + 24 hours; a bid one nanosecond before
+	// that end is accepted and extends it by 5 minutes, a bid at it is refused.
+	for _, c := range []struct {
+		at  time.Duration // after the first bid
+		ok  bool
+		end time.Duration // the end after the bid, from the first bid
+	}{{day - time.Nanosecond, true, day - time.Nanosecond + 5*time.Minute}, {day, false, day}} {
+		l := selloff(y(560_000), 60*day)
+		l.DepositExempt = map[string]bool{"A": true, "B": true}
+		first := 59*day + 23*time.Hour // an hour before the window closes
+		a := play(t, l, []step{{first, bidOf("A", y(560_000)), true, "JA-6"}})
+		if want := t0.Add(first + day); !a.End().Equal(want) {
+			t.Fatalf("sell-off end after the first bid %v, want %v", a.End(), want)
+		}
+		r := a.Apply(bidOf("B", y(570_000)), t0.Add(first+c.at))
+		if r.Accepted != c.ok || !a.Outcome().End.Equal(t0.Add(first+c.end)) {
+			t.Errorf("sell-off bid at first + %v: %+v, end %v, want accepted=%v end %v", c.at, r, a.Outcome().End, c.ok, t0.Add(first+c.end))
+		}
+	}
 }

@@ -95,16 +95,18 @@ func CheckListing(s market.ListingSpec) (ListingCheck, error) {
 	for _, f := range pack.Formats {
 		info.Formats = append(info.Formats, string(f))
 	}
-	pct := func(a money.Amount, p int64) *string {
-		v := money.New((a.Minor()*p+50)/100, money.CNY).String()
+	// The bounds are the engine's: a minimum rounded up and a maximum rounded down to the fen,
+	// so that the wizard never offers an amount the check then refuses.
+	str := func(a money.Amount) *string {
+		v := a.String()
 		return &v
 	}
 	if pack.MinStartPct > 0 && !s.Appraisal.IsAbsent() && s.Appraisal.Sign() > 0 {
-		info.MinStartPrice = pct(s.Appraisal, pack.MinStartPct)
+		info.MinStartPrice = str(auction.PctCeil(s.Appraisal, pack.MinStartPct))
 	}
 	if !s.StartPrice.IsAbsent() && s.StartPrice.Sign() > 0 {
-		info.DepositMin = pct(s.StartPrice, pack.DepositMinPct)
-		info.DepositMax = pct(s.StartPrice, pack.DepositMaxPct)
+		info.DepositMin = str(auction.PctCeil(s.StartPrice, pack.DepositMinPct))
+		info.DepositMax = str(auction.PctFloor(s.StartPrice, pack.DepositMaxPct))
 	}
 	return ListingCheck{Valid: len(vs) == 0, Violations: vs, Pack: info}, nil
 }

@@ -39,6 +39,20 @@ func TestCheckListing(t *testing.T) {
 			s.Pack, s.Kind, s.Appraisal, s.Deposit = "marketplace", "npl_package", money.Amount{}, money.Amount{}
 			s.NoticeAt, s.End = start.Add(-24*time.Hour), start.Add(time.Hour)
 		}, nil, "", "0.00", "140000.00"},
+		// 70% of 100.03 is 70.021, 5% of 70.03 is 3.5015, 20% is 14.006: half up would offer
+		// 70.02, 3.50 and 14.01, each of which the check refuses.
+		{"bounds round towards the rule", func(s *market.ListingSpec) {
+			s.Appraisal, s.StartPrice, s.Increment, s.Deposit = y("100.03"), y("70.03"), y("1.00"), y("7.00")
+		}, nil, "70.03", "3.51", "14.00"},
+		{"one fen below the named minimum start", func(s *market.ListingSpec) {
+			s.Appraisal, s.StartPrice, s.Increment, s.Deposit = y("100.03"), y("70.02"), y("1.00"), y("7.00")
+		}, []string{"JA-1"}, "70.03", "3.51", "14.00"},
+		{"one fen above the named maximum deposit", func(s *market.ListingSpec) {
+			s.Appraisal, s.StartPrice, s.Increment, s.Deposit = y("100.03"), y("70.03"), y("1.00"), y("14.01")
+		}, []string{"JA-4"}, "70.03", "3.51", "14.00"},
+		{"one fen below the named minimum deposit", func(s *market.ListingSpec) {
+			s.Appraisal, s.StartPrice, s.Increment, s.Deposit = y("100.03"), y("70.03"), y("1.00"), y("3.50")
+		}, []string{"JA-4"}, "70.03", "3.51", "14.00"},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
