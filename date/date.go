@@ -425,3 +425,33 @@ func (t *Date) UnmarshalJSON(b []byte) error {
 	}
 	return t.UnmarshalText([]byte(s[1 : len(s)-1]))
 }
+
+// ParseMonth reads a month as repayment histories write it and returns its first day: a date in
+// any form Parse reads (its day is dropped), or a year and month alone, as 2024-01, 2024/1,
+// 2024.01, 202401 or 2024年1月. Anything else, and months outside 1-12, are errors.
+func ParseMonth(s string) (Date, error) {
+	if d, err := Parse(s); err == nil {
+		return d.StartOfMonth(), nil
+	}
+	t := strings.TrimSpace(s)
+	var y, m string
+	switch {
+	case strings.HasSuffix(t, "月") && strings.Count(t, "年") == 1:
+		y, m, _ = strings.Cut(strings.TrimSuffix(t, "月"), "年")
+	case len(t) == 6 && isDigits(t):
+		y, m = t[:4], t[4:]
+	default:
+		for _, sep := range []string{"-", "/", "."} {
+			if a, b, ok := strings.Cut(t, sep); ok {
+				y, m = a, b
+				break
+			}
+		}
+	}
+	if len(y) != 4 || !isDigits(y) || m == "" || len(m) > 2 || !isDigits(m) {
+		return Date{}, fmt.Errorf("%w: %q is not a month", ErrSyntax, s)
+	}
+	yn, _ := strconv.Atoi(y)
+	mn, _ := strconv.Atoi(m)
+	return New(yn, time.Month(mn), 1)
+}

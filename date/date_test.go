@@ -466,3 +466,24 @@ func TestAppendISO(t *testing.T) {
 		t.Fatalf("zero Date: %q", got)
 	}
 }
+
+// TestParseMonth: the forms repayment histories write a month in, the first day of that month,
+// and the texts that are not a month.
+func TestParseMonth(t *testing.T) {
+	for s, want := range map[string]string{
+		"2024-01": "2024-01-01", "2024/1": "2024-01-01", "2024.12": "2024-12-01", "202402": "2024-02-01",
+		"2024年1月": "2024-01-01", "2024年12月": "2024-12-01", " 2024-03 ": "2024-03-01",
+		"2024-01-31": "2024-01-01", "2024年2月29日": "2024-02-01", "20240315": "2024-03-01",
+	} {
+		d, err := ParseMonth(s)
+		if err != nil || d.String() != want {
+			t.Errorf("ParseMonth(%q) = %v, %v; want %s", s, d, err, want)
+		}
+	}
+	for _, s := range []string{"2024-13", "2024-00", "2024/", "24-01", "202413", "2024年月", "2024年1月1月",
+		"2024-001", "2023-02-29", "January 2024", "2024", "", "２０２４年１月"} {
+		if d, err := ParseMonth(s); err == nil {
+			t.Errorf("ParseMonth(%q) = %v, want an error", s, d)
+		}
+	}
+}

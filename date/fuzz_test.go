@@ -44,3 +44,26 @@ func FuzzFromExcelSerial(f *testing.F) {
 		}
 	})
 }
+
+// FuzzParseMonth checks that ParseMonth never panics, that every month it accepts is the first
+// day of a month in range, and that it agrees with Parse on every text Parse reads.
+func FuzzParseMonth(f *testing.F) {
+	for _, s := range []string{
+		"2024-01", "2024/1", "2024.12", "202401", "2024年1月", "2024年01月", "2024-01-31", "2024年1月31日",
+		"2024-13", "2024-00", "2024-1-", "24-01", "202413", "2024年月", "年1月", "2024年1月1月", "2024-001", "",
+	} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, s string) {
+		d, err := ParseMonth(s)
+		if p, perr := Parse(s); perr == nil && (err != nil || d != p.StartOfMonth()) {
+			t.Fatalf("ParseMonth(%q) = %v, %v; Parse gives %v", s, d, err, p)
+		}
+		if err != nil {
+			return
+		}
+		if d.Before(minDate) || d.After(maxDate) || d.IsZero() || d != d.StartOfMonth() {
+			t.Fatalf("ParseMonth(%q) = %v: not the first day of a month in range", s, d)
+		}
+	})
+}

@@ -180,12 +180,7 @@ func readHistory(path string, known func(ids []string) ([]bool, error), add func
 				fail(r.Line, "loan_id", id, "history_loan", "row.history_loan")
 				continue
 			}
-			m, err := date.Parse(cell(r, col[1]))
-			if err != nil {
-				if m2, err2 := date.Parse(cell(r, col[1]) + "-01"); err2 == nil {
-					m, err = m2, nil
-				}
-			}
+			m, err := historyMonth(cell(r, col[1]))
 			if err != nil {
 				fail(r.Line, "month", cell(r, col[1]), tape.RuleDateFormat, "row.history_month")
 				continue
@@ -245,4 +240,20 @@ func readHistory(path string, known func(ids []string) ([]bool, error), add func
 		return hr, err
 	}
 	return hr, nil
+}
+
+// historyMonth reads a history row's month: any form date.ParseMonth reads (2024-01, 2024/1,
+// 202401, 2024年1月, or a whole date), or a spreadsheet's serial day number (a month column of an
+// Excel workbook formatted as a date arrives as one, five digits in this century; the 1900 date
+// system).
+func historyMonth(v string) (date.Date, error) {
+	if len(v) == 5 && strings.Trim(v, "0123456789") == "" { // 10000-99999: 1927-05-18 to 2173-10-14
+		serial, _ := strconv.Atoi(v)
+		d, err := date.FromExcelSerial(float64(serial), false)
+		if err != nil {
+			return date.Date{}, err
+		}
+		return d.StartOfMonth(), nil
+	}
+	return date.ParseMonth(v)
 }

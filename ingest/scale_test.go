@@ -3,6 +3,8 @@ package ingest_test
 import (
 	"context"
 	"encoding/csv"
+	"fmt"
+	"maps"
 	"os"
 	"path/filepath"
 	"reflect"
@@ -12,6 +14,7 @@ import (
 	"testing"
 
 	"reclaim"
+	"reclaim/date"
 	"reclaim/ingest"
 	"reclaim/sqldb"
 	"reclaim/sqldb/sqldbtest"
@@ -283,6 +286,63 @@ func TestHistoryCheckedAgainstStoredLoans(t *testing.T) {
 		}
 		if ps, _ := db.ListPortfolios(ctx); len(ps) != 1 {
 			t.Errorf("%d portfolios after a rejected history, want the first only", len(ps))
+		}
+	})
+}
+
+// TestHistoryMonthForms: a repayment history's month may be written as sellers write it (2024年1月,
+// 2024/1, 202401, a whole date, a spreadsheet serial): every row is stored in its month. Both
+// engines.
+func TestHistoryMonthForms(t *testing.T) {
+	sqldbtest.ForEachEngine(t, func(t *testing.T, db *sqldb.DB) {
+		ctx := context.Background()
+		tp, hp, _ := writeTape(t, t.TempDir(), 200, nil, synth.TapeOptions{})
+		hist := readCSV(t, hp)
+		want := map[string]int{} // loan id and month -> rows
+		for i, r := range hist[1:] {
+			m, err := date.ParseStrict(r[1]) // synth writes the month's first day
+			if err != nil {
+				t.Fatalf("fixture month %q: %v", r[1], err)
+			}
+			want[r[0]+" "+m.String()]++
+			switch i % 6 {
+			case 1:
+				r[1] = fmt.Sprintf("%d年%d月", m.Year(), m.Month())
+			case 2:
+				r[1] = fmt.Sprintf("%d/%d", m.Year(), m.Month())
+			case 3:
+				r[1] = fmt.Sprintf("%d%02d", m.Year(), m.Month())
+			case 4:
+				r[1] = m.AddDays(14).String()
+			case 5:
+				r[1] = strconv.Itoa(m.Sub(date.Of(1899, 12, 30))) // Excel's 1900 system
+			}
+		}
+		f, err := os.Create(hp)
+		if err != nil {
+			t.Fatal(err)
+		}
+		csv.NewWriter(f).WriteAll(hist)
+		f.Close()
+		rep, err := ingest.Run(ctx, db.IngestStore(), keyring(t), tp, ingest.Options{HistoryPath: hp})
+		if err != nil {
+			t.Fatalf("%v (%s)", err, rep.Message)
+		}
+		if h := rep.History; h.Rejected != 0 || h.Imported != int64(len(hist)-1) {
+			t.Fatalf("history: %d imported, %d rejected of %d (first errors %+v)", h.Imported, h.Rejected, len(hist)-1, h.Errors[:min(3, len(h.Errors))])
+		}
+		got := map[string]int{}
+		if err := db.StreamLoans(ctx, rep.PortfolioID, func(l *reclaim.Loan) error {
+			rs, err := db.Repayments(ctx, rep.PortfolioID, l.LoanID)
+			for _, r := range rs {
+				got[r.LoanID+" "+r.Month.String()]++
+			}
+			return err
+		}); err != nil {
+			t.Fatal(err)
+		}
+		if !maps.Equal(got, want) {
+			t.Errorf("stored %d (loan, month) pairs, want %d; they differ", len(got), len(want))
 		}
 	})
 }

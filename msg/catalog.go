@@ -114,7 +114,7 @@ var builtin = map[string]Text{
 
 	// Repayment-history rows (ingest).
 	"row.history_loan":    {"no valid loan with this loan_id in the tape", "数据中没有该借据号的有效贷款"},
-	"row.history_month":   {"not a month (2024-01 or 2024-01-01)", "不是月份（应如 2024-01 或 2024-01-01）"},
+	"row.history_month":   {"not a month (such as 2024-01, 2024/1, 202401, 2024年1月 or 2024-01-01)", "不是月份（应如 2024-01、2024/1、202401、2024年1月 或 2024-01-01）"},
 	"row.history_amount":  {"not a non-negative amount", "不是非负金额"},
 	"row.history_source":  {"expected debtor, guarantor, collateral or court", "应为 debtor（债务人）、guarantor（担保人）、collateral（抵押物）或 court（法院）"},
 	"row.history_channel": {"expected internal, agency or legal", "应为 internal（自催）、agency（委外）或 legal（诉讼）"},
