@@ -373,7 +373,9 @@ func (c *Converter) crossCheck(cx *rowCtx) {
 		}
 	}
 	if p.NationalID != "" {
-		info, err := cnid.Validate(p.NationalID)
+		// The birth date inside the ID must be valid (design/tape.md): one after the tape's
+		// cut-off date is not (a zero cut-off, itself an error, skips that check).
+		info, err := cnid.ValidateAsOf(p.NationalID, l.CutOffDate)
 		switch {
 		case err != nil:
 			code, args := idReason(err)

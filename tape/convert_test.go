@@ -332,6 +332,9 @@ func TestConvertBoundaries(t *testing.T) {
 	}
 	noLeapDay := first17 + string(check)
 	leapDayID := cnid.Generate("310115", date.Of(1984, 2, 29), 123, true)
+	// IDs born on the cut-off date and the day after it.
+	bornAtCutOff := cnid.Generate("310115", l.CutOffDate, 123, true)
+	bornAfterCutOff := cnid.Generate("310115", l.CutOffDate.AddDays(1), 123, true)
 
 	type cells = map[Field]string
 	tests := []struct {
@@ -397,6 +400,8 @@ func TestConvertBoundaries(t *testing.T) {
 		{"national id with a lower-case x", cells{FNationalID: strings.ToLower(idX)}, ""},
 		{"national id born 29 February of a leap year", cells{FNationalID: leapDayID, FBirthDate: "1984-02-29"}, ""},
 		{"national id born 29 February of a common year", cells{FNationalID: noLeapDay, FBirthDate: ""}, RuleNationalID},
+		{"national id born on the cut-off date", cells{FNationalID: bornAtCutOff, FBirthDate: ""}, ""},
+		{"national id born after the cut-off date", cells{FNationalID: bornAfterCutOff, FBirthDate: ""}, RuleNationalID},
 		{"national id and birth date a day apart", cells{FBirthDate: "1982-07-08"}, RuleNationalIDBirth},
 		{"national id and birth date absent", cells{FBirthDate: ""}, ""},
 		// Mobile: 11 digits starting with 1.
