@@ -263,6 +263,7 @@ const (
 	StmtRuleTooLong         = "too_long"
 	StmtRuleText            = "text"
 	StmtRuleDateSyntax      = "date_syntax"
+	StmtRuleDateRange       = "date_range"
 	StmtRuleAmountSyntax    = "amount_syntax"
 	StmtRuleAmountZero      = "amount_zero"
 	StmtRuleNegativeNoRef   = "negative_without_original"
@@ -338,6 +339,31 @@ func ParseStatement(r io.Reader, m *StatementMapping) (*Statement, error) {
 		return nil, e
 	}
 	return &Statement{Mapping: m.Name, SHA256: hex.EncodeToString(sum[:]), Lines: lines}, nil
+}
+
+// CheckDates refuses a statement with a line whose value date is before lo or after hi: a
+// payment is a fact of the past, and its date dates the pool's ledger entry and moves the case's
+// limitation expiry (to the date + 3 years), so a statement dated in the future would revive a
+// time-barred debt. It returns nil, or the *reclaim.Error ParseStatement returns for a rejected
+// file (EINVALID naming the first such line, its StatementErrors inside, at most 100).
+func (st *Statement) CheckDates(lo, hi date.Date) error {
+	var es StatementErrors
+	for _, l := range st.Lines {
+		if !l.Date.Before(lo) && !l.Date.After(hi) {
+			continue
+		}
+		if len(es) == 100 {
+			break
+		}
+		es = append(es, StatementError{Line: l.Line, Field: string(StmtDate), Value: l.Date.String(), Rule: StmtRuleDateRange,
+			Msg: fmt.Sprintf("a value date from %s to %s", lo, hi)})
+	}
+	if len(es) == 0 {
+		return nil
+	}
+	e := es.AsReclaimError()
+	e.Err = problems{es}
+	return e
 }
 
 func decodeStatement(raw []byte, enc string) ([]byte, error) {
