@@ -93,3 +93,72 @@ func TestPaymentsCannotBeDatedInTheFuture(t *testing.T) {
 		}
 	})
 }
+
+// TestCaseFactsCannotBeDatedInTheFuture: what a collector, lawyer or manager records as having
+// happened (a contact, a notice's delivery, a legal step, a debtor's acceptance, a promise made)
+// cannot be dated after tomorrow, and the broken-promise job cannot run for a day after
+// tomorrow: each is refused with 400 naming the field. A delivered demand, a delivered notice
+// and a filing interrupt the limitation period, so a future date would move the case's
+// limitation expiry years ahead and revive a time-barred debt; nothing is written.
+func TestCaseFactsCannotBeDatedInTheFuture(t *testing.T) {
+	sqldbtest.ForEachEngine(t, func(t *testing.T, db *sqldb.DB) {
+		f := newFixture(t, db)
+		loanA, _ := boardFixture(t, f)
+		ctx := context.Background()
+		caseA, err := db.CaseForLoan(ctx, f.portfolio, loanA)
+		if err != nil {
+			t.Fatal(err)
+		}
+		mgr := f.as(reclaim.RoleCollectionManager)
+		page := func() workout.CasePage {
+			t.Helper()
+			res, b := mgr.do("GET", fmt.Sprintf("/api/v1/cases/%d", caseA), "")
+			if res.StatusCode != 200 {
+				t.Fatalf("case: %d %s", res.StatusCode, b)
+			}
+			var p workout.CasePage
+			json.Unmarshal(b, &p)
+			return p
+		}
+		was := page()
+		if len(was.Notices) == 0 {
+			t.Fatal("the boarded case has no notice")
+		}
+		far := "2199-01-02"
+		cp := func(what string) string { return fmt.Sprintf("/api/v1/cases/%d/%s", caseA, what) }
+		for _, c := range []struct{ what, path, body, field string }{
+			{"delivered letter", cp("contacts"), `{"kind":"letter","outcome":"delivered","recording_ref":"EMS-1","at":"2199-01-02T10:00:00+08:00"}`, "at"},
+			{"notice delivery", cp("notices/deliver"), fmt.Sprintf(`{"notice_id":%d,"delivered_on":%q,"channel":"ems","proof_ref":"EMS-2"}`, was.Notices[0].ID, far), "delivered_on"},
+			{"filing", cp("legal"), fmt.Sprintf(`{"legal_step":"filing","effective":%q,"claim":"100.00"}`, far), "effective"},
+			{"promise made", fmt.Sprintf("/api/v1/workout/cases/%d/promises", caseA), fmt.Sprintf(`{"amount":"10.00","due":%q,"made":%q}`, far, far), "made"},
+			{"commitments job", "/api/v1/workout/commitments/check", fmt.Sprintf(`{"as_of":%q}`, far), "as_of"},
+		} {
+			res, b := mgr.do("POST", c.path, c.body)
+			var e httpapi.ErrorBody
+			if res.StatusCode != 400 || json.Unmarshal(b, &e) != nil || e.Code != reclaim.EINVALID || e.Fields["field"] != c.field {
+				t.Errorf("%s dated %s: %d %s, want 400 naming %s", c.what, far, res.StatusCode, b, c.field)
+			}
+		}
+		now := page()
+		if now.LimitationExpiry != was.LimitationExpiry {
+			t.Errorf("refused facts moved the limitation expiry from %s to %s", was.LimitationExpiry, now.LimitationExpiry)
+		}
+		if len(now.Timeline) != len(was.Timeline) || now.Notices[0].DeliveredOn != was.Notices[0].DeliveredOn {
+			t.Errorf("refused facts were recorded: timeline %d -> %d items, notice delivered %s", len(was.Timeline), len(now.Timeline), now.Notices[0].DeliveredOn)
+		}
+		// An approved offer accepted "in the future" is refused too (it would count payments
+		// from a day not yet come).
+		o := decode[workout.SettlementOffer](t, must(t, mgr, "POST", fmt.Sprintf("/api/v1/workout/cases/%d/offers", caseA), `{"discount":0.1}`, 201))
+		if o.Status != workout.OfferApproved {
+			t.Fatalf("offer %+v", o)
+		}
+		res, b := mgr.do("POST", fmt.Sprintf("/api/v1/workout/offers/%d/accept", o.ID), fmt.Sprintf(`{"accepted_on":%q}`, far))
+		var e httpapi.ErrorBody
+		if res.StatusCode != 400 || json.Unmarshal(b, &e) != nil || e.Fields["field"] != "accepted_on" {
+			t.Errorf("acceptance dated %s: %d %s, want 400 naming accepted_on", far, res.StatusCode, b)
+		}
+		// Today is fine.
+		must(t, mgr, "POST", fmt.Sprintf("/api/v1/workout/offers/%d/accept", o.ID), "{}", 200)
+		must(t, mgr, "POST", "/api/v1/workout/commitments/check", "{}", 200)
+	})
+}
