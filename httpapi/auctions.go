@@ -256,9 +256,11 @@ func (s *Server) marketRoutes() {
 		func(ctx context.Context, in *SettleInput) (*body[market.Settlement], error) {
 			var eff date.Date
 			if in.Body.Effective != "" {
-				d, err := date.ParseStrict(in.Body.Effective)
+				// It dates the ledger's auction.result and loan.removed entries: the API's range,
+				// as every ledger date (1990-01-01 to tomorrow).
+				d, err := s.apiDate("effective", in.Body.Effective)
 				if err != nil {
-					return nil, &reclaim.Error{Code: reclaim.EINVALID, Message: "effective: " + err.Error(), Fields: map[string]string{"effective": "not a date"}}
+					return nil, err
 				}
 				eff = d
 			}

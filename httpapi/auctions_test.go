@@ -281,6 +281,15 @@ func TestMarketAPITapes(t *testing.T) {
 	if err != nil || len(acc) == 0 || !strings.Contains(acc[0].Purpose, wm) || acc[0].Actor != "user:tapebuyer0" {
 		t.Fatalf("audited reads: %d %v %+v", len(acc), err, acc)
 	}
+	// The transfer's date dates the ledger's auction.result and loan.removed entries: in the
+	// API's range only (1990-01-01 to tomorrow), as every other ledger date; nothing settles.
+	for _, d := range []string{"9999-12-31", "2199-01-01", "1989-12-31"} {
+		res, b = admin.do("POST", path+"/settle", `{"effective":"`+d+`"}`)
+		wantInvalid(t, "settle effective "+d, res.StatusCode, b, "effective")
+	}
+	if res, b = admin.do("GET", path+"/result", ""); !strings.Contains(string(b), `"status":"paid"`) {
+		t.Fatalf("after refused settlements: %d %.400s", res.StatusCode, b)
+	}
 	res, b = admin.do("POST", path+"/settle", `{"effective":"`+time.Now().UTC().Format("2006-01-02")+`"}`)
 	if s := decode[market.Settlement](t, b); res.StatusCode != 200 || s.Status != market.SettleSettled || s.Bids != 2 || s.LedgerPool != "P1" {
 		t.Fatalf("settle: %d %s", res.StatusCode, b)
