@@ -298,6 +298,20 @@ func TestMarketAPITapes(t *testing.T) {
 	if r := decode[market.Result](t, b); res.StatusCode != 200 || len(r.Bids) != 2 || r.Bids[0].Name == "" || r.HistoryHash == "" {
 		t.Fatalf("result: %d %s", res.StatusCode, b)
 	}
+	// The transfer agreement and the debtor-notification list (each sold loan's tape id, the
+	// seller's borrower ref and the claim: what the masked tape hides) are the buyer's and the
+	// staff's; a losing bidder gets the public result only.
+	if r := decode[market.Result](t, b); r.Settlement == nil || r.Settlement.Notification != "" || r.Settlement.Agreement != "" ||
+		strings.Contains(string(b), "LN0000000001") || r.Settlement.Status != market.SettleSettled {
+		t.Errorf("the loser reads the settlement's documents: %.400s", b)
+	}
+	for _, c := range []*client{cs[0], admin} {
+		res, b = c.do("GET", path+"/result", "")
+		if r := decode[market.Result](t, b); res.StatusCode != 200 || r.Settlement == nil || !strings.Contains(r.Settlement.Notification, "new_creditor") ||
+			r.Settlement.Agreement == "" {
+			t.Errorf("the buyer's or the staff's result lacks the documents: %d %.300s", res.StatusCode, b)
+		}
+	}
 }
 
 // TestMarketLoadReconcile is the CI-sized load test (bench/auction is the full one): 20 bidders
