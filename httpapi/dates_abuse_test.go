@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"strings"
 	"testing"
 	"time"
 
@@ -160,5 +161,46 @@ func TestCaseFactsCannotBeDatedInTheFuture(t *testing.T) {
 		// Today is fine.
 		must(t, mgr, "POST", fmt.Sprintf("/api/v1/workout/offers/%d/accept", o.ID), "{}", 200)
 		must(t, mgr, "POST", "/api/v1/workout/commitments/check", "{}", 200)
+	})
+}
+
+// TestPaymentAmountsBounded: a payment or statement line of more than 10 billion yuan is
+// refused naming the amount (the bound keeps a statement's total, up to a million lines, within
+// int64 fen: without it two lines of 5e16 yuan wrapped the import's applied total negative),
+// and nothing is written.
+func TestPaymentAmountsBounded(t *testing.T) {
+	sqldbtest.ForEachEngine(t, func(t *testing.T, db *sqldb.DB) {
+		f := newFixture(t, db)
+		loanA, loanB := boardFixture(t, f)
+		caseA, err := db.CaseForLoan(context.Background(), f.portfolio, loanA)
+		if err != nil {
+			t.Fatal(err)
+		}
+		col := f.as(reclaim.RoleCollector)
+		today := time.Now().UTC().Format("2006-01-02")
+		for i, a := range []string{"10000000000.01", "50000000000000000.00", "92233720368547758.07", "-10000000000.01"} {
+			body := fmt.Sprintf(`{"txn_id":"BIG-%d","date":%q,"amount":%q,"case_id":%d}`, i, today, a, caseA)
+			if a[0] == '-' {
+				body = fmt.Sprintf(`{"txn_id":"BIG-%d","date":%q,"amount":%q,"reverses":"X-1"}`, i, today, a)
+			}
+			res, b := col.do("POST", "/api/v1/payments", body)
+			var e httpapi.ErrorBody
+			if res.StatusCode != 400 || json.Unmarshal(b, &e) != nil || e.Code != reclaim.EINVALID || (e.Fields["amount"] == "" && e.Fields["field"] != "amount") {
+				t.Errorf("payment of %s: %d %s, want 400 naming amount", a, res.StatusCode, b)
+			}
+		}
+		stmt := fmt.Sprintf("txn_id,date,amount,reference\nH1,%s,50000000000000000.00,还款 %s\nH2,%s,50000000000000000.00,还款 %s\n", today, loanA, today, loanB)
+		res, b := col.uploadStatement("huge.csv", []byte(stmt))
+		var e httpapi.ErrorBody
+		if res.StatusCode != 400 || json.Unmarshal(b, &e) != nil || e.Fields["field"] != "amount" || e.Fields["line"] != "2" || e.Fields["rule"] != workout.StmtRuleAmountRange {
+			t.Errorf("statement of 5e16-yuan lines: %d %s, want 400 naming line 2's amount", res.StatusCode, b)
+		}
+		if _, b := col.do("GET", "/api/v1/payments?limit=100", ""); strings.TrimSpace(string(b)) != "[]" {
+			t.Errorf("refused payments stored: %s", b)
+		}
+		res, b = col.do("POST", "/api/v1/payments", fmt.Sprintf(`{"txn_id":"MAX","date":%q,"amount":"10000000000.00","case_id":%d}`, today, caseA))
+		if res.StatusCode != 201 {
+			t.Errorf("a payment of exactly 10 billion yuan: %d %s", res.StatusCode, b)
+		}
 	})
 }

@@ -59,7 +59,16 @@ const (
 	MaxStatementField = 1024 // bytes in one cell
 	MaxTxnIDLen       = 128  // characters in a transaction id
 	maxStatementErrs  = 100  // problems listed before the parser stops
+	// MaxPaymentMinor bounds a payment's amount, credit or reversal, in minor units (10 billion
+	// yuan): a statement's total over MaxStatementLines lines then stays within int64.
+	MaxPaymentMinor = 1_000_000_000_000
 )
+
+// PaymentAmountInRange reports whether a payment's amount is within MaxPaymentMinor either way.
+func PaymentAmountInRange(a money.Amount) bool {
+	m := a.Minor()
+	return m <= MaxPaymentMinor && m >= -MaxPaymentMinor
+}
 
 // StatementMapping says how a bank's statement maps onto the canonical fields: header aliases
 // per field, the encoding, the date format, the amount unit and currency, and whether an
@@ -266,6 +275,7 @@ const (
 	StmtRuleDateRange       = "date_range"
 	StmtRuleAmountSyntax    = "amount_syntax"
 	StmtRuleAmountZero      = "amount_zero"
+	StmtRuleAmountRange     = "amount_range"
 	StmtRuleNegativeNoRef   = "negative_without_original"
 	StmtRuleReversesOnPos   = "reverses_on_credit"
 	StmtRuleReversesSelf    = "reverses_itself"
@@ -599,6 +609,8 @@ func (p *stmtParser) record(rec []string, line int) (StatementLine, bool) {
 		switch {
 		case a.Sign() == 0:
 			p.add(line, StmtAmount, as, StmtRuleAmountZero, "a line moves money: zero is not an amount")
+		case !PaymentAmountInRange(a):
+			p.add(line, StmtAmount, as, StmtRuleAmountRange, "at most %s either way", money.New(MaxPaymentMinor, l.Currency))
 		case a.Sign() < 0 && textnorm.TxnKey(l.Reverses) == "":
 			p.add(line, StmtAmount, as, StmtRuleNegativeNoRef, "a negative amount is a bounce or reversal and must name the original transaction in the reverses column")
 		case a.Sign() > 0 && l.Reverses != "":

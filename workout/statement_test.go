@@ -311,3 +311,18 @@ func TestStatementCheckDates(t *testing.T) {
 		t.Fatal("a line before lo was accepted")
 	}
 }
+
+// TestStatementAmountRange: a line beyond MaxPaymentMinor either way is refused naming the line;
+// the bound itself is accepted.
+func TestStatementAmountRange(t *testing.T) {
+	if _, err := ParseStatement(strings.NewReader("txn_id,date,amount,reverses\nA1,2026-01-05,10000000000.00,\nA2,2026-01-05,-10000000000.00,A1\n"), nil); err != nil {
+		t.Fatalf("the bound: %v", err)
+	}
+	for _, line := range []string{"A1,2026-01-05,10000000000.01,", "A1,2026-01-05,92233720368547758.07,", "A1,2026-01-05,-10000000000.01,A0"} {
+		_, err := ParseStatement(strings.NewReader("txn_id,date,amount,reverses\nA0,2026-01-05,1.00,\n"+line+"\n"), nil)
+		var e *reclaim.Error
+		if !errors.As(err, &e) || e.Fields["line"] != "3" || e.Fields["field"] != "amount" || e.Fields["rule"] != StmtRuleAmountRange {
+			t.Errorf("%s: %v", line, err)
+		}
+	}
+}
