@@ -692,13 +692,17 @@ func (s *Server) dealStream(ctx context.Context, pool string) (*huma.StreamRespo
 				}
 				rc.Flush()
 			case <-recheck.C:
-				if !s.stillSignedIn(r, me) {
-					s.endStream(bw, rc)
+				if ok, out := s.stillAllowed(ctx, r, me, "deal."+pool); !ok {
+					if out {
+						s.endStream(bw, rc)
+					}
 					return
 				}
 			case <-kicked:
-				if !s.stillSignedIn(r, me) {
-					s.endStream(bw, rc)
+				if ok, out := s.stillAllowed(ctx, r, me, "deal."+pool); !ok {
+					if out {
+						s.endStream(bw, rc)
+					}
 					return
 				}
 			case _, ok := <-sub.C:
