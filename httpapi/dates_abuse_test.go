@@ -10,6 +10,7 @@ import (
 
 	"reclaim"
 	"reclaim/httpapi"
+	"reclaim/market"
 	"reclaim/sqldb"
 	"reclaim/sqldb/sqldbtest"
 	"reclaim/workout"
@@ -203,4 +204,42 @@ func TestPaymentAmountsBounded(t *testing.T) {
 			t.Errorf("a payment of exactly 10 billion yuan: %d %s", res.StatusCode, b)
 		}
 	})
+}
+
+// TestCourtAuctionResultDated: a court auction's result recorded from an outside platform
+// books its proceeds to the loan as a collection on the pool's ledger, dated by at; at may not
+// be after tomorrow or before 1990 (as a posted collection's date), and nothing is recorded.
+func TestCourtAuctionResultDated(t *testing.T) {
+	f := newFixture(t, sqldbtest.OpenSQLite(t))
+	admin := f.as(reclaim.RoleAdmin)
+	now := time.Now().UTC()
+	spec := market.ListingSpec{Title: "Debtor's flat", Pack: "judicial", Format: "english", Kind: "real_estate", External: true,
+		CaseNumber: "(2026)沪0115执1234号", Platform: "court platform", Appraisal: mustAmt("1000000.00"), StartPrice: mustAmt("700000.00"),
+		Increment: mustAmt("10000.00"), Deposit: mustAmt("70000.00"), NoticeAt: now.Add(-31 * 24 * time.Hour), Start: now.Add(-time.Hour), End: now.Add(47 * time.Hour)}
+	sb, _ := json.Marshal(spec)
+	res, b := admin.do("POST", "/api/v1/market/auctions", string(sb))
+	if res.StatusCode != 201 {
+		t.Fatalf("create: %d %s", res.StatusCode, b)
+	}
+	a := decode[market.Auction](t, b)
+	ref := collectionRef(t, f)
+	pending := func() int64 {
+		p, err := f.db.LedgerPool(context.Background(), "P1")
+		if err != nil {
+			t.Fatal(err)
+		}
+		return p.Pending
+	}
+	was := pending()
+	for _, at := range []string{"9999-12-31T10:00:00Z", "2199-01-01T10:00:00+08:00", "1989-12-31T10:00:00Z"} {
+		res, b := admin.do("POST", fmt.Sprintf("/api/v1/market/auctions/%d/outside", a.ID),
+			fmt.Sprintf(`{"status":"sold","at":%q,"price":"800000.00","buyer":"a buyer","loan":%q,"pool":"P1"}`, at, ref))
+		wantInvalid(t, "court auction at "+at, res.StatusCode, b, "at")
+	}
+	if n := pending(); n != was {
+		t.Errorf("refused results queued %d ledger entries", n-was)
+	}
+	if res, b := admin.do("GET", fmt.Sprintf("/api/v1/market/auctions/%d", a.ID), ""); !strings.Contains(string(b), `"status":"open"`) {
+		t.Errorf("after refused results: %d %.300s", res.StatusCode, b)
+	}
 }
