@@ -256,9 +256,11 @@ func (s *Server) marketRoutes() {
 		func(ctx context.Context, in *SettleInput) (*body[market.Settlement], error) {
 			var eff date.Date
 			if in.Body.Effective != "" {
-				d, err := date.ParseStrict(in.Body.Effective)
+				// It dates the ledger's auction.result and loan.removed entries: the API's range,
+				// as every ledger date (1990-01-01 to tomorrow).
+				d, err := s.apiDate("effective", in.Body.Effective)
 				if err != nil {
-					return nil, &reclaim.Error{Code: reclaim.EINVALID, Message: "effective: " + err.Error(), Fields: map[string]string{"effective": "not a date"}}
+					return nil, err
 				}
 				eff = d
 			}
@@ -267,6 +269,14 @@ func (s *Server) marketRoutes() {
 	register(s, reclaim.PermAuctionManage, huma.Operation{OperationID: "record-court-auction", Method: http.MethodPost, Path: base + "/auctions/{id}/outside",
 		Summary: "Record the result of a court auction held on an outside platform (and book its proceeds to the loan)", Tags: tags, Errors: []int{400, 404, 409}},
 		func(ctx context.Context, in *OutsideInput) (*body[market.Auction], error) {
+			// at dates the proceeds' collection on the pool's ledger: the API's range, as a
+			// posted collection's date (1990-01-01 to tomorrow).
+			if at := in.Body.At; !at.IsZero() {
+				if d := date.FromTime(at.UTC()); d.Before(apiDateMin) || d.After(s.apiDateMax()) {
+					why := "a time from " + apiDateMin.String() + " to " + s.apiDateMax().String()
+					return nil, &reclaim.Error{Code: reclaim.EINVALID, Message: "at must be " + why, Fields: map[string]string{"at": why}}
+				}
+			}
 			return out(mk.RecordOutside(ctx, in.ID, in.Body))
 		})
 	register(s, reclaim.PermAuctionManage, huma.Operation{OperationID: "list-auction-attempts", Method: http.MethodGet, Path: base + "/auctions/{id}/attempts",

@@ -281,6 +281,15 @@ func TestMarketAPITapes(t *testing.T) {
 	if err != nil || len(acc) == 0 || !strings.Contains(acc[0].Purpose, wm) || acc[0].Actor != "user:tapebuyer0" {
 		t.Fatalf("audited reads: %d %v %+v", len(acc), err, acc)
 	}
+	// The transfer's date dates the ledger's auction.result and loan.removed entries: in the
+	// API's range only (1990-01-01 to tomorrow), as every other ledger date; nothing settles.
+	for _, d := range []string{"9999-12-31", "2199-01-01", "1989-12-31"} {
+		res, b = admin.do("POST", path+"/settle", `{"effective":"`+d+`"}`)
+		wantInvalid(t, "settle effective "+d, res.StatusCode, b, "effective")
+	}
+	if res, b = admin.do("GET", path+"/result", ""); !strings.Contains(string(b), `"status":"paid"`) {
+		t.Fatalf("after refused settlements: %d %.400s", res.StatusCode, b)
+	}
 	res, b = admin.do("POST", path+"/settle", `{"effective":"`+time.Now().UTC().Format("2006-01-02")+`"}`)
 	if s := decode[market.Settlement](t, b); res.StatusCode != 200 || s.Status != market.SettleSettled || s.Bids != 2 || s.LedgerPool != "P1" {
 		t.Fatalf("settle: %d %s", res.StatusCode, b)
@@ -288,6 +297,20 @@ func TestMarketAPITapes(t *testing.T) {
 	res, b = cs[1].do("GET", path+"/result", "")
 	if r := decode[market.Result](t, b); res.StatusCode != 200 || len(r.Bids) != 2 || r.Bids[0].Name == "" || r.HistoryHash == "" {
 		t.Fatalf("result: %d %s", res.StatusCode, b)
+	}
+	// The transfer agreement and the debtor-notification list (each sold loan's tape id, the
+	// seller's borrower ref and the claim: what the masked tape hides) are the buyer's and the
+	// staff's; a losing bidder gets the public result only.
+	if r := decode[market.Result](t, b); r.Settlement == nil || r.Settlement.Notification != "" || r.Settlement.Agreement != "" ||
+		strings.Contains(string(b), "LN0000000001") || r.Settlement.Status != market.SettleSettled {
+		t.Errorf("the loser reads the settlement's documents: %.400s", b)
+	}
+	for _, c := range []*client{cs[0], admin} {
+		res, b = c.do("GET", path+"/result", "")
+		if r := decode[market.Result](t, b); res.StatusCode != 200 || r.Settlement == nil || !strings.Contains(r.Settlement.Notification, "new_creditor") ||
+			r.Settlement.Agreement == "" {
+			t.Errorf("the buyer's or the staff's result lacks the documents: %d %.300s", res.StatusCode, b)
+		}
 	}
 }
 

@@ -195,6 +195,16 @@ func (s *Server) asOfOrToday(field, v string) (date.Date, error) {
 	return d, nil
 }
 
+// effectiveOrToday reads a ledger date (a deal's opening or amendment) in the API's range
+// (apiDate: 1990-01-01 to tomorrow), today when absent; unlike as_of, which may ask for a
+// forecast, it dates an entry on the pool's log.
+func (s *Server) effectiveOrToday(v string) (date.Date, error) {
+	if v == "" {
+		return date.FromTime(s.cfg.Now().UTC()), nil
+	}
+	return s.apiDate("effective", v)
+}
+
 // rawBody is a non-JSON answer (CSV, HTML, the stored report's exact bytes).
 type rawBody struct {
 	ContentType        string `header:"Content-Type"`
@@ -268,7 +278,7 @@ func (s *Server) dealRoutes() {
 			if err != nil {
 				return nil, err
 			}
-			eff, err := s.asOfOrToday("effective", in.Body.Effective)
+			eff, err := s.effectiveOrToday(in.Body.Effective)
 			if err != nil {
 				return nil, err
 			}
@@ -299,7 +309,7 @@ func (s *Server) dealRoutes() {
 	register(s, reclaim.PermDealManage, huma.Operation{OperationID: "amend-deal", Method: http.MethodPost, Path: "/api/v1/deals/{pool}/amendments",
 		Summary: "Amend the deal document (logged as deal.amended)", Tags: tags, Errors: []int{404}},
 		func(ctx context.Context, in *amendIn) (*struct{ Body DealView }, error) {
-			eff, err := s.asOfOrToday("effective", in.Body.Effective)
+			eff, err := s.effectiveOrToday(in.Body.Effective)
 			if err != nil {
 				return nil, err
 			}
@@ -692,13 +702,17 @@ func (s *Server) dealStream(ctx context.Context, pool string) (*huma.StreamRespo
 				}
 				rc.Flush()
 			case <-recheck.C:
-				if !s.stillSignedIn(r, me) {
-					s.endStream(bw, rc)
+				if ok, out := s.stillAllowed(ctx, r, me, "deal."+pool); !ok {
+					if out {
+						s.endStream(bw, rc)
+					}
 					return
 				}
 			case <-kicked:
-				if !s.stillSignedIn(r, me) {
-					s.endStream(bw, rc)
+				if ok, out := s.stillAllowed(ctx, r, me, "deal."+pool); !ok {
+					if out {
+						s.endStream(bw, rc)
+					}
 					return
 				}
 			case _, ok := <-sub.C:

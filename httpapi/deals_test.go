@@ -222,6 +222,20 @@ func TestDealCreateAndCosts(t *testing.T) {
 	if res.StatusCode != 201 {
 		t.Fatalf("cost: %d %s", res.StatusCode, b)
 	}
+	// A deal's ledger dates (its opening, an amendment) are in the API's range, as every other
+	// ledger date: neither goes on the log dated 9999 or before 1990; nothing is stored.
+	for _, d := range []string{"9999-12-31", "1989-12-31"} {
+		amended := strings.Replace(string(doc), `coupon: "3.00%"`, `coupon: "3.10%"`, 1)
+		body, _ := json.Marshal(map[string]any{"document": amended, "reason": "abuse", "effective": d})
+		res, b := tr.do("POST", "/api/v1/deals/A/amendments", string(body))
+		wantInvalid(t, "amendment effective "+d, res.StatusCode, b, "effective")
+		body, _ = json.Marshal(map[string]any{"pool": "C3", "document": string(doc), "criteria": map[string]any{"limit": 5}, "as_of": "2016-04-30", "effective": d})
+		res, b = an.do("POST", "/api/v1/deals", string(body))
+		wantInvalid(t, "deal effective "+d, res.StatusCode, b, "effective")
+	}
+	if res, _ := an.do("GET", "/api/v1/deals/C3", ""); res.StatusCode != 404 {
+		t.Fatalf("a deal opened with a refused date was stored: %d", res.StatusCode)
+	}
 	res, b = tr.do("POST", "/api/v1/deals/A/servicer-files", `{"csv":"date,amount\n2016-06-30,1000.00\n"}`)
 	if res.StatusCode != 201 || !strings.Contains(string(b), `"entries":1`) {
 		t.Fatalf("servicer file: %d %s", res.StatusCode, b)

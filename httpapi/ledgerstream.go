@@ -85,13 +85,17 @@ func (s *Server) ledgerStream(ctx context.Context, pool string, in *StreamInput)
 					return
 				}
 			case <-recheck.C:
-				if !s.stillSignedIn(r, me) {
-					s.endStream(st.w, rc)
+				if ok, out := s.stillAllowed(ctx, r, me, "ledger."+pool); !ok {
+					if out {
+						s.endStream(st.w, rc)
+					}
 					return
 				}
 			case <-kicked:
-				if !s.stillSignedIn(r, me) {
-					s.endStream(st.w, rc)
+				if ok, out := s.stillAllowed(ctx, r, me, "ledger."+pool); !ok {
+					if out {
+						s.endStream(st.w, rc)
+					}
 					return
 				}
 			case e, ok := <-sub.C:

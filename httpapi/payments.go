@@ -118,14 +118,6 @@ type statementImportOut struct{ Body workout.StatementImport }
 // maxStatementMapping bounds an uploaded statement mapping.
 const maxStatementMapping = 1 << 20
 
-func parseDay(field, s string) (date.Date, error) {
-	d, err := date.ParseStrict(s)
-	if err != nil {
-		return d, &reclaim.Error{Code: reclaim.EINVALID, Message: field + " is not a date YYYY-MM-DD", Fields: map[string]string{field: s}}
-	}
-	return d, nil
-}
-
 func (s *Server) paymentRoutes() {
 	svc := s.cfg.Payments
 	if svc == nil {
@@ -142,7 +134,7 @@ func (s *Server) paymentRoutes() {
 		DefaultStatus: http.StatusCreated, Errors: []int{400, 404, 409, 422}},
 		func(ctx context.Context, in *PaymentPostInput) (*paymentOut, error) {
 			b := in.Body
-			d, err := parseDay("date", b.Date)
+			d, err := s.apiDate("date", b.Date) // 1990-01-01 to tomorrow: the date moves the limitation expiry
 			if err != nil {
 				return nil, err
 			}
@@ -228,7 +220,7 @@ func (s *Server) paymentRoutes() {
 		Summary: "Record that a credit bounced: undo exactly what it did (or take it out of the queue)", Tags: tags,
 		DefaultStatus: http.StatusCreated, Errors: []int{400, 404, 409, 422}},
 		func(ctx context.Context, in *PaymentReverseInput) (*paymentOut, error) {
-			d, err := parseDay("date", in.Body.Date)
+			d, err := s.apiDate("date", in.Body.Date)
 			if err != nil {
 				return nil, err
 			}
@@ -315,6 +307,10 @@ func (s *Server) readStatementUpload(ctx context.Context, r *http.Request, w htt
 	}
 	st, err := workout.ParseStatement(file.Reader(), mapping)
 	if err != nil {
+		return "", nil, err
+	}
+	// Value dates in the API's range, as a posted payment's (apiDate): never in the future.
+	if err := st.CheckDates(apiDateMin, s.apiDateMax()); err != nil {
 		return "", nil, err
 	}
 	return name, st, nil

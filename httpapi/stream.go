@@ -85,6 +85,18 @@ func (s *Server) stillSignedIn(r *http.Request, me reclaim.User) bool {
 	return true
 }
 
+// stillAllowed is stillSignedIn plus the topic's object scope, checked again as a new
+// subscription is (topicAllowed, with ctx the stream's request context, which carries its
+// caller): a case assigned to someone else or recalled from the agency, an investor's holding
+// removed, ends the stream as a disabled account does. signedOut tells which: a stream whose
+// scope ended just ends (its client's reconnection is answered 404).
+func (s *Server) stillAllowed(ctx context.Context, r *http.Request, me reclaim.User, topic string) (ok, signedOut bool) {
+	if !s.stillSignedIn(r, me) {
+		return false, true
+	}
+	return s.topicAllowed(ctx, topic) == nil, false
+}
+
 // sseStream is what every event stream holds while it runs: its request and flusher, and the
 // signals to re-check its caller's credentials (a timer, and a kick when an account change is
 // made through this server).
@@ -216,13 +228,17 @@ func (s *Server) streamRoutes() {
 						}
 						flush()
 					case <-recheck.C:
-						if !s.stillSignedIn(r, me) {
-							s.endStream(bw, rc)
+						if ok, out := s.stillAllowed(ctx, r, me, in.Topic); !ok {
+							if out {
+								s.endStream(bw, rc)
+							}
 							return
 						}
 					case <-kicked:
-						if !s.stillSignedIn(r, me) {
-							s.endStream(bw, rc)
+						if ok, out := s.stillAllowed(ctx, r, me, in.Topic); !ok {
+							if out {
+								s.endStream(bw, rc)
+							}
 							return
 						}
 					case e, ok := <-sub.C:

@@ -280,6 +280,14 @@ type Settlement struct {
 	Notification string       `json:"notification,omitempty"`
 }
 
+// Public is the settlement as a bidder other than the buyer sees it: without the transfer
+// agreement and the debtor-notification list, which name every loan sold by its tape id, its
+// borrower's ref and its claim (what the masked tape hides).
+func (s Settlement) Public() Settlement {
+	s.Agreement, s.Notification = "", ""
+	return s
+}
+
 // Result is a closed auction's public result: the outcome, the full accepted-bid history (codes
 // and, after the close, names), its canonical hash and the settlement so far.
 type Result struct {

@@ -314,7 +314,8 @@ func (m *Market) History(ctx context.Context, id int64) ([]market.HistoryBid, st
 // Result returns a closed auction's public result: the outcome with names, the accepted-bid
 // history with its hash, and the settlement so far.
 func (m *Market) Result(ctx context.Context, id int64) (market.Result, error) {
-	if _, err := m.Visible(ctx, id); err != nil {
+	bi, err := m.Visible(ctx, id)
+	if err != nil {
 		return market.Result{}, err
 	}
 	a, err := m.Auction(ctx, id)
@@ -330,6 +331,11 @@ func (m *Market) Result(ctx context.Context, id int64) (market.Result, error) {
 	}
 	r := market.Result{Auction: a, Bids: bids, HistoryHash: hash}
 	if s, err := m.Settlement(ctx, id); err == nil {
+		if u := reclaim.UserFrom(ctx); u == nil || u.Role == reclaim.RoleBidder {
+			if bi.org.ID == 0 || bi.org.ID != s.WinnerOrg {
+				s = s.Public() // the documents are the buyer's (and the staff's)
+			}
+		}
 		r.Settlement = &s
 	}
 	return r, nil

@@ -195,6 +195,8 @@ func paymentLine(in PaymentInput) (workout.StatementLine, error) {
 		return l, bad("date", "a payment needs its value date")
 	case l.Amount.IsZero() || !l.Currency.Valid():
 		return l, bad("amount", "a payment needs a non-zero amount with its currency")
+	case !workout.PaymentAmountInRange(l.Amount):
+		return l, bad("amount", "a payment is at most %s either way", money.New(workout.MaxPaymentMinor, l.Currency))
 	case l.Amount.Sign() < 0 && textnorm.TxnKey(l.Reverses) == "":
 		return l, bad("reverses", "a negative amount is a bounce or reversal and must name the original transaction in reverses")
 	case l.Amount.Sign() > 0 && l.Reverses != "":

@@ -127,6 +127,25 @@ func actionInvalid(field, value, rule, format string, args ...any) error {
 	return e
 }
 
+// RuleNotFuture is the rule of a date recorded as having happened that is later than the
+// latest day allowed (CheckHappened).
+const RuleNotFuture = "not_future"
+
+// CheckHappened refuses on, the date of something recorded as having happened (a contact, a
+// notice's delivery, a legal step other than a judgment, whose date is when performance falls
+// due, a debtor's acceptance, a promise made) or the day the commitments job is run for, when
+// it is after latest: the caller passes tomorrow in the debtors' zone (a day's slack for time
+// zones and clocks). Such dates interrupt the limitation period, date payments' counting or
+// break commitments, so a future one would move a case's limitation expiry years ahead or
+// break promises not yet due. A zero date passes (the caller's default applies). The error is
+// EINVALID naming the field, the value and the rule not_future.
+func CheckHappened(field string, on, latest date.Date) error {
+	if on.IsZero() || !on.After(latest) {
+		return nil
+	}
+	return actionInvalid(field, on.String(), RuleNotFuture, "%s %s is after %s: it cannot have happened yet", field, on, latest)
+}
+
 // ValidateAction checks an action request: a known kind; for a contact a known outcome of its
 // kind, a party debtor or third_party, a number for calls and SMS, a consent "" or late_hours,
 // and for a field visit a recording reference (CN-6: visits are recorded in full); for a legal

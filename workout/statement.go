@@ -59,7 +59,16 @@ const (
 	MaxStatementField = 1024 // bytes in one cell
 	MaxTxnIDLen       = 128  // characters in a transaction id
 	maxStatementErrs  = 100  // problems listed before the parser stops
+	// MaxPaymentMinor bounds a payment's amount, credit or reversal, in minor units (10 billion
+	// yuan): a statement's total over MaxStatementLines lines then stays within int64.
+	MaxPaymentMinor = 1_000_000_000_000
 )
+
+// PaymentAmountInRange reports whether a payment's amount is within MaxPaymentMinor either way.
+func PaymentAmountInRange(a money.Amount) bool {
+	m := a.Minor()
+	return m <= MaxPaymentMinor && m >= -MaxPaymentMinor
+}
 
 // StatementMapping says how a bank's statement maps onto the canonical fields: header aliases
 // per field, the encoding, the date format, the amount unit and currency, and whether an
@@ -263,8 +272,10 @@ const (
 	StmtRuleTooLong         = "too_long"
 	StmtRuleText            = "text"
 	StmtRuleDateSyntax      = "date_syntax"
+	StmtRuleDateRange       = "date_range"
 	StmtRuleAmountSyntax    = "amount_syntax"
 	StmtRuleAmountZero      = "amount_zero"
+	StmtRuleAmountRange     = "amount_range"
 	StmtRuleNegativeNoRef   = "negative_without_original"
 	StmtRuleReversesOnPos   = "reverses_on_credit"
 	StmtRuleReversesSelf    = "reverses_itself"
@@ -338,6 +349,31 @@ func ParseStatement(r io.Reader, m *StatementMapping) (*Statement, error) {
 		return nil, e
 	}
 	return &Statement{Mapping: m.Name, SHA256: hex.EncodeToString(sum[:]), Lines: lines}, nil
+}
+
+// CheckDates refuses a statement with a line whose value date is before lo or after hi: a
+// payment is a fact of the past, and its date dates the pool's ledger entry and moves the case's
+// limitation expiry (to the date + 3 years), so a statement dated in the future would revive a
+// time-barred debt. It returns nil, or the *reclaim.Error ParseStatement returns for a rejected
+// file (EINVALID naming the first such line, its StatementErrors inside, at most 100).
+func (st *Statement) CheckDates(lo, hi date.Date) error {
+	var es StatementErrors
+	for _, l := range st.Lines {
+		if !l.Date.Before(lo) && !l.Date.After(hi) {
+			continue
+		}
+		if len(es) == 100 {
+			break
+		}
+		es = append(es, StatementError{Line: l.Line, Field: string(StmtDate), Value: l.Date.String(), Rule: StmtRuleDateRange,
+			Msg: fmt.Sprintf("a value date from %s to %s", lo, hi)})
+	}
+	if len(es) == 0 {
+		return nil
+	}
+	e := es.AsReclaimError()
+	e.Err = problems{es}
+	return e
 }
 
 func decodeStatement(raw []byte, enc string) ([]byte, error) {
@@ -573,6 +609,8 @@ func (p *stmtParser) record(rec []string, line int) (StatementLine, bool) {
 		switch {
 		case a.Sign() == 0:
 			p.add(line, StmtAmount, as, StmtRuleAmountZero, "a line moves money: zero is not an amount")
+		case !PaymentAmountInRange(a):
+			p.add(line, StmtAmount, as, StmtRuleAmountRange, "at most %s either way", money.New(MaxPaymentMinor, l.Currency))
 		case a.Sign() < 0 && textnorm.TxnKey(l.Reverses) == "":
 			p.add(line, StmtAmount, as, StmtRuleNegativeNoRef, "a negative amount is a bounce or reversal and must name the original transaction in the reverses column")
 		case a.Sign() > 0 && l.Reverses != "":

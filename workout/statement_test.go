@@ -15,6 +15,7 @@ import (
 	"golang.org/x/text/encoding/simplifiedchinese"
 
 	"reclaim"
+	"reclaim/date"
 	"reclaim/money"
 )
 
@@ -286,4 +287,42 @@ func FuzzParseStatementMapping(f *testing.F) {
 		}
 		ParseStatement(strings.NewReader(strings.Join(hdr, ",")+"\n"), m)
 	})
+}
+
+// TestStatementCheckDates: a line dated outside [lo, hi] rejects the statement naming the line,
+// the date field and the rule; the bounds themselves are accepted.
+func TestStatementCheckDates(t *testing.T) {
+	st, err := ParseStatement(strings.NewReader("txn_id,date,amount\nA1,1990-01-01,1.00\nA2,2026-12-08,2.00\nA3,2026-12-09,3.00\n"), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	lo, hi := date.Of(1990, 1, 1), date.Of(2026, 12, 8)
+	err = st.CheckDates(lo, hi)
+	var e *reclaim.Error
+	var es StatementErrors
+	if !errors.As(err, &e) || e.Code != reclaim.EINVALID || e.Fields["line"] != "4" || e.Fields["field"] != "date" || e.Fields["rule"] != StmtRuleDateRange ||
+		!errors.As(err, &es) || len(es) != 1 {
+		t.Fatalf("a line after hi: %v (%+v)", err, e)
+	}
+	if err := st.CheckDates(lo, hi.AddDays(1)); err != nil {
+		t.Fatalf("every line within the bounds: %v", err)
+	}
+	if err := st.CheckDates(date.Of(1990, 1, 2), hi.AddDays(1)); err == nil {
+		t.Fatal("a line before lo was accepted")
+	}
+}
+
+// TestStatementAmountRange: a line beyond MaxPaymentMinor either way is refused naming the line;
+// the bound itself is accepted.
+func TestStatementAmountRange(t *testing.T) {
+	if _, err := ParseStatement(strings.NewReader("txn_id,date,amount,reverses\nA1,2026-01-05,10000000000.00,\nA2,2026-01-05,-10000000000.00,A1\n"), nil); err != nil {
+		t.Fatalf("the bound: %v", err)
+	}
+	for _, line := range []string{"A1,2026-01-05,10000000000.01,", "A1,2026-01-05,92233720368547758.07,", "A1,2026-01-05,-10000000000.01,A0"} {
+		_, err := ParseStatement(strings.NewReader("txn_id,date,amount,reverses\nA0,2026-01-05,1.00,\n"+line+"\n"), nil)
+		var e *reclaim.Error
+		if !errors.As(err, &e) || e.Fields["line"] != "3" || e.Fields["field"] != "amount" || e.Fields["rule"] != StmtRuleAmountRange {
+			t.Errorf("%s: %v", line, err)
+		}
+	}
 }

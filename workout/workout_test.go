@@ -1,6 +1,7 @@
 package workout_test
 
 import (
+	"errors"
 	"flag"
 	"os"
 	"path/filepath"
@@ -365,5 +366,23 @@ func TestContactLimitationEvent(t *testing.T) {
 	// A contact without a local date interrupts nothing (it has no day to restart the period from).
 	if got := ContactLimitationEvent("letter", "delivered", "EMS1", date.Date{}); got != nil {
 		t.Errorf("zero date: %+v, want nil", got)
+	}
+}
+
+// TestCheckHappened: a date after latest is refused naming the field and the rule; latest
+// itself, earlier dates and the zero date pass.
+func TestCheckHappened(t *testing.T) {
+	latest := date.Of(2026, 12, 8)
+	for _, ok := range []date.Date{{}, latest, latest.AddDays(-400), date.Of(1990, 1, 1)} {
+		if err := CheckHappened("at", ok, latest); err != nil {
+			t.Errorf("%s: %v", ok, err)
+		}
+	}
+	for _, bad := range []date.Date{latest.AddDays(1), date.Of(2199, 1, 2), date.Of(9999, 12, 31)} {
+		err := CheckHappened("delivered_on", bad, latest)
+		var e *reclaim.Error
+		if !errors.As(err, &e) || e.Code != reclaim.EINVALID || e.Fields["field"] != "delivered_on" || e.Fields["rule"] != RuleNotFuture || e.Fields["value"] != bad.String() {
+			t.Errorf("%s: %v", bad, err)
+		}
 	}
 }

@@ -88,6 +88,12 @@ func (s *Service) publish(ctx context.Context, caseID int64, typ string, data an
 // today is the debtors' local date now.
 func (s *Service) today() date.Date { return date.FromTime(s.opts.Now().In(s.opts.Zone)) }
 
+// happened checks a date recorded as having happened against tomorrow in the debtors' zone
+// (workout.CheckHappened).
+func (s *Service) happened(field string, on date.Date) error {
+	return workout.CheckHappened(field, on, s.today().AddDays(1))
+}
+
 // Viewer completes a viewer with the agency of an agency user.
 func (s *Service) Viewer(ctx context.Context, u reclaim.User) (workout.Viewer, error) {
 	v := workout.Viewer{Role: u.Role, Username: u.Username}
@@ -346,6 +352,11 @@ func (s *Service) Contact(ctx context.Context, v workout.Viewer, caseID int64, i
 	if at.IsZero() {
 		at = now.In(s.opts.Zone)
 	}
+	if !check { // a check may ask about a planned time; a contact recorded has happened
+		if err := s.happened("at", date.FromTime(at.In(s.opts.Zone))); err != nil {
+			return nil, err
+		}
+	}
 	st, err := s.db.ContactState(ctx, caseID, at.Add(-time.Duration(s.opts.HistoryDays)*24*time.Hour))
 	if err != nil {
 		return nil, err
@@ -421,6 +432,11 @@ func (s *Service) Act(ctx context.Context, v workout.Viewer, caseID int64, in wo
 	c, err := s.scoped(ctx, v, caseID)
 	if err != nil {
 		return workout.Action{}, err
+	}
+	if in.Kind == workout.KindLegal && in.LegalStep != workout.LegalJudgment { // a judgment's date is when performance falls due
+		if err := s.happened("effective", in.Effective); err != nil {
+			return workout.Action{}, err
+		}
 	}
 	a := workout.Action{CaseID: caseID, Kind: in.Kind, Actor: v.Username, Agency: v.Agency, At: s.opts.Now(), Effective: in.Effective, Note: in.Note}
 	var lim *workout.LimitationEvent
@@ -650,6 +666,9 @@ func (s *Service) DeliverNotice(ctx context.Context, v workout.Viewer, caseID, n
 	if on.IsZero() || strings.TrimSpace(channel) == "" || strings.TrimSpace(proof) == "" {
 		return workout.Notice{}, &reclaim.Error{Code: reclaim.EINVALID, Message: "a delivery needs its date, channel and proof reference",
 			Fields: map[string]string{"field": "proof_ref", "rule": "required"}}
+	}
+	if err := s.happened("delivered_on", on); err != nil {
+		return workout.Notice{}, err
 	}
 	n, err := s.db.DeliverNotice(ctx, caseID, noticeID, on, channel, proof, v.Username)
 	if err == nil {

@@ -237,6 +237,11 @@ func TestLegalAndNotices(t *testing.T) {
 		if c.LimitationExpiry != date.Of(2029, 3, 9) {
 			t.Fatalf("expiry after notice %v", c.LimitationExpiry)
 		}
+		f.now = time.Date(2026, 4, 1, 10, 0, 0, 0, cst) // a legal step is recorded once it happened (workout.CheckHappened)
+		if _, err := f.svc.Act(ctx, legal, c1, workout.ActionInput{Kind: workout.KindLegal, LegalStep: workout.LegalFiling,
+			Effective: date.Of(2026, 4, 3), Claim: money.New(5000000, money.CNY)}); code(err) != reclaim.EINVALID {
+			t.Fatalf("a filing dated after tomorrow: %v", err)
+		}
 		a, err := f.svc.Act(ctx, legal, c1, workout.ActionInput{Kind: workout.KindLegal, LegalStep: workout.LegalFiling,
 			Effective: date.Of(2026, 4, 1), Claim: money.New(5000000, money.CNY), Court: "朝阳法院"})
 		if err != nil || a.Amount != money.New(105000, money.CNY) {
@@ -254,6 +259,7 @@ func TestLegalAndNotices(t *testing.T) {
 		if c.LimitationExpiry != date.Of(2029, 4, 1) || c.EnforcementDeadline != date.Of(2028, 9, 30) {
 			t.Fatalf("after suit and judgment: expiry %v enforcement %v", c.LimitationExpiry, c.EnforcementDeadline)
 		}
+		f.now = time.Date(2026, 11, 1, 10, 0, 0, 0, cst)
 		for _, step := range []string{workout.LegalEnforcement, workout.LegalTerminated, workout.LegalRestored} {
 			if _, err := f.svc.Act(ctx, legal, c1, workout.ActionInput{Kind: workout.KindLegal, LegalStep: step, Effective: date.Of(2026, 11, 1)}); err != nil {
 				t.Fatal(step, err)

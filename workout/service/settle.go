@@ -235,6 +235,9 @@ func (s *Service) AcceptOffer(ctx context.Context, v workout.Viewer, id int64, o
 	if on.IsZero() {
 		on = s.today()
 	}
+	if err := s.happened("accepted_on", on); err != nil {
+		return workout.SettlementOffer{}, err
+	}
 	var p *workout.Plan
 	if plan != nil {
 		built, err := plan.Build(cur.Amount)
@@ -307,6 +310,9 @@ func (s *Service) AddPromise(ctx context.Context, v workout.Viewer, p workout.St
 	if p.Made.IsZero() {
 		p.Made = s.today()
 	}
+	if err := s.happened("made", p.Made); err != nil {
+		return p, err
+	}
 	p.Actor = v.Username
 	out, err := s.db.AddPromise(ctx, p)
 	if err == nil {
@@ -319,6 +325,11 @@ func (s *Service) AddPromise(ctx context.Context, v workout.Viewer, p workout.St
 func (s *Service) CheckCommitments(ctx context.Context, asOf date.Date) (workout.CommitmentCheck, error) {
 	if asOf.IsZero() {
 		asOf = s.today()
+	}
+	// Run for a day not yet come, the job would expire offers and break plans and promises
+	// that are not due (and it cannot be undone).
+	if err := s.happened("as_of", asOf); err != nil {
+		return workout.CommitmentCheck{}, err
 	}
 	res, err := s.db.CheckCommitments(ctx, asOf, reclaim.Actor(ctx))
 	if err == nil && s.opts.Publish != nil {
