@@ -24,12 +24,8 @@ import (
 func TestPaymentsCannotBeDatedInTheFuture(t *testing.T) {
 	sqldbtest.ForEachEngine(t, func(t *testing.T, db *sqldb.DB) {
 		f := newFixture(t, db)
-		loanA, _ := boardFixture(t, f)
+		caseA, loanA, _ := boardedCase(t, f)
 		ctx := context.Background()
-		caseA, err := db.CaseForLoan(ctx, f.portfolio, loanA)
-		if err != nil {
-			t.Fatal(err)
-		}
 		col := f.as(reclaim.RoleCollector)
 		mgr := f.as(reclaim.RoleCollectionManager)
 		expiry := func() string {
@@ -105,12 +101,7 @@ func TestPaymentsCannotBeDatedInTheFuture(t *testing.T) {
 func TestCaseFactsCannotBeDatedInTheFuture(t *testing.T) {
 	sqldbtest.ForEachEngine(t, func(t *testing.T, db *sqldb.DB) {
 		f := newFixture(t, db)
-		loanA, _ := boardFixture(t, f)
-		ctx := context.Background()
-		caseA, err := db.CaseForLoan(ctx, f.portfolio, loanA)
-		if err != nil {
-			t.Fatal(err)
-		}
+		caseA, _, _ := boardedCase(t, f)
 		mgr := f.as(reclaim.RoleCollectionManager)
 		page := func() workout.CasePage {
 			t.Helper()
@@ -172,11 +163,7 @@ func TestCaseFactsCannotBeDatedInTheFuture(t *testing.T) {
 func TestPaymentAmountsBounded(t *testing.T) {
 	sqldbtest.ForEachEngine(t, func(t *testing.T, db *sqldb.DB) {
 		f := newFixture(t, db)
-		loanA, loanB := boardFixture(t, f)
-		caseA, err := db.CaseForLoan(context.Background(), f.portfolio, loanA)
-		if err != nil {
-			t.Fatal(err)
-		}
+		caseA, loanA, loanB := boardedCase(t, f)
 		col := f.as(reclaim.RoleCollector)
 		today := time.Now().UTC().Format("2006-01-02")
 		for i, a := range []string{"10000000000.01", "50000000000000000.00", "92233720368547758.07", "-10000000000.01"} {

@@ -52,6 +52,18 @@ func (c *client) uploadStatement(name string, data []byte, extra ...string) (*ht
 
 // boardFixture boards the fixture's portfolio (its pool P1 is opened on it) and returns two
 // loan ids of different cases.
+// boardedCase boards the fixture's portfolio (boardFixture) and returns the case of its first
+// loan, and both loans.
+func boardedCase(t *testing.T, f *fixture) (caseID int64, loanA, loanB string) {
+	t.Helper()
+	loanA, loanB = boardFixture(t, f)
+	caseID, err := f.db.CaseForLoan(context.Background(), f.portfolio, loanA)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return caseID, loanA, loanB
+}
+
 func boardFixture(t *testing.T, f *fixture) (string, string) {
 	t.Helper()
 	ctx := context.Background()

@@ -25,11 +25,7 @@ import (
 func TestStreamEndsWhenScopeEnds(t *testing.T) {
 	sqldbtest.ForEachEngine(t, func(t *testing.T, db *sqldb.DB) {
 		f := newFixture(t, db)
-		loanA, _ := boardFixture(t, f)
-		caseA, err := db.CaseForLoan(context.Background(), f.portfolio, loanA)
-		if err != nil {
-			t.Fatal(err)
-		}
+		caseA, _, _ := boardedCase(t, f)
 		log := slog.New(slog.NewTextHandler(io.Discard, nil))
 		srv, err := httpapi.New(httpapi.Config{Logger: log, Workout: f.workout, StreamRecheck: 200 * time.Millisecond},
 			sqldb.KeyedDB{DB: db}, nil, f.broker)
