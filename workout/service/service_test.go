@@ -399,7 +399,10 @@ func TestContactCN4ReadsOldDebtorContacts(t *testing.T) {
 		ctx := context.Background()
 		f := setup(t, db)
 		bk, _ := pii.NewBlindKey(bytes.Repeat([]byte{9}, 32))
-		svc := service.New(db, service.Options{Policy: workout.Decide, NumberKey: service.HexKey(bk.PhoneHash), Now: func() time.Time { return f.now }})
+		// The service's clock is moved to each scenario's day: a contact dated after tomorrow is
+		// refused as not having happened yet (workout.CheckHappened).
+		clock := f.now
+		svc := service.New(db, service.Options{Policy: workout.Decide, NumberKey: service.HexKey(bk.PhoneHash), Now: func() time.Time { return clock }})
 		// Each scenario decides a third-party call at its own day, 400 days after the previous
 		// one's, after the debtor calls it lists (days before that day, and their outcomes). An
 		// invalid number counts forever, so the scenario that has one runs on its own case.
@@ -408,6 +411,7 @@ func TestContactCN4ReadsOldDebtorContacts(t *testing.T) {
 			t.Helper()
 			day++
 			at := f.now.AddDate(0, 0, 400*day)
+			clock = at
 			for i, a := range ago {
 				res, err := svc.Contact(ctx, manager, caseID, workout.ActionInput{Kind: workout.KindCall, Outcome: outcomes[i], Number: "13800138001",
 					At: at.AddDate(0, 0, -a)}, workout.SourceConsole, false)
@@ -429,6 +433,7 @@ func TestContactCN4ReadsOldDebtorContacts(t *testing.T) {
 		// A refused call did not happen: its invalid_number, beyond the window, makes nobody unreachable.
 		day++
 		at := f.now.AddDate(0, 0, 400*day)
+		clock = at
 		night := time.Date(at.Year(), at.Month(), at.Day()-100, 23, 0, 0, 0, cst)
 		if res, err := svc.Contact(ctx, manager, c1, workout.ActionInput{Kind: workout.KindCall, Outcome: workout.CallInvalidNumber,
 			Number: "13800138001", At: night}, workout.SourceConsole, false); err != nil || res.Allowed {
