@@ -291,7 +291,7 @@ func (s *Server) marketRoutes() {
 		})
 	register(s, reclaim.PermAuctionManage, huma.Operation{OperationID: "upload-auction-file", Method: http.MethodPost, Path: base + "/auctions/{id}/files",
 		Summary: "Add a photo (JPEG, PNG, WebP) or document (PDF) to a listing; the raw bytes are the body", Tags: tags,
-		DefaultStatus: http.StatusCreated, Errors: []int{400, 404}},
+		DefaultStatus: http.StatusCreated, MaxBodyBytes: market.MaxFileBytes, Errors: []int{400, 404, 413}},
 		func(ctx context.Context, in *BlobInput) (*body[market.BlobInfo], error) {
 			return out(mk.AddBlob(ctx, in.ID, in.Name, in.ContentType, in.RawBody))
 		})

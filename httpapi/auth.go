@@ -50,6 +50,9 @@ func register[I, O any](s *Server, perm reclaim.Permission, op huma.Operation, h
 		op.Description += "Requires permission `" + string(perm) + "`."
 	}
 	s.perms[op.OperationID] = perm
+	if op.MaxBodyBytes > s.cfg.MaxBodyBytes {
+		s.bigBodies = append(s.bigBodies, bodyLimit{method: op.Method, segs: strings.Split(strings.Trim(op.Path, "/"), "/"), limit: op.MaxBodyBytes})
+	}
 	huma.Register(s.api, op, func(ctx context.Context, in *I) (*O, error) {
 		if err := checkInput(in); err != nil { // text at the edge (edge.go)
 			return nil, apiError(err)

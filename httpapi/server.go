@@ -124,12 +124,16 @@ type Server struct {
 	cop      *http.CrossOriginProtection
 	sessions *scs.SessionManager
 	perms    map[string]reclaim.Permission // operation id -> permission ("" = public)
-	guard    *loginGuard
-	streams  *streamSet
-	uploads  *uploads
-	metrics  *metrics
-	wg       sync.WaitGroup // background imports
-	ready    func(context.Context) error
+	// bigBodies are the operations whose bodies may be larger than MaxBodyBytes (tape and
+	// statement uploads, listing files), with their limits; written by register, read-only
+	// once the server is built.
+	bigBodies []bodyLimit
+	guard     *loginGuard
+	streams   *streamSet
+	uploads   *uploads
+	metrics   *metrics
+	wg        sync.WaitGroup // background imports
+	ready     func(context.Context) error
 }
 
 // New builds a server.
@@ -359,14 +363,13 @@ var (
 	varyCookie = header("Vary", "Cookie")
 )
 
-// limitBodies caps request bodies; the upload route has its own, larger limit (enforced by
-// huma per operation), so only its path is exempt here.
+// limitBodies caps request bodies at MaxBodyBytes, or at the limit of an operation registered
+// with a larger one (bodyLimitFor): the tape and statement uploads and the listing files, whose
+// larger limits huma then enforces per operation. The cap here comes first, so a body that
+// announces more is refused before any handler reads it.
 func (s *Server) limitBodies(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		limit := s.cfg.MaxBodyBytes
-		if r.URL.Path == "/api/v1/uploads" {
-			limit = s.cfg.MaxUploadBytes
-		}
+		limit := s.bodyLimitFor(r.Method, r.URL.Path)
 		if r.ContentLength > limit {
 			writeError(w, &ErrorBody{Status: http.StatusRequestEntityTooLarge, Code: reclaim.ETOOLARGE,
 				Message: "the request body is larger than the limit of " + strconv.FormatInt(limit>>20, 10) + " MiB"})
@@ -375,6 +378,52 @@ func (s *Server) limitBodies(next http.Handler) http.Handler {
 		r.Body = http.MaxBytesReader(w, r.Body, limit)
 		next.ServeHTTP(w, r)
 	})
+}
+
+// bodyLimit is an operation's body limit, its path split in segments ("{id}" matches any one).
+type bodyLimit struct {
+	method string
+	segs   []string
+	limit  int64
+}
+
+// bodyLimitFor returns the body limit of a request: the limit of the registered operation its
+// method and path match, if that is larger than MaxBodyBytes, else MaxBodyBytes.
+func (s *Server) bodyLimitFor(method, path string) int64 {
+	for _, b := range s.bigBodies {
+		if b.method == method && matchSegments(b.segs, path) {
+			return b.limit
+		}
+	}
+	return s.cfg.MaxBodyBytes
+}
+
+// matchSegments reports whether path has the segments of a route pattern, a "{...}" segment
+// matching any non-empty one.
+func matchSegments(segs []string, path string) bool {
+	path = strings.Trim(path, "/")
+	for i, seg := range segs {
+		var part string
+		if i == len(segs)-1 {
+			part, path = path, ""
+			if strings.Contains(part, "/") {
+				return false
+			}
+		} else {
+			var ok bool
+			if part, path, ok = strings.Cut(path, "/"); !ok {
+				return false
+			}
+		}
+		if strings.HasPrefix(seg, "{") && strings.HasSuffix(seg, "}") {
+			if part == "" {
+				return false
+			}
+		} else if part != seg {
+			return false
+		}
+	}
+	return true
 }
 
 // reqInfo is what observe keeps about a request, in its context: the client's address (for

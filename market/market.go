@@ -341,6 +341,10 @@ type Download struct {
 	At        time.Time `json:"at"`
 }
 
+// MaxFileBytes is the largest listing file (a photo or a PDF) an auction takes: the store refuses
+// a larger one, and the API lets a request body of that size through to the upload route.
+const MaxFileBytes = 8 << 20
+
 // BlobInfo describes a stored listing file.
 type BlobInfo struct {
 	ID          int64     `json:"id"`

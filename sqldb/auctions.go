@@ -2067,7 +2067,7 @@ func (m *Market) Downloads(ctx context.Context, auctionID int64) ([]Download, er
 // Blob limits: listing files are photos (JPEG, PNG, WebP) or documents (PDF), at most
 // MaxBlobSize bytes each and MaxBlobs per auction.
 const (
-	MaxBlobSize = 8 << 20
+	MaxBlobSize = market.MaxFileBytes
 	MaxBlobs    = 50
 )
 
