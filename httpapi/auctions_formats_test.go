@@ -27,12 +27,7 @@ func TestMarketAPIDutchAccept(t *testing.T) {
 			StartPrice: mustAmt("700000.00"), Deposit: mustAmt("70000.00"),
 			NoticeAt: now.Add(-72 * time.Hour), Start: now.Add(-25 * time.Minute), End: now.Add(time.Hour),
 			Dutch: &market.DutchSpec{Step: mustAmt("10000.00"), EverySeconds: 600, Floor: mustAmt("600000.00")}}
-		sb, _ := json.Marshal(spec)
-		res, b := admin.do("POST", "/api/v1/market/auctions", string(sb))
-		if res.StatusCode != 201 {
-			t.Fatalf("create: %d %s", res.StatusCode, b)
-		}
-		a := decode[market.Auction](t, b)
+		a := createAuction(t, admin, spec)
 		path := fmt.Sprintf("/api/v1/market/auctions/%d", a.ID)
 		var bidders []*client
 		var tokens []string
@@ -52,7 +47,7 @@ func TestMarketAPIDutchAccept(t *testing.T) {
 			}
 			bidders, tokens = append(bidders, c), append(tokens, tok)
 		}
-		res, b = bidders[0].do("GET", path, "")
+		res, b := bidders[0].do("GET", path, "")
 		if res.StatusCode != 200 {
 			t.Fatalf("state: %d %s", res.StatusCode, b)
 		}

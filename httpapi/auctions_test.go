@@ -49,17 +49,12 @@ func TestMarketAPIFlow(t *testing.T) {
 		spec := market.ListingSpec{Title: "Collateral: flat 301", Pack: "marketplace", Format: "english", Kind: "real_estate",
 			StartPrice: mustAmt("700000.00"), Increment: mustAmt("10000.00"), Deposit: mustAmt("70000.00"),
 			NoticeAt: now.Add(-72 * time.Hour), Start: now.Add(-time.Hour), End: now.Add(time.Hour)}
-		sb, _ := json.Marshal(spec)
-		res, b := admin.do("POST", "/api/v1/market/auctions", string(sb))
-		if res.StatusCode != 201 {
-			t.Fatalf("create: %d %s", res.StatusCode, b)
-		}
-		a := decode[market.Auction](t, b)
+		a := createAuction(t, admin, spec)
 		// A listing that breaks its pack: every failing rule named, nothing stored.
 		bad := spec
 		bad.Pack, bad.Appraisal = "judicial", mustAmt("1100000.00")
 		bb, _ := json.Marshal(bad)
-		res, b = admin.do("POST", "/api/v1/market/auctions", string(bb))
+		res, b := admin.do("POST", "/api/v1/market/auctions", string(bb))
 		if res.StatusCode != 400 || !strings.Contains(string(b), "JA-1") || !strings.Contains(string(b), "JA-6") {
 			t.Fatalf("judicial listing breaking JA-1: %d %s", res.StatusCode, b)
 		}
@@ -209,12 +204,7 @@ func TestMarketAPITapes(t *testing.T) {
 	spec := market.ListingSpec{Title: "Package A", Pack: "marketplace", Format: "sealed", Kind: "npl_package", PortfolioID: f.portfolio,
 		StartPrice: mustAmt("100000.00"), Increment: mustAmt("1000.00"),
 		NoticeAt: now.Add(-72 * time.Hour), Start: now.Add(-time.Hour), End: now.Add(3 * time.Second)}
-	sb, _ := json.Marshal(spec)
-	res, b := admin.do("POST", "/api/v1/market/auctions", string(sb))
-	if res.StatusCode != 201 {
-		t.Fatalf("create: %d %s", res.StatusCode, b)
-	}
-	a := decode[market.Auction](t, b)
+	a := createAuction(t, admin, spec)
 	path := fmt.Sprintf("/api/v1/market/auctions/%d", a.ID)
 	var cs []*client
 	for i := 0; i < 2; i++ {
@@ -235,7 +225,7 @@ func TestMarketAPITapes(t *testing.T) {
 		t.Fatalf("tape before the NDA: %d %s", res.StatusCode, b)
 	}
 	cs[0].do("POST", path+"/nda", "")
-	res, b = cs[0].do("POST", path+"/tape.csv", "")
+	res, b := cs[0].do("POST", path+"/tape.csv", "")
 	wm := res.Header.Get("X-Reclaim-Watermark")
 	if res.StatusCode != 200 || wm == "" || !strings.Contains(string(b), ",") {
 		t.Fatalf("masked tape: %d %.200s", res.StatusCode, b)
@@ -455,9 +445,7 @@ func TestMarketFiles(t *testing.T) {
 	spec := market.ListingSpec{Title: "Repossessed car", Pack: "marketplace", Format: "english", Kind: "movable",
 		Appraisal: mustAmt("80000.00"), StartPrice: mustAmt("60000.00"), Increment: mustAmt("1000.00"),
 		NoticeAt: now.Add(-72 * time.Hour), Start: now.Add(time.Hour), End: now.Add(3 * time.Hour)}
-	sb, _ := json.Marshal(spec)
-	_, b := admin.do("POST", "/api/v1/market/auctions", string(sb))
-	a := decode[market.Auction](t, b)
+	a := createAuction(t, admin, spec)
 	path := fmt.Sprintf("/api/v1/market/auctions/%d/files", a.ID)
 	png := "\x89PNG\r\n\x1a\n" + strings.Repeat("x", 100)
 	res, b := admin.do("POST", path+"?name=front.png", png, "Content-Type", "image/png")

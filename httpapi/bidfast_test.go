@@ -32,12 +32,7 @@ func TestFastBidMatchesHuma(t *testing.T) {
 			spec := market.ListingSpec{Title: fmt.Sprintf("Lot %d", i), Pack: "marketplace", Format: "english", Kind: "movable",
 				StartPrice: mustAmt("1000.00"), Increment: mustAmt("10.00"), Deposit: mustAmt("100.00"),
 				NoticeAt: now.Add(-72 * time.Hour), Start: now.Add(-time.Hour), End: now.Add(time.Hour)}
-			sb, _ := json.Marshal(spec)
-			res, b := admin.do("POST", "/api/v1/market/auctions", string(sb))
-			if res.StatusCode != 201 {
-				t.Fatalf("create: %d %s", res.StatusCode, b)
-			}
-			ids[i] = decode[market.Auction](t, b).ID
+			ids[i] = createAuction(t, admin, spec).ID
 		}
 		// Two bidders registered (deposit frozen) on both auctions, a third registered nowhere.
 		var bidders []*client

@@ -26,12 +26,7 @@ func TestBodyLimitsPerRoute(t *testing.T) {
 		spec := market.ListingSpec{Title: "Repossessed van", Pack: "marketplace", Format: "english", Kind: "movable",
 			Appraisal: mustAmt("80000.00"), StartPrice: mustAmt("60000.00"), Increment: mustAmt("1000.00"),
 			NoticeAt: now.Add(-72 * time.Hour), Start: now.Add(time.Hour), End: now.Add(3 * time.Hour)}
-		sb, _ := json.Marshal(spec)
-		res, b := admin.do("POST", "/api/v1/market/auctions", string(sb))
-		if res.StatusCode != 201 {
-			t.Fatalf("listing: %d %s", res.StatusCode, b)
-		}
-		a := decode[market.Auction](t, b)
+		a := createAuction(t, admin, spec)
 		path := fmt.Sprintf("/api/v1/market/auctions/%d/files", a.ID)
 		photo := func(n int) string { return "\x89PNG\r\n\x1a\n" + strings.Repeat("x", n-8) }
 		if res, b := admin.do("POST", path+"?name=side.png", photo(3<<20), "Content-Type", "image/png"); res.StatusCode != 201 {
@@ -43,7 +38,7 @@ func TestBodyLimitsPerRoute(t *testing.T) {
 		if res, b := admin.do("POST", path+"/x?name=side.png", photo(3<<20), "Content-Type", "image/png"); res.StatusCode != 413 {
 			t.Errorf("3 MiB to a path below the files route: %d %.200s, want 413", res.StatusCode, b)
 		}
-		res, b = admin.do("POST", "/api/v1/payments/statements", strings.Repeat("x", 2<<20), "Content-Type", "text/csv")
+		res, b := admin.do("POST", "/api/v1/payments/statements", strings.Repeat("x", 2<<20), "Content-Type", "text/csv")
 		if res.StatusCode != 400 {
 			t.Errorf("2 MiB statement body: %d %.200s, want 400 (not multipart), not 413", res.StatusCode, b)
 		}
@@ -52,4 +47,16 @@ func TestBodyLimitsPerRoute(t *testing.T) {
 			t.Errorf("2 MiB JSON body: %d %.200s, want 413", res.StatusCode, b)
 		}
 	})
+}
+
+// createAuction lists spec through the API as c (an admin or analyst) and returns the auction;
+// anything but 201 fails the test.
+func createAuction(t *testing.T, c *client, spec market.ListingSpec) market.Auction {
+	t.Helper()
+	sb, _ := json.Marshal(spec)
+	res, b := c.do("POST", "/api/v1/market/auctions", string(sb))
+	if res.StatusCode != 201 {
+		t.Fatalf("create: %d %s", res.StatusCode, b)
+	}
+	return decode[market.Auction](t, b)
 }

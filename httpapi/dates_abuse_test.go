@@ -203,12 +203,7 @@ func TestCourtAuctionResultDated(t *testing.T) {
 	spec := market.ListingSpec{Title: "Debtor's flat", Pack: "judicial", Format: "english", Kind: "real_estate", External: true,
 		CaseNumber: "(2026)沪0115执1234号", Platform: "court platform", Appraisal: mustAmt("1000000.00"), StartPrice: mustAmt("700000.00"),
 		Increment: mustAmt("10000.00"), Deposit: mustAmt("70000.00"), NoticeAt: now.Add(-31 * 24 * time.Hour), Start: now.Add(-time.Hour), End: now.Add(47 * time.Hour)}
-	sb, _ := json.Marshal(spec)
-	res, b := admin.do("POST", "/api/v1/market/auctions", string(sb))
-	if res.StatusCode != 201 {
-		t.Fatalf("create: %d %s", res.StatusCode, b)
-	}
-	a := decode[market.Auction](t, b)
+	a := createAuction(t, admin, spec)
 	ref := collectionRef(t, f)
 	pending := func() int64 {
 		p, err := f.db.LedgerPool(context.Background(), "P1")
