@@ -702,17 +702,11 @@ func (s *Server) dealStream(ctx context.Context, pool string) (*huma.StreamRespo
 				}
 				rc.Flush()
 			case <-recheck.C:
-				if ok, out := s.stillAllowed(ctx, r, me, "deal."+pool); !ok {
-					if out {
-						s.endStream(bw, rc)
-					}
+				if s.streamOver(ctx, r, me, "deal."+pool, bw, rc) {
 					return
 				}
 			case <-kicked:
-				if ok, out := s.stillAllowed(ctx, r, me, "deal."+pool); !ok {
-					if out {
-						s.endStream(bw, rc)
-					}
+				if s.streamOver(ctx, r, me, "deal."+pool, bw, rc) {
 					return
 				}
 			case _, ok := <-sub.C:

@@ -85,17 +85,11 @@ func (s *Server) ledgerStream(ctx context.Context, pool string, in *StreamInput)
 					return
 				}
 			case <-recheck.C:
-				if ok, out := s.stillAllowed(ctx, r, me, "ledger."+pool); !ok {
-					if out {
-						s.endStream(st.w, rc)
-					}
+				if s.streamOver(ctx, r, me, "ledger."+pool, st.w, rc) {
 					return
 				}
 			case <-kicked:
-				if ok, out := s.stillAllowed(ctx, r, me, "ledger."+pool); !ok {
-					if out {
-						s.endStream(st.w, rc)
-					}
+				if s.streamOver(ctx, r, me, "ledger."+pool, st.w, rc) {
 					return
 				}
 			case e, ok := <-sub.C:

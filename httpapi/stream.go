@@ -85,16 +85,19 @@ func (s *Server) stillSignedIn(r *http.Request, me reclaim.User) bool {
 	return true
 }
 
-// stillAllowed is stillSignedIn plus the topic's object scope, checked again as a new
-// subscription is (topicAllowed, with ctx the stream's request context, which carries its
-// caller): a case assigned to someone else or recalled from the agency, an investor's holding
-// removed, ends the stream as a disabled account does. signedOut tells which: a stream whose
-// scope ended just ends (its client's reconnection is answered 404).
-func (s *Server) stillAllowed(ctx context.Context, r *http.Request, me reclaim.User, topic string) (ok, signedOut bool) {
+// streamOver re-checks an open stream's caller and topic, as a new subscription is checked
+// (stillSignedIn, then topicAllowed with ctx, the stream's request context, which carries its
+// caller), and reports whether the stream must end. A caller signed out (disabled, role changed)
+// is told so with a signed_out event; a topic that left the caller's scope (a case assigned to
+// someone else or recalled from the agency, an investor's holding removed) just ends the
+// stream, and the client's reconnection is answered 404.
+func (s *Server) streamOver(ctx context.Context, r *http.Request, me reclaim.User, topic string,
+	bw interface{ Write([]byte) (int, error) }, rc *http.ResponseController) bool {
 	if !s.stillSignedIn(r, me) {
-		return false, true
+		s.endStream(bw, rc)
+		return true
 	}
-	return s.topicAllowed(ctx, topic) == nil, false
+	return s.topicAllowed(ctx, topic) != nil
 }
 
 // sseStream is what every event stream holds while it runs: its request and flusher, and the
@@ -228,17 +231,11 @@ func (s *Server) streamRoutes() {
 						}
 						flush()
 					case <-recheck.C:
-						if ok, out := s.stillAllowed(ctx, r, me, in.Topic); !ok {
-							if out {
-								s.endStream(bw, rc)
-							}
+						if s.streamOver(ctx, r, me, in.Topic, bw, rc) {
 							return
 						}
 					case <-kicked:
-						if ok, out := s.stillAllowed(ctx, r, me, in.Topic); !ok {
-							if out {
-								s.endStream(bw, rc)
-							}
+						if s.streamOver(ctx, r, me, in.Topic, bw, rc) {
 							return
 						}
 					case e, ok := <-sub.C:

@@ -59,8 +59,10 @@ func Parse(s string, c Currency) (Amount, error) {
 	return ParseUnit(s, c, Major, Exact)
 }
 
-// ParseUnit reads s like Parse, multiplies it by the unit (a unit suffix in s adds to it), and
-// rounds to the currency's minor unit with mode.
+// ParseUnit reads s like Parse, multiplies it by the unit, and rounds to the currency's minor
+// unit with mode. A unit suffix in s (元, 万元/万, 亿元/亿) says the value's unit itself and
+// replaces u: "1.5万元" in a column of 万元 is 1.5万元, "800元" there is 800 yuan. (A suffix that
+// multiplied the column's unit read the first as 1.5亿元.)
 func ParseUnit(s string, c Currency, u Unit, mode RoundingMode) (Amount, error) {
 	if c == "" {
 		c = DefaultCurrency
@@ -72,7 +74,10 @@ func ParseUnit(s string, c Currency, u Unit, mode RoundingMode) (Amount, error) 
 	if err != nil {
 		return Amount{}, err
 	}
-	d.exp += int(u) + d.unit + c.Digits()
+	if d.hasUnit {
+		u = Unit(d.unit)
+	}
+	d.exp += int(u) + c.Digits()
 	m, err := d.round(mode)
 	if err != nil {
 		return Amount{}, fmt.Errorf("%w: %q", err, s)
@@ -132,10 +137,11 @@ func parseSimple(s string, c Currency, u Unit) (Amount, bool) {
 
 // decimal is digits × 10^exp, with a unit suffix read from the text.
 type decimal struct {
-	neg    bool
-	digits []byte // ASCII digits, no leading zeros
-	exp    int
-	unit   int
+	neg     bool
+	digits  []byte // ASCII digits, no leading zeros
+	exp     int
+	unit    int  // the suffix's power of ten
+	hasUnit bool // s ends in a unit suffix (元 included, whose unit is 0)
 }
 
 const maxExp = 400
@@ -160,7 +166,7 @@ func parseDecimal(s string) (decimal, error) {
 	}{{"亿元", 8}, {"万元", 4}, {"千元", 3}, {"亿", 8}, {"万", 4}, {"元", 0}} {
 		if strings.HasSuffix(t, suf.s) {
 			t = strings.TrimSpace(strings.TrimSuffix(t, suf.s))
-			d.unit = suf.u
+			d.unit, d.hasUnit = suf.u, true
 			break
 		}
 	}

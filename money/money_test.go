@@ -119,7 +119,12 @@ func TestParseUnit(t *testing.T) {
 		err  bool
 	}{
 		{"12.5", Wan, Exact, 12500000, false},
-		{"12.5万", Wan, Exact, 125000000000, false}, // suffix adds to the unit: 亿
+		{"12.5万", Wan, Exact, 12500000, false},    // the suffix says the unit: 12.5万元, not 亿
+		{"12.5万元", Major, Exact, 12500000, false}, // in a yuan column too
+		{"800元", Wan, Exact, 80000, false},        // 800 yuan in a 万元 column
+		{"0.5亿", Wan, Exact, 5000000000, false},   // 0.5亿元 in a 万元 column
+		{"(1.5万元)", Wan, Exact, -1500000, false},  // accounting negative with its unit
+		{"3千元", Thousand, Exact, 300000, false},   // 3千元, not 3百万元
 		{"1,234.5678", Wan, Exact, 1234567800, false},
 		{"0.000001", Wan, Exact, 1, false},
 		{"0.0000001", Wan, Exact, 0, true},

@@ -4,7 +4,6 @@ import (
 	"strconv"
 	"strings"
 	"sync/atomic"
-	"unicode/utf8"
 
 	"reclaim"
 	"reclaim/cnid"
@@ -545,7 +544,7 @@ func (cx *rowCtx) money(f Field, cur money.Currency) money.Amount {
 	}
 	unit, mode := money.Major, money.Exact
 	if b != nil && b.Unit != money.Major {
-		unit, mode = columnUnit(v, b.Unit), money.HalfUp
+		unit, mode = b.Unit, money.HalfUp
 	}
 	a, err := money.ParseUnit(v, cur, unit, mode)
 	if err != nil {
@@ -567,11 +566,11 @@ func (cx *rowCtx) sumOf(f Field, b *Binding, cur money.Currency) money.Amount {
 		if v == "" {
 			continue
 		}
-		unit, mode := p.Unit, money.Exact
+		mode := money.Exact
 		if p.Unit != money.Major {
-			unit, mode = columnUnit(v, p.Unit), money.HalfUp
+			mode = money.HalfUp
 		}
-		a, err := money.ParseUnit(v, cur, unit, mode)
+		a, err := money.ParseUnit(v, cur, p.Unit, mode)
 		if err != nil {
 			cx.fail(f, v, RuleAmountFormat, "row.part_"+amountCode(err), msg.A("column", p.Header))
 			return money.Amount{}
@@ -582,36 +581,6 @@ func (cx *rowCtx) sumOf(f Field, b *Binding, cur money.Currency) money.Amount {
 		}
 	}
 	return total
-}
-
-// columnUnit returns the unit to read cell v of a column in unit u with: u, or Major when the cell
-// writes that same unit itself ("1.5万元" under 本金(万元)). money.ParseUnit multiplies a cell's
-// unit suffix by the column's, which read such a cell as 1.5亿元: ten thousand times the amount
-// both the header and the cell state. A cell naming another unit than its header is left to
-// that rule.
-func columnUnit(v string, u money.Unit) money.Unit {
-	n := len(v)
-	for n > 0 && (v[n-1] == ')' || v[n-1] == ' ') {
-		n-- // "(1.5万元)" is a negative amount in 万元
-	}
-	if n < 3 || v[n-1] < utf8.RuneSelf {
-		return u // no Chinese unit at the end: the common case, decided on one byte
-	}
-	var suffix money.Unit
-	switch t := v[:n]; {
-	case strings.HasSuffix(t, "亿元"), strings.HasSuffix(t, "亿"):
-		suffix = money.Yi
-	case strings.HasSuffix(t, "万元"), strings.HasSuffix(t, "万"):
-		suffix = money.Wan
-	case strings.HasSuffix(t, "千元"):
-		suffix = money.Thousand
-	default:
-		return u
-	}
-	if suffix == u {
-		return money.Major
-	}
-	return u
 }
 
 func (cx *rowCtx) count(f Field, absent int) int {

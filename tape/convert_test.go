@@ -515,7 +515,8 @@ func TestConvertDerivesLimitationAcrossLeapDay(t *testing.T) {
 }
 
 // TestConvertCellUnitUnderUnitHeader: design/tape.md scales amounts by 万元 "where the header
-// says so"; a cell that writes the header's unit again is in that unit, not in 万 × 万.
+// says so"; a cell that writes a unit itself is in that unit (the header's again: not 万 × 万;
+// another: that one).
 func TestConvertCellUnitUnderUnitHeader(t *testing.T) {
 	for _, tc := range []struct {
 		header, cell string
@@ -532,6 +533,8 @@ func TestConvertCellUnitUnderUnitHeader(t *testing.T) {
 		{"本金余额(亿元)", "0.5亿", 5000_0000_00},
 		{"本金余额", "1万", 1_0000_00},     // a plain column: the cell's unit alone
 		{"本金余额(元)", "1万元", 1_0000_00}, // a yuan column: the cell's unit alone
+		{"本金余额(万元)", "800元", 800_00},  // yuan written out in a 万元 column
+		{"本金余额(万元)", "0.5亿", 5000_0000_00},
 	} {
 		res := convertCells(t, []string{tc.header}, nil, []string{tc.cell})[0]
 		for _, e := range res.Errors {

@@ -355,14 +355,15 @@ func ParseStatement(r io.Reader, m *StatementMapping) (*Statement, error) {
 // payment is a fact of the past, and its date dates the pool's ledger entry and moves the case's
 // limitation expiry (to the date + 3 years), so a statement dated in the future would revive a
 // time-barred debt. It returns nil, or the *reclaim.Error ParseStatement returns for a rejected
-// file (EINVALID naming the first such line, its StatementErrors inside, at most 100).
+// file (EINVALID naming the first such line, its StatementErrors inside, at most
+// maxStatementErrs).
 func (st *Statement) CheckDates(lo, hi date.Date) error {
 	var es StatementErrors
 	for _, l := range st.Lines {
 		if !l.Date.Before(lo) && !l.Date.After(hi) {
 			continue
 		}
-		if len(es) == 100 {
+		if len(es) == maxStatementErrs {
 			break
 		}
 		es = append(es, StatementError{Line: l.Line, Field: string(StmtDate), Value: l.Date.String(), Rule: StmtRuleDateRange,
